@@ -1,0 +1,56 @@
+# Course kit commands (see README):
+#   make lab    - open the course in JupyterLab (creates .venv on first use)
+#   make test   - lint + unit tests + notebooks (nbval) + real-browser tests
+#   make clean  - remove the venv, caches and test artifacts
+
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip --disable-pip-version-check
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+START_NOTEBOOK ?= notebooks/00-start-here.ipynb
+# JupyterLab refuses to run as root (containers, CI machines) without this flag.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
+# Only lint/test the folders that exist, so a partial checkout still works.
+RUFF_PATHS := $(wildcard kitlib tests benchmarks)
+TEST_PATHS := $(wildcard tests notebooks)
+
+.PHONY: lab test venv install install-test lint clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+venv: $(BIN)/python
+
+# Stamp files: reinstall only when the project metadata changes (or kitlib/ first appears:
+# an editable install made before the package existed cannot import it).
+$(VENV)/.installed: pyproject.toml $(wildcard kitlib/__init__.py) | $(BIN)/python
+	$(PIP) install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(wildcard kitlib/__init__.py) | $(BIN)/python
+	$(PIP) install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+lab: install
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(START_NOTEBOOK) $(LAB_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check $(RUFF_PATHS)
+
+test: install-test
+	bash scripts/ensure-chromium
+	$(BIN)/ruff check $(RUFF_PATHS)
+	$(BIN)/python -m pytest $(TEST_PATHS) --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build artifacts .pytest_cache .hypothesis *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +

@@ -1,0 +1,18 @@
+"""kitlib: a small, faithful simulator of Kubernetes networking for the course notebooks.
+
+>>> import kitlib
+>>> cluster = kitlib.Cluster(nodes=3, seed=0)
+>>> print(cluster.kubectl("create deployment web --image=nginx --replicas=3 --port=80"))
+deployment.apps/web created
+
+The engine (objects, controllers, data path) never imports plotly or ipywidgets; the views
+live in :mod:`kitlib.figures` and :mod:`kitlib.widgets`.
+"""
+
+from .cluster import Cluster
+from .errors import AlreadyExists, ApiError, BadRequest, Conflict, FieldError, Invalid, NotFound
+from .network.datapath import Connection, Hop
+
+__all__ = ["AlreadyExists", "ApiError", "BadRequest", "Cluster", "Conflict", "Connection", "FieldError",
+           "Hop", "Invalid", "NotFound"]
+__version__ = "0.1.0"

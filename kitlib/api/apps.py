@@ -1,0 +1,100 @@
+"""Deployment and ReplicaSet (apps/v1): how pods are stamped out and kept at a count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .convert import extra_field
+from .labels import LabelSelector
+from .meta import KubeObject, ObjectMeta
+from .pod import PodTemplateSpec
+
+
+@dataclass
+class RollingUpdateDeployment:
+    max_unavailable: int | str | None = None
+    max_surge: int | str | None = None
+
+
+@dataclass
+class DeploymentStrategy:
+    type: str | None = None
+    rolling_update: RollingUpdateDeployment | None = None
+
+
+@dataclass
+class DeploymentCondition:
+    type: str = ""
+    status: str = ""
+    last_update_time: str | None = None
+    last_transition_time: str | None = None
+    reason: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class DeploymentSpec:
+    replicas: int | None = None
+    selector: LabelSelector | None = None
+    template: PodTemplateSpec = field(default_factory=PodTemplateSpec)
+    strategy: DeploymentStrategy | None = None
+    min_ready_seconds: int | None = None
+    revision_history_limit: int | None = None
+    progress_deadline_seconds: int | None = None
+    paused: bool | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@dataclass
+class DeploymentStatus:
+    observed_generation: int | None = None
+    replicas: int | None = None
+    updated_replicas: int | None = None
+    ready_replicas: int | None = None
+    available_replicas: int | None = None
+    unavailable_replicas: int | None = None
+    conditions: list[DeploymentCondition] = field(default_factory=list)
+    collision_count: int | None = None
+
+
+@dataclass(repr=False)
+class Deployment(KubeObject):
+    """Declares how many pods of a template should run and how to roll out a new template."""
+
+    api_version: ClassVar[str] = "apps/v1"
+    kind: ClassVar[str] = "Deployment"
+
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: DeploymentSpec = field(default_factory=DeploymentSpec)
+    status: DeploymentStatus = field(default_factory=DeploymentStatus)
+
+
+@dataclass
+class ReplicaSetSpec:
+    replicas: int | None = None
+    selector: LabelSelector | None = None
+    template: PodTemplateSpec = field(default_factory=PodTemplateSpec)
+    min_ready_seconds: int | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@dataclass
+class ReplicaSetStatus:
+    replicas: int = 0
+    fully_labeled_replicas: int | None = None
+    ready_replicas: int | None = None
+    available_replicas: int | None = None
+    observed_generation: int | None = None
+
+
+@dataclass(repr=False)
+class ReplicaSet(KubeObject):
+    """Keeps a number of identical pods running; a Deployment owns one per template version."""
+
+    api_version: ClassVar[str] = "apps/v1"
+    kind: ClassVar[str] = "ReplicaSet"
+
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: ReplicaSetSpec = field(default_factory=ReplicaSetSpec)
+    status: ReplicaSetStatus = field(default_factory=ReplicaSetStatus)

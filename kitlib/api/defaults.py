@@ -1,0 +1,75 @@
+"""What the API server (and its admission plugins) fill in when an object is created."""
+
+from __future__ import annotations
+
+from .apps import Deployment, DeploymentStrategy, ReplicaSet, RollingUpdateDeployment
+from .pod import Pod, PodSpec, Toleration
+
+
+def image_pull_policy(image: str) -> str:
+    """``Always`` for ``:latest`` or an untagged image, ``IfNotPresent`` otherwise."""
+    name = image.split("@")[0]
+    last = name.rsplit("/", 1)[-1]
+    if "@" in image:
+        return "IfNotPresent"
+    if ":" not in last or last.endswith(":latest"):
+        return "Always"
+    return "IfNotPresent"
+
+
+def default_pod_spec(spec: PodSpec) -> None:
+    """SetDefaults for a PodSpec (in a pod and in a template)."""
+    spec.restart_policy = spec.restart_policy or "Always"
+    if spec.termination_grace_period_seconds is None:
+        spec.termination_grace_period_seconds = 30
+    spec.dns_policy = spec.dns_policy or "ClusterFirst"
+    spec.scheduler_name = spec.scheduler_name or "default-scheduler"
+    spec.extra.setdefault("securityContext", {})
+    for c in spec.containers:
+        c.image_pull_policy = c.image_pull_policy or image_pull_policy(c.image or "")
+        c.extra.setdefault("resources", {})
+        c.extra.setdefault("terminationMessagePath", "/dev/termination-log")
+        c.extra.setdefault("terminationMessagePolicy", "File")
+        for p in c.ports:
+            p.protocol = p.protocol or "TCP"
+
+
+def default_pod(pod: Pod) -> None:
+    """Defaults plus what admission adds to a new pod (service account, tolerations, priority)."""
+    default_pod_spec(pod.spec)
+    spec = pod.spec
+    spec.service_account_name = spec.service_account_name or "default"
+    spec.extra.setdefault("serviceAccount", spec.service_account_name)
+    if spec.enable_service_links is None:
+        spec.enable_service_links = True
+    spec.priority = spec.priority or 0
+    spec.preemption_policy = spec.preemption_policy or "PreemptLowerPriority"
+    # DefaultTolerationSeconds: ride out a node's short trouble for 5 minutes before eviction.
+    for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+        if not any(t.key == key for t in spec.tolerations):
+            spec.tolerations.append(Toleration(key=key, operator="Exists", effect="NoExecute",
+                                               toleration_seconds=300))
+
+
+def default_deployment(d: Deployment) -> None:
+    s = d.spec
+    if s.replicas is None:
+        s.replicas = 1
+    if s.strategy is None or s.strategy.type is None:
+        s.strategy = DeploymentStrategy(type="RollingUpdate", rolling_update=(s.strategy.rolling_update if s.strategy else None))
+    if s.strategy.type == "RollingUpdate":
+        ru = s.strategy.rolling_update or RollingUpdateDeployment()
+        ru.max_surge = "25%" if ru.max_surge is None else ru.max_surge
+        ru.max_unavailable = "25%" if ru.max_unavailable is None else ru.max_unavailable
+        s.strategy.rolling_update = ru
+    if s.revision_history_limit is None:
+        s.revision_history_limit = 10
+    if s.progress_deadline_seconds is None:
+        s.progress_deadline_seconds = 600
+    default_pod_spec(s.template.spec)
+
+
+def default_replicaset(rs: ReplicaSet) -> None:
+    if rs.spec.replicas is None:
+        rs.spec.replicas = 1
+    default_pod_spec(rs.spec.template.spec)

@@ -1,0 +1,93 @@
+"""Node (core/v1): a machine of the cluster, its addresses, podCIDR and conditions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .convert import api_field, extra_field
+from .meta import KubeObject, ObjectMeta
+
+
+@dataclass
+class Taint:
+    key: str = ""
+    effect: str = ""
+    value: str | None = None
+    time_added: str | None = None
+
+
+@dataclass
+class NodeSpec:
+    pod_cidr: str | None = api_field("podCIDR")
+    pod_cidrs: list[str] = api_field("podCIDRs", factory=list)
+    unschedulable: bool | None = None
+    taints: list[Taint] = field(default_factory=list)
+    extra: dict[str, Any] = extra_field()
+
+
+@dataclass
+class NodeAddress:
+    type: str = ""
+    address: str = ""
+
+
+@dataclass
+class NodeCondition:
+    type: str = ""
+    status: str = ""
+    last_heartbeat_time: str | None = None
+    last_transition_time: str | None = None
+    reason: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class NodeSystemInfo:
+    machine_id: str = api_field("machineID", default="")
+    system_uuid: str = api_field("systemUUID", default="")
+    boot_id: str = api_field("bootID", default="")
+    kernel_version: str = ""
+    os_image: str = ""
+    container_runtime_version: str = ""
+    kubelet_version: str = ""
+    kube_proxy_version: str = ""
+    operating_system: str = ""
+    architecture: str = ""
+
+
+@dataclass
+class NodeStatus:
+    addresses: list[NodeAddress] = field(default_factory=list)
+    conditions: list[NodeCondition] = field(default_factory=list)
+    capacity: dict[str, str] = field(default_factory=dict)
+    allocatable: dict[str, str] = field(default_factory=dict)
+    node_info: NodeSystemInfo | None = None
+    extra: dict[str, Any] = extra_field()
+
+    def condition(self, type_: str) -> NodeCondition | None:
+        return next((c for c in self.conditions if c.type == type_), None)
+
+
+@dataclass(repr=False)
+class Node(KubeObject):
+    """A machine: it runs a kubelet, a container runtime and the pod network's plumbing."""
+
+    api_version: ClassVar[str] = "v1"
+    kind: ClassVar[str] = "Node"
+    namespaced: ClassVar[bool] = False
+
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: NodeSpec = field(default_factory=NodeSpec)
+    status: NodeStatus = field(default_factory=NodeStatus)
+
+
+def internal_ip(node: Node) -> str:
+    """The node's InternalIP address."""
+    return next((a.address for a in node.status.addresses if a.type == "InternalIP"), "")
+
+
+def node_ready(node: Node) -> bool:
+    """The node's Ready condition is True."""
+    c = node.status.condition("Ready")
+    return c is not None and c.status == "True"

@@ -1,0 +1,171 @@
+"""Pod (core/v1): containers and their ports, where it runs, and its status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .convert import api_field, extra_field
+from .meta import KubeObject, ObjectMeta
+
+
+@dataclass
+class ContainerPort:
+    """A port the container listens on: in this simulator the app accepts connections only here."""
+
+    container_port: int = 0
+    name: str | None = None
+    protocol: str | None = None
+    host_port: int | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@dataclass
+class Container:
+    """One container of a pod (probes and the app model are kept in ``extra`` until modelled)."""
+
+    name: str = ""
+    image: str | None = None
+    ports: list[ContainerPort] = field(default_factory=list)
+    image_pull_policy: str | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@dataclass
+class Toleration:
+    key: str | None = None
+    operator: str | None = None
+    value: str | None = None
+    effect: str | None = None
+    toleration_seconds: int | None = None
+
+
+@dataclass
+class PodSpec:
+    """spec of a Pod, and of a pod template."""
+
+    containers: list[Container] = api_field(factory=list, keep_empty=True)
+    node_name: str | None = None
+    restart_policy: str | None = None
+    termination_grace_period_seconds: int | None = None
+    dns_policy: str | None = None
+    scheduler_name: str | None = None
+    service_account_name: str | None = None
+    enable_service_links: bool | None = None
+    priority: int | None = None
+    preemption_policy: str | None = None
+    tolerations: list[Toleration] = field(default_factory=list)
+    extra: dict[str, Any] = extra_field()
+
+
+@dataclass
+class PodCondition:
+    type: str = ""
+    status: str = ""
+    last_probe_time: str | None = api_field(default=None, keep_empty=True)
+    last_transition_time: str | None = None
+    reason: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class ContainerStateWaiting:
+    reason: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class ContainerStateRunning:
+    started_at: str | None = None
+
+
+@dataclass
+class ContainerStateTerminated:
+    exit_code: int = 0
+    reason: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+
+
+@dataclass
+class ContainerState:
+    """Exactly one of waiting, running or terminated is set."""
+
+    waiting: ContainerStateWaiting | None = None
+    running: ContainerStateRunning | None = None
+    terminated: ContainerStateTerminated | None = None
+
+
+@dataclass
+class ContainerStatus:
+    name: str = ""
+    image: str = ""
+    image_id: str = api_field("imageID", default="")
+    container_id: str | None = api_field("containerID")
+    ready: bool = False
+    started: bool | None = None
+    restart_count: int = 0
+    state: ContainerState = field(default_factory=ContainerState)
+    last_state: ContainerState = field(default_factory=ContainerState)
+
+
+@dataclass
+class PodIP:
+    ip: str = ""
+
+
+@dataclass
+class PodStatus:
+    phase: str | None = None
+    conditions: list[PodCondition] = field(default_factory=list)
+    host_ip: str | None = api_field("hostIP")
+    host_ips: list[PodIP] = api_field("hostIPs", factory=list)
+    pod_ip: str | None = api_field("podIP")
+    pod_ips: list[PodIP] = api_field("podIPs", factory=list)
+    start_time: str | None = None
+    qos_class: str | None = None
+    container_statuses: list[ContainerStatus] = field(default_factory=list)
+    reason: str | None = None
+    message: str | None = None
+
+    def condition(self, type_: str) -> PodCondition | None:
+        for c in self.conditions:
+            if c.type == type_:
+                return c
+        return None
+
+
+@dataclass(repr=False)
+class Pod(KubeObject):
+    """The smallest deployable unit: one network namespace (one IP) shared by its containers."""
+
+    api_version: ClassVar[str] = "v1"
+    kind: ClassVar[str] = "Pod"
+
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: PodSpec = field(default_factory=PodSpec)
+    status: PodStatus = field(default_factory=PodStatus)
+
+
+@dataclass
+class PodTemplateSpec:
+    """The pod a controller stamps out: metadata (labels) and spec."""
+
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: PodSpec = field(default_factory=PodSpec)
+
+
+def is_ready(pod: Pod) -> bool:
+    """The pod's Ready condition is True."""
+    c = pod.status.condition("Ready")
+    return c is not None and c.status == "True"
+
+
+def is_terminating(pod: Pod) -> bool:
+    """The pod has been deleted and is in its grace period."""
+    return pod.metadata.deletion_timestamp is not None
+
+
+def container_ports(pod: Pod) -> list[tuple[str, ContainerPort]]:
+    """Every declared port of the pod with the name of its container."""
+    return [(c.name, p) for c in pod.spec.containers for p in c.ports]

@@ -1,0 +1,182 @@
+"""The kubelet: it takes a bound pod from Pending through ContainerCreating to Running, and
+tears it down when it is deleted. Each step takes a plausible, seeded time:
+
+* the pod sandbox (network namespace, veth, IP from host-local IPAM): 0.3-0.8 s;
+* pulling the image: 1.5-4 s the first time on a node, 0.4-1 s to re-check an ``Always`` image,
+  nothing for an ``IfNotPresent`` image already there;
+* creating and starting the container: 0.2-0.5 s.
+
+Without a readiness probe a container counts as ready as soon as it has started.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..api.node import Node, internal_ip
+from ..api.pod import (
+    ContainerState,
+    ContainerStateRunning,
+    ContainerStateWaiting,
+    ContainerStatus,
+    Pod,
+    PodCondition,
+    PodIP,
+)
+from ..names import hex_id
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+STOP_SECONDS = 1.0
+"""How long an ordinary app takes to exit after SIGTERM (well inside the 30 s grace period)."""
+
+
+def _condition(cluster: Cluster, pod: Pod, type_: str, status: str) -> None:
+    ts = cluster.clock.timestamp()
+    cond = pod.status.condition(type_)
+    if cond is None:
+        pod.status.conditions.append(PodCondition(type_, status, None, ts))
+    elif cond.status != status:
+        cond.status, cond.last_transition_time = status, ts
+
+
+def _order_conditions(pod: Pod) -> None:
+    order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
+    pod.status.conditions.sort(key=lambda c: order.index(c.type) if c.type in order else 99)
+
+
+def _alive(cluster: Cluster, pod: Pod) -> bool:
+    current = cluster._store.get("Pod", pod.key)
+    return current is pod and cluster.node_runtime(pod.spec.node_name or "").up
+
+
+def admit(cluster: Cluster, pod: Pod, node: Node) -> None:
+    """The kubelet sees a new pod bound to its node and starts creating it."""
+    ts = cluster.clock.timestamp()
+    st = pod.status
+    st.phase = "Pending"
+    st.host_ip = internal_ip(node)
+    st.host_ips = [PodIP(st.host_ip)]
+    st.start_time = ts
+    for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"):
+        _condition(cluster, pod, t, "False")
+    _condition(cluster, pod, "Initialized", "True")
+    for c in pod.status.conditions:
+        if c.type in ("Ready", "ContainersReady"):
+            c.reason, c.message = "ContainersNotReady", "containers with unready status: [" + \
+                " ".join(x.name for x in pod.spec.containers) + "]"
+    _order_conditions(pod)
+    st.container_statuses = [
+        ContainerStatus(name=c.name, image=c.image or "", ready=False, started=False, restart_count=0,
+                        state=ContainerState(waiting=ContainerStateWaiting("ContainerCreating")))
+        for c in pod.spec.containers
+    ]
+    cluster._store.touch(pod)
+    cluster.clock.after(cluster.rng.uniform(0.3, 0.8), _sandbox_ready, cluster, pod)
+
+
+def _sandbox_ready(cluster: Cluster, pod: Pod) -> None:
+    if not _alive(cluster, pod) or pod.metadata.deletion_timestamp is not None:
+        return
+    runtime = cluster.node_runtime(pod.spec.node_name or "")
+    ip = runtime.ipam.allocate()
+    if ip is None:
+        cluster._record(pod, "FailedCreatePodSandBox", "Failed to create pod sandbox: failed to allocate "
+                        "for range 0: no IP addresses available in range set", "kubelet", "Warning")
+        return
+    pod.status.pod_ip = ip
+    pod.status.pod_ips = [PodIP(ip)]
+    _condition(cluster, pod, "PodReadyToStartContainers", "True")
+    cluster.topology.add_pod(pod)
+    cluster._store.touch(pod)
+    cluster._changed(pod)
+    delay = 0.0
+    for c in pod.spec.containers:
+        image = c.image or ""
+        present = image in runtime.images
+        if present and c.image_pull_policy == "IfNotPresent":
+            cluster._record(pod, "Pulled", f'Container image "{image}" already present on machine', "kubelet")
+        elif c.image_pull_policy != "Never":
+            pull = cluster.rng.uniform(0.4, 1.0) if present else cluster.rng.uniform(1.5, 4.0)
+            delay += pull
+            cluster._record(pod, "Pulling", f'Pulling image "{image}"', "kubelet")
+            cluster._record(pod, "Pulled", f'Successfully pulled image "{image}" in {pull * 1000:.0f}ms '
+                            f'({pull * 1000:.0f}ms including waiting). Image size: 72188133 bytes.', "kubelet")
+            runtime.images.add(image)
+    cluster.clock.after(delay + cluster.rng.uniform(0.2, 0.5), _containers_started, cluster, pod)
+
+
+def _containers_started(cluster: Cluster, pod: Pod) -> None:
+    if not _alive(cluster, pod) or pod.metadata.deletion_timestamp is not None:
+        return
+    ts = cluster.clock.timestamp()
+    for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=True):
+        cs.state = ContainerState(running=ContainerStateRunning(ts))
+        cs.started = True
+        cs.ready = True
+        cs.container_id = f"docker://{hex_id(cluster.rng, 64)}"
+        cs.image_id = f"docker-pullable://{_repo(c.image or '')}@sha256:{hex_id(cluster.rng, 64)}"
+        cluster._record(pod, "Created", f"Created container {c.name}", "kubelet")
+        cluster._record(pod, "Started", f"Started container {c.name}", "kubelet")
+    pod.status.phase = "Running"
+    set_ready(cluster, pod, True)
+
+
+def set_ready(cluster: Cluster, pod: Pod, ready: bool) -> None:
+    """Set the pod's Ready and ContainersReady conditions (what endpoints follow)."""
+    status = "True" if ready else "False"
+    for t in ("ContainersReady", "Ready"):
+        _condition(cluster, pod, t, status)
+        cond = pod.status.condition(t)
+        if cond is not None:
+            if ready:
+                cond.reason = cond.message = None
+            else:
+                cond.reason = "ContainersNotReady"
+                cond.message = "containers with unready status: [" + \
+                    " ".join(c.name for c in pod.spec.containers) + "]"
+    for cs in pod.status.container_statuses:
+        cs.ready = ready and cs.state.running is not None
+    cluster._store.touch(pod)
+    cluster._changed(pod)
+
+
+def _repo(image: str) -> str:
+    name = image.split("@")[0]
+    if ":" in name.rsplit("/", 1)[-1]:
+        name = name.rsplit(":", 1)[0]
+    return name if "/" in name else name
+
+
+def terminate(cluster: Cluster, pod: Pod) -> None:
+    """Graceful deletion: the pod becomes Terminating, its containers get SIGTERM and, once they
+    have exited, the kubelet removes the pod and frees its IP. On a node that does not answer,
+    nothing happens until the node is back: the pod stays Terminating."""
+    if pod.metadata.deletion_timestamp is not None:
+        return
+    grace = pod.spec.termination_grace_period_seconds if pod.spec.termination_grace_period_seconds is not None else 30
+    pod.metadata.deletion_timestamp = cluster.clock.timestamp(cluster.now + grace)
+    pod.metadata.deletion_grace_period_seconds = grace
+    cluster._store.touch(pod)
+    cluster._changed(pod)
+    if not pod.spec.node_name:
+        remove(cluster, pod)
+        return
+    if cluster.node_runtime(pod.spec.node_name).up:
+        for c in pod.spec.containers:
+            cluster._record(pod, "Killing", f"Stopping container {c.name}", "kubelet")
+        cluster.clock.after(min(STOP_SECONDS, grace), _stopped, cluster, pod)
+
+
+def _stopped(cluster: Cluster, pod: Pod) -> None:
+    if cluster._store.get("Pod", pod.key) is pod and cluster.node_runtime(pod.spec.node_name or "").up:
+        remove(cluster, pod)
+
+
+def remove(cluster: Cluster, pod: Pod) -> None:
+    """The pod is gone: free its IP and its veth, and delete it from the API."""
+    if pod.spec.node_name and pod.status.pod_ip:
+        cluster.node_runtime(pod.spec.node_name).ipam.release(pod.status.pod_ip)
+    cluster.topology.remove_pod(pod)
+    cluster._remove(pod)

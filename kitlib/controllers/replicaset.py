@@ -1,0 +1,183 @@
+"""The ReplicaSet controller: keep ``spec.replicas`` pods alive that match the selector."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..api.apps import ReplicaSet
+from ..api.convert import clone
+from ..api.meta import ObjectMeta, OwnerReference
+from ..api.pod import Pod, is_ready
+from ..clock import parse_timestamp
+from ..errors import ApiError
+from . import rsview
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
+
+
+def is_active(pod: Pod) -> bool:
+    """Counts toward the replicas: not being deleted and not finished."""
+    return pod.metadata.deletion_timestamp is None and pod.status.phase not in ("Succeeded", "Failed")
+
+
+def ready_since(pod: Pod) -> float | None:
+    c = pod.status.condition("Ready")
+    if c is None or c.status != "True" or not c.last_transition_time:
+        return None
+    return parse_timestamp(c.last_transition_time)
+
+
+def is_available(pod: Pod, min_ready_seconds: int, now: float) -> bool:
+    """Ready for at least ``minReadySeconds``."""
+    since = ready_since(pod)
+    return since is not None and now - since >= min_ready_seconds
+
+
+def deletion_order(pods: list[Pod], cluster: Cluster) -> list[Pod]:
+    """Pods in the order the controller deletes them when scaling down (``ActivePodsWithRanks``):
+    unscheduled before scheduled, Pending before Running, not ready before ready, pods on busier
+    nodes first, then more recently ready, more restarts, and newer pods first."""
+    per_node: dict[str, int] = {}
+    for p in pods:
+        if p.spec.node_name:
+            per_node[p.spec.node_name] = per_node.get(p.spec.node_name, 0) + 1
+
+    def key(p: Pod) -> tuple:
+        restarts = sum(cs.restart_count for cs in p.status.container_statuses)
+        since = ready_since(p)
+        created = parse_timestamp(p.metadata.creation_timestamp or "2026-01-01T00:00:00Z")
+        return (
+            1 if p.spec.node_name else 0,
+            PHASE_RANK.get(p.status.phase or "Pending", 0),
+            1 if is_ready(p) else 0,
+            -per_node.get(p.spec.node_name or "", 0),
+            -(since or 0.0),
+            -restarts,
+            -created,
+            p.name,
+        )
+
+    return sorted(pods, key=key)
+
+
+def sync(cluster: Cluster, rs: ReplicaSet) -> None:
+    """Create or delete pods until the number of active pods equals ``spec.replicas``."""
+    counts = rsview.steady_status(cluster, rs)
+    if counts is not None:  # nothing to do but the status: counted without visiting every pod
+        _set_status(cluster, rs, *counts)
+        return
+    store = cluster._store
+    pods = _release_mismatched(cluster, rs, cluster.owned(rs, "Pod"))  # type: ignore[arg-type]
+    _adopt_orphans(cluster, rs, pods)
+    if not pods:
+        _wake_recreate(cluster, rs)
+    active = [p for p in pods if is_active(p)]  # type: ignore[arg-type]
+    want = rs.spec.replicas or 0
+    diff = want - len(active)
+    if diff > 0:
+        for _ in range(diff):
+            pod = _new_pod(cluster, rs)
+            try:
+                cluster._create(pod, copy=False)  # a new pod: stored as it is
+            except ApiError:  # a template that cannot make pods: real controllers retry and warn
+                cluster._record(rs, "FailedCreate", "Error creating pod", "replicaset-controller", "Warning")
+                break
+            created = store.get("Pod", f"{rs.namespace}/{pod.metadata.name}") or pod
+            active.append(created)  # type: ignore[arg-type]
+            cluster._record(rs, "SuccessfulCreate", f"Created pod: {pod.metadata.name}", "replicaset-controller")
+    elif diff < 0:
+        for pod in deletion_order(active, cluster)[: -diff]:  # type: ignore[arg-type]
+            cluster._delete(pod)
+            cluster._record(rs, "SuccessfulDelete", f"Deleted pod: {pod.name}", "replicaset-controller")
+        active = [p for p in active if is_active(p)]  # type: ignore[arg-type]
+    _update_status(cluster, rs, active)  # type: ignore[arg-type]
+
+
+def _new_pod(cluster: Cluster, rs: ReplicaSet) -> Pod:
+    from ..names import random_suffix
+
+    tmpl = rs.spec.template
+    name = f"{rs.name}-{random_suffix(cluster.rng)}"
+    while store_has(cluster, rs.namespace, name):
+        name = f"{rs.name}-{random_suffix(cluster.rng)}"
+    meta = ObjectMeta(
+        name=name, generate_name=f"{rs.name}-", namespace=rs.namespace,
+        labels=dict(tmpl.metadata.labels), annotations=dict(tmpl.metadata.annotations),
+        owner_references=[OwnerReference("apps/v1", "ReplicaSet", rs.name, rs.metadata.uid or "", True, True)],
+    )
+    return Pod(metadata=meta, spec=clone(tmpl.spec))
+
+
+def store_has(cluster: Cluster, namespace: str, name: str) -> bool:
+    return cluster._store.get("Pod", f"{namespace}/{name}") is not None
+
+
+def _wake_recreate(cluster: Cluster, rs: ReplicaSet) -> None:
+    """The Deployment controller's pod-deletion handler: a Recreate rollout waits until the old
+    pods are all gone, which changes no ReplicaSet status, so the Deployment is woken here."""
+    ref = rs.metadata.controller_ref()
+    if ref is None or ref.kind != "Deployment":
+        return
+    d = cluster._store.get("Deployment", f"{rs.namespace}/{ref.name}")
+    if d is not None and d.spec.strategy is not None and d.spec.strategy.type == "Recreate":  # type: ignore[attr-defined]
+        cluster._dirty["Deployment"].add(d.key)
+
+
+def _release_mismatched(cluster: Cluster, rs: ReplicaSet, pods: list[Pod]) -> list[Pod]:
+    """Orphan the owned pods whose labels no longer match the selector (ClaimPods releases them);
+    the ReplicaSet then counts without them and makes replacements."""
+    if rs.spec.selector is None:
+        return pods
+    kept = []
+    for pod in pods:
+        if rs.spec.selector.matches(pod.metadata.labels) or pod.metadata.deletion_timestamp is not None:
+            kept.append(pod)
+            continue
+        pod.metadata.owner_references = [r for r in pod.metadata.owner_references if r.uid != rs.metadata.uid]
+        cluster._store.touch(pod)
+    return kept
+
+
+def _adopt_orphans(cluster: Cluster, rs: ReplicaSet, pods: list) -> None:
+    if rs.spec.selector is None:
+        return
+    for pod in cluster._store.orphan_pods(rs.namespace):
+        if rs.spec.selector.matches(pod.metadata.labels) and pod.metadata.controller_ref() is None \
+                and pod.metadata.deletion_timestamp is None:
+            pod.metadata.owner_references.append(
+                OwnerReference("apps/v1", "ReplicaSet", rs.name, rs.metadata.uid or "", True, True))
+            cluster._store.touch(pod)
+            pods.append(pod)
+
+
+def _update_status(cluster: Cluster, rs: ReplicaSet, active: list[Pod]) -> None:
+    now = cluster.now
+    min_ready = rs.spec.min_ready_seconds or 0
+    ready = [p for p in active if is_ready(p)]
+    available = [p for p in ready if is_available(p, min_ready, now)]
+    if min_ready:
+        for p in ready:
+            since = ready_since(p)
+            if since is not None and now - since < min_ready:
+                cluster.clock.at(since + min_ready, _resync, cluster, rs.key)
+    labeled = [p for p in active if rs.spec.template.metadata.labels.items() <= p.metadata.labels.items()]
+    _set_status(cluster, rs, len(active), len(labeled), len(ready), len(available))
+
+
+def _set_status(cluster: Cluster, rs: ReplicaSet, replicas: int, labeled: int, ready: int, available: int) -> None:
+    st = rs.status
+    new = (replicas, labeled or None, ready or None, available or None, rs.metadata.generation)
+    old = (st.replicas, st.fully_labeled_replicas, st.ready_replicas, st.available_replicas, st.observed_generation)
+    if new != old:
+        st.replicas, st.fully_labeled_replicas, st.ready_replicas, st.available_replicas, st.observed_generation = new
+        cluster._store.touch(rs)
+        ref = rs.metadata.controller_ref()
+        if ref is not None:
+            cluster._dirty["Deployment"].add(f"{rs.namespace}/{ref.name}")
+
+
+def _resync(cluster: Cluster, key: str) -> None:
+    cluster._dirty["ReplicaSet"].add(key)

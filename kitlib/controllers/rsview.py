@@ -1,0 +1,100 @@
+"""Running counts of each ReplicaSet's pods, so that a sync caused by one pod's change does not
+look at every pod of the ReplicaSet (with thousands of pods, that is what made a cluster slow).
+
+A :class:`View` per ReplicaSet keeps one entry per owned pod and the totals of the entries. It is
+brought up to date from the store's record of the owned objects put or removed since the last
+sync (:meth:`kitlib.store.Store.owned_changes`); a stored pod changes only through a put
+(``touch``), so nothing is missed.
+
+:func:`steady_status` answers one question for ``replicaset.sync``: is this sync one that can
+only change the status (nothing to release, adopt, create or delete, no ``minReadySeconds``
+timer to set)? If so it returns the status counts, exactly those ``replicaset._update_status``
+would compute; otherwise None, and the sync goes the full way.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import TYPE_CHECKING
+
+from ..api.apps import ReplicaSet
+from ..api.pod import Pod, is_ready
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+# Entry fields, and the totals kept of each.
+ACTIVE, READY, LABELED, AVAILABLE, MISMATCHED, FUTURE = range(6)
+
+
+class View:
+    __slots__ = ("signature", "entries", "totals")
+
+    def __init__(self, signature: tuple) -> None:
+        self.signature = signature
+        self.entries: dict[str, tuple[int, ...]] = {}
+        self.totals = [0] * 6
+
+    def set(self, key: str, entry: tuple[int, ...] | None) -> None:
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.totals = list(map(operator.sub, self.totals, old))
+        if entry is not None:
+            self.entries[key] = entry
+            self.totals = list(map(operator.add, self.totals, entry))
+
+
+def _entry(rs: ReplicaSet, pod: Pod, now: float) -> tuple[int, ...]:
+    from .replicaset import is_active, ready_since
+
+    active = is_active(pod)
+    ready = active and is_ready(pod)
+    since = ready_since(pod) if ready else None
+    labeled = active and rs.spec.template.metadata.labels.items() <= pod.metadata.labels.items()
+    mismatched = not rs.spec.selector.matches(pod.metadata.labels) and pod.metadata.deletion_timestamp is None  # type: ignore[union-attr]
+    # Ready since a time still to come (only a hand-written status can say so): the count of
+    # available pods would depend on the time of the sync, so such a ReplicaSet goes the full way.
+    future = since is not None and since > now
+    return (int(active), int(ready), int(labeled), int(since is not None), int(mismatched), int(future))
+
+
+def _view(cluster: Cluster, rs: ReplicaSet) -> View:
+    store = cluster._store
+    views: dict[str, View] = cluster.__dict__.setdefault("_rs_views", {})
+    uid = rs.metadata.uid or ""
+    signature = (dict(rs.spec.selector.match_labels), dict(rs.spec.template.metadata.labels))  # type: ignore[union-attr]
+    view = views.get(uid)
+    if view is not None and view.signature == signature:
+        for key, obj in store.owned_changes(uid):
+            if key.startswith("Pod/"):
+                view.set(key, None if obj is None else _entry(rs, obj, cluster.now))  # type: ignore[arg-type]
+        return view
+    if len(views) > store.count("ReplicaSet") + 16:  # forget deleted ReplicaSets
+        live = {o.metadata.uid for o in store.items("ReplicaSet")}
+        for gone in [u for u in views if u not in live]:
+            del views[gone]
+            store.unwatch_owned(gone)
+    store.watch_owned(uid)
+    store.owned_changes(uid)
+    view = views[uid] = View(signature)
+    for obj in store.owned_by(uid):
+        if obj.kind == "Pod":
+            view.set(f"Pod/{obj.key}", _entry(rs, obj, cluster.now))  # type: ignore[arg-type]
+    return view
+
+
+def steady_status(cluster: Cluster, rs: ReplicaSet) -> tuple[int, int, int, int] | None:
+    """``(replicas, fully labeled, ready, available)`` if a sync of ``rs`` can change nothing but
+    its status, else None."""
+    sel = rs.spec.selector
+    if sel is None or sel.match_expressions or not rs.metadata.uid or rs.spec.min_ready_seconds:
+        return None
+    view = _view(cluster, rs)
+    t = view.totals
+    if not view.entries or t[MISMATCHED] or t[FUTURE] or t[ACTIVE] != (rs.spec.replicas or 0):
+        return None
+    for pod in cluster._store.orphan_pods(rs.namespace):  # what _adopt_orphans would take
+        if sel.matches(pod.metadata.labels) and pod.metadata.controller_ref() is None \
+                and pod.metadata.deletion_timestamp is None:
+            return None
+    return t[ACTIVE], t[LABELED], t[READY], t[AVAILABLE]

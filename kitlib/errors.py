@@ -1,0 +1,133 @@
+"""The one exception family of kitlib, shaped like the API server's Status errors.
+
+    ApiError                 any failure the API server or kubectl reports
+     ├── Invalid             422: the object fails validation (field errors)
+     ├── NotFound            404: no such object
+     ├── AlreadyExists       409: create of a name that is taken
+     ├── Conflict            409: an update that clashes with the stored object
+     └── BadRequest          400 / a kubectl usage error ("error: ...")
+
+A failed call never changes the cluster: verbs validate first and commit last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ApiError(Exception):
+    """An error in the API server's (or kubectl's) own words.
+
+    ``str(err)`` is the server's message; :meth:`kubectl_text` is what kubectl prints.
+    """
+
+    reason = "InternalError"
+    code = 500
+
+    def __init__(self, message: str, *, causes: list[FieldError] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.causes = list(causes or [])
+
+    def kubectl_text(self) -> str:
+        """The line kubectl prints for this error, e.g. ``Error from server (NotFound): ...``."""
+        return f"Error from server ({self.reason}): {self.message}"
+
+
+class Invalid(ApiError):
+    """The object fails the API server's validation."""
+
+    reason, code = "Invalid", 422
+    kind = ""
+    name = ""
+
+    def kubectl_text(self) -> str:
+        # kubectl names the kind without its group and lists several causes one per line.
+        if not self.causes:
+            return f"The {self.message}"
+        head = f'The {self.kind.split(".")[0]} "{self.name}" is invalid: '
+        if len(self.causes) == 1:
+            return head + str(self.causes[0])
+        return head + "\n" + "\n".join(f"* {c}" for c in self.causes)
+
+
+class NotFound(ApiError):
+    """The named object does not exist."""
+
+    reason, code = "NotFound", 404
+
+
+class AlreadyExists(ApiError):
+    """An object with that name exists already."""
+
+    reason, code = "AlreadyExists", 409
+
+
+class Conflict(ApiError):
+    """The change clashes with the stored object (for example an allocated port)."""
+
+    reason, code = "Conflict", 409
+
+
+class BadRequest(ApiError):
+    """A request that is malformed, or a kubectl usage error."""
+
+    reason, code = "BadRequest", 400
+
+    def kubectl_text(self) -> str:
+        return self.message if self.message.startswith("error:") else f"error: {self.message}"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One field error, printed as apimachinery prints it: ``<path>: <Type>: <value>: <detail>``."""
+
+    path: str
+    type: str
+    value: object = None
+    detail: str = ""
+    show_value: bool = True
+
+    def __str__(self) -> str:
+        if self.type in ("Required value", "Forbidden", "Too many") or not self.show_value:
+            body = f"{self.path}: {self.type}"
+        else:
+            body = f"{self.path}: {self.type}: {_go_value(self.value)}"
+        return f"{body}: {self.detail}" if self.detail else body
+
+
+def _go_value(value: object) -> str:
+    # apimachinery prints strings quoted and numbers bare (fmt's %#v for strings, %v otherwise).
+    if isinstance(value, str):
+        return '"' + value.replace('"', '\\"') + '"'
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def invalid(kind: str, name: str, errors: list[FieldError]) -> Invalid:
+    """Build the Invalid error for ``kind`` (e.g. ``Deployment.apps``) named ``name``.
+
+    >>> str(invalid("Deployment.apps", "web", [FieldError("spec.replicas", "Invalid value", -1,
+    ...     "must be greater than or equal to 0")]))
+    'Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0'
+    """
+    parts = [str(e) for e in errors]
+    body = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
+    err = Invalid(f'{kind} "{name}" is invalid: {body}', causes=errors)
+    err.kind, err.name = kind, name
+    return err
+
+
+def required(path: str) -> FieldError:
+    """A ``Required value`` field error."""
+    return FieldError(path, "Required value")
+
+
+def unsupported(path: str, value: object, supported: list[str]) -> FieldError:
+    """An ``Unsupported value`` field error listing the supported values as the API server does."""
+    return FieldError(
+        path, "Unsupported value", value, "supported values: " + ", ".join(f'"{s}"' for s in supported)
+    )

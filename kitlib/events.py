@@ -1,0 +1,40 @@
+"""Events: what controllers and kubelets report about an object (``kubectl describe`` shows them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Event:
+    """One event, aggregated as the event recorder does (same reason and message: count goes up)."""
+
+    kind: str
+    key: str
+    type: str
+    reason: str
+    message: str
+    source: str
+    first_seen: float
+    last_seen: float
+    count: int = 1
+
+
+class EventLog:
+    def __init__(self) -> None:
+        self._by_object: dict[tuple[str, str], list[Event]] = {}
+
+    def record(self, kind: str, key: str, type_: str, reason: str, message: str, source: str, now: float) -> None:
+        events = self._by_object.setdefault((kind, key), [])
+        for e in events:
+            if e.reason == reason and e.message == message and e.type == type_:
+                e.count += 1
+                e.last_seen = now
+                return
+        events.append(Event(kind, key, type_, reason, message, source, now, now))
+
+    def for_object(self, kind: str, key: str) -> list[Event]:
+        return list(self._by_object.get((kind, key), []))
+
+    def forget(self, kind: str, key: str) -> None:
+        self._by_object.pop((kind, key), None)

@@ -1,0 +1,198 @@
+"""The cluster map: nodes as boxes, pods inside them coloured by phase, the overlay between
+nodes, and optionally the path a connection took.
+
+``cluster_map(cluster)`` returns a ``go.Figure`` (for headless runs and static output);
+``update_cluster_map(fig, cluster)`` redraws a ``go.FigureWidget`` in place in one
+``batch_update`` with a fixed set of traces, so a widget updates with one message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+from ..api.node import internal_ip, node_ready
+from ..kubectl.get import pod_status
+from .layout import node_boxes, positions
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies; shapes differ too.
+PHASES: list[tuple[str, str, str]] = [
+    ("Running", "#009E73", "circle"),
+    ("ContainerCreating", "#56B4E9", "diamond"),
+    ("Pending", "#E69F00", "square"),
+    ("Terminating", "#D55E00", "x"),
+    ("Unknown", "#999999", "triangle-up"),
+]
+PATH_COLOUR = "#CC79A7"
+TRACES = ["node network", "overlay (VXLAN)", *[p[0] for p in PHASES], "labels", "path"]
+
+
+def _phase_group(status: str) -> str:
+    if status in ("Running", "ContainerCreating", "Pending", "Terminating"):
+        return status
+    return "Unknown"
+
+
+def map_data(cluster, highlight=None, namespace: str | None = None) -> dict[str, Any]:
+    """Everything the map draws, as plain data: traces by name and the node-box shapes."""
+    nodes = cluster.nodes()
+    pods = cluster.pods(namespace)
+    by_node: dict[str, list[str]] = {n.name: [] for n in nodes}
+    for p in pods:
+        if p.spec.node_name in by_node:
+            by_node[p.spec.node_name].append(p.key)
+    busiest = max((len(v) for v in by_node.values()), default=0)
+    boxes, lan_y = node_boxes([n.name for n in nodes], busiest)
+    pos = positions(cluster.topology.graph, boxes, lan_y, by_node)
+    show_text = len(pods) <= 40
+
+    traces: dict[str, dict[str, list]] = {name: {"x": [], "y": [], "text": [], "hovertext": []} for name in TRACES}
+    lan = traces["node network"]
+    for n in nodes:
+        b = boxes[n.name]
+        ex, ey = pos[f"eth0:{n.name}"]
+        lan["x"] += [ex, ex, None]
+        lan["y"] += [b.y0, lan_y, None]
+    xs = [b.x0 for b in boxes.values()] + [b.x1 for b in boxes.values()]
+    lan["x"] += [min(xs) - 3, max(xs), None]
+    lan["y"] += [lan_y, lan_y, None]
+    overlay = traces["overlay (VXLAN)"]
+    if len(nodes) <= 8:
+        names = [n.name for n in nodes]
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                (x0, y0), (x1, y1) = pos[f"flannel.1:{a}"], pos[f"flannel.1:{b}"]
+                overlay["x"] += [x0, x1, None]
+                overlay["y"] += [y0, y1, None]
+
+    for p in pods:
+        v = f"pod:{p.key}"
+        if v not in pos:
+            continue
+        status = pod_status(cluster, p)
+        t = traces[_phase_group(status)]
+        x, y = pos[v]
+        t["x"].append(x)
+        t["y"].append(y)
+        short = p.name.rsplit("-", 1)[-1] if p.metadata.owner_references else p.name
+        t["text"].append(f"{short}<br>{p.status.pod_ip or 'no IP yet'}" if show_text else "")
+        t["hovertext"].append(f"{p.key}<br>IP {p.status.pod_ip or '-'}<br>{status} on {p.spec.node_name}")
+
+    labels = traces["labels"]
+    for n in nodes:
+        b = boxes[n.name]
+        state = "Ready" if node_ready(n) and cluster.node_runtime(n.name).up else (
+            "down" if not cluster.node_runtime(n.name).up else "NotReady")
+        if n.spec.unschedulable:
+            state += ", cordoned"
+        labels["x"].append((b.x0 + b.x1) / 2)
+        labels["y"].append(b.y1 + 1.1)
+        labels["text"].append(f"<b>{n.name}</b> · {state}<br>{internal_ip(n)} · pods {n.spec.pod_cidr}")
+        labels["hovertext"].append(n.name)
+        for dev, text in ((f"cni0:{n.name}", "cni0"), (f"flannel.1:{n.name}", "flannel.1"),
+                          (f"eth0:{n.name}", "eth0")):
+            x, y = pos[dev]
+            labels["x"].append(x)
+            labels["y"].append(y)
+            labels["text"].append(f"<i>{text}</i>")
+            labels["hovertext"].append(f"{text} on {n.name}")
+    labels["x"].append(pos["external"][0])
+    labels["y"].append(lan_y - 0.8)
+    labels["text"].append("outside")
+    labels["hovertext"].append("a client outside the cluster")
+
+    path = traces["path"]
+    if highlight is not None:
+        hops = [h for h in highlight.hops if h.vertex in pos]
+        for i, hop in enumerate(hops):
+            text = f"{hop.where}: {hop.device}<br>{hop.src} → {hop.dst}<br>{hop.note}"
+            points = [pos[hop.vertex]]
+            if hop.vertex == "lan" and 0 < i < len(hops) - 1:
+                # Along the node network: drop to the bus under the sender, run to the receiver.
+                points = [(pos[hops[i - 1].vertex][0], lan_y), (pos[hops[i + 1].vertex][0], lan_y)]
+            for x, y in points:
+                path["x"].append(x)
+                path["y"].append(y)
+                path["hovertext"].append(text)
+                path["text"].append("")
+
+    shapes = []
+    for n in nodes:
+        b = boxes[n.name]
+        up = cluster.node_runtime(n.name).up
+        shapes.append(dict(type="rect", x0=b.x0, y0=b.y0, x1=b.x1, y1=b.y1, layer="below",
+                           line=dict(color="#444" if up else "#D55E00", width=2, dash="solid" if up else "dot"),
+                           fillcolor="#F4F4F4" if up else "#FBE9E1"))
+    x_range = [min(xs) - 5, max(xs) + 1]
+    y_range = [lan_y - 1.6, max(b.y1 for b in boxes.values()) + 2.2]
+    return {"traces": traces, "shapes": shapes, "x_range": x_range, "y_range": y_range,
+            "ok": None if highlight is None else highlight.ok}
+
+
+def _trace(name: str) -> go.Scatter:
+    if name == "node network":
+        return go.Scatter(name=name, mode="lines", line=dict(color="#666", width=3), hoverinfo="skip")
+    if name == "overlay (VXLAN)":
+        return go.Scatter(name=name, mode="lines", line=dict(color="#0072B2", width=1, dash="dash"), hoverinfo="skip")
+    if name == "labels":
+        return go.Scatter(name=name, mode="text", textfont=dict(size=11), showlegend=False, hoverinfo="text")
+    if name == "path":
+        return go.Scatter(name="connection path", mode="lines+markers", hoverinfo="text",
+                          line=dict(color=PATH_COLOUR, width=4), marker=dict(size=7, color=PATH_COLOUR))
+    colour, symbol = next((c, s) for n, c, s in PHASES if n == name)
+    return go.Scatter(name=name, mode="markers+text", textposition="bottom center", textfont=dict(size=8),
+                      hoverinfo="text", marker=dict(size=16, color=colour, symbol=symbol,
+                                                    line=dict(color="#222", width=1)))
+
+
+def cluster_map(cluster, highlight=None, namespace: str | None = None, figure_class=go.Figure):
+    """The cluster map as a new figure (``figure_class=go.FigureWidget`` for a widget).
+
+    >>> import kitlib
+    >>> fig = cluster_map(kitlib.Cluster(nodes=2))
+    >>> [t.name for t in fig.data][:2]
+    ['node network', 'overlay (VXLAN)']
+    """
+    fig = figure_class(data=[_trace(name) for name in TRACES])
+    fig.update_layout(
+        template="plotly_white", height=420, margin=dict(l=10, r=10, t=80, b=10),
+        xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor=None),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), hovermode="closest",
+    )
+    update_cluster_map(fig, cluster, highlight, namespace)
+    return fig
+
+
+def update_cluster_map(fig, cluster, highlight=None, namespace: str | None = None) -> None:
+    """Redraw ``fig`` (a Figure or FigureWidget made by :func:`cluster_map`) from cluster state."""
+    data = map_data(cluster, highlight, namespace)
+    rows = max(1, round((data["y_range"][1] - data["y_range"][0]) / 14))
+    ctx = fig.batch_update() if hasattr(fig, "batch_update") else _null()
+    with ctx:
+        for trace in fig.data:
+            d = data["traces"][_name(trace)]
+            trace.x, trace.y = d["x"], d["y"]
+            if trace.mode and "text" in trace.mode and _name(trace) != "path":
+                trace.text = d["text"]
+            trace.hovertext = d["hovertext"] or None
+        fig.layout.shapes = data["shapes"]
+        fig.layout.xaxis.range = data["x_range"]
+        fig.layout.yaxis.range = data["y_range"]
+        fig.layout.height = min(900, 260 + 200 * rows)
+        title = "Cluster map"
+        if data["ok"] is not None:
+            title += " · last connection: " + ("answered" if data["ok"] else "failed")
+        fig.layout.title = dict(text=title, x=0.01, y=0.98, yanchor="top", font=dict(size=14))
+
+
+def _name(trace) -> str:
+    return "path" if trace.name == "connection path" else trace.name
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

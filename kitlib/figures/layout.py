@@ -1,0 +1,65 @@
+"""Where things sit on the cluster map, derived from the topology graph.
+
+Nodes are boxes on a grid; a node's pods fill the top of its box and its network devices
+(cni0, the routing table, flannel.1, eth0) sit at the bottom; the node network runs under
+all boxes, and the outside world is at its left end.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+NODE_W, POD_COLS, POD_ROW_H = 12.0, 3, 2.0
+
+
+@dataclass(frozen=True)
+class Box:
+    name: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+def node_boxes(node_names: list[str], pods_per_node: int) -> tuple[dict[str, Box], float]:
+    """A box per node on a grid; returns the boxes and the y of the node network under them."""
+    cols = min(len(node_names), 5 if len(node_names) <= 10 else 10)
+    math.ceil(len(node_names) / cols)
+    pod_rows = max(2, math.ceil(pods_per_node / POD_COLS))
+    height = pod_rows * POD_ROW_H + 4.0
+    boxes = {}
+    for i, name in enumerate(node_names):
+        r, c = divmod(i, cols)
+        x0 = c * (NODE_W + 2)
+        y1 = -r * (height + 4)
+        boxes[name] = Box(name, x0, y1 - height, x0 + NODE_W, y1)
+    bottom = min(b.y0 for b in boxes.values()) - 2.0
+    return boxes, bottom
+
+
+def positions(graph, boxes: dict[str, Box], lan_y: float, pods_by_node: dict[str, list[str]]) -> dict[str, tuple[float, float]]:
+    """(x, y) of every vertex of the topology graph."""
+    pos: dict[str, tuple[float, float]] = {}
+    for node, box in boxes.items():
+        mid = (box.x0 + box.x1) / 2
+        pos[f"cni0:{node}"] = (mid - 2.5, box.y0 + 2.6)
+        pos[f"kernel:{node}"] = (mid, box.y0 + 1.6)
+        pos[f"flannel.1:{node}"] = (mid + 3.0, box.y0 + 1.6)
+        pos[f"eth0:{node}"] = (mid, box.y0 + 0.5)
+        for i, key in enumerate(pods_by_node.get(node, [])):
+            r, c = divmod(i, POD_COLS)
+            x = box.x0 + 2.0 + c * (NODE_W - 4.0) / (POD_COLS - 1)
+            y = box.y1 - 1.0 - r * POD_ROW_H
+            pos[f"pod:{key}"] = (x, y)
+    xs = [b.x0 for b in boxes.values()] + [b.x1 for b in boxes.values()]
+    pos["lan"] = ((min(xs) + max(xs)) / 2, lan_y)
+    pos["external"] = (min(xs) - 3, lan_y)
+    for v, data in graph.nodes(data=True):
+        if data.get("kind") == "veth":
+            pod = next((u for u in graph.neighbors(v) if u.startswith("pod:")), None)
+            if pod in pos:
+                px, py = pos[pod]
+                cx, cy = pos[f"cni0:{data['node']}"]
+                pos[v] = (px + (cx - px) * 0.35, py + (cy - py) * 0.35)
+    return pos

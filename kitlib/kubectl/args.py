@@ -1,0 +1,83 @@
+"""kubectl's command line: words, flags (``--flag=value``, ``--flag value``, ``-n value``)."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+
+from ..errors import BadRequest
+
+SHORT = {"-n": "namespace", "-A": "all-namespaces", "-l": "selector", "-o": "output", "-f": "filename",
+         "-i": "stdin", "-t": "tty", "-c": "container", "-w": "watch", "-p": "patch"}
+BOOLEAN = {"all-namespaces", "overwrite", "show-labels", "stdin", "tty", "watch", "ignore-daemonsets",
+           "force", "all", "wait", "no-headers", "delete-emptydir-data"}
+
+
+@dataclass
+class Args:
+    words: list[str] = field(default_factory=list)
+    flags: dict[str, list[str]] = field(default_factory=dict)
+    rest: list[str] = field(default_factory=list)  # after "--"
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        values = self.flags.get(name)
+        return values[-1] if values else default
+
+    def all(self, name: str) -> list[str]:
+        return self.flags.get(name, [])
+
+    def has(self, name: str) -> bool:
+        return name in self.flags
+
+    def int(self, name: str, default: int | None = None) -> int | None:
+        value = self.get(name)
+        if value is None:
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise BadRequest(f'error: invalid argument "{value}" for "--{name}" flag: strconv.ParseInt: '
+                             f'parsing "{value}": invalid syntax') from None
+
+
+def parse(command: str) -> Args:
+    try:
+        tokens = shlex.split(command)
+    except ValueError as exc:
+        raise BadRequest(f"error: {exc}") from None
+    if tokens and tokens[0] == "kubectl":
+        tokens = tokens[1:]
+    args = Args()
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok == "--":
+            args.rest = tokens[i + 1:]
+            break
+        if tok.startswith("--"):
+            name, eq, value = tok[2:].partition("=")
+            if not eq:
+                if name in BOOLEAN:
+                    value = "true"
+                elif i + 1 < len(tokens):
+                    i += 1
+                    value = tokens[i]
+                else:
+                    raise BadRequest(f"error: flag needs an argument: --{name}")
+            args.flags.setdefault(name, []).append(value)
+        elif tok.startswith("-") and len(tok) >= 2 and tok[:2] in SHORT:
+            name = SHORT[tok[:2]]
+            value = tok[2:].lstrip("=")
+            if not value:
+                if name in BOOLEAN:
+                    value = "true"
+                elif i + 1 < len(tokens):
+                    i += 1
+                    value = tokens[i]
+                else:
+                    raise BadRequest(f"error: flag needs an argument: '{tok[1]}' in {tok}")
+            args.flags.setdefault(name, []).append(value)
+        else:
+            args.words.append(tok)
+        i += 1
+    return args

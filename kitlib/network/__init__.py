@@ -1,0 +1,1 @@
+"""The pod network: address management, the topology graph and the data path."""

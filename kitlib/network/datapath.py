@@ -1,0 +1,322 @@
+"""The data path: where a connection goes, hop by hop, and whether something answers.
+
+Pod to pod is plain routing with no NAT: the packet leaves with the source pod's IP and
+arrives with it. Across nodes it crosses the overlay: flannel wraps the packet (inner:
+pod IP to pod IP) in a VXLAN/UDP 8472 packet between the two nodes' IPs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from ..api.node import internal_ip
+from ..api.pod import Pod
+from ..errors import BadRequest
+from .ipam import in_cidr, is_ip
+from .topology import EXTERNAL, LAN, pod_vertex
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+VXLAN_PORT = 8472
+NODE_PORTS = {10250: "kubelet", 10256: "kube-proxy health"}
+CONTROL_PLANE_PORTS = {8443: "kube-apiserver", 2379: "etcd"}
+
+
+@dataclass
+class Hop:
+    """One step of a packet's path: which interface, on which machine, and the addresses it carries."""
+
+    vertex: str
+    where: str
+    device: str
+    src: str
+    dst: str
+    note: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.where:<13} {self.device:<24} {self.src} → {self.dst}"
+        return f"{text}  ({self.note})" if self.note else text
+
+
+@dataclass
+class Connection:
+    """The outcome of :meth:`kitlib.Cluster.connect`: data, never an exception."""
+
+    ok: bool
+    pod: str | None
+    reason: str
+    hops: list[Hop] = field(default_factory=list)
+    src_ip: str = ""
+    dst_ip: str = ""
+    port: int = 0
+    protocol: str = "TCP"
+
+    @property
+    def path(self) -> list[str]:
+        """The graph vertices the packet crossed, in order."""
+        return [h.vertex for h in self.hops]
+
+    def __str__(self) -> str:
+        head = f"{'OK' if self.ok else 'FAILED'}: {self.reason}"
+        return head + "".join(f"\n  {h}" for h in self.hops)
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython shows the readable form
+        p.text(str(self))
+
+
+@dataclass
+class _End:
+    kind: str  # pod | node | external | ip
+    vertex: str
+    ip: str
+    pod: Pod | None = None
+    node: str | None = None
+
+
+def _resolve_src(cluster: Cluster, src: str) -> _End:
+    if src == "external":
+        return _End("external", EXTERNAL, cluster.topology.graph.nodes[EXTERNAL]["ip"])
+    if src.startswith("node/"):
+        node = cluster.get("Node", src[5:])
+        return _End("node", f"kernel:{node.name}", internal_ip(node), node=node.name)  # type: ignore[arg-type]
+    pod = _pod(cluster, src)
+    if not pod.status.pod_ip:
+        raise BadRequest(f'error: pod "{pod.name}" has no IP yet: it is {pod.status.phase}, '
+                         "its sandbox is still being created")
+    return _End("pod", pod_vertex(pod.key), pod.status.pod_ip, pod, pod.spec.node_name)
+
+
+def _pod(cluster: Cluster, ref: str) -> Pod:
+    if "/" not in ref:
+        raise BadRequest(f'error: "{ref}" is not a pod reference: write "namespace/pod", e.g. "default/{ref}"')
+    ns, name = ref.split("/", 1)
+    return cluster.get("Pod", name, ns)  # type: ignore[return-value]
+
+
+def _resolve_dst(cluster: Cluster, dst: str) -> tuple[str, Pod | None, str | None]:
+    """(ip, pod with that IP or None, node with that IP or None)."""
+    if dst.startswith("node/"):
+        node = cluster.get("Node", dst[5:])
+        return internal_ip(node), None, node.name  # type: ignore[arg-type]
+    if is_ip(dst):
+        key = cluster.topology.pod_with_ip(dst)
+        pod = cluster._store.get("Pod", key) if key else None
+        node = next((n.name for n in cluster.nodes() if internal_ip(n) == dst), None)
+        return dst, pod, node  # type: ignore[return-value]
+    pod = _pod(cluster, dst)
+    if not pod.status.pod_ip:
+        return "", pod, None
+    return pod.status.pod_ip, pod, None
+
+
+def connect(cluster: Cluster, src: str, dst: str, port: int, protocol: str = "TCP") -> Connection:
+    """Trace a connection through the pod network (see :meth:`kitlib.Cluster.connect`)."""
+    protocol = protocol.upper()
+    if protocol not in ("TCP", "UDP", "SCTP"):
+        raise BadRequest(f'error: unsupported protocol "{protocol}": use TCP, UDP or SCTP')
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        raise BadRequest(f"error: port {port} is not in 1-65535")
+    s = _resolve_src(cluster, src)
+    dst_ip, dst_pod, dst_node = _resolve_dst(cluster, dst)
+    conn = Connection(False, None, "", [], s.ip, dst_ip, port, protocol)
+    if not dst_ip:
+        conn.reason = (f"{dst} has no IP yet: it is {dst_pod.status.phase} and its sandbox is not ready, "  # type: ignore[union-attr]
+                       "so there is nothing to connect to")
+        return conn
+    if s.node and not cluster.node_runtime(s.node).up:
+        conn.reason = f"the source's node {s.node} is down: nothing it sends leaves it"
+        return conn
+    return _route(cluster, s, dst_ip, dst_pod, dst_node, conn)
+
+
+def _route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str | None,
+           conn: Connection) -> Connection:
+    topo = cluster.topology
+    g = topo.graph
+    pod_net = cluster.pod_cidr
+    if in_cidr(dst_ip, pod_net):
+        owner = _node_for_pod_ip(cluster, dst_ip)
+        if s.kind == "external":
+            _add(conn, cluster, [EXTERNAL], s.ip, dst_ip)
+            conn.reason = (f"{dst_ip} is a pod IP: pod addresses ({pod_net}) exist only inside the cluster's "
+                           "overlay network, and nothing outside has a route to them")
+            return conn
+        if owner is None:
+            conn.reason = f"{dst_ip} is in the pod network but in no node's podCIDR: no route to host"
+            return conn
+        if s.kind == "node":
+            # A packet the node itself sends takes the address of the device it leaves by:
+            # cni0 (10.244.N.1) towards its own pods, flannel.1 (10.244.N.0) towards other nodes'.
+            device = f"cni0:{s.node}" if owner == s.node else f"flannel.1:{s.node}"
+            s = replace(s, ip=g.nodes[device]["ip"])
+            conn.src_ip = s.ip
+        if dst_pod is None:
+            target = f"cni0:{owner}"
+        else:
+            target = pod_vertex(dst_pod.key)
+        layers = {"pod", "host", "overlay"}
+        path = topo.path(s.vertex, target, layers)
+        _add(conn, cluster, path, s.ip, dst_ip)
+        down = _first_down(cluster, path)
+        if down:
+            conn.reason = (f"node {down} does not answer: the packet is lost on the way and the "
+                           f"connection times out")
+            return conn
+        if dst_pod is None:
+            conn.reason = (f"no pod has {dst_ip} (it was freed or never given out): the bridge on {owner} "
+                           "gets no ARP answer and the connection fails with 'No route to host'")
+            return conn
+        return _deliver_to_pod(conn, dst_pod)
+    if dst_node is not None:
+        target = f"kernel:{dst_node}"
+        if s.kind == "pod":
+            path = topo.path(s.vertex, target, {"pod", "host", "underlay"})
+        else:
+            path = topo.path(s.vertex, target, {"host", "underlay"})
+        src_ip = s.ip
+        if s.kind == "pod" and dst_node != s.node:
+            # flannel masquerades traffic that leaves the pod network, so the node sees the node's IP.
+            src_ip = internal_ip(cluster.get("Node", s.node))  # type: ignore[arg-type]
+        _add(conn, cluster, path, s.ip, dst_ip, snat_to=src_ip if src_ip != s.ip else None, snat_node=s.node)
+        down = _first_down(cluster, path)
+        if down:
+            conn.reason = f"node {down} does not answer: the connection times out"
+            return conn
+        return _deliver_to_node(cluster, conn, dst_node)
+    if s.kind != "external" and not in_cidr(dst_ip, cluster.node_cidr):
+        conn.reason = f"{dst_ip} is outside the cluster and this simulator has no internet: the connection times out"
+        return conn
+    conn.reason = f"nothing has the address {dst_ip}: the connection times out"
+    return conn
+
+
+def _node_for_pod_ip(cluster: Cluster, ip: str) -> str | None:
+    addr = ipaddress.ip_address(ip)
+    for n in cluster.nodes():
+        if n.spec.pod_cidr and addr in ipaddress.ip_network(n.spec.pod_cidr):
+            return n.name
+    return None
+
+
+def _first_down(cluster: Cluster, path: list[str]) -> str | None:
+    g = cluster.topology.graph
+    for v in path:
+        node = g.nodes[v].get("node")
+        if node and not cluster.node_runtime(node).up:
+            return node
+    return None
+
+
+def _deliver_to_pod(conn: Connection, pod: Pod) -> Connection:
+    if pod.metadata.deletion_timestamp is not None and pod.status.phase != "Running":
+        conn.reason = f"pod {pod.name} is terminating: its containers have stopped, the connection is refused"
+        return conn
+    running = any(cs.state.running for cs in pod.status.container_statuses)
+    if not running:
+        conn.reason = (f"pod {pod.name} has its IP but its container is not running yet "
+                       f"({_waiting(pod)}): nothing listens on port {conn.port}, the connection is refused")
+        return conn
+    listening = [(c, p) for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=True)
+                 if cs.state.running for p in c.ports]
+    match = [(c, p) for c, p in listening if p.container_port == conn.port and (p.protocol or "TCP") == conn.protocol]
+    if not match:
+        ports = ", ".join(f"{p.container_port}/{p.protocol or 'TCP'}" for _, p in listening) or "no ports"
+        conn.reason = (f"pod {pod.name} does not listen on {conn.port}/{conn.protocol} (it declares {ports}): "
+                       "connection refused")
+        return conn
+    container = match[0][0]
+    conn.ok = True
+    conn.pod = pod.key
+    conn.reason = (f"container {container.name} of pod {pod.name} accepted the connection on "
+                   f"{conn.dst_ip}:{conn.port}; it sees the client as {conn.src_ip if not conn.hops else conn.hops[-1].src}")
+    return conn
+
+
+def _waiting(pod: Pod) -> str:
+    for cs in pod.status.container_statuses:
+        if cs.state.waiting:
+            return cs.state.waiting.reason or "waiting"
+    return pod.status.phase or "Pending"
+
+
+def _deliver_to_node(cluster: Cluster, conn: Connection, node: str) -> Connection:
+    ports = dict(NODE_PORTS)
+    if node == cluster.nodes()[0].name:
+        ports.update(CONTROL_PLANE_PORTS)
+    extra = getattr(cluster, "_node_listeners", lambda n: {})(node)
+    ports.update(extra)
+    if conn.protocol == "TCP" and conn.port in ports:
+        conn.ok = True
+        conn.reason = f"{ports[conn.port]} on {node} accepted the connection on {conn.dst_ip}:{conn.port}"
+    else:
+        conn.reason = f"nothing listens on {conn.dst_ip}:{conn.port}/{conn.protocol} on node {node}: connection refused"
+    return conn
+
+
+def _add(conn: Connection, cluster: Cluster, path: list[str], src: str, dst: str,
+         snat_to: str | None = None, snat_node: str | None = None) -> None:
+    """Turn a vertex path into hops, expanding each VXLAN edge into its underlay path."""
+    g = cluster.topology.graph
+    cur_src = src
+    for i, v in enumerate(path):
+        data = g.nodes[v]
+        node = data.get("node", "")
+        kind = data.get("kind")
+        where = node or ("outside" if v == EXTERNAL else "node network")
+        note = ""
+        if kind == "pod":
+            note = "the pod's eth0" if i == 0 else "delivered to the pod's eth0"
+        elif kind == "veth":
+            note = "veth pair: the pod's eth0 ↔ this port on the node"
+        elif kind == "bridge":
+            note = f"bridge {data['ip']}, the pods' gateway"
+        elif kind == "host":
+            note = _route_note(cluster, node, dst)
+            if snat_to and node == snat_node and cur_src != snat_to:
+                note += f"; MASQUERADE: source {cur_src} → {snat_to} (traffic leaving the pod network)"
+                cur_src = snat_to
+        elif kind == "vxlan":
+            prev = path[i - 1] if i else ""
+            if g.nodes.get(prev, {}).get("kind") == "vxlan":
+                note = f"VXLAN decapsulation: the inner packet {cur_src} → {dst} comes out unchanged"
+            else:
+                note = f"VXLAN encapsulation (VNI 1): the packet is wrapped in UDP to port {VXLAN_PORT}"
+        elif kind == "nic":
+            note = f"node IP {data['ip']}"
+        elif kind == "switch":
+            note = data.get("label", "")
+        conn.hops.append(Hop(v, where, data.get("label", v), cur_src, dst, note))
+        nxt = path[i + 1] if i + 1 < len(path) else None
+        if kind == "vxlan" and nxt and g.nodes[nxt].get("kind") == "vxlan":
+            a, b = f"eth0:{node}", f"eth0:{g.nodes[nxt]['node']}"
+            outer_src, outer_dst = g.nodes[a]["ip"], g.nodes[b]["ip"]
+            # The outer packet is routed by each node's kernel between flannel.1 and eth0, so the
+            # hops stay adjacent in the graph: kernel, eth0, node network, eth0, kernel.
+            outer = cluster.topology.path(f"kernel:{node}", f"kernel:{g.nodes[nxt]['node']}", {"host", "underlay"})
+            for u in outer:
+                ud = g.nodes[u]
+                conn.hops.append(Hop(u, ud.get("node") or "node network", ud.get("label", u),
+                                     f"{outer_src}", f"{outer_dst}:{VXLAN_PORT}",
+                                     f"outer UDP packet node → node, carrying {cur_src} → {dst}"))
+
+
+def _route_note(cluster: Cluster, node: str, dst: str) -> str:
+    if not node:
+        return ""
+    n = cluster.get("Node", node)
+    if n.spec.pod_cidr and in_cidr(dst, n.spec.pod_cidr):  # type: ignore[attr-defined]
+        return f"route {n.spec.pod_cidr} dev cni0"  # type: ignore[attr-defined]
+    if in_cidr(dst, cluster.pod_cidr):
+        for other in cluster.nodes():
+            if other.spec.pod_cidr and in_cidr(dst, other.spec.pod_cidr):
+                gw = str(ipaddress.ip_network(other.spec.pod_cidr).network_address)
+                return f"route {other.spec.pod_cidr} via {gw} dev flannel.1 onlink"
+    if in_cidr(dst, cluster.node_cidr):
+        return f"route {cluster.node_cidr} dev eth0" if internal_ip(n) != dst else "local address: delivered here"  # type: ignore[arg-type]
+    return "default route via eth0"
+
+
+_ = LAN

@@ -1,0 +1,79 @@
+"""Address management as the pieces of a kubeadm/flannel cluster do it.
+
+* The controller manager's range allocator carves one /24 podCIDR per node out of the
+  cluster CIDR, in the order nodes register.
+* On each node, the CNI ``host-local`` IPAM plugin hands out pod IPs from that podCIDR. It
+  skips the gateway (``.1``, the ``cni0`` bridge) and remembers the last address it gave out,
+  continuing after it: a freed address is reused only once the range wraps around, so a
+  replacement pod almost always gets a new IP.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+
+class RangeAllocator:
+    """Hands out consecutive subnets of a CIDR (the node IPAM controller's podCIDRs)."""
+
+    def __init__(self, cidr: str, prefix: int) -> None:
+        self.network = ipaddress.ip_network(cidr)
+        self._subnets = self.network.subnets(new_prefix=prefix)
+
+    def next(self) -> str:
+        return str(next(self._subnets))
+
+
+@dataclass
+class HostLocal:
+    """The host-local IPAM state of one node: its range, what is in use and the last reserved IP."""
+
+    subnet: str
+    in_use: set[int] = field(default_factory=set)
+    last_reserved: int | None = None
+
+    def __post_init__(self) -> None:
+        net = ipaddress.ip_network(self.subnet)
+        self._first = int(net.network_address) + 1
+        self._last = int(net.broadcast_address) - 1
+        self.gateway = str(net.network_address + 1)
+
+    def allocate(self) -> str | None:
+        """The next free IP after the last reserved one, wrapping around; None if the range is full."""
+        size = self._last - self._first + 1
+        start = self._first if self.last_reserved is None else self.last_reserved + 1
+        for i in range(size):
+            candidate = self._first + (start - self._first + i) % size
+            if candidate == self._first:  # the gateway address belongs to cni0
+                continue
+            if candidate not in self.in_use:
+                self.in_use.add(candidate)
+                self.last_reserved = candidate
+                return str(ipaddress.IPv4Address(candidate))
+        return None
+
+    def release(self, ip: str) -> None:
+        self.in_use.discard(int(ipaddress.IPv4Address(ip)))
+
+
+def node_network_ip(cidr: str, index: int) -> str:
+    """The address of the ``index``-th node (0-based) on the node network: ``.2``, ``.3``, ...
+    (``.1`` is the network's gateway), as minikube's docker network assigns them."""
+    net = ipaddress.ip_network(cidr)
+    return str(net.network_address + 2 + index)
+
+
+def in_cidr(ip: str, cidr: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip) in ipaddress.ip_network(cidr)
+    except ValueError:
+        return False
+
+
+def is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False

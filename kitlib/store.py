@@ -1,0 +1,120 @@
+"""The API server's storage: every object by kind and key, with the indexes controllers need."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from .api.labels import LabelSelector
+from .api.meta import KubeObject
+
+
+class Store:
+    """Objects by kind and ``namespace/name`` key, plus owner and node indexes.
+
+    The store bumps ``metadata.resourceVersion`` on every write, as etcd's revision does.
+    """
+
+    def __init__(self) -> None:
+        self._objects: dict[str, dict[str, KubeObject]] = defaultdict(dict)
+        self._by_owner: dict[str, dict[str, KubeObject]] = defaultdict(dict)
+        self._pods_by_node: dict[str, dict[str, KubeObject]] = defaultdict(dict)
+        # Pods without a controller, by namespace: what a ReplicaSet may adopt.
+        self._orphan_pods: dict[str, dict[str, KubeObject]] = defaultdict(dict)
+        # Owners whose owned objects are watched: the ``Kind/key`` of each put or removed since.
+        self._owned_changes: dict[str, set[str]] = {}
+        # Where each object was indexed: objects are changed in place before ``touch``, so the
+        # old owner and node can only be known from here.
+        self._indexed: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+        self.revision = 0
+
+    def get(self, kind: str, key: str) -> KubeObject | None:
+        return self._objects[kind].get(key)
+
+    def put(self, obj: KubeObject) -> KubeObject:
+        """Store (or replace) ``obj`` and give it the next resourceVersion."""
+        old = self._objects[obj.kind].get(obj.key)
+        if old is not None:
+            self._unindex(old)
+        self.revision += 1
+        obj.metadata.resource_version = str(self.revision)
+        self._objects[obj.kind][obj.key] = obj
+        self._index(obj)
+        return obj
+
+    def touch(self, obj: KubeObject) -> None:
+        """Record a status change of a stored object (new resourceVersion, indexes refreshed)."""
+        self.put(obj)
+
+    def remove(self, obj: KubeObject) -> None:
+        if self._objects[obj.kind].pop(obj.key, None) is not None:
+            self._unindex(obj)
+            self.revision += 1
+
+    def items(self, kind: str, namespace: str | None = None,
+              selector: LabelSelector | None = None) -> list[KubeObject]:
+        """Objects of a kind, sorted by key as the API server lists them."""
+        objs: Iterator[KubeObject] = iter(self._objects[kind].values())
+        if namespace is not None:
+            objs = (o for o in objs if o.metadata.namespace == namespace)
+        if selector is not None:
+            objs = (o for o in objs if selector.matches(o.metadata.labels))
+        return sorted(objs, key=lambda o: (o.metadata.namespace or "", o.metadata.name or ""))
+
+    def count(self, kind: str) -> int:
+        return len(self._objects[kind])
+
+    def owned_by(self, uid: str) -> list[KubeObject]:
+        """Objects whose controller owner reference points at ``uid``."""
+        return list(self._by_owner[uid].values())
+
+    def orphan_pods(self, namespace: str) -> list[KubeObject]:
+        """Pods of ``namespace`` with no controller owner reference, sorted by name as :meth:`items`."""
+        return sorted(self._orphan_pods[namespace].values(), key=lambda o: o.metadata.name or "")
+
+    def watch_owned(self, uid: str) -> None:
+        """Start recording which objects owned by ``uid`` change (see :meth:`owned_changes`)."""
+        self._owned_changes.setdefault(uid, set())
+
+    def unwatch_owned(self, uid: str) -> None:
+        self._owned_changes.pop(uid, None)
+
+    def owned_changes(self, uid: str) -> list[tuple[str, KubeObject | None]]:
+        """The ``Kind/key`` of every object put under or taken from the watched owner ``uid`` since
+        the last call, each with the object that owner controls under that key now (or None)."""
+        keys = self._owned_changes.get(uid)
+        if not keys:
+            return []
+        self._owned_changes[uid] = set()
+        owned = self._by_owner.get(uid, {})
+        return [(k, owned.get(k)) for k in keys]
+
+    def pods_on(self, node: str) -> list[KubeObject]:
+        return list(self._pods_by_node[node].values())
+
+    def kinds(self) -> list[str]:
+        return [k for k, v in self._objects.items() if v]
+
+    def _index(self, obj: KubeObject) -> None:
+        ref = obj.metadata.controller_ref()
+        if ref is not None:
+            self._by_owner[ref.uid][f"{obj.kind}/{obj.key}"] = obj
+            if ref.uid in self._owned_changes:
+                self._owned_changes[ref.uid].add(f"{obj.kind}/{obj.key}")
+        node = getattr(getattr(obj, "spec", None), "node_name", None) if obj.kind == "Pod" else None
+        if node:
+            self._pods_by_node[node][obj.key] = obj
+        if ref is None and obj.kind == "Pod":
+            self._orphan_pods[obj.metadata.namespace or ""][obj.key] = obj
+        self._indexed[(obj.kind, obj.key)] = (ref.uid if ref is not None else None, node)
+
+    def _unindex(self, obj: KubeObject) -> None:
+        owner, node = self._indexed.pop((obj.kind, obj.key), (None, None))
+        if owner is not None:
+            self._by_owner[owner].pop(f"{obj.kind}/{obj.key}", None)
+            if owner in self._owned_changes:
+                self._owned_changes[owner].add(f"{obj.kind}/{obj.key}")
+        if node:
+            self._pods_by_node[node].pop(obj.key, None)
+        if obj.kind == "Pod":
+            self._orphan_pods[obj.metadata.namespace or ""].pop(obj.key, None)

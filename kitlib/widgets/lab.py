@@ -1,0 +1,169 @@
+"""The deployment lab: scale, kill pods, fail nodes, move time and trace connections, with the
+cluster map and ``kubectl get pods -o wide`` updating in place.
+
+Each control makes exactly one engine call that a notebook cell could make too:
+
+==================  ==========================================
+control             engine call
+==================  ==========================================
+replicas slider     ``cluster.scale(deployment, n)``
+kill pod            ``cluster.delete("Pod", name)``
+fail/restore node   ``cluster.fail_node(name)`` / ``restore_node``
++1 s / +10 s / play ``cluster.advance(seconds)``
+trace               ``cluster.connect(src, dst, port)``
+==================  ==========================================
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+
+from ..errors import ApiError
+from ..figures.cluster_map import cluster_map, update_cluster_map
+
+
+class DeploymentLab:
+    """Controls for one Deployment of a cluster, a live cluster map and a pod table.
+
+    >>> import kitlib
+    >>> c = kitlib.Cluster(nodes=3, seed=0)
+    >>> _ = c.kubectl("create deployment web --image=nginx --replicas=3 --port=80")
+    >>> lab = DeploymentLab(c, "web")
+    >>> lab.replicas.value = 5          # the same as c.scale("web", 5)
+    >>> len(c.pods())
+    5
+    """
+
+    def __init__(self, cluster, deployment: str = "web", namespace: str = "default", max_replicas: int = 12) -> None:
+        self.cluster = cluster
+        self.deployment = deployment
+        self.namespace = namespace
+        self.last_connection = None
+        current = cluster.get("Deployment", deployment, namespace).spec.replicas or 0
+        self.replicas = widgets.IntSlider(value=current, min=0, max=max(max_replicas, current),
+                                          description="replicas", continuous_update=False)
+        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width="300px"))
+        self.kill_button = widgets.Button(description="Kill pod", button_style="danger", icon="times")
+        self.node_picker = widgets.Dropdown(description="node", options=[n.name for n in cluster.nodes()],
+                                            layout=widgets.Layout(width="240px"))
+        self.node_button = widgets.Button(description="Fail node", button_style="warning")
+        self.step_buttons = [widgets.Button(description=f"+{s} s", layout=widgets.Layout(width="70px"))
+                             for s in (1, 10, 60)]
+        self.play = widgets.Play(value=0, min=0, max=10_000, interval=700, description="play")
+        self.src_picker = widgets.Dropdown(description="from", layout=widgets.Layout(width="300px"))
+        self.dst_picker = widgets.Dropdown(description="to", layout=widgets.Layout(width="300px"))
+        self.port = widgets.BoundedIntText(value=80, min=1, max=65535, description="port",
+                                           layout=widgets.Layout(width="150px"))
+        self.trace_button = widgets.Button(description="Trace", button_style="info", icon="route")
+        self.clock = widgets.HTML()
+        self.status = widgets.HTML()
+        self.result = widgets.HTML()
+        self.table = widgets.HTML()
+        self.map = cluster_map(cluster, figure_class=go.FigureWidget)
+
+        self.replicas.observe(self._on_replicas, names="value")
+        self.kill_button.on_click(self._on_kill)
+        self.node_picker.observe(lambda change: self._sync_node_button(), names="value")
+        self.node_button.on_click(self._on_node)
+        for button, seconds in zip(self.step_buttons, (1, 10, 60), strict=True):
+            button.on_click(lambda _b, s=seconds: self.step(s))
+        self.play.observe(self._on_play, names="value")
+        self.trace_button.on_click(self._on_trace)
+        self.widget = widgets.VBox([
+            widgets.HBox([self.replicas, self.pod_picker, self.kill_button]),
+            widgets.HBox([self.node_picker, self.node_button, *self.step_buttons, self.play, self.clock]),
+            widgets.HBox([self.src_picker, self.dst_picker, self.port, self.trace_button]),
+            self.status,
+            widgets.Box([self.map]),
+            self.result,
+            self.table,
+        ])
+        self.refresh()
+
+    # Each handler: one engine call, then a redraw. Errors go to the status line, because
+    # exceptions raised in callbacks are invisible in JupyterLab.
+
+    def _run(self, action, *args) -> None:
+        try:
+            action(*args)
+            self.status.value = ""
+        except ApiError as err:
+            self.status.value = f"<span style='color:#D55E00'>{html.escape(str(err), quote=False)}</span>"
+        self.refresh()
+
+    def _on_replicas(self, change) -> None:
+        self._run(self.cluster.scale, self.deployment, change["new"], self.namespace)
+
+    def _on_kill(self, _button=None) -> None:
+        if self.pod_picker.value:
+            self._run(self.cluster.delete, "Pod", self.pod_picker.value, self.namespace)
+
+    def _on_node(self, _button=None) -> None:
+        name = self.node_picker.value
+        if self.cluster.node_runtime(name).up:
+            self._run(self.cluster.fail_node, name)
+        else:
+            self._run(self.cluster.restore_node, name)
+
+    def _on_play(self, change) -> None:
+        if change["new"] != change["old"]:
+            self.step(1)
+
+    def _on_trace(self, _button=None) -> None:
+        def trace() -> None:
+            self.last_connection = self.cluster.connect(self.src_picker.value, self.dst_picker.value,
+                                                        self.port.value)
+        self._run(trace)
+
+    def step(self, seconds: float) -> None:
+        """Advance the cluster's clock (the +N s buttons and the play button)."""
+        self._run(self.cluster.advance, seconds)
+
+    def refresh(self) -> None:
+        """Redraw every view from the cluster's state."""
+        c = self.cluster
+        pods = c.pods(self.namespace)
+        names = [p.name for p in pods if p.metadata.deletion_timestamp is None]
+        keep = self.pod_picker.value
+        self.pod_picker.options = names
+        self.pod_picker.value = keep if keep in names else (names[0] if names else None)
+        endpoints = [f"{p.namespace}/{p.name}" for p in pods if p.status.pod_ip]
+        src = [*endpoints, *[f"node/{n.name}" for n in c.nodes()], "external"]
+        dst = [*endpoints, *[f"node/{n.name}" for n in c.nodes()]]
+        for picker, options, first in ((self.src_picker, src, 0), (self.dst_picker, dst, 1)):
+            keep = picker.value
+            picker.options = options
+            picker.value = keep if keep in options else (options[min(first, len(options) - 1)] if options else None)
+        if self.replicas.value != (c.get("Deployment", self.deployment, self.namespace).spec.replicas or 0):
+            self.replicas.unobserve(self._on_replicas, names="value")
+            self.replicas.value = c.get("Deployment", self.deployment, self.namespace).spec.replicas
+            self.replicas.observe(self._on_replicas, names="value")
+        self._sync_node_button()
+        self.clock.value = f"<b>t = {c.now:.0f} s</b>"
+        conn = self.last_connection
+        if conn is not None and self._path_still_valid(conn):
+            self.result.value = "<pre>" + html.escape(str(conn)) + "</pre>"
+        else:
+            conn = None
+            self.result.value = ""
+        update_cluster_map(self.map, c, highlight=conn)
+        self.table.value = "<pre style='font-size:11px;line-height:1.3'>$ kubectl get pods -o wide\n" + html.escape(
+            c.kubectl(f"get pods -o wide -n {self.namespace}")) + "</pre>"
+
+    def _path_still_valid(self, conn) -> bool:
+        graph = self.cluster.topology.graph
+        return all(graph.has_node(v) for v in conn.path)
+
+    def _sync_node_button(self) -> None:
+        name = self.node_picker.value
+        down = name is not None and not self.cluster.node_runtime(name).up
+        self.node_button.description = "Restore node" if down else "Fail node"
+        self.node_button.button_style = "success" if down else "warning"
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

@@ -1,0 +1,73 @@
+"""The cluster map is a function of cluster state."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+import kitlib
+from kitlib.figures import cluster_map, update_cluster_map
+from kitlib.figures.cluster_map import TRACES
+
+
+def _cluster(replicas=4, seed=0):
+    c = kitlib.Cluster(nodes=3, seed=seed)
+    c.kubectl(f"create deployment web --image=nginx --replicas={replicas} --port=80")
+    c.advance(10)
+    return c
+
+
+def test_one_box_per_node_and_one_point_per_pod():
+    """Nodes are shapes, pods are points inside their node's box."""
+    c = _cluster()
+    fig = cluster_map(c)
+    assert isinstance(fig, go.Figure)
+    assert len(fig.layout.shapes) == 3
+    running = next(t for t in fig.data if t.name == "Running")
+    assert len(running.x) == 4
+    for pod, x, y in zip(sorted(c.pods(), key=lambda p: p.key), running.x, running.y, strict=True):
+        box = fig.layout.shapes[[n.name for n in c.nodes()].index(pod.spec.node_name)]
+        assert box.x0 < x < box.x1 and box.y0 < y < box.y1
+
+
+def test_labels_show_node_ip_and_pod_cidr():
+    """Each node is labelled with its InternalIP and podCIDR."""
+    fig = cluster_map(_cluster())
+    labels = " ".join(next(t for t in fig.data if t.name == "labels").text)
+    assert "192.168.49.3" in labels and "10.244.1.0/24" in labels
+
+
+def test_same_state_same_figure():
+    """Determinism: the same seed draws the same figure."""
+    assert cluster_map(_cluster(seed=3)).to_json() == cluster_map(_cluster(seed=3)).to_json()
+
+
+def test_update_keeps_a_fixed_set_of_traces():
+    """Updating in place never adds or removes traces (one message per update in a widget)."""
+    c = _cluster()
+    fig = cluster_map(c)
+    c.scale("web", 9)
+    update_cluster_map(fig, c)
+    assert [t.name for t in fig.data][: len(TRACES) - 1] == TRACES[:-1]
+    assert sum(len(t.x) for t in fig.data if t.name in ("ContainerCreating", "Running", "Pending")) == 9
+
+
+def test_highlight_follows_the_hops():
+    """A connection's path is drawn through the vertices it crossed."""
+    c = _cluster()
+    a, b = c.pods()[0], next(p for p in c.pods() if p.spec.node_name != c.pods()[0].spec.node_name)
+    conn = c.connect(a.key, b.key, 80)
+    fig = cluster_map(c, highlight=conn)
+    path = next(t for t in fig.data if t.name == "connection path")
+    running = next(t for t in fig.data if t.name == "Running")
+    points = set(zip(running.x, running.y, strict=True))
+    assert (path.x[0], path.y[0]) in points and (path.x[-1], path.y[-1]) in points
+    assert "answered" in fig.layout.title.text
+
+
+def test_failed_node_is_drawn_dotted():
+    """A node that does not answer is drawn with a dotted outline."""
+    c = _cluster()
+    c.fail_node("minikube-m02")
+    fig = cluster_map(c)
+    assert fig.layout.shapes[1].line.dash == "dot"
+    assert fig.layout.shapes[0].line.dash == "solid"

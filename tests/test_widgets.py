@@ -1,0 +1,110 @@
+"""The deployment lab without a browser: set values and click buttons, then look at the
+engine and at the figure's data. Each control must be one engine call."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+pytest.importorskip("anywidget")
+
+import kitlib
+from kitlib.figures.cluster_map import PHASES
+from kitlib.widgets import DeploymentLab
+
+
+@pytest.fixture
+def lab():
+    cluster = kitlib.Cluster(nodes=3, seed=0)
+    cluster.kubectl("create deployment web --image=nginx --replicas=3 --port=80")
+    cluster.advance(10)
+    return DeploymentLab(cluster, "web")
+
+
+def pod_points(lab) -> int:
+    phases = {name for name, _, _ in PHASES}
+    return sum(len(t.x) for t in lab.map.data if t.name in phases)
+
+
+def test_slider_scales_the_deployment_and_the_map_follows(lab):
+    """Moving replicas is cluster.scale: new pods appear at once (being created) on the map."""
+    assert pod_points(lab) == 3
+    lab.replicas.value = 6
+    assert lab.cluster.get("Deployment", "web").spec.replicas == 6
+    assert len(lab.cluster.pods()) == 6
+    assert pod_points(lab) == 6
+    creating = next(t for t in lab.map.data if t.name == "ContainerCreating")
+    assert len(creating.x) == 3
+
+
+def test_time_buttons_advance_the_clock_and_pods_start(lab):
+    """+10 s is cluster.advance(10): new pods pull their image and turn Running."""
+    lab.replicas.value = 5
+    lab.step_buttons[1].click()
+    assert lab.cluster.now == 20
+    running = next(t for t in lab.map.data if t.name == "Running")
+    assert len(running.x) == 5
+    assert "t = 20 s" in lab.clock.value
+
+
+def test_kill_pod_replaces_it_with_a_new_ip(lab):
+    """Kill pod is cluster.delete: the pod turns Terminating and a replacement is created."""
+    victim = lab.cluster.pods()[0]
+    lab.pod_picker.value = victim.name
+    lab.kill_button.click()
+    assert lab.cluster.get("Pod", victim.name).metadata.deletion_timestamp is not None
+    lab.step(10)
+    names = [p.name for p in lab.cluster.pods()]
+    assert victim.name not in names and len(names) == 3
+    assert victim.status.pod_ip not in [p.status.pod_ip for p in lab.cluster.pods()]
+    assert victim.name not in lab.table.value
+
+
+def test_fail_and_restore_node(lab):
+    """Fail node is cluster.fail_node; the button turns into Restore node, and back."""
+    lab.node_picker.value = "minikube-m02"
+    lab.node_button.click()
+    assert not lab.cluster.node_runtime("minikube-m02").up
+    assert lab.node_button.description == "Restore node"
+    lab.step(60)
+    assert "NotReady" in lab.cluster.kubectl("get nodes")
+    lab.node_button.click()
+    assert lab.cluster.node_runtime("minikube-m02").up
+    assert lab.node_button.description == "Fail node"
+
+
+def test_trace_draws_the_path_on_the_map(lab):
+    """Trace is cluster.connect; the path trace gets one point per hop it can place."""
+    pods = lab.cluster.pods()
+    a = pods[0]
+    b = next(p for p in pods if p.spec.node_name != a.spec.node_name)
+    lab.src_picker.value = a.key
+    lab.dst_picker.value = b.key
+    lab.trace_button.click()
+    assert lab.last_connection.ok
+    path = next(t for t in lab.map.data if t.name == "connection path")
+    assert len(path.x) >= len([h for h in lab.last_connection.hops if h.vertex != "lan"])
+    assert "flannel.1" in lab.result.value
+
+
+def test_errors_show_in_the_status_line_and_change_nothing(lab):
+    """An engine error in a callback is shown to the learner, not lost, and the cluster is unchanged."""
+    lab.src_picker.value = "external"
+    lab.dst_picker.value = lab.dst_picker.options[0]
+    lab.port.value = 80
+    lab.trace_button.click()
+    assert lab.last_connection is not None and not lab.last_connection.ok
+    before = lab.cluster.kubectl("get pods -o yaml")
+    lab.pod_picker.options = ["no-such-pod"]
+    lab.pod_picker.value = "no-such-pod"
+    lab.kill_button.click()
+    assert 'pods "no-such-pod" not found' in lab.status.value
+    assert lab.cluster.kubectl("get pods -o yaml") == before
+
+
+def test_play_advances_one_second_per_tick(lab):
+    """The play widget's tick is cluster.advance(1)."""
+    start = lab.cluster.now
+    lab.play.value = 1
+    lab.play.value = 2
+    assert lab.cluster.now == start + 2
