@@ -32,6 +32,7 @@ from .clock import Clock
 from .errors import AlreadyExists, ApiError, BadRequest, FieldError, NotFound, invalid
 from .events import EventLog
 from .names import new_uid
+from .network.allocators import IPAllocator, PortAllocator
 from .network.ipam import HostLocal, RangeAllocator, node_network_ip
 
 KUBERNETES_VERSION = "v1.32.0"
@@ -88,24 +89,36 @@ class Cluster:
         self._store = _new_store()
         self._node_runtime: dict[str, NodeRuntime] = {}
         self._pod_cidrs = RangeAllocator(pod_cidr, node_prefix)
-        self._dirty: dict[str, set[str]] = {"Deployment": set(), "ReplicaSet": set()}
+        self._dirty: dict[str, set[str]] = {"Deployment": set(), "ReplicaSet": set(), "Service": set()}
+        self.service_ips = IPAllocator(service_cidr, self.rng)
+        self.node_ports = PortAllocator(30000, 32767, self.rng)
+        self._endpoint_pods: dict[str, set[str]] = {}  # pod key -> services that list it
+        self._service_index: dict[tuple[str, str, str], set[str]] = {}  # (ns, label, value) -> services
+        self._pending: list[Any] = []  # allocations of the request in flight
         self._unscheduled: set[str] = set()
         self._reconciling = False
         self._hooks: list[Any] = []  # later layers (services, proxies) watch changes
         from .network.topology import Topology
 
         self.topology = Topology(self)
+        from . import bootstrap
+
+        # The cluster was started before time 0; at time 0 it is up and CoreDNS runs.
+        self.clock.now = -bootstrap.BOOT_SECONDS
         for ns in ("default", "kube-node-lease", "kube-public", "kube-system"):
             self._create(Namespace(metadata=ObjectMeta(name=ns)))
-        for _i in range(nodes):
+        self.add_node()
+        bootstrap.control_plane(self)
+        for _ in range(nodes - 1):
             self.add_node()
         self._reconcile()
+        self.advance(-self.clock.now)
 
     # ------------------------------------------------------------------ reading
 
     @property
     def now(self) -> float:
-        """Simulated seconds since the cluster was created."""
+        """Simulated seconds since time 0 (the cluster itself started two minutes earlier)."""
         return self.clock.now
 
     def get(self, kind: str, name: str, namespace: str = "default") -> KubeObject:
@@ -121,9 +134,10 @@ class Cluster:
             raise NotFound(f'{res.qualified} "{name}" not found')
         return obj
 
-    def list(self, kind: str, namespace: str | None = None,
+    def list(self, kind: str, namespace: str | None = "default",
              selector: str | LabelSelector | None = None) -> list[KubeObject]:
-        """Objects of a kind, optionally in one namespace and matching a label selector."""
+        """Objects of a kind in a namespace (``namespace=None``: all namespaces, as ``kubectl -A``),
+        optionally matching a label selector."""
         res = self._resource(kind)
         sel = parse_selector(selector) if isinstance(selector, str) else selector
         return self._store.items(res.kind, namespace if res.cls.namespaced else None, sel)
@@ -163,18 +177,22 @@ class Cluster:
         plans: list[KubeObject] = []
         planned: dict[tuple[str, str], KubeObject] = {}
         pending_ns = {d.get("metadata", {}).get("name") for d in docs if d.get("kind") == "Namespace"}
-        for doc in docs:
-            obj = self._decode(doc)
-            res = for_object(obj)
-            if res.cls.namespaced:
-                obj.metadata.namespace = obj.metadata.namespace or "default"
-                if obj.metadata.namespace not in pending_ns:
-                    self._require_namespace(obj.metadata.namespace)
-            # A name that appears twice is created by the first document and updated by the next.
-            existing = planned.get((res.kind, obj.key)) or self._store.get(res.kind, obj.key)
-            prepared = self._prepare(obj, existing)
-            planned[(res.kind, obj.key)] = prepared
-            plans.append(prepared)
+        try:
+            for doc in docs:
+                obj = self._decode(doc)
+                res = for_object(obj)
+                if res.cls.namespaced:
+                    obj.metadata.namespace = obj.metadata.namespace or "default"
+                    if obj.metadata.namespace not in pending_ns:
+                        self._require_namespace(obj.metadata.namespace)
+                # A name that appears twice is created by the first document and updated by the next.
+                existing = planned.get((res.kind, obj.key)) or self._store.get(res.kind, obj.key)
+                prepared = self._prepare(obj, existing)
+                planned[(res.kind, obj.key)] = prepared
+                plans.append(prepared)
+        except Exception:
+            self._finish(ok=False)
+            raise
         results = []
         for prepared in plans:
             existing = self._store.get(prepared.kind, prepared.key)
@@ -185,6 +203,7 @@ class Cluster:
                 results.append((existing, "unchanged"))
             else:
                 results.append((self._commit_update(existing, prepared), "configured"))
+        self._finish(ok=True)
         self._reconcile()
         return results
 
@@ -198,9 +217,15 @@ class Cluster:
         if res.cls.namespaced:
             obj.metadata.namespace = obj.metadata.namespace or "default"
             self._require_namespace(obj.metadata.namespace)
-        if obj.metadata.name and self._store.get(res.kind, obj.key) is not None:
-            raise AlreadyExists(f'{res.qualified} "{obj.name}" already exists')
-        created = self._commit_create(self._prepare(obj, None))
+        try:
+            prepared = self._prepare(obj, None)
+            if obj.metadata.name and self._store.get(res.kind, obj.key) is not None:
+                raise AlreadyExists(f'{res.qualified} "{obj.name}" already exists')
+        except Exception:
+            self._finish(ok=False)
+            raise
+        created = self._commit_create(prepared)
+        self._finish(ok=True)
         self._reconcile()
         return created
 
@@ -405,6 +430,8 @@ class Cluster:
         if res.kind == "Namespace":  # what the namespace strategy sets on create and on update
             obj.metadata.labels["kubernetes.io/metadata.name"] = obj.name
             obj.spec.finalizers = list(existing.spec.finalizers) if existing else ["kubernetes"]  # type: ignore[attr-defined]
+        if res.kind == "Service":
+            return self._prepare_service(obj, existing)  # type: ignore[arg-type]
         if res.kind in DEFAULTERS and existing is None:
             DEFAULTERS[res.kind](obj)
         elif res.kind in DEFAULTERS:
@@ -423,6 +450,33 @@ class Cluster:
         if errs:
             raise invalid(res.qualified_kind, obj.name, errs)
         return obj
+
+    def _prepare_service(self, svc: KubeObject, existing: KubeObject | None) -> KubeObject:
+        """Services: defaults, then allocation (its errors come first, alone), then validation."""
+        from .apiserver import service as strategy
+
+        strategy.default(svc)  # type: ignore[arg-type]
+        txn = strategy.Allocation()
+        try:
+            strategy.allocate(self, svc, existing, txn)  # type: ignore[arg-type]
+            errs = strategy.validate(svc)  # type: ignore[arg-type]
+            if errs:
+                raise invalid("Service", svc.name, errs)
+        except Exception:
+            txn.rollback()
+            raise
+        self._pending.append(txn)
+        return svc
+
+    def _finish(self, ok: bool) -> None:
+        """End a request: keep what it allocated and free what it gave up, or undo it all."""
+        txns, self._pending = self._pending, []
+        for txn in txns:
+            if ok:
+                for fn in getattr(txn, "commit", []):
+                    fn()
+            else:
+                txn.rollback()
 
     def _validate_update(self, res: Resource, old: KubeObject, new: KubeObject) -> list[FieldError]:
         errs: list[FieldError] = []
@@ -492,6 +546,10 @@ class Cluster:
             new.status = existing.status  # type: ignore[attr-defined]
         if existing.kind == "Pod":
             new.spec.node_name = existing.spec.node_name  # type: ignore[attr-defined]
+        if existing.kind == "Service" and new.spec.type != "LoadBalancer":  # type: ignore[attr-defined]
+            new.status.load_balancer.ingress = []  # type: ignore[attr-defined]
+        if existing.kind == "Service":
+            self._unindex_service(existing)
         self._store.put(new)
         self._changed(new)
         return new
@@ -507,6 +565,15 @@ class Cluster:
                     if child.namespaced:
                         self._delete(child)
             self._remove(obj)
+        elif obj.kind == "Service":
+            from .apiserver import service as strategy
+
+            strategy.release(self, obj)  # type: ignore[arg-type]
+            self._remove(obj)
+            endpoints = self._store.get("Endpoints", obj.key)
+            if endpoints is not None:
+                self._remove(endpoints)
+            garbage.collect(self, obj)
         elif obj.kind == "Node":
             for pod in self.pods_on(obj.name):
                 self._remove(pod)
@@ -542,17 +609,45 @@ class Cluster:
                 # An orphan may be adopted by a ReplicaSet whose selector matches it.
                 for rs in self._store.items("ReplicaSet", obj.namespace):
                     self._dirty["ReplicaSet"].add(rs.key)
+        if obj.kind == "Pod":
+            self._services_for_pod(obj, removed)
+        if obj.kind == "Service":
+            self._unindex_service(obj)
+            if not removed:
+                sel = obj.spec.selector  # type: ignore[attr-defined]
+                if sel:
+                    k = min(sel)
+                    self._service_index.setdefault((obj.namespace, k, sel[k]), set()).add(obj.key)
         if obj.kind == "Node":
             self._unscheduled |= {p.key for p in self._store.items("Pod") if not p.spec.node_name  # type: ignore[attr-defined]
                                   and p.metadata.deletion_timestamp is None}
         for hook in self._hooks:
             hook(obj, removed)
 
+    def _unindex_service(self, svc: KubeObject) -> None:
+        for keys in self._service_index.values():
+            keys.discard(svc.key)
+
+    def _services_for_pod(self, pod: KubeObject, removed: bool) -> None:
+        """Mark the Services whose endpoints may change with this pod (those that select it now,
+        and those that listed it before)."""
+        dirty = self._dirty["Service"]
+        listed = self._endpoint_pods.pop(pod.key, set()) if removed else self._endpoint_pods.get(pod.key, set())
+        dirty |= listed
+        if removed:
+            return
+        labels = pod.metadata.labels
+        for k, v in labels.items():
+            for key in self._service_index.get((pod.namespace, k, v), ()):
+                svc = self._store.get("Service", key)
+                if svc is not None and svc.spec.selector.items() <= labels.items():  # type: ignore[attr-defined]
+                    dirty.add(key)
+
     def _reconcile(self) -> None:
         """Run the controllers until nothing is left to do (they converge within one instant)."""
         if self._reconciling:
             return
-        from .controllers import deployment, replicaset, scheduler
+        from .controllers import deployment, endpointslice, replicaset, scheduler
 
         self._reconciling = True
         try:
@@ -572,6 +667,12 @@ class Cluster:
                 elif self._unscheduled:
                     keys, self._unscheduled = sorted(self._unscheduled), set()
                     scheduler.schedule(self, keys)
+                elif self._dirty["Service"]:
+                    keys, self._dirty["Service"] = sorted(self._dirty["Service"]), set()
+                    for key in keys:
+                        svc = self._store.get("Service", key)
+                        if svc is not None:
+                            endpointslice.sync(self, svc)  # type: ignore[arg-type]
                 else:
                     return
         finally:

@@ -70,9 +70,9 @@ def decode(doc: dict[str, Any]):
 
 def to_plain(value: Any) -> Any:
     """A dataclass (or anything nested) as plain dicts and lists, for comparison."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_api(value)
-    return json.loads(json.dumps(value)) if value is not None else None
+    if (dataclasses.is_dataclass(value) and not isinstance(value, type)) or isinstance(value, (list, dict)):
+        return json.loads(json.dumps(to_api(value)))
+    return value
 
 
 class _Dumper(yaml.SafeDumper):

@@ -23,10 +23,9 @@ def test_spread_needs_six_running_pods_on_every_node():
     assert ex.check_spread(c)
 
 
-def test_spread_fails_while_a_node_is_cordoned():
+def test_spread_fails_while_a_node_is_drained():
     c = _cluster()
-    c.cordon("minikube-m03")
-    c.scale("web", 1)
+    c.drain("minikube-m03")
     c.scale("web", 6)
     c.advance(15)
     assert not ex.check_spread(c)

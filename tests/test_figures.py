@@ -23,8 +23,8 @@ def test_one_box_per_node_and_one_point_per_pod():
     assert isinstance(fig, go.Figure)
     assert len(fig.layout.shapes) == 3
     running = next(t for t in fig.data if t.name == "Running")
-    assert len(running.x) == 4
-    for pod, x, y in zip(sorted(c.pods(), key=lambda p: p.key), running.x, running.y, strict=True):
+    assert len(running.x) == 5  # four web pods and CoreDNS
+    for pod, x, y in zip(sorted(c.pods(None), key=lambda p: p.key), running.x, running.y, strict=True):
         box = fig.layout.shapes[[n.name for n in c.nodes()].index(pod.spec.node_name)]
         assert box.x0 < x < box.x1 and box.y0 < y < box.y1
 
@@ -48,7 +48,8 @@ def test_update_keeps_a_fixed_set_of_traces():
     c.scale("web", 9)
     update_cluster_map(fig, c)
     assert [t.name for t in fig.data][: len(TRACES) - 1] == TRACES[:-1]
-    assert sum(len(t.x) for t in fig.data if t.name in ("ContainerCreating", "Running", "Pending")) == 9
+    drawn = [h for t in fig.data if t.name in ("ContainerCreating", "Running", "Pending") for h in t.hovertext or ()]
+    assert len([h for h in drawn if h.startswith("default/")]) == 9
 
 
 def test_highlight_follows_the_hops():

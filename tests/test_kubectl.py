@@ -44,9 +44,9 @@ def test_get_nodes(cluster):
     """`get nodes` shows status, roles and the kubelet version; wide adds the InternalIP and OS."""
     assert cluster.kubectl("get nodes") == (
         "NAME           STATUS   ROLES           AGE   VERSION\n"
-        "minikube       Ready    control-plane   0s    v1.32.0\n"
-        "minikube-m02   Ready    <none>          0s    v1.32.0\n"
-        "minikube-m03   Ready    <none>          0s    v1.32.0")
+        "minikube       Ready    control-plane   2m    v1.32.0\n"
+        "minikube-m02   Ready    <none>          2m    v1.32.0\n"
+        "minikube-m03   Ready    <none>          2m    v1.32.0")
     wide = cluster.kubectl("get nodes -o wide").splitlines()
     assert re.split(r"\s{2,}", wide[0]) == ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP",
                                            "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]
@@ -76,8 +76,8 @@ def test_get_deployments_and_replicasets(web):
 def test_get_namespaces(cluster):
     """`get ns` lists the four namespaces, Active; --show-labels adds their name label."""
     assert rows(cluster.kubectl("get namespaces")) == [
-        ["NAME", "STATUS", "AGE"], ["default", "Active", "0s"], ["kube-node-lease", "Active", "0s"],
-        ["kube-public", "Active", "0s"], ["kube-system", "Active", "0s"]]
+        ["NAME", "STATUS", "AGE"], ["default", "Active", "2m"], ["kube-node-lease", "Active", "2m"],
+        ["kube-public", "Active", "2m"], ["kube-system", "Active", "2m"]]
     assert rows(cluster.kubectl("get ns default --show-labels"))[1][-1] == "kubernetes.io/metadata.name=default"
 
 
@@ -119,13 +119,14 @@ def test_get_output_name(web):
 
 def test_get_in_namespaces(web):
     """-n picks a namespace, -A lists every namespace with a NAMESPACE column first."""
-    assert web.kubectl("get pods -n kube-system") == "No resources found in kube-system namespace."
+    assert web.kubectl("get pods -n kube-public") == "No resources found in kube-public namespace."
+    assert rows(web.kubectl("get pods -n kube-system"))[1][0].startswith("coredns-")
     all_ns = rows(web.kubectl("get pods -A"))
     assert all_ns[0][:2] == ["NAMESPACE", "NAME"]
-    assert {r[0] for r in all_ns[1:]} == {"default"}
+    assert {r[0] for r in all_ns[1:]} == {"default", "kube-system"}
     web.kubectl("create namespace shop")
     web.kubectl("create deployment cart --image=nginx -n shop")
-    assert [r[0] for r in rows(web.kubectl("get deploy --all-namespaces"))[1:]] == ["default", "shop"]
+    assert [r[0] for r in rows(web.kubectl("get deploy --all-namespaces"))[1:]] == ["default", "kube-system", "shop"]
     assert rows(web.kubectl("get deploy -n shop"))[1][0] == "cart"
 
 

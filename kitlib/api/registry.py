@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .apps import Deployment, ReplicaSet
+from .discovery import Endpoints, EndpointSlice
 from .meta import KubeObject
 from .namespace import Namespace
 from .node import Node
 from .pod import Pod
+from .service import Service
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ for _r in (
     Resource(Pod, "pods", ("po",)),
     Resource(Deployment, "deployments", ("deploy",)),
     Resource(ReplicaSet, "replicasets", ("rs",)),
+    Resource(Service, "services", ("svc",)),
+    Resource(Endpoints, "endpoints", ("ep",)),
+    Resource(EndpointSlice, "endpointslices", ()),
 ):
     register(_r)
 
