@@ -89,11 +89,24 @@ def clone(value: T) -> T:
         return [v if type(v) in _ATOMIC else clone(v) for v in value]  # type: ignore[return-value, attr-defined]
     if cls is dict:
         return {k: v if type(v) in _ATOMIC else clone(v) for k, v in value.items()}  # type: ignore[attr-defined, return-value]
-    if hasattr(cls, "__dataclass_fields__") and not hasattr(cls, "__slots__"):
+    plain = _PLAIN_DATACLASS.get(cls)
+    if plain is None:
+        plain = _PLAIN_DATACLASS[cls] = _is_plain_dataclass(cls)
+    if plain:
         new = cls.__new__(cls)
         new.__dict__.update({k: v if type(v) in _ATOMIC else clone(v) for k, v in value.__dict__.items()})
         return new
     return copy.deepcopy(value)
+
+
+_PLAIN_DATACLASS: dict[type, bool] = {}
+
+
+def _is_plain_dataclass(cls: type) -> bool:
+    """A dataclass that ``deepcopy`` copies attribute by attribute (no slots, no copy hooks)."""
+    return (dataclasses.is_dataclass(cls) and not hasattr(cls, "__slots__")
+            and not hasattr(cls, "__deepcopy__") and not hasattr(cls, "__setstate__")
+            and cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__)  # type: ignore[comparison-overlap]
 
 
 def from_api(cls: type[T], data: Any, path: str = "") -> T:

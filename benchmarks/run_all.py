@@ -1,0 +1,51 @@
+"""Run every benchmark and print the figures, as a table that can go into ``benchmarks/README.md``.
+
+    python benchmarks/run_all.py            # exit code 0 whatever the figures
+    python benchmarks/run_all.py --strict   # exit code 1 if a target is missed
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+import time
+
+import bench_converge
+import bench_interaction
+from _util import Result, exit_code, machine, report
+
+
+def markdown(results: list[Result]) -> str:
+    rows = ["| benchmark | best | median | target | |", "|---|---:|---:|---:|---|"]
+    for r in results:
+        target = "-" if r.target is None else _ms(r.target)
+        verdict = {True: "PASS", False: "**FAIL**", None: ""}[r.passed]
+        rows.append(f"| {r.name} | {_ms(r.best)} | {_ms(r.median)} | {target} | {verdict} |")
+    return "\n".join(rows)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strict", action="store_true", help="exit with 1 if a target is missed")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    print(machine())
+    converge = bench_converge.run()
+    report(f"converge (target {bench_converge.TARGET:.0f} s, median)", converge)
+    interaction = bench_interaction.run(list(bench_interaction.SCALES))
+    report("interactions (target per interaction, median)", interaction)
+    results = converge + interaction
+    failed = [r.name for r in results if r.passed is False]
+    print(f"\n{datetime.date.today().isoformat()}, {machine()}, {time.perf_counter() - start:.0f} s\n")
+    print(markdown(results))
+    print("\nall targets met" if not failed else f"\ntargets missed: {', '.join(failed)}")
+    return exit_code(results, args.strict)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
