@@ -17,21 +17,36 @@ ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
 
 def _draw(rng: random.Random, alphabet: str, n: int) -> str:
     """``n`` characters of ``alphabet``, each ``rng.choice(alphabet)``: the same draws, faster."""
-    if _FAST_CHOICE and type(rng) is random.Random:
-        below, size = rng._randbelow, len(alphabet)  # what Random.choice calls
-        return "".join([alphabet[below(size)] for _ in range(n)])
+    if _FAST_DRAW and type(rng) is random.Random:
+        return _fast_draw(rng, alphabet, n)
     return "".join([rng.choice(alphabet) for _ in range(n)])
 
 
-def _choice_is_randbelow() -> bool:
-    a, b = random.Random(7), random.Random(7)
-    try:
-        return all(a.choice(ALPHANUMS) == ALPHANUMS[b._randbelow(len(ALPHANUMS))] for _ in range(64))
-    except AttributeError:
-        return False
+def _fast_draw(rng: random.Random, alphabet: str, n: int) -> str:
+    # CPython's Random.choice(seq) is seq[_randbelow(len(seq))], and _randbelow draws
+    # len(seq).bit_length() bits until the number is below len(seq): done here without the calls.
+    size = len(alphabet)
+    k, bits = size.bit_length(), rng.getrandbits
+    out = []
+    for _ in range(n):
+        r = bits(k)
+        while r >= size:
+            r = bits(k)
+        out.append(alphabet[r])
+    return "".join(out)
 
 
-_FAST_CHOICE = _choice_is_randbelow()
+def _fast_draw_is_choice() -> bool:
+    """Whether this Python's ``Random.choice`` draws as :func:`_fast_draw` does (checked once)."""
+    for alphabet in (ALPHANUMS, "0123456789abcdef"):
+        a, b = random.Random(7), random.Random(7)
+        if _fast_draw(a, alphabet, 500) != "".join(b.choice(alphabet) for _ in range(500)) \
+                or a.getstate() != b.getstate():
+            return False
+    return True
+
+
+_FAST_DRAW = _fast_draw_is_choice()
 
 
 def random_suffix(rng: random.Random, n: int = 5) -> str:

@@ -41,7 +41,10 @@ class ObjectMeta:
 
     def controller_ref(self) -> OwnerReference | None:
         """The owner reference with ``controller: true``, if any."""
-        return next((r for r in self.owner_references if r.controller), None)
+        for r in self.owner_references:
+            if r.controller:
+                return r
+        return None
 
 
 @dataclass(repr=False)

@@ -60,7 +60,8 @@ def _entry(rs: ReplicaSet, pod: Pod, now: float) -> tuple[int, ...]:
 
 def _view(cluster: Cluster, rs: ReplicaSet) -> View:
     store = cluster._store
-    views: dict[str, View] = cluster.__dict__.setdefault("_rs_views", {})
+    # Kept with the store they count from, so a store copied or swapped carries its own views.
+    views: dict[str, View] = store.__dict__.setdefault("_rs_views", {})
     uid = rs.metadata.uid or ""
     signature = (dict(rs.spec.selector.match_labels), dict(rs.spec.template.metadata.labels))  # type: ignore[union-attr]
     view = views.get(uid)
