@@ -13,6 +13,8 @@ import time
 
 import bench_converge
 import bench_interaction
+import bench_services
+import bench_traffic
 from _util import Result, exit_code, machine, report
 
 
@@ -39,7 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     report(f"converge (target {bench_converge.TARGET:.0f} s, median)", converge)
     interaction = bench_interaction.run(list(bench_interaction.SCALES))
     report("interactions (target per interaction, median)", interaction)
-    results = converge + interaction
+    traffic = bench_traffic.run()
+    report(f"traffic (target {bench_traffic.TARGET} s, median)", traffic)
+    services = bench_services.run()
+    report(f"services (target {bench_services.TARGET:.0f} s, median)", services)
+    results = converge + interaction + traffic + services
+    try:
+        import bench_service_lab
+    except ImportError:  # the service lab benchmark needs the widgets' packages
+        bench_service_lab = None
+    if bench_service_lab is not None and hasattr(bench_service_lab, "run"):
+        lab = bench_service_lab.run()
+        report("service lab (target per interaction, median)", lab)
+        results += lab
     failed = [r.name for r in results if r.passed is False]
     print(f"\n{datetime.date.today().isoformat()}, {machine()}, {time.perf_counter() - start:.0f} s\n")
     print(markdown(results))

@@ -13,8 +13,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .api.discovery import (SERVICE_NAME_LABEL, Endpoint, EndpointAddress, EndpointConditions, EndpointPort,
-                            Endpoints, EndpointSlice, EndpointsPort, EndpointSubset)
+from .api.discovery import (
+    SERVICE_NAME_LABEL,
+    Endpoint,
+    EndpointAddress,
+    EndpointConditions,
+    EndpointPort,
+    Endpoints,
+    EndpointSlice,
+    EndpointsPort,
+    EndpointSubset,
+)
 from .api.meta import ObjectMeta
 from .api.node import internal_ip
 

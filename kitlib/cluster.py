@@ -74,9 +74,13 @@ class Cluster:
 
     def __init__(self, nodes: int = 3, seed: int = 0, *, pod_cidr: str = "10.244.0.0/16",
                  service_cidr: str = "10.96.0.0/12", node_cidr: str = "192.168.49.0/24",
-                 node_prefix: int = 24, name: str = "minikube") -> None:
+                 node_prefix: int = 24, name: str = "minikube", proxy_mode: str = "iptables") -> None:
         if nodes < 1:
             raise ValueError("a cluster needs at least one node")
+        _check_proxy_mode(proxy_mode)
+        self.proxy_mode = proxy_mode
+        """kube-proxy's mode on every node: ``iptables`` (the default) or ``ipvs``."""
+        self.addons: dict[str, Any] = {}  # installed add-ons by name (kitlib.addons)
         self.name = name
         self.seed = seed
         self.rng = random.Random(seed)
@@ -397,6 +401,82 @@ class Cluster:
 
         return connect(self, src, dst, port, protocol)
 
+    def resolve(self, name: str, src: str | None = None, type: str = "A"):
+        """Look ``name`` up in cluster DNS as the client ``src`` would (``"ns/pod"``; None: a pod in
+        ``default``; ``"node/<name>"`` and ``"external"`` have no cluster DNS). ``type`` is A, SRV,
+        CNAME, AAAA or PTR. Returns a :class:`~kitlib.network.dns.DnsAnswer`.
+
+        >>> Cluster(nodes=1).resolve("kubernetes").records[0].data
+        '10.96.0.1'
+        """
+        from .network import dns
+
+        return dns.resolve(self, name, src, type)
+
+    def http(self, url: str, src: str = "external", headers: dict[str, str] | None = None):
+        """Send an HTTP GET for ``url`` from ``src`` and return the
+        :class:`~kitlib.network.http.HttpResponse` (``.status`` None when nothing answered).
+
+        >>> c = Cluster(nodes=1); _ = c.kubectl("create deployment web --image=nginx --port=80")
+        >>> c.advance(30); ip = c.pods()[0].status.pod_ip
+        >>> c.http(f"http://{ip}/", src="node/minikube").status
+        200
+        """
+        from .network import http
+
+        return http.request(self, url, src, headers)
+
+    # --- Services: kube-proxy, traffic and add-ons (kitlib.network.proxy, .traffic, kitlib.addons)
+
+    def traffic(self, src: str, dst: str, port: int, requests: int = 1, protocol: str = "TCP",
+                duration: float | None = None):
+        """Send ``requests`` new connections from ``src`` to ``dst:port`` and count where they landed
+        (a :class:`~kitlib.network.traffic.Traffic`), with the same randomness as kube-proxy.
+        With ``duration`` (seconds) they are spread over that much simulated time, and the clock advances.
+
+        >>> c = Cluster(nodes=2); _ = c.kubectl("create deployment web --image=nginx --replicas=2 --port=80")
+        >>> _ = c.kubectl("expose deployment web --port=80"); c.advance(30)
+        >>> ip = c.get("Service", "web").spec.cluster_ip
+        >>> sum(c.traffic("node/minikube", ip, 80, requests=1000).served.values())
+        1000
+        """
+        from .network.traffic import traffic
+
+        return traffic(self, src, dst, port, requests, protocol, duration)
+
+    def iptables(self, node: str) -> str:
+        """What ``iptables-save -t nat`` prints of kube-proxy's chains on ``node``."""
+        from .network.proxy import iptables_save
+
+        return iptables_save(self, node)
+
+    def ipvsadm(self, node: str) -> str:
+        """What ``ipvsadm -Ln`` prints on ``node`` (the virtual servers of IPVS mode)."""
+        from .network.proxy import ipvsadm
+
+        return ipvsadm(self, node)
+
+    def set_proxy_mode(self, mode: str) -> None:
+        """Switch kube-proxy on every node to ``iptables`` or ``ipvs`` (as editing the kube-proxy
+        ConfigMap and restarting its pods would); affinity and round-robin state start afresh."""
+        from .network import proxy
+
+        _check_proxy_mode(mode)
+        self.proxy_mode = mode
+        proxy.reset(self)
+
+    def enable_addon(self, name: str, **options: Any):
+        """Install an add-on, e.g. ``enable_addon("metallb", addresses="192.168.49.200-192.168.49.250")``."""
+        from . import addons
+
+        return addons.enable(self, name, **options)
+
+    def disable_addon(self, name: str) -> None:
+        """Uninstall an add-on installed with :meth:`enable_addon`."""
+        from . import addons
+
+        addons.disable(self, name)
+
     def kubectl(self, command: str) -> str:
         """Run a kubectl command line against this cluster and return what kubectl prints.
 
@@ -679,6 +759,11 @@ class Cluster:
             self._reconciling = False
 
 
+def _check_proxy_mode(mode: str) -> None:
+    if mode not in ("iptables", "ipvs"):
+        raise BadRequest(f'error: unsupported kube-proxy mode "{mode}": use "iptables" or "ipvs"')
+
+
 def _go_selector_text(sel: LabelSelector | None) -> str:
     if sel is None:
         return "nil"
@@ -695,7 +780,12 @@ def _new_store():
 
 
 def _spec_of(obj: KubeObject) -> Any:
-    return manifest.to_plain(getattr(obj, "spec", None))
+    """What a user declares: the spec, or for kinds without one (EndpointSlice, Endpoints) the
+    whole body but metadata and status."""
+    if hasattr(obj, "spec"):
+        return manifest.to_plain(obj.spec)  # type: ignore[attr-defined]
+    body = obj.to_dict()
+    return {k: v for k, v in body.items() if k not in ("metadata", "status")}
 
 
 def _user_annotations(obj: KubeObject) -> dict[str, str]:

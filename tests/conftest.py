@@ -33,8 +33,9 @@ def web(cluster: kitlib.Cluster) -> kitlib.Cluster:
 
 def take_snapshot(cluster: kitlib.Cluster) -> dict:
     """Every object as YAML (resourceVersions included), the clock, its queue, the random
-    generator, the events, the network graph and each node's IPAM state."""
-    objects = {kind: [o.to_yaml() for o in cluster.list(kind)] for kind in sorted(RESOURCES)}
+    generator, the events, the network graph, each node's IPAM state and the Service IP and
+    NodePort allocations."""
+    objects = {kind: [o.to_yaml() for o in cluster.list(kind, None)] for kind in sorted(RESOURCES)}
     ipam = {}
     for node in cluster.nodes():
         rt = cluster.node_runtime(node.name)
@@ -50,6 +51,8 @@ def take_snapshot(cluster: kitlib.Cluster) -> dict:
         "vertices": sorted(graph.nodes),
         "edges": sorted(tuple(sorted(e)) for e in graph.edges),
         "ipam": ipam,
+        # What the API server has handed out: Service ClusterIPs and NodePorts.
+        "allocations": (sorted(cluster.service_ips._map.used), sorted(cluster.node_ports._map.used)),
         "kubectl": cluster.kubectl("get nodes,pods,deployments,replicasets -A -o wide"),
     }
 

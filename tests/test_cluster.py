@@ -224,3 +224,16 @@ def test_errors_form_one_family():
     for cls, code in codes.items():
         assert issubclass(cls, kitlib.ApiError)
         assert cls.code == code
+
+
+def test_apply_updates_kinds_without_a_spec():
+    """Objects without a spec (a manually managed Endpoints) are compared on their whole body:
+    a changed address is stored and reported as configured, the same body as unchanged."""
+    c = kitlib.Cluster(nodes=1)
+    doc = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "db"},
+           "subsets": [{"addresses": [{"ip": "192.168.49.50"}], "ports": [{"port": 5432}]}]}
+    assert c.apply_with_outcome(doc)[0][1] == "created"
+    doc["subsets"][0]["addresses"][0]["ip"] = "192.168.49.51"
+    assert c.apply_with_outcome(doc)[0][1] == "configured"
+    assert c.get("Endpoints", "db").subsets[0].addresses[0].ip == "192.168.49.51"
+    assert c.apply_with_outcome(doc)[0][1] == "unchanged"

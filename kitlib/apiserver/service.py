@@ -3,29 +3,42 @@
 As in ``pkg/registry/core/service/storage``, allocation runs before validation, so a
 taken or out-of-range nodePort or clusterIP is reported on its own. Allocations made for
 a request that then fails are given back: a failed call changes nothing.
+
+On update, the fields a type change makes meaningless are dropped when the client left
+them as they were (``dropTypeDependentFields``), and allocated values the client left out
+are copied from the stored object (``patchAllocatedValues``), so that applying a manifest
+without ``clusterIP`` or ``nodePort`` keeps what was allocated.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..api.service import SERVICE_TYPES, ClientIPConfig, Service, SessionAffinityConfig, is_headless, service_type
-from ..api.validation import (GoValue, dns1123_label, dns1123_subdomain, validate_labels, IANA_SVC_NAME)
-from ..errors import FieldError, invalid, required, unsupported
+from ..api.service import (
+    SERVICE_TYPES,
+    ClientIPConfig,
+    Service,
+    SessionAffinityConfig,
+    is_headless,
+    service_type,
+)
+from ..api.validation import GoValue, dns1123_label, dns1123_subdomain, validate_labels
+from ..errors import ApiError, FieldError, invalid, required, unsupported
 from ..network.allocators import Allocated, NotInRange, RangeFull
 from ..network.ipam import is_ip
-from ..errors import ApiError
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
 
 KIND = "Service"
-DNS1035 = __import__("re").compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS1035_MSG = ("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
                "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
                "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')")
 PROTOCOLS = ["SCTP", "TCP", "UDP"]
+KUBELET_PORT = 10250
 
 
 def default(svc: Service) -> None:
@@ -52,14 +65,22 @@ def default(svc: Service) -> None:
     s.internal_traffic_policy = s.internal_traffic_policy or "Cluster"
     if s.type == "LoadBalancer" and s.allocate_load_balancer_node_ports is None:
         s.allocate_load_balancer_node_ports = True
+    # normalizeClusterIPs: the singular and the plural field say the same.
     if s.cluster_ip and not s.cluster_ips:
         s.cluster_ips = [s.cluster_ip]
+    elif s.cluster_ips and not s.cluster_ip:
+        s.cluster_ip = s.cluster_ips[0]
+    if s.cluster_ip == "None" and not s.selector and s.ip_family_policy is None and not s.ip_families:
+        # initIPFamilyFields: a headless Service without a selector asks for both families,
+        # even on a single-stack cluster (its endpoints are whatever the user writes).
+        s.ip_family_policy, s.ip_families = "RequireDualStack", ["IPv4", "IPv6"]
+        return
     s.ip_families = s.ip_families or ["IPv4"]
     s.ip_family_policy = s.ip_family_policy or "SingleStack"
 
 
 def validate(svc: Service) -> list[FieldError]:
-    """ValidateService, the cases a learner meets."""
+    """ValidateService, in its order, for the fields kitlib models."""
     errs: list[FieldError] = []
     meta = svc.metadata
     if not meta.name and not meta.generate_name:
@@ -69,201 +90,369 @@ def validate(svc: Service) -> list[FieldError]:
     errs += validate_labels(meta.labels, "metadata.labels")
     s = svc.spec
     kind = service_type(svc)
-    if kind not in SERVICE_TYPES:
-        errs.append(unsupported("spec.type", kind, SERVICE_TYPES))
-        return errs
-    if kind == "ExternalName":
-        if not s.external_name:
-            errs.append(required("spec.externalName"))
-        else:
-            errs += dns1123_subdomain(s.external_name.rstrip("."), "spec.externalName")
-        if s.cluster_ip and s.cluster_ip != "":
-            errs.append(FieldError("spec.clusterIPs", "Forbidden", detail="may not be set for ExternalName services"))
-    elif not s.ports and not is_headless(svc):
+    headless = is_headless(svc)
+    if not s.ports and not headless and kind != "ExternalName":
         errs.append(required("spec.ports"))
-    if is_headless(svc) and kind in ("NodePort", "LoadBalancer"):
+    if kind in ("NodePort", "LoadBalancer") and headless:
         errs.append(FieldError("spec.clusterIPs[0]", "Invalid value", "None",
                                f"may not be set to 'None' for {kind} services"))
+    if kind == "LoadBalancer":
+        for i, p in enumerate(s.ports):
+            if p.port == KUBELET_PORT:
+                errs.append(FieldError(f"spec.ports[{i}]", "Invalid value", p.port,
+                                       f"may not expose port {KUBELET_PORT} externally since it is used by kubelet"))
+    if kind == "ExternalName":
+        if s.cluster_ip or s.cluster_ips:
+            errs.append(FieldError("spec.clusterIPs", "Forbidden", detail="may not be set for ExternalName services"))
+        if s.ip_families:
+            errs.append(FieldError("spec.ipFamilies", "Forbidden", detail="may not be set for ExternalName services"))
+        if s.ip_family_policy:
+            errs.append(FieldError("spec.ipFamilyPolicy", "Forbidden",
+                                   detail="may not be set for ExternalName services"))
+        cname = (s.external_name or "").removesuffix(".")
+        errs += dns1123_subdomain(cname, "spec.externalName") if cname else [required("spec.externalName")]
     names: set[str] = set()
-    seen: set[tuple[str, int]] = set()
-    node_ports: set[int] = set()
     for i, p in enumerate(s.ports):
-        path = f"spec.ports[{i}]"
-        if len(s.ports) > 1 and not p.name:
-            errs.append(required(f"{path}.name"))
-        elif p.name:
-            errs += [FieldError(f"{path}.name", e.type, e.value, e.detail) for e in dns1123_label(p.name, "x")]
-            if p.name in names:
-                errs.append(FieldError(f"{path}.name", "Duplicate value", p.name))
-            names.add(p.name)
-        if not 1 <= p.port <= 65535:
-            errs.append(FieldError(f"{path}.port", "Invalid value", p.port, "must be between 1 and 65535, inclusive"))
-        if p.protocol not in PROTOCOLS:
-            errs.append(unsupported(f"{path}.protocol", p.protocol, PROTOCOLS))
-        errs += _target_port(p.target_port, f"{path}.targetPort")
-        if p.node_port and kind == "ClusterIP":
-            errs.append(FieldError(f"{path}.nodePort", "Forbidden", detail="may not be used when `type` is 'ClusterIP'"))
-        if p.node_port:
-            if p.node_port in node_ports and (p.protocol, p.node_port) in {(q.protocol, q.node_port) for q in s.ports[:i]}:
-                errs.append(FieldError(f"{path}.nodePort", "Duplicate value", p.node_port))
-            node_ports.add(p.node_port)
-        key = (p.protocol or "TCP", p.port)
-        if key in seen:
-            errs.append(FieldError(path, "Duplicate value", GoValue(_go_port(p))))
-        seen.add(key)
+        errs += _validate_port(p, len(s.ports) > 1, names, f"spec.ports[{i}]")
+    errs += validate_labels(s.selector, "spec.selector")
     if s.session_affinity not in ("ClientIP", "None"):
         errs.append(unsupported("spec.sessionAffinity", s.session_affinity, ["ClientIP", "None"]))
     elif s.session_affinity == "ClientIP":
-        t = s.session_affinity_config.client_ip.timeout_seconds  # type: ignore[union-attr]
+        cfg = s.session_affinity_config
+        t = cfg.client_ip.timeout_seconds if cfg and cfg.client_ip else None
         if t is None or not 0 < t <= 86400:
             errs.append(FieldError("spec.sessionAffinityConfig.clientIP.timeoutSeconds", "Invalid value", t,
                                    "must be greater than 0 and less than 86400"))
+    if kind not in SERVICE_TYPES:
+        errs.append(unsupported("spec.type", kind, SERVICE_TYPES))
+    if kind == "ClusterIP":
+        for i, p in enumerate(s.ports):
+            if p.node_port:
+                errs.append(FieldError(f"spec.ports[{i}].nodePort", "Forbidden",
+                                       detail="may not be used when `type` is 'ClusterIP'"))
+    seen_node_ports: set[tuple[str | None, int]] = set()
+    for i, p in enumerate(s.ports):
+        if p.node_port:
+            if (p.protocol, p.node_port) in seen_node_ports:
+                errs.append(FieldError(f"spec.ports[{i}].nodePort", "Duplicate value", p.node_port))
+            seen_node_ports.add((p.protocol, p.node_port))
+    seen: set[tuple[str | None, int]] = set()
+    for i, p in enumerate(s.ports):
+        # The duplicate is reported as the key it was found by: only protocol and port are set.
+        if (p.protocol, p.port) in seen:
+            errs.append(FieldError(f"spec.ports[{i}]", "Duplicate value", GoValue(_go_port_key(p.protocol, p.port))))
+        seen.add((p.protocol, p.port))
+    errs += _validate_traffic_policies(svc)
+    return errs
+
+
+def _validate_port(p, require_name: bool, names: set[str], path: str) -> list[FieldError]:
+    """validateServicePort."""
+    errs: list[FieldError] = []
+    if require_name and not p.name:
+        errs.append(required(f"{path}.name"))
+    elif p.name:
+        errs += dns1123_label(p.name, f"{path}.name")
+        if p.name in names:
+            errs.append(FieldError(f"{path}.name", "Duplicate value", p.name))
+        names.add(p.name)
+    if not 1 <= p.port <= 65535:
+        errs.append(FieldError(f"{path}.port", "Invalid value", p.port, "must be between 1 and 65535, inclusive"))
+    if not p.protocol:
+        errs.append(required(f"{path}.protocol"))
+    elif p.protocol not in PROTOCOLS:
+        errs.append(unsupported(f"{path}.protocol", p.protocol, PROTOCOLS))
+    errs += _target_port(p.target_port, f"{path}.targetPort")
+    return errs
+
+
+def _validate_traffic_policies(svc: Service) -> list[FieldError]:
+    """validateServiceExternalTrafficPolicy and validateServiceInternalTrafficFieldsValue."""
+    errs: list[FieldError] = []
+    s = svc.spec
     etp = s.external_traffic_policy
-    if etp is not None:
-        if etp not in ("Cluster", "Local"):
-            errs.append(unsupported("spec.externalTrafficPolicy", etp, ["Cluster", "Local"]))
-        elif kind not in ("NodePort", "LoadBalancer") and not s.external_ips:
+    if not _externally_accessible(svc):
+        if etp:
             errs.append(FieldError("spec.externalTrafficPolicy", "Invalid value", etp,
                                    "may only be set for externally-accessible services"))
-    if s.health_check_node_port and not (kind == "LoadBalancer" and etp == "Local"):
-        errs.append(FieldError("spec.healthCheckNodePort", "Invalid value", s.health_check_node_port,
-                               "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"))
+    elif not etp:
+        errs.append(required("spec.externalTrafficPolicy"))
+    elif etp not in ("Cluster", "Local"):
+        errs.append(unsupported("spec.externalTrafficPolicy", etp, ["Cluster", "Local"]))
+    if s.health_check_node_port:
+        if not needs_health_check(svc):
+            errs.append(FieldError("spec.healthCheckNodePort", "Invalid value", s.health_check_node_port,
+                                   "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is "
+                                   "'Local'"))
+        elif not 1 <= s.health_check_node_port <= 65535:
+            errs.append(FieldError("spec.healthCheckNodePort", "Invalid value", s.health_check_node_port,
+                                   "must be between 1 and 65535, inclusive"))
     itp = s.internal_traffic_policy
     if itp is not None and itp not in ("Cluster", "Local"):
         errs.append(unsupported("spec.internalTrafficPolicy", itp, ["Cluster", "Local"]))
-    if s.cluster_ip and s.cluster_ip != "None" and not is_ip(s.cluster_ip):
-        errs.append(FieldError("spec.clusterIPs[0]", "Invalid value", s.cluster_ip,
-                               "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+    return errs
+
+
+def _externally_accessible(svc: Service) -> bool:
+    kind = service_type(svc)
+    return kind in ("NodePort", "LoadBalancer") or (kind == "ClusterIP" and bool(svc.spec.external_ips))
+
+
+def port_name_errors(value: str) -> list[str]:
+    """IsValidPortName: what is wrong with a named port (``http``, ``metrics``)."""
+    errs = []
+    if len(value) > 15:
+        errs.append("must be no more than 15 characters")
+    if not re.fullmatch(r"[-a-z0-9]+", value):
+        errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+    if not re.search(r"[a-z]", value):
+        errs.append("must contain at least one letter (a-z)")
+    if "--" in value:
+        errs.append("must not contain consecutive hyphens")
+    if value and (value[0] == "-" or value[-1] == "-"):
+        errs.append("must not begin or end with a hyphen")
     return errs
 
 
 def _target_port(value: int | str | None, path: str) -> list[FieldError]:
+    """ValidatePortNumOrName."""
     if isinstance(value, int):
         if not 1 <= value <= 65535:
             return [FieldError(path, "Invalid value", value, "must be between 1 and 65535, inclusive")]
         return []
     if isinstance(value, str):
-        if len(value) > 15:
-            return [FieldError(path, "Invalid value", value, "must be no more than 15 characters")]
-        if not IANA_SVC_NAME.match(value.replace("--", "-")) or "--" in value:
-            return [FieldError(path, "Invalid value", value,
-                               "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")]
-        if not any(c.isalpha() for c in value):
-            return [FieldError(path, "Invalid value", value, "must contain at least one letter (a-z)")]
+        return [FieldError(path, "Invalid value", value, msg) for msg in port_name_errors(value)]
     return []
 
 
-def _go_port(p) -> str:
-    tp = p.target_port
-    tp_text = (f'intstr.IntOrString{{Type:0, IntVal:{tp}, StrVal:""}}' if isinstance(tp, int)
-               else f'intstr.IntOrString{{Type:1, IntVal:0, StrVal:"{tp}"}}')
-    return (f'core.ServicePort{{Name:"{p.name or ""}", Protocol:"{p.protocol}", AppProtocol:(*string)(nil), '
-            f"Port:{p.port}, TargetPort:{tp_text}, NodePort:{p.node_port or 0}}}")
+def _go_port_key(protocol: str | None, port: int) -> str:
+    return (f'core.ServicePort{{Name:"", Protocol:"{protocol or ""}", AppProtocol:(*string)(nil), Port:{port}, '
+            'TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}')
+
+
+def _go_strings(values: list[str]) -> GoValue:
+    return GoValue("[]string{" + ", ".join(f'"{v}"' for v in values) + "}")
 
 
 class Allocation:
-    """What a request reserved, so that a failure can give it all back."""
+    """What a request reserved, so that a failure can give it all back, and what it gives up
+    (released only when the request succeeds)."""
 
     def __init__(self) -> None:
         self.undo: list[Callable[[], None]] = []
+        self.commit: list[Callable[[], None]] = []
+        self.rng: tuple[Cluster, object] | None = None  # the random state before the request drew from it
 
     def rollback(self) -> None:
         for fn in reversed(self.undo):
             fn()
         self.undo.clear()
+        self.commit.clear()
+        if self.rng is not None:
+            # A failed request leaves no trace, not even in the random sequence.
+            cluster, state = self.rng
+            cluster.rng.setstate(state)  # type: ignore[arg-type]
+            self.rng = None
+
+
+def _needs_cluster_ip(svc: Service) -> bool:
+    return service_type(svc) != "ExternalName"
+
+
+def _needs_node_port(svc: Service) -> bool:
+    return service_type(svc) in ("NodePort", "LoadBalancer")
+
+
+def _should_allocate_node_ports(svc: Service) -> bool:
+    kind = service_type(svc)
+    return kind == "NodePort" or (kind == "LoadBalancer" and svc.spec.allocate_load_balancer_node_ports is not False)
+
+
+def needs_health_check(svc: Service) -> bool:
+    """A LoadBalancer with ``externalTrafficPolicy: Local`` gets a health-check node port."""
+    return service_type(svc) == "LoadBalancer" and svc.spec.external_traffic_policy == "Local"
+
+
+def _node_ports(svc: Service) -> set[int]:
+    return {p.node_port for p in svc.spec.ports if p.node_port}
+
+
+def drop_type_dependent_fields(new: Service, old: Service) -> None:
+    """What a type change makes meaningless is wiped, if the client left it as it was."""
+    s, o = new.spec, old.spec
+    if _needs_cluster_ip(old) and not _needs_cluster_ip(new):
+        if s.cluster_ip == o.cluster_ip and s.cluster_ips in ([], o.cluster_ips):
+            s.cluster_ip, s.cluster_ips = None, []
+        if s.ip_families == o.ip_families:
+            s.ip_families = []
+        if s.ip_family_policy == o.ip_family_policy:
+            s.ip_family_policy = None
+    if _needs_node_port(old) and not _needs_node_port(new) and _node_ports(new) <= _node_ports(old):
+        for p in s.ports:
+            p.node_port = None
+    if needs_health_check(old) and not needs_health_check(new) and s.health_check_node_port == o.health_check_node_port:
+        s.health_check_node_port = None
+    if service_type(old) == "LoadBalancer" and service_type(new) != "LoadBalancer" \
+            and s.allocate_load_balancer_node_ports is not None \
+            and s.allocate_load_balancer_node_ports == o.allocate_load_balancer_node_ports:
+        s.allocate_load_balancer_node_ports = None
+    if _externally_accessible(old) and not _externally_accessible(new) \
+            and s.external_traffic_policy == o.external_traffic_policy:
+        s.external_traffic_policy = None
+    if service_type(new) != "LoadBalancer":
+        new.status.load_balancer.ingress = []
+
+
+def patch_allocated_values(new: Service, old: Service) -> None:
+    """Allocated values the client left out of an update are kept (for idempotence)."""
+    s, o = new.spec, old.spec
+    if _needs_cluster_ip(old) and _needs_cluster_ip(new):
+        if not s.cluster_ip:
+            s.cluster_ip = o.cluster_ip
+        if not s.cluster_ips and o.cluster_ips:
+            s.cluster_ips = list(o.cluster_ips)
+    if _needs_node_port(old) and _needs_node_port(new):
+        used = _node_ports(old) & _node_ports(new)
+        # Matched by port name: the client may have changed anything else about the port.
+        by_name = {p.name or "": p.node_port for p in o.ports}
+        for p in s.ports:
+            if not p.node_port:
+                previous = by_name.get(p.name or "")
+                if previous and previous not in used:
+                    p.node_port = previous
+    if needs_health_check(old) and needs_health_check(new) and not s.health_check_node_port:
+        s.health_check_node_port = o.health_check_node_port
 
 
 def allocate(cluster: Cluster, svc: Service, old: Service | None, txn: Allocation) -> None:
     """Reserve the ClusterIP, NodePorts and health-check NodePort the Service needs, and give back
     what an update no longer needs (released only once the request succeeds)."""
-    ips, ports = cluster.service_ips, cluster.node_ports
-    s = svc.spec
-    kind = service_type(svc)
-    name = svc.name
-    # ClusterIP: kept on update (an update may leave it out), allocated once on create.
-    if old is not None and service_type(old) != "ExternalName" and kind != "ExternalName":
-        old_ip = old.spec.cluster_ip
-        if s.cluster_ip in (None, ""):
-            s.cluster_ip, s.cluster_ips = old_ip, list(old.spec.cluster_ips)
-        elif s.cluster_ip != old_ip:
-            raise invalid(f"{KIND}", name, [FieldError("spec.clusterIPs[0]", "Invalid value",
-                                                       GoValue(f'[]string{{"{s.cluster_ip}"}}'), "may not change once set")])
-    elif kind != "ExternalName":
-        if s.cluster_ip in (None, ""):
-            ip = _next(ips.next, "serviceIP")
-            txn.undo.append(lambda ip=ip: ips.release(ip))
-            s.cluster_ip, s.cluster_ips = ip, [ip]
-        elif s.cluster_ip != "None":
-            try:
-                ips.allocate(s.cluster_ip)
-            except NotInRange:
-                raise invalid(KIND, name, [FieldError("spec.clusterIPs", "Invalid value", GoValue(f'[]string{{"{s.cluster_ip}"}}'),
-                    f"failed to allocate IP {s.cluster_ip}: the provided IP ({s.cluster_ip}) is not in the valid range. "
-                    f"The range of valid IPs is {ips.cidr}")]) from None
-            except Allocated:
-                raise invalid(KIND, name, [FieldError("spec.clusterIPs", "Invalid value", GoValue(f'[]string{{"{s.cluster_ip}"}}'),
-                    f"failed to allocate IP {s.cluster_ip}: provided IP is already allocated")]) from None
-            ip = s.cluster_ip
-            txn.undo.append(lambda ip=ip: ips.release(ip))
-            s.cluster_ips = [ip]
-    # NodePorts: needed by NodePort and LoadBalancer services.
-    old_ports = {p.node_port for p in old.spec.ports if p.node_port} if old is not None else set()
-    by_name = {(p.name or "", p.protocol): p.node_port for p in old.spec.ports if p.node_port} if old is not None else {}
-    needs = kind == "NodePort" or (kind == "LoadBalancer" and s.allocate_load_balancer_node_ports is not False)
-    keep: set[int] = set()
-    if needs:
-        shared: dict[int, int] = {}
-        for i, p in enumerate(s.ports):
-            if not p.node_port and (p.name or "", p.protocol) in by_name:
-                p.node_port = by_name[(p.name or "", p.protocol)]
-            if p.node_port:
-                if p.node_port not in old_ports and p.node_port not in keep:
-                    _reserve_port(ports, p.node_port, f"spec.ports[{i}].nodePort", name, txn)
-                keep.add(p.node_port)
-                shared.setdefault(p.port, p.node_port)
-            elif p.port in shared:
-                p.node_port = shared[p.port]
-            else:
-                port = _next(ports.next, "nodePort")
-                txn.undo.append(lambda port=port: ports.release(port))
-                p.node_port = shared[p.port] = port
-                keep.add(port)
-    elif old is not None:
-        # Back to ClusterIP: node ports that the update left unchanged are dropped silently.
-        for p in s.ports:
-            if p.node_port in old_ports:
-                p.node_port = None
-    # Health-check node port: LoadBalancer with externalTrafficPolicy Local.
-    old_hc = old.spec.health_check_node_port if old is not None else None
-    if kind == "LoadBalancer" and s.external_traffic_policy == "Local":
-        if not s.health_check_node_port and old_hc:
-            s.health_check_node_port = old_hc
-        if s.health_check_node_port and s.health_check_node_port != old_hc:
-            _reserve_port(ports, s.health_check_node_port, "spec.healthCheckNodePort", name, txn)
-        elif not s.health_check_node_port:
-            port = _next(ports.next, "nodePort")
-            txn.undo.append(lambda port=port: ports.release(port))
-            s.health_check_node_port = port
-        keep.add(s.health_check_node_port)
-    elif s.health_check_node_port == old_hc:
-        s.health_check_node_port = None
-    if kind != "LoadBalancer":
-        svc.status.load_balancer.ingress = []
-    if kind == "ExternalName":
-        s.cluster_ip, s.cluster_ips, s.ip_families, s.ip_family_policy = None, [], [], None
-    # What the old object held and the new one does not is released when the request commits.
+    if not cluster._pending:
+        # The first Service of a request remembers the random state, so that undoing the
+        # request (this Service's failure or a later document's) rewinds it.
+        txn.rng = (cluster, cluster.rng.getstate())
     if old is not None:
-        freed_ports = (old_ports | ({old_hc} if old_hc else set())) - keep
-        freed_ip = old.spec.cluster_ip if (service_type(old) != "ExternalName" and kind == "ExternalName"
-                                          and old.spec.cluster_ip not in (None, "None")) else None
-        txn.commit = getattr(txn, "commit", [])  # type: ignore[attr-defined]
-        for port in freed_ports:
-            txn.commit.append(lambda port=port: ports.release(port))  # type: ignore[attr-defined]
-        if freed_ip:
-            txn.commit.append(lambda ip=freed_ip: ips.release(ip))  # type: ignore[attr-defined]
+        drop_type_dependent_fields(svc, old)
+        patch_allocated_values(svc, old)
+    _cluster_ip(cluster, svc, old, txn)
+    if old is None:
+        if _needs_node_port(svc):
+            _init_node_ports(cluster, svc, txn)
+        if needs_health_check(svc):
+            _alloc_health_check_node_port(cluster, svc, txn)
+        return
+    if _needs_node_port(svc):
+        _update_node_ports(cluster, svc, old, txn)
+    s, o = svc.spec, old.spec
+    if not needs_health_check(old) and needs_health_check(svc):
+        _alloc_health_check_node_port(cluster, svc, txn)
+    elif needs_health_check(old) and needs_health_check(svc) and s.health_check_node_port != o.health_check_node_port:
+        raise invalid(KIND, svc.name, [FieldError("spec.healthCheckNodePort", "Forbidden", detail="field is immutable")])
+    # What the stored object held and the new one does not is released when the request commits.
+    ports = cluster.node_ports
+    kept = _node_ports(svc) | ({s.health_check_node_port} if s.health_check_node_port else set())
+    held = _node_ports(old) | ({o.health_check_node_port} if o.health_check_node_port else set())
+    for port in sorted(held - kept):
+        txn.commit.append(lambda port=port: ports.release(port))
+    if _needs_cluster_ip(old) and not _needs_cluster_ip(svc) and o.cluster_ip not in (None, "", "None"):
+        txn.commit.append(lambda ip=o.cluster_ip: cluster.service_ips.release(ip))
 
 
-def _reserve_port(ports, port: int, path: str, name: str, txn: Allocation) -> None:
+def _cluster_ip(cluster: Cluster, svc: Service, old: Service | None, txn: Allocation) -> None:
+    """The ClusterIP: allocated once on create (or when leaving ExternalName), immutable after."""
+    if not _needs_cluster_ip(svc):
+        return
+    s, name, ips = svc.spec, svc.name, cluster.service_ips
+    # initIPFamilyFields checks the addresses before anything is allocated.
+    bad = [FieldError(f"spec.clusterIPs[{i}]", "Invalid value", ip,
+                      "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")
+           for i, ip in enumerate(s.cluster_ips) if ip != "None" and not is_ip(ip)]
+    if bad:
+        raise invalid(KIND, name, bad)
+    if old is not None and _needs_cluster_ip(old):
+        if s.cluster_ip != old.spec.cluster_ip and s.cluster_ips == old.spec.cluster_ips:
+            s.cluster_ips = [s.cluster_ip or ""]  # normalizeClusterIPs: a changed singular wins
+        if s.cluster_ip != old.spec.cluster_ip:
+            raise invalid(KIND, name, [FieldError("spec.clusterIPs[0]", "Invalid value", _go_strings(s.cluster_ips),
+                                                  "may not change once set")])
+        return
+    if not s.cluster_ip:
+        ip = _next(ips.next, "failed to allocate a serviceIP: range is full")
+        txn.undo.append(lambda ip=ip: ips.release(ip))
+        s.cluster_ip, s.cluster_ips = ip, [ip]
+    elif s.cluster_ip != "None":
+        try:
+            ips.allocate(s.cluster_ip)
+        except NotInRange:
+            reason = f"the provided IP ({s.cluster_ip}) is not in the valid range. The range of valid IPs is {ips.cidr}"
+        except Allocated:
+            reason = "provided IP is already allocated"
+        else:
+            txn.undo.append(lambda ip=s.cluster_ip: ips.release(ip))
+            return
+        raise invalid(KIND, name, [FieldError("spec.clusterIPs", "Invalid value", _go_strings(s.cluster_ips),
+                                              f"failed to allocate IP {s.cluster_ip}: {reason}")])
+
+
+def _init_node_ports(cluster: Cluster, svc: Service, txn: Allocation) -> None:
+    """initNodePorts: on create, ports that share a port number (53/UDP and 53/TCP) share a nodePort."""
+    ports = svc.spec.ports
+    by_port: dict[int, int] = {}
+    for i, p in enumerate(ports):
+        if not p.node_port and not _should_allocate_node_ports(svc):
+            continue  # no new ports, but a requested one is honoured
+        allocated = by_port.get(p.port)
+        if not allocated:
+            # A value requested on any port with this number counts (scanning forward).
+            requested = next((q.node_port for q in ports if q.port == p.port and q.node_port), None)
+            if requested:
+                _reserve_port(cluster, requested, f"spec.ports[{i}].nodePort", svc.name, txn)
+                p.node_port = by_port[p.port] = requested
+            else:
+                p.node_port = by_port[p.port] = _next_node_port(cluster, txn)
+        elif p.node_port != allocated:
+            if not p.node_port:
+                p.node_port = allocated
+            else:
+                _reserve_port(cluster, p.node_port, f"spec.ports[{i}].nodePort", svc.name, txn)
+
+
+def _update_node_ports(cluster: Cluster, svc: Service, old: Service, txn: Allocation) -> None:
+    """updateNodePorts: a port keeps its nodePort; a new request is reserved; a missing one is allocated."""
+    before = _node_ports(old)
+    reserved: set[int] = set()
+    for i, p in enumerate(svc.spec.ports):
+        if not p.node_port and not _should_allocate_node_ports(svc):
+            continue
+        if p.node_port:
+            if p.node_port not in before and p.node_port not in reserved:
+                _reserve_port(cluster, p.node_port, f"spec.ports[{i}].nodePort", svc.name, txn)
+                reserved.add(p.node_port)
+        else:
+            p.node_port = _next_node_port(cluster, txn)
+
+
+def _alloc_health_check_node_port(cluster: Cluster, svc: Service, txn: Allocation) -> None:
+    """allocHealthCheckNodePort: its failures are internal errors, not field errors."""
+    ports, s = cluster.node_ports, svc.spec
+    if s.health_check_node_port:
+        port = s.health_check_node_port
+        try:
+            ports.allocate(port)
+        except NotInRange:
+            reason = f"provided port is not in the valid range. The range of valid ports is {ports.range_text}"
+        except Allocated:
+            reason = "provided port is already allocated"
+        else:
+            txn.undo.append(lambda: ports.release(port))
+            return
+        raise ApiError(f"Internal error occurred: failed to allocate requested HealthCheck NodePort {port}: {reason}")
+    s.health_check_node_port = _next(ports.next, "failed to allocate a HealthCheck NodePort 0: range is full")
+    txn.undo.append(lambda port=s.health_check_node_port: ports.release(port))
+
+
+def _reserve_port(cluster: Cluster, port: int, path: str, name: str, txn: Allocation) -> None:
+    ports = cluster.node_ports
     try:
         ports.allocate(port)
     except NotInRange:
@@ -274,11 +463,18 @@ def _reserve_port(ports, port: int, path: str, name: str, txn: Allocation) -> No
     txn.undo.append(lambda: ports.release(port))
 
 
+def _next_node_port(cluster: Cluster, txn: Allocation) -> int:
+    ports = cluster.node_ports
+    port = _next(ports.next, "failed to allocate a nodePort: range is full")
+    txn.undo.append(lambda: ports.release(port))
+    return port
+
+
 def _next(fn, what: str):
     try:
         return fn()
     except RangeFull:
-        raise ApiError(f"Internal error occurred: failed to allocate a {what}: range is full") from None
+        raise ApiError(f"Internal error occurred: {what}") from None
 
 
 def release(cluster: Cluster, svc: Service) -> None:

@@ -10,15 +10,27 @@ different numbers. A Service without a selector is left alone: its endpoints are
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
-from ..api.discovery import (MANAGED_BY, MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, SERVICE_NAME_LABEL, Endpoint,
-                             EndpointAddress, EndpointConditions, EndpointPort, Endpoints, EndpointSlice,
-                             EndpointsPort, EndpointSubset, ObjectReference)
+from ..api.discovery import (
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    MAX_ENDPOINTS_PER_SLICE,
+    SERVICE_NAME_LABEL,
+    Endpoint,
+    EndpointAddress,
+    EndpointConditions,
+    EndpointPort,
+    Endpoints,
+    EndpointSlice,
+    EndpointsPort,
+    EndpointSubset,
+    ObjectReference,
+)
 from ..api.meta import ObjectMeta, OwnerReference
 from ..api.pod import Pod, is_ready
 from ..api.service import Service, is_headless, service_type
-from ..manifest import to_plain
 from ..names import random_suffix
 
 if TYPE_CHECKING:
@@ -46,33 +58,62 @@ def selected_pods(cluster: Cluster, svc: Service) -> list[Pod]:
             and p.status.phase not in ("Succeeded", "Failed")]  # type: ignore[misc]
 
 
+_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""cluster -> Service key -> (what the Service asks, {pod key: (pod, resourceVersion, entry)}): a
+pod's endpoint is rebuilt only when the pod or the Service changed, so a Service over thousands
+of pods costs little more than a walk over them on each pod change."""
+
+
+def _entry(svc: Service, pod: Pod, publish: bool) -> tuple[tuple, Endpoint, EndpointAddress]:
+    """A pod's ports (resolved), its slice endpoint and its Endpoints address."""
+    ports = []
+    for sp in svc.spec.ports:
+        number = resolve_target_port(sp, pod)
+        if number is not None:
+            ports.append((sp.name or "", number, sp.protocol or "TCP"))
+    serving = is_ready(pod)
+    terminating = pod.metadata.deletion_timestamp is not None
+    ep = Endpoint(
+        addresses=[pod.status.pod_ip or ""],
+        conditions=EndpointConditions(ready=publish or (serving and not terminating), serving=serving,
+                                      terminating=terminating),
+        node_name=pod.spec.node_name,
+        target_ref=ObjectReference("Pod", pod.namespace, pod.name, pod.metadata.uid),
+    )
+    addr = EndpointAddress(ip=pod.status.pod_ip or "", node_name=pod.spec.node_name,
+                           target_ref=ObjectReference("Pod", pod.namespace, pod.name, pod.metadata.uid))
+    return tuple(ports), ep, addr
+
+
 def sync(cluster: Cluster, svc: Service) -> None:
     """Rewrite the Service's EndpointSlices and Endpoints if what they should say has changed."""
     if service_type(svc) == "ExternalName" or not svc.spec.selector:
         _drop_managed(cluster, svc)
         return
-    pods = selected_pods(cluster, svc)
     publish = bool(svc.spec.publish_not_ready_addresses)
-    groups: dict[tuple, list[tuple[Pod, Endpoint]]] = {}
-    for pod in sorted(pods, key=lambda p: p.name):
-        ports = []
-        for sp in svc.spec.ports:
-            number = resolve_target_port(sp, pod)
-            if number is not None:
-                ports.append((sp.name or "", number, sp.protocol or "TCP"))
-        if svc.spec.ports and not ports:
-            continue
-        serving = is_ready(pod)
-        terminating = pod.metadata.deletion_timestamp is not None
-        ep = Endpoint(
-            addresses=[pod.status.pod_ip or ""],
-            conditions=EndpointConditions(ready=publish or (serving and not terminating), serving=serving,
-                                          terminating=terminating),
-            node_name=pod.spec.node_name,
-            target_ref=ObjectReference("Pod", pod.namespace, pod.name, pod.metadata.uid),
-        )
-        groups.setdefault(tuple(ports), []).append((pod, ep))
-        cluster._endpoint_pods.setdefault(pod.key, set()).add(svc.key)
+    asks = (tuple((sp.name, sp.port, sp.protocol, sp.target_port) for sp in svc.spec.ports), publish)
+    memo = _MEMO.setdefault(cluster, {})
+    seen_asks, before = memo.get(svc.key, (None, {}))
+    if seen_asks != asks:
+        before = {}
+    now: dict[str, tuple] = {}
+    groups: dict[tuple, list[tuple[Pod, Endpoint, EndpointAddress]]] = {}
+    listed = cluster._endpoint_pods
+    prefix = f"{svc.namespace}/"
+    for pod in selected_pods(cluster, svc):  # sorted by name, as the store lists them
+        key = prefix + pod.metadata.name  # type: ignore[operator]
+        known = before.get(key)
+        version = pod.metadata.resource_version
+        if known is not None and known[0] is pod and known[1] == version:
+            entry = known[2]
+        else:
+            entry = _entry(svc, pod, publish)
+            listed.setdefault(key, set()).add(svc.key)
+        now[key] = (pod, version, entry)
+        # A pod that declares none of the named ports still gets an endpoint, in a slice
+        # without ports (kube-proxy sends it nothing); the Endpoints object leaves it out.
+        groups.setdefault(entry[0], []).append((pod, entry[1], entry[2]))
+    memo[svc.key] = (asks, now)
     _sync_slices(cluster, svc, groups)
     _sync_endpoints(cluster, svc, groups, publish)
 
@@ -94,9 +135,9 @@ def _managed_slices(cluster: Cluster, svc: Service) -> list[EndpointSlice]:
 def _sync_slices(cluster: Cluster, svc: Service, groups: dict[tuple, list]) -> None:
     wanted: list[tuple[list[EndpointPort], list[Endpoint]]] = []
     for ports, members in groups.items():
-        eps = [ep for _, ep in members]
-        eports = [EndpointPort(name=n, port=num, protocol=proto) for n, num, proto in ports]
+        eps = [ep for _, ep, _ in members]
         for i in range(0, len(eps), MAX_ENDPOINTS_PER_SLICE):
+            eports = [EndpointPort(name=n, port=num, protocol=proto) for n, num, proto in ports]
             wanted.append((eports, eps[i:i + MAX_ENDPOINTS_PER_SLICE]))
     if not wanted:
         # A Service with no endpoints still has one (empty) placeholder slice.
@@ -106,16 +147,18 @@ def _sync_slices(cluster: Cluster, svc: Service, groups: dict[tuple, list]) -> N
         labels = _labels(svc)
         if i < len(existing):
             sl = existing[i]
-            if to_plain(sl.endpoints) != to_plain(eps) or to_plain(sl.ports) != to_plain(ports) \
+            # Dataclass equality: both sides are built the same way, and it is much cheaper than
+            # comparing the API dicts.
+            if sl.endpoints != eps or sl.ports != ports \
                     or sl.metadata.labels != labels:
                 sl.endpoints, sl.ports, sl.metadata.labels = eps, ports, labels
                 sl.metadata.annotations["endpoints.kubernetes.io/last-change-trigger-time"] = cluster.clock.timestamp()
                 cluster._store.touch(sl)
                 cluster._changed(sl)
             continue
-        name = f"{svc.name}-{random_suffix(cluster.rng)}"
+        name = _slice_name(cluster, svc)
         sl = EndpointSlice(
-            metadata=ObjectMeta(name=name, generate_name=f"{svc.name}-", namespace=svc.namespace, labels=labels,
+            metadata=ObjectMeta(name=name, generate_name=_prefix(svc), namespace=svc.namespace, labels=labels,
                                 annotations={"endpoints.kubernetes.io/last-change-trigger-time": cluster.clock.timestamp()},
                                 owner_references=[OwnerReference("v1", "Service", svc.name, svc.metadata.uid or "",
                                                                  True, True)]),
@@ -127,19 +170,29 @@ def _sync_slices(cluster: Cluster, svc: Service, groups: dict[tuple, list]) -> N
 
 
 def _sync_endpoints(cluster: Cluster, svc: Service, groups: dict[tuple, list], publish: bool) -> None:
-    subsets = []
+    # As RepackSubsets: each port maps to the addresses that serve it, and ports served by
+    # the same addresses share a subset. Addresses sort by IP as text, then by pod UID.
+    by_port: dict[tuple, dict[tuple, tuple[bool, EndpointAddress]]] = {}
     for ports, members in groups.items():
-        ready, not_ready = [], []
-        for pod, ep in members:
+        if svc.spec.ports and not ports:
+            continue
+        for pod, ep, addr in members:
             if ep.conditions.terminating and not publish:
                 continue
-            addr = EndpointAddress(ip=pod.status.pod_ip or "", node_name=pod.spec.node_name,
-                                   target_ref=ObjectReference("Pod", pod.namespace, pod.name, pod.metadata.uid))
-            (ready if publish or ep.conditions.serving else not_ready).append(addr)
-        if not ready and not not_ready:
-            continue
-        key = lambda a: tuple(int(x) for x in a.ip.split("."))  # noqa: E731
-        subsets.append(EndpointSubset(addresses=sorted(ready, key=key), not_ready_addresses=sorted(not_ready, key=key),
+            ready = bool(publish or ep.conditions.serving)
+            for port in ports or [None]:
+                by_port.setdefault(port, {})[(addr.ip, pod.metadata.uid or "")] = (ready, addr)
+    shared: dict[frozenset, list] = {}
+    for port, addrs in by_port.items():
+        key = frozenset((k, ready) for k, (ready, _) in addrs.items())
+        entry = shared.setdefault(key, [addrs, []])
+        if port is not None:
+            entry[1].append(port)
+    subsets = []
+    for addrs, ports in shared.values():
+        ordered = [addrs[k] for k in sorted(addrs)]
+        subsets.append(EndpointSubset(addresses=[a for ready, a in ordered if ready],
+                                      not_ready_addresses=[a for ready, a in ordered if not ready],
                                       ports=[EndpointsPort(port=num, name=n or None, protocol=proto)
                                              for n, num, proto in ports]))
     existing = cluster._store.get("Endpoints", svc.key)
@@ -149,12 +202,24 @@ def _sync_endpoints(cluster: Cluster, svc: Service, groups: dict[tuple, list], p
             name=svc.name, namespace=svc.namespace, labels=labels,
             annotations={"endpoints.kubernetes.io/last-change-trigger-time": cluster.clock.timestamp()}),
             subsets=subsets))
-    elif to_plain(existing.subsets) != to_plain(subsets) or existing.metadata.labels != labels:  # type: ignore[attr-defined]
+    elif existing.subsets != subsets or existing.metadata.labels != labels:  # type: ignore[attr-defined]
         existing.subsets = subsets  # type: ignore[attr-defined]
         existing.metadata.labels = labels
         existing.metadata.annotations["endpoints.kubernetes.io/last-change-trigger-time"] = cluster.clock.timestamp()
         cluster._store.touch(existing)
         cluster._changed(existing)
+
+
+def _prefix(svc: Service) -> str:
+    # generateName keeps at most 58 characters, leaving room for the 5 random ones.
+    return f"{svc.name}-"[:58]
+
+
+def _slice_name(cluster: Cluster, svc: Service) -> str:
+    while True:
+        name = _prefix(svc) + random_suffix(cluster.rng)
+        if cluster._store.get("EndpointSlice", f"{svc.namespace}/{name}") is None:
+            return name
 
 
 def _drop_managed(cluster: Cluster, svc: Service) -> None:

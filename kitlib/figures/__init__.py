@@ -1,5 +1,10 @@
 """Figures: plotly views computed from cluster state. The engine never imports this package."""
 
 from .cluster_map import cluster_map, update_cluster_map
+from .iptables_view import iptables_rules, iptables_view
+from .sankey import traffic_sankey, update_traffic_sankey
+from .service_graph import service_graph, update_service_graph
 
 __all__ = ["cluster_map", "update_cluster_map"]
+__all__ += ["service_graph", "update_service_graph", "traffic_sankey", "update_traffic_sankey", "iptables_view",
+            "iptables_rules"]

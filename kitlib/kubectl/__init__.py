@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import ApiError, BadRequest, Invalid
+from . import services  # noqa: F401  (registers expose, create service, the Service columns)
 from .args import parse
 from .commands import COMMANDS
 

@@ -269,4 +269,8 @@ def _one_node(cluster: Cluster, args: Args):
     return cluster.get("Node", args.words[1].removeprefix("node/").removeprefix("nodes/"))
 
 
+from .exec import exec_command  # noqa: E402  (kubectl exec lives in its own module)
+
+COMMANDS["exec"] = exec_command
+
 __all__ = ["COMMANDS", "CREATE_GENERATORS", "PRINTERS", "ApiError", "NotFound"]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..api.node import internal_ip
 from ..api.pod import Pod
 from ..errors import BadRequest
+from . import proxy
 from .ipam import in_cidr, is_ip
 from .topology import EXTERNAL, LAN, pod_vertex
 
@@ -53,11 +54,14 @@ class Connection:
     dst_ip: str = ""
     port: int = 0
     protocol: str = "TCP"
+    service: str | None = None
+    """The Service (``ns/name``) whose address was dialled, or None."""
 
     @property
     def path(self) -> list[str]:
-        """The graph vertices the packet crossed, in order."""
-        return [h.vertex for h in self.hops]
+        """The graph vertices the packet crossed, in order (the DNS hop shares the client's vertex)."""
+        vs = [h.vertex for h in self.hops]
+        return [v for i, v in enumerate(vs) if i == 0 or v != vs[i - 1]]
 
     def __str__(self) -> str:
         head = f"{'OK' if self.ok else 'FAILED'}: {self.reason}"
@@ -112,24 +116,218 @@ def _resolve_dst(cluster: Cluster, dst: str) -> tuple[str, Pod | None, str | Non
     return pod.status.pod_ip, pod, None
 
 
-def connect(cluster: Cluster, src: str, dst: str, port: int, protocol: str = "TCP") -> Connection:
-    """Trace a connection through the pod network (see :meth:`kitlib.Cluster.connect`)."""
+def check_port(port: int, protocol: str) -> str:
+    """The protocol in upper case, or BadRequest for an unknown protocol or a bad port."""
     protocol = protocol.upper()
     if protocol not in ("TCP", "UDP", "SCTP"):
         raise BadRequest(f'error: unsupported protocol "{protocol}": use TCP, UDP or SCTP')
-    if not isinstance(port, int) or not 1 <= port <= 65535:
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise BadRequest(f"error: port {port} is not in 1-65535")
+    return protocol
+
+
+def connect(cluster: Cluster, src: str, dst: str, port: int, protocol: str = "TCP") -> Connection:
+    """Trace a connection through the pod network (see :meth:`kitlib.Cluster.connect`)."""
+    protocol = check_port(port, protocol)
     s = _resolve_src(cluster, src)
+    hops: list[Hop] = []
+    if "/" not in dst and not is_ip(dst):
+        # A DNS name: the client's resolver looks it up first (kitlib.network.dns).
+        from . import dns
+
+        dst, hop, failure = dns.for_connect(cluster, src, dst)
+        hops.append(hop)
+        if failure:
+            return Connection(False, None, failure, hops, s.ip, "", port, protocol)
     dst_ip, dst_pod, dst_node = _resolve_dst(cluster, dst)
-    conn = Connection(False, None, "", [], s.ip, dst_ip, port, protocol)
+    conn = Connection(False, None, "", hops, s.ip, dst_ip, port, protocol)
     if not dst_ip:
         conn.reason = (f"{dst} has no IP yet: it is {dst_pod.status.phase} and its sandbox is not ready, "  # type: ignore[union-attr]
                        "so there is nothing to connect to")
         return conn
     if s.node and not cluster.node_runtime(s.node).up:
-        conn.reason = f"the source's node {s.node} is down: nothing it sends leaves it"
+        conn.reason = source_down_reason(s.node)
+        return conn
+    entry = proxy.entry_for(cluster, s.kind, s.node, s.ip, dst_ip, port, protocol)
+    if entry is not None:
+        return _via_service(cluster, s, entry, conn)
+    miss = _service_cidr_miss(cluster, s, dst_ip, port, protocol)
+    if miss:
+        conn.reason = miss
         return conn
     return _route(cluster, s, dst_ip, dst_pod, dst_node, conn)
+
+
+def source_down_reason(node: str) -> str:
+    return f"the source's node {node} is down: nothing it sends leaves it"
+
+
+def route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str | None, port: int,
+          protocol: str) -> Connection:
+    """A connection to an address that is not a Service's (plain routing), already resolved."""
+    conn = Connection(False, None, "", [], s.ip, dst_ip, port, protocol)
+    miss = _service_cidr_miss(cluster, s, dst_ip, port, protocol)
+    if miss:
+        conn.reason = miss
+        return conn
+    return _route(cluster, s, dst_ip, dst_pod, dst_node, conn)
+
+
+def _service_cidr_miss(cluster: Cluster, s: _End, dst_ip: str, port: int, protocol: str) -> str | None:
+    """Why an address in the Service range that no rule matches does not answer."""
+    if not in_cidr(dst_ip, cluster.service_cidr):
+        return None
+    owner = proxy.view(cluster).cluster_ips.get(dst_ip)
+    if owner is None:
+        return (f"{dst_ip} is in the Service range {cluster.service_cidr} but belongs to no Service: no kube-proxy "
+                "rule matches it and nothing routes it, so the connection times out")
+    if s.kind == "external":
+        return (f"{dst_ip} is the ClusterIP of {owner}: a virtual address that exists only in the rules kube-proxy "
+                "writes on each node, so nothing outside the cluster has a route to it and the connection times out")
+    if cluster.proxy_mode == "ipvs":
+        return (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: in IPVS mode every "
+                f"ClusterIP is bound to kube-ipvs0 on each node, so {s.node} answers itself, nothing listens on "
+                f"{port}, and the connection is refused")
+    return (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: kube-proxy has a rule only "
+            "for the Service's own ports, so the packet follows the default route out of the cluster and the "
+            "connection times out")
+
+
+# ------------------------------------------------------------------ through kube-proxy
+
+def _entry_path(cluster: Cluster, s: _End, entry: proxy.Entry) -> list[str]:
+    """The vertices from the client to the kernel of the node whose kube-proxy handles it."""
+    target = f"kernel:{entry.node}"
+    if s.kind == "pod":
+        layers = {"pod", "host", "underlay"} if entry.crosses else {"pod", "host"}
+    else:
+        layers = {"host", "underlay"}
+    return cluster.topology.path(s.vertex, target, layers)
+
+
+def _down_reason(node: str) -> str:
+    return f"node {node} does not answer: the packet is lost on the way and the connection times out"
+
+
+def entry_down(cluster: Cluster, s: _End, entry: proxy.Entry) -> str | None:
+    """Why the packet cannot reach the entry node (a node on the way is down), or None."""
+    down = _first_down(cluster, _entry_path(cluster, s, entry))
+    return _down_reason(down) if down else None
+
+
+def via_endpoint(cluster: Cluster, s: _End, entry: proxy.Entry, decision: proxy.Decision,
+                 endpoint: proxy.ProxyEndpoint, dst_ip: str, port: int, protocol: str) -> Connection:
+    """The connection that kube-proxy on ``entry.node`` DNATs to ``endpoint``."""
+    conn = Connection(False, None, "", [], s.ip, dst_ip, port, protocol)
+    return _via_service(cluster, s, entry, conn, decision, endpoint)
+
+
+def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection,
+                 decision: proxy.Decision | None = None,
+                 endpoint: proxy.ProxyEndpoint | None = None) -> Connection:
+    sp = entry.service_port
+    conn.service = sp.service
+    dst_ip = conn.dst_ip
+    if entry.node is None:
+        _add(conn, cluster, [EXTERNAL], s.ip, dst_ip)
+        conn.reason = entry.reason
+        return conn
+    pre = _entry_path(cluster, s, entry)
+    crossed_snat = entry.client_ip if entry.client_ip != s.ip else None
+    _add(conn, cluster, pre[:-1], s.ip, dst_ip, snat_to=crossed_snat, snat_node=s.node)
+    if entry.announced_by:
+        for h in conn.hops:
+            if h.vertex == f"eth0:{entry.node}":
+                h.note += (f"; MetalLB's speaker on {entry.node} answers ARP for {dst_ip}, so the client sends "
+                           f"the packet to this node")
+    client = entry.client_ip
+    down = _first_down(cluster, pre)
+    if down:
+        _add(conn, cluster, pre[-1:], client, dst_ip)
+        conn.reason = _down_reason(down)
+        return conn
+    decision = decision or proxy.decide(cluster, entry)
+    mode = cluster.proxy_mode
+    if decision.action != "dnat":
+        _add(conn, cluster, pre[-1:], client, dst_ip)
+        if decision.rule:
+            conn.hops[-1].note = f"kube-proxy (iptables), filter table: {decision.rule}"
+        else:
+            conn.hops[-1].note = f"kube-proxy ({mode}): {' → '.join(decision.chains)}: no real server"
+        conn.reason = decision.reason
+        return conn
+    if endpoint is None:
+        endpoint = proxy.choose(cluster, entry, decision, 1)[0][0]
+    ep = endpoint
+    post, pod, host, problem = _endpoint_path(cluster, entry.node, ep)
+    hairpin = ep.ip == client
+    masq = decision.masquerade or hairpin
+    src_after = client
+    snat_note = ""
+    g = cluster.topology.graph
+    if masq and len(post) > 1:
+        src_after = g.nodes[post[1]]["ip"] if post[1].startswith(("cni0:", "flannel.1:")) else             internal_ip(cluster.get("Node", entry.node))  # type: ignore[arg-type]
+        why = ("hairpin: the pod reaches itself through its Service" if hairpin
+               else _masq_why(entry))
+        snat_note = f"; MASQUERADE: source {client} → {src_after} (marked by KUBE-MARK-MASQ: {why})"
+    elif s.kind == "pod" and len(post) > 1 and post[1] == f"eth0:{entry.node}" and in_cidr(client, cluster.pod_cidr):
+        src_after = internal_ip(cluster.get("Node", entry.node))  # type: ignore[arg-type]
+        snat_note = f"; MASQUERADE: source {client} → {src_after} (flannel: traffic leaving the pod network)"
+    if mode == "ipvs":
+        nat = f"kube-proxy (IPVS): virtual server {decision.virtual_server} rr → real server {ep.address} (Masq)"
+    else:
+        nat = f"kube-proxy (iptables): {' → '.join(decision.chains)} → {sp.sep_chain(ep)}: DNAT {dst_ip}:{conn.port} → {ep.address}"
+    first = len(conn.hops)
+    _add(conn, cluster, post, src_after, ep.ip)
+    conn.hops[first].note = f"{nat}{snat_note}; then {conn.hops[first].note}" if conn.hops[first].note \
+        else f"{nat}{snat_note}"
+    if problem:
+        conn.reason = problem
+        return conn
+    down = _first_down(cluster, post)
+    if down:
+        conn.reason = _down_reason(down)
+        return conn
+    saved = conn.dst_ip, conn.port
+    conn.dst_ip, conn.port = ep.ip, ep.port
+    if pod is not None:
+        _deliver_to_pod(conn, pod)
+    else:
+        _deliver_to_node(cluster, conn, host)  # type: ignore[arg-type]
+    conn.dst_ip, conn.port = saved
+    return conn
+
+
+def _masq_why(entry: proxy.Entry) -> str:
+    if entry.source == "local":
+        return "traffic from the node itself"
+    if entry.kind == "ClusterIP":
+        return "a client outside the pod network"
+    return "externalTrafficPolicy Cluster, so that the reply comes back through this node"
+
+
+def _endpoint_path(cluster: Cluster, node: str, ep: proxy.ProxyEndpoint
+                   ) -> tuple[list[str], Pod | None, str | None, str]:
+    """(vertices from ``node``'s kernel to the endpoint, its pod, its host node, a problem)."""
+    topo = cluster.topology
+    start = f"kernel:{node}"
+    pod = cluster._store.get("Pod", ep.pod) if ep.pod else None
+    if pod is None:
+        key = topo.pod_with_ip(ep.ip)
+        pod = cluster._store.get("Pod", key) if key else None
+    if pod is not None and pod_vertex(pod.key) in topo.graph:
+        return topo.path(start, pod_vertex(pod.key), {"pod", "host", "overlay"}), pod, None, ""  # type: ignore[return-value]
+    host = proxy.view(cluster).node_ips.get(ep.ip)
+    if host is not None:
+        path = [start] if host == node else topo.path(start, f"kernel:{host}", {"host", "underlay"})
+        return path, None, host, ""
+    owner = _node_for_pod_ip(cluster, ep.ip) if in_cidr(ep.ip, cluster.pod_cidr) else None
+    if owner is not None:
+        return (topo.path(start, f"cni0:{owner}", {"pod", "host", "overlay"}), None, None,
+                f"the endpoint {ep.address} has no pod any more (its IP was freed): the bridge on {owner} gets no "
+                "ARP answer and the connection fails with 'No route to host'")
+    return [start], None, None, (f"the endpoint {ep.address} is outside the cluster and this simulator has no "
+                                 "internet: the connection times out")
 
 
 def _route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str | None,

@@ -1,5 +1,7 @@
 """Widgets: thin controls over the engine. Every control is one Cluster call, then a redraw."""
 
 from .lab import DeploymentLab
+from .service_lab import ServiceLab
 
 __all__ = ["DeploymentLab"]
+__all__ += ["ServiceLab"]

@@ -1,0 +1,59 @@
+"""Cluster add-ons: components a fresh cluster does not run until you install them.
+
+``cluster.enable_addon("metallb", addresses="192.168.49.200-192.168.49.250")`` installs
+MetalLB in layer-2 mode, the usual load-balancer implementation of a bare-metal or minikube
+cluster: without it a LoadBalancer Service's EXTERNAL-IP stays ``<pending>`` for ever.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BadRequest
+from .metallb import MetalLB
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+ADDONS: dict[str, Any] = {"metallb": MetalLB}
+"""Add-on name -> class; each has ``install()``, ``configure(**options)`` and ``uninstall()``."""
+
+
+def enable(cluster: Cluster, name: str, **options: Any) -> Any:
+    """Install an add-on (or reconfigure it if it runs already) and return it."""
+    cls = ADDONS.get(name)
+    if cls is None:
+        raise BadRequest(f'error: "{name}" is not a valid addon: the addons kitlib has are '
+                         + ", ".join(f'"{n}"' for n in sorted(ADDONS)))
+    installed = cluster.addons.get(name)
+    if installed is not None:
+        installed.configure(**options)
+        return installed
+    addon = cls(cluster, **options)
+    cluster.addons[name] = addon
+    addon.install()
+    return addon
+
+
+def disable(cluster: Cluster, name: str) -> None:
+    """Uninstall an add-on."""
+    if name not in ADDONS:
+        raise BadRequest(f'error: "{name}" is not a valid addon: the addons kitlib has are '
+                         + ", ".join(f'"{n}"' for n in sorted(ADDONS)))
+    addon = cluster.addons.pop(name, None)
+    if addon is None:
+        raise BadRequest(f'error: addon "{name}" is not enabled')
+    addon.uninstall()
+
+
+def announcer(cluster: Cluster, service: str, ip: str) -> tuple[str | None, str]:
+    """The node that answers ARP for LoadBalancer IP ``ip`` of ``service`` ("ns/name"), or
+    None and why no node does (an outside client then gets "No route to host")."""
+    lb = cluster.addons.get("metallb")
+    if lb is None:
+        return None, (f"no node answers ARP for {ip}: no load-balancer implementation (such as MetalLB) "
+                      "announces it on the node network, so the client's connection fails with 'No route to host'")
+    return lb.announcer(service, ip)
+
+
+__all__ = ["ADDONS", "MetalLB", "announcer", "disable", "enable"]

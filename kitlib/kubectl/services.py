@@ -1,0 +1,651 @@
+"""kubectl for Services, as kubectl 1.32 does it.
+
+* ``expose deployment|replicaset|pod|service NAME``: the Service ``kubectl expose`` builds
+  (``staging/src/k8s.io/kubectl/pkg/cmd/expose``): named after the object, its selector copied
+  from the object, the object's labels, and its container ports when ``--port`` is not given.
+* ``create service clusterip|nodeport|loadbalancer|externalname NAME``: the objects of
+  ``cmd/create/create_service.go`` (selector and label ``app=NAME``, ports named ``80-8080``).
+* ``get svc``, ``get endpoints``, ``get endpointslices``: the columns of
+  ``pkg/printers/internalversion/printers.go``.
+* ``describe svc``: ``describeService``, which lists the Service's EndpointSlices.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from ..api.discovery import SERVICE_NAME_LABEL, Endpoints, EndpointSlice
+from ..api.meta import KubeObject
+from ..api.registry import for_object
+from ..api.service import Service
+from ..clock import human_duration
+from ..errors import ApiError, BadRequest
+from ..manifest import decode, dump_json, dump_yaml, load
+from .args import Args
+from .commands import COMMANDS, CREATE_GENERATORS, command
+from .describe import describer
+from .get import age, output, printer
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+LOAD_BALANCER_WIDTH = 16
+"""EXTERNAL-IP is cut to this width (13 characters and ``...``) unless ``-o wide``."""
+MAX_ANNOTATION_LEN = 140
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+class KubectlError(BadRequest):
+    """A client-side error whose text is exactly what kubectl prints (it may span lines)."""
+
+    def kubectl_text(self) -> str:
+        return self.message
+
+
+def _printed_as(err: ApiError, text: str) -> ApiError:
+    """The same kind of error, printed by kubectl as ``text`` (kubectl wraps some server errors)."""
+    out = type(err)(text, causes=err.causes)
+    out.kubectl_text = lambda: text  # type: ignore[method-assign]
+    out.server_message = err.message  # type: ignore[attr-defined]
+    if hasattr(err, "kind"):
+        out.kind, out.name = err.kind, err.name  # type: ignore[attr-defined]
+    return out
+
+
+# ---------------------------------------------------------------------------------------- get
+
+
+def format_labels(labels: dict[str, str]) -> str:
+    """``labels.FormatLabels``: ``a=b,c=d`` sorted by key, ``<none>`` when empty."""
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "<none>"
+
+
+def port_string(svc: Service) -> str:
+    """PORT(S): ``80/TCP``, ``80:30080/TCP``, comma-joined (``makePortString``)."""
+    return ",".join(f"{p.port}:{p.node_port}/{p.protocol}" if p.node_port else f"{p.port}/{p.protocol}"
+                    for p in svc.spec.ports)
+
+
+def external_ip(svc: Service, wide: bool = False) -> str:
+    """EXTERNAL-IP (``getServiceExternalIP``): externalIPs, the load balancer's addresses
+    (``<pending>`` until something assigns one), or the externalName."""
+    s = svc.spec
+    kind = s.type or "ClusterIP"
+    if kind in ("ClusterIP", "NodePort"):
+        return ",".join(s.external_ips) or "<none>"
+    if kind == "LoadBalancer":
+        found = sorted({i.ip or i.hostname for i in svc.status.load_balancer.ingress if i.ip or i.hostname})
+        lb = ",".join(found)  # type: ignore[arg-type]
+        if not wide and len(lb) > LOAD_BALANCER_WIDTH:
+            lb = lb[:LOAD_BALANCER_WIDTH - 3] + "..."
+        if s.external_ips:
+            return ",".join((lb.split(",") if lb else []) + s.external_ips)
+        return lb or "<pending>"
+    if kind == "ExternalName":
+        return s.external_name or ""
+    return "<unknown>"
+
+
+@printer("Service", ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], ["SELECTOR"])
+def _service(cluster: Cluster, svc: Service, wide: bool) -> list[str]:
+    s = svc.spec
+    row = [svc.name, s.type or "", s.cluster_ips[0] if s.cluster_ips else "<none>", external_ip(svc, wide),
+           port_string(svc) or "<none>", age(cluster, svc)]
+    if wide:
+        row.append(format_labels(s.selector))
+    return row
+
+
+def _more(items: list[str], count: int, limit: int = 3) -> str:
+    text = ",".join(items)
+    return f"{text} + {count - limit} more..." if count > limit else text
+
+
+def format_endpoints(ep: Endpoints) -> str:
+    """ENDPOINTS of ``get endpoints``: the first three ready ``ip:port``, then ``+ N more...``."""
+    if not ep.subsets:
+        return "<none>"
+    shown: list[str] = []
+    count = 0
+    for ss in ep.subsets:
+        pairs = [a.ip for a in ss.addresses] if not ss.ports else \
+            [_host_port(a.ip, p.port) for p in ss.ports for a in ss.addresses]
+        count += len(pairs)
+        shown += pairs[:3 - len(shown)] if len(shown) < 3 else []
+    return _more(shown, count)
+
+
+def _host_port(ip: str, port: int | None) -> str:
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+@printer("Endpoints", ["NAME", "ENDPOINTS", "AGE"], [])
+def _endpoints(cluster: Cluster, ep: Endpoints, wide: bool) -> list[str]:
+    return [ep.name, format_endpoints(ep), age(cluster, ep)]
+
+
+def _list_with_more(items: list[str]) -> str:
+    """``listWithMoreString``: three items, ``+ N more...``, or ``<unset>`` for none."""
+    text = _more(items[:3], len(items))
+    return text or "<unset>"
+
+
+@printer("EndpointSlice", ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], [])
+def _endpointslice(cluster: Cluster, sl: EndpointSlice, wide: bool) -> list[str]:
+    ports = [str(p.port) if p.port is not None else (p.name if p.name is not None else "*") for p in sl.ports]
+    addresses = [a for e in sl.endpoints for a in e.addresses]
+    return [sl.name, sl.address_type, _list_with_more(ports), _list_with_more(addresses), age(cluster, sl)]
+
+
+# ------------------------------------------------------------------------------------ describe
+
+
+def tabwrite(text: str, padding: int = 2) -> str:
+    """Go's ``text/tabwriter`` with kubectl describe's settings (minwidth 0, padding 2, spaces):
+    tab-terminated cells are aligned per column block of consecutive lines that have them."""
+    lines = [line.split("\t") for line in text.split("\n")]
+    widths: list[list[int]] = [[] for _ in lines]
+
+    def block(first: int, last: int, column: int, current: list[int]) -> None:
+        i = first
+        while i < last:
+            if column >= len(lines[i]) - 1:
+                widths[i] = current
+                i += 1
+                continue
+            end, width = i, 0
+            while end < last and column < len(lines[end]) - 1:
+                width = max(width, len(lines[end][column]) + padding)
+                end += 1
+            block(i, end, column + 1, current + [width])
+            i = end
+
+    block(0, len(lines), 0, [])
+    out = []
+    for cells, ws in zip(lines, widths, strict=True):
+        out.append("".join(c.ljust(ws[j]) if j < len(ws) else c for j, c in enumerate(cells)))
+    return "\n".join(out)
+
+
+def _labels_lines(title: str, labels: dict[str, str]) -> list[str]:
+    """``printLabelsMultiline``: one ``key=value`` a line, continuation lines under the value."""
+    if not labels:
+        return [f"{title}:\t<none>"]
+    return [f"{title if i == 0 else ''}{':' if i == 0 else ''}\t{k}={v}"
+            for i, (k, v) in enumerate(sorted(labels.items()))]
+
+
+def _annotation_lines(annotations: dict[str, str]) -> list[str]:
+    """``printAnnotationsMultiline``: long or multi-line values go on their own lines."""
+    keys = sorted(k for k in annotations if k != LAST_APPLIED)
+    if not keys:
+        return ["Annotations:\t<none>"]
+    out: list[str] = []
+    for i, key in enumerate(keys):
+        head = "Annotations:\t" if i == 0 else "\t"
+        value = annotations[key].removesuffix("\n")
+        if len(value) + len(key) + 2 > MAX_ANNOTATION_LEN or "\n" in value:
+            out.append(f"{head}{key}:")
+            limit = MAX_ANNOTATION_LEN - 2
+            out += [f"\t  {s[:limit] + '...' if len(s) > limit else s}" for s in value.split("\n")]
+        else:
+            out.append(f"{head}{key}: {value}")
+    return out
+
+
+def format_endpoint_slices(slices: list[EndpointSlice], port_name: str | None) -> str:
+    """``formatEndpointSlices``: the ready endpoints of one Service port, three and ``+ N more...``.
+
+    Slices with no ports list their ready addresses bare; no slices at all is ``<none>``.
+    The quirks are kubectl's: the ``more`` mark is set before the readiness check.
+    """
+    if not slices:
+        return "<none>"
+    shown: list[str] = []
+    more, count = False, 0
+    for sl in slices:
+        if not sl.ports:
+            for ep in sl.endpoints:
+                more = more or len(shown) == 3
+                if ep.conditions.ready is False:
+                    continue
+                if not more:
+                    shown.append(ep.addresses[0])
+                count += 1
+            continue
+        for port in sl.ports:
+            if port_name is not None and (port.name or "") != port_name:
+                continue
+            for ep in sl.endpoints:
+                more = more or len(shown) == 3
+                if ep.conditions.ready is False:
+                    continue
+                if not more:
+                    shown.append(_host_port(ep.addresses[0], port.port))
+                count += 1
+    text = ",".join(shown)
+    return f"{text} + {count - 3} more..." if more else text
+
+
+def _event_lines(cluster: Cluster, obj: KubeObject) -> list[str] | None:
+    """``DescribeEvents``: None when there are none (the caller prints ``Events: <none>``)."""
+    events = sorted(cluster.events.for_object(obj.kind, obj.metadata.uid or obj.key), key=lambda e: e.last_seen)
+    if not events:
+        return None
+    out = ["Events:", "  Type\tReason\tAge\tFrom\tMessage", "  ----\t------\t----\t----\t-------"]
+    for e in events:
+        first = human_duration(cluster.now - e.first_seen)
+        interval = f"{human_duration(cluster.now - e.last_seen)} (x{e.count} over {first})" if e.count > 1 else first
+        out.append(f"  {e.type}\t{e.reason}\t{interval}\t{e.source}\t{e.message.strip()}")
+    return out
+
+
+def service_slices(cluster: Cluster, svc: Service) -> list[EndpointSlice]:
+    """The EndpointSlices labelled ``kubernetes.io/service-name=<svc>``, in name order."""
+    sel = f"{SERVICE_NAME_LABEL}={svc.name}"
+    return sorted(cluster.list("EndpointSlice", svc.namespace, sel), key=lambda s: s.name)  # type: ignore[return-value]
+
+
+@describer("Service")
+def _describe_service(cluster: Cluster, svc: Service) -> str:
+    s = svc.spec
+    lines = [f"Name:\t{svc.name}", f"Namespace:\t{svc.namespace}", *_labels_lines("Labels", svc.metadata.labels),
+             *_annotation_lines(svc.metadata.annotations), f"Selector:\t{format_labels(s.selector)}",
+             f"Type:\t{s.type or ''}"]
+    if s.ip_family_policy:
+        lines.append(f"IP Family Policy:\t{s.ip_family_policy}")
+    lines.append(f"IP Families:\t{','.join(s.ip_families) or '<none>'}")
+    lines.append(f"IP:\t{s.cluster_ip or ''}")
+    lines.append(f"IPs:\t{','.join(s.cluster_ips) or '<none>'}")
+    if s.external_ips:
+        lines.append(f"External IPs:\t{','.join(s.external_ips)}")
+    if s.load_balancer_ip:
+        lines.append(f"Desired LoadBalancer IP:\t{s.load_balancer_ip}")
+    if s.external_name:
+        lines.append(f"External Name:\t{s.external_name}")
+    ingress = svc.status.load_balancer.ingress
+    if ingress:
+        shown = [(f"{i.ip} ({i.ip_mode})" if i.ip_mode else i.ip) if i.ip else (i.hostname or "") for i in ingress]
+        lines.append(f"LoadBalancer Ingress:\t{', '.join(shown)}")
+    slices = service_slices(cluster, svc)
+    for p in s.ports:
+        name = p.name or "<unset>"
+        lines.append(f"Port:\t{name}\t{p.port}/{p.protocol}")
+        lines.append(f"TargetPort:\t{p.target_port}/{p.protocol}")
+        if p.node_port:
+            lines.append(f"NodePort:\t{name}\t{p.node_port}/{p.protocol}")
+        lines.append(f"Endpoints:\t{format_endpoint_slices(slices, p.name or '')}")
+    lines.append(f"Session Affinity:\t{s.session_affinity or ''}")
+    if s.external_traffic_policy:
+        lines.append(f"External Traffic Policy:\t{s.external_traffic_policy}")
+    if s.internal_traffic_policy:
+        lines.append(f"Internal Traffic Policy:\t{s.internal_traffic_policy}")
+    if s.health_check_node_port:
+        lines.append(f"HealthCheck NodePort:\t{s.health_check_node_port}")
+    ranges = s.extra.get("loadBalancerSourceRanges") or []
+    if ranges:
+        lines.append(f"LoadBalancer Source Ranges:\t{','.join(ranges)}")
+    events = _event_lines(cluster, svc)
+    if events is None:
+        return tabwrite("\n".join(lines + ["Events:\t<none>"]))
+    # DescribeEvents flushes the tabwriter first: the events table aligns on its own.
+    return tabwrite("\n".join(lines)) + "\n" + tabwrite("\n".join(events))
+
+
+# ------------------------------------------------------------------------------ create service
+
+SERVICE_TYPES = {"clusterip": "ClusterIP", "nodeport": "NodePort", "loadbalancer": "LoadBalancer",
+                 "externalname": "ExternalName"}
+_CREATE_FLAGS = {"clusterip": {"tcp", "clusterip"}, "nodeport": {"tcp", "node-port"}, "loadbalancer": {"tcp"},
+                 "externalname": {"tcp", "external-name"}}
+_COMMON_FLAGS = {"dry-run", "output", "namespace", "save-config", "validate", "field-manager", "template",
+                 "show-managed-fields", "allow-missing-template-keys", "kubeconfig", "context", "cluster", "user",
+                 "request-timeout", "v"}
+_CREATE_SERVICE_HELP = """Create a service using a specified subcommand.
+
+Aliases:
+service, svc
+
+Available Commands:
+  clusterip      Create a ClusterIP service
+  externalname   Create an ExternalName service
+  loadbalancer   Create a LoadBalancer service
+  nodeport       Create a NodePort service
+
+Usage:
+  kubectl create service [flags] [options]
+
+Use "kubectl create service <command> --help" for more information about a given command.
+Use "kubectl options" for a list of global command-line options (applies to all commands)."""
+
+
+def _parse_uint16(text: str) -> int:
+    """``utilnet.ParsePort(text, allowZero=true)``, with strconv.ParseUint's errors."""
+    if not re.fullmatch(r"[0-9]+", text):
+        raise KubectlError(f'error: strconv.ParseUint: parsing "{text}": invalid syntax')
+    if int(text) > 65535:
+        raise KubectlError(f'error: strconv.ParseUint: parsing "{text}": value out of range')
+    return int(text)
+
+
+def _atoi(text: str) -> int | None:
+    """``strconv.Atoi``: a number, or None where Go would fail."""
+    if re.fullmatch(r"[+-]?[0-9]+", text) and abs(int(text)) < 2 ** 63:
+        return int(text)
+    return None
+
+
+def _tcp_port(spec: str) -> tuple[int, int | str]:
+    """``parsePorts``: ``80`` or ``80:8080`` or ``80:http`` (the target checked as kubectl does)."""
+    from ..apiserver.service import port_name_errors
+
+    parts = spec.split(":")
+    port = _parse_uint16(parts[0])
+    if len(parts) == 1:
+        return port, port
+    number = _atoi(parts[1])
+    if number is None:
+        errs = port_name_errors(parts[1])
+        if errs:
+            raise KubectlError("error: " + ",".join(errs))
+        return port, parts[1]
+    if not 1 <= number <= 65535:
+        raise KubectlError("error: must be between 1 and 65535, inclusive")
+    return port, number
+
+
+def create_service(cluster: Cluster, args: Args) -> dict[str, Any]:
+    """The Service ``kubectl create service <type> NAME`` builds (checked as kubectl checks it)."""
+    words = args.words[2:]
+    if not words:
+        raise KubectlError(_CREATE_SERVICE_HELP)
+    sub = words[0]
+    if sub not in SERVICE_TYPES:
+        raise KubectlError(f'error: unknown command "{" ".join(words)}"\n'
+                           "See 'kubectl create service -h' for help and examples")
+    for flag in args.flags:
+        if flag not in _CREATE_FLAGS[sub] | _COMMON_FLAGS:
+            raise KubectlError(f"Error: unknown flag: --{flag}\nSee 'kubectl create service {sub} --help' for usage.")
+    if sub == "externalname" and not args.has("external-name"):
+        raise KubectlError('error: required flag(s) "external-name" not set')
+    if len(words) != 2:
+        raise KubectlError(f"error: exactly one NAME is required, got {len(words) - 1}\n"
+                           f"See 'kubectl create service {sub} -h' for help and examples")
+    name, kind = words[1], SERVICE_TYPES[sub]
+    node_port = 0
+    if args.has("node-port"):
+        raw = args.get("node-port") or ""
+        if _atoi(raw) is None:
+            raise KubectlError(f'Error: invalid argument "{raw}" for "--node-port" flag: strconv.ParseInt: '
+                               f'parsing "{raw}": invalid syntax\nSee \'kubectl create service {sub} --help\' '
+                               "for usage.")
+        node_port = int(raw)
+    cluster_ip = args.get("clusterip") or ""
+    tcp = [item for value in args.all("tcp") for item in value.split(",")]
+    external_name = args.get("external-name") or ""
+    # Validate: what kubectl refuses before building anything.
+    if cluster_ip != "None" and not tcp and kind != "ExternalName":
+        raise KubectlError("error: at least one tcp port specifier must be provided")
+    if kind == "ExternalName":
+        from ..api.validation import DNS1123_SUBDOMAIN
+
+        if len(external_name) > 253 or not DNS1123_SUBDOMAIN.match(external_name):
+            raise KubectlError(f"error: invalid service external name {external_name}")
+    ports = []
+    for spec in tcp:
+        port, target = _tcp_port(spec)
+        entry: dict[str, Any] = {"name": spec.replace(":", "-"), "protocol": "TCP", "port": port,
+                                 "targetPort": target}
+        if node_port:
+            entry["nodePort"] = node_port
+        ports.append(entry)
+    meta: dict[str, Any] = {"name": name}
+    if args.get("namespace"):
+        meta["namespace"] = args.get("namespace")
+    meta |= {"creationTimestamp": None, "labels": {"app": name}}
+    spec_out: dict[str, Any] = {}
+    if ports:
+        spec_out["ports"] = ports
+    spec_out["selector"] = {"app": name}
+    if cluster_ip:
+        spec_out["clusterIP"] = cluster_ip
+    spec_out["type"] = kind
+    if external_name:
+        spec_out["externalName"] = external_name
+    return {"kind": "Service", "apiVersion": "v1", "metadata": meta, "spec": spec_out,
+            "status": {"loadBalancer": {}}}
+
+
+def _emit(cluster: Cluster, args: Args, obj: dict[str, Any], verb: str) -> str:
+    """Print the object (client dry run), check it on the server without keeping anything
+    (server dry run), or create it; and say so as kubectl does."""
+    dry = args.get("dry-run")
+    fmt = args.get("output")
+    if dry not in (None, "none", "client", "server"):
+        raise KubectlError(f'error: Invalid dry-run value ({dry}). Must be "none", "server", or "client".')
+    name = obj["metadata"]["name"]
+    if dry == "client":
+        if fmt == "yaml":
+            return dump_yaml(obj).rstrip("\n")
+        if fmt == "json":
+            return dump_json(obj)
+        return f"service/{name}" if fmt == "name" else f"service/{name} {verb} (dry run)"
+    created = _server_dry_run(cluster, obj) if dry == "server" else cluster.create(obj)
+    if fmt in ("yaml", "json", "name"):
+        return output([created], fmt, single=True)
+    suffix = " (server dry run)" if dry == "server" else ""
+    return f"{for_object(created).type_name}/{created.name} {verb}{suffix}"
+
+
+def _server_dry_run(cluster: Cluster, doc: dict[str, Any]) -> KubeObject:
+    """Default, allocate and validate as a create would, then give everything back."""
+    from ..errors import AlreadyExists
+
+    obj = decode(doc)
+    obj.metadata.namespace = obj.metadata.namespace or "default"
+    cluster._require_namespace(obj.metadata.namespace)
+    state = cluster.rng.getstate()
+    try:
+        prepared = cluster._prepare(obj, None)
+        if cluster._store.get("Service", prepared.key) is not None:
+            raise AlreadyExists(f'services "{prepared.name}" already exists')
+        return prepared
+    finally:
+        cluster._finish(ok=False)
+        cluster.rng.setstate(state)
+
+
+_base_create = COMMANDS["create"]
+
+
+@command("create")
+def _create(cluster: Cluster, args: Args, stdin: str) -> str:
+    """``kubectl create service ...`` wraps the server's refusal in its own words; other
+    ``create`` generators go on as before."""
+    if args.words[1:2] not in (["service"], ["svc"]):
+        return _base_create(cluster, args, stdin)
+    obj = create_service(cluster, args)
+    try:
+        return _emit(cluster, args, obj, "created")
+    except ApiError as err:
+        if isinstance(err, KubectlError):
+            raise
+        kind = obj["spec"]["type"]
+        raise _printed_as(err, f"error: failed to create {kind} service: {err.message}") from None
+
+
+CREATE_GENERATORS["service"] = create_service
+CREATE_GENERATORS["svc"] = create_service
+
+
+# ---------------------------------------------------------------------------------------- expose
+
+EXPOSABLE = ("Pod", "Service", "Deployment", "ReplicaSet")
+
+
+def _go_requirements(reqs) -> str:
+    """A ``[]LabelSelectorRequirement`` as Go's ``%+v`` prints it."""
+    return "[" + " ".join(f"{{Key:{r.key} Operator:{r.operator} Values:[{' '.join(r.values)}]}}" for r in reqs) + "]"
+
+
+def _selector_of(obj: KubeObject) -> dict[str, str]:
+    """``MapBasedSelectorForObject``."""
+    if obj.kind == "Pod":
+        if not obj.metadata.labels:
+            raise ValueError("the pod has no labels and cannot be exposed")
+        return dict(obj.metadata.labels)
+    if obj.kind == "Service":
+        if not obj.spec.selector:  # type: ignore[attr-defined]
+            raise ValueError("the service has no pod selector set")
+        return dict(obj.spec.selector)  # type: ignore[attr-defined]
+    sel = obj.spec.selector  # type: ignore[attr-defined]
+    what = "deployment" if obj.kind == "Deployment" else "replicaset"
+    if sel is None or not sel.match_labels:
+        raise ValueError(f"invalid {what}: no selectors, therefore cannot be exposed")
+    if sel.match_expressions:
+        raise ValueError(f'couldn\'t convert expressions - "{_go_requirements(sel.match_expressions)}" to '
+                         "map-based selector format")
+    return dict(sel.match_labels)
+
+
+def _container_ports(obj: KubeObject) -> list[tuple[int, str]]:
+    """(port, protocol) of every container port (pods and templates), or of a Service's ports."""
+    if obj.kind == "Service":
+        return [(p.port, p.protocol or "TCP") for p in obj.spec.ports]  # type: ignore[attr-defined]
+    spec = obj.spec if obj.kind == "Pod" else obj.spec.template.spec  # type: ignore[attr-defined]
+    return [(p.container_port, p.protocol or "TCP") for c in spec.containers for p in c.ports]
+
+
+def _parse_labels(spec: str) -> dict[str, str]:
+    """expose's ``parseLabels``: ``a=b,c=d`` only."""
+    labels = {}
+    for item in spec.split(","):
+        parts = item.split("=")
+        if len(parts) != 2:
+            raise KubectlError(f"error: unexpected label spec: {item}")
+        if not parts[0]:
+            raise KubectlError("error: unexpected empty label key")
+        labels[parts[0]] = parts[1]
+    return labels
+
+
+def _expose_targets(cluster: Cluster, args: Args, stdin: str) -> list[KubeObject]:
+    words = args.words[1:]
+    ns = args.get("namespace") or "default"
+    files = args.all("filename")
+    if files:
+        return [decode(doc) for f in files for doc in load(stdin if f == "-" else f)]
+    if not words:
+        raise KubectlError("error: You must provide one or more resources by argument or filename.\n"
+                           "Example resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n"
+                           "   '<resource> <name>'\n   '<resource>'")
+    pairs: list[tuple[str, str]] = []
+    if "/" in words[0]:
+        for w in words:
+            kind, _, name = w.partition("/")
+            pairs.append((kind, name))
+    elif len(words) == 1:
+        cluster._resource(words[0])
+        raise KubectlError("error: resource(s) were provided, but no name was specified")
+    else:
+        pairs = [(words[0], n) for n in words[1:]]
+    return [cluster.get(cluster._resource(kind).kind, name, ns) for kind, name in pairs]
+
+
+@command("expose")
+def _expose(cluster: Cluster, args: Args, stdin: str) -> str:
+    """``kubectl expose (TYPE NAME | TYPE/NAME | -f FILE) [--port] [--target-port] [--type] ...``."""
+    # Options carry over from one exposed object to the next, as in RunExpose.
+    selector = args.get("selector") or ""
+    port = args.get("port") or ""
+    labels = args.get("labels") or ""
+    cluster_ip = args.get("cluster-ip") or ""
+    out = []
+    for obj in _expose_targets(cluster, args, stdin):
+        res = for_object(obj)
+        if obj.kind not in EXPOSABLE:
+            raise KubectlError(f"error: cannot expose a {res.qualified_kind}")
+        default_name = obj.name[:63]
+        if not selector:
+            try:
+                selector = ",".join(f"{k}={v}" for k, v in _selector_of(obj).items())
+            except ValueError as exc:
+                raise KubectlError(f"error: couldn't retrieve selectors via --selector flag or introspection: {exc}") \
+                    from None
+        ports = ""
+        if not port:
+            found = list(dict.fromkeys(str(p) for p, _ in _container_ports(obj)))  # each number once
+            if not found and cluster_ip != "None":
+                raise KubectlError("error: couldn't find port via --port flag or introspection")
+            if len(found) == 1:
+                port = found[0]
+            else:
+                ports = ",".join(found)
+        protocols: dict[str, list[str]] = {}
+        for p, proto in _container_ports(obj):
+            protocols.setdefault(str(p), []).append(proto)
+        if not labels:
+            labels = ",".join(f"{k}={v}" for k, v in obj.metadata.labels.items())
+        service = _build_service(args, selector, labels, args.get("name") or default_name, ports or port, protocols)
+        out.append(_emit(cluster, args, service, "exposed"))
+    return "\n".join(out)
+
+
+def _build_service(args: Args, selector: str, labels: str, name: str, port_text: str,
+                   protocols: dict[str, list[str]]) -> dict[str, Any]:
+    """expose's ``createService``."""
+    sel = _parse_labels(selector)
+    meta_labels = _parse_labels(labels) if labels else None
+    protocol = args.get("protocol") or ""
+    ports: list[dict[str, Any]] = []
+    items = port_text.split(",") if port_text else []
+    for i, item in enumerate(items):
+        number = _atoi(item)
+        if number is None:
+            reason = "value out of range" if re.fullmatch(r"[+-]?[0-9]+", item) else "invalid syntax"
+            raise KubectlError(f'error: strconv.Atoi: parsing "{item}": {reason}')
+        port_name = f"port-{i + 1}" if len(items) > 1 else ""
+        proto = protocol
+        if not protocol:
+            proto = "TCP"
+            found = protocols.get(item, [])
+            if len(found) == 1:
+                proto = found[0]
+            elif len(found) > 1:
+                # One Service port per protocol the container port declares (53/UDP and 53/TCP).
+                ports += [_port(f"port-{i + 1}-{p.lower()}", p, number) for p in found]
+                continue
+        ports.append(_port(port_name, proto, number))
+    target = args.get("target-port") or args.get("container-port") or ""
+    for p in ports:
+        p["targetPort"] = (_atoi(target) if _atoi(target) is not None else target) if target else p["port"]
+    meta: dict[str, Any] = {"name": name}
+    if args.get("namespace"):
+        meta["namespace"] = args.get("namespace")
+    meta["creationTimestamp"] = None
+    if meta_labels:
+        meta["labels"] = meta_labels
+    spec: dict[str, Any] = {}
+    if ports:
+        spec["ports"] = ports
+    spec["selector"] = sel
+    if args.get("cluster-ip"):
+        spec["clusterIP"] = args.get("cluster-ip")
+    if args.get("type"):
+        spec["type"] = args.get("type")
+    if args.get("external-ip"):
+        spec["externalIPs"] = [args.get("external-ip")]
+    affinity = args.get("session-affinity")
+    if affinity:
+        if affinity not in ("None", "ClientIP"):
+            raise KubectlError(f"error: unknown session affinity: {affinity}")
+        spec["sessionAffinity"] = affinity
+    if spec.get("type") == "LoadBalancer" and args.get("load-balancer-ip"):
+        spec["loadBalancerIP"] = args.get("load-balancer-ip")
+    return {"kind": "Service", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": {"loadBalancer": {}}}
+
+
+def _port(name: str, protocol: str, number: int) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": name} if name else {}
+    return entry | {"protocol": protocol, "port": number}

@@ -1,0 +1,240 @@
+"""Many requests at once: where N connections to an address land, and which ones fail.
+
+``cluster.traffic(src, dst, port, requests=N)`` sends N new connections from one client. For
+a Service address, the node whose kube-proxy handles them DNATs each one exactly as the
+kernel would (the ``-m statistic`` chain, IPVS round robin, session affinity), so the counts
+per pod have the distribution of N separate requests, without looping N times: the
+statistic chain is itself a sequence of binomial draws. Every distinct path (one per
+endpoint) is then traced once with :func:`kitlib.Cluster.connect`'s data path.
+
+With ``duration=seconds`` the requests are spread evenly over that much simulated time and
+the clock advances with them: requests sent while a dead pod is still a ready endpoint (a
+failed node's pods stay ready for the 50 s before the node controller notices) fail, and
+are counted with their reason.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..errors import ApiError, BadRequest
+from . import datapath, dns, proxy
+from .ipam import in_cidr
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+
+@dataclass
+class Traffic:
+    """The outcome of :meth:`kitlib.Cluster.traffic`.
+
+    ``served`` counts the requests each pod answered (``ip/<address>`` for an endpoint that is
+    not a pod, such as the API server); ``flows`` counts the requests each entry node's
+    kube-proxy sent to each endpoint, answered or not (a request DNATed to a pod on a dead
+    node is in ``flows`` but not in ``served``); requests refused or dropped by kube-proxy
+    itself count in ``entry_nodes`` only.
+    """
+
+    requests: int
+    served: dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    entry_nodes: dict[str, int] = field(default_factory=dict)
+    flows: dict[tuple[str, str], int] = field(default_factory=dict)
+    service: str | None = None
+    address: str = ""
+    kind: str = ""
+    """``ClusterIP``, ``NodePort``, ``LoadBalancer``, ``ExternalIP`` (a Service address) or
+    ``Pod``, ``Node``, ``Other`` (plain routing)."""
+    src: str = ""
+    port: int = 0
+    protocol: str = "TCP"
+    duration: float | None = None
+    pod_nodes: dict[str, str | None] = field(default_factory=dict)
+    """Endpoint key -> the node it runs on (what :attr:`by_node` groups by)."""
+
+    @property
+    def ok(self) -> int:
+        """How many requests were answered."""
+        return self.requests - self.failed
+
+    @property
+    def by_node(self) -> dict[str, int]:
+        """Answered requests per node of the pod that answered them."""
+        out: dict[str, int] = {}
+        for key, n in self.served.items():
+            node = self.pod_nodes.get(key) or "?"
+            out[node] = out.get(node, 0) + n
+        return dict(sorted(out.items()))
+
+    def share(self, key: str) -> float:
+        """The fraction of all requests that ``key`` answered."""
+        return self.served.get(key, 0) / self.requests if self.requests else 0.0
+
+    def __str__(self) -> str:
+        target = f"{self.address}:{self.port}/{self.protocol}"
+        what = f"{self.kind} of {self.service}" if self.service else self.kind
+        span = f" over {self.duration:g} s" if self.duration else ""
+        lines = [f"{self.requests} requests from {self.src} to {target} ({what}){span}: "
+                 f"{self.ok} answered, {self.failed} failed"]
+        width = max((len(k) for k in self.served), default=0)
+        for key, n in sorted(self.served.items(), key=lambda kv: (-kv[1], kv[0])):
+            node = self.pod_nodes.get(key) or "?"
+            pct = 100 * n / self.requests if self.requests else 0
+            lines.append(f"  {key:<{width}}  on {node:<14} {n:>9}  {pct:5.1f}%")
+        for reason, n in sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  failed {n}: {reason}")
+        if self.entry_nodes:
+            lines.append("  kube-proxy on: " + ", ".join(f"{k} {v}" for k, v in sorted(self.entry_nodes.items())))
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython shows the readable form
+        p.text(str(self))
+
+    def _fail(self, n: int, reason: str) -> None:
+        if not n:
+            return
+        self.failed += n
+        self.reasons[reason] = self.reasons.get(reason, 0) + n
+
+    def _serve(self, key: str, node: str | None, n: int) -> None:
+        self.served[key] = self.served.get(key, 0) + n
+        self.pod_nodes.setdefault(key, node)
+
+
+def traffic(cluster: Cluster, src: str, dst: str, port: int, requests: int = 1, protocol: str = "TCP",
+            duration: float | None = None) -> Traffic:
+    """Send ``requests`` new connections from ``src`` to ``dst:port`` (see the module docstring)."""
+    if isinstance(requests, bool) or not isinstance(requests, int) or requests < 0:
+        raise BadRequest(f"error: requests must be a whole number of at least 0, not {requests!r}")
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, (int, float))
+                                 or not duration > 0 or math.isinf(duration)):
+        raise BadRequest(f"error: duration must be a number of seconds greater than 0, not {duration!r}")
+    protocol = datapath.check_port(port, protocol)
+    s = datapath._resolve_src(cluster, src)
+    if not dns.is_name(dst):
+        datapath._resolve_dst(cluster, dst)  # a bad destination fails before anything is sent
+    result = Traffic(requests, src=src, port=port, protocol=protocol, duration=duration)
+    if duration is None:
+        _send(cluster, result, s, src, dst, port, protocol, requests, cluster.now, cluster.now)
+        return result
+    start, step = cluster.now, duration / requests if requests else 0.0
+    end = start + duration
+    j = 0
+    while j < requests:
+        t = start + j * step
+        cluster.advance(max(0.0, t - cluster.now))
+        nxt = cluster.clock.next_due()
+        if nxt is None or nxt >= end:
+            k = requests - j
+        else:
+            # The requests sent before the next thing happens all see the cluster as it is now.
+            k = max(1, min(requests - j, math.ceil((nxt - start) / step) - j))
+        _send(cluster, result, s, src, dst, port, protocol, k, t, start + (j + k - 1) * step)
+        j += k
+    if not requests:
+        _send(cluster, result, s, src, dst, port, protocol, 0, cluster.now, cluster.now)
+    cluster.advance(max(0.0, end - cluster.now))
+    return result
+
+
+def _send(cluster: Cluster, t: Traffic, s, src: str, dst: str, port: int, protocol: str, n: int,
+          first: float, last: float) -> None:
+    """``n`` requests sent between ``first`` and ``last``, all meeting the cluster as it is now.
+
+    A DNS name is looked up first, as the client's resolver would. When the answer has several
+    addresses (a headless Service), CoreDNS's ``loadbalance`` plugin shuffles them in every
+    reply and the client dials the first, so the requests spread evenly over them.
+    """
+    if not dns.is_name(dst):
+        _send_to(cluster, t, s, dst, port, protocol, n, first, last)
+        return
+    answer = dns.lookup_for(cluster, src, dst)
+    addresses = answer.addresses if answer.ok else []
+    if not addresses:
+        t.kind = t.kind or "Other"
+        t.address = t.address or dst
+        t._fail(n, f"{dst} does not resolve: {answer.reason}")
+        return
+    rng = proxy.runtime(cluster).rng
+    remaining = n
+    for i, address in enumerate(addresses):
+        k = remaining if i == len(addresses) - 1 else proxy.binomial(rng, remaining, 1 / (len(addresses) - i))
+        if k or i == 0:
+            _send_to(cluster, t, s, address, port, protocol, k, first, last)
+        remaining -= k
+
+
+def _send_to(cluster: Cluster, t: Traffic, s, dst: str, port: int, protocol: str, n: int,
+             first: float, last: float) -> None:
+    try:
+        dst_ip, dst_pod, dst_node = datapath._resolve_dst(cluster, dst)
+    except ApiError as err:
+        t._fail(n, str(err))
+        return
+    t.address = dst_ip or t.address
+    if not dst_ip:
+        t.kind = t.kind or "Pod"
+        if n:
+            t._fail(n, datapath.connect(cluster, s_ref(s), dst, port, protocol).reason)
+        return
+    if s.node and not cluster.node_runtime(s.node).up:
+        t._fail(n, datapath.source_down_reason(s.node))
+        return
+    entry = proxy.entry_for(cluster, s.kind, s.node, s.ip, dst_ip, port, protocol)
+    if entry is None:
+        t.kind = _kind(cluster, dst_ip, dst_pod, dst_node)
+        if n:
+            conn = datapath.route(cluster, s, dst_ip, dst_pod, dst_node, port, protocol)
+            if conn.ok:
+                key = conn.pod or f"ip/{dst_ip}"
+                node = dst_pod.spec.node_name if dst_pod is not None else dst_node
+                t._serve(key, node, n)
+            else:
+                t._fail(n, conn.reason)
+        return
+    t.kind, t.service = entry.kind, entry.service_port.service
+    if not n:
+        return
+    if entry.node is None:
+        t._fail(n, entry.reason)
+        return
+    down = datapath.entry_down(cluster, s, entry)
+    if down is not None:
+        t._fail(n, down)
+        return
+    t.entry_nodes[entry.node] = t.entry_nodes.get(entry.node, 0) + n
+    decision = proxy.decide(cluster, entry)
+    if decision.action != "dnat":
+        t._fail(n, decision.reason)
+        return
+    for ep, c in proxy.choose(cluster, entry, decision, n, first, last):
+        conn = datapath.via_endpoint(cluster, s, entry, decision, ep, dst_ip, port, protocol)
+        flow = (entry.node, ep.key)
+        t.flows[flow] = t.flows.get(flow, 0) + c
+        if conn.ok:
+            t._serve(conn.pod or ep.key, ep.node, c)
+        else:
+            t._fail(c, conn.reason)
+
+
+def s_ref(s) -> str:
+    """The ``src`` string of a resolved source (for a call back into ``connect``)."""
+    if s.kind == "external":
+        return "external"
+    if s.kind == "node":
+        return f"node/{s.node}"
+    return s.pod.key
+
+
+def _kind(cluster: Cluster, ip: str, pod, node: str | None) -> str:
+    if pod is not None or in_cidr(ip, cluster.pod_cidr):
+        return "Pod"
+    if node is not None:
+        return "Node"
+    if in_cidr(ip, cluster.service_cidr):
+        return "ClusterIP"
+    return "Other"

@@ -1,0 +1,316 @@
+"""The service lab: switch a Service's type, scale and kill its pods, send requests from a pod,
+a node or outside, and watch in a routing graph and a Sankey where every request lands.
+
+Each control makes exactly one engine call that a notebook cell could make too:
+
+=========================  ============================================================
+control                    engine call
+=========================  ============================================================
+type                       ``cluster.apply(service with the new type, same ports)``
+externalTrafficPolicy      ``cluster.apply(service with the new policy)``
+sessionAffinity            ``cluster.apply(service with the new affinity)``
+MetalLB                    ``cluster.enable_addon("metallb", addresses=...)`` / ``disable_addon``
+replicas slider            ``cluster.scale(deployment, n)``
+kill pod                   ``cluster.delete("Pod", name)``
+send N requests            ``cluster.traffic(src, address, port, requests=N, duration=spread)``
++10 s                      ``cluster.advance(10)``
+=========================  ============================================================
+
+Picking the source or the address makes no call. The last requests stay on the figures until
+the Service's routing changes (type, policy, affinity, MetalLB): then they no longer say where
+requests would go.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+
+from ..api.node import internal_ip
+from ..errors import ApiError
+from ..figures.sankey import traffic_sankey, update_traffic_sankey
+from ..figures.service_graph import service_graph, update_service_graph
+
+METALLB_ADDRESSES = "192.168.49.200-192.168.49.250"
+TYPES = ["ClusterIP", "NodePort", "LoadBalancer"]
+
+
+def service_manifest(svc, **changes: Any) -> dict[str, Any]:
+    """The Service as a learner would write it for ``kubectl apply``, with ``changes`` made:
+    ``type``, ``externalTrafficPolicy``, ``sessionAffinity``.
+
+    Ports keep their name, protocol, port and targetPort; their nodePort is kept while the new
+    type uses node ports, and left out for ClusterIP (the API server releases it). The
+    externalTrafficPolicy is only written for NodePort and LoadBalancer, where it means something.
+    """
+    spec = svc.spec
+    stype = changes.get("type", spec.type or "ClusterIP")
+    node_ports = stype in ("NodePort", "LoadBalancer")
+    ports = []
+    for p in spec.ports:
+        port: dict[str, Any] = {"port": p.port, "protocol": p.protocol or "TCP"}
+        if p.name:
+            port["name"] = p.name
+        if p.target_port not in (None, ""):
+            port["targetPort"] = p.target_port
+        if node_ports and p.node_port:
+            port["nodePort"] = p.node_port
+        ports.append(port)
+    body: dict[str, Any] = {"type": stype, "selector": dict(spec.selector), "ports": ports}
+    etp = changes.get("externalTrafficPolicy", spec.external_traffic_policy)
+    if etp and (node_ports or "externalTrafficPolicy" in changes):
+        body["externalTrafficPolicy"] = etp
+    affinity = changes.get("sessionAffinity", spec.session_affinity or "None")
+    if affinity != "None":
+        body["sessionAffinity"] = affinity
+    meta: dict[str, Any] = {"name": svc.name, "namespace": svc.namespace}
+    if svc.metadata.labels:
+        meta["labels"] = dict(svc.metadata.labels)
+    return {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": body}
+
+
+def _metallb_on(cluster) -> bool:
+    addons = getattr(cluster, "addons", None)
+    if callable(addons):
+        addons = addons()
+    return bool(addons) and "metallb" in addons
+
+
+class ServiceLab:
+    """Controls for one Service and its Deployment, a live routing graph, a Sankey of the last
+    requests and ``kubectl get svc,endpointslices``.
+
+    >>> import kitlib
+    >>> c = kitlib.Cluster(nodes=3, seed=0)
+    >>> _ = c.kubectl("create deployment web --image=nginx --replicas=3 --port=80")
+    >>> _ = c.kubectl("expose deployment web --port=80")
+    >>> lab = ServiceLab(c, "web")
+    >>> lab.type.value = "NodePort"           # the same as applying the Service with type: NodePort
+    >>> c.get("Service", "web").spec.type
+    'NodePort'
+    """
+
+    def __init__(self, cluster, deployment: str = "web", service: str = "web", namespace: str = "default",
+                 max_replicas: int = 12, metallb_addresses: str = METALLB_ADDRESSES) -> None:
+        self.cluster = cluster
+        self.deployment = deployment
+        self.service = service
+        self.namespace = namespace
+        self.metallb_addresses = metallb_addresses
+        self.last_traffic = None
+        self.last_source: str | None = None
+        self._syncing = False
+        svc = cluster.get("Service", service, namespace)
+        current = cluster.get("Deployment", deployment, namespace).spec.replicas or 0
+        narrow = widgets.Layout(width="auto")
+        self.type = widgets.Dropdown(options=TYPES, value=svc.spec.type if svc.spec.type in TYPES else "ClusterIP",
+                                     description="type", layout=widgets.Layout(width="220px"))
+        self.traffic_policy = widgets.ToggleButtons(options=["Cluster", "Local"], description="extTrafficPolicy",
+                                                    style={"button_width": "64px", "description_width": "initial"})
+        self.affinity = widgets.ToggleButtons(options=["None", "ClientIP"], description="sessionAffinity",
+                                              style={"button_width": "64px", "description_width": "initial"})
+        self.metallb = widgets.ToggleButton(description="MetalLB", icon="plug", layout=narrow,
+                                            tooltip=f"MetalLB in layer-2 mode with addresses {metallb_addresses}")
+        self.replicas = widgets.IntSlider(value=current, min=0, max=max(max_replicas, current),
+                                          description="replicas", continuous_update=False)
+        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width="300px"))
+        self.kill_button = widgets.Button(description="Kill pod", button_style="danger", icon="times")
+        self.step_button = widgets.Button(description="+10 s", layout=widgets.Layout(width="70px"))
+        self.clock = widgets.HTML()
+        self.source = widgets.Dropdown(description="from", layout=widgets.Layout(width="300px"))
+        self.address = widgets.Dropdown(description="to", layout=widgets.Layout(width="330px"))
+        self.requests = widgets.BoundedIntText(value=100, min=1, max=1_000_000, description="requests",
+                                               layout=widgets.Layout(width="180px"))
+        self.spread = widgets.Dropdown(options=[("at once", None), ("over 10 s", 10.0), ("over 60 s", 60.0)],
+                                       value=None, layout=widgets.Layout(width="110px"),
+                                       tooltip="spread the requests over simulated time (the clock advances)")
+        self.send_button = widgets.Button(description="Send", button_style="info", icon="paper-plane")
+        self.status = widgets.HTML()
+        self.result = widgets.HTML()
+        self.table = widgets.HTML()
+        self.graph = service_graph(cluster, None, service, namespace, figure_class=go.FigureWidget)
+        self.sankey = traffic_sankey(None, cluster, figure_class=go.FigureWidget)
+
+        self.type.observe(self._on_type, names="value")
+        self.traffic_policy.observe(self._on_policy, names="value")
+        self.affinity.observe(self._on_affinity, names="value")
+        self.metallb.observe(self._on_metallb, names="value")
+        self.replicas.observe(self._on_replicas, names="value")
+        self.kill_button.on_click(self._on_kill)
+        self.step_button.on_click(lambda _b: self.step(10))
+        self.send_button.on_click(self._on_send)
+        self.widget = widgets.VBox([
+            widgets.HBox([self.type, self.traffic_policy, self.affinity, self.metallb]),
+            widgets.HBox([self.replicas, self.pod_picker, self.kill_button, self.step_button, self.clock]),
+            widgets.HBox([self.source, self.address, self.requests, self.spread, self.send_button]),
+            self.status,
+            widgets.Box([self.graph]),
+            widgets.Box([self.sankey]),
+            self.result,
+            self.table,
+        ])
+        self.refresh()
+
+    # Each handler: one engine call, then a redraw. Errors go to the status line, because
+    # exceptions raised in callbacks are invisible in JupyterLab.
+
+    def _run(self, action, *args, **kwargs) -> bool:
+        try:
+            action(*args, **kwargs)
+            self.status.value = ""
+            ok = True
+        except (ApiError, ValueError) as err:
+            self.status.value = f"<span style='color:#D55E00'>{html.escape(str(err), quote=False)}</span>"
+            ok = False
+        self.refresh()
+        return ok
+
+    def _apply(self, **changes: Any) -> None:
+        svc = self.cluster.get("Service", self.service, self.namespace)
+        manifest = service_manifest(svc, **changes)
+
+        def apply() -> None:
+            self.cluster.apply(manifest)
+            self.last_traffic = None  # the routing changed: the last requests no longer say where they go
+
+        self._run(apply)
+
+    def _on_type(self, change) -> None:
+        if not self._syncing:
+            self._apply(type=change["new"])
+
+    def _on_policy(self, change) -> None:
+        if not self._syncing:
+            self._apply(externalTrafficPolicy=change["new"])
+
+    def _on_affinity(self, change) -> None:
+        if not self._syncing:
+            self._apply(sessionAffinity=change["new"])
+
+    def _on_metallb(self, change) -> None:
+        if self._syncing:
+            return
+
+        def toggle() -> None:
+            if change["new"]:
+                self.cluster.enable_addon("metallb", addresses=self.metallb_addresses)
+            else:
+                self.cluster.disable_addon("metallb")
+            self.last_traffic = None
+
+        self._run(toggle)
+
+    def _on_replicas(self, change) -> None:
+        if not self._syncing:
+            self._run(self.cluster.scale, self.deployment, change["new"], self.namespace)
+
+    def _on_kill(self, _button=None) -> None:
+        if self.pod_picker.value:
+            self._run(self.cluster.delete, "Pod", self.pod_picker.value, self.namespace)
+
+    def _on_send(self, _button=None) -> None:
+        if self.source.value is None or self.address.value is None:
+            self.status.value = "<span style='color:#D55E00'>pick a source and an address first</span>"
+            return
+        src, (dst, port) = self.source.value, self.address.value
+
+        def send() -> None:
+            self.last_traffic = self.cluster.traffic(src, dst, port, requests=self.requests.value,
+                                                     duration=self.spread.value)
+            self.last_source = src
+
+        self._run(send)
+
+    def step(self, seconds: float) -> None:
+        """Advance the cluster's clock (the +10 s button)."""
+        self._run(self.cluster.advance, seconds)
+
+    # ------------------------------------------------------------------ views
+
+    def refresh(self) -> None:
+        """Redraw every view and re-sync every control from the cluster's state."""
+        c = self.cluster
+        self._syncing = True  # setting a control to what the cluster says is not a request
+        try:
+            svc = self._sync_controls()
+        finally:
+            self._syncing = False
+        self.clock.value = f"<b>t = {c.now:.0f} s</b>"
+        t, src = self.last_traffic, self.last_source
+        update_service_graph(self.graph, c, t, self.service, self.namespace, source=src)
+        update_traffic_sankey(self.sankey, t, c, source=src)
+        self.result.value = "" if t is None else "<pre style='font-size:12px'>" + html.escape(str(t)) + "</pre>"
+        if svc is None:
+            self.table.value = ""
+            return
+        command = "get svc,endpointslices" + ("" if self.namespace == "default" else f" -n {self.namespace}")
+        try:
+            text = c.kubectl(command)
+        except ApiError as err:
+            text = str(err)
+        self.table.value = (f"<pre style='font-size:11px;line-height:1.3'>$ kubectl {command}\n"
+                            + html.escape(text) + "</pre>")
+
+    def _sync_controls(self):
+        c = self.cluster
+        try:
+            svc = c.get("Service", self.service, self.namespace)
+        except ApiError:
+            return None
+        spec = svc.spec
+        if spec.type in TYPES:
+            self.type.value = spec.type
+        self.traffic_policy.value = spec.external_traffic_policy or "Cluster"
+        self.affinity.value = spec.session_affinity or "None"
+        self.metallb.value = _metallb_on(c)
+        self.metallb.button_style = "success" if self.metallb.value else ""
+        try:
+            replicas = c.get("Deployment", self.deployment, self.namespace).spec.replicas or 0
+            self.replicas.max = max(self.replicas.max, replicas)
+            self.replicas.value = replicas
+        except ApiError:
+            pass
+        pods = c.pods(self.namespace, ",".join(f"{k}={v}" for k, v in sorted(spec.selector.items())) or None) \
+            if spec.selector else []
+        names = [p.name for p in pods if p.metadata.deletion_timestamp is None]
+        self._set_options(self.pod_picker, names)
+        clients = [p.key for p in c.pods(self.namespace) if p.status.pod_ip and p.metadata.deletion_timestamp is None]
+        sources = [*[(f"pod {k.split('/', 1)[1]}", k) for k in clients],
+                   *[(f"node {n.name}", f"node/{n.name}") for n in c.nodes()], ("outside", "external")]
+        self._set_options(self.source, sources)
+        self._set_options(self.address, self._addresses(svc))
+        return svc
+
+    def _addresses(self, svc) -> list[tuple[str, tuple[str, int]]]:
+        """The Service's addresses for its first port: ClusterIP, each NodePort, the LB IP."""
+        if not svc.spec.ports:
+            return []
+        p = svc.spec.ports[0]
+        out = []
+        if svc.spec.cluster_ip and svc.spec.cluster_ip != "None":
+            out.append((f"ClusterIP {svc.spec.cluster_ip}:{p.port}", (svc.spec.cluster_ip, p.port)))
+        if p.node_port and svc.spec.type in ("NodePort", "LoadBalancer"):
+            for n in self.cluster.nodes():
+                ip = internal_ip(n)
+                out.append((f"NodePort {n.name} {ip}:{p.node_port}", (ip, p.node_port)))
+        for ing in svc.status.load_balancer.ingress:
+            if ing.ip:
+                out.append((f"LoadBalancer {ing.ip}:{p.port}", (ing.ip, p.port)))
+        return out
+
+    @staticmethod
+    def _set_options(picker: widgets.Dropdown, options: list) -> None:
+        """New options, keeping the choice if it is still there (else the first one)."""
+        values = [o[1] if isinstance(o, tuple) else o for o in options]
+        keep = picker.value
+        if tuple(picker.options) != tuple(options):
+            picker.options = options
+        picker.value = keep if keep in values else (values[0] if values else None)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
