@@ -12,6 +12,7 @@ import sys
 import time
 
 import bench_converge
+import bench_endpoints
 import bench_interaction
 import bench_services
 import bench_traffic
@@ -45,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     report(f"traffic (target {bench_traffic.TARGET} s, median)", traffic)
     services = bench_services.run()
     report(f"services (target {bench_services.TARGET:.0f} s, median)", services)
-    results = converge + interaction + traffic + services
+    endpoints = bench_endpoints.run()
+    report("endpoints (median)", endpoints)
+    results = converge + interaction + traffic + services + endpoints
     try:
         import bench_service_lab
     except ImportError:  # the service lab benchmark needs the widgets' packages

@@ -691,6 +691,8 @@ class Cluster:
                     self._dirty["ReplicaSet"].add(rs.key)
         if obj.kind == "Pod":
             self._services_for_pod(obj, removed)
+        if obj.kind == "Endpoints" and self._store.get("Service", obj.key) is not None:
+            self._dirty["Service"].add(obj.key)  # hand-managed endpoints are mirrored into a slice
         if obj.kind == "Service":
             self._unindex_service(obj)
             if not removed:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+import kitlib
 from kitlib.api.discovery import MANAGED_BY, MANAGED_BY_LABEL, SERVICE_NAME_LABEL
 
 HEADLESS = "service.kubernetes.io/headless"
@@ -180,8 +181,13 @@ def test_service_without_selector_keeps_manual_endpoints(cluster):
     ])
     cluster.apply(pod_doc("p", {"app": "ext"}))
     cluster.advance(30)
-    assert [s.name for s in slices(cluster, "ext")] == ["ext-1"]
-    assert [e.addresses for e in slices(cluster, "ext")[0].endpoints] == [["192.168.49.100"]]
+    # Yours stays as written; the only other slice is the mirror of your Endpoints.
+    names = [s.name for s in slices(cluster, "ext")]
+    assert "ext-1" in names and len(names) == 2
+    mine = cluster.get("EndpointSlice", "ext-1")
+    assert [e.addresses for e in mine.endpoints] == [["192.168.49.100"]]
+    (mirror,) = [s for s in slices(cluster, "ext") if s.name != "ext-1"]
+    assert mirror.metadata.labels[MANAGED_BY_LABEL] == "endpointslicemirroring-controller.k8s.io"
     assert [a.ip for a in cluster.get("Endpoints", "ext").subsets[0].addresses] == ["192.168.49.100"]
 
 
@@ -260,3 +266,25 @@ def test_exported_endpoints_and_slices_validate(cluster):
         assert len(objs) >= 5
         for obj in objs:
             kubernetes_validate.validate(obj.to_dict(), "1.32.0", strict=True)
+
+
+def test_hand_managed_endpoints_are_mirrored_and_routed():
+    """A Service without a selector keeps the Endpoints you write; the mirroring controller copies
+    them into an EndpointSlice (managed-by endpointslicemirroring-controller.k8s.io), so kube-proxy
+    sends the Service's traffic there."""
+    c = kitlib.Cluster(nodes=2, seed=0)
+    c.kubectl("create deployment client --image=nginx")
+    c.advance(10)
+    c.apply([
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"}, "spec": {"ports": [{"port": 5432}]}},
+        {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "db"},
+         "subsets": [{"addresses": [{"ip": "192.168.49.2"}], "ports": [{"port": 10250}]}]},
+    ])
+    (sl,) = [s for s in c.list("EndpointSlice") if s.metadata.labels.get("kubernetes.io/service-name") == "db"]
+    assert sl.metadata.labels["endpointslice.kubernetes.io/managed-by"] == "endpointslicemirroring-controller.k8s.io"
+    assert [e.addresses for e in sl.endpoints] == [["192.168.49.2"]] and sl.ports[0].port == 10250
+    client = c.pods()[0]
+    assert c.connect(client.key, "db", 5432).ok
+    assert c.get("Endpoints", "db").subsets[0].addresses[0].ip == "192.168.49.2"
+    c.delete("Endpoints", "db")
+    assert not [s for s in c.list("EndpointSlice") if s.metadata.labels.get("kubernetes.io/service-name") == "db"]

@@ -613,7 +613,8 @@ def test_describe_events_match_kubectl(eventful, against_real):
 @pytest.fixture
 def states(zoo):
     """Services in the states describe distinguishes: load balancer with an address and
-    externalTrafficPolicy Local, named ports, pods not ready or terminating, no slices, events."""
+    externalTrafficPolicy Local, named ports, pods not ready or terminating, no slices, a slice
+    without ports (no pod declares the named targetPort), events."""
     zoo.apply("""
 apiVersion: v1
 kind: Service
@@ -628,6 +629,13 @@ apiVersion: v1
 kind: Service
 metadata: {name: ext}
 spec: {clusterIP: None, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: unmatched}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: nope}]
 """)
     zoo.get("Service", "lb").status.load_balancer.ingress = [LoadBalancerIngress(ip="192.168.49.200", ip_mode="VIP")]
     zoo.delete("Pod", zoo.pods()[0].name)
@@ -640,10 +648,21 @@ spec: {clusterIP: None, ports: [{port: 80}]}
     return zoo
 
 
-@pytest.mark.parametrize("name", ["web", "web-np", "web-lb", "lb", "db", "headless", "ext", "kubernetes"])
+@pytest.mark.parametrize("name", ["web", "web-np", "web-lb", "lb", "db", "headless", "ext", "unmatched",
+                                  "kubernetes"])
 def test_describe_matches_kubectl(states, against_real, name):
     """For each Service, kitlib's describe is the real kubectl's, character for character."""
     assert ours(states, f"describe svc {name}") == against_real(states)(f"describe svc {name}")
+
+
+def test_describe_endpoints_and_slices_match_kubectl(states, against_real):
+    """describe endpoints and describe endpointslice, for every one of them, as kubectl prints them."""
+    kubectl = against_real(states)
+    commands = [f"describe endpoints {e.name} -n {e.namespace}" for e in states.list("Endpoints", None)]
+    commands += [f"describe endpointslice {s.name} -n {s.namespace}" for s in states.list("EndpointSlice", None)]
+    assert len(commands) > 12
+    for command in commands:
+        assert ours(states, command) == kubectl(command)
 
 
 def test_describe_kube_dns_matches_kubectl(cluster, against_real):

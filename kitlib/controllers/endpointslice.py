@@ -31,6 +31,7 @@ from ..api.discovery import (
 from ..api.meta import ObjectMeta, OwnerReference
 from ..api.pod import Pod, is_ready
 from ..api.service import Service, is_headless, service_type
+from ..manifest import to_plain
 from ..names import random_suffix
 
 if TYPE_CHECKING:
@@ -59,9 +60,10 @@ def selected_pods(cluster: Cluster, svc: Service) -> list[Pod]:
 
 
 _MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""cluster -> Service key -> (what the Service asks, {pod key: (pod, resourceVersion, entry)}): a
-pod's endpoint is rebuilt only when the pod or the Service changed, so a Service over thousands
-of pods costs little more than a walk over them on each pod change."""
+"""cluster -> Service key -> (what the Service asks, {pod key: (pod, resourceVersion, entry)}, the
+slices and Endpoints written): a pod's endpoint is rebuilt only when the pod or the Service
+changed, and nothing is rewritten when no endpoint changed, so a Service over thousands of pods
+costs little more than a walk over them on each pod change."""
 
 
 def _entry(svc: Service, pod: Pod, publish: bool) -> tuple[tuple, Endpoint, EndpointAddress]:
@@ -89,11 +91,14 @@ def sync(cluster: Cluster, svc: Service) -> None:
     """Rewrite the Service's EndpointSlices and Endpoints if what they should say has changed."""
     if service_type(svc) == "ExternalName" or not svc.spec.selector:
         _drop_managed(cluster, svc)
+        if service_type(svc) != "ExternalName":
+            mirror(cluster, svc)
         return
     publish = bool(svc.spec.publish_not_ready_addresses)
-    asks = (tuple((sp.name, sp.port, sp.protocol, sp.target_port) for sp in svc.spec.ports), publish)
+    asks = (tuple((sp.name, sp.port, sp.protocol, sp.target_port) for sp in svc.spec.ports), publish,
+            svc.metadata.uid, is_headless(svc), tuple(sorted(svc.metadata.labels.items())))
     memo = _MEMO.setdefault(cluster, {})
-    seen_asks, before = memo.get(svc.key, (None, {}))
+    seen_asks, before, written = memo.get(svc.key, (None, {}, ()))
     if seen_asks != asks:
         before = {}
     now: dict[str, tuple] = {}
@@ -113,9 +118,16 @@ def sync(cluster: Cluster, svc: Service) -> None:
         # A pod that declares none of the named ports still gets an endpoint, in a slice
         # without ports (kube-proxy sends it nothing); the Endpoints object leaves it out.
         groups.setdefault(entry[0], []).append((pod, entry[1], entry[2]))
-    memo[svc.key] = (asks, now)
+    if before and len(now) == len(before) and all(
+            before.get(k, (None, None, None))[2] is v[2] for k, v in now.items()) \
+            and all(cluster._store.get(o.kind, o.key) is o for o in written):
+        # No endpoint changed and what was written is still there: nothing to do.
+        memo[svc.key] = (asks, now, written)
+        return
     _sync_slices(cluster, svc, groups)
     _sync_endpoints(cluster, svc, groups, publish)
+    written = (*_managed_slices(cluster, svc), cluster._store.get("Endpoints", svc.key))
+    memo[svc.key] = (asks, now, written)
 
 
 def _labels(svc: Service, managed: bool = True) -> dict[str, str]:
@@ -228,3 +240,42 @@ def _drop_managed(cluster: Cluster, svc: Service) -> None:
     ep = cluster._store.get("Endpoints", svc.key)
     if ep is not None and service_type(svc) == "ExternalName":
         cluster._remove(ep)
+
+
+MIRROR_MANAGED_BY = "endpointslicemirroring-controller.k8s.io"
+SKIP_MIRROR_LABEL = "endpointslice.kubernetes.io/skip-mirror"
+
+
+def mirror(cluster: Cluster, svc: Service) -> None:
+    """The EndpointSlice mirroring controller: for a Service without a selector, copy the
+    Endpoints you manage by hand into an EndpointSlice, so that kube-proxy (which reads only
+    slices) routes to them."""
+    ep = cluster._store.get("Endpoints", svc.key)
+    mirrored = [s for s in cluster.owned(svc, "EndpointSlice")
+                if s.metadata.labels.get(MANAGED_BY_LABEL) == MIRROR_MANAGED_BY]
+    if ep is None or ep.metadata.labels.get(SKIP_MIRROR_LABEL) == "true":
+        for sl in mirrored:
+            cluster._remove(sl)
+        return
+    endpoints, ports = [], []
+    for subset in ep.subsets:  # type: ignore[attr-defined]
+        ports = [EndpointPort(name=p.name or "", port=p.port, protocol=p.protocol or "TCP") for p in subset.ports]
+        for addr, ready in [(a, True) for a in subset.addresses] + [(a, False) for a in subset.not_ready_addresses]:
+            endpoints.append(Endpoint(addresses=[addr.ip], conditions=EndpointConditions(ready=ready),
+                                      node_name=addr.node_name, target_ref=addr.target_ref))
+    labels = {**svc.metadata.labels, SERVICE_NAME_LABEL: svc.name, MANAGED_BY_LABEL: MIRROR_MANAGED_BY}
+    if mirrored:
+        sl = mirrored[0]
+        if to_plain(sl.endpoints) != to_plain(endpoints) or to_plain(sl.ports) != to_plain(ports):
+            sl.endpoints, sl.ports = endpoints, ports
+            cluster._store.touch(sl)
+            cluster._changed(sl)
+        for extra in mirrored[1:]:
+            cluster._remove(extra)
+        return
+    cluster._commit_create(EndpointSlice(
+        metadata=ObjectMeta(name=_slice_name(cluster, svc), generate_name=_prefix(svc), namespace=svc.namespace,
+                            labels=labels,
+                            owner_references=[OwnerReference("v1", "Service", svc.name, svc.metadata.uid or "",
+                                                             True, True)]),
+        address_type="IPv4", endpoints=endpoints, ports=ports))

@@ -7,7 +7,11 @@
   ``cmd/create/create_service.go`` (selector and label ``app=NAME``, ports named ``80-8080``).
 * ``get svc``, ``get endpoints``, ``get endpointslices``: the columns of
   ``pkg/printers/internalversion/printers.go``.
-* ``describe svc``: ``describeService``, which lists the Service's EndpointSlices.
+* ``describe svc``: ``describeService``, which lists the Service's EndpointSlices; and
+  ``describe endpoints`` / ``describe endpointslice``.
+
+Server errors pass through as the API server words them, except where kubectl wraps them
+(``create service``: ``error: failed to create ClusterIP service: ...``).
 """
 
 from __future__ import annotations
@@ -286,11 +290,55 @@ def _describe_service(cluster: Cluster, svc: Service) -> str:
     ranges = s.extra.get("loadBalancerSourceRanges") or []
     if ranges:
         lines.append(f"LoadBalancer Source Ranges:\t{','.join(ranges)}")
-    events = _event_lines(cluster, svc)
+    return _with_events(cluster, svc, lines)
+
+
+def _with_events(cluster: Cluster, obj: KubeObject, lines: list[str]) -> str:
+    events = _event_lines(cluster, obj)
     if events is None:
         return tabwrite("\n".join(lines + ["Events:\t<none>"]))
     # DescribeEvents flushes the tabwriter first: the events table aligns on its own.
     return tabwrite("\n".join(lines)) + "\n" + tabwrite("\n".join(events))
+
+
+@describer("Endpoints")
+def _describe_endpoints(cluster: Cluster, ep: Endpoints) -> str:
+    """``describeEndpoints``: each subset's ready and not-ready addresses and its ports."""
+    lines = [f"Name:\t{ep.name}", f"Namespace:\t{ep.namespace}", *_labels_lines("Labels", ep.metadata.labels),
+             *_annotation_lines(ep.metadata.annotations), "Subsets:"]
+    for ss in ep.subsets:
+        lines.append(f"  Addresses:\t{','.join(a.ip for a in ss.addresses) or '<none>'}")
+        lines.append(f"  NotReadyAddresses:\t{','.join(a.ip for a in ss.not_ready_addresses) or '<none>'}")
+        if ss.ports:
+            lines += ["  Ports:", "    Name\tPort\tProtocol", "    ----\t----\t--------"]
+            lines += [f"    {p.name or '<unset>'}\t{p.port}\t{p.protocol}" for p in ss.ports]
+        lines.append("")
+    return _with_events(cluster, ep, lines)
+
+
+@describer("EndpointSlice")
+def _describe_endpointslice(cluster: Cluster, sl: EndpointSlice) -> str:
+    """``describeEndpointSliceV1``: the ports, then each endpoint with its conditions and pod."""
+    lines = [f"Name:\t{sl.name}", f"Namespace:\t{sl.namespace}", *_labels_lines("Labels", sl.metadata.labels),
+             *_annotation_lines(sl.metadata.annotations), f"AddressType:\t{sl.address_type}"]
+    if not sl.ports:
+        lines.append("Ports: <unset>")
+    else:
+        lines += ["Ports:", "  Name\tPort\tProtocol", "  ----\t----\t--------"]
+        lines += [f"  {p.name or '<unset>'}\t{p.port if p.port is not None else '<unset>'}\t{p.protocol}"
+                  for p in sl.ports]
+    if not sl.endpoints:
+        lines.append("Endpoints: <none>")
+    else:
+        lines.append("Endpoints:")
+        for e in sl.endpoints:
+            ready = "<unset>" if e.conditions.ready is None else str(e.conditions.ready).lower()
+            lines += [f"  - Addresses:\t{', '.join(e.addresses) or '<none>'}", "    Conditions:",
+                      f"      Ready:\t{ready}", f"    Hostname:\t{e.hostname or '<unset>'}"]
+            if e.target_ref is not None:
+                lines.append(f"    TargetRef:\t{e.target_ref.kind}/{e.target_ref.name}")
+            lines += [f"    NodeName:\t{e.node_name or '<unset>'}", f"    Zone:\t{e.zone or '<unset>'}"]
+    return _with_events(cluster, sl, lines)
 
 
 # ------------------------------------------------------------------------------ create service

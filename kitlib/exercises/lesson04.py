@@ -1,0 +1,62 @@
+"""Checks for lesson 4, "Under the hood: kube-proxy"."""
+
+from __future__ import annotations
+
+import re
+
+from .feedback import Feedback, not_yet, ok
+
+
+def _svc_rules(cluster, node: str, service: str) -> list[str]:
+    return [line for line in cluster.iptables(node).splitlines() if f'"{service} ' in line or f'"{service}"' in line
+            or f"{service} ->" in line or f'"{service}:' in line]
+
+
+def probabilities(cluster, node: str = "minikube", service: str = "default/web") -> list[float]:
+    """The probabilities of the KUBE-SVC chain's jumps, in rule order (the last, unconditional, is 1)."""
+    out = []
+    for line in cluster.iptables(node).splitlines():
+        if line.startswith("-A KUBE-SVC-") and f"{service} ->" in line and "-j KUBE-SEP-" in line:
+            m = re.search(r"--probability ([0-9.]+)", line)
+            out.append(float(m.group(1)) if m else 1.0)
+    return out
+
+
+def check_probabilities(cluster, answer, service: str = "default/web", replicas: int = 4) -> Feedback:
+    """Exercise 1: the learner's predicted probabilities match the rules kube-proxy wrote."""
+    d = cluster.get("Deployment", "web")
+    if d.spec.replicas != replicas:
+        return not_yet(f"web runs {d.spec.replicas} replicas.", f'cluster.scale("web", {replicas}); cluster.advance(10)')
+    actual = probabilities(cluster)
+    if len(actual) != replicas:
+        return not_yet(f"the chain has {len(actual)} endpoints; wait for all {replicas} pods to be ready.",
+                       "cluster.advance(10)")
+    try:
+        guess = [float(x) for x in answer]
+    except (TypeError, ValueError):
+        return not_yet("answer should be a list of numbers.", "For three endpoints: [1/3, 1/2, 1].")
+    if len(guess) != len(actual) or any(abs(a - b) > 0.01 for a, b in zip(guess, actual, strict=False)):
+        return not_yet(f"your list {answer} does not match the rules.",
+                       "With n endpoints the rules read 1/n, 1/(n-1), ..., 1.")
+    return ok("the chain reads " + ", ".join(f"{p:.4f}" for p in actual) + ": each pod gets 1/4 of new connections.")
+
+
+def check_sep_chain(cluster, chain: str, node: str = "minikube", service: str = "default/web") -> Feedback:
+    """Exercise 2: the KUBE-SEP chain that DNATs to the pod with the lowest IP."""
+    rules = cluster.iptables(node).splitlines()
+    dnat = {}
+    for line in rules:
+        m = re.match(r"-A (KUBE-SEP-\w+) .*--comment \"?([^\" ]+)\"? .*DNAT .*--to-destination ([0-9.]+):(\d+)", line)
+        if m and m.group(2) == service:
+            dnat[m.group(1)] = m.group(3)
+    if not dnat:
+        return not_yet(f"no endpoint chains for {service} on {node}.", "Run the lesson's cells first.")
+    lowest = min(dnat.items(), key=lambda kv: tuple(int(x) for x in kv[1].split(".")))
+    if not chain:
+        return not_yet("chain is empty.", "Look for the -j DNAT rules and compare their --to-destination.")
+    if chain.strip() != lowest[0]:
+        got = dnat.get(chain.strip())
+        return not_yet(f"{chain} DNATs to {got}" if got else f"{chain} is not one of web's endpoint chains.",
+                       "The chain name is on the left of the rule with -j DNAT --to-destination <lowest IP>.")
+    return ok(f"{lowest[0]} rewrites the destination to {lowest[1]}; its name is a hash of the service port, "
+              "the protocol and the endpoint.")
