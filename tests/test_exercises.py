@@ -67,4 +67,4 @@ def test_node_failure_needs_the_eviction_delay():
 def test_feedback_prints_for_learners():
     c = _cluster()
     text = str(ex.check_node_failure(c, "nope"))
-    assert text.startswith("❌ Not yet:") and "Hint:" in text
+    assert text.startswith("✘ Not yet:") and "Hint:" in text

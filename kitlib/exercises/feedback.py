@@ -18,7 +18,7 @@ class Feedback:
         return self.passed
 
     def __str__(self) -> str:
-        mark = "✅ Well done:" if self.passed else "❌ Not yet:"
+        mark = "✔ Well done:" if self.passed else "✘ Not yet:"
         text = f"{mark} {self.message}"
         return text + (f"\n   Hint: {self.hint}" if self.hint and not self.passed else "")
 
