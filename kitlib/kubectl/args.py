@@ -54,28 +54,21 @@ def parse(command: str) -> Args:
         if tok == "--":
             args.rest = tokens[i + 1:]
             break
-        if tok.startswith("--"):
-            name, eq, value = tok[2:].partition("=")
-            if not eq:
+        if tok.startswith("--") or (tok.startswith("-") and len(tok) >= 2 and tok[:2] in SHORT):
+            if tok.startswith("--"):
+                name, eq, value = tok[2:].partition("=")
+                missing = f"error: flag needs an argument: --{name}"
+            else:
+                name, value = SHORT[tok[:2]], tok[2:].lstrip("=")
+                missing = f"error: flag needs an argument: '{tok[1]}' in {tok}"
+            if not value and not (tok.startswith("--") and "=" in tok):
                 if name in BOOLEAN:
                     value = "true"
                 elif i + 1 < len(tokens):
                     i += 1
                     value = tokens[i]
                 else:
-                    raise BadRequest(f"error: flag needs an argument: --{name}")
-            args.flags.setdefault(name, []).append(value)
-        elif tok.startswith("-") and len(tok) >= 2 and tok[:2] in SHORT:
-            name = SHORT[tok[:2]]
-            value = tok[2:].lstrip("=")
-            if not value:
-                if name in BOOLEAN:
-                    value = "true"
-                elif i + 1 < len(tokens):
-                    i += 1
-                    value = tokens[i]
-                else:
-                    raise BadRequest(f"error: flag needs an argument: '{tok[1]}' in {tok}")
+                    raise BadRequest(missing)
             args.flags.setdefault(name, []).append(value)
         else:
             args.words.append(tok)

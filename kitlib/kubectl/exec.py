@@ -379,17 +379,18 @@ def _busybox_nslookup(cluster: Cluster, pod: Pod, args: list[str]) -> tuple[str,
     return "".join(out), code
 
 
-def _busybox_record(r: dns.DnsRecord) -> str:
+def _record_line(r: dns.DnsRecord, strip_target: bool) -> str:
+    """One answer as nslookup prints it; busybox drops the target's final dot, bind keeps it."""
     owner = r.name.rstrip(".")
+    target = r.data.rstrip(".") if strip_target else r.data
     if r.type == "A":
         return f"Name:\t{owner}\nAddress: {r.data}\n"
-    if r.type == "CNAME":
-        return f"{owner}\tcanonical name = {r.data.rstrip('.')}\n"
-    if r.type == "PTR":
-        return f"{owner}\tname = {r.data.rstrip('.')}\n"
-    if r.type == "SRV":
-        return f"{owner}\tservice = {r.data.rstrip('.')}\n"
-    return ""
+    labels = {"CNAME": "canonical name", "PTR": "name", "SRV": "service"}
+    return f"{owner}\t{labels[r.type]} = {target}\n" if r.type in labels else ""
+
+
+def _busybox_record(r: dns.DnsRecord) -> str:
+    return _record_line(r, strip_target=True)
 
 
 def _bind_nslookup(cluster: Cluster, pod: Pod, args: list[str]) -> tuple[str, int]:
@@ -419,16 +420,7 @@ def _bind_nslookup(cluster: Cluster, pod: Pod, args: list[str]) -> tuple[str, in
 
 
 def _bind_record(r: dns.DnsRecord) -> str:
-    owner = r.name.rstrip(".")
-    if r.type == "A":
-        return f"Name:\t{owner}\nAddress: {r.data}\n"
-    if r.type == "CNAME":
-        return f"{owner}\tcanonical name = {r.data}\n"
-    if r.type == "PTR":
-        return f"{r.name.rstrip('.')}\tname = {r.data}\n"
-    if r.type == "SRV":
-        return f"{owner}\tservice = {r.data}\n"
-    return ""
+    return _record_line(r, strip_target=False)
 
 
 # ---------------------------------------------------------------------------- curl
