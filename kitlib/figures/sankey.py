@@ -226,6 +226,8 @@ def update_traffic_sankey(fig, traffic, cluster, source: str | None = None) -> N
     link_colours = [_fade(VERMILLION if f.kinds[b] == "failed" else TRAFFIC_COLOUR) for _, b, _ in f.links]
     with fig.batch_update() if hasattr(fig, "batch_update") else _null():
         s = fig.data[0]
+        # plotly.js cannot lay out a Sankey without links (RangeError in the browser): hide it instead.
+        s.visible = bool(f.links)
         s.node.label = f.labels
         s.node.color = colours
         s.node.customdata = f.hovers

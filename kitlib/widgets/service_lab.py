@@ -109,9 +109,9 @@ class ServiceLab:
         self.type = widgets.Dropdown(options=TYPES, value=svc.spec.type if svc.spec.type in TYPES else "ClusterIP",
                                      description="type", layout=widgets.Layout(width="220px"))
         self.traffic_policy = widgets.ToggleButtons(options=["Cluster", "Local"], description="extTrafficPolicy",
-                                                    style={"button_width": "64px", "description_width": "initial"})
+                                                    style={"button_width": "80px", "description_width": "initial"})
         self.affinity = widgets.ToggleButtons(options=["None", "ClientIP"], description="sessionAffinity",
-                                              style={"button_width": "64px", "description_width": "initial"})
+                                              style={"button_width": "80px", "description_width": "initial"})
         self.metallb = widgets.ToggleButton(description="MetalLB", icon="plug", layout=narrow,
                                             tooltip=f"MetalLB in layer-2 mode with addresses {metallb_addresses}")
         self.replicas = widgets.IntSlider(value=current, min=0, max=max(max_replicas, current),
@@ -121,11 +121,11 @@ class ServiceLab:
         self.step_button = widgets.Button(description="+10 s", layout=widgets.Layout(width="70px"))
         self.clock = widgets.HTML()
         self.source = widgets.Dropdown(description="from", layout=widgets.Layout(width="300px"))
-        self.address = widgets.Dropdown(description="to", layout=widgets.Layout(width="330px"))
+        self.address = widgets.Dropdown(description="to", layout=widgets.Layout(width="400px"))
         self.requests = widgets.BoundedIntText(value=100, min=1, max=1_000_000, description="requests",
                                                layout=widgets.Layout(width="180px"))
-        self.spread = widgets.Dropdown(options=[("at once", None), ("over 10 s", 10.0), ("over 60 s", 60.0)],
-                                       value=None, layout=widgets.Layout(width="110px"),
+        self.spread = widgets.Dropdown(options=[("at once", 0.0), ("over 10 s", 10.0), ("over 60 s", 60.0)],
+                                       value=0.0, layout=widgets.Layout(width="110px"),
                                        tooltip="spread the requests over simulated time (the clock advances)")
         self.send_button = widgets.Button(description="Send", button_style="info", icon="paper-plane")
         self.status = widgets.HTML()
@@ -219,7 +219,7 @@ class ServiceLab:
 
         def send() -> None:
             self.last_traffic = self.cluster.traffic(src, dst, port, requests=self.requests.value,
-                                                     duration=self.spread.value)
+                                                     duration=self.spread.value or None)
             self.last_source = src
 
         self._run(send)

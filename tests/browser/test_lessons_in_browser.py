@@ -7,6 +7,7 @@ Screenshots go to artifacts/ (gitignored).
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 LESSON_1 = "01-pod-network.ipynb"
+LESSON_3 = "03-outside-access.ipynb"
 # A pod is a point of a marker trace; text-only traces (node labels) draw no `.point`.
 POD_POINTS = ".scatterlayer .trace .points .point"
 
@@ -90,3 +92,139 @@ def test_lesson_1_replicas_slider_redraws_the_cluster_map(
         f"pod points did not increase after moving replicas {value_before} -> {value_after}: "
         f"{before} -> {after}"
     )
+
+
+# Text of every SVG <text> in a plotly plot (titles, annotations, trace labels, Sankey labels).
+_JS_PLOT_TEXT = "p => Array.from(p.querySelectorAll('text')).map(t => t.textContent).join(' | ')"
+
+
+def _dropdown(box, label: str):
+    """The <select> of the ipywidgets Dropdown in ``box`` whose description is ``label``."""
+    page = box.page
+    return (
+        box.locator(".widget-dropdown")
+        .filter(has=page.locator("label.widget-label", has_text=re.compile(rf"^{re.escape(label)}$")))
+        .locator("select")
+    )
+
+
+def _option_values(select) -> list[str]:
+    return select.evaluate("s => Array.from(s.options).map(o => o.value)")
+
+
+def _wait_until(page, check, what: str, timeout: float = 20.0):
+    """Poll ``check()`` until it returns something truthy; fail with ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(200)
+    assert value, f"timed out after {timeout:.0f}s: {what}"
+    return value
+
+
+def test_lesson_3_service_lab_nodeport_send_and_kill(
+    notebook_names, lab_page, run_notebook, artifacts_dir
+):
+    from playwright.sync_api import expect
+
+    assert LESSON_3 in notebook_names, f"{LESSON_3} is missing"
+    page = lab_page
+    run_notebook(page, LESSON_3)
+
+    # The service lab: the innermost box with the type dropdown (it offers LoadBalancer) and Send.
+    type_select = page.locator("select").filter(has=page.locator("option", has_text="LoadBalancer"))
+    send = page.locator("button.widget-button", has_text=re.compile(r"^\s*Send\s*$"))
+    lab = (
+        page.locator(".widget-vbox, .widget-box")
+        .filter(has=type_select)
+        .filter(has=send)
+        .last
+    )
+    expect(lab).to_have_count(1)
+    lab.scroll_into_view_if_needed()
+    type_select = lab.locator("select").filter(has=page.locator("option", has_text="LoadBalancer"))
+    send = lab.locator("button.widget-button", has_text=re.compile(r"^\s*Send\s*$"))
+    kill = lab.locator("button.widget-button", has_text="Kill pod")
+    step = lab.locator("button.widget-button", has_text="+10 s")
+    source, address, pod = _dropdown(lab, "from"), _dropdown(lab, "to"), _dropdown(lab, "pod")
+    html_views = lab.locator(".widget-html-content")
+    table = html_views.filter(has_text="kubectl get svc,endpointslices")
+    clock = html_views.filter(has_text=re.compile(r"^t = \d+ s$"))
+
+    # Both figures render: the routing graph (scatter traces with labels) and the Sankey.
+    plots = lab.locator(".js-plotly-plot")
+    expect(plots).to_have_count(2)
+    graph, sankey = plots.nth(0), plots.nth(1)
+    for plot in (graph, sankey):
+        expect(plot.locator(".main-svg").first).to_be_visible()
+        box = plot.bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 150, f"plot too small: {box}"
+    expect(graph.locator(POD_POINTS).first).to_be_attached()
+    graph_before = graph.evaluate(_JS_PLOT_TEXT)
+    assert "ClusterIP" in graph_before and "kube-proxy" in graph_before, graph_before
+    assert "No requests sent yet" in sankey.evaluate(_JS_PLOT_TEXT)
+    expect(sankey.locator(".sankey .sankey-node")).to_have_count(0)
+    expect(table).to_contain_text(re.compile(r"service/web\s+ClusterIP\s"))
+
+    # Make it a NodePort Service, as a learner would: the table shows 80:3xxxx/TCP and the
+    # "to" list gains one NodePort address per node.
+    type_select.select_option("NodePort")
+    expect(table).to_contain_text(re.compile(r"service/web\s+NodePort\s.*\s80:3\d{4}/TCP\s"))
+    node_port = re.search(r"80:(3\d{4})/TCP", table.inner_text()).group(1)
+    nodeport_addresses = _wait_until(
+        page,
+        lambda: [v for v in _option_values(address) if v.startswith("NodePort ")],
+        "the 'to' dropdown offers no NodePort address",
+    )
+    assert all(v.endswith(f":{node_port}") for v in nodeport_addresses), nodeport_addresses
+    _wait_until(page, lambda: graph.evaluate(_JS_PLOT_TEXT) != graph_before,
+                "the routing graph did not change for NodePort")
+    graph_nodeport = graph.evaluate(_JS_PLOT_TEXT)
+    assert f":{node_port}" in graph_nodeport and "NodePort" in graph_nodeport, graph_nodeport
+
+    # Send 100 requests from outside to the first node's NodePort.
+    assert "outside" in _option_values(source), _option_values(source)
+    source.select_option("outside")
+    address.select_option(nodeport_addresses[0])
+    send.click()
+    result = html_views.filter(has_text="requests from external")
+    expect(result).to_contain_text(re.compile(rf"100 requests from external to [\d.]+:{node_port}/TCP"))
+    expect(result).to_contain_text(re.compile(r"100 answered, 0 failed"))
+    # The Sankey now draws outside -> kube-proxy -> pods -> nodes.
+    nodes = sankey.locator(".sankey .sankey-node")
+    _wait_until(page, lambda: nodes.count() >= 4, "the Sankey draws no nodes after Send")
+    sankey_text = sankey.evaluate(_JS_PLOT_TEXT)
+    for label in ("outside (100)", "kube-proxy", "web-"):
+        assert label in sankey_text, f"{label!r} not in Sankey labels: {sankey_text}"
+    assert "No requests sent yet" not in sankey_text
+    _wait_until(page, lambda: "100 requests from outside" in graph.evaluate(_JS_PLOT_TEXT),
+                "the routing graph does not show the requests")
+    assert not lab.locator(".widget-html-content span[style*='D55E00']").count(), "status shows an error"
+
+    # Kill a pod: it leaves the pod list, its replacement has no IP yet. The endpoint slice
+    # still lists the terminating pod until the clock moves; after "+10 s" it lists the new one.
+    victim = pod.input_value()
+    table_before_kill = table.inner_text()
+    kill.click()
+    _wait_until(page, lambda: victim not in _option_values(pod), f"{victim} still offered after Kill pod")
+    _wait_until(page, lambda: "no IP yet" in graph.evaluate(_JS_PLOT_TEXT),
+                "the routing graph does not show the replacement pod")
+    clock_before = clock.inner_text()
+    step.click()
+    expect(clock).not_to_have_text(clock_before)
+    _wait_until(page, lambda: table.inner_text() != table_before_kill,
+                "the kubectl table did not change after Kill pod and +10 s")
+    endpoints = lambda text: re.search(r"endpointslice\S*/web-\S+\s+IPv4\s+80\s+(\S+)", text).group(1)  # noqa: E731
+    assert endpoints(table.inner_text()) != endpoints(table_before_kill), table.inner_text()
+
+    # No JavaScript errors (the Sankey stays hidden until there is traffic: plotly.js cannot
+    # lay out one without links).
+    assert not page.kit_page_errors, f"JavaScript errors in the page: {page.kit_page_errors}"
+
+    # The whole lab in one picture: a tall viewport, so the notebook does not clip it.
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    page.wait_for_timeout(500)
+    lab.scroll_into_view_if_needed()
+    lab.screenshot(path=str(artifacts_dir / "service-lab.png"))
