@@ -88,6 +88,10 @@ def test_probabilities_follow_the_endpoint_count():
     c.advance(10)
     assert not lesson04.check_probabilities(c, [1 / 3, 1 / 2, 1])
     assert lesson04.check_probabilities(c, [1 / 4, 1 / 3, 1 / 2, 1])
+    svc = c.get("Service", "web").to_dict()
+    svc["spec"]["sessionAffinity"] = "ClientIP"
+    c.apply(svc)
+    assert lesson04.probabilities(c) == [0.25, 0.33333333349, 0.5, 1.0]  # affinity rules aside
 
 
 def test_sep_chain_of_the_lowest_pod_ip():

@@ -16,7 +16,9 @@ def probabilities(cluster, node: str = "minikube", service: str = "default/web")
     """The probabilities of the KUBE-SVC chain's jumps, in rule order (the last, unconditional, is 1)."""
     out = []
     for line in cluster.iptables(node).splitlines():
-        if line.startswith("-A KUBE-SVC-") and f"{service} ->" in line and "-j KUBE-SEP-" in line:
+        # ClientIP affinity adds a "-m recent --rcheck" rule per endpoint before the random ones.
+        if line.startswith("-A KUBE-SVC-") and f"{service} ->" in line and "-j KUBE-SEP-" in line \
+                and "-m recent" not in line:
             m = re.search(r"--probability ([0-9.]+)", line)
             out.append(float(m.group(1)) if m else 1.0)
     return out
