@@ -251,14 +251,21 @@ DRY_RUNS = [
     "create deployment cart --image=nginx:1.27 -n shop --replicas=2",
     "create deployment pinned --image=nginx@sha256:0123abcd",
     "create namespace shop",
+    "create deployment api --image=registry.k8s.io/e2e-test-images/agnhost:2.39 --port=8080 -- /agnhost netexec --http-port=8080",
 ]
+
+
+def _with_flags(command: str, flags: str) -> str:
+    """Flags go before `--`: what follows it is the container's command."""
+    head, sep, tail = command.partition(" -- ")
+    return f"{head} {flags}{sep}{tail}"
 
 
 @pytest.mark.parametrize("command", DRY_RUNS)
 def test_dry_run_yaml_is_what_kubectl_prints(cluster, real_kubectl, command):
     """`--dry-run=client -o yaml` prints exactly what the real kubectl prints (text and data)."""
-    ours = cluster.kubectl(f"{command} --dry-run=client -o yaml")
-    theirs = real_kubectl(f"{command} --dry-run=client -o yaml")
+    ours = cluster.kubectl(_with_flags(command, "--dry-run=client -o yaml"))
+    theirs = real_kubectl(_with_flags(command, "--dry-run=client -o yaml"))
     assert yaml.safe_load(ours) == yaml.safe_load(theirs)
     assert ours + "\n" == theirs
     assert cluster.list("Deployment") == []

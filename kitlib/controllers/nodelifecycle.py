@@ -56,10 +56,21 @@ def _not_ready(cluster: Cluster, name: str, generation: int) -> None:
     cluster._changed(node)
     cluster._record(node, "NodeNotReady", f"Node {name} status is now: NodeNotReady", "node-controller")
     for pod in cluster.pods_on(name):
-        kubelet.set_ready(cluster, pod, False)
+        _mark_pod_not_ready(cluster, pod)
         seconds = min((t.toleration_seconds for t in pod.spec.tolerations
                        if t.key == UNREACHABLE and t.toleration_seconds is not None), default=0)
         cluster.clock.after(seconds, _evict, cluster, pod, generation)
+
+
+def _mark_pod_not_ready(cluster: Cluster, pod) -> None:
+    """``MarkPodsNotReady``: only the pod's Ready condition turns False (so its endpoints stop taking
+    traffic); the container statuses, and so kubectl's READY column, stay as the lost kubelet last
+    reported them."""
+    cond = pod.status.condition("Ready")
+    if cond is not None and cond.status != "False":
+        cond.status, cond.last_transition_time = "False", cluster.clock.timestamp()
+        cluster._store.touch(pod)
+        cluster._changed(pod)
 
 
 def _evict(cluster: Cluster, pod, generation: int) -> None:

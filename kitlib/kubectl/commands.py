@@ -109,7 +109,7 @@ def _create(cluster: Cluster, args: Args, stdin: str) -> str:
             raise BadRequest("error: required flag(s) \"image\" not set")
         port = args.int("port")
         obj = generate.deployment(args.words[2], images, args.int("replicas", 1) or 0, port,
-                                  args.get("namespace"), cluster.rng)
+                                  args.get("namespace"), cluster.rng, command=args.rest)
     elif what in ("namespace", "ns"):
         if len(args.words) < 3:
             raise BadRequest("error: exactly one NAME is required, got 0")

@@ -10,15 +10,18 @@ from ..names import random_suffix
 
 
 def deployment(name: str, images: list[str], replicas: int = 1, port: int | None = None,
-               namespace: str | None = None, rng: random.Random | None = None) -> dict[str, Any]:
-    """``kubectl create deployment NAME --image=IMAGE [--replicas=N] [--port=P]``.
+               namespace: str | None = None, rng: random.Random | None = None,
+               command: list[str] | None = None) -> dict[str, Any]:
+    """``kubectl create deployment NAME --image=IMAGE [--replicas=N] [--port=P] [-- COMMAND ARGS...]``.
 
-    As kubectl does, ``--port`` goes to the first container only.
+    As kubectl does, ``--port`` and the command go to the first container only.
     """
     labels = {"app": name}
     containers = []
     for i, image in enumerate(images):
         c: dict[str, Any] = {"image": image, "name": _container_name(image, rng), "resources": {}}
+        if i == 0 and command:
+            c["command"] = list(command)
         if i == 0 and port is not None and port >= 0:
             c["ports"] = [{"containerPort": port}]
         containers.append(c)
