@@ -237,3 +237,24 @@ def test_apply_updates_kinds_without_a_spec():
     assert c.apply_with_outcome(doc)[0][1] == "configured"
     assert c.get("Endpoints", "db").subsets[0].addresses[0].ip == "192.168.49.51"
     assert c.apply_with_outcome(doc)[0][1] == "unchanged"
+
+
+def test_pods_of_an_unreachable_node_stay_1_of_1_but_leave_their_service():
+    """MarkPodsNotReady flips only the pod's Ready condition: kubectl's READY column (container
+    statuses, as the lost kubelet last reported them) stays 1/1, while the EndpointSlice stops
+    calling the pod ready."""
+    c = kitlib.Cluster(nodes=3, seed=0)
+    c.kubectl("create deployment web --image=nginx --replicas=3 --port=80")
+    c.kubectl("expose deployment web --port=80")
+    c.advance(10)
+    victim = next(p for p in c.pods() if p.spec.node_name == "minikube-m03")
+    c.fail_node("minikube-m03")
+    c.advance(60)
+    row = next(line for line in c.kubectl("get pods").splitlines() if line.startswith(victim.name))
+    assert row.split()[1:3] == ["1/1", "Running"]
+    (sl,) = c.list("EndpointSlice", selector="kubernetes.io/service-name=web")
+    conditions = {e.addresses[0]: e.conditions.ready for e in sl.endpoints}
+    assert conditions[victim.status.pod_ip] is False
+    c.advance(300)
+    row = next(line for line in c.kubectl("get pods").splitlines() if line.startswith(victim.name))
+    assert row.split()[1:3] == ["1/1", "Terminating"]
