@@ -14,6 +14,7 @@ import time
 import bench_converge
 import bench_endpoints
 import bench_interaction
+import bench_probes
 import bench_services
 import bench_traffic
 from _util import Result, exit_code, machine, report
@@ -48,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     report(f"services (target {bench_services.TARGET:.0f} s, median)", services)
     endpoints = bench_endpoints.run()
     report("endpoints (median)", endpoints)
-    results = converge + interaction + traffic + services + endpoints
+    probes = bench_probes.run()
+    report(f"probes (target {bench_probes.TARGET:.0f} s, median)", probes)
+    results = converge + interaction + traffic + services + endpoints + probes
     try:
         import bench_service_lab
     except ImportError:  # the service lab benchmark needs the widgets' packages

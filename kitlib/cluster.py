@@ -282,6 +282,23 @@ class Cluster:
         self._reconcile()
         return obj
 
+    def set_fault(self, pod: str, fault: str, on: bool = True, namespace: str = "default") -> None:
+        """Switch a fault of a pod's app on or off: ``dependency-down`` (``/ready`` and every path
+        answer 503), ``hang`` (requests and probes time out), ``crash`` (the app exits 1 s after
+        each start) or ``slow`` (answers take 3 s, past a probe's 1 s timeout). See :mod:`kitlib.apps`.
+
+        >>> c = Cluster(nodes=1)
+        >>> _ = c.kubectl("create deployment web --image=nginx --port=80"); c.advance(10)
+        >>> pod = c.pods()[0]
+        >>> c.set_fault(pod.name, "hang")
+        >>> c.http(f"http://{pod.status.pod_ip}/").failure
+        'timeout'
+        """
+        from . import apps
+
+        apps.set_fault(self, pod, fault, on, namespace)
+        self._reconcile()
+
     def advance(self, seconds: float) -> None:
         """Move the simulated clock forward, running everything that falls due on the way.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .apps import Deployment, DeploymentStrategy, ReplicaSet, RollingUpdateDeployment
-from .pod import Pod, PodSpec, Toleration
+from .pod import Pod, PodSpec, Probe, Toleration
 
 
 def image_pull_policy(image: str) -> str:
@@ -32,6 +32,23 @@ def default_pod_spec(spec: PodSpec) -> None:
         c.extra.setdefault("terminationMessagePolicy", "File")
         for p in c.ports:
             p.protocol = p.protocol or "TCP"
+        for _, probe in c.probes():
+            default_probe(probe)
+
+
+def default_probe(probe: Probe) -> None:
+    """SetDefaults_Probe and its handlers: a zero (or missing) timing field takes its default."""
+    # initialDelaySeconds is omitempty: an explicit 0 is not stored.
+    probe.initial_delay_seconds = probe.initial_delay_seconds or None
+    probe.timeout_seconds = probe.timeout_seconds or 1
+    probe.period_seconds = probe.period_seconds or 10
+    probe.success_threshold = probe.success_threshold or 1
+    probe.failure_threshold = probe.failure_threshold or 3
+    if probe.http_get is not None:
+        probe.http_get.path = probe.http_get.path or "/"
+        probe.http_get.scheme = probe.http_get.scheme or "HTTP"
+    if probe.grpc is not None and probe.grpc.service is None:
+        probe.grpc.service = ""
 
 
 def default_pod(pod: Pod) -> None:

@@ -21,14 +21,86 @@ class ContainerPort:
 
 
 @dataclass
+class HTTPHeader:
+    name: str = ""
+    value: str = ""
+
+
+@dataclass
+class HTTPGetAction:
+    """A probe's GET request: the kubelet sends it to the pod IP (or ``host``), and a status in
+    200-399 is a success."""
+
+    path: str | None = None
+    port: int | str = 0
+    """A number, or the name of one of the container's ports."""
+    host: str | None = None
+    scheme: str | None = None
+    http_headers: list[HTTPHeader] = field(default_factory=list)
+
+
+@dataclass
+class TCPSocketAction:
+    """A probe that only opens a TCP connection: success when something accepts it."""
+
+    port: int | str = 0
+    host: str | None = None
+
+
+@dataclass
+class ExecAction:
+    """A command run inside the container: exit code 0 is a success."""
+
+    command: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GRPCAction:
+    """The gRPC health-checking protocol (``grpc.health.v1.Health/Check``) on ``port``."""
+
+    port: int = 0
+    service: str | None = None
+
+
+@dataclass
+class Probe:
+    """A readiness, liveness or startup probe: one handler and its timing."""
+
+    exec: ExecAction | None = None
+    http_get: HTTPGetAction | None = None
+    tcp_socket: TCPSocketAction | None = None
+    grpc: GRPCAction | None = None
+    initial_delay_seconds: int | None = None
+    timeout_seconds: int | None = None
+    period_seconds: int | None = None
+    success_threshold: int | None = None
+    failure_threshold: int | None = None
+    termination_grace_period_seconds: int | None = None
+    extra: dict[str, Any] = extra_field()
+
+    def handlers(self) -> list[str]:
+        """The API names of the handlers set, in the order the API server checks them."""
+        return [name for name, h in (("exec", self.exec), ("httpGet", self.http_get),
+                                     ("tcpSocket", self.tcp_socket), ("grpc", self.grpc)) if h is not None]
+
+
+@dataclass
 class Container:
-    """One container of a pod (probes and the app model are kept in ``extra`` until modelled)."""
+    """One container of a pod; what its app answers is :mod:`kitlib.apps`."""
 
     name: str = ""
     image: str | None = None
     ports: list[ContainerPort] = field(default_factory=list)
     image_pull_policy: str | None = None
+    readiness_probe: Probe | None = None
+    liveness_probe: Probe | None = None
+    startup_probe: Probe | None = None
     extra: dict[str, Any] = extra_field()
+
+    def probes(self) -> list[tuple[str, Probe]]:
+        """(kind, probe) for each probe set: ``startup``, ``liveness``, ``readiness``."""
+        return [(k, p) for k, p in (("startup", self.startup_probe), ("liveness", self.liveness_probe),
+                                    ("readiness", self.readiness_probe)) if p is not None]
 
 
 @dataclass
@@ -81,8 +153,9 @@ class ContainerStateRunning:
 
 @dataclass
 class ContainerStateTerminated:
-    exit_code: int = 0
+    exit_code: int = api_field(default=0, keep_empty=True)
     reason: str | None = None
+    container_id: str | None = api_field("containerID")
     started_at: str | None = None
     finished_at: str | None = None
 

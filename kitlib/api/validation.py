@@ -12,7 +12,7 @@ from ..errors import FieldError, required, unsupported
 from .apps import Deployment, ReplicaSet
 from .labels import LabelSelector, validate_selector
 from .meta import ObjectMeta
-from .pod import Pod, PodSpec, PodTemplateSpec
+from .pod import Pod, PodSpec, PodTemplateSpec, Probe
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -117,7 +117,86 @@ def validate_pod_spec(spec: PodSpec, path: str) -> list[FieldError]:
                                        "must be between 1 and 65535, inclusive"))
             if port.protocol is not None and port.protocol not in PROTOCOLS:
                 errs.append(unsupported(f"{pp}.protocol", port.protocol, PROTOCOLS))
+        errs += validate_probe(c.liveness_probe, f"{p}.livenessProbe", "liveness")
+        errs += validate_probe(c.readiness_probe, f"{p}.readinessProbe", "readiness")
+        errs += validate_probe(c.startup_probe, f"{p}.startupProbe", "startup")
     return errs
+
+
+PORT_NAME_MSG = "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"
+
+
+def _port_num_or_name(port: int | str, path: str) -> list[FieldError]:
+    """ValidatePortNumOrName: a number in 1-65535 or an IANA service name. Whether the container
+    declares a named port is not checked here: the kubelet finds out (the probe errors)."""
+    if isinstance(port, bool) or not isinstance(port, (int, str)):
+        return [FieldError(path, "Invalid value", port, "must be an integer or a string")]
+    if isinstance(port, int):
+        if not 1 <= port <= 65535:
+            return [FieldError(path, "Invalid value", port, "must be between 1 and 65535, inclusive")]
+        return []
+    if not port:
+        return [required(path)]
+    if len(port) > 15:
+        return [FieldError(path, "Invalid value", port, "must be no more than 15 characters")]
+    if not IANA_SVC_NAME.match(port) or "--" in port:
+        return [FieldError(path, "Invalid value", port, PORT_NAME_MSG)]
+    if not re.search("[a-z]", port):
+        return [FieldError(path, "Invalid value", port, "must contain at least one letter (a-z)")]
+    return []
+
+
+def validate_probe(probe: Probe | None, path: str, kind: str) -> list[FieldError]:
+    """validateLivenessProbe / validateReadinessProbe / validateStartupProbe, in the API server's order:
+    the handler (exactly one), the timing fields (not negative), then the kind's own rules."""
+    if probe is None:
+        return []
+    errs: list[FieldError] = []
+    handlers = probe.handlers()
+    if not handlers:
+        errs.append(FieldError(path, "Required value", detail="must specify a handler type"))
+    for extra in handlers[1:]:
+        errs.append(FieldError(f"{path}.{extra}", "Forbidden", detail="may not specify more than 1 handler type"))
+    first = handlers[0] if handlers else None
+    if first == "exec" and probe.exec is not None and not probe.exec.command:
+        errs.append(required(f"{path}.exec.command"))
+    elif first == "httpGet" and probe.http_get is not None:
+        hg = probe.http_get
+        if not hg.path:
+            errs.append(required(f"{path}.httpGet.path"))
+        errs += _port_num_or_name(hg.port, f"{path}.httpGet.port")
+        if hg.scheme not in (None, "HTTP", "HTTPS"):
+            errs.append(unsupported(f"{path}.httpGet.scheme", hg.scheme, ["HTTP", "HTTPS"]))
+        for i, h in enumerate(hg.http_headers):
+            if not h.name or not re.fullmatch(r"[-A-Za-z0-9]+", h.name):
+                errs.append(FieldError(f"{path}.httpGet.httpHeaders[{i}].name", "Invalid value", h.name,
+                                       "a valid HTTP header must consist of alphanumeric characters or '-' "
+                                       "(e.g. 'X-Header-Name', regex used for validation is '[-A-Za-z0-9]+')"))
+    elif first == "tcpSocket" and probe.tcp_socket is not None:
+        errs += _port_num_or_name(probe.tcp_socket.port, f"{path}.tcpSocket.port")
+    elif first == "grpc" and probe.grpc is not None:
+        if isinstance(probe.grpc.port, bool) or not isinstance(probe.grpc.port, int) \
+                or not 1 <= probe.grpc.port <= 65535:
+            errs.append(FieldError(f"{path}.grpc.port", "Invalid value", probe.grpc.port,
+                                   "must be between 1 and 65535, inclusive"))
+    for name in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"):
+        value = getattr(probe, _snake(name))
+        if value is not None and value < 0:
+            errs.append(FieldError(f"{path}.{name}", "Invalid value", value, "must be greater than or equal to 0"))
+    grace = probe.termination_grace_period_seconds
+    if kind == "readiness" and grace is not None:
+        errs.append(FieldError(f"{path}.terminationGracePeriodSeconds", "Invalid value", grace,
+                               "must not be set for readinessProbes"))
+    elif grace is not None and grace <= 0:
+        errs.append(FieldError(f"{path}.terminationGracePeriodSeconds", "Invalid value", grace,
+                               "must be greater than 0"))
+    if kind in ("liveness", "startup") and probe.success_threshold != 1:
+        errs.append(FieldError(f"{path}.successThreshold", "Invalid value", probe.success_threshold, "must be 1"))
+    return errs
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
 
 
 def validate_pod(pod: Pod) -> list[FieldError]:

@@ -1,22 +1,38 @@
 """The Deployment controller: one ReplicaSet per pod template, and rollouts between them.
 
-A rolling update scales the new ReplicaSet up and the old ones down within
-``maxSurge`` (pods above ``replicas``) and ``maxUnavailable`` (pods below it that may be
-not available), so a new version that never becomes available stalls the rollout.
+It follows kube-controller-manager's ``pkg/controller/deployment`` (sync.go, rolling.go,
+recreate.go, progress.go):
+
+* A rolling update scales the new ReplicaSet up while all ReplicaSets together ask for at most
+  ``replicas + maxSurge`` pods, and scales old ones down while at least
+  ``replicas - maxUnavailable`` pods stay available (ready for ``minReadySeconds``). A new
+  version whose pods never become ready therefore stalls: the old pods keep serving.
+* Recreate scales the old ReplicaSets to 0 and creates the new one once their pods are gone.
+* A paused Deployment creates no new ReplicaSet; it only scales.
+* Each ReplicaSet carries its revision (``deployment.kubernetes.io/revision``); going back to an
+  older template reuses its ReplicaSet as the newest revision and notes the old number in
+  ``deployment.kubernetes.io/revision-history``. Idle old ReplicaSets beyond
+  ``revisionHistoryLimit`` are deleted once a rollout is complete.
+* ``progressDeadlineSeconds`` after the last progress the Progressing condition turns False with
+  reason ProgressDeadlineExceeded (the rollout itself goes on trying).
 """
 
 from __future__ import annotations
 
 import copy
+import heapq
 import math
+import weakref
 from typing import TYPE_CHECKING
 
 from ..api.apps import Deployment, DeploymentCondition, ReplicaSet, ReplicaSetSpec
 from ..api.labels import LabelSelector
 from ..api.meta import ObjectMeta, OwnerReference
 from ..api.pod import PodTemplateSpec
+from ..clock import parse_timestamp
 from ..manifest import to_plain
 from ..names import pod_template_hash
+from . import replicaset
 from .replicaset import is_active
 
 if TYPE_CHECKING:
@@ -24,6 +40,19 @@ if TYPE_CHECKING:
 
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
+DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
+MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
+CHANGE_CAUSE = "kubernetes.io/change-cause"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+SKIPPED_ANNOTATIONS = frozenset({LAST_APPLIED, REVISION, REVISION_HISTORY, DESIRED_REPLICAS, MAX_REPLICAS,
+                                 "deprecated.deployment.rollback.to"})
+"""Annotations never copied between a Deployment and its ReplicaSets (``annotationsToSkip``)."""
+
+TIMED_OUT = "ProgressDeadlineExceeded"
+
+# When each Deployment's next progress check is queued, so that a stalled rollout queues one.
+_progress_checks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def resolve(value: int | str | None, total: int, round_up: bool) -> int:
@@ -34,6 +63,34 @@ def resolve(value: int | str | None, total: int, round_up: bool) -> int:
         return value
     pct = int(value.rstrip("%")) * total / 100
     return math.ceil(pct) if round_up else math.floor(pct)
+
+
+def _fenceposts(d: Deployment) -> tuple[int, int]:
+    """``ResolveFenceposts``: (maxSurge, maxUnavailable); both 0 would deadlock, so unavailable is 1."""
+    replicas = d.spec.replicas or 0
+    ru = d.spec.strategy.rolling_update if d.spec.strategy else None
+    surge = resolve(ru.max_surge if ru else "25%", replicas, True)
+    unavailable = resolve(ru.max_unavailable if ru else "25%", replicas, False)
+    if surge == 0 and unavailable == 0:
+        unavailable = 1
+    return surge, unavailable
+
+
+def _rolling_update(d: Deployment) -> bool:
+    return d.spec.strategy is None or d.spec.strategy.type in (None, "RollingUpdate")
+
+
+def max_surge(d: Deployment) -> int:
+    """Pods above ``replicas`` a rollout may create (0 for Recreate)."""
+    return _fenceposts(d)[0] if _rolling_update(d) else 0
+
+
+def max_unavailable(d: Deployment) -> int:
+    """Pods below ``replicas`` that may be unavailable (0 for Recreate, at most ``replicas``)."""
+    replicas = d.spec.replicas or 0
+    if not _rolling_update(d) or replicas == 0:
+        return 0
+    return min(_fenceposts(d)[1], replicas)
 
 
 def _template_plain(template: PodTemplateSpec) -> dict:
@@ -53,10 +110,15 @@ def _same_template(a: PodTemplateSpec, b: PodTemplateSpec) -> bool:
         {**vars(a.metadata), "labels": None} == {**vars(b.metadata), "labels": None}
 
 
+def same_template(a: PodTemplateSpec, b: PodTemplateSpec) -> bool:
+    """Equal apart from the ``pod-template-hash`` label (``EqualIgnoreHash``)."""
+    return _same_template(a, b) or _template_plain(a) == _template_plain(b)
+
+
 def _find_new_rs(d: Deployment, rss: list[ReplicaSet]) -> ReplicaSet | None:
-    """The first ReplicaSet whose template is the Deployment's (apart from the hash label)."""
+    """The oldest ReplicaSet whose template is the Deployment's (apart from the hash label)."""
     want = None
-    for rs in rss:
+    for rs in sorted(rss, key=_created):
         if _same_template(rs.spec.template, d.spec.template):
             return rs
         if want is None:
@@ -66,33 +128,101 @@ def _find_new_rs(d: Deployment, rss: list[ReplicaSet]) -> ReplicaSet | None:
     return None
 
 
+def revision(obj: Deployment | ReplicaSet) -> int:
+    """The ``deployment.kubernetes.io/revision`` annotation as a number (0 when unset)."""
+    return int(obj.metadata.annotations.get(REVISION, "0"))
+
+
+_revision = revision
+
+
+def _created(rs: ReplicaSet) -> tuple[str, str]:
+    return (rs.metadata.creation_timestamp or "", rs.name)
+
+
 def sync(cluster: Cluster, d: Deployment) -> None:
-    """Reconcile one Deployment: find or create its new ReplicaSet, then roll or scale."""
+    """Reconcile one Deployment (``syncDeployment``): pause, scale, or roll out."""
     rss: list[ReplicaSet] = cluster.owned(d, "ReplicaSet")  # type: ignore[assignment]
     new_rs = _find_new_rs(d, rss)
     old = [rs for rs in rss if rs is not new_rs]
-    if new_rs is None:
-        new_rs = _create_new_rs(cluster, d, old)
-    elif _revision(new_rs) < max((_revision(r) for r in old), default=0):
-        # Rolling back to an older template makes that ReplicaSet the newest revision again.
-        new_rs.metadata.annotations[REVISION] = str(max(_revision(r) for r in old) + 1)
-        cluster._store.touch(new_rs)
-    replicas = d.spec.replicas or 0
-    strategy = d.spec.strategy.type if d.spec.strategy else "RollingUpdate"
-    if d.spec.paused:
-        pass
-    elif strategy == "Recreate":
-        _recreate(cluster, d, new_rs, old, replicas)
-    elif not old or all(_pod_count(cluster, r) == 0 and not r.spec.replicas for r in old):
-        _scale(cluster, new_rs, replicas, d)
+    _check_paused_conditions(cluster, d)
+    if new_rs is not None:
+        _sync_revision(cluster, d, new_rs, old)
+    if d.spec.paused or _is_scaling_event(d, new_rs, old):
+        _scale_only(cluster, d, new_rs, old)
+        if d.spec.paused:
+            _cleanup(cluster, d, old)
+        _update_status(cluster, d, new_rs, old, progress=False)
+        return
+    if not _rolling_update(d):
+        new_rs = _recreate(cluster, d, new_rs, old)
     else:
-        _rolling(cluster, d, new_rs, old, replicas)
-    _cleanup(cluster, d, old)
+        if new_rs is None:
+            new_rs = _create_new_rs(cluster, d, old)
+        if _reconcile_new(cluster, d, new_rs, old) or _reconcile_old(cluster, d, new_rs, old):
+            _update_status(cluster, d, new_rs, old)
+            return
+    if new_rs is not None and _complete(d, _calculate(d, new_rs, old)):
+        _cleanup(cluster, d, old)
     _update_status(cluster, d, new_rs, old)
 
 
-def _revision(rs: ReplicaSet) -> int:
-    return int(rs.metadata.annotations.get(REVISION, "0"))
+def _check_paused_conditions(cluster: Cluster, d: Deployment) -> None:
+    """Progressing becomes Unknown/DeploymentPaused on pause and DeploymentResumed on resume."""
+    cond = _condition(d, "Progressing")
+    if cond is not None and cond.reason == TIMED_OUT:
+        return  # a reported lack of progress is not overwritten
+    paused = cond is not None and cond.reason == "DeploymentPaused"
+    if d.spec.paused and not paused:
+        _set_condition(d, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused", cluster.clock.timestamp())
+    elif not d.spec.paused and paused:
+        _set_condition(d, "Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed",
+                       cluster.clock.timestamp())
+
+
+def _sync_revision(cluster: Cluster, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet]) -> None:
+    """The new ReplicaSet is the newest revision and carries the Deployment's annotations; the
+    Deployment carries its revision number."""
+    new_revision = max((_revision(r) for r in old), default=0) + 1
+    changed = _copy_annotations(d, new_rs)
+    current = _revision(new_rs)
+    if current < new_revision:
+        # Rolling back to an older template makes that ReplicaSet the newest revision again.
+        if current:
+            history = new_rs.metadata.annotations.get(REVISION_HISTORY)
+            new_rs.metadata.annotations[REVISION_HISTORY] = f"{history},{current}" if history else str(current)
+        new_rs.metadata.annotations[REVISION] = str(new_revision)
+        changed = True
+    if changed:
+        cluster._store.touch(new_rs)
+    if d.metadata.annotations.get(REVISION) != new_rs.metadata.annotations[REVISION]:
+        d.metadata.annotations[REVISION] = new_rs.metadata.annotations[REVISION]
+        cluster._store.touch(d)
+    if _condition(d, "Progressing") is None and d.spec.progress_deadline_seconds is not None:
+        _set_condition(d, "Progressing", "True", "FoundNewReplicaSet", f'Found new replica set "{new_rs.name}"',
+                       cluster.clock.timestamp())
+
+
+def _copy_annotations(d: Deployment, rs: ReplicaSet) -> bool:
+    changed = False
+    for k, v in d.metadata.annotations.items():
+        if k not in SKIPPED_ANNOTATIONS and rs.metadata.annotations.get(k) != v:
+            rs.metadata.annotations[k] = v
+            changed = True
+    return changed
+
+
+def _is_scaling_event(d: Deployment, new_rs: ReplicaSet | None, old: list[ReplicaSet]) -> bool:
+    """An active ReplicaSet was sized for a different ``replicas``: scale, don't roll."""
+    for rs in _active([new_rs, *old]):
+        desired = rs.metadata.annotations.get(DESIRED_REPLICAS)
+        if desired is not None and int(desired) != (d.spec.replicas or 0):
+            return True
+    return False
+
+
+def _active(rss: list[ReplicaSet | None]) -> list[ReplicaSet]:
+    return [rs for rs in rss if rs is not None and rs.spec.replicas]
 
 
 def _pod_count(cluster: Cluster, rs: ReplicaSet) -> int:
@@ -106,139 +236,297 @@ def _create_new_rs(cluster: Cluster, d: Deployment, old: list[ReplicaSet]) -> Re
     template.metadata.labels[HASH_LABEL] = h
     selector = copy.deepcopy(d.spec.selector) or LabelSelector()
     selector.match_labels[HASH_LABEL] = h
-    revision = max((_revision(r) for r in old), default=0) + 1
+    rev = max((_revision(r) for r in old), default=0) + 1
+    annotations = {k: v for k, v in d.metadata.annotations.items() if k not in SKIPPED_ANNOTATIONS}
+    annotations.update({DESIRED_REPLICAS: str(d.spec.replicas or 0), MAX_REPLICAS: str(_max_replicas(d)),
+                        REVISION: str(rev)})
     rs = ReplicaSet(
         metadata=ObjectMeta(
             name=f"{d.name}-{h}", namespace=d.namespace, labels=dict(template.metadata.labels),
-            annotations={"deployment.kubernetes.io/desired-replicas": str(d.spec.replicas or 0),
-                         "deployment.kubernetes.io/max-replicas": str(_max_replicas(d)),
-                         REVISION: str(revision)},
+            annotations=annotations,
             owner_references=[OwnerReference("apps/v1", "Deployment", d.name, d.metadata.uid or "", True, True)],
         ),
         spec=ReplicaSetSpec(replicas=0, selector=selector, template=template,
                             min_ready_seconds=d.spec.min_ready_seconds),
     )
-    created = cluster._create(rs)
-    return created  # type: ignore[return-value]
+    created: ReplicaSet = cluster._create(rs)  # type: ignore[assignment]
+    d.metadata.annotations[REVISION] = str(rev)
+    if d.spec.progress_deadline_seconds is not None:
+        _set_condition(d, "Progressing", "True", "NewReplicaSetCreated", f'Created new replica set "{created.name}"',
+                       cluster.clock.timestamp())
+    cluster._store.touch(d)
+    return created
 
 
 def _max_replicas(d: Deployment) -> int:
-    replicas = d.spec.replicas or 0
-    ru = d.spec.strategy.rolling_update if d.spec.strategy else None
-    return replicas + (resolve(ru.max_surge, replicas, True) if ru else 0)
+    return (d.spec.replicas or 0) + max_surge(d)
 
 
-def _scale(cluster: Cluster, rs: ReplicaSet, replicas: int, d: Deployment) -> None:
-    if rs.spec.replicas == replicas:
-        return
+def _scale(cluster: Cluster, rs: ReplicaSet, replicas: int, d: Deployment) -> bool:
+    """Set a ReplicaSet's size and the Deployment size it was set for; True if the size changed."""
     before = rs.spec.replicas or 0
+    desired, most = str(d.spec.replicas or 0), str(_max_replicas(d))
+    notes = rs.metadata.annotations
+    if before == replicas and notes.get(DESIRED_REPLICAS) == desired and notes.get(MAX_REPLICAS) == most:
+        return False
     rs.spec.replicas = replicas
-    rs.metadata.annotations["deployment.kubernetes.io/desired-replicas"] = str(d.spec.replicas or 0)
-    rs.metadata.annotations["deployment.kubernetes.io/max-replicas"] = str(_max_replicas(d))
-    rs.metadata.generation = (rs.metadata.generation or 1) + 1
+    notes[DESIRED_REPLICAS], notes[MAX_REPLICAS] = desired, most
+    if before != replicas:
+        rs.metadata.generation = (rs.metadata.generation or 1) + 1
     cluster._store.touch(rs)
     cluster._mark(rs)
+    cluster._mark(d)  # the ReplicaSet's update event wakes its Deployment
+    if before == replicas:
+        return False
     verb = "up" if replicas > before else "down"
     cluster._record(d, "ScalingReplicaSet", f"Scaled {verb} replica set {rs.name} from {before} to {replicas}",
                     "deployment-controller")
+    if replicas < before:
+        # The ReplicaSet acts on a scale-down at once, so that no later scale-up in the same
+        # instant sees more than replicas + maxSurge pods.
+        replicaset.sync(cluster, rs)
+    return True
 
 
-def _recreate(cluster: Cluster, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet], replicas: int) -> None:
-    for rs in old:
-        _scale(cluster, rs, 0, d)
-    if all(_pod_count(cluster, rs) == 0 and not any(cluster.owned(rs, "Pod")) for rs in old):
-        _scale(cluster, new_rs, replicas, d)
+def _scale_only(cluster: Cluster, d: Deployment, new_rs: ReplicaSet | None, old: list[ReplicaSet]) -> None:
+    """``scale``: a replicas change without a template change, spread over the active ReplicaSets
+    in proportion to their sizes (largest first) while a rollout is under way."""
+    replicas = d.spec.replicas or 0
+    active = _active([new_rs, *old])
+    target = None
+    if not active:
+        target = new_rs or max(old, key=_created, default=None)
+    elif len(active) == 1:
+        target = active[0]
+    if target is not None:
+        _scale(cluster, target, replicas, d)
+        return
+    if new_rs is not None and new_rs.spec.replicas == replicas and new_rs.status.available_replicas == replicas:
+        for rs in _active(list(old)):
+            _scale(cluster, rs, 0, d)
+        return
+    if not _rolling_update(d):
+        return
+    allowed = replicas + max_surge(d) if replicas > 0 else 0
+    to_add = allowed - sum(rs.spec.replicas or 0 for rs in active)
+    if to_add == 0:
+        return
+    # Scaling up favours newer ReplicaSets of equal size, scaling down older ones.
+    sign = -1 if to_add > 0 else 1
+    rank = {rs.name: i for i, rs in enumerate(sorted(active, key=_created))}
+    active.sort(key=lambda rs: (-(rs.spec.replicas or 0), sign * rank[rs.name]))
+    sizes, added = {}, 0
+    for rs in active:
+        part = _proportion(d, rs, to_add, added)
+        sizes[rs.name] = (rs.spec.replicas or 0) + part
+        added += part
+    sizes[active[0].name] = max(0, sizes[active[0].name] + to_add - added)
+    for rs in active:
+        _scale(cluster, rs, sizes[rs.name], d)
 
 
-def _rolling(cluster: Cluster, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet], replicas: int) -> None:
-    ru = d.spec.strategy.rolling_update if d.spec.strategy else None
-    max_surge = resolve(ru.max_surge if ru else "25%", replicas, True)
-    max_unavailable = resolve(ru.max_unavailable if ru else "25%", replicas, False)
-    if max_surge == 0 and max_unavailable == 0:
-        max_unavailable = 1
-    all_rs = [new_rs, *old]
-    # Scale up the new ReplicaSet as far as maxSurge allows.
-    total = sum(rs.spec.replicas or 0 for rs in all_rs)
-    new_replicas = new_rs.spec.replicas or 0
-    if new_replicas < replicas:
-        room = replicas + max_surge - total
-        if room > 0:
-            _scale(cluster, new_rs, min(replicas, new_replicas + room), d)
-    elif new_replicas > replicas:
-        _scale(cluster, new_rs, replicas, d)
-    # Scale down old ReplicaSets as far as maxUnavailable allows.
-    min_available = replicas - max_unavailable
-    all_pods = sum(rs.spec.replicas or 0 for rs in all_rs)
+def _proportion(d: Deployment, rs: ReplicaSet, to_add: int, added: int) -> int:
+    """``GetReplicaSetProportion``: this ReplicaSet's share of a scale, rounded to nearest."""
+    size = rs.spec.replicas or 0
+    if size == 0 or to_add == 0 or to_add == added:
+        return 0
+    replicas = d.spec.replicas or 0
+    if replicas == 0:
+        fraction = -size
+    else:
+        before = int(rs.metadata.annotations.get(MAX_REPLICAS, "0") or 0) or (d.status.replicas or 0)
+        if before == 0:
+            return 0
+        fraction = math.floor(size * (replicas + max_surge(d)) / before + 0.5) - size
+    allowed = to_add - added
+    return min(fraction, allowed) if to_add > 0 else max(fraction, allowed)
+
+
+def _recreate(cluster: Cluster, d: Deployment, new_rs: ReplicaSet | None,
+              old: list[ReplicaSet]) -> ReplicaSet | None:
+    """``rolloutRecreate``: old ReplicaSets to 0, wait until no old pod runs, then the new one."""
+    scaled = False
+    for rs in _active(list(old)):
+        scaled |= _scale(cluster, rs, 0, d)
+    if scaled or any(_pod_count(cluster, rs) or cluster.owned(rs, "Pod") for rs in old):
+        return new_rs
+    if new_rs is None:
+        new_rs = _create_new_rs(cluster, d, old)
+    _scale(cluster, new_rs, d.spec.replicas or 0, d)
+    return new_rs
+
+
+def _reconcile_new(cluster: Cluster, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet]) -> bool:
+    """Scale the new ReplicaSet up as far as maxSurge allows (``NewRSNewReplicas``)."""
+    replicas = d.spec.replicas or 0
+    current = new_rs.spec.replicas or 0
+    if current == replicas:
+        return False
+    if current > replicas:
+        return _scale(cluster, new_rs, replicas, d)
+    total = sum(rs.spec.replicas or 0 for rs in [new_rs, *old])
+    room = replicas + max_surge(d) - total
+    if room <= 0:
+        return False
+    return _scale(cluster, new_rs, current + min(room, replicas - current), d)
+
+
+def _reconcile_old(cluster: Cluster, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet]) -> bool:
+    """Scale old ReplicaSets down while ``replicas - maxUnavailable`` pods stay available: first
+    the old pods that are not available anyway, then available ones (``reconcileOldReplicaSets``)."""
+    if not sum(rs.spec.replicas or 0 for rs in old):
+        return False
+    all_pods = sum(rs.spec.replicas or 0 for rs in [new_rs, *old])
+    min_available = (d.spec.replicas or 0) - max_unavailable(d)
     new_unavailable = (new_rs.spec.replicas or 0) - (new_rs.status.available_replicas or 0)
     budget = all_pods - min_available - new_unavailable
     if budget <= 0:
-        return
-    # First the old pods that are not available anyway, then available ones.
-    for rs in sorted(old, key=lambda r: r.metadata.creation_timestamp or ""):
-        if budget <= 0:
+        return False
+    ordered = sorted(old, key=_created)
+    cleaned = 0
+    for rs in ordered:
+        if cleaned >= budget:
             break
-        unhealthy = (rs.spec.replicas or 0) - (rs.status.available_replicas or 0)
-        cut = min(unhealthy, budget)
-        if cut > 0:
-            _scale(cluster, rs, (rs.spec.replicas or 0) - cut, d)
-            budget -= cut
-    available_total = sum(rs.status.available_replicas or 0 for rs in all_rs)
-    budget = min(budget, available_total - min_available)
-    for rs in sorted(old, key=lambda r: r.metadata.creation_timestamp or ""):
-        if budget <= 0:
+        size, available = rs.spec.replicas or 0, rs.status.available_replicas or 0
+        if size == 0 or size == available:
+            continue
+        cut = min(budget - cleaned, size - available)
+        _scale(cluster, rs, size - cut, d)
+        cleaned += cut
+    available_total = sum(rs.status.available_replicas or 0 for rs in [new_rs, *old])
+    budget = available_total - min_available
+    scaled = 0
+    for rs in ordered:
+        if scaled >= budget:
             break
-        cut = min(rs.spec.replicas or 0, budget)
-        if cut > 0:
-            _scale(cluster, rs, (rs.spec.replicas or 0) - cut, d)
-            budget -= cut
+        size = rs.spec.replicas or 0
+        if size == 0:
+            continue
+        cut = min(size, budget - scaled)
+        _scale(cluster, rs, size - cut, d)
+        scaled += cut
+    return cleaned + scaled > 0
 
 
 def _cleanup(cluster: Cluster, d: Deployment, old: list[ReplicaSet]) -> None:
-    limit = d.spec.revision_history_limit if d.spec.revision_history_limit is not None else 10
-    idle = [rs for rs in old if not rs.spec.replicas and not cluster.owned(rs, "Pod")]
-    idle.sort(key=_revision)
-    for rs in idle[: max(0, len(idle) - limit)]:
+    """Delete the oldest idle ReplicaSets beyond ``revisionHistoryLimit``."""
+    limit = d.spec.revision_history_limit
+    if limit is None:
+        return
+    ordered = sorted(old, key=lambda r: (_revision(r), *_created(r)))
+    for rs in ordered[: max(0, len(ordered) - limit)]:
+        if rs.status.replicas or rs.spec.replicas or cluster.owned(rs, "Pod"):
+            continue
         cluster._delete(rs)
 
 
-def _update_status(cluster: Cluster, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet]) -> None:
-    all_rs = [new_rs, *old]
-    replicas = sum(rs.status.replicas for rs in all_rs)
-    ready = sum(rs.status.ready_replicas or 0 for rs in all_rs)
+def _calculate(d: Deployment, new_rs: ReplicaSet | None, old: list[ReplicaSet]) -> tuple:
+    """``calculateStatus``: (replicas, updated, ready, available, unavailable)."""
+    all_rs = [rs for rs in [new_rs, *old] if rs is not None]
     available = sum(rs.status.available_replicas or 0 for rs in all_rs)
-    updated = new_rs.status.replicas
+    return (sum(rs.status.replicas for rs in all_rs), new_rs.status.replicas if new_rs else 0,
+            sum(rs.status.ready_replicas or 0 for rs in all_rs), available,
+            max(0, sum(rs.spec.replicas or 0 for rs in all_rs) - available))
+
+
+def _complete(d: Deployment, status: tuple) -> bool:
+    """``DeploymentComplete``: every replica updated, available, and no old pod left."""
     want = d.spec.replicas or 0
+    replicas, updated, _, available, _ = status
+    return updated == want and replicas == want and available == want
+
+
+def _update_status(cluster: Cluster, d: Deployment, new_rs: ReplicaSet | None, old: list[ReplicaSet],
+                   progress: bool = True) -> None:
+    """``syncRolloutStatus`` (or ``syncDeploymentStatus`` with ``progress=False``)."""
+    status = _calculate(d, new_rs, old)
+    replicas, updated, ready, available, unavailable = status
     st = d.status
-    new = (d.metadata.generation, replicas or None, updated or None, ready or None, available or None,
-           max(0, want - available) or None)
-    old_t = (st.observed_generation, st.replicas, st.updated_replicas, st.ready_replicas,
-             st.available_replicas, st.unavailable_replicas)
-    ru = d.spec.strategy.rolling_update if d.spec.strategy else None
-    max_unavailable = resolve(ru.max_unavailable, want, False) if ru else 0
-    is_available = available >= want - max_unavailable
+    want = d.spec.replicas or 0
     ts = cluster.clock.timestamp()
-    _set_condition(d, "Available", "True" if is_available else "False",
-                   "MinimumReplicasAvailable" if is_available else "MinimumReplicasUnavailable",
-                   "Deployment has minimum availability." if is_available
-                   else "Deployment does not have minimum availability.", ts)
-    complete = updated == want and (new_rs.status.available_replicas or 0) == want and replicas == want
-    _set_condition(d, "Progressing", "True",
-                   "NewReplicaSetAvailable" if complete else "ReplicaSetUpdated",
-                   f'ReplicaSet "{new_rs.name}" has successfully progressed.' if complete
-                   else f'ReplicaSet "{new_rs.name}" is progressing.', ts)
-    if new != old_t:
-        (st.observed_generation, st.replicas, st.updated_replicas, st.ready_replicas,
-         st.available_replicas, st.unavailable_replicas) = new
+    if available >= want - max_unavailable(d):
+        _set_condition(d, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", ts)
+    else:
+        _set_condition(d, "Available", "False", "MinimumReplicasUnavailable",
+                       "Deployment does not have minimum availability.", ts)
+    deadline = d.spec.progress_deadline_seconds
+    cond = _condition(d, "Progressing")
+    if progress and deadline is None and cond is not None:
+        d.status.conditions.remove(cond)
+    finished = replicas == updated and cond is not None and cond.reason == "NewReplicaSetAvailable"
+    if progress and deadline is not None and not finished:
+        name = f'ReplicaSet "{new_rs.name}"' if new_rs else f'Deployment "{d.name}"'
+        if _complete(d, status):
+            _set_condition(d, "Progressing", "True", "NewReplicaSetAvailable", f"{name} has successfully progressed.", ts)
+        elif (updated > (st.updated_replicas or 0) or replicas - updated < (st.replicas or 0) - (st.updated_replicas or 0)
+              or ready > (st.ready_replicas or 0) or available > (st.available_replicas or 0)):
+            since = cond.last_transition_time if cond is not None and cond.status == "True" else ts
+            if cond is not None:
+                d.status.conditions.remove(cond)
+            d.status.conditions.append(DeploymentCondition("Progressing", "True", ts, since, "ReplicaSetUpdated",
+                                                           f"{name} is progressing."))
+        elif _timed_out(cluster, d):
+            _set_condition(d, "Progressing", "False", TIMED_OUT, f"{name} has timed out progressing.", ts)
+    if deadline is not None and (progress or d.spec.paused):
+        _requeue_stuck(cluster, d, status)
+    (st.observed_generation, st.replicas, st.updated_replicas, st.ready_replicas, st.available_replicas,
+     st.unavailable_replicas) = (d.metadata.generation, replicas or None, updated or None, ready or None,
+                                 available or None, unavailable or None)
     cluster._store.touch(d)
 
 
-def _set_condition(d: Deployment, type_: str, status: str, reason: str, message: str, ts: str) -> None:
-    cond = next((c for c in d.status.conditions if c.type == type_), None)
-    if cond is None:
-        d.status.conditions.append(DeploymentCondition(type_, status, ts, ts, reason, message))
+def _timed_out(cluster: Cluster, d: Deployment) -> bool:
+    cond = _condition(d, "Progressing")
+    if cond is None or cond.reason == "NewReplicaSetAvailable":
+        return False
+    if cond.reason == TIMED_OUT:
+        return True
+    since = parse_timestamp(cond.last_update_time) if cond.last_update_time else cluster.now
+    return since + (d.spec.progress_deadline_seconds or 0) < cluster.now
+
+
+def _requeue_stuck(cluster: Cluster, d: Deployment, status: tuple) -> None:
+    """Queue a progress check for when the deadline passes (``requeueStuckDeployment``); a
+    finished, paused or timed-out rollout has none queued, so ``settle`` does not wait for it."""
+    cond = _condition(d, "Progressing")
+    queued = _progress_checks.setdefault(cluster, {})
+    if cond is None or _complete(d, status) or cond.reason == TIMED_OUT or not cond.last_update_time \
+            or d.spec.paused:
+        if queued.pop(d.key, None) is not None:
+            _cancel_check(cluster, d.key)
         return
-    if cond.status != status:
-        cond.last_transition_time = ts
-    if (cond.status, cond.reason, cond.message) != (status, reason, message):
-        cond.last_update_time = ts
-    cond.status, cond.reason, cond.message = status, reason, message
+    # A second after the deadline, as the real controller adds one to avoid clock skew.
+    when = parse_timestamp(cond.last_update_time) + (d.spec.progress_deadline_seconds or 0) + 1
+    if queued.get(d.key) == when or when <= cluster.now:
+        return
+    if queued.get(d.key) is not None:
+        _cancel_check(cluster, d.key)
+    queued[d.key] = when
+    cluster.clock.at(when, _progress_check, cluster, d.key)
+
+
+def _cancel_check(cluster: Cluster, key: str) -> None:
+    queue = cluster.clock._queue
+    queue[:] = [e for e in queue if not (e[2] is _progress_check and e[3][1] == key)]
+    heapq.heapify(queue)
+
+
+def _progress_check(cluster: Cluster, key: str) -> None:
+    _progress_checks.setdefault(cluster, {}).pop(key, None)
+    cluster._dirty["Deployment"].add(key)
+
+
+def _condition(d: Deployment, type_: str) -> DeploymentCondition | None:
+    return next((c for c in d.status.conditions if c.type == type_), None)
+
+
+def _set_condition(d: Deployment, type_: str, status: str, reason: str, message: str, ts: str) -> None:
+    """``SetDeploymentCondition``: nothing if status and reason are unchanged; otherwise the
+    condition is replaced (and moves last), keeping its transition time if the status stays."""
+    cond = _condition(d, type_)
+    if cond is not None and cond.status == status and cond.reason == reason:
+        return
+    since = cond.last_transition_time if cond is not None and cond.status == status else ts
+    if cond is not None:
+        d.status.conditions.remove(cond)
+    d.status.conditions.append(DeploymentCondition(type_, status, ts, since, reason, message))

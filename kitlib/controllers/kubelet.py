@@ -6,7 +6,8 @@ tears it down when it is deleted. Each step takes a plausible, seeded time:
   nothing for an ``IfNotPresent`` image already there;
 * creating and starting the container: 0.2-0.5 s.
 
-Without a readiness probe a container counts as ready as soon as it has started.
+Without a readiness probe a container counts as ready as soon as it has started; probes and
+restarts are :mod:`kitlib.controllers.prober`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..api.pod import (
     PodIP,
 )
 from ..names import hex_id
+from . import prober
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -119,12 +121,21 @@ def _containers_started(cluster: Cluster, pod: Pod) -> None:
         cs.image_id = f"docker-pullable://{_repo(c.image or '')}@sha256:{hex_id(cluster.rng, 64)}"
         cluster._record(pod, "Created", f"Created container {c.name}", "kubelet")
         cluster._record(pod, "Started", f"Started container {c.name}", "kubelet")
+        prober.container_started(cluster, pod, c, cs)
     pod.status.phase = "Running"
-    set_ready(cluster, pod, True)
+    set_ready(cluster, pod, all(cs.ready for cs in pod.status.container_statuses))
 
 
 def set_ready(cluster: Cluster, pod: Pod, ready: bool) -> None:
-    """Set the pod's Ready and ContainersReady conditions (what endpoints follow)."""
+    """Set the pod's Ready and ContainersReady conditions (what endpoints follow); a pod with
+    probes becomes ready only as far as its probes allow."""
+    if ready and prober.needs_prober(cluster, pod):
+        prober._publish(cluster, pod)
+        return
+    _set_ready(cluster, pod, ready)
+
+
+def _set_ready(cluster: Cluster, pod: Pod, ready: bool) -> None:
     status = "True" if ready else "False"
     for t in ("ContainersReady", "Ready"):
         _condition(cluster, pod, t, status)

@@ -31,9 +31,9 @@ def ready_since(pod: Pod) -> float | None:
 
 
 def is_available(pod: Pod, min_ready_seconds: int, now: float) -> bool:
-    """Ready for at least ``minReadySeconds``."""
+    """Ready for at least ``minReadySeconds`` (``IsPodAvailable``: with 0, ready is available)."""
     since = ready_since(pod)
-    return since is not None and now - since >= min_ready_seconds
+    return since is not None and (not min_ready_seconds or now - since >= min_ready_seconds)
 
 
 def deletion_order(pods: list[Pod], cluster: Cluster) -> list[Pod]:

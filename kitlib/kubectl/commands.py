@@ -274,3 +274,4 @@ from .exec import exec_command  # noqa: E402  (kubectl exec lives in its own mod
 COMMANDS["exec"] = exec_command
 
 __all__ = ["COMMANDS", "CREATE_GENERATORS", "PRINTERS", "ApiError", "NotFound"]
+from . import rollout  # noqa: E402,F401  (set image, rollout ... register themselves)

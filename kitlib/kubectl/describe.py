@@ -36,6 +36,11 @@ def _map(m: dict[str, str]) -> list[str]:
     return [f"{k}={v}" for k, v in sorted(m.items())] or ["<none>"]
 
 
+def _annotations(m: dict[str, str]) -> list[str]:
+    """Annotations print as ``key: value`` (``printAnnotationsMultiline``), labels as ``key=value``."""
+    return [f"{k}: {v}" for k, v in sorted(m.items())] or ["<none>"]
+
+
 def _block(lines: list[tuple[int, str, str]], width: int | None = None) -> str:
     """Lines of (indent, label, value), labels padded to one column like kubectl's PrefixWriter."""
     out = []
@@ -66,6 +71,10 @@ def _fields(pairs: list[tuple[str, object]], indent: int = 0) -> list[str]:
 
 
 def events(cluster: Cluster, obj: KubeObject) -> str:
+    if obj.kind == "Pod":
+        from ..controllers.prober import catch_up  # probe runs not yet written to the event log
+
+        catch_up(cluster)
     evs = cluster.events.for_object(obj.kind, obj.metadata.uid or obj.key)
     if not evs:
         return "Events:            <none>"
@@ -97,7 +106,7 @@ def _pod(cluster: Cluster, pod) -> str:
         ("Service Account", pod.spec.service_account_name or "default"),
         ("Node", f"{node.name}/{internal_ip(node)}" if node else "<none>"),
         ("Start Time", _time(st.start_time) if st.start_time else None),
-        ("Labels", _map(pod.metadata.labels)), ("Annotations", _map(pod.metadata.annotations)),
+        ("Labels", _map(pod.metadata.labels)), ("Annotations", _annotations(pod.metadata.annotations)),
         ("Status", pod_status(cluster, pod)),
     ]
     if pod.metadata.deletion_timestamp:
@@ -123,23 +132,21 @@ def _pod(cluster: Cluster, pod) -> str:
             pairs.append(("Host Port", ", ".join(f"{p.host_port or 0}/{p.protocol or 'TCP'}" for p in c.ports)))
         else:
             pairs += [("Port", "<none>"), ("Host Port", "<none>")]
-        state_lines: list[str] = []
-        if cs and cs.state.running:
-            pairs.append(("State", "Running"))
-            state_lines = [f"Started:      {_time(cs.state.running.started_at)}"]
-        elif cs and cs.state.waiting:
-            pairs.append(("State", "Waiting"))
-            state_lines = [f"Reason:       {cs.state.waiting.reason}"]
-        elif cs and cs.state.terminated:
-            pairs.append(("State", "Terminated"))
-            state_lines = [f"Reason:       {cs.state.terminated.reason}"]
-        else:
-            pairs.append(("State", "Waiting"))
+        word, state_lines = _state(cs.state) if cs else ("Waiting", [])
+        pairs.append(("State", word))
+        last_lines: list[str] = []
+        if cs and cs.last_state.terminated is not None:
+            word, last_lines = _state(cs.last_state)
+            pairs.append(("Last State", word))
+        probes = [(label, describe_probe(p)) for label, p in (("Liveness", c.liveness_probe),
+                  ("Readiness", c.readiness_probe), ("Startup", c.startup_probe)) if p is not None]
         block = _fields(pairs + [("Ready", "True" if cs and cs.ready else "False"),
-                                 ("Restart Count", cs.restart_count if cs else 0),
+                                 ("Restart Count", cs.restart_count if cs else 0), *probes,
                                  ("Environment", "<none>"), ("Mounts", "<none>")], indent=2)
-        state_at = next(i for i, line in enumerate(block) if line.strip().startswith("State:"))
-        block[state_at + 1:state_at + 1] = ["      " + s for s in state_lines]
+        for label, sub in (("Last State:", last_lines), ("State:", state_lines)):
+            at = next((i for i, line in enumerate(block) if line.strip().startswith(label)), None)
+            if at is not None:
+                block[at + 1:at + 1] = ["      " + s for s in sub]
         lines += block
     lines.append("Conditions:")
     cond_rows = [[c.type, c.status] for c in st.conditions]
@@ -153,12 +160,44 @@ def _pod(cluster: Cluster, pod) -> str:
     return "\n".join(lines)
 
 
+def _state(state) -> tuple[str, list[str]]:
+    """describeStatus: the state's name and its indented detail lines."""
+    if state.running:
+        return "Running", [f"Started:      {_time(state.running.started_at)}"]
+    if state.terminated:
+        t = state.terminated
+        out = [f"Reason:       {t.reason}"] if t.reason else []
+        return "Terminated", out + [f"Exit Code:    {t.exit_code}", f"Started:      {_time(t.started_at)}",
+                                    f"Finished:     {_time(t.finished_at)}"]
+    if state.waiting and state.waiting.reason:
+        return "Waiting", [f"Reason:       {state.waiting.reason}"]
+    return "Waiting", []
+
+
+def describe_probe(probe) -> str:
+    """kubectl's DescribeProbe: ``http-get http://:80/ready delay=0s timeout=1s period=10s #success=1 #failure=3``."""
+    attrs = (f"delay={probe.initial_delay_seconds or 0}s timeout={probe.timeout_seconds or 0}s "
+             f"period={probe.period_seconds or 0}s #success={probe.success_threshold or 0} "
+             f"#failure={probe.failure_threshold or 0}")
+    if probe.exec is not None:
+        return f"exec [{' '.join(probe.exec.command)}] {attrs}"
+    if probe.http_get is not None:
+        hg = probe.http_get
+        host = hg.host or ""
+        return f"http-get {(hg.scheme or '').lower()}://{host}:{hg.port}{hg.path or ''} {attrs}"
+    if probe.tcp_socket is not None:
+        return f"tcp-socket {probe.tcp_socket.host or ''}:{probe.tcp_socket.port} {attrs}"
+    if probe.grpc is not None:
+        return f"grpc <pod>:{probe.grpc.port} {probe.grpc.service or ''} {attrs}"
+    return f"unknown {attrs}"
+
+
 @describer("Node")
 def _node(cluster: Cluster, node) -> str:
     lines = _fields([
         ("Name", node.name), ("Roles", ",".join(k.split("/", 1)[1] for k in node.metadata.labels
                                                 if k.startswith("node-role.kubernetes.io/")) or "<none>"),
-        ("Labels", _map(node.metadata.labels)), ("Annotations", _map(node.metadata.annotations)),
+        ("Labels", _map(node.metadata.labels)), ("Annotations", _annotations(node.metadata.annotations)),
         ("CreationTimestamp", _time(node.metadata.creation_timestamp)),
         ("Taints", [f"{t.key}:{t.effect}" for t in node.spec.taints] or ["<none>"]),
         ("Unschedulable", "true" if node.spec.unschedulable else "false"),
@@ -191,7 +230,7 @@ def _deployment(cluster: Cluster, d) -> str:
     ru = d.spec.strategy.rolling_update if d.spec.strategy else None
     lines = _fields([
         ("Name", d.name), ("Namespace", d.namespace), ("CreationTimestamp", _time(d.metadata.creation_timestamp)),
-        ("Labels", _map(d.metadata.labels)), ("Annotations", _map(d.metadata.annotations)),
+        ("Labels", _map(d.metadata.labels)), ("Annotations", _annotations(d.metadata.annotations)),
         ("Selector", str(d.spec.selector)),
         ("Replicas", f"{d.spec.replicas} desired | {st.updated_replicas or 0} updated | {st.replicas or 0} total | "
                      f"{st.available_replicas or 0} available | {st.unavailable_replicas or 0} unavailable"),

@@ -37,23 +37,41 @@ def age(cluster: Cluster, obj: KubeObject) -> str:
 def pod_status(cluster: Cluster, pod: Pod) -> str:
     """The STATUS column as kubectl computes it (printPod)."""
     reason = pod.status.reason or pod.status.phase or "Pending"
+    has_running = False
     for cs in reversed(pod.status.container_statuses):
         if cs.state.waiting and cs.state.waiting.reason:
             reason = cs.state.waiting.reason
         elif cs.state.terminated and cs.state.terminated.reason:
             reason = cs.state.terminated.reason
+        elif cs.state.terminated:
+            reason = f"ExitCode:{cs.state.terminated.exit_code}"
+        elif cs.ready and cs.state.running:
+            has_running = True
+    if reason == "Completed" and has_running:
+        # One container finished but another still runs: the pod is not done.
+        ready = pod.status.condition("Ready")
+        reason = "Running" if ready is not None and ready.status == "True" else "NotReady"
     if pod.metadata.deletion_timestamp is not None:
         # kubectl shows "Unknown" only for the old NodeLost reason, which current clusters don't set.
         return "Unknown" if pod.status.reason == "NodeLost" else "Terminating"
     return reason
 
 
+def restarts_column(cluster: Cluster, pod: Pod) -> str:
+    """RESTARTS as kubectl 1.32 prints it: ``2 (35s ago)``, timed from the last container exit."""
+    restarts = sum(cs.restart_count for cs in pod.status.container_statuses)
+    finished = [cs.last_state.terminated.finished_at for cs in pod.status.container_statuses
+                if cs.last_state.terminated is not None and cs.last_state.terminated.finished_at]
+    if restarts and finished:
+        return f"{restarts} ({human_duration(cluster.now - max(parse_timestamp(t) for t in finished))} ago)"
+    return str(restarts)
+
+
 @printer("Pod", ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"])
 def _pod(cluster: Cluster, pod: Pod, wide: bool) -> list[str]:
     total = len(pod.spec.containers)
     ready = sum(1 for cs in pod.status.container_statuses if cs.ready)
-    restarts = sum(cs.restart_count for cs in pod.status.container_statuses)
-    row = [pod.name, f"{ready}/{total}", pod_status(cluster, pod), str(restarts), age(cluster, pod)]
+    row = [pod.name, f"{ready}/{total}", pod_status(cluster, pod), restarts_column(cluster, pod), age(cluster, pod)]
     if wide:
         row += [pod.status.pod_ip or "<none>", pod.spec.node_name or "<none>", "<none>", "<none>"]
     return row

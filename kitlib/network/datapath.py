@@ -291,7 +291,7 @@ def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection
     saved = conn.dst_ip, conn.port
     conn.dst_ip, conn.port = ep.ip, ep.port
     if pod is not None:
-        _deliver_to_pod(conn, pod)
+        _deliver_to_pod(conn, pod, cluster)
     else:
         _deliver_to_node(cluster, conn, host)  # type: ignore[arg-type]
     conn.dst_ip, conn.port = saved
@@ -367,7 +367,7 @@ def _route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node
             conn.reason = (f"no pod has {dst_ip} (it was freed or never given out): the bridge on {owner} "
                            "gets no ARP answer and the connection fails with 'No route to host'")
             return conn
-        return _deliver_to_pod(conn, dst_pod)
+        return _deliver_to_pod(conn, dst_pod, cluster)
     if dst_node is not None:
         target = f"kernel:{dst_node}"
         if s.kind == "pod":
@@ -408,7 +408,7 @@ def _first_down(cluster: Cluster, path: list[str]) -> str | None:
     return None
 
 
-def _deliver_to_pod(conn: Connection, pod: Pod) -> Connection:
+def _deliver_to_pod(conn: Connection, pod: Pod, cluster: Cluster | None = None) -> Connection:
     if pod.metadata.deletion_timestamp is not None and pod.status.phase != "Running":
         conn.reason = f"pod {pod.name} is terminating: its containers have stopped, the connection is refused"
         return conn
@@ -426,6 +426,13 @@ def _deliver_to_pod(conn: Connection, pod: Pod) -> Connection:
                        "connection refused")
         return conn
     container = match[0][0]
+    if cluster is not None:
+        from ..apps import connection_problem  # the app model: warming up, hung (kitlib.apps)
+
+        problem = connection_problem(cluster, pod, container, conn.port)
+        if problem is not None:
+            conn.reason = problem
+            return conn
     conn.ok = True
     conn.pod = pod.key
     conn.reason = (f"container {container.name} of pod {pod.name} accepted the connection on "

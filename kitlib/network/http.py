@@ -13,7 +13,8 @@ What a container answers is decided by :func:`respond`, which looks its image up
   ``/hostname`` is the pod's name, ``/clientip`` the client's ``ip:port``, ``/echo?msg=x``
   is ``x`` and every other path ``NOW: <time>``.
 
-Issue 4's app model (probes, failures, slow apps) plugs in by adding to :data:`APPS`.
+The app model (:mod:`kitlib.apps`: the ``kitlib/webapp`` demo image, warm-up, fault switches) answers
+first; it refuses or times out connections in the data path before a request gets here.
 """
 
 from __future__ import annotations
@@ -274,9 +275,15 @@ def _loopback(cluster: Cluster, out: HttpResponse, src: str, method: str, path: 
         who = f"pod {pod.name}" if pod is not None else "the machine outside the cluster"
         out.failure, out.reason = "refused", f"nothing listens on 127.0.0.1:{out.port} in {who}: connection refused"
         return out
+    container = listening[0]
+    from ..apps import connection_problem
+
+    problem = connection_problem(cluster, pod, container, out.port)  # type: ignore[arg-type]
+    if problem is not None:
+        out.failure, out.reason = failure_kind(problem), problem.replace(f"port {out.port}", f"127.0.0.1:{out.port}")
+        return out
     req = HttpRequest(method, out.url, out.host, out.port, path, dict(headers or {}), "127.0.0.1", _client_port(cluster))
     out.pod = pod.key  # type: ignore[union-attr]
-    container = listening[0]
     return _answer(out, respond(cluster, pod, container, req), f"container {container.name} of pod {out.pod}",  # type: ignore[arg-type]
                    method)
 
@@ -440,7 +447,9 @@ def respond(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) 
     repo = _image_repo(container.image or "")
     if repo == "registry.k8s.io/coredns/coredns" and req.port == 53:
         return None  # a DNS server reads the request as a malformed DNS message and hangs up
-    return APPS.get(repo, DEFAULT_APP)(cluster, pod, container, req)
+    from .. import apps  # the app model: the demo webapp and the fault switches
+
+    return apps.reply(cluster, pod, container, req) or APPS.get(repo, DEFAULT_APP)(cluster, pod, container, req)
 
 
 def _node_reply(cluster: Cluster, node: str, port: int, req: HttpRequest) -> AppReply | None:

@@ -1,0 +1,258 @@
+"""The application model: what runs inside each container, as its probes and its clients see it.
+
+A container's behaviour is chosen by its image (:data:`BEHAVIOURS`, looked up by repository):
+
+* ``nginx``: listens at once; answers as :func:`kitlib.network.http.nginx` (200 on ``/``, 404 on
+  unknown paths such as ``/ready``);
+* ``kitlib/webapp`` (any tag), the course's demo app: it spends :data:`WEBAPP_WARMUP` seconds
+  loading before it listens (set ``WARMUP_SECONDS`` in the container's ``env`` to change it),
+  then answers ``/live`` (200 ``ok`` while the process is healthy), ``/ready`` (200 ``ready``, or
+  503 when a dependency is down) and every other path with ``Hello from <pod> (<image tag>)``.
+  The tag ``broken`` never gets its dependency (``/ready`` is always 503): a bad release;
+* every other image listens at once and answers as agnhost ``netexec``.
+
+Per-pod fault switches (:func:`set_fault`, also :meth:`kitlib.Cluster.set_fault`):
+
+* ``dependency-down``: the app answers 503 on every path, ``/ready`` included; ``/live`` stays 200;
+* ``hang``: the process accepts connections but never answers: requests and HTTP, gRPC and exec
+  probes time out (a ``tcpSocket`` probe still succeeds: the kernel accepts the connection);
+* ``crash``: the process exits with code 1 one second after it starts, every time it starts;
+* ``slow``: every answer takes :data:`SLOW_SECONDS`, longer than a probe's default 1 s timeout.
+
+Nothing here is random: the same calls give the same outcomes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .errors import BadRequest
+
+if TYPE_CHECKING:
+    from .api.pod import Container, Pod, Probe
+    from .cluster import Cluster
+    from .network.http import AppReply, HttpRequest
+
+FAULTS = ("dependency-down", "hang", "crash", "slow")
+WEBAPP = "kitlib/webapp"
+WEBAPP_WARMUP = 10.0
+"""Seconds the demo app loads before it listens (a JVM or a big model would take longer)."""
+SLOW_SECONDS = 3.0
+"""How long a ``slow`` app takes to answer: past the default 1 s probe timeout, inside curl's patience."""
+CRASH_SECONDS = 1.0
+"""How long a ``crash``-ing app runs before it exits with code 1."""
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """A ready-made app: how long it warms up and which paths it answers for health."""
+
+    name: str
+    warmup: float = 0.0
+    never_ready: bool = False
+    stop_exit_code: int = 0
+    """The exit code on SIGTERM: 0 (``Completed``) for nginx, 143 (``Error``) for a plain process."""
+
+
+BEHAVIOURS: dict[str, Behaviour] = {
+    "nginx": Behaviour("nginx"),
+    WEBAPP: Behaviour("webapp", warmup=WEBAPP_WARMUP, stop_exit_code=143),
+}
+DEFAULT = Behaviour("netexec", stop_exit_code=2)
+
+
+@dataclass
+class AppRuntime:
+    """Per cluster: the faults switched on per pod (by uid) and when each container last started."""
+
+    faults: dict[str, set[str]] = field(default_factory=dict)
+    started: dict[tuple[str, str], float] = field(default_factory=dict)
+
+
+def runtime(cluster: Cluster) -> AppRuntime:
+    rt: AppRuntime | None = getattr(cluster, "_app_runtime", None)
+    if rt is None:
+        rt = AppRuntime()
+        cluster._app_runtime = rt  # type: ignore[attr-defined]
+    return rt
+
+
+def behaviour(container: Container) -> Behaviour:
+    """The ready-made behaviour of ``container``'s image (``WARMUP_SECONDS`` in env overrides the warm-up)."""
+    from .network.http import _image_repo, _image_tag
+
+    image = container.image or ""
+    b = BEHAVIOURS.get(_image_repo(image), DEFAULT)
+    if b.name == "webapp":
+        warmup = b.warmup
+        for env in container.extra.get("env") or []:
+            if isinstance(env, dict) and env.get("name") == "WARMUP_SECONDS":
+                try:
+                    warmup = max(0.0, float(env.get("value", warmup)))
+                except (TypeError, ValueError):
+                    pass
+        if warmup != b.warmup or _image_tag(image) == "broken":
+            b = Behaviour(b.name, warmup, _image_tag(image) == "broken", b.stop_exit_code)
+    return b
+
+
+def set_fault(cluster: Cluster, pod: str, fault: str, on: bool = True, namespace: str = "default") -> None:
+    """Flip a fault switch of a pod's app (see the module docstring); the kubelet's probes see it
+    at their next run, and clients at once."""
+    if fault not in FAULTS:
+        raise BadRequest(f'error: unknown fault "{fault}": use one of {", ".join(FAULTS)}')
+    obj = cluster.get("Pod", pod, namespace)
+    faults = runtime(cluster).faults.setdefault(obj.metadata.uid or obj.key, set())
+    if on:
+        faults.add(fault)
+    else:
+        faults.discard(fault)
+    from .controllers import prober
+
+    prober.fault_changed(cluster, obj)  # type: ignore[arg-type]
+
+
+def faults(cluster: Cluster, pod: Pod) -> set[str]:
+    """The faults switched on for ``pod``."""
+    rt: AppRuntime | None = getattr(cluster, "_app_runtime", None)
+    if rt is None or not rt.faults:
+        return set()
+    return rt.faults.get(pod.metadata.uid or pod.key, set())
+
+
+def started(cluster: Cluster, pod: Pod, container: Container) -> None:
+    """The kubelet started ``container``: its warm-up begins now."""
+    runtime(cluster).started[(pod.metadata.uid or pod.key, container.name)] = cluster.now
+
+
+def listens_at(cluster: Cluster, pod: Pod, container: Container) -> float:
+    """When the container's app starts listening (-inf for an app that listens at once)."""
+    b = behaviour(container)
+    if not b.warmup:
+        return -math.inf
+    start = runtime(cluster).started.get((pod.metadata.uid or pod.key, container.name))
+    return -math.inf if start is None else start + b.warmup
+
+
+def latency(cluster: Cluster, pod: Pod) -> float:
+    """How long the app takes to answer a request (inf: it never does)."""
+    f = faults(cluster, pod)
+    if "hang" in f:
+        return math.inf
+    return SLOW_SECONDS if "slow" in f else 0.0
+
+
+def connection_problem(cluster: Cluster, pod: Pod, container: Container, port: int) -> str | None:
+    """Why a connection the container's port accepted still gets no answer, or None."""
+    if cluster.now < listens_at(cluster, pod, container):
+        return (f"container {container.name} of pod {pod.name} is running but its app is still starting "
+                f"(warm-up {behaviour(container).warmup:g} s): nothing listens on port {port} yet, "
+                "the connection is refused")
+    if "hang" in faults(cluster, pod):
+        return (f"container {container.name} of pod {pod.name} accepted the connection on port {port}, but its "
+                "app hangs and never answers: the request times out")
+    return None
+
+
+def status(cluster: Cluster, pod: Pod, container: Container, path: str) -> int:
+    """The HTTP status the app answers on ``path`` (cheaply: what a probe needs)."""
+    route = path.split("?", 1)[0]
+    f = faults(cluster, pod)
+    b = behaviour(container)
+    if route == "/live" and b.name == "webapp":
+        return 200
+    if "dependency-down" in f or (b.never_ready and route == "/ready"):
+        return 503
+    if b.name == "nginx":
+        return 200 if route in ("/", "/index.html", "/50x.html") else 404
+    return 200
+
+
+def reply(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -> AppReply | None:
+    """The webapp's answers and the faults' effect on any app; None: the image's own handler answers."""
+    from .network.http import _go_reply
+
+    b = behaviour(container)
+    code = status(cluster, pod, container, req.route)
+    if code == 503:
+        return _go_reply(cluster, 503, "not ready: dependency down\n" if b.name == "webapp" else
+                         "503 Service Unavailable\n")
+    if b.name != "webapp":
+        return None
+    if req.route == "/live":
+        return _go_reply(cluster, 200, "ok\n")
+    if req.route == "/ready":
+        return _go_reply(cluster, 200, "ready\n")
+    from .network.http import _image_tag
+
+    return _go_reply(cluster, 200, f"Hello from {pod.name} ({_image_tag(container.image or '')})\n")
+
+
+def resolve_port(container: Container, port: int | str) -> int | str:
+    """A probe's port as a number, or the kubelet's error text for a name the container does not declare."""
+    if isinstance(port, int):
+        return port
+    for p in container.ports:
+        if p.name == port:
+            return p.container_port
+    if port.isdigit():
+        return int(port)
+    return f'strconv.Atoi: parsing "{port}": invalid syntax'
+
+
+def run_probe(cluster: Cluster, pod: Pod, container: Container, probe: Probe) -> tuple[str, str]:
+    """Run one probe now: (``success`` | ``failure`` | ``error``, the kubelet's output text)."""
+    ip = pod.status.pod_ip or ""
+    timeout = probe.timeout_seconds or 1
+    slow = latency(cluster, pod)
+    if probe.exec is not None:
+        if slow >= timeout:
+            return "failure", f'command "{" ".join(probe.exec.command)}" timed out'
+        return "success", ""
+    if probe.grpc is not None:
+        target = f"{ip}:{probe.grpc.port}"
+        if not _listens(cluster, pod, container, probe.grpc.port) or slow >= timeout:
+            return "failure", (f'timeout: failed to connect service "{target}" within {timeout}s: '
+                               "context deadline exceeded")
+        return "success", ""
+    handler = probe.http_get or probe.tcp_socket
+    if handler is None:
+        return "error", "missing probe handler"
+    port = resolve_port(container, handler.port)
+    if isinstance(port, str):
+        return "error", port
+    host = handler.host or ip
+    if probe.tcp_socket is not None:
+        if not _listens(cluster, pod, container, port):
+            return "failure", f"dial tcp {host}:{port}: connect: connection refused"
+        return "success", ""
+    hg = probe.http_get
+    assert hg is not None
+    url = f"{(hg.scheme or 'HTTP').lower()}://{host}:{port}{hg.path or '/'}"
+    if not _listens(cluster, pod, container, port):
+        return "failure", f'Get "{url}": dial tcp {host}:{port}: connect: connection refused'
+    if slow >= timeout:
+        return "failure", f'Get "{url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)'
+    if (hg.scheme or "HTTP") == "HTTPS":
+        return "failure", f'Get "{url}": http: server gave HTTP response to HTTPS client'
+    code = status(cluster, pod, container, hg.path or "/")
+    if 200 <= code < 400:
+        return "success", ""
+    return "failure", f"HTTP probe failed with statuscode: {code}"
+
+
+def _listens(cluster: Cluster, pod: Pod, container: Container, port: int) -> bool:
+    # The app listens on the ports its pod declares (any container's: they share the network namespace).
+    declared = any(p.container_port == port for c in pod.spec.containers for p in c.ports)
+    return declared and cluster.now >= listens_at(cluster, pod, container)
+
+
+def changes_at(cluster: Cluster, pod: Pod, container: Container) -> float | None:
+    """The next time the app's answers change by themselves (its warm-up ends), or None."""
+    t = listens_at(cluster, pod, container)
+    return t if t > cluster.now else None
+
+
+__all__ = ["BEHAVIOURS", "Behaviour", "FAULTS", "behaviour", "connection_problem", "run_probe", "set_fault"]

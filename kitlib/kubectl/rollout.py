@@ -1,0 +1,341 @@
+"""``kubectl set image``, ``kubectl rollout status|history|undo|restart|pause|resume`` and
+``kubectl annotate`` for Deployments, in kubectl's own words (``pkg/cmd/set/set_image.go``,
+``pkg/cmd/rollout``, ``pkg/polymorphichelpers``).
+
+The simulator does not block, so ``rollout status`` (whose ``--watch`` is on by default) moves
+the simulated clock forward instead of waiting: it prints a line each time the Deployment's status
+changes, as kubectl prints one per watch event, until the rollout is done, its progress deadline
+is exceeded, ``--timeout`` passes (default: one simulated hour, where kubectl would wait for ever)
+or nothing more is scheduled. ``--watch=false`` prints one line for the present moment.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..api.apps import Deployment, ReplicaSet
+from ..api.convert import clone
+from ..controllers import deployment as controller
+from ..errors import BadRequest, NotFound
+from ..manifest import to_plain
+from .args import Args
+from .commands import command
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+WATCH_LIMIT = 3600.0
+"""Simulated seconds ``rollout status`` watches at most when no ``--timeout`` is given."""
+
+
+def _deployment(cluster: Cluster, args: Args, words: list[str]) -> tuple[Deployment, list[str]]:
+    """The Deployment named by ``deployment/NAME`` or ``deployment NAME``, and the words after it."""
+    if not words:
+        raise BadRequest("error: required resource not specified")
+    if "/" in words[0]:
+        kind, name = words[0].split("/", 1)
+        rest = words[1:]
+    elif len(words) >= 2:
+        kind, name, rest = words[0], words[1], words[2:]
+    else:
+        raise BadRequest("error: one or more resources must be specified as <resource> <name> or <resource>/<name>")
+    res = cluster._resource(kind)
+    if res.kind != "Deployment":
+        raise BadRequest(f'error: kitlib simulates this command for deployments only, not "{res.plural}"')
+    return cluster.get("Deployment", name, args.get("namespace") or "default"), rest  # type: ignore[return-value]
+
+
+def _update(cluster: Cluster, d: Deployment, change) -> Deployment:
+    """Store a changed copy of ``d`` as a PATCH would: validated first, then committed."""
+    new = clone(d)
+    change(new)
+    try:
+        prepared = cluster._prepare(new, d)
+    except Exception:
+        cluster._finish(ok=False)
+        raise
+    stored = cluster._commit_update(d, prepared)
+    cluster._finish(ok=True)
+    cluster._reconcile()
+    return stored  # type: ignore[return-value]
+
+
+@command("set")
+def set_command(cluster: Cluster, args: Args, stdin: str) -> str:
+    """``kubectl set image deployment/NAME CONTAINER=IMAGE ...`` (``*`` for every container).
+
+    Prints ``deployment.apps/NAME image updated``, or nothing when every image is already set.
+    A container that does not exist is an error and nothing changes (kubectl would still set
+    the other images it was given).
+    """
+    if len(args.words) < 2 or args.words[1] != "image":
+        raise BadRequest(f'error: unknown command "{" ".join(args.words[1:2])}" for "kubectl set"'
+                         if len(args.words) > 1 else "error: kitlib simulates only kubectl set image")
+    words = args.words[2:]
+    pairs = [w for w in words if "=" in w]
+    targets = [w for w in words if "=" not in w]
+    if not targets:
+        raise BadRequest("error: one or more resources must be specified as <resource> <name> or <resource>/<name>")
+    if not pairs:
+        raise BadRequest("error: at least one image update is required")
+    d, _ = _deployment(cluster, args, targets)
+    images = dict(p.split("=", 1) for p in pairs)
+    containers = [c.name for c in d.spec.template.spec.containers]
+    for name in images:
+        if name != "*" and name not in containers:
+            raise BadRequest(f'error: unable to find container named "{name}"')
+
+    def change(new: Deployment) -> None:
+        for c in new.spec.template.spec.containers:
+            image = images.get(c.name, images.get("*"))
+            if image is not None:
+                c.image = image
+
+    if all(images.get(c.name, images.get("*", c.image)) == c.image for c in d.spec.template.spec.containers):
+        return ""
+    _update(cluster, d, change)
+    return f"deployment.apps/{d.name} image updated"
+
+
+@command("rollout")
+def rollout_command(cluster: Cluster, args: Args, stdin: str) -> str:
+    """``kubectl rollout status|history|undo|restart|pause|resume deployment/NAME``."""
+    if len(args.words) < 2:
+        raise BadRequest("error: kubectl rollout needs a subcommand: history, pause, restart, resume, status, undo")
+    sub = args.words[1]
+    handler = _SUBCOMMANDS.get(sub)
+    if handler is None:
+        raise BadRequest(f'error: unknown command "{sub}" for "kubectl rollout"')
+    d, _ = _deployment(cluster, args, args.words[2:])
+    return handler(cluster, args, d)
+
+
+def status_line(d: Deployment) -> tuple[str, bool]:
+    """What ``DeploymentStatusViewer.Status`` says about ``d`` now, and whether it is done.
+
+    Raises :class:`~kitlib.errors.BadRequest` once the progress deadline is exceeded.
+    """
+    st = d.status
+    name = d.name
+    if (d.metadata.generation or 0) > (st.observed_generation or 0):
+        return "Waiting for deployment spec update to be observed...", False
+    cond = controller._condition(d, "Progressing")
+    if cond is not None and cond.reason == controller.TIMED_OUT:
+        raise BadRequest(f'error: deployment "{name}" exceeded its progress deadline')
+    want, updated, total, available = d.spec.replicas or 0, st.updated_replicas or 0, st.replicas or 0, \
+        st.available_replicas or 0
+    if updated < want:
+        return (f'Waiting for deployment "{name}" rollout to finish: {updated} out of {want} new replicas '
+                "have been updated..."), False
+    if total > updated:
+        return f'Waiting for deployment "{name}" rollout to finish: {total - updated} old replicas are pending ' \
+            "termination...", False
+    if available < updated:
+        return (f'Waiting for deployment "{name}" rollout to finish: {available} of {updated} updated replicas '
+                "are available..."), False
+    return f'deployment "{name}" successfully rolled out', True
+
+
+def _status(cluster: Cluster, args: Args, d: Deployment) -> str:
+    if (args.get("watch") or "true") == "false":
+        return status_line(d)[0]
+    timeout = args.get("timeout")
+    limit = cluster.now + (_seconds(timeout) if timeout not in (None, "0", "0s") else WATCH_LIMIT)
+    lines: list[str] = []
+    seen = None
+    while True:
+        current = cluster._store.get("Deployment", d.key)
+        if current is None:
+            raise NotFound(f'deployments.apps "{d.name}" not found')
+        state = to_plain(current.status)  # type: ignore[attr-defined]
+        if state != seen:  # one line per change, as kubectl prints one per watch event
+            seen = state
+            try:
+                line, done = status_line(current)  # type: ignore[arg-type]
+            except BadRequest as err:
+                raise BadRequest("\n".join([*lines, err.message])) from None
+            lines.append(line)
+            if done:
+                return "\n".join(lines)
+        nxt = cluster.clock.next_due()
+        if nxt is None:
+            return "\n".join(lines)
+        if nxt > limit:
+            cluster.advance(max(0.0, limit - cluster.now))
+            raise BadRequest("\n".join([*lines, "error: timed out waiting for the condition"]))
+        cluster.advance(max(0.0, nxt - cluster.now))
+
+
+def _seconds(text: str) -> float:
+    units = {"h": 3600, "m": 60, "s": 1}
+    total, number = 0.0, ""
+    for ch in text:
+        if ch.isdigit() or ch == ".":
+            number += ch
+        elif ch in units and number:
+            total += float(number) * units[ch]
+            number = ""
+        else:
+            raise BadRequest(f'error: invalid argument "{text}" for "--timeout" flag: time: invalid duration "{text}"')
+    if number:
+        raise BadRequest(f'error: invalid argument "{text}" for "--timeout" flag: time: missing unit in duration '
+                         f'"{text}"')
+    return total
+
+
+def _revisions(cluster: Cluster, d: Deployment) -> dict[int, ReplicaSet]:
+    rss: list[ReplicaSet] = cluster.owned(d, "ReplicaSet")  # type: ignore[assignment]
+    return {controller.revision(rs): rs for rs in rss if controller.REVISION in rs.metadata.annotations}
+
+
+def _history(cluster: Cluster, args: Args, d: Deployment) -> str:
+    """The REVISION / CHANGE-CAUSE table, or with ``--revision=N`` that revision's pod template."""
+    revisions = _revisions(cluster, d)
+    wanted = args.int("revision", 0) or 0
+    if wanted > 0:
+        rs = revisions.get(wanted)
+        if rs is None:
+            raise BadRequest("error: unable to find the specified revision")
+        return f"deployment.apps/{d.name} with revision #{wanted}\n{pod_template(rs)}\n"
+    if not revisions:
+        return f"deployment.apps/{d.name} \nNo rollout history found."
+    rows = [("REVISION", "CHANGE-CAUSE")] + [
+        (str(r), revisions[r].metadata.annotations.get(controller.CHANGE_CAUSE) or "<none>") for r in sorted(revisions)]
+    width = max(len(r) for r, _ in rows) + 2
+    return f"deployment.apps/{d.name} \n" + "\n".join(f"{r.ljust(width)}{c}" for r, c in rows) + "\n"
+
+
+def pod_template(rs: ReplicaSet) -> str:
+    """``DescribePodTemplate`` through kubectl's prefix writer (tabs left as they are)."""
+    t = rs.spec.template
+    annotations = dict(t.metadata.annotations)
+    cause = rs.metadata.annotations.get(controller.CHANGE_CAUSE)
+    if cause:
+        annotations[controller.CHANGE_CAUSE] = cause
+    lines = ["Pod Template:"]
+    labels = [f"{k}={v}" for k, v in sorted(t.metadata.labels.items())] or ["<none>"]
+    lines.append("  Labels:\t" + "\n\t".join(labels))
+    if annotations:
+        lines.append("  Annotations:\t" + "\n\t".join(f"{k}: {v}" for k, v in sorted(annotations.items())))
+    lines.append("  Containers:")
+    for c in t.spec.containers:
+        port = ", ".join(f"{p.container_port}/{p.protocol or 'TCP'}" for p in c.ports) or "<none>"
+        host = ", ".join(f"{p.host_port or 0}/{p.protocol or 'TCP'}" for p in c.ports) or "<none>"
+        lines += [f"   {c.name}:", f"    Image:\t{c.image}", f"    Port:\t{port}", f"    Host Port:\t{host}",
+                  "    Environment:\t<none>", "    Mounts:\t<none>"]
+    lines += ["  Volumes:\t<none>", "  Node-Selectors:\t<none>", "  Tolerations:\t<none>"]
+    return "\n".join(lines)
+
+
+def _undo(cluster: Cluster, args: Args, d: Deployment) -> str:
+    """Copy an older ReplicaSet's template (without its hash label) and annotations back into the
+    Deployment, as kubectl's ``DeploymentRollbacker`` patches it; the controller then reuses that
+    ReplicaSet as the newest revision."""
+    to = args.int("to-revision", 0) or 0
+    revisions = _revisions(cluster, d)
+    if to > 0:
+        rs = revisions.get(to)
+        if rs is None:
+            raise BadRequest(f"error: unable to find specified revision {to} in history")
+    else:
+        older = sorted(revisions)[:-1]
+        if not older:
+            raise BadRequest(f'error: no rollout history found for deployment "{d.name}"')
+        rs = revisions[older[-1]]
+    if d.spec.paused:
+        raise BadRequest("error: you cannot rollback a paused deployment; resume it first with "
+                         f"'kubectl rollout resume deployment/{d.name}' and try again")
+    if controller.same_template(rs.spec.template, d.spec.template):
+        return (f"deployment.apps/{d.name} skipped rollback (current template already matches revision "
+                f"{controller.revision(rs)})")
+    template = clone(rs.spec.template)
+    template.metadata.labels.pop(controller.HASH_LABEL, None)
+    kept = {k: v for k, v in d.metadata.annotations.items() if k in controller.SKIPPED_ANNOTATIONS}
+    kept.update({k: v for k, v in rs.metadata.annotations.items() if k not in controller.SKIPPED_ANNOTATIONS})
+
+    def change(new: Deployment) -> None:
+        new.spec.template = template
+        new.metadata.annotations = kept
+
+    _update(cluster, d, change)
+    return f"deployment.apps/{d.name} rolled back"
+
+
+def _restart(cluster: Cluster, args: Args, d: Deployment) -> str:
+    """A new ``kubectl.kubernetes.io/restartedAt`` template annotation: a new template, so a rollout."""
+    if d.spec.paused:
+        raise BadRequest(f'error: deployments.apps "{d.name}" can\'t restart paused deployment '
+                         "(run rollout resume first)")
+    now = cluster.clock.timestamp()
+    key = "kubectl.kubernetes.io/restartedAt"
+    if d.spec.template.metadata.annotations.get(key) == now:
+        raise BadRequest(f"error: failed to create patch for {d.name}: if restart has already been triggered "
+                         "within the past second, please wait before attempting to trigger another")
+
+    def change(new: Deployment) -> None:
+        new.spec.template.metadata.annotations[key] = now
+
+    _update(cluster, d, change)
+    return f"deployment.apps/{d.name} restarted"
+
+
+def _pause(cluster: Cluster, args: Args, d: Deployment) -> str:
+    if d.spec.paused:
+        raise BadRequest(f'error: deployments.apps "{d.name}" is already paused')
+    _update(cluster, d, lambda new: setattr(new.spec, "paused", True))
+    return f"deployment.apps/{d.name} paused"
+
+
+def _resume(cluster: Cluster, args: Args, d: Deployment) -> str:
+    if not d.spec.paused:
+        raise BadRequest(f'error: deployments.apps "{d.name}" is not paused')
+    _update(cluster, d, lambda new: setattr(new.spec, "paused", None))
+    return f"deployment.apps/{d.name} resumed"
+
+
+_SUBCOMMANDS = {"status": _status, "history": _history, "undo": _undo, "restart": _restart, "pause": _pause,
+                "resume": _resume}
+
+
+@command("annotate")
+def annotate_command(cluster: Cluster, args: Args, stdin: str) -> str:
+    """``kubectl annotate TYPE/NAME KEY=VALUE ... [KEY-] [--overwrite]``, e.g. the
+    ``kubernetes.io/change-cause`` that ``rollout history`` shows (which may always be overwritten)."""
+    words = args.words[1:]
+    if words and "/" in words[0]:
+        kind, name = words[0].split("/", 1)
+        pairs = words[1:]
+    elif len(words) >= 2:
+        kind, name, pairs = words[0], words[1], words[2:]
+    else:
+        raise BadRequest("error: one or more resources must be specified as <resource> <name> or <resource>/<name>")
+    if not pairs:
+        raise BadRequest("error: at least one annotation update is required")
+    res = cluster._resource(kind)
+    obj = cluster.get(res.kind, name, args.get("namespace") or "default")
+    changes: dict[str, str | None] = {}
+    for p in pairs:
+        if "=" in p:
+            k, _, v = p.partition("=")
+            changes[k] = v
+        elif p.endswith("-"):
+            changes[p[:-1]] = None
+        else:
+            raise BadRequest(f"error: invalid annotation format: {p}")
+    if not args.has("overwrite") or args.get("overwrite") == "false":
+        clashes = [f"'{k}' already has a value ({obj.metadata.annotations[k]})" for k, v in changes.items()
+                   if v is not None and k != controller.CHANGE_CAUSE and k in obj.metadata.annotations
+                   and obj.metadata.annotations[k] != v]
+        if clashes:
+            raise BadRequest("error: --overwrite is false but found the following declared annotation(s): "
+                             + "; ".join(clashes))
+
+    def change(new) -> None:
+        for k, v in changes.items():
+            if v is None:
+                new.metadata.annotations.pop(k, None)
+            else:
+                new.metadata.annotations[k] = v
+
+    _update(cluster, obj, change)  # type: ignore[arg-type]
+    return f"{res.type_name}/{obj.name} annotated"
