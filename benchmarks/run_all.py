@@ -60,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         lab = bench_service_lab.run()
         report("service lab (target per interaction, median)", lab)
         results += lab
+    try:
+        import bench_readiness_lab
+    except ImportError:  # the readiness lab benchmark needs the widgets' packages
+        bench_readiness_lab = None
+    if bench_readiness_lab is not None:
+        readiness = bench_readiness_lab.run()
+        report("readiness lab (target per interaction, median)", readiness)
+        results += readiness
     failed = [r.name for r in results if r.passed is False]
     print(f"\n{datetime.date.today().isoformat()}, {machine()}, {time.perf_counter() - start:.0f} s\n")
     print(markdown(results))

@@ -5,3 +5,6 @@ from .service_lab import ServiceLab
 
 __all__ = ["DeploymentLab"]
 __all__ += ["ServiceLab"]
+from .readiness_lab import ReadinessLab  # noqa: E402
+
+__all__ += ["ReadinessLab"]

@@ -1,0 +1,183 @@
+"""The readiness timeline: one row per pod (phase and container state, ready intervals, probe
+runs as ticks, restarts), and under it requests per second served and failed; plus a success-rate
+figure. Both are functions of a :class:`kitlib.history.History`, with a fixed set of traces that
+``update_*`` rewrites in one ``batch_update``.
+
+Colours are the Okabe-Ito palette, and nothing is told by colour alone: a failed probe run is a
+vermillion ``x``, a passed one a blue dot (readiness), diamond (liveness) or square (startup).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .service_graph import BLACK, BLUE, GREEN, GREY, ORANGE, SKY, VERMILLION
+
+PURPLE = "#CC79A7"
+STATES = (("Pending", "#DDDDDD"), ("Running", SKY), ("CrashLoopBackOff", ORANGE), ("Exited", PURPLE),
+          ("Terminating", GREY))
+"""The state bars, one trace each: how a sampled STATUS is grouped (see :func:`state_group`)."""
+SYMBOLS = {"readiness": "circle", "liveness": "diamond", "startup": "square"}
+MAX_PODS = 20
+"""Rows shown: the pods seen most recently (a long lab session makes many pods)."""
+
+
+def state_group(phase: str, state: str) -> str:
+    """The bar a pod's sample belongs to: Pending, Running, CrashLoopBackOff, Exited or Terminating."""
+    if phase == "Terminating":
+        return "Terminating"
+    if state in ("Running", "NotReady"):
+        return "Running"
+    if state == "CrashLoopBackOff":
+        return "CrashLoopBackOff"
+    if state in ("Error", "Completed", "OOMKilled") or state.startswith("ExitCode"):
+        return "Exited"
+    return "Pending"
+
+
+@dataclass
+class TimelineData:
+    """The timeline as plain data (what the traces show), computed from a history."""
+
+    rows: list[str] = field(default_factory=list)
+    bars: dict[str, tuple[list, list, list, list]] = field(default_factory=dict)
+    """state group → (start, length, row, hover) of each interval."""
+    ready: tuple[list, list, list, list] = field(default_factory=lambda: ([], [], [], []))
+    passed: tuple[list, list, list, list] = field(default_factory=lambda: ([], [], [], []))
+    """(time, row, symbol, hover) of each passed probe run."""
+    failed: tuple[list, list, list, list] = field(default_factory=lambda: ([], [], [], []))
+    restarts: tuple[list, list, list] = field(default_factory=lambda: ([], [], []))
+    rate_x: list[float] = field(default_factory=list)
+    served: list[float] = field(default_factory=list)
+    failed_rate: list[float] = field(default_factory=list)
+
+
+def timeline_data(history) -> TimelineData:
+    """What :func:`timeline` draws, as plain data."""
+    d = TimelineData(bars={name: ([], [], [], []) for name, _ in STATES})
+    tracks = list(history.tracks.values())[-MAX_PODS:]
+    d.rows = [t.name for t in tracks]
+    row = {name: i for i, name in enumerate(d.rows)}
+    before = dict(zip(history.times, [history.start, *history.times[:-1]], strict=False))
+    for t in tracks:
+        i = row[t.name]
+        spans: list[list] = []  # [group, start, end, status] for state; same for ready
+        ready: list[list] = []
+        for s in t.samples:
+            start = before.get(s.time, s.time)
+            group = state_group(s.phase, s.state)
+            if spans and spans[-1][0] == group and spans[-1][3] == s.state and abs(spans[-1][2] - start) < 1e-9:
+                spans[-1][2] = s.time
+            else:
+                spans.append([group, start, s.time, s.state])
+            if s.ready:
+                if ready and abs(ready[-1][1] - start) < 1e-9:
+                    ready[-1][1] = s.time
+                else:
+                    ready.append([start, s.time])
+        for group, a, b, status in spans:
+            xs, ws, ys, hs = d.bars[group]
+            xs.append(a)
+            ws.append(b - a)
+            ys.append(i)
+            hs.append(f"{t.name}<br>{status} from {a:.0f} s to {b:.0f} s")
+        for a, b in ready:
+            d.ready[0].append(a)
+            d.ready[1].append(b - a)
+            d.ready[2].append(i + 0.33)
+            d.ready[3].append(f"{t.name}<br>Ready from {a:.0f} s to {b:.0f} s")
+        for when in t.restarts_at:
+            d.restarts[0].append(when)
+            d.restarts[1].append(i)
+            d.restarts[2].append(f"{t.name}<br>restarted (seen at {when:.0f} s)")
+    for p in history.probes:
+        if p.pod not in row:
+            continue
+        target = d.passed if p.ok else d.failed
+        target[0].append(p.time)
+        target[1].append(row[p.pod] - 0.36)
+        target[2].append(SYMBOLS.get(p.kind, "circle") if p.ok else "x")
+        target[3].append(f"{p.pod}<br>{p.kind} probe at {p.time:g} s: "
+                         + ("success" if p.ok else (p.message or "failure")))
+    for t, dt, s, f in zip(history.times, history.steps, history.served, history.failed, strict=False):
+        d.rate_x.append(t)
+        d.served.append(s / dt)
+        d.failed_rate.append(f / dt)
+    return d
+
+
+def timeline(history, figure_class=go.Figure) -> go.Figure:
+    """The timeline of ``history`` (see the module docstring); ``figure_class=go.FigureWidget`` for widgets."""
+    fig = figure_class(make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28],
+                                     vertical_spacing=0.06))
+    for name, colour in STATES:
+        fig.add_trace(go.Bar(name=name, orientation="h", marker=dict(color=colour), width=0.5,
+                             hovertemplate="%{hovertext}<extra></extra>", legendgroup="state"), row=1, col=1)
+    fig.add_trace(go.Bar(name="Ready", orientation="h", marker=dict(color=GREEN), width=0.14,
+                         hovertemplate="%{hovertext}<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Scatter(name="probe passed", mode="markers", marker=dict(color=BLUE, size=7),
+                             hovertemplate="%{hovertext}<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Scatter(name="probe failed", mode="markers",
+                             marker=dict(color=VERMILLION, size=8, line=dict(width=2, color=VERMILLION)),
+                             hovertemplate="%{hovertext}<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Scatter(name="restart", mode="markers", marker=dict(color=BLACK, size=12, symbol="star"),
+                             hovertemplate="%{hovertext}<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Scatter(name="served /s", mode="lines", line=dict(color=BLUE, shape="hv", width=2)),
+                  row=2, col=1)
+    fig.add_trace(go.Scatter(name="failed /s", mode="lines", line=dict(color=VERMILLION, shape="hv", width=2,
+                                                                       dash="dot")), row=2, col=1)
+    fig.update_layout(barmode="overlay", template="simple_white", margin=dict(l=10, r=10, t=40, b=30),
+                      legend=dict(orientation="h", y=-0.12), bargap=0)
+    fig.update_yaxes(title_text="requests/s", rangemode="tozero", row=2, col=1)
+    fig.update_xaxes(title_text="time (s)", row=2, col=1)
+    update_timeline(fig, history)
+    return fig
+
+
+def update_timeline(fig: go.Figure, history) -> None:
+    """Redraw ``fig`` (made by :func:`timeline`) in place from ``history``, in one batch."""
+    d = timeline_data(history)
+    n = len(STATES)
+    with fig.batch_update():
+        for k, (name, _) in enumerate(STATES):
+            xs, ws, ys, hs = d.bars[name]
+            fig.data[k].update(base=xs, x=ws, y=ys, hovertext=hs)
+        fig.data[n].update(base=d.ready[0], x=d.ready[1], y=d.ready[2], hovertext=d.ready[3])
+        for trace, (xs, ys, symbols, hs) in ((fig.data[n + 1], d.passed), (fig.data[n + 2], d.failed)):
+            trace.update(x=xs, y=ys, hovertext=hs, marker=dict(symbol=symbols))
+        fig.data[n + 3].update(x=d.restarts[0], y=d.restarts[1], hovertext=d.restarts[2])
+        fig.data[n + 4].update(x=d.rate_x, y=d.served)
+        fig.data[n + 5].update(x=d.rate_x, y=d.failed_rate)
+        fig.layout.yaxis.update(tickvals=list(range(len(d.rows))), ticktext=d.rows, autorange="reversed",
+                                range=None, showgrid=False)
+        start = history.start
+        end = history.times[-1] if history.times else start + 1
+        fig.layout.xaxis.update(range=[start, max(end, start + 1)])
+        fig.layout.height = 260 + 34 * max(1, len(d.rows))
+        served, failed = history.totals()
+        fig.layout.title = dict(text=f"t = {end:.0f} s · {served} served, {failed} failed", x=0.01)
+
+
+def success_rate(history, figure_class=go.Figure) -> go.Figure:
+    """Per step, the share of requests that were served (0-100 %), with the totals in the title."""
+    fig = figure_class()
+    fig.add_trace(go.Scatter(name="served %", mode="lines+markers", line=dict(color=BLUE, shape="hv"),
+                             marker=dict(size=4), hovertemplate="t = %{x:g} s: %{y:.1f} % served<extra></extra>"))
+    fig.update_layout(template="simple_white", height=220, margin=dict(l=10, r=10, t=40, b=30),
+                      yaxis=dict(range=[-2, 102], title="served %"), xaxis=dict(title="time (s)"))
+    update_success_rate(fig, history)
+    return fig
+
+
+def update_success_rate(fig: go.Figure, history) -> None:
+    """Redraw ``fig`` (made by :func:`success_rate`) in place from ``history``, in one batch."""
+    rates = [None if r is None else 100 * r for r in history.success_rate]
+    served, failed = history.totals()
+    total = served + failed
+    with fig.batch_update():
+        fig.data[0].update(x=list(history.times), y=rates)
+        share = f"{100 * served / total:.1f} %" if total else "—"
+        fig.layout.title = dict(text=f"success rate: {share} of {total} requests", x=0.01)

@@ -1,0 +1,225 @@
+"""The readiness lab: switch a Deployment's readiness (and liveness) probe on and off and tune its
+timing, break pods, roll out a good or a bad version, and move time while a client sends steady
+traffic to the Service; the timeline and the success rate update in place.
+
+Each control makes exactly one engine call that a notebook cell could make too:
+
+===========================================  ==========================================================
+control                                      engine call
+===========================================  ==========================================================
+readiness / liveness probe switch, timing    ``cluster.apply(the Deployment with the probes)``
+break readiness / hang / slow (per pod)      ``cluster.set_fault(pod, "dependency-down"|"hang"|"slow", on)``
++1 s / +10 s / +60 s / play                  ``history.run(seconds)`` (traffic, then the clock)
+roll out v2 / roll out broken                ``cluster.kubectl("set image deployment/web web=kitlib/webapp:2")``
+===========================================  ==========================================================
+
+The requests-per-second slider makes no call: it sets the rate of the next steps.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+from typing import Any
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+
+from ..errors import ApiError
+from ..figures.timeline import success_rate, timeline, update_success_rate, update_timeline
+from ..history import History
+
+GOOD_IMAGE = "kitlib/webapp:2"
+BAD_IMAGE = "kitlib/webapp:broken"
+FAULTS = (("break readiness", "dependency-down"), ("hang", "hang"), ("slow", "slow"))
+"""Per-pod switches: (label, fault of :func:`kitlib.apps.set_fault`)."""
+
+
+def probe_manifest(path: str, port: int | str, period: int, failure_threshold: int, initial_delay: int) -> dict:
+    """An ``httpGet`` probe as a learner writes it in a Deployment."""
+    return {"httpGet": {"path": path, "port": port}, "initialDelaySeconds": initial_delay,
+            "periodSeconds": period, "failureThreshold": failure_threshold}
+
+
+def deployment_manifest(deployment, readiness: dict | None, liveness: dict | None) -> dict[str, Any]:
+    """The Deployment as ``kubectl apply`` takes it, with its first container's readiness and
+    liveness probes replaced (``None`` removes one); everything else as it is."""
+    doc = deployment.to_dict()
+    meta = {k: v for k, v in doc["metadata"].items() if k in ("name", "namespace", "labels")}
+    spec = copy.deepcopy(doc["spec"])
+    container = spec["template"]["spec"]["containers"][0]
+    for key, probe in (("readinessProbe", readiness), ("livenessProbe", liveness)):
+        if probe is None:
+            container.pop(key, None)
+        else:
+            container[key] = probe
+    return {"apiVersion": doc["apiVersion"], "kind": "Deployment", "metadata": meta, "spec": spec}
+
+
+class ReadinessLab:
+    """Controls for one Deployment behind a Service, a :class:`kitlib.history.History` of it
+    (``lab.history``), its timeline (``lab.timeline``) and success rate (``lab.rate_figure``).
+
+    Attributes a lesson may set: ``readiness`` / ``liveness`` (Checkbox), ``period``,
+    ``failure_threshold``, ``initial_delay`` (IntText), ``pod_picker``, ``fault_buttons``
+    (dict fault → ToggleButton), ``rate`` (IntSlider), ``rollout_good`` / ``rollout_bad`` (Button);
+    and call ``lab.step(seconds)``.
+
+    >>> import kitlib
+    >>> c = kitlib.Cluster(nodes=2, seed=0)
+    >>> _ = c.kubectl("create deployment web --image=kitlib/webapp:1 --replicas=2 --port=80")
+    >>> _ = c.kubectl("expose deployment web --port=80")
+    >>> lab = ReadinessLab(c)
+    >>> lab.readiness.value = True      # the same as applying the Deployment with a readinessProbe
+    >>> c.get("Deployment", "web").spec.template.spec.containers[0].readiness_probe.http_get.path
+    '/ready'
+    """
+
+    def __init__(self, cluster, deployment: str = "web", service: str = "web", client: str | None = None,
+                 namespace: str = "default", port: int = 80, rate: int = 10) -> None:
+        self.cluster = cluster
+        self.deployment = deployment
+        self.service = service
+        self.namespace = namespace
+        self.history = History(cluster, client=client, target=service, port=port, rate=rate, namespace=namespace)
+        self._syncing = False
+        container = self._container()
+        probe = container.readiness_probe or container.liveness_probe
+        self.readiness = widgets.Checkbox(value=container.readiness_probe is not None, description="readiness probe",
+                                          indent=False, layout=widgets.Layout(width="140px"))
+        self.liveness = widgets.Checkbox(value=container.liveness_probe is not None, description="liveness probe",
+                                         indent=False, layout=widgets.Layout(width="130px"))
+        field_layout = widgets.Layout(width="190px")
+        style = {"description_width": "initial"}
+        self.period = widgets.BoundedIntText(value=(probe and probe.period_seconds) or 2, min=1, max=300,
+                                             description="periodSeconds", layout=field_layout, style=style)
+        self.failure_threshold = widgets.BoundedIntText(value=(probe and probe.failure_threshold) or 3, min=1,
+                                                        max=100, description="failureThreshold",
+                                                        layout=field_layout, style=style)
+        self.initial_delay = widgets.BoundedIntText(value=(probe and probe.initial_delay_seconds) or 0, min=0,
+                                                    max=600, description="initialDelaySeconds",
+                                                    layout=field_layout, style=style)
+        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width="300px"))
+        self.fault_buttons = {fault: widgets.ToggleButton(description=label, layout=widgets.Layout(width="auto"))
+                              for label, fault in FAULTS}
+        self.step_buttons = [widgets.Button(description=f"+{s} s", layout=widgets.Layout(width="70px"))
+                             for s in (1, 10, 60)]
+        self.play = widgets.Play(value=0, min=0, max=10_000, interval=700, description="play")
+        self.rate = widgets.IntSlider(value=rate, min=0, max=100, description="requests/s",
+                                      continuous_update=False, style=style)
+        self.rollout_good = widgets.Button(description=f"Roll out {GOOD_IMAGE.split(':')[1]}", button_style="success",
+                                           tooltip=f"kubectl set image deployment/{deployment} ...={GOOD_IMAGE}")
+        self.rollout_bad = widgets.Button(description=f"Roll out {BAD_IMAGE.split(':')[1]}", button_style="danger",
+                                          tooltip=f"kubectl set image deployment/{deployment} ...={BAD_IMAGE}")
+        self.status = widgets.HTML()
+        self.table = widgets.HTML()
+        self.timeline = timeline(self.history, figure_class=go.FigureWidget)
+        self.rate_figure = success_rate(self.history, figure_class=go.FigureWidget)
+
+        for w in (self.readiness, self.liveness, self.period, self.failure_threshold, self.initial_delay):
+            w.observe(self._on_probe, names="value")
+        for fault, button in self.fault_buttons.items():
+            button.observe(lambda change, f=fault: self._on_fault(f, change), names="value")
+        self.pod_picker.observe(lambda change: self._sync_faults(), names="value")
+        for button, seconds in zip(self.step_buttons, (1, 10, 60), strict=True):
+            button.on_click(lambda _b, s=seconds: self.step(s))
+        self.play.observe(self._on_play, names="value")
+        self.rate.observe(self._on_rate, names="value")
+        self.rollout_good.on_click(lambda _b: self._on_rollout(GOOD_IMAGE))
+        self.rollout_bad.on_click(lambda _b: self._on_rollout(BAD_IMAGE))
+        self.widget = widgets.VBox([
+            widgets.HBox([self.readiness, self.liveness, self.period, self.failure_threshold, self.initial_delay]),
+            widgets.HBox([self.pod_picker, *self.fault_buttons.values()]),
+            widgets.HBox([*self.step_buttons, self.play, self.rate, self.rollout_good, self.rollout_bad]),
+            self.status,
+            widgets.Box([self.timeline]),
+            widgets.Box([self.rate_figure]),
+            self.table,
+        ])
+        self.refresh()
+
+    def _container(self):
+        return self.cluster.get("Deployment", self.deployment, self.namespace).spec.template.spec.containers[0]
+
+    # Each handler: one engine call, then a redraw. Errors go to the status line, because
+    # exceptions raised in callbacks are invisible in JupyterLab.
+
+    def _run(self, action, *args) -> None:
+        try:
+            action(*args)
+            self.status.value = ""
+        except (ApiError, ValueError) as err:
+            self.status.value = f"<span style='color:#D55E00'>{html.escape(str(err), quote=False)}</span>"
+        self.refresh()
+
+    def manifest(self) -> dict[str, Any]:
+        """The Deployment the probe controls describe (what the next change applies)."""
+        container = self._container()
+        port: int | str = container.ports[0].container_port if container.ports else self.history.port
+        timing = (self.period.value, self.failure_threshold.value, self.initial_delay.value)
+        return deployment_manifest(
+            self.cluster.get("Deployment", self.deployment, self.namespace),
+            probe_manifest("/ready", port, *timing) if self.readiness.value else None,
+            probe_manifest("/live", port, *timing) if self.liveness.value else None)
+
+    def _on_probe(self, change) -> None:
+        if not self._syncing and change["new"] != change["old"]:
+            self._run(self.cluster.apply, self.manifest())
+
+    def _on_fault(self, fault: str, change) -> None:
+        if not self._syncing and self.pod_picker.value:
+            self._run(self.cluster.set_fault, self.pod_picker.value, fault, bool(change["new"]), self.namespace)
+
+    def _on_play(self, change) -> None:
+        if change["new"] != change["old"]:
+            self.step(1)
+
+    def _on_rate(self, change) -> None:
+        self.history.rate = change["new"]
+
+    def _on_rollout(self, image: str) -> None:
+        def set_image() -> None:
+            name = self._container().name
+            self.cluster.kubectl(f"set image deployment/{self.deployment} {name}={image} -n {self.namespace}")
+        self._run(set_image)
+
+    def step(self, seconds: float) -> None:
+        """Record ``seconds`` more of the timeline (the +N s buttons and the play button)."""
+        self._run(self.history.run, seconds, 1.0)
+
+    def refresh(self) -> None:
+        """Redraw every view from the history and the cluster's state."""
+        c = self.cluster
+        self._syncing = True
+        try:
+            names = [p.name for p in self.history._pods() if p.metadata.deletion_timestamp is None]
+            keep = self.pod_picker.value
+            self.pod_picker.options = names
+            self.pod_picker.value = keep if keep in names else (names[0] if names else None)
+            self._sync_faults()
+        finally:
+            self._syncing = False
+        update_timeline(self.timeline, self.history)
+        update_success_rate(self.rate_figure, self.history)
+        self.table.value = "<pre style='font-size:11px;line-height:1.3'>$ kubectl get pods\n" + html.escape(
+            c.kubectl(f"get pods -n {self.namespace}")) + "</pre>"
+
+    def _sync_faults(self) -> None:
+        from .. import apps
+
+        name = self.pod_picker.value
+        on: set[str] = set()
+        if name:
+            on = apps.faults(self.cluster, self.cluster.get("Pod", name, self.namespace))
+        syncing, self._syncing = self._syncing, True
+        try:
+            for fault, button in self.fault_buttons.items():
+                button.value = fault in on
+                button.disabled = not name
+        finally:
+            self._syncing = syncing
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

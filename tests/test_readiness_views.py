@@ -1,0 +1,280 @@
+"""The readiness views without a browser: the History recorder samples what the kubelet and
+kube-proxy do, the timeline and success-rate figures are functions of a History, and every
+control of the readiness lab is one engine call. The three cases a learner must be able to
+produce from the widget (issue 4, Done when) are played through it."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("plotly")
+pytest.importorskip("ipywidgets")
+
+import plotly.graph_objects as go  # noqa: E402
+
+import kitlib  # noqa: E402
+from kitlib import apps  # noqa: E402
+from kitlib.figures import success_rate, timeline, update_success_rate, update_timeline  # noqa: E402
+from kitlib.figures.timeline import STATES, state_group, timeline_data  # noqa: E402
+from kitlib.history import History  # noqa: E402
+from kitlib.widgets import ReadinessLab  # noqa: E402
+from kitlib.widgets.readiness_lab import BAD_IMAGE, GOOD_IMAGE  # noqa: E402
+
+
+def webapp(replicas: int = 3, settle: float = 30) -> kitlib.Cluster:
+    cluster = kitlib.Cluster(nodes=2, seed=0)
+    cluster.kubectl(f"create deployment web --image=kitlib/webapp:1 --replicas={replicas} --port=80")
+    cluster.kubectl("expose deployment web --port=80")
+    cluster.advance(settle)
+    return cluster
+
+
+def with_readiness(cluster: kitlib.Cluster, period: int = 2) -> None:
+    doc = cluster.get("Deployment", "web").to_dict()
+    doc.pop("status")
+    doc["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = {
+        "httpGet": {"path": "/ready", "port": 80}, "periodSeconds": period}
+    cluster.apply(doc)
+
+
+# --- History -------------------------------------------------------------------------------------
+
+def test_history_counts_every_request_and_steps_the_clock():
+    """rate * step requests per step, spread over the step; the clock moves by the recorded time."""
+    cluster = webapp()
+    start = cluster.now
+    rec = History(cluster, target="web", port=80, rate=10)
+    rec.run(12, step=2)
+    assert rec.times == [start + 2 * k for k in range(1, 7)]
+    assert cluster.now == start + 12
+    assert [s + f for s, f in zip(rec.served, rec.failed, strict=True)] == [20] * 6
+    assert rec.totals() == (120, 0)
+    assert rec.success_rate == [1.0] * 6
+
+
+def test_history_fractional_rate_carries_over():
+    """0.5 requests per second sends one request every other second; a step with none has no rate."""
+    rec = History(webapp(), rate=0.5)
+    rec.run(4)
+    assert [s + f for s, f in zip(rec.served, rec.failed, strict=True)] == [0, 1, 0, 1]
+    assert rec.success_rate[0] is None
+
+
+def test_history_without_readiness_probe_records_warmup_failures():
+    """Without a readiness probe a pod is Ready as soon as it runs, so requests reach it during the
+    app's 10 s warm-up and are refused."""
+    cluster = kitlib.Cluster(nodes=1, seed=0)
+    cluster.kubectl("create deployment web --image=kitlib/webapp:1 --replicas=2 --port=80")
+    cluster.kubectl("expose deployment web --port=80")
+    rec = History(cluster, rate=10)
+    rec.run(20)
+    served, failed = rec.totals()
+    assert failed > 0 and served > 0
+    assert sum(rec.failed[-5:]) == 0
+    assert any(s.ready and s.state == "Running" for t in rec.tracks.values() for s in t.samples[:10])
+
+
+def test_history_samples_pod_state_and_probe_results():
+    """With a readiness probe, each run at initialDelaySeconds + k * periodSeconds is a tick: failed
+    (the kubelet's Unhealthy event) during warm-up, passed after; Ready follows the probe."""
+    cluster = webapp(replicas=1)
+    with_readiness(cluster, period=2)
+    rec = History(cluster, rate=0)
+    rec.run(40)
+    new = [t for t in rec.tracks.values() if t.samples[0].state != "Running" or not t.samples[0].ready]
+    assert new, "the apply rolled out a new pod"
+    pod = new[0].name
+    ticks = [p for p in rec.probes if p.pod == pod and p.kind == "readiness"]
+    assert ticks and not ticks[0].ok and ticks[-1].ok
+    assert ticks[0].message.startswith("Readiness probe failed:")
+    gaps = {round(b.time - a.time, 6) for a, b in zip(ticks, ticks[1:], strict=False)}
+    assert gaps == {2.0}
+    first_ok = next(p.time for p in ticks if p.ok)
+    samples = new[0].samples
+    assert not any(s.ready for s in samples if s.time < first_ok)
+    assert samples[-1].ready and samples[-1].state == "Running" and samples[-1].restarts == 0
+
+
+def test_history_records_restarts():
+    """A liveness probe failing failureThreshold times restarts the container: restartCount goes up."""
+    cluster = webapp(replicas=1)
+    doc = cluster.get("Deployment", "web").to_dict()
+    doc.pop("status")
+    doc["spec"]["template"]["spec"]["containers"][0]["livenessProbe"] = {
+        "httpGet": {"path": "/live", "port": 80}, "initialDelaySeconds": 15, "periodSeconds": 2}
+    cluster.apply(doc)
+    cluster.advance(40)
+    pod = cluster.pods(selector="app=web")[0].name
+    rec = History(cluster, rate=0)
+    cluster.set_fault(pod, "hang")
+    rec.run(20)
+    assert len(rec.tracks[pod].restarts_at) == 1
+    assert rec.tracks[pod].samples[-1].restarts == 1
+    assert [p.ok for p in rec.probes if p.pod == pod and p.kind == "liveness"][:3] == [False] * 3
+
+
+# --- Figures -------------------------------------------------------------------------------------
+
+def test_state_groups():
+    """kubectl's STATUS values fall into the timeline's bars."""
+    assert state_group("Running", "Running") == "Running"
+    assert state_group("Pending", "ContainerCreating") == "Pending"
+    assert state_group("Running", "CrashLoopBackOff") == "CrashLoopBackOff"
+    assert state_group("Running", "Error") == "Exited"
+    assert state_group("Terminating", "Running") == "Terminating"
+
+
+def test_timeline_is_a_function_of_history():
+    """Same history → same figure; update_timeline on a figure of an earlier history gives the same
+    traces as drawing from scratch; the set of traces is fixed."""
+    cluster = webapp()
+    with_readiness(cluster)
+    rec = History(cluster, rate=10)
+    rec.run(5)
+    fig = timeline(rec)
+    n = len(fig.data)
+    assert n == len(STATES) + 6
+    rec.run(30)
+    update_timeline(fig, rec)
+    fresh = timeline(rec)
+    assert len(fig.data) == n
+    assert fig.to_dict() == fresh.to_dict()
+    data = timeline_data(rec)
+    assert set(data.rows) == set(rec.tracks)
+    assert sum(data.served) == pytest.approx(sum(rec.served))
+    assert len(data.failed[0]) == sum(1 for p in rec.probes if not p.ok)
+
+
+def test_success_rate_figure():
+    """Per step, served / sent in per cent; the title gives the total."""
+    rec = History(webapp(), rate=10)
+    rec.run(3)
+    fig = success_rate(rec)
+    assert list(fig.data[0].y) == [100.0, 100.0, 100.0]
+    assert "100.0 % of 30 requests" in fig.layout.title.text
+    rec.run(1)
+    update_success_rate(fig, rec)
+    assert fig.to_dict() == success_rate(rec).to_dict()
+
+
+def test_timeline_updates_figure_widget_in_place():
+    rec = History(webapp(), rate=5)
+    rec.run(2)
+    fig = timeline(rec, figure_class=go.FigureWidget)
+    traces = list(fig.data)
+    rec.run(2)
+    update_timeline(fig, rec)
+    assert list(fig.data) == traces and len(fig.data[-1].x) == 4
+
+
+# --- The lab: one engine call per control -------------------------------------------------------
+
+def test_probe_switch_applies_the_deployment_once(monkeypatch):
+    """The readiness switch and each timing field make one apply of the Deployment."""
+    cluster = webapp()
+    lab = ReadinessLab(cluster)
+    calls = []
+    real = cluster.apply
+    monkeypatch.setattr(cluster, "apply", lambda doc: calls.append(doc) or real(doc))
+    lab.readiness.value = True
+    lab.period.value = 5
+    lab.failure_threshold.value = 2
+    lab.initial_delay.value = 3
+    assert len(calls) == 4
+    probe = cluster.get("Deployment", "web").spec.template.spec.containers[0].readiness_probe
+    assert (probe.http_get.path, probe.period_seconds, probe.failure_threshold, probe.initial_delay_seconds) \
+        == ("/ready", 5, 2, 3)
+    lab.readiness.value = False
+    assert cluster.get("Deployment", "web").spec.template.spec.containers[0].readiness_probe is None
+
+
+def test_fault_switches_call_set_fault(monkeypatch):
+    cluster = webapp()
+    lab = ReadinessLab(cluster)
+    calls = []
+    real = cluster.set_fault
+    monkeypatch.setattr(cluster, "set_fault", lambda *a: calls.append(a) or real(*a))
+    pod = lab.pod_picker.value
+    lab.fault_buttons["dependency-down"].value = True
+    lab.fault_buttons["hang"].value = True
+    lab.fault_buttons["slow"].value = True
+    lab.fault_buttons["hang"].value = False
+    assert calls == [(pod, "dependency-down", True, "default"), (pod, "hang", True, "default"),
+                     (pod, "slow", True, "default"), (pod, "hang", False, "default")]
+    assert apps.faults(cluster, cluster.get("Pod", pod)) == {"dependency-down", "slow"}
+
+
+def test_step_runs_history_and_rollout_sets_image():
+    cluster = webapp()
+    lab = ReadinessLab(cluster, rate=4)
+    start = cluster.now
+    lab.step_buttons[1].click()
+    assert cluster.now == start + 10 and len(lab.history.times) == 10
+    assert lab.history.totals() == (40, 0)
+    lab.rate.value = 0
+    lab.step(1)
+    assert lab.history.served[-1] + lab.history.failed[-1] == 0
+    lab.rollout_good.click()
+    assert cluster.get("Deployment", "web").spec.template.spec.containers[0].image == GOOD_IMAGE
+    lab.rollout_bad.click()
+    assert cluster.get("Deployment", "web").spec.template.spec.containers[0].image == BAD_IMAGE
+    assert len(lab.timeline.data) == len(STATES) + 6
+
+
+def test_errors_go_to_the_status_line():
+    """A bad change is the API server's error in the status line, and changes nothing."""
+    cluster = webapp()
+    lab = ReadinessLab(cluster)
+    cluster.delete("Deployment", "web")
+    lab.rollout_good.click()
+    assert 'deployments.apps "web" not found' in lab.status.value
+
+
+# --- The three learner scenarios ----------------------------------------------------------------
+
+def test_scenario_failed_requests_without_probe():
+    """No readiness probe: a rollout puts warming-up pods behind the Service and requests fail;
+    with the probe the same rollout fails none."""
+    lab = ReadinessLab(webapp())
+    lab.step(5)
+    lab.rollout_good.click()
+    lab.step(60)
+    assert lab.history.totals()[1] > 0
+
+    lab = ReadinessLab(webapp())
+    lab.readiness.value = True
+    lab.step(60)
+    lab.rollout_good.click()
+    lab.step(90)
+    assert lab.history.totals()[1] == 0
+    assert "successfully rolled out" in lab.cluster.kubectl("rollout status deployment/web")
+
+
+def test_scenario_stalled_bad_rollout():
+    """With a readiness probe, a broken version never becomes ready: the rollout stalls with one
+    new pod 0/1 while the old pods keep serving every request."""
+    lab = ReadinessLab(webapp())
+    lab.readiness.value = True
+    lab.step(60)
+    lab.rollout_bad.click()
+    lab.step(120)
+    assert lab.history.totals()[1] == 0
+    broken = [p for p in lab.cluster.pods(selector="app=web")
+              if p.spec.containers[0].image == BAD_IMAGE]
+    assert broken and not any(p.status.condition("Ready").status == "True" for p in broken)
+    with pytest.raises(kitlib.ApiError, match="timed out waiting for the condition"):
+        lab.cluster.kubectl("rollout status deployment/web --timeout=1s")
+
+
+def test_scenario_liveness_restart():
+    """A liveness probe restarts a hung app: its restart count goes up and it shows on the timeline."""
+    lab = ReadinessLab(webapp())
+    lab.initial_delay.value = 15
+    lab.liveness.value = True
+    lab.step(60)
+    pod = lab.pod_picker.value
+    lab.fault_buttons["hang"].value = True
+    lab.step(20)
+    assert lab.history.tracks[pod].samples[-1].restarts >= 1
+    assert pod in timeline_data(lab.history).rows
+    assert len(timeline_data(lab.history).restarts[0]) >= 1
