@@ -130,7 +130,7 @@ def timeline(history, figure_class=go.Figure) -> go.Figure:
     fig.add_trace(go.Scatter(name="failed /s", mode="lines", line=dict(color=VERMILLION, shape="hv", width=2,
                                                                        dash="dot")), row=2, col=1)
     fig.update_layout(barmode="overlay", template="simple_white", margin=dict(l=10, r=10, t=40, b=30),
-                      legend=dict(orientation="h", y=-0.12), bargap=0)
+                      legend=dict(orientation="h", y=-0.2, yanchor="top"), bargap=0)
     fig.update_yaxes(title_text="requests/s", rangemode="tozero", row=2, col=1)
     fig.update_xaxes(title_text="time (s)", row=2, col=1)
     update_timeline(fig, history)
