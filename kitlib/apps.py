@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .api.defaults import image_repo, image_tag
 from .errors import BadRequest
 
 if TYPE_CHECKING:
@@ -81,10 +82,9 @@ def runtime(cluster: Cluster) -> AppRuntime:
 
 def behaviour(container: Container) -> Behaviour:
     """The ready-made behaviour of ``container``'s image (``WARMUP_SECONDS`` in env overrides the warm-up)."""
-    from .network.http import _image_repo, _image_tag
 
     image = container.image or ""
-    b = BEHAVIOURS.get(_image_repo(image), DEFAULT)
+    b = BEHAVIOURS.get(image_repo(image), DEFAULT)
     if b.name == "webapp":
         warmup = b.warmup
         for env in container.extra.get("env") or []:
@@ -93,8 +93,8 @@ def behaviour(container: Container) -> Behaviour:
                     warmup = max(0.0, float(env.get("value", warmup)))
                 except (TypeError, ValueError):
                     pass
-        if warmup != b.warmup or _image_tag(image) == "broken":
-            b = Behaviour(b.name, warmup, _image_tag(image) == "broken", b.stop_exit_code)
+        if warmup != b.warmup or image_tag(image) == "broken":
+            b = Behaviour(b.name, warmup, image_tag(image) == "broken", b.stop_exit_code)
     return b
 
 
@@ -185,9 +185,8 @@ def reply(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) ->
         return _go_reply(cluster, 200, "ok\n")
     if req.route == "/ready":
         return _go_reply(cluster, 200, "ready\n")
-    from .network.http import _image_tag
 
-    return _go_reply(cluster, 200, f"Hello from {pod.name} ({_image_tag(container.image or '')})\n")
+    return _go_reply(cluster, 200, f"Hello from {pod.name} ({image_tag(container.image or '')})\n")
 
 
 def resolve_port(container: Container, port: int | str) -> int | str:

@@ -13,7 +13,6 @@ Services in 10.96.0.0/12.
 
 from __future__ import annotations
 
-import ipaddress
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,13 +26,14 @@ from .api.meta import KubeObject, ObjectMeta
 from .api.namespace import Namespace
 from .api.node import Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo
 from .api.pod import Pod
-from .api.registry import Resource, by_kind, for_object, lookup
+from .api.registry import Resource, for_object, lookup
 from .clock import Clock
-from .errors import AlreadyExists, ApiError, BadRequest, FieldError, NotFound, invalid
+from .errors import AlreadyExists, BadRequest, FieldError, NotFound, invalid
 from .events import EventLog
 from .names import new_uid
 from .network.allocators import IPAllocator, PortAllocator
 from .network.ipam import HostLocal, RangeAllocator, node_network_ip
+from .store import Store
 
 KUBERNETES_VERSION = "v1.32.0"
 
@@ -90,7 +90,7 @@ class Cluster:
         self.service_cidr = service_cidr
         self.node_cidr = node_cidr
         self.cluster_domain = "cluster.local"
-        self._store = _new_store()
+        self._store = Store()
         self._node_runtime: dict[str, NodeRuntime] = {}
         self._pod_cidrs = RangeAllocator(pod_cidr, node_prefix)
         self._dirty: dict[str, set[str]] = {"Deployment": set(), "ReplicaSet": set(), "Service": set()}
@@ -98,6 +98,7 @@ class Cluster:
         self.node_ports = PortAllocator(30000, 32767, self.rng)
         self._endpoint_pods: dict[str, set[str]] = {}  # pod key -> services that list it
         self._service_index: dict[tuple[str, str, str], set[str]] = {}  # (ns, label, value) -> services
+        self._service_index_key: dict[str, tuple[str, str, str]] = {}  # service -> its entry above
         self._pending: list[Any] = []  # allocations of the request in flight
         self._unscheduled: set[str] = set()
         self._reconciling = False
@@ -706,17 +707,17 @@ class Cluster:
                 # An orphan may be adopted by a ReplicaSet whose selector matches it.
                 for rs in self._store.items("ReplicaSet", obj.namespace):
                     self._dirty["ReplicaSet"].add(rs.key)
-        if obj.kind == "Pod":
             self._services_for_pod(obj, removed)
         if obj.kind == "Endpoints" and self._store.get("Service", obj.key) is not None:
             self._dirty["Service"].add(obj.key)  # hand-managed endpoints are mirrored into a slice
         if obj.kind == "Service":
             self._unindex_service(obj)
-            if not removed:
-                sel = obj.spec.selector  # type: ignore[attr-defined]
-                if sel:
-                    k = min(sel)
-                    self._service_index.setdefault((obj.namespace, k, sel[k]), set()).add(obj.key)
+            sel = obj.spec.selector  # type: ignore[attr-defined]
+            if not removed and sel:
+                k = min(sel)
+                index_key = (obj.namespace, k, sel[k])
+                self._service_index.setdefault(index_key, set()).add(obj.key)
+                self._service_index_key[obj.key] = index_key
         if obj.kind == "Node":
             self._unscheduled |= {p.key for p in self._store.items("Pod") if not p.spec.node_name  # type: ignore[attr-defined]
                                   and p.metadata.deletion_timestamp is None}
@@ -724,8 +725,9 @@ class Cluster:
             hook(obj, removed)
 
     def _unindex_service(self, svc: KubeObject) -> None:
-        for keys in self._service_index.values():
-            keys.discard(svc.key)
+        index_key = self._service_index_key.pop(svc.key, None)
+        if index_key is not None:
+            self._service_index[index_key].discard(svc.key)
 
     def _services_for_pod(self, pod: KubeObject, removed: bool) -> None:
         """Mark the Services whose endpoints may change with this pod (those that select it now,
@@ -792,12 +794,6 @@ def _go_selector_text(sel: LabelSelector | None) -> str:
             f"MatchExpressions:[]v1.LabelSelectorRequirement({exprs})}}")
 
 
-def _new_store():
-    from .store import Store
-
-    return Store()
-
-
 def _spec_of(obj: KubeObject) -> Any:
     """What a user declares: the spec, or for kinds without one (EndpointSlice, Endpoints) the
     whole body but metadata and status."""
@@ -810,5 +806,3 @@ def _spec_of(obj: KubeObject) -> Any:
 def _user_annotations(obj: KubeObject) -> dict[str, str]:
     return {k: v for k, v in obj.metadata.annotations.items() if not k.startswith("deployment.kubernetes.io/")}
 
-
-__all__ = ["Cluster", "ApiError", "by_kind", "ipaddress"]

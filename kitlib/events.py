@@ -35,6 +35,3 @@ class EventLog:
 
     def for_object(self, kind: str, key: str) -> list[Event]:
         return list(self._by_object.get((kind, key), []))
-
-    def forget(self, kind: str, key: str) -> None:
-        self._by_object.pop((kind, key), None)

@@ -107,7 +107,8 @@ class History:
             return self.target
         return svc.spec.cluster_ip or self.target
 
-    def _pods(self):
+    def pods(self):
+        """The pods the recording follows (the Deployment's, by its selector)."""
         selector = self.selector
         if selector is None:
             try:
@@ -152,7 +153,7 @@ class History:
         prober.catch_up(c)
         now, since = c.now, self._last
         self.times.append(now)
-        for pod in self._pods():
+        for pod in self.pods():
             track = self.tracks.get(pod.name)
             if track is None:
                 track = self.tracks[pod.name] = PodTrack(pod.name)

@@ -23,8 +23,10 @@ import hashlib
 import ipaddress
 from typing import TYPE_CHECKING, Any
 
+from ..api.discovery import SERVICE_NAME_LABEL
 from ..api.service import LoadBalancerIngress
 from ..errors import BadRequest
+from ..network.ipam import in_cidr
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -121,7 +123,7 @@ class MetalLB:
                 self._busy = False
             self._announce(obj.key)
         elif kind == "EndpointSlice":
-            owner = obj.metadata.labels.get("kubernetes.io/service-name")
+            owner = obj.metadata.labels.get(SERVICE_NAME_LABEL)
             if owner:
                 self._announce(f"{obj.namespace}/{owner}")
         elif kind == "Node":
@@ -217,8 +219,7 @@ class MetalLB:
         if svc is None or self.allocated.get(service) != ip:
             return None, (f"no node answers ARP for {ip}: it is not an address MetalLB assigned, so no speaker "
                           "announces it and the client's connection fails with 'No route to host'")
-        if not _in([(int(ipaddress.IPv4Network(cluster.node_cidr).network_address),
-                     int(ipaddress.IPv4Network(cluster.node_cidr).broadcast_address))], ip):
+        if not in_cidr(ip, cluster.node_cidr):
             return None, (f"{ip} is not on the node network {cluster.node_cidr}: MetalLB's layer-2 "
                           "announcements (ARP) only reach clients on the nodes' own network")
         node = self._elect(svc, ip)
@@ -232,7 +233,7 @@ class MetalLB:
     def _elect(self, svc: Any, ip: str) -> str | None:
         cluster = self.cluster
         slices = [s for s in cluster._store.items("EndpointSlice", svc.namespace)
-                  if s.metadata.labels.get("kubernetes.io/service-name") == svc.name]
+                  if s.metadata.labels.get(SERVICE_NAME_LABEL) == svc.name]
         serving = [ep for s in slices for ep in s.endpoints
                    if ep.conditions.ready is None or ep.conditions.ready or ep.conditions.serving]
         if not serving:

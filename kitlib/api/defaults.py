@@ -17,6 +17,24 @@ def image_pull_policy(image: str) -> str:
     return "IfNotPresent"
 
 
+def image_repo(image: str) -> str:
+    """The repository of an image reference, without tag, digest or Docker Hub prefixes
+    (``docker.io/library/nginx:1.27`` → ``nginx``)."""
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
+    for prefix in ("docker.io/", "library/"):
+        name = name.removeprefix(prefix)
+    return name
+
+
+def image_tag(image: str) -> str:
+    """The tag of an image reference (``latest`` when none is given)."""
+    last = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else "latest"
+
+
 def default_pod_spec(spec: PodSpec) -> None:
     """SetDefaults for a PodSpec (in a pod and in a template)."""
     spec.restart_policy = spec.restart_policy or "Always"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .convert import api_field, extra_field, from_api, to_api
+from .convert import extra_field, from_api, to_api
 
 
 @dataclass
@@ -89,5 +89,3 @@ class KubeObject:
     def __repr__(self) -> str:
         return f"<{self.kind} {self.key}>"
 
-
-_ = api_field  # re-exported for object modules

@@ -71,10 +71,6 @@ for _r in (
     register(_r)
 
 
-def by_kind(kind: str) -> Resource:
-    return RESOURCES[kind]
-
-
 def lookup(name: str) -> Resource | None:
     """Find a resource by any name kubectl accepts: ``pods``, ``pod``, ``po``, ``Pod``, ``deployments.apps``."""
     low = name.lower()

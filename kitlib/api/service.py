@@ -96,5 +96,7 @@ def service_type(svc: Service) -> str:
 
 
 def is_external(svc: Service) -> bool:
-    """Reachable from outside: NodePort and LoadBalancer (or a ClusterIP with externalIPs)."""
-    return service_type(svc) in ("NodePort", "LoadBalancer") or bool(svc.spec.external_ips)
+    """Reachable from outside (Go's ``ExternallyAccessible``): NodePort and LoadBalancer, or a
+    ClusterIP with externalIPs."""
+    kind = service_type(svc)
+    return kind in ("NodePort", "LoadBalancer") or (kind == "ClusterIP" and bool(svc.spec.external_ips))

@@ -21,6 +21,7 @@ from ..api.service import (
     ClientIPConfig,
     Service,
     SessionAffinityConfig,
+    is_external,
     is_headless,
     service_type,
 )
@@ -171,7 +172,7 @@ def _validate_traffic_policies(svc: Service) -> list[FieldError]:
     errs: list[FieldError] = []
     s = svc.spec
     etp = s.external_traffic_policy
-    if not _externally_accessible(svc):
+    if not is_external(svc):
         if etp:
             errs.append(FieldError("spec.externalTrafficPolicy", "Invalid value", etp,
                                    "may only be set for externally-accessible services"))
@@ -191,11 +192,6 @@ def _validate_traffic_policies(svc: Service) -> list[FieldError]:
     if itp is not None and itp not in ("Cluster", "Local"):
         errs.append(unsupported("spec.internalTrafficPolicy", itp, ["Cluster", "Local"]))
     return errs
-
-
-def _externally_accessible(svc: Service) -> bool:
-    kind = service_type(svc)
-    return kind in ("NodePort", "LoadBalancer") or (kind == "ClusterIP" and bool(svc.spec.external_ips))
 
 
 def port_name_errors(value: str) -> list[str]:
@@ -296,7 +292,7 @@ def drop_type_dependent_fields(new: Service, old: Service) -> None:
             and s.allocate_load_balancer_node_ports is not None \
             and s.allocate_load_balancer_node_ports == o.allocate_load_balancer_node_ports:
         s.allocate_load_balancer_node_ports = None
-    if _externally_accessible(old) and not _externally_accessible(new) \
+    if is_external(old) and not is_external(new) \
             and s.external_traffic_policy == o.external_traffic_policy:
         s.external_traffic_policy = None
     if service_type(new) != "LoadBalancer":

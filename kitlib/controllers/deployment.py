@@ -133,7 +133,6 @@ def revision(obj: Deployment | ReplicaSet) -> int:
     return int(obj.metadata.annotations.get(REVISION, "0"))
 
 
-_revision = revision
 
 
 def _created(rs: ReplicaSet) -> tuple[str, str]:
@@ -183,9 +182,9 @@ def _check_paused_conditions(cluster: Cluster, d: Deployment) -> None:
 def _sync_revision(cluster: Cluster, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet]) -> None:
     """The new ReplicaSet is the newest revision and carries the Deployment's annotations; the
     Deployment carries its revision number."""
-    new_revision = max((_revision(r) for r in old), default=0) + 1
+    new_revision = max((revision(r) for r in old), default=0) + 1
     changed = _copy_annotations(d, new_rs)
-    current = _revision(new_rs)
+    current = revision(new_rs)
     if current < new_revision:
         # Rolling back to an older template makes that ReplicaSet the newest revision again.
         if current:
@@ -236,7 +235,7 @@ def _create_new_rs(cluster: Cluster, d: Deployment, old: list[ReplicaSet]) -> Re
     template.metadata.labels[HASH_LABEL] = h
     selector = copy.deepcopy(d.spec.selector) or LabelSelector()
     selector.match_labels[HASH_LABEL] = h
-    rev = max((_revision(r) for r in old), default=0) + 1
+    rev = max((revision(r) for r in old), default=0) + 1
     annotations = {k: v for k, v in d.metadata.annotations.items() if k not in SKIPPED_ANNOTATIONS}
     annotations.update({DESIRED_REPLICAS: str(d.spec.replicas or 0), MAX_REPLICAS: str(_max_replicas(d)),
                         REVISION: str(rev)})
@@ -413,7 +412,7 @@ def _cleanup(cluster: Cluster, d: Deployment, old: list[ReplicaSet]) -> None:
     limit = d.spec.revision_history_limit
     if limit is None:
         return
-    ordered = sorted(old, key=lambda r: (_revision(r), *_created(r)))
+    ordered = sorted(old, key=lambda r: (revision(r), *_created(r)))
     for rs in ordered[: max(0, len(ordered) - limit)]:
         if rs.status.replicas or rs.spec.replicas or cluster.owned(rs, "Pod"):
             continue

@@ -157,7 +157,7 @@ def _repo(image: str) -> str:
     name = image.split("@")[0]
     if ":" in name.rsplit("/", 1)[-1]:
         name = name.rsplit(":", 1)[0]
-    return name if "/" in name else name
+    return name
 
 
 def terminate(cluster: Cluster, pod: Pod) -> None:

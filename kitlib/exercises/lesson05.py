@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from ..api.pod import is_ready, is_terminating
+from ..api.pod import is_ready
 from ..apps import WEBAPP_WARMUP, resolve_port
 from ..errors import NotFound
 from ..network.traffic import Traffic
 from .feedback import Feedback, not_yet, ok
+from .lesson01 import _running
 
 NAME = "shop"
 PORT = 8080
@@ -27,7 +28,8 @@ def _handler(probe) -> str:
 
 
 def _pods(cluster, name: str, namespace: str) -> list:
-    return [p for p in cluster.pods(namespace, selector=f"app={name}") if not is_terminating(p)]
+    """The Deployment's pods (by its own selector) that are not terminating."""
+    return _running(cluster, name, namespace)[1]
 
 
 def _rolled_out(cluster, d, name: str, namespace: str, kind: str) -> Feedback | None:

@@ -25,8 +25,9 @@ import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..api.defaults import image_repo, image_tag
 from ..api.node import internal_ip
-from ..api.pod import Container, Pod
+from ..api.pod import Container, Pod, is_ready
 from ..errors import ApiError, BadRequest
 from ..network import dns
 from ..network import http as web
@@ -109,8 +110,8 @@ SIMULATED = ("curl", "wget", "nslookup", "cat", "hostname", "echo", "sh", "bash"
 
 def toolbox(image: str) -> Toolbox:
     """The tools of ``image`` (``nginx:1.27-alpine`` is the Alpine flavour)."""
-    repo = web._image_repo(image)
-    if repo == "nginx" and "alpine" in web._image_tag(image):
+    repo = image_repo(image)
+    if repo == "nginx" and "alpine" in image_tag(image):
         return NGINX_ALPINE
     return TOOLBOXES.get(repo, BUSYBOX)
 
@@ -175,13 +176,8 @@ def _target_pod(cluster: Cluster, ref: str, namespace: str) -> Pod:
         # kubectl waits --pod-running-timeout (1m) for a pod to appear, then gives up.
         raise BadRequest("error: timed out waiting for the condition")
     # kubectl's podutils.ByLogging: a running, ready pod first, then the older one.
-    pods.sort(key=lambda p: (p.status.phase != "Running", not _ready(p), p.metadata.creation_timestamp or "", p.name))
+    pods.sort(key=lambda p: (p.status.phase != "Running", not is_ready(p), p.metadata.creation_timestamp or "", p.name))
     return pods[0]
-
-
-def _ready(pod: Pod) -> bool:
-    c = pod.status.condition("Ready")
-    return c is not None and c.status == "True"
 
 
 def _default_container(pod: Pod, notes: list[str]) -> Container:

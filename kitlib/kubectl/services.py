@@ -24,6 +24,7 @@ from ..api.meta import KubeObject
 from ..api.registry import for_object
 from ..api.service import Service
 from ..clock import human_duration
+from ..controllers.deployment import LAST_APPLIED
 from ..errors import ApiError, BadRequest
 from ..manifest import decode, dump_json, dump_yaml, load
 from .args import Args
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 LOAD_BALANCER_WIDTH = 16
 """EXTERNAL-IP is cut to this width (13 characters and ``...``) unless ``-o wide``."""
 MAX_ANNOTATION_LEN = 140
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 class KubectlError(BadRequest):

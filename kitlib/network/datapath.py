@@ -13,17 +13,18 @@ from typing import TYPE_CHECKING
 
 from ..api.node import internal_ip
 from ..api.pod import Pod
+from ..bootstrap import API_SERVER_PORT
 from ..errors import BadRequest
 from . import proxy
-from .ipam import in_cidr, is_ip
-from .topology import EXTERNAL, LAN, pod_vertex
+from .ipam import in_cidr, is_ip, is_name
+from .topology import EXTERNAL, pod_vertex
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
 
 VXLAN_PORT = 8472
 NODE_PORTS = {10250: "kubelet", 10256: "kube-proxy health"}
-CONTROL_PLANE_PORTS = {8443: "kube-apiserver", 2379: "etcd"}
+CONTROL_PLANE_PORTS = {API_SERVER_PORT: "kube-apiserver", 2379: "etcd"}
 
 
 @dataclass
@@ -131,7 +132,7 @@ def connect(cluster: Cluster, src: str, dst: str, port: int, protocol: str = "TC
     protocol = check_port(port, protocol)
     s = _resolve_src(cluster, src)
     hops: list[Hop] = []
-    if "/" not in dst and not is_ip(dst):
+    if is_name(dst):
         # A DNS name: the client's resolver looks it up first (kitlib.network.dns).
         from . import dns
 
@@ -451,8 +452,6 @@ def _deliver_to_node(cluster: Cluster, conn: Connection, node: str) -> Connectio
     ports = dict(NODE_PORTS)
     if node == cluster.nodes()[0].name:
         ports.update(CONTROL_PLANE_PORTS)
-    extra = getattr(cluster, "_node_listeners", lambda n: {})(node)
-    ports.update(extra)
     if conn.protocol == "TCP" and conn.port in ports:
         conn.ok = True
         conn.reason = f"{ports[conn.port]} on {node} accepted the connection on {conn.dst_ip}:{conn.port}"
@@ -523,5 +522,3 @@ def _route_note(cluster: Cluster, node: str, dst: str) -> str:
         return f"route {cluster.node_cidr} dev eth0" if internal_ip(n) != dst else "local address: delivered here"  # type: ignore[arg-type]
     return "default route via eth0"
 
-
-_ = LAN

@@ -566,9 +566,6 @@ def for_connect(cluster: Cluster, src: str, name: str) -> tuple[str, Hop, str | 
     return answer.address, hop, None
 
 
-def is_name(dst: str) -> bool:
-    """Whether a connection's destination is a DNS name (not a pod reference, node or IP)."""
-    return "/" not in dst and not is_ip(dst) and bool(dst)
 
 
 __all__ = ["DnsAnswer", "DnsRecord", "DnsReply", "ResolvConf", "candidates", "lookup_for", "query", "resolv_conf",

@@ -28,6 +28,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
+from ..api.defaults import image_repo, image_tag
 from ..clock import EPOCH
 from ..errors import BadRequest
 from . import dns
@@ -335,24 +336,9 @@ def _http_date(cluster: Cluster) -> str:
 AppHandler = Callable[["Cluster", "Pod", "Container", HttpRequest], "AppReply | None"]
 
 
-def _image_repo(image: str) -> str:
-    name = image.split("@", 1)[0]
-    last = name.rsplit("/", 1)[-1]
-    if ":" in last:
-        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
-    for prefix in ("docker.io/", "library/"):
-        name = name.removeprefix(prefix)
-    return name
-
-
-def _image_tag(image: str) -> str:
-    last = image.split("@", 1)[0].rsplit("/", 1)[-1]
-    return last.split(":", 1)[1] if ":" in last else "latest"
-
-
 def nginx(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
     """nginx's default server: ``/etc/nginx/conf.d/default.conf`` of the official image."""
-    tag = _image_tag(container.image or "")
+    tag = image_tag(container.image or "")
     version = tag if re.fullmatch(r"\d+\.\d+\.\d+", tag) else NGINX_VERSION
     base = (("Server", f"nginx/{version}"), ("Date", _http_date(cluster)))
     if req.method not in ("GET", "HEAD"):
@@ -444,7 +430,7 @@ DEFAULT_APP: AppHandler = netexec
 
 def respond(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -> AppReply | None:
     """What ``container`` of ``pod`` answers to ``req`` (None: it closes without an HTTP reply)."""
-    repo = _image_repo(container.image or "")
+    repo = image_repo(container.image or "")
     if repo == "registry.k8s.io/coredns/coredns" and req.port == 53:
         return None  # a DNS server reads the request as a malformed DNS message and hangs up
     from .. import apps  # the app model: the demo webapp and the fault switches

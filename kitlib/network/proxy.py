@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from ..api.discovery import SERVICE_NAME_LABEL
 from ..api.node import internal_ip
 from ..errors import NotFound
 
@@ -221,7 +222,7 @@ class ProxyView:
         self._rules: dict[tuple[int, str], NodeRules] = {}
         slices: dict[tuple[str, str], list] = {}
         for sl in cluster._store._objects.get("EndpointSlice", {}).values():
-            owner = sl.metadata.labels.get("kubernetes.io/service-name")
+            owner = sl.metadata.labels.get(SERVICE_NAME_LABEL)
             if owner and getattr(sl, "address_type", "IPv4") == "IPv4":
                 slices.setdefault((sl.metadata.namespace or "", owner), []).append(sl)
         total = 0

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ApiError, BadRequest
 from . import datapath, dns, proxy
-from .ipam import in_cidr
+from .ipam import in_cidr, is_name
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -115,7 +115,7 @@ def traffic(cluster: Cluster, src: str, dst: str, port: int, requests: int = 1, 
         raise BadRequest(f"error: duration must be a number of seconds greater than 0, not {duration!r}")
     protocol = datapath.check_port(port, protocol)
     s = datapath._resolve_src(cluster, src)
-    if not dns.is_name(dst):
+    if not is_name(dst):
         datapath._resolve_dst(cluster, dst)  # a bad destination fails before anything is sent
     result = Traffic(requests, src=src, port=port, protocol=protocol, duration=duration)
     if duration is None:
@@ -149,7 +149,7 @@ def _send(cluster: Cluster, t: Traffic, s, src: str, dst: str, port: int, protoc
     addresses (a headless Service), CoreDNS's ``loadbalance`` plugin shuffles them in every
     reply and the client dials the first, so the requests spread evenly over them.
     """
-    if not dns.is_name(dst):
+    if not is_name(dst):
         _send_to(cluster, t, s, dst, port, protocol, n, first, last)
         return
     answer = dns.lookup_for(cluster, src, dst)

@@ -192,7 +192,7 @@ class ReadinessLab:
         c = self.cluster
         self._syncing = True
         try:
-            names = [p.name for p in self.history._pods() if p.metadata.deletion_timestamp is None]
+            names = [p.name for p in self.history.pods() if p.metadata.deletion_timestamp is None]
             keep = self.pod_picker.value
             self.pod_picker.options = names
             self.pod_picker.value = keep if keep in names else (names[0] if names else None)
