@@ -469,3 +469,14 @@ def test_unknown_output_format(cluster):
 def test_leading_kubectl_word_is_optional(cluster):
     """`kubectl get nodes` and `get nodes` are the same command."""
     assert cluster.kubectl("kubectl get nodes") == cluster.kubectl("get nodes")
+
+
+def test_describe_lists_events_oldest_first(web):
+    """kubectl sorts a describe's events by their last timestamp (SortableEvents): an event that
+    repeats moves below the ones that happened since."""
+    pod = web.pods()[0]
+    web.events.record("Pod", pod.metadata.uid, "Warning", "Unhealthy", "Readiness probe failed: x", "kubelet", 1.0)
+    web.advance(30)
+    web.events.record("Pod", pod.metadata.uid, "Warning", "Unhealthy", "Readiness probe failed: x", "kubelet", web.now)
+    reasons = [line.split()[1] for line in web.kubectl(f"describe pod {pod.name}").split("Events:")[1].splitlines()[3:]]
+    assert reasons[-1] == "Unhealthy" and reasons.index("Scheduled") == 0

@@ -37,8 +37,11 @@ def _map(m: dict[str, str]) -> list[str]:
 
 
 def _annotations(m: dict[str, str]) -> list[str]:
-    """Annotations print as ``key: value`` (``printAnnotationsMultiline``), labels as ``key=value``."""
-    return [f"{k}: {v}" for k, v in sorted(m.items())] or ["<none>"]
+    """Annotations print as ``key: value`` (``printAnnotationsMultiline``), labels as ``key=value``;
+    kubectl leaves out the last-applied configuration."""
+    from ..controllers.deployment import LAST_APPLIED
+
+    return [f"{k}: {v}" for k, v in sorted(m.items()) if k != LAST_APPLIED] or ["<none>"]
 
 
 def _block(lines: list[tuple[int, str, str]], width: int | None = None) -> str:
@@ -75,7 +78,8 @@ def events(cluster: Cluster, obj: KubeObject) -> str:
         from ..controllers.prober import catch_up  # probe runs not yet written to the event log
 
         catch_up(cluster)
-    evs = cluster.events.for_object(obj.kind, obj.metadata.uid or obj.key)
+    # kubectl sorts events by time (SortableEvents), oldest first.
+    evs = sorted(cluster.events.for_object(obj.kind, obj.metadata.uid or obj.key), key=lambda e: e.last_seen)
     if not evs:
         return "Events:            <none>"
     rows = []
