@@ -25,6 +25,35 @@ from ..errors import ApiError
 from ..figures.cluster_map import cluster_map, update_cluster_map
 
 
+def show_error(status: widgets.HTML, text: str) -> None:
+    """Put an error on a lab's status line (exceptions raised in callbacks are invisible in JupyterLab)."""
+    status.value = f"<span style='color:#D55E00'>{html.escape(text, quote=False)}</span>"
+
+
+def run_action(lab, action, *args, **kwargs) -> bool:
+    """Make one engine call for a control, show its error (in the API server's words) on the lab's
+    status line, then redraw the lab from the cluster's state. True when the call succeeded."""
+    try:
+        action(*args, **kwargs)
+        lab.status.value = ""
+        ok = True
+    except (ApiError, ValueError) as err:
+        show_error(lab.status, str(err))
+        ok = False
+    lab.refresh()
+    return ok
+
+
+def set_options(picker: widgets.Dropdown, options: list, first: int = 0) -> None:
+    """New options for a picker, keeping the learner's choice while it is still there (else the
+    ``first``-th option)."""
+    values = [o[1] if isinstance(o, tuple) else o for o in options]
+    keep = picker.value
+    if tuple(picker.options) != tuple(options):
+        picker.options = options
+    picker.value = keep if keep in values else (values[min(first, len(values) - 1)] if values else None)
+
+
 class DeploymentLab:
     """Controls for one Deployment of a cluster, a live cluster map and a pod table.
 
@@ -87,12 +116,7 @@ class DeploymentLab:
     # exceptions raised in callbacks are invisible in JupyterLab.
 
     def _run(self, action, *args) -> None:
-        try:
-            action(*args)
-            self.status.value = ""
-        except ApiError as err:
-            self.status.value = f"<span style='color:#D55E00'>{html.escape(str(err), quote=False)}</span>"
-        self.refresh()
+        run_action(self, action, *args)
 
     def _on_replicas(self, change) -> None:
         self._run(self.cluster.scale, self.deployment, change["new"], self.namespace)
@@ -127,16 +151,12 @@ class DeploymentLab:
         c = self.cluster
         pods = c.pods(self.namespace)
         names = [p.name for p in pods if p.metadata.deletion_timestamp is None]
-        keep = self.pod_picker.value
-        self.pod_picker.options = names
-        self.pod_picker.value = keep if keep in names else (names[0] if names else None)
+        set_options(self.pod_picker, names)
         endpoints = [f"{p.namespace}/{p.name}" for p in pods if p.status.pod_ip]
         src = [*endpoints, *[f"node/{n.name}" for n in c.nodes()], "external"]
         dst = [*endpoints, *[f"node/{n.name}" for n in c.nodes()]]
-        for picker, options, first in ((self.src_picker, src, 0), (self.dst_picker, dst, 1)):
-            keep = picker.value
-            picker.options = options
-            picker.value = keep if keep in options else (options[min(first, len(options) - 1)] if options else None)
+        set_options(self.src_picker, src)
+        set_options(self.dst_picker, dst, first=1)
         if self.replicas.value != (c.get("Deployment", self.deployment, self.namespace).spec.replicas or 0):
             self.replicas.unobserve(self._on_replicas, names="value")
             self.replicas.value = c.get("Deployment", self.deployment, self.namespace).spec.replicas

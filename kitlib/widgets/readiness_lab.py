@@ -25,9 +25,9 @@ from typing import Any
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
-from ..errors import ApiError
 from ..figures.timeline import success_rate, timeline, update_success_rate, update_timeline
 from ..history import History
+from .lab import run_action, set_options
 
 GOOD_IMAGE = "kitlib/webapp:2"
 BAD_IMAGE = "kitlib/webapp:broken"
@@ -145,12 +145,7 @@ class ReadinessLab:
     # exceptions raised in callbacks are invisible in JupyterLab.
 
     def _run(self, action, *args) -> None:
-        try:
-            action(*args)
-            self.status.value = ""
-        except (ApiError, ValueError) as err:
-            self.status.value = f"<span style='color:#D55E00'>{html.escape(str(err), quote=False)}</span>"
-        self.refresh()
+        run_action(self, action, *args)
 
     def manifest(self) -> dict[str, Any]:
         """The Deployment the probe controls describe (what the next change applies)."""
@@ -193,9 +188,7 @@ class ReadinessLab:
         self._syncing = True
         try:
             names = [p.name for p in self.history.pods() if p.metadata.deletion_timestamp is None]
-            keep = self.pod_picker.value
-            self.pod_picker.options = names
-            self.pod_picker.value = keep if keep in names else (names[0] if names else None)
+            set_options(self.pod_picker, names)
             self._sync_faults()
         finally:
             self._syncing = False

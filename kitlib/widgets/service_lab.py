@@ -33,6 +33,7 @@ from ..api.node import internal_ip
 from ..errors import ApiError
 from ..figures.sankey import traffic_sankey, update_traffic_sankey
 from ..figures.service_graph import service_graph, update_service_graph
+from .lab import run_action, set_options, show_error
 
 METALLB_ADDRESSES = "192.168.49.200-192.168.49.250"
 TYPES = ["ClusterIP", "NodePort", "LoadBalancer"]
@@ -158,15 +159,7 @@ class ServiceLab:
     # exceptions raised in callbacks are invisible in JupyterLab.
 
     def _run(self, action, *args, **kwargs) -> bool:
-        try:
-            action(*args, **kwargs)
-            self.status.value = ""
-            ok = True
-        except (ApiError, ValueError) as err:
-            self.status.value = f"<span style='color:#D55E00'>{html.escape(str(err), quote=False)}</span>"
-            ok = False
-        self.refresh()
-        return ok
+        return run_action(self, action, *args, **kwargs)
 
     def _apply(self, **changes: Any) -> None:
         svc = self.cluster.get("Service", self.service, self.namespace)
@@ -213,7 +206,7 @@ class ServiceLab:
 
     def _on_send(self, _button=None) -> None:
         if self.source.value is None or self.address.value is None:
-            self.status.value = "<span style='color:#D55E00'>pick a source and an address first</span>"
+            show_error(self.status, "pick a source and an address first")
             return
         src, (dst, port) = self.source.value, self.address.value
 
@@ -276,12 +269,12 @@ class ServiceLab:
         pods = c.pods(self.namespace, ",".join(f"{k}={v}" for k, v in sorted(spec.selector.items())) or None) \
             if spec.selector else []
         names = [p.name for p in pods if p.metadata.deletion_timestamp is None]
-        self._set_options(self.pod_picker, names)
+        set_options(self.pod_picker, names)
         clients = [p.key for p in c.pods(self.namespace) if p.status.pod_ip and p.metadata.deletion_timestamp is None]
         sources = [*[(f"pod {k.split('/', 1)[1]}", k) for k in clients],
                    *[(f"node {n.name}", f"node/{n.name}") for n in c.nodes()], ("outside", "external")]
-        self._set_options(self.source, sources)
-        self._set_options(self.address, self._addresses(svc))
+        set_options(self.source, sources)
+        set_options(self.address, self._addresses(svc))
         return svc
 
     def _addresses(self, svc) -> list[tuple[str, tuple[str, int]]]:
@@ -300,15 +293,6 @@ class ServiceLab:
             if ing.ip:
                 out.append((f"LoadBalancer {ing.ip}:{p.port}", (ing.ip, p.port)))
         return out
-
-    @staticmethod
-    def _set_options(picker: widgets.Dropdown, options: list) -> None:
-        """New options, keeping the choice if it is still there (else the first one)."""
-        values = [o[1] if isinstance(o, tuple) else o for o in options]
-        keep = picker.value
-        if tuple(picker.options) != tuple(options):
-            picker.options = options
-        picker.value = keep if keep in values else (values[0] if values else None)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
