@@ -44,12 +44,22 @@ VALIDATORS = {
     "Namespace": lambda ns: validation.validate_meta(ns.metadata, namespaced=False,
                                                     name_check=validation.dns1123_label),
     "Node": lambda n: validation.validate_meta(n.metadata, namespaced=False),
+    "Ingress": lambda ing: _ingress().validate_ingress(ing),
+    "IngressClass": lambda ic: _ingress().validate_ingress_class(ic),
+    "Secret": lambda s: _ingress().validate_secret(s),
 }
 DEFAULTERS = {
     "Pod": defaults.default_pod,
     "Deployment": defaults.default_deployment,
     "ReplicaSet": defaults.default_replicaset,
+    "Secret": lambda s: _ingress().default_secret(s),
 }
+
+
+def _ingress():
+    from .apiserver import ingress
+
+    return ingress
 
 
 @dataclass
@@ -530,6 +540,8 @@ class Cluster:
             obj.spec.finalizers = list(existing.spec.finalizers) if existing else ["kubernetes"]  # type: ignore[attr-defined]
         if res.kind == "Service":
             return self._prepare_service(obj, existing)  # type: ignore[arg-type]
+        if res.kind == "Ingress" and existing is None:
+            _ingress().admit(self, obj)  # type: ignore[arg-type]
         if res.kind in DEFAULTERS and existing is None:
             DEFAULTERS[res.kind](obj)
         elif res.kind in DEFAULTERS:
@@ -618,7 +630,7 @@ class Cluster:
         meta.uid = new_uid(self.rng)
         meta.creation_timestamp = self.clock.timestamp()
         meta.deletion_timestamp = None
-        if obj.kind in ("Deployment", "ReplicaSet"):
+        if obj.kind in ("Deployment", "ReplicaSet", "Ingress", "IngressClass"):
             meta.generation = 1
         if obj.kind == "Namespace":
             meta.labels["kubernetes.io/metadata.name"] = obj.name

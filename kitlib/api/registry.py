@@ -8,8 +8,10 @@ from .apps import Deployment, ReplicaSet
 from .discovery import Endpoints, EndpointSlice
 from .meta import KubeObject
 from .namespace import Namespace
+from .networking import Ingress, IngressClass
 from .node import Node
 from .pod import Pod
+from .secret import Secret
 from .service import Service
 
 
@@ -67,6 +69,9 @@ for _r in (
     Resource(Service, "services", ("svc",)),
     Resource(Endpoints, "endpoints", ("ep",)),
     Resource(EndpointSlice, "endpointslices", ()),
+    Resource(Secret, "secrets", ()),
+    Resource(Ingress, "ingresses", ("ing",)),
+    Resource(IngressClass, "ingressclasses", ()),
 ):
     register(_r)
 
