@@ -10,13 +10,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadRequest
+from ..network.http import APPS
+from .ingress_nginx import IMAGE, IngressNginx, handle
 from .metallb import MetalLB
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
 
-ADDONS: dict[str, Any] = {"metallb": MetalLB}
+ADDONS: dict[str, Any] = {"metallb": MetalLB, "ingress": IngressNginx}
 """Add-on name -> class; each has ``install()``, ``configure(**options)`` and ``uninstall()``."""
+
+
+APPS[IMAGE.split(":")[0]] = handle  # the controller pod answers by routing
 
 
 def enable(cluster: Cluster, name: str, **options: Any) -> Any:
@@ -56,4 +61,4 @@ def announcer(cluster: Cluster, service: str, ip: str) -> tuple[str | None, str]
     return lb.announcer(service, ip)
 
 
-__all__ = ["ADDONS", "MetalLB", "announcer", "disable", "enable"]
+__all__ = ["ADDONS", "IngressNginx", "MetalLB", "announcer", "disable", "enable"]

@@ -53,3 +53,6 @@ def _as_kubectl(err: ApiError) -> ApiError:
     out = type(err)(text, causes=err.causes)
     out.server_message = err.message  # type: ignore[attr-defined]
     return out
+
+
+from . import ingress  # noqa: E402,F401  (registers create ingress, the Ingress/IngressClass/Secret views)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..api.defaults import image_repo, image_tag
@@ -105,6 +105,7 @@ class HttpRequest:
     headers: dict[str, str] = field(default_factory=dict)
     client_ip: str = ""
     client_port: int = 0
+    scheme: str = "http"
 
     @property
     def route(self) -> str:
@@ -124,6 +125,9 @@ class AppReply:
     body: str = ""
     headers: tuple[tuple[str, str], ...] = ()
     version: str = "HTTP/1.1"
+    upstream: Any = None
+    """A proxy's trace of where it sent the request (the ingress controller's
+    :class:`~kitlib.addons.ingress_nginx.ProxyTrace`), or None for an app that answers itself."""
 
 
 @dataclass
@@ -149,6 +153,11 @@ class HttpResponse:
     version: str = "HTTP/1.1"
     dns: dns.DnsAnswer | None = None
     connection: Connection | None = None
+    ingress: Any = None
+    """For a request an ingress controller routed: the :class:`~kitlib.network.ingress.Match`
+    (which rule of which Ingress took it, and why the others did not)."""
+    tls: Any = None
+    """For ``https://``: the :class:`~kitlib.addons.ingress_nginx.TlsSession` (which certificate came back)."""
 
     @property
     def ok(self) -> bool:
@@ -188,15 +197,14 @@ def _status_line(status: int) -> str:
 
 
 def parse_url(url: str) -> tuple[str, str, int, str]:
-    """(scheme, host, port, path) of an ``http://`` URL; a bare ``host[:port]/path`` is http, as in curl."""
+    """(scheme, host, port, path) of an ``http://`` or ``https://`` URL; a bare ``host[:port]/path``
+    is http, as in curl."""
     text = url if "://" in url else f"http://{url}"
     parts = urlsplit(text)
-    if parts.scheme == "https":
-        raise BadRequest(f"error: {url}: https:// is not simulated yet (TLS comes later): use http://")
-    if parts.scheme != "http":
-        raise BadRequest(f'error: {url}: unsupported scheme "{parts.scheme}": use http://')
+    if parts.scheme not in ("http", "https"):
+        raise BadRequest(f'error: {url}: unsupported scheme "{parts.scheme}": use http:// or https://')
     try:
-        port = parts.port or 80
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise BadRequest(f"error: {url}: the port is not a number in 1-65535") from None
     if not parts.hostname:
@@ -211,13 +219,19 @@ def request(cluster: Cluster, url: str, src: str = "external", headers: dict[str
             method: str = "GET") -> HttpResponse:
     """Send one HTTP request from ``src`` (see :meth:`kitlib.Cluster.http`)."""
     method = method.upper()
-    _, host, port, path = parse_url(url)
+    scheme, host, port, path = parse_url(url)
     out = HttpResponse(url, None, "", host=host, port=port)
     answer = None
     if host in LOOPBACK:
+        if scheme == "https":
+            raise BadRequest(f"error: {url}: kitlib simulates TLS only at the ingress controller")
         return _loopback(cluster, out, src, method, path, headers)
+    lab_dns = _lab_dns(cluster, src, host)
     if is_ip(host):
         ip = host
+    elif lab_dns is not None:
+        ip, hop = lab_dns
+        out.hops = [hop]
     else:
         answer = dns.lookup_for(cluster, src, host)
         out.dns = answer
@@ -230,18 +244,32 @@ def request(cluster: Cluster, url: str, src: str = "external", headers: dict[str
     conn = cluster.connect(src, ip, port, "TCP")
     out.connection = conn
     out.service = getattr(conn, "service", None)
-    out.hops = ([dns.dns_hop(cluster, src, answer)] if answer is not None else []) + list(conn.hops)
+    out.hops = ([dns.dns_hop(cluster, src, answer)] if answer is not None else out.hops) + list(conn.hops)
     if not conn.ok:
         out.failure, out.reason = failure_kind(conn.reason), conn.reason
         return out
     client_ip = conn.hops[-1].src if conn.hops else conn.src_ip
-    req = HttpRequest(method, url, host, port, path, dict(headers or {}), client_ip, _client_port(cluster))
+    req = HttpRequest(method, url, host, port, path, dict(headers or {}), client_ip, _client_port(cluster), scheme)
     if conn.pod is not None:
         pod = cluster._store.get("Pod", conn.pod)
         container = _accepting_container(conn, pod)  # type: ignore[arg-type]
+        if scheme == "https" and not _terminates_tls(container):  # type: ignore[arg-type]
+            out.failure = "tls"
+            out.reason = (f"container {container.name} of pod {conn.pod} accepted the connection, but kitlib "
+                          "simulates TLS only at the ingress controller: no handshake")
+            return out
         reply = respond(cluster, pod, container, req)  # type: ignore[arg-type]
         out.pod = conn.pod
         where = f"container {container.name} of pod {conn.pod}"
+        if reply is not None and reply.upstream is not None:
+            trace = reply.upstream
+            out.hops += trace.hops
+            out.ingress, out.tls, out.service, out.pod = trace.match, trace.tls, trace.service, trace.pod
+            where = f"ingress controller {conn.pod}" + (f", proxied to pod {trace.pod}" if trace.pod else "")
+    elif scheme == "https":
+        out.failure = "tls"
+        out.reason = f"{ip}:{port} is a node's listener: kitlib simulates TLS only at the ingress controller"
+        return out
     else:
         node = next((h.where for h in reversed(conn.hops) if h.where not in ("outside", "node network")), "")
         reply = _node_reply(cluster, node, port, req)
@@ -287,6 +315,24 @@ def _loopback(cluster: Cluster, out: HttpResponse, src: str, method: str, path: 
     out.pod = pod.key  # type: ignore[union-attr]
     return _answer(out, respond(cluster, pod, container, req), f"container {container.name} of pod {out.pod}",  # type: ignore[arg-type]
                    method)
+
+
+def _lab_dns(cluster: Cluster, src: str, host: str) -> tuple[str, Hop] | None:
+    """With the ingress add-on, a client outside the cluster resolves every name to the controller's
+    external address, as a wildcard DNS record (nip.io) or an /etc/hosts line would in a lab."""
+    addon = cluster.addons.get("ingress")
+    if src != "external" or addon is None or is_ip(host):
+        return None
+    ip = addon.address()[0]
+    return ip, Hop("external", "outside", "resolver", "", ip,
+                   f"DNS (lab): {host} → {ip}, the ingress controller's external address, as a wildcard "
+                   "record or /etc/hosts line points every name there")
+
+
+def _terminates_tls(container: Container) -> bool:
+    from ..addons.ingress_nginx import is_controller
+
+    return is_controller(container)
 
 
 def _answer(out: HttpResponse, reply: AppReply | None, where: str, method: str) -> HttpResponse:

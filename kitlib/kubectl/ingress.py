@@ -1,0 +1,404 @@
+"""kubectl for Ingresses, IngressClasses and Secrets, as kubectl 1.32 does it.
+
+* ``create ingress NAME --rule=host/path=svc:port[,tls[=secret]] --class --default-backend
+  --annotation``: the object of ``pkg/cmd/create/create_ingress.go``, quirks included (the
+  rule regex only has to match a prefix of the rule; a path ending in ``*`` is a Prefix path
+  without the ``*``; rules of one host share one rule; TLS entries are shared by secret name).
+* ``get ingress|ingressclass|secret``: the columns of ``pkg/printers/internalversion/printers.go``
+  (printIngress, printIngressClass, printSecret).
+* ``describe ingress|ingressclass|secret``: ``IngressDescriber.describeIngressV1`` (each backend
+  with the ready endpoints of its Service port, from the EndpointSlices), ``describeIngressClassV1``
+  and ``describeSecret``.
+
+Server errors of ``create ingress`` are wrapped as kubectl wraps them:
+``error: failed to create ingress: <the server's message>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import TYPE_CHECKING, Any
+
+from ..api.meta import KubeObject
+from ..api.networking import Ingress, IngressBackend, IngressClass, IngressLoadBalancerStatus
+from ..api.registry import for_object
+from ..api.secret import Secret
+from ..errors import AlreadyExists, ApiError, NotFound
+from ..manifest import decode, dump_json, dump_yaml
+from .args import Args
+from .commands import COMMANDS, CREATE_GENERATORS, command
+from .describe import describer
+from .get import age, output, printer
+from .services import (
+    _COMMON_FLAGS,
+    LOAD_BALANCER_WIDTH,
+    KubectlError,
+    _annotation_lines,
+    _labels_lines,
+    _printed_as,
+    _with_events,
+    format_endpoint_slices,
+    service_slices,
+    tabwrite,
+)
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+# ------------------------------------------------------------------------------ create ingress
+
+# create_ingress.go's ruleRegex (regexHostPathSvc + regexTLS). Go's ``\w`` is ASCII only, and
+# ``MatchString`` is unanchored at the end: only a prefix of the rule has to match.
+RULE_REGEX = re.compile(r"^(?P<host>[\w\*\-\.]*)(?P<path>/.*)=(?P<svcname>[\w\-]+):(?P<svcport>[\w\-]+)"
+                        r"(,(?P<istls>tls)=?(?P<secretname>[\w\-]+)?)?", re.ASCII)
+RULE_FORMAT = "host/path=svcname:svcport[,tls[=secret]]"
+_INGRESS_FLAGS = {"class", "rule", "default-backend", "annotation"} | _COMMON_FLAGS
+_OUTPUT_FORMATS = ("go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,"
+                   "templatefile,yaml")
+
+
+class _Panic(KubectlError):
+    """Where the real kubectl panics (an index out of range in create_ingress.go)."""
+
+
+def _index(parts: list[str], i: int) -> str:
+    """``parts[i]`` as Go indexes a slice: out of range is a runtime panic."""
+    if i >= len(parts):
+        raise _Panic(f"panic: runtime error: index out of range [{i}] with length {len(parts)}")
+    return parts[i]
+
+
+def _int32(text: str) -> int | None:
+    """``intstr.Parse``'s number: ``strconv.Atoi``, then ``FromInt`` (which wraps to int32)."""
+    if not re.fullmatch(r"[+-]?[0-9]+", text) or abs(int(text)) >= 2 ** 63:
+        return None
+    return (int(text) + 2 ** 31) % 2 ** 32 - 2 ** 31
+
+
+def _backend_port(port: str) -> dict[str, Any]:
+    """``parseServiceBackendPort``: a number or a name (zero and empty are left out, omitempty)."""
+    number = _int32(port)
+    if number is None:
+        return {"name": port} if port else {}
+    return {"number": number} if number else {}
+
+
+def _service_backend(service: str) -> dict[str, Any]:
+    """``buildIngressBackendSvc``: ``svc:port``."""
+    parts = service.split(":")
+    return {"service": {"name": parts[0], "port": _backend_port(_index(parts, 1))}}
+
+
+def _http_path(pathsvc: str) -> dict[str, Any]:
+    """``buildHTTPIngressPath``: what follows the host's ``/``, ``path=svc:port``."""
+    parts = pathsvc.split("=")
+    path = "/" + parts[0]
+    service = _index(parts, 1)
+    path_type = "Exact"
+    if path.endswith("*"):
+        path_type, path = "Prefix", path[:-1]
+    return {"path": path, "pathType": path_type, "backend": _service_backend(service)}
+
+
+def _tls_entries(rules: list[str]) -> list[dict[str, Any]]:
+    """``buildTLSRules``: one entry per secret name (hosts-only entries share the empty name);
+    each host once, in the first entry it appears in."""
+    entries: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for rule in rules:
+        tls = rule.split(",")
+        if len(tls) != 2:
+            continue
+        host = rule.split("/", 1)[0]
+        secret_parts = tls[1].split("=")
+        secret = secret_parts[1] if len(secret_parts) > 1 else ""
+        if host in seen:
+            continue
+        index = next((i for i, e in enumerate(entries) if e.get("secretName", "") == secret), -1)
+        seen.add(host)
+        if index > -1:
+            entries[index].setdefault("hosts", []).append(host)
+            continue
+        entry: dict[str, Any] = {}
+        if host:
+            entry["hosts"] = [host]
+        if secret:
+            entry["secretName"] = secret
+        if entry:
+            entries.append(entry)
+    return entries
+
+
+def _rules(rules: list[str]) -> list[dict[str, Any]]:
+    """``buildIngressRules``: one rule per host, its paths in the order given."""
+    out: list[dict[str, Any]] = []
+    for rule in rules:
+        remove_tls = rule.split(",")[0]
+        host_split = remove_tls.split("/", 1)
+        host = host_split[0]
+        path = _http_path(_index(host_split, 1))
+        found = next((r for r in out if r.get("host", "") == host), None)
+        if found is not None:
+            found["http"]["paths"].append(path)
+            continue
+        entry: dict[str, Any] = {"host": host} if host else {}
+        entry["http"] = {"paths": [path]}
+        out.append(entry)
+    return out
+
+
+def create_ingress(cluster: Cluster, args: Args) -> dict[str, Any]:
+    """The Ingress ``kubectl create ingress NAME ...`` builds, checked as kubectl checks it."""
+    for flag in args.flags:
+        if flag not in _INGRESS_FLAGS:
+            raise KubectlError(f"Error: unknown flag: --{flag}\nSee 'kubectl create ingress --help' for usage.")
+    words = args.words[2:]
+    if len(words) != 1:
+        raise KubectlError(f"error: exactly one NAME is required, got {len(words)}\n"
+                           "See 'kubectl create ingress -h' for help and examples")
+    name = words[0]
+    dry = args.get("dry-run")
+    if dry not in (None, "none", "client", "server"):
+        raise KubectlError(f'error: Invalid dry-run value ({dry}). Must be "none", "server", or "client".')
+    fmt = args.get("output")
+    if fmt not in (None, "", "yaml", "json", "name"):
+        raise KubectlError(f'error: unable to match a printer suitable for the output format "{fmt}", '
+                           f"allowed formats are: {_OUTPUT_FORMATS}")
+    rules = args.all("rule")
+    default_backend = args.get("default-backend") or ""
+    annotations = args.all("annotation")
+    # Validate(): in kubectl's order, before anything is built.
+    if not default_backend and not rules:
+        raise KubectlError("error: not enough information provided: every ingress has to either specify a "
+                           "default-backend (which catches all traffic) or a list of rules (which catch "
+                           "specific paths)")
+    for rule in rules:
+        if not RULE_REGEX.match(rule):
+            raise KubectlError(f"error: rule {rule} is invalid and should be in format {RULE_FORMAT}")
+    for annotation in annotations:
+        if "=" not in annotation:
+            raise KubectlError(f"error: annotation {annotation} is invalid and should be in format key=[value]")
+    if default_backend and len(default_backend.split(":")) != 2:
+        raise KubectlError("error: default-backend should be in format servicename:serviceport")
+    # createIngress(): Go's struct field order, which -o json keeps (-o yaml sorts the keys).
+    meta: dict[str, Any] = {"name": name}
+    if args.get("namespace"):
+        meta["namespace"] = args.get("namespace")
+    meta["creationTimestamp"] = None
+    notes = dict(annotation.split("=", 1) for annotation in annotations)
+    if notes:
+        meta["annotations"] = dict(sorted(notes.items()))  # a Go map: JSON sorts its keys
+    spec: dict[str, Any] = {}
+    if args.get("class"):
+        spec["ingressClassName"] = args.get("class")
+    if default_backend:
+        spec["defaultBackend"] = _service_backend(default_backend)
+    tls = _tls_entries(rules)
+    built = _rules(rules)
+    if tls:
+        spec["tls"] = tls
+    if built:
+        spec["rules"] = built
+    return {"kind": "Ingress", "apiVersion": "networking.k8s.io/v1", "metadata": meta, "spec": spec,
+            "status": {"loadBalancer": {}}}
+
+
+def _server_dry_run(cluster: Cluster, doc: dict[str, Any]) -> KubeObject:
+    """Admit, default and validate as a create would, then keep nothing."""
+    obj = decode(doc)
+    obj.metadata.namespace = obj.metadata.namespace or "default"
+    cluster._require_namespace(obj.metadata.namespace)
+    state = cluster.rng.getstate()
+    try:
+        prepared = cluster._prepare(obj, None)
+        if cluster._store.get(prepared.kind, prepared.key) is not None:
+            raise AlreadyExists(f'{for_object(prepared).qualified} "{prepared.name}" already exists')
+        return prepared
+    finally:
+        cluster._finish(ok=False)
+        cluster.rng.setstate(state)
+
+
+def _emit(cluster: Cluster, args: Args, obj: dict[str, Any]) -> str:
+    dry = args.get("dry-run")
+    fmt = args.get("output")
+    name = obj["metadata"]["name"]
+    if dry == "client":
+        if fmt == "yaml":
+            return dump_yaml(obj).rstrip("\n")
+        if fmt == "json":
+            return dump_json(obj)
+        return f"ingress.networking.k8s.io/{name}" + ("" if fmt == "name" else " created (dry run)")
+    try:
+        created = _server_dry_run(cluster, obj) if dry == "server" else cluster.create(obj)
+    except ApiError as err:
+        raise _printed_as(err, f"error: failed to create ingress: {err.message}") from None
+    if fmt in ("yaml", "json", "name"):
+        return output([created], fmt, single=True)
+    suffix = " (server dry run)" if dry == "server" else ""
+    return f"{for_object(created).type_name}/{created.name} created{suffix}"
+
+
+_base_create = COMMANDS["create"]
+
+
+@command("create")
+def _create(cluster: Cluster, args: Args, stdin: str) -> str:
+    """``kubectl create ingress|ing ...``; other ``create`` generators go on as before."""
+    if args.words[1:2] not in (["ingress"], ["ing"]):
+        return _base_create(cluster, args, stdin)
+    return _emit(cluster, args, create_ingress(cluster, args))
+
+
+CREATE_GENERATORS["ingress"] = create_ingress
+CREATE_GENERATORS["ing"] = create_ingress
+
+
+# ---------------------------------------------------------------------------------------- get
+
+
+def load_balancer_string(status: IngressLoadBalancerStatus, wide: bool) -> str:
+    """``ingressLoadBalancerStatusStringer``: the IPs (else hostnames), sorted, each once; cut
+    to 16 characters unless wide."""
+    found = sorted({i.ip or i.hostname for i in status.ingress if i.ip or i.hostname})  # type: ignore[type-var]
+    text = ",".join(found)  # type: ignore[arg-type]
+    if not wide and len(text) > LOAD_BALANCER_WIDTH:
+        text = text[:LOAD_BALANCER_WIDTH - 3] + "..."
+    return text
+
+
+def format_hosts(ing: Ingress) -> str:
+    """``formatHosts``: the first three hosts, ``*`` for none, ``+ N more...`` (N counts rules)."""
+    shown: list[str] = []
+    more = False
+    for rule in ing.spec.rules:
+        if len(shown) == 3:
+            more = True
+        if not more and rule.host:
+            shown.append(rule.host)
+    if not shown:
+        return "*"
+    text = ",".join(shown)
+    return f"{text} + {len(ing.spec.rules) - 3} more..." if more else text
+
+
+@printer("Ingress", ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"], [])
+def _ingress(cluster: Cluster, ing: Ingress, wide: bool) -> list[str]:
+    return [ing.name, ing.spec.ingress_class_name or "<none>", format_hosts(ing),
+            load_balancer_string(ing.status.load_balancer, wide), "80, 443" if ing.spec.tls else "80",
+            age(cluster, ing)]
+
+
+def _parameters(ic: IngressClass) -> str:
+    p = ic.spec.parameters
+    if p is None:
+        return "<none>"
+    kind = f"{p.kind}.{p.api_group}" if p.api_group is not None else p.kind
+    return f"{kind}/{p.name}"
+
+
+@printer("IngressClass", ["NAME", "CONTROLLER", "PARAMETERS", "AGE"], [])
+def _ingressclass(cluster: Cluster, ic: IngressClass, wide: bool) -> list[str]:
+    return [ic.name, ic.spec.controller or "", _parameters(ic), age(cluster, ic)]
+
+
+@printer("Secret", ["NAME", "TYPE", "DATA", "AGE"], [])
+def _secret(cluster: Cluster, secret: Secret, wide: bool) -> list[str]:
+    return [secret.name, secret.type or "", str(len(secret.data)), age(cluster, secret)]
+
+
+# ------------------------------------------------------------------------------------ describe
+
+
+def service_backend_string(backend: IngressBackend) -> str:
+    """``serviceBackendStringer``: ``svc:80`` or ``svc:http``."""
+    svc = backend.service
+    if svc is None:
+        return ""
+    return f"{svc.name}:{svc.port.number if svc.port.number else (svc.port.name or '')}"
+
+
+def describe_backend(cluster: Cluster, namespace: str, backend: IngressBackend) -> str:
+    """``describeBackendV1``: ``svc:port (ip:port,...)`` from the ready endpoints of that
+    Service port; the client's error when the Service is not there."""
+    if backend.service is not None:
+        text = service_backend_string(backend)
+        name = backend.service.name
+        if not name:
+            return f"{text} (<error: resource name may not be empty>)"
+        try:
+            svc = cluster.get("Service", name, namespace)
+        except NotFound as err:
+            return f"{text} (<error: {err.message}>)"
+        port = backend.service.port
+        sp_name = ""
+        for sp in svc.spec.ports:  # type: ignore[attr-defined]
+            if port.number and port.number == sp.port:
+                sp_name = sp.name or ""
+            elif port.name and port.name == sp.name:
+                sp_name = sp.name
+        return f"{text} ({format_endpoint_slices(service_slices(cluster, svc), sp_name)})"  # type: ignore[arg-type]
+    if backend.resource is not None:
+        ref = backend.resource
+        group = ref.api_group if ref.api_group is not None else "<none>"
+        return f"APIGroup: {group}, Kind: {ref.kind}, Name: {ref.name}"
+    return ""
+
+
+@describer("Ingress")
+def _describe_ingress(cluster: Cluster, ing: Ingress) -> str:
+    s = ing.spec
+    default = describe_backend(cluster, ing.namespace, s.default_backend) if s.default_backend else "<default>"
+    lines = [f"Name:\t{ing.name}", *_labels_lines("Labels", ing.metadata.labels), f"Namespace:\t{ing.namespace}",
+             f"Address:\t{load_balancer_string(ing.status.load_balancer, True)}",
+             f"Ingress Class:\t{s.ingress_class_name or '<none>'}", f"Default backend:\t{default}"]
+    if s.tls:
+        lines.append("TLS:")
+        for t in s.tls:
+            hosts = ",".join(t.hosts)
+            lines.append(f"  SNI routes {hosts}" if not t.secret_name else f"  {t.secret_name} terminates {hosts}")
+    lines += ["Rules:", "  Host\tPath\tBackends", "  ----\t----\t--------"]
+    count = 0
+    for rule in s.rules:
+        if rule.http is None:
+            continue
+        count += 1
+        lines.append(f"  {rule.host or '*'}\t")
+        lines += [f"    \t{p.path or ''} \t{describe_backend(cluster, ing.namespace, p.backend)}"
+                  for p in rule.http.paths]
+    if count == 0:
+        lines.append(f"  *\t*\t{default}")
+    lines += _annotation_lines(ing.metadata.annotations)
+    return _with_events(cluster, ing, lines)
+
+
+@describer("IngressClass")
+def _describe_ingressclass(cluster: Cluster, ic: IngressClass) -> str:
+    lines = [f"Name:\t{ic.name}", *_labels_lines("Labels", ic.metadata.labels),
+             *_annotation_lines(ic.metadata.annotations), f"Controller:\t{ic.spec.controller or ''}"]
+    p = ic.spec.parameters
+    if p is not None:
+        lines.append("Parameters:")
+        if p.api_group is not None:
+            lines.append(f"  APIGroup:\t{p.api_group}")
+        lines += [f"  Kind:\t{p.kind}", f"  Name:\t{p.name}"]
+    return _with_events(cluster, ic, lines)
+
+
+def _size(value: str) -> int:
+    try:
+        return len(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError):
+        return len(value)
+
+
+@describer("Secret")
+def _describe_secret(cluster: Cluster, secret: Secret) -> str:
+    """``describeSecret``: the sizes of the values, never the values (and no events)."""
+    lines = [f"Name:\t{secret.name}", f"Namespace:\t{secret.namespace}",
+             *_labels_lines("Labels", secret.metadata.labels), *_annotation_lines(secret.metadata.annotations),
+             "", f"Type:\t{secret.type or ''}", "", "Data", "===="]
+    lines += [f"{k}:\t{_size(secret.data[k])} bytes" for k in sorted(secret.data)]
+    return tabwrite("\n".join(lines))
