@@ -445,6 +445,11 @@ class Cluster:
         """Send an HTTP GET for ``url`` from ``src`` and return the
         :class:`~kitlib.network.http.HttpResponse` (``.status`` None when nothing answered).
 
+        With the ingress add-on (``enable_addon("ingress")``), a client outside the cluster resolves
+        every host name to the ingress controller, which routes by host and path: the response then
+        names the backend in ``.service`` and ``.pod``, the matched rule in ``.ingress``, and for
+        ``https://`` the certificate in ``.tls``. ``headers={"Host": ...}`` sets the Host header.
+
         >>> c = Cluster(nodes=1); _ = c.kubectl("create deployment web --image=nginx --port=80")
         >>> c.advance(30); ip = c.pods()[0].status.pod_ip
         >>> c.http(f"http://{ip}/", src="node/minikube").status
@@ -494,7 +499,9 @@ class Cluster:
         proxy.reset(self)
 
     def enable_addon(self, name: str, **options: Any):
-        """Install an add-on, e.g. ``enable_addon("metallb", addresses="192.168.49.200-192.168.49.250")``."""
+        """Install an add-on: ``enable_addon("metallb", addresses="192.168.49.200-192.168.49.250")`` for
+        LoadBalancer addresses, ``enable_addon("ingress")`` for the ingress-nginx controller (it waits,
+        advancing the clock, until the controller is ready, as ``minikube addons enable ingress`` does)."""
         from . import addons
 
         return addons.enable(self, name, **options)

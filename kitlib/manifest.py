@@ -77,9 +77,10 @@ def to_plain(value: Any) -> Any:
 
 class _Dumper(yaml.SafeDumper):
     def choose_scalar_style(self) -> str:
-        # Go's YAML encoder (and so kubectl) quotes with double quotes: resourceVersion: "35".
+        # Go's YAML encoder (and so kubectl) double-quotes only strings that would read as another
+        # type (resourceVersion: "35", "true"); others that cannot be plain ('*.foo.com') stay single-quoted.
         style = super().choose_scalar_style()
-        return '"' if style == "'" else style
+        return '"' if style == "'" and not self.event.implicit[0] else style
 
 
 def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:

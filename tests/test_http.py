@@ -121,9 +121,10 @@ def test_localhost_is_the_pods_own_namespace(site):
 
 
 def test_urls_that_are_not_http_are_errors(site):
-    """https:// is not simulated yet; other schemes and bad ports are errors, not outcomes."""
-    with pytest.raises(kitlib.BadRequest, match="https:// is not simulated yet"):
-        site.http("https://web/", src="default/client")
+    """https:// to a plain app gets no TLS handshake (TLS is simulated at the ingress controller only);
+    other schemes and bad ports are errors, not outcomes."""
+    resp = site.http("https://web:80/", src="default/client")
+    assert resp.status is None and resp.failure == "tls" and "TLS only at the ingress controller" in resp.reason
     with pytest.raises(kitlib.BadRequest, match='unsupported scheme "ftp"'):
         site.http("ftp://web/", src="default/client")
     with pytest.raises(kitlib.BadRequest, match="the port is not a number"):

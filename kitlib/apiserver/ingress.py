@@ -45,12 +45,14 @@ INVALID_PATH_SUFFIXES = ("/..", "/.")
 
 def admit(cluster: Cluster, ing: Ingress) -> None:
     """DefaultIngressClass: on create, an Ingress that names no class (neither field nor the old
-    annotation) gets the default IngressClass; with several defaults, the newest one."""
+    annotation) gets the default IngressClass; with several defaults, the newest one, and of
+    those created in the same second the first by name (getDefaultClass sorts so)."""
     if ing.spec.ingress_class_name or CLASS_ANNOTATION in ing.metadata.annotations:
         return
     defaults = [ic for ic in cluster._store.items("IngressClass") if is_default_class(ic)]  # type: ignore[arg-type]
     if defaults:
-        newest = max(defaults, key=lambda ic: (ic.metadata.creation_timestamp or "", ic.name))
+        by_name = sorted(defaults, key=lambda ic: ic.name)
+        newest = max(by_name, key=lambda ic: ic.metadata.creation_timestamp or "")  # max keeps the first
         ing.spec.ingress_class_name = newest.name
 
 
@@ -136,9 +138,11 @@ def validate_backend(backend: IngressBackend, path: str) -> list[FieldError]:
         for name, value in (("kind", ref.kind), ("name", ref.name)):
             if not value:
                 errs.append(required(f"{path}.resource.{name}"))
-            elif value in (".", "..") or "/" in value or "%" in value:
-                errs.append(FieldError(f"{path}.resource.{name}", "Invalid value", value,
-                                       f"may not be '{value}'" if value in (".", "..") else "may not contain '/'"))
+            elif value in (".", ".."):
+                errs.append(FieldError(f"{path}.resource.{name}", "Invalid value", value, f"may not be '{value}'"))
+            else:  # content.IsPathSegmentName: one message per character it may not contain
+                errs += [FieldError(f"{path}.resource.{name}", "Invalid value", value, f"may not contain '{c}'")
+                         for c in ("/", "%") if c in value]
         return errs
     if backend.service is None:
         return [FieldError(path, "Invalid value", "", "resource or service backend is required")]
@@ -169,9 +173,10 @@ def validate_ingress_class(ic: IngressClass) -> list[FieldError]:
     controller = ic.spec.controller
     if not controller:
         errs.append(required("spec.controller"))
-    elif len(controller) > 250:
-        errs.append(FieldError("spec.controller", "Too long", detail="may not be more than 250 bytes"))
     else:
+        if len(controller) > 250:  # apimachinery prints a Too long error without the value
+            errs.append(FieldError("spec.controller", "Too long", detail="may not be more than 250 bytes",
+                                   show_value=False))
         domain = controller.split("/", 1)[0]
         if "/" not in controller or not domain or not controller.split("/", 1)[1]:
             errs.append(FieldError("spec.controller", "Invalid value", controller,

@@ -11,3 +11,6 @@ __all__ += ["service_graph", "update_service_graph", "traffic_sankey", "update_t
 from .timeline import success_rate, timeline, update_success_rate, update_timeline  # noqa: E402
 
 __all__ += ["timeline", "update_timeline", "success_rate", "update_success_rate"]
+from .routing_tree import ingress_tree, routing_tree, update_routing_tree  # noqa: E402
+
+__all__ += ["routing_tree", "update_routing_tree", "ingress_tree"]

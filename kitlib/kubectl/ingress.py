@@ -71,10 +71,11 @@ def _index(parts: list[str], i: int) -> str:
 
 
 def _int32(text: str) -> int | None:
-    """``intstr.Parse``'s number: ``strconv.Atoi``, then ``FromInt`` (which wraps to int32)."""
-    if not re.fullmatch(r"[+-]?[0-9]+", text) or abs(int(text)) >= 2 ** 63:
+    """``intstr.Parse``'s number: ``strconv.ParseInt(text, 10, 32)``; None where that fails
+    (the port is then a name, ``"99999999999"`` included)."""
+    if not re.fullmatch(r"[+-]?[0-9]+", text) or not -2 ** 31 <= int(text) < 2 ** 31:
         return None
-    return (int(text) + 2 ** 31) % 2 ** 32 - 2 ** 31
+    return int(text)
 
 
 def _backend_port(port: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from http import HTTPStatus
@@ -253,6 +253,7 @@ def request(cluster: Cluster, url: str, src: str = "external", headers: dict[str
     if conn.pod is not None:
         pod = cluster._store.get("Pod", conn.pod)
         container = _accepting_container(conn, pod)  # type: ignore[arg-type]
+        req = replace(req, port=_accepted_port(conn, port))  # the server's own port: a NodePort is DNATed away
         if scheme == "https" and not _terminates_tls(container):  # type: ignore[arg-type]
             out.failure = "tls"
             out.reason = (f"container {container.name} of pod {conn.pod} accepted the connection, but kitlib "
@@ -362,6 +363,13 @@ def _accepting_container(conn: Connection, pod: Pod) -> Container:
     match = re.match(r"container (\S+) of pod ", conn.reason)
     name = match.group(1) if match else None
     return next((c for c in pod.spec.containers if c.name == name), pod.spec.containers[0])
+
+
+def _accepted_port(conn: Connection, default: int) -> int:
+    # The port the pod accepted on (after kube-proxy's DNAT), as the data path names it in its reason
+    # ("... accepted the connection on 10.244.1.2:80; ...").
+    match = re.search(r"accepted the connection on \S+:(\d+);", conn.reason)
+    return int(match.group(1)) if match else default
 
 
 def _client_port(cluster: Cluster) -> int:

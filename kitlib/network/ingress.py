@@ -151,16 +151,21 @@ class Server:
         best = self.exact.get(path)
         if best is not None:
             return best  # nothing can be longer than the whole path
+        shortest = -1  # the length of the Prefix found: only a longer string prefix beats it
         prefix = self.prefix
-        key = path.rstrip("/") or "/" if len(path) > 1 else path
-        while True:
-            best = prefix.get(key)
-            if best is not None or key == "/":
-                break
-            cut = key.rfind("/")
-            key = key[:cut] or "/"
-        for route in self.implementation:
-            if best is not None and len(route.path) <= best.length:
+        if prefix:
+            key = path.rstrip("/") or "/" if len(path) > 1 else path
+            while True:
+                best = prefix.get(key)
+                if best is not None:
+                    shortest = len(key)  # == best.length: the table's key is the path without its "/"
+                    break
+                if key == "/":
+                    break
+                cut = key.rfind("/")
+                key = key[:cut] or "/"
+        for route in self.implementation:  # longest first
+            if len(route.path) <= shortest:
                 break
             if path.startswith(route.path):
                 return route
@@ -177,6 +182,8 @@ class Router:
     ingresses: list[str] = field(default_factory=list)
     tls_hosts: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     """TLS host (exact or ``*.``) → (the Ingress, its ``secretName``), the oldest Ingress first."""
+    _by_header: dict[str, Server] = field(default_factory=dict, repr=False, compare=False)
+    """Host header as sent → its server, for :meth:`route` (a Router is rebuilt after any change)."""
 
     def server_for(self, host: str) -> Server:
         """The server that takes requests for ``host``."""
@@ -197,7 +204,11 @@ class Router:
     def route(self, host: str, path: str) -> Route | None:
         """The route that answers, default backends included; None: the controller's own 404.
         The fast path of :meth:`match`, for bulk matching."""
-        server = self.servers.get(host) or self.server_for(host)
+        server = self._by_header.get(host)
+        if server is None:
+            server = self.server_for(host)
+            if len(self._by_header) < 65536:
+                self._by_header[host] = server
         if "?" in path or "#" in path or not path.startswith("/"):
             path = request_path(path)
         return server.match_path(path) or server.fallback

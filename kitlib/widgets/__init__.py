@@ -8,3 +8,6 @@ __all__ += ["ServiceLab"]
 from .readiness_lab import ReadinessLab  # noqa: E402
 
 __all__ += ["ReadinessLab"]
+from .ingress_lab import IngressLab  # noqa: E402
+
+__all__ += ["IngressLab"]

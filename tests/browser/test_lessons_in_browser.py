@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 
 LESSON_1 = "01-pod-network.ipynb"
 LESSON_3 = "03-outside-access.ipynb"
+LESSON_6 = "06-ingress.ipynb"
 # A pod is a point of a marker trace; text-only traces (node labels) draw no `.point`.
 POD_POINTS = ".scatterlayer .trace .points .point"
 
@@ -228,3 +229,64 @@ def test_lesson_3_service_lab_nodeport_send_and_kill(
     page.wait_for_timeout(500)
     lab.scroll_into_view_if_needed()
     lab.screenshot(path=str(artifacts_dir / "service-lab.png"))
+
+
+def test_lesson_6_ingress_lab_send_shows_status_and_routing_tree(
+    notebook_names, lab_page, run_notebook, artifacts_dir
+):
+    from playwright.sync_api import expect
+
+    assert LESSON_6 in notebook_names, f"{LESSON_6} is missing"
+    page = lab_page
+    run_notebook(page, LESSON_6)
+
+    # The ingress lab: the innermost box with the URL box, Send and the routing tree.
+    send = page.locator("button.widget-button", has_text=re.compile(r"^\s*Send\s*$"))
+    url_box = page.locator(".widget-text").filter(
+        has=page.locator("label.widget-label", has_text=re.compile(r"^URL$"))
+    )
+    lab = (
+        page.locator(".widget-vbox, .widget-box")
+        .filter(has=url_box)
+        .filter(has=send)
+        .filter(has=page.locator(".js-plotly-plot"))
+        .last
+    )
+    expect(lab).to_have_count(1)
+    lab.scroll_into_view_if_needed()
+    send = lab.locator("button.widget-button", has_text=re.compile(r"^\s*Send\s*$"))
+    url_input = lab.locator(".widget-text").filter(
+        has=page.locator("label.widget-label", has_text=re.compile(r"^URL$"))
+    ).locator("input")
+    results = lab.locator(".widget-html-content")
+
+    tree = lab.locator(".js-plotly-plot").first
+    expect(tree.locator(".main-svg").first).to_be_visible()
+    box = tree.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 150, f"routing tree too small: {box}"
+    assert "shop.example" in tree.evaluate(_JS_PLOT_TEXT)
+
+    # Type a URL as a person would (the Text widget sends its value on Enter or blur), then Send.
+    url_input.fill("http://shop.example/apiary")
+    url_input.press("Enter")
+    send.click()
+    result = results.filter(has_text="http://shop.example/apiary")
+    expect(result).to_contain_text("200 OK")
+    expect(result).to_contain_text(re.compile(r"shop\.example/.*Prefix.*web"))
+
+    # A host that no rule names: the controller's own 404, and the tree shows it.
+    tree_before = tree.evaluate(_JS_PLOT_TEXT)
+    url_input.fill("http://nobody.example/")
+    url_input.press("Enter")
+    send.click()
+    expect(results.filter(has_text="http://nobody.example/")).to_contain_text("404 Not Found")
+    _wait_until(page, lambda: tree.evaluate(_JS_PLOT_TEXT) != tree_before,
+                "the routing tree did not change after the second Send")
+    expect(tree).to_be_visible()
+    assert not lab.locator(".widget-html-content span[style*='D55E00']").count(), "status shows an error"
+    assert not page.kit_page_errors, f"JavaScript errors in the page: {page.kit_page_errors}"
+
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    page.wait_for_timeout(500)
+    lab.scroll_into_view_if_needed()
+    lab.screenshot(path=str(artifacts_dir / "ingress-lab.png"))
