@@ -13,6 +13,7 @@ import time
 
 import bench_converge
 import bench_endpoints
+import bench_ingress
 import bench_interaction
 import bench_probes
 import bench_services
@@ -51,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     report("endpoints (median)", endpoints)
     probes = bench_probes.run()
     report(f"probes (target {bench_probes.TARGET:.0f} s, median)", probes)
-    results = converge + interaction + traffic + services + endpoints + probes
+    ingress = bench_ingress.run()
+    report(f"ingress matching (target {bench_ingress.TARGET:.0f} s, median)", ingress)
+    results = converge + interaction + traffic + services + endpoints + probes + ingress
     try:
         import bench_service_lab
     except ImportError:  # the service lab benchmark needs the widgets' packages
@@ -68,6 +71,14 @@ def main(argv: list[str] | None = None) -> int:
         readiness = bench_readiness_lab.run()
         report("readiness lab (target per interaction, median)", readiness)
         results += readiness
+    try:
+        import bench_ingress_lab
+    except ImportError:  # the ingress lab benchmark needs the widgets' packages
+        bench_ingress_lab = None
+    if bench_ingress_lab is not None:
+        ingress_lab = bench_ingress_lab.run()
+        report("ingress lab (target per interaction, median)", ingress_lab)
+        results += ingress_lab
     failed = [r.name for r in results if r.passed is False]
     print(f"\n{datetime.date.today().isoformat()}, {machine()}, {time.perf_counter() - start:.0f} s\n")
     print(markdown(results))

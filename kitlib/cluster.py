@@ -549,6 +549,10 @@ class Cluster:
             return self._prepare_service(obj, existing)  # type: ignore[arg-type]
         if res.kind == "Ingress" and existing is None:
             _ingress().admit(self, obj)  # type: ignore[arg-type]
+        elif res.kind == "Ingress" and not obj.spec.ingress_class_name:  # type: ignore[attr-defined]
+            # kubectl apply's three-way merge keeps a field the manifest never set: here the class
+            # that DefaultIngressClass admission gave the Ingress on create.
+            obj.spec.ingress_class_name = existing.spec.ingress_class_name  # type: ignore[attr-defined,union-attr]
         if res.kind in DEFAULTERS and existing is None:
             DEFAULTERS[res.kind](obj)
         elif res.kind in DEFAULTERS:

@@ -209,9 +209,6 @@ def test_a_changed_ingress_is_routed_at_once(shop):
     assert shop.http("http://shop.example/").status == 404
 
 
-@pytest.mark.xfail(reason="kubectl apply keeps the class DefaultIngressClass set (three-way merge); kitlib's "
-                          "apply replaces the spec and drops it, so the controller stops serving the Ingress",
-                   strict=False)
 def test_re_applying_without_a_class_keeps_the_ingress_served(shop):
     shop.apply(ingress("mine", [rule("mine.example", ("/", "web"))], cls=None))
     assert shop.http("http://mine.example/").status == 200

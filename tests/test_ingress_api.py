@@ -239,10 +239,6 @@ def test_the_class_is_set_only_on_create(cluster):
     assert cluster.get("Ingress", "shop").spec.ingress_class_name is None
 
 
-@pytest.mark.xfail(reason="kubectl apply's three-way merge keeps fields the server set (here the class from "
-                          "DefaultIngressClass); kitlib replaces the spec on apply and drops it: the fix belongs "
-                          "in Cluster._prepare (keep ingress_class_name from the existing object when unset)",
-                   strict=False)
 def test_re_applying_the_same_manifest_keeps_the_defaulted_class(cluster):
     cluster.apply(ingress_class("main", default=True))
     cluster.apply(ing())

@@ -277,7 +277,7 @@ def test_scale_to_zero_shows_503():
     lab.url.value = "http://shop.example/api/x"
     lab.send_button.click()
     assert lab.last_response.status == 503
-    assert "503 Service Unavailable" in lab.result.value and "no ready endpoint" in lab.result.value
+    assert "503 Service Temporarily Unavailable" in lab.result.value and "no ready endpoint" in lab.result.value
     assert texts(lab.figure, "no ready pods (503)") == ["no ready pods"]
 
 
@@ -325,8 +325,6 @@ def test_lab_creates_the_ingress_and_uses_the_nodeport_without_metallb():
     assert texts(lab.figure, "hosts") == ["shop.example"]
 
 
-@pytest.mark.xfail(reason="engine: cluster.http passes the dialled NodePort, not the DNATed port 80, to the "
-                          "controller pod, which then answers nothing (kitlib/network/http.py)", strict=False)
 def test_the_default_url_reaches_the_controller_through_its_nodeport():
     """Without MetalLB, the lab's URL (a node's IP and the controller's NodePort) is routed."""
     c = shop_cluster(metallb=False)

@@ -40,6 +40,7 @@ from ..api.networking import DEFAULT_CLASS_ANNOTATION, IngressLoadBalancerIngres
 from ..api.secret import TLS_TYPE
 from ..errors import BadRequest, NotFound
 from ..network import ingress as routing
+from ..network.topology import pod_vertex
 
 if TYPE_CHECKING:
     from ..api.pod import Container, Pod
@@ -251,7 +252,7 @@ class IngressNginx:
             trace.tls = self.tls_session(req.host if not _is_ip(req.host) else None)
         match, route = trace.match, trace.match.route
         node = pod.spec.node_name or ""
-        vertex = pod.key
+        vertex = pod_vertex(pod.key)
         rule = str(match)
         if req.scheme == "http" and route is not None and self.router.tls_for(host) is not None:
             location = f"https://{routing.normalize_host(host)}{req.path}"
@@ -360,7 +361,7 @@ def _page(cluster: Cluster, status: int, trace: ProxyTrace, extra: tuple[tuple[s
             "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
     headers = (("Date", _http_date(cluster)), ("Content-Type", "text/html"),
                ("Content-Length", str(len(body.encode()))), ("Connection", "keep-alive"), *extra)
-    return AppReply(status, body, headers + _hsts(trace), upstream=trace)
+    return AppReply(status, body, headers + _hsts(trace), upstream=trace, phrase=title.split(" ", 1)[1])
 
 
 def _forward(cluster: Cluster, reply: AppReply, trace: ProxyTrace) -> AppReply:

@@ -125,6 +125,9 @@ class AppReply:
     body: str = ""
     headers: tuple[tuple[str, str], ...] = ()
     version: str = "HTTP/1.1"
+    phrase: str = ""
+    """The reason phrase when the server's differs from the standard one (nginx: "Service Temporarily
+    Unavailable")."""
     upstream: Any = None
     """A proxy's trace of where it sent the request (the ingress controller's
     :class:`~kitlib.addons.ingress_nginx.ProxyTrace`), or None for an app that answers itself."""
@@ -153,6 +156,8 @@ class HttpResponse:
     version: str = "HTTP/1.1"
     dns: dns.DnsAnswer | None = None
     connection: Connection | None = None
+    phrase: str = ""
+    """The server's reason phrase, when it is not the standard one."""
     ingress: Any = None
     """For a request an ingress controller routed: the :class:`~kitlib.network.ingress.Match`
     (which rule of which Ingress took it, and why the others did not)."""
@@ -167,7 +172,9 @@ class HttpResponse:
     @property
     def status_text(self) -> str:
         """``200 OK``, ``404 Not Found``, ..."""
-        return _status_line(self.status) if self.status is not None else ""
+        if self.status is None:
+            return ""
+        return f"{self.status} {self.phrase}" if self.phrase else _status_line(self.status)
 
     def head(self) -> str:
         """The status line and headers, as ``curl -i`` shows them (CRLF line ends)."""
@@ -342,6 +349,7 @@ def _answer(out: HttpResponse, reply: AppReply | None, where: str, method: str) 
         out.reason = f"{where} accepted the connection but does not speak HTTP: it closed it without a reply"
         return out
     out.status, out.body, out.version = reply.status, reply.body if method != "HEAD" else "", reply.version
+    out.phrase = reply.phrase
     out.headers = dict(reply.headers)
     out.reason = f"{out.version} {out.status_text} from {where}"
     return out
@@ -424,7 +432,8 @@ def _nginx_error(status: int, version: str, base: tuple[tuple[str, str], ...]) -
 
 def http_echo(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
     """hashicorp/http-echo: its ``-text`` argument and a newline, whatever the path."""
-    args = [str(a) for a in (container.extra.get("args") or [])]
+    # `kubectl create deployment ... -- /http-echo -text=x` puts the flags in command, YAML usually in args.
+    args = [str(a) for a in (container.extra.get("command") or []) + (container.extra.get("args") or [])]
     text = ""
     for i, a in enumerate(args):
         if a.startswith(("-text=", "--text=")):
