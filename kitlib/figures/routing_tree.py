@@ -50,7 +50,8 @@ KINDS: dict[str, tuple[str, str, str, str, int]] = {
 EDGES = ("links", "lost rules", "path of the request")
 TRACES = [*EDGES, *[k[0] for k in KINDS.values()]]
 CAPTION = ("purple: the rule, Service and pod that took the request · orange: matched too, but a longer path "
-           "or a stricter pathType won · red: shadowed by an older Ingress · grey: no match / other host")
+           "or a stricter pathType won",
+           "red: shadowed by an older Ingress · grey: no match / other host")
 
 X_HOST, X_RULE, X_SERVICE, X_POD = 0.0, 1.35, 2.7, 3.75
 ROW = 1.05
@@ -457,7 +458,7 @@ def _draw(tree: Tree) -> dict[str, Any]:
         for x, text in ((X_HOST, "host"), (X_RULE, "path rules"), (X_SERVICE, "Service"), (X_POD, "ready pods")):
             annotations.append(dict(x=x, y=top, text=f"<b>{text}</b>", showarrow=False,
                                     font=dict(size=12, color="#555")))
-    notes = [*tree.notes, CAPTION] if v else tree.notes
+    notes = [*tree.notes, *CAPTION] if v else tree.notes
     for i, note in enumerate(notes):
         annotations.append(dict(x=-0.45, y=min(ys) - 0.75 - 0.45 * i, text=html.escape(note, quote=False), showarrow=False,
                                 xanchor="left", font=dict(size=11, color="#555")))

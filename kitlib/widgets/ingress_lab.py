@@ -205,10 +205,11 @@ class IngressLab:
         self.step_button.on_click(lambda _b: self.step(10))
         self.widget = widgets.VBox([
             widgets.HBox([self.url, self.send_button]),
-            widgets.HBox([self.host, self.path, self.path_type, self.service, self.port, self.add_button]),
+            widgets.HBox([self.host, self.path, self.path_type, self.service, self.port, self.add_button],
+                         layout=widgets.Layout(flex_flow="row wrap")),
             widgets.HBox([self.remove_picker, self.remove_button]),
             widgets.HBox([self.deployment, self.replicas, self.pod_picker, self.kill_button, self.step_button,
-                          self.clock]),
+                          self.clock], layout=widgets.Layout(flex_flow="row wrap")),
             self.status,
             self.result,
             widgets.Box([self.figure]),
