@@ -605,6 +605,8 @@ class Cluster:
             if manifest.to_plain(old.spec.selector) != manifest.to_plain(new.spec.selector):  # type: ignore[attr-defined]
                 errs.append(FieldError("spec.selector", "Invalid value", validation.GoValue(_go_selector_text(new.spec.selector)),  # type: ignore[attr-defined]
                                        "field is immutable"))
+        if res.kind == "Secret" and (old.type or "Opaque") != (new.type or "Opaque"):  # type: ignore[attr-defined]
+            errs.append(FieldError("type", "Invalid value", new.type, "field is immutable"))  # type: ignore[attr-defined]
         if res.kind == "Pod":
             old_spec = manifest.to_plain(old.spec)  # type: ignore[attr-defined]
             new_spec = manifest.to_plain(new.spec)  # type: ignore[attr-defined]

@@ -353,3 +353,15 @@ def test_exports_validate_against_the_1_32_schema(cluster):
     bad["spec"]["rules"][0]["http"]["paths"][0]["pathtype"] = "Prefix"
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(bad, "1.32.0", strict=True)
+
+
+def test_a_secrets_type_cannot_change(cluster, snapshot):
+    """A Secret's type is immutable: the API server refuses the update and keeps the Secret."""
+    tls = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "cert"}, "type": "kubernetes.io/tls",
+           "stringData": {"tls.crt": "c", "tls.key": "k"}}
+    cluster.apply(tls)
+    before = snapshot(cluster)
+    with pytest.raises(kitlib.Invalid, match=r'^Secret "cert" is invalid: type: Invalid value: "Opaque": '
+                                             r"field is immutable$"):
+        cluster.apply({**tls, "type": "Opaque"})
+    assert snapshot(cluster) == before and cluster.get("Secret", "cert").type == "kubernetes.io/tls"
