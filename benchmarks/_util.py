@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import platform
@@ -82,3 +83,18 @@ def report(title: str, results: list[Result]) -> None:
 def exit_code(results: list[Result], strict: bool) -> int:
     """0 unless ``strict`` and some result misses its target."""
     return 1 if strict and any(r.passed is False for r in results) else 0
+
+
+def lab_main(argv: list[str] | None, doc: str | None, run: Callable[[int], list[Result]], title: str,
+             target: float) -> int:
+    """The command line of a lab benchmark: ``--repeat N`` interactions of each kind, ``--strict``."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=10, help="interactions of each kind (default 10)")
+    parser.add_argument("--strict", action="store_true", help="exit with 1 if a target is missed")
+    args = parser.parse_args(argv)
+    print(machine())
+    start = time.perf_counter()
+    results = run(args.repeat)
+    report(f"{title} (target {target * 1000:.0f} ms per interaction, median); "
+           f"{time.perf_counter() - start:.0f} s in all", results)
+    return exit_code(results, args.strict)

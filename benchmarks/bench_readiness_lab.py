@@ -23,11 +23,9 @@ session. Target: 50 ms per interaction (median).
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 
-from _util import Result, exit_code, machine, report, timed
+from _util import Result, lab_main, timed
 
 import kitlib
 
@@ -81,16 +79,7 @@ def run(repeat: int = 10) -> list[Result]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=10, help="interactions of each kind (default 10)")
-    parser.add_argument("--strict", action="store_true", help="exit with 1 if a target is missed")
-    args = parser.parse_args(argv)
-    print(machine())
-    start = time.perf_counter()
-    results = run(args.repeat)
-    report(f"readiness lab, {NODES} nodes and {PODS} pods (target {TARGET * 1000:.0f} ms per interaction, "
-           f"median); {time.perf_counter() - start:.0f} s in all", results)
-    return exit_code(results, args.strict)
+    return lab_main(argv, __doc__, run, f"readiness lab, {NODES} nodes and {PODS} pods", TARGET)
 
 
 if __name__ == "__main__":

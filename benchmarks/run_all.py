@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import sys
 import time
 
@@ -55,30 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     ingress = bench_ingress.run()
     report(f"ingress matching (target {bench_ingress.TARGET:.0f} s, median)", ingress)
     results = converge + interaction + traffic + services + endpoints + probes + ingress
-    try:
-        import bench_service_lab
-    except ImportError:  # the service lab benchmark needs the widgets' packages
-        bench_service_lab = None
-    if bench_service_lab is not None and hasattr(bench_service_lab, "run"):
-        lab = bench_service_lab.run()
-        report("service lab (target per interaction, median)", lab)
+    for module, title in (("bench_service_lab", "service lab"), ("bench_readiness_lab", "readiness lab"),
+                          ("bench_ingress_lab", "ingress lab")):
+        try:
+            lab = importlib.import_module(module).run()
+        except ImportError:  # the lab benchmarks need the widgets' packages
+            continue
+        report(f"{title} (target per interaction, median)", lab)
         results += lab
-    try:
-        import bench_readiness_lab
-    except ImportError:  # the readiness lab benchmark needs the widgets' packages
-        bench_readiness_lab = None
-    if bench_readiness_lab is not None:
-        readiness = bench_readiness_lab.run()
-        report("readiness lab (target per interaction, median)", readiness)
-        results += readiness
-    try:
-        import bench_ingress_lab
-    except ImportError:  # the ingress lab benchmark needs the widgets' packages
-        bench_ingress_lab = None
-    if bench_ingress_lab is not None:
-        ingress_lab = bench_ingress_lab.run()
-        report("ingress lab (target per interaction, median)", ingress_lab)
-        results += ingress_lab
     failed = [r.name for r in results if r.passed is False]
     print(f"\n{datetime.date.today().isoformat()}, {machine()}, {time.perf_counter() - start:.0f} s\n")
     print(markdown(results))

@@ -27,6 +27,7 @@ from .api.namespace import Namespace
 from .api.node import Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo
 from .api.pod import Pod
 from .api.registry import Resource, for_object, lookup
+from .apiserver import ingress as ingress_api
 from .clock import Clock
 from .errors import AlreadyExists, BadRequest, FieldError, NotFound, invalid
 from .events import EventLog
@@ -44,22 +45,16 @@ VALIDATORS = {
     "Namespace": lambda ns: validation.validate_meta(ns.metadata, namespaced=False,
                                                     name_check=validation.dns1123_label),
     "Node": lambda n: validation.validate_meta(n.metadata, namespaced=False),
-    "Ingress": lambda ing: _ingress().validate_ingress(ing),
-    "IngressClass": lambda ic: _ingress().validate_ingress_class(ic),
-    "Secret": lambda s: _ingress().validate_secret(s),
+    "Ingress": ingress_api.validate_ingress,
+    "IngressClass": ingress_api.validate_ingress_class,
+    "Secret": ingress_api.validate_secret,
 }
 DEFAULTERS = {
     "Pod": defaults.default_pod,
     "Deployment": defaults.default_deployment,
     "ReplicaSet": defaults.default_replicaset,
-    "Secret": lambda s: _ingress().default_secret(s),
+    "Secret": ingress_api.default_secret,
 }
-
-
-def _ingress():
-    from .apiserver import ingress
-
-    return ingress
 
 
 @dataclass
@@ -548,7 +543,7 @@ class Cluster:
         if res.kind == "Service":
             return self._prepare_service(obj, existing)  # type: ignore[arg-type]
         if res.kind == "Ingress" and existing is None:
-            _ingress().admit(self, obj)  # type: ignore[arg-type]
+            ingress_api.admit(self, obj)  # type: ignore[arg-type]
         elif res.kind == "Ingress" and not obj.spec.ingress_class_name:  # type: ignore[attr-defined]
             # kubectl apply's three-way merge keeps a field the manifest never set: here the class
             # that DefaultIngressClass admission gave the Ingress on create.

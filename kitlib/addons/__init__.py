@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..api.defaults import image_repo
 from ..errors import BadRequest
-from ..network.http import APPS
+from ..network.http import APPS, TLS_APPS
 from .ingress_nginx import IMAGE, IngressNginx, handle
 from .metallb import MetalLB
 
@@ -21,7 +22,8 @@ ADDONS: dict[str, Any] = {"metallb": MetalLB, "ingress": IngressNginx}
 """Add-on name -> class; each has ``install()``, ``configure(**options)`` and ``uninstall()``."""
 
 
-APPS[IMAGE.split(":")[0]] = handle  # the controller pod answers by routing
+APPS[image_repo(IMAGE)] = handle  # the controller pod answers by routing
+TLS_APPS.add(image_repo(IMAGE))
 
 
 def enable(cluster: Cluster, name: str, **options: Any) -> Any:

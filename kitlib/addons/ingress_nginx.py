@@ -32,21 +32,32 @@ verify certificates (like ``curl -k``), it only reports which one it got.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ..api.defaults import image_repo
 from ..api.networking import DEFAULT_CLASS_ANNOTATION, IngressLoadBalancerIngress, class_of
+from ..api.node import internal_ip
+from ..api.pod import is_ready
 from ..api.secret import TLS_TYPE
 from ..errors import BadRequest, NotFound
+from ..network import dns
 from ..network import ingress as routing
+from ..network.datapath import Hop
+from ..network.http import (
+    AppReply,
+    HttpRequest,
+    _accepting_container,
+    _go_reply,
+    _http_date,
+    failure_kind,
+    respond,
+)
+from ..network.ipam import is_ip
 from ..network.topology import pod_vertex
 
 if TYPE_CHECKING:
     from ..api.pod import Container, Pod
     from ..cluster import Cluster
-    from ..network.datapath import Hop
-    from ..network.http import AppReply, HttpRequest
 
 NAMESPACE = "ingress-nginx"
 NAME = "ingress-nginx-controller"
@@ -61,7 +72,6 @@ LABELS = {"app.kubernetes.io/component": "controller", "app.kubernetes.io/instan
           "app.kubernetes.io/name": "ingress-nginx"}
 RETRIES = 3
 """``proxy-next-upstream-tries``: endpoints tried for one request before giving up."""
-ALTERNATIVES = ("ingress-nginx", "Traefik", "HAProxy Ingress", "the Gateway API (HTTPRoute)")
 
 
 @dataclass
@@ -167,8 +177,6 @@ class IngressNginx:
 
     def ready_pods(self) -> list[Any]:
         """The controller pods that are Running and Ready."""
-        from ..api.pod import is_ready
-
         return [p for p in self.cluster.pods(NAMESPACE) if p.metadata.labels.get("app.kubernetes.io/component")
                 == "controller" and p.status.phase == "Running" and is_ready(p)]
 
@@ -176,8 +184,6 @@ class IngressNginx:
         """(IP, HTTP port, HTTPS port) where clients outside the cluster reach the controller: the
         LoadBalancer IP on 80 and 443, or while that is pending the first node's IP (``minikube ip``)
         on the NodePorts."""
-        from ..api.node import internal_ip
-
         svc = self.service()
         if svc is None:
             raise NotFound(f'services "{NAME}" not found')
@@ -243,13 +249,11 @@ class IngressNginx:
 
     def proxy(self, pod: Pod, req: HttpRequest) -> AppReply:
         """Route ``req``, which reached controller pod ``pod``, and answer it (see the module docstring)."""
-        from ..network.datapath import Hop
-
         c = self.cluster
         host = req.headers.get("Host") or req.headers.get("host") or req.host
         trace = ProxyTrace(self.router.explain(host, req.path))
         if req.scheme == "https":
-            trace.tls = self.tls_session(req.host if not _is_ip(req.host) else None)
+            trace.tls = self.tls_session(req.host if not is_ip(req.host) else None)
         match, route = trace.match, trace.match.route
         node = pod.spec.node_name or ""
         vertex = pod_vertex(pod.key)
@@ -290,20 +294,16 @@ class IngressNginx:
             conn = c.connect(pod.key, ip, target, "TCP")
             trace.hops.extend(conn.hops)
             if not conn.ok or conn.pod is None:
-                from ..network.http import failure_kind
-
                 failure = failure_kind(conn.reason)
                 trace.attempts.append(f"{ip}:{target}: {conn.reason}")
                 continue
-            from ..network.http import HttpRequest as Request
-            from ..network.http import _accepting_container, respond
-
             backend = c._store.get("Pod", conn.pod)
             container = _accepting_container(conn, backend)  # type: ignore[arg-type]
             headers = {**req.headers, "X-Forwarded-For": req.client_ip, "X-Real-IP": req.client_ip,
                        "X-Forwarded-Host": routing.normalize_host(host), "X-Forwarded-Proto": req.scheme}
-            upstream_req = Request(req.method, req.url, host, target, req.path, headers,
-                                   pod.status.pod_ip or "", req.client_port)
+            # The pod gets plain HTTP from the controller pod, with the client's Host header.
+            upstream_req = replace(req, host=host, port=target, headers=headers,
+                                   client_ip=pod.status.pod_ip or "", scheme="http")
             reply = respond(c, backend, container, upstream_req)  # type: ignore[arg-type]
             if reply is None:
                 trace.attempts.append(f"{ip}:{target}: closed without an HTTP reply")
@@ -316,8 +316,6 @@ class IngressNginx:
     def endpoints(self, svc: Any, port_name: str | None) -> list[tuple[str, int]]:
         """(IP, port) of each ready endpoint of ``svc`` for its port ``port_name``, as ingress-nginx
         reads them from the EndpointSlices."""
-        from ..network import dns
-
         out = []
         for ip, _, ports in dns.ready_endpoints(self.cluster, svc):
             target = next((p for name, p, proto in ports if name == (port_name or "") and proto == "TCP"), None)
@@ -331,8 +329,6 @@ class IngressNginx:
 
 def handle(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -> AppReply | None:
     """What the controller container answers: health on 10254, routing on 80 and 443."""
-    from ..network.http import _go_reply
-
     if req.port == HEALTH_PORT:
         if req.route == "/healthz":
             return _go_reply(cluster, 200, "ok")
@@ -343,19 +339,12 @@ def handle(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -
     return addon.proxy(pod, req)
 
 
-def is_controller(container: Container) -> bool:
-    """Whether the container runs ingress-nginx's controller image."""
-    return image_repo(container.image or "") == image_repo(IMAGE)
-
-
 STATUS_TITLES = {308: "308 Permanent Redirect", 404: "404 Not Found", 502: "502 Bad Gateway",
                  503: "503 Service Temporarily Unavailable", 504: "504 Gateway Time-out"}
 
 
 def _page(cluster: Cluster, status: int, trace: ProxyTrace, extra: tuple[tuple[str, str], ...] = ()) -> AppReply:
     """nginx's built-in error page, without the version (ingress-nginx sets ``server_tokens off``)."""
-    from ..network.http import AppReply, _http_date
-
     title = STATUS_TITLES[status]
     body = (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
             "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
@@ -365,8 +354,6 @@ def _page(cluster: Cluster, status: int, trace: ProxyTrace, extra: tuple[tuple[s
 
 
 def _forward(cluster: Cluster, reply: AppReply, trace: ProxyTrace) -> AppReply:
-    from ..network.http import AppReply, _http_date
-
     # nginx sets its own Date and drops the upstream's Server, Connection and Date.
     kept = tuple((k, v) for k, v in reply.headers if k not in ("Date", "Server", "Connection"))
     headers = (("Date", _http_date(cluster)), *kept, ("Connection", "keep-alive"))
@@ -378,12 +365,6 @@ def _hsts(trace: ProxyTrace) -> tuple[tuple[str, str], ...]:
     if trace.tls is not None and not trace.tls.default:
         return (("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),)
     return ()
-
-
-def _is_ip(host: str) -> bool:
-    from ..network.ipam import is_ip
-
-    return is_ip(host)
 
 
 def _no_options(options: dict[str, Any]) -> None:
@@ -439,5 +420,4 @@ def _manifests() -> list[dict[str, Any]]:
     ]
 
 
-__all__ = ["ALTERNATIVES", "CLASS", "FAKE_CERTIFICATE", "IngressNginx", "ProxyTrace", "TlsSession", "handle",
-           "is_controller"]
+__all__ = ["CLASS", "FAKE_CERTIFICATE", "IngressNginx", "ProxyTrace", "TlsSession", "handle"]

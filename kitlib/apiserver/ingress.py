@@ -187,8 +187,8 @@ def validate_ingress_class(ic: IngressClass) -> list[FieldError]:
 
 
 def validate_secret(secret: Secret) -> list[FieldError]:
-    """ValidateSecret for what kitlib uses: the name, and a TLS Secret's two keys."""
-    _merge_string_data(secret)
+    """ValidateSecret for what kitlib uses: the name, and a TLS Secret's two keys (``stringData`` is
+    already folded into ``data`` by :func:`default_secret`)."""
     errs = validate_meta(secret.metadata, namespaced=True)
     for key, value in secret.data.items():
         if not re.fullmatch(r"[-._a-zA-Z0-9]+", key):

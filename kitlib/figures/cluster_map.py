@@ -168,8 +168,7 @@ def update_cluster_map(fig, cluster, highlight=None, namespace: str | None = Non
     """Redraw ``fig`` (a Figure or FigureWidget made by :func:`cluster_map`) from cluster state."""
     data = map_data(cluster, highlight, namespace)
     rows = max(1, round((data["y_range"][1] - data["y_range"][0]) / 14))
-    ctx = fig.batch_update() if hasattr(fig, "batch_update") else _null()
-    with ctx:
+    with fig.batch_update():
         for trace in fig.data:
             d = data["traces"][_name(trace)]
             trace.x, trace.y = d["x"], d["y"]
@@ -188,11 +187,3 @@ def update_cluster_map(fig, cluster, highlight=None, namespace: str | None = Non
 
 def _name(trace) -> str:
     return "path" if trace.name == "connection path" else trace.name
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

@@ -24,6 +24,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from ..network.ingress import CATCH_ALL, Match, Route, Server
+from .redraw import titled, write_vertices
 from .service_graph import _short
 
 # Okabe-Ito, as in the other figures; the request's path is purple as on the cluster map.
@@ -413,22 +414,13 @@ def update_routing_tree(fig, cluster, match=None, namespace: str | None = None, 
     """Redraw ``fig`` (made by :func:`routing_tree`) from cluster state and a request's Match."""
     tree = ingress_tree(cluster, match, namespace, pod)
     d = _draw(tree)
-    from .cluster_map import _null
-
-    with fig.batch_update() if hasattr(fig, "batch_update") else _null():
+    with fig.batch_update():
         for trace in fig.data:
-            t = d[_key(trace.name)]
-            trace.x, trace.y = t["x"], t["y"]
-            if "text" in (trace.mode or ""):
-                trace.text = t["text"]
-                trace.hovertext = t["hover"]
-                trace.customdata = t["custom"] or None
+            write_vertices(trace, d[_key(trace.name)])
         fig.layout.annotations = d["annotations"]
         fig.layout.yaxis.range = d["y_range"]
         fig.layout.height = d["height"]
-        fig.layout.title = dict(text=html.escape(tree.title), x=0.01, xanchor="left", y=0.99, yanchor="top",
-                                yref="container", font=dict(size=14),
-                                subtitle=dict(text=tree.subtitle, font=dict(size=12, color="#444")))
+        fig.layout.title = titled(html.escape(tree.title), tree.subtitle)
 
 
 def _key(name: str) -> str:

@@ -219,12 +219,10 @@ def traffic_sankey(traffic, cluster, source: str | None = None, figure_class=go.
 
 def update_traffic_sankey(fig, traffic, cluster, source: str | None = None) -> None:
     """Redraw ``fig`` (made by :func:`traffic_sankey`) for a new Traffic result."""
-    from .cluster_map import _null
-
     f = sankey_flows(traffic, cluster, source)
     colours = [COLOURS[k] for k in f.kinds]
     link_colours = [_fade(VERMILLION if f.kinds[b] == "failed" else TRAFFIC_COLOUR) for _, b, _ in f.links]
-    with fig.batch_update() if hasattr(fig, "batch_update") else _null():
+    with fig.batch_update():
         s = fig.data[0]
         # plotly.js cannot lay out a Sankey without links (RangeError in the browser): hide it instead.
         s.visible = bool(f.links)

@@ -25,6 +25,7 @@ import plotly.graph_objects as go
 
 from ..api.node import internal_ip
 from ..errors import NotFound
+from .redraw import titled, write_vertices
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies; shapes differ too.
 BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE, GREY = (
@@ -448,16 +449,11 @@ def update_service_graph(fig, cluster, traffic=None, service: str = "web", names
     """Redraw ``fig`` (made by :func:`service_graph`) from cluster state and a Traffic result."""
     routes = service_routes(cluster, traffic, service, namespace, source, port)
     d = _draw(routes)
-    from .cluster_map import _null
-
-    with fig.batch_update() if hasattr(fig, "batch_update") else _null():
+    with fig.batch_update():
         for trace in fig.data:
             t = d["traces"][_key(trace.name)]
-            trace.x, trace.y = t["x"], t["y"]
+            write_vertices(trace, t)
             if "text" in (trace.mode or ""):
-                trace.text = t["text"]
-                trace.hovertext = t["hover"]
-                trace.customdata = t["custom"] or None
                 if t["at"]:
                     trace.textposition = t["at"]
                 if trace.name in ("traffic (width: requests)", "failed requests"):
@@ -466,9 +462,7 @@ def update_service_graph(fig, cluster, traffic=None, service: str = "web", names
         fig.layout.annotations = d["annotations"]
         fig.layout.yaxis.range = d["y_range"]
         fig.layout.height = d["height"]
-        fig.layout.title = dict(text=routes.title, x=0.01, xanchor="left", y=0.99, yanchor="top",
-                                yref="container", font=dict(size=14),
-                                subtitle=dict(text=routes.subtitle, font=dict(size=12, color="#444")))
+        fig.layout.title = titled(routes.title, routes.subtitle)
 
 
 def _key(name: str) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..api.meta import KubeObject
 from ..api.registry import Resource, for_object
-from ..errors import ApiError, BadRequest, NotFound
-from ..manifest import dump_json, dump_yaml
+from ..errors import AlreadyExists, ApiError, BadRequest, NotFound
+from ..manifest import decode, dump_json, dump_yaml
 from . import generate
 from .args import Args
 from .describe import describe
@@ -18,6 +19,23 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Cluster", Args, str], str]
 COMMANDS: dict[str, Handler] = {}
+
+
+class KubectlError(BadRequest):
+    """A client-side error whose text is exactly what kubectl prints (it may span lines)."""
+
+    def kubectl_text(self) -> str:
+        return self.message
+
+
+def printed_as(err: ApiError, text: str) -> ApiError:
+    """The same kind of error, printed by kubectl as ``text`` (kubectl wraps some server errors)."""
+    out = type(err)(text, causes=err.causes)
+    out.kubectl_text = lambda: text  # type: ignore[method-assign]
+    out.server_message = err.message  # type: ignore[attr-defined]
+    if hasattr(err, "kind"):
+        out.kind, out.name = err.kind, err.name  # type: ignore[attr-defined]
+    return out
 
 
 def command(name: str):
@@ -118,32 +136,58 @@ def _create(cluster: Cluster, args: Args, stdin: str) -> str:
         obj = extra(cluster, args)
     else:
         raise BadRequest(f'error: unknown type "{what}" for "kubectl create"')
-    return _emit(cluster, args, obj, "created")
+    failure = CREATE_FAILURES.get(what)
+    return _emit(cluster, args, obj, "created", failure(obj) if failure else None)
 
 
 CREATE_GENERATORS: dict[str, Callable[[Cluster, Args], dict]] = {}
 """More ``kubectl create <what>`` generators (services, ingresses) registered by later modules."""
+CREATE_FAILURES: dict[str, Callable[[dict], str]] = {}
+"""For the ``create`` types whose refusal kubectl words itself, what it says before the server's
+message, from the generated object: ``failed to create ingress``."""
 
 
-def _emit(cluster: Cluster, args: Args, obj: dict, verb: str) -> str:
-    """Print a generated object (dry run) or create it and say so."""
+def _emit(cluster: Cluster, args: Args, obj: dict, verb: str, failed: str | None = None) -> str:
+    """Print a generated object (client dry run), check it on the server without keeping anything
+    (server dry run), or create it; and say so as kubectl does. ``failed``: kubectl's own words
+    before the server's refusal (``failed to create ingress``), if it wraps it."""
     dry = args.get("dry-run")
     fmt = args.get("output")
     if dry not in (None, "none", "client", "server"):
-        raise BadRequest(f'error: Invalid dry-run value ({dry}). Must be "none", "server", or "client".')
-    if dry in ("client", "server"):
+        raise KubectlError(f'error: Invalid dry-run value ({dry}). Must be "none", "server", or "client".')
+    if dry == "client":
         if fmt == "yaml":
             return dump_yaml(obj).rstrip("\n")
         if fmt == "json":
             return dump_json(obj)
-        res = cluster._resource(obj["kind"])
-        if fmt == "name":
-            return f"{res.type_name}/{obj['metadata']['name']}"
-        return f"{res.type_name}/{obj['metadata']['name']} {verb} (dry run)"
-    created = cluster.create(obj)
+        name = f"{cluster._resource(obj['kind']).type_name}/{obj['metadata']['name']}"
+        return name if fmt == "name" else f"{name} {verb} (dry run)"
+    try:
+        created = server_dry_run(cluster, obj) if dry == "server" else cluster.create(obj)
+    except ApiError as err:
+        if failed is None:
+            raise
+        raise printed_as(err, f"error: {failed}: {err.message}") from None
     if fmt in ("yaml", "json", "name"):
         return output([created], fmt, single=True)
-    return f"{for_object(created).type_name}/{created.name} {verb}"
+    suffix = " (server dry run)" if dry == "server" else ""
+    return f"{for_object(created).type_name}/{created.name} {verb}{suffix}"
+
+
+def server_dry_run(cluster: Cluster, doc: dict) -> KubeObject:
+    """Admit, default, allocate and validate as a create would, then give everything back."""
+    obj = decode(doc)
+    obj.metadata.namespace = obj.metadata.namespace or "default"
+    cluster._require_namespace(obj.metadata.namespace)
+    state = cluster.rng.getstate()
+    try:
+        prepared = cluster._prepare(obj, None)
+        if cluster._store.get(prepared.kind, prepared.key) is not None:
+            raise AlreadyExists(f'{for_object(prepared).qualified} "{prepared.name}" already exists')
+        return prepared
+    finally:
+        cluster._finish(ok=False)
+        cluster.rng.setstate(state)
 
 
 @command("apply")

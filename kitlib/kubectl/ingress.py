@@ -21,23 +21,18 @@ import binascii
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..api.meta import KubeObject
 from ..api.networking import Ingress, IngressBackend, IngressClass, IngressLoadBalancerStatus
-from ..api.registry import for_object
 from ..api.secret import Secret
-from ..errors import AlreadyExists, ApiError, NotFound
-from ..manifest import decode, dump_json, dump_yaml
+from ..errors import NotFound
 from .args import Args
-from .commands import COMMANDS, CREATE_GENERATORS, command
+from .commands import CREATE_FAILURES, CREATE_GENERATORS, KubectlError
 from .describe import describer
-from .get import age, output, printer
+from .get import age, printer
 from .services import (
     _COMMON_FLAGS,
     LOAD_BALANCER_WIDTH,
-    KubectlError,
     _annotation_lines,
     _labels_lines,
-    _printed_as,
     _with_events,
     format_endpoint_slices,
     service_slices,
@@ -206,55 +201,9 @@ def create_ingress(cluster: Cluster, args: Args) -> dict[str, Any]:
             "status": {"loadBalancer": {}}}
 
 
-def _server_dry_run(cluster: Cluster, doc: dict[str, Any]) -> KubeObject:
-    """Admit, default and validate as a create would, then keep nothing."""
-    obj = decode(doc)
-    obj.metadata.namespace = obj.metadata.namespace or "default"
-    cluster._require_namespace(obj.metadata.namespace)
-    state = cluster.rng.getstate()
-    try:
-        prepared = cluster._prepare(obj, None)
-        if cluster._store.get(prepared.kind, prepared.key) is not None:
-            raise AlreadyExists(f'{for_object(prepared).qualified} "{prepared.name}" already exists')
-        return prepared
-    finally:
-        cluster._finish(ok=False)
-        cluster.rng.setstate(state)
-
-
-def _emit(cluster: Cluster, args: Args, obj: dict[str, Any]) -> str:
-    dry = args.get("dry-run")
-    fmt = args.get("output")
-    name = obj["metadata"]["name"]
-    if dry == "client":
-        if fmt == "yaml":
-            return dump_yaml(obj).rstrip("\n")
-        if fmt == "json":
-            return dump_json(obj)
-        return f"ingress.networking.k8s.io/{name}" + ("" if fmt == "name" else " created (dry run)")
-    try:
-        created = _server_dry_run(cluster, obj) if dry == "server" else cluster.create(obj)
-    except ApiError as err:
-        raise _printed_as(err, f"error: failed to create ingress: {err.message}") from None
-    if fmt in ("yaml", "json", "name"):
-        return output([created], fmt, single=True)
-    suffix = " (server dry run)" if dry == "server" else ""
-    return f"{for_object(created).type_name}/{created.name} created{suffix}"
-
-
-_base_create = COMMANDS["create"]
-
-
-@command("create")
-def _create(cluster: Cluster, args: Args, stdin: str) -> str:
-    """``kubectl create ingress|ing ...``; other ``create`` generators go on as before."""
-    if args.words[1:2] not in (["ingress"], ["ing"]):
-        return _base_create(cluster, args, stdin)
-    return _emit(cluster, args, create_ingress(cluster, args))
-
-
 CREATE_GENERATORS["ingress"] = create_ingress
 CREATE_GENERATORS["ing"] = create_ingress
+CREATE_FAILURES["ingress"] = CREATE_FAILURES["ing"] = lambda _ingress: "failed to create ingress"
 
 
 # ---------------------------------------------------------------------------------------- get

@@ -25,12 +25,11 @@ from ..api.registry import for_object
 from ..api.service import Service
 from ..clock import human_duration
 from ..controllers.deployment import LAST_APPLIED
-from ..errors import ApiError, BadRequest
-from ..manifest import decode, dump_json, dump_yaml, load
+from ..manifest import decode, load
 from .args import Args
-from .commands import COMMANDS, CREATE_GENERATORS, command
+from .commands import CREATE_FAILURES, CREATE_GENERATORS, KubectlError, _emit, command
 from .describe import describer
-from .get import age, output, printer
+from .get import age, printer
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -38,23 +37,6 @@ if TYPE_CHECKING:
 LOAD_BALANCER_WIDTH = 16
 """EXTERNAL-IP is cut to this width (13 characters and ``...``) unless ``-o wide``."""
 MAX_ANNOTATION_LEN = 140
-
-
-class KubectlError(BadRequest):
-    """A client-side error whose text is exactly what kubectl prints (it may span lines)."""
-
-    def kubectl_text(self) -> str:
-        return self.message
-
-
-def _printed_as(err: ApiError, text: str) -> ApiError:
-    """The same kind of error, printed by kubectl as ``text`` (kubectl wraps some server errors)."""
-    out = type(err)(text, causes=err.causes)
-    out.kubectl_text = lambda: text  # type: ignore[method-assign]
-    out.server_message = err.message  # type: ignore[attr-defined]
-    if hasattr(err, "kind"):
-        out.kind, out.name = err.kind, err.name  # type: ignore[attr-defined]
-    return out
 
 
 # ---------------------------------------------------------------------------------------- get
@@ -465,66 +447,9 @@ def create_service(cluster: Cluster, args: Args) -> dict[str, Any]:
             "status": {"loadBalancer": {}}}
 
 
-def _emit(cluster: Cluster, args: Args, obj: dict[str, Any], verb: str) -> str:
-    """Print the object (client dry run), check it on the server without keeping anything
-    (server dry run), or create it; and say so as kubectl does."""
-    dry = args.get("dry-run")
-    fmt = args.get("output")
-    if dry not in (None, "none", "client", "server"):
-        raise KubectlError(f'error: Invalid dry-run value ({dry}). Must be "none", "server", or "client".')
-    name = obj["metadata"]["name"]
-    if dry == "client":
-        if fmt == "yaml":
-            return dump_yaml(obj).rstrip("\n")
-        if fmt == "json":
-            return dump_json(obj)
-        return f"service/{name}" if fmt == "name" else f"service/{name} {verb} (dry run)"
-    created = _server_dry_run(cluster, obj) if dry == "server" else cluster.create(obj)
-    if fmt in ("yaml", "json", "name"):
-        return output([created], fmt, single=True)
-    suffix = " (server dry run)" if dry == "server" else ""
-    return f"{for_object(created).type_name}/{created.name} {verb}{suffix}"
-
-
-def _server_dry_run(cluster: Cluster, doc: dict[str, Any]) -> KubeObject:
-    """Default, allocate and validate as a create would, then give everything back."""
-    from ..errors import AlreadyExists
-
-    obj = decode(doc)
-    obj.metadata.namespace = obj.metadata.namespace or "default"
-    cluster._require_namespace(obj.metadata.namespace)
-    state = cluster.rng.getstate()
-    try:
-        prepared = cluster._prepare(obj, None)
-        if cluster._store.get("Service", prepared.key) is not None:
-            raise AlreadyExists(f'services "{prepared.name}" already exists')
-        return prepared
-    finally:
-        cluster._finish(ok=False)
-        cluster.rng.setstate(state)
-
-
-_base_create = COMMANDS["create"]
-
-
-@command("create")
-def _create(cluster: Cluster, args: Args, stdin: str) -> str:
-    """``kubectl create service ...`` wraps the server's refusal in its own words; other
-    ``create`` generators go on as before."""
-    if args.words[1:2] not in (["service"], ["svc"]):
-        return _base_create(cluster, args, stdin)
-    obj = create_service(cluster, args)
-    try:
-        return _emit(cluster, args, obj, "created")
-    except ApiError as err:
-        if isinstance(err, KubectlError):
-            raise
-        kind = obj["spec"]["type"]
-        raise _printed_as(err, f"error: failed to create {kind} service: {err.message}") from None
-
-
 CREATE_GENERATORS["service"] = create_service
 CREATE_GENERATORS["svc"] = create_service
+CREATE_FAILURES["service"] = CREATE_FAILURES["svc"] = lambda svc: f"failed to create {svc['spec']['type']} service"
 
 
 # ---------------------------------------------------------------------------------------- expose

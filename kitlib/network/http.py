@@ -261,7 +261,7 @@ def request(cluster: Cluster, url: str, src: str = "external", headers: dict[str
         pod = cluster._store.get("Pod", conn.pod)
         container = _accepting_container(conn, pod)  # type: ignore[arg-type]
         req = replace(req, port=_accepted_port(conn, port))  # the server's own port: a NodePort is DNATed away
-        if scheme == "https" and not _terminates_tls(container):  # type: ignore[arg-type]
+        if scheme == "https" and image_repo(container.image or "") not in TLS_APPS:  # type: ignore[union-attr]
             out.failure = "tls"
             out.reason = (f"container {container.name} of pod {conn.pod} accepted the connection, but kitlib "
                           "simulates TLS only at the ingress controller: no handshake")
@@ -335,12 +335,6 @@ def _lab_dns(cluster: Cluster, src: str, host: str) -> tuple[str, Hop] | None:
     return ip, Hop("external", "outside", "resolver", "", ip,
                    f"DNS (lab): {host} → {ip}, the ingress controller's external address, as a wildcard "
                    "record or /etc/hosts line points every name there")
-
-
-def _terminates_tls(container: Container) -> bool:
-    from ..addons.ingress_nginx import is_controller
-
-    return is_controller(container)
 
 
 def _answer(out: HttpResponse, reply: AppReply | None, where: str, method: str) -> HttpResponse:
@@ -489,6 +483,9 @@ APPS: dict[str, AppHandler] = {
 }
 """Image repository (registry and tag dropped) → what its containers answer. Later issues add more."""
 DEFAULT_APP: AppHandler = netexec
+TLS_APPS: set[str] = set()
+"""Image repositories whose servers speak TLS on their HTTPS port (the ingress add-on registers its
+controller); kitlib simulates TLS nowhere else."""
 
 
 def respond(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -> AppReply | None:
