@@ -64,7 +64,7 @@ def build(services: int = 5000, endpoints: int = 10, nodes: int = 455, seed: int
             pod = f"{name}-{random_suffix(rng)}{random_suffix(rng)}"
             eps.append(Endpoint(addresses=[ip], conditions=EndpointConditions(True, True, False), node_name=node,
                                 target_ref=ObjectReference("Pod", "default", pod, f"uid-{i}-{j}")))
-        cluster._create(EndpointSlice(
+        cluster.api.create(EndpointSlice(
             metadata=ObjectMeta(name=f"{name}-{random_suffix(rng)}", namespace="default",
                                 labels={SERVICE_NAME_LABEL: name, MANAGED_BY_LABEL: MANAGED_BY},
                                 owner_references=[]),
@@ -75,9 +75,9 @@ def build(services: int = 5000, endpoints: int = 10, nodes: int = 455, seed: int
 
 def sync(cluster: kitlib.Cluster, node: str) -> str:
     """One full kube-proxy sync for ``node``: service map from the API objects, then the rules."""
-    cluster._proxy_view = None  # type: ignore[attr-defined]
+    cluster.runtime.proxy_view = None
     proxy._hash16.cache_clear()  # a fresh kube-proxy hashes every chain name again
-    return proxy.iptables_save(cluster, node)
+    return proxy.iptables_save(cluster.runtime, node)
 
 
 def run(repeat: int = 3, services: int = 5000, endpoints: int = 10) -> list[Result]:
@@ -93,7 +93,7 @@ def run(repeat: int = 3, services: int = 5000, endpoints: int = 10) -> list[Resu
     check(text, services)
     cluster.set_proxy_mode("ipvs")
     for _ in range(repeat):
-        cluster._proxy_view = None  # type: ignore[attr-defined]
+        cluster.runtime.proxy_view = None
         seconds, _ = timed(proxy.ipvsadm, cluster, node)
         ipvs.times.append(seconds)
     print(f"(building the cluster, not timed: {built:.1f} s; {len(text.splitlines()):,} lines of rules)")

@@ -33,8 +33,8 @@ from .errors import BadRequest
 
 if TYPE_CHECKING:
     from .api.pod import Container, Pod, Probe
-    from .cluster import Cluster
     from .network.http import AppReply, HttpRequest
+    from .runtime import Runtime
 
 FAULTS = ("dependency-down", "hang", "crash", "slow")
 WEBAPP = "kitlib/webapp"
@@ -72,12 +72,10 @@ class AppRuntime:
     started: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
-def runtime(cluster: Cluster) -> AppRuntime:
-    rt: AppRuntime | None = getattr(cluster, "_app_runtime", None)
-    if rt is None:
-        rt = AppRuntime()
-        cluster._app_runtime = rt  # type: ignore[attr-defined]
-    return rt
+def runtime(rt: Runtime) -> AppRuntime:
+    if rt.apps is None:
+        rt.apps = AppRuntime()
+    return rt.apps
 
 
 def behaviour(container: Container) -> Behaviour:
@@ -98,68 +96,68 @@ def behaviour(container: Container) -> Behaviour:
     return b
 
 
-def set_fault(cluster: Cluster, pod: str, fault: str, on: bool = True, namespace: str = "default") -> None:
+def set_fault(rt: Runtime, pod: str, fault: str, on: bool = True, namespace: str = "default") -> None:
     """Flip a fault switch of a pod's app (see the module docstring); the kubelet's probes see it
     at their next run, and clients at once."""
     if fault not in FAULTS:
         raise BadRequest(f'error: unknown fault "{fault}": use one of {", ".join(FAULTS)}')
-    obj = cluster.get("Pod", pod, namespace)
-    faults = runtime(cluster).faults.setdefault(obj.metadata.uid or obj.key, set())
+    obj = rt.get("Pod", pod, namespace)
+    faults = runtime(rt).faults.setdefault(obj.metadata.uid or obj.key, set())
     if on:
         faults.add(fault)
     else:
         faults.discard(fault)
     from .controllers import prober
 
-    prober.fault_changed(cluster, obj)  # type: ignore[arg-type]
+    prober.fault_changed(rt, obj)  # type: ignore[arg-type]
 
 
-def faults(cluster: Cluster, pod: Pod) -> set[str]:
+def faults(rt: Runtime, pod: Pod) -> set[str]:
     """The faults switched on for ``pod``."""
-    rt: AppRuntime | None = getattr(cluster, "_app_runtime", None)
-    if rt is None or not rt.faults:
+    state: AppRuntime | None = rt.apps
+    if state is None or not state.faults:
         return set()
-    return rt.faults.get(pod.metadata.uid or pod.key, set())
+    return state.faults.get(pod.metadata.uid or pod.key, set())
 
 
-def started(cluster: Cluster, pod: Pod, container: Container) -> None:
+def started(rt: Runtime, pod: Pod, container: Container) -> None:
     """The kubelet started ``container``: its warm-up begins now."""
-    runtime(cluster).started[(pod.metadata.uid or pod.key, container.name)] = cluster.now
+    runtime(rt).started[(pod.metadata.uid or pod.key, container.name)] = rt.now
 
 
-def listens_at(cluster: Cluster, pod: Pod, container: Container) -> float:
+def listens_at(rt: Runtime, pod: Pod, container: Container) -> float:
     """When the container's app starts listening (-inf for an app that listens at once)."""
     b = behaviour(container)
     if not b.warmup:
         return -math.inf
-    start = runtime(cluster).started.get((pod.metadata.uid or pod.key, container.name))
+    start = runtime(rt).started.get((pod.metadata.uid or pod.key, container.name))
     return -math.inf if start is None else start + b.warmup
 
 
-def latency(cluster: Cluster, pod: Pod) -> float:
+def latency(rt: Runtime, pod: Pod) -> float:
     """How long the app takes to answer a request (inf: it never does)."""
-    f = faults(cluster, pod)
+    f = faults(rt, pod)
     if "hang" in f:
         return math.inf
     return SLOW_SECONDS if "slow" in f else 0.0
 
 
-def connection_problem(cluster: Cluster, pod: Pod, container: Container, port: int) -> str | None:
+def connection_problem(rt: Runtime, pod: Pod, container: Container, port: int) -> str | None:
     """Why a connection the container's port accepted still gets no answer, or None."""
-    if cluster.now < listens_at(cluster, pod, container):
+    if rt.now < listens_at(rt, pod, container):
         return (f"container {container.name} of pod {pod.name} is running but its app is still starting "
                 f"(warm-up {behaviour(container).warmup:g} s): nothing listens on port {port} yet, "
                 "the connection is refused")
-    if "hang" in faults(cluster, pod):
+    if "hang" in faults(rt, pod):
         return (f"container {container.name} of pod {pod.name} accepted the connection on port {port}, but its "
                 "app hangs and never answers: the request times out")
     return None
 
 
-def status(cluster: Cluster, pod: Pod, container: Container, path: str) -> int:
+def status(rt: Runtime, pod: Pod, container: Container, path: str) -> int:
     """The HTTP status the app answers on ``path`` (cheaply: what a probe needs)."""
     route = path.split("?", 1)[0]
-    f = faults(cluster, pod)
+    f = faults(rt, pod)
     b = behaviour(container)
     if route == "/live" and b.name == "webapp":
         return 200
@@ -170,23 +168,23 @@ def status(cluster: Cluster, pod: Pod, container: Container, path: str) -> int:
     return 200
 
 
-def reply(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -> AppReply | None:
+def reply(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply | None:
     """The webapp's answers and the faults' effect on any app; None: the image's own handler answers."""
     from .network.http import _go_reply
 
     b = behaviour(container)
-    code = status(cluster, pod, container, req.route)
+    code = status(rt, pod, container, req.route)
     if code == 503:
-        return _go_reply(cluster, 503, "not ready: dependency down\n" if b.name == "webapp" else
+        return _go_reply(rt, 503, "not ready: dependency down\n" if b.name == "webapp" else
                          "503 Service Unavailable\n")
     if b.name != "webapp":
         return None
     if req.route == "/live":
-        return _go_reply(cluster, 200, "ok\n")
+        return _go_reply(rt, 200, "ok\n")
     if req.route == "/ready":
-        return _go_reply(cluster, 200, "ready\n")
+        return _go_reply(rt, 200, "ready\n")
 
-    return _go_reply(cluster, 200, f"Hello from {pod.name} ({image_tag(container.image or '')})\n")
+    return _go_reply(rt, 200, f"Hello from {pod.name} ({image_tag(container.image or '')})\n")
 
 
 def resolve_port(container: Container, port: int | str) -> int | str:
@@ -201,18 +199,18 @@ def resolve_port(container: Container, port: int | str) -> int | str:
     return f'strconv.Atoi: parsing "{port}": invalid syntax'
 
 
-def run_probe(cluster: Cluster, pod: Pod, container: Container, probe: Probe) -> tuple[str, str]:
+def run_probe(rt: Runtime, pod: Pod, container: Container, probe: Probe) -> tuple[str, str]:
     """Run one probe now: (``success`` | ``failure`` | ``error``, the kubelet's output text)."""
     ip = pod.status.pod_ip or ""
     timeout = probe.timeout_seconds or 1
-    slow = latency(cluster, pod)
+    slow = latency(rt, pod)
     if probe.exec is not None:
         if slow >= timeout:
             return "failure", f'command "{" ".join(probe.exec.command)}" timed out'
         return "success", ""
     if probe.grpc is not None:
         target = f"{ip}:{probe.grpc.port}"
-        if not _listens(cluster, pod, container, probe.grpc.port) or slow >= timeout:
+        if not _listens(rt, pod, container, probe.grpc.port) or slow >= timeout:
             return "failure", (f'timeout: failed to connect service "{target}" within {timeout}s: '
                                "context deadline exceeded")
         return "success", ""
@@ -224,34 +222,34 @@ def run_probe(cluster: Cluster, pod: Pod, container: Container, probe: Probe) ->
         return "error", port
     host = handler.host or ip
     if probe.tcp_socket is not None:
-        if not _listens(cluster, pod, container, port):
+        if not _listens(rt, pod, container, port):
             return "failure", f"dial tcp {host}:{port}: connect: connection refused"
         return "success", ""
     hg = probe.http_get
     assert hg is not None
     url = f"{(hg.scheme or 'HTTP').lower()}://{host}:{port}{hg.path or '/'}"
-    if not _listens(cluster, pod, container, port):
+    if not _listens(rt, pod, container, port):
         return "failure", f'Get "{url}": dial tcp {host}:{port}: connect: connection refused'
     if slow >= timeout:
         return "failure", f'Get "{url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)'
     if (hg.scheme or "HTTP") == "HTTPS":
         return "failure", f'Get "{url}": http: server gave HTTP response to HTTPS client'
-    code = status(cluster, pod, container, hg.path or "/")
+    code = status(rt, pod, container, hg.path or "/")
     if 200 <= code < 400:
         return "success", ""
     return "failure", f"HTTP probe failed with statuscode: {code}"
 
 
-def _listens(cluster: Cluster, pod: Pod, container: Container, port: int) -> bool:
+def _listens(rt: Runtime, pod: Pod, container: Container, port: int) -> bool:
     # The app listens on the ports its pod declares (any container's: they share the network namespace).
     declared = any(p.container_port == port for c in pod.spec.containers for p in c.ports)
-    return declared and cluster.now >= listens_at(cluster, pod, container)
+    return declared and rt.now >= listens_at(rt, pod, container)
 
 
-def changes_at(cluster: Cluster, pod: Pod, container: Container) -> float | None:
+def changes_at(rt: Runtime, pod: Pod, container: Container) -> float | None:
     """The next time the app's answers change by themselves (its warm-up ends), or None."""
-    t = listens_at(cluster, pod, container)
-    return t if t > cluster.now else None
+    t = listens_at(rt, pod, container)
+    return t if t > rt.now else None
 
 
 __all__ = ["BEHAVIOURS", "Behaviour", "FAULTS", "behaviour", "connection_problem", "run_probe", "set_fault"]

@@ -28,37 +28,37 @@ from .api.meta import ObjectMeta
 from .api.node import internal_ip
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
+    from .runtime import Runtime
 
 BOOT_SECONDS = 120.0
 API_SERVER_PORT = 8443
 COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.11.3"
 
 
-def control_plane(cluster: Cluster) -> None:
+def control_plane(rt: Runtime) -> None:
     """The API server's own Service and endpoints, and CoreDNS with its Service."""
-    node = cluster.nodes()[0]
-    cluster.create({
+    node = rt.nodes()[0]
+    rt.create({
         "apiVersion": "v1", "kind": "Service",
         "metadata": {"name": "kubernetes", "namespace": "default",
                      "labels": {"component": "apiserver", "provider": "kubernetes"}},
-        "spec": {"clusterIP": cluster.service_ips.indexed(1),
+        "spec": {"clusterIP": rt.api.service_ips.indexed(1),
                  "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": API_SERVER_PORT}]},
     })
     ip = internal_ip(node)
     # The API server keeps these two itself (no selector, no controller).
-    cluster._commit_create(Endpoints(
+    rt.api.create_trusted(Endpoints(
         metadata=ObjectMeta(name="kubernetes", namespace="default",
                             labels={"endpointslice.kubernetes.io/skip-mirror": "true"}),
         subsets=[EndpointSubset(addresses=[EndpointAddress(ip=ip)],
                                 ports=[EndpointsPort(port=API_SERVER_PORT, name="https", protocol="TCP")])]))
-    cluster._commit_create(EndpointSlice(
+    rt.api.create_trusted(EndpointSlice(
         metadata=ObjectMeta(name="kubernetes", namespace="default", labels={SERVICE_NAME_LABEL: "kubernetes"}),
         address_type="IPv4",
         endpoints=[Endpoint(addresses=[ip], conditions=EndpointConditions(ready=True))],
         ports=[EndpointPort(name="https", port=API_SERVER_PORT, protocol="TCP")]))
     dns_labels = {"k8s-app": "kube-dns"}
-    cluster.create({
+    rt.create({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "coredns", "namespace": "kube-system", "labels": dict(dns_labels)},
         "spec": {
@@ -83,13 +83,13 @@ def control_plane(cluster: Cluster) -> None:
             },
         },
     })
-    cluster.create({
+    rt.create({
         "apiVersion": "v1", "kind": "Service",
         "metadata": {"name": "kube-dns", "namespace": "kube-system",
                      "labels": {"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true",
                                 "kubernetes.io/name": "CoreDNS"},
                      "annotations": {"prometheus.io/port": "9153", "prometheus.io/scrape": "true"}},
-        "spec": {"clusterIP": cluster.service_ips.indexed(10), "selector": dict(dns_labels),
+        "spec": {"clusterIP": rt.api.service_ips.indexed(10), "selector": dict(dns_labels),
                  "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
                            {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
                            {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}]},

@@ -39,6 +39,16 @@ class Clock:
             return fn, args
         return None
 
+    def cancel(self, fn: Callable[..., Any], match: Callable[[tuple[Any, ...]], bool]) -> None:
+        """Drop the queued calls of ``fn`` whose arguments satisfy ``match`` (a timer that is reset)."""
+        self._queue[:] = [e for e in self._queue if not (e[2] is fn and match(e[3]))]
+        heapq.heapify(self._queue)
+
+    def pending(self) -> list[tuple[float, int, str]]:
+        """The queued calls as (time, sequence, function name), in the order they will run."""
+        return [(when, seq, f"{fn.__module__}.{fn.__qualname__}") for when, seq, fn, _ in sorted(
+            self._queue, key=lambda e: (e[0], e[1]))]
+
     def next_due(self) -> float | None:
         return self._queue[0][0] if self._queue else None
 

@@ -34,4 +34,9 @@ class EventLog:
         events.append(Event(kind, key, type_, reason, message, source, now, now))
 
     def for_object(self, kind: str, key: str) -> list[Event]:
+        """The events about one object, oldest first."""
         return list(self._by_object.get((kind, key), []))
+
+    def all(self) -> list[Event]:
+        """Every event, grouped by object in the order the objects were first reported on."""
+        return [e for events in self._by_object.values() for e in events]

@@ -150,7 +150,7 @@ class History:
     def sample(self) -> None:
         """Record every followed pod and the probe runs since the last sample, at the cluster's time now."""
         c = self.cluster
-        prober.catch_up(c)
+        prober.catch_up(c.runtime)
         now, since = c.now, self._last
         self.times.append(now)
         for pod in self.pods():
@@ -186,7 +186,7 @@ class History:
                     if when > since - 1e-9:
                         failed.setdefault(kind, []).append((when, e.message))
         ticks = [ProbeTick(t, pod.name, kind, False, msg) for kind, runs in failed.items() for t, msg in runs]
-        runs = prober._runs(c)
+        runs = c.runtime.prober_runs
         for container in pod.spec.containers:
             run = runs.get((pod.metadata.uid or pod.key, container.name))
             if run is None:

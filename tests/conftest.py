@@ -16,7 +16,6 @@ from collections.abc import Callable
 import pytest
 
 import kitlib
-from kitlib.api.registry import RESOURCES
 
 
 @pytest.fixture
@@ -32,29 +31,11 @@ def web(cluster: kitlib.Cluster) -> kitlib.Cluster:
 
 
 def take_snapshot(cluster: kitlib.Cluster) -> dict:
-    """Every object as YAML (resourceVersions included), the clock, its queue, the random
-    generator, the events, the network graph, each node's IPAM state and the Service IP and
-    NodePort allocations."""
-    objects = {kind: [o.to_yaml() for o in cluster.list(kind, None)] for kind in sorted(RESOURCES)}
-    ipam = {}
-    for node in cluster.nodes():
-        rt = cluster.node_runtime(node.name)
-        ipam[node.name] = (sorted(rt.ipam.in_use), rt.ipam.last_reserved, rt.up, sorted(rt.images))
-    graph = cluster.topology.graph
-    return {
-        "objects": objects,
-        "now": cluster.now,
-        "revision": cluster._store.revision,
-        "queue": len(cluster.clock._queue),
-        "rng": cluster.rng.getstate(),
-        "events": sorted((k, len(v)) for k, v in cluster.events._by_object.items()),
-        "vertices": sorted(graph.nodes),
-        "edges": sorted(tuple(sorted(e)) for e in graph.edges),
-        "ipam": ipam,
-        # What the API server has handed out: Service ClusterIPs and NodePorts.
-        "allocations": (sorted(cluster.service_ips._map.used), sorted(cluster.node_ports._map.used)),
-        "kubectl": cluster.kubectl("get nodes,pods,deployments,replicasets -A -o wide"),
-    }
+    """The whole declared state (:meth:`kitlib.Cluster.state`: every object with its
+    resourceVersion, the clock and its queue, the random generators, the events, the allocations,
+    the nodes' IPAM, images and network graph, kube-proxy's, the prober's and the apps' state,
+    the controllers' queues) and what kubectl shows of it."""
+    return {"state": cluster.state(), "kubectl": cluster.kubectl("get nodes,pods,deployments,replicasets -A -o wide")}
 
 
 @pytest.fixture

@@ -320,10 +320,10 @@ def _roll(cluster, replicas, surge, unavailable, max_surge, max_unavailable):
         seen["most"] = max(seen["most"], len(pods))
         seen["fewest_ready"] = min(seen["fewest_ready"], len([p for p in pods if is_ready(p)]))
 
-    cluster._hooks.append(watch)
+    cluster.api.watch(watch)
     cluster.apply(deployment(image="nginx:1.26", replicas=replicas, strategy=strategy))
     _step_until_rolled(cluster, replicas, max_surge, max_unavailable)
-    cluster._hooks.remove(watch)
+    cluster.api.unwatch(watch)
     assert seen["most"] <= replicas + max_surge
     assert seen["fewest_ready"] >= replicas - max_unavailable
 

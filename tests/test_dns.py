@@ -84,8 +84,8 @@ def test_missing_names_are_nxdomain(dns_lab):
     """Unknown services, unknown namespaces and names outside svc/pod get NXDOMAIN; a namespace
     name on its own exists but has no record (NODATA)."""
     for name in ("nope.default.svc.cluster.local", "web.nons.svc.cluster.local", "web.cluster.local"):
-        assert dns.query(dns_lab, name).rcode == "NXDOMAIN", name
-    reply = dns.query(dns_lab, "default.svc.cluster.local")
+        assert dns.query(dns_lab.runtime, name).rcode == "NXDOMAIN", name
+    reply = dns.query(dns_lab.runtime, "default.svc.cluster.local")
     assert reply.rcode == "NOERROR" and reply.nodata
 
 
@@ -96,8 +96,8 @@ def test_headless_service_answers_the_ready_pods_only(dns_lab):
     pods = sorted(dns_lab.pods(selector="app=web"), key=lambda p: p.status.pod_ip)
     answer = dns_lab.resolve("web-headless", src="default/client")
     assert sorted(answer.addresses) == sorted(p.status.pod_ip for p in pods)
-    kubelet.set_ready(dns_lab, pods[0], False)
-    dns_lab._reconcile()
+    kubelet.set_ready(dns_lab.runtime, dns_lab.api.get("Pod", pods[0].name), False)
+    dns_lab.controllers.run()
     answer = dns_lab.resolve("web-headless", src="default/client")
     assert pods[0].status.pod_ip not in answer.addresses and len(answer.addresses) == 2
 
@@ -106,8 +106,8 @@ def test_headless_with_publish_not_ready_addresses_answers_every_pod(dns_lab):
     """publishNotReadyAddresses marks every endpoint ready, so DNS lists unready pods too."""
     dns_lab.apply(_service("peers", clusterIP="None", selector={"app": "web"}, publishNotReadyAddresses=True))
     pods = dns_lab.pods(selector="app=web")
-    kubelet.set_ready(dns_lab, pods[0], False)
-    dns_lab._reconcile()
+    kubelet.set_ready(dns_lab.runtime, dns_lab.api.get("Pod", pods[0].name), False)
+    dns_lab.controllers.run()
     assert len(dns_lab.resolve("peers").addresses) == 3
 
 
@@ -126,7 +126,7 @@ def test_external_name_is_a_cname(dns_lab):
     cname = dns_lab.resolve("db", src="default/client", type="CNAME")
     assert cname.ok and [str(r) for r in cname.records] == [
         "db.default.svc.cluster.local.\t30\tIN\tCNAME\tdb.example.com."]
-    a = dns.query(dns_lab, "db.default.svc.cluster.local", "A")
+    a = dns.query(dns_lab.runtime, "db.default.svc.cluster.local", "A")
     assert [r.type for r in a.records] == ["CNAME"]
 
 
@@ -167,7 +167,7 @@ def test_resolv_conf_for_cluster_first(dns_lab):
     """The kubelet gives a ClusterFirst pod kube-dns, the search list of its namespace and ndots:5
     (cri-dockerd, minikube's runtime, writes nameserver first)."""
     pod = dns_lab.get("Pod", "client", "other")
-    assert dns.resolv_conf(dns_lab, pod) == (
+    assert dns.resolv_conf(dns_lab.runtime, pod) == (
         "nameserver 10.96.0.10\n"
         "search other.svc.cluster.local svc.cluster.local cluster.local\n"
         "options ndots:5\n")
@@ -176,7 +176,7 @@ def test_resolv_conf_for_cluster_first(dns_lab):
 def test_dns_policy_default_uses_the_node_resolver(dns_lab):
     """dnsPolicy Default (CoreDNS's own) is the node's resolver, which knows no cluster names."""
     coredns = dns_lab.pods("kube-system", "k8s-app=kube-dns")[0]
-    assert dns.resolv_conf(dns_lab, coredns) == "nameserver 192.168.49.1\noptions ndots:0\n"
+    assert dns.resolv_conf(dns_lab.runtime, coredns) == "nameserver 192.168.49.1\noptions ndots:0\n"
     dns_lab.apply(_pod("plain", dnsPolicy="Default"))
     dns_lab.advance(30)
     answer = dns_lab.resolve("web", src="default/plain")
@@ -186,7 +186,7 @@ def test_dns_policy_default_uses_the_node_resolver(dns_lab):
 def test_dns_config_is_merged(dns_lab):
     """spec.dnsConfig adds nameservers and search domains and overrides options by name."""
     dns_lab.apply(_pod("tuned", dnsConfig={"searches": ["corp.example"], "options": [{"name": "ndots", "value": "2"}]}))
-    text = dns.resolv_conf(dns_lab, dns_lab.get("Pod", "tuned"))
+    text = dns.resolv_conf(dns_lab.runtime, dns_lab.get("Pod", "tuned"))
     assert "search default.svc.cluster.local svc.cluster.local cluster.local corp.example\n" in text
     assert text.endswith("options ndots:2\n")
 
@@ -224,8 +224,8 @@ def test_names_outside_the_cluster_have_no_internet(dns_lab):
     made-up top-level domain is NXDOMAIN as the root servers say."""
     google = dns_lab.resolve("google.com", src="default/client")
     assert not google.ok and google.rcode == "SERVFAIL" and "no internet" in google.reason
-    assert dns.query(dns_lab, "kubernetes.default").rcode == "NXDOMAIN"
-    assert dns.query(dns_lab, "host.minikube.internal").records[0].data == "192.168.49.1"
+    assert dns.query(dns_lab.runtime, "kubernetes.default").rcode == "NXDOMAIN"
+    assert dns.query(dns_lab.runtime, "host.minikube.internal").records[0].data == "192.168.49.1"
 
 
 def test_reverse_lookup_of_a_cluster_ip(dns_lab):

@@ -79,7 +79,7 @@ def test_nginx_paths(site):
     pod = site.pods(selector="app=web")[0]
     container = pod.spec.containers[0]
     req = http.HttpRequest("POST", "http://x/", "x", 80, "/")
-    assert http.respond(site, pod, container, req).status == 405
+    assert http.respond(site.runtime, pod, container, req).status == 405
 
 
 def test_other_images_answer_like_agnhost_netexec(site):

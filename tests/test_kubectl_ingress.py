@@ -300,9 +300,11 @@ spec:
     cluster.kubectl("create ingress catchall --class=external --default-backend=web:80")
     cluster.kubectl("create ingress many --rule=a.example.com/=web:80,tls --rule=b.example.com/=web:80 "
                     "--rule=*.c.example.com/=web:80 --rule=d.example.com/=web:80 --rule=e.example.com/=web:80")
-    cluster.get("Ingress", "shop").status.load_balancer.ingress = [
+    shop = cluster.api.get("Ingress", "shop")  # as an ingress controller writes the status
+    shop.status.load_balancer.ingress = [
         IngressLoadBalancerIngress(ip="192.168.49.2"), IngressLoadBalancerIngress(ip="192.168.49.10"),
         IngressLoadBalancerIngress(hostname="shop.lb.example.com")]
+    cluster.api.update_status(shop)
     cluster.advance(60)
     return cluster
 
@@ -459,9 +461,9 @@ def _data_sorted(text: str) -> str:
 def test_describe_ingress_events_match_kubectl(routed, stubbed, against_real):
     """An Ingress's events print after the annotations, as kubectl prints them."""
     ing = routed.get("Ingress", "shop")
-    routed._record(ing, "Sync", "Scheduled for sync", "nginx-ingress-controller")
+    routed.api.record_event(ing, "Sync", "Scheduled for sync", "nginx-ingress-controller")
     routed.advance(30)
-    routed._record(ing, "Sync", "Scheduled for sync", "nginx-ingress-controller")
+    routed.api.record_event(ing, "Sync", "Scheduled for sync", "nginx-ingress-controller")
     out = ours(routed, "describe ingress shop")
     assert "Normal  Sync    0s (x2 over 30s)  nginx-ingress-controller  Scheduled for sync" in out
     assert out == against_real(routed)("describe ingress shop")

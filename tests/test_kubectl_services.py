@@ -64,13 +64,11 @@ def _events(cluster: kitlib.Cluster, selector: str) -> list[dict]:
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     out = []
-    for (kind, key), events in cluster.events._by_object.items():
-        for i, e in enumerate(events):
-            if key == uid:
-                out.append({"metadata": {"name": f"e{i}", "namespace": "default"}, "type": e.type,
-                            "reason": e.reason, "message": e.message, "count": e.count,
-                            "source": {"component": e.source}, "involvedObject": {"kind": kind, "uid": key},
-                            "firstTimestamp": stamp(e.first_seen), "lastTimestamp": stamp(e.last_seen)})
+    for i, e in enumerate(e for e in cluster.events.all() if e.key == uid):
+        out.append({"metadata": {"name": f"e{i}", "namespace": "default"}, "type": e.type,
+                    "reason": e.reason, "message": e.message, "count": e.count,
+                    "source": {"component": e.source}, "involvedObject": {"kind": e.kind, "uid": e.key},
+                    "firstTimestamp": stamp(e.first_seen), "lastTimestamp": stamp(e.last_seen)})
     return out
 
 
@@ -505,13 +503,17 @@ def test_kube_dns_ports(cluster):
 def test_load_balancer_external_ip(zoo):
     """EXTERNAL-IP shows the load balancer's addresses, sorted, cut to 16 characters unless
     -o wide; externalIPs come after them."""
-    lb = zoo.get("Service", "web-lb")
+    lb = zoo.api.get("Service", "web-lb")  # a load-balancer controller writes the status
     lb.status.load_balancer.ingress = [LoadBalancerIngress(ip="192.168.49.201"), LoadBalancerIngress(ip="192.168.49.200")]
+    zoo.api.update_status(lb, notify=False)
     assert rows(zoo.kubectl("get svc web-lb"))[1][3] == "192.168.49.20..."
     assert rows(zoo.kubectl("get svc web-lb -o wide"))[1][3] == "192.168.49.200,192.168.49.201"
     lb.status.load_balancer.ingress = [LoadBalancerIngress(ip="192.168.49.200")]
+    zoo.api.update_status(lb, notify=False)
     assert rows(zoo.kubectl("get svc web-lb"))[1][3] == "192.168.49.200"
+    lb = zoo.get("Service", "web-lb")
     lb.spec.external_ips = ["10.0.0.9"]
+    zoo.update(lb)
     assert rows(zoo.kubectl("get svc web-lb"))[1][3] == "192.168.49.200,10.0.0.9"
 
 
@@ -587,10 +589,10 @@ Events:            <none>""".format(padding=" " * 16)
 def eventful(zoo):
     """web-lb with events from a load-balancer implementation, one of them repeated."""
     lb = zoo.get("Service", "web-lb")
-    zoo._record(lb, "IPAllocated", 'Assigned IP ["192.168.49.200"]', "metallb-controller")
+    zoo.api.record_event(lb, "IPAllocated", 'Assigned IP ["192.168.49.200"]', "metallb-controller")
     zoo.advance(600)
     for _ in range(2):
-        zoo._record(lb, "nodeAssigned", 'announcing from node "minikube" with protocol "layer2"', "metallb-speaker")
+        zoo.api.record_event(lb, "nodeAssigned", 'announcing from node "minikube" with protocol "layer2"', "metallb-speaker")
         zoo.advance(60)
     return zoo
 
@@ -641,7 +643,7 @@ spec:
     zoo.delete("Pod", zoo.pods()[0].name)
     zoo.scale("web", 6)
     zoo.advance(0.6)
-    zoo._record(zoo.get("Service", "lb"), "IPAllocated", 'Assigned IP ["192.168.49.200"]', "metallb-controller")
+    zoo.api.record_event(zoo.get("Service", "lb"), "IPAllocated", 'Assigned IP ["192.168.49.200"]', "metallb-controller")
     zoo.advance(600)
     zoo.scale("web", 7)
     zoo.advance(0.6)

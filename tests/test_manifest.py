@@ -124,10 +124,10 @@ def test_export_round_trip_is_unchanged(web, kind):
     """Applying an exported object (`obj.to_dict()`, as `kubectl get -o yaml` prints it) changes nothing."""
     obj = web.list(kind, "default")[0]
     before = obj.to_dict()
-    revision = web._store.revision
+    revision = web.api.store.revision
     assert web.apply_with_outcome(before) == [(obj, "unchanged")]
     assert web.get(kind, obj.name, "default").to_dict() == before
-    assert web._store.revision == revision
+    assert web.api.store.revision == revision
 
 
 def test_export_round_trip_through_kubectl_yaml(web):

@@ -41,7 +41,7 @@ def refused(cluster, snapshot, manifest, message: str) -> None:
 
 
 def events(cluster, p) -> list[str]:
-    prober.catch_up(cluster)
+    prober.catch_up(cluster.runtime)
     return [e.message for e in cluster.events.for_object("Pod", p.metadata.uid)]
 
 
@@ -413,7 +413,7 @@ def test_every_failed_run_is_an_event(cluster):
     cluster.set_fault("p", "dependency-down")
     cluster.advance(20)
     p = cluster.get("Pod", "p")
-    prober.catch_up(cluster)
+    prober.catch_up(cluster.runtime)
     ev = next(e for e in cluster.events.for_object("Pod", p.metadata.uid)
               if e.message == "Readiness probe failed: HTTP probe failed with statuscode: 503")
     assert ev.count == 20 and ev.last_seen - ev.first_seen == 19

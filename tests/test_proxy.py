@@ -273,15 +273,15 @@ def test_headless_and_external_name_services_have_no_rules(web):
                "spec": {"type": "ExternalName", "externalName": "db.example.com"}})
     text = web.iptables("minikube")
     assert "default/headless" not in text and "default/db" not in text
-    assert {sp.name for sp in proxy.view(web).ports} == {"kubernetes", "kube-dns"}
+    assert {sp.name for sp in proxy.view(web.runtime).ports} == {"kubernetes", "kube-dns"}
 
 
 def test_view_is_cached_until_the_store_changes(web):
     """kube-proxy's view is rebuilt only when an object changes (the store's revision moves)."""
-    first = proxy.view(web)
-    assert proxy.view(web) is first
+    first = proxy.view(web.runtime)
+    assert proxy.view(web.runtime) is first
     service(web)
-    assert proxy.view(web) is not first
+    assert proxy.view(web.runtime) is not first
 
 
 def test_binomial_draws_match_single_draws():

@@ -201,7 +201,7 @@ def test_fault_switches_call_set_fault(monkeypatch):
     lab.fault_buttons["hang"].value = False
     assert calls == [(pod, "dependency-down", True, "default"), (pod, "hang", True, "default"),
                      (pod, "slow", True, "default"), (pod, "hang", False, "default")]
-    assert apps.faults(cluster, cluster.get("Pod", pod)) == {"dependency-down", "slow"}
+    assert apps.faults(cluster.runtime, cluster.get("Pod", pod)) == {"dependency-down", "slow"}
 
 
 def test_step_runs_history_and_rollout_sets_image():

@@ -30,8 +30,8 @@ def never_ready(cluster: kitlib.Cluster, image: str = BROKEN) -> None:
     """Pods of ``image`` run but never pass readiness (as a failing readiness probe would leave them)."""
     def hook(obj, removed):
         if obj.kind == "Pod" and not removed and obj.spec.containers[0].image == image and is_ready(obj):
-            kubelet.set_ready(cluster, obj, False)
-    cluster._hooks.append(hook)
+            kubelet.set_ready(cluster.runtime, obj, False)
+    cluster.api.watch(hook)
 
 
 def pods(cluster):
@@ -67,7 +67,7 @@ def test_every_change_stays_within_surge_and_unavailable(cluster, replicas, surg
     strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable}}
     cluster.apply(deployment(replicas=replicas, strategy=strategy))
     cluster.advance(30)
-    cluster._hooks.append(lambda obj, removed: _check_bounds(cluster, replicas, max_surge, max_unavailable))
+    cluster.api.watch(lambda obj, removed: _check_bounds(cluster, replicas, max_surge, max_unavailable))
     cluster.kubectl("set image deployment/web nginx=nginx:1.26")
     cluster.advance(120)
     assert images(cluster) == ["nginx:1.26"] * replicas
@@ -149,7 +149,7 @@ def test_min_ready_seconds_delays_availability(cluster):
     the rollout waits that long between steps."""
     cluster.apply(deployment(minReadySeconds=20))
     cluster.advance(60)
-    cluster._hooks.append(lambda obj, removed: _check_bounds(cluster, 3, 1, 0, min_ready=20))
+    cluster.api.watch(lambda obj, removed: _check_bounds(cluster, 3, 1, 0, min_ready=20))
     cluster.kubectl("set image deployment/web nginx=nginx:1.26")
     cluster.advance(15)
     d = cluster.get("Deployment", "web")
@@ -163,7 +163,7 @@ def test_recreate_has_no_overlap(cluster):
     """Recreate creates the new ReplicaSet only once every old pod is gone."""
     cluster.apply(deployment(strategy={"type": "Recreate"}))
     cluster.advance(30)
-    cluster._hooks.append(lambda obj, removed: len({p.spec.containers[0].image for p in cluster.pods()}) <= 1
+    cluster.api.watch(lambda obj, removed: len({p.spec.containers[0].image for p in cluster.pods()}) <= 1
                           or pytest.fail("two versions at once"))
     cluster.kubectl("set image deployment/web nginx=nginx:1.26")
     assert len(cluster.list("ReplicaSet")) == 1

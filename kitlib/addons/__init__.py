@@ -16,7 +16,7 @@ from .ingress_nginx import IMAGE, IngressNginx, handle
 from .metallb import MetalLB
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 ADDONS: dict[str, Any] = {"metallb": MetalLB, "ingress": IngressNginx}
 """Add-on name -> class; each has ``install()``, ``configure(**options)`` and ``uninstall()``."""
@@ -26,37 +26,37 @@ APPS[image_repo(IMAGE)] = handle  # the controller pod answers by routing
 TLS_APPS.add(image_repo(IMAGE))
 
 
-def enable(cluster: Cluster, name: str, **options: Any) -> Any:
+def enable(rt: Runtime, name: str, **options: Any) -> Any:
     """Install an add-on (or reconfigure it if it runs already) and return it."""
     cls = ADDONS.get(name)
     if cls is None:
         raise BadRequest(f'error: "{name}" is not a valid addon: the addons kitlib has are '
                          + ", ".join(f'"{n}"' for n in sorted(ADDONS)))
-    installed = cluster.addons.get(name)
+    installed = rt.addons.get(name)
     if installed is not None:
         installed.configure(**options)
         return installed
-    addon = cls(cluster, **options)
-    cluster.addons[name] = addon
+    addon = cls(rt, **options)
+    rt.addons[name] = addon
     addon.install()
     return addon
 
 
-def disable(cluster: Cluster, name: str) -> None:
+def disable(rt: Runtime, name: str) -> None:
     """Uninstall an add-on."""
     if name not in ADDONS:
         raise BadRequest(f'error: "{name}" is not a valid addon: the addons kitlib has are '
                          + ", ".join(f'"{n}"' for n in sorted(ADDONS)))
-    addon = cluster.addons.pop(name, None)
+    addon = rt.addons.pop(name, None)
     if addon is None:
         raise BadRequest(f'error: addon "{name}" is not enabled')
     addon.uninstall()
 
 
-def announcer(cluster: Cluster, service: str, ip: str) -> tuple[str | None, str]:
+def announcer(rt: Runtime, service: str, ip: str) -> tuple[str | None, str]:
     """The node that answers ARP for LoadBalancer IP ``ip`` of ``service`` ("ns/name"), or
     None and why no node does (an outside client then gets "No route to host")."""
-    lb = cluster.addons.get("metallb")
+    lb = rt.addons.get("metallb")
     if lb is None:
         return None, (f"no node answers ARP for {ip}: no load-balancer implementation (such as MetalLB) "
                       "announces it on the node network, so the client's connection fails with 'No route to host'")

@@ -42,7 +42,7 @@ from ..api.secret import TLS_TYPE
 from ..errors import BadRequest, NotFound
 from ..network import dns
 from ..network import ingress as routing
-from ..network.datapath import Hop
+from ..network.datapath import Hop, connect
 from ..network.http import (
     AppReply,
     HttpRequest,
@@ -57,7 +57,7 @@ from ..network.topology import pod_vertex
 
 if TYPE_CHECKING:
     from ..api.pod import Container, Pod
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 NAMESPACE = "ingress-nginx"
 NAME = "ingress-nginx-controller"
@@ -103,9 +103,9 @@ class IngressNginx:
 
     name = "ingress"
 
-    def __init__(self, cluster: Cluster, **options: Any) -> None:
+    def __init__(self, rt: Runtime, **options: Any) -> None:
         _no_options(options)
-        self.cluster = cluster
+        self.rt = rt
         self._router: routing.Router | None = None
         self._busy = False
         self._next: dict[str, int] = {}  # upstream -> round-robin position
@@ -115,16 +115,16 @@ class IngressNginx:
     def install(self) -> None:
         """Create the controller's objects and wait until it is ready, as
         ``minikube addons enable ingress`` waits ("Verifying ingress addon...")."""
-        c = self.cluster
-        if c._store.get("Namespace", NAMESPACE) is None:
+        c = self.rt
+        if c.api.store.get("Namespace", NAMESPACE) is None:
             c.create({"apiVersion": "v1", "kind": "Namespace",
                       "metadata": {"name": NAMESPACE, "labels": {"app.kubernetes.io/instance": "ingress-nginx",
                                                                  "app.kubernetes.io/name": "ingress-nginx"}}})
         for doc in _manifests():
-            if doc["kind"] == "IngressClass" and c._store.get("IngressClass", CLASS) is not None:
+            if doc["kind"] == "IngressClass" and c.api.store.get("IngressClass", CLASS) is not None:
                 continue
             c.create(doc)
-        c._hooks.append(self._on_change)
+        c.api.watch(self._on_change)
         self._sync_status()
         for _ in range(60):
             if self.ready_pods():
@@ -138,14 +138,12 @@ class IngressNginx:
     def uninstall(self) -> None:
         """Delete the namespace (and with it the controller) and the IngressClass. The Ingresses
         stay, with their status cleared, and nothing serves them any more."""
-        c = self.cluster
-        if self._on_change in c._hooks:
-            c._hooks.remove(self._on_change)
-        for ing in c._store.items("Ingress"):
+        c = self.rt
+        c.api.unwatch(self._on_change)
+        for ing in c.api.store.items("Ingress"):
             if ing.status.load_balancer.ingress:  # type: ignore[attr-defined]
                 ing.status.load_balancer.ingress = []  # type: ignore[attr-defined]
-                c._store.touch(ing)
-                c._changed(ing)
+                c.api.update_status(ing)
         for kind, name, ns in (("IngressClass", CLASS, ""), ("Namespace", NAMESPACE, "")):
             try:
                 c.delete(kind, name, ns or "default")
@@ -165,19 +163,19 @@ class IngressNginx:
         """Whether this controller takes the Ingress: its class is ``nginx`` and that IngressClass
         names ingress-nginx's controller."""
         name = class_of(ing)
-        ic = self.cluster._store.get("IngressClass", name) if name else None
+        ic = self.rt.api.store.get("IngressClass", name) if name else None
         return ic is not None and ic.spec.controller == CONTROLLER_CLASS  # type: ignore[attr-defined]
 
     def ingresses(self) -> list[Any]:
         """The Ingresses of every namespace that this controller serves."""
-        return [ing for ing in self.cluster._store.items("Ingress") if self.serves(ing)]
+        return [ing for ing in self.rt.api.store.items("Ingress") if self.serves(ing)]
 
     def service(self) -> Any:
-        return self.cluster._store.get("Service", f"{NAMESPACE}/{NAME}")
+        return self.rt.api.store.get("Service", f"{NAMESPACE}/{NAME}")
 
     def ready_pods(self) -> list[Any]:
         """The controller pods that are Running and Ready."""
-        return [p for p in self.cluster.pods(NAMESPACE) if p.metadata.labels.get("app.kubernetes.io/component")
+        return [p for p in self.rt.pods(NAMESPACE) if p.metadata.labels.get("app.kubernetes.io/component")
                 == "controller" and p.status.phase == "Running" and is_ready(p)]
 
     def address(self) -> tuple[str, int, int]:
@@ -191,7 +189,7 @@ class IngressNginx:
         if lb:
             return lb[0], 80, 443
         ports = {p.port: p.node_port for p in svc.spec.ports}
-        return internal_ip(self.cluster.nodes()[0]), ports.get(80) or 80, ports.get(443) or 443
+        return internal_ip(self.rt.nodes()[0]), ports.get(80) or 80, ports.get(443) or 443
 
     def _on_change(self, obj: Any, removed: bool) -> None:
         if self._busy:
@@ -213,12 +211,11 @@ class IngressNginx:
         try:
             for ing in ingresses if ingresses is not None else self.ingresses():
                 if event:
-                    self.cluster._record(ing, "Sync", "Scheduled for sync", EVENT_SOURCE)
+                    self.rt.api.record_event(ing, "Sync", "Scheduled for sync", EVENT_SOURCE)
                 if ing.status.load_balancer.ingress != addresses:
                     ing.status.load_balancer.ingress = [IngressLoadBalancerIngress(ip=a.ip, hostname=a.hostname)
                                                         for a in addresses]
-                    self.cluster._store.touch(ing)
-                    self.cluster._changed(ing)
+                    self.rt.api.update_status(ing)
         finally:
             self._busy = False
 
@@ -237,7 +234,7 @@ class IngressNginx:
                 f'"{FAKE_CERTIFICATE}" (self-signed, so a browser warns and curl needs -k)'))
         ingress, secret_name = hit
         ns = ingress.split("/", 1)[0]
-        secret = self.cluster._store.get("Secret", f"{ns}/{secret_name}") if secret_name else None
+        secret = self.rt.api.store.get("Secret", f"{ns}/{secret_name}") if secret_name else None
         if secret is None or secret.type != TLS_TYPE:  # type: ignore[attr-defined]
             why = (f"the tls section of {ingress} names no secretName" if not secret_name else
                    f'secret "{ns}/{secret_name}" {"is not of type " + TLS_TYPE if secret else "does not exist"}')
@@ -249,7 +246,7 @@ class IngressNginx:
 
     def proxy(self, pod: Pod, req: HttpRequest) -> AppReply:
         """Route ``req``, which reached controller pod ``pod``, and answer it (see the module docstring)."""
-        c = self.cluster
+        c = self.rt
         host = req.headers.get("Host") or req.headers.get("host") or req.host
         trace = ProxyTrace(self.router.explain(host, req.path))
         if req.scheme == "https":
@@ -271,7 +268,7 @@ class IngressNginx:
             return _page(c, 503, trace)
         svc_key = f"{route.namespace}/{route.service}"
         trace.service = svc_key
-        svc = c._store.get("Service", svc_key)
+        svc = c.api.store.get("Service", svc_key)
         if svc is None:
             trace.attempts.append(f'service "{svc_key}" not found')
             return _page(c, 503, trace)
@@ -291,13 +288,13 @@ class IngressNginx:
         failure = "refused"
         for i in range(min(RETRIES, len(endpoints))):
             ip, target = endpoints[(start + i) % len(endpoints)]
-            conn = c.connect(pod.key, ip, target, "TCP")
+            conn = connect(c, pod.key, ip, target, "TCP")
             trace.hops.extend(conn.hops)
             if not conn.ok or conn.pod is None:
                 failure = failure_kind(conn.reason)
                 trace.attempts.append(f"{ip}:{target}: {conn.reason}")
                 continue
-            backend = c._store.get("Pod", conn.pod)
+            backend = c.api.store.get("Pod", conn.pod)
             container = _accepting_container(conn, backend)  # type: ignore[arg-type]
             headers = {**req.headers, "X-Forwarded-For": req.client_ip, "X-Real-IP": req.client_ip,
                        "X-Forwarded-Host": routing.normalize_host(host), "X-Forwarded-Proto": req.scheme}
@@ -317,7 +314,7 @@ class IngressNginx:
         """(IP, port) of each ready endpoint of ``svc`` for its port ``port_name``, as ingress-nginx
         reads them from the EndpointSlices."""
         out = []
-        for ip, _, ports in dns.ready_endpoints(self.cluster, svc):
+        for ip, _, ports in dns.ready_endpoints(self.rt, svc):
             target = next((p for name, p, proto in ports if name == (port_name or "") and proto == "TCP"), None)
             if target is not None:
                 out.append((ip, target))
@@ -327,13 +324,13 @@ class IngressNginx:
 # ---------------------------------------------------------------------------- the app
 
 
-def handle(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -> AppReply | None:
+def handle(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply | None:
     """What the controller container answers: health on 10254, routing on 80 and 443."""
     if req.port == HEALTH_PORT:
         if req.route == "/healthz":
-            return _go_reply(cluster, 200, "ok")
-        return _go_reply(cluster, 404, "404 page not found\n")
-    addon = cluster.addons.get("ingress")
+            return _go_reply(rt, 200, "ok")
+        return _go_reply(rt, 404, "404 page not found\n")
+    addon = rt.addons.get("ingress")
     if addon is None or req.port not in (80, 443):
         return None
     return addon.proxy(pod, req)
@@ -343,20 +340,20 @@ STATUS_TITLES = {308: "308 Permanent Redirect", 404: "404 Not Found", 502: "502 
                  503: "503 Service Temporarily Unavailable", 504: "504 Gateway Time-out"}
 
 
-def _page(cluster: Cluster, status: int, trace: ProxyTrace, extra: tuple[tuple[str, str], ...] = ()) -> AppReply:
+def _page(rt: Runtime, status: int, trace: ProxyTrace, extra: tuple[tuple[str, str], ...] = ()) -> AppReply:
     """nginx's built-in error page, without the version (ingress-nginx sets ``server_tokens off``)."""
     title = STATUS_TITLES[status]
     body = (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
             "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
-    headers = (("Date", _http_date(cluster)), ("Content-Type", "text/html"),
+    headers = (("Date", _http_date(rt)), ("Content-Type", "text/html"),
                ("Content-Length", str(len(body.encode()))), ("Connection", "keep-alive"), *extra)
     return AppReply(status, body, headers + _hsts(trace), upstream=trace, phrase=title.split(" ", 1)[1])
 
 
-def _forward(cluster: Cluster, reply: AppReply, trace: ProxyTrace) -> AppReply:
+def _forward(rt: Runtime, reply: AppReply, trace: ProxyTrace) -> AppReply:
     # nginx sets its own Date and drops the upstream's Server, Connection and Date.
     kept = tuple((k, v) for k, v in reply.headers if k not in ("Date", "Server", "Connection"))
-    headers = (("Date", _http_date(cluster)), *kept, ("Connection", "keep-alive"))
+    headers = (("Date", _http_date(rt)), *kept, ("Connection", "keep-alive"))
     return AppReply(reply.status, reply.body, headers + _hsts(trace), reply.version, upstream=trace)
 
 

@@ -29,7 +29,7 @@ from ..errors import BadRequest
 from ..network.ipam import in_cidr
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 ANNOTATION_IPS = "metallb.universe.tf/loadBalancerIPs"
 ANNOTATION_IPS_NEW = "metallb.io/loadBalancerIPs"
@@ -69,8 +69,8 @@ class MetalLB:
 
     name = "metallb"
 
-    def __init__(self, cluster: Cluster, addresses: str | list[str] = "", pool: str = "default") -> None:
-        self.cluster = cluster
+    def __init__(self, rt: Runtime, addresses: str | list[str] = "", pool: str = "default") -> None:
+        self.rt = rt
         self.pool = pool
         self.ranges = parse_pool(addresses)
         self.allocated: dict[str, str] = {}
@@ -82,7 +82,7 @@ class MetalLB:
     # ------------------------------------------------------------------ lifecycle
 
     def install(self) -> None:
-        self.cluster._hooks.append(self._on_change)
+        self.rt.api.watch(self._on_change)
         self._sync_all()
 
     def configure(self, addresses: str | list[str] = "", pool: str | None = None) -> None:
@@ -99,10 +99,9 @@ class MetalLB:
     def uninstall(self) -> None:
         """Remove MetalLB. The simulator also clears the addresses it assigned, so EXTERNAL-IP
         shows ``<pending>`` again (on a real cluster the stale status stays until rewritten)."""
-        if self._on_change in self.cluster._hooks:
-            self.cluster._hooks.remove(self._on_change)
+        self.rt.api.unwatch(self._on_change)
         for key in sorted(self.allocated):
-            svc = self.cluster._store.get("Service", key)
+            svc = self.rt.api.store.get("Service", key)
             if svc is not None and svc.status.load_balancer.ingress:
                 svc.status.load_balancer.ingress = []
                 self._write(svc)
@@ -133,7 +132,7 @@ class MetalLB:
     def _sync_all(self) -> None:
         self._busy = True
         try:
-            for svc in self.cluster._store.items("Service"):
+            for svc in self.rt.api.store.items("Service"):
                 self._sync(svc.key, svc)
         finally:
             self._busy = False
@@ -199,28 +198,27 @@ class MetalLB:
 
     def _retry(self) -> None:
         for key in sorted(self._waiting):
-            svc = self.cluster._store.get("Service", key)
+            svc = self.rt.api.store.get("Service", key)
             self._sync(key, svc)
 
     def _write(self, svc: Any) -> None:
-        self.cluster._store.touch(svc)
-        self.cluster._changed(svc)
+        self.rt.api.update_status(svc)
 
     def _event(self, svc: Any, type_: str, reason: str, message: str) -> None:
         source = SPEAKER if reason == "nodeAssigned" else CONTROLLER
-        self.cluster._record(svc, reason, message, source, type_)
+        self.rt.api.record_event(svc, reason, message, source, type_)
 
     # ------------------------------------------------------------------ speakers
 
     def announcer(self, service: str, ip: str) -> tuple[str | None, str]:
         """The node whose speaker answers ARP for ``ip``, or None and why none does."""
-        cluster = self.cluster
-        svc = cluster._store.get("Service", service)
+        rt = self.rt
+        svc = rt.api.store.get("Service", service)
         if svc is None or self.allocated.get(service) != ip:
             return None, (f"no node answers ARP for {ip}: it is not an address MetalLB assigned, so no speaker "
                           "announces it and the client's connection fails with 'No route to host'")
-        if not in_cidr(ip, cluster.node_cidr):
-            return None, (f"{ip} is not on the node network {cluster.node_cidr}: MetalLB's layer-2 "
+        if not in_cidr(ip, rt.config.node_cidr):
+            return None, (f"{ip} is not on the node network {rt.config.node_cidr}: MetalLB's layer-2 "
                           "announcements (ARP) only reach clients on the nodes' own network")
         node = self._elect(svc, ip)
         if node is None:
@@ -231,15 +229,15 @@ class MetalLB:
         return node, ""
 
     def _elect(self, svc: Any, ip: str) -> str | None:
-        cluster = self.cluster
-        slices = [s for s in cluster._store.items("EndpointSlice", svc.namespace)
+        rt = self.rt
+        slices = [s for s in rt.api.store.items("EndpointSlice", svc.namespace)
                   if s.metadata.labels.get(SERVICE_NAME_LABEL) == svc.name]
         serving = [ep for s in slices for ep in s.endpoints
                    if ep.conditions.ready is None or ep.conditions.ready or ep.conditions.serving]
         if not serving:
             return None
-        speakers = [n.name for n in cluster.nodes()
-                    if cluster.node_runtime(n.name).up and EXCLUDE_LABEL not in n.metadata.labels]
+        speakers = [n.name for n in rt.nodes()
+                    if rt.node_runtime(n.name).up and EXCLUDE_LABEL not in n.metadata.labels]
         if svc.spec.external_traffic_policy == "Local":
             with_ep = {ep.node_name for ep in serving}
             speakers = [n for n in speakers if n in with_ep]
@@ -251,7 +249,7 @@ class MetalLB:
         ip = self.allocated.get(key)
         if ip is None:
             return
-        svc = self.cluster._store.get("Service", key)
+        svc = self.rt.api.store.get("Service", key)
         node = self._elect(svc, ip) if svc is not None else None
         if node != self.announcing.get(key):
             self.announcing[key] = node

@@ -20,9 +20,7 @@ recreate.go, progress.go):
 from __future__ import annotations
 
 import copy
-import heapq
 import math
-import weakref
 from typing import TYPE_CHECKING
 
 from ..api.apps import Deployment, DeploymentCondition, ReplicaSet, ReplicaSetSpec
@@ -32,11 +30,11 @@ from ..api.pod import PodTemplateSpec
 from ..clock import parse_timestamp
 from ..manifest import to_plain
 from ..names import pod_template_hash
-from . import replicaset
+from . import garbage, replicaset
 from .replicaset import is_active
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
@@ -50,10 +48,6 @@ SKIPPED_ANNOTATIONS = frozenset({LAST_APPLIED, REVISION, REVISION_HISTORY, DESIR
 """Annotations never copied between a Deployment and its ReplicaSets (``annotationsToSkip``)."""
 
 TIMED_OUT = "ProgressDeadlineExceeded"
-
-# When each Deployment's next progress check is queued, so that a stalled rollout queues one.
-_progress_checks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
 
 def resolve(value: int | str | None, total: int, round_up: bool) -> int:
     """An int-or-percent against ``total`` (maxSurge rounds up, maxUnavailable down)."""
@@ -139,47 +133,47 @@ def _created(rs: ReplicaSet) -> tuple[str, str]:
     return (rs.metadata.creation_timestamp or "", rs.name)
 
 
-def sync(cluster: Cluster, d: Deployment) -> None:
+def sync(rt: Runtime, d: Deployment) -> None:
     """Reconcile one Deployment (``syncDeployment``): pause, scale, or roll out."""
-    rss: list[ReplicaSet] = cluster.owned(d, "ReplicaSet")  # type: ignore[assignment]
+    rss: list[ReplicaSet] = rt.owned(d, "ReplicaSet")  # type: ignore[assignment]
     new_rs = _find_new_rs(d, rss)
     old = [rs for rs in rss if rs is not new_rs]
-    _check_paused_conditions(cluster, d)
+    _check_paused_conditions(rt, d)
     if new_rs is not None:
-        _sync_revision(cluster, d, new_rs, old)
+        _sync_revision(rt, d, new_rs, old)
     if d.spec.paused or _is_scaling_event(d, new_rs, old):
-        _scale_only(cluster, d, new_rs, old)
+        _scale_only(rt, d, new_rs, old)
         if d.spec.paused:
-            _cleanup(cluster, d, old)
-        _update_status(cluster, d, new_rs, old, progress=False)
+            _cleanup(rt, d, old)
+        _update_status(rt, d, new_rs, old, progress=False)
         return
     if not _rolling_update(d):
-        new_rs = _recreate(cluster, d, new_rs, old)
+        new_rs = _recreate(rt, d, new_rs, old)
     else:
         if new_rs is None:
-            new_rs = _create_new_rs(cluster, d, old)
-        if _reconcile_new(cluster, d, new_rs, old) or _reconcile_old(cluster, d, new_rs, old):
-            _update_status(cluster, d, new_rs, old)
+            new_rs = _create_new_rs(rt, d, old)
+        if _reconcile_new(rt, d, new_rs, old) or _reconcile_old(rt, d, new_rs, old):
+            _update_status(rt, d, new_rs, old)
             return
     if new_rs is not None and _complete(d, _calculate(d, new_rs, old)):
-        _cleanup(cluster, d, old)
-    _update_status(cluster, d, new_rs, old)
+        _cleanup(rt, d, old)
+    _update_status(rt, d, new_rs, old)
 
 
-def _check_paused_conditions(cluster: Cluster, d: Deployment) -> None:
+def _check_paused_conditions(rt: Runtime, d: Deployment) -> None:
     """Progressing becomes Unknown/DeploymentPaused on pause and DeploymentResumed on resume."""
     cond = _condition(d, "Progressing")
     if cond is not None and cond.reason == TIMED_OUT:
         return  # a reported lack of progress is not overwritten
     paused = cond is not None and cond.reason == "DeploymentPaused"
     if d.spec.paused and not paused:
-        _set_condition(d, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused", cluster.clock.timestamp())
+        _set_condition(d, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused", rt.clock.timestamp())
     elif not d.spec.paused and paused:
         _set_condition(d, "Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed",
-                       cluster.clock.timestamp())
+                       rt.clock.timestamp())
 
 
-def _sync_revision(cluster: Cluster, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet]) -> None:
+def _sync_revision(rt: Runtime, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet]) -> None:
     """The new ReplicaSet is the newest revision and carries the Deployment's annotations; the
     Deployment carries its revision number."""
     new_revision = max((revision(r) for r in old), default=0) + 1
@@ -193,13 +187,13 @@ def _sync_revision(cluster: Cluster, d: Deployment, new_rs: ReplicaSet, old: lis
         new_rs.metadata.annotations[REVISION] = str(new_revision)
         changed = True
     if changed:
-        cluster._store.touch(new_rs)
+        rt.api.update_status(new_rs, notify=False)
     if d.metadata.annotations.get(REVISION) != new_rs.metadata.annotations[REVISION]:
         d.metadata.annotations[REVISION] = new_rs.metadata.annotations[REVISION]
-        cluster._store.touch(d)
+        rt.api.update_status(d, notify=False)
     if _condition(d, "Progressing") is None and d.spec.progress_deadline_seconds is not None:
         _set_condition(d, "Progressing", "True", "FoundNewReplicaSet", f'Found new replica set "{new_rs.name}"',
-                       cluster.clock.timestamp())
+                       rt.clock.timestamp())
 
 
 def _copy_annotations(d: Deployment, rs: ReplicaSet) -> bool:
@@ -224,11 +218,11 @@ def _active(rss: list[ReplicaSet | None]) -> list[ReplicaSet]:
     return [rs for rs in rss if rs is not None and rs.spec.replicas]
 
 
-def _pod_count(cluster: Cluster, rs: ReplicaSet) -> int:
-    return sum(1 for p in cluster.owned(rs, "Pod") if is_active(p))  # type: ignore[arg-type]
+def _pod_count(rt: Runtime, rs: ReplicaSet) -> int:
+    return sum(1 for p in rt.owned(rs, "Pod") if is_active(p))  # type: ignore[arg-type]
 
 
-def _create_new_rs(cluster: Cluster, d: Deployment, old: list[ReplicaSet]) -> ReplicaSet:
+def _create_new_rs(rt: Runtime, d: Deployment, old: list[ReplicaSet]) -> ReplicaSet:
     collision = d.status.collision_count or 0
     template = copy.deepcopy(d.spec.template)
     h = pod_template_hash(_template_plain(template), collision)
@@ -248,12 +242,12 @@ def _create_new_rs(cluster: Cluster, d: Deployment, old: list[ReplicaSet]) -> Re
         spec=ReplicaSetSpec(replicas=0, selector=selector, template=template,
                             min_ready_seconds=d.spec.min_ready_seconds),
     )
-    created: ReplicaSet = cluster._create(rs)  # type: ignore[assignment]
+    created: ReplicaSet = rt.api.create(rs)  # type: ignore[assignment]
     d.metadata.annotations[REVISION] = str(rev)
     if d.spec.progress_deadline_seconds is not None:
         _set_condition(d, "Progressing", "True", "NewReplicaSetCreated", f'Created new replica set "{created.name}"',
-                       cluster.clock.timestamp())
-    cluster._store.touch(d)
+                       rt.clock.timestamp())
+    rt.api.update_status(d, notify=False)
     return created
 
 
@@ -261,7 +255,7 @@ def _max_replicas(d: Deployment) -> int:
     return (d.spec.replicas or 0) + max_surge(d)
 
 
-def _scale(cluster: Cluster, rs: ReplicaSet, replicas: int, d: Deployment) -> bool:
+def _scale(rt: Runtime, rs: ReplicaSet, replicas: int, d: Deployment) -> bool:
     """Set a ReplicaSet's size and the Deployment size it was set for; True if the size changed."""
     before = rs.spec.replicas or 0
     desired, most = str(d.spec.replicas or 0), str(_max_replicas(d))
@@ -272,22 +266,22 @@ def _scale(cluster: Cluster, rs: ReplicaSet, replicas: int, d: Deployment) -> bo
     notes[DESIRED_REPLICAS], notes[MAX_REPLICAS] = desired, most
     if before != replicas:
         rs.metadata.generation = (rs.metadata.generation or 1) + 1
-    cluster._store.touch(rs)
-    cluster._mark(rs)
-    cluster._mark(d)  # the ReplicaSet's update event wakes its Deployment
+    rt.api.update_status(rs, notify=False)
+    rt.controllers.enqueue(rs.kind, rs.key)
+    rt.controllers.enqueue(d.kind, d.key)  # the ReplicaSet's update event wakes its Deployment
     if before == replicas:
         return False
     verb = "up" if replicas > before else "down"
-    cluster._record(d, "ScalingReplicaSet", f"Scaled {verb} replica set {rs.name} from {before} to {replicas}",
+    rt.api.record_event(d, "ScalingReplicaSet", f"Scaled {verb} replica set {rs.name} from {before} to {replicas}",
                     "deployment-controller")
     if replicas < before:
         # The ReplicaSet acts on a scale-down at once, so that no later scale-up in the same
         # instant sees more than replicas + maxSurge pods.
-        replicaset.sync(cluster, rs)
+        replicaset.sync(rt, rs)
     return True
 
 
-def _scale_only(cluster: Cluster, d: Deployment, new_rs: ReplicaSet | None, old: list[ReplicaSet]) -> None:
+def _scale_only(rt: Runtime, d: Deployment, new_rs: ReplicaSet | None, old: list[ReplicaSet]) -> None:
     """``scale``: a replicas change without a template change, spread over the active ReplicaSets
     in proportion to their sizes (largest first) while a rollout is under way."""
     replicas = d.spec.replicas or 0
@@ -298,11 +292,11 @@ def _scale_only(cluster: Cluster, d: Deployment, new_rs: ReplicaSet | None, old:
     elif len(active) == 1:
         target = active[0]
     if target is not None:
-        _scale(cluster, target, replicas, d)
+        _scale(rt, target, replicas, d)
         return
     if new_rs is not None and new_rs.spec.replicas == replicas and new_rs.status.available_replicas == replicas:
         for rs in _active(list(old)):
-            _scale(cluster, rs, 0, d)
+            _scale(rt, rs, 0, d)
         return
     if not _rolling_update(d):
         return
@@ -321,7 +315,7 @@ def _scale_only(cluster: Cluster, d: Deployment, new_rs: ReplicaSet | None, old:
         added += part
     sizes[active[0].name] = max(0, sizes[active[0].name] + to_add - added)
     for rs in active:
-        _scale(cluster, rs, sizes[rs.name], d)
+        _scale(rt, rs, sizes[rs.name], d)
 
 
 def _proportion(d: Deployment, rs: ReplicaSet, to_add: int, added: int) -> int:
@@ -341,36 +335,36 @@ def _proportion(d: Deployment, rs: ReplicaSet, to_add: int, added: int) -> int:
     return min(fraction, allowed) if to_add > 0 else max(fraction, allowed)
 
 
-def _recreate(cluster: Cluster, d: Deployment, new_rs: ReplicaSet | None,
+def _recreate(rt: Runtime, d: Deployment, new_rs: ReplicaSet | None,
               old: list[ReplicaSet]) -> ReplicaSet | None:
     """``rolloutRecreate``: old ReplicaSets to 0, wait until no old pod runs, then the new one."""
     scaled = False
     for rs in _active(list(old)):
-        scaled |= _scale(cluster, rs, 0, d)
-    if scaled or any(_pod_count(cluster, rs) or cluster.owned(rs, "Pod") for rs in old):
+        scaled |= _scale(rt, rs, 0, d)
+    if scaled or any(_pod_count(rt, rs) or rt.owned(rs, "Pod") for rs in old):
         return new_rs
     if new_rs is None:
-        new_rs = _create_new_rs(cluster, d, old)
-    _scale(cluster, new_rs, d.spec.replicas or 0, d)
+        new_rs = _create_new_rs(rt, d, old)
+    _scale(rt, new_rs, d.spec.replicas or 0, d)
     return new_rs
 
 
-def _reconcile_new(cluster: Cluster, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet]) -> bool:
+def _reconcile_new(rt: Runtime, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet]) -> bool:
     """Scale the new ReplicaSet up as far as maxSurge allows (``NewRSNewReplicas``)."""
     replicas = d.spec.replicas or 0
     current = new_rs.spec.replicas or 0
     if current == replicas:
         return False
     if current > replicas:
-        return _scale(cluster, new_rs, replicas, d)
+        return _scale(rt, new_rs, replicas, d)
     total = sum(rs.spec.replicas or 0 for rs in [new_rs, *old])
     room = replicas + max_surge(d) - total
     if room <= 0:
         return False
-    return _scale(cluster, new_rs, current + min(room, replicas - current), d)
+    return _scale(rt, new_rs, current + min(room, replicas - current), d)
 
 
-def _reconcile_old(cluster: Cluster, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet]) -> bool:
+def _reconcile_old(rt: Runtime, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet]) -> bool:
     """Scale old ReplicaSets down while ``replicas - maxUnavailable`` pods stay available: first
     the old pods that are not available anyway, then available ones (``reconcileOldReplicaSets``)."""
     if not sum(rs.spec.replicas or 0 for rs in old):
@@ -390,7 +384,7 @@ def _reconcile_old(cluster: Cluster, d: Deployment, new_rs: ReplicaSet, old: lis
         if size == 0 or size == available:
             continue
         cut = min(budget - cleaned, size - available)
-        _scale(cluster, rs, size - cut, d)
+        _scale(rt, rs, size - cut, d)
         cleaned += cut
     available_total = sum(rs.status.available_replicas or 0 for rs in [new_rs, *old])
     budget = available_total - min_available
@@ -402,21 +396,21 @@ def _reconcile_old(cluster: Cluster, d: Deployment, new_rs: ReplicaSet, old: lis
         if size == 0:
             continue
         cut = min(size, budget - scaled)
-        _scale(cluster, rs, size - cut, d)
+        _scale(rt, rs, size - cut, d)
         scaled += cut
     return cleaned + scaled > 0
 
 
-def _cleanup(cluster: Cluster, d: Deployment, old: list[ReplicaSet]) -> None:
+def _cleanup(rt: Runtime, d: Deployment, old: list[ReplicaSet]) -> None:
     """Delete the oldest idle ReplicaSets beyond ``revisionHistoryLimit``."""
     limit = d.spec.revision_history_limit
     if limit is None:
         return
     ordered = sorted(old, key=lambda r: (revision(r), *_created(r)))
     for rs in ordered[: max(0, len(ordered) - limit)]:
-        if rs.status.replicas or rs.spec.replicas or cluster.owned(rs, "Pod"):
+        if rs.status.replicas or rs.spec.replicas or rt.owned(rs, "Pod"):
             continue
-        cluster._delete(rs)
+        garbage.delete(rt, rs)
 
 
 def _calculate(d: Deployment, new_rs: ReplicaSet | None, old: list[ReplicaSet]) -> tuple:
@@ -435,14 +429,14 @@ def _complete(d: Deployment, status: tuple) -> bool:
     return updated == want and replicas == want and available == want
 
 
-def _update_status(cluster: Cluster, d: Deployment, new_rs: ReplicaSet | None, old: list[ReplicaSet],
+def _update_status(rt: Runtime, d: Deployment, new_rs: ReplicaSet | None, old: list[ReplicaSet],
                    progress: bool = True) -> None:
     """``syncRolloutStatus`` (or ``syncDeploymentStatus`` with ``progress=False``)."""
     status = _calculate(d, new_rs, old)
     replicas, updated, ready, available, unavailable = status
     st = d.status
     want = d.spec.replicas or 0
-    ts = cluster.clock.timestamp()
+    ts = rt.clock.timestamp()
     if available >= want - max_unavailable(d):
         _set_condition(d, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", ts)
     else:
@@ -464,55 +458,53 @@ def _update_status(cluster: Cluster, d: Deployment, new_rs: ReplicaSet | None, o
                 d.status.conditions.remove(cond)
             d.status.conditions.append(DeploymentCondition("Progressing", "True", ts, since, "ReplicaSetUpdated",
                                                            f"{name} is progressing."))
-        elif _timed_out(cluster, d):
+        elif _timed_out(rt, d):
             _set_condition(d, "Progressing", "False", TIMED_OUT, f"{name} has timed out progressing.", ts)
     if deadline is not None and (progress or d.spec.paused):
-        _requeue_stuck(cluster, d, status)
+        _requeue_stuck(rt, d, status)
     (st.observed_generation, st.replicas, st.updated_replicas, st.ready_replicas, st.available_replicas,
      st.unavailable_replicas) = (d.metadata.generation, replicas or None, updated or None, ready or None,
                                  available or None, unavailable or None)
-    cluster._store.touch(d)
+    rt.api.update_status(d, notify=False)
 
 
-def _timed_out(cluster: Cluster, d: Deployment) -> bool:
+def _timed_out(rt: Runtime, d: Deployment) -> bool:
     cond = _condition(d, "Progressing")
     if cond is None or cond.reason == "NewReplicaSetAvailable":
         return False
     if cond.reason == TIMED_OUT:
         return True
-    since = parse_timestamp(cond.last_update_time) if cond.last_update_time else cluster.now
-    return since + (d.spec.progress_deadline_seconds or 0) < cluster.now
+    since = parse_timestamp(cond.last_update_time) if cond.last_update_time else rt.now
+    return since + (d.spec.progress_deadline_seconds or 0) < rt.now
 
 
-def _requeue_stuck(cluster: Cluster, d: Deployment, status: tuple) -> None:
+def _requeue_stuck(rt: Runtime, d: Deployment, status: tuple) -> None:
     """Queue a progress check for when the deadline passes (``requeueStuckDeployment``); a
     finished, paused or timed-out rollout has none queued, so ``settle`` does not wait for it."""
     cond = _condition(d, "Progressing")
-    queued = _progress_checks.setdefault(cluster, {})
+    queued = rt.controllers.deployment.progress_checks
     if cond is None or _complete(d, status) or cond.reason == TIMED_OUT or not cond.last_update_time \
             or d.spec.paused:
         if queued.pop(d.key, None) is not None:
-            _cancel_check(cluster, d.key)
+            _cancel_check(rt, d.key)
         return
     # A second after the deadline, as the real controller adds one to avoid clock skew.
     when = parse_timestamp(cond.last_update_time) + (d.spec.progress_deadline_seconds or 0) + 1
-    if queued.get(d.key) == when or when <= cluster.now:
+    if queued.get(d.key) == when or when <= rt.now:
         return
     if queued.get(d.key) is not None:
-        _cancel_check(cluster, d.key)
+        _cancel_check(rt, d.key)
     queued[d.key] = when
-    cluster.clock.at(when, _progress_check, cluster, d.key)
+    rt.clock.at(when, _progress_check, rt, d.key)
 
 
-def _cancel_check(cluster: Cluster, key: str) -> None:
-    queue = cluster.clock._queue
-    queue[:] = [e for e in queue if not (e[2] is _progress_check and e[3][1] == key)]
-    heapq.heapify(queue)
+def _cancel_check(rt: Runtime, key: str) -> None:
+    rt.clock.cancel(_progress_check, lambda args: args[1] == key)
 
 
-def _progress_check(cluster: Cluster, key: str) -> None:
-    _progress_checks.setdefault(cluster, {}).pop(key, None)
-    cluster._dirty["Deployment"].add(key)
+def _progress_check(rt: Runtime, key: str) -> None:
+    rt.controllers.deployment.progress_checks.pop(key, None)
+    rt.controllers.enqueue("Deployment", key)
 
 
 def _condition(d: Deployment, type_: str) -> DeploymentCondition | None:

@@ -10,7 +10,6 @@ different numbers. A Service without a selector is left alone: its endpoints are
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 from ..api.discovery import (
@@ -35,7 +34,7 @@ from ..manifest import to_plain
 from ..names import random_suffix
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 HEADLESS_LABEL = "service.kubernetes.io/headless"
 
@@ -52,18 +51,11 @@ def resolve_target_port(svc_port, pod: Pod) -> int | None:
     return None
 
 
-def selected_pods(cluster: Cluster, svc: Service) -> list[Pod]:
+def selected_pods(rt: Runtime, svc: Service) -> list[Pod]:
     sel = svc.spec.selector
-    return [p for p in cluster._store.items("Pod", svc.namespace)
+    return [p for p in rt.api.store.items("Pod", svc.namespace)
             if sel.items() <= p.metadata.labels.items() and p.status.pod_ip
             and p.status.phase not in ("Succeeded", "Failed")]  # type: ignore[misc]
-
-
-_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""cluster -> Service key -> (what the Service asks, {pod key: (pod, resourceVersion, entry)}, the
-slices and Endpoints written): a pod's endpoint is rebuilt only when the pod or the Service
-changed, and nothing is rewritten when no endpoint changed, so a Service over thousands of pods
-costs little more than a walk over them on each pod change."""
 
 
 def _entry(svc: Service, pod: Pod, publish: bool) -> tuple[tuple, Endpoint, EndpointAddress]:
@@ -87,25 +79,25 @@ def _entry(svc: Service, pod: Pod, publish: bool) -> tuple[tuple, Endpoint, Endp
     return tuple(ports), ep, addr
 
 
-def sync(cluster: Cluster, svc: Service) -> None:
+def sync(rt: Runtime, svc: Service) -> None:
     """Rewrite the Service's EndpointSlices and Endpoints if what they should say has changed."""
     if service_type(svc) == "ExternalName" or not svc.spec.selector:
-        _drop_managed(cluster, svc)
+        _drop_managed(rt, svc)
         if service_type(svc) != "ExternalName":
-            mirror(cluster, svc)
+            mirror(rt, svc)
         return
     publish = bool(svc.spec.publish_not_ready_addresses)
     asks = (tuple((sp.name, sp.port, sp.protocol, sp.target_port) for sp in svc.spec.ports), publish,
             svc.metadata.uid, is_headless(svc), tuple(sorted(svc.metadata.labels.items())))
-    memo = _MEMO.setdefault(cluster, {})
+    memo = rt.controllers.endpointslice.memo
     seen_asks, before, written = memo.get(svc.key, (None, {}, ()))
     if seen_asks != asks:
         before = {}
     now: dict[str, tuple] = {}
     groups: dict[tuple, list[tuple[Pod, Endpoint, EndpointAddress]]] = {}
-    listed = cluster._endpoint_pods
+    listed = rt.controllers.endpointslice.endpoint_pods
     prefix = f"{svc.namespace}/"
-    for pod in selected_pods(cluster, svc):  # sorted by name, as the store lists them
+    for pod in selected_pods(rt, svc):  # sorted by name, as the store lists them
         key = prefix + pod.metadata.name  # type: ignore[operator]
         known = before.get(key)
         version = pod.metadata.resource_version
@@ -120,13 +112,13 @@ def sync(cluster: Cluster, svc: Service) -> None:
         groups.setdefault(entry[0], []).append((pod, entry[1], entry[2]))
     if before and len(now) == len(before) and all(
             before.get(k, (None, None, None))[2] is v[2] for k, v in now.items()) \
-            and all(cluster._store.get(o.kind, o.key) is o for o in written):
+            and all(rt.api.store.get(o.kind, o.key) is o for o in written):
         # No endpoint changed and what was written is still there: nothing to do.
         memo[svc.key] = (asks, now, written)
         return
-    _sync_slices(cluster, svc, groups)
-    _sync_endpoints(cluster, svc, groups, publish)
-    written = (*_managed_slices(cluster, svc), cluster._store.get("Endpoints", svc.key))
+    _sync_slices(rt, svc, groups)
+    _sync_endpoints(rt, svc, groups, publish)
+    written = (*_managed_slices(rt, svc), rt.api.store.get("Endpoints", svc.key))
     memo[svc.key] = (asks, now, written)
 
 
@@ -139,12 +131,12 @@ def _labels(svc: Service, managed: bool = True) -> dict[str, str]:
     return labels
 
 
-def _managed_slices(cluster: Cluster, svc: Service) -> list[EndpointSlice]:
-    return [s for s in cluster.owned(svc, "EndpointSlice")  # type: ignore[misc]
+def _managed_slices(rt: Runtime, svc: Service) -> list[EndpointSlice]:
+    return [s for s in rt.owned(svc, "EndpointSlice")  # type: ignore[misc]
             if s.metadata.labels.get(MANAGED_BY_LABEL) == MANAGED_BY]
 
 
-def _sync_slices(cluster: Cluster, svc: Service, groups: dict[tuple, list]) -> None:
+def _sync_slices(rt: Runtime, svc: Service, groups: dict[tuple, list]) -> None:
     wanted: list[tuple[list[EndpointPort], list[Endpoint]]] = []
     for ports, members in groups.items():
         eps = [ep for _, ep, _ in members]
@@ -154,7 +146,7 @@ def _sync_slices(cluster: Cluster, svc: Service, groups: dict[tuple, list]) -> N
     if not wanted:
         # A Service with no endpoints still has one (empty) placeholder slice.
         wanted.append(([], []))
-    existing = sorted(_managed_slices(cluster, svc), key=lambda s: s.name)
+    existing = sorted(_managed_slices(rt, svc), key=lambda s: s.name)
     for i, (ports, eps) in enumerate(wanted):
         labels = _labels(svc)
         if i < len(existing):
@@ -164,24 +156,23 @@ def _sync_slices(cluster: Cluster, svc: Service, groups: dict[tuple, list]) -> N
             if sl.endpoints != eps or sl.ports != ports \
                     or sl.metadata.labels != labels:
                 sl.endpoints, sl.ports, sl.metadata.labels = eps, ports, labels
-                sl.metadata.annotations["endpoints.kubernetes.io/last-change-trigger-time"] = cluster.clock.timestamp()
-                cluster._store.touch(sl)
-                cluster._changed(sl)
+                sl.metadata.annotations["endpoints.kubernetes.io/last-change-trigger-time"] = rt.clock.timestamp()
+                rt.api.update_status(sl)
             continue
-        name = _slice_name(cluster, svc)
+        name = _slice_name(rt, svc)
         sl = EndpointSlice(
             metadata=ObjectMeta(name=name, generate_name=_prefix(svc), namespace=svc.namespace, labels=labels,
-                                annotations={"endpoints.kubernetes.io/last-change-trigger-time": cluster.clock.timestamp()},
+                                annotations={"endpoints.kubernetes.io/last-change-trigger-time": rt.clock.timestamp()},
                                 owner_references=[OwnerReference("v1", "Service", svc.name, svc.metadata.uid or "",
                                                                  True, True)]),
             address_type="IPv4", endpoints=eps, ports=ports,
         )
-        cluster._commit_create(sl)
+        rt.api.create_trusted(sl)
     for sl in existing[len(wanted):]:
-        cluster._remove(sl)
+        rt.api.delete(sl)
 
 
-def _sync_endpoints(cluster: Cluster, svc: Service, groups: dict[tuple, list], publish: bool) -> None:
+def _sync_endpoints(rt: Runtime, svc: Service, groups: dict[tuple, list], publish: bool) -> None:
     # As RepackSubsets: each port maps to the addresses that serve it, and ports served by
     # the same addresses share a subset. Addresses sort by IP as text, then by pod UID.
     by_port: dict[tuple, dict[tuple, tuple[bool, EndpointAddress]]] = {}
@@ -207,19 +198,18 @@ def _sync_endpoints(cluster: Cluster, svc: Service, groups: dict[tuple, list], p
                                       not_ready_addresses=[a for ready, a in ordered if not ready],
                                       ports=[EndpointsPort(port=num, name=n or None, protocol=proto)
                                              for n, num, proto in ports]))
-    existing = cluster._store.get("Endpoints", svc.key)
+    existing = rt.api.store.get("Endpoints", svc.key)
     labels = {**svc.metadata.labels, **({HEADLESS_LABEL: ""} if is_headless(svc) else {})}
     if existing is None:
-        cluster._commit_create(Endpoints(metadata=ObjectMeta(
+        rt.api.create_trusted(Endpoints(metadata=ObjectMeta(
             name=svc.name, namespace=svc.namespace, labels=labels,
-            annotations={"endpoints.kubernetes.io/last-change-trigger-time": cluster.clock.timestamp()}),
+            annotations={"endpoints.kubernetes.io/last-change-trigger-time": rt.clock.timestamp()}),
             subsets=subsets))
     elif existing.subsets != subsets or existing.metadata.labels != labels:  # type: ignore[attr-defined]
         existing.subsets = subsets  # type: ignore[attr-defined]
         existing.metadata.labels = labels
-        existing.metadata.annotations["endpoints.kubernetes.io/last-change-trigger-time"] = cluster.clock.timestamp()
-        cluster._store.touch(existing)
-        cluster._changed(existing)
+        existing.metadata.annotations["endpoints.kubernetes.io/last-change-trigger-time"] = rt.clock.timestamp()
+        rt.api.update_status(existing)
 
 
 def _prefix(svc: Service) -> str:
@@ -227,35 +217,35 @@ def _prefix(svc: Service) -> str:
     return f"{svc.name}-"[:58]
 
 
-def _slice_name(cluster: Cluster, svc: Service) -> str:
+def _slice_name(rt: Runtime, svc: Service) -> str:
     while True:
-        name = _prefix(svc) + random_suffix(cluster.rng)
-        if cluster._store.get("EndpointSlice", f"{svc.namespace}/{name}") is None:
+        name = _prefix(svc) + random_suffix(rt.rng)
+        if rt.api.store.get("EndpointSlice", f"{svc.namespace}/{name}") is None:
             return name
 
 
-def _drop_managed(cluster: Cluster, svc: Service) -> None:
-    for sl in _managed_slices(cluster, svc):
-        cluster._remove(sl)
-    ep = cluster._store.get("Endpoints", svc.key)
+def _drop_managed(rt: Runtime, svc: Service) -> None:
+    for sl in _managed_slices(rt, svc):
+        rt.api.delete(sl)
+    ep = rt.api.store.get("Endpoints", svc.key)
     if ep is not None and service_type(svc) == "ExternalName":
-        cluster._remove(ep)
+        rt.api.delete(ep)
 
 
 MIRROR_MANAGED_BY = "endpointslicemirroring-controller.k8s.io"
 SKIP_MIRROR_LABEL = "endpointslice.kubernetes.io/skip-mirror"
 
 
-def mirror(cluster: Cluster, svc: Service) -> None:
+def mirror(rt: Runtime, svc: Service) -> None:
     """The EndpointSlice mirroring controller: for a Service without a selector, copy the
     Endpoints you manage by hand into an EndpointSlice, so that kube-proxy (which reads only
     slices) routes to them."""
-    ep = cluster._store.get("Endpoints", svc.key)
-    mirrored = [s for s in cluster.owned(svc, "EndpointSlice")
+    ep = rt.api.store.get("Endpoints", svc.key)
+    mirrored = [s for s in rt.owned(svc, "EndpointSlice")
                 if s.metadata.labels.get(MANAGED_BY_LABEL) == MIRROR_MANAGED_BY]
     if ep is None or ep.metadata.labels.get(SKIP_MIRROR_LABEL) == "true":
         for sl in mirrored:
-            cluster._remove(sl)
+            rt.api.delete(sl)
         return
     endpoints, ports = [], []
     for subset in ep.subsets:  # type: ignore[attr-defined]
@@ -268,13 +258,12 @@ def mirror(cluster: Cluster, svc: Service) -> None:
         sl = mirrored[0]
         if to_plain(sl.endpoints) != to_plain(endpoints) or to_plain(sl.ports) != to_plain(ports):
             sl.endpoints, sl.ports = endpoints, ports
-            cluster._store.touch(sl)
-            cluster._changed(sl)
+            rt.api.update_status(sl)
         for extra in mirrored[1:]:
-            cluster._remove(extra)
+            rt.api.delete(extra)
         return
-    cluster._commit_create(EndpointSlice(
-        metadata=ObjectMeta(name=_slice_name(cluster, svc), generate_name=_prefix(svc), namespace=svc.namespace,
+    rt.api.create_trusted(EndpointSlice(
+        metadata=ObjectMeta(name=_slice_name(rt, svc), generate_name=_prefix(svc), namespace=svc.namespace,
                             labels=labels,
                             owner_references=[OwnerReference("v1", "Service", svc.name, svc.metadata.uid or "",
                                                              True, True)]),

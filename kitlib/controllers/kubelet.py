@@ -28,14 +28,14 @@ from ..names import hex_id
 from . import prober
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 STOP_SECONDS = 1.0
 """How long an ordinary app takes to exit after SIGTERM (well inside the 30 s grace period)."""
 
 
-def _condition(cluster: Cluster, pod: Pod, type_: str, status: str) -> None:
-    ts = cluster.clock.timestamp()
+def _condition(rt: Runtime, pod: Pod, type_: str, status: str) -> None:
+    ts = rt.clock.timestamp()
     cond = pod.status.condition(type_)
     if cond is None:
         pod.status.conditions.append(PodCondition(type_, status, None, ts))
@@ -48,22 +48,22 @@ def _order_conditions(pod: Pod) -> None:
     pod.status.conditions.sort(key=lambda c: order.index(c.type) if c.type in order else 99)
 
 
-def _alive(cluster: Cluster, pod: Pod) -> bool:
-    current = cluster._store.get("Pod", pod.key)
-    return current is pod and cluster.node_runtime(pod.spec.node_name or "").up
+def _alive(rt: Runtime, pod: Pod) -> bool:
+    current = rt.api.store.get("Pod", pod.key)
+    return current is pod and rt.node_runtime(pod.spec.node_name or "").up
 
 
-def admit(cluster: Cluster, pod: Pod, node: Node) -> None:
+def admit(rt: Runtime, pod: Pod, node: Node) -> None:
     """The kubelet sees a new pod bound to its node and starts creating it."""
-    ts = cluster.clock.timestamp()
+    ts = rt.clock.timestamp()
     st = pod.status
     st.phase = "Pending"
     st.host_ip = internal_ip(node)
     st.host_ips = [PodIP(st.host_ip)]
     st.start_time = ts
     for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"):
-        _condition(cluster, pod, t, "False")
-    _condition(cluster, pod, "Initialized", "True")
+        _condition(rt, pod, t, "False")
+    _condition(rt, pod, "Initialized", "True")
     for c in pod.status.conditions:
         if c.type in ("Ready", "ContainersReady"):
             c.reason, c.message = "ContainersNotReady", "containers with unready status: [" + \
@@ -74,71 +74,70 @@ def admit(cluster: Cluster, pod: Pod, node: Node) -> None:
                         state=ContainerState(waiting=ContainerStateWaiting("ContainerCreating")))
         for c in pod.spec.containers
     ]
-    cluster._store.touch(pod)
-    cluster.clock.after(cluster.rng.uniform(0.3, 0.8), _sandbox_ready, cluster, pod)
+    rt.api.update_status(pod, notify=False)
+    rt.clock.after(rt.rng.uniform(0.3, 0.8), _sandbox_ready, rt, pod)
 
 
-def _sandbox_ready(cluster: Cluster, pod: Pod) -> None:
-    if not _alive(cluster, pod) or pod.metadata.deletion_timestamp is not None:
+def _sandbox_ready(rt: Runtime, pod: Pod) -> None:
+    if not _alive(rt, pod) or pod.metadata.deletion_timestamp is not None:
         return
-    runtime = cluster.node_runtime(pod.spec.node_name or "")
+    runtime = rt.node_runtime(pod.spec.node_name or "")
     ip = runtime.ipam.allocate()
     if ip is None:
-        cluster._record(pod, "FailedCreatePodSandBox", "Failed to create pod sandbox: failed to allocate "
+        rt.api.record_event(pod, "FailedCreatePodSandBox", "Failed to create pod sandbox: failed to allocate "
                         "for range 0: no IP addresses available in range set", "kubelet", "Warning")
         return
     pod.status.pod_ip = ip
     pod.status.pod_ips = [PodIP(ip)]
-    _condition(cluster, pod, "PodReadyToStartContainers", "True")
-    cluster.topology.add_pod(pod)
-    cluster._store.touch(pod)
-    cluster._changed(pod)
+    _condition(rt, pod, "PodReadyToStartContainers", "True")
+    rt.topology.add_pod(pod)
+    rt.api.update_status(pod)
     delay = 0.0
     for c in pod.spec.containers:
         image = c.image or ""
         present = image in runtime.images
         if present and c.image_pull_policy == "IfNotPresent":
-            cluster._record(pod, "Pulled", f'Container image "{image}" already present on machine', "kubelet")
+            rt.api.record_event(pod, "Pulled", f'Container image "{image}" already present on machine', "kubelet")
         elif c.image_pull_policy != "Never":
-            pull = cluster.rng.uniform(0.4, 1.0) if present else cluster.rng.uniform(1.5, 4.0)
+            pull = rt.rng.uniform(0.4, 1.0) if present else rt.rng.uniform(1.5, 4.0)
             delay += pull
-            cluster._record(pod, "Pulling", f'Pulling image "{image}"', "kubelet")
-            cluster._record(pod, "Pulled", f'Successfully pulled image "{image}" in {pull * 1000:.0f}ms '
+            rt.api.record_event(pod, "Pulling", f'Pulling image "{image}"', "kubelet")
+            rt.api.record_event(pod, "Pulled", f'Successfully pulled image "{image}" in {pull * 1000:.0f}ms '
                             f'({pull * 1000:.0f}ms including waiting). Image size: 72188133 bytes.', "kubelet")
             runtime.images.add(image)
-    cluster.clock.after(delay + cluster.rng.uniform(0.2, 0.5), _containers_started, cluster, pod)
+    rt.clock.after(delay + rt.rng.uniform(0.2, 0.5), _containers_started, rt, pod)
 
 
-def _containers_started(cluster: Cluster, pod: Pod) -> None:
-    if not _alive(cluster, pod) or pod.metadata.deletion_timestamp is not None:
+def _containers_started(rt: Runtime, pod: Pod) -> None:
+    if not _alive(rt, pod) or pod.metadata.deletion_timestamp is not None:
         return
-    ts = cluster.clock.timestamp()
+    ts = rt.clock.timestamp()
     for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=True):
         cs.state = ContainerState(running=ContainerStateRunning(ts))
         cs.started = True
         cs.ready = True
-        cs.container_id = f"docker://{hex_id(cluster.rng, 64)}"
-        cs.image_id = f"docker-pullable://{_repo(c.image or '')}@sha256:{hex_id(cluster.rng, 64)}"
-        cluster._record(pod, "Created", f"Created container {c.name}", "kubelet")
-        cluster._record(pod, "Started", f"Started container {c.name}", "kubelet")
-        prober.container_started(cluster, pod, c, cs)
+        cs.container_id = f"docker://{hex_id(rt.rng, 64)}"
+        cs.image_id = f"docker-pullable://{_repo(c.image or '')}@sha256:{hex_id(rt.rng, 64)}"
+        rt.api.record_event(pod, "Created", f"Created container {c.name}", "kubelet")
+        rt.api.record_event(pod, "Started", f"Started container {c.name}", "kubelet")
+        prober.container_started(rt, pod, c, cs)
     pod.status.phase = "Running"
-    set_ready(cluster, pod, all(cs.ready for cs in pod.status.container_statuses))
+    set_ready(rt, pod, all(cs.ready for cs in pod.status.container_statuses))
 
 
-def set_ready(cluster: Cluster, pod: Pod, ready: bool) -> None:
+def set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
     """Set the pod's Ready and ContainersReady conditions (what endpoints follow); a pod with
     probes becomes ready only as far as its probes allow."""
-    if ready and prober.needs_prober(cluster, pod):
-        prober._publish(cluster, pod)
+    if ready and prober.needs_prober(rt, pod):
+        prober._publish(rt, pod)
         return
-    _set_ready(cluster, pod, ready)
+    _set_ready(rt, pod, ready)
 
 
-def _set_ready(cluster: Cluster, pod: Pod, ready: bool) -> None:
+def _set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
     status = "True" if ready else "False"
     for t in ("ContainersReady", "Ready"):
-        _condition(cluster, pod, t, status)
+        _condition(rt, pod, t, status)
         cond = pod.status.condition(t)
         if cond is not None:
             if ready:
@@ -149,8 +148,7 @@ def _set_ready(cluster: Cluster, pod: Pod, ready: bool) -> None:
                     " ".join(c.name for c in pod.spec.containers) + "]"
     for cs in pod.status.container_statuses:
         cs.ready = ready and cs.state.running is not None
-    cluster._store.touch(pod)
-    cluster._changed(pod)
+    rt.api.update_status(pod)
 
 
 def _repo(image: str) -> str:
@@ -160,34 +158,33 @@ def _repo(image: str) -> str:
     return name
 
 
-def terminate(cluster: Cluster, pod: Pod) -> None:
+def terminate(rt: Runtime, pod: Pod) -> None:
     """Graceful deletion: the pod becomes Terminating, its containers get SIGTERM and, once they
     have exited, the kubelet removes the pod and frees its IP. On a node that does not answer,
     nothing happens until the node is back: the pod stays Terminating."""
     if pod.metadata.deletion_timestamp is not None:
         return
     grace = pod.spec.termination_grace_period_seconds if pod.spec.termination_grace_period_seconds is not None else 30
-    pod.metadata.deletion_timestamp = cluster.clock.timestamp(cluster.now + grace)
+    pod.metadata.deletion_timestamp = rt.clock.timestamp(rt.now + grace)
     pod.metadata.deletion_grace_period_seconds = grace
-    cluster._store.touch(pod)
-    cluster._changed(pod)
+    rt.api.update_status(pod)
     if not pod.spec.node_name:
-        remove(cluster, pod)
+        remove(rt, pod)
         return
-    if cluster.node_runtime(pod.spec.node_name).up:
+    if rt.node_runtime(pod.spec.node_name).up:
         for c in pod.spec.containers:
-            cluster._record(pod, "Killing", f"Stopping container {c.name}", "kubelet")
-        cluster.clock.after(min(STOP_SECONDS, grace), _stopped, cluster, pod)
+            rt.api.record_event(pod, "Killing", f"Stopping container {c.name}", "kubelet")
+        rt.clock.after(min(STOP_SECONDS, grace), _stopped, rt, pod)
 
 
-def _stopped(cluster: Cluster, pod: Pod) -> None:
-    if cluster._store.get("Pod", pod.key) is pod and cluster.node_runtime(pod.spec.node_name or "").up:
-        remove(cluster, pod)
+def _stopped(rt: Runtime, pod: Pod) -> None:
+    if rt.api.store.get("Pod", pod.key) is pod and rt.node_runtime(pod.spec.node_name or "").up:
+        remove(rt, pod)
 
 
-def remove(cluster: Cluster, pod: Pod) -> None:
+def remove(rt: Runtime, pod: Pod) -> None:
     """The pod is gone: free its IP and its veth, and delete it from the API."""
     if pod.spec.node_name and pod.status.pod_ip:
-        cluster.node_runtime(pod.spec.node_name).ipam.release(pod.status.pod_ip)
-    cluster.topology.remove_pod(pod)
-    cluster._remove(pod)
+        rt.node_runtime(pod.spec.node_name).ipam.release(pod.status.pod_ip)
+    rt.topology.remove_pod(pod)
+    rt.api.delete(pod)

@@ -10,96 +10,131 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..api.node import Node, Taint
-from . import kubelet
+from ..api.meta import ObjectMeta
+from ..api.node import Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo, Taint
+from ..network.ipam import HostLocal, node_network_ip
+from ..runtime import NodeRuntime
+from . import garbage, kubelet
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
+KUBERNETES_VERSION = "v1.32.0"
 MONITOR_GRACE = 50.0
 UNREACHABLE = "node.kubernetes.io/unreachable"
 UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
 
 
-def set_unschedulable(cluster: Cluster, node: Node, value: bool) -> None:
+def join(rt: Runtime) -> Node:
+    """A new node joins: it gets the next node IP and podCIDR, its kubelet registers the Node
+    (Ready at once) and its CNI plugs it into the pod network."""
+    config = rt.config
+    index = rt.api.store.count("Node")
+    name = config.name if index == 0 else f"{config.name}-m{index + 1:02d}"
+    ip = node_network_ip(config.node_cidr, index)
+    pod_cidr = rt.api.pod_cidrs.next()
+    labels = {
+        "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+    }
+    if index == 0:
+        labels["node-role.kubernetes.io/control-plane"] = ""
+    now = rt.clock.timestamp()
+    node = Node(
+        metadata=ObjectMeta(name=name, labels=labels),
+        spec=NodeSpec(pod_cidr=pod_cidr, pod_cidrs=[pod_cidr]),
+        status=NodeStatus(
+            addresses=[NodeAddress("InternalIP", ip), NodeAddress("Hostname", name)],
+            conditions=[NodeCondition("Ready", "True", now, now, "KubeletReady", "kubelet is posting ready status")],
+            capacity={"cpu": "2", "memory": "8010424Ki", "pods": "110"},
+            allocatable={"cpu": "2", "memory": "8010424Ki", "pods": "110"},
+            node_info=NodeSystemInfo(
+                kernel_version="6.8.0-49-generic", os_image="Ubuntu 22.04.5 LTS",
+                container_runtime_version="docker://27.4.1", kubelet_version=KUBERNETES_VERSION,
+                kube_proxy_version=KUBERNETES_VERSION, operating_system="linux", architecture="amd64"),
+        ),
+    )
+    rt.node_state[name] = NodeRuntime(ipam=HostLocal(pod_cidr))
+    rt.api.create_trusted(node)
+    rt.topology.add_node(node)
+    return node
+
+
+def set_unschedulable(rt: Runtime, node: Node, value: bool) -> None:
     node.spec.unschedulable = True if value else None
     node.spec.taints = [t for t in node.spec.taints if t.key != UNSCHEDULABLE]
     if value:
-        node.spec.taints.append(Taint(UNSCHEDULABLE, "NoSchedule", time_added=cluster.clock.timestamp()))
-    cluster._store.touch(node)
-    cluster._changed(node)
+        node.spec.taints.append(Taint(UNSCHEDULABLE, "NoSchedule", time_added=rt.clock.timestamp()))
+    rt.api.update_status(node)
 
 
-def fail(cluster: Cluster, node: Node) -> None:
-    runtime = cluster.node_runtime(node.name)
+def fail(rt: Runtime, node: Node) -> None:
+    runtime = rt.node_runtime(node.name)
     if not runtime.up:
         return
     runtime.up = False
     runtime.generation += 1
-    cluster.clock.after(MONITOR_GRACE, _not_ready, cluster, node.name, runtime.generation)
-    cluster._changed(node)
+    rt.clock.after(MONITOR_GRACE, _not_ready, rt, node.name, runtime.generation)
+    rt.api.notify(node)
 
 
-def _not_ready(cluster: Cluster, name: str, generation: int) -> None:
-    runtime = cluster.node_runtime(name)
-    node: Node | None = cluster._store.get("Node", name)  # type: ignore[assignment]
+def _not_ready(rt: Runtime, name: str, generation: int) -> None:
+    runtime = rt.node_runtime(name)
+    node: Node | None = rt.api.store.get("Node", name)  # type: ignore[assignment]
     if node is None or runtime.up or runtime.generation != generation:
         return
-    ts = cluster.clock.timestamp()
+    ts = rt.clock.timestamp()
     for c in node.status.conditions:
         if c.type == "Ready":
             c.status, c.reason, c.message = "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status."
             c.last_transition_time = ts
     node.spec.taints = [t for t in node.spec.taints if t.key != UNREACHABLE]
     node.spec.taints += [Taint(UNREACHABLE, "NoSchedule", time_added=ts), Taint(UNREACHABLE, "NoExecute", time_added=ts)]
-    cluster._store.touch(node)
-    cluster._changed(node)
-    cluster._record(node, "NodeNotReady", f"Node {name} status is now: NodeNotReady", "node-controller")
-    for pod in cluster.pods_on(name):
-        _mark_pod_not_ready(cluster, pod)
+    rt.api.update_status(node)
+    rt.api.record_event(node, "NodeNotReady", f"Node {name} status is now: NodeNotReady", "node-controller")
+    for pod in rt.pods_on(name):
+        _mark_pod_not_ready(rt, pod)
         seconds = min((t.toleration_seconds for t in pod.spec.tolerations
                        if t.key == UNREACHABLE and t.toleration_seconds is not None), default=0)
-        cluster.clock.after(seconds, _evict, cluster, pod, generation)
+        rt.clock.after(seconds, _evict, rt, pod, generation)
 
 
-def _mark_pod_not_ready(cluster: Cluster, pod) -> None:
+def _mark_pod_not_ready(rt: Runtime, pod) -> None:
     """``MarkPodsNotReady``: only the pod's Ready condition turns False (so its endpoints stop taking
     traffic); the container statuses, and so kubectl's READY column, stay as the lost kubelet last
     reported them."""
     cond = pod.status.condition("Ready")
     if cond is not None and cond.status != "False":
-        cond.status, cond.last_transition_time = "False", cluster.clock.timestamp()
-        cluster._store.touch(pod)
-        cluster._changed(pod)
+        cond.status, cond.last_transition_time = "False", rt.clock.timestamp()
+        rt.api.update_status(pod)
 
 
-def _evict(cluster: Cluster, pod, generation: int) -> None:
-    runtime = cluster.node_runtime(pod.spec.node_name)
-    if runtime.up or runtime.generation != generation or cluster._store.get("Pod", pod.key) is not pod:
+def _evict(rt: Runtime, pod, generation: int) -> None:
+    runtime = rt.node_runtime(pod.spec.node_name)
+    if runtime.up or runtime.generation != generation or rt.api.store.get("Pod", pod.key) is not pod:
         return
-    cluster._record(pod, "TaintManagerEviction", f"Marking for deletion Pod {pod.key}", "taint-eviction-controller")
-    cluster._delete(pod)
+    rt.api.record_event(pod, "TaintManagerEviction", f"Marking for deletion Pod {pod.key}", "taint-eviction-controller")
+    garbage.delete(rt, pod)
 
 
-def restore(cluster: Cluster, node: Node) -> None:
-    runtime = cluster.node_runtime(node.name)
+def restore(rt: Runtime, node: Node) -> None:
+    runtime = rt.node_runtime(node.name)
     if runtime.up:
         return
     runtime.up = True
-    ts = cluster.clock.timestamp()
+    ts = rt.clock.timestamp()
     for c in node.status.conditions:
         if c.type == "Ready" and c.status != "True":
             c.status, c.reason, c.message = "True", "KubeletReady", "kubelet is posting ready status"
             c.last_transition_time = ts
     node.spec.taints = [t for t in node.spec.taints if t.key != UNREACHABLE]
-    cluster._store.touch(node)
-    cluster._changed(node)
-    cluster._record(node, "NodeReady", f"Node {node.name} status is now: NodeReady", "kubelet")
+    rt.api.update_status(node)
+    rt.api.record_event(node, "NodeReady", f"Node {node.name} status is now: NodeReady", "kubelet")
     # The kubelet finishes what it missed: deleted pods go away, the others report ready again.
-    for pod in cluster.pods_on(node.name):
+    for pod in rt.pods_on(node.name):
         if pod.metadata.deletion_timestamp is not None:
-            kubelet.remove(cluster, pod)
+            kubelet.remove(rt, pod)
         elif pod.status.phase == "Running":
-            kubelet.set_ready(cluster, pod, True)
+            kubelet.set_ready(rt, pod, True)
         elif pod.status.phase == "Pending":
-            kubelet.admit(cluster, pod, node)
+            kubelet.admit(rt, pod, node)

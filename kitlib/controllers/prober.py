@@ -43,7 +43,7 @@ from ..names import hex_id
 
 if TYPE_CHECKING:
     from ..api.pod import Container, ContainerStatus
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 INITIAL_BACKOFF = 10.0
 MAX_BACKOFF = 300.0
@@ -81,140 +81,134 @@ class ContainerRun:
     running_since: float = 0.0
 
 
-def _runs(cluster: Cluster) -> dict[tuple[str, str], ContainerRun]:
-    runs = getattr(cluster, "_prober_runs", None)
-    if runs is None:
-        runs = cluster._prober_runs = {}  # type: ignore[attr-defined]
-    return runs
+def _runs(rt: Runtime) -> dict[tuple[str, str], ContainerRun]:
+    return rt.prober_runs
 
 
 def _key(pod: Pod, container: Container) -> tuple[str, str]:
     return (pod.metadata.uid or pod.key, container.name)
 
 
-def needs_prober(cluster: Cluster, pod: Pod) -> bool:
+def needs_prober(rt: Runtime, pod: Pod) -> bool:
     """Whether any container has a probe, or the pod's app has a fault switched on."""
     return any(c.readiness_probe or c.liveness_probe or c.startup_probe for c in pod.spec.containers) \
-        or bool(apps.faults(cluster, pod))
+        or bool(apps.faults(rt, pod))
 
 
-def container_started(cluster: Cluster, pod: Pod, c: Container, cs: ContainerStatus) -> None:
+def container_started(rt: Runtime, pod: Pod, c: Container, cs: ContainerStatus) -> None:
     """The container is running: set ``started``/``ready`` as its probes allow and start their workers."""
-    apps.started(cluster, pod, c)
-    run = _runs(cluster).setdefault(_key(pod, c), ContainerRun())
+    apps.started(rt, pod, c)
+    run = _runs(rt).setdefault(_key(pod, c), ContainerRun())
     run.run += 1
-    run.running_since = cluster.now
+    run.running_since = rt.now
     run.started = c.startup_probe is None
     run.ready = run.started and c.readiness_probe is None
     run.workers = {}
     cs.started = run.started
     cs.ready = run.ready
     if c.startup_probe is not None:
-        _start_worker(cluster, pod, c, run, "startup", c.startup_probe)
+        _start_worker(rt, pod, c, run, "startup", c.startup_probe)
     else:
-        _start_main_workers(cluster, pod, c, run)
-    if "crash" in apps.faults(cluster, pod):
-        cluster.clock.after(apps.CRASH_SECONDS, _crash, cluster, pod.key, pod.metadata.uid, c.name, run.run)
+        _start_main_workers(rt, pod, c, run)
+    if "crash" in apps.faults(rt, pod):
+        rt.clock.after(apps.CRASH_SECONDS, _crash, rt, pod.key, pod.metadata.uid, c.name, run.run)
     warmup = apps.behaviour(c).warmup
     if warmup:
         # The app starts listening: nothing in the API changes, but clients see it (traffic spread
         # over time re-reads the cluster at each event on the clock).
-        cluster.clock.after(warmup, _listening)
+        rt.clock.after(warmup, _listening)
 
 
 def _listening() -> None:
     """An event on the clock where an app's warm-up ends."""
 
 
-def _start_main_workers(cluster: Cluster, pod: Pod, c: Container, run: ContainerRun) -> None:
+def _start_main_workers(rt: Runtime, pod: Pod, c: Container, run: ContainerRun) -> None:
     if c.liveness_probe is not None:
-        _start_worker(cluster, pod, c, run, "liveness", c.liveness_probe)
+        _start_worker(rt, pod, c, run, "liveness", c.liveness_probe)
     if c.readiness_probe is not None:
-        _start_worker(cluster, pod, c, run, "readiness", c.readiness_probe)
+        _start_worker(rt, pod, c, run, "readiness", c.readiness_probe)
 
 
-def _start_worker(cluster: Cluster, pod: Pod, c: Container, run: ContainerRun, kind: str, probe: Probe) -> None:
-    w = Worker(kind, probe, cluster.now + (probe.initial_delay_seconds or 0), result=kind == "liveness")
+def _start_worker(rt: Runtime, pod: Pod, c: Container, run: ContainerRun, kind: str, probe: Probe) -> None:
+    w = Worker(kind, probe, rt.now + (probe.initial_delay_seconds or 0), result=kind == "liveness")
     run.workers[kind] = w
-    cluster.clock.at(w.anchor, _tick, cluster, pod.key, pod.metadata.uid, c.name, run.run, kind)
+    rt.clock.at(w.anchor, _tick, rt, pod.key, pod.metadata.uid, c.name, run.run, kind)
 
 
-def _lookup(cluster: Cluster, key: str, uid: str | None, name: str, number: int):
-    pod = cluster._store.get("Pod", key)
+def _lookup(rt: Runtime, key: str, uid: str | None, name: str, number: int):
+    pod = rt.api.store.get("Pod", key)
     if pod is None or pod.metadata.uid != uid or pod.metadata.deletion_timestamp is not None:
         return None
-    if not cluster.node_runtime(pod.spec.node_name or "").up:
+    if not rt.node_runtime(pod.spec.node_name or "").up:
         return None
     c = next((x for x in pod.spec.containers if x.name == name), None)
-    run = _runs(cluster).get((uid or key, name))
+    run = _runs(rt).get((uid or key, name))
     if c is None or run is None or run.run != number:
         return None
     return pod, c, run
 
 
-def _lazy(cluster: Cluster) -> dict[tuple, Worker]:
-    lazy = getattr(cluster, "_prober_lazy", None)
-    if lazy is None:
-        lazy = cluster._prober_lazy = {}  # type: ignore[attr-defined]
-    return lazy
+def _lazy(rt: Runtime) -> dict[tuple, Worker]:
+    return rt.prober_lazy
 
 
-def catch_up(cluster: Cluster, until: float | None = None) -> None:
+def catch_up(rt: Runtime, until: float | None = None) -> None:
     """Record the runs of not-ready, still-failing readiness probes up to now (their events)."""
-    lazy: dict | None = getattr(cluster, "_prober_lazy", None)
+    lazy: dict | None = rt.prober_lazy
     if not lazy:
         return
-    end = cluster.now if until is None else until
+    end = rt.now if until is None else until
     for (key, uid, name, kind), w in list(lazy.items()):
-        found = _lookup(cluster, key, uid, name, _runs(cluster).get((uid or key, name), ContainerRun()).run)
+        found = _lookup(rt, key, uid, name, _runs(rt).get((uid or key, name), ContainerRun()).run)
         if found is None or found[2].workers.get(kind) is not w or w.lazy_next is None:
             lazy.pop((key, uid, name, kind), None)
             continue
         period = w.probe.period_seconds or 10
         while w.lazy_next <= end + 1e-9:
-            cluster.events.record("Pod", uid or key, "Warning", "Unhealthy", w.lazy_output, "kubelet", w.lazy_next)
+            rt.api.events.record("Pod", uid or key, "Warning", "Unhealthy", w.lazy_output, "kubelet", w.lazy_next)
             w.failures += 1
             w.lazy_next += period
 
 
-def _wake(cluster: Cluster, key: str, uid: str | None, name: str, number: int, kind: str) -> None:
+def _wake(rt: Runtime, key: str, uid: str | None, name: str, number: int, kind: str) -> None:
     """The app changed by itself (its warm-up ended): a lazily failing probe runs for real again."""
-    catch_up(cluster)
-    found = _lookup(cluster, key, uid, name, number)
+    catch_up(rt)
+    found = _lookup(rt, key, uid, name, number)
     if found is None:
         return
     w = found[2].workers.get(kind)
     if w is not None and w.lazy_next is not None:
-        _lazy(cluster).pop((key, uid, name, kind), None)
+        _lazy(rt).pop((key, uid, name, kind), None)
         when, w.lazy_next = w.lazy_next, None
-        cluster.clock.at(when, _tick, cluster, key, uid, name, number, kind)
+        rt.clock.at(when, _tick, rt, key, uid, name, number, kind)
 
 
-def _tick(cluster: Cluster, key: str, uid: str | None, name: str, number: int, kind: str) -> None:
-    found = _lookup(cluster, key, uid, name, number)
+def _tick(rt: Runtime, key: str, uid: str | None, name: str, number: int, kind: str) -> None:
+    found = _lookup(rt, key, uid, name, number)
     if found is None:
-        pod = cluster._store.get("Pod", key)
+        pod = rt.api.store.get("Pod", key)
         if pod is not None and pod.metadata.uid == uid and pod.spec.node_name \
-                and not cluster.node_runtime(pod.spec.node_name).up:
+                and not rt.node_runtime(pod.spec.node_name).up:
             # The node does not answer: its kubelet probes nothing until it is back.
-            run = _runs(cluster).get((uid or key, name))
+            run = _runs(rt).get((uid or key, name))
             w = run.workers.get(kind) if run is not None and run.run == number else None
             if w is not None:
-                cluster.clock.after(w.probe.period_seconds or 10, _tick, cluster, key, uid, name, number, kind)
+                rt.clock.after(w.probe.period_seconds or 10, _tick, rt, key, uid, name, number, kind)
         return
     pod, c, run = found
     w = run.workers.get(kind)
     if w is None:
         return
     w.sleeping = False
-    outcome, output = apps.run_probe(cluster, pod, c, w.probe)
+    outcome, output = apps.run_probe(rt, pod, c, w.probe)
     label = kind.capitalize()
     ok = outcome == "success"
     if outcome == "error":
-        cluster._record(pod, "Unhealthy", f"{label} probe errored and resulted in unknown state: {output}",
+        rt.api.record_event(pod, "Unhealthy", f"{label} probe errored and resulted in unknown state: {output}",
                         "kubelet", "Warning")
     elif not ok:
-        cluster._record(pod, "Unhealthy", f"{label} probe failed: {output}", "kubelet", "Warning")
+        rt.api.record_event(pod, "Unhealthy", f"{label} probe failed: {output}", "kubelet", "Warning")
     w.lazy_output = "" if ok else (f"{label} probe errored and resulted in unknown state: {output}"
                                    if outcome == "error" else f"{label} probe failed: {output}")
     if ok:
@@ -231,93 +225,93 @@ def _tick(cluster: Cluster, key: str, uid: str | None, name: str, number: int, k
         run.workers.pop("startup", None)
         run.started = True
         run.ready = c.readiness_probe is None
-        _start_main_workers(cluster, pod, c, run)
-        _publish(cluster, pod)
+        _start_main_workers(rt, pod, c, run)
+        _publish(rt, pod)
         return
     if kind in ("startup", "liveness") and threshold_fail:
-        catch_up(cluster)
-        cluster._record(pod, "Killing", f"Container {c.name} failed {kind} probe, will be restarted", "kubelet")
+        catch_up(rt)
+        rt.api.record_event(pod, "Killing", f"Container {c.name} failed {kind} probe, will be restarted", "kubelet")
         run.workers = {}
         run.run += 1  # the running container's probes stop now
         grace = w.probe.termination_grace_period_seconds or pod.spec.termination_grace_period_seconds or 30
-        cluster.clock.after(min(STOP_SECONDS, grace), _exited, cluster, key, uid, c.name, run.run,
+        rt.clock.after(min(STOP_SECONDS, grace), _exited, rt, key, uid, c.name, run.run,
                             apps.behaviour(c).stop_exit_code)
         return
     if kind == "readiness" and run.ready != w.result:
         run.ready = w.result
-        _publish(cluster, pod)
-    _next(cluster, pod, c, run, w, number)
+        _publish(rt, pod)
+    _next(rt, pod, c, run, w, number)
 
 
-def _next(cluster: Cluster, pod: Pod, c: Container, run: ContainerRun, w: Worker, number: int) -> None:
+def _next(rt: Runtime, pod: Pod, c: Container, run: ContainerRun, w: Worker, number: int) -> None:
     period = w.probe.period_seconds or 10
-    nxt = w.anchor + (math.floor((cluster.now - w.anchor) / period + 1e-9) + 1) * period
+    nxt = w.anchor + (math.floor((rt.now - w.anchor) / period + 1e-9) + 1) * period
     stable = w.result and w.failures == 0
     if w.kind == "readiness" and not w.result and w.failures >= (w.probe.failure_threshold or 3):
         # Not ready and failing: each further run only adds to the Unhealthy event's count until
         # the app changes. Those runs are recorded when someone looks (catch_up), off the clock.
         w.lazy_next, w.sleeping = nxt, True
-        _lazy(cluster)[(pod.key, pod.metadata.uid, c.name, w.kind)] = w
-        change = apps.changes_at(cluster, pod, c)
+        _lazy(rt)[(pod.key, pod.metadata.uid, c.name, w.kind)] = w
+        change = apps.changes_at(rt, pod, c)
         if change is not None:
-            cluster.clock.at(change, _wake, cluster, pod.key, pod.metadata.uid, c.name, number, w.kind)
+            rt.clock.at(change, _wake, rt, pod.key, pod.metadata.uid, c.name, number, w.kind)
         return
     if stable:
-        change = apps.changes_at(cluster, pod, c)
+        change = apps.changes_at(rt, pod, c)
         if change is None:
             w.sleeping = True  # nothing can change until a fault is switched (fault_changed wakes it)
             return
         nxt = max(nxt, w.anchor + math.ceil((change - w.anchor) / period - 1e-9) * period)
-    cluster.clock.at(nxt, _tick, cluster, pod.key, pod.metadata.uid, c.name, number, w.kind)
+    rt.clock.at(nxt, _tick, rt, pod.key, pod.metadata.uid, c.name, number, w.kind)
 
 
-def fault_changed(cluster: Cluster, pod: Pod) -> None:
+def fault_changed(rt: Runtime, pod: Pod) -> None:
     """A fault was switched: wake the sleeping probes; a ``crash`` switched on kills the running app."""
-    catch_up(cluster)
+    catch_up(rt)
     for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=False):
-        run = _runs(cluster).get(_key(pod, c))
+        run = _runs(rt).get(_key(pod, c))
         if run is None or cs.state.running is None:
             continue
         for w in run.workers.values():
             if w.sleeping:
                 w.sleeping = False
                 if w.lazy_next is not None:
-                    _lazy(cluster).pop((pod.key, pod.metadata.uid, c.name, w.kind), None)
+                    _lazy(rt).pop((pod.key, pod.metadata.uid, c.name, w.kind), None)
                     w.lazy_next = None
                 period = w.probe.period_seconds or 10
-                nxt = w.anchor + (math.floor((cluster.now - w.anchor) / period + 1e-9) + 1) * period
-                cluster.clock.at(nxt, _tick, cluster, pod.key, pod.metadata.uid, c.name, run.run, w.kind)
-        if "crash" in apps.faults(cluster, pod):
-            cluster.clock.after(0.0, _crash, cluster, pod.key, pod.metadata.uid, c.name, run.run)
+                nxt = w.anchor + (math.floor((rt.now - w.anchor) / period + 1e-9) + 1) * period
+                rt.clock.at(nxt, _tick, rt, pod.key, pod.metadata.uid, c.name, run.run, w.kind)
+        if "crash" in apps.faults(rt, pod):
+            rt.clock.after(0.0, _crash, rt, pod.key, pod.metadata.uid, c.name, run.run)
 
 
-def _crash(cluster: Cluster, key: str, uid: str | None, name: str, number: int) -> None:
-    found = _lookup(cluster, key, uid, name, number)
-    if found is None or "crash" not in apps.faults(cluster, found[0]):
+def _crash(rt: Runtime, key: str, uid: str | None, name: str, number: int) -> None:
+    found = _lookup(rt, key, uid, name, number)
+    if found is None or "crash" not in apps.faults(rt, found[0]):
         return
-    catch_up(cluster)
+    catch_up(rt)
     run = found[2]
     run.workers = {}
     run.run += 1
-    _exited(cluster, key, uid, name, run.run, 1)
+    _exited(rt, key, uid, name, run.run, 1)
 
 
-def _exited(cluster: Cluster, key: str, uid: str | None, name: str, number: int, exit_code: int) -> None:
+def _exited(rt: Runtime, key: str, uid: str | None, name: str, number: int, exit_code: int) -> None:
     """The container's process ended: record it as the last state and restart it (with back-off)."""
-    found = _lookup(cluster, key, uid, name, number)
+    found = _lookup(rt, key, uid, name, number)
     if found is None:
         return
     pod, c, run = found
     cs = next(x for x in pod.status.container_statuses if x.name == name)
-    ts = cluster.clock.timestamp()
+    ts = rt.clock.timestamp()
     started_at = cs.state.running.started_at if cs.state.running else None
     cs.state = ContainerState(terminated=ContainerStateTerminated(
         exit_code, "Completed" if exit_code == 0 else "Error", cs.container_id, started_at, ts))
     cs.ready = False
     cs.started = False
     run.ready = run.started = False
-    _publish(cluster, pod)
-    now = cluster.now
+    _publish(rt, pod)
+    now = rt.now
     in_backoff = (run.backoff_update is not None and now - run.backoff_update <= 2 * MAX_BACKOFF
                   and run.backoff > 0)
     if in_backoff:
@@ -325,18 +319,17 @@ def _exited(cluster: Cluster, key: str, uid: str | None, name: str, number: int,
         message = (f"back-off {_go_duration(run.backoff)} restarting failed container={name} "
                    f"pod={pod.name}_{pod.namespace}({pod.metadata.uid})")
         cs.state = ContainerState(waiting=ContainerStateWaiting("CrashLoopBackOff", message))
-        cluster._record(pod, "BackOff", f"Back-off restarting failed container {name} in pod "
+        rt.api.record_event(pod, "BackOff", f"Back-off restarting failed container {name} in pod "
                         f"{pod.name}_{pod.namespace}({pod.metadata.uid})", "kubelet", "Warning")
-        cluster._store.touch(pod)
-        cluster._changed(pod)
-        cluster.clock.after(run.backoff, _restart, cluster, key, uid, name, number, now)
+        rt.api.update_status(pod)
+        rt.clock.after(run.backoff, _restart, rt, key, uid, name, number, now)
     else:
-        _restart(cluster, key, uid, name, number, now)
+        _restart(rt, key, uid, name, number, now)
 
 
-def _restart(cluster: Cluster, key: str, uid: str | None, name: str, number: int, finished: float) -> None:
+def _restart(rt: Runtime, key: str, uid: str | None, name: str, number: int, finished: float) -> None:
     """kuberuntime's doBackOff then start: the back-off doubles (or starts at 10 s) from this exit."""
-    found = _lookup(cluster, key, uid, name, number)
+    found = _lookup(rt, key, uid, name, number)
     if found is None:
         return
     pod, c, run = found
@@ -350,38 +343,38 @@ def _restart(cluster: Cluster, key: str, uid: str | None, name: str, number: int
         cs.last_state = ContainerState(terminated=cs.state.terminated)
     image = c.image or ""
     if c.image_pull_policy == "Always":
-        pull = cluster.rng.uniform(0.4, 1.0)
-        cluster._record(pod, "Pulling", f'Pulling image "{image}"', "kubelet")
-        cluster._record(pod, "Pulled", f'Successfully pulled image "{image}" in {pull * 1000:.0f}ms '
+        pull = rt.rng.uniform(0.4, 1.0)
+        rt.api.record_event(pod, "Pulling", f'Pulling image "{image}"', "kubelet")
+        rt.api.record_event(pod, "Pulled", f'Successfully pulled image "{image}" in {pull * 1000:.0f}ms '
                         f'({pull * 1000:.0f}ms including waiting). Image size: 72188133 bytes.', "kubelet")
     else:
         pull = 0.0
-        cluster._record(pod, "Pulled", f'Container image "{image}" already present on machine', "kubelet")
-    cluster.clock.after(pull + cluster.rng.uniform(0.2, 0.5), _start, cluster, key, uid, name, number)
+        rt.api.record_event(pod, "Pulled", f'Container image "{image}" already present on machine', "kubelet")
+    rt.clock.after(pull + rt.rng.uniform(0.2, 0.5), _start, rt, key, uid, name, number)
 
 
-def _start(cluster: Cluster, key: str, uid: str | None, name: str, number: int) -> None:
-    found = _lookup(cluster, key, uid, name, number)
+def _start(rt: Runtime, key: str, uid: str | None, name: str, number: int) -> None:
+    found = _lookup(rt, key, uid, name, number)
     if found is None:
         return
     pod, c, run = found
     cs = next(x for x in pod.status.container_statuses if x.name == name)
     cs.restart_count += 1
-    cs.container_id = f"docker://{hex_id(cluster.rng, 64)}"
-    cs.state = ContainerState(running=ContainerStateRunning(cluster.clock.timestamp()))
-    cluster._record(pod, "Created", f"Created container {c.name}", "kubelet")
-    cluster._record(pod, "Started", f"Started container {c.name}", "kubelet")
-    container_started(cluster, pod, c, cs)
-    _publish(cluster, pod)
+    cs.container_id = f"docker://{hex_id(rt.rng, 64)}"
+    cs.state = ContainerState(running=ContainerStateRunning(rt.clock.timestamp()))
+    rt.api.record_event(pod, "Created", f"Created container {c.name}", "kubelet")
+    rt.api.record_event(pod, "Started", f"Started container {c.name}", "kubelet")
+    container_started(rt, pod, c, cs)
+    _publish(rt, pod)
 
 
-def _publish(cluster: Cluster, pod: Pod) -> None:
+def _publish(rt: Runtime, pod: Pod) -> None:
     """Copy each container's started/ready into the status and set the pod's Ready conditions."""
     from .kubelet import _condition
 
     unready = []
     for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=False):
-        run = _runs(cluster).get(_key(pod, c))
+        run = _runs(rt).get(_key(pod, c))
         if run is not None:
             cs.ready = run.ready and cs.state.running is not None
             cs.started = run.started and cs.state.running is not None
@@ -389,13 +382,12 @@ def _publish(cluster: Cluster, pod: Pod) -> None:
             unready.append(c.name)
     status = "False" if unready else "True"
     for t in ("ContainersReady", "Ready"):
-        _condition(cluster, pod, t, status)
+        _condition(rt, pod, t, status)
         cond = pod.status.condition(t)
         if cond is not None:
             cond.reason = "ContainersNotReady" if unready else None
             cond.message = f"containers with unready status: [{' '.join(unready)}]" if unready else None
-    cluster._store.touch(pod)
-    cluster._changed(pod)
+    rt.api.update_status(pod)
 
 
 def _go_duration(seconds: float) -> str:

@@ -10,10 +10,10 @@ from ..api.meta import ObjectMeta, OwnerReference
 from ..api.pod import Pod, is_ready
 from ..clock import parse_timestamp
 from ..errors import ApiError
-from . import rsview
+from . import garbage, rsview
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
 
@@ -36,7 +36,7 @@ def is_available(pod: Pod, min_ready_seconds: int, now: float) -> bool:
     return since is not None and (not min_ready_seconds or now - since >= min_ready_seconds)
 
 
-def deletion_order(pods: list[Pod], cluster: Cluster) -> list[Pod]:
+def deletion_order(pods: list[Pod], rt: Runtime) -> list[Pod]:
     """Pods in the order the controller deletes them when scaling down (``ActivePodsWithRanks``):
     unscheduled before scheduled, Pending before Running, not ready before ready, pods on busier
     nodes first, then more recently ready, more restarts, and newer pods first."""
@@ -63,46 +63,46 @@ def deletion_order(pods: list[Pod], cluster: Cluster) -> list[Pod]:
     return sorted(pods, key=key)
 
 
-def sync(cluster: Cluster, rs: ReplicaSet) -> None:
+def sync(rt: Runtime, rs: ReplicaSet) -> None:
     """Create or delete pods until the number of active pods equals ``spec.replicas``."""
-    counts = rsview.steady_status(cluster, rs)
+    counts = rsview.steady_status(rt, rs)
     if counts is not None:  # nothing to do but the status: counted without visiting every pod
-        _set_status(cluster, rs, *counts)
+        _set_status(rt, rs, *counts)
         return
-    store = cluster._store
-    pods = _release_mismatched(cluster, rs, cluster.owned(rs, "Pod"))  # type: ignore[arg-type]
-    _adopt_orphans(cluster, rs, pods)
+    store = rt.api.store
+    pods = _release_mismatched(rt, rs, rt.owned(rs, "Pod"))  # type: ignore[arg-type]
+    _adopt_orphans(rt, rs, pods)
     if not pods:
-        _wake_recreate(cluster, rs)
+        _wake_recreate(rt, rs)
     active = [p for p in pods if is_active(p)]  # type: ignore[arg-type]
     want = rs.spec.replicas or 0
     diff = want - len(active)
     if diff > 0:
         for _ in range(diff):
-            pod = _new_pod(cluster, rs)
+            pod = _new_pod(rt, rs)
             try:
-                cluster._create(pod, copy=False)  # a new pod: stored as it is
+                rt.api.create(pod, copy=False)  # a new pod: stored as it is
             except ApiError:  # a template that cannot make pods: real controllers retry and warn
-                cluster._record(rs, "FailedCreate", "Error creating pod", "replicaset-controller", "Warning")
+                rt.api.record_event(rs, "FailedCreate", "Error creating pod", "replicaset-controller", "Warning")
                 break
             created = store.get("Pod", f"{rs.namespace}/{pod.metadata.name}") or pod
             active.append(created)  # type: ignore[arg-type]
-            cluster._record(rs, "SuccessfulCreate", f"Created pod: {pod.metadata.name}", "replicaset-controller")
+            rt.api.record_event(rs, "SuccessfulCreate", f"Created pod: {pod.metadata.name}", "replicaset-controller")
     elif diff < 0:
-        for pod in deletion_order(active, cluster)[: -diff]:  # type: ignore[arg-type]
-            cluster._delete(pod)
-            cluster._record(rs, "SuccessfulDelete", f"Deleted pod: {pod.name}", "replicaset-controller")
+        for pod in deletion_order(active, rt)[: -diff]:  # type: ignore[arg-type]
+            garbage.delete(rt, pod)
+            rt.api.record_event(rs, "SuccessfulDelete", f"Deleted pod: {pod.name}", "replicaset-controller")
         active = [p for p in active if is_active(p)]  # type: ignore[arg-type]
-    _update_status(cluster, rs, active)  # type: ignore[arg-type]
+    _update_status(rt, rs, active)  # type: ignore[arg-type]
 
 
-def _new_pod(cluster: Cluster, rs: ReplicaSet) -> Pod:
+def _new_pod(rt: Runtime, rs: ReplicaSet) -> Pod:
     from ..names import random_suffix
 
     tmpl = rs.spec.template
-    name = f"{rs.name}-{random_suffix(cluster.rng)}"
-    while store_has(cluster, rs.namespace, name):
-        name = f"{rs.name}-{random_suffix(cluster.rng)}"
+    name = f"{rs.name}-{random_suffix(rt.rng)}"
+    while store_has(rt, rs.namespace, name):
+        name = f"{rs.name}-{random_suffix(rt.rng)}"
     meta = ObjectMeta(
         name=name, generate_name=f"{rs.name}-", namespace=rs.namespace,
         labels=dict(tmpl.metadata.labels), annotations=dict(tmpl.metadata.annotations),
@@ -111,22 +111,22 @@ def _new_pod(cluster: Cluster, rs: ReplicaSet) -> Pod:
     return Pod(metadata=meta, spec=clone(tmpl.spec))
 
 
-def store_has(cluster: Cluster, namespace: str, name: str) -> bool:
-    return cluster._store.get("Pod", f"{namespace}/{name}") is not None
+def store_has(rt: Runtime, namespace: str, name: str) -> bool:
+    return rt.api.store.get("Pod", f"{namespace}/{name}") is not None
 
 
-def _wake_recreate(cluster: Cluster, rs: ReplicaSet) -> None:
+def _wake_recreate(rt: Runtime, rs: ReplicaSet) -> None:
     """The Deployment controller's pod-deletion handler: a Recreate rollout waits until the old
     pods are all gone, which changes no ReplicaSet status, so the Deployment is woken here."""
     ref = rs.metadata.controller_ref()
     if ref is None or ref.kind != "Deployment":
         return
-    d = cluster._store.get("Deployment", f"{rs.namespace}/{ref.name}")
+    d = rt.api.store.get("Deployment", f"{rs.namespace}/{ref.name}")
     if d is not None and d.spec.strategy is not None and d.spec.strategy.type == "Recreate":  # type: ignore[attr-defined]
-        cluster._dirty["Deployment"].add(d.key)
+        rt.controllers.enqueue("Deployment", d.key)
 
 
-def _release_mismatched(cluster: Cluster, rs: ReplicaSet, pods: list[Pod]) -> list[Pod]:
+def _release_mismatched(rt: Runtime, rs: ReplicaSet, pods: list[Pod]) -> list[Pod]:
     """Orphan the owned pods whose labels no longer match the selector (ClaimPods releases them);
     the ReplicaSet then counts without them and makes replacements."""
     if rs.spec.selector is None:
@@ -137,24 +137,24 @@ def _release_mismatched(cluster: Cluster, rs: ReplicaSet, pods: list[Pod]) -> li
             kept.append(pod)
             continue
         pod.metadata.owner_references = [r for r in pod.metadata.owner_references if r.uid != rs.metadata.uid]
-        cluster._store.touch(pod)
+        rt.api.update_status(pod, notify=False)
     return kept
 
 
-def _adopt_orphans(cluster: Cluster, rs: ReplicaSet, pods: list) -> None:
+def _adopt_orphans(rt: Runtime, rs: ReplicaSet, pods: list) -> None:
     if rs.spec.selector is None:
         return
-    for pod in cluster._store.orphan_pods(rs.namespace):
+    for pod in rt.api.store.orphan_pods(rs.namespace):
         if rs.spec.selector.matches(pod.metadata.labels) and pod.metadata.controller_ref() is None \
                 and pod.metadata.deletion_timestamp is None:
             pod.metadata.owner_references.append(
                 OwnerReference("apps/v1", "ReplicaSet", rs.name, rs.metadata.uid or "", True, True))
-            cluster._store.touch(pod)
+            rt.api.update_status(pod, notify=False)
             pods.append(pod)
 
 
-def _update_status(cluster: Cluster, rs: ReplicaSet, active: list[Pod]) -> None:
-    now = cluster.now
+def _update_status(rt: Runtime, rs: ReplicaSet, active: list[Pod]) -> None:
+    now = rt.now
     min_ready = rs.spec.min_ready_seconds or 0
     ready = [p for p in active if is_ready(p)]
     available = [p for p in ready if is_available(p, min_ready, now)]
@@ -162,22 +162,22 @@ def _update_status(cluster: Cluster, rs: ReplicaSet, active: list[Pod]) -> None:
         for p in ready:
             since = ready_since(p)
             if since is not None and now - since < min_ready:
-                cluster.clock.at(since + min_ready, _resync, cluster, rs.key)
+                rt.clock.at(since + min_ready, _resync, rt, rs.key)
     labeled = [p for p in active if rs.spec.template.metadata.labels.items() <= p.metadata.labels.items()]
-    _set_status(cluster, rs, len(active), len(labeled), len(ready), len(available))
+    _set_status(rt, rs, len(active), len(labeled), len(ready), len(available))
 
 
-def _set_status(cluster: Cluster, rs: ReplicaSet, replicas: int, labeled: int, ready: int, available: int) -> None:
+def _set_status(rt: Runtime, rs: ReplicaSet, replicas: int, labeled: int, ready: int, available: int) -> None:
     st = rs.status
     new = (replicas, labeled or None, ready or None, available or None, rs.metadata.generation)
     old = (st.replicas, st.fully_labeled_replicas, st.ready_replicas, st.available_replicas, st.observed_generation)
     if new != old:
         st.replicas, st.fully_labeled_replicas, st.ready_replicas, st.available_replicas, st.observed_generation = new
-        cluster._store.touch(rs)
+        rt.api.update_status(rs, notify=False)
         ref = rs.metadata.controller_ref()
         if ref is not None:
-            cluster._dirty["Deployment"].add(f"{rs.namespace}/{ref.name}")
+            rt.controllers.enqueue("Deployment", f"{rs.namespace}/{ref.name}")
 
 
-def _resync(cluster: Cluster, key: str) -> None:
-    cluster._dirty["ReplicaSet"].add(key)
+def _resync(rt: Runtime, key: str) -> None:
+    rt.controllers.enqueue("ReplicaSet", key)

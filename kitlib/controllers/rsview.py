@@ -21,7 +21,7 @@ from ..api.apps import ReplicaSet
 from ..api.pod import Pod, is_ready
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 # Entry fields, and the totals kept of each.
 ACTIVE, READY, LABELED, AVAILABLE, MISMATCHED, FUTURE = range(6)
@@ -58,8 +58,8 @@ def _entry(rs: ReplicaSet, pod: Pod, now: float) -> tuple[int, ...]:
     return (int(active), int(ready), int(labeled), int(since is not None), int(mismatched), int(future))
 
 
-def _view(cluster: Cluster, rs: ReplicaSet) -> View:
-    store = cluster._store
+def _view(rt: Runtime, rs: ReplicaSet) -> View:
+    store = rt.api.store
     # Kept with the store they count from, so a store copied or swapped carries its own views.
     views: dict[str, View] = store.__dict__.setdefault("_rs_views", {})
     uid = rs.metadata.uid or ""
@@ -68,7 +68,7 @@ def _view(cluster: Cluster, rs: ReplicaSet) -> View:
     if view is not None and view.signature == signature:
         for key, obj in store.owned_changes(uid):
             if key.startswith("Pod/"):
-                view.set(key, None if obj is None else _entry(rs, obj, cluster.now))  # type: ignore[arg-type]
+                view.set(key, None if obj is None else _entry(rs, obj, rt.now))  # type: ignore[arg-type]
         return view
     if len(views) > store.count("ReplicaSet") + 16:  # forget deleted ReplicaSets
         live = {o.metadata.uid for o in store.items("ReplicaSet")}
@@ -80,21 +80,21 @@ def _view(cluster: Cluster, rs: ReplicaSet) -> View:
     view = views[uid] = View(signature)
     for obj in store.owned_by(uid):
         if obj.kind == "Pod":
-            view.set(f"Pod/{obj.key}", _entry(rs, obj, cluster.now))  # type: ignore[arg-type]
+            view.set(f"Pod/{obj.key}", _entry(rs, obj, rt.now))  # type: ignore[arg-type]
     return view
 
 
-def steady_status(cluster: Cluster, rs: ReplicaSet) -> tuple[int, int, int, int] | None:
+def steady_status(rt: Runtime, rs: ReplicaSet) -> tuple[int, int, int, int] | None:
     """``(replicas, fully labeled, ready, available)`` if a sync of ``rs`` can change nothing but
     its status, else None."""
     sel = rs.spec.selector
     if sel is None or sel.match_expressions or not rs.metadata.uid or rs.spec.min_ready_seconds:
         return None
-    view = _view(cluster, rs)
+    view = _view(rt, rs)
     t = view.totals
     if not view.entries or t[MISMATCHED] or t[FUTURE] or t[ACTIVE] != (rs.spec.replicas or 0):
         return None
-    for pod in cluster._store.orphan_pods(rs.namespace):  # what _adopt_orphans would take
+    for pod in rt.api.store.orphan_pods(rs.namespace):  # what _adopt_orphans would take
         if sel.matches(pod.metadata.labels) and pod.metadata.controller_ref() is None \
                 and pod.metadata.deletion_timestamp is None:
             return None

@@ -11,7 +11,7 @@ from ..api.pod import Pod, PodCondition
 from . import kubelet
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 
 def _tolerates(pod: Pod, key: str, effect: str) -> bool:
@@ -19,7 +19,7 @@ def _tolerates(pod: Pod, key: str, effect: str) -> bool:
                and (t.effect in (None, effect)) for t in pod.spec.tolerations)
 
 
-def _filter(cluster: Cluster, pod: Pod, node: Node, load: dict[str, int]) -> str | None:
+def _filter(rt: Runtime, pod: Pod, node: Node, load: dict[str, int]) -> str | None:
     """Why ``node`` cannot take ``pod``, in the scheduler's words, or None if it can.
 
     The checks run in the order of the default filter plugins (NodeUnschedulable, then
@@ -51,28 +51,28 @@ def _tolerations_key(pod: Pod) -> tuple:
     return tuple((t.key, t.operator, t.value, t.effect, t.toleration_seconds) for t in pod.spec.tolerations)
 
 
-def _owner_load(cluster: Cluster, ref) -> dict[str, int]:
+def _owner_load(rt: Runtime, ref) -> dict[str, int]:
     """Pods per node controlled by ``ref``'s owner and not being deleted."""
     counts: dict[str, int] = {}
     if ref is None:
         return counts
-    for p in cluster._store.owned_by(ref.uid):
+    for p in rt.api.store.owned_by(ref.uid):
         if p.kind == "Pod" and p.spec.node_name and p.metadata.deletion_timestamp is None:  # type: ignore[attr-defined]
             counts[p.spec.node_name] = counts.get(p.spec.node_name, 0) + 1  # type: ignore[attr-defined]
     return counts
 
 
-def schedule(cluster: Cluster, keys: list[str]) -> None:
+def schedule(rt: Runtime, keys: list[str]) -> None:
     """Bind each unscheduled pod in ``keys`` to a node, or mark it Unschedulable."""
-    nodes = cluster.nodes()
-    load = {n.name: len(cluster._store.pods_on(n.name)) for n in nodes}
+    nodes = rt.nodes()
+    load = {n.name: len(rt.api.store.pods_on(n.name)) for n in nodes}
     capacity: dict[str, int] = {}
     verdicts: dict[tuple, list[tuple[Node, str | None]]] = {}  # per set of tolerations
     feasible_for: dict[tuple, list[str]] = {}  # the same, nodes that pass every filter
     by_name = {n.name: n for n in nodes}
     owner_load: dict[str, dict[str, int]] = {}
     for key in keys:
-        pod: Pod | None = cluster._store.get("Pod", key)  # type: ignore[assignment]
+        pod: Pod | None = rt.api.store.get("Pod", key)  # type: ignore[assignment]
         if pod is None or pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
             continue
         tkey = _tolerations_key(pod)
@@ -89,35 +89,35 @@ def schedule(cluster: Cluster, keys: list[str]) -> None:
             for _n, why in verdicts[tkey]:
                 why = why or "Too many pods"
                 reasons[why] = reasons.get(why, 0) + 1
-            _unschedulable(cluster, pod, len(nodes), reasons)
+            _unschedulable(rt, pod, len(nodes), reasons)
             continue
         ref = pod.metadata.controller_ref()
         owner = ref.uid if ref else pod.key
         if owner not in owner_load:
-            owner_load[owner] = _owner_load(cluster, ref)
+            owner_load[owner] = _owner_load(rt, ref)
         mine = owner_load[owner]
         scores = [(mine.get(name, 0), load[name]) for name in feasible]
         best = min(scores)
-        choice = cluster.rng.choice([name for name, score in zip(feasible, scores, strict=True) if score == best])
+        choice = rt.rng.choice([name for name, score in zip(feasible, scores, strict=True) if score == best])
         load[choice] += 1
         mine[choice] = mine.get(choice, 0) + 1
         if load[choice] >= capacity[choice]:  # full: no longer feasible for anyone
             feasible_for = {k: [name for name in v if name != choice] for k, v in feasible_for.items()}
-        bind(cluster, pod, by_name[choice])
+        bind(rt, pod, by_name[choice])
 
 
-def bind(cluster: Cluster, pod: Pod, node: Node) -> None:
+def bind(rt: Runtime, pod: Pod, node: Node) -> None:
     """Set ``spec.nodeName`` (the Binding) and hand the pod to that node's kubelet."""
     pod.spec.node_name = node.name
     pod.status.conditions = [c for c in pod.status.conditions if c.type != "PodScheduled"]
-    pod.status.conditions.append(PodCondition("PodScheduled", "True", None, cluster.clock.timestamp()))
+    pod.status.conditions.append(PodCondition("PodScheduled", "True", None, rt.clock.timestamp()))
     pod.status.reason = pod.status.message = None
-    cluster._store.touch(pod)
-    cluster._record(pod, "Scheduled", f"Successfully assigned {pod.key} to {node.name}", "default-scheduler")
-    kubelet.admit(cluster, pod, node)
+    rt.api.update_status(pod, notify=False)
+    rt.api.record_event(pod, "Scheduled", f"Successfully assigned {pod.key} to {node.name}", "default-scheduler")
+    kubelet.admit(rt, pod, node)
 
 
-def _unschedulable(cluster: Cluster, pod: Pod, total: int, reasons: dict[str, int]) -> None:
+def _unschedulable(rt: Runtime, pod: Pod, total: int, reasons: dict[str, int]) -> None:
     parts = ", ".join(f"{n} node(s) {why}" if not why.startswith("Too") else f"{n} {why}"
                       for why, n in sorted(reasons.items()))
     message = (f"0/{total} nodes are available: {parts}. preemption: 0/{total} nodes are available: "
@@ -125,7 +125,7 @@ def _unschedulable(cluster: Cluster, pod: Pod, total: int, reasons: dict[str, in
     cond = pod.status.condition("PodScheduled")
     if cond is None or cond.message != message:
         pod.status.conditions = [c for c in pod.status.conditions if c.type != "PodScheduled"]
-        pod.status.conditions.append(PodCondition("PodScheduled", "False", None, cluster.clock.timestamp(),
+        pod.status.conditions.append(PodCondition("PodScheduled", "False", None, rt.clock.timestamp(),
                                                   "Unschedulable", message))
-        cluster._store.touch(pod)
-        cluster._record(pod, "FailedScheduling", message, "default-scheduler", "Warning")
+        rt.api.update_status(pod, notify=False)
+        rt.api.record_event(pod, "FailedScheduling", message, "default-scheduler", "Warning")

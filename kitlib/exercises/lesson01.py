@@ -49,8 +49,8 @@ def check_cross_node(cluster, conn: Connection | None) -> Feedback:
         return not_yet("the connection did not start from a pod.", "Use a pod as the source: 'default/<name>'.")
     if not conn.ok:
         return not_yet(f"the connection failed: {conn.reason}.", "Pick a Running pod and port 80, which nginx listens on.")
-    src = cluster._store.get("Pod", src_pod)
-    dst = cluster._store.get("Pod", conn.pod)
+    src = cluster.api.store.get("Pod", src_pod)
+    dst = cluster.api.store.get("Pod", conn.pod)
     if src is None or dst is None or src.spec.node_name == dst.spec.node_name:
         return not_yet("both pods are on the same node, so the packet never left it.",
                        "Look at the NODE column of `kubectl get pods -o wide` and pick pods on different nodes.")
@@ -73,7 +73,7 @@ def check_new_ip(cluster, old_pod: str, old_ip: str, deployment: str = "web", na
                        "Take the IP from the pod's status.pod_ip, or the IP column of kubectl get pods -o wide.")
     if not str(old_pod).startswith(f"{deployment}-"):
         return not_yet(f"{old_pod} is not a pod of {deployment}.", f"Pick one of the {deployment}-... pods.")
-    old = cluster._store.get("Pod", f"{namespace}/{old_pod}")
+    old = cluster.api.store.get("Pod", f"{namespace}/{old_pod}")
     if old is not None and old.metadata.deletion_timestamp is None:
         return not_yet(f"pod {old_pod} is still running.",
                        f'Kill it: cluster.delete("Pod", "{old_pod}") or use the Kill pod button.')

@@ -353,7 +353,7 @@ def _service_vertex(cluster, r: Route, services: dict, order: list[str]) -> str:
         return sid
     order.append(sid)
     label = f"{html.escape(r.service)}:{r.port}"
-    svc = cluster._store.get("Service", f"{ns}/{r.service}")
+    svc = cluster.api.store.get("Service", f"{ns}/{r.service}")
     if svc is None:
         services[sid] = ("missing", label + "<br>✗ not found",
                          f'services "{html.escape(r.service)}" not found in {ns}: ingress-nginx answers 503', [])

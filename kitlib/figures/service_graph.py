@@ -254,7 +254,7 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
         ips = [i.ip for i in svc.status.load_balancer.ingress if i.ip]
         for i, ip in enumerate(ips):
             a = f"lb:{ip}"
-            node, why = announcer(cluster, svc.key, ip)
+            node, why = announcer(cluster.runtime, svc.key, ip)
             where = (f"{node} answers ARP for it (MetalLB layer 2) and its kube-proxy takes the traffic"
                      if node else html.escape(why))
             vertex(a, "address", f"LoadBalancer<br>{ip}:{sp.port}",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..api.meta import KubeObject
 from ..api.registry import Resource, for_object
-from ..errors import AlreadyExists, ApiError, BadRequest, NotFound
+from ..errors import ApiError, BadRequest, NotFound
 from ..manifest import decode, dump_json, dump_yaml
 from . import generate
 from .args import Args
@@ -50,7 +50,7 @@ def _namespace(args: Args) -> str:
 
 
 def _resource(cluster: Cluster, name: str) -> Resource:
-    return cluster._resource(name)
+    return cluster.api.resource(name)
 
 
 def _targets(cluster: Cluster, words: list[str]) -> list[tuple[Resource, list[str]]]:
@@ -160,7 +160,7 @@ def _emit(cluster: Cluster, args: Args, obj: dict, verb: str, failed: str | None
             return dump_yaml(obj).rstrip("\n")
         if fmt == "json":
             return dump_json(obj)
-        name = f"{cluster._resource(obj['kind']).type_name}/{obj['metadata']['name']}"
+        name = f"{cluster.api.resource(obj['kind']).type_name}/{obj['metadata']['name']}"
         return name if fmt == "name" else f"{name} {verb} (dry run)"
     try:
         created = server_dry_run(cluster, obj) if dry == "server" else cluster.create(obj)
@@ -176,18 +176,7 @@ def _emit(cluster: Cluster, args: Args, obj: dict, verb: str, failed: str | None
 
 def server_dry_run(cluster: Cluster, doc: dict) -> KubeObject:
     """Admit, default, allocate and validate as a create would, then give everything back."""
-    obj = decode(doc)
-    obj.metadata.namespace = obj.metadata.namespace or "default"
-    cluster._require_namespace(obj.metadata.namespace)
-    state = cluster.rng.getstate()
-    try:
-        prepared = cluster._prepare(obj, None)
-        if cluster._store.get(prepared.kind, prepared.key) is not None:
-            raise AlreadyExists(f'{for_object(prepared).qualified} "{prepared.name}" already exists')
-        return prepared
-    finally:
-        cluster._finish(ok=False)
-        cluster.rng.setstate(state)
+    return cluster.create(decode(doc), dry_run=True)
 
 
 @command("apply")

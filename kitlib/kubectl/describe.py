@@ -77,7 +77,7 @@ def events(cluster: Cluster, obj: KubeObject) -> str:
     if obj.kind == "Pod":
         from ..controllers.prober import catch_up  # probe runs not yet written to the event log
 
-        catch_up(cluster)
+        catch_up(cluster.runtime)
     # kubectl sorts events by time (SortableEvents), oldest first.
     evs = sorted(cluster.events.for_object(obj.kind, obj.metadata.uid or obj.key), key=lambda e: e.last_seen)
     if not evs:
@@ -103,7 +103,7 @@ def describe(cluster: Cluster, obj: KubeObject) -> str:
 @describer("Pod")
 def _pod(cluster: Cluster, pod) -> str:
     st = pod.status
-    node = cluster._store.get("Node", pod.spec.node_name) if pod.spec.node_name else None
+    node = cluster.api.store.get("Node", pod.spec.node_name) if pod.spec.node_name else None
     ref = pod.metadata.controller_ref()
     head = [
         ("Name", pod.name), ("Namespace", pod.namespace), ("Priority", pod.spec.priority or 0),

@@ -164,7 +164,7 @@ def exec_command(cluster: Cluster, args: Args, stdin: str) -> str:
 
 def _target_pod(cluster: Cluster, ref: str, namespace: str) -> Pod:
     kind, _, name = ref.partition("/") if "/" in ref else ("pod", "", ref)
-    res = cluster._resource(kind)
+    res = cluster.api.resource(kind)
     if res.kind == "Pod":
         return cluster.get("Pod", name, namespace)  # type: ignore[return-value]
     owner = cluster.get(res.kind, name, namespace)
@@ -272,7 +272,7 @@ def _split_script(script: str) -> list[tuple[str, ...]]:
 
 def _cat(cluster: Cluster, pod: Pod, box: Toolbox, args: list[str]) -> tuple[str, int]:
     files = {
-        "/etc/resolv.conf": dns.resolv_conf(cluster, pod),
+        "/etc/resolv.conf": dns.resolv_conf(cluster.runtime, pod),
         "/etc/hosts": hosts_file(cluster, pod),
         "/etc/hostname": web.hostname(pod) + "\n",
     }
@@ -327,14 +327,14 @@ def _nslookup_args(args: list[str]) -> tuple[list[str], str | None, str | None]:
 
 def _server_answers(cluster: Cluster, pod: Pod, server: str | None) -> tuple[str, bool]:
     """The server nslookup asks and whether it answers (kube-dns, or a CoreDNS pod by its IP)."""
-    kube_dns = dns.server_ip(cluster)
-    conf = dns.pod_resolv(cluster, pod)
+    kube_dns = dns.server_ip(cluster.runtime)
+    conf = dns.pod_resolv(cluster.runtime, pod)
     chosen = server or (conf.nameservers[0] if conf.nameservers else "127.0.0.1")
     if chosen == kube_dns:
-        why, _ = dns._unreachable(cluster, pod.key)
+        why, _ = dns._unreachable(cluster.runtime, pod.key)
         return chosen, why is None
-    coredns = [ip for svc in [cluster._store.get("Service", f"{dns.DNS_NAMESPACE}/{dns.DNS_SERVICE}")] if svc
-               for ip, _, _ in dns.ready_endpoints(cluster, svc)]  # type: ignore[arg-type]
+    coredns = [ip for svc in [cluster.api.store.get("Service", f"{dns.DNS_NAMESPACE}/{dns.DNS_SERVICE}")] if svc
+               for ip, _, _ in dns.ready_endpoints(cluster.runtime, svc)]  # type: ignore[arg-type]
     if chosen in coredns:
         return chosen, cluster.connect(pod.key, chosen, 53, "UDP").ok
     return chosen, False
@@ -352,7 +352,7 @@ def _busybox_nslookup(cluster: Cluster, pod: Pod, args: list[str]) -> tuple[str,
     chosen, answers = _server_answers(cluster, pod, server)
     if not answers:
         return ";; connection timed out; no servers could be reached\n\n", 1
-    search = dns.pod_resolv(cluster, pod).search if server is None or server == chosen else ()
+    search = dns.pod_resolv(cluster.runtime, pod).search if server is None or server == chosen else ()
     names: list[tuple[str, str]] = []
     if is_ip(name):
         names.append(("PTR", ".".join(reversed(name.split("."))) + ".in-addr.arpa"))
@@ -363,7 +363,7 @@ def _busybox_nslookup(cluster: Cluster, pod: Pod, args: list[str]) -> tuple[str,
     out = [f"Server:\t\t{chosen}\nAddress:\t{chosen}:53\n\n"]
     code = 0
     for qtype, qname in names:
-        reply = dns.query(cluster, qname, qtype)
+        reply = dns.query(cluster.runtime, qname, qtype)
         if reply.rcode != "NOERROR":
             out.append(f"** server can't find {qname}: {reply.rcode}\n")
             code = 1
@@ -401,11 +401,11 @@ def _bind_nslookup(cluster: Cluster, pod: Pod, args: list[str]) -> tuple[str, in
     qtype = qtypes[0] if qtypes else ("PTR" if is_ip(name) else "A")
     if qtype == "PTR" and is_ip(name):
         name = ".".join(reversed(name.split("."))) + ".in-addr.arpa"
-    conf = dns.pod_resolv(cluster, pod)
+    conf = dns.pod_resolv(cluster.runtime, pod)
     tried = dns.candidates(name, conf.search, conf.ndots) if qtype != "PTR" else [name]
     last = dns.DnsReply("NXDOMAIN")
     for qname in tried:
-        reply = dns.query(cluster, qname, qtype)
+        reply = dns.query(cluster.runtime, qname, qtype)
         if reply.rcode == "NOERROR" and reply.records:
             lines = [] if reply.authoritative else ["Non-authoritative answer:\n"]
             lines += [_bind_record(r) for r in reply.records]
@@ -548,7 +548,7 @@ def _curl(cluster: Cluster, pod: Pod, version: str, args: list[str]) -> tuple[st
     if opts.url is None:
         return f"curl: no URL specified!\n{try_help}", 2
     try:
-        resp = web.request(cluster, opts.url, pod.key, opts.headers, opts.method)
+        resp = web.request(cluster.runtime, opts.url, pod.key, opts.headers, opts.method)
     except BadRequest:
         return f'curl: (1) Protocol "{opts.url.split("://", 1)[0]}" not supported\n', 1
     meter = "" if opts.silent else _METER_HEAD
@@ -662,7 +662,7 @@ def _wget(cluster: Cluster, pod: Pod, args: list[str]) -> tuple[str, int]:
     except BadRequest:
         return f"wget: not an http or ftp url: {url}\n", 1
     hostport = url.split("://", 1)[-1].split("/", 1)[0]
-    resp = web.request(cluster, url, pod.key)
+    resp = web.request(cluster.runtime, url, pod.key)
     out = ""
     if resp.failure == "dns":
         return f"wget: bad address '{hostport}'\n", 1

@@ -39,7 +39,7 @@ def _deployment(cluster: Cluster, args: Args, words: list[str]) -> tuple[Deploym
         kind, name, rest = words[0], words[1], words[2:]
     else:
         raise BadRequest("error: one or more resources must be specified as <resource> <name> or <resource>/<name>")
-    res = cluster._resource(kind)
+    res = cluster.api.resource(kind)
     if res.kind != "Deployment":
         raise BadRequest(f'error: kitlib simulates this command for deployments only, not "{res.plural}"')
     return cluster.get("Deployment", name, args.get("namespace") or "default"), rest  # type: ignore[return-value]
@@ -49,15 +49,7 @@ def _update(cluster: Cluster, d: Deployment, change) -> Deployment:
     """Store a changed copy of ``d`` as a PATCH would: validated first, then committed."""
     new = clone(d)
     change(new)
-    try:
-        prepared = cluster._prepare(new, d)
-    except Exception:
-        cluster._finish(ok=False)
-        raise
-    stored = cluster._commit_update(d, prepared)
-    cluster._finish(ok=True)
-    cluster._reconcile()
-    return stored  # type: ignore[return-value]
+    return cluster.update(new)  # type: ignore[return-value]  # a Deployment
 
 
 @command("set")
@@ -144,7 +136,7 @@ def _status(cluster: Cluster, args: Args, d: Deployment) -> str:
     lines: list[str] = []
     seen = None
     while True:
-        current = cluster._store.get("Deployment", d.key)
+        current = cluster.api.store.get("Deployment", d.key)
         if current is None:
             raise NotFound(f'deployments.apps "{d.name}" not found')
         state = to_plain(current.status)  # type: ignore[attr-defined]
@@ -311,7 +303,7 @@ def annotate_command(cluster: Cluster, args: Args, stdin: str) -> str:
         raise BadRequest("error: one or more resources must be specified as <resource> <name> or <resource>/<name>")
     if not pairs:
         raise BadRequest("error: at least one annotation update is required")
-    res = cluster._resource(kind)
+    res = cluster.api.resource(kind)
     obj = cluster.get(res.kind, name, args.get("namespace") or "default")
     changes: dict[str, str | None] = {}
     for p in pairs:

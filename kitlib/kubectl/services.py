@@ -368,7 +368,7 @@ def _atoi(text: str) -> int | None:
 
 def _tcp_port(spec: str) -> tuple[int, int | str]:
     """``parsePorts``: ``80`` or ``80:8080`` or ``80:http`` (the target checked as kubectl does)."""
-    from ..apiserver.service import port_name_errors
+    from ..apiserver.service_strategy import port_name_errors
 
     parts = spec.split(":")
     port = _parse_uint16(parts[0])
@@ -519,11 +519,11 @@ def _expose_targets(cluster: Cluster, args: Args, stdin: str) -> list[KubeObject
             kind, _, name = w.partition("/")
             pairs.append((kind, name))
     elif len(words) == 1:
-        cluster._resource(words[0])
+        cluster.api.resource(words[0])
         raise KubectlError("error: resource(s) were provided, but no name was specified")
     else:
         pairs = [(words[0], n) for n in words[1:]]
-    return [cluster.get(cluster._resource(kind).kind, name, ns) for kind, name in pairs]
+    return [cluster.get(cluster.api.resource(kind).kind, name, ns) for kind, name in pairs]
 
 
 @command("expose")

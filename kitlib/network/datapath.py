@@ -20,7 +20,7 @@ from .ipam import in_cidr, is_ip, is_name
 from .topology import EXTERNAL, pod_vertex
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 VXLAN_PORT = 8472
 NODE_PORTS = {10250: "kubelet", 10256: "kube-proxy health"}
@@ -81,37 +81,37 @@ class _End:
     node: str | None = None
 
 
-def _resolve_src(cluster: Cluster, src: str) -> _End:
+def _resolve_src(rt: Runtime, src: str) -> _End:
     if src == "external":
-        return _End("external", EXTERNAL, cluster.topology.graph.nodes[EXTERNAL]["ip"])
+        return _End("external", EXTERNAL, rt.topology.graph.nodes[EXTERNAL]["ip"])
     if src.startswith("node/"):
-        node = cluster.get("Node", src[5:])
+        node = rt.get("Node", src[5:])
         return _End("node", f"kernel:{node.name}", internal_ip(node), node=node.name)  # type: ignore[arg-type]
-    pod = _pod(cluster, src)
+    pod = _pod(rt, src)
     if not pod.status.pod_ip:
         raise BadRequest(f'error: pod "{pod.name}" has no IP yet: it is {pod.status.phase}, '
                          "its sandbox is still being created")
     return _End("pod", pod_vertex(pod.key), pod.status.pod_ip, pod, pod.spec.node_name)
 
 
-def _pod(cluster: Cluster, ref: str) -> Pod:
+def _pod(rt: Runtime, ref: str) -> Pod:
     if "/" not in ref:
         raise BadRequest(f'error: "{ref}" is not a pod reference: write "namespace/pod", e.g. "default/{ref}"')
     ns, name = ref.split("/", 1)
-    return cluster.get("Pod", name, ns)  # type: ignore[return-value]
+    return rt.get("Pod", name, ns)  # type: ignore[return-value]
 
 
-def _resolve_dst(cluster: Cluster, dst: str) -> tuple[str, Pod | None, str | None]:
+def _resolve_dst(rt: Runtime, dst: str) -> tuple[str, Pod | None, str | None]:
     """(ip, pod with that IP or None, node with that IP or None)."""
     if dst.startswith("node/"):
-        node = cluster.get("Node", dst[5:])
+        node = rt.get("Node", dst[5:])
         return internal_ip(node), None, node.name  # type: ignore[arg-type]
     if is_ip(dst):
-        key = cluster.topology.pod_with_ip(dst)
-        pod = cluster._store.get("Pod", key) if key else None
-        node = next((n.name for n in cluster.nodes() if internal_ip(n) == dst), None)
+        key = rt.topology.pod_with_ip(dst)
+        pod = rt.api.store.get("Pod", key) if key else None
+        node = next((n.name for n in rt.nodes() if internal_ip(n) == dst), None)
         return dst, pod, node  # type: ignore[return-value]
-    pod = _pod(cluster, dst)
+    pod = _pod(rt, dst)
     if not pod.status.pod_ip:
         return "", pod, None
     return pod.status.pod_ip, pod, None
@@ -127,65 +127,65 @@ def check_port(port: int, protocol: str) -> str:
     return protocol
 
 
-def connect(cluster: Cluster, src: str, dst: str, port: int, protocol: str = "TCP") -> Connection:
+def connect(rt: Runtime, src: str, dst: str, port: int, protocol: str = "TCP") -> Connection:
     """Trace a connection through the pod network (see :meth:`kitlib.Cluster.connect`)."""
     protocol = check_port(port, protocol)
-    s = _resolve_src(cluster, src)
+    s = _resolve_src(rt, src)
     hops: list[Hop] = []
     if is_name(dst):
         # A DNS name: the client's resolver looks it up first (kitlib.network.dns).
         from . import dns
 
-        dst, hop, failure = dns.for_connect(cluster, src, dst)
+        dst, hop, failure = dns.for_connect(rt, src, dst)
         hops.append(hop)
         if failure:
             return Connection(False, None, failure, hops, s.ip, "", port, protocol)
-    dst_ip, dst_pod, dst_node = _resolve_dst(cluster, dst)
+    dst_ip, dst_pod, dst_node = _resolve_dst(rt, dst)
     conn = Connection(False, None, "", hops, s.ip, dst_ip, port, protocol)
     if not dst_ip:
         conn.reason = (f"{dst} has no IP yet: it is {dst_pod.status.phase} and its sandbox is not ready, "  # type: ignore[union-attr]
                        "so there is nothing to connect to")
         return conn
-    if s.node and not cluster.node_runtime(s.node).up:
+    if s.node and not rt.node_runtime(s.node).up:
         conn.reason = source_down_reason(s.node)
         return conn
-    entry = proxy.entry_for(cluster, s.kind, s.node, s.ip, dst_ip, port, protocol)
+    entry = proxy.entry_for(rt, s.kind, s.node, s.ip, dst_ip, port, protocol)
     if entry is not None:
-        return _via_service(cluster, s, entry, conn)
-    miss = _service_cidr_miss(cluster, s, dst_ip, port, protocol)
+        return _via_service(rt, s, entry, conn)
+    miss = _service_cidr_miss(rt, s, dst_ip, port, protocol)
     if miss:
         conn.reason = miss
         return conn
-    return _route(cluster, s, dst_ip, dst_pod, dst_node, conn)
+    return _route(rt, s, dst_ip, dst_pod, dst_node, conn)
 
 
 def source_down_reason(node: str) -> str:
     return f"the source's node {node} is down: nothing it sends leaves it"
 
 
-def route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str | None, port: int,
+def route(rt: Runtime, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str | None, port: int,
           protocol: str) -> Connection:
     """A connection to an address that is not a Service's (plain routing), already resolved."""
     conn = Connection(False, None, "", [], s.ip, dst_ip, port, protocol)
-    miss = _service_cidr_miss(cluster, s, dst_ip, port, protocol)
+    miss = _service_cidr_miss(rt, s, dst_ip, port, protocol)
     if miss:
         conn.reason = miss
         return conn
-    return _route(cluster, s, dst_ip, dst_pod, dst_node, conn)
+    return _route(rt, s, dst_ip, dst_pod, dst_node, conn)
 
 
-def _service_cidr_miss(cluster: Cluster, s: _End, dst_ip: str, port: int, protocol: str) -> str | None:
+def _service_cidr_miss(rt: Runtime, s: _End, dst_ip: str, port: int, protocol: str) -> str | None:
     """Why an address in the Service range that no rule matches does not answer."""
-    if not in_cidr(dst_ip, cluster.service_cidr):
+    if not in_cidr(dst_ip, rt.config.service_cidr):
         return None
-    owner = proxy.view(cluster).cluster_ips.get(dst_ip)
+    owner = proxy.view(rt).cluster_ips.get(dst_ip)
     if owner is None:
-        return (f"{dst_ip} is in the Service range {cluster.service_cidr} but belongs to no Service: no kube-proxy "
+        return (f"{dst_ip} is in the Service range {rt.config.service_cidr} but belongs to no Service: no kube-proxy "
                 "rule matches it and nothing routes it, so the connection times out")
     if s.kind == "external":
         return (f"{dst_ip} is the ClusterIP of {owner}: a virtual address that exists only in the rules kube-proxy "
                 "writes on each node, so nothing outside the cluster has a route to it and the connection times out")
-    if cluster.proxy_mode == "ipvs":
+    if rt.proxy_mode == "ipvs":
         return (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: in IPVS mode every "
                 f"ClusterIP is bound to kube-ipvs0 on each node, so {s.node} answers itself, nothing listens on "
                 f"{port}, and the connection is refused")
@@ -196,61 +196,61 @@ def _service_cidr_miss(cluster: Cluster, s: _End, dst_ip: str, port: int, protoc
 
 # ------------------------------------------------------------------ through kube-proxy
 
-def _entry_path(cluster: Cluster, s: _End, entry: proxy.Entry) -> list[str]:
+def _entry_path(rt: Runtime, s: _End, entry: proxy.Entry) -> list[str]:
     """The vertices from the client to the kernel of the node whose kube-proxy handles it."""
     target = f"kernel:{entry.node}"
     if s.kind == "pod":
         layers = {"pod", "host", "underlay"} if entry.crosses else {"pod", "host"}
     else:
         layers = {"host", "underlay"}
-    return cluster.topology.path(s.vertex, target, layers)
+    return rt.topology.path(s.vertex, target, layers)
 
 
 def _down_reason(node: str) -> str:
     return f"node {node} does not answer: the packet is lost on the way and the connection times out"
 
 
-def entry_down(cluster: Cluster, s: _End, entry: proxy.Entry) -> str | None:
+def entry_down(rt: Runtime, s: _End, entry: proxy.Entry) -> str | None:
     """Why the packet cannot reach the entry node (a node on the way is down), or None."""
-    down = _first_down(cluster, _entry_path(cluster, s, entry))
+    down = _first_down(rt, _entry_path(rt, s, entry))
     return _down_reason(down) if down else None
 
 
-def via_endpoint(cluster: Cluster, s: _End, entry: proxy.Entry, decision: proxy.Decision,
+def via_endpoint(rt: Runtime, s: _End, entry: proxy.Entry, decision: proxy.Decision,
                  endpoint: proxy.ProxyEndpoint, dst_ip: str, port: int, protocol: str) -> Connection:
     """The connection that kube-proxy on ``entry.node`` DNATs to ``endpoint``."""
     conn = Connection(False, None, "", [], s.ip, dst_ip, port, protocol)
-    return _via_service(cluster, s, entry, conn, decision, endpoint)
+    return _via_service(rt, s, entry, conn, decision, endpoint)
 
 
-def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection,
+def _via_service(rt: Runtime, s: _End, entry: proxy.Entry, conn: Connection,
                  decision: proxy.Decision | None = None,
                  endpoint: proxy.ProxyEndpoint | None = None) -> Connection:
     sp = entry.service_port
     conn.service = sp.service
     dst_ip = conn.dst_ip
     if entry.node is None:
-        _add(conn, cluster, [EXTERNAL], s.ip, dst_ip)
+        _add(conn, rt, [EXTERNAL], s.ip, dst_ip)
         conn.reason = entry.reason
         return conn
-    pre = _entry_path(cluster, s, entry)
+    pre = _entry_path(rt, s, entry)
     crossed_snat = entry.client_ip if entry.client_ip != s.ip else None
-    _add(conn, cluster, pre[:-1], s.ip, dst_ip, snat_to=crossed_snat, snat_node=s.node)
+    _add(conn, rt, pre[:-1], s.ip, dst_ip, snat_to=crossed_snat, snat_node=s.node)
     if entry.announced_by:
         for h in conn.hops:
             if h.vertex == f"eth0:{entry.node}":
                 h.note += (f"; MetalLB's speaker on {entry.node} answers ARP for {dst_ip}, so the client sends "
                            f"the packet to this node")
     client = entry.client_ip
-    down = _first_down(cluster, pre)
+    down = _first_down(rt, pre)
     if down:
-        _add(conn, cluster, pre[-1:], client, dst_ip)
+        _add(conn, rt, pre[-1:], client, dst_ip)
         conn.reason = _down_reason(down)
         return conn
-    decision = decision or proxy.decide(cluster, entry)
-    mode = cluster.proxy_mode
+    decision = decision or proxy.decide(rt, entry)
+    mode = rt.proxy_mode
     if decision.action != "dnat":
-        _add(conn, cluster, pre[-1:], client, dst_ip)
+        _add(conn, rt, pre[-1:], client, dst_ip)
         if decision.rule:
             conn.hops[-1].note = f"kube-proxy (iptables), filter table: {decision.rule}"
         else:
@@ -258,43 +258,43 @@ def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection
         conn.reason = decision.reason
         return conn
     if endpoint is None:
-        endpoint = proxy.choose(cluster, entry, decision, 1)[0][0]
+        endpoint = proxy.choose(rt, entry, decision, 1)[0][0]
     ep = endpoint
-    post, pod, host, problem = _endpoint_path(cluster, entry.node, ep)
+    post, pod, host, problem = _endpoint_path(rt, entry.node, ep)
     hairpin = ep.ip == client
     masq = decision.masquerade or hairpin
     src_after = client
     snat_note = ""
-    g = cluster.topology.graph
+    g = rt.topology.graph
     if masq and len(post) > 1:
-        src_after = g.nodes[post[1]]["ip"] if post[1].startswith(("cni0:", "flannel.1:")) else             internal_ip(cluster.get("Node", entry.node))  # type: ignore[arg-type]
+        src_after = g.nodes[post[1]]["ip"] if post[1].startswith(("cni0:", "flannel.1:")) else             internal_ip(rt.get("Node", entry.node))  # type: ignore[arg-type]
         why = ("hairpin: the pod reaches itself through its Service" if hairpin
                else _masq_why(entry))
         snat_note = f"; MASQUERADE: source {client} → {src_after} (marked by KUBE-MARK-MASQ: {why})"
-    elif s.kind == "pod" and len(post) > 1 and post[1] == f"eth0:{entry.node}" and in_cidr(client, cluster.pod_cidr):
-        src_after = internal_ip(cluster.get("Node", entry.node))  # type: ignore[arg-type]
+    elif s.kind == "pod" and len(post) > 1 and post[1] == f"eth0:{entry.node}" and in_cidr(client, rt.config.pod_cidr):
+        src_after = internal_ip(rt.get("Node", entry.node))  # type: ignore[arg-type]
         snat_note = f"; MASQUERADE: source {client} → {src_after} (flannel: traffic leaving the pod network)"
     if mode == "ipvs":
         nat = f"kube-proxy (IPVS): virtual server {decision.virtual_server} rr → real server {ep.address} (Masq)"
     else:
         nat = f"kube-proxy (iptables): {' → '.join(decision.chains)} → {sp.sep_chain(ep)}: DNAT {dst_ip}:{conn.port} → {ep.address}"
     first = len(conn.hops)
-    _add(conn, cluster, post, src_after, ep.ip)
+    _add(conn, rt, post, src_after, ep.ip)
     conn.hops[first].note = f"{nat}{snat_note}; then {conn.hops[first].note}" if conn.hops[first].note \
         else f"{nat}{snat_note}"
     if problem:
         conn.reason = problem
         return conn
-    down = _first_down(cluster, post)
+    down = _first_down(rt, post)
     if down:
         conn.reason = _down_reason(down)
         return conn
     saved = conn.dst_ip, conn.port
     conn.dst_ip, conn.port = ep.ip, ep.port
     if pod is not None:
-        _deliver_to_pod(conn, pod, cluster)
+        _deliver_to_pod(conn, pod, rt)
     else:
-        _deliver_to_node(cluster, conn, host)  # type: ignore[arg-type]
+        _deliver_to_node(rt, conn, host)  # type: ignore[arg-type]
     conn.dst_ip, conn.port = saved
     return conn
 
@@ -307,22 +307,22 @@ def _masq_why(entry: proxy.Entry) -> str:
     return "externalTrafficPolicy Cluster, so that the reply comes back through this node"
 
 
-def _endpoint_path(cluster: Cluster, node: str, ep: proxy.ProxyEndpoint
+def _endpoint_path(rt: Runtime, node: str, ep: proxy.ProxyEndpoint
                    ) -> tuple[list[str], Pod | None, str | None, str]:
     """(vertices from ``node``'s kernel to the endpoint, its pod, its host node, a problem)."""
-    topo = cluster.topology
+    topo = rt.topology
     start = f"kernel:{node}"
-    pod = cluster._store.get("Pod", ep.pod) if ep.pod else None
+    pod = rt.api.store.get("Pod", ep.pod) if ep.pod else None
     if pod is None:
         key = topo.pod_with_ip(ep.ip)
-        pod = cluster._store.get("Pod", key) if key else None
+        pod = rt.api.store.get("Pod", key) if key else None
     if pod is not None and pod_vertex(pod.key) in topo.graph:
         return topo.path(start, pod_vertex(pod.key), {"pod", "host", "overlay"}), pod, None, ""  # type: ignore[return-value]
-    host = proxy.view(cluster).node_ips.get(ep.ip)
+    host = proxy.view(rt).node_ips.get(ep.ip)
     if host is not None:
         path = [start] if host == node else topo.path(start, f"kernel:{host}", {"host", "underlay"})
         return path, None, host, ""
-    owner = _node_for_pod_ip(cluster, ep.ip) if in_cidr(ep.ip, cluster.pod_cidr) else None
+    owner = _node_for_pod_ip(rt, ep.ip) if in_cidr(ep.ip, rt.config.pod_cidr) else None
     if owner is not None:
         return (topo.path(start, f"cni0:{owner}", {"pod", "host", "overlay"}), None, None,
                 f"the endpoint {ep.address} has no pod any more (its IP was freed): the bridge on {owner} gets no "
@@ -331,15 +331,15 @@ def _endpoint_path(cluster: Cluster, node: str, ep: proxy.ProxyEndpoint
                                  "internet: the connection times out")
 
 
-def _route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str | None,
+def _route(rt: Runtime, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str | None,
            conn: Connection) -> Connection:
-    topo = cluster.topology
+    topo = rt.topology
     g = topo.graph
-    pod_net = cluster.pod_cidr
+    pod_net = rt.config.pod_cidr
     if in_cidr(dst_ip, pod_net):
-        owner = _node_for_pod_ip(cluster, dst_ip)
+        owner = _node_for_pod_ip(rt, dst_ip)
         if s.kind == "external":
-            _add(conn, cluster, [EXTERNAL], s.ip, dst_ip)
+            _add(conn, rt, [EXTERNAL], s.ip, dst_ip)
             conn.reason = (f"{dst_ip} is a pod IP: pod addresses ({pod_net}) exist only inside the cluster's "
                            "overlay network, and nothing outside has a route to them")
             return conn
@@ -358,8 +358,8 @@ def _route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node
             target = pod_vertex(dst_pod.key)
         layers = {"pod", "host", "overlay"}
         path = topo.path(s.vertex, target, layers)
-        _add(conn, cluster, path, s.ip, dst_ip)
-        down = _first_down(cluster, path)
+        _add(conn, rt, path, s.ip, dst_ip)
+        down = _first_down(rt, path)
         if down:
             conn.reason = (f"node {down} does not answer: the packet is lost on the way and the "
                            f"connection times out")
@@ -368,7 +368,7 @@ def _route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node
             conn.reason = (f"no pod has {dst_ip} (it was freed or never given out): the bridge on {owner} "
                            "gets no ARP answer and the connection fails with 'No route to host'")
             return conn
-        return _deliver_to_pod(conn, dst_pod, cluster)
+        return _deliver_to_pod(conn, dst_pod, rt)
     if dst_node is not None:
         target = f"kernel:{dst_node}"
         if s.kind == "pod":
@@ -378,38 +378,38 @@ def _route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node
         src_ip = s.ip
         if s.kind == "pod" and dst_node != s.node:
             # flannel masquerades traffic that leaves the pod network, so the node sees the node's IP.
-            src_ip = internal_ip(cluster.get("Node", s.node))  # type: ignore[arg-type]
-        _add(conn, cluster, path, s.ip, dst_ip, snat_to=src_ip if src_ip != s.ip else None, snat_node=s.node)
-        down = _first_down(cluster, path)
+            src_ip = internal_ip(rt.get("Node", s.node))  # type: ignore[arg-type]
+        _add(conn, rt, path, s.ip, dst_ip, snat_to=src_ip if src_ip != s.ip else None, snat_node=s.node)
+        down = _first_down(rt, path)
         if down:
             conn.reason = f"node {down} does not answer: the connection times out"
             return conn
-        return _deliver_to_node(cluster, conn, dst_node)
-    if s.kind != "external" and not in_cidr(dst_ip, cluster.node_cidr):
+        return _deliver_to_node(rt, conn, dst_node)
+    if s.kind != "external" and not in_cidr(dst_ip, rt.config.node_cidr):
         conn.reason = f"{dst_ip} is outside the cluster and this simulator has no internet: the connection times out"
         return conn
     conn.reason = f"nothing has the address {dst_ip}: the connection times out"
     return conn
 
 
-def _node_for_pod_ip(cluster: Cluster, ip: str) -> str | None:
+def _node_for_pod_ip(rt: Runtime, ip: str) -> str | None:
     addr = ipaddress.ip_address(ip)
-    for n in cluster.nodes():
+    for n in rt.nodes():
         if n.spec.pod_cidr and addr in ipaddress.ip_network(n.spec.pod_cidr):
             return n.name
     return None
 
 
-def _first_down(cluster: Cluster, path: list[str]) -> str | None:
-    g = cluster.topology.graph
+def _first_down(rt: Runtime, path: list[str]) -> str | None:
+    g = rt.topology.graph
     for v in path:
         node = g.nodes[v].get("node")
-        if node and not cluster.node_runtime(node).up:
+        if node and not rt.node_runtime(node).up:
             return node
     return None
 
 
-def _deliver_to_pod(conn: Connection, pod: Pod, cluster: Cluster | None = None) -> Connection:
+def _deliver_to_pod(conn: Connection, pod: Pod, rt: Runtime | None = None) -> Connection:
     if pod.metadata.deletion_timestamp is not None and pod.status.phase != "Running":
         conn.reason = f"pod {pod.name} is terminating: its containers have stopped, the connection is refused"
         return conn
@@ -427,10 +427,10 @@ def _deliver_to_pod(conn: Connection, pod: Pod, cluster: Cluster | None = None) 
                        "connection refused")
         return conn
     container = match[0][0]
-    if cluster is not None:
+    if rt is not None:
         from ..apps import connection_problem  # the app model: warming up, hung (kitlib.apps)
 
-        problem = connection_problem(cluster, pod, container, conn.port)
+        problem = connection_problem(rt, pod, container, conn.port)
         if problem is not None:
             conn.reason = problem
             return conn
@@ -448,9 +448,9 @@ def _waiting(pod: Pod) -> str:
     return pod.status.phase or "Pending"
 
 
-def _deliver_to_node(cluster: Cluster, conn: Connection, node: str) -> Connection:
+def _deliver_to_node(rt: Runtime, conn: Connection, node: str) -> Connection:
     ports = dict(NODE_PORTS)
-    if node == cluster.nodes()[0].name:
+    if node == rt.nodes()[0].name:
         ports.update(CONTROL_PLANE_PORTS)
     if conn.protocol == "TCP" and conn.port in ports:
         conn.ok = True
@@ -460,10 +460,10 @@ def _deliver_to_node(cluster: Cluster, conn: Connection, node: str) -> Connectio
     return conn
 
 
-def _add(conn: Connection, cluster: Cluster, path: list[str], src: str, dst: str,
+def _add(conn: Connection, rt: Runtime, path: list[str], src: str, dst: str,
          snat_to: str | None = None, snat_node: str | None = None) -> None:
     """Turn a vertex path into hops, expanding each VXLAN edge into its underlay path."""
-    g = cluster.topology.graph
+    g = rt.topology.graph
     cur_src = src
     for i, v in enumerate(path):
         data = g.nodes[v]
@@ -478,7 +478,7 @@ def _add(conn: Connection, cluster: Cluster, path: list[str], src: str, dst: str
         elif kind == "bridge":
             note = f"bridge {data['ip']}, the pods' gateway"
         elif kind == "host":
-            note = _route_note(cluster, node, dst)
+            note = _route_note(rt, node, dst)
             if snat_to and node == snat_node and cur_src != snat_to:
                 note += f"; MASQUERADE: source {cur_src} → {snat_to} (traffic leaving the pod network)"
                 cur_src = snat_to
@@ -499,7 +499,7 @@ def _add(conn: Connection, cluster: Cluster, path: list[str], src: str, dst: str
             outer_src, outer_dst = g.nodes[a]["ip"], g.nodes[b]["ip"]
             # The outer packet is routed by each node's kernel between flannel.1 and eth0, so the
             # hops stay adjacent in the graph: kernel, eth0, node network, eth0, kernel.
-            outer = cluster.topology.path(f"kernel:{node}", f"kernel:{g.nodes[nxt]['node']}", {"host", "underlay"})
+            outer = rt.topology.path(f"kernel:{node}", f"kernel:{g.nodes[nxt]['node']}", {"host", "underlay"})
             for u in outer:
                 ud = g.nodes[u]
                 conn.hops.append(Hop(u, ud.get("node") or "node network", ud.get("label", u),
@@ -507,18 +507,18 @@ def _add(conn: Connection, cluster: Cluster, path: list[str], src: str, dst: str
                                      f"outer UDP packet node → node, carrying {cur_src} → {dst}"))
 
 
-def _route_note(cluster: Cluster, node: str, dst: str) -> str:
+def _route_note(rt: Runtime, node: str, dst: str) -> str:
     if not node:
         return ""
-    n = cluster.get("Node", node)
+    n = rt.get("Node", node)
     if n.spec.pod_cidr and in_cidr(dst, n.spec.pod_cidr):  # type: ignore[attr-defined]
         return f"route {n.spec.pod_cidr} dev cni0"  # type: ignore[attr-defined]
-    if in_cidr(dst, cluster.pod_cidr):
-        for other in cluster.nodes():
+    if in_cidr(dst, rt.config.pod_cidr):
+        for other in rt.nodes():
             if other.spec.pod_cidr and in_cidr(dst, other.spec.pod_cidr):
                 gw = str(ipaddress.ip_network(other.spec.pod_cidr).network_address)
                 return f"route {other.spec.pod_cidr} via {gw} dev flannel.1 onlink"
-    if in_cidr(dst, cluster.node_cidr):
-        return f"route {cluster.node_cidr} dev eth0" if internal_ip(n) != dst else "local address: delivered here"  # type: ignore[arg-type]
+    if in_cidr(dst, rt.config.node_cidr):
+        return f"route {rt.config.node_cidr} dev eth0" if internal_ip(n) != dst else "local address: delivered here"  # type: ignore[arg-type]
     return "default route via eth0"
 

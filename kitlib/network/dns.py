@@ -33,13 +33,13 @@ from typing import TYPE_CHECKING
 
 from ..api.service import Service, is_headless, service_type
 from ..errors import BadRequest
-from .datapath import Hop, _resolve_src
+from .datapath import Hop, _resolve_src, connect
 from .ipam import is_ip
 from .topology import EXTERNAL
 
 if TYPE_CHECKING:
     from ..api.pod import Pod
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 DNS_NAMESPACE = "kube-system"
 DNS_SERVICE = "kube-dns"
@@ -137,12 +137,12 @@ class DnsAnswer:
 # ---------------------------------------------------------------------------- the server
 
 
-def server_ip(cluster: Cluster) -> str:
+def server_ip(rt: Runtime) -> str:
     """The kubelet's ``clusterDNS`` (10.96.0.10): the nameserver every ClusterFirst pod is given."""
-    return cluster.service_ips.indexed(10)
+    return rt.api.service_ips.indexed(10)
 
 
-def query(cluster: Cluster, name: str, qtype: str = "A") -> DnsReply:
+def query(rt: Runtime, name: str, qtype: str = "A") -> DnsReply:
     """What kube-dns (CoreDNS) answers for one absolute name, with no search list applied.
 
     >>> from kitlib import Cluster
@@ -151,21 +151,21 @@ def query(cluster: Cluster, name: str, qtype: str = "A") -> DnsReply:
     """
     qtype = qtype.upper()
     fqdn = name.rstrip(".").lower()
-    zone = cluster.cluster_domain
+    zone = rt.config.cluster_domain
     if fqdn == "host.minikube.internal":
         # minikube's hosts block: the host machine as seen from the cluster network.
         if qtype != "A":
             return DnsReply("NOERROR")
-        return DnsReply("NOERROR", (DnsRecord(name.rstrip(".") + ".", "A", _gateway(cluster), HOSTS_TTL),))
+        return DnsReply("NOERROR", (DnsRecord(name.rstrip(".") + ".", "A", _gateway(rt), HOSTS_TTL),))
     if fqdn.endswith(".in-addr.arpa"):
-        return _reverse(cluster, fqdn, qtype)
+        return _reverse(rt, fqdn, qtype)
     if fqdn == zone or fqdn.endswith("." + zone):
-        return _kubernetes(cluster, fqdn, name.rstrip(".") + ".", qtype)
+        return _kubernetes(rt, fqdn, name.rstrip(".") + ".", qtype)
     return _upstream(fqdn)
 
 
-def _gateway(cluster: Cluster) -> str:
-    return cluster.topology.graph.nodes[EXTERNAL]["ip"]
+def _gateway(rt: Runtime) -> str:
+    return rt.topology.graph.nodes[EXTERNAL]["ip"]
 
 
 def _upstream(fqdn: str) -> DnsReply:
@@ -186,8 +186,8 @@ class _Item:
     key: str  # the record's own name, used as SRV target
 
 
-def _kubernetes(cluster: Cluster, fqdn: str, qname: str, qtype: str) -> DnsReply:
-    base = fqdn[: -len(cluster.cluster_domain)].rstrip(".")
+def _kubernetes(rt: Runtime, fqdn: str, qname: str, qtype: str) -> DnsReply:
+    base = fqdn[: -len(rt.config.cluster_domain)].rstrip(".")
     if base in ("", "svc", "pod"):
         return DnsReply("NOERROR")  # the zone apex: NODATA
     segs = base.split(".")
@@ -197,7 +197,7 @@ def _kubernetes(cluster: Cluster, fqdn: str, qname: str, qtype: str) -> DnsReply
     namespace = rest[-1] if rest else ""
     if not namespace:
         return DnsReply("NOERROR")
-    if cluster._store.get("Namespace", namespace) is None:
+    if rt.api.store.get("Namespace", namespace) is None:
         return DnsReply("NXDOMAIN")
     if len(rest) == 1:
         return DnsReply("NOERROR")  # <ns>.svc.cluster.local exists but holds no record
@@ -209,12 +209,12 @@ def _kubernetes(cluster: Cluster, fqdn: str, qname: str, qtype: str) -> DnsReply
         endpoint = extra[0]
     elif len(extra) == 2:
         port, proto = extra[0].removeprefix("_"), extra[1].removeprefix("_")
-    svc = cluster._store.get("Service", f"{namespace}/{rest[-2]}")
+    svc = rt.api.store.get("Service", f"{namespace}/{rest[-2]}")
     if svc is None:
         return DnsReply("NXDOMAIN")
-    items, cname = _find(cluster, svc, endpoint, port, proto)  # type: ignore[arg-type]
+    items, cname = _find(rt, svc, endpoint, port, proto)  # type: ignore[arg-type]
     if cname is not None:
-        return _cname_reply(cluster, qname, cname, qtype)
+        return _cname_reply(rt, qname, cname, qtype)
     if not items:
         return DnsReply("NXDOMAIN")
     return DnsReply("NOERROR", _records(items, qname, qtype))
@@ -229,15 +229,15 @@ def _pod_record(podname: str, qname: str, qtype: str) -> DnsReply:
     return DnsReply("NOERROR", (DnsRecord(qname, "A", ip),))
 
 
-def _find(cluster: Cluster, svc: Service, endpoint: str, port: str, proto: str) -> tuple[list[_Item], str | None]:
+def _find(rt: Runtime, svc: Service, endpoint: str, port: str, proto: str) -> tuple[list[_Item], str | None]:
     """CoreDNS's findServices for one Service: its items, or the ExternalName to CNAME to."""
-    zone = cluster.cluster_domain
+    zone = rt.config.cluster_domain
     svc_name = f"{svc.name}.{svc.namespace}.svc.{zone}."
     if service_type(svc) == "ExternalName":
         return [], (None if endpoint else (svc.spec.external_name or "").rstrip(".") + ".")
     items: list[_Item] = []
     if is_headless(svc) or endpoint:
-        for ip, host, ports in ready_endpoints(cluster, svc):
+        for ip, host, ports in ready_endpoints(rt, svc):
             if endpoint and endpoint.lower() != host:
                 continue
             for name, number, protocol in ports or [("", -1, "")]:
@@ -255,14 +255,14 @@ def _match(asked: str, actual: str) -> bool:
     return not asked or asked.lower() == actual.lower()
 
 
-def ready_endpoints(cluster: Cluster, svc: Service) -> list[tuple[str, str, list[tuple[str, int, str]]]]:
+def ready_endpoints(rt: Runtime, svc: Service) -> list[tuple[str, str, list[tuple[str, int, str]]]]:
     """(IP, endpoint hostname, [(port name, port, protocol)]) of every ready endpoint, as CoreDNS
     sees them: from the Service's EndpointSlices (a missing ``ready`` counts as ready), or from
     its Endpoints object when it has no slice."""
     from ..api.discovery import SERVICE_NAME_LABEL
 
     out = []
-    slices = [s for s in cluster._store.items("EndpointSlice", svc.namespace)
+    slices = [s for s in rt.api.store.items("EndpointSlice", svc.namespace)
               if s.metadata.labels.get(SERVICE_NAME_LABEL) == svc.name]
     for sl in sorted(slices, key=lambda s: s.name):
         ports = [(p.name or "", p.port or 0, p.protocol or "TCP") for p in sl.ports]  # type: ignore[attr-defined]
@@ -273,7 +273,7 @@ def ready_endpoints(cluster: Cluster, svc: Service) -> list[tuple[str, str, list
                 out.append((ip, (ep.hostname or ip.replace(".", "-")).lower(), ports))
     if slices:
         return out
-    endpoints = cluster._store.get("Endpoints", svc.key)
+    endpoints = rt.api.store.get("Endpoints", svc.key)
     for subset in getattr(endpoints, "subsets", []):
         ports = [(p.name or "", p.port, p.protocol or "TCP") for p in subset.ports]
         for a in subset.addresses:
@@ -299,11 +299,11 @@ def _records(items: list[_Item], qname: str, qtype: str) -> tuple[DnsRecord, ...
     return tuple(out)
 
 
-def _cname_reply(cluster: Cluster, qname: str, target: str, qtype: str, depth: int = 0) -> DnsReply:
+def _cname_reply(rt: Runtime, qname: str, target: str, qtype: str, depth: int = 0) -> DnsReply:
     record = DnsRecord(qname, "CNAME", target)
     if qtype != "A" or depth > 7:
         return DnsReply("NOERROR", (record,))
-    inside = query(cluster, target, "A") if _in_zone(cluster, target) else None
+    inside = query(rt, target, "A") if _in_zone(rt, target) else None
     if inside is not None:
         # The target is a cluster name: CoreDNS follows it itself and keeps the CNAME only if it resolves.
         return DnsReply("NOERROR", (record, *inside.records) if inside.records else ())
@@ -311,24 +311,24 @@ def _cname_reply(cluster: Cluster, qname: str, target: str, qtype: str, depth: i
     return DnsReply("NOERROR", (record,))
 
 
-def _in_zone(cluster: Cluster, name: str) -> bool:
+def _in_zone(rt: Runtime, name: str) -> bool:
     n = name.rstrip(".").lower()
-    return n == cluster.cluster_domain or n.endswith("." + cluster.cluster_domain)
+    return n == rt.config.cluster_domain or n.endswith("." + rt.config.cluster_domain)
 
 
-def _reverse(cluster: Cluster, fqdn: str, qtype: str) -> DnsReply:
+def _reverse(rt: Runtime, fqdn: str, qtype: str) -> DnsReply:
     octets = fqdn.removesuffix(".in-addr.arpa").split(".")
     ip = ".".join(reversed(octets))
     if len(octets) != 4 or not is_ip(ip):
         return DnsReply("NXDOMAIN")
-    zone = cluster.cluster_domain
+    zone = rt.config.cluster_domain
     names: list[str] = []
-    for svc in cluster._store.items("Service"):
+    for svc in rt.api.store.items("Service"):
         if ip in (svc.spec.cluster_ips or [svc.spec.cluster_ip]):  # type: ignore[attr-defined]
             names.append(f"{svc.name}.{svc.namespace}.svc.{zone}.")
     if not names:
-        for svc in cluster._store.items("Service"):
-            for ep_ip, host, _ in ready_endpoints(cluster, svc):  # type: ignore[arg-type]
+        for svc in rt.api.store.items("Service"):
+            for ep_ip, host, _ in ready_endpoints(rt, svc):  # type: ignore[arg-type]
                 if ep_ip == ip:
                     names.append(f"{host}.{svc.name}.{svc.namespace}.svc.{zone}.")
     if not names:
@@ -374,26 +374,26 @@ NODE_OPTIONS = ("ndots:0",)
 network, and the minikube node is such a container."""
 
 
-def node_resolv(cluster: Cluster) -> ResolvConf:
+def node_resolv(rt: Runtime) -> ResolvConf:
     """The node's resolver: the docker network's gateway (192.168.49.1), not CoreDNS."""
-    return ResolvConf((_gateway(cluster),), NODE_SEARCH, NODE_OPTIONS)
+    return ResolvConf((_gateway(rt),), NODE_SEARCH, NODE_OPTIONS)
 
 
-def pod_resolv(cluster: Cluster, pod: Pod) -> ResolvConf:
+def pod_resolv(rt: Runtime, pod: Pod) -> ResolvConf:
     """What the kubelet configures for ``pod`` from its ``dnsPolicy`` and ``dnsConfig``."""
     policy = pod.spec.dns_policy or "ClusterFirst"
     host_network = bool(pod.spec.extra.get("hostNetwork"))
     if policy == "ClusterFirst" and host_network:
         policy = "Default"  # a hostNetwork pod falls back unless it asks for ClusterFirstWithHostNet
     ns = pod.namespace
-    zone = cluster.cluster_domain
+    zone = rt.config.cluster_domain
     if policy in ("ClusterFirst", "ClusterFirstWithHostNet"):
-        conf = ResolvConf((server_ip(cluster),), (f"{ns}.svc.{zone}", f"svc.{zone}", zone, *NODE_SEARCH),
+        conf = ResolvConf((server_ip(rt),), (f"{ns}.svc.{zone}", f"svc.{zone}", zone, *NODE_SEARCH),
                           (f"ndots:{NDOTS}",))
     elif policy == "None":
         conf = ResolvConf((), (), ())
     else:
-        conf = node_resolv(cluster)
+        conf = node_resolv(rt)
     extra = pod.spec.extra.get("dnsConfig") or {}
     if extra:
         servers = tuple(dict.fromkeys((*conf.nameservers, *extra.get("nameservers", []))))
@@ -405,14 +405,14 @@ def pod_resolv(cluster: Cluster, pod: Pod) -> ResolvConf:
     return conf
 
 
-def resolv_conf(cluster: Cluster, pod: Pod) -> str:
+def resolv_conf(rt: Runtime, pod: Pod) -> str:
     """The text of the pod's ``/etc/resolv.conf``, e.g. for a ClusterFirst pod in ``default``::
 
         nameserver 10.96.0.10
         search default.svc.cluster.local svc.cluster.local cluster.local
         options ndots:5
     """
-    return pod_resolv(cluster, pod).text()
+    return pod_resolv(rt, pod).text()
 
 
 def candidates(name: str, search: tuple[str, ...], ndots: int = NDOTS) -> list[str]:
@@ -430,19 +430,19 @@ def candidates(name: str, search: tuple[str, ...], ndots: int = NDOTS) -> list[s
     return [*expanded, name] if name.count(".") < ndots else [name, *expanded]
 
 
-def _unreachable(cluster: Cluster, src: str | None) -> tuple[str | None, list[Hop]]:
+def _unreachable(rt: Runtime, src: str | None) -> tuple[str | None, list[Hop]]:
     """Why a DNS query from ``src`` gets no answer from kube-dns (None if it does), and its path.
 
     The packet goes to 10.96.0.10:53/UDP, which kube-proxy DNATs to a ready CoreDNS endpoint; the
     resolver retries, so the lookup works if any ready endpoint answers. With no ``src`` only the
     endpoints are checked.
     """
-    server = server_ip(cluster)
-    svc = cluster._store.get("Service", f"{DNS_NAMESPACE}/{DNS_SERVICE}")
+    server = server_ip(rt)
+    svc = rt.api.store.get("Service", f"{DNS_NAMESPACE}/{DNS_SERVICE}")
     if svc is None or server not in (svc.spec.cluster_ips or [svc.spec.cluster_ip]):  # type: ignore[attr-defined]
         return (f"no Service has the address {server}: the query to kube-dns goes nowhere and the "
                 "resolver times out"), []
-    eps = [ip for ip, _, ports in ready_endpoints(cluster, svc)  # type: ignore[arg-type]
+    eps = [ip for ip, _, ports in ready_endpoints(rt, svc)  # type: ignore[arg-type]
            if any(p == 53 and pr == "UDP" for _, p, pr in ports)]
     if not eps:
         return (f"kube-dns ({server}) has no ready endpoints: kube-proxy rejects the query (ICMP port "
@@ -451,7 +451,7 @@ def _unreachable(cluster: Cluster, src: str | None) -> tuple[str | None, list[Ho
         return None, []
     conns = []
     for ip in eps:
-        conns.append(cluster.connect(src, ip, 53, "UDP"))
+        conns.append(connect(rt, src, ip, 53, "UDP"))
         if conns[-1].ok:
             return None, conns[-1].hops
     last = conns[-1]
@@ -459,7 +459,7 @@ def _unreachable(cluster: Cluster, src: str | None) -> tuple[str | None, list[Ho
             "times out"), last.hops
 
 
-def resolve(cluster: Cluster, name: str, src: str | None = None, type: str = "A") -> DnsAnswer:
+def resolve(rt: Runtime, name: str, src: str | None = None, type: str = "A") -> DnsAnswer:
     """Look ``name`` up as a client at ``src`` would (see :meth:`kitlib.Cluster.resolve`)."""
     qtype = type.upper()
     if qtype not in QTYPES:
@@ -470,28 +470,28 @@ def resolve(cluster: Cluster, name: str, src: str | None = None, type: str = "A"
     if is_ip(name) and qtype == "A":
         return DnsAnswer(name, qtype, True, f"{name} is an address: no lookup is needed", fqdn=name,
                          records=[DnsRecord(name, "A", name, 0)], rcode="NOERROR", src=where)
-    zone = cluster.cluster_domain
+    zone = rt.config.cluster_domain
     if src == "external":
-        return _not_cluster_resolver(cluster, name, qtype, where, (
+        return _not_cluster_resolver(rt, name, qtype, where, (
             "a machine outside the cluster asks its own resolver, which does not know the cluster's private zone "
-            f"{zone}: only pods, whose resolv.conf names kube-dns {server_ip(cluster)}, can resolve Service names"))
+            f"{zone}: only pods, whose resolv.conf names kube-dns {server_ip(rt)}, can resolve Service names"))
     if src is not None and src.startswith("node/"):
-        cluster.get("Node", src[5:])
-        return _not_cluster_resolver(cluster, name, qtype, where, (
-            f"a node asks its own resolver ({_gateway(cluster)}, docker's DNS), not CoreDNS: the zone {zone} is "
+        rt.get("Node", src[5:])
+        return _not_cluster_resolver(rt, name, qtype, where, (
+            f"a node asks its own resolver ({_gateway(rt)}, docker's DNS), not CoreDNS: the zone {zone} is "
             "known only to pods with dnsPolicy ClusterFirst"))
     if src is None:
-        conf = ResolvConf((server_ip(cluster),), (f"default.svc.{zone}", f"svc.{zone}", zone, *NODE_SEARCH),
+        conf = ResolvConf((server_ip(rt),), (f"default.svc.{zone}", f"svc.{zone}", zone, *NODE_SEARCH),
                           (f"ndots:{NDOTS}",))
     else:
-        pod = _source_pod(cluster, src)
-        conf = pod_resolv(cluster, pod)
-        if server_ip(cluster) not in conf.nameservers:
-            return _not_cluster_resolver(cluster, name, qtype, where, (
+        pod = _source_pod(rt, src)
+        conf = pod_resolv(rt, pod)
+        if server_ip(rt) not in conf.nameservers:
+            return _not_cluster_resolver(rt, name, qtype, where, (
                 f"pod {pod.name} has dnsPolicy {pod.spec.dns_policy}: its resolv.conf names the node's resolver "
                 f"({', '.join(conf.nameservers) or 'none'}), not kube-dns"))
-    why, hops = _unreachable(cluster, src)
-    server = server_ip(cluster)
+    why, hops = _unreachable(rt, src)
+    server = server_ip(rt)
     names = candidates(name, conf.search, conf.ndots) if qtype != "PTR" else [name]
     if why is not None:
         return DnsAnswer(name, qtype, False, why, server=server, src=where, tried=[(names[0], "no reply")],
@@ -499,7 +499,7 @@ def resolve(cluster: Cluster, name: str, src: str | None = None, type: str = "A"
     tried: list[tuple[str, str]] = []
     last = DnsReply("NXDOMAIN")
     for fq in names:
-        reply = query(cluster, fq, qtype)
+        reply = query(rt, fq, qtype)
         tried.append((fq, reply.rcode if not reply.nodata else "NOERROR, no records"))
         if reply.rcode == "NOERROR" and reply.records:
             return DnsAnswer(name, qtype, True, _ok_reason(name, fq, reply, server), fqdn=fq,
@@ -510,13 +510,13 @@ def resolve(cluster: Cluster, name: str, src: str | None = None, type: str = "A"
                      src=where, tried=tried, hops=hops)
 
 
-def _source_pod(cluster: Cluster, src: str) -> Pod:
+def _source_pod(rt: Runtime, src: str) -> Pod:
     # The same checks, and errors, as a connection's source.
-    return _resolve_src(cluster, src).pod  # type: ignore[return-value]
+    return _resolve_src(rt, src).pod  # type: ignore[return-value]
 
 
-def _not_cluster_resolver(cluster: Cluster, name: str, qtype: str, where: str, why: str) -> DnsAnswer:
-    if not _in_zone(cluster, name) and "." in name.rstrip("."):
+def _not_cluster_resolver(rt: Runtime, name: str, qtype: str, where: str, why: str) -> DnsAnswer:
+    if not _in_zone(rt, name) and "." in name.rstrip("."):
         why = (f"{name} is not a cluster name, and this simulator models no resolver outside the cluster "
                "(and no internet): nothing resolves it")
     return DnsAnswer(name, qtype, False, why, src=where)
@@ -539,14 +539,14 @@ def _fail_reason(name: str, names: list[str], last: DnsReply) -> str:
     return f"no such name: {names[0]} got NXDOMAIN"
 
 
-def lookup_for(cluster: Cluster, src: str, name: str) -> DnsAnswer:
+def lookup_for(rt: Runtime, src: str, name: str) -> DnsAnswer:
     """Resolve ``name`` to an IPv4 address as the client at ``src`` would, before it connects."""
-    return resolve(cluster, name, src, "A")
+    return resolve(rt, name, src, "A")
 
 
-def dns_hop(cluster: Cluster, src: str, answer: DnsAnswer) -> Hop:
+def dns_hop(rt: Runtime, src: str, answer: DnsAnswer) -> Hop:
     """The hop that stands for the lookup at the start of a connection's path."""
-    end = _resolve_src(cluster, src)
+    end = _resolve_src(rt, src)
     if answer.ok:
         chain = " → ".join(dict.fromkeys([answer.name, answer.fqdn or answer.name]))
         note = f"DNS: {chain} → {answer.address}, asked of kube-dns {answer.server}"
@@ -556,11 +556,11 @@ def dns_hop(cluster: Cluster, src: str, answer: DnsAnswer) -> Hop:
     return Hop(end.vertex, end.node or "outside", "resolver", end.ip, server, note)
 
 
-def for_connect(cluster: Cluster, src: str, name: str) -> tuple[str, Hop, str | None]:
+def for_connect(rt: Runtime, src: str, name: str) -> tuple[str, Hop, str | None]:
     """For :func:`kitlib.network.datapath.connect`: (the address to dial, the DNS hop, why the
     lookup failed or None)."""
-    answer = lookup_for(cluster, src, name)
-    hop = dns_hop(cluster, src, answer)
+    answer = lookup_for(rt, src, name)
+    hop = dns_hop(rt, src, answer)
     if not answer.ok or answer.address is None:
         return name, hop, f"{name} does not resolve: {answer.reason}"
     return answer.address, hop, None

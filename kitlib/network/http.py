@@ -32,12 +32,12 @@ from ..api.defaults import image_repo, image_tag
 from ..clock import EPOCH
 from ..errors import BadRequest
 from . import dns
-from .datapath import Connection, Hop
+from .datapath import Connection, Hop, connect
 from .ipam import is_ip
 
 if TYPE_CHECKING:
     from ..api.pod import Container, Pod
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 NGINX_VERSION = "1.27.5"
 NGINX_INDEX_MTIME = datetime(2025, 4, 16, 12, 55, 34, tzinfo=timezone.utc)
@@ -222,7 +222,7 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port, path
 
 
-def request(cluster: Cluster, url: str, src: str = "external", headers: dict[str, str] | None = None,
+def request(rt: Runtime, url: str, src: str = "external", headers: dict[str, str] | None = None,
             method: str = "GET") -> HttpResponse:
     """Send one HTTP request from ``src`` (see :meth:`kitlib.Cluster.http`)."""
     method = method.upper()
@@ -232,33 +232,33 @@ def request(cluster: Cluster, url: str, src: str = "external", headers: dict[str
     if host in LOOPBACK:
         if scheme == "https":
             raise BadRequest(f"error: {url}: kitlib simulates TLS only at the ingress controller")
-        return _loopback(cluster, out, src, method, path, headers)
-    lab_dns = _lab_dns(cluster, src, host)
+        return _loopback(rt, out, src, method, path, headers)
+    lab_dns = _lab_dns(rt, src, host)
     if is_ip(host):
         ip = host
     elif lab_dns is not None:
         ip, hop = lab_dns
         out.hops = [hop]
     else:
-        answer = dns.lookup_for(cluster, src, host)
+        answer = dns.lookup_for(rt, src, host)
         out.dns = answer
-        out.hops = [dns.dns_hop(cluster, src, answer)]
+        out.hops = [dns.dns_hop(rt, src, answer)]
         if not answer.ok or answer.address is None:
             out.failure, out.reason = "dns", f"could not resolve {host}: {answer.reason}"
             return out
         ip = answer.address
     out.ip = ip
-    conn = cluster.connect(src, ip, port, "TCP")
+    conn = connect(rt, src, ip, port, "TCP")
     out.connection = conn
     out.service = getattr(conn, "service", None)
-    out.hops = ([dns.dns_hop(cluster, src, answer)] if answer is not None else out.hops) + list(conn.hops)
+    out.hops = ([dns.dns_hop(rt, src, answer)] if answer is not None else out.hops) + list(conn.hops)
     if not conn.ok:
         out.failure, out.reason = failure_kind(conn.reason), conn.reason
         return out
     client_ip = conn.hops[-1].src if conn.hops else conn.src_ip
-    req = HttpRequest(method, url, host, port, path, dict(headers or {}), client_ip, _client_port(cluster), scheme)
+    req = HttpRequest(method, url, host, port, path, dict(headers or {}), client_ip, _client_port(rt), scheme)
     if conn.pod is not None:
-        pod = cluster._store.get("Pod", conn.pod)
+        pod = rt.api.store.get("Pod", conn.pod)
         container = _accepting_container(conn, pod)  # type: ignore[arg-type]
         req = replace(req, port=_accepted_port(conn, port))  # the server's own port: a NodePort is DNATed away
         if scheme == "https" and image_repo(container.image or "") not in TLS_APPS:  # type: ignore[union-attr]
@@ -266,7 +266,7 @@ def request(cluster: Cluster, url: str, src: str = "external", headers: dict[str
             out.reason = (f"container {container.name} of pod {conn.pod} accepted the connection, but kitlib "
                           "simulates TLS only at the ingress controller: no handshake")
             return out
-        reply = respond(cluster, pod, container, req)  # type: ignore[arg-type]
+        reply = respond(rt, pod, container, req)  # type: ignore[arg-type]
         out.pod = conn.pod
         where = f"container {container.name} of pod {conn.pod}"
         if reply is not None and reply.upstream is not None:
@@ -280,28 +280,28 @@ def request(cluster: Cluster, url: str, src: str = "external", headers: dict[str
         return out
     else:
         node = next((h.where for h in reversed(conn.hops) if h.where not in ("outside", "node network")), "")
-        reply = _node_reply(cluster, node, port, req)
+        reply = _node_reply(rt, node, port, req)
         where = f"node {node}"
     return _answer(out, reply, where, method)
 
 
-def _loopback(cluster: Cluster, out: HttpResponse, src: str, method: str, path: str,
+def _loopback(rt: Runtime, out: HttpResponse, src: str, method: str, path: str,
               headers: dict[str, str] | None) -> HttpResponse:
     """``localhost`` (from /etc/hosts, no DNS): the client's own network namespace."""
     from .datapath import _resolve_src
 
-    end = _resolve_src(cluster, src)
+    end = _resolve_src(rt, src)
     out.ip = "127.0.0.1"
     if end.kind == "node":
         # The kubelet and friends listen on every address of the node, loopback included.
-        conn = cluster.connect(src, end.ip, out.port, "TCP")
+        conn = connect(rt, src, end.ip, out.port, "TCP")
         out.connection, out.hops = conn, list(conn.hops)
         if not conn.ok:
             out.failure, out.reason = failure_kind(conn.reason), conn.reason
             return out
         req = HttpRequest(method, out.url, out.host, out.port, path, dict(headers or {}), "127.0.0.1",
-                          _client_port(cluster))
-        return _answer(out, _node_reply(cluster, end.node or "", out.port, req), f"node {end.node}", method)
+                          _client_port(rt))
+        return _answer(out, _node_reply(rt, end.node or "", out.port, req), f"node {end.node}", method)
     pod = end.pod
     out.hops = [Hop(end.vertex, end.node or "outside", "lo", "127.0.0.1", f"127.0.0.1:{out.port}",
                     "loopback: the packet never leaves the client's own network namespace")]
@@ -315,20 +315,20 @@ def _loopback(cluster: Cluster, out: HttpResponse, src: str, method: str, path: 
     container = listening[0]
     from ..apps import connection_problem
 
-    problem = connection_problem(cluster, pod, container, out.port)  # type: ignore[arg-type]
+    problem = connection_problem(rt, pod, container, out.port)  # type: ignore[arg-type]
     if problem is not None:
         out.failure, out.reason = failure_kind(problem), problem.replace(f"port {out.port}", f"127.0.0.1:{out.port}")
         return out
-    req = HttpRequest(method, out.url, out.host, out.port, path, dict(headers or {}), "127.0.0.1", _client_port(cluster))
+    req = HttpRequest(method, out.url, out.host, out.port, path, dict(headers or {}), "127.0.0.1", _client_port(rt))
     out.pod = pod.key  # type: ignore[union-attr]
-    return _answer(out, respond(cluster, pod, container, req), f"container {container.name} of pod {out.pod}",  # type: ignore[arg-type]
+    return _answer(out, respond(rt, pod, container, req), f"container {container.name} of pod {out.pod}",  # type: ignore[arg-type]
                    method)
 
 
-def _lab_dns(cluster: Cluster, src: str, host: str) -> tuple[str, Hop] | None:
+def _lab_dns(rt: Runtime, src: str, host: str) -> tuple[str, Hop] | None:
     """With the ingress add-on, a client outside the cluster resolves every name to the controller's
     external address, as a wildcard DNS record (nip.io) or an /etc/hosts line would in a lab."""
-    addon = cluster.addons.get("ingress")
+    addon = rt.addons.get("ingress")
     if src != "external" or addon is None or is_ip(host):
         return None
     ip = addon.address()[0]
@@ -374,29 +374,29 @@ def _accepted_port(conn: Connection, default: int) -> int:
     return int(match.group(1)) if match else default
 
 
-def _client_port(cluster: Cluster) -> int:
+def _client_port(rt: Runtime) -> int:
     # An ephemeral port from Linux's default range 32768-60999, fixed by the simulated time.
-    return 32768 + int(cluster.now * 1000) % 28232
+    return 32768 + int(rt.now * 1000) % 28232
 
 
-def _now(cluster: Cluster) -> datetime:
-    return EPOCH + timedelta(seconds=cluster.now)
+def _now(rt: Runtime) -> datetime:
+    return EPOCH + timedelta(seconds=rt.now)
 
 
-def _http_date(cluster: Cluster) -> str:
-    return format_datetime(_now(cluster), usegmt=True)
+def _http_date(rt: Runtime) -> str:
+    return format_datetime(_now(rt), usegmt=True)
 
 
 # ---------------------------------------------------------------------------- the servers
 
-AppHandler = Callable[["Cluster", "Pod", "Container", HttpRequest], "AppReply | None"]
+AppHandler = Callable[["Runtime", "Pod", "Container", HttpRequest], "AppReply | None"]
 
 
-def nginx(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
+def nginx(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
     """nginx's default server: ``/etc/nginx/conf.d/default.conf`` of the official image."""
     tag = image_tag(container.image or "")
     version = tag if re.fullmatch(r"\d+\.\d+\.\d+", tag) else NGINX_VERSION
-    base = (("Server", f"nginx/{version}"), ("Date", _http_date(cluster)))
+    base = (("Server", f"nginx/{version}"), ("Date", _http_date(rt)))
     if req.method not in ("GET", "HEAD"):
         return _nginx_error(405, version, base)
     if req.route in ("/", "/index.html"):
@@ -424,7 +424,7 @@ def _nginx_error(status: int, version: str, base: tuple[tuple[str, str], ...]) -
                                           ("Content-Length", str(len(body.encode()))), ("Connection", "keep-alive")))
 
 
-def http_echo(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
+def http_echo(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
     """hashicorp/http-echo: its ``-text`` argument and a newline, whatever the path."""
     # `kubectl create deployment ... -- /http-echo -text=x` puts the flags in command, YAML usually in args.
     args = [str(a) for a in (container.extra.get("command") or []) + (container.extra.get("args") or [])]
@@ -434,24 +434,24 @@ def http_echo(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest
             text = a.split("=", 1)[1]
         elif a in ("-text", "--text") and i + 1 < len(args):
             text = args[i + 1]
-    return _go_reply(cluster, 200, text + "\n", extra=(("X-App-Name", "http-echo"),))
+    return _go_reply(rt, 200, text + "\n", extra=(("X-App-Name", "http-echo"),))
 
 
-def netexec(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
+def netexec(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
     """agnhost netexec's HTTP server (Go net/http)."""
     route = req.route
     if route in ("/hostname", "/hostName"):
-        return _go_reply(cluster, 200, hostname(pod))
+        return _go_reply(rt, 200, hostname(pod))
     if route == "/clientip":
-        return _go_reply(cluster, 200, f"{req.client_ip}:{req.client_port}")
+        return _go_reply(rt, 200, f"{req.client_ip}:{req.client_port}")
     if route == "/echo":
-        return _go_reply(cluster, 200, (req.query.get("msg") or [""])[0])
+        return _go_reply(rt, 200, (req.query.get("msg") or [""])[0])
     if route == "/healthz":
-        return _go_reply(cluster, 200, "")
+        return _go_reply(rt, 200, "")
     started = next((cs.state.running.started_at for cs in pod.status.container_statuses
                     if cs.name == container.name and cs.state.running), None)
-    up = cluster.now - _seconds(started) if started else 0.0
-    return _go_reply(cluster, 200, f"NOW: {_go_time(_now(cluster))} m=+{max(up, 0.0):.9f}")
+    up = rt.now - _seconds(started) if started else 0.0
+    return _go_reply(rt, 200, f"NOW: {_go_time(_now(rt))} m=+{max(up, 0.0):.9f}")
 
 
 def _seconds(timestamp: str) -> float:
@@ -465,8 +465,8 @@ def _go_time(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S") + (f".{frac}" if frac else "") + " +0000 UTC"
 
 
-def _go_reply(cluster: Cluster, status: int, body: str, extra: tuple[tuple[str, str], ...] = ()) -> AppReply:
-    headers = (*extra, ("Date", _http_date(cluster)), ("Content-Length", str(len(body.encode()))))
+def _go_reply(rt: Runtime, status: int, body: str, extra: tuple[tuple[str, str], ...] = ()) -> AppReply:
+    headers = (*extra, ("Date", _http_date(rt)), ("Content-Length", str(len(body.encode()))))
     if body:
         headers += (("Content-Type", "text/plain; charset=utf-8"),)
     return AppReply(status, body, headers)
@@ -488,27 +488,27 @@ TLS_APPS: set[str] = set()
 controller); kitlib simulates TLS nowhere else."""
 
 
-def respond(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -> AppReply | None:
+def respond(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply | None:
     """What ``container`` of ``pod`` answers to ``req`` (None: it closes without an HTTP reply)."""
     repo = image_repo(container.image or "")
     if repo == "registry.k8s.io/coredns/coredns" and req.port == 53:
         return None  # a DNS server reads the request as a malformed DNS message and hangs up
     from .. import apps  # the app model: the demo webapp and the fault switches
 
-    return apps.reply(cluster, pod, container, req) or APPS.get(repo, DEFAULT_APP)(cluster, pod, container, req)
+    return apps.reply(rt, pod, container, req) or APPS.get(repo, DEFAULT_APP)(rt, pod, container, req)
 
 
-def _node_reply(cluster: Cluster, node: str, port: int, req: HttpRequest) -> AppReply | None:
+def _node_reply(rt: Runtime, node: str, port: int, req: HttpRequest) -> AppReply | None:
     """Listeners on the node itself: the API server and kubelet speak HTTPS only."""
     if port in TLS_PORTS:
         # Go's TLS server answers a plain-HTTP request with this text and closes.
         return AppReply(400, "Client sent an HTTP request to an HTTPS server.\n", (), "HTTP/1.0")
     if port == 10256 and req.route in ("/healthz", "/livez"):
-        stamp = _now(cluster).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        stamp = _now(rt).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         body = f'{{"lastUpdated": "{stamp}","currentTime": "{stamp}", "nodeEligible": true}}'
-        return _go_reply(cluster, 200, body)
+        return _go_reply(rt, 200, body)
     if port == 10256:
-        return _go_reply(cluster, 404, "404 page not found\n")
+        return _go_reply(rt, 404, "404 page not found\n")
     return None
 
 

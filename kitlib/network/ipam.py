@@ -20,9 +20,17 @@ class RangeAllocator:
     def __init__(self, cidr: str, prefix: int) -> None:
         self.network = ipaddress.ip_network(cidr)
         self._subnets = self.network.subnets(new_prefix=prefix)
+        self.given = 0
+        """How many subnets were handed out."""
 
     def next(self) -> str:
+        """The next free subnet."""
+        self.given += 1
         return str(next(self._subnets))
+
+    def state(self) -> int:
+        """What the allocator remembers: how many subnets it gave out."""
+        return self.given
 
 
 @dataclass

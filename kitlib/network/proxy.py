@@ -35,7 +35,7 @@ from ..api.node import internal_ip
 from ..errors import NotFound
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 MASQ_MARK = "0x4000"
 """``--masquerade-bit 14``: the mark KUBE-MARK-MASQ sets and KUBE-POSTROUTING looks for."""
@@ -201,7 +201,7 @@ class ServicePort:
 class NodeRules:
     """``CategorizeEndpoints`` for one service port on one node."""
 
-    cluster: tuple[ProxyEndpoint, ...]
+    rt: tuple[ProxyEndpoint, ...]
     local: tuple[ProxyEndpoint, ...]
     reachable: tuple[ProxyEndpoint, ...]
     has_endpoints: bool
@@ -212,21 +212,21 @@ class NodeRules:
 class ProxyView:
     """kube-proxy's service and endpoint maps, the same on every node (built by :func:`view`)."""
 
-    def __init__(self, cluster: Cluster) -> None:
-        self.revision = cluster._store.revision
+    def __init__(self, rt: Runtime) -> None:
+        self.revision = rt.api.store.revision
         self.ports: list[ServicePort] = []
         self.by_vip: dict[tuple[str, int, str], tuple[ServicePort, str]] = {}
         self.by_node_port: dict[tuple[int, str], ServicePort] = {}
         self.cluster_ips: dict[str, str] = {}  # clusterIP -> ns/name
-        self.node_ips: dict[str, str] = {internal_ip(n): n.name for n in cluster.nodes()}  # type: ignore[arg-type]
+        self.node_ips: dict[str, str] = {internal_ip(n): n.name for n in rt.nodes()}  # type: ignore[arg-type]
         self._rules: dict[tuple[int, str], NodeRules] = {}
         slices: dict[tuple[str, str], list] = {}
-        for sl in cluster._store._objects.get("EndpointSlice", {}).values():
+        for sl in rt.api.store.objects("EndpointSlice"):
             owner = sl.metadata.labels.get(SERVICE_NAME_LABEL)
             if owner and getattr(sl, "address_type", "IPv4") == "IPv4":
                 slices.setdefault((sl.metadata.namespace or "", owner), []).append(sl)
         total = 0
-        for svc in cluster._store._objects.get("Service", {}).values():
+        for svc in rt.api.store.objects("Service"):
             s = svc.spec
             kind = s.type or "ClusterIP"
             # ShouldSkipService: no virtual IP, nothing for kube-proxy to do.
@@ -301,34 +301,33 @@ def categorize(sp: ServicePort, node: str) -> NodeRules:
     """``pkg/proxy/topology.go CategorizeEndpoints``: ready endpoints, or serving-and-terminating
     ones when none is ready; this node's own for a ``Local`` policy."""
     eps = sp.endpoints
-    cluster: tuple[ProxyEndpoint, ...] = ()
+    rt: tuple[ProxyEndpoint, ...] = ()
     local: tuple[ProxyEndpoint, ...] = ()
     has_any = False
     if sp.uses_cluster_endpoints:
-        cluster = tuple(e for e in eps if e.ready) or tuple(e for e in eps if e.serving and e.terminating)
-        has_any = bool(cluster)
+        rt = tuple(e for e in eps if e.ready) or tuple(e for e in eps if e.serving and e.terminating)
+        has_any = bool(rt)
     if sp.uses_local_endpoints:
         has_any = has_any or any(e.ready or (e.serving and e.terminating) for e in eps)
         local = tuple(e for e in eps if e.node == node and e.ready) or \
             tuple(e for e in eps if e.node == node and e.serving and e.terminating)
     if not sp.uses_local_endpoints:
-        reachable = cluster
+        reachable = rt
     elif not sp.uses_cluster_endpoints:
         reachable = local
     else:
-        merged = {e.address: e for e in (*cluster, *local)}
+        merged = {e.address: e for e in (*rt, *local)}
         reachable = tuple(merged[k] for k in sorted(merged))
-    return NodeRules(cluster, local, reachable, has_any,
+    return NodeRules(rt, local, reachable, has_any,
                      has_any and (not sp.itp_local or bool(local)),
                      has_any and (not sp.etp_local or bool(local)))
 
 
-def view(cluster: Cluster) -> ProxyView:
+def view(rt: Runtime) -> ProxyView:
     """kube-proxy's view of ``cluster`` now (cached until the API store's revision moves)."""
-    cached: ProxyView | None = getattr(cluster, "_proxy_view", None)
-    if cached is None or cached.revision != cluster._store.revision:
-        cached = ProxyView(cluster)
-        cluster._proxy_view = cached  # type: ignore[attr-defined]
+    cached: ProxyView | None = rt.proxy_view
+    if cached is None or cached.revision != rt.api.store.revision:
+        cached = rt.proxy_view = ProxyView(rt)
     return cached
 
 
@@ -347,20 +346,18 @@ class ProxyRuntime:
     persist: dict[tuple[str, str, str], tuple[str, float]] = field(default_factory=dict)
 
 
-def runtime(cluster: Cluster) -> ProxyRuntime:
-    rt: ProxyRuntime | None = getattr(cluster, "_proxy_runtime", None)
-    if rt is None:
-        rt = ProxyRuntime(random.Random(f"{cluster.seed}:traffic"))
-        cluster._proxy_runtime = rt  # type: ignore[attr-defined]
-    return rt
+def runtime(rt: Runtime) -> ProxyRuntime:
+    if rt.proxy_state is None:
+        rt.proxy_state = ProxyRuntime(random.Random(f"{rt.seed}:traffic"))
+    return rt.proxy_state
 
 
-def reset(cluster: Cluster) -> None:
+def reset(rt: Runtime) -> None:
     """Forget affinity and round-robin state (kube-proxy restarted in another mode)."""
-    rt = runtime(cluster)
-    rt.recent.clear()
-    rt.rr.clear()
-    rt.persist.clear()
+    state = runtime(rt)
+    state.recent.clear()
+    state.rr.clear()
+    state.persist.clear()
 
 
 # ---------------------------------------------------------------------------------- packets
@@ -391,11 +388,11 @@ class Entry:
     reason: str = ""
 
 
-def entry_for(cluster: Cluster, src_kind: str, src_node: str | None, src_ip: str, dst_ip: str,
+def entry_for(rt: Runtime, src_kind: str, src_node: str | None, src_ip: str, dst_ip: str,
               port: int, protocol: str) -> Entry | None:
     """Which Service port and node's rules a packet from the client to ``dst_ip:port`` meets,
     or None when it is not addressed to a Service (plain routing)."""
-    v = view(cluster)
+    v = view(rt)
     hit = v.by_vip.get((dst_ip, port, protocol))
     if hit is not None:
         sp, kind = hit
@@ -412,7 +409,7 @@ def entry_for(cluster: Cluster, src_kind: str, src_node: str | None, src_ip: str
         if kind == "LoadBalancer":
             from ..addons import announcer
 
-            node, why = announcer(cluster, sp.service, dst_ip)
+            node, why = announcer(rt, sp.service, dst_ip)
             if node is None:
                 return Entry(sp, kind, None, dst_ip, port, src_ip, reason=why)
             return Entry(sp, kind, node, dst_ip, port, src_ip, "remote", announced_by=node)
@@ -432,7 +429,7 @@ def entry_for(cluster: Cluster, src_kind: str, src_node: str | None, src_ip: str
         # The packet crosses the node network first; a pod's source is masqueraded by flannel.
         client = src_ip
         if src_kind == "pod" and src_node:
-            client = internal_ip(cluster.get("Node", src_node))  # type: ignore[arg-type]
+            client = internal_ip(rt.get("Node", src_node))  # type: ignore[arg-type]
         return Entry(sp, "NodePort", node, dst_ip, port, client, "remote", crosses=src_kind != "external")
     return None
 
@@ -454,19 +451,19 @@ class Decision:
     """The filter-table rule that refused or dropped the packet, as iptables-save prints it."""
 
 
-def decide(cluster: Cluster, entry: Entry) -> Decision:
+def decide(rt: Runtime, entry: Entry) -> Decision:
     """Run the packet through ``entry.node``'s kube-proxy rules (iptables or IPVS)."""
     sp = entry.service_port
     node = entry.node or ""
-    r = view(cluster).rules(sp, node)
+    r = view(rt).rules(sp, node)
     name = sp.port_name_string
     masq_external = not sp.etp_local or entry.source == "local"
-    if cluster.proxy_mode == "ipvs":
+    if rt.proxy_mode == "ipvs":
         vs = f"{sp.protocol} {entry.dst}:{entry.port}"
         if entry.kind == "ClusterIP":
-            eps, masq = (r.local if sp.itp_local else r.cluster), entry.source != "pod"
+            eps, masq = (r.local if sp.itp_local else r.rt), entry.source != "pod"
         else:
-            eps, masq = (r.local if sp.etp_local else r.cluster), masq_external
+            eps, masq = (r.local if sp.etp_local else r.rt), masq_external
         if not eps:
             what = "has no endpoints" if not r.has_endpoints else f"has no local endpoints on {node}"
             return Decision("reject", [f"IPVS {vs}"], virtual_server=vs, reason=(
@@ -484,13 +481,13 @@ def decide(cluster: Cluster, entry: Entry) -> Decision:
                 f"{name} has no local endpoints: internalTrafficPolicy is Local and no endpoint runs on {node}, "
                 "so kube-proxy DROPs the packet and the connection times out"))
         chain = sp.svl_chain if sp.itp_local else sp.svc_chain
-        return Decision("dnat", [*chains, chain], r.local if sp.itp_local else r.cluster,
+        return Decision("dnat", [*chains, chain], r.local if sp.itp_local else r.rt,
                         masquerade=entry.source != "pod")
     if entry.kind == "NodePort":
         chains.append("KUBE-NODEPORTS")
     chains.append(sp.ext_chain)
     if not sp.etp_local or entry.source in ("pod", "local"):
-        eps = r.cluster or r.local
+        eps = r.rt or r.local
         if not eps:  # both policies Local and no endpoint here: nothing to send it to
             return Decision("drop", chains, rule=_filter_rule(entry, f"{name} has no local endpoints", "DROP"),
                             reason=f"{name} has no local endpoints on {node}: kube-proxy DROPs the packet and "
@@ -518,7 +515,7 @@ def _filter_rule(entry: Entry, comment: str, target: str) -> str:
             f"-m {proto} --dport {sp.port} -j {verdict}")
 
 
-def choose(cluster: Cluster, entry: Entry, decision: Decision, n: int = 1,
+def choose(rt: Runtime, entry: Entry, decision: Decision, n: int = 1,
            first: float | None = None, last: float | None = None) -> list[tuple[ProxyEndpoint, int]]:
     """Which endpoints ``n`` new connections (at times ``first`` … ``last``) are DNATed to,
     with the same randomness as the kernel: the statistic chain (iptables), round robin (IPVS),
@@ -530,8 +527,8 @@ def choose(cluster: Cluster, entry: Entry, decision: Decision, n: int = 1,
     eps = decision.endpoints
     if n <= 0 or not eps:
         return []
-    rt = runtime(cluster)
-    now = cluster.now
+    state = runtime(rt)
+    now = rt.now
     first = now if first is None else first
     last = first if last is None else last
     gap = (last - first) / (n - 1) if n > 1 else 0.0
@@ -539,36 +536,36 @@ def choose(cluster: Cluster, entry: Entry, decision: Decision, n: int = 1,
     node = entry.node or ""
     timeout = sp.affinity_timeout
     client = entry.client_ip
-    ipvs = cluster.proxy_mode == "ipvs"
+    ipvs = rt.proxy_mode == "ipvs"
     pinned: ProxyEndpoint | None = None
     if timeout is not None:
         if ipvs:
-            held = rt.persist.get((node, decision.virtual_server, client))
+            held = state.persist.get((node, decision.virtual_server, client))
             if held is not None and first - held[1] <= timeout:
                 pinned = next((e for e in eps if e.address == held[0]), None)
         else:
             for e in eps:  # the --rcheck rules, in endpoint order
-                seen = rt.recent.get((node, sp.sep_chain(e)), {}).get(client)
+                seen = state.recent.get((node, sp.sep_chain(e)), {}).get(client)
                 if seen is not None and first - seen <= timeout:
                     pinned = e
                     break
         if pinned is None:
-            pinned = _spread(rt, node, decision, eps, 1, ipvs)[0][0]
+            pinned = _spread(state, node, decision, eps, 1, ipvs)[0][0]
         if gap <= timeout:
             counts = [(pinned, n)]
         else:
             # Requests further apart than the timeout each start afresh.
-            counts = _merge([(pinned, 1), *_spread(rt, node, decision, eps, n - 1, ipvs)])
+            counts = _merge([(pinned, 1), *_spread(state, node, decision, eps, n - 1, ipvs)])
         final = counts[-1][0]
         if ipvs:
-            rt.persist[(node, decision.virtual_server, client)] = (final.address, last)
+            state.persist[(node, decision.virtual_server, client)] = (final.address, last)
         else:
-            rt.recent.setdefault((node, sp.sep_chain(final)), {})[client] = last
+            state.recent.setdefault((node, sp.sep_chain(final)), {})[client] = last
         return counts
-    return _spread(rt, node, decision, eps, n, ipvs)
+    return _spread(state, node, decision, eps, n, ipvs)
 
 
-def _spread(rt: ProxyRuntime, node: str, decision: Decision, eps: tuple[ProxyEndpoint, ...], n: int,
+def _spread(state: ProxyRuntime, node: str, decision: Decision, eps: tuple[ProxyEndpoint, ...], n: int,
             ipvs: bool) -> list[tuple[ProxyEndpoint, int]]:
     m = len(eps)
     if n <= 0:
@@ -576,11 +573,11 @@ def _spread(rt: ProxyRuntime, node: str, decision: Decision, eps: tuple[ProxyEnd
     if ipvs:
         key = (node, decision.virtual_server)
         addrs = [e.address for e in eps]
-        prev = rt.rr.get(key)
+        prev = state.rr.get(key)
         start = (addrs.index(prev) + 1) % m if prev in addrs else 0
         base, extra = divmod(n, m)
         counts = [(eps[(start + j) % m], base + (1 if j < extra else 0)) for j in range(m)]
-        rt.rr[key] = addrs[(start + n - 1) % m]
+        state.rr[key] = addrs[(start + n - 1) % m]
         return [(e, c) for e, c in counts if c]
     out = []
     remaining = n
@@ -588,7 +585,7 @@ def _spread(rt: ProxyRuntime, node: str, decision: Decision, eps: tuple[ProxyEnd
         if i == m - 1:
             c = remaining
         else:
-            c = binomial(rt.rng, remaining, _kernel_probability(m - i))
+            c = binomial(state.rng, remaining, _kernel_probability(m - i))
         if c:
             out.append((e, c))
         remaining -= c
@@ -659,13 +656,13 @@ def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _ctime(cluster: Cluster) -> str:
+def _ctime(rt: Runtime) -> str:
     from ..clock import EPOCH
 
-    return (EPOCH + timedelta(seconds=int(cluster.now))).ctime()
+    return (EPOCH + timedelta(seconds=int(rt.now))).ctime()
 
 
-def iptables_save(cluster: Cluster, node: str) -> str:
+def iptables_save(rt: Runtime, node: str) -> str:
     """What ``iptables-save -t nat`` prints of kube-proxy's chains on ``node``.
 
     Chains and their names are kube-proxy's (v1.32, iptables mode, ``--cluster-cidr`` set as on
@@ -676,12 +673,12 @@ def iptables_save(cluster: Cluster, node: str) -> str:
     """
     if node.startswith("node/"):
         node = node[5:]
-    if cluster._store.get("Node", node) is None:
+    if rt.api.store.get("Node", node) is None:
         raise NotFound(f'nodes "{node}" not found')
-    if cluster.proxy_mode == "ipvs":
-        return _ipvs_nat(cluster)
-    v = view(cluster)
-    cidr = cluster.pod_cidr
+    if rt.proxy_mode == "ipvs":
+        return _ipvs_nat(rt)
+    v = view(rt)
+    cidr = rt.config.pod_cidr
     large = v.total_endpoints > LARGE_CLUSTER_ENDPOINTS
     chains = {"KUBE-KUBELET-CANARY", "KUBE-MARK-MASQ", "KUBE-NODEPORTS", "KUBE-POSTROUTING",
               "KUBE-PROXY-CANARY", "KUBE-SERVICES"}
@@ -698,7 +695,7 @@ def iptables_save(cluster: Cluster, node: str) -> str:
         proto = sp.protocol.lower()
         comment = "" if large else f"-m comment --comment {_q(name)} "
         svc, svl, ext = sp.svc_chain, sp.svl_chain, sp.ext_chain
-        uses_cluster = bool(r.cluster) and sp.uses_cluster_endpoints
+        uses_cluster = bool(r.rt) and sp.uses_cluster_endpoints
         uses_local = bool(r.local) and sp.uses_local_endpoints
         uses_ext = sp.externally_accessible
         chains.update(c for c, used in ((svc, uses_cluster), (svl, uses_local), (ext, uses_ext)) if used)
@@ -731,7 +728,7 @@ def iptables_save(cluster: Cluster, node: str) -> str:
                 if r.has_external:
                     add(ext, f"-j {svl}")
         seps = {e.address: sp.sep_chain(e) for e in r.reachable}
-        for chain, eps, used in ((svc, r.cluster, uses_cluster), (svl, r.local, uses_local)):
+        for chain, eps, used in ((svc, r.rt, uses_cluster), (svl, r.local, uses_local)):
             if not used:
                 continue
             if sp.affinity_timeout is not None:
@@ -764,11 +761,11 @@ def iptables_save(cluster: Cluster, node: str) -> str:
         '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
         '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
     ]
-    return _save(cluster, sorted(chains), builtin, rules)
+    return _save(rt, sorted(chains), builtin, rules)
 
 
-def _save(cluster: Cluster, chains: list[str], builtin: list[str], rules: dict[str, list[str]]) -> str:
-    when = _ctime(cluster)
+def _save(rt: Runtime, chains: list[str], builtin: list[str], rules: dict[str, list[str]]) -> str:
+    when = _ctime(rt)
     lines = [f"# Generated by iptables-save {IPTABLES_VERSION} on {when}", "*nat"]
     lines += [f":{c} ACCEPT [0:0]" for c in ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING")]
     lines += [f":{c} - [0:0]" for c in chains]
@@ -779,11 +776,11 @@ def _save(cluster: Cluster, chains: list[str], builtin: list[str], rules: dict[s
     return "\n".join(lines) + "\n"
 
 
-def _ipvs_nat(cluster: Cluster) -> str:
+def _ipvs_nat(rt: Runtime) -> str:
     """The nat table in IPVS mode: kube-proxy keeps only masquerade and hairpin rules there,
     matching ipsets (``KUBE-CLUSTER-IP``, ``KUBE-NODE-PORT-TCP``, …) instead of one rule per
     Service; the load balancing itself is in IPVS (see :func:`ipvsadm`)."""
-    cidr = cluster.pod_cidr
+    cidr = rt.config.pod_cidr
     chains = ["KUBE-KUBELET-CANARY", "KUBE-LOAD-BALANCER", "KUBE-MARK-MASQ", "KUBE-NODE-PORT",
               "KUBE-POSTROUTING", "KUBE-PROXY-CANARY", "KUBE-SERVICES"]
     rules = {
@@ -812,19 +809,19 @@ def _ipvs_nat(cluster: Cluster) -> str:
         '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
         '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
     ]
-    return _save(cluster, chains, builtin, rules)
+    return _save(rt, chains, builtin, rules)
 
 
-def virtual_servers(cluster: Cluster, node: str) -> list[tuple[str, str, int | None, list[ProxyEndpoint]]]:
+def virtual_servers(rt: Runtime, node: str) -> list[tuple[str, str, int | None, list[ProxyEndpoint]]]:
     """IPVS mode: the virtual servers on ``node`` as (protocol, ``ip:port``, persistence
     timeout, real servers), in ``ipvsadm -Ln``'s order."""
-    v = view(cluster)
+    v = view(rt)
     node_ip = next((ip for ip, n in v.node_ips.items() if n == node), None)
     out = []
     for sp in v.ports:
         r = v.rules(sp, node)
-        internal = r.local if sp.itp_local else r.cluster
-        external = r.local if sp.etp_local else r.cluster
+        internal = r.local if sp.itp_local else r.rt
+        external = r.local if sp.etp_local else r.rt
         out.append((sp.protocol, sp.cluster_ip, sp.port, sp.affinity_timeout, internal))
         for ip in (*sp.external_ips, *sp.lb_ips):
             out.append((sp.protocol, ip, sp.port, sp.affinity_timeout, external))
@@ -835,18 +832,18 @@ def virtual_servers(cluster: Cluster, node: str) -> list[tuple[str, str, int | N
             for proto, ip, port, timeout, eps in out]
 
 
-def ipvsadm(cluster: Cluster, node: str) -> str:
+def ipvsadm(rt: Runtime, node: str) -> str:
     """What ``ipvsadm -Ln`` prints on ``node`` in IPVS mode: one virtual server per ClusterIP,
     external IP, LoadBalancer IP and node-IP NodePort, each with its real servers (Masq,
     weight 1, round robin; ``persistent`` for ``sessionAffinity: ClientIP``)."""
     if node.startswith("node/"):
         node = node[5:]
-    if cluster._store.get("Node", node) is None:
+    if rt.api.store.get("Node", node) is None:
         raise NotFound(f'nodes "{node}" not found')
     lines = ["IP Virtual Server version 1.2.1 (size=4096)",
              "Prot LocalAddress:Port Scheduler Flags",
              "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn"]
-    for proto, vip, timeout, eps in virtual_servers(cluster, node):
+    for proto, vip, timeout, eps in virtual_servers(rt, node):
         lines.append(f"{proto}  {vip} rr" + (f" persistent {timeout}" if timeout is not None else ""))
         for e in eps:
             lines.append(f"  -> {e.address:<28} {'Masq':<7} {1:<6} {0:<10} {0:<10}")

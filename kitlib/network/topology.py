@@ -17,16 +17,13 @@ of the graph restricted to the layers a packet can use, so the shortest path is 
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING
+import random
 
 import networkx as nx
 
 from ..api.node import Node, internal_ip
 from ..api.pod import Pod
 from ..names import hex_id
-
-if TYPE_CHECKING:
-    from ..cluster import Cluster
 
 LAN = "lan"
 EXTERNAL = "external"
@@ -39,11 +36,11 @@ def pod_vertex(pod_key: str) -> str:
 class Topology:
     """The network graph of a cluster, kept in step with its nodes and pods."""
 
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
+    def __init__(self, node_cidr: str, rng: random.Random) -> None:
+        self.rng = rng  # the cluster's: veth names are drawn from it
         self.graph = nx.Graph()
-        gateway = str(ipaddress.ip_network(cluster.node_cidr).network_address + 1)
-        self.graph.add_node(LAN, kind="switch", label=f"node network {cluster.node_cidr}")
+        gateway = str(ipaddress.ip_network(node_cidr).network_address + 1)
+        self.graph.add_node(LAN, kind="switch", label=f"node network {node_cidr}")
         self.graph.add_node(EXTERNAL, kind="client", ip=gateway, label=f"outside ({gateway})")
         self.graph.add_edge(EXTERNAL, LAN, layer="underlay")
         self._veths: dict[str, str] = {}
@@ -70,7 +67,7 @@ class Topology:
     def add_pod(self, pod: Pod) -> str:
         """Wire a pod's sandbox: a veth pair from its eth0 to the node's bridge."""
         n = pod.spec.node_name or ""
-        veth = f"veth{hex_id(self.cluster.rng, 8)}"
+        veth = f"veth{hex_id(self.rng, 8)}"
         self._veths[pod.key] = veth
         pv, vv = pod_vertex(pod.key), f"veth:{n}:{veth}"
         self.graph.add_node(pv, kind="pod", node=n, ip=pod.status.pod_ip, label=pod.name)

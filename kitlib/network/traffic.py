@@ -24,7 +24,7 @@ from . import datapath, dns, proxy
 from .ipam import in_cidr, is_name
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..runtime import Runtime
 
 
 @dataclass
@@ -105,7 +105,7 @@ class Traffic:
         self.pod_nodes.setdefault(key, node)
 
 
-def traffic(cluster: Cluster, src: str, dst: str, port: int, requests: int = 1, protocol: str = "TCP",
+def traffic(rt: Runtime, src: str, dst: str, port: int, requests: int = 1, protocol: str = "TCP",
             duration: float | None = None) -> Traffic:
     """Send ``requests`` new connections from ``src`` to ``dst:port`` (see the module docstring)."""
     if isinstance(requests, bool) or not isinstance(requests, int) or requests < 0:
@@ -114,34 +114,34 @@ def traffic(cluster: Cluster, src: str, dst: str, port: int, requests: int = 1, 
                                  or not duration > 0 or math.isinf(duration)):
         raise BadRequest(f"error: duration must be a number of seconds greater than 0, not {duration!r}")
     protocol = datapath.check_port(port, protocol)
-    s = datapath._resolve_src(cluster, src)
+    s = datapath._resolve_src(rt, src)
     if not is_name(dst):
-        datapath._resolve_dst(cluster, dst)  # a bad destination fails before anything is sent
+        datapath._resolve_dst(rt, dst)  # a bad destination fails before anything is sent
     result = Traffic(requests, src=src, port=port, protocol=protocol, duration=duration)
     if duration is None:
-        _send(cluster, result, s, src, dst, port, protocol, requests, cluster.now, cluster.now)
+        _send(rt, result, s, src, dst, port, protocol, requests, rt.now, rt.now)
         return result
-    start, step = cluster.now, duration / requests if requests else 0.0
+    start, step = rt.now, duration / requests if requests else 0.0
     end = start + duration
     j = 0
     while j < requests:
         t = start + j * step
-        cluster.advance(max(0.0, t - cluster.now))
-        nxt = cluster.clock.next_due()
+        rt.advance(max(0.0, t - rt.now))
+        nxt = rt.clock.next_due()
         if nxt is None or nxt >= end:
             k = requests - j
         else:
             # The requests sent before the next thing happens all see the cluster as it is now.
             k = max(1, min(requests - j, math.ceil((nxt - start) / step) - j))
-        _send(cluster, result, s, src, dst, port, protocol, k, t, start + (j + k - 1) * step)
+        _send(rt, result, s, src, dst, port, protocol, k, t, start + (j + k - 1) * step)
         j += k
     if not requests:
-        _send(cluster, result, s, src, dst, port, protocol, 0, cluster.now, cluster.now)
-    cluster.advance(max(0.0, end - cluster.now))
+        _send(rt, result, s, src, dst, port, protocol, 0, rt.now, rt.now)
+    rt.advance(max(0.0, end - rt.now))
     return result
 
 
-def _send(cluster: Cluster, t: Traffic, s, src: str, dst: str, port: int, protocol: str, n: int,
+def _send(rt: Runtime, t: Traffic, s, src: str, dst: str, port: int, protocol: str, n: int,
           first: float, last: float) -> None:
     """``n`` requests sent between ``first`` and ``last``, all meeting the cluster as it is now.
 
@@ -150,28 +150,28 @@ def _send(cluster: Cluster, t: Traffic, s, src: str, dst: str, port: int, protoc
     reply and the client dials the first, so the requests spread evenly over them.
     """
     if not is_name(dst):
-        _send_to(cluster, t, s, dst, port, protocol, n, first, last)
+        _send_to(rt, t, s, dst, port, protocol, n, first, last)
         return
-    answer = dns.lookup_for(cluster, src, dst)
+    answer = dns.lookup_for(rt, src, dst)
     addresses = answer.addresses if answer.ok else []
     if not addresses:
         t.kind = t.kind or "Other"
         t.address = t.address or dst
         t._fail(n, f"{dst} does not resolve: {answer.reason}")
         return
-    rng = proxy.runtime(cluster).rng
+    rng = proxy.runtime(rt).rng
     remaining = n
     for i, address in enumerate(addresses):
         k = remaining if i == len(addresses) - 1 else proxy.binomial(rng, remaining, 1 / (len(addresses) - i))
         if k or i == 0:
-            _send_to(cluster, t, s, address, port, protocol, k, first, last)
+            _send_to(rt, t, s, address, port, protocol, k, first, last)
         remaining -= k
 
 
-def _send_to(cluster: Cluster, t: Traffic, s, dst: str, port: int, protocol: str, n: int,
+def _send_to(rt: Runtime, t: Traffic, s, dst: str, port: int, protocol: str, n: int,
              first: float, last: float) -> None:
     try:
-        dst_ip, dst_pod, dst_node = datapath._resolve_dst(cluster, dst)
+        dst_ip, dst_pod, dst_node = datapath._resolve_dst(rt, dst)
     except ApiError as err:
         t._fail(n, str(err))
         return
@@ -179,16 +179,16 @@ def _send_to(cluster: Cluster, t: Traffic, s, dst: str, port: int, protocol: str
     if not dst_ip:
         t.kind = t.kind or "Pod"
         if n:
-            t._fail(n, datapath.connect(cluster, s_ref(s), dst, port, protocol).reason)
+            t._fail(n, datapath.connect(rt, s_ref(s), dst, port, protocol).reason)
         return
-    if s.node and not cluster.node_runtime(s.node).up:
+    if s.node and not rt.node_runtime(s.node).up:
         t._fail(n, datapath.source_down_reason(s.node))
         return
-    entry = proxy.entry_for(cluster, s.kind, s.node, s.ip, dst_ip, port, protocol)
+    entry = proxy.entry_for(rt, s.kind, s.node, s.ip, dst_ip, port, protocol)
     if entry is None:
-        t.kind = _kind(cluster, dst_ip, dst_pod, dst_node)
+        t.kind = _kind(rt, dst_ip, dst_pod, dst_node)
         if n:
-            conn = datapath.route(cluster, s, dst_ip, dst_pod, dst_node, port, protocol)
+            conn = datapath.route(rt, s, dst_ip, dst_pod, dst_node, port, protocol)
             if conn.ok:
                 key = conn.pod or f"ip/{dst_ip}"
                 node = dst_pod.spec.node_name if dst_pod is not None else dst_node
@@ -202,17 +202,17 @@ def _send_to(cluster: Cluster, t: Traffic, s, dst: str, port: int, protocol: str
     if entry.node is None:
         t._fail(n, entry.reason)
         return
-    down = datapath.entry_down(cluster, s, entry)
+    down = datapath.entry_down(rt, s, entry)
     if down is not None:
         t._fail(n, down)
         return
     t.entry_nodes[entry.node] = t.entry_nodes.get(entry.node, 0) + n
-    decision = proxy.decide(cluster, entry)
+    decision = proxy.decide(rt, entry)
     if decision.action != "dnat":
         t._fail(n, decision.reason)
         return
-    for ep, c in proxy.choose(cluster, entry, decision, n, first, last):
-        conn = datapath.via_endpoint(cluster, s, entry, decision, ep, dst_ip, port, protocol)
+    for ep, c in proxy.choose(rt, entry, decision, n, first, last):
+        conn = datapath.via_endpoint(rt, s, entry, decision, ep, dst_ip, port, protocol)
         flow = (entry.node, ep.key)
         t.flows[flow] = t.flows.get(flow, 0) + c
         if conn.ok:
@@ -230,11 +230,11 @@ def s_ref(s) -> str:
     return s.pod.key
 
 
-def _kind(cluster: Cluster, ip: str, pod, node: str | None) -> str:
-    if pod is not None or in_cidr(ip, cluster.pod_cidr):
+def _kind(rt: Runtime, ip: str, pod, node: str | None) -> str:
+    if pod is not None or in_cidr(ip, rt.config.pod_cidr):
         return "Pod"
     if node is not None:
         return "Node"
-    if in_cidr(ip, cluster.service_cidr):
+    if in_cidr(ip, rt.config.service_cidr):
         return "ClusterIP"
     return "Other"

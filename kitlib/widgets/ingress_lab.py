@@ -217,7 +217,7 @@ class IngressLab:
         self.refresh()
 
     def _ingress(self):
-        return self.cluster._store.get("Ingress", f"{self.namespace}/{self.ingress}")
+        return self.cluster.api.store.get("Ingress", f"{self.namespace}/{self.ingress}")
 
     def _default_url(self, host: str) -> str:
         addon = self.cluster.addons.get("ingress")
@@ -265,7 +265,7 @@ class IngressLab:
     def _on_service(self, change) -> None:
         if self._syncing or not change["new"]:
             return
-        svc = self.cluster._store.get("Service", f"{self.namespace}/{change['new']}")
+        svc = self.cluster.api.store.get("Service", f"{self.namespace}/{change['new']}")
         if svc is not None and svc.spec.ports:
             self.port.value = svc.spec.ports[0].port  # a default for the rule: no engine call
 
@@ -342,7 +342,7 @@ class IngressLab:
 
     def _sync_backend(self) -> None:
         c, ns, name = self.cluster, self.namespace, self.deployment.value
-        dep = c._store.get("Deployment", f"{ns}/{name}") if name else None
+        dep = c.api.store.get("Deployment", f"{ns}/{name}") if name else None
         was, self._syncing = self._syncing, True
         try:
             if dep is not None:

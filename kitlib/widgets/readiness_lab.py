@@ -203,7 +203,7 @@ class ReadinessLab:
         name = self.pod_picker.value
         on: set[str] = set()
         if name:
-            on = apps.faults(self.cluster, self.cluster.get("Pod", name, self.namespace))
+            on = apps.faults(self.cluster.runtime, self.cluster.get("Pod", name, self.namespace))
         syncing, self._syncing = self._syncing, True
         try:
             for fault, button in self.fault_buttons.items():

@@ -1,4 +1,4 @@
-"""Ingresses, IngressClasses and Secrets in the API server: admission and validation.
+"""Ingresses and IngressClasses in the API server: admission and validation.
 
 Validation follows ``pkg/apis/networking/validation`` (ValidateIngressCreate and friends) in its
 order and words, for the fields kitlib models. Admission is the DefaultIngressClass plug-in:
@@ -8,7 +8,6 @@ an Ingress created without a class gets the IngressClass marked
 
 from __future__ import annotations
 
-import base64
 import re
 from typing import TYPE_CHECKING
 
@@ -20,14 +19,15 @@ from ..api.networking import (
     IngressClass,
     is_default_class,
 )
-from ..api.secret import TLS_TYPE, Secret
 from ..api.validation import SUBDOMAIN_MSG, GoValue, dns1123_subdomain, validate_meta
 from ..errors import FieldError, required, unsupported
 from ..network.ipam import is_ip
-from .service import DNS1035, DNS1035_MSG, port_name_errors
+from .service_strategy import DNS1035, DNS1035_MSG, port_name_errors
+from .strategy import Strategy
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..api.meta import KubeObject
+    from .server import ApiServer
 
 WILDCARD_SUBDOMAIN = re.compile(r"^\*\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 WILDCARD_MSG = (
@@ -43,13 +43,13 @@ INVALID_PATH_SUFFIXES = ("/..", "/.")
 # ---------------------------------------------------------------------------- admission
 
 
-def admit(cluster: Cluster, ing: Ingress) -> None:
+def admit(api: ApiServer, ing: Ingress) -> None:
     """DefaultIngressClass: on create, an Ingress that names no class (neither field nor the old
     annotation) gets the default IngressClass; with several defaults, the newest one, and of
     those created in the same second the first by name (getDefaultClass sorts so)."""
     if ing.spec.ingress_class_name or CLASS_ANNOTATION in ing.metadata.annotations:
         return
-    defaults = [ic for ic in cluster._store.items("IngressClass") if is_default_class(ic)]  # type: ignore[arg-type]
+    defaults = [ic for ic in api.store.items("IngressClass") if is_default_class(ic)]  # type: ignore[arg-type]  # the store keeps IngressClasses
     if defaults:
         by_name = sorted(defaults, key=lambda ic: ic.name)
         newest = max(by_name, key=lambda ic: ic.metadata.creation_timestamp or "")  # max keeps the first
@@ -186,34 +186,33 @@ def validate_ingress_class(ic: IngressClass) -> list[FieldError]:
     return errs
 
 
-def validate_secret(secret: Secret) -> list[FieldError]:
-    """ValidateSecret for what kitlib uses: the name, and a TLS Secret's two keys (``stringData`` is
-    already folded into ``data`` by :func:`default_secret`)."""
-    errs = validate_meta(secret.metadata, namespaced=True)
-    for key, value in secret.data.items():
-        if not re.fullmatch(r"[-._a-zA-Z0-9]+", key):
-            errs.append(FieldError(f"data[{key}]", "Invalid value", key,
-                                   "a valid config key must consist of alphanumeric characters, '-', '_' or '.' "
-                                   "(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation "
-                                   "is '[-._a-zA-Z0-9]+')"))
-        try:
-            base64.b64decode(value, validate=True)
-        except ValueError:
-            errs.append(FieldError(f"data[{key}]", "Invalid value", "<secret contents redacted>",
-                                   "illegal base64 data"))
-    if (secret.type or "Opaque") == TLS_TYPE:
-        errs += [required(f"data[{key}]") for key in ("tls.crt", "tls.key") if key not in secret.data]
-    return errs
+class IngressStrategy(Strategy):
+    """Ingress: DefaultIngressClass admission on create, then ValidateIngress."""
+
+    kind = "Ingress"
+    generation = True
+
+    def admit(self, api: ApiServer, obj: KubeObject, old: KubeObject | None) -> None:
+        ing: Ingress = obj  # type: ignore[assignment]  # this strategy's kind
+        if old is None:
+            admit(api, ing)
+        elif not ing.spec.ingress_class_name:
+            # kubectl apply's three-way merge keeps a field the manifest never set: here the class
+            # that DefaultIngressClass admission gave the Ingress on create.
+            ing.spec.ingress_class_name = old.spec.ingress_class_name  # type: ignore[attr-defined]  # an Ingress
+
+    def validate(self, obj: KubeObject) -> list[FieldError]:
+        return validate_ingress(obj)  # type: ignore[arg-type]  # this strategy's kind
 
 
-def default_secret(secret: Secret) -> None:
-    """SetDefaults_Secret: ``type: Opaque``; and ``stringData`` is folded into ``data``."""
-    secret.type = secret.type or "Opaque"
-    _merge_string_data(secret)
+class IngressClassStrategy(Strategy):
+    """IngressClass: ValidateIngressClass."""
+
+    kind = "IngressClass"
+    generation = True
+
+    def validate(self, obj: KubeObject) -> list[FieldError]:
+        return validate_ingress_class(obj)  # type: ignore[arg-type]  # this strategy's kind
 
 
-def _merge_string_data(secret: Secret) -> None:
-    for key, value in secret.string_data.items():
-        secret.data[key] = base64.b64encode(value.encode()).decode()
-    secret.string_data = {}
-
+STRATEGIES = (IngressStrategy(), IngressClassStrategy())

@@ -90,6 +90,10 @@ class IPAllocator:
         except ValueError:
             return False
 
+    def allocated(self) -> list[str]:
+        """Every address handed out, in order."""
+        return [str(ipaddress.IPv4Address(self.base + i)) for i in sorted(self._map.used)]
+
     def indexed(self, n: int) -> str:
         """The n-th address of the range (1 is 10.96.0.1, the ``kubernetes`` Service)."""
         return str(self.network.network_address + n)
@@ -115,6 +119,10 @@ class PortAllocator:
 
     def in_use(self, port: int) -> bool:
         return port - self.first in self._map.used
+
+    def allocated(self) -> list[int]:
+        """Every port handed out, in order."""
+        return [self.first + i for i in sorted(self._map.used)]
 
     @property
     def range_text(self) -> str:

@@ -13,7 +13,6 @@ without ``clusterIP`` or ``nodePort`` keeps what was allocated.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..api.service import (
@@ -27,11 +26,13 @@ from ..api.service import (
 )
 from ..api.validation import GoValue, dns1123_label, dns1123_subdomain, validate_labels
 from ..errors import ApiError, FieldError, invalid, required, unsupported
-from ..network.allocators import Allocated, NotInRange, RangeFull
 from ..network.ipam import is_ip
+from .allocators import Allocated, NotInRange, RangeFull
+from .strategy import Allocation, Strategy
 
 if TYPE_CHECKING:
-    from ..cluster import Cluster
+    from ..api.meta import KubeObject
+    from .server import ApiServer
 
 KIND = "Service"
 DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -230,27 +231,6 @@ def _go_strings(values: list[str]) -> GoValue:
     return GoValue("[]string{" + ", ".join(f'"{v}"' for v in values) + "}")
 
 
-class Allocation:
-    """What a request reserved, so that a failure can give it all back, and what it gives up
-    (released only when the request succeeds)."""
-
-    def __init__(self) -> None:
-        self.undo: list[Callable[[], None]] = []
-        self.commit: list[Callable[[], None]] = []
-        self.rng: tuple[Cluster, object] | None = None  # the random state before the request drew from it
-
-    def rollback(self) -> None:
-        for fn in reversed(self.undo):
-            fn()
-        self.undo.clear()
-        self.commit.clear()
-        if self.rng is not None:
-            # A failed request leaves no trace, not even in the random sequence.
-            cluster, state = self.rng
-            cluster.rng.setstate(state)  # type: ignore[arg-type]
-            self.rng = None
-
-
 def _needs_cluster_ip(svc: Service) -> bool:
     return service_type(svc) != "ExternalName"
 
@@ -320,45 +300,41 @@ def patch_allocated_values(new: Service, old: Service) -> None:
         s.health_check_node_port = o.health_check_node_port
 
 
-def allocate(cluster: Cluster, svc: Service, old: Service | None, txn: Allocation) -> None:
+def allocate(api: ApiServer, svc: Service, old: Service | None, txn: Allocation) -> None:
     """Reserve the ClusterIP, NodePorts and health-check NodePort the Service needs, and give back
     what an update no longer needs (released only once the request succeeds)."""
-    if not cluster._pending:
-        # The first Service of a request remembers the random state, so that undoing the
-        # request (this Service's failure or a later document's) rewinds it.
-        txn.rng = (cluster, cluster.rng.getstate())
     if old is not None:
         drop_type_dependent_fields(svc, old)
         patch_allocated_values(svc, old)
-    _cluster_ip(cluster, svc, old, txn)
+    _cluster_ip(api, svc, old, txn)
     if old is None:
         if _needs_node_port(svc):
-            _init_node_ports(cluster, svc, txn)
+            _init_node_ports(api, svc, txn)
         if needs_health_check(svc):
-            _alloc_health_check_node_port(cluster, svc, txn)
+            _alloc_health_check_node_port(api, svc, txn)
         return
     if _needs_node_port(svc):
-        _update_node_ports(cluster, svc, old, txn)
+        _update_node_ports(api, svc, old, txn)
     s, o = svc.spec, old.spec
     if not needs_health_check(old) and needs_health_check(svc):
-        _alloc_health_check_node_port(cluster, svc, txn)
+        _alloc_health_check_node_port(api, svc, txn)
     elif needs_health_check(old) and needs_health_check(svc) and s.health_check_node_port != o.health_check_node_port:
         raise invalid(KIND, svc.name, [FieldError("spec.healthCheckNodePort", "Forbidden", detail="field is immutable")])
     # What the stored object held and the new one does not is released when the request commits.
-    ports = cluster.node_ports
+    ports = api.node_ports
     kept = _node_ports(svc) | ({s.health_check_node_port} if s.health_check_node_port else set())
     held = _node_ports(old) | ({o.health_check_node_port} if o.health_check_node_port else set())
     for port in sorted(held - kept):
         txn.commit.append(lambda port=port: ports.release(port))
     if _needs_cluster_ip(old) and not _needs_cluster_ip(svc) and o.cluster_ip not in (None, "", "None"):
-        txn.commit.append(lambda ip=o.cluster_ip: cluster.service_ips.release(ip))
+        txn.commit.append(lambda ip=o.cluster_ip: api.service_ips.release(ip))
 
 
-def _cluster_ip(cluster: Cluster, svc: Service, old: Service | None, txn: Allocation) -> None:
+def _cluster_ip(api: ApiServer, svc: Service, old: Service | None, txn: Allocation) -> None:
     """The ClusterIP: allocated once on create (or when leaving ExternalName), immutable after."""
     if not _needs_cluster_ip(svc):
         return
-    s, name, ips = svc.spec, svc.name, cluster.service_ips
+    s, name, ips = svc.spec, svc.name, api.service_ips
     # initIPFamilyFields checks the addresses before anything is allocated.
     bad = [FieldError(f"spec.clusterIPs[{i}]", "Invalid value", ip,
                       "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")
@@ -390,7 +366,7 @@ def _cluster_ip(cluster: Cluster, svc: Service, old: Service | None, txn: Alloca
                                               f"failed to allocate IP {s.cluster_ip}: {reason}")])
 
 
-def _init_node_ports(cluster: Cluster, svc: Service, txn: Allocation) -> None:
+def _init_node_ports(api: ApiServer, svc: Service, txn: Allocation) -> None:
     """initNodePorts: on create, ports that share a port number (53/UDP and 53/TCP) share a nodePort."""
     ports = svc.spec.ports
     by_port: dict[int, int] = {}
@@ -402,18 +378,18 @@ def _init_node_ports(cluster: Cluster, svc: Service, txn: Allocation) -> None:
             # A value requested on any port with this number counts (scanning forward).
             requested = next((q.node_port for q in ports if q.port == p.port and q.node_port), None)
             if requested:
-                _reserve_port(cluster, requested, f"spec.ports[{i}].nodePort", svc.name, txn)
+                _reserve_port(api, requested, f"spec.ports[{i}].nodePort", svc.name, txn)
                 p.node_port = by_port[p.port] = requested
             else:
-                p.node_port = by_port[p.port] = _next_node_port(cluster, txn)
+                p.node_port = by_port[p.port] = _next_node_port(api, txn)
         elif p.node_port != allocated:
             if not p.node_port:
                 p.node_port = allocated
             else:
-                _reserve_port(cluster, p.node_port, f"spec.ports[{i}].nodePort", svc.name, txn)
+                _reserve_port(api, p.node_port, f"spec.ports[{i}].nodePort", svc.name, txn)
 
 
-def _update_node_ports(cluster: Cluster, svc: Service, old: Service, txn: Allocation) -> None:
+def _update_node_ports(api: ApiServer, svc: Service, old: Service, txn: Allocation) -> None:
     """updateNodePorts: a port keeps its nodePort; a new request is reserved; a missing one is allocated."""
     before = _node_ports(old)
     reserved: set[int] = set()
@@ -422,15 +398,15 @@ def _update_node_ports(cluster: Cluster, svc: Service, old: Service, txn: Alloca
             continue
         if p.node_port:
             if p.node_port not in before and p.node_port not in reserved:
-                _reserve_port(cluster, p.node_port, f"spec.ports[{i}].nodePort", svc.name, txn)
+                _reserve_port(api, p.node_port, f"spec.ports[{i}].nodePort", svc.name, txn)
                 reserved.add(p.node_port)
         else:
-            p.node_port = _next_node_port(cluster, txn)
+            p.node_port = _next_node_port(api, txn)
 
 
-def _alloc_health_check_node_port(cluster: Cluster, svc: Service, txn: Allocation) -> None:
+def _alloc_health_check_node_port(api: ApiServer, svc: Service, txn: Allocation) -> None:
     """allocHealthCheckNodePort: its failures are internal errors, not field errors."""
-    ports, s = cluster.node_ports, svc.spec
+    ports, s = api.node_ports, svc.spec
     if s.health_check_node_port:
         port = s.health_check_node_port
         try:
@@ -447,8 +423,8 @@ def _alloc_health_check_node_port(cluster: Cluster, svc: Service, txn: Allocatio
     txn.undo.append(lambda port=s.health_check_node_port: ports.release(port))
 
 
-def _reserve_port(cluster: Cluster, port: int, path: str, name: str, txn: Allocation) -> None:
-    ports = cluster.node_ports
+def _reserve_port(api: ApiServer, port: int, path: str, name: str, txn: Allocation) -> None:
+    ports = api.node_ports
     try:
         ports.allocate(port)
     except NotInRange:
@@ -459,8 +435,8 @@ def _reserve_port(cluster: Cluster, port: int, path: str, name: str, txn: Alloca
     txn.undo.append(lambda: ports.release(port))
 
 
-def _next_node_port(cluster: Cluster, txn: Allocation) -> int:
-    ports = cluster.node_ports
+def _next_node_port(api: ApiServer, txn: Allocation) -> int:
+    ports = api.node_ports
     port = _next(ports.next, "failed to allocate a nodePort: range is full")
     txn.undo.append(lambda: ports.release(port))
     return port
@@ -473,12 +449,38 @@ def _next(fn, what: str):
         raise ApiError(f"Internal error occurred: {what}") from None
 
 
-def release(cluster: Cluster, svc: Service) -> None:
+def release(api: ApiServer, svc: Service) -> None:
     """Give back everything a deleted Service held."""
     if svc.spec.cluster_ip and svc.spec.cluster_ip != "None":
-        cluster.service_ips.release(svc.spec.cluster_ip)
+        api.service_ips.release(svc.spec.cluster_ip)
     for p in svc.spec.ports:
         if p.node_port:
-            cluster.node_ports.release(p.node_port)
+            api.node_ports.release(p.node_port)
     if svc.spec.health_check_node_port:
-        cluster.node_ports.release(svc.spec.health_check_node_port)
+        api.node_ports.release(svc.spec.health_check_node_port)
+
+
+class ServiceStrategy(Strategy):
+    """Service: defaults, then allocation (its errors come first, alone), then validation."""
+
+    kind = KIND
+
+    def default(self, obj: KubeObject, old: KubeObject | None) -> None:
+        default(obj)  # type: ignore[arg-type]  # this strategy's kind
+
+    def allocate(self, api: ApiServer, obj: KubeObject, old: KubeObject | None, txn: Allocation) -> None:
+        allocate(api, obj, old, txn)  # type: ignore[arg-type]  # this strategy's kind
+
+    def validate(self, obj: KubeObject) -> list[FieldError]:
+        return validate(obj)  # type: ignore[arg-type]  # this strategy's kind
+
+    def on_update(self, old: KubeObject, new: KubeObject) -> None:
+        super().on_update(old, new)
+        if new.spec.type != "LoadBalancer":  # type: ignore[attr-defined]  # a Service
+            new.status.load_balancer.ingress = []  # type: ignore[attr-defined]  # a Service
+
+    def release(self, api: ApiServer, obj: KubeObject) -> None:
+        release(api, obj)  # type: ignore[arg-type]  # this strategy's kind
+
+
+STRATEGIES = (ServiceStrategy(),)

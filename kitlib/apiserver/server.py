@@ -1,0 +1,354 @@
+"""The API server: storage, the clock, the random generator, events, allocators and watches.
+
+Everything that changes an object goes through its verbs: :meth:`ApiServer.create`,
+:meth:`~ApiServer.update`, :meth:`~ApiServer.update_status` and :meth:`~ApiServer.delete`
+(plus :meth:`~ApiServer.apply` for a set of documents). Each write runs the kind's
+:class:`~kitlib.apiserver.strategy.Strategy` and then tells the watchers (the controller
+manager's informers and the add-ons), in the order they started watching.
+
+A request is all or nothing (:meth:`ApiServer.request`): when it fails, what it allocated is
+given back and the random generator is rewound, so that a failed call leaves no trace, not even
+in the names and addresses drawn after it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from .. import manifest
+from ..api.convert import clone
+from ..api.labels import LabelSelector, parse_selector
+from ..api.meta import KubeObject
+from ..api.node import Node
+from ..api.pod import Pod
+from ..api.registry import Resource, for_object, lookup
+from ..clock import Clock
+from ..errors import AlreadyExists, BadRequest, NotFound
+from ..events import EventLog
+from ..names import new_uid, random_suffix
+from ..network.ipam import RangeAllocator
+from ..store import Store
+from .allocators import IPAllocator, PortAllocator
+from .kinds import strategy_for
+from .strategy import Allocation
+
+Watcher = Callable[[KubeObject, bool], None]
+"""Called with every object written (``False``) or removed (``True``), as a watch event."""
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """The address plan and names a cluster is started with (``minikube start`` flags)."""
+
+    name: str = "minikube"
+    pod_cidr: str = "10.244.0.0/16"
+    service_cidr: str = "10.96.0.0/12"
+    node_cidr: str = "192.168.49.0/24"
+    node_prefix: int = 24
+    cluster_domain: str = "cluster.local"
+
+
+class ApiServer:
+    """One cluster's API server and everything it owns."""
+
+    def __init__(self, config: ClusterConfig, seed: int) -> None:
+        self.config = config
+        self.rng = random.Random(seed)
+        """The one random generator of the cluster: names, IPs, timings and load balancing."""
+        self.clock = Clock()
+        self.events = EventLog()
+        self.store = Store()
+        """The storage, read by controllers as their informers' cache; written only by the verbs."""
+        self.service_ips = IPAllocator(config.service_cidr, self.rng)
+        self.node_ports = PortAllocator(30000, 32767, self.rng)
+        self.pod_cidrs = RangeAllocator(config.pod_cidr, config.node_prefix)
+        """The node IPAM controller's podCIDR allocator (``--allocate-node-cidrs``)."""
+        self._watchers: list[Watcher] = []
+        self._txn: Allocation | None = None  # the request in flight
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def now(self) -> float:
+        """Simulated seconds since time 0."""
+        return self.clock.now
+
+    def resource(self, kind: str) -> Resource:
+        """The resource type for any name kubectl accepts, or kubectl's error."""
+        res = lookup(kind)
+        if res is None:
+            raise BadRequest(f'error: the server doesn\'t have a resource type "{kind}"')
+        return res
+
+    def get(self, kind: str, name: str, namespace: str = "default") -> KubeObject:
+        """The stored object itself (for the engine; the public :meth:`kitlib.Cluster.get` copies it),
+        or :class:`kitlib.NotFound` in the API server's words."""
+        res = self.resource(kind)
+        obj = self.store.get(res.kind, f"{namespace}/{name}" if res.cls.namespaced else name)
+        if obj is None:
+            raise NotFound(f'{res.qualified} "{name}" not found')
+        return obj
+
+    def list(self, kind: str, namespace: str | None = "default",
+             selector: str | LabelSelector | None = None) -> list[KubeObject]:
+        """Stored objects of a kind in a namespace (``None``: all), optionally by label selector."""
+        res = self.resource(kind)
+        sel = parse_selector(selector) if isinstance(selector, str) else selector
+        return self.store.items(res.kind, namespace if res.cls.namespaced else None, sel)
+
+    def nodes(self) -> list[Node]:
+        """Every node, by name."""
+        return self.store.items("Node")  # type: ignore[return-value]  # the store keeps a kind's own class
+
+    def pods_on(self, node: str) -> list[Pod]:
+        """The pods bound to ``node``, by key."""
+        return sorted(self.store.pods_on(node), key=lambda p: p.key)  # type: ignore[return-value]  # as above
+
+    def owned(self, owner: KubeObject, kind: str | None = None) -> list[KubeObject]:
+        """Objects whose controller is ``owner`` (optionally of one kind), by name."""
+        objs = self.store.owned_by(owner.metadata.uid or "")
+        return sorted((o for o in objs if kind is None or o.kind == kind), key=lambda o: o.name)
+
+    def require_namespace(self, namespace: str) -> None:
+        """:class:`kitlib.NotFound` unless the namespace exists."""
+        if self.store.get("Namespace", namespace) is None:
+            raise NotFound(f'namespaces "{namespace}" not found')
+
+    def state(self) -> dict[str, Any]:
+        """Everything the API server holds, as plain values that compare equal exactly when
+        nothing changed: objects (with resourceVersions), clock and queue, the random generator,
+        events and allocations. A failed request leaves it as it was."""
+        return {
+            "revision": self.store.revision,
+            "objects": {kind: [o.to_dict() for o in self.store.items(kind)] for kind in sorted(self.store.kinds())},
+            "now": self.clock.now,
+            "queue": self.clock.pending(),
+            "rng": self.rng.getstate(),
+            "events": [(e.kind, e.key, e.type, e.reason, e.message, e.count, e.last_seen) for e in self.events.all()],
+            "service_ips": self.service_ips.allocated(),
+            "node_ports": self.node_ports.allocated(),
+            "pod_cidrs": self.pod_cidrs.state(),
+        }
+
+    # ------------------------------------------------------------------ requests
+
+    @contextmanager
+    def request(self) -> Iterator[Allocation]:
+        """One API request: on an exception, undo its allocations and rewind the random generator.
+        Nested requests join the outer one."""
+        if self._txn is not None:
+            yield self._txn
+            return
+        txn = self._txn = Allocation()
+        state = self.rng.getstate()
+        try:
+            yield txn
+        except BaseException:
+            txn.rollback()
+            self.rng.setstate(state)
+            raise
+        else:
+            txn.finish()
+        finally:
+            self._txn = None
+
+    def prepare(self, obj: KubeObject, old: KubeObject | None) -> KubeObject:
+        """Run ``obj``'s strategy for a create (``old`` None) or an update of ``old``, inside the
+        current request. ``obj`` is changed in place (defaults, allocations) and returned."""
+        res = for_object(obj)
+        if res.cls.namespaced:
+            obj.metadata.namespace = obj.metadata.namespace or "default"
+        if old is None and not obj.metadata.name and obj.metadata.generate_name:
+            obj.metadata.name = self._generate_name(res, obj)
+        with self.request() as txn:
+            strategy_for(res.kind).prepare(self, obj, old, txn)
+        return obj
+
+    def create(self, obj: KubeObject, *, copy: bool = True) -> KubeObject:
+        """Create ``obj`` (a copy of it unless ``copy=False``: a new object nobody else holds)."""
+        if copy:
+            obj = clone(obj)
+        with self.request():
+            res = for_object(obj)
+            if res.cls.namespaced:
+                obj.metadata.namespace = obj.metadata.namespace or "default"
+                self.require_namespace(obj.metadata.namespace)
+            self.prepare(obj, None)
+            if obj.metadata.name and self.store.get(res.kind, obj.key) is not None:
+                raise AlreadyExists(f'{res.qualified} "{obj.name}" already exists')
+            return self._commit_create(obj)
+
+    def create_trusted(self, obj: KubeObject) -> KubeObject:
+        """Store a new object as given, without its strategy's checks: for the API server's own
+        objects and the well-formed ones controllers build at a high rate (EndpointSlices)."""
+        return self._commit_create(obj)
+
+    def dry_run_create(self, obj: KubeObject) -> KubeObject:
+        """What :meth:`create` would store (``--dry-run=server``), leaving no trace."""
+        obj = clone(obj)
+        res = for_object(obj)
+        if res.cls.namespaced:
+            obj.metadata.namespace = obj.metadata.namespace or "default"
+            self.require_namespace(obj.metadata.namespace)
+        try:
+            with self.request():
+                self.prepare(obj, None)
+                if obj.metadata.name and self.store.get(res.kind, obj.key) is not None:
+                    raise AlreadyExists(f'{res.qualified} "{obj.name}" already exists')
+                raise _DryRun(obj)
+        except _DryRun as done:
+            return done.obj
+
+    def update(self, new: KubeObject) -> KubeObject:
+        """Replace the stored object of ``new``'s kind and key with ``new`` (``kubectl replace``);
+        the server keeps what only it sets (uid, status, allocations the client left out)."""
+        res = for_object(new)
+        old = self.store.get(res.kind, f"{new.metadata.namespace or 'default'}/{new.name}"
+                             if res.cls.namespaced else new.name)
+        if old is None:
+            raise NotFound(f'{res.qualified} "{new.name}" not found')
+        with self.request():
+            prepared = self.prepare(clone(new), old)
+            return self._commit_update(old, prepared)
+
+    def update_status(self, obj: KubeObject, *, notify: bool = True) -> KubeObject:
+        """Store a stored object after a controller changed it in place (its status, or fields the
+        server owns), with a new resourceVersion. ``notify=False`` skips the watch event, for
+        writes no controller reacts to (bookkeeping such as ``observedGeneration``)."""
+        self.store.touch(obj)
+        if notify:
+            self._notify(obj, False)
+        return obj
+
+    def delete(self, obj: KubeObject) -> None:
+        """Remove ``obj`` from storage now (the final step of a deletion) and free what it held.
+        Graceful deletion and cascading are the callers': the kubelet and the garbage collector."""
+        strategy_for(obj.kind).release(self, obj)
+        self.store.remove(obj)
+        self._notify(obj, True)
+
+    def apply(self, docs: list[dict[str, Any]]) -> list[tuple[KubeObject, str]]:
+        """Create or update every document, as ``kubectl apply`` does, with kubectl's word for each
+        object (created, configured, unchanged). All are admitted before any is stored."""
+        pending_ns = {d.get("metadata", {}).get("name") for d in docs if d.get("kind") == "Namespace"}
+        with self.request():
+            plans: list[KubeObject] = []
+            planned: dict[tuple[str, str], KubeObject] = {}
+            for doc in docs:
+                obj = manifest.decode(doc)
+                res = for_object(obj)
+                if res.cls.namespaced:
+                    obj.metadata.namespace = obj.metadata.namespace or "default"
+                    if obj.metadata.namespace not in pending_ns:
+                        self.require_namespace(obj.metadata.namespace)
+                # A name that appears twice is created by the first document and updated by the next.
+                existing = planned.get((res.kind, obj.key)) or self.store.get(res.kind, obj.key)
+                prepared = self.prepare(obj, existing)
+                planned[(res.kind, obj.key)] = prepared
+                plans.append(prepared)
+            results = []
+            for prepared in plans:
+                existing = self.store.get(prepared.kind, prepared.key)
+                if existing is None:
+                    results.append((self._commit_create(prepared), "created"))
+                elif unchanged(existing, prepared):
+                    results.append((existing, "unchanged"))
+                else:
+                    results.append((self._commit_update(existing, prepared), "configured"))
+            return results
+
+    def record_event(self, obj: KubeObject, reason: str, message: str, source: str,
+                     type_: str = "Normal") -> None:
+        """Record an Event about ``obj`` (``kubectl describe`` lists them)."""
+        self.events.record(obj.kind, obj.metadata.uid or obj.key, type_, reason, message, source, self.clock.now)
+
+    # ------------------------------------------------------------------ watches
+
+    def watch(self, watcher: Watcher) -> None:
+        """Tell ``watcher`` about every write and removal from now on."""
+        self._watchers.append(watcher)
+
+    def unwatch(self, watcher: Watcher) -> None:
+        """Stop telling ``watcher``."""
+        if watcher in self._watchers:
+            self._watchers.remove(watcher)
+
+    def notify(self, obj: KubeObject) -> None:
+        """Tell the watchers about ``obj`` without writing it: a change on the node side that the
+        controllers must see (a node that stopped answering)."""
+        self._notify(obj, False)
+
+    def _notify(self, obj: KubeObject, removed: bool) -> None:
+        for watcher in self._watchers:
+            watcher(obj, removed)
+
+    # ------------------------------------------------------------------ storage
+
+    def _generate_name(self, res: Resource, obj: KubeObject) -> str:
+        while True:
+            name = f"{obj.metadata.generate_name}{random_suffix(self.rng)}"
+            key = f"{obj.metadata.namespace}/{name}" if res.cls.namespaced else name
+            if self.store.get(res.kind, key) is None:
+                return name
+
+    def _commit_create(self, obj: KubeObject) -> KubeObject:
+        strategy = strategy_for(obj.kind)
+        meta = obj.metadata
+        meta.uid = new_uid(self.rng)
+        meta.creation_timestamp = self.clock.timestamp()
+        meta.deletion_timestamp = None
+        if strategy.generation:
+            meta.generation = 1
+        strategy.on_create(obj)
+        self.store.put(obj)
+        self._notify(obj, False)
+        return obj
+
+    def _commit_update(self, existing: KubeObject, new: KubeObject) -> KubeObject:
+        new.metadata.uid = existing.metadata.uid
+        new.metadata.creation_timestamp = existing.metadata.creation_timestamp
+        new.metadata.owner_references = new.metadata.owner_references or existing.metadata.owner_references
+        kept = {k: v for k, v in existing.metadata.annotations.items() if _server_annotation(k)}
+        new.metadata.annotations = {**kept, **new.metadata.annotations}
+        gen = existing.metadata.generation
+        if gen is not None:
+            new.metadata.generation = gen + (1 if spec_of(existing) != spec_of(new) else 0)
+        strategy_for(existing.kind).on_update(existing, new)
+        self.store.put(new)
+        self._notify(new, False)
+        return new
+
+
+class _DryRun(Exception):
+    """Unwinds a dry-run request after its last check, so that :meth:`ApiServer.request` undoes it."""
+
+    def __init__(self, obj: KubeObject) -> None:
+        super().__init__()
+        self.obj = obj
+
+
+def _server_annotation(key: str) -> bool:
+    """Annotations the deployment controller owns (revision, desired-replicas): an update keeps them."""
+    return key.startswith("deployment.kubernetes.io/")
+
+
+def spec_of(obj: KubeObject) -> Any:
+    """What a user declares: the spec, or for kinds without one (EndpointSlice, Endpoints, Secret)
+    the whole body but metadata and status."""
+    if hasattr(obj, "spec"):
+        return manifest.to_plain(obj.spec)  # type: ignore[attr-defined]  # every kind with a spec
+    body = obj.to_dict()
+    return {k: v for k, v in body.items() if k not in ("metadata", "status")}
+
+
+def unchanged(existing: KubeObject, new: KubeObject) -> bool:
+    """Whether applying ``new`` over ``existing`` changes nothing a user declared."""
+    def user(o: KubeObject) -> dict[str, str]:
+        return {k: v for k, v in o.metadata.annotations.items() if not _server_annotation(k)}
+
+    return (spec_of(existing) == spec_of(new) and existing.metadata.labels == new.metadata.labels
+            and user(existing) == user(new))

@@ -1,0 +1,97 @@
+"""A kind's strategy: what the API server does to an object of that kind besides storing it.
+
+As ``pkg/registry/<group>/<kind>/strategy.go`` in Kubernetes, one strategy answers for one kind:
+its defaults, its admission, what it allocates, its validation on create and update (immutable
+fields included), the server-set fields of a new object and what it frees when deleted. The
+:class:`~kitlib.apiserver.server.ApiServer` runs them in this order for every write:
+
+1. :meth:`Strategy.prepare`: admission, defaults, allocation, validation (an error here fails the
+   request and the server undoes whatever the request allocated);
+2. :meth:`Strategy.on_create` or :meth:`Strategy.on_update`: the fields only the server sets;
+3. :meth:`Strategy.release` when the object leaves storage.
+
+Where is kind X validated? In its strategy, listed by :mod:`kitlib.apiserver.kinds`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
+
+from ..api.meta import KubeObject
+from ..api.registry import RESOURCES
+from ..errors import FieldError, invalid
+
+if TYPE_CHECKING:
+    from .server import ApiServer
+
+
+class Allocation:
+    """What one request reserved (given back if it fails) and what it gives up (freed only once it
+    succeeds), as the registry's allocation transaction."""
+
+    def __init__(self) -> None:
+        self.undo: list[Callable[[], None]] = []
+        self.commit: list[Callable[[], None]] = []
+
+    def rollback(self) -> None:
+        """The request failed: give back everything it reserved."""
+        for fn in reversed(self.undo):
+            fn()
+        self.undo.clear()
+        self.commit.clear()
+
+    def finish(self) -> None:
+        """The request succeeded: free what it gave up."""
+        for fn in self.commit:
+            fn()
+        self.undo.clear()
+        self.commit.clear()
+
+
+class Strategy:
+    """The rules of one kind. The base class stores objects as they are, validating nothing."""
+
+    kind: ClassVar[str] = ""
+    generation: ClassVar[bool] = False
+    """Whether the object has ``metadata.generation`` (1 on create, +1 on each spec change)."""
+
+    def admit(self, api: ApiServer, obj: KubeObject, old: KubeObject | None) -> None:
+        """Mutating admission plug-ins (DefaultIngressClass, ...)."""
+
+    def default(self, obj: KubeObject, old: KubeObject | None) -> None:
+        """The API's defaults (``SetDefaults_<Kind>``), on create (``old`` None) and on update."""
+
+    def allocate(self, api: ApiServer, obj: KubeObject, old: KubeObject | None, txn: Allocation) -> None:
+        """Reserve what the object needs from the server's allocators (ClusterIPs, NodePorts)."""
+
+    def validate(self, obj: KubeObject) -> list[FieldError]:
+        """``Validate<Kind>``: every field error of the object, in the API server's words."""
+        return []
+
+    def validate_update(self, old: KubeObject, new: KubeObject) -> list[FieldError]:
+        """``Validate<Kind>Update`` beyond :meth:`validate`: the fields that may not change."""
+        return []
+
+    def prepare(self, api: ApiServer, obj: KubeObject, old: KubeObject | None, txn: Allocation) -> None:
+        """Everything that can fail, in the registry's order: admission, defaults, allocation,
+        validation. Raises :class:`kitlib.Invalid` with all field errors."""
+        self.admit(api, obj, old)
+        self.default(obj, old)
+        self.allocate(api, obj, old, txn)
+        errs = self.validate(obj)
+        if old is not None:
+            errs += self.validate_update(old, obj)
+        if errs:
+            raise invalid(RESOURCES[self.kind].qualified_kind, obj.name, errs)
+
+    def on_create(self, obj: KubeObject) -> None:
+        """Fields the server sets on a new object (``PrepareForCreate``: status, phase)."""
+
+    def on_update(self, old: KubeObject, new: KubeObject) -> None:
+        """Fields an update cannot change (``PrepareForUpdate``): by default the status is kept."""
+        if hasattr(old, "status"):
+            new.status = old.status  # type: ignore[attr-defined]  # every kind with a status
+
+    def release(self, api: ApiServer, obj: KubeObject) -> None:
+        """Give back what the object held when it leaves storage."""

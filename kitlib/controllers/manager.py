@@ -1,0 +1,214 @@
+"""The controller manager: every controller, the kinds it watches, and the order they run in.
+
+As in controller-runtime, each controller declares what it watches; the manager's one watch on
+the API server hands every write to the controllers of that kind, which queue the keys they
+must reconcile (their own objects, the owners of changed objects, the Services that select a
+changed pod). :meth:`ControllerManager.run` then drains the queues in :data:`ORDER` until
+nothing is left: the first controller with work runs on all its queued keys (sorted, so that a
+seed gives one outcome), then the manager starts again from the top. A real control plane
+converges in milliseconds; here it converges before the call that caused the change returns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from ..api.meta import KubeObject
+from . import deployment, endpointslice, replicaset, scheduler
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
+
+MAX_ROUNDS = 1000
+"""A bound on one convergence: a controller loop that never settles stops here."""
+
+
+class Controller:
+    """One controller: its work queue and the kinds it watches."""
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str | None] = None
+    """The kind it reconciles: a change to such an object, or to an object it controls, queues it."""
+    watches: ClassVar[tuple[str, ...]] = ()
+    """Further kinds whose changes it handles in :meth:`on_change`."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.queue: set[str] = set()
+
+    def on_change(self, obj: KubeObject, removed: bool) -> None:
+        """An object of a watched kind was written or removed: queue what must be reconciled."""
+
+    def reconcile(self, keys: list[str]) -> None:
+        """Reconcile the queued keys (sorted)."""
+        store = self.rt.api.store
+        for key in keys:
+            obj = store.get(self.kind or "", key)
+            if obj is not None:
+                self.sync(obj)
+
+    def sync(self, obj: KubeObject) -> None:
+        """Reconcile one object of :attr:`kind`."""
+
+
+class DeploymentController(Controller):
+    """Rolls Deployments out through their ReplicaSets (:mod:`kitlib.controllers.deployment`)."""
+
+    name = "deployment"
+    kind = "Deployment"
+
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self.progress_checks: dict[str, float] = {}
+        """When each Deployment's progress deadline is checked next (``requeueStuckDeployment``)."""
+
+    def sync(self, obj: KubeObject) -> None:
+        deployment.sync(self.rt, obj)  # type: ignore[arg-type]  # the queue holds Deployments
+
+
+class ReplicaSetController(Controller):
+    """Keeps each ReplicaSet's pod count; adopts and releases pods (:mod:`kitlib.controllers.replicaset`)."""
+
+    name = "replicaset"
+    kind = "ReplicaSet"
+    watches = ("Pod",)
+
+    def on_change(self, obj: KubeObject, removed: bool) -> None:
+        if obj.metadata.controller_ref() is None and not removed:
+            # An orphan may be adopted by a ReplicaSet whose selector matches it.
+            self.queue.update(rs.key for rs in self.rt.api.store.items("ReplicaSet", obj.namespace))
+
+    def sync(self, obj: KubeObject) -> None:
+        replicaset.sync(self.rt, obj)  # type: ignore[arg-type]  # the queue holds ReplicaSets
+
+
+class Scheduler(Controller):
+    """Binds pods without a node (:mod:`kitlib.controllers.scheduler`)."""
+
+    name = "scheduler"
+    watches = ("Pod", "Node")
+
+    def on_change(self, obj: KubeObject, removed: bool) -> None:
+        if obj.kind == "Node":
+            # A node that joins or changes may take the pods that are waiting.
+            self.queue |= {p.key for p in self.rt.api.store.items("Pod") if not p.spec.node_name  # type: ignore[attr-defined]  # Pods
+                           and p.metadata.deletion_timestamp is None}
+        elif removed or obj.metadata.deletion_timestamp is not None:
+            self.queue.discard(obj.key)
+        elif not obj.spec.node_name:  # type: ignore[attr-defined]  # a Pod
+            self.queue.add(obj.key)
+
+    def reconcile(self, keys: list[str]) -> None:
+        scheduler.schedule(self.rt, keys)
+
+
+class EndpointSliceController(Controller):
+    """Writes each Service's EndpointSlices and Endpoints (:mod:`kitlib.controllers.endpointslice`)."""
+
+    name = "endpointslice"
+    kind = "Service"
+    watches = ("Pod", "Endpoints", "Service")
+
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self.endpoint_pods: dict[str, set[str]] = {}
+        """Pod key -> the Services whose endpoints list it."""
+        self.memo: dict[str, tuple] = {}
+        """Service key -> (what the Service asks, {pod key: (pod, resourceVersion, entry)}, the slices
+        and Endpoints written): a pod's endpoint is rebuilt only when the pod or the Service changed,
+        and nothing is rewritten when no endpoint changed, so a Service over thousands of pods costs
+        little more than a walk over them on each pod change."""
+        # Services by one of their selector's labels: (namespace, label, value) -> Service keys.
+        self._index: dict[tuple[str, str, str], set[str]] = {}
+        self._index_key: dict[str, tuple[str, str, str]] = {}  # Service key -> its entry above
+
+    def on_change(self, obj: KubeObject, removed: bool) -> None:
+        if obj.kind == "Pod":
+            self._services_for_pod(obj, removed)
+        elif obj.kind == "Endpoints":
+            if self.rt.api.store.get("Service", obj.key) is not None:
+                self.queue.add(obj.key)  # hand-managed endpoints are mirrored into a slice
+        else:
+            self._reindex(obj, removed)
+
+    def _reindex(self, svc: KubeObject, removed: bool) -> None:
+        index_key = self._index_key.pop(svc.key, None)
+        if index_key is not None:
+            self._index[index_key].discard(svc.key)
+        sel = svc.spec.selector  # type: ignore[attr-defined]  # a Service
+        if not removed and sel:
+            k = min(sel)
+            index_key = (svc.namespace, k, sel[k])
+            self._index.setdefault(index_key, set()).add(svc.key)
+            self._index_key[svc.key] = index_key
+
+    def _services_for_pod(self, pod: KubeObject, removed: bool) -> None:
+        """Queue the Services whose endpoints may change with this pod (those that select it now,
+        and those that listed it before)."""
+        listed = self.endpoint_pods.pop(pod.key, set()) if removed else self.endpoint_pods.get(pod.key, set())
+        self.queue |= listed
+        if removed:
+            return
+        labels = pod.metadata.labels
+        store = self.rt.api.store
+        for k, v in labels.items():
+            for key in self._index.get((pod.namespace, k, v), ()):
+                svc = store.get("Service", key)
+                if svc is not None and svc.spec.selector.items() <= labels.items():  # type: ignore[attr-defined]  # a Service
+                    self.queue.add(key)
+
+    def sync(self, obj: KubeObject) -> None:
+        endpointslice.sync(self.rt, obj)  # type: ignore[arg-type]  # the queue holds Services
+
+
+ORDER: tuple[type[Controller], ...] = (DeploymentController, ReplicaSetController, Scheduler,
+                                       EndpointSliceController)
+"""The order queues are drained in: workloads first, so that pods exist before they are scheduled,
+and endpoints last, once the pods they list have settled."""
+
+
+class ControllerManager:
+    """Runs the controllers of :data:`ORDER` (kube-controller-manager and kube-scheduler)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.controllers = [cls(rt) for cls in ORDER]
+        self.deployment: DeploymentController = self.controllers[0]  # type: ignore[assignment]  # ORDER[0]
+        self.endpointslice: EndpointSliceController = self.controllers[3]  # type: ignore[assignment]  # ORDER[3]
+        self._by_kind = {c.kind: c for c in self.controllers if c.kind}
+        self._watching: dict[str, list[Controller]] = {}
+        for c in self.controllers:
+            for kind in c.watches:
+                self._watching.setdefault(kind, []).append(c)
+        self._running = False
+        rt.api.watch(self.on_change)
+
+    def on_change(self, obj: KubeObject, removed: bool) -> None:
+        """The informers' event handler: queue the object's own controller, its owner's, and
+        whatever else watches its kind."""
+        self.enqueue(obj.kind, obj.key)
+        ref = obj.metadata.controller_ref()
+        if ref is not None:
+            self.enqueue(ref.kind, f"{obj.namespace}/{ref.name}")
+        for c in self._watching.get(obj.kind, ()):
+            c.on_change(obj, removed)
+
+    def enqueue(self, kind: str, key: str) -> None:
+        """Queue ``key`` for the controller that reconciles ``kind`` (if any)."""
+        c = self._by_kind.get(kind)
+        if c is not None:
+            c.queue.add(key)
+
+    def run(self) -> None:
+        """Run the controllers until nothing is left to do."""
+        if self._running:
+            return  # a controller's own writes are handled by the loop already running
+        self._running = True
+        try:
+            for _ in range(MAX_ROUNDS):
+                c = next((c for c in self.controllers if c.queue), None)
+                if c is None:
+                    return
+                keys, c.queue = sorted(c.queue), set()
+                c.reconcile(keys)
+        finally:
+            self._running = False

@@ -1,0 +1,189 @@
+"""What the nodes hold outside the API: the one declared object for a cluster's runtime state.
+
+A real node keeps state that no API object shows: its IPAM leases and pulled images, the veths
+of the pod network, kube-proxy's rules and the kernel's connection-tracking and affinity
+tables, the kubelet's probe workers, and the processes in the containers. :class:`Runtime`
+declares all of it in one place, beside the API server that the node agents talk to and the
+controller manager that reacts to the API, so that nothing else attaches state to a cluster.
+
+Controllers, the data path and the add-ons take a :class:`Runtime` (or just its ``api``), never
+the :class:`kitlib.Cluster`: the facade calls down, nothing calls up.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .api.labels import LabelSelector
+from .api.meta import KubeObject
+from .api.node import Node
+from .api.pod import Pod
+from .clock import Clock
+from .network.ipam import HostLocal
+from .network.topology import Topology
+
+if TYPE_CHECKING:
+    from .apiserver.server import ApiServer, ClusterConfig
+    from .controllers.manager import ControllerManager
+
+PROXY_MODES = ("iptables", "ipvs")
+
+
+@dataclass
+class NodeRuntime:
+    """What lives on one node outside the API: whether it answers, its images, its IPAM state."""
+
+    ipam: HostLocal
+    up: bool = True
+    images: set[str] = field(default_factory=set)
+    generation: int = 0
+    """Bumped each time the node fails, so that timers of an earlier failure do nothing."""
+
+
+class Runtime:
+    """The nodes' state, the API server they talk to and the controller manager."""
+
+    def __init__(self, api: ApiServer, seed: int, proxy_mode: str) -> None:
+        from .controllers.manager import ControllerManager
+
+        self.api = api
+        self.seed = seed
+        self.proxy_mode = proxy_mode
+        """kube-proxy's mode on every node: ``iptables`` or ``ipvs``."""
+        self.node_state: dict[str, NodeRuntime] = {}
+        """By node name."""
+        self.topology = Topology(api.config.node_cidr, api.rng)
+        self.addons: dict[str, Any] = {}
+        """Installed add-ons by name (:mod:`kitlib.addons`)."""
+        self.proxy_view: Any = None
+        """kube-proxy's view of the API, cached per store revision (:mod:`kitlib.network.proxy`)."""
+        self.proxy_state: Any = None
+        """The kernels' affinity, round-robin and ``-m statistic`` state (:mod:`kitlib.network.proxy`)."""
+        self.prober_runs: dict[Any, Any] = {}
+        """The kubelet's probe workers, by (pod uid, container) (:mod:`kitlib.controllers.prober`)."""
+        self.prober_lazy: dict[Any, Any] = {}
+        """Failing readiness probes of not-ready containers, counted when read."""
+        self.apps: Any = None
+        """The processes in the containers: faults and start times (:mod:`kitlib.apps`)."""
+        self.controllers: ControllerManager = ControllerManager(self)
+
+    # ------------------------------------------------------------------ reads for the node agents
+
+    @property
+    def config(self) -> ClusterConfig:
+        """The cluster's address plan."""
+        return self.api.config
+
+    @property
+    def clock(self) -> Clock:
+        """The simulated clock."""
+        return self.api.clock
+
+    @property
+    def now(self) -> float:
+        """Simulated seconds since time 0."""
+        return self.api.clock.now
+
+    @property
+    def rng(self) -> random.Random:
+        """The cluster's random generator."""
+        return self.api.rng
+
+    def get(self, kind: str, name: str, namespace: str = "default") -> KubeObject:
+        """The stored object (live: the engine writes it back through the API's verbs)."""
+        return self.api.get(kind, name, namespace)
+
+    def list(self, kind: str, namespace: str | None = "default",
+             selector: str | LabelSelector | None = None) -> list[KubeObject]:
+        """Stored objects of a kind (live)."""
+        return self.api.list(kind, namespace, selector)
+
+    def pods(self, namespace: str | None = "default", selector: str | None = None) -> list[Pod]:
+        """Stored pods of a namespace (live)."""
+        return self.api.list("Pod", namespace, selector)  # type: ignore[return-value]  # the store keeps Pods
+
+    def nodes(self) -> list[Node]:
+        """Every Node object (live), by name."""
+        return self.api.nodes()
+
+    def pods_on(self, node: str) -> list[Pod]:
+        """The pods bound to ``node`` (live), by key."""
+        return self.api.pods_on(node)
+
+    def owned(self, owner: KubeObject, kind: str | None = None) -> list[KubeObject]:
+        """Objects whose controller is ``owner`` (live), by name."""
+        return self.api.owned(owner, kind)
+
+    def node_runtime(self, name: str) -> NodeRuntime:
+        """What node ``name`` holds outside the API."""
+        return self.node_state[name]
+
+    def state(self) -> dict[str, Any]:
+        """The whole declared state of the cluster as plain values: the API server's
+        (:meth:`~kitlib.apiserver.server.ApiServer.state`) and the nodes'. Two states compare
+        equal exactly when nothing changed; a failed call leaves it as it was."""
+        def plain(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {repr(k): plain(v) for k, v in sorted(value.items(), key=lambda kv: repr(kv[0]))}
+            if isinstance(value, (set, frozenset)):
+                return sorted(repr(v) for v in value)
+            if isinstance(value, (list, tuple)):
+                return [plain(v) for v in value]
+            if hasattr(value, "__dict__") and not isinstance(value, type):
+                return {k: plain(v) for k, v in sorted(vars(value).items())
+                        if not k.startswith("_") and k not in ("rng",)}
+            return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+        graph = self.topology.graph
+        proxy_rng = getattr(self.proxy_state, "rng", None)
+        return {
+            "api": self.api.state(),
+            "nodes": {name: (sorted(n.ipam.in_use), n.ipam.last_reserved, n.up, sorted(n.images), n.generation)
+                      for name, n in sorted(self.node_state.items())},
+            "proxy_mode": self.proxy_mode,
+            "vertices": sorted(graph.nodes),
+            "edges": sorted(tuple(sorted(e)) for e in graph.edges),
+            "addons": sorted(self.addons),
+            # proxy_view is left out: a cache of the API objects above, rebuilt when they change.
+            "proxy_state": plain(self.proxy_state),
+            "proxy_rng": proxy_rng.getstate() if proxy_rng is not None else None,
+            "prober": plain(self.prober_runs),
+            "prober_lazy": plain(self.prober_lazy),
+            "apps": plain(self.apps),
+            "queues": {c.name: sorted(c.queue) for c in self.controllers.controllers},
+        }
+
+    # ------------------------------------------------------------------ writes of the system components
+
+    def create(self, doc: dict[str, Any]) -> KubeObject:
+        """Create an object from its manifest and let the controllers converge, as the bootstrap
+        and the add-ons' installers do (``kubectl create -f``)."""
+        from . import manifest
+
+        obj = self.api.create(manifest.decode(doc), copy=False)
+        self.controllers.run()
+        return obj
+
+    def delete(self, kind: str, name: str, namespace: str = "default") -> None:
+        """Delete an object as ``kubectl delete`` does, and let the controllers converge."""
+        from .controllers import garbage
+
+        garbage.delete(self, self.api.get(kind, name, namespace))
+        self.controllers.run()
+
+    # ------------------------------------------------------------------ time
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward, running what falls due and letting the controllers converge
+        after each step (:meth:`kitlib.Cluster.advance`)."""
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        clock = self.api.clock
+        until = clock.now + seconds
+        while (due := clock.pop_due(until)) is not None:
+            fn, args = due
+            fn(*args)
+            self.controllers.run()
+        clock.now = until
