@@ -134,7 +134,7 @@ def exec_command(cluster: Cluster, args: Args, stdin: str) -> str:
         raise BadRequest("error: pod, type/name or --filename must be specified")
     if not command:
         raise BadRequest("error: you must specify at least one command for the container")
-    namespace = args.get("namespace") or "default"
+    namespace = args.namespace
     pod = _target_pod(cluster, words[0], namespace)
     if pod.status.phase in ("Succeeded", "Failed"):
         raise BadRequest(f"error: cannot exec into a container in a completed pod; current phase is {pod.status.phase}")

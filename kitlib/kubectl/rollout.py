@@ -44,7 +44,7 @@ def _deployment(cluster: Cluster, args: Args, words: list[str]) -> tuple[Deploym
     res = resource_type(kind)
     if res.kind != "Deployment":
         raise BadRequest(f'error: kitlib simulates this command for deployments only, not "{res.plural}"')
-    return cluster.get("Deployment", name, args.get("namespace") or "default"), rest  # type: ignore[return-value]
+    return cluster.get("Deployment", name, args.namespace), rest  # type: ignore[return-value]
 
 
 def set_command(cluster: Cluster, args: Args, stdin: str) -> str:
@@ -293,7 +293,7 @@ def annotate_command(cluster: Cluster, args: Args, stdin: str) -> str:
     if not pairs:
         raise BadRequest("error: at least one annotation update is required")
     res = resource_type(kind)
-    obj = cluster.get(res.kind, name, args.get("namespace") or "default")
+    obj = cluster.get(res.kind, name, args.namespace)
     changes: dict[str, str | None] = {}
     for p in pairs:
         if "=" in p:

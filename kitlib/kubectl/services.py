@@ -408,7 +408,7 @@ def _parse_labels(spec: str) -> dict[str, str]:
 
 def _expose_targets(cluster: Cluster, args: Args, stdin: str) -> list[KubeObject]:
     words = args.words[1:]
-    ns = args.get("namespace") or "default"
+    ns = args.namespace
     files = args.all("filename")
     if files:
         return [decode(doc) for f in files for doc in load(stdin if f == "-" else f)]
