@@ -20,6 +20,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..api.discovery import SERVICE_NAME_LABEL, Endpoints, EndpointSlice
+from ..api.labels import LabelSelectorRequirement
 from ..api.meta import KubeObject
 from ..api.registry import for_object
 from ..api.service import Service
@@ -360,7 +361,7 @@ def create_service(cluster: Cluster, args: Args) -> dict[str, Any]:
 EXPOSABLE = ("Pod", "Service", "Deployment", "ReplicaSet")
 
 
-def _go_requirements(reqs) -> str:
+def _go_requirements(reqs: list[LabelSelectorRequirement]) -> str:
     """A ``[]LabelSelectorRequirement`` as Go's ``%+v`` prints it."""
     return "[" + " ".join(f"{{Key:{r.key} Operator:{r.operator} Values:[{' '.join(r.values)}]}}" for r in reqs) + "]"
 
