@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from .controllers import prober
 from .errors import NotFound
-from .kubectl.get import pod_status
+from .kubectl.pods import pod_status
 
 if TYPE_CHECKING:
     from .cluster import Cluster

@@ -13,7 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from ..api.node import internal_ip, node_ready
-from ..kubectl.get import pod_status
+from ..kubectl.pods import pod_status
 from .layout import node_boxes, positions
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies; shapes differ too.

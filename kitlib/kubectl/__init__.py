@@ -1,5 +1,10 @@
 """A kubectl for the simulated cluster: a thin parser over the Cluster's verbs.
 
+The verbs live in :mod:`.commands` (those that work on any kind), :mod:`.rollout`, :mod:`.exec`
+and :mod:`.services` (``expose``), all listed in :data:`COMMANDS`; what kubectl shows and builds for
+each kind lives in the module named after it (:mod:`.pods`, :mod:`.services`, ...), listed in
+:data:`.kinds.VIEWS`.
+
 >>> from kitlib import Cluster
 >>> c = Cluster(nodes=1)
 >>> print(c.kubectl("get nodes"))
@@ -9,15 +14,36 @@ minikube   Ready    control-plane   0s    v1.32.0
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import ApiError, BadRequest, Invalid
-from . import services  # noqa: F401  (registers expose, create service, the Service columns)
-from .args import parse
-from .commands import COMMANDS
+from . import commands, rollout, services
+from .args import Args, parse
+from .exec import exec_command
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
+
+Handler = Callable[["Cluster", Args, str], str]
+"""A verb: the cluster, the parsed command line and its stdin in, what kubectl prints out."""
+COMMANDS: dict[str, Handler] = {
+    "get": commands.get,
+    "describe": commands.describe,
+    "create": commands.create,
+    "apply": commands.apply,
+    "scale": commands.scale,
+    "delete": commands.delete,
+    "label": commands.label,
+    "cordon": commands.cordon,
+    "uncordon": commands.uncordon,
+    "drain": commands.drain,
+    "expose": services.expose,
+    "set": rollout.set_command,
+    "rollout": rollout.rollout_command,
+    "annotate": rollout.annotate_command,
+    "exec": exec_command,
+}
 
 
 def run(cluster: Cluster, command: str) -> str:
@@ -54,5 +80,3 @@ def _as_kubectl(err: ApiError) -> ApiError:
     out.server_message = err.message  # type: ignore[attr-defined]
     return out
 
-
-from . import ingress  # noqa: E402,F401  (registers create ingress, the Ingress/IngressClass/Secret views)

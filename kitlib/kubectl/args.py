@@ -1,10 +1,12 @@
-"""kubectl's command line: words, flags (``--flag=value``, ``--flag value``, ``-n value``)."""
+"""kubectl's command line: words, flags (``--flag=value``, ``--flag value``, ``-n value``), the
+resource types its words name, and the errors kubectl prints itself."""
 
 from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
 
+from ..api.registry import Resource, lookup
 from ..errors import BadRequest
 
 SHORT = {"-n": "namespace", "-A": "all-namespaces", "-l": "selector", "-o": "output", "-f": "filename",
@@ -13,23 +15,50 @@ BOOLEAN = {"all-namespaces", "overwrite", "show-labels", "stdin", "tty", "watch"
            "force", "all", "wait", "no-headers", "delete-emptydir-data"}
 
 
+class KubectlError(BadRequest):
+    """A client-side error whose text is exactly what kubectl prints (it may span lines)."""
+
+    def kubectl_text(self) -> str:
+        """The message as it is: kubectl adds no ``Error from server`` prefix to its own errors."""
+        return self.message
+
+
+def resource_type(word: str) -> Resource:
+    """The resource a word names (``po``, ``deployments``, ``svc``), as discovery resolves it."""
+    res = lookup(word)
+    if res is None:
+        raise BadRequest(f'error: the server doesn\'t have a resource type "{word}"')
+    return res
+
+
 @dataclass
 class Args:
+    """One parsed command line: its words, its flags (each value given, in order), and what follows ``--``."""
+
     words: list[str] = field(default_factory=list)
     flags: dict[str, list[str]] = field(default_factory=dict)
     rest: list[str] = field(default_factory=list)  # after "--"
 
+    @property
+    def namespace(self) -> str:
+        """``-n``, or ``default``."""
+        return self.get("namespace") or "default"
+
     def get(self, name: str, default: str | None = None) -> str | None:
+        """The flag's last value."""
         values = self.flags.get(name)
         return values[-1] if values else default
 
     def all(self, name: str) -> list[str]:
+        """Every value the flag was given."""
         return self.flags.get(name, [])
 
     def has(self, name: str) -> bool:
+        """Whether the flag was given."""
         return name in self.flags
 
     def int(self, name: str, default: int | None = None) -> int | None:
+        """The flag's last value as a number, refused in cobra's words when it is not one."""
         value = self.get(name)
         if value is None:
             return default
@@ -41,6 +70,7 @@ class Args:
 
 
 def parse(command: str) -> Args:
+    """Split a command line (a leading ``kubectl`` is dropped) into words and flags."""
     try:
         tokens = shlex.split(command)
     except ValueError as exc:

@@ -1,267 +1,137 @@
-"""``kubectl describe``: the human-readable report of one object, with its events."""
+"""The engine of ``kubectl describe``: what every kind's describer writes its report with.
+
+Two layouts, both through :mod:`.tabwriter`:
+
+* kubectl's prefix writer (Services, Endpoints, EndpointSlices, Ingresses, IngressClasses,
+  Secrets): the describer writes ``Label:\\tvalue`` lines, :func:`labels_lines` and
+  :func:`annotation_lines` among them, and :func:`with_events` aligns them with the
+  :data:`~.tabwriter.DESCRIBE` preset and adds the events;
+* field groups (Pods, Nodes, Deployments): :func:`fields` aligns each group of ``Label: value``
+  on its own (:data:`~.tabwriter.FIELDS`), :func:`table` draws the condition tables in
+  ``get``'s layout and :func:`events` the events.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..api.meta import KubeObject
-from ..api.node import internal_ip
 from ..clock import EPOCH, human_duration, parse_timestamp
-from .get import pod_status
-from .table import render
+from ..controllers.deployment import LAST_APPLIED
+from .tabwriter import DESCRIBE, FIELDS, TABLE
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
 
-DESCRIBERS: dict[str, Callable[[Cluster, KubeObject], list[tuple[int, str, str]]]] = {}
+MAX_ANNOTATION_LEN = 140
+"""Longer annotations go on lines of their own (``printAnnotationsMultiline``)."""
+EVENT_HEADERS = [["Type", "Reason", "Age", "From", "Message"], ["----", "------", "----", "----", "-------"]]
+"""The events table's headers and the rule under them."""
 
 
-def describer(kind: str):
-    def wrap(fn):
-        DESCRIBERS[kind] = fn
-        return fn
-    return wrap
-
-
-def _time(ts: str | None) -> str:
+def format_time(ts: str | None) -> str:
+    """A timestamp as describe prints it: ``Thu, 01 Jan 2026 00:00:14 +0000``, or ``<unset>``."""
     if not ts:
         return "<unset>"
     moment = EPOCH + timedelta(seconds=parse_timestamp(ts))
     return moment.strftime("%a, %d %b %Y %H:%M:%S +0000")
 
 
-def _map(m: dict[str, str]) -> list[str]:
-    return [f"{k}={v}" for k, v in sorted(m.items())] or ["<none>"]
+# ------------------------------------------------------------------------------ prefix writer
 
 
-def _annotations(m: dict[str, str]) -> list[str]:
-    """Annotations print as ``key: value`` (``printAnnotationsMultiline``), labels as ``key=value``;
-    kubectl leaves out the last-applied configuration."""
-    from ..controllers.deployment import LAST_APPLIED
-
-    return [f"{k}: {v}" for k, v in sorted(m.items()) if k != LAST_APPLIED] or ["<none>"]
-
-
-def _block(lines: list[tuple[int, str, str]], width: int | None = None) -> str:
-    """Lines of (indent, label, value), labels padded to one column like kubectl's PrefixWriter."""
-    out = []
-    for indent, label, value in lines:
-        if label == "" and value == "":
-            continue
-        pad = "  " * indent
-        if not label:
-            out.append(pad + value)
-            continue
-        out.append(f"{pad}{label}:" if value is None else f"{pad}{(label + ':').ljust(width or 0)}{value}")
-    return "\n".join(out)
+def labels_lines(title: str, labels: dict[str, str]) -> list[str]:
+    """``printLabelsMultiline``: one ``key=value`` a line, continuation lines under the value."""
+    if not labels:
+        return [f"{title}:\t<none>"]
+    return [f"{title if i == 0 else ''}{':' if i == 0 else ''}\t{k}={v}"
+            for i, (k, v) in enumerate(sorted(labels.items()))]
 
 
-def _fields(pairs: list[tuple[str, object]], indent: int = 0) -> list[str]:
-    width = max(len(k) for k, _ in pairs) + 2
-    out = []
-    pad = "  " * indent
-    for k, v in pairs:
-        values = v if isinstance(v, list) else [v]
-        if v is None:
-            out.append(f"{pad}{k}:")
-            continue
-        first, *rest = [str(x) for x in values] or [""]
-        out.append(f"{pad}{(k + ':').ljust(width)}{first}".rstrip() if first == "" else f"{pad}{(k + ':').ljust(width)}{first}")
-        out += [f"{pad}{' ' * width}{x}" for x in rest]
+def annotation_lines(annotations: dict[str, str]) -> list[str]:
+    """``printAnnotationsMultiline``: long or multi-line values go on their own lines; the
+    last-applied configuration is left out."""
+    keys = sorted(k for k in annotations if k != LAST_APPLIED)
+    if not keys:
+        return ["Annotations:\t<none>"]
+    out: list[str] = []
+    for i, key in enumerate(keys):
+        head = "Annotations:\t" if i == 0 else "\t"
+        value = annotations[key].removesuffix("\n")
+        if len(value) + len(key) + 2 > MAX_ANNOTATION_LEN or "\n" in value:
+            out.append(f"{head}{key}:")
+            limit = MAX_ANNOTATION_LEN - 2
+            out += [f"\t  {s[:limit] + '...' if len(s) > limit else s}" for s in value.split("\n")]
+        else:
+            out.append(f"{head}{key}: {value}")
     return out
 
 
-def events(cluster: Cluster, obj: KubeObject) -> str:
-    if obj.kind == "Pod":
-        from ..controllers.prober import catch_up  # probe runs not yet written to the event log
+def with_events(cluster: Cluster, obj: KubeObject, lines: list[str]) -> str:
+    """The describer's lines aligned, then ``DescribeEvents``: ``Events: <none>`` in the same
+    block, or the events table, which kubectl aligns on its own after flushing the writer."""
+    rows = _event_rows(cluster, obj)
+    if not rows:
+        return DESCRIBE.format("\n".join(lines + ["Events:\t<none>"]))
+    cells = [["  " + r[0], *r[1:4], r[4].strip()] for r in [*EVENT_HEADERS, *rows]]
+    return DESCRIBE.format("\n".join(lines)) + "\nEvents:\n" + "\n".join(DESCRIBE.lines(cells))
 
-        catch_up(cluster.runtime)
-    # kubectl sorts events by time (SortableEvents), oldest first.
-    evs = sorted(cluster.events.for_object(obj.kind, obj.metadata.uid or obj.key), key=lambda e: e.last_seen)
-    if not evs:
+
+# ------------------------------------------------------------------------------- field groups
+
+
+def label_values(labels: dict[str, str]) -> list[str]:
+    """Labels as a field's values: ``key=value`` each, sorted, or ``<none>``."""
+    return [f"{k}={v}" for k, v in sorted(labels.items())] or ["<none>"]
+
+
+def annotation_values(annotations: dict[str, str]) -> list[str]:
+    """Annotations as a field's values: ``key: value`` each (``printAnnotationsMultiline``),
+    without the last-applied configuration."""
+    return [f"{k}: {v}" for k, v in sorted(annotations.items()) if k != LAST_APPLIED] or ["<none>"]
+
+
+Field = tuple[str, object]
+"""``(label, value)``: a value that is a list prints one item a line; None prints the label alone."""
+
+
+def fields(pairs: Sequence[Field], indent: int = 0) -> list[str]:
+    """One group of ``Label:  value`` lines, the values aligned one space after the widest label."""
+    pad = "  " * indent
+    rows: list[list[str]] = []
+    for label, value in pairs:
+        if value is None:
+            rows.append([f"{pad}{label}:"])
+            continue
+        first, *rest = [str(x) for x in value] if isinstance(value, list) else [str(value)]
+        rows.append([f"{pad}{label}:", first])
+        rows += [[pad, x] for x in rest]
+    return FIELDS.lines(rows)
+
+
+def table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """A table in ``kubectl get``'s layout (the describers put a ``----`` row first themselves)."""
+    return TABLE.lines([headers, *rows])
+
+
+def events(cluster: Cluster, obj: KubeObject) -> str:
+    """The ``Events:`` section of the field-group layout, oldest first."""
+    rows = _event_rows(cluster, obj)
+    if not rows:
         return "Events:            <none>"
+    return "Events:\n" + "\n".join("  " + line for line in table(EVENT_HEADERS[0], [EVENT_HEADERS[1], *rows]))
+
+
+def _event_rows(cluster: Cluster, obj: KubeObject) -> list[list[str]]:
+    """Type, reason, age (``5s (x3 over 2m)`` when repeated), source and message of each event,
+    sorted by time as kubectl sorts them (``SortableEvents``)."""
+    found = sorted(cluster.events.for_object(obj.kind, obj.metadata.uid or obj.key), key=lambda e: e.last_seen)
     rows = []
-    for e in evs:
+    for e in found:
         age = human_duration(cluster.now - e.last_seen)
         if e.count > 1:
             age = f"{age} (x{e.count} over {human_duration(cluster.now - e.first_seen)})"
         rows.append([e.type, e.reason, age, e.source, e.message])
-    table = render(["Type", "Reason", "Age", "From", "Message"], [["----", "------", "----", "----", "-------"], *rows])
-    return "Events:\n" + "\n".join("  " + line for line in table.split("\n"))
-
-
-def describe(cluster: Cluster, obj: KubeObject) -> str:
-    fn = DESCRIBERS.get(obj.kind)
-    if fn is None:
-        from ..manifest import dump_yaml
-        return dump_yaml(obj.to_dict())
-    return fn(cluster, obj)  # type: ignore[return-value]
-
-
-@describer("Pod")
-def _pod(cluster: Cluster, pod) -> str:
-    st = pod.status
-    node = cluster.api.store.get("Node", pod.spec.node_name) if pod.spec.node_name else None
-    ref = pod.metadata.controller_ref()
-    head = [
-        ("Name", pod.name), ("Namespace", pod.namespace), ("Priority", pod.spec.priority or 0),
-        ("Service Account", pod.spec.service_account_name or "default"),
-        ("Node", f"{node.name}/{internal_ip(node)}" if node else "<none>"),
-        ("Start Time", _time(st.start_time) if st.start_time else None),
-        ("Labels", _map(pod.metadata.labels)), ("Annotations", _annotations(pod.metadata.annotations)),
-        ("Status", pod_status(cluster, pod)),
-    ]
-    if pod.metadata.deletion_timestamp:
-        head.append(("Termination Grace Period", f"{pod.metadata.deletion_grace_period_seconds}s"))
-    head += [("IP", st.pod_ip or "")]
-    head = [(k, v) for k, v in head if v is not None]
-    lines = _fields(head)
-    lines.append("IPs:" if st.pod_ips else "IPs:              <none>")
-    for ip in st.pod_ips:
-        lines.append(f"  IP:  {ip.ip}")
-    if ref:
-        lines.append(f"Controlled By:  {ref.kind}/{ref.name}")
-    lines.append("Containers:")
-    statuses = {cs.name: cs for cs in st.container_statuses}
-    for c in pod.spec.containers:
-        cs = statuses.get(c.name)
-        lines.append(f"  {c.name}:")
-        pairs: list[tuple[str, object]] = [("Container ID", cs.container_id or "" if cs else ""),
-                                           ("Image", c.image), ("Image ID", cs.image_id if cs else "")]
-        if c.ports:
-            pairs.append(("Port", [f"{p.container_port}/{p.protocol or 'TCP'}" for p in c.ports][0] if len(c.ports) == 1
-                          else ", ".join(f"{p.container_port}/{p.protocol or 'TCP'}" for p in c.ports)))
-            pairs.append(("Host Port", ", ".join(f"{p.host_port or 0}/{p.protocol or 'TCP'}" for p in c.ports)))
-        else:
-            pairs += [("Port", "<none>"), ("Host Port", "<none>")]
-        word, state_lines = _state(cs.state) if cs else ("Waiting", [])
-        pairs.append(("State", word))
-        last_lines: list[str] = []
-        if cs and cs.last_state.terminated is not None:
-            word, last_lines = _state(cs.last_state)
-            pairs.append(("Last State", word))
-        probes = [(label, describe_probe(p)) for label, p in (("Liveness", c.liveness_probe),
-                  ("Readiness", c.readiness_probe), ("Startup", c.startup_probe)) if p is not None]
-        block = _fields(pairs + [("Ready", "True" if cs and cs.ready else "False"),
-                                 ("Restart Count", cs.restart_count if cs else 0), *probes,
-                                 ("Environment", "<none>"), ("Mounts", "<none>")], indent=2)
-        for label, sub in (("Last State:", last_lines), ("State:", state_lines)):
-            at = next((i for i, line in enumerate(block) if line.strip().startswith(label)), None)
-            if at is not None:
-                block[at + 1:at + 1] = ["      " + s for s in sub]
-        lines += block
-    lines.append("Conditions:")
-    cond_rows = [[c.type, c.status] for c in st.conditions]
-    table = render(["Type", "Status"], cond_rows) if cond_rows else "Type Status"
-    lines += ["  " + line + " " for line in table.split("\n")]
-    tol = [f"{t.key}:{t.effect} op={t.operator}" + (f" for {t.toleration_seconds}s" if t.toleration_seconds else "")
-           for t in pod.spec.tolerations]
-    lines += _fields([("Volumes", "<none>"), ("QoS Class", st.qos_class or "BestEffort"),
-                      ("Node-Selectors", "<none>"), ("Tolerations", tol or ["<none>"])])
-    lines.append(events(cluster, pod))
-    return "\n".join(lines)
-
-
-def _state(state) -> tuple[str, list[str]]:
-    """describeStatus: the state's name and its indented detail lines."""
-    if state.running:
-        return "Running", [f"Started:      {_time(state.running.started_at)}"]
-    if state.terminated:
-        t = state.terminated
-        out = [f"Reason:       {t.reason}"] if t.reason else []
-        return "Terminated", out + [f"Exit Code:    {t.exit_code}", f"Started:      {_time(t.started_at)}",
-                                    f"Finished:     {_time(t.finished_at)}"]
-    if state.waiting and state.waiting.reason:
-        return "Waiting", [f"Reason:       {state.waiting.reason}"]
-    return "Waiting", []
-
-
-def describe_probe(probe) -> str:
-    """kubectl's DescribeProbe: ``http-get http://:80/ready delay=0s timeout=1s period=10s #success=1 #failure=3``."""
-    attrs = (f"delay={probe.initial_delay_seconds or 0}s timeout={probe.timeout_seconds or 0}s "
-             f"period={probe.period_seconds or 0}s #success={probe.success_threshold or 0} "
-             f"#failure={probe.failure_threshold or 0}")
-    if probe.exec is not None:
-        return f"exec [{' '.join(probe.exec.command)}] {attrs}"
-    if probe.http_get is not None:
-        hg = probe.http_get
-        host = hg.host or ""
-        return f"http-get {(hg.scheme or '').lower()}://{host}:{hg.port}{hg.path or ''} {attrs}"
-    if probe.tcp_socket is not None:
-        return f"tcp-socket {probe.tcp_socket.host or ''}:{probe.tcp_socket.port} {attrs}"
-    if probe.grpc is not None:
-        return f"grpc <pod>:{probe.grpc.port} {probe.grpc.service or ''} {attrs}"
-    return f"unknown {attrs}"
-
-
-@describer("Node")
-def _node(cluster: Cluster, node) -> str:
-    lines = _fields([
-        ("Name", node.name), ("Roles", ",".join(k.split("/", 1)[1] for k in node.metadata.labels
-                                                if k.startswith("node-role.kubernetes.io/")) or "<none>"),
-        ("Labels", _map(node.metadata.labels)), ("Annotations", _annotations(node.metadata.annotations)),
-        ("CreationTimestamp", _time(node.metadata.creation_timestamp)),
-        ("Taints", [f"{t.key}:{t.effect}" for t in node.spec.taints] or ["<none>"]),
-        ("Unschedulable", "true" if node.spec.unschedulable else "false"),
-    ])
-    lines.append("Conditions:")
-    rows = [[c.type, c.status, _time(c.last_heartbeat_time), _time(c.last_transition_time), c.reason or "",
-             c.message or ""] for c in node.status.conditions]
-    table = render(["Type", "Status", "LastHeartbeatTime", "LastTransitionTime", "Reason", "Message"],
-                   [["----", "------", "-----------------", "------------------", "------", "-------"], *rows])
-    lines += ["  " + line for line in table.split("\n")]
-    lines.append("Addresses:")
-    lines += [f"  {a.type}:  {a.address}" for a in node.status.addresses]
-    lines.append("Capacity:")
-    lines += [f"  {k}:  {v}" for k, v in node.status.capacity.items()]
-    lines += _fields([("PodCIDR", node.spec.pod_cidr), ("PodCIDRs", ",".join(node.spec.pod_cidrs))])
-    pods = [p for p in cluster.pods_on(node.name)]
-    lines.append(f"Non-terminated Pods:          ({len([p for p in pods if not p.metadata.deletion_timestamp])} in total)")
-    rows = [[p.namespace, p.name, "0 (0%)", "0 (0%)", "0 (0%)", "0 (0%)", human_duration(
-        cluster.now - parse_timestamp(p.metadata.creation_timestamp))] for p in pods if not p.metadata.deletion_timestamp]
-    table = render(["Namespace", "Name", "CPU Requests", "CPU Limits", "Memory Requests", "Memory Limits", "Age"],
-                   [["---------", "----", "------------", "----------", "---------------", "-------------", "---"], *rows])
-    lines += ["  " + line for line in table.split("\n")]
-    lines.append(events(cluster, node))
-    return "\n".join(lines)
-
-
-@describer("Deployment")
-def _deployment(cluster: Cluster, d) -> str:
-    st = d.status
-    ru = d.spec.strategy.rolling_update if d.spec.strategy else None
-    lines = _fields([
-        ("Name", d.name), ("Namespace", d.namespace), ("CreationTimestamp", _time(d.metadata.creation_timestamp)),
-        ("Labels", _map(d.metadata.labels)), ("Annotations", _annotations(d.metadata.annotations)),
-        ("Selector", str(d.spec.selector)),
-        ("Replicas", f"{d.spec.replicas} desired | {st.updated_replicas or 0} updated | {st.replicas or 0} total | "
-                     f"{st.available_replicas or 0} available | {st.unavailable_replicas or 0} unavailable"),
-        ("StrategyType", d.spec.strategy.type if d.spec.strategy else "RollingUpdate"),
-        ("MinReadySeconds", d.spec.min_ready_seconds or 0),
-    ])
-    if ru:
-        lines += _fields([("RollingUpdateStrategy", f"{ru.max_unavailable} max unavailable, {ru.max_surge} max surge")])
-    lines.append("Pod Template:")
-    lines += _fields([("Labels", _map(d.spec.template.metadata.labels))], indent=1)
-    lines.append("  Containers:")
-    for c in d.spec.template.spec.containers:
-        lines.append(f"   {c.name}:")
-        port = ", ".join(f"{p.container_port}/{p.protocol or 'TCP'}" for p in c.ports) or "<none>"
-        lines += ["    " + x for x in _fields([("Image", c.image), ("Port", port), ("Host Port", "0/TCP" if c.ports else "<none>"),
-                                               ("Environment", "<none>"), ("Mounts", "<none>")])]
-    lines.append("Conditions:")
-    rows = [[c.type, c.status, c.reason or ""] for c in st.conditions]
-    table = render(["Type", "Status", "Reason"], [["----", "------", "------"], *rows])
-    lines += ["  " + line for line in table.split("\n")]
-    rss = cluster.owned(d, "ReplicaSet")
-    from ..controllers.deployment import REVISION
-    newest = max(rss, key=lambda r: int(r.metadata.annotations.get(REVISION, "0")), default=None)
-    old = [r for r in rss if r is not newest and r.spec.replicas]
-    lines.append("OldReplicaSets:  " + (", ".join(f"{r.name} ({r.status.replicas}/{r.spec.replicas} replicas created)"
-                                                  for r in old) or "<none>"))
-    lines.append("NewReplicaSet:   " + (f"{newest.name} ({newest.status.replicas}/{newest.spec.replicas} replicas created)"
-                                        if newest else "<none>"))
-    lines.append(events(cluster, d))
-    return "\n".join(lines)
+    return rows

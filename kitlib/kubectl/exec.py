@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING
 from ..api.defaults import image_repo, image_tag
 from ..api.node import internal_ip
 from ..api.pod import Container, Pod, is_ready
-from ..errors import ApiError, BadRequest
+from ..errors import ApiError, BadRequest, NotFound
 from ..network import dns
 from ..network import http as web
 from ..network.ipam import is_ip
-from .args import Args
+from .args import Args, resource_type
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -134,7 +134,7 @@ def exec_command(cluster: Cluster, args: Args, stdin: str) -> str:
         raise BadRequest("error: pod, type/name or --filename must be specified")
     if not command:
         raise BadRequest("error: you must specify at least one command for the container")
-    namespace = args.get("namespace") or "default"
+    namespace = args.namespace
     pod = _target_pod(cluster, words[0], namespace)
     if pod.status.phase in ("Succeeded", "Failed"):
         raise BadRequest(f"error: cannot exec into a container in a completed pod; current phase is {pod.status.phase}")
@@ -164,7 +164,7 @@ def exec_command(cluster: Cluster, args: Args, stdin: str) -> str:
 
 def _target_pod(cluster: Cluster, ref: str, namespace: str) -> Pod:
     kind, _, name = ref.partition("/") if "/" in ref else ("pod", "", ref)
-    res = cluster.api.resource(kind)
+    res = resource_type(kind)
     if res.kind == "Pod":
         return cluster.get("Pod", name, namespace)  # type: ignore[return-value]
     owner = cluster.get(res.kind, name, namespace)
@@ -333,8 +333,11 @@ def _server_answers(cluster: Cluster, pod: Pod, server: str | None) -> tuple[str
     if chosen == kube_dns:
         why, _ = dns._unreachable(cluster.runtime, pod.key)
         return chosen, why is None
-    coredns = [ip for svc in [cluster.api.store.get("Service", f"{dns.DNS_NAMESPACE}/{dns.DNS_SERVICE}")] if svc
-               for ip, _, _ in dns.ready_endpoints(cluster.runtime, svc)]  # type: ignore[arg-type]
+    try:
+        svc = cluster.get("Service", dns.DNS_SERVICE, dns.DNS_NAMESPACE)
+    except NotFound:
+        return chosen, False
+    coredns = [ip for ip, _, _ in dns.ready_endpoints(cluster.runtime, svc)]  # type: ignore[arg-type]
     if chosen in coredns:
         return chosen, cluster.connect(pod.key, chosen, 53, "UDP").ok
     return chosen, False

@@ -1,62 +1,60 @@
-"""The objects ``kubectl create <generator>`` builds, exactly as the real kubectl prints them
-with ``--dry-run=client -o yaml`` (the API server adds its defaults only on the way in)."""
+"""What ``kubectl create <type>`` and ``kubectl expose`` do with the object they generate: print it
+(``--dry-run=client``), check it on the server without keeping it (``--dry-run=server``), or
+create it; and say so in kubectl's words."""
 
 from __future__ import annotations
 
-import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..names import random_suffix
+from ..api.registry import for_object
+from ..errors import ApiError
+from ..manifest import dump_json, dump_yaml
+from .args import Args, KubectlError, resource_type
+from .printers import output
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+COMMON_FLAGS = {"dry-run", "output", "namespace", "save-config", "validate", "field-manager", "template",
+                "show-managed-fields", "allow-missing-template-keys", "kubeconfig", "context", "cluster", "user",
+                "request-timeout", "v"}
+"""The flags every generator accepts besides its own (a generator that checks its flags allows these)."""
 
 
-def deployment(name: str, images: list[str], replicas: int = 1, port: int | None = None,
-               namespace: str | None = None, rng: random.Random | None = None,
-               command: list[str] | None = None) -> dict[str, Any]:
-    """``kubectl create deployment NAME --image=IMAGE [--replicas=N] [--port=P] [-- COMMAND ARGS...]``.
+def emit(cluster: Cluster, args: Args, obj: dict[str, Any], verb: str, failed: str | None = None) -> str:
+    """Print, dry-run on the server or create ``obj``, and say so: ``service/web exposed``.
 
-    As kubectl does, ``--port`` and the command go to the first container only.
+    ``failed``: kubectl's own words before the server's refusal (``failed to create ingress``),
+    where it wraps it.
     """
-    labels = {"app": name}
-    containers = []
-    for i, image in enumerate(images):
-        c: dict[str, Any] = {"image": image, "name": _container_name(image, rng), "resources": {}}
-        if i == 0 and command:
-            c["command"] = list(command)
-        if i == 0 and port is not None and port >= 0:
-            c["ports"] = [{"containerPort": port}]
-        containers.append(c)
-    meta: dict[str, Any] = {"creationTimestamp": None, "labels": labels, "name": name}
-    if namespace:
-        meta["namespace"] = namespace
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": meta,
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": dict(labels)},
-            "strategy": {},
-            "template": {
-                "metadata": {"creationTimestamp": None, "labels": dict(labels)},
-                "spec": {"containers": containers},
-            },
-        },
-        "status": {},
-    }
+    dry = args.get("dry-run")
+    fmt = args.get("output")
+    if dry not in (None, "none", "client", "server"):
+        raise KubectlError(f'error: Invalid dry-run value ({dry}). Must be "none", "server", or "client".')
+    if dry == "client":
+        if fmt == "yaml":
+            return dump_yaml(obj).rstrip("\n")
+        if fmt == "json":
+            return dump_json(obj)
+        name = f"{resource_type(obj['kind']).type_name}/{obj['metadata']['name']}"
+        return name if fmt == "name" else f"{name} {verb} (dry run)"
+    try:
+        created = cluster.create(obj, dry_run=dry == "server")
+    except ApiError as err:
+        if failed is None:
+            raise
+        raise _printed_as(err, f"error: {failed}: {err.message}") from None
+    if fmt in ("yaml", "json", "name"):
+        return output([created], fmt, single=True)
+    suffix = " (server dry run)" if dry == "server" else ""
+    return f"{for_object(created).type_name}/{created.name} {verb}{suffix}"
 
 
-def namespace(name: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"creationTimestamp": None, "name": name},
-            "spec": {}, "status": {}}
-
-
-def _container_name(image: str, rng: random.Random | None = None) -> str:
-    """kubectl names the container after the image: last path element, no tag or digest.
-
-    A name with ``_`` or ``.`` (not allowed in a container name) has them turned into ``-``
-    and gets a random suffix, as kubectl's ``sanitizeAndUniquify`` does: ``my_app`` → ``my-app-x7k2p``.
-    """
-    base = image.split("@")[0].rsplit("/", 1)[-1].split(":")[0]
-    if "_" in base or "." in base:
-        base = base.replace("_", "-").replace(".", "-") + "-" + random_suffix(rng or random.Random())
-    return base
+def _printed_as(err: ApiError, text: str) -> ApiError:
+    """The same kind of error, printed by kubectl as ``text`` (kubectl wraps some server errors)."""
+    out = type(err)(text, causes=err.causes)
+    out.kubectl_text = lambda: text  # type: ignore[method-assign]
+    out.server_message = err.message  # type: ignore[attr-defined]
+    if hasattr(err, "kind"):
+        out.kind, out.name = err.kind, err.name  # type: ignore[attr-defined]
+    return out

@@ -11,21 +11,34 @@ or nothing more is scheduled. ``--watch=false`` prints one line for the present 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..api.apps import Deployment, ReplicaSet
 from ..api.convert import clone
+from ..api.meta import KubeObject
 from ..controllers import deployment as controller
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest
 from ..manifest import to_plain
-from .args import Args
-from .commands import command
+from .args import Args, resource_type
+from .tabwriter import DESCRIBE
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..cluster import Cluster
+
+T = TypeVar("T", bound=KubeObject)
 
 WATCH_LIMIT = 3600.0
 """Simulated seconds ``rollout status`` watches at most when no ``--timeout`` is given."""
+
+
+def patch(cluster: Cluster, obj: T, change: Callable[[T], None]) -> T:
+    """Store a copy of ``obj`` changed by ``change``, as a PATCH does: admitted and validated, then
+    stored (the API server's update)."""
+    new = clone(obj)
+    change(new)
+    return cluster.update(new)  # type: ignore[return-value]  # the same kind as obj
 
 
 def _deployment(cluster: Cluster, args: Args, words: list[str]) -> tuple[Deployment, list[str]]:
@@ -39,20 +52,12 @@ def _deployment(cluster: Cluster, args: Args, words: list[str]) -> tuple[Deploym
         kind, name, rest = words[0], words[1], words[2:]
     else:
         raise BadRequest("error: one or more resources must be specified as <resource> <name> or <resource>/<name>")
-    res = cluster.api.resource(kind)
+    res = resource_type(kind)
     if res.kind != "Deployment":
         raise BadRequest(f'error: kitlib simulates this command for deployments only, not "{res.plural}"')
-    return cluster.get("Deployment", name, args.get("namespace") or "default"), rest  # type: ignore[return-value]
+    return cluster.get("Deployment", name, args.namespace), rest  # type: ignore[return-value]
 
 
-def _update(cluster: Cluster, d: Deployment, change) -> Deployment:
-    """Store a changed copy of ``d`` as a PATCH would: validated first, then committed."""
-    new = clone(d)
-    change(new)
-    return cluster.update(new)  # type: ignore[return-value]  # a Deployment
-
-
-@command("set")
 def set_command(cluster: Cluster, args: Args, stdin: str) -> str:
     """``kubectl set image deployment/NAME CONTAINER=IMAGE ...`` (``*`` for every container).
 
@@ -85,11 +90,10 @@ def set_command(cluster: Cluster, args: Args, stdin: str) -> str:
 
     if all(images.get(c.name, images.get("*", c.image)) == c.image for c in d.spec.template.spec.containers):
         return ""
-    _update(cluster, d, change)
+    patch(cluster, d, change)
     return f"deployment.apps/{d.name} image updated"
 
 
-@command("rollout")
 def rollout_command(cluster: Cluster, args: Args, stdin: str) -> str:
     """``kubectl rollout status|history|undo|restart|pause|resume deployment/NAME``."""
     if len(args.words) < 2:
@@ -136,9 +140,7 @@ def _status(cluster: Cluster, args: Args, d: Deployment) -> str:
     lines: list[str] = []
     seen = None
     while True:
-        current = cluster.api.store.get("Deployment", d.key)
-        if current is None:
-            raise NotFound(f'deployments.apps "{d.name}" not found')
+        current = cluster.get("Deployment", d.name, d.namespace)
         state = to_plain(current.status)  # type: ignore[attr-defined]
         if state != seen:  # one line per change, as kubectl prints one per watch event
             seen = state
@@ -191,10 +193,9 @@ def _history(cluster: Cluster, args: Args, d: Deployment) -> str:
         return f"deployment.apps/{d.name} with revision #{wanted}\n{pod_template(rs)}\n"
     if not revisions:
         return f"deployment.apps/{d.name} \nNo rollout history found."
-    rows = [("REVISION", "CHANGE-CAUSE")] + [
-        (str(r), revisions[r].metadata.annotations.get(controller.CHANGE_CAUSE) or "<none>") for r in sorted(revisions)]
-    width = max(len(r) for r, _ in rows) + 2
-    return f"deployment.apps/{d.name} \n" + "\n".join(f"{r.ljust(width)}{c}" for r, c in rows) + "\n"
+    rows = [["REVISION", "CHANGE-CAUSE"]] + [
+        [str(r), revisions[r].metadata.annotations.get(controller.CHANGE_CAUSE) or "<none>"] for r in sorted(revisions)]
+    return f"deployment.apps/{d.name} \n" + "\n".join(DESCRIBE.lines(rows)) + "\n"
 
 
 def pod_template(rs: ReplicaSet) -> str:
@@ -249,7 +250,7 @@ def _undo(cluster: Cluster, args: Args, d: Deployment) -> str:
         new.spec.template = template
         new.metadata.annotations = kept
 
-    _update(cluster, d, change)
+    patch(cluster, d, change)
     return f"deployment.apps/{d.name} rolled back"
 
 
@@ -267,21 +268,21 @@ def _restart(cluster: Cluster, args: Args, d: Deployment) -> str:
     def change(new: Deployment) -> None:
         new.spec.template.metadata.annotations[key] = now
 
-    _update(cluster, d, change)
+    patch(cluster, d, change)
     return f"deployment.apps/{d.name} restarted"
 
 
 def _pause(cluster: Cluster, args: Args, d: Deployment) -> str:
     if d.spec.paused:
         raise BadRequest(f'error: deployments.apps "{d.name}" is already paused')
-    _update(cluster, d, lambda new: setattr(new.spec, "paused", True))
+    patch(cluster, d, lambda new: setattr(new.spec, "paused", True))
     return f"deployment.apps/{d.name} paused"
 
 
 def _resume(cluster: Cluster, args: Args, d: Deployment) -> str:
     if not d.spec.paused:
         raise BadRequest(f'error: deployments.apps "{d.name}" is not paused')
-    _update(cluster, d, lambda new: setattr(new.spec, "paused", None))
+    patch(cluster, d, lambda new: setattr(new.spec, "paused", None))
     return f"deployment.apps/{d.name} resumed"
 
 
@@ -289,7 +290,6 @@ _SUBCOMMANDS = {"status": _status, "history": _history, "undo": _undo, "restart"
                 "resume": _resume}
 
 
-@command("annotate")
 def annotate_command(cluster: Cluster, args: Args, stdin: str) -> str:
     """``kubectl annotate TYPE/NAME KEY=VALUE ... [KEY-] [--overwrite]``, e.g. the
     ``kubernetes.io/change-cause`` that ``rollout history`` shows (which may always be overwritten)."""
@@ -303,8 +303,8 @@ def annotate_command(cluster: Cluster, args: Args, stdin: str) -> str:
         raise BadRequest("error: one or more resources must be specified as <resource> <name> or <resource>/<name>")
     if not pairs:
         raise BadRequest("error: at least one annotation update is required")
-    res = cluster.api.resource(kind)
-    obj = cluster.get(res.kind, name, args.get("namespace") or "default")
+    res = resource_type(kind)
+    obj = cluster.get(res.kind, name, args.namespace)
     changes: dict[str, str | None] = {}
     for p in pairs:
         if "=" in p:
@@ -322,12 +322,12 @@ def annotate_command(cluster: Cluster, args: Args, stdin: str) -> str:
             raise BadRequest("error: --overwrite is false but found the following declared annotation(s): "
                              + "; ".join(clashes))
 
-    def change(new) -> None:
+    def change(new: KubeObject) -> None:
         for k, v in changes.items():
             if v is None:
                 new.metadata.annotations.pop(k, None)
             else:
                 new.metadata.annotations[k] = v
 
-    _update(cluster, obj, change)  # type: ignore[arg-type]
+    patch(cluster, obj, change)
     return f"{res.type_name}/{obj.name} annotated"

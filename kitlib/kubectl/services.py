@@ -20,31 +20,27 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..api.discovery import SERVICE_NAME_LABEL, Endpoints, EndpointSlice
+from ..api.labels import LabelSelectorRequirement
 from ..api.meta import KubeObject
 from ..api.registry import for_object
 from ..api.service import Service
-from ..clock import human_duration
-from ..controllers.deployment import LAST_APPLIED
+from ..api.validation import DNS1123_SUBDOMAIN
+from ..apiserver.service_strategy import port_name_errors
 from ..manifest import decode, load
-from .args import Args
-from .commands import CREATE_FAILURES, CREATE_GENERATORS, KubectlError, _emit, command
-from .describe import describer
-from .get import age, printer
+from .args import Args, KubectlError, resource_type
+from .describe import annotation_lines, labels_lines, with_events
+from .generate import COMMON_FLAGS, emit
+from .printers import age, format_labels
+from .view import View
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
 
 LOAD_BALANCER_WIDTH = 16
 """EXTERNAL-IP is cut to this width (13 characters and ``...``) unless ``-o wide``."""
-MAX_ANNOTATION_LEN = 140
 
 
 # ---------------------------------------------------------------------------------------- get
-
-
-def format_labels(labels: dict[str, str]) -> str:
-    """``labels.FormatLabels``: ``a=b,c=d`` sorted by key, ``<none>`` when empty."""
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "<none>"
 
 
 def port_string(svc: Service) -> str:
@@ -73,7 +69,6 @@ def external_ip(svc: Service, wide: bool = False) -> str:
     return "<unknown>"
 
 
-@printer("Service", ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], ["SELECTOR"])
 def _service(cluster: Cluster, svc: Service, wide: bool) -> list[str]:
     s = svc.spec
     row = [svc.name, s.type or "", s.cluster_ips[0] if s.cluster_ips else "<none>", external_ip(svc, wide),
@@ -106,7 +101,6 @@ def _host_port(ip: str, port: int | None) -> str:
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
-@printer("Endpoints", ["NAME", "ENDPOINTS", "AGE"], [])
 def _endpoints(cluster: Cluster, ep: Endpoints, wide: bool) -> list[str]:
     return [ep.name, format_endpoints(ep), age(cluster, ep)]
 
@@ -117,7 +111,6 @@ def _list_with_more(items: list[str]) -> str:
     return text or "<unset>"
 
 
-@printer("EndpointSlice", ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], [])
 def _endpointslice(cluster: Cluster, sl: EndpointSlice, wide: bool) -> list[str]:
     ports = [str(p.port) if p.port is not None else (p.name if p.name is not None else "*") for p in sl.ports]
     addresses = [a for e in sl.endpoints for a in e.addresses]
@@ -125,59 +118,6 @@ def _endpointslice(cluster: Cluster, sl: EndpointSlice, wide: bool) -> list[str]
 
 
 # ------------------------------------------------------------------------------------ describe
-
-
-def tabwrite(text: str, padding: int = 2) -> str:
-    """Go's ``text/tabwriter`` with kubectl describe's settings (minwidth 0, padding 2, spaces):
-    tab-terminated cells are aligned per column block of consecutive lines that have them."""
-    lines = [line.split("\t") for line in text.split("\n")]
-    widths: list[list[int]] = [[] for _ in lines]
-
-    def block(first: int, last: int, column: int, current: list[int]) -> None:
-        i = first
-        while i < last:
-            if column >= len(lines[i]) - 1:
-                widths[i] = current
-                i += 1
-                continue
-            end, width = i, 0
-            while end < last and column < len(lines[end]) - 1:
-                width = max(width, len(lines[end][column]) + padding)
-                end += 1
-            block(i, end, column + 1, current + [width])
-            i = end
-
-    block(0, len(lines), 0, [])
-    out = []
-    for cells, ws in zip(lines, widths, strict=True):
-        out.append("".join(c.ljust(ws[j]) if j < len(ws) else c for j, c in enumerate(cells)))
-    return "\n".join(out)
-
-
-def _labels_lines(title: str, labels: dict[str, str]) -> list[str]:
-    """``printLabelsMultiline``: one ``key=value`` a line, continuation lines under the value."""
-    if not labels:
-        return [f"{title}:\t<none>"]
-    return [f"{title if i == 0 else ''}{':' if i == 0 else ''}\t{k}={v}"
-            for i, (k, v) in enumerate(sorted(labels.items()))]
-
-
-def _annotation_lines(annotations: dict[str, str]) -> list[str]:
-    """``printAnnotationsMultiline``: long or multi-line values go on their own lines."""
-    keys = sorted(k for k in annotations if k != LAST_APPLIED)
-    if not keys:
-        return ["Annotations:\t<none>"]
-    out: list[str] = []
-    for i, key in enumerate(keys):
-        head = "Annotations:\t" if i == 0 else "\t"
-        value = annotations[key].removesuffix("\n")
-        if len(value) + len(key) + 2 > MAX_ANNOTATION_LEN or "\n" in value:
-            out.append(f"{head}{key}:")
-            limit = MAX_ANNOTATION_LEN - 2
-            out += [f"\t  {s[:limit] + '...' if len(s) > limit else s}" for s in value.split("\n")]
-        else:
-            out.append(f"{head}{key}: {value}")
-    return out
 
 
 def format_endpoint_slices(slices: list[EndpointSlice], port_name: str | None) -> str:
@@ -214,30 +154,16 @@ def format_endpoint_slices(slices: list[EndpointSlice], port_name: str | None) -
     return f"{text} + {count - 3} more..." if more else text
 
 
-def _event_lines(cluster: Cluster, obj: KubeObject) -> list[str] | None:
-    """``DescribeEvents``: None when there are none (the caller prints ``Events: <none>``)."""
-    events = sorted(cluster.events.for_object(obj.kind, obj.metadata.uid or obj.key), key=lambda e: e.last_seen)
-    if not events:
-        return None
-    out = ["Events:", "  Type\tReason\tAge\tFrom\tMessage", "  ----\t------\t----\t----\t-------"]
-    for e in events:
-        first = human_duration(cluster.now - e.first_seen)
-        interval = f"{human_duration(cluster.now - e.last_seen)} (x{e.count} over {first})" if e.count > 1 else first
-        out.append(f"  {e.type}\t{e.reason}\t{interval}\t{e.source}\t{e.message.strip()}")
-    return out
-
-
 def service_slices(cluster: Cluster, svc: Service) -> list[EndpointSlice]:
     """The EndpointSlices labelled ``kubernetes.io/service-name=<svc>``, in name order."""
     sel = f"{SERVICE_NAME_LABEL}={svc.name}"
     return sorted(cluster.list("EndpointSlice", svc.namespace, sel), key=lambda s: s.name)  # type: ignore[return-value]
 
 
-@describer("Service")
 def _describe_service(cluster: Cluster, svc: Service) -> str:
     s = svc.spec
-    lines = [f"Name:\t{svc.name}", f"Namespace:\t{svc.namespace}", *_labels_lines("Labels", svc.metadata.labels),
-             *_annotation_lines(svc.metadata.annotations), f"Selector:\t{format_labels(s.selector)}",
+    lines = [f"Name:\t{svc.name}", f"Namespace:\t{svc.namespace}", *labels_lines("Labels", svc.metadata.labels),
+             *annotation_lines(svc.metadata.annotations), f"Selector:\t{format_labels(s.selector)}",
              f"Type:\t{s.type or ''}"]
     if s.ip_family_policy:
         lines.append(f"IP Family Policy:\t{s.ip_family_policy}")
@@ -272,22 +198,13 @@ def _describe_service(cluster: Cluster, svc: Service) -> str:
     ranges = s.extra.get("loadBalancerSourceRanges") or []
     if ranges:
         lines.append(f"LoadBalancer Source Ranges:\t{','.join(ranges)}")
-    return _with_events(cluster, svc, lines)
+    return with_events(cluster, svc, lines)
 
 
-def _with_events(cluster: Cluster, obj: KubeObject, lines: list[str]) -> str:
-    events = _event_lines(cluster, obj)
-    if events is None:
-        return tabwrite("\n".join(lines + ["Events:\t<none>"]))
-    # DescribeEvents flushes the tabwriter first: the events table aligns on its own.
-    return tabwrite("\n".join(lines)) + "\n" + tabwrite("\n".join(events))
-
-
-@describer("Endpoints")
 def _describe_endpoints(cluster: Cluster, ep: Endpoints) -> str:
     """``describeEndpoints``: each subset's ready and not-ready addresses and its ports."""
-    lines = [f"Name:\t{ep.name}", f"Namespace:\t{ep.namespace}", *_labels_lines("Labels", ep.metadata.labels),
-             *_annotation_lines(ep.metadata.annotations), "Subsets:"]
+    lines = [f"Name:\t{ep.name}", f"Namespace:\t{ep.namespace}", *labels_lines("Labels", ep.metadata.labels),
+             *annotation_lines(ep.metadata.annotations), "Subsets:"]
     for ss in ep.subsets:
         lines.append(f"  Addresses:\t{','.join(a.ip for a in ss.addresses) or '<none>'}")
         lines.append(f"  NotReadyAddresses:\t{','.join(a.ip for a in ss.not_ready_addresses) or '<none>'}")
@@ -295,14 +212,13 @@ def _describe_endpoints(cluster: Cluster, ep: Endpoints) -> str:
             lines += ["  Ports:", "    Name\tPort\tProtocol", "    ----\t----\t--------"]
             lines += [f"    {p.name or '<unset>'}\t{p.port}\t{p.protocol}" for p in ss.ports]
         lines.append("")
-    return _with_events(cluster, ep, lines)
+    return with_events(cluster, ep, lines)
 
 
-@describer("EndpointSlice")
 def _describe_endpointslice(cluster: Cluster, sl: EndpointSlice) -> str:
     """``describeEndpointSliceV1``: the ports, then each endpoint with its conditions and pod."""
-    lines = [f"Name:\t{sl.name}", f"Namespace:\t{sl.namespace}", *_labels_lines("Labels", sl.metadata.labels),
-             *_annotation_lines(sl.metadata.annotations), f"AddressType:\t{sl.address_type}"]
+    lines = [f"Name:\t{sl.name}", f"Namespace:\t{sl.namespace}", *labels_lines("Labels", sl.metadata.labels),
+             *annotation_lines(sl.metadata.annotations), f"AddressType:\t{sl.address_type}"]
     if not sl.ports:
         lines.append("Ports: <unset>")
     else:
@@ -320,7 +236,7 @@ def _describe_endpointslice(cluster: Cluster, sl: EndpointSlice) -> str:
             if e.target_ref is not None:
                 lines.append(f"    TargetRef:\t{e.target_ref.kind}/{e.target_ref.name}")
             lines += [f"    NodeName:\t{e.node_name or '<unset>'}", f"    Zone:\t{e.zone or '<unset>'}"]
-    return _with_events(cluster, sl, lines)
+    return with_events(cluster, sl, lines)
 
 
 # ------------------------------------------------------------------------------ create service
@@ -329,9 +245,6 @@ SERVICE_TYPES = {"clusterip": "ClusterIP", "nodeport": "NodePort", "loadbalancer
                  "externalname": "ExternalName"}
 _CREATE_FLAGS = {"clusterip": {"tcp", "clusterip"}, "nodeport": {"tcp", "node-port"}, "loadbalancer": {"tcp"},
                  "externalname": {"tcp", "external-name"}}
-_COMMON_FLAGS = {"dry-run", "output", "namespace", "save-config", "validate", "field-manager", "template",
-                 "show-managed-fields", "allow-missing-template-keys", "kubeconfig", "context", "cluster", "user",
-                 "request-timeout", "v"}
 _CREATE_SERVICE_HELP = """Create a service using a specified subcommand.
 
 Aliases:
@@ -368,8 +281,6 @@ def _atoi(text: str) -> int | None:
 
 def _tcp_port(spec: str) -> tuple[int, int | str]:
     """``parsePorts``: ``80`` or ``80:8080`` or ``80:http`` (the target checked as kubectl does)."""
-    from ..apiserver.service_strategy import port_name_errors
-
     parts = spec.split(":")
     port = _parse_uint16(parts[0])
     if len(parts) == 1:
@@ -395,7 +306,7 @@ def create_service(cluster: Cluster, args: Args) -> dict[str, Any]:
         raise KubectlError(f'error: unknown command "{" ".join(words)}"\n'
                            "See 'kubectl create service -h' for help and examples")
     for flag in args.flags:
-        if flag not in _CREATE_FLAGS[sub] | _COMMON_FLAGS:
+        if flag not in _CREATE_FLAGS[sub] | COMMON_FLAGS:
             raise KubectlError(f"Error: unknown flag: --{flag}\nSee 'kubectl create service {sub} --help' for usage.")
     if sub == "externalname" and not args.has("external-name"):
         raise KubectlError('error: required flag(s) "external-name" not set')
@@ -418,8 +329,6 @@ def create_service(cluster: Cluster, args: Args) -> dict[str, Any]:
     if cluster_ip != "None" and not tcp and kind != "ExternalName":
         raise KubectlError("error: at least one tcp port specifier must be provided")
     if kind == "ExternalName":
-        from ..api.validation import DNS1123_SUBDOMAIN
-
         if len(external_name) > 253 or not DNS1123_SUBDOMAIN.match(external_name):
             raise KubectlError(f"error: invalid service external name {external_name}")
     ports = []
@@ -447,17 +356,12 @@ def create_service(cluster: Cluster, args: Args) -> dict[str, Any]:
             "status": {"loadBalancer": {}}}
 
 
-CREATE_GENERATORS["service"] = create_service
-CREATE_GENERATORS["svc"] = create_service
-CREATE_FAILURES["service"] = CREATE_FAILURES["svc"] = lambda svc: f"failed to create {svc['spec']['type']} service"
-
-
 # ---------------------------------------------------------------------------------------- expose
 
 EXPOSABLE = ("Pod", "Service", "Deployment", "ReplicaSet")
 
 
-def _go_requirements(reqs) -> str:
+def _go_requirements(reqs: list[LabelSelectorRequirement]) -> str:
     """A ``[]LabelSelectorRequirement`` as Go's ``%+v`` prints it."""
     return "[" + " ".join(f"{{Key:{r.key} Operator:{r.operator} Values:[{' '.join(r.values)}]}}" for r in reqs) + "]"
 
@@ -505,7 +409,7 @@ def _parse_labels(spec: str) -> dict[str, str]:
 
 def _expose_targets(cluster: Cluster, args: Args, stdin: str) -> list[KubeObject]:
     words = args.words[1:]
-    ns = args.get("namespace") or "default"
+    ns = args.namespace
     files = args.all("filename")
     if files:
         return [decode(doc) for f in files for doc in load(stdin if f == "-" else f)]
@@ -519,15 +423,14 @@ def _expose_targets(cluster: Cluster, args: Args, stdin: str) -> list[KubeObject
             kind, _, name = w.partition("/")
             pairs.append((kind, name))
     elif len(words) == 1:
-        cluster.api.resource(words[0])
+        resource_type(words[0])
         raise KubectlError("error: resource(s) were provided, but no name was specified")
     else:
         pairs = [(words[0], n) for n in words[1:]]
-    return [cluster.get(cluster.api.resource(kind).kind, name, ns) for kind, name in pairs]
+    return [cluster.get(resource_type(kind).kind, name, ns) for kind, name in pairs]
 
 
-@command("expose")
-def _expose(cluster: Cluster, args: Args, stdin: str) -> str:
+def expose(cluster: Cluster, args: Args, stdin: str) -> str:
     """``kubectl expose (TYPE NAME | TYPE/NAME | -f FILE) [--port] [--target-port] [--type] ...``."""
     # Options carry over from one exposed object to the next, as in RunExpose.
     selector = args.get("selector") or ""
@@ -561,7 +464,7 @@ def _expose(cluster: Cluster, args: Args, stdin: str) -> str:
         if not labels:
             labels = ",".join(f"{k}={v}" for k, v in obj.metadata.labels.items())
         service = _build_service(args, selector, labels, args.get("name") or default_name, ports or port, protocols)
-        out.append(_emit(cluster, args, service, "exposed"))
+        out.append(emit(cluster, args, service, "exposed"))
     return "\n".join(out)
 
 
@@ -622,3 +525,13 @@ def _build_service(args: Args, selector: str, labels: str, name: str, port_text:
 def _port(name: str, protocol: str, number: int) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": name} if name else {}
     return entry | {"protocol": protocol, "port": number}
+
+
+VIEWS = (
+    View("Service", ("NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"), ("SELECTOR",), _service,
+         _describe_service, create=create_service, create_types=("service", "svc"),
+         create_failure=lambda svc: f"failed to create {svc['spec']['type']} service"),
+    View("Endpoints", ("NAME", "ENDPOINTS", "AGE"), (), _endpoints, _describe_endpoints),
+    View("EndpointSlice", ("NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"), (), _endpointslice,
+         _describe_endpointslice),
+)

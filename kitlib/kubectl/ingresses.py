@@ -1,14 +1,13 @@
-"""kubectl for Ingresses, IngressClasses and Secrets, as kubectl 1.32 does it.
+"""kubectl for Ingresses and IngressClasses, as kubectl 1.32 does it.
 
 * ``create ingress NAME --rule=host/path=svc:port[,tls[=secret]] --class --default-backend
   --annotation``: the object of ``pkg/cmd/create/create_ingress.go``, quirks included (the
   rule regex only has to match a prefix of the rule; a path ending in ``*`` is a Prefix path
   without the ``*``; rules of one host share one rule; TLS entries are shared by secret name).
-* ``get ingress|ingressclass|secret``: the columns of ``pkg/printers/internalversion/printers.go``
-  (printIngress, printIngressClass, printSecret).
-* ``describe ingress|ingressclass|secret``: ``IngressDescriber.describeIngressV1`` (each backend
-  with the ready endpoints of its Service port, from the EndpointSlices), ``describeIngressClassV1``
-  and ``describeSecret``.
+* ``get ingress|ingressclass``: the columns of ``pkg/printers/internalversion/printers.go``
+  (printIngress, printIngressClass).
+* ``describe ingress|ingressclass``: ``IngressDescriber.describeIngressV1`` (each backend with the
+  ready endpoints of its Service port, from the EndpointSlices) and ``describeIngressClassV1``.
 
 Server errors of ``create ingress`` are wrapped as kubectl wraps them:
 ``error: failed to create ingress: <the server's message>``.
@@ -16,28 +15,17 @@ Server errors of ``create ingress`` are wrapped as kubectl wraps them:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from typing import TYPE_CHECKING, Any
 
 from ..api.networking import Ingress, IngressBackend, IngressClass, IngressLoadBalancerStatus
-from ..api.secret import Secret
 from ..errors import NotFound
-from .args import Args
-from .commands import CREATE_FAILURES, CREATE_GENERATORS, KubectlError
-from .describe import describer
-from .get import age, printer
-from .services import (
-    _COMMON_FLAGS,
-    LOAD_BALANCER_WIDTH,
-    _annotation_lines,
-    _labels_lines,
-    _with_events,
-    format_endpoint_slices,
-    service_slices,
-    tabwrite,
-)
+from .args import Args, KubectlError
+from .describe import annotation_lines, labels_lines, with_events
+from .generate import COMMON_FLAGS
+from .printers import age
+from .services import LOAD_BALANCER_WIDTH, format_endpoint_slices, service_slices
+from .view import View
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -49,7 +37,7 @@ if TYPE_CHECKING:
 RULE_REGEX = re.compile(r"^(?P<host>[\w\*\-\.]*)(?P<path>/.*)=(?P<svcname>[\w\-]+):(?P<svcport>[\w\-]+)"
                         r"(,(?P<istls>tls)=?(?P<secretname>[\w\-]+)?)?", re.ASCII)
 RULE_FORMAT = "host/path=svcname:svcport[,tls[=secret]]"
-_INGRESS_FLAGS = {"class", "rule", "default-backend", "annotation"} | _COMMON_FLAGS
+_INGRESS_FLAGS = {"class", "rule", "default-backend", "annotation"} | COMMON_FLAGS
 _OUTPUT_FORMATS = ("go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,"
                    "templatefile,yaml")
 
@@ -201,11 +189,6 @@ def create_ingress(cluster: Cluster, args: Args) -> dict[str, Any]:
             "status": {"loadBalancer": {}}}
 
 
-CREATE_GENERATORS["ingress"] = create_ingress
-CREATE_GENERATORS["ing"] = create_ingress
-CREATE_FAILURES["ingress"] = CREATE_FAILURES["ing"] = lambda _ingress: "failed to create ingress"
-
-
 # ---------------------------------------------------------------------------------------- get
 
 
@@ -234,7 +217,6 @@ def format_hosts(ing: Ingress) -> str:
     return f"{text} + {len(ing.spec.rules) - 3} more..." if more else text
 
 
-@printer("Ingress", ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"], [])
 def _ingress(cluster: Cluster, ing: Ingress, wide: bool) -> list[str]:
     return [ing.name, ing.spec.ingress_class_name or "<none>", format_hosts(ing),
             load_balancer_string(ing.status.load_balancer, wide), "80, 443" if ing.spec.tls else "80",
@@ -249,14 +231,8 @@ def _parameters(ic: IngressClass) -> str:
     return f"{kind}/{p.name}"
 
 
-@printer("IngressClass", ["NAME", "CONTROLLER", "PARAMETERS", "AGE"], [])
 def _ingressclass(cluster: Cluster, ic: IngressClass, wide: bool) -> list[str]:
     return [ic.name, ic.spec.controller or "", _parameters(ic), age(cluster, ic)]
-
-
-@printer("Secret", ["NAME", "TYPE", "DATA", "AGE"], [])
-def _secret(cluster: Cluster, secret: Secret, wide: bool) -> list[str]:
-    return [secret.name, secret.type or "", str(len(secret.data)), age(cluster, secret)]
 
 
 # ------------------------------------------------------------------------------------ describe
@@ -297,11 +273,10 @@ def describe_backend(cluster: Cluster, namespace: str, backend: IngressBackend) 
     return ""
 
 
-@describer("Ingress")
 def _describe_ingress(cluster: Cluster, ing: Ingress) -> str:
     s = ing.spec
     default = describe_backend(cluster, ing.namespace, s.default_backend) if s.default_backend else "<default>"
-    lines = [f"Name:\t{ing.name}", *_labels_lines("Labels", ing.metadata.labels), f"Namespace:\t{ing.namespace}",
+    lines = [f"Name:\t{ing.name}", *labels_lines("Labels", ing.metadata.labels), f"Namespace:\t{ing.namespace}",
              f"Address:\t{load_balancer_string(ing.status.load_balancer, True)}",
              f"Ingress Class:\t{s.ingress_class_name or '<none>'}", f"Default backend:\t{default}"]
     if s.tls:
@@ -320,35 +295,24 @@ def _describe_ingress(cluster: Cluster, ing: Ingress) -> str:
                   for p in rule.http.paths]
     if count == 0:
         lines.append(f"  *\t*\t{default}")
-    lines += _annotation_lines(ing.metadata.annotations)
-    return _with_events(cluster, ing, lines)
+    lines += annotation_lines(ing.metadata.annotations)
+    return with_events(cluster, ing, lines)
 
 
-@describer("IngressClass")
 def _describe_ingressclass(cluster: Cluster, ic: IngressClass) -> str:
-    lines = [f"Name:\t{ic.name}", *_labels_lines("Labels", ic.metadata.labels),
-             *_annotation_lines(ic.metadata.annotations), f"Controller:\t{ic.spec.controller or ''}"]
+    lines = [f"Name:\t{ic.name}", *labels_lines("Labels", ic.metadata.labels),
+             *annotation_lines(ic.metadata.annotations), f"Controller:\t{ic.spec.controller or ''}"]
     p = ic.spec.parameters
     if p is not None:
         lines.append("Parameters:")
         if p.api_group is not None:
             lines.append(f"  APIGroup:\t{p.api_group}")
         lines += [f"  Kind:\t{p.kind}", f"  Name:\t{p.name}"]
-    return _with_events(cluster, ic, lines)
+    return with_events(cluster, ic, lines)
 
 
-def _size(value: str) -> int:
-    try:
-        return len(base64.b64decode(value, validate=True))
-    except (binascii.Error, ValueError):
-        return len(value)
-
-
-@describer("Secret")
-def _describe_secret(cluster: Cluster, secret: Secret) -> str:
-    """``describeSecret``: the sizes of the values, never the values (and no events)."""
-    lines = [f"Name:\t{secret.name}", f"Namespace:\t{secret.namespace}",
-             *_labels_lines("Labels", secret.metadata.labels), *_annotation_lines(secret.metadata.annotations),
-             "", f"Type:\t{secret.type or ''}", "", "Data", "===="]
-    lines += [f"{k}:\t{_size(secret.data[k])} bytes" for k in sorted(secret.data)]
-    return tabwrite("\n".join(lines))
+VIEWS = (
+    View("Ingress", ("NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"), (), _ingress, _describe_ingress,
+         create=create_ingress, create_types=("ingress", "ing"), create_failure=lambda _ingress: "failed to create ingress"),
+    View("IngressClass", ("NAME", "CONTROLLER", "PARAMETERS", "AGE"), (), _ingressclass, _describe_ingressclass),
+)
