@@ -291,7 +291,7 @@ class Cluster:
     def set_fault(self, pod: str, fault: str, on: bool = True, namespace: str = "default") -> None:
         """Switch a fault of a pod's app on or off: ``dependency-down`` (``/ready`` and every path
         answer 503), ``hang`` (requests and probes time out), ``crash`` (the app exits 1 s after
-        each start) or ``slow`` (answers take 3 s, past a probe's 1 s timeout). See :mod:`kitlib.apps`.
+        each start) or ``slow`` (answers take 3 s, past a probe's 1 s timeout). See :mod:`kitlib.container.behaviour`.
 
         >>> c = Cluster(nodes=1)
         >>> _ = c.kubectl("create deployment web --image=nginx --port=80"); c.advance(10)
@@ -300,7 +300,7 @@ class Cluster:
         >>> c.http(f"http://{pod.status.pod_ip}/").failure
         'timeout'
         """
-        from . import apps
+        from .container import behaviour as apps
 
         apps.set_fault(self, pod, fault, on, namespace)
         self._reconcile()

@@ -1,11 +1,11 @@
-"""The application model (kitlib.apps): what each image answers, its warm-up and the fault switches."""
+"""The application model (kitlib.container): what each image answers, its warm-up and the fault switches."""
 
 from __future__ import annotations
 
 import pytest
 
 import kitlib
-from kitlib import apps
+from kitlib.container import behaviour
 
 
 def webapp(cluster: kitlib.Cluster, image: str = "kitlib/webapp:1.0", env: list | None = None) -> kitlib.api.pod.Pod:
@@ -66,7 +66,7 @@ def test_nginx_listens_at_once_and_has_no_ready_path(web):
     p = web.pods()[0]
     r = web.http(f"http://{p.status.pod_ip}/ready", src="node/minikube")
     assert r.status == 404
-    assert apps.behaviour(p.spec.containers[0]).warmup == 0
+    assert behaviour.behaviour(p.spec.containers[0]).warmup == 0
 
 
 def test_hang_times_out_requests_and_traffic(web):
@@ -93,7 +93,7 @@ def test_slow_still_answers(web):
     p = web.pods()[0]
     web.set_fault(p.name, "slow")
     assert web.http(f"http://{p.status.pod_ip}/", src="node/minikube").status == 200
-    assert apps.latency(web, p) == apps.SLOW_SECONDS
+    assert behaviour.latency(web, p) == behaviour.SLOW_SECONDS
 
 
 def test_faults_are_per_pod(web):

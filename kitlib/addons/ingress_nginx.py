@@ -35,23 +35,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from ..api.defaults import image_repo
 from ..api.networking import DEFAULT_CLASS_ANNOTATION, IngressLoadBalancerIngress, class_of
 from ..api.node import internal_ip
 from ..api.pod import is_ready
 from ..api.secret import TLS_TYPE
+from ..container import behaviour
+from ..container.images import respond
+from ..container.server import AppReply, HttpRequest, go_reply, http_date
 from ..errors import BadRequest, NotFound
 from ..network import dns
 from ..network import ingress as routing
 from ..network.datapath import Hop
-from ..network.http import (
-    AppReply,
-    HttpRequest,
-    _accepting_container,
-    _go_reply,
-    _http_date,
-    failure_kind,
-    respond,
-)
+from ..network.http import _accepting_container, failure_kind
 from ..network.ipam import is_ip
 from ..network.topology import pod_vertex
 
@@ -116,6 +112,8 @@ class IngressNginx:
         """Create the controller's objects and wait until it is ready, as
         ``minikube addons enable ingress`` waits ("Verifying ingress addon...")."""
         c = self.cluster
+        # The controller pod answers by routing, and speaks TLS on 443.
+        behaviour.runtime(c).apps.register(image_repo(IMAGE), handle, tls=True)
         if c._store.get("Namespace", NAMESPACE) is None:
             c.create({"apiVersion": "v1", "kind": "Namespace",
                       "metadata": {"name": NAMESPACE, "labels": {"app.kubernetes.io/instance": "ingress-nginx",
@@ -151,6 +149,7 @@ class IngressNginx:
                 c.delete(kind, name, ns or "default")
             except NotFound:
                 pass
+        behaviour.runtime(c).apps.unregister(image_repo(IMAGE))
 
     # ------------------------------------------------------------------ the controller
 
@@ -331,8 +330,8 @@ def handle(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -
     """What the controller container answers: health on 10254, routing on 80 and 443."""
     if req.port == HEALTH_PORT:
         if req.route == "/healthz":
-            return _go_reply(cluster, 200, "ok")
-        return _go_reply(cluster, 404, "404 page not found\n")
+            return go_reply(cluster, 200, "ok")
+        return go_reply(cluster, 404, "404 page not found\n")
     addon = cluster.addons.get("ingress")
     if addon is None or req.port not in (80, 443):
         return None
@@ -348,7 +347,7 @@ def _page(cluster: Cluster, status: int, trace: ProxyTrace, extra: tuple[tuple[s
     title = STATUS_TITLES[status]
     body = (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
             "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
-    headers = (("Date", _http_date(cluster)), ("Content-Type", "text/html"),
+    headers = (("Date", http_date(cluster)), ("Content-Type", "text/html"),
                ("Content-Length", str(len(body.encode()))), ("Connection", "keep-alive"), *extra)
     return AppReply(status, body, headers + _hsts(trace), upstream=trace, phrase=title.split(" ", 1)[1])
 
@@ -356,7 +355,7 @@ def _page(cluster: Cluster, status: int, trace: ProxyTrace, extra: tuple[tuple[s
 def _forward(cluster: Cluster, reply: AppReply, trace: ProxyTrace) -> AppReply:
     # nginx sets its own Date and drops the upstream's Server, Connection and Date.
     kept = tuple((k, v) for k, v in reply.headers if k not in ("Date", "Server", "Connection"))
-    headers = (("Date", _http_date(cluster)), *kept, ("Connection", "keep-alive"))
+    headers = (("Date", http_date(cluster)), *kept, ("Connection", "keep-alive"))
     return AppReply(reply.status, reply.body, headers + _hsts(trace), reply.version, upstream=trace)
 
 

@@ -428,7 +428,7 @@ def _deliver_to_pod(conn: Connection, pod: Pod, cluster: Cluster | None = None) 
         return conn
     container = match[0][0]
     if cluster is not None:
-        from ..apps import connection_problem  # the app model: warming up, hung (kitlib.apps)
+        from ..container.behaviour import connection_problem  # the app model: warming up, hung
 
         problem = connection_problem(cluster, pod, container, conn.port)
         if problem is not None:

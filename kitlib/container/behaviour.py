@@ -2,7 +2,7 @@
 
 A container's behaviour is chosen by its image (:data:`BEHAVIOURS`, looked up by repository):
 
-* ``nginx``: listens at once; answers as :func:`kitlib.network.http.nginx` (200 on ``/``, 404 on
+* ``nginx``: listens at once; answers as :func:`kitlib.container.images.nginx` (200 on ``/``, 404 on
   unknown paths such as ``/ready``);
 * ``kitlib/webapp`` (any tag), the course's demo app: it spends :data:`WEBAPP_WARMUP` seconds
   loading before it listens (set ``WARMUP_SECONDS`` in the container's ``env`` to change it),
@@ -28,13 +28,13 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .api.defaults import image_repo, image_tag
-from .errors import BadRequest
+from ..api.defaults import image_repo, image_tag
+from ..errors import BadRequest
+from .server import AppReply, ContainerApps, HttpRequest, go_reply
 
 if TYPE_CHECKING:
-    from .api.pod import Container, Pod, Probe
-    from .cluster import Cluster
-    from .network.http import AppReply, HttpRequest
+    from ..api.pod import Container, Pod, Probe
+    from ..cluster import Cluster
 
 FAULTS = ("dependency-down", "hang", "crash", "slow")
 WEBAPP = "kitlib/webapp"
@@ -66,13 +66,16 @@ DEFAULT = Behaviour("netexec", stop_exit_code=2)
 
 @dataclass
 class AppRuntime:
-    """Per cluster: the faults switched on per pod (by uid) and when each container last started."""
+    """Per cluster: the faults switched on per pod (by uid), when each container last started, and
+    the images add-ons registered a handler for."""
 
     faults: dict[str, set[str]] = field(default_factory=dict)
     started: dict[tuple[str, str], float] = field(default_factory=dict)
+    apps: ContainerApps = field(default_factory=ContainerApps)
 
 
 def runtime(cluster: Cluster) -> AppRuntime:
+    """The cluster's :class:`AppRuntime`: the one way to reach per-cluster container state."""
     rt: AppRuntime | None = getattr(cluster, "_app_runtime", None)
     if rt is None:
         rt = AppRuntime()
@@ -109,17 +112,15 @@ def set_fault(cluster: Cluster, pod: str, fault: str, on: bool = True, namespace
         faults.add(fault)
     else:
         faults.discard(fault)
-    from .controllers import prober
+    from ..controllers import prober  # the controllers sit above the app model
 
     prober.fault_changed(cluster, obj)  # type: ignore[arg-type]
 
 
 def faults(cluster: Cluster, pod: Pod) -> set[str]:
     """The faults switched on for ``pod``."""
-    rt: AppRuntime | None = getattr(cluster, "_app_runtime", None)
-    if rt is None or not rt.faults:
-        return set()
-    return rt.faults.get(pod.metadata.uid or pod.key, set())
+    switched = runtime(cluster).faults
+    return switched.get(pod.metadata.uid or pod.key, set()) if switched else set()
 
 
 def started(cluster: Cluster, pod: Pod, container: Container) -> None:
@@ -172,21 +173,19 @@ def status(cluster: Cluster, pod: Pod, container: Container, path: str) -> int:
 
 def reply(cluster: Cluster, pod: Pod, container: Container, req: HttpRequest) -> AppReply | None:
     """The webapp's answers and the faults' effect on any app; None: the image's own handler answers."""
-    from .network.http import _go_reply
-
     b = behaviour(container)
     code = status(cluster, pod, container, req.route)
     if code == 503:
-        return _go_reply(cluster, 503, "not ready: dependency down\n" if b.name == "webapp" else
+        return go_reply(cluster, 503, "not ready: dependency down\n" if b.name == "webapp" else
                          "503 Service Unavailable\n")
     if b.name != "webapp":
         return None
     if req.route == "/live":
-        return _go_reply(cluster, 200, "ok\n")
+        return go_reply(cluster, 200, "ok\n")
     if req.route == "/ready":
-        return _go_reply(cluster, 200, "ready\n")
+        return go_reply(cluster, 200, "ready\n")
 
-    return _go_reply(cluster, 200, f"Hello from {pod.name} ({image_tag(container.image or '')})\n")
+    return go_reply(cluster, 200, f"Hello from {pod.name} ({image_tag(container.image or '')})\n")
 
 
 def resolve_port(container: Container, port: int | str) -> int | str:
@@ -254,4 +253,5 @@ def changes_at(cluster: Cluster, pod: Pod, container: Container) -> float | None
     return t if t > cluster.now else None
 
 
-__all__ = ["BEHAVIOURS", "Behaviour", "FAULTS", "behaviour", "connection_problem", "run_probe", "set_fault"]
+__all__ = ["BEHAVIOURS", "AppRuntime", "Behaviour", "FAULTS", "behaviour", "connection_problem", "run_probe",
+           "runtime", "set_fault"]
