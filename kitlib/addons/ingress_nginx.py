@@ -47,7 +47,7 @@ from ..errors import BadRequest, NotFound
 from ..network import dns
 from ..network import ingress as routing
 from ..network.datapath import Hop
-from ..network.http import _accepting_container, failure_kind
+from ..network.http import accepting_container
 from ..network.ipam import is_ip
 from ..network.topology import pod_vertex
 
@@ -293,11 +293,11 @@ class IngressNginx:
             conn = c.connect(pod.key, ip, target, "TCP")
             trace.hops.extend(conn.hops)
             if not conn.ok or conn.pod is None:
-                failure = failure_kind(conn.reason)
+                failure = conn.failure or "timeout"  # accepted by a node, not a pod: nothing answers HTTP
                 trace.attempts.append(f"{ip}:{target}: {conn.reason}")
                 continue
             backend = c._store.get("Pod", conn.pod)
-            container = _accepting_container(conn, backend)  # type: ignore[arg-type]
+            container = accepting_container(conn, backend)  # type: ignore[arg-type]
             headers = {**req.headers, "X-Forwarded-For": req.client_ip, "X-Real-IP": req.client_ip,
                        "X-Forwarded-Host": routing.normalize_host(host), "X-Forwarded-Proto": req.scheme}
             # The pod gets plain HTTP from the controller pod, with the client's Host header.

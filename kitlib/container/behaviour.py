@@ -145,14 +145,15 @@ def latency(cluster: Cluster, pod: Pod) -> float:
     return SLOW_SECONDS if "slow" in f else 0.0
 
 
-def connection_problem(cluster: Cluster, pod: Pod, container: Container, port: int) -> str | None:
-    """Why a connection the container's port accepted still gets no answer, or None."""
+def connection_problem(cluster: Cluster, pod: Pod, container: Container, port: int) -> tuple[str, str] | None:
+    """How and why a connection the container's port accepted still gets no answer (``refused`` or
+    ``timeout``, and a sentence), or None."""
     if cluster.now < listens_at(cluster, pod, container):
-        return (f"container {container.name} of pod {pod.name} is running but its app is still starting "
+        return "refused", (f"container {container.name} of pod {pod.name} is running but its app is still starting "
                 f"(warm-up {behaviour(container).warmup:g} s): nothing listens on port {port} yet, "
                 "the connection is refused")
     if "hang" in faults(cluster, pod):
-        return (f"container {container.name} of pod {pod.name} accepted the connection on port {port}, but its "
+        return "timeout", (f"container {container.name} of pod {pod.name} accepted the connection on port {port}, but its "
                 "app hangs and never answers: the request times out")
     return None
 

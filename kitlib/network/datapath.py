@@ -3,6 +3,9 @@
 Pod to pod is plain routing with no NAT: the packet leaves with the source pod's IP and
 arrives with it. Across nodes it crosses the overlay: flannel wraps the packet (inner:
 pod IP to pod IP) in a VXLAN/UDP 8472 packet between the two nodes' IPs.
+
+A failed connection says why twice: in a sentence (:attr:`Connection.reason`) and as one of
+:data:`FAILURES` (:attr:`Connection.failure`), which is how the client's kernel reports it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ if TYPE_CHECKING:
 VXLAN_PORT = 8472
 NODE_PORTS = {10250: "kubelet", 10256: "kube-proxy health"}
 CONTROL_PLANE_PORTS = {API_SERVER_PORT: "kube-apiserver", 2379: "etcd"}
+FAILURES = ("refused", "timeout", "no route", "dns")
+"""How a connection fails as the client sees it: refused (RST or ICMP port unreachable), timeout
+(no answer at all), no route (no ARP answer: EHOSTUNREACH), dns (the name did not resolve)."""
 
 
 @dataclass
@@ -57,6 +63,17 @@ class Connection:
     protocol: str = "TCP"
     service: str | None = None
     """The Service (``ns/name``) whose address was dialled, or None."""
+    container: str | None = None
+    """The container that accepted the connection, or None (a node's listener, or a failure)."""
+    target_port: int | None = None
+    """The port the pod accepted on (after kube-proxy's DNAT), or None."""
+    failure: str | None = None
+    """One of :data:`FAILURES` when the connection failed, else None."""
+
+    def fail(self, failure: str, reason: str) -> Connection:
+        """Mark the connection failed with ``failure`` (one of :data:`FAILURES`) and ``reason``."""
+        self.failure, self.reason = failure, reason
+        return self
 
     @property
     def path(self) -> list[str]:
@@ -139,27 +156,25 @@ def connect(cluster: Cluster, src: str, dst: str, port: int, protocol: str = "TC
         dst, hop, failure = dns.for_connect(cluster, src, dst)
         hops.append(hop)
         if failure:
-            return Connection(False, None, failure, hops, s.ip, "", port, protocol)
+            return Connection(False, None, failure, hops, s.ip, "", port, protocol, failure="dns")
     dst_ip, dst_pod, dst_node = _resolve_dst(cluster, dst)
     conn = Connection(False, None, "", hops, s.ip, dst_ip, port, protocol)
     if not dst_ip:
-        conn.reason = (f"{dst} has no IP yet: it is {dst_pod.status.phase} and its sandbox is not ready, "  # type: ignore[union-attr]
-                       "so there is nothing to connect to")
-        return conn
+        return conn.fail("timeout", f"{dst} has no IP yet: it is {dst_pod.status.phase} and its sandbox is not "  # type: ignore[union-attr]
+                         "ready, so there is nothing to connect to")
     if s.node and not cluster.node_runtime(s.node).up:
-        conn.reason = source_down_reason(s.node)
-        return conn
+        return conn.fail("timeout", source_down_reason(s.node))
     entry = proxy.entry_for(cluster, s.kind, s.node, s.ip, dst_ip, port, protocol)
     if entry is not None:
         return _via_service(cluster, s, entry, conn)
     miss = _service_cidr_miss(cluster, s, dst_ip, port, protocol)
     if miss:
-        conn.reason = miss
-        return conn
+        return conn.fail(*miss)
     return _route(cluster, s, dst_ip, dst_pod, dst_node, conn)
 
 
 def source_down_reason(node: str) -> str:
+    """Why nothing a client on a failed node sends gets anywhere (the connection times out)."""
     return f"the source's node {node} is down: nothing it sends leaves it"
 
 
@@ -169,27 +184,27 @@ def route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node:
     conn = Connection(False, None, "", [], s.ip, dst_ip, port, protocol)
     miss = _service_cidr_miss(cluster, s, dst_ip, port, protocol)
     if miss:
-        conn.reason = miss
-        return conn
+        return conn.fail(*miss)
     return _route(cluster, s, dst_ip, dst_pod, dst_node, conn)
 
 
-def _service_cidr_miss(cluster: Cluster, s: _End, dst_ip: str, port: int, protocol: str) -> str | None:
-    """Why an address in the Service range that no rule matches does not answer."""
+def _service_cidr_miss(cluster: Cluster, s: _End, dst_ip: str, port: int, protocol: str
+                       ) -> tuple[str, str] | None:
+    """(failure, why) for an address in the Service range that no rule matches, or None."""
     if not in_cidr(dst_ip, cluster.service_cidr):
         return None
     owner = proxy.view(cluster).cluster_ips.get(dst_ip)
     if owner is None:
-        return (f"{dst_ip} is in the Service range {cluster.service_cidr} but belongs to no Service: no kube-proxy "
+        return "timeout", (f"{dst_ip} is in the Service range {cluster.service_cidr} but belongs to no Service: no kube-proxy "
                 "rule matches it and nothing routes it, so the connection times out")
     if s.kind == "external":
-        return (f"{dst_ip} is the ClusterIP of {owner}: a virtual address that exists only in the rules kube-proxy "
+        return "timeout", (f"{dst_ip} is the ClusterIP of {owner}: a virtual address that exists only in the rules kube-proxy "
                 "writes on each node, so nothing outside the cluster has a route to it and the connection times out")
     if cluster.proxy_mode == "ipvs":
-        return (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: in IPVS mode every "
+        return "refused", (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: in IPVS mode every "
                 f"ClusterIP is bound to kube-ipvs0 on each node, so {s.node} answers itself, nothing listens on "
                 f"{port}, and the connection is refused")
-    return (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: kube-proxy has a rule only "
+    return "timeout", (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: kube-proxy has a rule only "
             "for the Service's own ports, so the packet follows the default route out of the cluster and the "
             "connection times out")
 
@@ -231,8 +246,7 @@ def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection
     dst_ip = conn.dst_ip
     if entry.node is None:
         _add(conn, cluster, [EXTERNAL], s.ip, dst_ip)
-        conn.reason = entry.reason
-        return conn
+        return conn.fail(_unreachable_failure(cluster, entry), entry.reason)
     pre = _entry_path(cluster, s, entry)
     crossed_snat = entry.client_ip if entry.client_ip != s.ip else None
     _add(conn, cluster, pre[:-1], s.ip, dst_ip, snat_to=crossed_snat, snat_node=s.node)
@@ -245,8 +259,7 @@ def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection
     down = _first_down(cluster, pre)
     if down:
         _add(conn, cluster, pre[-1:], client, dst_ip)
-        conn.reason = _down_reason(down)
-        return conn
+        return conn.fail("timeout", _down_reason(down))
     decision = decision or proxy.decide(cluster, entry)
     mode = cluster.proxy_mode
     if decision.action != "dnat":
@@ -255,8 +268,8 @@ def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection
             conn.hops[-1].note = f"kube-proxy (iptables), filter table: {decision.rule}"
         else:
             conn.hops[-1].note = f"kube-proxy ({mode}): {' → '.join(decision.chains)}: no real server"
-        conn.reason = decision.reason
-        return conn
+        # REJECT answers ICMP port unreachable; DROP answers nothing.
+        return conn.fail("refused" if decision.action == "reject" else "timeout", decision.reason)
     if endpoint is None:
         endpoint = proxy.choose(cluster, entry, decision, 1)[0][0]
     ep = endpoint
@@ -283,12 +296,10 @@ def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection
     conn.hops[first].note = f"{nat}{snat_note}; then {conn.hops[first].note}" if conn.hops[first].note \
         else f"{nat}{snat_note}"
     if problem:
-        conn.reason = problem
-        return conn
+        return conn.fail(*problem)
     down = _first_down(cluster, post)
     if down:
-        conn.reason = _down_reason(down)
-        return conn
+        return conn.fail("timeout", _down_reason(down))
     saved = conn.dst_ip, conn.port
     conn.dst_ip, conn.port = ep.ip, ep.port
     if pod is not None:
@@ -297,6 +308,14 @@ def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection
         _deliver_to_node(cluster, conn, host)  # type: ignore[arg-type]
     conn.dst_ip, conn.port = saved
     return conn
+
+
+def _unreachable_failure(cluster: Cluster, entry: proxy.Entry) -> str:
+    """How a client sees a Service address that no node takes: a LoadBalancer IP on the node network
+    that no speaker announces gets no ARP answer (no route); any other is lost on the way (timeout)."""
+    if entry.kind == "LoadBalancer" and ("metallb" not in cluster.addons or in_cidr(entry.dst, cluster.node_cidr)):
+        return "no route"
+    return "timeout"
 
 
 def _masq_why(entry: proxy.Entry) -> str:
@@ -308,8 +327,8 @@ def _masq_why(entry: proxy.Entry) -> str:
 
 
 def _endpoint_path(cluster: Cluster, node: str, ep: proxy.ProxyEndpoint
-                   ) -> tuple[list[str], Pod | None, str | None, str]:
-    """(vertices from ``node``'s kernel to the endpoint, its pod, its host node, a problem)."""
+                   ) -> tuple[list[str], Pod | None, str | None, tuple[str, str] | None]:
+    """(vertices from ``node``'s kernel to the endpoint, its pod, its host node, (failure, why) or None)."""
     topo = cluster.topology
     start = f"kernel:{node}"
     pod = cluster._store.get("Pod", ep.pod) if ep.pod else None
@@ -317,18 +336,18 @@ def _endpoint_path(cluster: Cluster, node: str, ep: proxy.ProxyEndpoint
         key = topo.pod_with_ip(ep.ip)
         pod = cluster._store.get("Pod", key) if key else None
     if pod is not None and pod_vertex(pod.key) in topo.graph:
-        return topo.path(start, pod_vertex(pod.key), {"pod", "host", "overlay"}), pod, None, ""  # type: ignore[return-value]
+        return topo.path(start, pod_vertex(pod.key), {"pod", "host", "overlay"}), pod, None, None  # type: ignore[return-value]
     host = proxy.view(cluster).node_ips.get(ep.ip)
     if host is not None:
         path = [start] if host == node else topo.path(start, f"kernel:{host}", {"host", "underlay"})
-        return path, None, host, ""
+        return path, None, host, None
     owner = _node_for_pod_ip(cluster, ep.ip) if in_cidr(ep.ip, cluster.pod_cidr) else None
     if owner is not None:
         return (topo.path(start, f"cni0:{owner}", {"pod", "host", "overlay"}), None, None,
-                f"the endpoint {ep.address} has no pod any more (its IP was freed): the bridge on {owner} gets no "
-                "ARP answer and the connection fails with 'No route to host'")
-    return [start], None, None, (f"the endpoint {ep.address} is outside the cluster and this simulator has no "
-                                 "internet: the connection times out")
+                ("no route", f"the endpoint {ep.address} has no pod any more (its IP was freed): the bridge on "
+                 f"{owner} gets no ARP answer and the connection fails with 'No route to host'"))
+    return [start], None, None, ("timeout", f"the endpoint {ep.address} is outside the cluster and this simulator "
+                                            "has no internet: the connection times out")
 
 
 def _route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str | None,
@@ -340,12 +359,10 @@ def _route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node
         owner = _node_for_pod_ip(cluster, dst_ip)
         if s.kind == "external":
             _add(conn, cluster, [EXTERNAL], s.ip, dst_ip)
-            conn.reason = (f"{dst_ip} is a pod IP: pod addresses ({pod_net}) exist only inside the cluster's "
-                           "overlay network, and nothing outside has a route to them")
-            return conn
+            return conn.fail("timeout", f"{dst_ip} is a pod IP: pod addresses ({pod_net}) exist only inside the "
+                             "cluster's overlay network, and nothing outside has a route to them")
         if owner is None:
-            conn.reason = f"{dst_ip} is in the pod network but in no node's podCIDR: no route to host"
-            return conn
+            return conn.fail("no route", f"{dst_ip} is in the pod network but in no node's podCIDR: no route to host")
         if s.kind == "node":
             # A packet the node itself sends takes the address of the device it leaves by:
             # cni0 (10.244.N.1) towards its own pods, flannel.1 (10.244.N.0) towards other nodes'.
@@ -361,13 +378,10 @@ def _route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node
         _add(conn, cluster, path, s.ip, dst_ip)
         down = _first_down(cluster, path)
         if down:
-            conn.reason = (f"node {down} does not answer: the packet is lost on the way and the "
-                           f"connection times out")
-            return conn
+            return conn.fail("timeout", _down_reason(down))
         if dst_pod is None:
-            conn.reason = (f"no pod has {dst_ip} (it was freed or never given out): the bridge on {owner} "
-                           "gets no ARP answer and the connection fails with 'No route to host'")
-            return conn
+            return conn.fail("no route", f"no pod has {dst_ip} (it was freed or never given out): the bridge on "
+                             f"{owner} gets no ARP answer and the connection fails with 'No route to host'")
         return _deliver_to_pod(conn, dst_pod, cluster)
     if dst_node is not None:
         target = f"kernel:{dst_node}"
@@ -382,14 +396,12 @@ def _route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node
         _add(conn, cluster, path, s.ip, dst_ip, snat_to=src_ip if src_ip != s.ip else None, snat_node=s.node)
         down = _first_down(cluster, path)
         if down:
-            conn.reason = f"node {down} does not answer: the connection times out"
-            return conn
+            return conn.fail("timeout", f"node {down} does not answer: the connection times out")
         return _deliver_to_node(cluster, conn, dst_node)
     if s.kind != "external" and not in_cidr(dst_ip, cluster.node_cidr):
-        conn.reason = f"{dst_ip} is outside the cluster and this simulator has no internet: the connection times out"
-        return conn
-    conn.reason = f"nothing has the address {dst_ip}: the connection times out"
-    return conn
+        return conn.fail("timeout", f"{dst_ip} is outside the cluster and this simulator has no internet: the "
+                         "connection times out")
+    return conn.fail("timeout", f"nothing has the address {dst_ip}: the connection times out")
 
 
 def _node_for_pod_ip(cluster: Cluster, ip: str) -> str | None:
@@ -411,31 +423,29 @@ def _first_down(cluster: Cluster, path: list[str]) -> str | None:
 
 def _deliver_to_pod(conn: Connection, pod: Pod, cluster: Cluster | None = None) -> Connection:
     if pod.metadata.deletion_timestamp is not None and pod.status.phase != "Running":
-        conn.reason = f"pod {pod.name} is terminating: its containers have stopped, the connection is refused"
-        return conn
+        return conn.fail("refused", f"pod {pod.name} is terminating: its containers have stopped, the connection "
+                         "is refused")
     running = any(cs.state.running for cs in pod.status.container_statuses)
     if not running:
-        conn.reason = (f"pod {pod.name} has its IP but its container is not running yet "
-                       f"({_waiting(pod)}): nothing listens on port {conn.port}, the connection is refused")
-        return conn
+        return conn.fail("refused", f"pod {pod.name} has its IP but its container is not running yet "
+                         f"({_waiting(pod)}): nothing listens on port {conn.port}, the connection is refused")
     listening = [(c, p) for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=True)
                  if cs.state.running for p in c.ports]
     match = [(c, p) for c, p in listening if p.container_port == conn.port and (p.protocol or "TCP") == conn.protocol]
     if not match:
         ports = ", ".join(f"{p.container_port}/{p.protocol or 'TCP'}" for _, p in listening) or "no ports"
-        conn.reason = (f"pod {pod.name} does not listen on {conn.port}/{conn.protocol} (it declares {ports}): "
-                       "connection refused")
-        return conn
+        return conn.fail("refused", f"pod {pod.name} does not listen on {conn.port}/{conn.protocol} (it declares "
+                         f"{ports}): connection refused")
     container = match[0][0]
     if cluster is not None:
         from ..container.behaviour import connection_problem  # the app model: warming up, hung
 
         problem = connection_problem(cluster, pod, container, conn.port)
         if problem is not None:
-            conn.reason = problem
-            return conn
+            return conn.fail(*problem)
     conn.ok = True
     conn.pod = pod.key
+    conn.container, conn.target_port = container.name, conn.port
     conn.reason = (f"container {container.name} of pod {pod.name} accepted the connection on "
                    f"{conn.dst_ip}:{conn.port}; it sees the client as {conn.src_ip if not conn.hops else conn.hops[-1].src}")
     return conn
@@ -456,7 +466,8 @@ def _deliver_to_node(cluster: Cluster, conn: Connection, node: str) -> Connectio
         conn.ok = True
         conn.reason = f"{ports[conn.port]} on {node} accepted the connection on {conn.dst_ip}:{conn.port}"
     else:
-        conn.reason = f"nothing listens on {conn.dst_ip}:{conn.port}/{conn.protocol} on node {node}: connection refused"
+        conn.fail("refused", f"nothing listens on {conn.dst_ip}:{conn.port}/{conn.protocol} on node {node}: "
+                  "connection refused")
     return conn
 
 

@@ -11,7 +11,6 @@ the data path before a request gets here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -145,14 +144,14 @@ def request(cluster: Cluster, url: str, src: str = "external", headers: dict[str
     out.service = getattr(conn, "service", None)
     out.hops = ([dns.dns_hop(cluster, src, answer)] if answer is not None else out.hops) + list(conn.hops)
     if not conn.ok:
-        out.failure, out.reason = failure_kind(conn.reason), conn.reason
+        out.failure, out.reason = conn.failure, conn.reason
         return out
     client_ip = conn.hops[-1].src if conn.hops else conn.src_ip
     req = HttpRequest(method, url, host, port, path, dict(headers or {}), client_ip, _client_port(cluster), scheme)
     if conn.pod is not None:
         pod = cluster._store.get("Pod", conn.pod)
-        container = _accepting_container(conn, pod)  # type: ignore[arg-type]
-        req = replace(req, port=_accepted_port(conn, port))  # the server's own port: a NodePort is DNATed away
+        container = accepting_container(conn, pod)  # type: ignore[arg-type]
+        req = replace(req, port=conn.target_port or port)  # the server's own port: a NodePort is DNATed away
         if scheme == "https" and not speaks_tls(cluster, container):
             out.failure = "tls"
             out.reason = (f"container {container.name} of pod {conn.pod} accepted the connection, but kitlib "
@@ -189,7 +188,7 @@ def _loopback(cluster: Cluster, out: HttpResponse, src: str, method: str, path: 
         conn = cluster.connect(src, end.ip, out.port, "TCP")
         out.connection, out.hops = conn, list(conn.hops)
         if not conn.ok:
-            out.failure, out.reason = failure_kind(conn.reason), conn.reason
+            out.failure, out.reason = conn.failure, conn.reason
             return out
         req = HttpRequest(method, out.url, out.host, out.port, path, dict(headers or {}), "127.0.0.1",
                           _client_port(cluster))
@@ -207,7 +206,8 @@ def _loopback(cluster: Cluster, out: HttpResponse, src: str, method: str, path: 
     container = listening[0]
     problem = connection_problem(cluster, pod, container, out.port)  # type: ignore[arg-type]
     if problem is not None:
-        out.failure, out.reason = failure_kind(problem), problem.replace(f"port {out.port}", f"127.0.0.1:{out.port}")
+        failure, why = problem
+        out.failure, out.reason = failure, why.replace(f"port {out.port}", f"127.0.0.1:{out.port}")
         return out
     req = HttpRequest(method, out.url, out.host, out.port, path, dict(headers or {}), "127.0.0.1", _client_port(cluster))
     out.pod = pod.key  # type: ignore[union-attr]
@@ -239,29 +239,9 @@ def _answer(out: HttpResponse, reply: AppReply | None, where: str, method: str) 
     return out
 
 
-def failure_kind(reason: str) -> str:
-    """``refused``, ``no route`` or ``timeout``: how a client sees a failed connection."""
-    text = reason.lower()
-    if "refused" in text or "reject" in text:
-        return "refused"
-    if "no route to host" in text:
-        return "no route"
-    return "timeout"
-
-
-def _accepting_container(conn: Connection, pod: Pod) -> Container:
-    # After kube-proxy's DNAT the pod sees the target port, not the dialled one; the data path
-    # names the container that accepted in its reason ("container C of pod P accepted ...").
-    match = re.match(r"container (\S+) of pod ", conn.reason)
-    name = match.group(1) if match else None
-    return next((c for c in pod.spec.containers if c.name == name), pod.spec.containers[0])
-
-
-def _accepted_port(conn: Connection, default: int) -> int:
-    # The port the pod accepted on (after kube-proxy's DNAT), as the data path names it in its reason
-    # ("... accepted the connection on 10.244.1.2:80; ...").
-    match = re.search(r"accepted the connection on \S+:(\d+);", conn.reason)
-    return int(match.group(1)) if match else default
+def accepting_container(conn: Connection, pod: Pod) -> Container:
+    """The container of ``pod`` that accepted ``conn`` (the data path names it)."""
+    return next((c for c in pod.spec.containers if c.name == conn.container), pod.spec.containers[0])
 
 
 def _client_port(cluster: Cluster) -> int:
@@ -285,4 +265,4 @@ def _node_reply(cluster: Cluster, node: str, port: int, req: HttpRequest) -> App
     return None
 
 
-__all__ = ["HttpResponse", "parse_url", "request"]
+__all__ = ["HttpResponse", "accepting_container", "parse_url", "request"]
