@@ -30,6 +30,7 @@ from ..errors import BadRequest
 from ..network import dns
 from ..network import http as web
 from ..network.ipam import is_ip
+from ..network.ref import Ref
 from .images import NGINX_INDEX, hostname
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ def _server_answers(cluster: Cluster, pod: Pod, server: str | None) -> tuple[str
     conf = dns.pod_resolv(cluster, pod)
     chosen = server or (conf.nameservers[0] if conf.nameservers else "127.0.0.1")
     if chosen == kube_dns:
-        why, _ = dns._unreachable(cluster, pod.key)
+        why, _ = dns._unreachable(cluster, Ref.parse(pod.key))
         return chosen, why is None
     coredns = [ip for svc in [cluster._store.get("Service", f"{dns.DNS_NAMESPACE}/{dns.DNS_SERVICE}")] if svc
                for ip, _, _ in dns.ready_endpoints(cluster, svc)]  # type: ignore[arg-type]

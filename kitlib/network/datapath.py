@@ -19,7 +19,8 @@ from ..api.pod import Pod
 from ..bootstrap import API_SERVER_PORT
 from ..errors import BadRequest
 from . import proxy
-from .ipam import in_cidr, is_ip, is_name
+from .ipam import in_cidr
+from .ref import Ref
 from .topology import EXTERNAL, pod_vertex
 
 if TYPE_CHECKING:
@@ -89,45 +90,53 @@ class Connection:
         p.text(str(self))
 
 
-@dataclass
-class _End:
-    kind: str  # pod | node | external | ip
+@dataclass(frozen=True)
+class Source:
+    """A connection's source, looked up: its kind (pod | node | external), graph vertex and IP."""
+
+    ref: Ref
     vertex: str
     ip: str
     pod: Pod | None = None
     node: str | None = None
 
+    @property
+    def kind(self) -> str:
+        """``pod``, ``node`` or ``external``."""
+        return self.ref.kind
 
-def _resolve_src(cluster: Cluster, src: str) -> _End:
-    if src == "external":
-        return _End("external", EXTERNAL, cluster.topology.graph.nodes[EXTERNAL]["ip"])
-    if src.startswith("node/"):
-        node = cluster.get("Node", src[5:])
-        return _End("node", f"kernel:{node.name}", internal_ip(node), node=node.name)  # type: ignore[arg-type]
+
+def resolve_source(cluster: Cluster, src: Ref) -> Source:
+    """Look ``src`` up as a connection's source (a pod with an IP, a node, or ``external``)."""
+    if src.kind == "external":
+        return Source(src, EXTERNAL, cluster.topology.graph.nodes[EXTERNAL]["ip"])
+    if src.kind == "node":
+        node = cluster.get("Node", src.name)
+        return Source(src, f"kernel:{node.name}", internal_ip(node), node=node.name)  # type: ignore[arg-type]
     pod = _pod(cluster, src)
     if not pod.status.pod_ip:
         raise BadRequest(f'error: pod "{pod.name}" has no IP yet: it is {pod.status.phase}, '
                          "its sandbox is still being created")
-    return _End("pod", pod_vertex(pod.key), pod.status.pod_ip, pod, pod.spec.node_name)
+    return Source(src, pod_vertex(pod.key), pod.status.pod_ip, pod, pod.spec.node_name)
 
 
-def _pod(cluster: Cluster, ref: str) -> Pod:
-    if "/" not in ref:
+def _pod(cluster: Cluster, ref: Ref) -> Pod:
+    if ref.kind != "pod" or "/" not in ref.text:
         raise BadRequest(f'error: "{ref}" is not a pod reference: write "namespace/pod", e.g. "default/{ref}"')
-    ns, name = ref.split("/", 1)
-    return cluster.get("Pod", name, ns)  # type: ignore[return-value]
+    return cluster.get("Pod", ref.name, ref.namespace)  # type: ignore[return-value]
 
 
-def _resolve_dst(cluster: Cluster, dst: str) -> tuple[str, Pod | None, str | None]:
-    """(ip, pod with that IP or None, node with that IP or None)."""
-    if dst.startswith("node/"):
-        node = cluster.get("Node", dst[5:])
+def resolve_destination(cluster: Cluster, dst: Ref) -> tuple[str, Pod | None, str | None]:
+    """(ip, pod with that IP or None, node with that IP or None) of a destination that is not a DNS name."""
+    if dst.kind == "node":
+        node = cluster.get("Node", dst.name)
         return internal_ip(node), None, node.name  # type: ignore[arg-type]
-    if is_ip(dst):
-        key = cluster.topology.pod_with_ip(dst)
+    if dst.kind == "ip":
+        ip = dst.text
+        key = cluster.topology.pod_with_ip(ip)
         pod = cluster._store.get("Pod", key) if key else None
-        node = next((n.name for n in cluster.nodes() if internal_ip(n) == dst), None)
-        return dst, pod, node  # type: ignore[return-value]
+        node = next((n.name for n in cluster.nodes() if internal_ip(n) == ip), None)
+        return ip, pod, node  # type: ignore[return-value]
     pod = _pod(cluster, dst)
     if not pod.status.pod_ip:
         return "", pod, None
@@ -146,18 +155,28 @@ def check_port(port: int, protocol: str) -> str:
 
 def connect(cluster: Cluster, src: str, dst: str, port: int, protocol: str = "TCP") -> Connection:
     """Trace a connection through the pod network (see :meth:`kitlib.Cluster.connect`)."""
+    return connect_refs(cluster, Ref.parse(src), Ref.parse(dst), port, protocol)
+
+
+def connect_refs(cluster: Cluster, src: Ref, dst: Ref, port: int, protocol: str = "TCP") -> Connection:
+    """:func:`connect` for references already parsed."""
     protocol = check_port(port, protocol)
-    s = _resolve_src(cluster, src)
+    return connect_from(cluster, resolve_source(cluster, src), dst, port, protocol)
+
+
+def connect_from(cluster: Cluster, s: Source, dst: Ref, port: int, protocol: str) -> Connection:
+    """:func:`connect` from a source already looked up (``protocol`` already checked)."""
     hops: list[Hop] = []
-    if is_name(dst):
+    if dst.is_dns_name:
         # A DNS name: the client's resolver looks it up first (kitlib.network.dns).
         from . import dns
 
-        dst, hop, failure = dns.for_connect(cluster, src, dst)
+        address, hop, failure = dns.for_connect(cluster, s, dst.text)
         hops.append(hop)
         if failure:
             return Connection(False, None, failure, hops, s.ip, "", port, protocol, failure="dns")
-    dst_ip, dst_pod, dst_node = _resolve_dst(cluster, dst)
+        dst = Ref.parse(address)
+    dst_ip, dst_pod, dst_node = resolve_destination(cluster, dst)
     conn = Connection(False, None, "", hops, s.ip, dst_ip, port, protocol)
     if not dst_ip:
         return conn.fail("timeout", f"{dst} has no IP yet: it is {dst_pod.status.phase} and its sandbox is not "  # type: ignore[union-attr]
@@ -178,7 +197,7 @@ def source_down_reason(node: str) -> str:
     return f"the source's node {node} is down: nothing it sends leaves it"
 
 
-def route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str | None, port: int,
+def route(cluster: Cluster, s: Source, dst_ip: str, dst_pod: Pod | None, dst_node: str | None, port: int,
           protocol: str) -> Connection:
     """A connection to an address that is not a Service's (plain routing), already resolved."""
     conn = Connection(False, None, "", [], s.ip, dst_ip, port, protocol)
@@ -188,7 +207,7 @@ def route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node:
     return _route(cluster, s, dst_ip, dst_pod, dst_node, conn)
 
 
-def _service_cidr_miss(cluster: Cluster, s: _End, dst_ip: str, port: int, protocol: str
+def _service_cidr_miss(cluster: Cluster, s: Source, dst_ip: str, port: int, protocol: str
                        ) -> tuple[str, str] | None:
     """(failure, why) for an address in the Service range that no rule matches, or None."""
     if not in_cidr(dst_ip, cluster.service_cidr):
@@ -211,7 +230,7 @@ def _service_cidr_miss(cluster: Cluster, s: _End, dst_ip: str, port: int, protoc
 
 # ------------------------------------------------------------------ through kube-proxy
 
-def _entry_path(cluster: Cluster, s: _End, entry: proxy.Entry) -> list[str]:
+def _entry_path(cluster: Cluster, s: Source, entry: proxy.Entry) -> list[str]:
     """The vertices from the client to the kernel of the node whose kube-proxy handles it."""
     target = f"kernel:{entry.node}"
     if s.kind == "pod":
@@ -225,20 +244,20 @@ def _down_reason(node: str) -> str:
     return f"node {node} does not answer: the packet is lost on the way and the connection times out"
 
 
-def entry_down(cluster: Cluster, s: _End, entry: proxy.Entry) -> str | None:
+def entry_down(cluster: Cluster, s: Source, entry: proxy.Entry) -> str | None:
     """Why the packet cannot reach the entry node (a node on the way is down), or None."""
     down = _first_down(cluster, _entry_path(cluster, s, entry))
     return _down_reason(down) if down else None
 
 
-def via_endpoint(cluster: Cluster, s: _End, entry: proxy.Entry, decision: proxy.Decision,
+def via_endpoint(cluster: Cluster, s: Source, entry: proxy.Entry, decision: proxy.Decision,
                  endpoint: proxy.ProxyEndpoint, dst_ip: str, port: int, protocol: str) -> Connection:
     """The connection that kube-proxy on ``entry.node`` DNATs to ``endpoint``."""
     conn = Connection(False, None, "", [], s.ip, dst_ip, port, protocol)
     return _via_service(cluster, s, entry, conn, decision, endpoint)
 
 
-def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection,
+def _via_service(cluster: Cluster, s: Source, entry: proxy.Entry, conn: Connection,
                  decision: proxy.Decision | None = None,
                  endpoint: proxy.ProxyEndpoint | None = None) -> Connection:
     sp = entry.service_port
@@ -350,7 +369,7 @@ def _endpoint_path(cluster: Cluster, node: str, ep: proxy.ProxyEndpoint
                                             "has no internet: the connection times out")
 
 
-def _route(cluster: Cluster, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str | None,
+def _route(cluster: Cluster, s: Source, dst_ip: str, dst_pod: Pod | None, dst_node: str | None,
            conn: Connection) -> Connection:
     topo = cluster.topology
     g = topo.graph

@@ -20,8 +20,9 @@ from ..container.images import respond, speaks_tls
 from ..container.server import AppReply, HttpRequest, go_reply, now, status_line
 from ..errors import BadRequest
 from . import dns
-from .datapath import Connection, Hop
+from .datapath import Connection, Hop, Source, connect_from, resolve_source
 from .ipam import is_ip
+from .ref import Ref
 
 if TYPE_CHECKING:
     from ..api.pod import Container, Pod
@@ -119,30 +120,31 @@ def request(cluster: Cluster, url: str, src: str = "external", headers: dict[str
     method = method.upper()
     scheme, host, port, path = parse_url(url)
     out = HttpResponse(url, None, "", host=host, port=port)
-    answer = None
+    ref = Ref.parse(src)
     if host in LOOPBACK:
         if scheme == "https":
             raise BadRequest(f"error: {url}: kitlib simulates TLS only at the ingress controller")
-        return _loopback(cluster, out, src, method, path, headers)
-    lab_dns = _lab_dns(cluster, src, host)
+        return _loopback(cluster, out, resolve_source(cluster, ref), method, path, headers)
+    source = resolve_source(cluster, ref)
+    lab_dns = _lab_dns(cluster, ref, host)
     if is_ip(host):
         ip = host
     elif lab_dns is not None:
         ip, hop = lab_dns
         out.hops = [hop]
     else:
-        answer = dns.lookup_for(cluster, src, host)
+        answer = dns.lookup_for(cluster, ref, host)
         out.dns = answer
-        out.hops = [dns.dns_hop(cluster, src, answer)]
+        out.hops = [dns.dns_hop(source, answer)]
         if not answer.ok or answer.address is None:
             out.failure, out.reason = "dns", f"could not resolve {host}: {answer.reason}"
             return out
         ip = answer.address
     out.ip = ip
-    conn = cluster.connect(src, ip, port, "TCP")
+    conn = connect_from(cluster, source, Ref.parse(ip), port, "TCP")
     out.connection = conn
-    out.service = getattr(conn, "service", None)
-    out.hops = ([dns.dns_hop(cluster, src, answer)] if answer is not None else out.hops) + list(conn.hops)
+    out.service = conn.service
+    out.hops = out.hops + list(conn.hops)
     if not conn.ok:
         out.failure, out.reason = conn.failure, conn.reason
         return out
@@ -176,16 +178,13 @@ def request(cluster: Cluster, url: str, src: str = "external", headers: dict[str
     return _answer(out, reply, where, method)
 
 
-def _loopback(cluster: Cluster, out: HttpResponse, src: str, method: str, path: str,
+def _loopback(cluster: Cluster, out: HttpResponse, end: Source, method: str, path: str,
               headers: dict[str, str] | None) -> HttpResponse:
     """``localhost`` (from /etc/hosts, no DNS): the client's own network namespace."""
-    from .datapath import _resolve_src
-
-    end = _resolve_src(cluster, src)
     out.ip = "127.0.0.1"
     if end.kind == "node":
         # The kubelet and friends listen on every address of the node, loopback included.
-        conn = cluster.connect(src, end.ip, out.port, "TCP")
+        conn = connect_from(cluster, end, Ref.parse(end.ip), out.port, "TCP")
         out.connection, out.hops = conn, list(conn.hops)
         if not conn.ok:
             out.failure, out.reason = conn.failure, conn.reason
@@ -215,11 +214,11 @@ def _loopback(cluster: Cluster, out: HttpResponse, src: str, method: str, path: 
                    method)
 
 
-def _lab_dns(cluster: Cluster, src: str, host: str) -> tuple[str, Hop] | None:
+def _lab_dns(cluster: Cluster, src: Ref, host: str) -> tuple[str, Hop] | None:
     """With the ingress add-on, a client outside the cluster resolves every name to the controller's
     external address, as a wildcard DNS record (nip.io) or an /etc/hosts line would in a lab."""
     addon = cluster.addons.get("ingress")
-    if src != "external" or addon is None or is_ip(host):
+    if src.kind != "external" or addon is None or is_ip(host):
         return None
     ip = addon.address()[0]
     return ip, Hop("external", "outside", "resolver", "", ip,

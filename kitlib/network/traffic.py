@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import ApiError, BadRequest
 from . import datapath, dns, proxy
-from .ipam import in_cidr, is_name
+from .ipam import in_cidr
+from .ref import Ref
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -114,12 +115,13 @@ def traffic(cluster: Cluster, src: str, dst: str, port: int, requests: int = 1, 
                                  or not duration > 0 or math.isinf(duration)):
         raise BadRequest(f"error: duration must be a number of seconds greater than 0, not {duration!r}")
     protocol = datapath.check_port(port, protocol)
-    s = datapath._resolve_src(cluster, src)
-    if not is_name(dst):
-        datapath._resolve_dst(cluster, dst)  # a bad destination fails before anything is sent
+    s = datapath.resolve_source(cluster, Ref.parse(src))
+    target = Ref.parse(dst)
+    if not target.is_dns_name:
+        datapath.resolve_destination(cluster, target)  # a bad destination fails before anything is sent
     result = Traffic(requests, src=src, port=port, protocol=protocol, duration=duration)
     if duration is None:
-        _send(cluster, result, s, src, dst, port, protocol, requests, cluster.now, cluster.now)
+        _send(cluster, result, s, target, port, protocol, requests, cluster.now, cluster.now)
         return result
     start, step = cluster.now, duration / requests if requests else 0.0
     end = start + duration
@@ -133,15 +135,15 @@ def traffic(cluster: Cluster, src: str, dst: str, port: int, requests: int = 1, 
         else:
             # The requests sent before the next thing happens all see the cluster as it is now.
             k = max(1, min(requests - j, math.ceil((nxt - start) / step) - j))
-        _send(cluster, result, s, src, dst, port, protocol, k, t, start + (j + k - 1) * step)
+        _send(cluster, result, s, target, port, protocol, k, t, start + (j + k - 1) * step)
         j += k
     if not requests:
-        _send(cluster, result, s, src, dst, port, protocol, 0, cluster.now, cluster.now)
+        _send(cluster, result, s, target, port, protocol, 0, cluster.now, cluster.now)
     cluster.advance(max(0.0, end - cluster.now))
     return result
 
 
-def _send(cluster: Cluster, t: Traffic, s, src: str, dst: str, port: int, protocol: str, n: int,
+def _send(cluster: Cluster, t: Traffic, s: datapath.Source, dst: Ref, port: int, protocol: str, n: int,
           first: float, last: float) -> None:
     """``n`` requests sent between ``first`` and ``last``, all meeting the cluster as it is now.
 
@@ -149,29 +151,29 @@ def _send(cluster: Cluster, t: Traffic, s, src: str, dst: str, port: int, protoc
     addresses (a headless Service), CoreDNS's ``loadbalance`` plugin shuffles them in every
     reply and the client dials the first, so the requests spread evenly over them.
     """
-    if not is_name(dst):
+    if not dst.is_dns_name:
         _send_to(cluster, t, s, dst, port, protocol, n, first, last)
         return
-    answer = dns.lookup_for(cluster, src, dst)
+    answer = dns.lookup_for(cluster, s.ref, dst.text)
     addresses = answer.addresses if answer.ok else []
     if not addresses:
         t.kind = t.kind or "Other"
-        t.address = t.address or dst
-        t._fail(n, f"{dst} does not resolve: {answer.reason}")
+        t.address = t.address or dst.text
+        t._fail(n, f"{dst.text} does not resolve: {answer.reason}")
         return
     rng = proxy.runtime(cluster).rng
     remaining = n
     for i, address in enumerate(addresses):
         k = remaining if i == len(addresses) - 1 else proxy.binomial(rng, remaining, 1 / (len(addresses) - i))
         if k or i == 0:
-            _send_to(cluster, t, s, address, port, protocol, k, first, last)
+            _send_to(cluster, t, s, Ref.parse(address), port, protocol, k, first, last)
         remaining -= k
 
 
-def _send_to(cluster: Cluster, t: Traffic, s, dst: str, port: int, protocol: str, n: int,
+def _send_to(cluster: Cluster, t: Traffic, s: datapath.Source, dst: Ref, port: int, protocol: str, n: int,
              first: float, last: float) -> None:
     try:
-        dst_ip, dst_pod, dst_node = datapath._resolve_dst(cluster, dst)
+        dst_ip, dst_pod, dst_node = datapath.resolve_destination(cluster, dst)
     except ApiError as err:
         t._fail(n, str(err))
         return
@@ -179,7 +181,7 @@ def _send_to(cluster: Cluster, t: Traffic, s, dst: str, port: int, protocol: str
     if not dst_ip:
         t.kind = t.kind or "Pod"
         if n:
-            t._fail(n, datapath.connect(cluster, s_ref(s), dst, port, protocol).reason)
+            t._fail(n, datapath.connect_from(cluster, s, dst, port, protocol).reason)
         return
     if s.node and not cluster.node_runtime(s.node).up:
         t._fail(n, datapath.source_down_reason(s.node))
@@ -219,15 +221,6 @@ def _send_to(cluster: Cluster, t: Traffic, s, dst: str, port: int, protocol: str
             t._serve(conn.pod or ep.key, ep.node, c)
         else:
             t._fail(c, conn.reason)
-
-
-def s_ref(s) -> str:
-    """The ``src`` string of a resolved source (for a call back into ``connect``)."""
-    if s.kind == "external":
-        return "external"
-    if s.kind == "node":
-        return f"node/{s.node}"
-    return s.pod.key
 
 
 def _kind(cluster: Cluster, ip: str, pod, node: str | None) -> str:
