@@ -149,7 +149,8 @@ class IngressNginx:
                 c.delete(kind, name, ns or "default")
             except NotFound:
                 pass
-        behaviour.runtime(c).apps.unregister(image_repo(IMAGE))
+        # The controller image's handler stays registered: the controller pod still answers (health
+        # on 10254, nothing on 80) until its termination completes, and a reinstall registers it again.
 
     # ------------------------------------------------------------------ the controller
 

@@ -78,11 +78,6 @@ class ContainerApps:
         if tls:
             self._tls.add(image_repo)
 
-    def unregister(self, image_repo: str) -> None:
-        """Forget ``image_repo``'s handler (its add-on was uninstalled)."""
-        self._handlers.pop(image_repo, None)
-        self._tls.discard(image_repo)
-
     def handler(self, image_repo: str) -> AppHandler | None:
         """The registered handler of ``image_repo``, or None."""
         return self._handlers.get(image_repo)

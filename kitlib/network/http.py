@@ -1,4 +1,4 @@
-"""HTTP over the simulated network: :meth:`kitlib.Cluster.http` and what containers answer.
+"""HTTP over the simulated network: :meth:`kitlib.Cluster.http`, from the client to the container that answers.
 
 A request goes as a real client sends it: the host is resolved (by the pod's resolver when the
 client is a pod, see :mod:`kitlib.network.dns`; from outside only an IP works), a TCP connection
