@@ -23,7 +23,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from . import addons, apps, bootstrap, kubectl, manifest
+from . import addons, bootstrap, kubectl, manifest
 from .api.convert import clone
 from .api.labels import LabelSelector
 from .api.meta import KubeObject, ObjectMeta
@@ -34,7 +34,8 @@ from .api.registry import for_object
 from .api.validation import validate_labels
 from .apiserver.server import ApiServer, ClusterConfig
 from .clock import Clock
-from .controllers import garbage, nodelifecycle
+from .container import behaviour
+from .controllers import garbage, nodelifecycle, prober
 from .controllers.manager import ControllerManager
 from .errors import BadRequest, FieldError, invalid
 from .events import EventLog
@@ -282,7 +283,8 @@ class Cluster:
     def set_fault(self, pod: str, fault: str, on: bool = True, namespace: str = "default") -> None:
         """Switch a fault of a pod's app on or off: ``dependency-down`` (``/ready`` and every path
         answer 503), ``hang`` (requests and probes time out), ``crash`` (the app exits 1 s after
-        each start) or ``slow`` (answers take 3 s, past a probe's 1 s timeout). See :mod:`kitlib.apps`.
+        each start) or ``slow`` (answers take 3 s, past a probe's 1 s timeout).
+        See :mod:`kitlib.container.behaviour`.
 
         >>> c = Cluster(nodes=1)
         >>> _ = c.kubectl("create deployment web --image=nginx --port=80"); c.advance(10)
@@ -291,7 +293,8 @@ class Cluster:
         >>> c.http(f"http://{pod.status.pod_ip}/").failure
         'timeout'
         """
-        apps.set_fault(self.runtime, pod, fault, on, namespace)
+        obj = behaviour.set_fault(self.runtime, pod, fault, on, namespace)
+        prober.fault_changed(self.runtime, obj)
         self.controllers.run()
 
     def advance(self, seconds: float) -> None:

@@ -21,6 +21,7 @@ from .api.meta import KubeObject
 from .api.node import Node
 from .api.pod import Pod
 from .clock import Clock
+from .container.behaviour import AppRuntime
 from .network.ipam import HostLocal
 from .network.topology import Topology
 
@@ -65,8 +66,9 @@ class Runtime:
         """The kubelet's probe workers, by (pod uid, container) (:mod:`kitlib.controllers.prober`)."""
         self.prober_lazy: dict[Any, Any] = {}
         """Failing readiness probes of not-ready containers, counted when read."""
-        self.apps: Any = None
-        """The processes in the containers: faults and start times (:mod:`kitlib.apps`)."""
+        self.apps = AppRuntime()
+        """The processes in the containers: faults, start times, the images add-ons registered
+        (:mod:`kitlib.container.behaviour`)."""
         self.controllers: ControllerManager = ControllerManager(self)
 
     # ------------------------------------------------------------------ reads for the node agents

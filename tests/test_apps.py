@@ -1,11 +1,11 @@
-"""The application model (kitlib.apps): what each image answers, its warm-up and the fault switches."""
+"""The application model (kitlib.container): what each image answers, its warm-up and the fault switches."""
 
 from __future__ import annotations
 
 import pytest
 
 import kitlib
-from kitlib import apps
+from kitlib.container import behaviour
 
 
 def webapp(cluster: kitlib.Cluster, image: str = "kitlib/webapp:1.0", env: list | None = None) -> kitlib.api.pod.Pod:
@@ -66,7 +66,7 @@ def test_nginx_listens_at_once_and_has_no_ready_path(web):
     p = web.pods()[0]
     r = web.http(f"http://{p.status.pod_ip}/ready", src="node/minikube")
     assert r.status == 404
-    assert apps.behaviour(p.spec.containers[0]).warmup == 0
+    assert behaviour.behaviour(p.spec.containers[0]).warmup == 0
 
 
 def test_hang_times_out_requests_and_traffic(web):
@@ -93,7 +93,7 @@ def test_slow_still_answers(web):
     p = web.pods()[0]
     web.set_fault(p.name, "slow")
     assert web.http(f"http://{p.status.pod_ip}/", src="node/minikube").status == 200
-    assert apps.latency(web.runtime, p) == apps.SLOW_SECONDS
+    assert behaviour.latency(web.runtime, p) == behaviour.SLOW_SECONDS
 
 
 def test_faults_are_per_pod(web):
@@ -112,7 +112,7 @@ def test_pods_without_probes_or_faults_schedule_nothing_new(cluster):
     """nginx pods without probes put nothing on the clock once they run (today's timings stay)."""
     cluster.kubectl("create deployment web --image=nginx --replicas=3 --port=80")
     cluster.advance(30)
-    assert not any(fn.startswith("kitlib.controllers.prober.") for _, _, fn in cluster.clock.pending())
+    assert all(fn.__module__ != "kitlib.controllers.prober" for _, _, fn, _ in cluster.clock._queue)
 
 
 def test_localhost_sees_the_warm_up_and_the_hang(cluster):

@@ -13,7 +13,7 @@ pytest.importorskip("ipywidgets")
 import plotly.graph_objects as go  # noqa: E402
 
 import kitlib  # noqa: E402
-from kitlib import apps  # noqa: E402
+from kitlib.container import behaviour  # noqa: E402
 from kitlib.figures import success_rate, timeline, update_success_rate, update_timeline  # noqa: E402
 from kitlib.figures.timeline import STATES, state_group, timeline_data  # noqa: E402
 from kitlib.history import History  # noqa: E402
@@ -201,7 +201,7 @@ def test_fault_switches_call_set_fault(monkeypatch):
     lab.fault_buttons["hang"].value = False
     assert calls == [(pod, "dependency-down", True, "default"), (pod, "hang", True, "default"),
                      (pod, "slow", True, "default"), (pod, "hang", False, "default")]
-    assert apps.faults(cluster.runtime, cluster.get("Pod", pod)) == {"dependency-down", "slow"}
+    assert behaviour.faults(cluster.runtime, cluster.get("Pod", pod)) == {"dependency-down", "slow"}
 
 
 def test_step_runs_history_and_rollout_sets_image():

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..api.defaults import image_repo
 from ..errors import BadRequest
-from ..network.http import APPS, TLS_APPS
-from .ingress_nginx import IMAGE, IngressNginx, handle
+from .ingress_nginx import IngressNginx
 from .metallb import MetalLB
 
 if TYPE_CHECKING:
@@ -20,10 +18,6 @@ if TYPE_CHECKING:
 
 ADDONS: dict[str, Any] = {"metallb": MetalLB, "ingress": IngressNginx}
 """Add-on name -> class; each has ``install()``, ``configure(**options)`` and ``uninstall()``."""
-
-
-APPS[image_repo(IMAGE)] = handle  # the controller pod answers by routing
-TLS_APPS.add(image_repo(IMAGE))
 
 
 def enable(rt: Runtime, name: str, **options: Any) -> Any:

@@ -35,23 +35,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from ..api.defaults import image_repo
 from ..api.networking import DEFAULT_CLASS_ANNOTATION, IngressLoadBalancerIngress, class_of
 from ..api.node import internal_ip
 from ..api.pod import is_ready
 from ..api.secret import TLS_TYPE
+from ..container.images import respond
+from ..container.server import AppReply, HttpRequest, go_reply, http_date
 from ..errors import BadRequest, NotFound
 from ..network import dns
 from ..network import ingress as routing
 from ..network.datapath import Hop, connect
-from ..network.http import (
-    AppReply,
-    HttpRequest,
-    _accepting_container,
-    _go_reply,
-    _http_date,
-    failure_kind,
-    respond,
-)
+from ..network.http import accepting_container
 from ..network.ipam import is_ip
 from ..network.topology import pod_vertex
 
@@ -116,6 +111,8 @@ class IngressNginx:
         """Create the controller's objects and wait until it is ready, as
         ``minikube addons enable ingress`` waits ("Verifying ingress addon...")."""
         c = self.rt
+        # The controller pod answers by routing, and speaks TLS on 443.
+        c.apps.apps.register(image_repo(IMAGE), handle, tls=True)
         if c.api.store.get("Namespace", NAMESPACE) is None:
             c.create({"apiVersion": "v1", "kind": "Namespace",
                       "metadata": {"name": NAMESPACE, "labels": {"app.kubernetes.io/instance": "ingress-nginx",
@@ -149,6 +146,8 @@ class IngressNginx:
                 c.delete(kind, name, ns or "default")
             except NotFound:
                 pass
+        # The controller image's handler stays registered: the controller pod still answers (health
+        # on 10254, nothing on 80) until its termination completes, and a reinstall registers it again.
 
     # ------------------------------------------------------------------ the controller
 
@@ -291,11 +290,11 @@ class IngressNginx:
             conn = connect(c, pod.key, ip, target, "TCP")
             trace.hops.extend(conn.hops)
             if not conn.ok or conn.pod is None:
-                failure = failure_kind(conn.reason)
+                failure = conn.failure or "timeout"  # accepted by a node, not a pod: nothing answers HTTP
                 trace.attempts.append(f"{ip}:{target}: {conn.reason}")
                 continue
             backend = c.api.store.get("Pod", conn.pod)
-            container = _accepting_container(conn, backend)  # type: ignore[arg-type]
+            container = accepting_container(conn, backend)  # type: ignore[arg-type]
             headers = {**req.headers, "X-Forwarded-For": req.client_ip, "X-Real-IP": req.client_ip,
                        "X-Forwarded-Host": routing.normalize_host(host), "X-Forwarded-Proto": req.scheme}
             # The pod gets plain HTTP from the controller pod, with the client's Host header.
@@ -328,8 +327,8 @@ def handle(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> App
     """What the controller container answers: health on 10254, routing on 80 and 443."""
     if req.port == HEALTH_PORT:
         if req.route == "/healthz":
-            return _go_reply(rt, 200, "ok")
-        return _go_reply(rt, 404, "404 page not found\n")
+            return go_reply(rt, 200, "ok")
+        return go_reply(rt, 404, "404 page not found\n")
     addon = rt.addons.get("ingress")
     if addon is None or req.port not in (80, 443):
         return None
@@ -345,7 +344,7 @@ def _page(rt: Runtime, status: int, trace: ProxyTrace, extra: tuple[tuple[str, s
     title = STATUS_TITLES[status]
     body = (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
             "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
-    headers = (("Date", _http_date(rt)), ("Content-Type", "text/html"),
+    headers = (("Date", http_date(rt)), ("Content-Type", "text/html"),
                ("Content-Length", str(len(body.encode()))), ("Connection", "keep-alive"), *extra)
     return AppReply(status, body, headers + _hsts(trace), upstream=trace, phrase=title.split(" ", 1)[1])
 
@@ -353,7 +352,7 @@ def _page(rt: Runtime, status: int, trace: ProxyTrace, extra: tuple[tuple[str, s
 def _forward(rt: Runtime, reply: AppReply, trace: ProxyTrace) -> AppReply:
     # nginx sets its own Date and drops the upstream's Server, Connection and Date.
     kept = tuple((k, v) for k, v in reply.headers if k not in ("Date", "Server", "Connection"))
-    headers = (("Date", _http_date(rt)), *kept, ("Connection", "keep-alive"))
+    headers = (("Date", http_date(rt)), *kept, ("Connection", "keep-alive"))
     return AppReply(reply.status, reply.body, headers + _hsts(trace), reply.version, upstream=trace)
 
 

@@ -86,7 +86,7 @@ class Probe:
 
 @dataclass
 class Container:
-    """One container of a pod; what its app answers is :mod:`kitlib.apps`."""
+    """One container of a pod; what its app answers is :mod:`kitlib.container.images`."""
 
     name: str = ""
     image: str | None = None

@@ -17,7 +17,7 @@ starts again from 10 s once 10 minutes pass without a restart.
 
 Cheap scheduling: a run that succeeds while everything already counts as success changes
 nothing, so a worker in that state sleeps until the app can change (its warm-up ends, or a fault
-is switched with :func:`kitlib.apps.set_fault`) instead of ticking every period. A readiness probe
+is switched with :func:`kitlib.container.behaviour.set_fault`) instead of ticking every period. A readiness probe
 that keeps failing on a not-ready container changes nothing but its event's count: those runs are
 written to the event log when it is read (:func:`catch_up`, called by ``describe`` and before any
 change), with the times they happened. The state seen through the API is the same as with a tick
@@ -30,7 +30,6 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .. import apps
 from ..api.pod import (
     ContainerState,
     ContainerStateRunning,
@@ -39,6 +38,7 @@ from ..api.pod import (
     Pod,
     Probe,
 )
+from ..container import behaviour as apps
 from ..names import hex_id
 
 if TYPE_CHECKING:

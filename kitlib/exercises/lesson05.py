@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..api.pod import is_ready
-from ..apps import WEBAPP_WARMUP, resolve_port
+from ..container.behaviour import WEBAPP_WARMUP, resolve_port
 from ..errors import NotFound
 from ..network.traffic import Traffic
 from .feedback import Feedback, not_yet, ok

@@ -3,6 +3,9 @@
 Pod to pod is plain routing with no NAT: the packet leaves with the source pod's IP and
 arrives with it. Across nodes it crosses the overlay: flannel wraps the packet (inner:
 pod IP to pod IP) in a VXLAN/UDP 8472 packet between the two nodes' IPs.
+
+A failed connection says why twice: in a sentence (:attr:`Connection.reason`) and as one of
+:data:`FAILURES` (:attr:`Connection.failure`), which is how the client's kernel reports it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from ..api.pod import Pod
 from ..bootstrap import API_SERVER_PORT
 from ..errors import BadRequest
 from . import proxy
-from .ipam import in_cidr, is_ip, is_name
+from .ipam import in_cidr
+from .ref import Ref
 from .topology import EXTERNAL, pod_vertex
 
 if TYPE_CHECKING:
@@ -25,6 +29,9 @@ if TYPE_CHECKING:
 VXLAN_PORT = 8472
 NODE_PORTS = {10250: "kubelet", 10256: "kube-proxy health"}
 CONTROL_PLANE_PORTS = {API_SERVER_PORT: "kube-apiserver", 2379: "etcd"}
+FAILURES = ("refused", "timeout", "no route", "dns")
+"""How a connection fails as the client sees it: refused (RST or ICMP port unreachable), timeout
+(no answer at all), no route (no ARP answer: EHOSTUNREACH), dns (the name did not resolve)."""
 
 
 @dataclass
@@ -57,6 +64,17 @@ class Connection:
     protocol: str = "TCP"
     service: str | None = None
     """The Service (``ns/name``) whose address was dialled, or None."""
+    container: str | None = None
+    """The container that accepted the connection, or None (a node's listener, or a failure)."""
+    target_port: int | None = None
+    """The port the pod accepted on (after kube-proxy's DNAT), or None."""
+    failure: str | None = None
+    """One of :data:`FAILURES` when the connection failed, else None."""
+
+    def fail(self, failure: str, reason: str) -> Connection:
+        """Mark the connection failed with ``failure`` (one of :data:`FAILURES`) and ``reason``."""
+        self.failure, self.reason = failure, reason
+        return self
 
     @property
     def path(self) -> list[str]:
@@ -72,45 +90,53 @@ class Connection:
         p.text(str(self))
 
 
-@dataclass
-class _End:
-    kind: str  # pod | node | external | ip
+@dataclass(frozen=True)
+class Source:
+    """A connection's source, looked up: its kind (pod | node | external), graph vertex and IP."""
+
+    ref: Ref
     vertex: str
     ip: str
     pod: Pod | None = None
     node: str | None = None
 
+    @property
+    def kind(self) -> str:
+        """``pod``, ``node`` or ``external``."""
+        return self.ref.kind
 
-def _resolve_src(rt: Runtime, src: str) -> _End:
-    if src == "external":
-        return _End("external", EXTERNAL, rt.topology.graph.nodes[EXTERNAL]["ip"])
-    if src.startswith("node/"):
-        node = rt.get("Node", src[5:])
-        return _End("node", f"kernel:{node.name}", internal_ip(node), node=node.name)  # type: ignore[arg-type]
+
+def resolve_source(rt: Runtime, src: Ref) -> Source:
+    """Look ``src`` up as a connection's source (a pod with an IP, a node, or ``external``)."""
+    if src.kind == "external":
+        return Source(src, EXTERNAL, rt.topology.graph.nodes[EXTERNAL]["ip"])
+    if src.kind == "node":
+        node = rt.get("Node", src.name)
+        return Source(src, f"kernel:{node.name}", internal_ip(node), node=node.name)  # type: ignore[arg-type]
     pod = _pod(rt, src)
     if not pod.status.pod_ip:
         raise BadRequest(f'error: pod "{pod.name}" has no IP yet: it is {pod.status.phase}, '
                          "its sandbox is still being created")
-    return _End("pod", pod_vertex(pod.key), pod.status.pod_ip, pod, pod.spec.node_name)
+    return Source(src, pod_vertex(pod.key), pod.status.pod_ip, pod, pod.spec.node_name)
 
 
-def _pod(rt: Runtime, ref: str) -> Pod:
-    if "/" not in ref:
+def _pod(rt: Runtime, ref: Ref) -> Pod:
+    if ref.kind != "pod" or "/" not in ref.text:
         raise BadRequest(f'error: "{ref}" is not a pod reference: write "namespace/pod", e.g. "default/{ref}"')
-    ns, name = ref.split("/", 1)
-    return rt.get("Pod", name, ns)  # type: ignore[return-value]
+    return rt.get("Pod", ref.name, ref.namespace)  # type: ignore[return-value]
 
 
-def _resolve_dst(rt: Runtime, dst: str) -> tuple[str, Pod | None, str | None]:
-    """(ip, pod with that IP or None, node with that IP or None)."""
-    if dst.startswith("node/"):
-        node = rt.get("Node", dst[5:])
+def resolve_destination(rt: Runtime, dst: Ref) -> tuple[str, Pod | None, str | None]:
+    """(ip, pod with that IP or None, node with that IP or None) of a destination that is not a DNS name."""
+    if dst.kind == "node":
+        node = rt.get("Node", dst.name)
         return internal_ip(node), None, node.name  # type: ignore[arg-type]
-    if is_ip(dst):
-        key = rt.topology.pod_with_ip(dst)
+    if dst.kind == "ip":
+        ip = dst.text
+        key = rt.topology.pod_with_ip(ip)
         pod = rt.api.store.get("Pod", key) if key else None
-        node = next((n.name for n in rt.nodes() if internal_ip(n) == dst), None)
-        return dst, pod, node  # type: ignore[return-value]
+        node = next((n.name for n in rt.nodes() if internal_ip(n) == ip), None)
+        return ip, pod, node  # type: ignore[return-value]
     pod = _pod(rt, dst)
     if not pod.status.pod_ip:
         return "", pod, None
@@ -129,74 +155,82 @@ def check_port(port: int, protocol: str) -> str:
 
 def connect(rt: Runtime, src: str, dst: str, port: int, protocol: str = "TCP") -> Connection:
     """Trace a connection through the pod network (see :meth:`kitlib.Cluster.connect`)."""
+    return connect_refs(rt, Ref.parse(src), Ref.parse(dst), port, protocol)
+
+
+def connect_refs(rt: Runtime, src: Ref, dst: Ref, port: int, protocol: str = "TCP") -> Connection:
+    """:func:`connect` for references already parsed."""
     protocol = check_port(port, protocol)
-    s = _resolve_src(rt, src)
+    return connect_from(rt, resolve_source(rt, src), dst, port, protocol)
+
+
+def connect_from(rt: Runtime, s: Source, dst: Ref, port: int, protocol: str) -> Connection:
+    """:func:`connect` from a source already looked up (``protocol`` already checked)."""
     hops: list[Hop] = []
-    if is_name(dst):
+    if dst.is_dns_name:
         # A DNS name: the client's resolver looks it up first (kitlib.network.dns).
         from . import dns
 
-        dst, hop, failure = dns.for_connect(rt, src, dst)
+        address, hop, failure = dns.for_connect(rt, s, dst.text)
         hops.append(hop)
         if failure:
-            return Connection(False, None, failure, hops, s.ip, "", port, protocol)
-    dst_ip, dst_pod, dst_node = _resolve_dst(rt, dst)
+            return Connection(False, None, failure, hops, s.ip, "", port, protocol, failure="dns")
+        dst = Ref.parse(address)
+    dst_ip, dst_pod, dst_node = resolve_destination(rt, dst)
     conn = Connection(False, None, "", hops, s.ip, dst_ip, port, protocol)
     if not dst_ip:
-        conn.reason = (f"{dst} has no IP yet: it is {dst_pod.status.phase} and its sandbox is not ready, "  # type: ignore[union-attr]
-                       "so there is nothing to connect to")
-        return conn
+        return conn.fail("timeout", f"{dst} has no IP yet: it is {dst_pod.status.phase} and its sandbox is not "  # type: ignore[union-attr]
+                         "ready, so there is nothing to connect to")
     if s.node and not rt.node_runtime(s.node).up:
-        conn.reason = source_down_reason(s.node)
-        return conn
+        return conn.fail("timeout", source_down_reason(s.node))
     entry = proxy.entry_for(rt, s.kind, s.node, s.ip, dst_ip, port, protocol)
     if entry is not None:
         return _via_service(rt, s, entry, conn)
     miss = _service_cidr_miss(rt, s, dst_ip, port, protocol)
     if miss:
-        conn.reason = miss
-        return conn
+        return conn.fail(*miss)
     return _route(rt, s, dst_ip, dst_pod, dst_node, conn)
 
 
 def source_down_reason(node: str) -> str:
+    """Why nothing a client on a failed node sends gets anywhere (the connection times out)."""
     return f"the source's node {node} is down: nothing it sends leaves it"
 
 
-def route(rt: Runtime, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str | None, port: int,
+def route(rt: Runtime, s: Source, dst_ip: str, dst_pod: Pod | None, dst_node: str | None, port: int,
           protocol: str) -> Connection:
     """A connection to an address that is not a Service's (plain routing), already resolved."""
     conn = Connection(False, None, "", [], s.ip, dst_ip, port, protocol)
     miss = _service_cidr_miss(rt, s, dst_ip, port, protocol)
     if miss:
-        conn.reason = miss
-        return conn
+        return conn.fail(*miss)
     return _route(rt, s, dst_ip, dst_pod, dst_node, conn)
 
 
-def _service_cidr_miss(rt: Runtime, s: _End, dst_ip: str, port: int, protocol: str) -> str | None:
-    """Why an address in the Service range that no rule matches does not answer."""
+def _service_cidr_miss(rt: Runtime, s: Source, dst_ip: str, port: int, protocol: str
+                       ) -> tuple[str, str] | None:
+    """(failure, why) for an address in the Service range that no rule matches, or None."""
     if not in_cidr(dst_ip, rt.config.service_cidr):
         return None
     owner = proxy.view(rt).cluster_ips.get(dst_ip)
     if owner is None:
-        return (f"{dst_ip} is in the Service range {rt.config.service_cidr} but belongs to no Service: no kube-proxy "
+        return "timeout", (f"{dst_ip} is in the Service range {rt.config.service_cidr} but belongs to no Service: no kube-proxy "
                 "rule matches it and nothing routes it, so the connection times out")
     if s.kind == "external":
-        return (f"{dst_ip} is the ClusterIP of {owner}: a virtual address that exists only in the rules kube-proxy "
+        return "timeout", (f"{dst_ip} is the ClusterIP of {owner}: a virtual address that exists only in the rules kube-proxy "
                 "writes on each node, so nothing outside the cluster has a route to it and the connection times out")
     if rt.proxy_mode == "ipvs":
-        return (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: in IPVS mode every "
+        return "refused", (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: in IPVS mode every "
                 f"ClusterIP is bound to kube-ipvs0 on each node, so {s.node} answers itself, nothing listens on "
                 f"{port}, and the connection is refused")
-    return (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: kube-proxy has a rule only "
+    return "timeout", (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: kube-proxy has a rule only "
             "for the Service's own ports, so the packet follows the default route out of the cluster and the "
             "connection times out")
 
 
 # ------------------------------------------------------------------ through kube-proxy
 
-def _entry_path(rt: Runtime, s: _End, entry: proxy.Entry) -> list[str]:
+def _entry_path(rt: Runtime, s: Source, entry: proxy.Entry) -> list[str]:
     """The vertices from the client to the kernel of the node whose kube-proxy handles it."""
     target = f"kernel:{entry.node}"
     if s.kind == "pod":
@@ -210,20 +244,20 @@ def _down_reason(node: str) -> str:
     return f"node {node} does not answer: the packet is lost on the way and the connection times out"
 
 
-def entry_down(rt: Runtime, s: _End, entry: proxy.Entry) -> str | None:
+def entry_down(rt: Runtime, s: Source, entry: proxy.Entry) -> str | None:
     """Why the packet cannot reach the entry node (a node on the way is down), or None."""
     down = _first_down(rt, _entry_path(rt, s, entry))
     return _down_reason(down) if down else None
 
 
-def via_endpoint(rt: Runtime, s: _End, entry: proxy.Entry, decision: proxy.Decision,
+def via_endpoint(rt: Runtime, s: Source, entry: proxy.Entry, decision: proxy.Decision,
                  endpoint: proxy.ProxyEndpoint, dst_ip: str, port: int, protocol: str) -> Connection:
     """The connection that kube-proxy on ``entry.node`` DNATs to ``endpoint``."""
     conn = Connection(False, None, "", [], s.ip, dst_ip, port, protocol)
     return _via_service(rt, s, entry, conn, decision, endpoint)
 
 
-def _via_service(rt: Runtime, s: _End, entry: proxy.Entry, conn: Connection,
+def _via_service(rt: Runtime, s: Source, entry: proxy.Entry, conn: Connection,
                  decision: proxy.Decision | None = None,
                  endpoint: proxy.ProxyEndpoint | None = None) -> Connection:
     sp = entry.service_port
@@ -231,8 +265,7 @@ def _via_service(rt: Runtime, s: _End, entry: proxy.Entry, conn: Connection,
     dst_ip = conn.dst_ip
     if entry.node is None:
         _add(conn, rt, [EXTERNAL], s.ip, dst_ip)
-        conn.reason = entry.reason
-        return conn
+        return conn.fail(_unreachable_failure(rt, entry), entry.reason)
     pre = _entry_path(rt, s, entry)
     crossed_snat = entry.client_ip if entry.client_ip != s.ip else None
     _add(conn, rt, pre[:-1], s.ip, dst_ip, snat_to=crossed_snat, snat_node=s.node)
@@ -245,8 +278,7 @@ def _via_service(rt: Runtime, s: _End, entry: proxy.Entry, conn: Connection,
     down = _first_down(rt, pre)
     if down:
         _add(conn, rt, pre[-1:], client, dst_ip)
-        conn.reason = _down_reason(down)
-        return conn
+        return conn.fail("timeout", _down_reason(down))
     decision = decision or proxy.decide(rt, entry)
     mode = rt.proxy_mode
     if decision.action != "dnat":
@@ -255,8 +287,8 @@ def _via_service(rt: Runtime, s: _End, entry: proxy.Entry, conn: Connection,
             conn.hops[-1].note = f"kube-proxy (iptables), filter table: {decision.rule}"
         else:
             conn.hops[-1].note = f"kube-proxy ({mode}): {' → '.join(decision.chains)}: no real server"
-        conn.reason = decision.reason
-        return conn
+        # REJECT answers ICMP port unreachable; DROP answers nothing.
+        return conn.fail("refused" if decision.action == "reject" else "timeout", decision.reason)
     if endpoint is None:
         endpoint = proxy.choose(rt, entry, decision, 1)[0][0]
     ep = endpoint
@@ -283,12 +315,10 @@ def _via_service(rt: Runtime, s: _End, entry: proxy.Entry, conn: Connection,
     conn.hops[first].note = f"{nat}{snat_note}; then {conn.hops[first].note}" if conn.hops[first].note \
         else f"{nat}{snat_note}"
     if problem:
-        conn.reason = problem
-        return conn
+        return conn.fail(*problem)
     down = _first_down(rt, post)
     if down:
-        conn.reason = _down_reason(down)
-        return conn
+        return conn.fail("timeout", _down_reason(down))
     saved = conn.dst_ip, conn.port
     conn.dst_ip, conn.port = ep.ip, ep.port
     if pod is not None:
@@ -297,6 +327,14 @@ def _via_service(rt: Runtime, s: _End, entry: proxy.Entry, conn: Connection,
         _deliver_to_node(rt, conn, host)  # type: ignore[arg-type]
     conn.dst_ip, conn.port = saved
     return conn
+
+
+def _unreachable_failure(rt: Runtime, entry: proxy.Entry) -> str:
+    """How a client sees a Service address that no node takes: a LoadBalancer IP on the node network
+    that no speaker announces gets no ARP answer (no route); any other is lost on the way (timeout)."""
+    if entry.kind == "LoadBalancer" and ("metallb" not in rt.addons or in_cidr(entry.dst, rt.config.node_cidr)):
+        return "no route"
+    return "timeout"
 
 
 def _masq_why(entry: proxy.Entry) -> str:
@@ -308,8 +346,8 @@ def _masq_why(entry: proxy.Entry) -> str:
 
 
 def _endpoint_path(rt: Runtime, node: str, ep: proxy.ProxyEndpoint
-                   ) -> tuple[list[str], Pod | None, str | None, str]:
-    """(vertices from ``node``'s kernel to the endpoint, its pod, its host node, a problem)."""
+                   ) -> tuple[list[str], Pod | None, str | None, tuple[str, str] | None]:
+    """(vertices from ``node``'s kernel to the endpoint, its pod, its host node, (failure, why) or None)."""
     topo = rt.topology
     start = f"kernel:{node}"
     pod = rt.api.store.get("Pod", ep.pod) if ep.pod else None
@@ -317,21 +355,21 @@ def _endpoint_path(rt: Runtime, node: str, ep: proxy.ProxyEndpoint
         key = topo.pod_with_ip(ep.ip)
         pod = rt.api.store.get("Pod", key) if key else None
     if pod is not None and pod_vertex(pod.key) in topo.graph:
-        return topo.path(start, pod_vertex(pod.key), {"pod", "host", "overlay"}), pod, None, ""  # type: ignore[return-value]
+        return topo.path(start, pod_vertex(pod.key), {"pod", "host", "overlay"}), pod, None, None  # type: ignore[return-value]
     host = proxy.view(rt).node_ips.get(ep.ip)
     if host is not None:
         path = [start] if host == node else topo.path(start, f"kernel:{host}", {"host", "underlay"})
-        return path, None, host, ""
+        return path, None, host, None
     owner = _node_for_pod_ip(rt, ep.ip) if in_cidr(ep.ip, rt.config.pod_cidr) else None
     if owner is not None:
         return (topo.path(start, f"cni0:{owner}", {"pod", "host", "overlay"}), None, None,
-                f"the endpoint {ep.address} has no pod any more (its IP was freed): the bridge on {owner} gets no "
-                "ARP answer and the connection fails with 'No route to host'")
-    return [start], None, None, (f"the endpoint {ep.address} is outside the cluster and this simulator has no "
-                                 "internet: the connection times out")
+                ("no route", f"the endpoint {ep.address} has no pod any more (its IP was freed): the bridge on "
+                 f"{owner} gets no ARP answer and the connection fails with 'No route to host'"))
+    return [start], None, None, ("timeout", f"the endpoint {ep.address} is outside the cluster and this simulator "
+                                            "has no internet: the connection times out")
 
 
-def _route(rt: Runtime, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str | None,
+def _route(rt: Runtime, s: Source, dst_ip: str, dst_pod: Pod | None, dst_node: str | None,
            conn: Connection) -> Connection:
     topo = rt.topology
     g = topo.graph
@@ -340,12 +378,10 @@ def _route(rt: Runtime, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str
         owner = _node_for_pod_ip(rt, dst_ip)
         if s.kind == "external":
             _add(conn, rt, [EXTERNAL], s.ip, dst_ip)
-            conn.reason = (f"{dst_ip} is a pod IP: pod addresses ({pod_net}) exist only inside the cluster's "
-                           "overlay network, and nothing outside has a route to them")
-            return conn
+            return conn.fail("timeout", f"{dst_ip} is a pod IP: pod addresses ({pod_net}) exist only inside the "
+                             "cluster's overlay network, and nothing outside has a route to them")
         if owner is None:
-            conn.reason = f"{dst_ip} is in the pod network but in no node's podCIDR: no route to host"
-            return conn
+            return conn.fail("no route", f"{dst_ip} is in the pod network but in no node's podCIDR: no route to host")
         if s.kind == "node":
             # A packet the node itself sends takes the address of the device it leaves by:
             # cni0 (10.244.N.1) towards its own pods, flannel.1 (10.244.N.0) towards other nodes'.
@@ -361,13 +397,10 @@ def _route(rt: Runtime, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str
         _add(conn, rt, path, s.ip, dst_ip)
         down = _first_down(rt, path)
         if down:
-            conn.reason = (f"node {down} does not answer: the packet is lost on the way and the "
-                           f"connection times out")
-            return conn
+            return conn.fail("timeout", _down_reason(down))
         if dst_pod is None:
-            conn.reason = (f"no pod has {dst_ip} (it was freed or never given out): the bridge on {owner} "
-                           "gets no ARP answer and the connection fails with 'No route to host'")
-            return conn
+            return conn.fail("no route", f"no pod has {dst_ip} (it was freed or never given out): the bridge on "
+                             f"{owner} gets no ARP answer and the connection fails with 'No route to host'")
         return _deliver_to_pod(conn, dst_pod, rt)
     if dst_node is not None:
         target = f"kernel:{dst_node}"
@@ -382,14 +415,12 @@ def _route(rt: Runtime, s: _End, dst_ip: str, dst_pod: Pod | None, dst_node: str
         _add(conn, rt, path, s.ip, dst_ip, snat_to=src_ip if src_ip != s.ip else None, snat_node=s.node)
         down = _first_down(rt, path)
         if down:
-            conn.reason = f"node {down} does not answer: the connection times out"
-            return conn
+            return conn.fail("timeout", f"node {down} does not answer: the connection times out")
         return _deliver_to_node(rt, conn, dst_node)
     if s.kind != "external" and not in_cidr(dst_ip, rt.config.node_cidr):
-        conn.reason = f"{dst_ip} is outside the cluster and this simulator has no internet: the connection times out"
-        return conn
-    conn.reason = f"nothing has the address {dst_ip}: the connection times out"
-    return conn
+        return conn.fail("timeout", f"{dst_ip} is outside the cluster and this simulator has no internet: the "
+                         "connection times out")
+    return conn.fail("timeout", f"nothing has the address {dst_ip}: the connection times out")
 
 
 def _node_for_pod_ip(rt: Runtime, ip: str) -> str | None:
@@ -411,31 +442,29 @@ def _first_down(rt: Runtime, path: list[str]) -> str | None:
 
 def _deliver_to_pod(conn: Connection, pod: Pod, rt: Runtime | None = None) -> Connection:
     if pod.metadata.deletion_timestamp is not None and pod.status.phase != "Running":
-        conn.reason = f"pod {pod.name} is terminating: its containers have stopped, the connection is refused"
-        return conn
+        return conn.fail("refused", f"pod {pod.name} is terminating: its containers have stopped, the connection "
+                         "is refused")
     running = any(cs.state.running for cs in pod.status.container_statuses)
     if not running:
-        conn.reason = (f"pod {pod.name} has its IP but its container is not running yet "
-                       f"({_waiting(pod)}): nothing listens on port {conn.port}, the connection is refused")
-        return conn
+        return conn.fail("refused", f"pod {pod.name} has its IP but its container is not running yet "
+                         f"({_waiting(pod)}): nothing listens on port {conn.port}, the connection is refused")
     listening = [(c, p) for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=True)
                  if cs.state.running for p in c.ports]
     match = [(c, p) for c, p in listening if p.container_port == conn.port and (p.protocol or "TCP") == conn.protocol]
     if not match:
         ports = ", ".join(f"{p.container_port}/{p.protocol or 'TCP'}" for _, p in listening) or "no ports"
-        conn.reason = (f"pod {pod.name} does not listen on {conn.port}/{conn.protocol} (it declares {ports}): "
-                       "connection refused")
-        return conn
+        return conn.fail("refused", f"pod {pod.name} does not listen on {conn.port}/{conn.protocol} (it declares "
+                         f"{ports}): connection refused")
     container = match[0][0]
     if rt is not None:
-        from ..apps import connection_problem  # the app model: warming up, hung (kitlib.apps)
+        from ..container.behaviour import connection_problem  # the app model: warming up, hung
 
         problem = connection_problem(rt, pod, container, conn.port)
         if problem is not None:
-            conn.reason = problem
-            return conn
+            return conn.fail(*problem)
     conn.ok = True
     conn.pod = pod.key
+    conn.container, conn.target_port = container.name, conn.port
     conn.reason = (f"container {container.name} of pod {pod.name} accepted the connection on "
                    f"{conn.dst_ip}:{conn.port}; it sees the client as {conn.src_ip if not conn.hops else conn.hops[-1].src}")
     return conn
@@ -456,7 +485,8 @@ def _deliver_to_node(rt: Runtime, conn: Connection, node: str) -> Connection:
         conn.ok = True
         conn.reason = f"{ports[conn.port]} on {node} accepted the connection on {conn.dst_ip}:{conn.port}"
     else:
-        conn.reason = f"nothing listens on {conn.dst_ip}:{conn.port}/{conn.protocol} on node {node}: connection refused"
+        conn.fail("refused", f"nothing listens on {conn.dst_ip}:{conn.port}/{conn.protocol} on node {node}: "
+                  "connection refused")
     return conn
 
 

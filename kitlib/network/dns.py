@@ -33,8 +33,10 @@ from typing import TYPE_CHECKING
 
 from ..api.service import Service, is_headless, service_type
 from ..errors import BadRequest
-from .datapath import Hop, _resolve_src, connect
+from . import datapath
+from .datapath import Hop, Source, resolve_source
 from .ipam import is_ip
+from .ref import Ref
 from .topology import EXTERNAL
 
 if TYPE_CHECKING:
@@ -430,7 +432,7 @@ def candidates(name: str, search: tuple[str, ...], ndots: int = NDOTS) -> list[s
     return [*expanded, name] if name.count(".") < ndots else [name, *expanded]
 
 
-def _unreachable(rt: Runtime, src: str | None) -> tuple[str | None, list[Hop]]:
+def _unreachable(rt: Runtime, src: Ref | None) -> tuple[str | None, list[Hop]]:
     """Why a DNS query from ``src`` gets no answer from kube-dns (None if it does), and its path.
 
     The packet goes to 10.96.0.10:53/UDP, which kube-proxy DNATs to a ready CoreDNS endpoint; the
@@ -451,7 +453,7 @@ def _unreachable(rt: Runtime, src: str | None) -> tuple[str | None, list[Hop]]:
         return None, []
     conns = []
     for ip in eps:
-        conns.append(connect(rt, src, ip, 53, "UDP"))
+        conns.append(datapath.connect_refs(rt, src, Ref.parse(ip), 53, "UDP"))
         if conns[-1].ok:
             return None, conns[-1].hops
     last = conns[-1]
@@ -461,22 +463,27 @@ def _unreachable(rt: Runtime, src: str | None) -> tuple[str | None, list[Hop]]:
 
 def resolve(rt: Runtime, name: str, src: str | None = None, type: str = "A") -> DnsAnswer:
     """Look ``name`` up as a client at ``src`` would (see :meth:`kitlib.Cluster.resolve`)."""
+    return resolve_from(rt, name, None if src is None else Ref.parse(src), type)
+
+
+def resolve_from(rt: Runtime, name: str, src: Ref | None, type: str = "A") -> DnsAnswer:
+    """:func:`resolve` for a source already parsed (None: a pod in ``default``)."""
     qtype = type.upper()
     if qtype not in QTYPES:
         raise BadRequest(f'error: unsupported query type "{type}": use one of {", ".join(QTYPES)}')
     if not name or " " in name:
         raise BadRequest(f'error: "{name}" is not a DNS name')
-    where = src or "default"
+    where = src.text if src is not None and src.text else "default"
     if is_ip(name) and qtype == "A":
         return DnsAnswer(name, qtype, True, f"{name} is an address: no lookup is needed", fqdn=name,
                          records=[DnsRecord(name, "A", name, 0)], rcode="NOERROR", src=where)
     zone = rt.config.cluster_domain
-    if src == "external":
+    if src is not None and src.kind == "external":
         return _not_cluster_resolver(rt, name, qtype, where, (
             "a machine outside the cluster asks its own resolver, which does not know the cluster's private zone "
             f"{zone}: only pods, whose resolv.conf names kube-dns {server_ip(rt)}, can resolve Service names"))
-    if src is not None and src.startswith("node/"):
-        rt.get("Node", src[5:])
+    if src is not None and src.kind == "node":
+        rt.get("Node", src.name)
         return _not_cluster_resolver(rt, name, qtype, where, (
             f"a node asks its own resolver ({_gateway(rt)}, docker's DNS), not CoreDNS: the zone {zone} is "
             "known only to pods with dnsPolicy ClusterFirst"))
@@ -484,7 +491,7 @@ def resolve(rt: Runtime, name: str, src: str | None = None, type: str = "A") -> 
         conf = ResolvConf((server_ip(rt),), (f"default.svc.{zone}", f"svc.{zone}", zone, *NODE_SEARCH),
                           (f"ndots:{NDOTS}",))
     else:
-        pod = _source_pod(rt, src)
+        pod = resolve_source(rt, src).pod  # the same checks, and errors, as a connection's source
         conf = pod_resolv(rt, pod)
         if server_ip(rt) not in conf.nameservers:
             return _not_cluster_resolver(rt, name, qtype, where, (
@@ -508,11 +515,6 @@ def resolve(rt: Runtime, name: str, src: str | None = None, type: str = "A") -> 
         last = reply
     return DnsAnswer(name, qtype, False, _fail_reason(name, names, last), rcode=last.rcode, server=server,
                      src=where, tried=tried, hops=hops)
-
-
-def _source_pod(rt: Runtime, src: str) -> Pod:
-    # The same checks, and errors, as a connection's source.
-    return _resolve_src(rt, src).pod  # type: ignore[return-value]
 
 
 def _not_cluster_resolver(rt: Runtime, name: str, qtype: str, where: str, why: str) -> DnsAnswer:
@@ -539,14 +541,13 @@ def _fail_reason(name: str, names: list[str], last: DnsReply) -> str:
     return f"no such name: {names[0]} got NXDOMAIN"
 
 
-def lookup_for(rt: Runtime, src: str, name: str) -> DnsAnswer:
+def lookup_for(rt: Runtime, src: Ref, name: str) -> DnsAnswer:
     """Resolve ``name`` to an IPv4 address as the client at ``src`` would, before it connects."""
-    return resolve(rt, name, src, "A")
+    return resolve_from(rt, name, src, "A")
 
 
-def dns_hop(rt: Runtime, src: str, answer: DnsAnswer) -> Hop:
-    """The hop that stands for the lookup at the start of a connection's path."""
-    end = _resolve_src(rt, src)
+def dns_hop(end: Source, answer: DnsAnswer) -> Hop:
+    """The hop that stands for the lookup at the start of a connection's path from ``end``."""
     if answer.ok:
         chain = " → ".join(dict.fromkeys([answer.name, answer.fqdn or answer.name]))
         note = f"DNS: {chain} → {answer.address}, asked of kube-dns {answer.server}"
@@ -556,11 +557,11 @@ def dns_hop(rt: Runtime, src: str, answer: DnsAnswer) -> Hop:
     return Hop(end.vertex, end.node or "outside", "resolver", end.ip, server, note)
 
 
-def for_connect(rt: Runtime, src: str, name: str) -> tuple[str, Hop, str | None]:
+def for_connect(rt: Runtime, src: Source, name: str) -> tuple[str, Hop, str | None]:
     """For :func:`kitlib.network.datapath.connect`: (the address to dial, the DNS hop, why the
     lookup failed or None)."""
-    answer = lookup_for(rt, src, name)
-    hop = dns_hop(rt, src, answer)
+    answer = lookup_for(rt, src.ref, name)
+    hop = dns_hop(src, answer)
     if not answer.ok or answer.address is None:
         return name, hop, f"{name} does not resolve: {answer.reason}"
     return answer.address, hop, None

@@ -79,11 +79,6 @@ def in_cidr(ip: str, cidr: str) -> bool:
         return False
 
 
-def is_name(dst: str) -> bool:
-    """Whether a connection's destination is a DNS name (not a pod reference, a node or an IP)."""
-    return "/" not in dst and not is_ip(dst) and bool(dst)
-
-
 def is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import ApiError, BadRequest
 from . import datapath, dns, proxy
-from .ipam import in_cidr, is_name
+from .ipam import in_cidr
+from .ref import Ref
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
@@ -114,12 +115,13 @@ def traffic(rt: Runtime, src: str, dst: str, port: int, requests: int = 1, proto
                                  or not duration > 0 or math.isinf(duration)):
         raise BadRequest(f"error: duration must be a number of seconds greater than 0, not {duration!r}")
     protocol = datapath.check_port(port, protocol)
-    s = datapath._resolve_src(rt, src)
-    if not is_name(dst):
-        datapath._resolve_dst(rt, dst)  # a bad destination fails before anything is sent
+    s = datapath.resolve_source(rt, Ref.parse(src))
+    target = Ref.parse(dst)
+    if not target.is_dns_name:
+        datapath.resolve_destination(rt, target)  # a bad destination fails before anything is sent
     result = Traffic(requests, src=src, port=port, protocol=protocol, duration=duration)
     if duration is None:
-        _send(rt, result, s, src, dst, port, protocol, requests, rt.now, rt.now)
+        _send(rt, result, s, target, port, protocol, requests, rt.now, rt.now)
         return result
     start, step = rt.now, duration / requests if requests else 0.0
     end = start + duration
@@ -133,15 +135,15 @@ def traffic(rt: Runtime, src: str, dst: str, port: int, requests: int = 1, proto
         else:
             # The requests sent before the next thing happens all see the cluster as it is now.
             k = max(1, min(requests - j, math.ceil((nxt - start) / step) - j))
-        _send(rt, result, s, src, dst, port, protocol, k, t, start + (j + k - 1) * step)
+        _send(rt, result, s, target, port, protocol, k, t, start + (j + k - 1) * step)
         j += k
     if not requests:
-        _send(rt, result, s, src, dst, port, protocol, 0, rt.now, rt.now)
+        _send(rt, result, s, target, port, protocol, 0, rt.now, rt.now)
     rt.advance(max(0.0, end - rt.now))
     return result
 
 
-def _send(rt: Runtime, t: Traffic, s, src: str, dst: str, port: int, protocol: str, n: int,
+def _send(rt: Runtime, t: Traffic, s: datapath.Source, dst: Ref, port: int, protocol: str, n: int,
           first: float, last: float) -> None:
     """``n`` requests sent between ``first`` and ``last``, all meeting the cluster as it is now.
 
@@ -149,29 +151,29 @@ def _send(rt: Runtime, t: Traffic, s, src: str, dst: str, port: int, protocol: s
     addresses (a headless Service), CoreDNS's ``loadbalance`` plugin shuffles them in every
     reply and the client dials the first, so the requests spread evenly over them.
     """
-    if not is_name(dst):
+    if not dst.is_dns_name:
         _send_to(rt, t, s, dst, port, protocol, n, first, last)
         return
-    answer = dns.lookup_for(rt, src, dst)
+    answer = dns.lookup_for(rt, s.ref, dst.text)
     addresses = answer.addresses if answer.ok else []
     if not addresses:
         t.kind = t.kind or "Other"
-        t.address = t.address or dst
-        t._fail(n, f"{dst} does not resolve: {answer.reason}")
+        t.address = t.address or dst.text
+        t._fail(n, f"{dst.text} does not resolve: {answer.reason}")
         return
     rng = proxy.runtime(rt).rng
     remaining = n
     for i, address in enumerate(addresses):
         k = remaining if i == len(addresses) - 1 else proxy.binomial(rng, remaining, 1 / (len(addresses) - i))
         if k or i == 0:
-            _send_to(rt, t, s, address, port, protocol, k, first, last)
+            _send_to(rt, t, s, Ref.parse(address), port, protocol, k, first, last)
         remaining -= k
 
 
-def _send_to(rt: Runtime, t: Traffic, s, dst: str, port: int, protocol: str, n: int,
+def _send_to(rt: Runtime, t: Traffic, s: datapath.Source, dst: Ref, port: int, protocol: str, n: int,
              first: float, last: float) -> None:
     try:
-        dst_ip, dst_pod, dst_node = datapath._resolve_dst(rt, dst)
+        dst_ip, dst_pod, dst_node = datapath.resolve_destination(rt, dst)
     except ApiError as err:
         t._fail(n, str(err))
         return
@@ -179,7 +181,7 @@ def _send_to(rt: Runtime, t: Traffic, s, dst: str, port: int, protocol: str, n: 
     if not dst_ip:
         t.kind = t.kind or "Pod"
         if n:
-            t._fail(n, datapath.connect(rt, s_ref(s), dst, port, protocol).reason)
+            t._fail(n, datapath.connect_from(rt, s, dst, port, protocol).reason)
         return
     if s.node and not rt.node_runtime(s.node).up:
         t._fail(n, datapath.source_down_reason(s.node))
@@ -219,15 +221,6 @@ def _send_to(rt: Runtime, t: Traffic, s, dst: str, port: int, protocol: str, n: 
             t._serve(conn.pod or ep.key, ep.node, c)
         else:
             t._fail(c, conn.reason)
-
-
-def s_ref(s) -> str:
-    """The ``src`` string of a resolved source (for a call back into ``connect``)."""
-    if s.kind == "external":
-        return "external"
-    if s.kind == "node":
-        return f"node/{s.node}"
-    return s.pod.key
 
 
 def _kind(rt: Runtime, ip: str, pod, node: str | None) -> str:

@@ -32,7 +32,7 @@ from .lab import run_action, set_options
 GOOD_IMAGE = "kitlib/webapp:2"
 BAD_IMAGE = "kitlib/webapp:broken"
 FAULTS = (("break readiness", "dependency-down"), ("hang", "hang"), ("slow", "slow"))
-"""Per-pod switches: (label, fault of :func:`kitlib.apps.set_fault`)."""
+"""Per-pod switches: (label, fault of :func:`kitlib.container.behaviour.set_fault`)."""
 
 
 def probe_manifest(path: str, port: int | str, period: int, failure_threshold: int, initial_delay: int) -> dict:
@@ -198,12 +198,12 @@ class ReadinessLab:
             c.kubectl(f"get pods -n {self.namespace}")) + "</pre>"
 
     def _sync_faults(self) -> None:
-        from .. import apps
+        from ..container import behaviour
 
         name = self.pod_picker.value
         on: set[str] = set()
         if name:
-            on = apps.faults(self.cluster.runtime, self.cluster.get("Pod", name, self.namespace))
+            on = behaviour.faults(self.cluster.runtime, self.cluster.get("Pod", name, self.namespace))
         syncing, self._syncing = self._syncing, True
         try:
             for fault, button in self.fault_buttons.items():

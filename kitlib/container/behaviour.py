@@ -2,7 +2,7 @@
 
 A container's behaviour is chosen by its image (:data:`BEHAVIOURS`, looked up by repository):
 
-* ``nginx``: listens at once; answers as :func:`kitlib.network.http.nginx` (200 on ``/``, 404 on
+* ``nginx``: listens at once; answers as :func:`kitlib.container.images.nginx` (200 on ``/``, 404 on
   unknown paths such as ``/ready``);
 * ``kitlib/webapp`` (any tag), the course's demo app: it spends :data:`WEBAPP_WARMUP` seconds
   loading before it listens (set ``WARMUP_SECONDS`` in the container's ``env`` to change it),
@@ -28,13 +28,13 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .api.defaults import image_repo, image_tag
-from .errors import BadRequest
+from ..api.defaults import image_repo, image_tag
+from ..errors import BadRequest
+from .server import AppReply, ContainerApps, HttpRequest, go_reply
 
 if TYPE_CHECKING:
-    from .api.pod import Container, Pod, Probe
-    from .network.http import AppReply, HttpRequest
-    from .runtime import Runtime
+    from ..api.pod import Container, Pod, Probe
+    from ..runtime import Runtime
 
 FAULTS = ("dependency-down", "hang", "crash", "slow")
 WEBAPP = "kitlib/webapp"
@@ -66,16 +66,12 @@ DEFAULT = Behaviour("netexec", stop_exit_code=2)
 
 @dataclass
 class AppRuntime:
-    """Per cluster: the faults switched on per pod (by uid) and when each container last started."""
+    """Per cluster: the faults switched on per pod (by uid), when each container last started, and
+    the images add-ons registered a handler for."""
 
     faults: dict[str, set[str]] = field(default_factory=dict)
     started: dict[tuple[str, str], float] = field(default_factory=dict)
-
-
-def runtime(rt: Runtime) -> AppRuntime:
-    if rt.apps is None:
-        rt.apps = AppRuntime()
-    return rt.apps
+    apps: ContainerApps = field(default_factory=ContainerApps)
 
 
 def behaviour(container: Container) -> Behaviour:
@@ -96,33 +92,29 @@ def behaviour(container: Container) -> Behaviour:
     return b
 
 
-def set_fault(rt: Runtime, pod: str, fault: str, on: bool = True, namespace: str = "default") -> None:
-    """Flip a fault switch of a pod's app (see the module docstring); the kubelet's probes see it
-    at their next run, and clients at once."""
+def set_fault(rt: Runtime, name: str, fault: str, on: bool = True, namespace: str = "default") -> Pod:
+    """Flip a fault switch of a pod's app (see the module docstring) and return the pod: clients
+    see it at once, the kubelet's probes once told (:func:`kitlib.controllers.prober.fault_changed`)."""
     if fault not in FAULTS:
         raise BadRequest(f'error: unknown fault "{fault}": use one of {", ".join(FAULTS)}')
-    obj = rt.get("Pod", pod, namespace)
-    faults = runtime(rt).faults.setdefault(obj.metadata.uid or obj.key, set())
+    pod: Pod = rt.get("Pod", name, namespace)  # type: ignore[assignment]  # kind Pod
+    faults = rt.apps.faults.setdefault(pod.metadata.uid or pod.key, set())
     if on:
         faults.add(fault)
     else:
         faults.discard(fault)
-    from .controllers import prober
-
-    prober.fault_changed(rt, obj)  # type: ignore[arg-type]
+    return pod
 
 
 def faults(rt: Runtime, pod: Pod) -> set[str]:
     """The faults switched on for ``pod``."""
-    state: AppRuntime | None = rt.apps
-    if state is None or not state.faults:
-        return set()
-    return state.faults.get(pod.metadata.uid or pod.key, set())
+    switched = rt.apps.faults
+    return switched.get(pod.metadata.uid or pod.key, set()) if switched else set()
 
 
 def started(rt: Runtime, pod: Pod, container: Container) -> None:
     """The kubelet started ``container``: its warm-up begins now."""
-    runtime(rt).started[(pod.metadata.uid or pod.key, container.name)] = rt.now
+    rt.apps.started[(pod.metadata.uid or pod.key, container.name)] = rt.now
 
 
 def listens_at(rt: Runtime, pod: Pod, container: Container) -> float:
@@ -130,7 +122,7 @@ def listens_at(rt: Runtime, pod: Pod, container: Container) -> float:
     b = behaviour(container)
     if not b.warmup:
         return -math.inf
-    start = runtime(rt).started.get((pod.metadata.uid or pod.key, container.name))
+    start = rt.apps.started.get((pod.metadata.uid or pod.key, container.name))
     return -math.inf if start is None else start + b.warmup
 
 
@@ -142,14 +134,15 @@ def latency(rt: Runtime, pod: Pod) -> float:
     return SLOW_SECONDS if "slow" in f else 0.0
 
 
-def connection_problem(rt: Runtime, pod: Pod, container: Container, port: int) -> str | None:
-    """Why a connection the container's port accepted still gets no answer, or None."""
+def connection_problem(rt: Runtime, pod: Pod, container: Container, port: int) -> tuple[str, str] | None:
+    """How and why a connection the container's port accepted still gets no answer (``refused`` or
+    ``timeout``, and a sentence), or None."""
     if rt.now < listens_at(rt, pod, container):
-        return (f"container {container.name} of pod {pod.name} is running but its app is still starting "
+        return "refused", (f"container {container.name} of pod {pod.name} is running but its app is still starting "
                 f"(warm-up {behaviour(container).warmup:g} s): nothing listens on port {port} yet, "
                 "the connection is refused")
     if "hang" in faults(rt, pod):
-        return (f"container {container.name} of pod {pod.name} accepted the connection on port {port}, but its "
+        return "timeout", (f"container {container.name} of pod {pod.name} accepted the connection on port {port}, but its "
                 "app hangs and never answers: the request times out")
     return None
 
@@ -170,21 +163,19 @@ def status(rt: Runtime, pod: Pod, container: Container, path: str) -> int:
 
 def reply(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply | None:
     """The webapp's answers and the faults' effect on any app; None: the image's own handler answers."""
-    from .network.http import _go_reply
-
     b = behaviour(container)
     code = status(rt, pod, container, req.route)
     if code == 503:
-        return _go_reply(rt, 503, "not ready: dependency down\n" if b.name == "webapp" else
+        return go_reply(rt, 503, "not ready: dependency down\n" if b.name == "webapp" else
                          "503 Service Unavailable\n")
     if b.name != "webapp":
         return None
     if req.route == "/live":
-        return _go_reply(rt, 200, "ok\n")
+        return go_reply(rt, 200, "ok\n")
     if req.route == "/ready":
-        return _go_reply(rt, 200, "ready\n")
+        return go_reply(rt, 200, "ready\n")
 
-    return _go_reply(rt, 200, f"Hello from {pod.name} ({image_tag(container.image or '')})\n")
+    return go_reply(rt, 200, f"Hello from {pod.name} ({image_tag(container.image or '')})\n")
 
 
 def resolve_port(container: Container, port: int | str) -> int | str:
@@ -252,4 +243,5 @@ def changes_at(rt: Runtime, pod: Pod, container: Container) -> float | None:
     return t if t > rt.now else None
 
 
-__all__ = ["BEHAVIOURS", "Behaviour", "FAULTS", "behaviour", "connection_problem", "run_probe", "set_fault"]
+__all__ = ["BEHAVIOURS", "AppRuntime", "Behaviour", "FAULTS", "behaviour", "connection_problem", "run_probe",
+           "set_fault"]

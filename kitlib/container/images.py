@@ -1,0 +1,185 @@
+"""Which image answers what: the HTTP servers of the images the course runs.
+
+What a container answers is decided by :func:`respond`: the app model first
+(:mod:`kitlib.container.behaviour`: the ``kitlib/webapp`` demo image and the fault switches), then
+the image's handler, looked up by repository among those an add-on registered in the cluster's
+:class:`~kitlib.container.server.ContainerApps`, then among the built-in :data:`IMAGES`:
+
+* ``nginx`` (any tag): nginx's default server, serving the 615-byte welcome page on ``/`` and
+  ``/index.html`` and its built-in error pages otherwise (version 1.27.5 unless the tag names one);
+* ``hashicorp/http-echo``: the text of its ``-text`` argument and a newline, on every path;
+* every other image answers as agnhost ``netexec``, the Kubernetes e2e test server:
+  ``/hostname`` is the pod's name, ``/clientip`` the client's ``ip:port``, ``/echo?msg=x``
+  is ``x`` and every other path ``NOW: <time>``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from typing import TYPE_CHECKING
+
+from ..api.defaults import image_repo, image_tag
+from ..clock import EPOCH
+from . import behaviour
+from .server import AppHandler, AppReply, HttpRequest, go_reply, http_date, now, status_line
+
+if TYPE_CHECKING:
+    from ..api.pod import Container, Pod
+    from ..runtime import Runtime
+
+NGINX_VERSION = "1.27.5"
+NGINX_INDEX_MTIME = datetime(2025, 4, 16, 12, 55, 34, tzinfo=timezone.utc)
+"""When the nginx package wrote /usr/share/nginx/html/index.html (it sets Last-Modified and the
+ETag; the exact second is illustrative)."""
+NGINX_INDEX = """<!DOCTYPE html>
+<html>
+<head>
+<title>Welcome to nginx!</title>
+<style>
+html { color-scheme: light dark; }
+body { width: 35em; margin: 0 auto;
+font-family: Tahoma, Verdana, Arial, sans-serif; }
+</style>
+</head>
+<body>
+<h1>Welcome to nginx!</h1>
+<p>If you see this page, the nginx web server is successfully installed and
+working. Further configuration is required.</p>
+
+<p>For online documentation and support please refer to
+<a href="http://nginx.org/">nginx.org</a>.<br/>
+Commercial support is available at
+<a href="http://nginx.com/">nginx.com</a>.</p>
+
+<p><em>Thank you for using nginx.</em></p>
+</body>
+</html>
+"""
+NGINX_50X = """<!DOCTYPE html>
+<html>
+<head>
+<title>Error</title>
+<style>
+html { color-scheme: light dark; }
+body { width: 35em; margin: 0 auto;
+font-family: Tahoma, Verdana, Arial, sans-serif; }
+</style>
+</head>
+<body>
+<h1>An error occurred.</h1>
+<p>Sorry, the page you are looking for is currently unavailable.<br/>
+Please try again later.</p>
+<p>If you are the system administrator of this resource then you should check
+the error log for details.</p>
+<p><em>Faithfully yours, nginx.</em></p>
+</body>
+</html>
+"""
+"""/usr/share/nginx/html/50x.html, with the style block nginx 1.23 gave both default pages (that this
+file got it too is not verified)."""
+
+def nginx(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
+    """nginx's default server: ``/etc/nginx/conf.d/default.conf`` of the official image."""
+    tag = image_tag(container.image or "")
+    version = tag if re.fullmatch(r"\d+\.\d+\.\d+", tag) else NGINX_VERSION
+    base = (("Server", f"nginx/{version}"), ("Date", http_date(rt)))
+    if req.method not in ("GET", "HEAD"):
+        return _nginx_error(405, version, base)
+    if req.route in ("/", "/index.html"):
+        return _nginx_file(NGINX_INDEX, base)
+    if req.route == "/50x.html":
+        return _nginx_file(NGINX_50X, base)
+    return _nginx_error(404, version, base)
+
+
+def _nginx_file(body: str, base: tuple[tuple[str, str], ...]) -> AppReply:
+    size = len(body.encode())
+    mtime = NGINX_INDEX_MTIME
+    return AppReply(200, body, base + (
+        ("Content-Type", "text/html"), ("Content-Length", str(size)),
+        ("Last-Modified", format_datetime(mtime, usegmt=True)), ("Connection", "keep-alive"),
+        ("ETag", f'"{int(mtime.timestamp()):x}-{size:x}"'), ("Accept-Ranges", "bytes")))
+
+
+def _nginx_error(status: int, version: str, base: tuple[tuple[str, str], ...]) -> AppReply:
+    # ngx_http_special_response.c: the built-in error page, with CRLF line ends.
+    line = status_line(status) if status != 405 else "405 Not Allowed"
+    body = (f"<html>\r\n<head><title>{line}</title></head>\r\n<body>\r\n<center><h1>{line}</h1></center>\r\n"
+            f"<hr><center>nginx/{version}</center>\r\n</body>\r\n</html>\r\n")
+    return AppReply(status, body, base + (("Content-Type", "text/html"),
+                                          ("Content-Length", str(len(body.encode()))), ("Connection", "keep-alive")))
+
+
+def http_echo(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
+    """hashicorp/http-echo: its ``-text`` argument and a newline, whatever the path."""
+    # `kubectl create deployment ... -- /http-echo -text=x` puts the flags in command, YAML usually in args.
+    args = [str(a) for a in (container.extra.get("command") or []) + (container.extra.get("args") or [])]
+    text = ""
+    for i, a in enumerate(args):
+        if a.startswith(("-text=", "--text=")):
+            text = a.split("=", 1)[1]
+        elif a in ("-text", "--text") and i + 1 < len(args):
+            text = args[i + 1]
+    return go_reply(rt, 200, text + "\n", extra=(("X-App-Name", "http-echo"),))
+
+
+def netexec(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
+    """agnhost netexec's HTTP server (Go net/http)."""
+    route = req.route
+    if route in ("/hostname", "/hostName"):
+        return go_reply(rt, 200, hostname(pod))
+    if route == "/clientip":
+        return go_reply(rt, 200, f"{req.client_ip}:{req.client_port}")
+    if route == "/echo":
+        return go_reply(rt, 200, (req.query.get("msg") or [""])[0])
+    if route == "/healthz":
+        return go_reply(rt, 200, "")
+    started = next((cs.state.running.started_at for cs in pod.status.container_statuses
+                    if cs.name == container.name and cs.state.running), None)
+    up = rt.now - _seconds(started) if started else 0.0
+    return go_reply(rt, 200, f"NOW: {_go_time(now(rt))} m=+{max(up, 0.0):.9f}")
+
+
+def _seconds(timestamp: str) -> float:
+    when = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return (when - EPOCH).total_seconds()
+
+
+def _go_time(dt: datetime) -> str:
+    # Go's Time.String(): "2006-01-02 15:04:05.999999999 -0700 MST", trailing zeros trimmed.
+    frac = f"{dt.microsecond * 1000:09d}".rstrip("0")
+    return dt.strftime("%Y-%m-%d %H:%M:%S") + (f".{frac}" if frac else "") + " +0000 UTC"
+
+
+def hostname(pod: Pod) -> str:
+    """The pod's hostname: ``spec.hostname`` or its name, cut to 63 characters."""
+    return str(pod.spec.extra.get("hostname") or pod.name)[:63]
+
+
+IMAGES: dict[str, AppHandler] = {
+    "nginx": nginx,
+    "hashicorp/http-echo": http_echo,
+}
+"""Image repository (registry and tag dropped) → what its containers answer, for the images every
+cluster knows; add-ons register theirs per cluster (:class:`~kitlib.container.server.ContainerApps`)."""
+DEFAULT_APP: AppHandler = netexec
+DNS_IMAGE = "registry.k8s.io/coredns/coredns"
+
+
+def respond(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply | None:
+    """What ``container`` of ``pod`` answers to ``req`` (None: it closes without an HTTP reply)."""
+    repo = image_repo(container.image or "")
+    if repo == DNS_IMAGE and req.port == 53:
+        return None  # a DNS server reads the request as a malformed DNS message and hangs up
+    handler = rt.apps.apps.handler(repo) or IMAGES.get(repo, DEFAULT_APP)
+    return behaviour.reply(rt, pod, container, req) or handler(rt, pod, container, req)
+
+
+def speaks_tls(rt: Runtime, container: Container) -> bool:
+    """Whether ``container``'s server speaks TLS (kitlib simulates TLS only where an add-on registered it)."""
+    return rt.apps.apps.speaks_tls(image_repo(container.image or ""))
+
+
+__all__ = ["DEFAULT_APP", "IMAGES", "hostname", "http_echo", "netexec", "nginx", "respond", "speaks_tls"]
