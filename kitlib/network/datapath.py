@@ -16,6 +16,7 @@ from ..api.pod import Pod
 from ..bootstrap import API_SERVER_PORT
 from ..errors import BadRequest
 from . import proxy
+from .proxy import balance, packets, servicemap
 from .ipam import in_cidr, is_ip, is_name
 from .topology import EXTERNAL, pod_vertex
 
@@ -149,7 +150,7 @@ def connect(cluster: Cluster, src: str, dst: str, port: int, protocol: str = "TC
     if s.node and not cluster.node_runtime(s.node).up:
         conn.reason = source_down_reason(s.node)
         return conn
-    entry = proxy.entry_for(cluster, s.kind, s.node, s.ip, dst_ip, port, protocol)
+    entry = packets.entry_for(cluster, s.kind, s.node, s.ip, dst_ip, port, protocol)
     if entry is not None:
         return _via_service(cluster, s, entry, conn)
     miss = _service_cidr_miss(cluster, s, dst_ip, port, protocol)
@@ -196,7 +197,7 @@ def _service_cidr_miss(cluster: Cluster, s: _End, dst_ip: str, port: int, protoc
 
 # ------------------------------------------------------------------ through kube-proxy
 
-def _entry_path(cluster: Cluster, s: _End, entry: proxy.Entry) -> list[str]:
+def _entry_path(cluster: Cluster, s: _End, entry: packets.Entry) -> list[str]:
     """The vertices from the client to the kernel of the node whose kube-proxy handles it."""
     target = f"kernel:{entry.node}"
     if s.kind == "pod":
@@ -210,22 +211,22 @@ def _down_reason(node: str) -> str:
     return f"node {node} does not answer: the packet is lost on the way and the connection times out"
 
 
-def entry_down(cluster: Cluster, s: _End, entry: proxy.Entry) -> str | None:
+def entry_down(cluster: Cluster, s: _End, entry: packets.Entry) -> str | None:
     """Why the packet cannot reach the entry node (a node on the way is down), or None."""
     down = _first_down(cluster, _entry_path(cluster, s, entry))
     return _down_reason(down) if down else None
 
 
-def via_endpoint(cluster: Cluster, s: _End, entry: proxy.Entry, decision: proxy.Decision,
-                 endpoint: proxy.ProxyEndpoint, dst_ip: str, port: int, protocol: str) -> Connection:
+def via_endpoint(cluster: Cluster, s: _End, entry: packets.Entry, decision: packets.Decision,
+                 endpoint: servicemap.ProxyEndpoint, dst_ip: str, port: int, protocol: str) -> Connection:
     """The connection that kube-proxy on ``entry.node`` DNATs to ``endpoint``."""
     conn = Connection(False, None, "", [], s.ip, dst_ip, port, protocol)
     return _via_service(cluster, s, entry, conn, decision, endpoint)
 
 
-def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection,
-                 decision: proxy.Decision | None = None,
-                 endpoint: proxy.ProxyEndpoint | None = None) -> Connection:
+def _via_service(cluster: Cluster, s: _End, entry: packets.Entry, conn: Connection,
+                 decision: packets.Decision | None = None,
+                 endpoint: servicemap.ProxyEndpoint | None = None) -> Connection:
     sp = entry.service_port
     conn.service = sp.service
     dst_ip = conn.dst_ip
@@ -247,7 +248,7 @@ def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection
         _add(conn, cluster, pre[-1:], client, dst_ip)
         conn.reason = _down_reason(down)
         return conn
-    decision = decision or proxy.decide(cluster, entry)
+    decision = decision or packets.decide(cluster, entry)
     mode = cluster.proxy_mode
     if decision.action != "dnat":
         _add(conn, cluster, pre[-1:], client, dst_ip)
@@ -258,7 +259,7 @@ def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection
         conn.reason = decision.reason
         return conn
     if endpoint is None:
-        endpoint = proxy.choose(cluster, entry, decision, 1)[0][0]
+        endpoint = balance.choose(cluster, entry, decision, 1)[0][0]
     ep = endpoint
     post, pod, host, problem = _endpoint_path(cluster, entry.node, ep)
     hairpin = ep.ip == client
@@ -299,7 +300,7 @@ def _via_service(cluster: Cluster, s: _End, entry: proxy.Entry, conn: Connection
     return conn
 
 
-def _masq_why(entry: proxy.Entry) -> str:
+def _masq_why(entry: packets.Entry) -> str:
     if entry.source == "local":
         return "traffic from the node itself"
     if entry.kind == "ClusterIP":
@@ -307,7 +308,7 @@ def _masq_why(entry: proxy.Entry) -> str:
     return "externalTrafficPolicy Cluster, so that the reply comes back through this node"
 
 
-def _endpoint_path(cluster: Cluster, node: str, ep: proxy.ProxyEndpoint
+def _endpoint_path(cluster: Cluster, node: str, ep: servicemap.ProxyEndpoint
                    ) -> tuple[list[str], Pod | None, str | None, str]:
     """(vertices from ``node``'s kernel to the endpoint, its pod, its host node, a problem)."""
     topo = cluster.topology

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ApiError, BadRequest
 from . import datapath, dns, proxy
+from .proxy import balance, packets
 from .ipam import in_cidr, is_name
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ def _send(cluster: Cluster, t: Traffic, s, src: str, dst: str, port: int, protoc
     rng = proxy.runtime(cluster).rng
     remaining = n
     for i, address in enumerate(addresses):
-        k = remaining if i == len(addresses) - 1 else proxy.binomial(rng, remaining, 1 / (len(addresses) - i))
+        k = remaining if i == len(addresses) - 1 else balance.binomial(rng, remaining, 1 / (len(addresses) - i))
         if k or i == 0:
             _send_to(cluster, t, s, address, port, protocol, k, first, last)
         remaining -= k
@@ -184,7 +185,7 @@ def _send_to(cluster: Cluster, t: Traffic, s, dst: str, port: int, protocol: str
     if s.node and not cluster.node_runtime(s.node).up:
         t._fail(n, datapath.source_down_reason(s.node))
         return
-    entry = proxy.entry_for(cluster, s.kind, s.node, s.ip, dst_ip, port, protocol)
+    entry = packets.entry_for(cluster, s.kind, s.node, s.ip, dst_ip, port, protocol)
     if entry is None:
         t.kind = _kind(cluster, dst_ip, dst_pod, dst_node)
         if n:
@@ -207,11 +208,11 @@ def _send_to(cluster: Cluster, t: Traffic, s, dst: str, port: int, protocol: str
         t._fail(n, down)
         return
     t.entry_nodes[entry.node] = t.entry_nodes.get(entry.node, 0) + n
-    decision = proxy.decide(cluster, entry)
+    decision = packets.decide(cluster, entry)
     if decision.action != "dnat":
         t._fail(n, decision.reason)
         return
-    for ep, c in proxy.choose(cluster, entry, decision, n, first, last):
+    for ep, c in balance.choose(cluster, entry, decision, n, first, last):
         conn = datapath.via_endpoint(cluster, s, entry, decision, ep, dst_ip, port, protocol)
         flow = (entry.node, ep.key)
         t.flows[flow] = t.flows.get(flow, 0) + c
