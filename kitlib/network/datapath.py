@@ -16,8 +16,8 @@ from ..api.pod import Pod
 from ..bootstrap import API_SERVER_PORT
 from ..errors import BadRequest
 from . import proxy
-from .proxy import balance, packets, servicemap
 from .ipam import in_cidr, is_ip, is_name
+from .proxy import balance, packets, servicemap
 from .topology import EXTERNAL, pod_vertex
 
 if TYPE_CHECKING:

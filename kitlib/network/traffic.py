@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import ApiError, BadRequest
 from . import datapath, dns, proxy
-from .proxy import balance, packets
 from .ipam import in_cidr, is_name
+from .proxy import balance, packets
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
