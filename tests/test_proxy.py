@@ -130,8 +130,8 @@ def test_the_small_service_as_rules():
     c.delete("Service", "kube-dns", "kube-system")
     manual_web(c)
     table = proxy.nat_table(c, "minikube")
-    svc = table.chain("KUBE-SVC-LOLE4ISW44XBNF3G")
-    assert svc is not None and svc.policy is None
+    svc = next(c for c in table.chains if c.name == "KUBE-SVC-LOLE4ISW44XBNF3G")
+    assert svc.policy is None
     assert svc.rules[0] == rules.Rule("KUBE-SVC-LOLE4ISW44XBNF3G", "KUBE-MARK-MASQ", "10.244.0.0/16", True,
                                       "10.96.45.12/32", "tcp", "default/web cluster IP", dport=80)
     assert [r.probability for r in svc.rules[1:]] == [0.33333333349, 0.5, None]

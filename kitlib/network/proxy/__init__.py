@@ -30,6 +30,7 @@ This module is kube-proxy itself on the nodes: its per-cluster state (:func:`vie
 
 from __future__ import annotations
 
+import gc
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -112,8 +113,17 @@ def iptables_save(cluster: Cluster, node: str) -> str:
     in sorted order (kube-proxy writes them in Go map order, which changes at every sync). In
     IPVS mode the nat table holds only the ipset-based masquerade rules; see :func:`ipvsadm`.
     """
-    table = nat_table(cluster, node)
-    return iptables.save(table, (EPOCH + timedelta(seconds=int(cluster.now))).ctime())
+    when = (EPOCH + timedelta(seconds=int(cluster.now))).ctime()
+    # A large cluster's table has hundreds of thousands of rules, all alive until printed and then
+    # freed by reference counting: collections triggered meanwhile (full ones among them) would
+    # find nothing to free, so the collector waits until the table is gone.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return iptables.save(nat_table(cluster, node), when)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def ipvsadm(cluster: Cluster, node: str) -> str:

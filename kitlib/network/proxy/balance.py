@@ -84,7 +84,7 @@ def _spread(rt: ProxyRuntime, node: str, decision: Decision, eps: tuple[ProxyEnd
         counts = [(eps[(start + j) % m], base + (1 if j < extra else 0)) for j in range(m)]
         rt.rr[key] = addrs[(start + n - 1) % m]
         return [(e, c) for e, c in counts if c]
-    out = []
+    out: list[tuple[ProxyEndpoint, int]] = []
     remaining = n
     for i, e in enumerate(eps):
         if i == m - 1:

@@ -34,44 +34,46 @@ def _statistic(probability: float) -> str:
 
 def rule_text(rule: Rule) -> str:
     """One rule as iptables-save prints it: ``-A KUBE-SVC-… -m comment --comment … -j KUBE-SEP-…``."""
-    parts = ["-A", rule.chain]
-    if rule.source:
-        parts += ("!", "-s", rule.source) if rule.source_negated else ("-s", rule.source)
-    if rule.destination:
-        parts += ("-d", rule.destination)
-    if rule.protocol:
-        parts += ("-p", rule.protocol)
-    if rule.comment:
-        parts.append(_comment(rule.comment))
-    recent = rule.recent
+    # Unpacked at once: a large table prints hundreds of thousands of rules.
+    (chain, target, source, source_negated, destination, protocol, comment, recent, probability, src_type,
+     dst_type, protocol_match, dport, nfacct, mark, match_set, to_destination, target_options) = rule
+    parts = ["-A", chain]
+    if source:
+        parts += ("!", "-s", source) if source_negated else ("-s", source)
+    if destination:
+        parts += ("-d", destination)
+    if protocol:
+        parts += ("-p", protocol)
+    if comment:
+        parts.append(_comment(comment))
     if recent is not None:
         if recent.action == "rcheck":
             parts.append(f"-m recent --rcheck --seconds {recent.seconds} --reap --name {recent.name} "
                          f"--mask {AFFINITY_MASK} --rsource")
         else:
             parts.append(f"-m recent --set --name {recent.name} --mask {AFFINITY_MASK} --rsource")
-    if rule.probability is not None:
-        parts.append(_statistic(rule.probability))
-    if rule.src_type:
-        parts += ("-m addrtype --src-type", rule.src_type)
-    if rule.dst_type:
-        parts += ("-m addrtype --dst-type", rule.dst_type)
-    if rule.dport is not None:
-        parts += ("-m", rule.protocol, "--dport", str(rule.dport))
-    elif rule.protocol_match:
-        parts += ("-m", rule.protocol)
-    if rule.nfacct:
+    if probability is not None:
+        parts.append(_statistic(probability))
+    if src_type:
+        parts += ("-m addrtype --src-type", src_type)
+    if dst_type:
+        parts += ("-m addrtype --dst-type", dst_type)
+    if dport is not None:
+        parts += ("-m", protocol, "--dport", str(dport))
+    elif protocol_match:
+        parts += ("-m", protocol)
+    if nfacct:
         # kube-proxy's own rule has two spaces here, and iptables-save keeps them.
-        parts.append(f"-m nfacct --nfacct-name  {rule.nfacct}")
-    if rule.mark:
-        parts += ("-m mark", rule.mark)
-    if rule.match_set:
-        parts += ("-m set --match-set", rule.match_set)
-    parts += ("-j", rule.target)
-    if rule.to_destination:
-        parts += ("--to-destination", rule.to_destination)
-    if rule.target_options:
-        parts.append(rule.target_options)
+        parts.append(f"-m nfacct --nfacct-name  {nfacct}")
+    if mark:
+        parts += ("-m mark", mark)
+    if match_set:
+        parts += ("-m set --match-set", match_set)
+    parts += ("-j", target)
+    if to_destination:
+        parts += ("--to-destination", to_destination)
+    if target_options:
+        parts.append(target_options)
     return " ".join(parts)
 
 

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .servicemap import ProxyView, ServicePort
 
@@ -40,8 +42,7 @@ AFFINITY_MASK = "255.255.255.255"
 """``--mask`` of the ``recent`` lists: ClientIP affinity remembers whole addresses."""
 
 
-@dataclass(frozen=True, slots=True)
-class Recent:
+class Recent(NamedTuple):
     """``-m recent``: ClientIP affinity's list of clients per endpoint chain."""
 
     action: str
@@ -50,12 +51,15 @@ class Recent:
     seconds: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     """One rule of a chain: ``-A chain`` with its matches and its target.
 
     Fields are in the order iptables-save prints them; an empty field is not printed.
     """
+
+    # Rule, Recent and Chain are immutable tuples rather than frozen dataclasses because a large
+    # cluster has hundreds of thousands of rules: tuples of plain values are several times
+    # cheaper to build, and the garbage collector stops tracking them.
 
     chain: str
     target: str
@@ -89,8 +93,7 @@ class Rule:
     """The other targets' options, e.g. ``--set-xmark 0x4000/0x4000`` for MARK."""
 
 
-@dataclass(frozen=True, slots=True)
-class Chain:
+class Chain(NamedTuple):
     """A chain and its rules in order; ``policy`` is ``ACCEPT`` for a built-in chain, None for kube-proxy's."""
 
     name: str
@@ -103,10 +106,6 @@ class NatTable:
     """The nat table as ``iptables-save -t nat`` lists it: built-in chains, then the rest by name."""
 
     chains: tuple[Chain, ...]
-
-    def chain(self, name: str) -> Chain | None:
-        """The chain called ``name``, or None."""
-        return next((c for c in self.chains if c.name == name), None)
 
     def rules(self) -> list[Rule]:
         """Every rule, in the order iptables-save prints them."""
@@ -154,7 +153,7 @@ def _builtin() -> list[Chain]:
                   "ACCEPT")]
 
 
-def _table(names: list[str], rules: dict[str, list[Rule]]) -> NatTable:
+def _table(names: list[str], rules: dict[str, Sequence[Rule]]) -> NatTable:
     return NatTable((*_builtin(), *(Chain(n, tuple(rules.get(n, ()))) for n in names)))
 
 
@@ -163,9 +162,10 @@ def nat_table(v: ProxyView, node: str, pod_cidr: str) -> NatTable:
     large = v.total_endpoints > LARGE_CLUSTER_ENDPOINTS
     chains = {"KUBE-KUBELET-CANARY", "KUBE-MARK-MASQ", "KUBE-NODEPORTS", "KUBE-POSTROUTING",
               "KUBE-PROXY-CANARY", "KUBE-SERVICES"}
-    rules: dict[str, list[Rule]] = {}
-    services = rules.setdefault("KUBE-SERVICES", [])
-    nodeports = rules.setdefault("KUBE-NODEPORTS", [])
+    rules: dict[str, Sequence[Rule]] = {}
+    services: list[Rule] = []
+    nodeports: list[Rule] = []
+    chain_rules: dict[str, list[Rule]] = {}  # KUBE-SVC-… and KUBE-SVL-…, which grow rule by rule
     for sp in v.ports:
         r = v.rules(sp, node)
         if not r.has_endpoints:
@@ -180,7 +180,7 @@ def nat_table(v: ProxyView, node: str, pod_cidr: str) -> NatTable:
         if r.has_internal:
             internal = svl if sp.itp_local else svc
             vip = f"{sp.cluster_ip}/32"
-            rules.setdefault(internal, []).append(Rule(
+            chain_rules.setdefault(internal, []).append(Rule(
                 internal, "KUBE-MARK-MASQ", pod_cidr, True, vip, proto, name + " cluster IP", dport=sp.port))
             services.append(Rule("KUBE-SERVICES", internal, destination=vip, protocol=proto,
                                  comment=name + " cluster IP", dport=sp.port))
@@ -200,45 +200,51 @@ def nat_table(v: ProxyView, node: str, pod_cidr: str) -> NatTable:
         for chain, eps, used in ((svc, r.cluster, uses_cluster), (svl, r.local, uses_local)):
             if not used:
                 continue
-            out = rules.setdefault(chain, [])
+            out = chain_rules.setdefault(chain, [])
             if sp.affinity_timeout is not None:
                 for e in eps:
-                    sep = seps[e.address]
-                    out.append(Rule(chain, sep, comment="" if large else f"{name} -> {e.address}",
+                    address = e.address
+                    sep = seps[address]
+                    out.append(Rule(chain, sep, comment="" if large else f"{name} -> {address}",
                                     recent=Recent("rcheck", sep, sp.affinity_timeout)))
             n = len(eps)
             for i, e in enumerate(eps):
-                out.append(Rule(chain, seps[e.address], comment="" if large else f"{name} -> {e.address}",
+                address = e.address
+                out.append(Rule(chain, seps[address], comment="" if large else f"{name} -> {address}",
                                 probability=_saved_value(n - i) if i < n - 1 else None))
         comment = "" if large else name
+        recent = bool(sp.affinity_timeout)
         for e in r.reachable:
-            sep = seps[e.address]
+            address = e.address
+            sep = seps[address]
             chains.add(sep)
-            rules[sep] = [
+            rules[sep] = (
                 Rule(sep, "KUBE-MARK-MASQ", source=f"{e.ip}/32", comment=comment),
-                Rule(sep, "DNAT", protocol=proto, comment=comment,
-                     recent=Recent("set", sep) if sp.affinity_timeout else None,
-                     protocol_match=True, to_destination=e.address)]
+                Rule(sep, "DNAT", protocol=proto, comment=comment, recent=Recent("set", sep) if recent else None,
+                     protocol_match=True, to_destination=address))
     services.append(Rule("KUBE-SERVICES", "KUBE-NODEPORTS", comment="kubernetes service nodeports; NOTE: this must "
                          "be the last rule in this chain", dst_type="LOCAL"))
-    rules["KUBE-MARK-MASQ"] = [_MARK_MASQ]
-    rules["KUBE-POSTROUTING"] = list(_POSTROUTING)
+    rules.update(chain_rules)
+    rules["KUBE-SERVICES"] = services
+    rules["KUBE-NODEPORTS"] = nodeports
+    rules["KUBE-MARK-MASQ"] = (_MARK_MASQ,)
+    rules["KUBE-POSTROUTING"] = _POSTROUTING
     return _table(sorted(chains), rules)
 
 
-def _external_rules(sp: ServicePort, ext: str, pod_cidr: str, has_external: bool) -> list[Rule]:
+def _external_rules(sp: ServicePort, ext: str, pod_cidr: str, has_external: bool) -> tuple[Rule, ...]:
     """``KUBE-EXT-…``: where traffic to a node port, external IP or LoadBalancer IP goes."""
     name, svc = sp.port_name_string, sp.svc_chain
     if not sp.etp_local:
-        return [Rule(ext, "KUBE-MARK-MASQ", comment=f"masquerade traffic for {name} external destinations"),
-                Rule(ext, svc)]
+        return (Rule(ext, "KUBE-MARK-MASQ", comment=f"masquerade traffic for {name} external destinations"),
+                Rule(ext, svc))
     out = [Rule(ext, svc, source=pod_cidr, comment=f"pod traffic for {name} external destinations"),
            Rule(ext, "KUBE-MARK-MASQ", comment=f"masquerade LOCAL traffic for {name} external destinations",
                 src_type="LOCAL"),
            Rule(ext, svc, comment=f"route LOCAL traffic for {name} external destinations", src_type="LOCAL")]
     if has_external:
         out.append(Rule(ext, sp.svl_chain))
-    return out
+    return tuple(out)
 
 
 def ipvs_nat_table(pod_cidr: str) -> NatTable:

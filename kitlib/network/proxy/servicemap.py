@@ -39,6 +39,7 @@ class ProxyEndpoint:
 
     @property
     def address(self) -> str:
+        """``ip:port``, as a DNAT rule writes it."""
         return f"{self.ip}:{self.port}"
 
     @property
@@ -69,6 +70,7 @@ class ServicePort:
 
     @property
     def service(self) -> str:
+        """The Service, ``namespace/name``."""
         return f"{self.namespace}/{self.name}"
 
     @property
@@ -78,35 +80,43 @@ class ServicePort:
 
     @property
     def hash(self) -> str:
+        """``portProtoHash``, computed once: the suffix of this port's chain names."""
         if self._hash is None:
             self._hash = port_proto_hash(self.port_name_string, self.protocol)
         return self._hash
 
     @property
     def svc_chain(self) -> str:
+        """``KUBE-SVC-…``: spreads traffic over all endpoints."""
         return "KUBE-SVC-" + self.hash
 
     @property
     def svl_chain(self) -> str:
+        """``KUBE-SVL-…``: spreads traffic over this node's endpoints."""
         return "KUBE-SVL-" + self.hash
 
     @property
     def ext_chain(self) -> str:
+        """``KUBE-EXT-…``: where traffic from outside goes first."""
         return "KUBE-EXT-" + self.hash
 
     def sep_chain(self, ep: ProxyEndpoint) -> str:
+        """``KUBE-SEP-…``: the chain that DNATs to ``ep``."""
         return endpoint_chain(self.port_name_string, self.protocol, ep.address)
 
     @property
     def externally_accessible(self) -> bool:
+        """The port has a node port, a LoadBalancer IP or an external IP."""
         return bool(self.node_port or self.lb_ips or self.external_ips)
 
     @property
     def uses_cluster_endpoints(self) -> bool:
+        """Some traffic to the port may go to any node's endpoint (a ``Cluster`` policy applies)."""
         return not self.itp_local or (self.externally_accessible and not self.etp_local)
 
     @property
     def uses_local_endpoints(self) -> bool:
+        """Some traffic to the port goes only to this node's endpoints (a ``Local`` policy applies)."""
         return self.itp_local or (self.externally_accessible and self.etp_local)
 
 
