@@ -44,6 +44,7 @@ from kitlib.api.discovery import (
 from kitlib.api.meta import ObjectMeta
 from kitlib.names import random_suffix
 from kitlib.network import proxy
+from kitlib.network.proxy import chains
 
 TARGET = 2.0
 
@@ -76,7 +77,7 @@ def build(services: int = 5000, endpoints: int = 10, nodes: int = 455, seed: int
 def sync(cluster: kitlib.Cluster, node: str) -> str:
     """One full kube-proxy sync for ``node``: service map from the API objects, then the rules."""
     cluster.runtime.proxy_view = None
-    proxy._hash16.cache_clear()  # a fresh kube-proxy hashes every chain name again
+    chains._hash16.cache_clear()  # a fresh kube-proxy hashes every chain name again
     return proxy.iptables_save(cluster.runtime, node)
 
 

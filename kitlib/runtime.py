@@ -23,6 +23,8 @@ from .api.pod import Pod
 from .clock import Clock
 from .container.behaviour import AppRuntime
 from .network.ipam import HostLocal
+from .network.proxy import ProxyRuntime
+from .network.proxy.servicemap import ProxyView
 from .network.topology import Topology
 
 if TYPE_CHECKING:
@@ -58,10 +60,10 @@ class Runtime:
         self.topology = Topology(api.config.node_cidr, api.rng)
         self.addons: dict[str, Any] = {}
         """Installed add-ons by name (:mod:`kitlib.addons`)."""
-        self.proxy_view: Any = None
-        """kube-proxy's view of the API, cached per store revision (:mod:`kitlib.network.proxy`)."""
-        self.proxy_state: Any = None
-        """The kernels' affinity, round-robin and ``-m statistic`` state (:mod:`kitlib.network.proxy`)."""
+        self.proxy_view: ProxyView | None = None
+        """kube-proxy's view of the API, cached per store revision (:func:`kitlib.network.proxy.view`)."""
+        self.proxy_state = ProxyRuntime(random.Random(f"{seed}:traffic"))
+        """What the nodes' kernels remember: affinity, round robin, the ``-m statistic`` random stream."""
         self.prober_runs: dict[Any, Any] = {}
         """The kubelet's probe workers, by (pod uid, container) (:mod:`kitlib.controllers.prober`)."""
         self.prober_lazy: dict[Any, Any] = {}
@@ -139,7 +141,6 @@ class Runtime:
             return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
 
         graph = self.topology.graph
-        proxy_rng = getattr(self.proxy_state, "rng", None)
         return {
             "api": self.api.state(),
             "nodes": {name: (sorted(n.ipam.in_use), n.ipam.last_reserved, n.up, sorted(n.images), n.generation)
@@ -150,7 +151,7 @@ class Runtime:
             "addons": sorted(self.addons),
             # proxy_view is left out: a cache of the API objects above, rebuilt when they change.
             "proxy_state": plain(self.proxy_state),
-            "proxy_rng": proxy_rng.getstate() if proxy_rng is not None else None,
+            "proxy_rng": self.proxy_state.rng.getstate(),
             "prober": plain(self.prober_runs),
             "prober_lazy": plain(self.prober_lazy),
             "apps": plain(self.apps),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import kitlib
 from kitlib.exercises import lesson02, lesson03, lesson04
+from kitlib.network.proxy import chains
 
 AGNHOST = lesson02.AGNHOST
 
@@ -102,3 +103,17 @@ def test_sep_chain_of_the_lowest_pod_ip():
     line = next(line for line in c.iptables("minikube").splitlines()
                 if f"--to-destination {lowest.status.pod_ip}:80" in line)
     assert lesson04.check_sep_chain(c, line.split()[1])
+
+
+def test_lesson04_checks_read_the_rules_as_data(monkeypatch):
+    """The lesson 4 checks read kube-proxy's rules as data, not the iptables-save text."""
+    c = _cluster(svc_type="NodePort")
+    lowest = min(c.pods(selector="app=web"), key=lambda p: tuple(int(x) for x in p.status.pod_ip.split(".")))
+    sep = chains.endpoint_chain("default/web", "TCP", f"{lowest.status.pod_ip}:80")
+
+    def no_text(node):
+        raise AssertionError("the check parsed the iptables-save text")
+
+    monkeypatch.setattr(c, "iptables", no_text)
+    assert lesson04.probabilities(c) == [0.33333333349, 0.5, 1.0]
+    assert lesson04.check_sep_chain(c, sep)

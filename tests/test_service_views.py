@@ -9,9 +9,10 @@ pytest.importorskip("plotly")
 
 import kitlib
 from kitlib.figures import iptables_rules, iptables_view, service_graph, traffic_sankey
-from kitlib.figures.iptables_view import ENTRY, parse_nat, service_chains
+from kitlib.figures.iptables_view import ENTRY, service_chains
 from kitlib.figures.sankey import sankey_flows
 from kitlib.figures.service_graph import service_routes
+from kitlib.network.proxy import nat_table
 
 WEB = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "labels": {"app": "web"}},
        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 80}]}}
@@ -184,8 +185,7 @@ def test_iptables_view_follows_the_chains_with_the_probabilities():
     which picks one of n KUBE-SEP-… chains with probability 1/n, then 1/(n-1) of the rest, …;
     each KUBE-SEP-… DNATs to one pod."""
     c = web_cluster(replicas=3)
-    text = c.iptables("minikube")
-    tree = service_chains(text, "default/web")
+    tree = service_chains(nat_table(c.runtime, "minikube"), "default/web")
     svc = next(n for n in tree.nodes if n.startswith("KUBE-SVC-"))
     assert tree.edge(ENTRY, "KUBE-SERVICES") and tree.edge("KUBE-SERVICES", svc)
     seps = [b for a, b, _, _ in tree.edges if a == svc]
@@ -203,7 +203,7 @@ def test_iptables_view_of_a_nodeport_goes_through_kube_ext():
     """NodePort: KUBE-NODEPORTS (the last rule of KUBE-SERVICES) jumps on the node port to
     KUBE-EXT-…, which marks the packet for SNAT and goes on to KUBE-SVC-…"""
     c = web_cluster(replicas=2, type_="NodePort")
-    tree = service_chains(c.iptables("minikube-m03"), "default/web")
+    tree = service_chains(nat_table(c.runtime, "minikube-m03"), "default/web")
     ext = next(n for n in tree.nodes if n.startswith("KUBE-EXT-"))
     svc = "KUBE-SVC-" + ext[len("KUBE-EXT-"):]
     assert tree.edge("KUBE-SERVICES", "KUBE-NODEPORTS")
@@ -221,7 +221,7 @@ def test_iptables_view_of_local_policy_and_client_ip_affinity():
     notes once on the chain instead of on every edge."""
     c = web_cluster(replicas=4, type_="NodePort", externalTrafficPolicy="Local", sessionAffinity="ClientIP")
     node = c.pods(selector="app=web")[0].spec.node_name
-    tree = service_chains(c.iptables(node), "default/web")
+    tree = service_chains(nat_table(c.runtime, node), "default/web")
     svl = next(n for n in tree.nodes if n.startswith("KUBE-SVL-"))
     ext = "KUBE-EXT-" + svl[len("KUBE-SVL-"):]
     assert tree.edge(ext, svl)
@@ -233,13 +233,20 @@ def test_iptables_view_of_local_policy_and_client_ip_affinity():
         ["p 0.25000000000", "p 0.33333333349", "p 0.50000000000", "the rest"]
 
 
-def test_parse_nat_reads_iptables_save_lines():
-    """Quoted comments, negated sources and probabilities as iptables-save prints them."""
-    rules = parse_nat('*nat\n-A KUBE-SVC-X ! -s 10.244.0.0/16 -d 10.96.45.12/32 -p tcp -m comment --comment '
-                      '"default/web cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ\nCOMMIT\n')
-    r = rules["KUBE-SVC-X"][0]
-    assert (r.src, r.dst, r.dport, r.comment, r.target) == ("! 10.244.0.0/16", "10.96.45.12/32", "80",
-                                                           "default/web cluster IP", "KUBE-MARK-MASQ")
+def test_iptables_figures_read_the_rules_as_data_not_the_text(monkeypatch):
+    """The chain tree is built from kube-proxy's rules as data: with the iptables-save text
+    unavailable the figure and the Service's rules come out the same, and hovers still show
+    each rule as iptables-save prints it."""
+    c = web_cluster(replicas=3, type_="NodePort", sessionAffinity="ClientIP")
+    before = (iptables_view(c, "minikube").to_json(), iptables_rules(c, "minikube"))
+    text = c.iptables("minikube")
+
+    def no_text(node):
+        raise AssertionError("the figure parsed the iptables-save text")
+
+    monkeypatch.setattr(c, "iptables", no_text)
+    assert (iptables_view(c, "minikube").to_json(), iptables_rules(c, "minikube")) == before
+    assert all(line in text.splitlines() for line in before[1].splitlines())
 
 
 # ------------------------------------------------------------------ the service lab

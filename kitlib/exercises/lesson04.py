@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
+from ..network.proxy import nat_table
 from .feedback import Feedback, not_yet, ok
-
-
-def _svc_rules(cluster, node: str, service: str) -> list[str]:
-    return [line for line in cluster.iptables(node).splitlines() if f'"{service} ' in line or f'"{service}"' in line
-            or f"{service} ->" in line or f'"{service}:' in line]
 
 
 def probabilities(cluster, node: str = "minikube", service: str = "default/web") -> list[float]:
     """The probabilities of the KUBE-SVC chain's jumps, in rule order (the last, unconditional, is 1)."""
-    out = []
-    for line in cluster.iptables(node).splitlines():
-        # ClientIP affinity adds a "-m recent --rcheck" rule per endpoint before the random ones.
-        if line.startswith("-A KUBE-SVC-") and f"{service} ->" in line and "-j KUBE-SEP-" in line \
-                and "-m recent" not in line:
-            m = re.search(r"--probability ([0-9.]+)", line)
-            out.append(float(m.group(1)) if m else 1.0)
-    return out
+    # ClientIP affinity adds a "-m recent --rcheck" rule per endpoint before the random ones.
+    return [1.0 if r.probability is None else r.probability
+            for r in nat_table(cluster.runtime, node).rules()
+            if r.chain.startswith("KUBE-SVC-") and r.comment.startswith(f"{service} -> ")
+            and r.target.startswith("KUBE-SEP-") and r.recent is None]
 
 
 def check_probabilities(cluster, answer, service: str = "default/web", replicas: int = 4) -> Feedback:
@@ -45,12 +36,8 @@ def check_probabilities(cluster, answer, service: str = "default/web", replicas:
 
 def check_sep_chain(cluster, chain: str, node: str = "minikube", service: str = "default/web") -> Feedback:
     """Exercise 2: the KUBE-SEP chain that DNATs to the pod with the lowest IP."""
-    rules = cluster.iptables(node).splitlines()
-    dnat = {}
-    for line in rules:
-        m = re.match(r"-A (KUBE-SEP-\w+) .*--comment \"?([^\" ]+)\"? .*DNAT .*--to-destination ([0-9.]+):(\d+)", line)
-        if m and m.group(2) == service:
-            dnat[m.group(1)] = m.group(3)
+    dnat = {r.chain: r.to_destination.rsplit(":", 1)[0] for r in nat_table(cluster.runtime, node).rules()
+            if r.chain.startswith("KUBE-SEP-") and r.target == "DNAT" and r.comment == service}
     if not dnat:
         return not_yet(f"no endpoint chains for {service} on {node}.", "Run the lesson's cells first.")
     lowest = min(dnat.items(), key=lambda kv: tuple(int(x) for x in kv[1].split(".")))

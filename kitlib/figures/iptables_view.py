@@ -1,103 +1,30 @@
 """kube-proxy's iptables chains for one Service on one node, drawn as the tree a packet walks.
 
-It reads what ``cluster.iptables(node)`` prints (the ``iptables-save -t nat`` text, the same
-text a learner sees on a real node) and follows the jumps that concern the Service:
+It reads kube-proxy's nat table as data (:func:`kitlib.network.proxy.nat_table`, the rules that
+``cluster.iptables(node)`` prints) and follows the jumps that concern the Service:
 PREROUTING/OUTPUT → KUBE-SERVICES → (KUBE-NODEPORTS → KUBE-EXT-…) → KUBE-SVC-… → KUBE-SEP-…
 → DNAT to a pod. The edges out of KUBE-SVC-… carry the ``--probability`` kube-proxy wrote and
 the share of new connections that it gives: 1/n, then 1/(n-1) of the rest, and so on, which
-is an even split.
+is an even split. Hovers show each rule as ``iptables-save`` prints it.
 
-``parse_nat(text)`` parses the rules; ``service_chains(text, service)`` picks the tree;
-``iptables_rules(cluster, node, service)`` prints just the Service's rules;
-``iptables_view(cluster, node, service)`` draws the tree as a ``go.Figure``.
+``service_chains(table, service)`` picks the tree; ``iptables_rules(cluster, node, service)``
+prints just the Service's rules; ``iptables_view(cluster, node, service)`` draws the tree as a
+``go.Figure``.
 """
 
 from __future__ import annotations
 
 import html
-import shlex
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
 
+from ..network.proxy import nat_table
+from ..network.proxy.iptables import rule_text
+from ..network.proxy.rules import NatTable, Rule
 from .service_graph import BLACK, BLUE, GREEN, GREY, ORANGE, PURPLE, SKY
 
 ENTRY = "PREROUTING, OUTPUT"
-
-
-@dataclass
-class Rule:
-    """One ``-A`` line of ``iptables-save``, with the parts a reader cares about."""
-
-    chain: str
-    line: str
-    target: str = ""
-    comment: str = ""
-    src: str = ""  # "-s" value, with "!" in front when negated
-    dst: str = ""
-    dport: str = ""
-    probability: float | None = None
-    to_destination: str = ""
-    recent: str = ""  # "set" (remember the client) or "rcheck" (a client seen before)
-    addrtype: str = ""  # "--dst-type LOCAL" and the like
-
-
-def parse_nat(text: str) -> dict[str, list[Rule]]:
-    """The rules of the ``*nat`` table of an ``iptables-save`` dump, by chain, in order.
-
-    >>> rules = parse_nat('*nat\\n:KUBE-SERVICES - [0:0]\\n'
-    ...                   '-A KUBE-SVC-X -m comment --comment "default/web -> 10.244.1.2:80" '
-    ...                   '-m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-Y\\nCOMMIT')
-    >>> rules["KUBE-SVC-X"][0].probability, rules["KUBE-SVC-X"][0].target
-    (0.5, 'KUBE-SEP-Y')
-    """
-    chains: dict[str, list[Rule]] = {}
-    table = "nat"
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("*"):
-            table = line[1:]
-        elif line.startswith(":") and table == "nat":
-            chains.setdefault(line[1:].split()[0], [])
-        elif line.startswith("-A ") and table == "nat":
-            rule = _parse_rule(line)
-            chains.setdefault(rule.chain, []).append(rule)
-    return chains
-
-
-def _parse_rule(line: str) -> Rule:
-    tokens = shlex.split(line)
-    rule = Rule(chain=tokens[1], line=line)
-    neg = False
-    i = 2
-    while i < len(tokens):
-        tok = tokens[i]
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-        if tok == "!":
-            neg = True
-            i += 1
-            continue
-        if tok == "-j":
-            rule.target = nxt
-        elif tok == "-s":
-            rule.src = ("! " if neg else "") + nxt
-        elif tok == "-d":
-            rule.dst = ("! " if neg else "") + nxt
-        elif tok == "--dport":
-            rule.dport = nxt
-        elif tok == "--comment":
-            rule.comment = nxt
-        elif tok == "--probability":
-            rule.probability = float(nxt)
-        elif tok == "--to-destination":
-            rule.to_destination = nxt
-        elif tok in ("--set", "--rcheck"):
-            rule.recent = tok[2:]
-        elif tok in ("--dst-type", "--src-type"):
-            rule.addrtype = f"{tok} {nxt}"
-        neg = False
-        i += 1
-    return rule
 
 
 def _port_names(cluster, service: str, namespace: str) -> set[str]:
@@ -128,13 +55,13 @@ def _is_ours(rule: Rule, names: set[str]) -> bool:
     return any(c == n or c.startswith(n + " ") for n in names)
 
 
-def service_chains(text: str, names: set[str] | str) -> ChainTree:
-    """The part of an ``iptables-save -t nat`` dump that handles a Service's ports.
+def service_chains(table: NatTable, names: set[str] | str) -> ChainTree:
+    """The part of kube-proxy's nat table that handles a Service's ports.
 
     ``names`` are kube-proxy's service port names (``"default/web"``, ``"default/web:http"``).
     """
     names = {names} if isinstance(names, str) else set(names)
-    chains = parse_nat(text)
+    chains = {c.name: c.rules for c in table.chains}
     tree = ChainTree()
 
     def add_node(n: str) -> None:
@@ -144,7 +71,7 @@ def service_chains(text: str, names: set[str] | str) -> ChainTree:
     def follow(chain: str) -> None:
         if chain in tree.rules:
             return
-        mine = chains.get(chain, [])
+        mine = list(chains.get(chain, ()))
         tree.rules[chain] = mine
         add_node(chain)
         remaining = 1.0
@@ -155,27 +82,24 @@ def service_chains(text: str, names: set[str] | str) -> ChainTree:
             if r.target == "DNAT":
                 leaf = f"DNAT {r.to_destination}"
                 add_node(leaf)
-                tree.edges.append((chain, leaf, "DNAT", html.escape(r.line)))
+                tree.edges.append((chain, leaf, "DNAT", html.escape(rule_text(r))))
                 continue
             if not r.target.startswith("KUBE-"):
                 continue
-            if r.recent == "rcheck":
+            hover = html.escape(rule_text(r))
+            if r.recent is not None and r.recent.action == "rcheck":
                 label = ""  # said once on the chain, not on every edge
-                hover = html.escape(r.line)
                 tree.notes.setdefault(chain, []).append("ClientIP affinity: a client seen before goes back to "
                                                         "the same endpoint; only new clients are spread")
             elif r.probability is not None:
                 share = remaining * r.probability
                 remaining -= share
                 label = f"p {r.probability:.11f}<br>= {share:.0%} of new"
-                hover = html.escape(r.line)
             elif chain.startswith(("KUBE-SVC-", "KUBE-SVL-")) and r.comment and "->" in r.comment:
                 label = f"the rest<br>= {remaining:.0%} of new"
-                hover = html.escape(r.line)
                 remaining = 0.0
             else:
                 label = _match_label(r)
-                hover = html.escape(r.line)
             previous = tree.edge(chain, r.target)
             if previous is not None:  # affinity and statistic rules to the same endpoint: one edge
                 text = label if not previous[2] else (previous[2] + ("<br>or " + label if label else ""))
@@ -190,10 +114,10 @@ def service_chains(text: str, names: set[str] | str) -> ChainTree:
                        "\"kubernetes service portals\" -j KUBE-SERVICES<br>-A OUTPUT … -j KUBE-SERVICES"))
     ours = [r for r in chains.get("KUBE-SERVICES", []) if _is_ours(r, names)]
     ours_np = [r for r in chains.get("KUBE-NODEPORTS", []) if _is_ours(r, names)]
-    nodeports = [r for r in ours_np if not r.dst]  # the 127.0.0.0/8 twin (localhost node ports) is not drawn
+    nodeports = [r for r in ours_np if not r.destination]  # the 127.0.0.0/8 twin (localhost node ports) is not drawn
     tree.rules["KUBE-SERVICES"] = ours
     for r in ours:
-        tree.edges.append(("KUBE-SERVICES", r.target, _match_label(r), html.escape(r.line)))
+        tree.edges.append(("KUBE-SERVICES", r.target, _match_label(r), html.escape(rule_text(r))))
         follow(r.target)
     if nodeports:
         last = next((r for r in chains.get("KUBE-SERVICES", []) if r.target == "KUBE-NODEPORTS"), None)
@@ -201,17 +125,22 @@ def service_chains(text: str, names: set[str] | str) -> ChainTree:
         tree.rules["KUBE-NODEPORTS"] = ours_np
         tree.rules["KUBE-SERVICES"] = ours + ([last] if last else [])
         tree.edges.append(("KUBE-SERVICES", "KUBE-NODEPORTS", "to a node's own IP<br>(last rule)",
-                           html.escape(last.line) if last else ""))
+                           html.escape(rule_text(last)) if last else ""))
         for r in nodeports:
-            tree.edges.append(("KUBE-NODEPORTS", r.target, f"port {r.dport}", html.escape(r.line)))
+            tree.edges.append(("KUBE-NODEPORTS", r.target, f"port {r.dport}", html.escape(rule_text(r))))
             follow(r.target)
     return tree
 
 
+def _source(r: Rule) -> str:
+    """``-s`` as iptables-save prints it, with ``!`` in front when negated."""
+    return ("! " if r.source_negated and r.source else "") + r.source
+
+
 def _match_label(r: Rule) -> str:
     where = ""
-    if r.dst:
-        where = r.dst.removesuffix("/32") + (f":{r.dport}" if r.dport else "")
+    if r.destination:
+        where = r.destination.removesuffix("/32") + (f":{r.dport}" if r.dport else "")
     elif r.dport:
         where = f"port {r.dport}"
     kind = ""
@@ -222,27 +151,27 @@ def _match_label(r: Rule) -> str:
         kind = "from a pod"
     elif "route LOCAL traffic" in r.comment:
         kind = "from this node"
-    src = f"from {r.src}" if r.src and not kind else ""
+    src = f"from {_source(r)}" if r.source and not kind else ""
     parts = [p for p in (kind, where, src) if p]
     return "<br>".join(parts) or "then"
 
 
 def _masq_note(r: Rule) -> str:
-    if r.src.startswith("!"):
-        return f"marks for SNAT unless the source is a pod ({r.src})"
-    if r.src:
-        return f"marks for SNAT when the pod reaches itself (hairpin, -s {r.src.removesuffix('/32')})"
-    if "LOCAL" in r.addrtype:
+    if r.source and r.source_negated:
+        return f"marks for SNAT unless the source is a pod ({_source(r)})"
+    if r.source:
+        return f"marks for SNAT when the pod reaches itself (hairpin, -s {r.source.removesuffix('/32')})"
+    if "LOCAL" in (r.src_type, r.dst_type):
         return "marks for SNAT traffic from this node"
     return "marks every packet for SNAT (masquerade)"
 
 
 def iptables_rules(cluster, node: str, service: str = "web", namespace: str = "default") -> str:
     """The lines of ``cluster.iptables(node)`` that handle the Service, in ``iptables-save`` order."""
-    tree = service_chains(cluster.iptables(node), _port_names(cluster, service, namespace))
-    wanted = {r.line for rules in tree.rules.values() for r in rules}
-    chains = parse_nat(cluster.iptables(node))
-    return "\n".join(r.line for rules in chains.values() for r in rules if r.line in wanted)
+    table = nat_table(cluster.runtime, node)
+    tree = service_chains(table, _port_names(cluster, service, namespace))
+    wanted = {r for rules in tree.rules.values() for r in rules}
+    return "\n".join(rule_text(r) for r in table.rules() if r in wanted)
 
 
 # ------------------------------------------------------------------ drawing
@@ -307,14 +236,13 @@ def _layout(tree: ChainTree) -> dict[str, tuple[float, float]]:
 
 def iptables_view(cluster, node: str, service: str = "web", namespace: str = "default",
                   figure_class=go.Figure):
-    """The tree of kube-proxy's nat chains for a Service on ``node``, from ``cluster.iptables(node)``.
+    """The tree of kube-proxy's nat chains for a Service on ``node``, from its nat table as data.
 
     Hover over a chain to read its rules as ``iptables-save`` prints them; the edges out of
     ``KUBE-SVC-…`` show the ``--probability`` kube-proxy wrote and the share it gives.
     """
-    text = cluster.iptables(node)
     names = _port_names(cluster, service, namespace)
-    tree = service_chains(text, names)
+    tree = service_chains(nat_table(cluster.runtime, node), names)
     pos = _layout(tree)
     pods = {p.status.pod_ip: p.name for p in cluster.pods(namespace) if p.status.pod_ip}
 
@@ -353,7 +281,7 @@ def iptables_view(cluster, node: str, service: str = "web", namespace: str = "de
             tags = (["⚑ SNAT mark"] if any("SNAT" in x and "hairpin" not in x for x in notes) else []) + \
                 (["ClientIP affinity"] if any("affinity" in x for x in notes) else [])
             g["text"].append(f"<b>{name}</b>" + "".join(f"<br><i>{t}</i>" for t in tags))
-            lines = [r.line for r in tree.rules.get(n, []) if r is not None]
+            lines = [rule_text(r) for r in tree.rules.get(n, [])]
             g["hover"].append(f"<b>{n}</b>: {what}" + "".join(f"<br><i>{html.escape(x)}</i>" for x in notes)
                               + "<br>" + "<br>".join(html.escape(x) for x in lines[:12]))
             g["at"].append("bottom center" if n.startswith("KUBE-SEP-") else "top center")

@@ -20,6 +20,7 @@ from ..bootstrap import API_SERVER_PORT
 from ..errors import BadRequest
 from . import proxy
 from .ipam import in_cidr
+from .proxy import balance, packets, servicemap
 from .ref import Ref
 from .topology import EXTERNAL, pod_vertex
 
@@ -183,7 +184,7 @@ def connect_from(rt: Runtime, s: Source, dst: Ref, port: int, protocol: str) -> 
                          "ready, so there is nothing to connect to")
     if s.node and not rt.node_runtime(s.node).up:
         return conn.fail("timeout", source_down_reason(s.node))
-    entry = proxy.entry_for(rt, s.kind, s.node, s.ip, dst_ip, port, protocol)
+    entry = packets.entry_for(rt, s.kind, s.node, s.ip, dst_ip, port, protocol)
     if entry is not None:
         return _via_service(rt, s, entry, conn)
     miss = _service_cidr_miss(rt, s, dst_ip, port, protocol)
@@ -230,7 +231,7 @@ def _service_cidr_miss(rt: Runtime, s: Source, dst_ip: str, port: int, protocol:
 
 # ------------------------------------------------------------------ through kube-proxy
 
-def _entry_path(rt: Runtime, s: Source, entry: proxy.Entry) -> list[str]:
+def _entry_path(rt: Runtime, s: Source, entry: packets.Entry) -> list[str]:
     """The vertices from the client to the kernel of the node whose kube-proxy handles it."""
     target = f"kernel:{entry.node}"
     if s.kind == "pod":
@@ -244,22 +245,22 @@ def _down_reason(node: str) -> str:
     return f"node {node} does not answer: the packet is lost on the way and the connection times out"
 
 
-def entry_down(rt: Runtime, s: Source, entry: proxy.Entry) -> str | None:
+def entry_down(rt: Runtime, s: Source, entry: packets.Entry) -> str | None:
     """Why the packet cannot reach the entry node (a node on the way is down), or None."""
     down = _first_down(rt, _entry_path(rt, s, entry))
     return _down_reason(down) if down else None
 
 
-def via_endpoint(rt: Runtime, s: Source, entry: proxy.Entry, decision: proxy.Decision,
-                 endpoint: proxy.ProxyEndpoint, dst_ip: str, port: int, protocol: str) -> Connection:
+def via_endpoint(rt: Runtime, s: Source, entry: packets.Entry, decision: packets.Decision,
+                 endpoint: servicemap.ProxyEndpoint, dst_ip: str, port: int, protocol: str) -> Connection:
     """The connection that kube-proxy on ``entry.node`` DNATs to ``endpoint``."""
     conn = Connection(False, None, "", [], s.ip, dst_ip, port, protocol)
     return _via_service(rt, s, entry, conn, decision, endpoint)
 
 
-def _via_service(rt: Runtime, s: Source, entry: proxy.Entry, conn: Connection,
-                 decision: proxy.Decision | None = None,
-                 endpoint: proxy.ProxyEndpoint | None = None) -> Connection:
+def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
+                 decision: packets.Decision | None = None,
+                 endpoint: servicemap.ProxyEndpoint | None = None) -> Connection:
     sp = entry.service_port
     conn.service = sp.service
     dst_ip = conn.dst_ip
@@ -279,7 +280,7 @@ def _via_service(rt: Runtime, s: Source, entry: proxy.Entry, conn: Connection,
     if down:
         _add(conn, rt, pre[-1:], client, dst_ip)
         return conn.fail("timeout", _down_reason(down))
-    decision = decision or proxy.decide(rt, entry)
+    decision = decision or packets.decide(rt, entry)
     mode = rt.proxy_mode
     if decision.action != "dnat":
         _add(conn, rt, pre[-1:], client, dst_ip)
@@ -290,7 +291,7 @@ def _via_service(rt: Runtime, s: Source, entry: proxy.Entry, conn: Connection,
         # REJECT answers ICMP port unreachable; DROP answers nothing.
         return conn.fail("refused" if decision.action == "reject" else "timeout", decision.reason)
     if endpoint is None:
-        endpoint = proxy.choose(rt, entry, decision, 1)[0][0]
+        endpoint = balance.choose(rt, entry, decision, 1)[0][0]
     ep = endpoint
     post, pod, host, problem = _endpoint_path(rt, entry.node, ep)
     hairpin = ep.ip == client
@@ -329,7 +330,7 @@ def _via_service(rt: Runtime, s: Source, entry: proxy.Entry, conn: Connection,
     return conn
 
 
-def _unreachable_failure(rt: Runtime, entry: proxy.Entry) -> str:
+def _unreachable_failure(rt: Runtime, entry: packets.Entry) -> str:
     """How a client sees a Service address that no node takes: a LoadBalancer IP on the node network
     that no speaker announces gets no ARP answer (no route); any other is lost on the way (timeout)."""
     if entry.kind == "LoadBalancer" and ("metallb" not in rt.addons or in_cidr(entry.dst, rt.config.node_cidr)):
@@ -337,7 +338,7 @@ def _unreachable_failure(rt: Runtime, entry: proxy.Entry) -> str:
     return "timeout"
 
 
-def _masq_why(entry: proxy.Entry) -> str:
+def _masq_why(entry: packets.Entry) -> str:
     if entry.source == "local":
         return "traffic from the node itself"
     if entry.kind == "ClusterIP":
@@ -345,7 +346,7 @@ def _masq_why(entry: proxy.Entry) -> str:
     return "externalTrafficPolicy Cluster, so that the reply comes back through this node"
 
 
-def _endpoint_path(rt: Runtime, node: str, ep: proxy.ProxyEndpoint
+def _endpoint_path(rt: Runtime, node: str, ep: servicemap.ProxyEndpoint
                    ) -> tuple[list[str], Pod | None, str | None, tuple[str, str] | None]:
     """(vertices from ``node``'s kernel to the endpoint, its pod, its host node, (failure, why) or None)."""
     topo = rt.topology

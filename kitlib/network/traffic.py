@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import ApiError, BadRequest
-from . import datapath, dns, proxy
+from . import datapath, dns
 from .ipam import in_cidr
+from .proxy import balance, packets
 from .ref import Ref
 
 if TYPE_CHECKING:
@@ -161,10 +162,10 @@ def _send(rt: Runtime, t: Traffic, s: datapath.Source, dst: Ref, port: int, prot
         t.address = t.address or dst.text
         t._fail(n, f"{dst.text} does not resolve: {answer.reason}")
         return
-    rng = proxy.runtime(rt).rng
+    rng = rt.proxy_state.rng
     remaining = n
     for i, address in enumerate(addresses):
-        k = remaining if i == len(addresses) - 1 else proxy.binomial(rng, remaining, 1 / (len(addresses) - i))
+        k = remaining if i == len(addresses) - 1 else balance.binomial(rng, remaining, 1 / (len(addresses) - i))
         if k or i == 0:
             _send_to(rt, t, s, Ref.parse(address), port, protocol, k, first, last)
         remaining -= k
@@ -186,7 +187,7 @@ def _send_to(rt: Runtime, t: Traffic, s: datapath.Source, dst: Ref, port: int, p
     if s.node and not rt.node_runtime(s.node).up:
         t._fail(n, datapath.source_down_reason(s.node))
         return
-    entry = proxy.entry_for(rt, s.kind, s.node, s.ip, dst_ip, port, protocol)
+    entry = packets.entry_for(rt, s.kind, s.node, s.ip, dst_ip, port, protocol)
     if entry is None:
         t.kind = _kind(rt, dst_ip, dst_pod, dst_node)
         if n:
@@ -209,11 +210,11 @@ def _send_to(rt: Runtime, t: Traffic, s: datapath.Source, dst: Ref, port: int, p
         t._fail(n, down)
         return
     t.entry_nodes[entry.node] = t.entry_nodes.get(entry.node, 0) + n
-    decision = proxy.decide(rt, entry)
+    decision = packets.decide(rt, entry)
     if decision.action != "dnat":
         t._fail(n, decision.reason)
         return
-    for ep, c in proxy.choose(rt, entry, decision, n, first, last):
+    for ep, c in balance.choose(rt, entry, decision, n, first, last):
         conn = datapath.via_endpoint(rt, s, entry, decision, ep, dst_ip, port, protocol)
         flow = (entry.node, ep.key)
         t.flows[flow] = t.flows.get(flow, 0) + c

@@ -1,0 +1,119 @@
+"""kube-proxy: what each node's rules do with a packet sent to a Service address.
+
+Every node runs kube-proxy. It watches Services and EndpointSlices and programs the node's
+kernel so that a packet to a Service address is DNATed to one endpoint:
+
+* **iptables mode** (the default): NAT rules. ``KUBE-SERVICES`` matches the ClusterIP,
+  external IPs and LoadBalancer IPs (and, last, ``-m addrtype --dst-type LOCAL`` sends node
+  addresses to ``KUBE-NODEPORTS``); ``KUBE-SVC-…`` picks an endpoint with a chain of
+  ``-m statistic --mode random --probability 1/n, 1/(n-1), …`` rules; ``KUBE-SEP-…`` DNATs.
+* **IPVS mode**: each Service address is a virtual server whose real servers are the
+  endpoints, scheduled round robin (``rr``).
+
+The modules, one job each:
+
+==================  ==========================================================================
+``servicemap``      kube-proxy's service and endpoint maps (:class:`ProxyView`), and which
+                    endpoints one node uses (``categorize``)
+``chains``          the ``KUBE-SVC-``/``SVL-``/``EXT-``/``SEP-`` chain names (hashes)
+``rules``           the nat table's rules as data (``Rule``, ``Chain``, ``NatTable``)
+``iptables``        those rules as ``iptables-save -t nat`` prints them
+``ipvs``            IPVS virtual servers and ``ipvsadm -Ln``
+``packets``         where a packet meets the rules and what they do with it (``decide``)
+``balance``         which endpoint new connections get (statistic chain, round robin, affinity)
+==================  ==========================================================================
+
+This module is kube-proxy itself on the nodes: its per-cluster state (:func:`view`,
+:func:`runtime`, :func:`reset`) and what its nodes' commands print (:func:`nat_table`,
+:func:`iptables_save`, :func:`ipvsadm`).
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from ...clock import EPOCH
+from ...errors import NotFound
+from . import iptables, ipvs, rules
+from .servicemap import ProxyView
+
+if TYPE_CHECKING:
+    from ...runtime import Runtime
+
+
+@dataclass
+class ProxyRuntime:
+    """What the nodes' kernels remember between connections: the ``recent`` lists of session
+    affinity, the IPVS round-robin positions and persistence templates, and the random stream
+    the kernel's ``-m statistic`` draws from (separate from the cluster's, so that sending
+    traffic does not change the names and addresses the cluster hands out)."""
+
+    rng: random.Random
+    recent: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
+    rr: dict[tuple[str, str], str] = field(default_factory=dict)
+    persist: dict[tuple[str, str, str], tuple[str, float]] = field(default_factory=dict)
+
+
+def view(rt: Runtime) -> ProxyView:
+    """kube-proxy's view of the API now (kept on the runtime until the store's revision moves)."""
+    store = rt.api.store
+    cached = rt.proxy_view
+    if cached is None or cached.revision != store.revision:
+        cached = rt.proxy_view = ProxyView(store.revision, store.objects("Service"),
+                                           store.objects("EndpointSlice"), rt.nodes())
+    return cached
+
+
+def _node_name(rt: Runtime, node: str) -> str:
+    """``node`` without a ``node/`` prefix, or NotFound as kubectl words it."""
+    if node.startswith("node/"):
+        node = node[5:]
+    if rt.api.store.get("Node", node) is None:
+        raise NotFound(f'nodes "{node}" not found')
+    return node
+
+
+def reset(rt: Runtime) -> None:
+    """Forget affinity and round-robin state (kube-proxy restarted in another mode)."""
+    state = rt.proxy_state
+    state.recent.clear()
+    state.rr.clear()
+    state.persist.clear()
+
+
+def nat_table(rt: Runtime, node: str) -> rules.NatTable:
+    """kube-proxy's nat table on ``node`` as data, in the cluster's proxy mode."""
+    node = _node_name(rt, node)
+    if rt.proxy_mode == "ipvs":
+        return rules.ipvs_nat_table(rt.config.pod_cidr)
+    return rules.nat_table(view(rt), node, rt.config.pod_cidr)
+
+
+def iptables_save(rt: Runtime, node: str) -> str:
+    """What ``iptables-save -t nat`` prints of kube-proxy's chains on ``node``.
+
+    Two things differ from a real dump: the packet counters are ``[0:0]``, and services come
+    in sorted order (kube-proxy writes them in Go map order, which changes at every sync). In
+    IPVS mode the nat table holds only the ipset-based masquerade rules; see :func:`ipvsadm`.
+    """
+    when = (EPOCH + timedelta(seconds=int(rt.now))).ctime()
+    # A large cluster's table has hundreds of thousands of rules, all alive until printed and then
+    # freed by reference counting: collections triggered meanwhile (full ones among them) would
+    # find nothing to free, so the collector waits until the table is gone.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return iptables.save(nat_table(rt, node), when)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def ipvsadm(rt: Runtime, node: str) -> str:
+    """What ``ipvsadm -Ln`` prints on ``node`` (the virtual servers of IPVS mode)."""
+    node = _node_name(rt, node)
+    return ipvs.ipvsadm_text(view(rt), node)

@@ -1,0 +1,165 @@
+"""Which endpoint a packet to a Service address reaches: where it meets kube-proxy's rules
+(:func:`entry_for`) and what those rules do with it (:func:`decide`).
+
+In iptables mode the packet walks ``KUBE-SERVICES`` → (``KUBE-NODEPORTS`` →) ``KUBE-EXT-…`` →
+``KUBE-SVC-…`` or ``KUBE-SVL-…``; in IPVS mode it meets one virtual server. Either way it is
+DNATed to one of a set of endpoints, or refused or dropped by a filter-table rule when there is
+none to send it to. Which endpoint of the set is :func:`.balance.choose`'s part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ...api.node import internal_ip
+from . import view
+from .iptables import rule_text
+from .rules import filter_rule
+from .servicemap import ProxyEndpoint, ServicePort
+
+if TYPE_CHECKING:
+    from ...runtime import Runtime
+
+
+@dataclass
+class Entry:
+    """Where a packet to a Service address meets kube-proxy's rules.
+
+    ``node`` is the node whose rules handle it: the client's own node for a pod or node client
+    (its packet goes through its node's ``KUBE-SERVICES`` first, whatever Service address it is
+    sent to), the node addressed for a NodePort, the announcing node for a MetalLB IP. When
+    nothing outside the cluster can reach the address, ``node`` is None and ``reason`` says why.
+    """
+
+    service_port: ServicePort
+    kind: str
+    """``ClusterIP``, ``NodePort``, ``LoadBalancer`` or ``ExternalIP``."""
+    node: str | None
+    dst: str
+    port: int
+    client_ip: str = ""
+    """The packet's source address when it reaches ``node``."""
+    source: str = "remote"
+    """``pod`` (from the pod network), ``local`` (the node itself) or ``remote``."""
+    crosses: bool = False
+    """The packet leaves the client's node for ``node`` before any rule matches."""
+    announced_by: str | None = None
+    reason: str = ""
+
+
+def entry_for(rt: Runtime, src_kind: str, src_node: str | None, src_ip: str, dst_ip: str,
+              port: int, protocol: str) -> Entry | None:
+    """Which Service port and node's rules a packet from the client to ``dst_ip:port`` meets,
+    or None when it is not addressed to a Service (plain routing)."""
+    v = view(rt)
+    hit = v.by_vip.get((dst_ip, port, protocol))
+    if hit is not None:
+        sp, kind = hit
+        if src_kind in ("pod", "node"):
+            # kube-proxy's rules on the client's own node capture every Service address,
+            # including LoadBalancer and external IPs: the packet never leaves the node as such.
+            return Entry(sp, kind, src_node, dst_ip, port, src_ip, "pod" if src_kind == "pod" else "local")
+        if kind == "ClusterIP":
+            return Entry(sp, kind, None, dst_ip, port, src_ip, reason=(
+                f"{dst_ip} is the ClusterIP of {sp.service}: a virtual address that exists only in the rules "
+                f"kube-proxy writes on each node, on no interface; nothing outside the cluster has a route to "
+                f"it, so the client sends the packet to its default gateway, where it is lost, and the "
+                f"connection times out (use a NodePort or a LoadBalancer to reach a Service from outside)"))
+        if kind == "LoadBalancer":
+            from ...addons import announcer
+
+            node, why = announcer(rt, sp.service, dst_ip)
+            if node is None:
+                return Entry(sp, kind, None, dst_ip, port, src_ip, reason=why)
+            return Entry(sp, kind, node, dst_ip, port, src_ip, "remote", announced_by=node)
+        node = v.node_ips.get(dst_ip)
+        if node is None:
+            return Entry(sp, kind, None, dst_ip, port, src_ip, reason=(
+                f"{dst_ip} is an external IP of {sp.service}, but Kubernetes does not announce external IPs: "
+                f"nothing on the node network routes {dst_ip} to a node, and the connection times out"))
+        return Entry(sp, kind, node, dst_ip, port, src_ip, "remote")
+    node = v.node_ips.get(dst_ip)
+    if node is not None:
+        sp = v.by_node_port.get((port, protocol))
+        if sp is None:
+            return None
+        if src_kind in ("pod", "node") and node == src_node:
+            return Entry(sp, "NodePort", node, dst_ip, port, src_ip, "pod" if src_kind == "pod" else "local")
+        # The packet crosses the node network first; a pod's source is masqueraded by flannel.
+        client = src_ip
+        if src_kind == "pod" and src_node:
+            client = internal_ip(rt.get("Node", src_node))  # type: ignore[arg-type]
+        return Entry(sp, "NodePort", node, dst_ip, port, client, "remote", crosses=src_kind != "external")
+    return None
+
+
+@dataclass
+class Decision:
+    """What the entry node's kernel does with the packet: DNAT to one of ``endpoints``, or
+    refuse (REJECT) or drop it (DROP), with the chains it went through."""
+
+    action: str
+    """``dnat``, ``reject`` or ``drop``."""
+    chains: list[str]
+    endpoints: tuple[ProxyEndpoint, ...] = ()
+    masquerade: bool = False
+    reason: str = ""
+    virtual_server: str = ""
+    """IPVS mode: the virtual server, e.g. ``TCP 10.96.0.10:53``."""
+    rule: str = ""
+    """The filter-table rule that refused or dropped the packet, as iptables-save prints it."""
+
+
+def decide(rt: Runtime, entry: Entry) -> Decision:
+    """Run the packet through ``entry.node``'s kube-proxy rules (iptables or IPVS)."""
+    sp = entry.service_port
+    node = entry.node or ""
+    r = view(rt).rules(sp, node)
+    name = sp.port_name_string
+    masq_external = not sp.etp_local or entry.source == "local"
+    if rt.proxy_mode == "ipvs":
+        vs = f"{sp.protocol} {entry.dst}:{entry.port}"
+        if entry.kind == "ClusterIP":
+            eps, masq = (r.local if sp.itp_local else r.cluster), entry.source != "pod"
+        else:
+            eps, masq = (r.local if sp.etp_local else r.cluster), masq_external
+        if not eps:
+            what = "has no endpoints" if not r.has_endpoints else f"has no local endpoints on {node}"
+            return Decision("reject", [f"IPVS {vs}"], virtual_server=vs, reason=(
+                f"{name} {what}: the IPVS virtual server {entry.dst}:{entry.port} on {node} has no real "
+                "servers, so the kernel answers ICMP port unreachable and the connection is refused"))
+        return Decision("dnat", [f"IPVS {vs}"], eps, masq, virtual_server=vs)
+    chains = ["KUBE-SERVICES"]
+    if not r.has_endpoints:
+        return Decision("reject", chains, rule=_filter_rule(entry, f"{name} has no endpoints", "REJECT"), reason=(
+            f"{name} has no endpoints: kube-proxy on {node} REJECTs connections to it "
+            "(-j REJECT --reject-with icmp-port-unreachable), so the connection is refused"))
+    if entry.kind == "ClusterIP":
+        if not r.has_internal:
+            return Decision("drop", chains, rule=_filter_rule(entry, f"{name} has no local endpoints", "DROP"), reason=(
+                f"{name} has no local endpoints: internalTrafficPolicy is Local and no endpoint runs on {node}, "
+                "so kube-proxy DROPs the packet and the connection times out"))
+        chain = sp.svl_chain if sp.itp_local else sp.svc_chain
+        return Decision("dnat", [*chains, chain], r.local if sp.itp_local else r.cluster,
+                        masquerade=entry.source != "pod")
+    if entry.kind == "NodePort":
+        chains.append("KUBE-NODEPORTS")
+    chains.append(sp.ext_chain)
+    if not sp.etp_local or entry.source in ("pod", "local"):
+        eps = r.cluster or r.local
+        if not eps:  # both policies Local and no endpoint here: nothing to send it to
+            return Decision("drop", chains, rule=_filter_rule(entry, f"{name} has no local endpoints", "DROP"),
+                            reason=f"{name} has no local endpoints on {node}: kube-proxy DROPs the packet and "
+                                   "the connection times out")
+        return Decision("dnat", [*chains, sp.svc_chain], eps, masquerade=masq_external)
+    if not r.local:
+        return Decision("drop", chains, rule=_filter_rule(entry, f"{name} has no local endpoints", "DROP"), reason=(
+            f"{name} has no local endpoints on {node}: with externalTrafficPolicy Local, kube-proxy DROPs "
+            "traffic from outside on a node without a ready endpoint of its own, and the connection times out"))
+    return Decision("dnat", [*chains, sp.svl_chain], r.local, masquerade=False)
+
+
+def _filter_rule(entry: Entry, comment: str, target: str) -> str:
+    """The filter-table rule kube-proxy writes to refuse (REJECT) or drop a service address."""
+    return rule_text(filter_rule(entry.service_port, entry.kind, entry.dst, comment, target))

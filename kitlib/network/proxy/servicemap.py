@@ -1,0 +1,250 @@
+"""kube-proxy's service and endpoint maps: what kube-proxy knows of the cluster.
+
+kube-proxy watches Services and EndpointSlices and keeps, for every service port, its
+addresses (ClusterIP, external IPs, LoadBalancer IPs, node port), its traffic policies and
+session affinity, and its endpoints with their conditions. :class:`ProxyView` is that map, the
+same on every node; :func:`categorize` picks which endpoints one node's rules use.
+
+Sources: ``pkg/proxy/topology.go`` (CategorizeEndpoints) and ``pkg/proxy/endpointslicecache.go``
+of Kubernetes v1.32.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ...api.discovery import SERVICE_NAME_LABEL
+from ...api.node import internal_ip
+from .chains import endpoint_chain, port_proto_hash
+
+if TYPE_CHECKING:
+    from ...api.discovery import EndpointSlice
+    from ...api.node import Node
+    from ...api.service import Service
+
+@dataclass(frozen=True, slots=True)
+class ProxyEndpoint:
+    """One endpoint of a service port, as kube-proxy's endpoint cache holds it."""
+
+    ip: str
+    port: int
+    node: str | None
+    pod: str | None
+    """``namespace/name`` of the pod in the endpoint's targetRef (None for a manual endpoint)."""
+    ready: bool
+    serving: bool
+    terminating: bool
+
+    @property
+    def address(self) -> str:
+        """``ip:port``, as a DNAT rule writes it."""
+        return f"{self.ip}:{self.port}"
+
+    @property
+    def key(self) -> str:
+        """The pod key, or ``ip/<address>`` for an endpoint that is not a pod."""
+        return self.pod or f"ip/{self.ip}"
+
+
+@dataclass(slots=True, eq=False)
+class ServicePort:
+    """One port of a Service, with what kube-proxy needs to program it."""
+
+    namespace: str
+    name: str
+    port_name: str
+    protocol: str
+    port: int
+    type: str
+    cluster_ip: str
+    node_port: int | None
+    external_ips: tuple[str, ...]
+    lb_ips: tuple[str, ...]
+    etp_local: bool
+    itp_local: bool
+    affinity_timeout: int | None
+    endpoints: tuple[ProxyEndpoint, ...]
+    _hash: str | None = None
+
+    @property
+    def service(self) -> str:
+        """The Service, ``namespace/name``."""
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def port_name_string(self) -> str:
+        """``ServicePortName.String()``: ``ns/name``, plus ``:port-name`` when the port has a name."""
+        return f"{self.namespace}/{self.name}:{self.port_name}" if self.port_name else f"{self.namespace}/{self.name}"
+
+    @property
+    def hash(self) -> str:
+        """``portProtoHash``, computed once: the suffix of this port's chain names."""
+        if self._hash is None:
+            self._hash = port_proto_hash(self.port_name_string, self.protocol)
+        return self._hash
+
+    @property
+    def svc_chain(self) -> str:
+        """``KUBE-SVC-…``: spreads traffic over all endpoints."""
+        return "KUBE-SVC-" + self.hash
+
+    @property
+    def svl_chain(self) -> str:
+        """``KUBE-SVL-…``: spreads traffic over this node's endpoints."""
+        return "KUBE-SVL-" + self.hash
+
+    @property
+    def ext_chain(self) -> str:
+        """``KUBE-EXT-…``: where traffic from outside goes first."""
+        return "KUBE-EXT-" + self.hash
+
+    def sep_chain(self, ep: ProxyEndpoint) -> str:
+        """``KUBE-SEP-…``: the chain that DNATs to ``ep``."""
+        return endpoint_chain(self.port_name_string, self.protocol, ep.address)
+
+    @property
+    def externally_accessible(self) -> bool:
+        """The port has a node port, a LoadBalancer IP or an external IP."""
+        return bool(self.node_port or self.lb_ips or self.external_ips)
+
+    @property
+    def uses_cluster_endpoints(self) -> bool:
+        """Some traffic to the port may go to any node's endpoint (a ``Cluster`` policy applies)."""
+        return not self.itp_local or (self.externally_accessible and not self.etp_local)
+
+    @property
+    def uses_local_endpoints(self) -> bool:
+        """Some traffic to the port goes only to this node's endpoints (a ``Local`` policy applies)."""
+        return self.itp_local or (self.externally_accessible and self.etp_local)
+
+
+@dataclass(slots=True)
+class NodeRules:
+    """``CategorizeEndpoints`` for one service port on one node."""
+
+    cluster: tuple[ProxyEndpoint, ...]
+    local: tuple[ProxyEndpoint, ...]
+    reachable: tuple[ProxyEndpoint, ...]
+    has_endpoints: bool
+    has_internal: bool
+    has_external: bool
+
+
+class ProxyView:
+    """kube-proxy's service and endpoint maps, the same on every node, built from the API
+    store at ``revision`` (``kitlib.network.proxy.view`` builds and caches it)."""
+
+    def __init__(self, revision: int, services: Iterable[Service], endpoint_slices: Iterable[EndpointSlice],
+                 nodes: Iterable[Node]) -> None:
+        self.revision = revision
+        self.ports: list[ServicePort] = []
+        self.by_vip: dict[tuple[str, int, str], tuple[ServicePort, str]] = {}
+        self.by_node_port: dict[tuple[int, str], ServicePort] = {}
+        self.cluster_ips: dict[str, str] = {}  # clusterIP -> ns/name
+        self.node_ips: dict[str, str] = {internal_ip(n): n.name for n in nodes}  # type: ignore[misc]
+        self._rules: dict[tuple[int, str], NodeRules] = {}
+        slices: dict[tuple[str, str], list[EndpointSlice]] = {}
+        for sl in endpoint_slices:
+            owner = sl.metadata.labels.get(SERVICE_NAME_LABEL)
+            if owner and getattr(sl, "address_type", "IPv4") == "IPv4":
+                slices.setdefault((sl.metadata.namespace or "", owner), []).append(sl)
+        total = 0
+        for svc in services:
+            s = svc.spec
+            kind = s.type or "ClusterIP"
+            # ShouldSkipService: no virtual IP, nothing for kube-proxy to do.
+            if kind == "ExternalName" or s.cluster_ip in (None, "", "None"):
+                continue
+            ns, name = svc.metadata.namespace or "", svc.metadata.name or ""
+            self.cluster_ips[s.cluster_ip] = f"{ns}/{name}"
+            lb_ips = tuple(i.ip for i in svc.status.load_balancer.ingress
+                           if i.ip and i.ip_mode in (None, "VIP")) if kind == "LoadBalancer" else ()
+            timeout = None
+            if s.session_affinity == "ClientIP":
+                cfg = s.session_affinity_config
+                timeout = (cfg.client_ip.timeout_seconds if cfg and cfg.client_ip else None) or 10800
+            for p in s.ports:
+                proto = p.protocol or "TCP"
+                eps = _endpoints_for(slices.get((ns, name), ()), p.name or "", proto)
+                total += len(eps)
+                sp = ServicePort(ns, name, p.name or "", proto, p.port, kind, s.cluster_ip,
+                                 p.node_port if kind in ("NodePort", "LoadBalancer") else None,
+                                 tuple(s.external_ips), lb_ips, s.external_traffic_policy == "Local",
+                                 s.internal_traffic_policy == "Local", timeout, eps)
+                self.ports.append(sp)
+        # kube-proxy walks a Go map (a different order every sync); sorted keeps runs identical.
+        self.ports.sort(key=lambda sp: (sp.port_name_string, sp.protocol))
+        for sp in self.ports:
+            self.by_vip.setdefault((sp.cluster_ip, sp.port, sp.protocol), (sp, "ClusterIP"))
+            for ip in sp.external_ips:
+                self.by_vip.setdefault((ip, sp.port, sp.protocol), (sp, "ExternalIP"))
+            for ip in sp.lb_ips:
+                self.by_vip.setdefault((ip, sp.port, sp.protocol), (sp, "LoadBalancer"))
+            if sp.node_port:
+                self.by_node_port.setdefault((sp.node_port, sp.protocol), sp)
+        self.total_endpoints = total
+
+    def rules(self, sp: ServicePort, node: str) -> NodeRules:
+        """Which endpoints ``node``'s kube-proxy uses for ``sp`` (``CategorizeEndpoints``)."""
+        key = (id(sp), node)
+        cached = self._rules.get(key)
+        if cached is None:
+            cached = self._rules[key] = categorize(sp, node)
+        return cached
+
+
+def _endpoints_for(slices: Iterable[EndpointSlice], port_name: str, protocol: str) -> tuple[ProxyEndpoint, ...]:
+    """The endpoints of one service port from the Service's slices, deduplicated by ``ip:port``
+    (a ready copy wins) and sorted by that string, as the endpoint slice cache does."""
+    found: dict[str, ProxyEndpoint] = {}
+    for sl in slices:
+        number = None
+        for ep_port in sl.ports:
+            if (ep_port.name or "") == port_name and (ep_port.protocol or "TCP") == protocol:
+                number = ep_port.port
+                break
+        if number is None:
+            continue
+        for ep in sl.endpoints:
+            if not ep.addresses:
+                continue
+            c = ep.conditions
+            ready = c.ready is None or bool(c.ready)
+            serving = ready if c.serving is None else bool(c.serving)
+            ref = ep.target_ref
+            pod = f"{ref.namespace or sl.metadata.namespace}/{ref.name}" if ref is not None and ref.kind == "Pod" else None
+            pe = ProxyEndpoint(ep.addresses[0], number, ep.node_name, pod, ready, serving, bool(c.terminating))
+            old = found.get(pe.address)
+            if old is None or (pe.ready and not old.ready):
+                found[pe.address] = pe
+    return tuple(found[k] for k in sorted(found))
+
+
+def categorize(sp: ServicePort, node: str) -> NodeRules:
+    """``pkg/proxy/topology.go CategorizeEndpoints``: ready endpoints, or serving-and-terminating
+    ones when none is ready; this node's own for a ``Local`` policy."""
+    eps = sp.endpoints
+    cluster: tuple[ProxyEndpoint, ...] = ()
+    local: tuple[ProxyEndpoint, ...] = ()
+    has_any = False
+    if sp.uses_cluster_endpoints:
+        cluster = tuple(e for e in eps if e.ready) or tuple(e for e in eps if e.serving and e.terminating)
+        has_any = bool(cluster)
+    if sp.uses_local_endpoints:
+        has_any = has_any or any(e.ready or (e.serving and e.terminating) for e in eps)
+        local = tuple(e for e in eps if e.node == node and e.ready) or \
+            tuple(e for e in eps if e.node == node and e.serving and e.terminating)
+    if not sp.uses_local_endpoints:
+        reachable = cluster
+    elif not sp.uses_cluster_endpoints:
+        reachable = local
+    else:
+        merged = {e.address: e for e in (*cluster, *local)}
+        reachable = tuple(merged[k] for k in sorted(merged))
+    return NodeRules(cluster, local, reachable, has_any,
+                     has_any and (not sp.itp_local or bool(local)),
+                     has_any and (not sp.etp_local or bool(local)))
+
+
