@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from collections.abc import Callable
 import pytest
 
 import kitlib
+from kitlib import apps
 from kitlib.api.registry import RESOURCES
 
 
@@ -32,10 +34,13 @@ def web(cluster: kitlib.Cluster) -> kitlib.Cluster:
 
 
 def take_snapshot(cluster: kitlib.Cluster) -> dict:
-    """Every object as YAML (resourceVersions included), the clock, its queue, the random
-    generator, the events, the network graph, each node's IPAM state and the Service IP and
-    NodePort allocations."""
-    objects = {kind: [o.to_yaml() for o in cluster.list(kind, None)] for kind in sorted(RESOURCES)}
+    """Every object as the API serves it (resourceVersions included), the clock, its queue, the
+    random generator, the events, the network graph, each node's IPAM state, the Service IP and
+    NodePort allocations, the kube-proxy mode, the add-ons and the pods' app faults.
+
+    Objects are compared as API dicts rather than YAML text: the same content, fifty times faster,
+    so that ``test_operations.py`` can take a snapshot before every call."""
+    objects = {kind: [o.to_dict() for o in cluster.list(kind, None)] for kind in sorted(RESOURCES)}
     ipam = {}
     for node in cluster.nodes():
         rt = cluster.node_runtime(node.name)
@@ -54,7 +59,15 @@ def take_snapshot(cluster: kitlib.Cluster) -> dict:
         # What the API server has handed out: Service ClusterIPs and NodePorts.
         "allocations": (sorted(cluster.service_ips._map.used), sorted(cluster.node_ports._map.used)),
         "kubectl": cluster.kubectl("get nodes,pods,deployments,replicasets -A -o wide"),
+        "proxy_mode": cluster.proxy_mode,
+        "addons": {name: _addon_state(addon) for name, addon in sorted(cluster.addons.items())},
+        "faults": sorted((k, sorted(v)) for k, v in apps.runtime(cluster).faults.items()),
     }
+
+
+def _addon_state(addon: object) -> dict:
+    # Everything an add-on holds but its cluster (reprs without memory addresses).
+    return {k: re.sub(r" at 0x[0-9a-f]+", "", repr(v)) for k, v in sorted(vars(addon).items()) if k != "cluster"}
 
 
 @pytest.fixture
