@@ -137,7 +137,7 @@ class Runtime:
                 return [plain(v) for v in value]
             if hasattr(value, "__dict__") and not isinstance(value, type):
                 return {k: plain(v) for k, v in sorted(vars(value).items())
-                        if not k.startswith("_") and k not in ("rng",)}
+                        if not k.startswith("_") and k not in ("rng", "rt")}
             return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
 
         graph = self.topology.graph
@@ -148,7 +148,7 @@ class Runtime:
             "proxy_mode": self.proxy_mode,
             "vertices": sorted(graph.nodes),
             "edges": sorted(tuple(sorted(e)) for e in graph.edges),
-            "addons": sorted(self.addons),
+            "addons": plain(self.addons),
             # proxy_view is left out: a cache of the API objects above, rebuilt when they change.
             "proxy_state": plain(self.proxy_state),
             "proxy_rng": self.proxy_state.rng.getstate(),

@@ -31,11 +31,11 @@ def web(cluster: kitlib.Cluster) -> kitlib.Cluster:
 
 
 def take_snapshot(cluster: kitlib.Cluster) -> dict:
-    """The whole declared state (:meth:`kitlib.Cluster.state`: every object with its
+    """The whole declared state (:meth:`kitlib.Cluster.state`): every object with its
     resourceVersion, the clock and its queue, the random generators, the events, the allocations,
-    the nodes' IPAM, images and network graph, kube-proxy's, the prober's and the apps' state,
-    the controllers' queues) and what kubectl shows of it."""
-    return {"state": cluster.state(), "kubectl": cluster.kubectl("get nodes,pods,deployments,replicasets -A -o wide")}
+    the nodes' IPAM, images and network graph, kube-proxy's, the prober's, the apps' and the
+    add-ons' state, and the controllers' queues."""
+    return cluster.state()
 
 
 @pytest.fixture
