@@ -2,9 +2,9 @@
 
 Two properties over at least ``MIN_OPERATIONS`` operations:
 
-* a call that raises :class:`kitlib.ApiError` leaves the whole cluster as it was (``take_snapshot``
-  in ``conftest.py`` says what "the whole cluster" is), and no call lets a plain Python exception
-  out of the internals;
+* a call that raises :class:`kitlib.ApiError` leaves the whole cluster as it was
+  (:meth:`kitlib.Cluster.state` says what "the whole cluster" is), and no call lets a plain Python
+  exception out of the internals;
 * the same seed and the same operations give the same outputs and the same final state.
 
 An operation is a *shape* (what is called: ``kubectl create deployment``, ``cluster.scale``, ...)
@@ -21,8 +21,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from conftest import take_snapshot
 
 import kitlib
 
@@ -455,21 +453,21 @@ def drive(seed: int, ops: list[Op], check_atomic: bool) -> tuple[list[str], dict
     after: dict | None = None
     for step, op in enumerate(ops):
         # After a failed call the state is the one just checked: that snapshot serves as the next "before".
-        before = (after or take_snapshot(cluster)) if check_atomic else None
+        before = (after or cluster.state()) if check_atomic else None
         after = None
         try:
             outputs.append("ok: " + render(op.run(cluster)))
         except kitlib.ApiError as err:
             outputs.append(f"{type(err).__name__}: {err}")
             if before is not None and op.shape not in WAITS:
-                after = take_snapshot(cluster)
+                after = cluster.state()
                 if after != before:
                     problems.append(Violation(seed, step, op, f"failed ({type(err).__name__}: {err}) but changed "
                                                                f"{_first_difference(before, after)}"))
         except Exception as err:  # noqa: BLE001 - a plain exception from the internals is itself a finding
             outputs.append(f"PLAIN {type(err).__name__}: {err}")
             problems.append(Violation(seed, step, op, f"plain {type(err).__name__}: {err}"))
-    return outputs, take_snapshot(cluster), problems
+    return outputs, cluster.state(), problems
 
 
 def run_all(seeds=SEEDS, per_seed: int = OPS_PER_SEED) -> tuple[int, int, list[Violation]]:
@@ -514,19 +512,19 @@ def test_the_snapshot_sees_a_change_made_through_a_verb(cluster):
     """The atomicity check is not vacuous: a scale, a label, time passing and a new Service each
     show up in the snapshot."""
     cluster.kubectl("create deployment web --image=nginx --replicas=2 --port=80")
-    before = take_snapshot(cluster)
-    assert take_snapshot(cluster) == before
+    before = cluster.state()
+    assert cluster.state() == before
     cluster.scale("web", 3)
-    after_scale = take_snapshot(cluster)
+    after_scale = cluster.state()
     assert after_scale != before
     cluster.label("Deployment", "web", {"tier": "front"})
-    assert take_snapshot(cluster) != after_scale
-    moved = take_snapshot(cluster)
+    assert cluster.state() != after_scale
+    moved = cluster.state()
     cluster.advance(1)
-    assert take_snapshot(cluster) != moved
-    quiet = take_snapshot(cluster)
+    assert cluster.state() != moved
+    quiet = cluster.state()
     cluster.kubectl("expose deployment web --port=80 --type=NodePort")
-    assert take_snapshot(cluster) != quiet
-    settled = take_snapshot(cluster)
+    assert cluster.state() != quiet
+    settled = cluster.state()
     cluster.set_proxy_mode("ipvs")
-    assert take_snapshot(cluster) != settled
+    assert cluster.state() != settled

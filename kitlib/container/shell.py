@@ -227,7 +227,7 @@ def _server_answers(rt: Runtime, pod: Pod, server: str | None) -> tuple[str, boo
     conf = dns.pod_resolv(rt, pod)
     chosen = server or (conf.nameservers[0] if conf.nameservers else "127.0.0.1")
     if chosen == kube_dns:
-        why, _ = dns._unreachable(rt, Ref.parse(pod.key))
+        why, _ = dns.unreachable(rt, Ref.parse(pod.key))
         return chosen, why is None
     coredns = [ip for svc in [rt.api.store.get("Service", f"{dns.DNS_NAMESPACE}/{dns.DNS_SERVICE}")] if svc
                for ip, _, _ in dns.ready_endpoints(rt, svc)]  # type: ignore[arg-type]

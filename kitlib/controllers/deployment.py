@@ -162,7 +162,7 @@ def sync(rt: Runtime, d: Deployment) -> None:
 
 def _check_paused_conditions(rt: Runtime, d: Deployment) -> None:
     """Progressing becomes Unknown/DeploymentPaused on pause and DeploymentResumed on resume."""
-    cond = _condition(d, "Progressing")
+    cond = condition(d, "Progressing")
     if cond is not None and cond.reason == TIMED_OUT:
         return  # a reported lack of progress is not overwritten
     paused = cond is not None and cond.reason == "DeploymentPaused"
@@ -191,7 +191,7 @@ def _sync_revision(rt: Runtime, d: Deployment, new_rs: ReplicaSet, old: list[Rep
     if d.metadata.annotations.get(REVISION) != new_rs.metadata.annotations[REVISION]:
         d.metadata.annotations[REVISION] = new_rs.metadata.annotations[REVISION]
         rt.api.update_status(d, notify=False)
-    if _condition(d, "Progressing") is None and d.spec.progress_deadline_seconds is not None:
+    if condition(d, "Progressing") is None and d.spec.progress_deadline_seconds is not None:
         _set_condition(d, "Progressing", "True", "FoundNewReplicaSet", f'Found new replica set "{new_rs.name}"',
                        rt.clock.timestamp())
 
@@ -443,7 +443,7 @@ def _update_status(rt: Runtime, d: Deployment, new_rs: ReplicaSet | None, old: l
         _set_condition(d, "Available", "False", "MinimumReplicasUnavailable",
                        "Deployment does not have minimum availability.", ts)
     deadline = d.spec.progress_deadline_seconds
-    cond = _condition(d, "Progressing")
+    cond = condition(d, "Progressing")
     if progress and deadline is None and cond is not None:
         d.status.conditions.remove(cond)
     finished = replicas == updated and cond is not None and cond.reason == "NewReplicaSetAvailable"
@@ -469,7 +469,7 @@ def _update_status(rt: Runtime, d: Deployment, new_rs: ReplicaSet | None, old: l
 
 
 def _timed_out(rt: Runtime, d: Deployment) -> bool:
-    cond = _condition(d, "Progressing")
+    cond = condition(d, "Progressing")
     if cond is None or cond.reason == "NewReplicaSetAvailable":
         return False
     if cond.reason == TIMED_OUT:
@@ -481,7 +481,7 @@ def _timed_out(rt: Runtime, d: Deployment) -> bool:
 def _requeue_stuck(rt: Runtime, d: Deployment, status: tuple) -> None:
     """Queue a progress check for when the deadline passes (``requeueStuckDeployment``); a
     finished, paused or timed-out rollout has none queued, so ``settle`` does not wait for it."""
-    cond = _condition(d, "Progressing")
+    cond = condition(d, "Progressing")
     queued = rt.controllers.deployment.progress_checks
     if cond is None or _complete(d, status) or cond.reason == TIMED_OUT or not cond.last_update_time \
             or d.spec.paused:
@@ -507,14 +507,14 @@ def _progress_check(rt: Runtime, key: str) -> None:
     rt.controllers.enqueue("Deployment", key)
 
 
-def _condition(d: Deployment, type_: str) -> DeploymentCondition | None:
+def condition(d: Deployment, type_: str) -> DeploymentCondition | None:
     return next((c for c in d.status.conditions if c.type == type_), None)
 
 
 def _set_condition(d: Deployment, type_: str, status: str, reason: str, message: str, ts: str) -> None:
     """``SetDeploymentCondition``: nothing if status and reason are unchanged; otherwise the
     condition is replaced (and moves last), keeping its transition time if the status stays."""
-    cond = _condition(d, type_)
+    cond = condition(d, type_)
     if cond is not None and cond.status == status and cond.reason == reason:
         return
     since = cond.last_transition_time if cond is not None and cond.status == status else ts

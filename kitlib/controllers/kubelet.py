@@ -34,7 +34,7 @@ STOP_SECONDS = 1.0
 """How long an ordinary app takes to exit after SIGTERM (well inside the 30 s grace period)."""
 
 
-def _condition(rt: Runtime, pod: Pod, type_: str, status: str) -> None:
+def set_condition(rt: Runtime, pod: Pod, type_: str, status: str) -> None:
     ts = rt.clock.timestamp()
     cond = pod.status.condition(type_)
     if cond is None:
@@ -62,8 +62,8 @@ def admit(rt: Runtime, pod: Pod, node: Node) -> None:
     st.host_ips = [PodIP(st.host_ip)]
     st.start_time = ts
     for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"):
-        _condition(rt, pod, t, "False")
-    _condition(rt, pod, "Initialized", "True")
+        set_condition(rt, pod, t, "False")
+    set_condition(rt, pod, "Initialized", "True")
     for c in pod.status.conditions:
         if c.type in ("Ready", "ContainersReady"):
             c.reason, c.message = "ContainersNotReady", "containers with unready status: [" + \
@@ -89,7 +89,7 @@ def _sandbox_ready(rt: Runtime, pod: Pod) -> None:
         return
     pod.status.pod_ip = ip
     pod.status.pod_ips = [PodIP(ip)]
-    _condition(rt, pod, "PodReadyToStartContainers", "True")
+    set_condition(rt, pod, "PodReadyToStartContainers", "True")
     rt.topology.add_pod(pod)
     rt.api.update_status(pod)
     delay = 0.0
@@ -129,7 +129,7 @@ def set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
     """Set the pod's Ready and ContainersReady conditions (what endpoints follow); a pod with
     probes becomes ready only as far as its probes allow."""
     if ready and prober.needs_prober(rt, pod):
-        prober._publish(rt, pod)
+        prober.publish(rt, pod)
         return
     _set_ready(rt, pod, ready)
 
@@ -137,7 +137,7 @@ def set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
 def _set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
     status = "True" if ready else "False"
     for t in ("ContainersReady", "Ready"):
-        _condition(rt, pod, t, status)
+        set_condition(rt, pod, t, status)
         cond = pod.status.condition(t)
         if cond is not None:
             if ready:

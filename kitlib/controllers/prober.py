@@ -226,7 +226,7 @@ def _tick(rt: Runtime, key: str, uid: str | None, name: str, number: int, kind: 
         run.started = True
         run.ready = c.readiness_probe is None
         _start_main_workers(rt, pod, c, run)
-        _publish(rt, pod)
+        publish(rt, pod)
         return
     if kind in ("startup", "liveness") and threshold_fail:
         catch_up(rt)
@@ -239,7 +239,7 @@ def _tick(rt: Runtime, key: str, uid: str | None, name: str, number: int, kind: 
         return
     if kind == "readiness" and run.ready != w.result:
         run.ready = w.result
-        _publish(rt, pod)
+        publish(rt, pod)
     _next(rt, pod, c, run, w, number)
 
 
@@ -310,7 +310,7 @@ def _exited(rt: Runtime, key: str, uid: str | None, name: str, number: int, exit
     cs.ready = False
     cs.started = False
     run.ready = run.started = False
-    _publish(rt, pod)
+    publish(rt, pod)
     now = rt.now
     in_backoff = (run.backoff_update is not None and now - run.backoff_update <= 2 * MAX_BACKOFF
                   and run.backoff > 0)
@@ -365,12 +365,12 @@ def _start(rt: Runtime, key: str, uid: str | None, name: str, number: int) -> No
     rt.api.record_event(pod, "Created", f"Created container {c.name}", "kubelet")
     rt.api.record_event(pod, "Started", f"Started container {c.name}", "kubelet")
     container_started(rt, pod, c, cs)
-    _publish(rt, pod)
+    publish(rt, pod)
 
 
-def _publish(rt: Runtime, pod: Pod) -> None:
+def publish(rt: Runtime, pod: Pod) -> None:
     """Copy each container's started/ready into the status and set the pod's Ready conditions."""
-    from .kubelet import _condition
+    from .kubelet import set_condition
 
     unready = []
     for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=False):
@@ -382,7 +382,7 @@ def _publish(rt: Runtime, pod: Pod) -> None:
             unready.append(c.name)
     status = "False" if unready else "True"
     for t in ("ContainersReady", "Ready"):
-        _condition(rt, pod, t, status)
+        set_condition(rt, pod, t, status)
         cond = pod.status.condition(t)
         if cond is not None:
             cond.reason = "ContainersNotReady" if unready else None

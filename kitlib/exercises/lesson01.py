@@ -9,7 +9,7 @@ from ..network.ipam import in_cidr
 from .feedback import Feedback, not_yet, ok
 
 
-def _running(cluster, deployment: str, namespace: str):
+def deployment_pods(cluster, deployment: str, namespace: str):
     d = cluster.get("Deployment", deployment, namespace)
     sel = d.spec.selector
     pods = [p for p in cluster.pods(namespace) if sel.matches(p.metadata.labels)
@@ -20,7 +20,7 @@ def _running(cluster, deployment: str, namespace: str):
 def check_spread(cluster, deployment: str = "web", replicas: int = 6, namespace: str = "default") -> Feedback:
     """Exercise 1: the deployment runs ``replicas`` ready pods, on every node of the cluster."""
     try:
-        d, pods, running = _running(cluster, deployment, namespace)
+        d, pods, running = deployment_pods(cluster, deployment, namespace)
     except NotFound:
         return not_yet(f"there is no deployment {deployment!r}.", "Run the cells above that create it.")
     if d.spec.replicas != replicas:
@@ -77,7 +77,7 @@ def check_new_ip(cluster, old_pod: str, old_ip: str, deployment: str = "web", na
     if old is not None and old.metadata.deletion_timestamp is None:
         return not_yet(f"pod {old_pod} is still running.",
                        f'Kill it: cluster.delete("Pod", "{old_pod}") or use the Kill pod button.')
-    d, pods, running = _running(cluster, deployment, namespace)
+    d, pods, running = deployment_pods(cluster, deployment, namespace)
     if len(running) < (d.spec.replicas or 0):
         return not_yet(f"only {len(running)} of {d.spec.replicas} pods are Running again.",
                        "The replacement needs a few seconds: cluster.advance(10).")
@@ -96,7 +96,7 @@ def check_node_failure(cluster, node: str, deployment: str = "web", namespace: s
         return not_yet(f"there is no node {node!r}.", "Pick one of the names in `kubectl get nodes`.")
     if runtime.up:
         return not_yet(f"{node} is up.", f'Fail it: cluster.fail_node("{node}") or the Fail node button.')
-    d, pods, running = _running(cluster, deployment, namespace)
+    d, pods, running = deployment_pods(cluster, deployment, namespace)
     elsewhere = [p for p in running if p.spec.node_name != node]
     if len(elsewhere) < (d.spec.replicas or 0):
         return not_yet(f"{len(elsewhere)} of {d.spec.replicas} pods run on the other nodes.",

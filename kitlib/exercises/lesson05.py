@@ -7,7 +7,7 @@ from ..container.behaviour import WEBAPP_WARMUP, resolve_port
 from ..errors import NotFound
 from ..network.traffic import Traffic
 from .feedback import Feedback, not_yet, ok
-from .lesson01 import _running
+from .lesson01 import deployment_pods
 
 NAME = "shop"
 PORT = 8080
@@ -29,7 +29,7 @@ def _handler(probe) -> str:
 
 def _pods(cluster, name: str, namespace: str) -> list:
     """The Deployment's pods (by its own selector) that are not terminating."""
-    return _running(cluster, name, namespace)[1]
+    return deployment_pods(cluster, name, namespace)[1]
 
 
 def _rolled_out(cluster, d, name: str, namespace: str, kind: str) -> Feedback | None:

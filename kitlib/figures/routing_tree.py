@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 
 from ..network.ingress import CATCH_ALL, Match, Route, Server
 from .redraw import titled, write_vertices
-from .service_graph import _short
+from .service_graph import short_name
 
 # Okabe-Ito, as in the other figures; the request's path is purple as on the cluster map.
 BLACK, ORANGE, SKY, GREEN, BLUE, VERMILLION, PURPLE, GREY = (
@@ -234,7 +234,7 @@ def ingress_tree(cluster, match=None, namespace: str | None = None, pod: str | N
             for key, node, ip in pods:
                 pid = f"pod:{sid}:{key}"
                 pk = "answered" if pod == key else "pod"
-                tree.vertices[pid] = Vertex(pid, pk, f"{_short(key)}" + (f" · {node}" if node else ""),
+                tree.vertices[pid] = Vertex(pid, pk, f"{short_name(key)}" + (f" · {node}" if node else ""),
                                             f"pod {html.escape(key)}<br>{ip} on {node or '?'}: a ready endpoint",
                                             X_POD, -prow * ROW)
                 pod_ids[sid].append(pid)

@@ -16,7 +16,17 @@ from dataclasses import dataclass, field
 import plotly.graph_objects as go
 
 from ..errors import NotFound
-from .service_graph import BLACK, BLUE, GREEN, GREY, ORANGE, SKY, TRAFFIC_COLOUR, VERMILLION, _short
+from .service_graph import (
+    BLACK,
+    BLUE,
+    GREEN,
+    GREY,
+    ORANGE,
+    SKY,
+    TRAFFIC_COLOUR,
+    VERMILLION,
+    short_name,
+)
 
 COLOURS = {"source": BLACK, "proxy": ORANGE, "pod": GREEN, "node": BLUE, "failed": VERMILLION,
            "gone": GREY, "address": SKY}
@@ -61,7 +71,7 @@ def _source_label(source: str | None, traffic) -> str:
         return "outside"
     if source.startswith("node/"):
         return "node " + source[5:]
-    return "pod " + _short(source)
+    return "pod " + short_name(source)
 
 
 def sankey_flows(traffic, cluster, source: str | None = None) -> Flows:
@@ -103,7 +113,7 @@ def sankey_flows(traffic, cluster, source: str | None = None) -> Flows:
 
     def pod(key: str) -> int:
         if key not in pods:
-            pods[key] = f.node(f"pod:{key}", "pod", f"{_short(key)} ({served.get(key, 0)})",
+            pods[key] = f.node(f"pod:{key}", "pod", f"{short_name(key)} ({served.get(key, 0)})",
                                f"{key} answered {served.get(key, 0)} requests")
         return pods[key]
 

@@ -93,7 +93,7 @@ class Routes:
     def edge(self, src: str, dst: str) -> Edge | None:
         return self.edges.get((src, dst))
 
-    def _add(self, src: str, dst: str, **kw: Any) -> Edge:
+    def add(self, src: str, dst: str, **kw: Any) -> Edge:
         e = self.edges.get((src, dst))
         if e is None:
             e = self.edges[(src, dst)] = Edge(src, dst, **kw)
@@ -202,7 +202,7 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
     if kind == "pod":
         try:
             p = cluster.get("Pod", source.split("/", 1)[1], source.split("/", 1)[0])
-            pod_label = f"pod {_short(p.name)}<br>{p.status.pod_ip or ''}"
+            pod_label = f"pod {short_name(p.name)}<br>{p.status.pod_ip or ''}"
         except (NotFound, IndexError):
             pod_label = f"pod {source}"
     elif kind == "node":
@@ -231,14 +231,14 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
         vertex("clusterip", "address", f"ClusterIP<br>{cip}:{sp.port}",
                f"ClusterIP {cip}:{sp.port}/{proto}: a virtual IP that exists only in kube-proxy's rules",
                X_ADDRESS, y_cip)
-        routes._add("client:pod", "clusterip", hover=f"a pod → {cip}:{sp.port}")
-        routes._add("client:node", "clusterip", hover=f"a node → {cip}:{sp.port}")
-        routes._add("client:outside", "clusterip", reachable=False,
+        routes.add("client:pod", "clusterip", hover=f"a pod → {cip}:{sp.port}")
+        routes.add("client:node", "clusterip", hover=f"a node → {cip}:{sp.port}")
+        routes.add("client:outside", "clusterip", reachable=False,
                     reason="✗ a ClusterIP is reachable<br>only inside the cluster",
                     hover=f"{cip} is a virtual IP known only to kube-proxy's rules on the cluster's nodes; "
                           "nothing outside the cluster routes the service range, so the connection times out")
         for n in nodes:
-            routes._add("clusterip", f"proxy:{n.name}",
+            routes.add("clusterip", f"proxy:{n.name}",
                         hover=f"kube-proxy's rules on {n.name} DNAT {cip}:{sp.port} for clients on {n.name}")
     if sp is not None and sp.node_port and stype in ("NodePort", "LoadBalancer"):
         for n in nodes:
@@ -246,8 +246,8 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
             vertex(a, "address", f"{node_ip[n.name]}:{sp.node_port}",
                    f"NodePort {sp.node_port} on {n.name}: open on every node, whether it runs a pod or not",
                    X_ADDRESS, proxy_y[n.name], "bottom center")
-            routes._add("client:outside", a, hover=f"outside → {node_ip[n.name]}:{sp.node_port}")
-            routes._add(a, f"proxy:{n.name}", hover=f"kube-proxy on {n.name} catches port {sp.node_port}")
+            routes.add("client:outside", a, hover=f"outside → {node_ip[n.name]}:{sp.node_port}")
+            routes.add(a, f"proxy:{n.name}", hover=f"kube-proxy on {n.name} catches port {sp.node_port}")
     if sp is not None and stype == "LoadBalancer":
         from ..addons import announcer
 
@@ -259,14 +259,14 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
                      if node else html.escape(why))
             vertex(a, "address", f"LoadBalancer<br>{ip}:{sp.port}",
                    f"EXTERNAL-IP {ip}:{sp.port}: {where}", X_ADDRESS, y_lb - i * 1.2)
-            routes._add("client:outside", a, hover=f"outside → {ip}:{sp.port}")
+            routes.add("client:outside", a, hover=f"outside → {ip}:{sp.port}")
             if node is not None:
-                routes._add(a, f"proxy:{node}", hover=f"{node} announces {ip}: traffic for it enters there")
+                routes.add(a, f"proxy:{node}", hover=f"{node} announces {ip}: traffic for it enters there")
         if not ips:
             vertex("lb:pending", "pending", "LoadBalancer<br>EXTERNAL-IP &lt;pending&gt;",
                    "no load-balancer implementation in this cluster, so nobody assigns an external IP "
                    "(add one: MetalLB or kube-vip on bare metal; a cloud's ELB/GLB)", X_ADDRESS, y_lb)
-            routes._add("client:outside", "lb:pending", reachable=False,
+            routes.add("client:outside", "lb:pending", reachable=False,
                         reason="✗ EXTERNAL-IP &lt;pending&gt;:<br>no load balancer",
                         hover="EXTERNAL-IP is &lt;pending&gt;: there is no load-balancer address to send to yet "
                               "(the NodePorts work meanwhile)")
@@ -279,25 +279,25 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
     for key, (ip, node, state) in ready.items():
         kind_ = "pod" if state == "ready" else "notready"
         x, y_ = pod_pos[key]
-        label = f"{_short(key)} · {ip}" if not key.startswith("ip/") else f"{ip} (not a pod)"
+        label = f"{short_name(key)} · {ip}" if not key.startswith("ip/") else f"{ip} (not a pod)"
         vertex(f"pod:{key}", kind_, label, f"{key}<br>{ip} on {node}<br>endpoint: {state}", x, y_)
     for key, (_ip, node, why) in others.items():
         x, y_ = pod_pos[key]
-        vertex(f"pod:{key}", "notready", f"{_short(key)} · {why}",
+        vertex(f"pod:{key}", "notready", f"{short_name(key)} · {why}",
                f"{key} on {node or 'no node yet'}<br>not an endpoint: {why}", x, y_)
     for key in gone:
         x, y_ = pod_pos[key]
-        vertex(f"pod:{key}", "gone", f"{_short(key)} · deleted", f"{key}: served requests, deleted since", x, y_)
+        vertex(f"pod:{key}", "gone", f"{short_name(key)} · deleted", f"{key}: served requests, deleted since", x, y_)
     if sp is not None and not headless and stype != "ExternalName":
         for key, (_, _, state) in ready.items():
             if state == "ready":
                 for n in nodes:
-                    routes._add(f"proxy:{n.name}", f"pod:{key}", hover=f"kube-proxy on {n.name} may DNAT to {key}")
+                    routes.add(f"proxy:{n.name}", f"pod:{key}", hover=f"kube-proxy on {n.name} may DNAT to {key}")
 
     if headless:  # DNS gives the pods' IPs: clients connect to the pods themselves
         for key, (_, _, state) in ready.items():
             if state == "ready":
-                routes._add("client:pod", f"pod:{key}", hover=f"DNS answers with {key}'s IP; no kube-proxy")
+                routes.add("client:pod", f"pod:{key}", hover=f"DNS answers with {key}'s IP; no kube-proxy")
     if traffic is not None:
         _add_traffic(routes, traffic, kind, svc, nodes)
     routes.title, routes.subtitle = _title(svc, stype, etp_local, traffic, source)
@@ -325,7 +325,7 @@ def _add_traffic(routes: Routes, traffic, kind: str | None, svc, nodes) -> None:
     reasons = dict(getattr(traffic, "reasons", {}) or {})
     why = "<br>".join(f"{n} × {html.escape(r)}" for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
     requests = int(traffic.requests)
-    e = routes._add(client, a)
+    e = routes.add(client, a)
     e.requests = requests
     served = dict(getattr(traffic, "served", {}) or {})
 
@@ -333,7 +333,7 @@ def _add_traffic(routes: Routes, traffic, kind: str | None, svc, nodes) -> None:
         # A "no answer" mark beside the kube-proxy that refused or dropped the requests.
         x, y = routes.vertices[f"proxy:{node}"].x, routes.vertices[f"proxy:{node}"].y
         routes.vertices[f"failed:{node}"] = Vertex(f"failed:{node}", "failed", "no answer", why, x + 0.55, y - 0.3)
-        f = routes._add(f"proxy:{node}", f"failed:{node}")
+        f = routes.add(f"proxy:{node}", f"failed:{node}")
         f.requests = f.failed = lost
         f.hover = f"{text}:<br>{why}"
 
@@ -342,7 +342,7 @@ def _add_traffic(routes: Routes, traffic, kind: str | None, svc, nodes) -> None:
         if count <= 0:
             continue
         handled += count
-        pe = routes._add(a, f"proxy:{node}")
+        pe = routes.add(a, f"proxy:{node}")
         pe.requests = count
         pe.hover = f"{count} requests entered at {node}: its kube-proxy handled them"
         sent = 0
@@ -350,7 +350,7 @@ def _add_traffic(routes: Routes, traffic, kind: str | None, svc, nodes) -> None:
             if n != node or c <= 0:
                 continue
             sent += c
-            fe = routes._add(f"proxy:{node}", f"pod:{pod}")
+            fe = routes.add(f"proxy:{node}", f"pod:{pod}")
             fe.requests = c
             fe.hover = f"kube-proxy on {node} sent {c} requests to {pod}"
         if count - sent > 0:  # refused or dropped by kube-proxy itself
@@ -389,7 +389,7 @@ def _title(svc, stype: str, etp_local: bool, traffic, source: str | None) -> tup
     return text, ""
 
 
-def _short(key: str) -> str:
+def short_name(key: str) -> str:
     """A pod's name without the namespace and the ReplicaSet hash: ``web-…-54xrc``."""
     name = key.split("/", 1)[-1]
     parts = name.split("-")

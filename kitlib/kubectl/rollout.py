@@ -115,7 +115,7 @@ def status_line(d: Deployment) -> tuple[str, bool]:
     name = d.name
     if (d.metadata.generation or 0) > (st.observed_generation or 0):
         return "Waiting for deployment spec update to be observed...", False
-    cond = controller._condition(d, "Progressing")
+    cond = controller.condition(d, "Progressing")
     if cond is not None and cond.reason == controller.TIMED_OUT:
         raise BadRequest(f'error: deployment "{name}" exceeded its progress deadline')
     want, updated, total, available = d.spec.replicas or 0, st.updated_replicas or 0, st.replicas or 0, \

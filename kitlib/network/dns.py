@@ -432,7 +432,7 @@ def candidates(name: str, search: tuple[str, ...], ndots: int = NDOTS) -> list[s
     return [*expanded, name] if name.count(".") < ndots else [name, *expanded]
 
 
-def _unreachable(rt: Runtime, src: Ref | None) -> tuple[str | None, list[Hop]]:
+def unreachable(rt: Runtime, src: Ref | None) -> tuple[str | None, list[Hop]]:
     """Why a DNS query from ``src`` gets no answer from kube-dns (None if it does), and its path.
 
     The packet goes to 10.96.0.10:53/UDP, which kube-proxy DNATs to a ready CoreDNS endpoint; the
@@ -497,7 +497,7 @@ def resolve_from(rt: Runtime, name: str, src: Ref | None, type: str = "A") -> Dn
             return _not_cluster_resolver(rt, name, qtype, where, (
                 f"pod {pod.name} has dnsPolicy {pod.spec.dns_policy}: its resolv.conf names the node's resolver "
                 f"({', '.join(conf.nameservers) or 'none'}), not kube-dns"))
-    why, hops = _unreachable(rt, src)
+    why, hops = unreachable(rt, src)
     server = server_ip(rt)
     names = candidates(name, conf.search, conf.ndots) if qtype != "PTR" else [name]
     if why is not None:

@@ -96,13 +96,13 @@ class Traffic:
     def _repr_pretty_(self, p, cycle) -> None:  # IPython shows the readable form
         p.text(str(self))
 
-    def _fail(self, n: int, reason: str) -> None:
+    def fail(self, n: int, reason: str) -> None:
         if not n:
             return
         self.failed += n
         self.reasons[reason] = self.reasons.get(reason, 0) + n
 
-    def _serve(self, key: str, node: str | None, n: int) -> None:
+    def serve(self, key: str, node: str | None, n: int) -> None:
         self.served[key] = self.served.get(key, 0) + n
         self.pod_nodes.setdefault(key, node)
 
@@ -160,7 +160,7 @@ def _send(rt: Runtime, t: Traffic, s: datapath.Source, dst: Ref, port: int, prot
     if not addresses:
         t.kind = t.kind or "Other"
         t.address = t.address or dst.text
-        t._fail(n, f"{dst.text} does not resolve: {answer.reason}")
+        t.fail(n, f"{dst.text} does not resolve: {answer.reason}")
         return
     rng = rt.proxy_state.rng
     remaining = n
@@ -176,16 +176,16 @@ def _send_to(rt: Runtime, t: Traffic, s: datapath.Source, dst: Ref, port: int, p
     try:
         dst_ip, dst_pod, dst_node = datapath.resolve_destination(rt, dst)
     except ApiError as err:
-        t._fail(n, str(err))
+        t.fail(n, str(err))
         return
     t.address = dst_ip or t.address
     if not dst_ip:
         t.kind = t.kind or "Pod"
         if n:
-            t._fail(n, datapath.connect_from(rt, s, dst, port, protocol).reason)
+            t.fail(n, datapath.connect_from(rt, s, dst, port, protocol).reason)
         return
     if s.node and not rt.node_runtime(s.node).up:
-        t._fail(n, datapath.source_down_reason(s.node))
+        t.fail(n, datapath.source_down_reason(s.node))
         return
     entry = packets.entry_for(rt, s.kind, s.node, s.ip, dst_ip, port, protocol)
     if entry is None:
@@ -195,33 +195,33 @@ def _send_to(rt: Runtime, t: Traffic, s: datapath.Source, dst: Ref, port: int, p
             if conn.ok:
                 key = conn.pod or f"ip/{dst_ip}"
                 node = dst_pod.spec.node_name if dst_pod is not None else dst_node
-                t._serve(key, node, n)
+                t.serve(key, node, n)
             else:
-                t._fail(n, conn.reason)
+                t.fail(n, conn.reason)
         return
     t.kind, t.service = entry.kind, entry.service_port.service
     if not n:
         return
     if entry.node is None:
-        t._fail(n, entry.reason)
+        t.fail(n, entry.reason)
         return
     down = datapath.entry_down(rt, s, entry)
     if down is not None:
-        t._fail(n, down)
+        t.fail(n, down)
         return
     t.entry_nodes[entry.node] = t.entry_nodes.get(entry.node, 0) + n
     decision = packets.decide(rt, entry)
     if decision.action != "dnat":
-        t._fail(n, decision.reason)
+        t.fail(n, decision.reason)
         return
     for ep, c in balance.choose(rt, entry, decision, n, first, last):
         conn = datapath.via_endpoint(rt, s, entry, decision, ep, dst_ip, port, protocol)
         flow = (entry.node, ep.key)
         t.flows[flow] = t.flows.get(flow, 0) + c
         if conn.ok:
-            t._serve(conn.pod or ep.key, ep.node, c)
+            t.serve(conn.pod or ep.key, ep.node, c)
         else:
-            t._fail(c, conn.reason)
+            t.fail(c, conn.reason)
 
 
 def _kind(rt: Runtime, ip: str, pod, node: str | None) -> str:

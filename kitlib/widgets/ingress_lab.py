@@ -32,7 +32,7 @@ import plotly.graph_objects as go
 
 from ..errors import ApiError
 from ..figures.routing_tree import routing_tree, update_routing_tree
-from ..figures.service_graph import _short
+from ..figures.service_graph import short_name
 from .lab import run_action, set_options, show_error
 
 PATH_TYPES = ["Prefix", "Exact", "ImplementationSpecific"]
@@ -124,14 +124,14 @@ def hop_summary(resp) -> str:
         parts.append(f"node {entry.where}" + (" (MetalLB)" if "MetalLB" in entry.note else ""))
     nginx = [h for h in hops if h.device == "nginx"]
     if nginx:
-        parts.append(f"controller {_short(nginx[0].vertex)} on {nginx[0].where}")
+        parts.append(f"controller {short_name(nginx[0].vertex)} on {nginx[0].where}")
     if resp.ingress is not None:
         r = resp.ingress.route
         parts.append("controller's 404" if r is None else
                      ("default backend" if resp.ingress.fallback else f"rule {r.path_type} {r.path}"))
     if resp.pod:
         where = next((h.where for h in hops if h.vertex == f"pod:{resp.pod}"), "")
-        parts.append(f"pod {_short(resp.pod)}" + (f" on {where}" if where else ""))
+        parts.append(f"pod {short_name(resp.pod)}" + (f" on {where}" if where else ""))
     elif resp.service:
         parts.append(f"Service {resp.service}: no pod answered")
     return " → ".join(html.escape(p) for p in parts)
