@@ -1,6 +1,6 @@
 # Course kit commands (see README):
 #   make lab    - open the course in JupyterLab (creates .venv on first use)
-#   make test   - lint + unit tests + notebooks (nbval) + real-browser tests
+#   make test   - lint (ruff, mypy) + unit tests + doctests + notebooks (nbval) + real-browser tests
 #   make clean  - remove the venv, caches and test artifacts
 
 PY ?= python3
@@ -15,7 +15,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 # Only lint/test the folders that exist, so a partial checkout still works.
 RUFF_PATHS := $(wildcard kitlib tests benchmarks)
-TEST_PATHS := $(wildcard tests notebooks)
+TEST_PATHS := $(wildcard tests notebooks kitlib)
 
 .PHONY: lab test venv install install-test lint clean
 
@@ -44,11 +44,13 @@ lab: install
 
 lint: install-test
 	$(BIN)/ruff check $(RUFF_PATHS)
+	$(BIN)/mypy
 
 test: install-test
 	bash scripts/ensure-chromium
 	$(BIN)/ruff check $(RUFF_PATHS)
-	$(BIN)/python -m pytest $(TEST_PATHS) --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/mypy
+	$(BIN)/python -m pytest $(TEST_PATHS) --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build artifacts .pytest_cache .hypothesis *.egg-info

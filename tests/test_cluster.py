@@ -258,3 +258,32 @@ def test_pods_of_an_unreachable_node_stay_1_of_1_but_leave_their_service():
     c.advance(300)
     row = next(line for line in c.kubectl("get pods").splitlines() if line.startswith(victim.name))
     assert row.split()[1:3] == ["1/1", "Terminating"]
+
+
+def test_reads_return_copies(web, snapshot):
+    """What `get`, `list`, `pods` and `nodes` return is a copy: changing it changes nothing in the
+    cluster, and kubectl still prints what the API server stores."""
+    before = snapshot(web)
+    printed = web.kubectl("get svc,deploy,pods,nodes -A")
+    svc = web.get("Service", "kubernetes")
+    svc.spec.type = "Bogus"
+    web.list("Deployment")[0].spec.replicas = 7
+    web.pods()[0].status.phase = "Failed"
+    web.nodes()[0].spec.unschedulable = True
+    web.get("Namespace", "default").metadata.labels["x"] = "y"
+    assert web.kubectl("get svc,deploy,pods,nodes -A") == printed
+    assert snapshot(web) == before
+    assert web.get("Service", "kubernetes").spec.type == "ClusterIP"
+
+
+def test_a_changed_copy_goes_back_through_a_verb(web):
+    """To change an object, change a copy and give it back: `update` admits and validates it as
+    the API server does."""
+    d = web.get("Deployment", "web")
+    d.spec.replicas = 1
+    web.update(d)
+    assert web.get("Deployment", "web").spec.replicas == 1
+    d.spec.replicas = -1
+    with pytest.raises(kitlib.Invalid, match=r"spec.replicas: Invalid value: -1: must be greater than or equal to 0"):
+        web.update(d)
+    assert web.get("Deployment", "web").spec.replicas == 1

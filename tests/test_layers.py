@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,60 @@ def test_importing_kitlib_loads_no_view_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=PACKAGE.parent)
     assert out.stdout.strip() == "[]"
+
+
+def _runtime_imports(path: Path) -> list[ast.ImportFrom]:
+    """``from ... import`` statements that run: those outside ``if TYPE_CHECKING:`` blocks."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    hinted: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            hinted |= {id(n) for child in node.body for n in ast.walk(child)}
+    return [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and id(n) not in hinted]
+
+
+def test_only_the_facade_imports_cluster_to_run():
+    """No module but kitlib/__init__.py (which exports it) imports Cluster other than for type
+    hints: lower layers are handed the Runtime or the ApiServer, never the facade."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE)
+        if str(rel) in ("cluster.py", "__init__.py"):
+            continue
+        for node in _runtime_imports(path):
+            module = node.module or ""
+            if module.split(".")[-1] == "cluster" or (module in ("kitlib", "") and node.level <= 1
+                                                     and any(a.name == "Cluster" for a in node.names)):
+                offenders.append(f"{rel}:{node.lineno}")
+    assert offenders == []
+
+
+def test_the_checker_sees_through_type_checking(tmp_path):
+    """An import under `if TYPE_CHECKING:` is a hint; one elsewhere runs."""
+    sample = tmp_path / "sample.py"
+    sample.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..cluster import Cluster\n"
+                      "def f():\n    from ..cluster import Cluster\n")
+    assert [n.lineno for n in _runtime_imports(sample) if n.module == "cluster"] == [5]
+
+
+def test_import_linter_layer_contracts_are_kept():
+    """import-linter's contracts in pyproject.toml (api → store/manifest → apiserver → controllers
+    and network → add-ons → kubectl → the facade → figures → widgets) all hold."""
+    from importlinter.cli import lint_imports
+
+    assert lint_imports(config_filename=str(PACKAGE.parent / "pyproject.toml"), no_cache=True) == 0
+
+
+TYPE_IGNORE = re.compile(r"#\s*type:\s*ignore(?P<codes>\[[^\]]*\])?(?P<rest>.*)$")
+
+
+def test_every_type_ignore_names_its_code_and_says_why():
+    """A `# type: ignore` stays only with its error code and a reason on the same line:
+    `# type: ignore[code]  # why`."""
+    bare = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            m = TYPE_IGNORE.search(line)
+            if m and not (m.group("codes") and re.match(r"\s*#\s*\S", m.group("rest"))):
+                bare.append(f"{path.relative_to(PACKAGE)}:{n}")
+    assert bare == []
