@@ -19,11 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .api.service import Service
 from .controllers import prober
 from .errors import NotFound
 from .kubectl.pods import pod_status
 
 if TYPE_CHECKING:
+    from .api.pod import Pod
     from .cluster import Cluster
 
 PROBE_FAILED = {"Readiness": "readiness", "Liveness": "liveness", "Startup": "startup"}
@@ -105,14 +107,16 @@ class History:
             svc = self.cluster.get("Service", self.target, self.namespace)
         except NotFound:
             return self.target
+        assert isinstance(svc, Service)
         return svc.spec.cluster_ip or self.target
 
-    def pods(self):
+    def pods(self) -> list[Pod]:
         """The pods the recording follows (the Deployment's, by its selector)."""
         selector = self.selector
         if selector is None:
             try:
                 svc = self.cluster.get("Service", self.target, self.namespace)
+                assert isinstance(svc, Service)
                 selector = ",".join(f"{k}={v}" for k, v in sorted(svc.spec.selector.items())) or None
             except NotFound:
                 selector = None

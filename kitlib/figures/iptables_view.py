@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -224,7 +225,7 @@ def _layout(tree: ChainTree) -> dict[str, tuple[float, float]]:
 
     place(ENTRY)
     # Room for the probabilities: a column that fans out to many chains gets a wider gap after it.
-    fan = {}
+    fan: dict[int, int] = {}
     for n in tree.nodes:
         fan[depth[n]] = max(fan.get(depth[n], 0), len(children[n]))
     xs, x = {}, 0.0
@@ -260,7 +261,7 @@ def iptables_view(cluster, node: str, service: str = "web", namespace: str = "de
                                 bgcolor="rgba(255,255,255,0.9)"))
     fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color="#999", width=1.5), hoverinfo="skip",
                              showlegend=False, name="jumps"))
-    groups: dict[str, dict[str, list]] = {}
+    groups: dict[str, dict[str, Any]] = {}
     for n in tree.nodes:
         colour, symbol, what = _style(n)
         key = next((p for p in STYLE if _style(n) == STYLE[p]), "other")

@@ -281,10 +281,10 @@ def ingress_tree(cluster, match=None, namespace: str | None = None, pod: str | N
                 "answers 404 Not Found", X_SERVICE, min(ys) - ROW)
             tree.edges.append((hid, "notfound", "path of the request"))
         else:
-            rid = next((r for r in host_rules.get(hid, []) if tree.verdicts.get(r) == "matched"), None)
-            if rid is not None:
-                sid = rule_service[rid]
-                on_path |= {(hid, rid), (rid, sid)}
+            won = next((r for r in host_rules.get(hid, []) if tree.verdicts.get(r) == "matched"), None)
+            if won is not None:
+                sid = rule_service[won]
+                on_path |= {(hid, won), (won, sid)}
                 target = next((p for p in pod_ids.get(sid, []) if tree.vertices[p].kind == "answered"), None)
                 if target is None and pod_ids.get(sid) and pod_ids[sid][0].startswith("nopods:"):
                     target = pod_ids[sid][0]

@@ -199,13 +199,13 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
     kind = _client_kind(source)
     ext_ip = cluster.topology.graph.nodes["external"]["ip"]
     pod_label, node_label = "a pod", "a node"
-    if kind == "pod":
+    if kind == "pod" and source is not None:
         try:
             p = cluster.get("Pod", source.split("/", 1)[1], source.split("/", 1)[0])
             pod_label = f"pod {short_name(p.name)}<br>{p.status.pod_ip or ''}"
         except (NotFound, IndexError):
             pod_label = f"pod {source}"
-    elif kind == "node":
+    elif kind == "node" and source is not None:
         name = source.split("/", 1)[1]
         node_label = f"node {name}<br>{node_ip.get(name, '')}"
     mid = (y_cip + y_lb) / 2
@@ -360,12 +360,12 @@ def _add_traffic(routes: Routes, traffic, kind: str | None, svc, nodes) -> None:
     # if a LoadBalancer IP fails over in the middle of a batch).
     answered = dict(served)
     for (n, pod), c in sorted(flows.items()):
-        fe = routes.edges.get((f"proxy:{n}", f"pod:{pod}"))
+        edge = routes.edges.get((f"proxy:{n}", f"pod:{pod}"))
         ok = min(c, answered.get(pod, 0))
         answered[pod] = answered.get(pod, 0) - ok
-        if fe is not None and c - ok > 0:
-            fe.failed = c - ok
-            fe.hover += f"<br>{c - ok} of them got no answer:<br>{why}"
+        if edge is not None and c - ok > 0:
+            edge.failed = c - ok
+            edge.hover += f"<br>{c - ok} of them got no answer:<br>{why}"
     unhandled = requests - handled
     if unhandled > 0:
         e.failed = min(unhandled, int(getattr(traffic, "failed", unhandled)))

@@ -77,6 +77,6 @@ def _as_kubectl(err: ApiError) -> ApiError:
     if str(err) == text:
         return err
     out = type(err)(text, causes=err.causes)
-    out.server_message = err.message  # type: ignore[attr-defined]
+    out.server_message = err.message  # type: ignore[attr-defined]  # ApiError (kitlib/errors.py) declares no server_message
     return out
 

@@ -214,4 +214,6 @@ def drain(cluster: Cluster, args: Args, stdin: str) -> str:
 def _one_node(cluster: Cluster, args: Args) -> Node:
     if len(args.words) < 2:
         raise BadRequest("error: USAGE: kubectl cordon NODE")
-    return cluster.get("Node", args.words[1].removeprefix("node/").removeprefix("nodes/"))  # type: ignore[return-value]
+    node = cluster.get("Node", args.words[1].removeprefix("node/").removeprefix("nodes/"))
+    assert isinstance(node, Node)
+    return node

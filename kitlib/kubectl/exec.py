@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..api.node import internal_ip
+from ..api.node import Node, internal_ip
 from ..api.pod import Container, Pod, is_ready
 from ..container.shell import run
 from ..errors import ApiError, BadRequest
@@ -87,12 +87,15 @@ def exec_command(cluster: Cluster, args: Args, stdin: str) -> str:
     if not pod.spec.node_name:
         raise ServerBadRequest(f"pod {pod.name} does not have a host assigned")
     node = cluster.get("Node", pod.spec.node_name)
+    assert isinstance(node, Node)
     if not cluster.node_runtime(node.name).up:
-        raise ServerError(f"error dialing backend: dial tcp {internal_ip(node)}:10250: i/o timeout")  # type: ignore[arg-type]
+        raise ServerError(f"error dialing backend: dial tcp {internal_ip(node)}:10250: i/o timeout")
     status = next((cs for cs in pod.status.container_statuses if cs.name == container.name), None)
     if status is None or status.state.running is None:
         raise BadRequest(f'error: unable to upgrade connection: container not found ("{container.name}")')
-    output, code = run(cluster.runtime, cluster.api.get("Pod", pod.name, pod.namespace), container, command)
+    stored = cluster.api.get("Pod", pod.name, pod.namespace)
+    assert isinstance(stored, Pod)
+    output, code = run(cluster.runtime, stored, container, command)
     text = "".join(n + "\n" for n in notes) + output
     if code != 0:
         raise ExecError(text + f"command terminated with exit code {code}", code, output)
@@ -104,7 +107,9 @@ def _target_pod(cluster: Cluster, ref: str, namespace: str) -> Pod:
     kind, _, name = ref.partition("/") if "/" in ref else ("pod", "", ref)
     res = resource_type(kind)
     if res.kind == "Pod":
-        return cluster.get("Pod", name, namespace)  # type: ignore[return-value]
+        pod = cluster.get("Pod", name, namespace)
+        assert isinstance(pod, Pod)
+        return pod
     owner = cluster.get(res.kind, name, namespace)
     spec = getattr(owner, "spec", None)
     selector = getattr(spec, "selector", None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..api.registry import for_object
-from ..errors import ApiError
+from ..errors import ApiError, Invalid
 from ..manifest import dump_json, dump_yaml
 from .args import Args, KubectlError, resource_type
 from .printers import output
@@ -53,8 +53,8 @@ def emit(cluster: Cluster, args: Args, obj: dict[str, Any], verb: str, failed: s
 def _printed_as(err: ApiError, text: str) -> ApiError:
     """The same kind of error, printed by kubectl as ``text`` (kubectl wraps some server errors)."""
     out = type(err)(text, causes=err.causes)
-    out.kubectl_text = lambda: text  # type: ignore[method-assign]
-    out.server_message = err.message  # type: ignore[attr-defined]
-    if hasattr(err, "kind"):
-        out.kind, out.name = err.kind, err.name  # type: ignore[attr-defined]
+    out.kubectl_text = lambda: text  # type: ignore[method-assign]  # this one error prints differently from its class
+    out.server_message = err.message  # type: ignore[attr-defined]  # ApiError (kitlib/errors.py) declares no server_message
+    if isinstance(err, Invalid) and isinstance(out, Invalid):  # out is type(err)
+        out.kind, out.name = err.kind, err.name
     return out

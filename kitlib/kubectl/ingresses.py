@@ -19,6 +19,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..api.networking import Ingress, IngressBackend, IngressClass, IngressLoadBalancerStatus
+from ..api.service import Service
 from ..errors import NotFound
 from .args import Args, KubectlError
 from .describe import annotation_lines, labels_lines, with_events
@@ -195,8 +196,8 @@ def create_ingress(cluster: Cluster, args: Args) -> dict[str, Any]:
 def load_balancer_string(status: IngressLoadBalancerStatus, wide: bool) -> str:
     """``ingressLoadBalancerStatusStringer``: the IPs (else hostnames), sorted, each once; cut
     to 16 characters unless wide."""
-    found = sorted({i.ip or i.hostname for i in status.ingress if i.ip or i.hostname})  # type: ignore[type-var]
-    text = ",".join(found)  # type: ignore[arg-type]
+    found = sorted({addr for i in status.ingress if (addr := i.ip or i.hostname)})
+    text = ",".join(found)
     if not wide and len(text) > LOAD_BALANCER_WIDTH:
         text = text[:LOAD_BALANCER_WIDTH - 3] + "..."
     return text
@@ -258,14 +259,15 @@ def describe_backend(cluster: Cluster, namespace: str, backend: IngressBackend) 
             svc = cluster.get("Service", name, namespace)
         except NotFound as err:
             return f"{text} (<error: {err.message}>)"
+        assert isinstance(svc, Service)
         port = backend.service.port
         sp_name = ""
-        for sp in svc.spec.ports:  # type: ignore[attr-defined]
+        for sp in svc.spec.ports:
             if port.number and port.number == sp.port:
                 sp_name = sp.name or ""
             elif port.name and port.name == sp.name:
                 sp_name = sp.name
-        return f"{text} ({format_endpoint_slices(service_slices(cluster, svc), sp_name)})"  # type: ignore[arg-type]
+        return f"{text} ({format_endpoint_slices(service_slices(cluster, svc), sp_name)})"
     if backend.resource is not None:
         ref = backend.resource
         group = ref.api_group if ref.api_group is not None else "<none>"

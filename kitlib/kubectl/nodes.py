@@ -26,7 +26,8 @@ def _row(cluster: Cluster, node: Node, wide: bool) -> list[str]:
     info = node.status.node_info
     row = [node.name, status, roles, age(cluster, node), info.kubelet_version if info else ""]
     if wide:
-        row += [internal_ip(node), "<none>", info.os_image, info.kernel_version, info.container_runtime_version]
+        row += [internal_ip(node), "<none>", *((info.os_image, info.kernel_version, info.container_runtime_version)
+                                              if info else ("", "", ""))]
     return row
 
 

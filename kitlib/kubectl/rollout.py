@@ -11,7 +11,7 @@ or nothing more is scheduled. ``--watch=false`` prints one line for the present 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from ..api.apps import Deployment, ReplicaSet
 from ..api.convert import clone
@@ -38,7 +38,7 @@ def patch(cluster: Cluster, obj: T, change: Callable[[T], None]) -> T:
     stored (the API server's update)."""
     new = clone(obj)
     change(new)
-    return cluster.update(new)  # type: ignore[return-value]  # the same kind as obj
+    return cast(T, cluster.update(new))  # the API server stores the kind it is given
 
 
 def _deployment(cluster: Cluster, args: Args, words: list[str]) -> tuple[Deployment, list[str]]:
@@ -55,7 +55,9 @@ def _deployment(cluster: Cluster, args: Args, words: list[str]) -> tuple[Deploym
     res = resource_type(kind)
     if res.kind != "Deployment":
         raise BadRequest(f'error: kitlib simulates this command for deployments only, not "{res.plural}"')
-    return cluster.get("Deployment", name, args.namespace), rest  # type: ignore[return-value]
+    d = cluster.get("Deployment", name, args.namespace)
+    assert isinstance(d, Deployment)
+    return d, rest
 
 
 def set_command(cluster: Cluster, args: Args, stdin: str) -> str:
@@ -141,11 +143,12 @@ def _status(cluster: Cluster, args: Args, d: Deployment) -> str:
     seen = None
     while True:
         current = cluster.get("Deployment", d.name, d.namespace)
-        state = to_plain(current.status)  # type: ignore[attr-defined]
+        assert isinstance(current, Deployment)
+        state = to_plain(current.status)
         if state != seen:  # one line per change, as kubectl prints one per watch event
             seen = state
             try:
-                line, done = status_line(current)  # type: ignore[arg-type]
+                line, done = status_line(current)
             except BadRequest as err:
                 raise BadRequest("\n".join([*lines, err.message])) from None
             lines.append(line)
@@ -178,7 +181,7 @@ def _seconds(text: str) -> float:
 
 
 def _revisions(cluster: Cluster, d: Deployment) -> dict[int, ReplicaSet]:
-    rss: list[ReplicaSet] = cluster.owned(d, "ReplicaSet")  # type: ignore[assignment]
+    rss = [r for r in cluster.owned(d, "ReplicaSet") if isinstance(r, ReplicaSet)]
     return {controller.revision(rs): rs for rs in rss if controller.REVISION in rs.metadata.annotations}
 
 

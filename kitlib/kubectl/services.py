@@ -19,9 +19,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from ..api.apps import Deployment, ReplicaSet
 from ..api.discovery import SERVICE_NAME_LABEL, Endpoints, EndpointSlice
 from ..api.labels import LabelSelectorRequirement
 from ..api.meta import KubeObject
+from ..api.pod import Pod
 from ..api.registry import for_object
 from ..api.service import Service
 from ..api.validation import DNS1123_SUBDOMAIN
@@ -57,8 +59,8 @@ def external_ip(svc: Service, wide: bool = False) -> str:
     if kind in ("ClusterIP", "NodePort"):
         return ",".join(s.external_ips) or "<none>"
     if kind == "LoadBalancer":
-        found = sorted({i.ip or i.hostname for i in svc.status.load_balancer.ingress if i.ip or i.hostname})
-        lb = ",".join(found)  # type: ignore[arg-type]
+        found = sorted({addr for i in svc.status.load_balancer.ingress if (addr := i.ip or i.hostname)})
+        lb = ",".join(found)
         if not wide and len(lb) > LOAD_BALANCER_WIDTH:
             lb = lb[:LOAD_BALANCER_WIDTH - 3] + "..."
         if s.external_ips:
@@ -157,7 +159,8 @@ def format_endpoint_slices(slices: list[EndpointSlice], port_name: str | None) -
 def service_slices(cluster: Cluster, svc: Service) -> list[EndpointSlice]:
     """The EndpointSlices labelled ``kubernetes.io/service-name=<svc>``, in name order."""
     sel = f"{SERVICE_NAME_LABEL}={svc.name}"
-    return sorted(cluster.list("EndpointSlice", svc.namespace, sel), key=lambda s: s.name)  # type: ignore[return-value]
+    slices = [s for s in cluster.list("EndpointSlice", svc.namespace, sel) if isinstance(s, EndpointSlice)]
+    return sorted(slices, key=lambda s: s.name)
 
 
 def _describe_service(cluster: Cluster, svc: Service) -> str:
@@ -358,7 +361,7 @@ def create_service(cluster: Cluster, args: Args) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------- expose
 
-EXPOSABLE = ("Pod", "Service", "Deployment", "ReplicaSet")
+EXPOSABLE = (Pod, Service, Deployment, ReplicaSet)
 
 
 def _go_requirements(reqs: list[LabelSelectorRequirement]) -> str:
@@ -366,17 +369,17 @@ def _go_requirements(reqs: list[LabelSelectorRequirement]) -> str:
     return "[" + " ".join(f"{{Key:{r.key} Operator:{r.operator} Values:[{' '.join(r.values)}]}}" for r in reqs) + "]"
 
 
-def _selector_of(obj: KubeObject) -> dict[str, str]:
+def _selector_of(obj: Pod | Service | Deployment | ReplicaSet) -> dict[str, str]:
     """``MapBasedSelectorForObject``."""
-    if obj.kind == "Pod":
+    if isinstance(obj, Pod):
         if not obj.metadata.labels:
             raise ValueError("the pod has no labels and cannot be exposed")
         return dict(obj.metadata.labels)
-    if obj.kind == "Service":
-        if not obj.spec.selector:  # type: ignore[attr-defined]
+    if isinstance(obj, Service):
+        if not obj.spec.selector:
             raise ValueError("the service has no pod selector set")
-        return dict(obj.spec.selector)  # type: ignore[attr-defined]
-    sel = obj.spec.selector  # type: ignore[attr-defined]
+        return dict(obj.spec.selector)
+    sel = obj.spec.selector
     what = "deployment" if obj.kind == "Deployment" else "replicaset"
     if sel is None or not sel.match_labels:
         raise ValueError(f"invalid {what}: no selectors, therefore cannot be exposed")
@@ -386,11 +389,11 @@ def _selector_of(obj: KubeObject) -> dict[str, str]:
     return dict(sel.match_labels)
 
 
-def _container_ports(obj: KubeObject) -> list[tuple[int, str]]:
+def _container_ports(obj: Pod | Service | Deployment | ReplicaSet) -> list[tuple[int, str]]:
     """(port, protocol) of every container port (pods and templates), or of a Service's ports."""
-    if obj.kind == "Service":
-        return [(p.port, p.protocol or "TCP") for p in obj.spec.ports]  # type: ignore[attr-defined]
-    spec = obj.spec if obj.kind == "Pod" else obj.spec.template.spec  # type: ignore[attr-defined]
+    if isinstance(obj, Service):
+        return [(p.port, p.protocol or "TCP") for p in obj.spec.ports]
+    spec = obj.spec if isinstance(obj, Pod) else obj.spec.template.spec
     return [(p.container_port, p.protocol or "TCP") for c in spec.containers for p in c.ports]
 
 
@@ -440,7 +443,7 @@ def expose(cluster: Cluster, args: Args, stdin: str) -> str:
     out = []
     for obj in _expose_targets(cluster, args, stdin):
         res = for_object(obj)
-        if obj.kind not in EXPOSABLE:
+        if not isinstance(obj, EXPOSABLE):
             raise KubectlError(f"error: cannot expose a {res.qualified_kind}")
         default_name = obj.name[:63]
         if not selector:

@@ -77,7 +77,7 @@ def _metallb_on(cluster) -> bool:
     addons = getattr(cluster, "addons", None)
     if callable(addons):
         addons = addons()
-    return bool(addons) and "metallb" in addons
+    return bool(addons and "metallb" in addons)
 
 
 class ServiceLab:
