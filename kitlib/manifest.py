@@ -80,7 +80,9 @@ class _Dumper(yaml.SafeDumper):
         # Go's YAML encoder (and so kubectl) double-quotes only strings that would read as another
         # type (resourceVersion: "35", "true"); others that cannot be plain ('*.foo.com') stay single-quoted.
         style = super().choose_scalar_style()
-        return '"' if style == "'" and not self.event.implicit[0] else style
+        # The event is the scalar being written (the emitter asks only for scalars).
+        event = self.event
+        return '"' if style == "'" and isinstance(event, yaml.ScalarEvent) and not event.implicit[0] else style
 
 
 def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
