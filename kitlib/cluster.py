@@ -33,6 +33,7 @@ from .api.node import Node
 from .api.pod import Pod
 from .api.registry import for_object
 from .api.validation import validate_labels
+from .apiserver.allocators import IPAllocator, PortAllocator
 from .apiserver.server import ApiServer, ClusterConfig
 from .clock import Clock
 from .container import behaviour
@@ -126,12 +127,12 @@ class Cluster:
         return self.api.events
 
     @property
-    def service_ips(self):  # noqa: ANN201 (kitlib.apiserver.allocators.IPAllocator)
+    def service_ips(self) -> IPAllocator:
         """The ClusterIP allocator."""
         return self.api.service_ips
 
     @property
-    def node_ports(self):  # noqa: ANN201 (kitlib.apiserver.allocators.PortAllocator)
+    def node_ports(self) -> PortAllocator:
         """The NodePort allocator (30000-32767)."""
         return self.api.node_ports
 

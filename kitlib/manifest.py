@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .api.convert import to_api
+from .api.meta import KubeObject
 from .api.registry import RESOURCES
 from .errors import BadRequest
 
@@ -48,7 +49,7 @@ def load(source: str | dict | list | Path) -> list[dict[str, Any]]:
     return out
 
 
-def decode(doc: dict[str, Any]):
+def decode(doc: dict[str, Any]) -> KubeObject:
     """The kitlib object for one API document; kubectl's errors for a missing or unknown kind."""
     kind = doc.get("kind")
     version = doc.get("apiVersion")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..api.networking import (
     CLASS_ANNOTATION,
     PATH_TYPES,
+    HTTPIngressPath,
     Ingress,
     IngressBackend,
     IngressClass,
@@ -104,7 +105,7 @@ def host_errors(host: str, path: str, *, allow_ip: bool) -> list[FieldError]:
     return errs + dns1123_subdomain(host, path)
 
 
-def _validate_path(path, p: str) -> list[FieldError]:
+def _validate_path(path: HTTPIngressPath, p: str) -> list[FieldError]:
     errs: list[FieldError] = []
     if path.path_type is None:
         return [FieldError(f"{p}.pathType", "Required value", detail="pathType must be specified")]

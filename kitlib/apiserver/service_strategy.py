@@ -21,6 +21,7 @@ from ..api.service import (
     SERVICE_TYPES,
     ClientIPConfig,
     Service,
+    ServicePort,
     SessionAffinityConfig,
     is_external,
     is_headless,
@@ -150,7 +151,7 @@ def validate(svc: Service) -> list[FieldError]:
     return errs
 
 
-def _validate_port(p, require_name: bool, names: set[str], path: str) -> list[FieldError]:
+def _validate_port(p: ServicePort, require_name: bool, names: set[str], path: str) -> list[FieldError]:
     """validateServicePort."""
     errs: list[FieldError] = []
     if require_name and not p.name:
