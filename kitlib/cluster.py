@@ -19,6 +19,7 @@ Services in 10.96.0.0/12.
 
 from __future__ import annotations
 
+import builtins
 import random
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from .api.node import Node
 from .api.pod import Pod
 from .api.registry import for_object
 from .api.validation import validate_labels
+from .apiserver.allocators import IPAllocator, PortAllocator
 from .apiserver.server import ApiServer, ClusterConfig
 from .clock import Clock
 from .container import behaviour
@@ -125,12 +127,12 @@ class Cluster:
         return self.api.events
 
     @property
-    def service_ips(self):  # noqa: ANN201 (kitlib.apiserver.allocators.IPAllocator)
+    def service_ips(self) -> IPAllocator:
         """The ClusterIP allocator."""
         return self.api.service_ips
 
     @property
-    def node_ports(self):  # noqa: ANN201 (kitlib.apiserver.allocators.PortAllocator)
+    def node_ports(self) -> PortAllocator:
         """The NodePort allocator (30000-32767)."""
         return self.api.node_ports
 
@@ -170,11 +172,11 @@ class Cluster:
         ``kubectl -A``), optionally matching a label selector."""
         return [clone(o) for o in self.api.list(kind, namespace, selector)]
 
-    def pods(self, namespace: str | None = "default", selector: str | None = None) -> list[Pod]:
+    def pods(self, namespace: str | None = "default", selector: str | None = None) -> builtins.list[Pod]:
         """The pods of a namespace (all namespaces with ``namespace=None``)."""
-        return self.list("Pod", namespace, selector)  # type: ignore[return-value]  # copies of Pods
+        return [clone(p) for p in self.api.list_as(Pod, namespace, selector)]
 
-    def nodes(self) -> list[Node]:
+    def nodes(self) -> builtins.list[Node]:
         """Every node, by name."""
         return [clone(n) for n in self.api.nodes()]
 
@@ -182,11 +184,11 @@ class Cluster:
         """What node ``name`` holds outside the API: whether it is up, its images, its IPAM."""
         return self.runtime.node_runtime(name)
 
-    def owned(self, owner: KubeObject, kind: str | None = None) -> list[KubeObject]:
+    def owned(self, owner: KubeObject, kind: str | None = None) -> builtins.list[KubeObject]:
         """Copies of the objects whose controller is ``owner``, by name."""
         return [clone(o) for o in self.api.owned(owner, kind)]
 
-    def pods_on(self, node: str) -> list[Pod]:
+    def pods_on(self, node: str) -> builtins.list[Pod]:
         """Copies of the pods bound to ``node``, by key."""
         return [clone(p) for p in self.api.pods_on(node)]
 
@@ -198,7 +200,7 @@ class Cluster:
 
     # ------------------------------------------------------------------ writing
 
-    def apply(self, source: str | dict | list | Path) -> list[KubeObject]:
+    def apply(self, source: str | dict | builtins.list | Path) -> builtins.list[KubeObject]:
         """Create or update objects from YAML text, a dict, a list of dicts or a file path,
         as ``kubectl apply`` does. All documents are validated before any is stored.
 
@@ -208,7 +210,7 @@ class Cluster:
         """
         return [obj for obj, _ in self.apply_with_outcome(source)]
 
-    def apply_with_outcome(self, source: str | dict | list | Path) -> list[tuple[KubeObject, str]]:
+    def apply_with_outcome(self, source: str | dict | builtins.list | Path) -> builtins.list[tuple[KubeObject, str]]:
         """Like :meth:`apply`, with kubectl's word for each object: created, configured, unchanged."""
         results = self.api.apply(manifest.load(source))
         self.controllers.run()
@@ -324,19 +326,19 @@ class Cluster:
 
     def cordon(self, name: str) -> Node:
         """Mark a node unschedulable: running pods stay, new pods go elsewhere."""
-        node: Node = self.api.get("Node", name)  # type: ignore[assignment]  # kind Node
+        node = self.api.get_as(Node, name)
         nodelifecycle.set_unschedulable(self.runtime, node, True)
         self.controllers.run()
         return clone(node)
 
     def uncordon(self, name: str) -> Node:
         """Let the scheduler place pods on the node again."""
-        node: Node = self.api.get("Node", name)  # type: ignore[assignment]  # kind Node
+        node = self.api.get_as(Node, name)
         nodelifecycle.set_unschedulable(self.runtime, node, False)
         self.controllers.run()
         return clone(node)
 
-    def drain(self, name: str) -> list[Pod]:
+    def drain(self, name: str) -> builtins.list[Pod]:
         """Cordon a node and evict its pods (``kubectl drain --ignore-daemonsets``)."""
         self.cordon(name)
         evicted = [p for p in self.api.pods_on(name) if p.metadata.deletion_timestamp is None]
@@ -350,14 +352,14 @@ class Cluster:
         """The node stops answering (power or network lost). Its pods are unreachable at once;
         after 50 s the node is NotReady, and after 300 s more its pods are evicted and recreated
         elsewhere."""
-        node: Node = self.api.get("Node", name)  # type: ignore[assignment]  # kind Node
+        node = self.api.get_as(Node, name)
         nodelifecycle.fail(self.runtime, node)
         self.controllers.run()
         return clone(node)
 
     def restore_node(self, name: str) -> Node:
         """The node answers again: its kubelet reports Ready and finishes pending deletions."""
-        node: Node = self.api.get("Node", name)  # type: ignore[assignment]  # kind Node
+        node = self.api.get_as(Node, name)
         nodelifecycle.restore(self.runtime, node)
         self.controllers.run()
         return clone(node)

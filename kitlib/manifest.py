@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .api.convert import to_api
+from .api.meta import KubeObject
 from .api.registry import RESOURCES
 from .errors import BadRequest
 
@@ -48,7 +49,7 @@ def load(source: str | dict | list | Path) -> list[dict[str, Any]]:
     return out
 
 
-def decode(doc: dict[str, Any]):
+def decode(doc: dict[str, Any]) -> KubeObject:
     """The kitlib object for one API document; kubectl's errors for a missing or unknown kind."""
     kind = doc.get("kind")
     version = doc.get("apiVersion")
@@ -80,7 +81,9 @@ class _Dumper(yaml.SafeDumper):
         # Go's YAML encoder (and so kubectl) double-quotes only strings that would read as another
         # type (resourceVersion: "35", "true"); others that cannot be plain ('*.foo.com') stay single-quoted.
         style = super().choose_scalar_style()
-        return '"' if style == "'" and not self.event.implicit[0] else style
+        # The event is the scalar being written (the emitter asks only for scalars).
+        event = self.event
+        return '"' if style == "'" and isinstance(event, yaml.ScalarEvent) and not event.implicit[0] else style
 
 
 def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:

@@ -12,9 +12,10 @@ the :class:`kitlib.Cluster`: the facade calls down, nothing calls up.
 
 from __future__ import annotations
 
+import builtins
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .api.labels import LabelSelector
 from .api.meta import KubeObject
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from .controllers.manager import ControllerManager
 
 PROXY_MODES = ("iptables", "ipvs")
+
+K = TypeVar("K", bound=KubeObject)
 
 
 @dataclass
@@ -104,19 +107,28 @@ class Runtime:
         """Stored objects of a kind (live)."""
         return self.api.list(kind, namespace, selector)
 
-    def pods(self, namespace: str | None = "default", selector: str | None = None) -> list[Pod]:
-        """Stored pods of a namespace (live)."""
-        return self.api.list("Pod", namespace, selector)  # type: ignore[return-value]  # the store keeps Pods
+    def get_as(self, cls: type[K], name: str, namespace: str = "default") -> K:
+        """:meth:`get` by class: ``rt.get_as(Service, "web")`` is a Service (live)."""
+        return self.api.get_as(cls, name, namespace)
 
-    def nodes(self) -> list[Node]:
+    def list_as(self, cls: type[K], namespace: str | None = "default",
+                selector: str | LabelSelector | None = None) -> builtins.list[K]:
+        """:meth:`list` by class: ``rt.list_as(Service, None)`` is a list of Services (live)."""
+        return self.api.list_as(cls, namespace, selector)
+
+    def pods(self, namespace: str | None = "default", selector: str | None = None) -> builtins.list[Pod]:
+        """Stored pods of a namespace (live)."""
+        return self.api.list_as(Pod, namespace, selector)
+
+    def nodes(self) -> builtins.list[Node]:
         """Every Node object (live), by name."""
         return self.api.nodes()
 
-    def pods_on(self, node: str) -> list[Pod]:
+    def pods_on(self, node: str) -> builtins.list[Pod]:
         """The pods bound to ``node`` (live), by key."""
         return self.api.pods_on(node)
 
-    def owned(self, owner: KubeObject, kind: str | None = None) -> list[KubeObject]:
+    def owned(self, owner: KubeObject, kind: str | None = None) -> builtins.list[KubeObject]:
         """Objects whose controller is ``owner`` (live), by name."""
         return self.api.owned(owner, kind)
 

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from typing import TypeVar, cast
 
 from .api.labels import LabelSelector
 from .api.meta import KubeObject
+
+K = TypeVar("K", bound=KubeObject)
 
 
 class Store:
     """Objects by kind and ``namespace/name`` key, plus owner and node indexes.
 
     The store bumps ``metadata.resourceVersion`` on every write, as etcd's revision does.
+
+    Objects are filed under their class's ``kind``, and each kind is served by one class
+    (:mod:`kitlib.api.registry`): what is stored under ``cls.kind`` is a ``cls``. The typed reads
+    :meth:`get_as` and :meth:`items_as` rely on this.
     """
 
     def __init__(self) -> None:
@@ -30,6 +37,10 @@ class Store:
 
     def get(self, kind: str, key: str) -> KubeObject | None:
         return self._objects[kind].get(key)
+
+    def get_as(self, cls: type[K], key: str) -> K | None:
+        """:meth:`get` by class: ``store.get_as(Node, "minikube")`` is a Node or None."""
+        return cast("K | None", self._objects[cls.kind].get(key))  # one class per kind (see above)
 
     def put(self, obj: KubeObject) -> KubeObject:
         """Store (or replace) ``obj`` and give it the next resourceVersion."""
@@ -60,6 +71,11 @@ class Store:
         if selector is not None:
             objs = (o for o in objs if selector.matches(o.metadata.labels))
         return sorted(objs, key=lambda o: (o.metadata.namespace or "", o.metadata.name or ""))
+
+    def items_as(self, cls: type[K], namespace: str | None = None,
+                 selector: LabelSelector | None = None) -> list[K]:
+        """:meth:`items` by class: ``store.items_as(Node)`` is a list of Nodes."""
+        return cast("list[K]", self.items(cls.kind, namespace, selector))  # one class per kind (see above)
 
     def objects(self, kind: str) -> Iterable[KubeObject]:
         """Every stored object of a kind, unsorted (the fastest read, for caches that index them)."""

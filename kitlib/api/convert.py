@@ -86,9 +86,9 @@ def clone(value: T) -> T:
     if cls in _ATOMIC:
         return value
     if cls is list:
-        return [v if type(v) in _ATOMIC else clone(v) for v in value]  # type: ignore[return-value, attr-defined]
+        return [v if type(v) in _ATOMIC else clone(v) for v in value]  # type: ignore[return-value, attr-defined]  # mypy does not narrow T by `type(value) is list`
     if cls is dict:
-        return {k: v if type(v) in _ATOMIC else clone(v) for k, v in value.items()}  # type: ignore[attr-defined, return-value]
+        return {k: v if type(v) in _ATOMIC else clone(v) for k, v in value.items()}  # type: ignore[attr-defined, return-value]  # as above, for dict
     plain = _PLAIN_DATACLASS.get(cls)
     if plain is None:
         plain = _PLAIN_DATACLASS[cls] = _is_plain_dataclass(cls)
@@ -106,7 +106,7 @@ def _is_plain_dataclass(cls: type) -> bool:
     """A dataclass that ``deepcopy`` copies attribute by attribute (no slots, no copy hooks)."""
     return (dataclasses.is_dataclass(cls) and not hasattr(cls, "__slots__")
             and not hasattr(cls, "__deepcopy__") and not hasattr(cls, "__setstate__")
-            and cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__)  # type: ignore[comparison-overlap]
+            and cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__)
 
 
 def from_api(cls: type[T], data: Any, path: str = "") -> T:
@@ -116,7 +116,8 @@ def from_api(cls: type[T], data: Any, path: str = "") -> T:
     """
     if not isinstance(data, dict):
         raise TypeError(f"{path or 'object'}: expected an object, got {type(data).__name__}")
-    plan, extra = _plan(cls)
+    plain_cls: type = cls  # the cache's key (mypy does not see type[T] as Hashable)
+    plan, extra = _plan(plain_cls)
     kwargs: dict[str, Any] = {}
     known = set()
     for name, json_name, hint, _ in plan:
@@ -149,7 +150,7 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
         if not isinstance(value, dict):
             raise TypeError(f"{path}: expected a map, got {type(value).__name__}")
         return {str(k): v if not isinstance(v, (int, float, bool)) else v for k, v in value.items()}
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return from_api(hint, value, path)
     if hint is int and isinstance(value, bool):
         raise TypeError(f"{path}: expected an integer, got a boolean")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from .convert import extra_field, from_api, to_api
 
@@ -75,7 +75,7 @@ class KubeObject:
         return {"apiVersion": self.api_version, "kind": self.kind, **to_api(self)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]):
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         """Build the object from an API dict (``apiVersion`` and ``kind`` are checked by the caller)."""
         body = {k: v for k, v in data.items() if k not in ("apiVersion", "kind")}
         return from_api(cls, body)

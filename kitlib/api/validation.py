@@ -7,6 +7,7 @@ Each ``validate_*`` returns a list of :class:`FieldError`; the caller raises
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ..errors import FieldError, required, unsupported
 from .apps import Deployment, ReplicaSet
@@ -72,7 +73,7 @@ def validate_labels(labels: dict[str, str], path: str) -> list[FieldError]:
     return errs
 
 
-def validate_meta(meta: ObjectMeta, *, namespaced: bool, name_check=dns1123_subdomain) -> list[FieldError]:
+def validate_meta(meta: ObjectMeta, *, namespaced: bool, name_check: Callable[[str, str], list[FieldError]] = dns1123_subdomain) -> list[FieldError]:
     errs: list[FieldError] = []
     if not meta.name and not meta.generate_name:
         errs.append(FieldError("metadata.name", "Required value", detail="name or generateName is required"))

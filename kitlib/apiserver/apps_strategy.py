@@ -6,50 +6,50 @@ label selector cannot change once created.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .. import manifest
 from ..api import defaults, validation
+from ..api.apps import Deployment, ReplicaSet
 from ..api.labels import LabelSelector
 from ..errors import FieldError
 from .strategy import Strategy
 
-if TYPE_CHECKING:
-    from ..api.meta import KubeObject
 
-
-class DeploymentStrategy(Strategy):
+class DeploymentStrategy(Strategy[Deployment]):
     """Deployment: SetDefaults_Deployment, ValidateDeployment, an immutable selector."""
 
     kind = "Deployment"
     generation = True
 
-    def default(self, obj: KubeObject, old: KubeObject | None) -> None:
-        defaults.default_deployment(obj)  # type: ignore[arg-type]  # this strategy's kind
+    def default(self, obj: Deployment, old: Deployment | None) -> None:
+        defaults.default_deployment(obj)
 
-    def validate(self, obj: KubeObject) -> list[FieldError]:
-        return validation.validate_deployment(obj)  # type: ignore[arg-type]  # this strategy's kind
+    def validate(self, obj: Deployment) -> list[FieldError]:
+        return validation.validate_deployment(obj)
 
-    def validate_update(self, old: KubeObject, new: KubeObject) -> list[FieldError]:
+    def validate_update(self, old: Deployment, new: Deployment) -> list[FieldError]:
         return immutable_selector(old, new)
 
 
-class ReplicaSetStrategy(DeploymentStrategy):
+class ReplicaSetStrategy(Strategy[ReplicaSet]):
     """ReplicaSet: SetDefaults_ReplicaSet, ValidateReplicaSet, an immutable selector."""
 
     kind = "ReplicaSet"
+    generation = True
 
-    def default(self, obj: KubeObject, old: KubeObject | None) -> None:
-        defaults.default_replicaset(obj)  # type: ignore[arg-type]  # this strategy's kind
+    def default(self, obj: ReplicaSet, old: ReplicaSet | None) -> None:
+        defaults.default_replicaset(obj)
 
-    def validate(self, obj: KubeObject) -> list[FieldError]:
-        return validation.validate_replicaset(obj)  # type: ignore[arg-type]  # this strategy's kind
+    def validate(self, obj: ReplicaSet) -> list[FieldError]:
+        return validation.validate_replicaset(obj)
+
+    def validate_update(self, old: ReplicaSet, new: ReplicaSet) -> list[FieldError]:
+        return immutable_selector(old, new)
 
 
-def immutable_selector(old: KubeObject, new: KubeObject) -> list[FieldError]:
+def immutable_selector(old: Deployment | ReplicaSet, new: Deployment | ReplicaSet) -> list[FieldError]:
     """``spec.selector: Invalid value: ...: field is immutable``, with the selector as Go prints it."""
-    old_sel: LabelSelector | None = old.spec.selector  # type: ignore[attr-defined]  # a workload
-    new_sel: LabelSelector | None = new.spec.selector  # type: ignore[attr-defined]  # a workload
+    old_sel: LabelSelector | None = old.spec.selector
+    new_sel: LabelSelector | None = new.spec.selector
     if manifest.to_plain(old_sel) == manifest.to_plain(new_sel):
         return []
     return [FieldError("spec.selector", "Invalid value", validation.GoValue(go_selector_text(new_sel)),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..api.networking import (
     CLASS_ANNOTATION,
     PATH_TYPES,
+    HTTPIngressPath,
     Ingress,
     IngressBackend,
     IngressClass,
@@ -26,7 +27,6 @@ from .service_strategy import DNS1035, DNS1035_MSG, port_name_errors
 from .strategy import Strategy
 
 if TYPE_CHECKING:
-    from ..api.meta import KubeObject
     from .server import ApiServer
 
 WILDCARD_SUBDOMAIN = re.compile(r"^\*\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -49,7 +49,7 @@ def admit(api: ApiServer, ing: Ingress) -> None:
     those created in the same second the first by name (getDefaultClass sorts so)."""
     if ing.spec.ingress_class_name or CLASS_ANNOTATION in ing.metadata.annotations:
         return
-    defaults = [ic for ic in api.store.items("IngressClass") if is_default_class(ic)]  # type: ignore[arg-type]  # the store keeps IngressClasses
+    defaults = [ic for ic in api.store.items_as(IngressClass) if is_default_class(ic)]
     if defaults:
         by_name = sorted(defaults, key=lambda ic: ic.name)
         newest = max(by_name, key=lambda ic: ic.metadata.creation_timestamp or "")  # max keeps the first
@@ -105,7 +105,7 @@ def host_errors(host: str, path: str, *, allow_ip: bool) -> list[FieldError]:
     return errs + dns1123_subdomain(host, path)
 
 
-def _validate_path(path, p: str) -> list[FieldError]:
+def _validate_path(path: HTTPIngressPath, p: str) -> list[FieldError]:
     errs: list[FieldError] = []
     if path.path_type is None:
         return [FieldError(f"{p}.pathType", "Required value", detail="pathType must be specified")]
@@ -186,33 +186,33 @@ def validate_ingress_class(ic: IngressClass) -> list[FieldError]:
     return errs
 
 
-class IngressStrategy(Strategy):
+class IngressStrategy(Strategy[Ingress]):
     """Ingress: DefaultIngressClass admission on create, then ValidateIngress."""
 
     kind = "Ingress"
     generation = True
 
-    def admit(self, api: ApiServer, obj: KubeObject, old: KubeObject | None) -> None:
-        ing: Ingress = obj  # type: ignore[assignment]  # this strategy's kind
+    def admit(self, api: ApiServer, obj: Ingress, old: Ingress | None) -> None:
+        ing = obj
         if old is None:
             admit(api, ing)
         elif not ing.spec.ingress_class_name:
             # kubectl apply's three-way merge keeps a field the manifest never set: here the class
             # that DefaultIngressClass admission gave the Ingress on create.
-            ing.spec.ingress_class_name = old.spec.ingress_class_name  # type: ignore[attr-defined]  # an Ingress
+            ing.spec.ingress_class_name = old.spec.ingress_class_name
 
-    def validate(self, obj: KubeObject) -> list[FieldError]:
-        return validate_ingress(obj)  # type: ignore[arg-type]  # this strategy's kind
+    def validate(self, obj: Ingress) -> list[FieldError]:
+        return validate_ingress(obj)
 
 
-class IngressClassStrategy(Strategy):
+class IngressClassStrategy(Strategy[IngressClass]):
     """IngressClass: ValidateIngressClass."""
 
     kind = "IngressClass"
     generation = True
 
-    def validate(self, obj: KubeObject) -> list[FieldError]:
-        return validate_ingress_class(obj)  # type: ignore[arg-type]  # this strategy's kind
+    def validate(self, obj: IngressClass) -> list[FieldError]:
+        return validate_ingress_class(obj)
 
 
 STRATEGIES = (IngressStrategy(), IngressClassStrategy())

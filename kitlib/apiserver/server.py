@@ -13,11 +13,12 @@ in the names and addresses drawn after it.
 
 from __future__ import annotations
 
+import builtins
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from .. import manifest
 from ..api.convert import clone
@@ -35,6 +36,8 @@ from ..store import Store
 from .allocators import IPAllocator, PortAllocator
 from .kinds import strategy_for
 from .strategy import Allocation
+
+K = TypeVar("K", bound=KubeObject)
 
 Watcher = Callable[[KubeObject, bool], None]
 """Called with every object written (``False``) or removed (``True``), as a watch event."""
@@ -100,15 +103,25 @@ class ApiServer:
         sel = parse_selector(selector) if isinstance(selector, str) else selector
         return self.store.items(res.kind, namespace if res.cls.namespaced else None, sel)
 
-    def nodes(self) -> list[Node]:
+    def get_as(self, cls: type[K], name: str, namespace: str = "default") -> K:
+        """:meth:`get` by class: ``api.get_as(Node, "minikube")`` is a Node (same errors as :meth:`get`)."""
+        return cast(K, self.get(cls.kind, name, namespace))  # the store keeps one class per kind
+
+    def list_as(self, cls: type[K], namespace: str | None = "default",
+                selector: str | LabelSelector | None = None) -> builtins.list[K]:
+        """:meth:`list` by class: ``api.list_as(Pod, None)`` is a list of Pods."""
+        return cast("builtins.list[K]", self.list(cls.kind, namespace, selector))  # one class per kind
+
+    def nodes(self) -> builtins.list[Node]:
         """Every node, by name."""
-        return self.store.items("Node")  # type: ignore[return-value]  # the store keeps a kind's own class
+        return self.store.items_as(Node)
 
-    def pods_on(self, node: str) -> list[Pod]:
+    def pods_on(self, node: str) -> builtins.list[Pod]:
         """The pods bound to ``node``, by key."""
-        return sorted(self.store.pods_on(node), key=lambda p: p.key)  # type: ignore[return-value]  # as above
+        # The store's node index holds only Pods.
+        return sorted(cast("builtins.list[Pod]", self.store.pods_on(node)), key=lambda p: p.key)
 
-    def owned(self, owner: KubeObject, kind: str | None = None) -> list[KubeObject]:
+    def owned(self, owner: KubeObject, kind: str | None = None) -> builtins.list[KubeObject]:
         """Objects whose controller is ``owner`` (optionally of one kind), by name."""
         objs = self.store.owned_by(owner.metadata.uid or "")
         return sorted((o for o in objs if kind is None or o.kind == kind), key=lambda o: o.name)
@@ -231,12 +244,12 @@ class ApiServer:
         self.store.remove(obj)
         self._notify(obj, True)
 
-    def apply(self, docs: list[dict[str, Any]]) -> list[tuple[KubeObject, str]]:
+    def apply(self, docs: builtins.list[dict[str, Any]]) -> builtins.list[tuple[KubeObject, str]]:
         """Create or update every document, as ``kubectl apply`` does, with kubectl's word for each
         object (created, configured, unchanged). All are admitted before any is stored."""
         pending_ns = {d.get("metadata", {}).get("name") for d in docs if d.get("kind") == "Namespace"}
         with self.request():
-            plans: list[KubeObject] = []
+            plans: builtins.list[KubeObject] = []
             planned: dict[tuple[str, str], KubeObject] = {}
             for doc in docs:
                 obj = manifest.decode(doc)
@@ -340,7 +353,7 @@ def spec_of(obj: KubeObject) -> Any:
     """What a user declares: the spec, or for kinds without one (EndpointSlice, Endpoints, Secret)
     the whole body but metadata and status."""
     if hasattr(obj, "spec"):
-        return manifest.to_plain(obj.spec)  # type: ignore[attr-defined]  # every kind with a spec
+        return manifest.to_plain(obj.spec)
     body = obj.to_dict()
     return {k: v for k, v in body.items() if k not in ("metadata", "status")}
 

@@ -13,12 +13,15 @@ without ``clusterIP`` or ``nodePort`` keeps what was allocated.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 
 from ..api.service import (
     SERVICE_TYPES,
     ClientIPConfig,
     Service,
+    ServicePort,
     SessionAffinityConfig,
     is_external,
     is_headless,
@@ -31,10 +34,10 @@ from .allocators import Allocated, NotInRange, RangeFull
 from .strategy import Allocation, Strategy
 
 if TYPE_CHECKING:
-    from ..api.meta import KubeObject
     from .server import ApiServer
 
 KIND = "Service"
+R = TypeVar("R")
 DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS1035_MSG = ("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
                "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
@@ -148,7 +151,7 @@ def validate(svc: Service) -> list[FieldError]:
     return errs
 
 
-def _validate_port(p, require_name: bool, names: set[str], path: str) -> list[FieldError]:
+def _validate_port(p: ServicePort, require_name: bool, names: set[str], path: str) -> list[FieldError]:
     """validateServicePort."""
     errs: list[FieldError] = []
     if require_name and not p.name:
@@ -325,9 +328,9 @@ def allocate(api: ApiServer, svc: Service, old: Service | None, txn: Allocation)
     kept = _node_ports(svc) | ({s.health_check_node_port} if s.health_check_node_port else set())
     held = _node_ports(old) | ({o.health_check_node_port} if o.health_check_node_port else set())
     for port in sorted(held - kept):
-        txn.commit.append(lambda port=port: ports.release(port))
-    if _needs_cluster_ip(old) and not _needs_cluster_ip(svc) and o.cluster_ip not in (None, "", "None"):
-        txn.commit.append(lambda ip=o.cluster_ip: api.service_ips.release(ip))
+        txn.commit.append(partial(ports.release, port))
+    if _needs_cluster_ip(old) and not _needs_cluster_ip(svc) and o.cluster_ip and o.cluster_ip != "None":
+        txn.commit.append(partial(api.service_ips.release, o.cluster_ip))
 
 
 def _cluster_ip(api: ApiServer, svc: Service, old: Service | None, txn: Allocation) -> None:
@@ -350,7 +353,7 @@ def _cluster_ip(api: ApiServer, svc: Service, old: Service | None, txn: Allocati
         return
     if not s.cluster_ip:
         ip = _next(ips.next, "failed to allocate a serviceIP: range is full")
-        txn.undo.append(lambda ip=ip: ips.release(ip))
+        txn.undo.append(partial(ips.release, ip))
         s.cluster_ip, s.cluster_ips = ip, [ip]
     elif s.cluster_ip != "None":
         try:
@@ -360,7 +363,7 @@ def _cluster_ip(api: ApiServer, svc: Service, old: Service | None, txn: Allocati
         except Allocated:
             reason = "provided IP is already allocated"
         else:
-            txn.undo.append(lambda ip=s.cluster_ip: ips.release(ip))
+            txn.undo.append(partial(ips.release, s.cluster_ip))
             return
         raise invalid(KIND, name, [FieldError("spec.clusterIPs", "Invalid value", _go_strings(s.cluster_ips),
                                               f"failed to allocate IP {s.cluster_ip}: {reason}")])
@@ -420,7 +423,7 @@ def _alloc_health_check_node_port(api: ApiServer, svc: Service, txn: Allocation)
             return
         raise ApiError(f"Internal error occurred: failed to allocate requested HealthCheck NodePort {port}: {reason}")
     s.health_check_node_port = _next(ports.next, "failed to allocate a HealthCheck NodePort 0: range is full")
-    txn.undo.append(lambda port=s.health_check_node_port: ports.release(port))
+    txn.undo.append(partial(ports.release, s.health_check_node_port))
 
 
 def _reserve_port(api: ApiServer, port: int, path: str, name: str, txn: Allocation) -> None:
@@ -442,7 +445,7 @@ def _next_node_port(api: ApiServer, txn: Allocation) -> int:
     return port
 
 
-def _next(fn, what: str):
+def _next(fn: Callable[[], R], what: str) -> R:
     try:
         return fn()
     except RangeFull:
@@ -460,27 +463,27 @@ def release(api: ApiServer, svc: Service) -> None:
         api.node_ports.release(svc.spec.health_check_node_port)
 
 
-class ServiceStrategy(Strategy):
+class ServiceStrategy(Strategy[Service]):
     """Service: defaults, then allocation (its errors come first, alone), then validation."""
 
     kind = KIND
 
-    def default(self, obj: KubeObject, old: KubeObject | None) -> None:
-        default(obj)  # type: ignore[arg-type]  # this strategy's kind
+    def default(self, obj: Service, old: Service | None) -> None:
+        default(obj)
 
-    def allocate(self, api: ApiServer, obj: KubeObject, old: KubeObject | None, txn: Allocation) -> None:
-        allocate(api, obj, old, txn)  # type: ignore[arg-type]  # this strategy's kind
+    def allocate(self, api: ApiServer, obj: Service, old: Service | None, txn: Allocation) -> None:
+        allocate(api, obj, old, txn)
 
-    def validate(self, obj: KubeObject) -> list[FieldError]:
-        return validate(obj)  # type: ignore[arg-type]  # this strategy's kind
+    def validate(self, obj: Service) -> list[FieldError]:
+        return validate(obj)
 
-    def on_update(self, old: KubeObject, new: KubeObject) -> None:
+    def on_update(self, old: Service, new: Service) -> None:
         super().on_update(old, new)
-        if new.spec.type != "LoadBalancer":  # type: ignore[attr-defined]  # a Service
-            new.status.load_balancer.ingress = []  # type: ignore[attr-defined]  # a Service
+        if new.spec.type != "LoadBalancer":
+            new.status.load_balancer.ingress = []
 
-    def release(self, api: ApiServer, obj: KubeObject) -> None:
-        release(api, obj)  # type: ignore[arg-type]  # this strategy's kind
+    def release(self, api: ApiServer, obj: Service) -> None:
+        release(api, obj)
 
 
 STRATEGIES = (ServiceStrategy(),)

@@ -16,7 +16,7 @@ Where is kind X validated? In its strategy, listed by :mod:`kitlib.apiserver.kin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from ..api.meta import KubeObject
 from ..api.registry import RESOURCES
@@ -24,6 +24,8 @@ from ..errors import FieldError, invalid
 
 if TYPE_CHECKING:
     from .server import ApiServer
+
+K = TypeVar("K", bound=KubeObject)
 
 
 class Allocation:
@@ -49,31 +51,36 @@ class Allocation:
         self.commit.clear()
 
 
-class Strategy:
-    """The rules of one kind. The base class stores objects as they are, validating nothing."""
+class Strategy(Generic[K]):
+    """The rules of one kind. The base class stores objects as they are, validating nothing.
+
+    ``K`` is the kind's class: the server runs a kind's strategy only on objects of that kind
+    (:func:`kitlib.apiserver.kinds.strategy_for`), so ``ServiceStrategy(Strategy[Service])``
+    takes Services.
+    """
 
     kind: ClassVar[str] = ""
     generation: ClassVar[bool] = False
     """Whether the object has ``metadata.generation`` (1 on create, +1 on each spec change)."""
 
-    def admit(self, api: ApiServer, obj: KubeObject, old: KubeObject | None) -> None:
+    def admit(self, api: ApiServer, obj: K, old: K | None) -> None:
         """Mutating admission plug-ins (DefaultIngressClass, ...)."""
 
-    def default(self, obj: KubeObject, old: KubeObject | None) -> None:
+    def default(self, obj: K, old: K | None) -> None:
         """The API's defaults (``SetDefaults_<Kind>``), on create (``old`` None) and on update."""
 
-    def allocate(self, api: ApiServer, obj: KubeObject, old: KubeObject | None, txn: Allocation) -> None:
+    def allocate(self, api: ApiServer, obj: K, old: K | None, txn: Allocation) -> None:
         """Reserve what the object needs from the server's allocators (ClusterIPs, NodePorts)."""
 
-    def validate(self, obj: KubeObject) -> list[FieldError]:
+    def validate(self, obj: K) -> list[FieldError]:
         """``Validate<Kind>``: every field error of the object, in the API server's words."""
         return []
 
-    def validate_update(self, old: KubeObject, new: KubeObject) -> list[FieldError]:
+    def validate_update(self, old: K, new: K) -> list[FieldError]:
         """``Validate<Kind>Update`` beyond :meth:`validate`: the fields that may not change."""
         return []
 
-    def prepare(self, api: ApiServer, obj: KubeObject, old: KubeObject | None, txn: Allocation) -> None:
+    def prepare(self, api: ApiServer, obj: K, old: K | None, txn: Allocation) -> None:
         """Everything that can fail, in the registry's order: admission, defaults, allocation,
         validation. Raises :class:`kitlib.Invalid` with all field errors."""
         self.admit(api, obj, old)
@@ -85,13 +92,13 @@ class Strategy:
         if errs:
             raise invalid(RESOURCES[self.kind].qualified_kind, obj.name, errs)
 
-    def on_create(self, obj: KubeObject) -> None:
+    def on_create(self, obj: K) -> None:
         """Fields the server sets on a new object (``PrepareForCreate``: status, phase)."""
 
-    def on_update(self, old: KubeObject, new: KubeObject) -> None:
+    def on_update(self, old: K, new: K) -> None:
         """Fields an update cannot change (``PrepareForUpdate``): by default the status is kept."""
         if hasattr(old, "status"):
             new.status = old.status  # type: ignore[attr-defined]  # every kind with a status
 
-    def release(self, api: ApiServer, obj: KubeObject) -> None:
+    def release(self, api: ApiServer, obj: K) -> None:
         """Give back what the object held when it leaves storage."""
