@@ -33,13 +33,20 @@ verify certificates (like ``curl -k``), it only reports which one it got.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..api.defaults import image_repo
-from ..api.networking import DEFAULT_CLASS_ANNOTATION, IngressLoadBalancerIngress, class_of
+from ..api.networking import (
+    DEFAULT_CLASS_ANNOTATION,
+    Ingress,
+    IngressClass,
+    IngressLoadBalancerIngress,
+    class_of,
+)
 from ..api.node import internal_ip
 from ..api.pod import is_ready
-from ..api.secret import TLS_TYPE
+from ..api.secret import TLS_TYPE, Secret
+from ..api.service import Service
 from ..container.images import respond
 from ..container.server import AppReply, HttpRequest, go_reply, http_date
 from ..errors import BadRequest, NotFound
@@ -138,8 +145,8 @@ class IngressNginx:
         c = self.rt
         c.api.unwatch(self._on_change)
         for ing in c.api.store.items("Ingress"):
-            if ing.status.load_balancer.ingress:  # type: ignore[attr-defined]
-                ing.status.load_balancer.ingress = []  # type: ignore[attr-defined]
+            if isinstance(ing, Ingress) and ing.status.load_balancer.ingress:
+                ing.status.load_balancer.ingress = []
                 c.api.update_status(ing)
         for kind, name, ns in (("IngressClass", CLASS, ""), ("Namespace", NAMESPACE, "")):
             try:
@@ -163,7 +170,7 @@ class IngressNginx:
         names ingress-nginx's controller."""
         name = class_of(ing)
         ic = self.rt.api.store.get("IngressClass", name) if name else None
-        return ic is not None and ic.spec.controller == CONTROLLER_CLASS  # type: ignore[attr-defined]
+        return isinstance(ic, IngressClass) and ic.spec.controller == CONTROLLER_CLASS
 
     def ingresses(self) -> list[Any]:
         """The Ingresses of every namespace that this controller serves."""
@@ -234,7 +241,7 @@ class IngressNginx:
         ingress, secret_name = hit
         ns = ingress.split("/", 1)[0]
         secret = self.rt.api.store.get("Secret", f"{ns}/{secret_name}") if secret_name else None
-        if secret is None or secret.type != TLS_TYPE:  # type: ignore[attr-defined]
+        if not isinstance(secret, Secret) or secret.type != TLS_TYPE:
             why = (f"the tls section of {ingress} names no secretName" if not secret_name else
                    f'secret "{ns}/{secret_name}" {"is not of type " + TLS_TYPE if secret else "does not exist"}')
             return TlsSession(server_name, FAKE_CERTIFICATE, default=True, note=(
@@ -268,10 +275,10 @@ class IngressNginx:
         svc_key = f"{route.namespace}/{route.service}"
         trace.service = svc_key
         svc = c.api.store.get("Service", svc_key)
-        if svc is None:
+        if not isinstance(svc, Service):
             trace.attempts.append(f'service "{svc_key}" not found')
             return _page(c, 503, trace)
-        port = next((p for p in svc.spec.ports if p.port == route.port or (p.name and p.name == route.port)), None)  # type: ignore[attr-defined]
+        port = next((p for p in svc.spec.ports if p.port == route.port or (p.name and p.name == route.port)), None)
         if port is None:
             trace.attempts.append(f'service "{svc_key}" does not have a port {route.port}')
             return _page(c, 503, trace)
@@ -293,14 +300,14 @@ class IngressNginx:
                 failure = conn.failure or "timeout"  # accepted by a node, not a pod: nothing answers HTTP
                 trace.attempts.append(f"{ip}:{target}: {conn.reason}")
                 continue
-            backend = c.api.store.get("Pod", conn.pod)
-            container = accepting_container(conn, backend)  # type: ignore[arg-type]
+            backend = cast("Pod", c.api.store.get("Pod", conn.pod))  # the data path names a stored pod
+            container = accepting_container(conn, backend)
             headers = {**req.headers, "X-Forwarded-For": req.client_ip, "X-Real-IP": req.client_ip,
                        "X-Forwarded-Host": routing.normalize_host(host), "X-Forwarded-Proto": req.scheme}
             # The pod gets plain HTTP from the controller pod, with the client's Host header.
             upstream_req = replace(req, host=host, port=target, headers=headers,
                                    client_ip=pod.status.pod_ip or "", scheme="http")
-            reply = respond(c, backend, container, upstream_req)  # type: ignore[arg-type]
+            reply = respond(c, backend, container, upstream_req)
             if reply is None:
                 trace.attempts.append(f"{ip}:{target}: closed without an HTTP reply")
                 failure = "empty"

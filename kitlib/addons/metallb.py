@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from ..api.discovery import SERVICE_NAME_LABEL
-from ..api.service import LoadBalancerIngress
+from ..api.discovery import SERVICE_NAME_LABEL, EndpointSlice
+from ..api.service import LoadBalancerIngress, Service
 from ..errors import BadRequest
 from ..network.ipam import in_cidr
 
@@ -102,7 +102,7 @@ class MetalLB:
         self.rt.api.unwatch(self._on_change)
         for key in sorted(self.allocated):
             svc = self.rt.api.store.get("Service", key)
-            if svc is not None and svc.status.load_balancer.ingress:
+            if isinstance(svc, Service) and svc.status.load_balancer.ingress:
                 svc.status.load_balancer.ingress = []
                 self._write(svc)
         self.allocated.clear()
@@ -171,7 +171,7 @@ class MetalLB:
             self._event(svc, "Warning", "AllocationFailed", f'Failed to allocate IP for "{key}": {err}')
             return
         self._waiting.discard(key)
-        self.allocated[key] = ip  # type: ignore[assignment]
+        self.allocated[key] = cast(str, ip)  # _allocate gives an address whenever err is None
         svc.status.load_balancer.ingress = [LoadBalancerIngress(ip=ip, ip_mode="VIP")]
         self._write(svc)
         self._event(svc, "Normal", "IPAllocated", f'Assigned IP ["{ip}"]')
@@ -214,7 +214,7 @@ class MetalLB:
         """The node whose speaker answers ARP for ``ip``, or None and why none does."""
         rt = self.rt
         svc = rt.api.store.get("Service", service)
-        if svc is None or self.allocated.get(service) != ip:
+        if not isinstance(svc, Service) or self.allocated.get(service) != ip:
             return None, (f"no node answers ARP for {ip}: it is not an address MetalLB assigned, so no speaker "
                           "announces it and the client's connection fails with 'No route to host'")
         if not in_cidr(ip, rt.config.node_cidr):
@@ -231,7 +231,7 @@ class MetalLB:
     def _elect(self, svc: Any, ip: str) -> str | None:
         rt = self.rt
         slices = [s for s in rt.api.store.items("EndpointSlice", svc.namespace)
-                  if s.metadata.labels.get(SERVICE_NAME_LABEL) == svc.name]
+                  if isinstance(s, EndpointSlice) and s.metadata.labels.get(SERVICE_NAME_LABEL) == svc.name]
         serving = [ep for s in slices for ep in s.endpoints
                    if ep.conditions.ready is None or ep.conditions.ready or ep.conditions.serving]
         if not serving:

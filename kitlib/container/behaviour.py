@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..api.defaults import image_repo, image_tag
 from ..errors import BadRequest
@@ -97,7 +97,7 @@ def set_fault(rt: Runtime, name: str, fault: str, on: bool = True, namespace: st
     see it at once, the kubelet's probes once told (:func:`kitlib.controllers.prober.fault_changed`)."""
     if fault not in FAULTS:
         raise BadRequest(f'error: unknown fault "{fault}": use one of {", ".join(FAULTS)}')
-    pod: Pod = rt.get("Pod", name, namespace)  # type: ignore[assignment]  # kind Pod
+    pod = cast("Pod", rt.get("Pod", name, namespace))  # the API's get returns the kind's own class
     faults = rt.apps.faults.setdefault(pod.metadata.uid or pod.key, set())
     if on:
         faults.add(fault)

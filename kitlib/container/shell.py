@@ -22,10 +22,11 @@ a real cluster returns at once here).
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..api.defaults import image_repo, image_tag
+from ..api.service import Service
 from ..errors import BadRequest
 from ..network import dns
 from ..network import http as web
@@ -107,7 +108,7 @@ def _program(rt: Runtime, pod: Pod, container: Container, box: Toolbox, program:
     if program == "echo":
         return " ".join(a for a in args if a != "-n") + ("" if "-n" in args else "\n"), 0
     if program == "hostname":
-        return (pod.status.pod_ip if "-i" in args else hostname(pod)) + "\n", 0  # type: ignore[operator]
+        return ((pod.status.pod_ip or "") if "-i" in args else hostname(pod)) + "\n", 0
     if program == "cat":
         return _cat(rt, pod, box, args)
     if program == "nslookup" and box.nslookup == "bind":
@@ -229,8 +230,8 @@ def _server_answers(rt: Runtime, pod: Pod, server: str | None) -> tuple[str, boo
     if chosen == kube_dns:
         why, _ = dns.unreachable(rt, Ref.parse(pod.key))
         return chosen, why is None
-    coredns = [ip for svc in [rt.api.store.get("Service", f"{dns.DNS_NAMESPACE}/{dns.DNS_SERVICE}")] if svc
-               for ip, _, _ in dns.ready_endpoints(rt, svc)]  # type: ignore[arg-type]
+    coredns = [ip for svc in [rt.api.store.get("Service", f"{dns.DNS_NAMESPACE}/{dns.DNS_SERVICE}")]
+               if isinstance(svc, Service) for ip, _, _ in dns.ready_endpoints(rt, svc)]
     if chosen in coredns:
         return chosen, connect(rt, pod.key, chosen, 53, "UDP").ok
     return chosen, False
@@ -331,7 +332,7 @@ class _CurlOptions:
     connect_timeout: float | None = None
     method: str = "GET"
     url: str | None = None
-    headers: dict | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 _CURL_LONG = {"--silent": "s", "--show-error": "S", "--include": "i", "--head": "I", "--fail": "f",
@@ -379,10 +380,10 @@ def _curl_options(args: list[str]) -> _CurlOptions | str:
                 j += 1
         else:
             opts.url = opts.url or a
-        for key, value in flags:
-            if key in ("m", "connect-timeout") and not _number(value or ""):
+        for key, arg in flags:
+            if key in ("m", "connect-timeout") and not _number(arg or ""):
                 return f"option {'-m' if key == 'm' else '--connect-timeout'}: expected a proper numerical parameter"
-            _apply_curl_flag(opts, key, value)
+            _apply_curl_flag(opts, key, arg)
         i += 1
     return opts
 
@@ -418,7 +419,7 @@ def _apply_curl_flag(opts: _CurlOptions, key: str, value: str | None) -> None:
         opts.method = (value or "GET").upper()
     elif key == "H" and value and ":" in value:
         k, _, v = value.partition(":")
-        opts.headers[k.strip()] = v.strip()  # type: ignore[index]
+        opts.headers[k.strip()] = v.strip()
     elif key == "v":
         raise BadRequest("error: kitlib does not simulate curl -v; use -i to see the response headers")
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..api.apps import Deployment, DeploymentCondition, ReplicaSet, ReplicaSetSpec
 from ..api.labels import LabelSelector
 from ..api.meta import ObjectMeta, OwnerReference
-from ..api.pod import PodTemplateSpec
+from ..api.pod import Pod, PodTemplateSpec
 from ..clock import parse_timestamp
 from ..manifest import to_plain
 from ..names import pod_template_hash
@@ -135,7 +135,7 @@ def _created(rs: ReplicaSet) -> tuple[str, str]:
 
 def sync(rt: Runtime, d: Deployment) -> None:
     """Reconcile one Deployment (``syncDeployment``): pause, scale, or roll out."""
-    rss: list[ReplicaSet] = rt.owned(d, "ReplicaSet")  # type: ignore[assignment]
+    rss = cast("list[ReplicaSet]", rt.owned(d, "ReplicaSet"))  # the store keeps a kind's own class
     new_rs = _find_new_rs(d, rss)
     old = [rs for rs in rss if rs is not new_rs]
     _check_paused_conditions(rt, d)
@@ -219,7 +219,7 @@ def _active(rss: list[ReplicaSet | None]) -> list[ReplicaSet]:
 
 
 def _pod_count(rt: Runtime, rs: ReplicaSet) -> int:
-    return sum(1 for p in rt.owned(rs, "Pod") if is_active(p))  # type: ignore[arg-type]
+    return sum(1 for p in rt.owned(rs, "Pod") if isinstance(p, Pod) and is_active(p))
 
 
 def _create_new_rs(rt: Runtime, d: Deployment, old: list[ReplicaSet]) -> ReplicaSet:
@@ -242,7 +242,7 @@ def _create_new_rs(rt: Runtime, d: Deployment, old: list[ReplicaSet]) -> Replica
         spec=ReplicaSetSpec(replicas=0, selector=selector, template=template,
                             min_ready_seconds=d.spec.min_ready_seconds),
     )
-    created: ReplicaSet = rt.api.create(rs)  # type: ignore[assignment]
+    created = cast(ReplicaSet, rt.api.create(rs))  # a copy of rs, stored
     d.metadata.annotations[REVISION] = str(rev)
     if d.spec.progress_deadline_seconds is not None:
         _set_condition(d, "Progressing", "True", "NewReplicaSetCreated", f'Created new replica set "{created.name}"',

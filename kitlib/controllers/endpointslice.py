@@ -10,7 +10,7 @@ different numbers. A Service without a selector is left alone: its endpoints are
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..api.discovery import (
     MANAGED_BY,
@@ -53,9 +53,11 @@ def resolve_target_port(svc_port, pod: Pod) -> int | None:
 
 def selected_pods(rt: Runtime, svc: Service) -> list[Pod]:
     sel = svc.spec.selector
-    return [p for p in rt.api.store.items("Pod", svc.namespace)
+    # The store keeps a kind's own class; a cast, not an isinstance per pod, in this hot loop.
+    pods = cast("list[Pod]", rt.api.store.items("Pod", svc.namespace))
+    return [p for p in pods
             if sel.items() <= p.metadata.labels.items() and p.status.pod_ip
-            and p.status.phase not in ("Succeeded", "Failed")]  # type: ignore[misc]
+            and p.status.phase not in ("Succeeded", "Failed")]
 
 
 def _entry(svc: Service, pod: Pod, publish: bool) -> tuple[tuple, Endpoint, EndpointAddress]:
@@ -98,7 +100,7 @@ def sync(rt: Runtime, svc: Service) -> None:
     listed = rt.controllers.endpointslice.endpoint_pods
     prefix = f"{svc.namespace}/"
     for pod in selected_pods(rt, svc):  # sorted by name, as the store lists them
-        key = prefix + pod.metadata.name  # type: ignore[operator]
+        key = prefix + pod.metadata.name  # type: ignore[operator]  # a stored pod has a name; pod.name costs a call in this hot loop
         known = before.get(key)
         version = pod.metadata.resource_version
         if known is not None and known[0] is pod and known[1] == version:
@@ -132,16 +134,16 @@ def _labels(svc: Service, managed: bool = True) -> dict[str, str]:
 
 
 def _managed_slices(rt: Runtime, svc: Service) -> list[EndpointSlice]:
-    return [s for s in rt.owned(svc, "EndpointSlice")  # type: ignore[misc]
-            if s.metadata.labels.get(MANAGED_BY_LABEL) == MANAGED_BY]
+    return [s for s in rt.owned(svc, "EndpointSlice")
+            if isinstance(s, EndpointSlice) and s.metadata.labels.get(MANAGED_BY_LABEL) == MANAGED_BY]
 
 
 def _sync_slices(rt: Runtime, svc: Service, groups: dict[tuple, list]) -> None:
     wanted: list[tuple[list[EndpointPort], list[Endpoint]]] = []
-    for ports, members in groups.items():
+    for resolved, members in groups.items():
         eps = [ep for _, ep, _ in members]
         for i in range(0, len(eps), MAX_ENDPOINTS_PER_SLICE):
-            eports = [EndpointPort(name=n, port=num, protocol=proto) for n, num, proto in ports]
+            eports = [EndpointPort(name=n, port=num, protocol=proto) for n, num, proto in resolved]
             wanted.append((eports, eps[i:i + MAX_ENDPOINTS_PER_SLICE]))
     if not wanted:
         # A Service with no endpoints still has one (empty) placeholder slice.
@@ -175,7 +177,7 @@ def _sync_slices(rt: Runtime, svc: Service, groups: dict[tuple, list]) -> None:
 def _sync_endpoints(rt: Runtime, svc: Service, groups: dict[tuple, list], publish: bool) -> None:
     # As RepackSubsets: each port maps to the addresses that serve it, and ports served by
     # the same addresses share a subset. Addresses sort by IP as text, then by pod UID.
-    by_port: dict[tuple, dict[tuple, tuple[bool, EndpointAddress]]] = {}
+    by_port: dict[tuple | None, dict[tuple, tuple[bool, EndpointAddress]]] = {}
     for ports, members in groups.items():
         if svc.spec.ports and not ports:
             continue
@@ -198,18 +200,24 @@ def _sync_endpoints(rt: Runtime, svc: Service, groups: dict[tuple, list], publis
                                       not_ready_addresses=[a for ready, a in ordered if not ready],
                                       ports=[EndpointsPort(port=num, name=n or None, protocol=proto)
                                              for n, num, proto in ports]))
-    existing = rt.api.store.get("Endpoints", svc.key)
+    existing = _endpoints(rt, svc.key)
     labels = {**svc.metadata.labels, **({HEADLESS_LABEL: ""} if is_headless(svc) else {})}
     if existing is None:
         rt.api.create_trusted(Endpoints(metadata=ObjectMeta(
             name=svc.name, namespace=svc.namespace, labels=labels,
             annotations={"endpoints.kubernetes.io/last-change-trigger-time": rt.clock.timestamp()}),
             subsets=subsets))
-    elif existing.subsets != subsets or existing.metadata.labels != labels:  # type: ignore[attr-defined]
-        existing.subsets = subsets  # type: ignore[attr-defined]
+    elif existing.subsets != subsets or existing.metadata.labels != labels:
+        existing.subsets = subsets
         existing.metadata.labels = labels
         existing.metadata.annotations["endpoints.kubernetes.io/last-change-trigger-time"] = rt.clock.timestamp()
         rt.api.update_status(existing)
+
+
+def _endpoints(rt: Runtime, key: str) -> Endpoints | None:
+    """The stored Endpoints object ``key``, if any."""
+    ep = rt.api.store.get("Endpoints", key)
+    return ep if isinstance(ep, Endpoints) else None
 
 
 def _prefix(svc: Service) -> str:
@@ -240,15 +248,15 @@ def mirror(rt: Runtime, svc: Service) -> None:
     """The EndpointSlice mirroring controller: for a Service without a selector, copy the
     Endpoints you manage by hand into an EndpointSlice, so that kube-proxy (which reads only
     slices) routes to them."""
-    ep = rt.api.store.get("Endpoints", svc.key)
+    ep = _endpoints(rt, svc.key)
     mirrored = [s for s in rt.owned(svc, "EndpointSlice")
-                if s.metadata.labels.get(MANAGED_BY_LABEL) == MIRROR_MANAGED_BY]
+                if isinstance(s, EndpointSlice) and s.metadata.labels.get(MANAGED_BY_LABEL) == MIRROR_MANAGED_BY]
     if ep is None or ep.metadata.labels.get(SKIP_MIRROR_LABEL) == "true":
         for sl in mirrored:
             rt.api.delete(sl)
         return
     endpoints, ports = [], []
-    for subset in ep.subsets:  # type: ignore[attr-defined]
+    for subset in ep.subsets:
         ports = [EndpointPort(name=p.name or "", port=p.port, protocol=p.protocol or "TCP") for p in subset.ports]
         for addr, ready in [(a, True) for a in subset.addresses] + [(a, False) for a in subset.not_ready_addresses]:
             endpoints.append(Endpoint(addresses=[addr.ip], conditions=EndpointConditions(ready=ready),

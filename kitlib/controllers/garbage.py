@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..api.meta import KubeObject
+from ..api.node import Node
 from ..api.pod import Pod
 from . import kubelet
 
@@ -36,10 +37,10 @@ def delete(rt: Runtime, obj: KubeObject) -> None:
         if endpoints is not None:
             api.delete(endpoints)
         collect(rt, obj)
-    elif obj.kind == "Node":
+    elif isinstance(obj, Node):
         for pod in api.pods_on(obj.name):
             api.delete(pod)
-        rt.topology.remove_node(obj)  # type: ignore[arg-type]  # a Node
+        rt.topology.remove_node(obj)
         api.delete(obj)
     else:
         api.delete(obj)

@@ -11,9 +11,12 @@ converges in milliseconds; here it converges before the call that caused the cha
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
+from ..api.apps import Deployment, ReplicaSet
 from ..api.meta import KubeObject
+from ..api.pod import Pod
+from ..api.service import Service
 from . import deployment, endpointslice, replicaset, scheduler
 
 if TYPE_CHECKING:
@@ -63,7 +66,8 @@ class DeploymentController(Controller):
         """When each Deployment's progress deadline is checked next (``requeueStuckDeployment``)."""
 
     def sync(self, obj: KubeObject) -> None:
-        deployment.sync(self.rt, obj)  # type: ignore[arg-type]  # the queue holds Deployments
+        if isinstance(obj, Deployment):  # the queue holds Deployments
+            deployment.sync(self.rt, obj)
 
 
 class ReplicaSetController(Controller):
@@ -79,7 +83,8 @@ class ReplicaSetController(Controller):
             self.queue.update(rs.key for rs in self.rt.api.store.items("ReplicaSet", obj.namespace))
 
     def sync(self, obj: KubeObject) -> None:
-        replicaset.sync(self.rt, obj)  # type: ignore[arg-type]  # the queue holds ReplicaSets
+        if isinstance(obj, ReplicaSet):  # the queue holds ReplicaSets
+            replicaset.sync(self.rt, obj)
 
 
 class Scheduler(Controller):
@@ -91,11 +96,11 @@ class Scheduler(Controller):
     def on_change(self, obj: KubeObject, removed: bool) -> None:
         if obj.kind == "Node":
             # A node that joins or changes may take the pods that are waiting.
-            self.queue |= {p.key for p in self.rt.api.store.items("Pod") if not p.spec.node_name  # type: ignore[attr-defined]  # Pods
+            self.queue |= {p.key for p in self.rt.api.store.items("Pod") if isinstance(p, Pod) and not p.spec.node_name
                            and p.metadata.deletion_timestamp is None}
         elif removed or obj.metadata.deletion_timestamp is not None:
             self.queue.discard(obj.key)
-        elif not obj.spec.node_name:  # type: ignore[attr-defined]  # a Pod
+        elif isinstance(obj, Pod) and not obj.spec.node_name:
             self.queue.add(obj.key)
 
     def reconcile(self, keys: list[str]) -> None:
@@ -128,14 +133,14 @@ class EndpointSliceController(Controller):
         elif obj.kind == "Endpoints":
             if self.rt.api.store.get("Service", obj.key) is not None:
                 self.queue.add(obj.key)  # hand-managed endpoints are mirrored into a slice
-        else:
+        elif isinstance(obj, Service):
             self._reindex(obj, removed)
 
-    def _reindex(self, svc: KubeObject, removed: bool) -> None:
+    def _reindex(self, svc: Service, removed: bool) -> None:
         index_key = self._index_key.pop(svc.key, None)
         if index_key is not None:
             self._index[index_key].discard(svc.key)
-        sel = svc.spec.selector  # type: ignore[attr-defined]  # a Service
+        sel = svc.spec.selector
         if not removed and sel:
             k = min(sel)
             index_key = (svc.namespace, k, sel[k])
@@ -154,11 +159,12 @@ class EndpointSliceController(Controller):
         for k, v in labels.items():
             for key in self._index.get((pod.namespace, k, v), ()):
                 svc = store.get("Service", key)
-                if svc is not None and svc.spec.selector.items() <= labels.items():  # type: ignore[attr-defined]  # a Service
+                if isinstance(svc, Service) and svc.spec.selector.items() <= labels.items():
                     self.queue.add(key)
 
     def sync(self, obj: KubeObject) -> None:
-        endpointslice.sync(self.rt, obj)  # type: ignore[arg-type]  # the queue holds Services
+        if isinstance(obj, Service):  # the queue holds Services
+            endpointslice.sync(self.rt, obj)
 
 
 ORDER: tuple[type[Controller], ...] = (DeploymentController, ReplicaSetController, Scheduler,
@@ -172,8 +178,8 @@ class ControllerManager:
 
     def __init__(self, rt: Runtime) -> None:
         self.controllers = [cls(rt) for cls in ORDER]
-        self.deployment: DeploymentController = self.controllers[0]  # type: ignore[assignment]  # ORDER[0]
-        self.endpointslice: EndpointSliceController = self.controllers[3]  # type: ignore[assignment]  # ORDER[3]
+        self.deployment = cast(DeploymentController, self.controllers[0])  # ORDER[0]
+        self.endpointslice = cast(EndpointSliceController, self.controllers[3])  # ORDER[3]
         self._by_kind = {c.kind: c for c in self.controllers if c.kind}
         self._watching: dict[str, list[Controller]] = {}
         for c in self.controllers:

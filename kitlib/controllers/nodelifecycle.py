@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..api.meta import ObjectMeta
 from ..api.node import Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo, Taint
+from ..api.pod import Pod
 from ..network.ipam import HostLocal, node_network_ip
 from ..runtime import NodeRuntime
 from . import garbage, kubelet
@@ -80,8 +81,8 @@ def fail(rt: Runtime, node: Node) -> None:
 
 def _not_ready(rt: Runtime, name: str, generation: int) -> None:
     runtime = rt.node_runtime(name)
-    node: Node | None = rt.api.store.get("Node", name)  # type: ignore[assignment]
-    if node is None or runtime.up or runtime.generation != generation:
+    node = rt.api.store.get("Node", name)
+    if not isinstance(node, Node) or runtime.up or runtime.generation != generation:
         return
     ts = rt.clock.timestamp()
     for c in node.status.conditions:
@@ -99,7 +100,7 @@ def _not_ready(rt: Runtime, name: str, generation: int) -> None:
         rt.clock.after(seconds, _evict, rt, pod, generation)
 
 
-def _mark_pod_not_ready(rt: Runtime, pod) -> None:
+def _mark_pod_not_ready(rt: Runtime, pod: Pod) -> None:
     """``MarkPodsNotReady``: only the pod's Ready condition turns False (so its endpoints stop taking
     traffic); the container statuses, and so kubectl's READY column, stay as the lost kubelet last
     reported them."""
@@ -109,8 +110,8 @@ def _mark_pod_not_ready(rt: Runtime, pod) -> None:
         rt.api.update_status(pod)
 
 
-def _evict(rt: Runtime, pod, generation: int) -> None:
-    runtime = rt.node_runtime(pod.spec.node_name)
+def _evict(rt: Runtime, pod: Pod, generation: int) -> None:
+    runtime = rt.node_runtime(pod.spec.node_name or "")  # bound to the node that failed
     if runtime.up or runtime.generation != generation or rt.api.store.get("Pod", pod.key) is not pod:
         return
     rt.api.record_event(pod, "TaintManagerEviction", f"Marking for deletion Pod {pod.key}", "taint-eviction-controller")

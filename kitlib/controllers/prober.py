@@ -138,7 +138,7 @@ def _start_worker(rt: Runtime, pod: Pod, c: Container, run: ContainerRun, kind: 
 
 def _lookup(rt: Runtime, key: str, uid: str | None, name: str, number: int):
     pod = rt.api.store.get("Pod", key)
-    if pod is None or pod.metadata.uid != uid or pod.metadata.deletion_timestamp is not None:
+    if not isinstance(pod, Pod) or pod.metadata.uid != uid or pod.metadata.deletion_timestamp is not None:
         return None
     if not rt.node_runtime(pod.spec.node_name or "").up:
         return None
@@ -188,7 +188,7 @@ def _tick(rt: Runtime, key: str, uid: str | None, name: str, number: int, kind: 
     found = _lookup(rt, key, uid, name, number)
     if found is None:
         pod = rt.api.store.get("Pod", key)
-        if pod is not None and pod.metadata.uid == uid and pod.spec.node_name \
+        if isinstance(pod, Pod) and pod.metadata.uid == uid and pod.spec.node_name \
                 and not rt.node_runtime(pod.spec.node_name).up:
             # The node does not answer: its kubelet probes nothing until it is back.
             run = _runs(rt).get((uid or key, name))

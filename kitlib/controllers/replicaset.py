@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from ..api.apps import ReplicaSet
+from ..api.apps import Deployment, ReplicaSet
 from ..api.convert import clone
 from ..api.meta import ObjectMeta, OwnerReference
 from ..api.pod import Pod, is_ready
@@ -70,11 +70,12 @@ def sync(rt: Runtime, rs: ReplicaSet) -> None:
         _set_status(rt, rs, *counts)
         return
     store = rt.api.store
-    pods = _release_mismatched(rt, rs, rt.owned(rs, "Pod"))  # type: ignore[arg-type]
+    # The store keeps a kind's own class: these are Pods.
+    pods = _release_mismatched(rt, rs, cast("list[Pod]", rt.owned(rs, "Pod")))
     _adopt_orphans(rt, rs, pods)
     if not pods:
         _wake_recreate(rt, rs)
-    active = [p for p in pods if is_active(p)]  # type: ignore[arg-type]
+    active = [p for p in pods if is_active(p)]
     want = rs.spec.replicas or 0
     diff = want - len(active)
     if diff > 0:
@@ -85,15 +86,15 @@ def sync(rt: Runtime, rs: ReplicaSet) -> None:
             except ApiError:  # a template that cannot make pods: real controllers retry and warn
                 rt.api.record_event(rs, "FailedCreate", "Error creating pod", "replicaset-controller", "Warning")
                 break
-            created = store.get("Pod", f"{rs.namespace}/{pod.metadata.name}") or pod
-            active.append(created)  # type: ignore[arg-type]
+            created = store.get("Pod", f"{rs.namespace}/{pod.metadata.name}")
+            active.append(created if isinstance(created, Pod) else pod)
             rt.api.record_event(rs, "SuccessfulCreate", f"Created pod: {pod.metadata.name}", "replicaset-controller")
     elif diff < 0:
-        for pod in deletion_order(active, rt)[: -diff]:  # type: ignore[arg-type]
+        for pod in deletion_order(active, rt)[: -diff]:
             garbage.delete(rt, pod)
             rt.api.record_event(rs, "SuccessfulDelete", f"Deleted pod: {pod.name}", "replicaset-controller")
-        active = [p for p in active if is_active(p)]  # type: ignore[arg-type]
-    _update_status(rt, rs, active)  # type: ignore[arg-type]
+        active = [p for p in active if is_active(p)]
+    _update_status(rt, rs, active)
 
 
 def _new_pod(rt: Runtime, rs: ReplicaSet) -> Pod:
@@ -122,7 +123,7 @@ def _wake_recreate(rt: Runtime, rs: ReplicaSet) -> None:
     if ref is None or ref.kind != "Deployment":
         return
     d = rt.api.store.get("Deployment", f"{rs.namespace}/{ref.name}")
-    if d is not None and d.spec.strategy is not None and d.spec.strategy.type == "Recreate":  # type: ignore[attr-defined]
+    if isinstance(d, Deployment) and d.spec.strategy is not None and d.spec.strategy.type == "Recreate":
         rt.controllers.enqueue("Deployment", d.key)
 
 

@@ -18,6 +18,7 @@ import operator
 from typing import TYPE_CHECKING
 
 from ..api.apps import ReplicaSet
+from ..api.labels import LabelSelector
 from ..api.pod import Pod, is_ready
 
 if TYPE_CHECKING:
@@ -44,31 +45,31 @@ class View:
             self.totals = list(map(operator.add, self.totals, entry))
 
 
-def _entry(rs: ReplicaSet, pod: Pod, now: float) -> tuple[int, ...]:
+def _entry(rs: ReplicaSet, sel: LabelSelector, pod: Pod, now: float) -> tuple[int, ...]:
     from .replicaset import is_active, ready_since
 
     active = is_active(pod)
     ready = active and is_ready(pod)
     since = ready_since(pod) if ready else None
     labeled = active and rs.spec.template.metadata.labels.items() <= pod.metadata.labels.items()
-    mismatched = not rs.spec.selector.matches(pod.metadata.labels) and pod.metadata.deletion_timestamp is None  # type: ignore[union-attr]
+    mismatched = not sel.matches(pod.metadata.labels) and pod.metadata.deletion_timestamp is None
     # Ready since a time still to come (only a hand-written status can say so): the count of
     # available pods would depend on the time of the sync, so such a ReplicaSet goes the full way.
     future = since is not None and since > now
     return (int(active), int(ready), int(labeled), int(since is not None), int(mismatched), int(future))
 
 
-def _view(rt: Runtime, rs: ReplicaSet) -> View:
+def _view(rt: Runtime, rs: ReplicaSet, sel: LabelSelector) -> View:
     store = rt.api.store
     # Kept with the store they count from, so a store copied or swapped carries its own views.
     views: dict[str, View] = store.__dict__.setdefault("_rs_views", {})
     uid = rs.metadata.uid or ""
-    signature = (dict(rs.spec.selector.match_labels), dict(rs.spec.template.metadata.labels))  # type: ignore[union-attr]
+    signature = (dict(sel.match_labels), dict(rs.spec.template.metadata.labels))
     view = views.get(uid)
     if view is not None and view.signature == signature:
         for key, obj in store.owned_changes(uid):
             if key.startswith("Pod/"):
-                view.set(key, None if obj is None else _entry(rs, obj, rt.now))  # type: ignore[arg-type]
+                view.set(key, _entry(rs, sel, obj, rt.now) if isinstance(obj, Pod) else None)
         return view
     if len(views) > store.count("ReplicaSet") + 16:  # forget deleted ReplicaSets
         live = {o.metadata.uid for o in store.items("ReplicaSet")}
@@ -79,8 +80,8 @@ def _view(rt: Runtime, rs: ReplicaSet) -> View:
     store.owned_changes(uid)
     view = views[uid] = View(signature)
     for obj in store.owned_by(uid):
-        if obj.kind == "Pod":
-            view.set(f"Pod/{obj.key}", _entry(rs, obj, rt.now))  # type: ignore[arg-type]
+        if isinstance(obj, Pod):
+            view.set(f"Pod/{obj.key}", _entry(rs, sel, obj, rt.now))
     return view
 
 
@@ -90,7 +91,7 @@ def steady_status(rt: Runtime, rs: ReplicaSet) -> tuple[int, int, int, int] | No
     sel = rs.spec.selector
     if sel is None or sel.match_expressions or not rs.metadata.uid or rs.spec.min_ready_seconds:
         return None
-    view = _view(rt, rs)
+    view = _view(rt, rs, sel)
     t = view.totals
     if not view.entries or t[MISMATCHED] or t[FUTURE] or t[ACTIVE] != (rs.spec.replicas or 0):
         return None

@@ -57,8 +57,8 @@ def _owner_load(rt: Runtime, ref) -> dict[str, int]:
     if ref is None:
         return counts
     for p in rt.api.store.owned_by(ref.uid):
-        if p.kind == "Pod" and p.spec.node_name and p.metadata.deletion_timestamp is None:  # type: ignore[attr-defined]
-            counts[p.spec.node_name] = counts.get(p.spec.node_name, 0) + 1  # type: ignore[attr-defined]
+        if isinstance(p, Pod) and p.spec.node_name and p.metadata.deletion_timestamp is None:
+            counts[p.spec.node_name] = counts.get(p.spec.node_name, 0) + 1
     return counts
 
 
@@ -72,8 +72,8 @@ def schedule(rt: Runtime, keys: list[str]) -> None:
     by_name = {n.name: n for n in nodes}
     owner_load: dict[str, dict[str, int]] = {}
     for key in keys:
-        pod: Pod | None = rt.api.store.get("Pod", key)  # type: ignore[assignment]
-        if pod is None or pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
+        pod = rt.api.store.get("Pod", key)
+        if not isinstance(pod, Pod) or pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
             continue
         tkey = _tolerations_key(pod)
         if tkey not in verdicts:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from ..api.node import internal_ip
+from ..api.node import Node, internal_ip
 from ..api.pod import Pod
 from ..bootstrap import API_SERVER_PORT
 from ..errors import BadRequest
@@ -112,8 +112,8 @@ def resolve_source(rt: Runtime, src: Ref) -> Source:
     if src.kind == "external":
         return Source(src, EXTERNAL, rt.topology.graph.nodes[EXTERNAL]["ip"])
     if src.kind == "node":
-        node = rt.get("Node", src.name)
-        return Source(src, f"kernel:{node.name}", internal_ip(node), node=node.name)  # type: ignore[arg-type]
+        node = _node(rt, src.name)
+        return Source(src, f"kernel:{node.name}", internal_ip(node), node=node.name)
     pod = _pod(rt, src)
     if not pod.status.pod_ip:
         raise BadRequest(f'error: pod "{pod.name}" has no IP yet: it is {pod.status.phase}, '
@@ -124,20 +124,25 @@ def resolve_source(rt: Runtime, src: Ref) -> Source:
 def _pod(rt: Runtime, ref: Ref) -> Pod:
     if ref.kind != "pod" or "/" not in ref.text:
         raise BadRequest(f'error: "{ref}" is not a pod reference: write "namespace/pod", e.g. "default/{ref}"')
-    return rt.get("Pod", ref.name, ref.namespace)  # type: ignore[return-value]
+    return cast(Pod, rt.get("Pod", ref.name, ref.namespace))  # the API's get returns the kind's own class
+
+
+def _node(rt: Runtime, name: str) -> Node:
+    """The stored Node ``name``, or the API's NotFound."""
+    return cast(Node, rt.get("Node", name))  # the API's get returns the kind's own class
 
 
 def resolve_destination(rt: Runtime, dst: Ref) -> tuple[str, Pod | None, str | None]:
     """(ip, pod with that IP or None, node with that IP or None) of a destination that is not a DNS name."""
     if dst.kind == "node":
-        node = rt.get("Node", dst.name)
-        return internal_ip(node), None, node.name  # type: ignore[arg-type]
+        node = _node(rt, dst.name)
+        return internal_ip(node), None, node.name
     if dst.kind == "ip":
         ip = dst.text
         key = rt.topology.pod_with_ip(ip)
-        pod = rt.api.store.get("Pod", key) if key else None
-        node = next((n.name for n in rt.nodes() if internal_ip(n) == ip), None)
-        return ip, pod, node  # type: ignore[return-value]
+        found = rt.api.store.get("Pod", key) if key else None
+        on = next((n.name for n in rt.nodes() if internal_ip(n) == ip), None)
+        return ip, found if isinstance(found, Pod) else None, on
     pod = _pod(rt, dst)
     if not pod.status.pod_ip:
         return "", pod, None
@@ -180,7 +185,7 @@ def connect_from(rt: Runtime, s: Source, dst: Ref, port: int, protocol: str) -> 
     dst_ip, dst_pod, dst_node = resolve_destination(rt, dst)
     conn = Connection(False, None, "", hops, s.ip, dst_ip, port, protocol)
     if not dst_ip:
-        return conn.fail("timeout", f"{dst} has no IP yet: it is {dst_pod.status.phase} and its sandbox is not "  # type: ignore[union-attr]
+        return conn.fail("timeout", f"{dst} has no IP yet: it is {dst_pod.status.phase} and its sandbox is not "  # type: ignore[union-attr]  # resolve_destination gives no IP only for a pod
                          "ready, so there is nothing to connect to")
     if s.node and not rt.node_runtime(s.node).up:
         return conn.fail("timeout", source_down_reason(s.node))
@@ -300,12 +305,12 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
     snat_note = ""
     g = rt.topology.graph
     if masq and len(post) > 1:
-        src_after = g.nodes[post[1]]["ip"] if post[1].startswith(("cni0:", "flannel.1:")) else             internal_ip(rt.get("Node", entry.node))  # type: ignore[arg-type]
+        src_after = g.nodes[post[1]]["ip"] if post[1].startswith(("cni0:", "flannel.1:")) else             internal_ip(_node(rt, entry.node))
         why = ("hairpin: the pod reaches itself through its Service" if hairpin
                else _masq_why(entry))
         snat_note = f"; MASQUERADE: source {client} → {src_after} (marked by KUBE-MARK-MASQ: {why})"
     elif s.kind == "pod" and len(post) > 1 and post[1] == f"eth0:{entry.node}" and in_cidr(client, rt.config.pod_cidr):
-        src_after = internal_ip(rt.get("Node", entry.node))  # type: ignore[arg-type]
+        src_after = internal_ip(_node(rt, entry.node))
         snat_note = f"; MASQUERADE: source {client} → {src_after} (flannel: traffic leaving the pod network)"
     if mode == "ipvs":
         nat = f"kube-proxy (IPVS): virtual server {decision.virtual_server} rr → real server {ep.address} (Masq)"
@@ -325,7 +330,7 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
     if pod is not None:
         _deliver_to_pod(conn, pod, rt)
     else:
-        _deliver_to_node(rt, conn, host)  # type: ignore[arg-type]
+        _deliver_to_node(rt, conn, host)  # type: ignore[arg-type]  # _endpoint_path gives a host when it gives neither pod nor problem
     conn.dst_ip, conn.port = saved
     return conn
 
@@ -355,8 +360,8 @@ def _endpoint_path(rt: Runtime, node: str, ep: servicemap.ProxyEndpoint
     if pod is None:
         key = topo.pod_with_ip(ep.ip)
         pod = rt.api.store.get("Pod", key) if key else None
-    if pod is not None and pod_vertex(pod.key) in topo.graph:
-        return topo.path(start, pod_vertex(pod.key), {"pod", "host", "overlay"}), pod, None, None  # type: ignore[return-value]
+    if isinstance(pod, Pod) and pod_vertex(pod.key) in topo.graph:
+        return topo.path(start, pod_vertex(pod.key), {"pod", "host", "overlay"}), pod, None, None
     host = proxy.view(rt).node_ips.get(ep.ip)
     if host is not None:
         path = [start] if host == node else topo.path(start, f"kernel:{host}", {"host", "underlay"})
@@ -412,7 +417,7 @@ def _route(rt: Runtime, s: Source, dst_ip: str, dst_pod: Pod | None, dst_node: s
         src_ip = s.ip
         if s.kind == "pod" and dst_node != s.node:
             # flannel masquerades traffic that leaves the pod network, so the node sees the node's IP.
-            src_ip = internal_ip(rt.get("Node", s.node))  # type: ignore[arg-type]
+            src_ip = internal_ip(_node(rt, s.node or ""))  # a pod source is bound to a node
         _add(conn, rt, path, s.ip, dst_ip, snat_to=src_ip if src_ip != s.ip else None, snat_node=s.node)
         down = _first_down(rt, path)
         if down:
@@ -541,15 +546,15 @@ def _add(conn: Connection, rt: Runtime, path: list[str], src: str, dst: str,
 def _route_note(rt: Runtime, node: str, dst: str) -> str:
     if not node:
         return ""
-    n = rt.get("Node", node)
-    if n.spec.pod_cidr and in_cidr(dst, n.spec.pod_cidr):  # type: ignore[attr-defined]
-        return f"route {n.spec.pod_cidr} dev cni0"  # type: ignore[attr-defined]
+    n = _node(rt, node)
+    if n.spec.pod_cidr and in_cidr(dst, n.spec.pod_cidr):
+        return f"route {n.spec.pod_cidr} dev cni0"
     if in_cidr(dst, rt.config.pod_cidr):
         for other in rt.nodes():
             if other.spec.pod_cidr and in_cidr(dst, other.spec.pod_cidr):
                 gw = str(ipaddress.ip_network(other.spec.pod_cidr).network_address)
                 return f"route {other.spec.pod_cidr} via {gw} dev flannel.1 onlink"
     if in_cidr(dst, rt.config.node_cidr):
-        return f"route {rt.config.node_cidr} dev eth0" if internal_ip(n) != dst else "local address: delivered here"  # type: ignore[arg-type]
+        return f"route {rt.config.node_cidr} dev eth0" if internal_ip(n) != dst else "local address: delivered here"
     return "default route via eth0"
 

@@ -29,7 +29,7 @@ Not modelled: AAAA records (the cluster is IPv4 only), the ``loadbalance`` plugi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..api.service import Service, is_headless, service_type
 from ..errors import BadRequest
@@ -212,9 +212,9 @@ def _kubernetes(rt: Runtime, fqdn: str, qname: str, qtype: str) -> DnsReply:
     elif len(extra) == 2:
         port, proto = extra[0].removeprefix("_"), extra[1].removeprefix("_")
     svc = rt.api.store.get("Service", f"{namespace}/{rest[-2]}")
-    if svc is None:
+    if not isinstance(svc, Service):
         return DnsReply("NXDOMAIN")
-    items, cname = _find(rt, svc, endpoint, port, proto)  # type: ignore[arg-type]
+    items, cname = _find(rt, svc, endpoint, port, proto)
     if cname is not None:
         return _cname_reply(rt, qname, cname, qtype)
     if not items:
@@ -261,14 +261,14 @@ def ready_endpoints(rt: Runtime, svc: Service) -> list[tuple[str, str, list[tupl
     """(IP, endpoint hostname, [(port name, port, protocol)]) of every ready endpoint, as CoreDNS
     sees them: from the Service's EndpointSlices (a missing ``ready`` counts as ready), or from
     its Endpoints object when it has no slice."""
-    from ..api.discovery import SERVICE_NAME_LABEL
+    from ..api.discovery import SERVICE_NAME_LABEL, EndpointSlice
 
     out = []
     slices = [s for s in rt.api.store.items("EndpointSlice", svc.namespace)
-              if s.metadata.labels.get(SERVICE_NAME_LABEL) == svc.name]
+              if isinstance(s, EndpointSlice) and s.metadata.labels.get(SERVICE_NAME_LABEL) == svc.name]
     for sl in sorted(slices, key=lambda s: s.name):
-        ports = [(p.name or "", p.port or 0, p.protocol or "TCP") for p in sl.ports]  # type: ignore[attr-defined]
-        for ep in sl.endpoints:  # type: ignore[attr-defined]
+        ports = [(p.name or "", p.port or 0, p.protocol or "TCP") for p in sl.ports]
+        for ep in sl.endpoints:
             if ep.conditions.ready is False:
                 continue
             for ip in ep.addresses:
@@ -325,12 +325,13 @@ def _reverse(rt: Runtime, fqdn: str, qtype: str) -> DnsReply:
         return DnsReply("NXDOMAIN")
     zone = rt.config.cluster_domain
     names: list[str] = []
-    for svc in rt.api.store.items("Service"):
-        if ip in (svc.spec.cluster_ips or [svc.spec.cluster_ip]):  # type: ignore[attr-defined]
+    # The store keeps a kind's own class: these are Services.
+    for svc in cast("list[Service]", rt.api.store.items("Service")):
+        if ip in (svc.spec.cluster_ips or [svc.spec.cluster_ip or ""]):
             names.append(f"{svc.name}.{svc.namespace}.svc.{zone}.")
     if not names:
-        for svc in rt.api.store.items("Service"):
-            for ep_ip, host, _ in ready_endpoints(rt, svc):  # type: ignore[arg-type]
+        for svc in cast("list[Service]", rt.api.store.items("Service")):
+            for ep_ip, host, _ in ready_endpoints(rt, svc):
                 if ep_ip == ip:
                     names.append(f"{host}.{svc.name}.{svc.namespace}.svc.{zone}.")
     if not names:
@@ -441,10 +442,10 @@ def unreachable(rt: Runtime, src: Ref | None) -> tuple[str | None, list[Hop]]:
     """
     server = server_ip(rt)
     svc = rt.api.store.get("Service", f"{DNS_NAMESPACE}/{DNS_SERVICE}")
-    if svc is None or server not in (svc.spec.cluster_ips or [svc.spec.cluster_ip]):  # type: ignore[attr-defined]
+    if not isinstance(svc, Service) or server not in (svc.spec.cluster_ips or [svc.spec.cluster_ip or ""]):
         return (f"no Service has the address {server}: the query to kube-dns goes nowhere and the "
                 "resolver times out"), []
-    eps = [ip for ip, _, ports in ready_endpoints(rt, svc)  # type: ignore[arg-type]
+    eps = [ip for ip, _, ports in ready_endpoints(rt, svc)
            if any(p == 53 and pr == "UDP" for _, p, pr in ports)]
     if not eps:
         return (f"kube-dns ({server}) has no ready endpoints: kube-proxy rejects the query (ICMP port "
@@ -491,7 +492,8 @@ def resolve_from(rt: Runtime, name: str, src: Ref | None, type: str = "A") -> Dn
         conf = ResolvConf((server_ip(rt),), (f"default.svc.{zone}", f"svc.{zone}", zone, *NODE_SEARCH),
                           (f"ndots:{NDOTS}",))
     else:
-        pod = resolve_source(rt, src).pod  # the same checks, and errors, as a connection's source
+        # The same checks, and errors, as a connection's source; neither external nor a node, it is a pod.
+        pod = cast("Pod", resolve_source(rt, src).pod)
         conf = pod_resolv(rt, pod)
         if server_ip(rt) not in conf.nameservers:
             return _not_cluster_resolver(rt, name, qtype, where, (

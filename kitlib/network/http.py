@@ -12,7 +12,7 @@ the data path before a request gets here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from ..container.behaviour import connection_problem
@@ -151,15 +151,15 @@ def request(rt: Runtime, url: str, src: str = "external", headers: dict[str, str
     client_ip = conn.hops[-1].src if conn.hops else conn.src_ip
     req = HttpRequest(method, url, host, port, path, dict(headers or {}), client_ip, _client_port(rt), scheme)
     if conn.pod is not None:
-        pod = rt.api.store.get("Pod", conn.pod)
-        container = accepting_container(conn, pod)  # type: ignore[arg-type]
+        pod = cast("Pod", rt.api.store.get("Pod", conn.pod))  # the data path names a stored pod
+        container = accepting_container(conn, pod)
         req = replace(req, port=conn.target_port or port)  # the server's own port: a NodePort is DNATed away
         if scheme == "https" and not speaks_tls(rt, container):
             out.failure = "tls"
             out.reason = (f"container {container.name} of pod {conn.pod} accepted the connection, but kitlib "
                           "simulates TLS only at the ingress controller: no handshake")
             return out
-        reply = respond(rt, pod, container, req)  # type: ignore[arg-type]
+        reply = respond(rt, pod, container, req)
         out.pod = conn.pod
         where = f"container {container.name} of pod {conn.pod}"
         if reply is not None and reply.upstream is not None:
@@ -198,19 +198,19 @@ def _loopback(rt: Runtime, out: HttpResponse, end: Source, method: str, path: st
     listening = [c for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=False)
                  if cs.state.running and any(p.container_port == out.port and (p.protocol or "TCP") == "TCP"
                                              for p in c.ports)] if pod is not None else []
-    if not listening:
+    if not listening or pod is None:  # no pod, nothing listening
         who = f"pod {pod.name}" if pod is not None else "the machine outside the cluster"
         out.failure, out.reason = "refused", f"nothing listens on 127.0.0.1:{out.port} in {who}: connection refused"
         return out
     container = listening[0]
-    problem = connection_problem(rt, pod, container, out.port)  # type: ignore[arg-type]
+    problem = connection_problem(rt, pod, container, out.port)
     if problem is not None:
         failure, why = problem
         out.failure, out.reason = failure, why.replace(f"port {out.port}", f"127.0.0.1:{out.port}")
         return out
     req = HttpRequest(method, out.url, out.host, out.port, path, dict(headers or {}), "127.0.0.1", _client_port(rt))
-    out.pod = pod.key  # type: ignore[union-attr]
-    return _answer(out, respond(rt, pod, container, req), f"container {container.name} of pod {out.pod}",  # type: ignore[arg-type]
+    out.pod = pod.key
+    return _answer(out, respond(rt, pod, container, req), f"container {container.name} of pod {out.pod}",
                    method)
 
 

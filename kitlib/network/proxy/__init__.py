@@ -34,7 +34,7 @@ import gc
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ...clock import EPOCH
 from ...errors import NotFound
@@ -42,6 +42,10 @@ from . import iptables, ipvs, rules
 from .servicemap import ProxyView
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ...api.discovery import EndpointSlice
+    from ...api.service import Service
     from ...runtime import Runtime
 
 
@@ -63,8 +67,10 @@ def view(rt: Runtime) -> ProxyView:
     store = rt.api.store
     cached = rt.proxy_view
     if cached is None or cached.revision != store.revision:
-        cached = rt.proxy_view = ProxyView(store.revision, store.objects("Service"),
-                                           store.objects("EndpointSlice"), rt.nodes())
+        # The store keeps a kind's own class.
+        cached = rt.proxy_view = ProxyView(store.revision, cast("Iterable[Service]", store.objects("Service")),
+                                           cast("Iterable[EndpointSlice]", store.objects("EndpointSlice")),
+                                           rt.nodes())
     return cached
 
 

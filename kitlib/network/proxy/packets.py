@@ -10,9 +10,9 @@ none to send it to. Which endpoint of the set is :func:`.balance.choose`'s part.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from ...api.node import internal_ip
+from ...api.node import Node, internal_ip
 from . import view
 from .iptables import rule_text
 from .rules import filter_rule
@@ -81,16 +81,16 @@ def entry_for(rt: Runtime, src_kind: str, src_node: str | None, src_ip: str, dst
         return Entry(sp, kind, node, dst_ip, port, src_ip, "remote")
     node = v.node_ips.get(dst_ip)
     if node is not None:
-        sp = v.by_node_port.get((port, protocol))
-        if sp is None:
+        nsp = v.by_node_port.get((port, protocol))
+        if nsp is None:
             return None
         if src_kind in ("pod", "node") and node == src_node:
-            return Entry(sp, "NodePort", node, dst_ip, port, src_ip, "pod" if src_kind == "pod" else "local")
+            return Entry(nsp, "NodePort", node, dst_ip, port, src_ip, "pod" if src_kind == "pod" else "local")
         # The packet crosses the node network first; a pod's source is masqueraded by flannel.
         client = src_ip
         if src_kind == "pod" and src_node:
-            client = internal_ip(rt.get("Node", src_node))  # type: ignore[arg-type]
-        return Entry(sp, "NodePort", node, dst_ip, port, client, "remote", crosses=src_kind != "external")
+            client = internal_ip(cast(Node, rt.get("Node", src_node)))  # the API's get returns the kind's own class
+        return Entry(nsp, "NodePort", node, dst_ip, port, client, "remote", crosses=src_kind != "external")
     return None
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -153,7 +153,7 @@ def _builtin() -> list[Chain]:
                   "ACCEPT")]
 
 
-def _table(names: list[str], rules: dict[str, Sequence[Rule]]) -> NatTable:
+def _table(names: list[str], rules: Mapping[str, Sequence[Rule]]) -> NatTable:
     return NatTable((*_builtin(), *(Chain(n, tuple(rules.get(n, ()))) for n in names)))
 
 

@@ -143,7 +143,7 @@ class ProxyView:
         self.by_vip: dict[tuple[str, int, str], tuple[ServicePort, str]] = {}
         self.by_node_port: dict[tuple[int, str], ServicePort] = {}
         self.cluster_ips: dict[str, str] = {}  # clusterIP -> ns/name
-        self.node_ips: dict[str, str] = {internal_ip(n): n.name for n in nodes}  # type: ignore[misc]
+        self.node_ips: dict[str, str] = {internal_ip(n): n.name for n in nodes}
         self._rules: dict[tuple[int, str], NodeRules] = {}
         slices: dict[tuple[str, str], list[EndpointSlice]] = {}
         for sl in endpoint_slices:
