@@ -95,7 +95,7 @@ def run(repeat: int = 3, services: int = 5000, endpoints: int = 10) -> list[Resu
     cluster.set_proxy_mode("ipvs")
     for _ in range(repeat):
         cluster.runtime.proxy_view = None
-        seconds, _ = timed(proxy.ipvsadm, cluster, node)
+        seconds, _ = timed(proxy.ipvsadm, cluster.runtime, node)
         ipvs.times.append(seconds)
     print(f"(building the cluster, not timed: {built:.1f} s; {len(text.splitlines()):,} lines of rules)")
     return [result, ipvs]
