@@ -35,11 +35,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from ..api.config import TLS_TYPE
 from ..api.defaults import image_repo
 from ..api.networking import DEFAULT_CLASS_ANNOTATION, IngressLoadBalancerIngress, class_of
 from ..api.node import internal_ip
 from ..api.pod import is_ready
-from ..api.secret import TLS_TYPE
 from ..container.images import respond
 from ..container.server import AppReply, HttpRequest, go_reply, http_date
 from ..errors import BadRequest, NotFound

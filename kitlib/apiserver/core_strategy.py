@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from .. import manifest
 from ..api import defaults, validation
+from ..api.config import TLS_TYPE, Secret
 from ..api.namespace import Namespace
 from ..api.pod import Pod
-from ..api.secret import TLS_TYPE, Secret
 from ..errors import FieldError, required
 from .strategy import Strategy
 

@@ -1,5 +1,5 @@
-"""kubectl for Secrets: the columns of ``get secrets`` (``printSecret``) and ``describe secret``
-(``describeSecret``), which shows the size of each value, never the value."""
+"""kubectl for the config kinds: for Secrets, the columns of ``get secrets`` (``printSecret``) and
+``describe secret`` (``describeSecret``), which shows the size of each value, never the value."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import base64
 import binascii
 from typing import TYPE_CHECKING
 
-from ..api.secret import Secret
+from ..api.config import Secret
 from .describe import annotation_lines, labels_lines
 from .printers import age
 from .tabwriter import DESCRIBE
@@ -38,4 +38,7 @@ def _describe(cluster: Cluster, secret: Secret) -> str:
     return DESCRIBE.format("\n".join(lines))
 
 
-VIEW = View("Secret", ("NAME", "TYPE", "DATA", "AGE"), (), _row, _describe)
+SECRET = View("Secret", ("NAME", "TYPE", "DATA", "AGE"), (), _row, _describe)
+
+VIEWS = (SECRET,)
+"""The views this module gives :mod:`.kinds`."""

@@ -1,4 +1,4 @@
-"""Secret (core/v1): here only as the holder of a TLS certificate that an Ingress names."""
+"""The config kinds (core/v1): Secret, here only as the holder of a TLS certificate that an Ingress names."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from .convert import extra_field
 from .meta import KubeObject, ObjectMeta
+from .resource import Resource
 
 TLS_TYPE = "kubernetes.io/tls"
 OPAQUE = "Opaque"
@@ -25,3 +26,7 @@ class Secret(KubeObject):
     string_data: dict[str, str] = field(default_factory=dict)
     immutable: bool | None = None
     extra: dict[str, Any] = extra_field()
+
+
+RESOURCES = (Resource(Secret, "secrets", ()),)
+"""The resource types this module defines, gathered by :mod:`kitlib.api.registry`."""
