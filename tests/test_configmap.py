@@ -307,3 +307,55 @@ def test_a_binary_file_is_base64_in_binary_data(cluster, tmp_path):
     cm = cluster.get("ConfigMap", "logo")
     assert cm.data == {} and base64.b64decode(cm.binary_data["logo.png"]) == b"\x89PNG\xff"
     assert "logo.png: 5 bytes" in cluster.kubectl("describe cm logo")
+
+
+def test_describe_is_what_kubectl_prints_from_a_server(cluster, tmp_path):
+    """The real kubectl's ``describe configmap``, run against a minimal API server that serves
+    kitlib's object (describe is printed client-side). One key per map: 1.32's key order is random."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cm = cluster.create(configmap("demo", metadata={"name": "demo", "labels": {"app": "web", "tier": "db"},
+                                                    "annotations": {"note": "x"}},
+                                  data={"nginx.conf": "server {\n  listen 80;\n}\n"}, binaryData={"bin": "//4A"}))
+    cluster.advance(7)
+    resources = {"kind": "APIResourceList", "groupVersion": "v1", "resources": [
+        {"name": "configmaps", "singularName": "configmap", "namespaced": True, "kind": "ConfigMap",
+         "verbs": ["get", "list"], "shortNames": ["cm"]},
+        {"name": "events", "singularName": "event", "namespaced": True, "kind": "Event", "verbs": ["list"]}]}
+    replies = {"/api": {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []},
+               "/apis": {"kind": "APIGroupList", "apiVersion": "v1", "groups": []},
+               "/api/v1": resources,
+               "/api/v1/namespaces/default/configmaps/demo": cm.to_dict(),
+               "/api/v1/namespaces/default/events": {"kind": "EventList", "apiVersion": "v1", "items": []}}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            body = json.dumps(replies.get(self.path.split("?")[0], {"kind": "Status", "code": 404})).encode()
+            self.send_response(200 if self.path.split("?")[0] in replies else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        (tmp_path / "kubeconfig").write_text(
+            f"apiVersion: v1\nkind: Config\nclusters: [{{name: k, cluster: {{server: "
+            f"'http://127.0.0.1:{server.server_port}'}}}}]\ncontexts: [{{name: k, context: {{cluster: k, user: u, "
+            "namespace: default}}]\nusers: [{name: u, user: {}}]\ncurrent-context: k\n")
+        exe = shutil.which("kubectl")
+        if exe is None:
+            pytest.skip("kubectl is not installed")
+        done = subprocess.run([exe, "--kubeconfig", str(tmp_path / "kubeconfig"), "--cache-dir", str(tmp_path),
+                               "describe", "configmap", "demo"], capture_output=True, text=True, timeout=60,
+                              check=False)
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr
+    assert cluster.kubectl("describe configmap demo") == done.stdout.rstrip("\n")
