@@ -15,7 +15,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 # Only lint/test the folders that exist, so a partial checkout still works.
 RUFF_PATHS := $(wildcard kitlib tests benchmarks)
-TEST_PATHS := $(wildcard tests notebooks kitlib)
+TEST_PATHS := $(wildcard tests notebooks)
 
 .PHONY: lab test venv install install-test lint clean
 
@@ -50,7 +50,8 @@ test: install-test
 	bash scripts/ensure-chromium
 	$(BIN)/ruff check $(RUFF_PATHS)
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(TEST_PATHS) --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest kitlib --doctest-modules -q -p no:cacheprovider
+	$(BIN)/python -m pytest $(TEST_PATHS) --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build artifacts .pytest_cache .hypothesis *.egg-info

@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 
+from ..api.config import TLS_TYPE, Secret
 from ..api.defaults import image_repo
 from ..api.networking import (
     DEFAULT_CLASS_ANNOTATION,
@@ -45,7 +46,6 @@ from ..api.networking import (
 )
 from ..api.node import internal_ip
 from ..api.pod import is_ready
-from ..api.secret import TLS_TYPE, Secret
 from ..api.service import Service
 from ..container.images import respond
 from ..container.server import AppReply, HttpRequest, go_reply, http_date

@@ -9,6 +9,7 @@ from .convert import extra_field
 from .labels import LabelSelector
 from .meta import KubeObject, ObjectMeta
 from .pod import PodTemplateSpec
+from .resource import Resource
 
 
 @dataclass
@@ -98,3 +99,7 @@ class ReplicaSet(KubeObject):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: ReplicaSetSpec = field(default_factory=ReplicaSetSpec)
     status: ReplicaSetStatus = field(default_factory=ReplicaSetStatus)
+
+
+RESOURCES = (Resource(Deployment, "deployments", ("deploy",)), Resource(ReplicaSet, "replicasets", ("rs",)))
+"""The resource types this module defines, gathered by :mod:`kitlib.api.registry`."""

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from .convert import api_field, extra_field
 from .meta import KubeObject, ObjectMeta
+from .resource import Resource
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
@@ -94,3 +95,7 @@ class Endpoints(KubeObject):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     subsets: list[EndpointSubset] = field(default_factory=list)
     extra: dict[str, Any] = extra_field()
+
+
+RESOURCES = (Resource(Endpoints, "endpoints", ("ep",)), Resource(EndpointSlice, "endpointslices", ()))
+"""The resource types this module defines, gathered by :mod:`kitlib.api.registry`."""

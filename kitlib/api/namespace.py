@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from .convert import extra_field
 from .meta import KubeObject, ObjectMeta
+from .resource import Resource
 
 
 @dataclass
@@ -31,3 +32,7 @@ class Namespace(KubeObject):
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: NamespaceSpec = field(default_factory=NamespaceSpec)
     status: NamespaceStatus = field(default_factory=NamespaceStatus)
+
+
+RESOURCES = (Resource(Namespace, "namespaces", ("ns",)),)
+"""The resource types this module defines, gathered by :mod:`kitlib.api.registry`."""

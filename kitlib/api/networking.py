@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from .convert import api_field, extra_field
 from .meta import KubeObject, ObjectMeta
+from .resource import Resource
 
 PATH_TYPES = ["Exact", "ImplementationSpecific", "Prefix"]
 DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
@@ -161,3 +162,7 @@ def backends(ing: Ingress) -> list[IngressBackend]:
     for rule in ing.spec.rules:
         out += [p.backend for p in (rule.http.paths if rule.http else [])]
     return out
+
+
+RESOURCES = (Resource(Ingress, "ingresses", ("ing",)), Resource(IngressClass, "ingressclasses", ()))
+"""The resource types this module defines, gathered by :mod:`kitlib.api.registry`."""

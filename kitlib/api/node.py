@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from .convert import api_field, extra_field
 from .meta import KubeObject, ObjectMeta
+from .resource import Resource
 
 
 @dataclass
@@ -91,3 +92,7 @@ def node_ready(node: Node) -> bool:
     """The node's Ready condition is True."""
     c = node.status.condition("Ready")
     return c is not None and c.status == "True"
+
+
+RESOURCES = (Resource(Node, "nodes", ("no",)),)
+"""The resource types this module defines, gathered by :mod:`kitlib.api.registry`."""

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from .convert import api_field, extra_field
 from .meta import KubeObject, ObjectMeta
+from .resource import Resource
 
 
 @dataclass
@@ -242,3 +243,7 @@ def is_terminating(pod: Pod) -> bool:
 def container_ports(pod: Pod) -> list[tuple[str, ContainerPort]]:
     """Every declared port of the pod with the name of its container."""
     return [(c.name, p) for c in pod.spec.containers for p in c.ports]
+
+
+RESOURCES = (Resource(Pod, "pods", ("po",)),)
+"""The resource types this module defines, gathered by :mod:`kitlib.api.registry`."""

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from .convert import api_field, extra_field
 from .meta import KubeObject, ObjectMeta
+from .resource import Resource
 
 SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
 
@@ -100,3 +101,7 @@ def is_external(svc: Service) -> bool:
     ClusterIP with externalIPs."""
     kind = service_type(svc)
     return kind in ("NodePort", "LoadBalancer") or (kind == "ClusterIP" and bool(svc.spec.external_ips))
+
+
+RESOURCES = (Resource(Service, "services", ("svc",)),)
+"""The resource types this module defines, gathered by :mod:`kitlib.api.registry`."""

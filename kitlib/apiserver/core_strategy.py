@@ -1,4 +1,4 @@
-"""The core group's kinds in the API server: Namespaces, Nodes, Pods, Secrets, Endpoints.
+"""The core group's kinds in the API server: Namespaces, Nodes, Pods, Secrets, ConfigMaps, Endpoints.
 
 Validation follows ``pkg/apis/core/validation`` for the fields kitlib models; the field checks
 shared by several kinds (names, labels, the pod spec) are in :mod:`kitlib.api.validation`.
@@ -7,19 +7,21 @@ shared by several kinds (names, labels, the pod spec) are in :mod:`kitlib.api.va
 from __future__ import annotations
 
 import base64
-import re
+import binascii
 from typing import TYPE_CHECKING
 
 from .. import manifest
 from ..api import defaults, validation
+from ..api.config import TLS_TYPE, ConfigMap, Secret, config_key_errors
 from ..api.namespace import Namespace
 from ..api.pod import Pod
-from ..api.secret import TLS_TYPE, Secret
-from ..errors import FieldError, required
-from .strategy import Strategy
+from ..api.registry import RESOURCES
+from ..errors import ApiError, BadRequest, FieldError, invalid, required
+from .strategy import Allocation, Strategy
 
 if TYPE_CHECKING:
     from ..api.meta import KubeObject
+    from .server import ApiServer
 
 POD_UPDATE_FORBIDDEN = (
     "pod updates may not change fields other than `spec.containers[*].image`,"
@@ -29,6 +31,9 @@ POD_UPDATE_FORBIDDEN = (
 # Fields a pod update may change, or that the server sets, left out of the comparison.
 POD_MUTABLE_FIELDS = ("nodeName", "tolerations", "serviceAccount", "serviceAccountName",
                       "enableServiceLinks", "priority", "preemptionPolicy")
+MAX_CONFIG_SIZE = 1024 * 1024
+"""``core.MaxSecretSize``: the most bytes a ConfigMap's values may hold together."""
+IMMUTABLE_SET = "field is immutable when `immutable` is set"
 
 
 class NamespaceStrategy(Strategy):
@@ -119,6 +124,91 @@ class SecretStrategy(Strategy):
         return []
 
 
+class ConfigMapStrategy(Strategy):
+    """ConfigMap: ValidateConfigMap, and ValidateConfigMapUpdate's frozen maps once ``immutable``."""
+
+    kind = "ConfigMap"
+
+    def default(self, obj: KubeObject, old: KubeObject | None) -> None:
+        # Not a default: the server cannot decode a binaryData value that is not base64.
+        check_binary_data(obj)  # type: ignore[arg-type]  # this strategy's kind
+
+    def validate(self, obj: KubeObject) -> list[FieldError]:
+        return validate_configmap(obj)  # type: ignore[arg-type]  # this strategy's kind
+
+    def validate_update(self, old: KubeObject, new: KubeObject) -> list[FieldError]:
+        return validate_configmap_immutable(old, new)  # type: ignore[arg-type]  # this strategy's kind
+
+    def prepare(self, api: ApiServer, obj: KubeObject, old: KubeObject | None, txn: Allocation) -> None:
+        """As :meth:`Strategy.prepare`, but the update's errors come first, as in
+        ``ValidateConfigMapUpdate``."""
+        self.admit(api, obj, old)
+        self.default(obj, old)
+        self.allocate(api, obj, old, txn)
+        errs = self.validate_update(old, obj) if old is not None else []
+        errs += self.validate(obj)
+        if errs:
+            raise invalid(RESOURCES[self.kind].qualified_kind, obj.name, errs)
+
+
+def validate_configmap(cm: ConfigMap) -> list[FieldError]:
+    """ValidateConfigMap: the name, each key (a data key also in binaryData is refused), and at
+    most 1 MiB of values in all."""
+    errs = validation.validate_meta(cm.metadata, namespaced=True)
+    total = 0
+    for key, value in cm.data.items():
+        errs += [FieldError(f"data[{key}]", "Invalid value", key, msg) for msg in config_key_errors(key)]
+        if key in cm.binary_data:
+            errs.append(FieldError(f"data[{key}]", "Invalid value", key, "duplicate of key present in binaryData"))
+        total += len(value.encode())
+    for key, value in cm.binary_data.items():
+        errs += [FieldError(f"binaryData[{key}]", "Invalid value", key, msg) for msg in config_key_errors(key)]
+        total += len(base64.b64decode(value))
+    if total > MAX_CONFIG_SIZE:
+        # The API server names no field: the error is about the whole object.
+        errs.append(FieldError("", "Too long", detail=f"must have at most {MAX_CONFIG_SIZE} bytes", show_value=False))
+    return errs
+
+
+def validate_configmap_immutable(old: ConfigMap, new: ConfigMap) -> list[FieldError]:
+    """The part of ValidateConfigMapUpdate beyond metadata: an immutable ConfigMap stays so, and its
+    maps do not change."""
+    if not old.immutable:
+        return []
+    errs = []
+    if not new.immutable:
+        errs.append(FieldError("immutable", "Forbidden", detail=IMMUTABLE_SET))
+    if new.data != old.data:
+        errs.append(FieldError("data", "Forbidden", detail=IMMUTABLE_SET))
+    if new.binary_data != old.binary_data:
+        errs.append(FieldError("binaryData", "Forbidden", detail=IMMUTABLE_SET))
+    return errs
+
+
+def check_binary_data(cm: ConfigMap) -> None:
+    """Refuse, as the server's JSON decoder does, a binaryData value that is not base64."""
+    for value in cm.binary_data.values():
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise _Undecodable(f'ConfigMap in version "v1" cannot be handled as a ConfigMap: '
+                             f'illegal base64 data at input byte {_bad_byte(value)}') from None
+
+
+class _Undecodable(BadRequest):
+    """A request body the server cannot decode: the server's BadRequest, not kubectl's."""
+
+    def kubectl_text(self) -> str:
+        return ApiError.kubectl_text(self)
+
+
+def _bad_byte(value: str) -> int:
+    """Where Go's base64 decoder stops: the first character outside the alphabet, else the end."""
+    alphabet = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+    body = value.rstrip("=")
+    return next((i for i, ch in enumerate(body) if ch not in alphabet), len(body))
+
+
 class EndpointsStrategy(Strategy):
     """Endpoints: stored as given (kitlib does not validate hand-written Endpoints)."""
 
@@ -130,11 +220,7 @@ def validate_secret(secret: Secret) -> list[FieldError]:
     already folded into ``data`` by :func:`default_secret`)."""
     errs = validation.validate_meta(secret.metadata, namespaced=True)
     for key, value in secret.data.items():
-        if not re.fullmatch(r"[-._a-zA-Z0-9]+", key):
-            errs.append(FieldError(f"data[{key}]", "Invalid value", key,
-                                   "a valid config key must consist of alphanumeric characters, '-', '_' or '.' "
-                                   "(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation "
-                                   "is '[-._a-zA-Z0-9]+')"))
+        errs += [FieldError(f"data[{key}]", "Invalid value", key, msg) for msg in config_key_errors(key)]
         try:
             base64.b64decode(value, validate=True)
         except ValueError:
@@ -158,4 +244,5 @@ def _merge_string_data(secret: Secret) -> None:
 
 
 
-STRATEGIES = (NamespaceStrategy(), NodeStrategy(), PodStrategy(), SecretStrategy(), EndpointsStrategy())
+STRATEGIES = (NamespaceStrategy(), NodeStrategy(), PodStrategy(), SecretStrategy(), ConfigMapStrategy(),
+              EndpointsStrategy())

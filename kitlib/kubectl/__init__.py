@@ -9,7 +9,7 @@ each kind lives in the module named after it (:mod:`.pods`, :mod:`.services`, ..
 >>> c = Cluster(nodes=1)
 >>> print(c.kubectl("get nodes"))
 NAME       STATUS   ROLES           AGE   VERSION
-minikube   Ready    control-plane   0s    v1.32.0
+minikube   Ready    control-plane   2m    v1.32.0
 """
 
 from __future__ import annotations

@@ -28,3 +28,5 @@ def create_namespace(cluster: Cluster, args: Args) -> dict[str, Any]:
 
 VIEW = View("Namespace", ("NAME", "STATUS", "AGE"), (), _row, create=create_namespace,
             create_types=("namespace", "ns"))
+VIEWS = (VIEW,)
+"""The views this module gives :mod:`.kinds`."""

@@ -64,3 +64,5 @@ def _describe(cluster: Cluster, node: Node) -> str:
 
 VIEW = View("Node", ("NAME", "STATUS", "ROLES", "AGE", "VERSION"),
             ("INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"), _row, _describe)
+VIEWS = (VIEW,)
+"""The views this module gives :mod:`.kinds`."""

@@ -166,3 +166,5 @@ def describe_probe(probe: Probe) -> str:
 
 VIEW = View("Pod", ("NAME", "READY", "STATUS", "RESTARTS", "AGE"), ("IP", "NODE", "NOMINATED NODE", "READINESS GATES"),
             _row, _describe)
+VIEWS = (VIEW,)
+"""The views this module gives :mod:`.kinds`."""

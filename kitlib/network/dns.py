@@ -148,7 +148,7 @@ def query(rt: Runtime, name: str, qtype: str = "A") -> DnsReply:
     """What kube-dns (CoreDNS) answers for one absolute name, with no search list applied.
 
     >>> from kitlib import Cluster
-    >>> query(Cluster(nodes=1), "kubernetes.default.svc.cluster.local").records[0].data
+    >>> query(Cluster(nodes=1).runtime, "kubernetes.default.svc.cluster.local").records[0].data
     '10.96.0.1'
     """
     qtype = qtype.upper()

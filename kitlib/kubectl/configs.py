@@ -1,0 +1,175 @@
+"""kubectl for the config kinds.
+
+* Secrets: the columns of ``get secrets`` (``printSecret``) and ``describe secret``
+  (``describeSecret``), which shows the size of each value, never the value.
+* ConfigMaps: the columns of ``get configmaps`` (``printConfigMap``: DATA counts ``data`` and
+  ``binaryData``), ``describe configmap`` (``ConfigMapDescriber``: each text value in full, the size
+  of each binary one) and ``create configmap NAME --from-literal=KEY=VALUE | --from-file=[KEY=]PATH``
+  (``create_configmap.go``). kubectl 1.32 lists the keys in Go's random map order; kitlib sorts
+  them, as kubectl does since 1.34. ``--from-env-file`` and ``--append-hash`` are refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import stat
+from typing import TYPE_CHECKING, Any
+
+from ..api.config import ConfigMap, Secret, config_key_errors
+from .args import Args, KubectlError
+from .describe import annotation_lines, labels_lines, with_events
+from .generate import COMMON_FLAGS
+from .printers import age
+from .tabwriter import DESCRIBE
+from .view import View
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+
+def _row(cluster: Cluster, secret: Secret, wide: bool) -> list[str]:
+    return [secret.name, secret.type or "", str(len(secret.data)), age(cluster, secret)]
+
+
+def _size(value: str) -> int:
+    """The decoded length of a base64 value (the raw length of one that is not base64)."""
+    try:
+        return len(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError):
+        return len(value)
+
+
+def _describe(cluster: Cluster, secret: Secret) -> str:
+    """``describeSecret``: the sizes of the values in key order (and no events)."""
+    lines = [f"Name:\t{secret.name}", f"Namespace:\t{secret.namespace}",
+             *labels_lines("Labels", secret.metadata.labels), *annotation_lines(secret.metadata.annotations),
+             "", f"Type:\t{secret.type or ''}", "", "Data", "===="]
+    lines += [f"{k}:\t{_size(secret.data[k])} bytes" for k in sorted(secret.data)]
+    return DESCRIBE.format("\n".join(lines))
+
+
+SECRET = View("Secret", ("NAME", "TYPE", "DATA", "AGE"), (), _row, _describe)
+
+
+def _configmap_row(cluster: Cluster, cm: ConfigMap, wide: bool) -> list[str]:
+    return [cm.name, str(len(cm.data) + len(cm.binary_data)), age(cluster, cm)]
+
+
+def _describe_configmap(cluster: Cluster, cm: ConfigMap) -> str:
+    """``ConfigMapDescriber``: each value under its key and a ``----`` rule, then the size of each
+    binary value, then the events."""
+    lines = [f"Name:\t{cm.name}", f"Namespace:\t{cm.namespace}", *labels_lines("Labels", cm.metadata.labels),
+             *annotation_lines(cm.metadata.annotations), "", "Data", "===="]
+    for key in sorted(cm.data):
+        lines += [f"{key}:", "----", *cm.data[key].split("\n"), ""]
+    lines += ["", "BinaryData", "===="]
+    lines += [f"{key}: {_size(cm.binary_data[key])} bytes" for key in sorted(cm.binary_data)]
+    return with_events(cluster, cm, [*lines, ""])
+
+
+_CONFIGMAP_FLAGS = {"from-literal", "from-file", "from-env-file", "append-hash"} | COMMON_FLAGS
+
+
+def create_configmap(cluster: Cluster, args: Args) -> dict[str, Any]:
+    """The ConfigMap ``kubectl create configmap NAME --from-literal=K=V --from-file=[K=]PATH`` builds:
+    the files' keys first, then the literals', each checked as kubectl checks it."""
+    for flag in args.flags:
+        if flag not in _CONFIGMAP_FLAGS:
+            raise KubectlError(f"Error: unknown flag: --{flag}\nSee 'kubectl create configmap --help' for usage.")
+    words = args.words[2:]
+    if len(words) != 1:
+        raise KubectlError(f"error: exactly one NAME is required, got {len(words)}\n"
+                           "See 'kubectl create configmap -h' for help and examples")
+    for flag in ("from-env-file", "append-hash"):
+        if args.has(flag):
+            raise KubectlError(f"error: --{flag} is not supported by kitlib's kubectl: give each key with "
+                               "--from-literal=KEY=VALUE or --from-file=[KEY=]PATH")
+    cm: dict[str, Any] = {"kind": "ConfigMap", "apiVersion": "v1",
+                          "metadata": {"name": words[0], "creationTimestamp": None}}
+    if args.get("namespace"):
+        cm["metadata"] = {"name": words[0], "namespace": args.get("namespace"), "creationTimestamp": None}
+    data: dict[str, str] = {}
+    binary: dict[str, str] = {}
+    for source in args.all("from-file"):
+        for key, path in _file_sources(source):
+            _add(words[0], data, binary, key)
+            content = _read(path)
+            try:
+                data[key] = content.decode("utf-8")
+            except UnicodeDecodeError:
+                binary[key] = base64.b64encode(content).decode()
+    for source in args.all("from-literal"):
+        key, eq, value = source.partition("=")
+        if not eq or not key:
+            raise KubectlError(f"error: invalid literal source {source}, expected key=value")
+        _add(words[0], data, binary, key)
+        data[key] = value
+    if data:
+        cm["data"] = dict(sorted(data.items()))
+    if binary:
+        cm["binaryData"] = dict(sorted(binary.items()))
+    return cm
+
+
+def _add(name: str, data: dict[str, str], binary: dict[str, str], key: str) -> None:
+    """``validateNewConfigMap``: a valid key, not given before."""
+    errs = config_key_errors(key)
+    if errs:
+        raise KubectlError(f"error: {_quote(key)} is not a valid key name for a ConfigMap: {','.join(errs)}")
+    for bag, title in ((data, "Data"), (binary, "BinaryData")):
+        if key in bag:
+            raise KubectlError(f"error: cannot add key {_quote(key)}, another key by that name already exists "
+                               f"in {title} for ConfigMap {_quote(name)}")
+
+
+def _file_sources(source: str) -> list[tuple[str, str]]:
+    """``ParseFileSource`` and the directory walk: ``(key, path)`` of each file ``source`` names."""
+    if source.count("=") > 1:
+        raise KubectlError("error: key names or file paths cannot contain '='")
+    key, eq, path = source.partition("=")
+    if eq and not key:
+        raise KubectlError(f"error: key name for file path {path} missing")
+    if eq and not path:
+        raise KubectlError(f"error: file path for key name {key} missing")
+    if not eq:
+        key, path = os.path.basename(source.rstrip("/")) or source, source
+    try:
+        is_dir = stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError as exc:
+        raise KubectlError(f"error: error reading {path}: {_go_errno(exc)}") from None
+    if not is_dir:
+        return [(key, path)]
+    if eq:
+        raise KubectlError("error: cannot give a key name for a directory path")
+    with os.scandir(path) as entries:
+        return [(e.name, os.path.join(path, e.name))
+                for e in sorted(entries, key=lambda e: e.name) if e.is_file(follow_symlinks=False)]
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise KubectlError(f"error: open {path}: {_go_errno(exc)}") from None
+
+
+def _go_errno(exc: OSError) -> str:
+    """An OS error in Go's words: ``no such file or directory``."""
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]
+
+
+def _quote(text: str) -> str:
+    """Go's ``%q`` for the printable text of keys and names."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+CONFIGMAP = View("ConfigMap", ("NAME", "DATA", "AGE"), (), _configmap_row, _describe_configmap,
+                 create=create_configmap, create_types=("configmap", "cm"),
+                 create_failure=lambda _cm: "failed to create configmap")
+
+VIEWS = (SECRET, CONFIGMAP)
+"""The views this module gives :mod:`.kinds`."""
