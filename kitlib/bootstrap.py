@@ -26,12 +26,12 @@ from .api.discovery import (
 )
 from .api.meta import ObjectMeta
 from .api.node import internal_ip
+from .apiserver.server import SECURE_PORT
 
 if TYPE_CHECKING:
     from .runtime import Runtime
 
 BOOT_SECONDS = 120.0
-API_SERVER_PORT = 8443
 COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.11.3"
 
 
@@ -43,7 +43,7 @@ def control_plane(rt: Runtime) -> None:
         "metadata": {"name": "kubernetes", "namespace": "default",
                      "labels": {"component": "apiserver", "provider": "kubernetes"}},
         "spec": {"clusterIP": rt.api.service_ips.indexed(1),
-                 "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": API_SERVER_PORT}]},
+                 "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": SECURE_PORT}]},
     })
     ip = internal_ip(node)
     # The API server keeps these two itself (no selector, no controller).
@@ -51,12 +51,12 @@ def control_plane(rt: Runtime) -> None:
         metadata=ObjectMeta(name="kubernetes", namespace="default",
                             labels={"endpointslice.kubernetes.io/skip-mirror": "true"}),
         subsets=[EndpointSubset(addresses=[EndpointAddress(ip=ip)],
-                                ports=[EndpointsPort(port=API_SERVER_PORT, name="https", protocol="TCP")])]))
+                                ports=[EndpointsPort(port=SECURE_PORT, name="https", protocol="TCP")])]))
     rt.api.create_trusted(EndpointSlice(
         metadata=ObjectMeta(name="kubernetes", namespace="default", labels={SERVICE_NAME_LABEL: "kubernetes"}),
         address_type="IPv4",
         endpoints=[Endpoint(addresses=[ip], conditions=EndpointConditions(ready=True))],
-        ports=[EndpointPort(name="https", port=API_SERVER_PORT, protocol="TCP")]))
+        ports=[EndpointPort(name="https", port=SECURE_PORT, protocol="TCP")]))
     dns_labels = {"k8s-app": "kube-dns"}
     rt.create({
         "apiVersion": "apps/v1", "kind": "Deployment",

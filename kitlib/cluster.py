@@ -39,11 +39,12 @@ from .clock import Clock
 from .container import behaviour
 from .controllers import garbage, nodelifecycle, prober
 from .controllers.manager import ControllerManager
+from .controllers.nodelifecycle import NodeRuntime
 from .errors import BadRequest, FieldError, invalid
 from .events import EventLog
 from .network import datapath, dns, http, proxy, traffic
 from .network.topology import Topology
-from .runtime import PROXY_MODES, NodeRuntime, Runtime
+from .runtime import PROXY_MODES, Runtime
 
 
 class Cluster:

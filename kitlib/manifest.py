@@ -74,32 +74,3 @@ def to_plain(value: Any) -> Any:
     if (dataclasses.is_dataclass(value) and not isinstance(value, type)) or isinstance(value, (list, dict)):
         return json.loads(json.dumps(to_api(value)))
     return value
-
-
-class _Dumper(yaml.SafeDumper):
-    def choose_scalar_style(self) -> str:
-        # Go's YAML encoder (and so kubectl) double-quotes only strings that would read as another
-        # type (resourceVersion: "35", "true"); others that cannot be plain ('*.foo.com') stay single-quoted.
-        style = super().choose_scalar_style()
-        # The event is the scalar being written (the emitter asks only for scalars).
-        event = self.event
-        return '"' if style == "'" and isinstance(event, yaml.ScalarEvent) and not event.implicit[0] else style
-
-
-def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
-    if "\n" in data:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
-
-
-_Dumper.add_representer(str, _str_presenter)
-
-
-def dump_yaml(data: Any) -> str:
-    """YAML as kubectl prints it: keys sorted, lists not indented under their key."""
-    return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=True, width=10_000)
-
-
-def dump_json(data: Any) -> str:
-    """JSON as kubectl prints it: 4-space indent."""
-    return json.dumps(data, indent=4, sort_keys=False)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import builtins
 import random
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .api.labels import LabelSelector
@@ -23,7 +22,7 @@ from .api.node import Node
 from .api.pod import Pod
 from .clock import Clock
 from .container.behaviour import AppRuntime
-from .network.ipam import HostLocal
+from .controllers.nodelifecycle import NodeRuntime
 from .network.proxy import ProxyRuntime
 from .network.proxy.servicemap import ProxyView
 from .network.topology import Topology
@@ -35,17 +34,6 @@ if TYPE_CHECKING:
 PROXY_MODES = ("iptables", "ipvs")
 
 K = TypeVar("K", bound=KubeObject)
-
-
-@dataclass
-class NodeRuntime:
-    """What lives on one node outside the API: whether it answers, its images, its IPAM state."""
-
-    ipam: HostLocal
-    up: bool = True
-    images: set[str] = field(default_factory=set)
-    generation: int = 0
-    """Bumped each time the node fails, so that timers of an earlier failure do nothing."""
 
 
 class Runtime:

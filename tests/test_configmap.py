@@ -16,7 +16,7 @@ import pytest
 
 import kitlib
 from kitlib.api import config, registry
-from kitlib.apiserver import core_strategy, kinds
+from kitlib.apiserver import core_strategy, strategies
 from kitlib.kubectl import configs
 from kitlib.kubectl import kinds as kubectl_kinds
 
@@ -53,8 +53,8 @@ def test_configmap_lives_in_the_three_modules_of_its_group():
     assert registry.RESOURCES["ConfigMap"].cls is config.ConfigMap
     assert registry.lookup("cm") is registry.lookup("configmaps") is registry.RESOURCES["ConfigMap"]
     assert any(r.kind == "ConfigMap" for r in config.RESOURCES)
-    assert kinds.strategy_for("ConfigMap") in core_strategy.STRATEGIES
-    assert type(kinds.strategy_for("ConfigMap")).__module__ == "kitlib.apiserver.core_strategy"
+    assert strategies.strategy_for("ConfigMap") in core_strategy.STRATEGIES
+    assert type(strategies.strategy_for("ConfigMap")).__module__ == "kitlib.apiserver.core_strategy"
     assert kubectl_kinds.BY_KIND["ConfigMap"] in configs.VIEWS
     assert kubectl_kinds.CREATABLE["cm"] is kubectl_kinds.CREATABLE["configmap"] is configs.CONFIGMAP
     assert config in registry.MODULES and configs in kubectl_kinds.MODULES

@@ -367,7 +367,7 @@ def test_rolling_update_respects_surge_and_unavailable(cluster, replicas, surge,
 
 def test_rollout_through_kubectl_apply_says_configured(cluster):
     """`kubectl apply` of a changed template reports `configured` and starts a rollout."""
-    text = kitlib.manifest.dump_yaml(deployment())
+    text = kitlib.api.convert.dump_yaml(deployment())
     assert cluster.kubectl(f"apply -f - <<EOF\n{text}EOF") == "deployment.apps/web created"
     cluster.advance(30)
     changed = text.replace("nginx:1.25", "nginx:1.26")

@@ -6,7 +6,9 @@ import ipaddress
 
 import pytest
 
-from kitlib.network.ipam import HostLocal, RangeAllocator, in_cidr, is_ip, node_network_ip
+from kitlib.api.addresses import in_cidr, is_ip
+from kitlib.apiserver.allocators import RangeAllocator
+from kitlib.network.ipam import HostLocal, node_network_ip
 
 
 def test_range_allocator_hands_out_consecutive_pod_cidrs():

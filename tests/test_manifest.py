@@ -10,6 +10,7 @@ import yaml
 
 import kitlib
 from kitlib import manifest
+from kitlib.api import convert
 
 NS = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}
 DEPLOY = {
@@ -193,13 +194,13 @@ def test_load_unpacks_everything():
 def test_dump_yaml_layout():
     """YAML as kubectl prints it: keys sorted, lists at the key's indentation, no line wrapping,
     multi-line strings as blocks."""
-    text = manifest.dump_yaml({"b": [{"y": 1, "x": "two"}], "a": "x" * 200, "c": "line1\nline2\n"})
+    text = convert.dump_yaml({"b": [{"y": 1, "x": "two"}], "a": "x" * 200, "c": "line1\nline2\n"})
     assert text == "a: " + "x" * 200 + "\nb:\n- x: two\n  y: 1\nc: |\n  line1\n  line2\n"
 
 
 def test_dump_json_layout():
     """JSON as kubectl prints it: 4-space indentation."""
-    assert manifest.dump_json({"a": [1]}) == '{\n    "a": [\n        1\n    ]\n}'
+    assert convert.dump_json({"a": [1]}) == '{\n    "a": [\n        1\n    ]\n}'
 
 
 def test_to_yaml_parses_back_to_to_dict(web):

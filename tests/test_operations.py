@@ -197,7 +197,7 @@ MANIFESTS: list[tuple[str, object]] = [
 
 
 def _yaml_text(manifest: object) -> str:
-    from kitlib.manifest import dump_yaml
+    from kitlib.api.convert import dump_yaml
 
     if isinstance(manifest, str):
         return manifest

@@ -290,7 +290,7 @@ def test_set_image_matches_real_kubectl(tmp_path):
     cluster = kitlib.Cluster(nodes=1)
     cluster.apply(deployment())
     path = tmp_path / "d.yaml"
-    path.write_text(kitlib.manifest.dump_yaml(deployment()))
+    path.write_text(kitlib.api.convert.dump_yaml(deployment()))
     out = subprocess.run(["kubectl", "set", "image", "--local", "-f", str(path), "nginx=nginx:1.26", "-o", "yaml"],
                          capture_output=True, text=True, check=True).stdout
     real = kitlib.manifest.load(out)[0]["spec"]["template"]

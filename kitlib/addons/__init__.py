@@ -47,14 +47,4 @@ def disable(rt: Runtime, name: str) -> None:
     addon.uninstall()
 
 
-def announcer(rt: Runtime, service: str, ip: str) -> tuple[str | None, str]:
-    """The node that answers ARP for LoadBalancer IP ``ip`` of ``service`` ("ns/name"), or
-    None and why no node does (an outside client then gets "No route to host")."""
-    lb = rt.addons.get("metallb")
-    if lb is None:
-        return None, (f"no node answers ARP for {ip}: no load-balancer implementation (such as MetalLB) "
-                      "announces it on the node network, so the client's connection fails with 'No route to host'")
-    return lb.announcer(service, ip)
-
-
-__all__ = ["ADDONS", "IngressNginx", "MetalLB", "announcer", "disable", "enable"]
+__all__ = ["ADDONS", "IngressNginx", "MetalLB", "disable", "enable"]

@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 
+from ..api.addresses import is_ip
 from ..api.config import TLS_TYPE, Secret
 from ..api.defaults import image_repo
 from ..api.networking import (
@@ -47,14 +48,13 @@ from ..api.networking import (
 from ..api.node import internal_ip
 from ..api.pod import is_ready
 from ..api.service import Service
+from ..container.handlers import AppReply, HttpRequest, go_reply, http_date
 from ..container.images import respond
-from ..container.server import AppReply, HttpRequest, go_reply, http_date
 from ..errors import BadRequest, NotFound
 from ..network import dns
 from ..network import ingress as routing
 from ..network.datapath import Hop, connect
 from ..network.http import accepting_container
-from ..network.ipam import is_ip
 from ..network.topology import pod_vertex
 
 if TYPE_CHECKING:

@@ -23,10 +23,10 @@ import hashlib
 import ipaddress
 from typing import TYPE_CHECKING, Any, cast
 
+from ..api.addresses import in_cidr
 from ..api.discovery import SERVICE_NAME_LABEL, EndpointSlice
 from ..api.service import LoadBalancerIngress, Service
 from ..errors import BadRequest
-from ..network.ipam import in_cidr
 
 if TYPE_CHECKING:
     from ..runtime import Runtime

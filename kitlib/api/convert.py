@@ -1,4 +1,5 @@
-"""Conversion between kitlib's dataclasses and the API's JSON shape.
+"""Conversion between kitlib's dataclasses and the API's JSON shape, and that shape as the YAML
+and JSON text kubectl prints.
 
 Dataclass attributes are snake_case (``target_port``); the API spelling (``targetPort``)
 is derived, or given with :func:`api_field` where Kubernetes spells it otherwise
@@ -11,9 +12,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import json
 import types
 import typing
 from typing import Any, TypeVar, Union
+
+import yaml
 
 T = TypeVar("T")
 
@@ -159,3 +163,32 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
     if hint is str and not isinstance(value, str):
         raise TypeError(f"{path}: expected a string, got {type(value).__name__}")
     return value
+
+
+class _Dumper(yaml.SafeDumper):
+    def choose_scalar_style(self) -> str:
+        # Go's YAML encoder (and so kubectl) double-quotes only strings that would read as another
+        # type (resourceVersion: "35", "true"); others that cannot be plain ('*.foo.com') stay single-quoted.
+        style = super().choose_scalar_style()
+        # The event is the scalar being written (the emitter asks only for scalars).
+        event = self.event
+        return '"' if style == "'" and isinstance(event, yaml.ScalarEvent) and not event.implicit[0] else style
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML as kubectl prints it: keys sorted, lists not indented under their key."""
+    return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=True, width=10_000)
+
+
+def dump_json(data: Any) -> str:
+    """JSON as kubectl prints it: 4-space indent."""
+    return json.dumps(data, indent=4, sort_keys=False)

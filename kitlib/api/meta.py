@@ -82,7 +82,7 @@ class KubeObject:
 
     def to_yaml(self) -> str:
         """The object as ``kubectl get -o yaml`` prints it."""
-        from ..manifest import dump_yaml
+        from .convert import dump_yaml
 
         return dump_yaml(self.to_dict())
 

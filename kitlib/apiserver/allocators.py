@@ -127,3 +127,22 @@ class PortAllocator:
     @property
     def range_text(self) -> str:
         return f"{self.first}-{self.last}"
+
+
+class RangeAllocator:
+    """Hands out consecutive subnets of a CIDR (the node IPAM controller's podCIDRs)."""
+
+    def __init__(self, cidr: str, prefix: int) -> None:
+        self.network = ipaddress.ip_network(cidr)
+        self._subnets = self.network.subnets(new_prefix=prefix)
+        self.given = 0
+        """How many subnets were handed out."""
+
+    def next(self) -> str:
+        """The next free subnet."""
+        self.given += 1
+        return str(next(self._subnets))
+
+    def state(self) -> int:
+        """What the allocator remembers: how many subnets it gave out."""
+        return self.given

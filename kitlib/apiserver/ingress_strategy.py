@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ..api.addresses import is_ip
 from ..api.networking import (
     CLASS_ANNOTATION,
     PATH_TYPES,
@@ -22,7 +23,6 @@ from ..api.networking import (
 )
 from ..api.validation import SUBDOMAIN_MSG, GoValue, dns1123_subdomain, validate_meta
 from ..errors import FieldError, required, unsupported
-from ..network.ipam import is_ip
 from .service_strategy import DNS1035, DNS1035_MSG, port_name_errors
 from .strategy import Strategy
 

@@ -31,13 +31,15 @@ from ..clock import Clock
 from ..errors import AlreadyExists, BadRequest, NotFound
 from ..events import EventLog
 from ..names import new_uid, random_suffix
-from ..network.ipam import RangeAllocator
 from ..store import Store
-from .allocators import IPAllocator, PortAllocator
-from .kinds import strategy_for
+from .allocators import IPAllocator, PortAllocator, RangeAllocator
+from .strategies import strategy_for
 from .strategy import Allocation
 
 K = TypeVar("K", bound=KubeObject)
+
+SECURE_PORT = 8443
+"""The port kube-apiserver listens on (minikube's ``--apiserver-port``; kubeadm's default is 6443)."""
 
 Watcher = Callable[[KubeObject, bool], None]
 """Called with every object written (``False``) or removed (``True``), as a watch event."""

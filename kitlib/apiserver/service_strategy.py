@@ -17,6 +17,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
+from ..api.addresses import is_ip
 from ..api.service import (
     SERVICE_TYPES,
     ClientIPConfig,
@@ -29,7 +30,6 @@ from ..api.service import (
 )
 from ..api.validation import GoValue, dns1123_label, dns1123_subdomain, validate_labels
 from ..errors import ApiError, FieldError, invalid, required, unsupported
-from ..network.ipam import is_ip
 from .allocators import Allocated, NotInRange, RangeFull
 from .strategy import Allocation, Strategy
 

@@ -10,7 +10,7 @@ fields included), the server-set fields of a new object and what it frees when d
 2. :meth:`Strategy.on_create` or :meth:`Strategy.on_update`: the fields only the server sets;
 3. :meth:`Strategy.release` when the object leaves storage.
 
-Where is kind X validated? In its strategy, listed by :mod:`kitlib.apiserver.kinds`.
+Where is kind X validated? In its strategy, listed by :mod:`kitlib.apiserver.strategies`.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Strategy(Generic[K]):
     """The rules of one kind. The base class stores objects as they are, validating nothing.
 
     ``K`` is the kind's class: the server runs a kind's strategy only on objects of that kind
-    (:func:`kitlib.apiserver.kinds.strategy_for`), so ``ServiceStrategy(Strategy[Service])``
+    (:func:`kitlib.apiserver.strategies.strategy_for`), so ``ServiceStrategy(Strategy[Service])``
     takes Services.
     """
 

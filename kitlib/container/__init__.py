@@ -1,6 +1,6 @@
 """What runs inside a container: the apps its image serves and the commands ``kubectl exec`` runs.
 
-* :mod:`~kitlib.container.server`: what an app server receives (:class:`HttpRequest`) and answers
+* :mod:`~kitlib.container.handlers`: what an app server receives (:class:`HttpRequest`) and answers
   (:class:`AppReply`), and the per-cluster table of images with their own handler (:class:`ContainerApps`);
 * :mod:`~kitlib.container.images`: which image answers what (nginx, http-echo, agnhost netexec);
 * :mod:`~kitlib.container.behaviour`: warm-up, fault switches and probes: the app as the kubelet sees it;

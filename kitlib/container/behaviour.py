@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, cast
 
 from ..api.defaults import image_repo, image_tag
 from ..errors import BadRequest
-from .server import AppReply, ContainerApps, HttpRequest, go_reply
+from .handlers import AppReply, ContainerApps, HttpRequest, go_reply
 
 if TYPE_CHECKING:
     from ..api.pod import Container, Pod, Probe

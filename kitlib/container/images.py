@@ -3,7 +3,7 @@
 What a container answers is decided by :func:`respond`: the app model first
 (:mod:`kitlib.container.behaviour`: the ``kitlib/webapp`` demo image and the fault switches), then
 the image's handler, looked up by repository among those an add-on registered in the cluster's
-:class:`~kitlib.container.server.ContainerApps`, then among the built-in :data:`IMAGES`:
+:class:`~kitlib.container.handlers.ContainerApps`, then among the built-in :data:`IMAGES`:
 
 * ``nginx`` (any tag): nginx's default server, serving the 615-byte welcome page on ``/`` and
   ``/index.html`` and its built-in error pages otherwise (version 1.27.5 unless the tag names one);
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from ..api.defaults import image_repo, image_tag
 from ..clock import EPOCH
 from . import behaviour
-from .server import AppHandler, AppReply, HttpRequest, go_reply, http_date, now, status_line
+from .handlers import AppHandler, AppReply, HttpRequest, go_reply, http_date, now, status_line
 
 if TYPE_CHECKING:
     from ..api.pod import Container, Pod
@@ -163,7 +163,7 @@ IMAGES: dict[str, AppHandler] = {
     "hashicorp/http-echo": http_echo,
 }
 """Image repository (registry and tag dropped) → what its containers answer, for the images every
-cluster knows; add-ons register theirs per cluster (:class:`~kitlib.container.server.ContainerApps`)."""
+cluster knows; add-ons register theirs per cluster (:class:`~kitlib.container.handlers.ContainerApps`)."""
 DEFAULT_APP: AppHandler = netexec
 DNS_IMAGE = "registry.k8s.io/coredns/coredns"
 

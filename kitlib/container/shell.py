@@ -25,13 +25,13 @@ import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..api.addresses import is_ip
 from ..api.defaults import image_repo, image_tag
 from ..api.service import Service
 from ..errors import BadRequest
 from ..network import dns
 from ..network import http as web
 from ..network.datapath import connect
-from ..network.ipam import is_ip
 from ..network.ref import Ref
 from .images import NGINX_INDEX, hostname
 

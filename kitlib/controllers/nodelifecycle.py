@@ -8,17 +8,29 @@ its pods are marked not ready at the same moment, and they are evicted 300 s lat
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..api.meta import ObjectMeta
 from ..api.node import Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo, Taint
 from ..api.pod import Pod
 from ..network.ipam import HostLocal, node_network_ip
-from ..runtime import NodeRuntime
 from . import garbage, kubelet
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
+
+@dataclass
+class NodeRuntime:
+    """What lives on one node outside the API: whether it answers, its images, its IPAM state."""
+
+    ipam: HostLocal
+    up: bool = True
+    images: set[str] = field(default_factory=set)
+    generation: int = 0
+    """Bumped each time the node fails, so that timers of an earlier failure do nothing."""
+
+
 
 KUBERNETES_VERSION = "v1.32.0"
 MONITOR_GRACE = 50.0

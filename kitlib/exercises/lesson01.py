@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from ..api.addresses import in_cidr
 from ..api.pod import is_ready
 from ..errors import NotFound
 from ..network.datapath import Connection
-from ..network.ipam import in_cidr
 from .feedback import Feedback, not_yet, ok
 
 

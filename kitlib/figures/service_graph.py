@@ -249,7 +249,7 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
             routes.add("client:outside", a, hover=f"outside → {node_ip[n.name]}:{sp.node_port}")
             routes.add(a, f"proxy:{n.name}", hover=f"kube-proxy on {n.name} catches port {sp.node_port}")
     if sp is not None and stype == "LoadBalancer":
-        from ..addons import announcer
+        from ..network.proxy.packets import announcer
 
         ips = [i.ip for i in svc.status.load_balancer.ingress if i.ip]
         for i, ip in enumerate(ips):

@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..api.convert import dump_yaml
 from ..api.node import Node
 from ..api.registry import Resource, for_object
 from ..errors import BadRequest
-from ..manifest import decode, dump_yaml, load
+from ..manifest import decode, load
 from .args import Args, resource_type
 from .generate import emit
 from .kinds import BY_KIND, CREATABLE

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..api.convert import dump_json, dump_yaml
 from ..api.registry import for_object
 from ..errors import ApiError, Invalid
-from ..manifest import dump_json, dump_yaml
 from .args import Args, KubectlError, resource_type
 from .printers import output
 

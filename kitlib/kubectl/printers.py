@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..api.convert import dump_json, dump_yaml
 from ..api.meta import KubeObject
 from ..api.registry import Resource, for_object
 from ..clock import human_duration, parse_timestamp
-from ..manifest import dump_json, dump_yaml
 from .tabwriter import TABLE
 from .view import View
 

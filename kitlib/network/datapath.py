@@ -14,12 +14,12 @@ import ipaddress
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, cast
 
+from ..api.addresses import in_cidr
 from ..api.node import Node, internal_ip
 from ..api.pod import Pod
-from ..bootstrap import API_SERVER_PORT
+from ..apiserver.server import SECURE_PORT
 from ..errors import BadRequest
 from . import proxy
-from .ipam import in_cidr
 from .proxy import balance, packets, servicemap
 from .ref import Ref
 from .topology import EXTERNAL, pod_vertex
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 VXLAN_PORT = 8472
 NODE_PORTS = {10250: "kubelet", 10256: "kube-proxy health"}
-CONTROL_PLANE_PORTS = {API_SERVER_PORT: "kube-apiserver", 2379: "etcd"}
+CONTROL_PLANE_PORTS = {SECURE_PORT: "kube-apiserver", 2379: "etcd"}
 FAILURES = ("refused", "timeout", "no route", "dns")
 """How a connection fails as the client sees it: refused (RST or ICMP port unreachable), timeout
 (no answer at all), no route (no ARP answer: EHOSTUNREACH), dns (the name did not resolve)."""

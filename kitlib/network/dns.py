@@ -31,11 +31,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
+from ..api.addresses import is_ip
 from ..api.service import Service, is_headless, service_type
 from ..errors import BadRequest
 from . import datapath
 from .datapath import Hop, Source, resolve_source
-from .ipam import is_ip
 from .ref import Ref
 from .topology import EXTERNAL
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
+from ..api.addresses import is_ip
 from ..container.behaviour import connection_problem
+from ..container.handlers import AppReply, HttpRequest, go_reply, now, status_line
 from ..container.images import respond, speaks_tls
-from ..container.server import AppReply, HttpRequest, go_reply, now, status_line
 from ..errors import BadRequest
 from . import dns
 from .datapath import Connection, Hop, Source, connect_from, resolve_source
-from .ipam import is_ip
 from .ref import Ref
 
 if TYPE_CHECKING:

@@ -14,25 +14,6 @@ import ipaddress
 from dataclasses import dataclass, field
 
 
-class RangeAllocator:
-    """Hands out consecutive subnets of a CIDR (the node IPAM controller's podCIDRs)."""
-
-    def __init__(self, cidr: str, prefix: int) -> None:
-        self.network = ipaddress.ip_network(cidr)
-        self._subnets = self.network.subnets(new_prefix=prefix)
-        self.given = 0
-        """How many subnets were handed out."""
-
-    def next(self) -> str:
-        """The next free subnet."""
-        self.given += 1
-        return str(next(self._subnets))
-
-    def state(self) -> int:
-        """What the allocator remembers: how many subnets it gave out."""
-        return self.given
-
-
 @dataclass
 class HostLocal:
     """The host-local IPAM state of one node: its range, what is in use and the last reserved IP."""
@@ -70,18 +51,3 @@ def node_network_ip(cidr: str, index: int) -> str:
     (``.1`` is the network's gateway), as minikube's docker network assigns them."""
     net = ipaddress.ip_network(cidr)
     return str(net.network_address + 2 + index)
-
-
-def in_cidr(ip: str, cidr: str) -> bool:
-    try:
-        return ipaddress.ip_address(ip) in ipaddress.ip_network(cidr)
-    except ValueError:
-        return False
-
-
-def is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .ipam import is_ip
+from ..api.addresses import is_ip
 
 KINDS = ("pod", "node", "external", "ip", "name")
 

@@ -19,9 +19,9 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..api.addresses import in_cidr
 from ..errors import ApiError, BadRequest
 from . import datapath, dns
-from .ipam import in_cidr
 from .proxy import balance, packets
 from .ref import Ref
 

@@ -67,8 +67,6 @@ def entry_for(rt: Runtime, src_kind: str, src_node: str | None, src_ip: str, dst
                 f"it, so the client sends the packet to its default gateway, where it is lost, and the "
                 f"connection times out (use a NodePort or a LoadBalancer to reach a Service from outside)"))
         if kind == "LoadBalancer":
-            from ...addons import announcer
-
             node, why = announcer(rt, sp.service, dst_ip)
             if node is None:
                 return Entry(sp, kind, None, dst_ip, port, src_ip, reason=why)
@@ -163,3 +161,13 @@ def decide(rt: Runtime, entry: Entry) -> Decision:
 def _filter_rule(entry: Entry, comment: str, target: str) -> str:
     """The filter-table rule kube-proxy writes to refuse (REJECT) or drop a service address."""
     return rule_text(filter_rule(entry.service_port, entry.kind, entry.dst, comment, target))
+
+
+def announcer(rt: Runtime, service: str, ip: str) -> tuple[str | None, str]:
+    """The node that answers ARP for LoadBalancer IP ``ip`` of ``service`` ("ns/name"), or
+    None and why no node does (an outside client then gets "No route to host")."""
+    lb = rt.addons.get("metallb")  # the add-on that announces LoadBalancer IPs, if installed
+    if lb is None:
+        return None, (f"no node answers ARP for {ip}: no load-balancer implementation (such as MetalLB) "
+                      "announces it on the node network, so the client's connection fails with 'No route to host'")
+    return lb.announcer(service, ip)
