@@ -22,14 +22,15 @@ from .api.node import Node
 from .api.pod import Pod
 from .clock import Clock
 from .container.behaviour import AppRuntime
+from .controllers.manager import ControllerManager
 from .controllers.nodelifecycle import NodeRuntime
+from .controllers.prober import ContainerRun, Worker
 from .network.proxy import ProxyRuntime
 from .network.proxy.servicemap import ProxyView
 from .network.topology import Topology
 
 if TYPE_CHECKING:
     from .apiserver.server import ApiServer, ClusterConfig
-    from .controllers.manager import ControllerManager
 
 PROXY_MODES = ("iptables", "ipvs")
 
@@ -40,8 +41,6 @@ class Runtime:
     """The nodes' state, the API server they talk to and the controller manager."""
 
     def __init__(self, api: ApiServer, seed: int, proxy_mode: str) -> None:
-        from .controllers.manager import ControllerManager
-
         self.api = api
         self.seed = seed
         self.proxy_mode = proxy_mode
@@ -55,14 +54,14 @@ class Runtime:
         """kube-proxy's view of the API, cached per store revision (:func:`kitlib.network.proxy.view`)."""
         self.proxy_state = ProxyRuntime(random.Random(f"{seed}:traffic"))
         """What the nodes' kernels remember: affinity, round robin, the ``-m statistic`` random stream."""
-        self.prober_runs: dict[Any, Any] = {}
+        self.prober_runs: dict[tuple[str, str], ContainerRun] = {}
         """The kubelet's probe workers, by (pod uid, container) (:mod:`kitlib.controllers.prober`)."""
-        self.prober_lazy: dict[Any, Any] = {}
+        self.prober_lazy: dict[tuple[str, str | None, str, str], Worker] = {}
         """Failing readiness probes of not-ready containers, counted when read."""
         self.apps = AppRuntime()
         """The processes in the containers: faults, start times, the images add-ons registered
         (:mod:`kitlib.container.behaviour`)."""
-        self.controllers: ControllerManager = ControllerManager(self)
+        self.controllers = ControllerManager(self)
 
     # ------------------------------------------------------------------ reads for the node agents
 

@@ -149,7 +149,7 @@ def _lookup(rt: Runtime, key: str, uid: str | None, name: str, number: int):
     return pod, c, run
 
 
-def _lazy(rt: Runtime) -> dict[tuple, Worker]:
+def _lazy(rt: Runtime) -> dict[tuple[str, str | None, str, str], Worker]:
     return rt.prober_lazy
 
 
