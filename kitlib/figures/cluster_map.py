@@ -13,6 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from ..api.node import internal_ip, node_ready
+from ..api.pod import Pod
 from ..kubectl.pods import pod_status
 from .layout import node_boxes, positions
 
@@ -36,8 +37,9 @@ def _phase_group(status: str) -> str:
 
 def map_data(cluster, highlight=None, namespace: str | None = None) -> dict[str, Any]:
     """Everything the map draws, as plain data: traces by name and the node-box shapes."""
-    nodes = cluster.nodes()
-    pods = cluster.pods(namespace)
+    # A view reads the API server's store as an informer does, without copying, and writes nothing.
+    nodes = cluster.api.nodes()
+    pods = cluster.api.list_as(Pod, namespace)
     by_node: dict[str, list[str]] = {n.name: [] for n in nodes}
     for p in pods:
         if p.spec.node_name in by_node:

@@ -53,9 +53,9 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
     for res, names in targets:
         if names:
             named = True
-            objs = [cluster.get(res.kind, n, ns) for n in names]
+            objs = [cluster.api.get(res.kind, n, ns) for n in names]
         else:
-            objs = cluster.list(res.kind, None if all_ns else ns, selector)
+            objs = cluster.api.list(res.kind, None if all_ns else ns, selector)
         objs_all += objs
         if fmt in ("", "wide") and objs:
             blocks.append(table(cluster, BY_KIND[res.kind], res, objs, wide=fmt == "wide", all_namespaces=all_ns,
@@ -77,8 +77,8 @@ def describe(cluster: Cluster, args: Args, stdin: str) -> str:
     ns = args.namespace
     out = []
     for res, names in _targets(args.words[1:]):
-        objs = [cluster.get(res.kind, n, ns) for n in names] if names else \
-            cluster.list(res.kind, ns, args.get("selector"))
+        objs = [cluster.api.get(res.kind, n, ns) for n in names] if names else \
+            cluster.api.list(res.kind, ns, args.get("selector"))
         for obj in objs:
             view = BY_KIND.get(obj.kind)
             out.append(view.describe(cluster, obj) if view and view.describe else dump_yaml(obj.to_dict()))
@@ -141,8 +141,8 @@ def delete(cluster: Cluster, args: Args, stdin: str) -> str:
     for res, names in targets:
         if not names and not args.get("selector") and not args.has("all"):
             raise BadRequest("error: resource(s) were provided, but no name was specified")
-        objs = [cluster.get(res.kind, n, ns) for n in names] if names else \
-            cluster.list(res.kind, ns, args.get("selector"))
+        objs = [cluster.api.get(res.kind, n, ns) for n in names] if names else \
+            cluster.api.list(res.kind, ns, args.get("selector"))
         for obj in objs:
             cluster.delete(res.kind, obj.name, ns)
             out.append(f'{res.type_name} "{obj.name}" deleted')
@@ -173,10 +173,10 @@ def label(cluster: Cluster, args: Args, stdin: str) -> str:
             k, _, v = p.partition("=")
             labels[k] = v
     if not names and (args.has("all") or args.get("selector")):
-        names = [o.name for o in cluster.list(res.kind, args.namespace, args.get("selector"))]
+        names = [o.name for o in cluster.api.list(res.kind, args.namespace, args.get("selector"))]
     out = []
     for n in names:
-        before = dict(cluster.get(res.kind, n, args.namespace).metadata.labels)
+        before = dict(cluster.api.get(res.kind, n, args.namespace).metadata.labels)
         obj = cluster.label(res.kind, n, labels, args.namespace, overwrite=args.has("overwrite"))
         word = "labeled" if obj.metadata.labels != before else "not labeled"
         if word == "labeled" and all(v is None for v in labels.values()):
@@ -215,6 +215,6 @@ def drain(cluster: Cluster, args: Args, stdin: str) -> str:
 def _one_node(cluster: Cluster, args: Args) -> Node:
     if len(args.words) < 2:
         raise BadRequest("error: USAGE: kubectl cordon NODE")
-    node = cluster.get("Node", args.words[1].removeprefix("node/").removeprefix("nodes/"))
+    node = cluster.api.get("Node", args.words[1].removeprefix("node/").removeprefix("nodes/"))
     assert isinstance(node, Node)
     return node

@@ -69,7 +69,7 @@ def _describe(cluster: Cluster, d: Deployment) -> str:
     lines.append("Conditions:")
     rows = [[c.type, c.status, c.reason or ""] for c in st.conditions]
     lines += ["  " + line for line in table(["Type", "Status", "Reason"], [["----", "------", "------"], *rows])]
-    rss = [r for r in cluster.owned(d, "ReplicaSet") if isinstance(r, ReplicaSet)]
+    rss = [r for r in cluster.api.owned(d, "ReplicaSet") if isinstance(r, ReplicaSet)]
     newest = max(rss, key=lambda r: int(r.metadata.annotations.get(REVISION, "0")), default=None)
     old = [r for r in rss if r is not newest and r.spec.replicas]
     lines.append("OldReplicaSets:  " + (", ".join(f"{r.name} ({r.status.replicas}/{r.spec.replicas} replicas created)"

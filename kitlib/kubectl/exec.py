@@ -86,7 +86,7 @@ def exec_command(cluster: Cluster, args: Args, stdin: str) -> str:
         container = found
     if not pod.spec.node_name:
         raise ServerBadRequest(f"pod {pod.name} does not have a host assigned")
-    node = cluster.get("Node", pod.spec.node_name)
+    node = cluster.api.get("Node", pod.spec.node_name)
     assert isinstance(node, Node)
     if not cluster.node_runtime(node.name).up:
         raise ServerError(f"error dialing backend: dial tcp {internal_ip(node)}:10250: i/o timeout")
@@ -107,14 +107,14 @@ def _target_pod(cluster: Cluster, ref: str, namespace: str) -> Pod:
     kind, _, name = ref.partition("/") if "/" in ref else ("pod", "", ref)
     res = resource_type(kind)
     if res.kind == "Pod":
-        pod = cluster.get("Pod", name, namespace)
+        pod = cluster.api.get("Pod", name, namespace)
         assert isinstance(pod, Pod)
         return pod
-    owner = cluster.get(res.kind, name, namespace)
+    owner = cluster.api.get(res.kind, name, namespace)
     spec = getattr(owner, "spec", None)
     selector = getattr(spec, "selector", None)
     labels = selector if isinstance(selector, dict) else getattr(selector, "match_labels", None)
-    pods = [p for p in cluster.pods(namespace) if labels and labels.items() <= p.metadata.labels.items()]
+    pods = [p for p in cluster.api.list_as(Pod, namespace) if labels and labels.items() <= p.metadata.labels.items()]
     if not pods:
         # kubectl waits --pod-running-timeout (1m) for a pod to appear, then gives up.
         raise BadRequest("error: timed out waiting for the condition")

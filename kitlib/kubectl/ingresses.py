@@ -256,7 +256,7 @@ def describe_backend(cluster: Cluster, namespace: str, backend: IngressBackend) 
         if not name:
             return f"{text} (<error: resource name may not be empty>)"
         try:
-            svc = cluster.get("Service", name, namespace)
+            svc = cluster.api.get("Service", name, namespace)
         except NotFound as err:
             return f"{text} (<error: {err.message}>)"
         assert isinstance(svc, Service)

@@ -51,7 +51,7 @@ def _describe(cluster: Cluster, node: Node) -> str:
     lines.append("Capacity:")
     lines += [f"  {k}:  {v}" for k, v in node.status.capacity.items()]
     lines += fields([("PodCIDR", node.spec.pod_cidr), ("PodCIDRs", ",".join(node.spec.pod_cidrs))])
-    pods = [p for p in cluster.pods_on(node.name) if not p.metadata.deletion_timestamp]
+    pods = [p for p in cluster.api.pods_on(node.name) if not p.metadata.deletion_timestamp]
     lines.append(f"Non-terminated Pods:          ({len(pods)} in total)")
     rows = [[p.namespace, p.name, "0 (0%)", "0 (0%)", "0 (0%)", "0 (0%)",
              human_duration(cluster.now - parse_timestamp(p.metadata.creation_timestamp))] for p in pods]

@@ -127,7 +127,7 @@ def _node(cluster: Cluster, name: str | None) -> Any:
     if not name:
         return None
     try:
-        return cluster.get("Node", name)
+        return cluster.api.get("Node", name)
     except NotFound:
         return None
 

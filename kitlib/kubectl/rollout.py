@@ -55,7 +55,7 @@ def _deployment(cluster: Cluster, args: Args, words: list[str]) -> tuple[Deploym
     res = resource_type(kind)
     if res.kind != "Deployment":
         raise BadRequest(f'error: kitlib simulates this command for deployments only, not "{res.plural}"')
-    d = cluster.get("Deployment", name, args.namespace)
+    d = cluster.api.get("Deployment", name, args.namespace)
     assert isinstance(d, Deployment)
     return d, rest
 
@@ -142,7 +142,7 @@ def _status(cluster: Cluster, args: Args, d: Deployment) -> str:
     lines: list[str] = []
     seen = None
     while True:
-        current = cluster.get("Deployment", d.name, d.namespace)
+        current = cluster.api.get("Deployment", d.name, d.namespace)
         assert isinstance(current, Deployment)
         state = to_plain(current.status)
         if state != seen:  # one line per change, as kubectl prints one per watch event
@@ -181,7 +181,7 @@ def _seconds(text: str) -> float:
 
 
 def _revisions(cluster: Cluster, d: Deployment) -> dict[int, ReplicaSet]:
-    rss = [r for r in cluster.owned(d, "ReplicaSet") if isinstance(r, ReplicaSet)]
+    rss = [r for r in cluster.api.owned(d, "ReplicaSet") if isinstance(r, ReplicaSet)]
     return {controller.revision(rs): rs for rs in rss if controller.REVISION in rs.metadata.annotations}
 
 
@@ -307,7 +307,7 @@ def annotate_command(cluster: Cluster, args: Args, stdin: str) -> str:
     if not pairs:
         raise BadRequest("error: at least one annotation update is required")
     res = resource_type(kind)
-    obj = cluster.get(res.kind, name, args.namespace)
+    obj = cluster.api.get(res.kind, name, args.namespace)
     changes: dict[str, str | None] = {}
     for p in pairs:
         if "=" in p:

@@ -159,7 +159,7 @@ def format_endpoint_slices(slices: list[EndpointSlice], port_name: str | None) -
 def service_slices(cluster: Cluster, svc: Service) -> list[EndpointSlice]:
     """The EndpointSlices labelled ``kubernetes.io/service-name=<svc>``, in name order."""
     sel = f"{SERVICE_NAME_LABEL}={svc.name}"
-    slices = [s for s in cluster.list("EndpointSlice", svc.namespace, sel) if isinstance(s, EndpointSlice)]
+    slices = [s for s in cluster.api.list("EndpointSlice", svc.namespace, sel) if isinstance(s, EndpointSlice)]
     return sorted(slices, key=lambda s: s.name)
 
 
@@ -430,7 +430,7 @@ def _expose_targets(cluster: Cluster, args: Args, stdin: str) -> list[KubeObject
         raise KubectlError("error: resource(s) were provided, but no name was specified")
     else:
         pairs = [(words[0], n) for n in words[1:]]
-    return [cluster.get(resource_type(kind).kind, name, ns) for kind, name in pairs]
+    return [cluster.api.get(resource_type(kind).kind, name, ns) for kind, name in pairs]
 
 
 def expose(cluster: Cluster, args: Args, stdin: str) -> str:

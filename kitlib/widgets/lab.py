@@ -21,6 +21,7 @@ import html
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
+from ..api.pod import Pod
 from ..errors import ApiError
 from ..figures.cluster_map import cluster_map, update_cluster_map
 
@@ -149,12 +150,15 @@ class DeploymentLab:
     def refresh(self) -> None:
         """Redraw every view from the cluster's state."""
         c = self.cluster
-        pods = c.pods(self.namespace)
+        # Read the API server's store without copying (as an informer does): the lab writes only
+        # through the Cluster's verbs.
+        pods = c.api.list_as(Pod, self.namespace)
         names = [p.name for p in pods if p.metadata.deletion_timestamp is None]
         set_options(self.pod_picker, names)
         endpoints = [f"{p.namespace}/{p.name}" for p in pods if p.status.pod_ip]
-        src = [*endpoints, *[f"node/{n.name}" for n in c.nodes()], "external"]
-        dst = [*endpoints, *[f"node/{n.name}" for n in c.nodes()]]
+        nodes = [f"node/{n.name}" for n in c.api.nodes()]
+        src = [*endpoints, *nodes, "external"]
+        dst = [*endpoints, *nodes]
         set_options(self.src_picker, src)
         set_options(self.dst_picker, dst, first=1)
         if self.replicas.value != (c.get("Deployment", self.deployment, self.namespace).spec.replicas or 0):
