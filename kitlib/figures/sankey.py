@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import plotly.graph_objects as go
 
 from ..errors import NotFound
+from ..network.ref import Ref
 from .service_graph import (
     BLACK,
     BLUE,
@@ -65,12 +66,13 @@ class Flows:
 
 
 def _source_label(source: str | None, traffic) -> str:
-    if source in (None, ""):
+    if not source:
         return "client"
-    if source == "external":
+    ref = Ref.parse(source)
+    if ref.kind == "external":
         return "outside"
-    if source.startswith("node/"):
-        return "node " + source[5:]
+    if ref.kind == "node":
+        return f"node {ref.name}"
     return "pod " + short_name(source)
 
 

@@ -25,6 +25,7 @@ import plotly.graph_objects as go
 
 from ..api.node import internal_ip
 from ..errors import NotFound
+from ..network.ref import Ref
 from .redraw import titled, write_vertices
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies; shapes differ too.
@@ -103,9 +104,8 @@ class Routes:
 def _client_kind(source: str | None) -> str | None:
     if source is None:
         return None
-    if source == "external":
-        return "outside"
-    return "node" if source.startswith("node/") else "pod"
+    kind = Ref.parse(source).kind
+    return "outside" if kind == "external" else "node" if kind == "node" else "pod"
 
 
 def _service_port(svc, port: int | None, protocol: str | None = None):
