@@ -222,7 +222,7 @@ class Cluster:
         With ``dry_run`` the API server admits it and stores nothing (``--dry-run=server``)."""
         new = manifest.decode(obj) if isinstance(obj, dict) else obj
         if dry_run:
-            return self.api.dry_run_create(new)
+            return self.api.create(new, dry_run=True)
         created = self.api.create(new, copy=not isinstance(obj, dict))
         self.controllers.run()
         return clone(created)

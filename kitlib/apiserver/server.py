@@ -152,9 +152,10 @@ class ApiServer:
     # ------------------------------------------------------------------ requests
 
     @contextmanager
-    def request(self) -> Iterator[Allocation]:
-        """One API request: on an exception, undo its allocations and rewind the random generator.
-        Nested requests join the outer one."""
+    def request(self, *, dry_run: bool = False) -> Iterator[Allocation]:
+        """One API request: on an exception, undo its allocations and rewind the random generator;
+        a ``dry_run`` request is undone that way when it succeeds too. Nested requests join the
+        outer one."""
         if self._txn is not None:
             yield self._txn
             return
@@ -167,7 +168,11 @@ class ApiServer:
             self.rng.setstate(state)
             raise
         else:
-            txn.finish()
+            if dry_run:
+                txn.rollback()
+                self.rng.setstate(state)
+            else:
+                txn.finish()
         finally:
             self._txn = None
 
@@ -183,11 +188,12 @@ class ApiServer:
             strategy_for(res.kind).prepare(self, obj, old, txn)
         return obj
 
-    def create(self, obj: KubeObject, *, copy: bool = True) -> KubeObject:
-        """Create ``obj`` (a copy of it unless ``copy=False``: a new object nobody else holds)."""
+    def create(self, obj: KubeObject, *, copy: bool = True, dry_run: bool = False) -> KubeObject:
+        """Create ``obj`` (a copy of it unless ``copy=False``: a new object nobody else holds).
+        With ``dry_run`` (``--dry-run=server``) return what would be stored, leaving no trace."""
         if copy:
             obj = clone(obj)
-        with self.request():
+        with self.request(dry_run=dry_run):
             res = for_object(obj)
             if res.cls.namespaced:
                 obj.metadata.namespace = obj.metadata.namespace or "default"
@@ -195,28 +201,12 @@ class ApiServer:
             self.prepare(obj, None)
             if obj.metadata.name and self.store.get(res.kind, obj.key) is not None:
                 raise AlreadyExists(f'{res.qualified} "{obj.name}" already exists')
-            return self._commit_create(obj)
+            return obj if dry_run else self._commit_create(obj)
 
     def create_trusted(self, obj: KubeObject) -> KubeObject:
         """Store a new object as given, without its strategy's checks: for the API server's own
         objects and the well-formed ones controllers build at a high rate (EndpointSlices)."""
         return self._commit_create(obj)
-
-    def dry_run_create(self, obj: KubeObject) -> KubeObject:
-        """What :meth:`create` would store (``--dry-run=server``), leaving no trace."""
-        obj = clone(obj)
-        res = for_object(obj)
-        if res.cls.namespaced:
-            obj.metadata.namespace = obj.metadata.namespace or "default"
-            self.require_namespace(obj.metadata.namespace)
-        try:
-            with self.request():
-                self.prepare(obj, None)
-                if obj.metadata.name and self.store.get(res.kind, obj.key) is not None:
-                    raise AlreadyExists(f'{res.qualified} "{obj.name}" already exists')
-                raise _DryRun(obj)
-        except _DryRun as done:
-            return done.obj
 
     def update(self, new: KubeObject) -> KubeObject:
         """Replace the stored object of ``new``'s kind and key with ``new`` (``kubectl replace``);
@@ -336,14 +326,6 @@ class ApiServer:
         self.store.put(new)
         self._notify(new, False)
         return new
-
-
-class _DryRun(Exception):
-    """Unwinds a dry-run request after its last check, so that :meth:`ApiServer.request` undoes it."""
-
-    def __init__(self, obj: KubeObject) -> None:
-        super().__init__()
-        self.obj = obj
 
 
 def _server_annotation(key: str) -> bool:
