@@ -4,6 +4,7 @@ resource types its words name, and the errors kubectl prints itself."""
 from __future__ import annotations
 
 import shlex
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ..api.registry import Resource, lookup
@@ -104,3 +105,18 @@ def parse(command: str) -> Args:
             args.words.append(tok)
         i += 1
     return args
+
+
+def check_flags(args: Args, allowed: Collection[str], command: str) -> None:
+    """kubectl's refusal of a flag ``kubectl <command>`` does not take."""
+    for flag in args.flags:
+        if flag not in allowed:
+            raise KubectlError(f"Error: unknown flag: --{flag}\nSee 'kubectl {command} --help' for usage.")
+
+
+def one_name(words: list[str], command: str) -> str:
+    """The NAME of ``kubectl <command> NAME``, or kubectl's error when there is not exactly one."""
+    if len(words) != 1:
+        raise KubectlError(f"error: exactly one NAME is required, got {len(words)}\n"
+                           f"See 'kubectl {command} -h' for help and examples")
+    return words[0]

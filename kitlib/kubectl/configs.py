@@ -18,7 +18,7 @@ import stat
 from typing import TYPE_CHECKING, Any
 
 from ..api.config import ConfigMap, Secret, config_key_errors
-from .args import Args, KubectlError
+from .args import Args, KubectlError, check_flags, one_name
 from .describe import annotation_lines, labels_lines, with_events
 from .generate import COMMON_FLAGS
 from .printers import age
@@ -75,26 +75,21 @@ _CONFIGMAP_FLAGS = {"from-literal", "from-file", "from-env-file", "append-hash"}
 def create_configmap(cluster: Cluster, args: Args) -> dict[str, Any]:
     """The ConfigMap ``kubectl create configmap NAME --from-literal=K=V --from-file=[K=]PATH`` builds:
     the files' keys first, then the literals', each checked as kubectl checks it."""
-    for flag in args.flags:
-        if flag not in _CONFIGMAP_FLAGS:
-            raise KubectlError(f"Error: unknown flag: --{flag}\nSee 'kubectl create configmap --help' for usage.")
-    words = args.words[2:]
-    if len(words) != 1:
-        raise KubectlError(f"error: exactly one NAME is required, got {len(words)}\n"
-                           "See 'kubectl create configmap -h' for help and examples")
+    check_flags(args, _CONFIGMAP_FLAGS, "create configmap")
+    name = one_name(args.words[2:], "create configmap")
     for flag in ("from-env-file", "append-hash"):
         if args.has(flag):
             raise KubectlError(f"error: --{flag} is not supported by kitlib's kubectl: give each key with "
                                "--from-literal=KEY=VALUE or --from-file=[KEY=]PATH")
     cm: dict[str, Any] = {"kind": "ConfigMap", "apiVersion": "v1",
-                          "metadata": {"name": words[0], "creationTimestamp": None}}
+                          "metadata": {"name": name, "creationTimestamp": None}}
     if args.get("namespace"):
-        cm["metadata"] = {"name": words[0], "namespace": args.get("namespace"), "creationTimestamp": None}
+        cm["metadata"] = {"name": name, "namespace": args.get("namespace"), "creationTimestamp": None}
     data: dict[str, str] = {}
     binary: dict[str, str] = {}
     for source in args.all("from-file"):
         for key, path in _file_sources(source):
-            _add(words[0], data, binary, key)
+            _add(name, data, binary, key)
             content = _read(path)
             try:
                 data[key] = content.decode("utf-8")
@@ -104,7 +99,7 @@ def create_configmap(cluster: Cluster, args: Args) -> dict[str, Any]:
         key, eq, value = source.partition("=")
         if not eq or not key:
             raise KubectlError(f"error: invalid literal source {source}, expected key=value")
-        _add(words[0], data, binary, key)
+        _add(name, data, binary, key)
         data[key] = value
     if data:
         cm["data"] = dict(sorted(data.items()))

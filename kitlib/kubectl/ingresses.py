@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..api.networking import Ingress, IngressBackend, IngressClass, IngressLoadBalancerStatus
 from ..api.service import Service
 from ..errors import NotFound
-from .args import Args, KubectlError
+from .args import Args, KubectlError, check_flags, one_name
 from .describe import annotation_lines, labels_lines, with_events
 from .generate import COMMON_FLAGS
 from .printers import age
@@ -136,14 +136,8 @@ def _rules(rules: list[str]) -> list[dict[str, Any]]:
 
 def create_ingress(cluster: Cluster, args: Args) -> dict[str, Any]:
     """The Ingress ``kubectl create ingress NAME ...`` builds, checked as kubectl checks it."""
-    for flag in args.flags:
-        if flag not in _INGRESS_FLAGS:
-            raise KubectlError(f"Error: unknown flag: --{flag}\nSee 'kubectl create ingress --help' for usage.")
-    words = args.words[2:]
-    if len(words) != 1:
-        raise KubectlError(f"error: exactly one NAME is required, got {len(words)}\n"
-                           "See 'kubectl create ingress -h' for help and examples")
-    name = words[0]
+    check_flags(args, _INGRESS_FLAGS, "create ingress")
+    name = one_name(args.words[2:], "create ingress")
     dry = args.get("dry-run")
     if dry not in (None, "none", "client", "server"):
         raise KubectlError(f'error: Invalid dry-run value ({dry}). Must be "none", "server", or "client".')

@@ -29,7 +29,7 @@ from ..api.service import Service
 from ..api.validation import DNS1123_SUBDOMAIN
 from ..apiserver.service_strategy import port_name_errors
 from ..manifest import decode, load
-from .args import Args, KubectlError, resource_type
+from .args import Args, KubectlError, check_flags, one_name, resource_type
 from .describe import annotation_lines, labels_lines, with_events
 from .generate import COMMON_FLAGS, emit
 from .printers import age, format_labels
@@ -308,15 +308,10 @@ def create_service(cluster: Cluster, args: Args) -> dict[str, Any]:
     if sub not in SERVICE_TYPES:
         raise KubectlError(f'error: unknown command "{" ".join(words)}"\n'
                            "See 'kubectl create service -h' for help and examples")
-    for flag in args.flags:
-        if flag not in _CREATE_FLAGS[sub] | COMMON_FLAGS:
-            raise KubectlError(f"Error: unknown flag: --{flag}\nSee 'kubectl create service {sub} --help' for usage.")
+    check_flags(args, _CREATE_FLAGS[sub] | COMMON_FLAGS, f"create service {sub}")
     if sub == "externalname" and not args.has("external-name"):
         raise KubectlError('error: required flag(s) "external-name" not set')
-    if len(words) != 2:
-        raise KubectlError(f"error: exactly one NAME is required, got {len(words) - 1}\n"
-                           f"See 'kubectl create service {sub} -h' for help and examples")
-    name, kind = words[1], SERVICE_TYPES[sub]
+    name, kind = one_name(words[1:], f"create service {sub}"), SERVICE_TYPES[sub]
     node_port = 0
     if args.has("node-port"):
         raw = args.get("node-port") or ""
