@@ -6,12 +6,100 @@ label selector cannot change once created.
 
 from __future__ import annotations
 
+import re
+
 from .. import manifest
 from ..api import defaults, validation
 from ..api.apps import Deployment, ReplicaSet
-from ..api.labels import LabelSelector
-from ..errors import FieldError
+from ..api.labels import LabelSelector, validate_selector
+from ..api.pod import PodTemplateSpec
+from ..api.validation import GoValue, validate_labels, validate_meta
+from ..errors import FieldError, required, unsupported
+from .core_strategy import validate_pod_spec
 from .strategy import Strategy
+
+
+def _validate_template(selector: LabelSelector | None, template: PodTemplateSpec, what: str) -> list[FieldError]:
+    errs: list[FieldError] = []
+    if selector is None:
+        errs.append(required("spec.selector"))
+    elif selector.is_empty():
+        errs.append(FieldError("spec.selector", "Invalid value", _go_selector(selector),
+                               f"empty selector is invalid for {what}", show_value=True))
+    else:
+        errs += validate_selector(selector, "spec.selector")
+        if not selector.matches(template.metadata.labels):
+            errs.append(FieldError("spec.template.metadata.labels", "Invalid value",
+                                   _go_map(template.metadata.labels),
+                                   "`selector` does not match template `labels`"))
+    errs += validate_labels(template.metadata.labels, "spec.template.metadata.labels")
+    errs += validate_pod_spec(template.spec, "spec.template.spec")
+    return errs
+
+
+def validate_deployment(d: Deployment) -> list[FieldError]:
+    errs = validate_meta(d.metadata, namespaced=True)
+    if d.spec.replicas is not None and d.spec.replicas < 0:
+        errs.append(FieldError("spec.replicas", "Invalid value", d.spec.replicas, "must be greater than or equal to 0"))
+    errs += _validate_template(d.spec.selector, d.spec.template, "deployment")
+    strategy = d.spec.strategy
+    if strategy and strategy.type not in (None, "RollingUpdate", "Recreate"):
+        errs.append(unsupported("spec.strategy.type", strategy.type, ["Recreate", "RollingUpdate"]))
+    if strategy and strategy.rolling_update:
+        ru = strategy.rolling_update
+        for field_name, value in (("maxUnavailable", ru.max_unavailable), ("maxSurge", ru.max_surge)):
+            errs += _int_or_percent(value, f"spec.strategy.rollingUpdate.{field_name}")
+        if _is_zero(ru.max_surge) and _is_zero(ru.max_unavailable):
+            errs.append(FieldError("spec.strategy.rollingUpdate.maxUnavailable", "Invalid value",
+                                   _go_intstr(ru.max_unavailable), "may not be 0 when `maxSurge` is 0"))
+        # Only maxUnavailable is capped: a surge of more than 100% is allowed.
+        if isinstance(ru.max_unavailable, str) and re.fullmatch(r"[0-9]+%", ru.max_unavailable) \
+                and int(ru.max_unavailable[:-1]) > 100:
+            errs.append(FieldError("spec.strategy.rollingUpdate.maxUnavailable", "Invalid value",
+                                   _go_intstr(ru.max_unavailable), "must not be greater than 100%"))
+    if d.spec.min_ready_seconds is not None and d.spec.min_ready_seconds < 0:
+        errs.append(FieldError("spec.minReadySeconds", "Invalid value", d.spec.min_ready_seconds,
+                               "must be greater than or equal to 0"))
+    return errs
+
+
+def validate_replicaset(rs: ReplicaSet) -> list[FieldError]:
+    errs = validate_meta(rs.metadata, namespaced=True)
+    if rs.spec.replicas is not None and rs.spec.replicas < 0:
+        errs.append(FieldError("spec.replicas", "Invalid value", rs.spec.replicas, "must be greater than or equal to 0"))
+    return errs + _validate_template(rs.spec.selector, rs.spec.template, "replicaset")
+
+
+def _is_zero(v: int | str | None) -> bool:
+    return v in (0, "0%")
+
+
+def _int_or_percent(value: int | str | None, path: str) -> list[FieldError]:
+    if value is None or isinstance(value, int):
+        if isinstance(value, int) and value < 0:
+            return [FieldError(path, "Invalid value", value, "must be greater than or equal to 0")]
+        return []
+    if not re.fullmatch(r"[0-9]+%", value):
+        return [FieldError(path, "Invalid value", _go_intstr(value), "a valid percent string must be a numeric string "
+                           "followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")]
+    return []
+
+
+def _go_intstr(value: int | str | None) -> GoValue:
+    """An IntOrString as apimachinery prints it in a field error (Go's %#v of the struct)."""
+    if isinstance(value, str):
+        return GoValue(f'intstr.IntOrString{{Type:1, IntVal:0, StrVal:"{value}"}}')
+    return GoValue(f'intstr.IntOrString{{Type:0, IntVal:{value or 0}, StrVal:""}}')
+
+
+def _go_map(m: dict[str, str]) -> GoValue:
+    inner = ", ".join(f'"{k}":"{v}"' for k, v in sorted(m.items()))
+    return GoValue(f"map[string]string{{{inner}}}")
+
+
+def _go_selector(sel: LabelSelector) -> GoValue:
+    return GoValue("v1.LabelSelector{MatchLabels:map[string]string(nil), "
+                 "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}")
 
 
 class DeploymentStrategy(Strategy[Deployment]):
@@ -24,7 +112,7 @@ class DeploymentStrategy(Strategy[Deployment]):
         defaults.default_deployment(obj)
 
     def validate(self, obj: Deployment) -> list[FieldError]:
-        return validation.validate_deployment(obj)
+        return validate_deployment(obj)
 
     def validate_update(self, old: Deployment, new: Deployment) -> list[FieldError]:
         return immutable_selector(old, new)
@@ -40,7 +128,7 @@ class ReplicaSetStrategy(Strategy[ReplicaSet]):
         defaults.default_replicaset(obj)
 
     def validate(self, obj: ReplicaSet) -> list[FieldError]:
-        return validation.validate_replicaset(obj)
+        return validate_replicaset(obj)
 
     def validate_update(self, old: ReplicaSet, new: ReplicaSet) -> list[FieldError]:
         return immutable_selector(old, new)

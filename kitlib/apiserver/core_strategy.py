@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import TYPE_CHECKING
 
 from .. import manifest
 from ..api import defaults, validation
 from ..api.config import TLS_TYPE, ConfigMap, Secret, config_key_errors
 from ..api.namespace import Namespace
-from ..api.pod import Pod
+from ..api.pod import Pod, PodSpec, Probe
 from ..api.registry import RESOURCES
-from ..errors import ApiError, BadRequest, FieldError, invalid, required
+from ..api.validation import IANA_SVC_NAME, PROTOCOLS, dns1123_label, validate_meta
+from ..errors import ApiError, BadRequest, FieldError, invalid, required, unsupported
 from .strategy import Allocation, Strategy
 
 if TYPE_CHECKING:
@@ -34,6 +36,129 @@ POD_MUTABLE_FIELDS = ("nodeName", "tolerations", "serviceAccount", "serviceAccou
 MAX_CONFIG_SIZE = 1024 * 1024
 """``core.MaxSecretSize``: the most bytes a ConfigMap's values may hold together."""
 IMMUTABLE_SET = "field is immutable when `immutable` is set"
+
+
+# ---------------------------------------------------------------------------- pods
+
+def validate_pod_spec(spec: PodSpec, path: str) -> list[FieldError]:
+    errs: list[FieldError] = []
+    if not spec.containers:
+        errs.append(required(f"{path}.containers"))
+    names: set[str] = set()
+    for i, c in enumerate(spec.containers):
+        p = f"{path}.containers[{i}]"
+        if not c.name:
+            errs.append(required(f"{p}.name"))
+        else:
+            errs += dns1123_label(c.name, f"{p}.name")
+            if c.name in names:
+                errs.append(FieldError(f"{p}.name", "Duplicate value", c.name))
+            names.add(c.name)
+        if not c.image:
+            errs.append(required(f"{p}.image"))
+        port_names: set[str] = set()
+        for j, port in enumerate(c.ports):
+            pp = f"{p}.ports[{j}]"
+            if port.name:
+                if len(port.name) > 15:
+                    errs.append(FieldError(f"{pp}.name", "Invalid value", port.name, "must be no more than 15 characters"))
+                elif not IANA_SVC_NAME.match(port.name) or "--" in port.name or not re.search("[a-z]", port.name):
+                    errs.append(FieldError(f"{pp}.name", "Invalid value", port.name,
+                                           "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"))
+                if port.name in port_names:
+                    errs.append(FieldError(f"{pp}.name", "Duplicate value", port.name))
+                port_names.add(port.name)
+            if port.container_port == 0:
+                errs.append(required(f"{pp}.containerPort"))
+            elif not 1 <= port.container_port <= 65535:
+                errs.append(FieldError(f"{pp}.containerPort", "Invalid value", port.container_port,
+                                       "must be between 1 and 65535, inclusive"))
+            if port.protocol is not None and port.protocol not in PROTOCOLS:
+                errs.append(unsupported(f"{pp}.protocol", port.protocol, PROTOCOLS))
+        errs += validate_probe(c.liveness_probe, f"{p}.livenessProbe", "liveness")
+        errs += validate_probe(c.readiness_probe, f"{p}.readinessProbe", "readiness")
+        errs += validate_probe(c.startup_probe, f"{p}.startupProbe", "startup")
+    return errs
+
+
+PORT_NAME_MSG = "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"
+
+
+def _port_num_or_name(port: int | str, path: str) -> list[FieldError]:
+    """ValidatePortNumOrName: a number in 1-65535 or an IANA service name. Whether the container
+    declares a named port is not checked here: the kubelet finds out (the probe errors)."""
+    if isinstance(port, bool) or not isinstance(port, (int, str)):
+        return [FieldError(path, "Invalid value", port, "must be an integer or a string")]
+    if isinstance(port, int):
+        if not 1 <= port <= 65535:
+            return [FieldError(path, "Invalid value", port, "must be between 1 and 65535, inclusive")]
+        return []
+    if not port:
+        return [required(path)]
+    if len(port) > 15:
+        return [FieldError(path, "Invalid value", port, "must be no more than 15 characters")]
+    if not IANA_SVC_NAME.match(port) or "--" in port:
+        return [FieldError(path, "Invalid value", port, PORT_NAME_MSG)]
+    if not re.search("[a-z]", port):
+        return [FieldError(path, "Invalid value", port, "must contain at least one letter (a-z)")]
+    return []
+
+
+def validate_probe(probe: Probe | None, path: str, kind: str) -> list[FieldError]:
+    """validateLivenessProbe / validateReadinessProbe / validateStartupProbe, in the API server's order:
+    the handler (exactly one), the timing fields (not negative), then the kind's own rules."""
+    if probe is None:
+        return []
+    errs: list[FieldError] = []
+    handlers = probe.handlers()
+    if not handlers:
+        errs.append(FieldError(path, "Required value", detail="must specify a handler type"))
+    for extra in handlers[1:]:
+        errs.append(FieldError(f"{path}.{extra}", "Forbidden", detail="may not specify more than 1 handler type"))
+    first = handlers[0] if handlers else None
+    if first == "exec" and probe.exec is not None and not probe.exec.command:
+        errs.append(required(f"{path}.exec.command"))
+    elif first == "httpGet" and probe.http_get is not None:
+        hg = probe.http_get
+        if not hg.path:
+            errs.append(required(f"{path}.httpGet.path"))
+        errs += _port_num_or_name(hg.port, f"{path}.httpGet.port")
+        if hg.scheme not in (None, "HTTP", "HTTPS"):
+            errs.append(unsupported(f"{path}.httpGet.scheme", hg.scheme, ["HTTP", "HTTPS"]))
+        for i, h in enumerate(hg.http_headers):
+            if not h.name or not re.fullmatch(r"[-A-Za-z0-9]+", h.name):
+                errs.append(FieldError(f"{path}.httpGet.httpHeaders[{i}].name", "Invalid value", h.name,
+                                       "a valid HTTP header must consist of alphanumeric characters or '-' "
+                                       "(e.g. 'X-Header-Name', regex used for validation is '[-A-Za-z0-9]+')"))
+    elif first == "tcpSocket" and probe.tcp_socket is not None:
+        errs += _port_num_or_name(probe.tcp_socket.port, f"{path}.tcpSocket.port")
+    elif first == "grpc" and probe.grpc is not None:
+        if isinstance(probe.grpc.port, bool) or not isinstance(probe.grpc.port, int) \
+                or not 1 <= probe.grpc.port <= 65535:
+            errs.append(FieldError(f"{path}.grpc.port", "Invalid value", probe.grpc.port,
+                                   "must be between 1 and 65535, inclusive"))
+    for name in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"):
+        value = getattr(probe, _snake(name))
+        if value is not None and value < 0:
+            errs.append(FieldError(f"{path}.{name}", "Invalid value", value, "must be greater than or equal to 0"))
+    grace = probe.termination_grace_period_seconds
+    if kind == "readiness" and grace is not None:
+        errs.append(FieldError(f"{path}.terminationGracePeriodSeconds", "Invalid value", grace,
+                               "must not be set for readinessProbes"))
+    elif grace is not None and grace <= 0:
+        errs.append(FieldError(f"{path}.terminationGracePeriodSeconds", "Invalid value", grace,
+                               "must be greater than 0"))
+    if kind in ("liveness", "startup") and probe.success_threshold != 1:
+        errs.append(FieldError(f"{path}.successThreshold", "Invalid value", probe.success_threshold, "must be 1"))
+    return errs
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+
+
+def validate_pod(pod: Pod) -> list[FieldError]:
+    return validate_meta(pod.metadata, namespaced=True) + validate_pod_spec(pod.spec, "spec")
 
 
 class NamespaceStrategy(Strategy):
@@ -82,7 +207,7 @@ class PodStrategy(Strategy):
             pod.spec.node_name = pod.spec.node_name or old.spec.node_name  # type: ignore[attr-defined]  # a Pod
 
     def validate(self, obj: KubeObject) -> list[FieldError]:
-        return validation.validate_pod(obj)  # type: ignore[arg-type]  # this strategy's kind
+        return validate_pod(obj)  # type: ignore[arg-type]  # this strategy's kind
 
     def validate_update(self, old: KubeObject, new: KubeObject) -> list[FieldError]:
         old_spec = manifest.to_plain(old.spec)  # type: ignore[attr-defined]  # a Pod
