@@ -10,9 +10,20 @@ live in :mod:`kitlib.figures` and :mod:`kitlib.widgets`.
 """
 
 from .cluster import Cluster
-from .errors import AlreadyExists, ApiError, BadRequest, Conflict, FieldError, Invalid, NotFound
+from .errors import (
+    AlreadyExists,
+    ApiError,
+    BadRequest,
+    Conflict,
+    FieldError,
+    Forbidden,
+    Invalid,
+    InvalidArgument,
+    NotFound,
+    PartialFailure,
+)
 from .network.datapath import Connection, Hop
 
 __all__ = ["AlreadyExists", "ApiError", "BadRequest", "Cluster", "Conflict", "Connection", "FieldError",
-           "Hop", "Invalid", "NotFound"]
+           "Forbidden", "Hop", "Invalid", "InvalidArgument", "NotFound", "PartialFailure"]
 __version__ = "0.1.0"

@@ -5,9 +5,13 @@
      ├── NotFound            404: no such object
      ├── AlreadyExists       409: create of a name that is taken
      ├── Conflict            409: an update that clashes with the stored object
-     └── BadRequest          400 / a kubectl usage error ("error: ...")
+     ├── Forbidden           403: refused by an admission plug-in (NamespaceLifecycle)
+     ├── BadRequest          400 / a kubectl usage error ("error: ...")
+     │    └── InvalidArgument    a Python argument refused before any request (also a ValueError)
+     └── PartialFailure      a kubectl command over several objects that did some and failed on others
 
-A failed call never changes the cluster: verbs validate first and commit last.
+A failed call never changes the cluster: verbs validate first and commit last. The one exception
+is :class:`PartialFailure`, raised as kubectl exits 1 after changing the objects it reports.
 """
 
 from __future__ import annotations
@@ -42,10 +46,14 @@ class Invalid(ApiError):
     name = ""
 
     def kubectl_text(self) -> str:
-        # kubectl names the kind without its group and lists several causes one per line.
+        # kubectl names the kind without its group and lists several causes one per line; an
+        # error with neither kind nor name (a patch that does not decode) is "The request is invalid".
         if not self.causes:
             return f"The {self.message}"
-        head = f'The {self.kind.split(".")[0]} "{self.name}" is invalid: '
+        if not self.kind and not self.name:
+            head = "The request is invalid: "
+        else:
+            head = f'The {self.kind.split(".")[0]} "{self.name}" is invalid: '
         if len(self.causes) == 1:
             return head + str(self.causes[0])
         return head + "\n" + "\n".join(f"* {c}" for c in self.causes)
@@ -69,6 +77,13 @@ class Conflict(ApiError):
     reason, code = "Conflict", 409
 
 
+class Forbidden(ApiError):
+    """An admission plug-in refuses the request, e.g. NamespaceLifecycle refusing to delete
+    ``default``: ``namespaces "default" is forbidden: this namespace may not be deleted``."""
+
+    reason, code = "Forbidden", 403
+
+
 class BadRequest(ApiError):
     """A request that is malformed, or a kubectl usage error."""
 
@@ -76,6 +91,35 @@ class BadRequest(ApiError):
 
     def kubectl_text(self) -> str:
         return self.message if self.message.startswith("error:") else f"error: {self.message}"
+
+
+class InvalidArgument(BadRequest, ValueError):
+    """A Python argument of a :class:`kitlib.Cluster` method that no request could carry (a float
+    replica count, a NaN number of seconds). It is refused before anything changes, and is also a
+    ``ValueError``, so ``except ValueError`` catches it as Python code expects."""
+
+
+class PartialFailure(ApiError):
+    """A kubectl command over several objects that changed some of them and failed on others, as
+    ``kubectl delete deploy,svc db`` deletes the Deployment and reports the missing Service.
+
+    Such a call is **not all or nothing**, exactly as on a real cluster: kubectl prints each
+    success on stdout as it goes, the errors on stderr at the end, and exits 1. The message is both,
+    in that order; :attr:`output` is the stdout part, :attr:`errors` the errors as kubectl printed
+    them, and :attr:`changed` the ``(kind, namespace, name)`` of every object the call did change
+    (the namespace is ``""`` for a cluster-scoped kind). ``reason`` and ``code`` are the first error's.
+    """
+
+    def __init__(self, output: list[str], errors: list[ApiError], changed: list[tuple[str, str, str]]) -> None:
+        super().__init__("\n".join([*output, *(e.kubectl_text() for e in errors)]))
+        self.output = "\n".join(output)
+        self.errors = list(errors)
+        self.changed = list(changed)
+        self.reason, self.code = errors[0].reason, errors[0].code
+
+    def kubectl_text(self) -> str:
+        """The message as it is: it is already what kubectl prints."""
+        return self.message
 
 
 @dataclass(frozen=True)

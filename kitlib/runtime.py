@@ -13,6 +13,8 @@ the :class:`kitlib.Cluster`: the facade calls down, nothing calls up.
 from __future__ import annotations
 
 import builtins
+import math
+import numbers
 import random
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,6 +27,7 @@ from .container.behaviour import AppRuntime
 from .controllers.manager import ControllerManager
 from .controllers.nodelifecycle import NodeRuntime
 from .controllers.prober import ContainerRun, Worker
+from .errors import InvalidArgument
 from .network.proxy import ProxyRuntime
 from .network.proxy.servicemap import ProxyView
 from .network.topology import Topology
@@ -180,8 +183,7 @@ class Runtime:
     def advance(self, seconds: float) -> None:
         """Move the clock forward, running what falls due and letting the controllers converge
         after each step (:meth:`kitlib.Cluster.advance`)."""
-        if seconds < 0:
-            raise ValueError("time only moves forward")
+        check_seconds(seconds)
         clock = self.api.clock
         until = clock.now + seconds
         while (due := clock.pop_due(until)) is not None:
@@ -189,3 +191,14 @@ class Runtime:
             fn(*args)
             self.controllers.run()
         clock.now = until
+
+
+def check_seconds(seconds: object) -> None:
+    """Refuse a duration the clock cannot move by: not a real number (a bool neither), NaN, infinite
+    or negative. :class:`kitlib.InvalidArgument` is also a ``ValueError``."""
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+        raise InvalidArgument(f"seconds must be a number, not {type(seconds).__name__} ({seconds!r})")
+    if math.isnan(seconds) or math.isinf(seconds):
+        raise InvalidArgument(f"seconds must be a finite number, not {seconds}")
+    if seconds < 0:
+        raise InvalidArgument(f"time only moves forward: seconds must be 0 or more, not {seconds}")

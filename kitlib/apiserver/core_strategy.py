@@ -18,7 +18,7 @@ from ..api.namespace import Namespace
 from ..api.pod import Pod, PodSpec, Probe
 from ..api.registry import RESOURCES
 from ..api.validation import IANA_SVC_NAME, PROTOCOLS, dns1123_label, validate_meta
-from ..errors import ApiError, BadRequest, FieldError, invalid, required, unsupported
+from ..errors import ApiError, BadRequest, FieldError, Forbidden, invalid, required, unsupported
 from .strategy import Allocation, Strategy
 
 if TYPE_CHECKING:
@@ -161,6 +161,10 @@ def validate_pod(pod: Pod) -> list[FieldError]:
     return validate_meta(pod.metadata, namespaced=True) + validate_pod_spec(pod.spec, "spec")
 
 
+IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
+"""The namespaces the NamespaceLifecycle admission plug-in refuses to delete."""
+
+
 class NamespaceStrategy(Strategy):
     """Namespace: the ``kubernetes.io/metadata.name`` label and the ``kubernetes`` finalizer."""
 
@@ -173,6 +177,11 @@ class NamespaceStrategy(Strategy):
 
     def validate(self, obj: KubeObject) -> list[FieldError]:
         return validation.validate_meta(obj.metadata, namespaced=False, name_check=validation.dns1123_label)
+
+    def admit_delete(self, api: ApiServer, obj: KubeObject) -> None:
+        # NamespaceLifecycle (apiserver admission/plugin/namespace/lifecycle) keeps these for ever.
+        if obj.name in IMMORTAL_NAMESPACES:
+            raise Forbidden(f'namespaces "{obj.name}" is forbidden: this namespace may not be deleted')
 
     def on_create(self, obj: KubeObject) -> None:
         ns: Namespace = obj  # type: ignore[assignment]  # this strategy's kind

@@ -229,6 +229,11 @@ class ApiServer:
             self._notify(obj, False)
         return obj
 
+    def admit_delete(self, obj: KubeObject) -> None:
+        """Run the admission plug-ins on a DELETE of ``obj`` before anything is deleted, e.g.
+        :class:`kitlib.Forbidden` for the namespaces NamespaceLifecycle keeps."""
+        strategy_for(obj.kind).admit_delete(self, obj)
+
     def delete(self, obj: KubeObject) -> None:
         """Remove ``obj`` from storage now (the final step of a deletion) and free what it held.
         Graceful deletion and cascading are the callers': the kubelet and the garbage collector."""

@@ -92,6 +92,10 @@ class Strategy(Generic[K]):
         if errs:
             raise invalid(RESOURCES[self.kind].qualified_kind, obj.name, errs)
 
+    def admit_delete(self, api: ApiServer, obj: K) -> None:
+        """Validating admission of a DELETE (NamespaceLifecycle's immortal namespaces), before
+        anything is deleted."""
+
     def on_create(self, obj: K) -> None:
         """Fields the server sets on a new object (``PrepareForCreate``: status, phase)."""
 

@@ -58,6 +58,26 @@ class Args:
         """Whether the flag was given."""
         return name in self.flags
 
+    def flag_int(self, name: str, command: str, default: int | None = None, *, bits: int = 64,
+                 shorthand: str = "") -> int | None:
+        """The flag's last value as pflag parses an ``int`` (``bits=64``) or ``int32`` flag, or
+        cobra's error as kubectl prints it: ``invalid syntax`` for a non-number, ``value out of
+        range`` past the flag's size."""
+        value = self.get(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+            reason = "value out of range" if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1) else ""
+        except ValueError:
+            reason = "invalid syntax"
+        if reason:
+            shown = f"-{shorthand}, --{name}" if shorthand else f"--{name}"
+            raise KubectlError(f'Error: invalid argument "{value}" for "{shown}" flag: strconv.ParseInt: '
+                               f'parsing "{value}": {reason}\nSee \'kubectl {command} --help\' for usage.')
+        return number
+
+
     def int(self, name: str, default: int | None = None) -> int | None:
         """The flag's last value as a number, refused in cobra's words when it is not one."""
         value = self.get(name)

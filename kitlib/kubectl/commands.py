@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..api.convert import dump_yaml
+from ..api.meta import KubeObject
 from ..api.node import Node
 from ..api.registry import Resource, for_object
-from ..errors import BadRequest
+from ..errors import ApiError, BadRequest, PartialFailure
 from ..manifest import decode, load
 from .args import Args, resource_type
 from .generate import emit
@@ -115,44 +116,84 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
     return "\n".join(lines)
 
 
+def _outcome(out: list[str], errors: list[ApiError], changed: list[tuple[str, str, str]]) -> str:
+    """What a command over several objects prints: its output when every object succeeded; the one
+    error as it is when it was the only object tried; otherwise a :class:`PartialFailure` (kubectl's
+    stdout, then its errors, exit 1), the changes it made kept, as on a real cluster."""
+    if not errors:
+        return "\n".join(out)
+    if len(errors) == 1 and not out:
+        raise errors[0]
+    raise PartialFailure(out, errors, changed)
+
+
+def _ref(obj: KubeObject) -> tuple[str, str, str]:
+    return obj.kind, obj.metadata.namespace or "", obj.name
+
+
 def scale(cluster: Cluster, args: Args, stdin: str) -> str:
-    """``kubectl scale deployment|replicaset NAME --replicas=N``."""
-    replicas = args.int("replicas")
+    """``kubectl scale TYPE NAME... --replicas=N``. As kubectl does, every object is fetched first
+    (the missing ones are reported at the end) and the first failing scale stops the command."""
+    replicas = args.flag_int("replicas", "scale")  # an int flag: int64, unlike create's int32
     if replicas is None:
         raise BadRequest("error: required flag(s) \"replicas\" not set")
     if replicas < 0:  # kubectl checks this itself, before asking the server
         raise BadRequest("error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0")
-    out = []
+    found: list[tuple[Resource, KubeObject]] = []
+    missing: list[ApiError] = []
     for res, names in _targets(args.words[1:]):
-        if res.kind not in ("Deployment", "ReplicaSet"):
-            raise BadRequest(f"error: no objects passed to scale {res.plural} (only deployments and "
-                             "replicasets scale here)")
         for n in names:
-            obj = cluster.scale(n, replicas, args.namespace, res.kind)
-            out.append(f"{res.type_name}/{obj.name} scaled")
-    return "\n".join(out)
+            try:
+                found.append((res, cluster.api.get(res.kind, n, args.namespace)))
+            except ApiError as err:
+                missing.append(err)
+    if not found:
+        if missing:
+            return _outcome([], missing, [])
+        raise BadRequest("error: no objects passed to scale")
+    out: list[str] = []
+    changed: list[tuple[str, str, str]] = []
+    for res, obj in found:
+        try:
+            cluster.scale(obj.name, replicas, args.namespace, res.kind)
+        except ApiError as err:
+            return _outcome(out, [err], changed)  # kubectl stops here; missing objects go unreported
+        out.append(f"{res.type_name}/{obj.name} scaled")
+        changed.append(_ref(obj))
+    return _outcome(out, missing, changed)
 
 
 def delete(cluster: Cluster, args: Args, stdin: str) -> str:
-    """``kubectl delete TYPE (NAME... | -l SELECTOR | --all)``."""
+    """``kubectl delete TYPE (NAME... | -l SELECTOR | --all)``: each object deleted or its error,
+    the errors reported after the deletions (``kubectl delete deploy,svc db`` deletes the Deployment
+    even when the Service is missing)."""
     ns = args.namespace
-    out = []
+    out: list[str] = []
+    errors: list[ApiError] = []
+    changed: list[tuple[str, str, str]] = []
     targets = _targets(args.words[1:])
-    for res, names in targets:
+    for _, names in targets:
         if not names and not args.get("selector") and not args.has("all"):
             raise BadRequest("error: resource(s) were provided, but no name was specified")
-        objs = [cluster.api.get(res.kind, n, ns) for n in names] if names else \
-            cluster.api.list(res.kind, ns, args.get("selector"))
-        for obj in objs:
-            cluster.delete(res.kind, obj.name, ns)
+    for res, names in targets:
+        # Named objects are fetched one by one as they come; a selector or --all lists them first.
+        pending: list[str] = names or [o.name for o in cluster.api.list(res.kind, ns, args.get("selector"))]
+        for name in pending:
+            try:
+                obj = cluster.delete(res.kind, name, ns)
+            except ApiError as err:
+                errors.append(err)
+                continue
             out.append(f'{res.type_name} "{obj.name}" deleted')
-    if not out:
+            changed.append(_ref(obj))
+    if not out and not errors:
         return f"No resources found in {ns} namespace."
-    return "\n".join(out)
+    return _outcome(out, errors, changed)
 
 
 def label(cluster: Cluster, args: Args, stdin: str) -> str:
-    """``kubectl label TYPE NAME KEY=VALUE ... [KEY-] [--overwrite]``."""
+    """``kubectl label TYPE NAME... KEY=VALUE ... [KEY-] [--overwrite]``: each object labeled or its
+    error, the errors reported after the successes."""
     words = args.words[1:]
     if words and "/" in words[0]:
         t, n = words[0].split("/", 1)
@@ -174,15 +215,22 @@ def label(cluster: Cluster, args: Args, stdin: str) -> str:
             labels[k] = v
     if not names and (args.has("all") or args.get("selector")):
         names = [o.name for o in cluster.api.list(res.kind, args.namespace, args.get("selector"))]
-    out = []
+    out: list[str] = []
+    errors: list[ApiError] = []
+    changed: list[tuple[str, str, str]] = []
     for n in names:
-        before = dict(cluster.api.get(res.kind, n, args.namespace).metadata.labels)
-        obj = cluster.label(res.kind, n, labels, args.namespace, overwrite=args.has("overwrite"))
+        try:
+            before = dict(cluster.api.get(res.kind, n, args.namespace).metadata.labels)
+            obj = cluster.label(res.kind, n, labels, args.namespace, overwrite=args.has("overwrite"))
+        except ApiError as err:
+            errors.append(err)
+            continue
         word = "labeled" if obj.metadata.labels != before else "not labeled"
         if word == "labeled" and all(v is None for v in labels.values()):
             word = "unlabeled"
         out.append(f"{res.type_name}/{obj.name} {word}")
-    return "\n".join(out)
+        changed.append(_ref(obj))
+    return _outcome(out, errors, changed)
 
 
 def cordon(cluster: Cluster, args: Args, stdin: str) -> str:

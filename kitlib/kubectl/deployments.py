@@ -90,8 +90,9 @@ def create_deployment(cluster: Cluster, args: Args) -> dict[str, Any]:
     images = args.all("image")
     if not images:
         raise BadRequest("error: required flag(s) \"image\" not set")
-    port = args.int("port")
-    replicas = args.int("replicas", 1) or 0
+    # kubectl's --port and --replicas are int32 flags (``-r`` is --replicas' shorthand).
+    port = args.flag_int("port", "create deployment", bits=32)
+    replicas = args.flag_int("replicas", "create deployment", 1, bits=32, shorthand="r") or 0
     name = args.words[2]
     labels = {"app": name}
     containers = []
