@@ -6,7 +6,8 @@
 deployment.apps/web created
 
 The engine (objects, controllers, data path) never imports plotly or ipywidgets; the views
-live in :mod:`kitlib.figures` and :mod:`kitlib.widgets`.
+live in :mod:`kitlib.figures` and :mod:`kitlib.widgets`. In a notebook, an :class:`ApiError`
+shows as kubectl prints it, without a traceback (:mod:`kitlib.notebook`).
 """
 
 from .cluster import Cluster
@@ -23,6 +24,9 @@ from .errors import (
     PartialFailure,
 )
 from .network.datapath import Connection, Hop
+from .notebook import install as _install_error_display
+
+_install_error_display()
 
 __all__ = ["AlreadyExists", "ApiError", "BadRequest", "Cluster", "Conflict", "Connection", "FieldError",
            "Forbidden", "Hop", "Invalid", "InvalidArgument", "NotFound", "PartialFailure"]

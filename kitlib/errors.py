@@ -7,6 +7,7 @@
      ├── Conflict            409: an update that clashes with the stored object
      ├── Forbidden           403: refused by an admission plug-in (NamespaceLifecycle)
      ├── BadRequest          400 / a kubectl usage error ("error: ...")
+     │    ├── ServerBadRequest   a 400 the API server reports ("Error from server (BadRequest): ...")
      │    └── InvalidArgument    a Python argument refused before any request (also a ValueError)
      └── PartialFailure      a kubectl command over several objects that did some and failed on others
 
@@ -22,19 +23,28 @@ from dataclasses import dataclass
 class ApiError(Exception):
     """An error in the API server's (or kubectl's) own words.
 
-    ``str(err)`` is the server's message; :meth:`kubectl_text` is what kubectl prints.
+    ``str(err)`` is the server's message; :meth:`kubectl_text` is what kubectl prints. An error
+    raised by :meth:`kitlib.Cluster.kubectl` is ``printed``: its message is kubectl's text already.
     """
 
     reason = "InternalError"
     code = 500
+    printed = False
+    """Whether the message is already what kubectl prints (the error came through kubectl)."""
 
-    def __init__(self, message: str, *, causes: list[FieldError] | None = None) -> None:
+    def __init__(self, message: str, *, causes: list[FieldError] | None = None, printed: bool | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.causes = list(causes or [])
+        if printed is not None:
+            self.printed = printed
 
     def kubectl_text(self) -> str:
-        """The line kubectl prints for this error, e.g. ``Error from server (NotFound): ...``."""
+        """What kubectl prints for this error, e.g. ``Error from server (NotFound): ...``."""
+        return self.message if self.printed else self._kubectl_format()
+
+    def _kubectl_format(self) -> str:
+        """How kubectl prints an error of this class; subclasses print theirs."""
         return f"Error from server ({self.reason}): {self.message}"
 
 
@@ -45,7 +55,7 @@ class Invalid(ApiError):
     kind = ""
     name = ""
 
-    def kubectl_text(self) -> str:
+    def _kubectl_format(self) -> str:
         # kubectl names the kind without its group and lists several causes one per line; an
         # error with neither kind nor name (a patch that does not decode) is "The request is invalid".
         if not self.causes:
@@ -89,8 +99,16 @@ class BadRequest(ApiError):
 
     reason, code = "BadRequest", 400
 
-    def kubectl_text(self) -> str:
+    def _kubectl_format(self) -> str:
         return self.message if self.message.startswith("error:") else f"error: {self.message}"
+
+
+class ServerBadRequest(BadRequest):
+    """A 400 from the API server (not a kubectl usage error): ``Error from server (BadRequest): ...``,
+    as for a request body it cannot decode."""
+
+    def _kubectl_format(self) -> str:
+        return f"Error from server ({self.reason}): {self.message}"
 
 
 class InvalidArgument(BadRequest, ValueError):
@@ -110,16 +128,14 @@ class PartialFailure(ApiError):
     (the namespace is ``""`` for a cluster-scoped kind). ``reason`` and ``code`` are the first error's.
     """
 
+    printed = True  # the message is kubectl's stdout and stderr already
+
     def __init__(self, output: list[str], errors: list[ApiError], changed: list[tuple[str, str, str]]) -> None:
         super().__init__("\n".join([*output, *(e.kubectl_text() for e in errors)]))
         self.output = "\n".join(output)
         self.errors = list(errors)
         self.changed = list(changed)
         self.reason, self.code = errors[0].reason, errors[0].code
-
-    def kubectl_text(self) -> str:
-        """The message as it is: it is already what kubectl prints."""
-        return self.message
 
 
 @dataclass(frozen=True)

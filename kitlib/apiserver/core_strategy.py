@@ -18,7 +18,14 @@ from ..api.namespace import Namespace
 from ..api.pod import Pod, PodSpec, Probe
 from ..api.registry import RESOURCES
 from ..api.validation import IANA_SVC_NAME, PROTOCOLS, dns1123_label, validate_meta
-from ..errors import ApiError, BadRequest, FieldError, Forbidden, invalid, required, unsupported
+from ..errors import (
+    FieldError,
+    Forbidden,
+    ServerBadRequest,
+    invalid,
+    required,
+    unsupported,
+)
 from .strategy import Allocation, Strategy
 
 if TYPE_CHECKING:
@@ -325,15 +332,8 @@ def check_binary_data(cm: ConfigMap) -> None:
         try:
             base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
-            raise _Undecodable(f'ConfigMap in version "v1" cannot be handled as a ConfigMap: '
+            raise ServerBadRequest(f'ConfigMap in version "v1" cannot be handled as a ConfigMap: '
                              f'illegal base64 data at input byte {_bad_byte(value)}') from None
-
-
-class _Undecodable(BadRequest):
-    """A request body the server cannot decode: the server's BadRequest, not kubectl's."""
-
-    def kubectl_text(self) -> str:
-        return ApiError.kubectl_text(self)
 
 
 def _bad_byte(value: str) -> int:

@@ -73,10 +73,7 @@ def run(cluster: Cluster, command: str) -> str:
 
 def _as_kubectl(err: ApiError) -> ApiError:
     """The same error, its text now what kubectl prints."""
-    text = err.kubectl_text()
-    if str(err) == text:
+    if err.printed:
         return err
-    out = type(err)(text, causes=err.causes)
-    out.server_message = err.message  # type: ignore[attr-defined]  # ApiError (kitlib/errors.py) declares no server_message
-    return out
+    return type(err)(err.kubectl_text(), causes=err.causes, printed=True)
 

@@ -17,11 +17,10 @@ BOOLEAN = {"all-namespaces", "overwrite", "show-labels", "stdin", "tty", "watch"
 
 
 class KubectlError(BadRequest):
-    """A client-side error whose text is exactly what kubectl prints (it may span lines)."""
+    """A client-side error whose text is exactly what kubectl prints (it may span lines): kubectl
+    adds no ``Error from server`` prefix to its own errors."""
 
-    def kubectl_text(self) -> str:
-        """The message as it is: kubectl adds no ``Error from server`` prefix to its own errors."""
-        return self.message
+    printed = True
 
 
 def resource_type(word: str) -> Resource:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..api.node import Node, internal_ip
 from ..api.pod import Container, Pod, is_ready
 from ..container.shell import run
-from ..errors import ApiError, BadRequest
+from ..errors import ApiError, BadRequest, ServerBadRequest
 from .args import Args, resource_type
 
 if TYPE_CHECKING:
@@ -28,21 +28,12 @@ class ExecError(ApiError):
     and ``command terminated with exit code 7``; ``exit_code`` is the command's own code."""
 
     reason, code = "CommandFailed", 1
+    printed = True
 
     def __init__(self, message: str, exit_code: int = 1, output: str = "") -> None:
         super().__init__(message)
         self.exit_code = exit_code
         self.output = output
-
-    def kubectl_text(self) -> str:
-        return self.message
-
-
-class ServerBadRequest(BadRequest):
-    """A 400 from the API server (not a kubectl usage error): ``Error from server (BadRequest): ...``."""
-
-    def kubectl_text(self) -> str:
-        return ApiError.kubectl_text(self)
 
 
 class ServerError(ApiError):
@@ -50,7 +41,7 @@ class ServerError(ApiError):
 
     reason, code = "InternalError", 500
 
-    def kubectl_text(self) -> str:
+    def _kubectl_format(self) -> str:
         return f"Error from server: {self.message}"
 
 

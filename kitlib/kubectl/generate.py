@@ -52,9 +52,7 @@ def emit(cluster: Cluster, args: Args, obj: dict[str, Any], verb: str, failed: s
 
 def _printed_as(err: ApiError, text: str) -> ApiError:
     """The same kind of error, printed by kubectl as ``text`` (kubectl wraps some server errors)."""
-    out = type(err)(text, causes=err.causes)
-    out.kubectl_text = lambda: text  # type: ignore[method-assign]  # this one error prints differently from its class
-    out.server_message = err.message  # type: ignore[attr-defined]  # ApiError (kitlib/errors.py) declares no server_message
+    out = type(err)(text, causes=err.causes, printed=True)
     if isinstance(err, Invalid) and isinstance(out, Invalid):  # out is type(err)
         out.kind, out.name = err.kind, err.name
     return out
