@@ -93,6 +93,11 @@ class Scheduler(Controller):
     name = "scheduler"
     watches = ("Pod", "Node")
 
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self.unschedulable: set[str] = set()
+        """Pods the last attempt could not place (the scheduling queue's ``unschedulablePods``)."""
+
     def on_change(self, obj: KubeObject, removed: bool) -> None:
         if obj.kind == "Node":
             # A node that joins or changes may take the pods that are waiting.
@@ -100,11 +105,23 @@ class Scheduler(Controller):
                            and p.metadata.deletion_timestamp is None}
         elif removed or obj.metadata.deletion_timestamp is not None:
             self.queue.discard(obj.key)
+            self.unschedulable.discard(obj.key)
+            if removed and isinstance(obj, Pod) and obj.spec.node_name:
+                # AssignedPodDelete: the pod's node has room again, so the pods that did not fit
+                # are tried again (MoveAllToActiveOrBackoffQueue).
+                self.queue |= self.unschedulable
         elif isinstance(obj, Pod) and not obj.spec.node_name:
             self.queue.add(obj.key)
 
     def reconcile(self, keys: list[str]) -> None:
         scheduler.schedule(self.rt, keys)
+        store = self.rt.api.store
+        for key in keys:
+            pod = store.get("Pod", key)
+            if isinstance(pod, Pod) and not pod.spec.node_name and pod.metadata.deletion_timestamp is None:
+                self.unschedulable.add(key)
+            else:
+                self.unschedulable.discard(key)
 
 
 class EndpointSliceController(Controller):
