@@ -48,9 +48,12 @@ def _order_conditions(pod: Pod) -> None:
     pod.status.conditions.sort(key=lambda c: order.index(c.type) if c.type in order else 99)
 
 
-def _alive(rt: Runtime, pod: Pod) -> bool:
+def _alive(rt: Runtime, pod: Pod, generation: int) -> bool:
+    """Whether a step the kubelet queued for ``pod`` still stands: the pod is the same, and its
+    node has answered all along since (a node that failed lost the kubelet's work in flight)."""
     current = rt.api.store.get("Pod", pod.key)
-    return current is pod and rt.node_runtime(pod.spec.node_name or "").up
+    runtime = rt.node_state.get(pod.spec.node_name or "")
+    return current is pod and runtime is not None and runtime.up and runtime.generation == generation
 
 
 def admit(rt: Runtime, pod: Pod, node: Node) -> None:
@@ -75,11 +78,12 @@ def admit(rt: Runtime, pod: Pod, node: Node) -> None:
         for c in pod.spec.containers
     ]
     rt.api.update_status(pod, notify=False)
-    rt.clock.after(rt.rng.uniform(0.3, 0.8), _sandbox_ready, rt, pod)
+    generation = rt.node_runtime(node.name).generation
+    rt.clock.after(rt.rng.uniform(0.3, 0.8), _sandbox_ready, rt, pod, generation)
 
 
-def _sandbox_ready(rt: Runtime, pod: Pod) -> None:
-    if not _alive(rt, pod) or pod.metadata.deletion_timestamp is not None:
+def _sandbox_ready(rt: Runtime, pod: Pod, generation: int) -> None:
+    if not _alive(rt, pod, generation) or pod.metadata.deletion_timestamp is not None:
         return
     runtime = rt.node_runtime(pod.spec.node_name or "")
     ip = runtime.ipam.allocate()
@@ -92,6 +96,14 @@ def _sandbox_ready(rt: Runtime, pod: Pod) -> None:
     set_condition(rt, pod, "PodReadyToStartContainers", "True")
     rt.topology.add_pod(pod)
     rt.api.update_status(pod)
+    start_containers(rt, pod)
+
+
+def start_containers(rt: Runtime, pod: Pod) -> None:
+    """In the pod's sandbox, pull the images and start the containers (what a restarted kubelet
+    resumes for a pending pod whose sandbox is still there: ``computePodActions`` creates a sandbox
+    only when none is ready)."""
+    runtime = rt.node_runtime(pod.spec.node_name or "")
     delay = 0.0
     for c in pod.spec.containers:
         image = c.image or ""
@@ -105,11 +117,11 @@ def _sandbox_ready(rt: Runtime, pod: Pod) -> None:
             rt.api.record_event(pod, "Pulled", f'Successfully pulled image "{image}" in {pull * 1000:.0f}ms '
                             f'({pull * 1000:.0f}ms including waiting). Image size: 72188133 bytes.', "kubelet")
             runtime.images.add(image)
-    rt.clock.after(delay + rt.rng.uniform(0.2, 0.5), _containers_started, rt, pod)
+    rt.clock.after(delay + rt.rng.uniform(0.2, 0.5), _containers_started, rt, pod, runtime.generation)
 
 
-def _containers_started(rt: Runtime, pod: Pod) -> None:
-    if not _alive(rt, pod) or pod.metadata.deletion_timestamp is not None:
+def _containers_started(rt: Runtime, pod: Pod, generation: int) -> None:
+    if not _alive(rt, pod, generation) or pod.metadata.deletion_timestamp is not None:
         return
     ts = rt.clock.timestamp()
     for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=True):

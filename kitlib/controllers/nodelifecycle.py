@@ -149,5 +149,7 @@ def restore(rt: Runtime, node: Node) -> None:
             kubelet.remove(rt, pod)
         elif pod.status.phase == "Running":
             kubelet.set_ready(rt, pod, True)
+        elif pod.status.phase == "Pending" and pod.status.pod_ip:
+            kubelet.start_containers(rt, pod)  # the sandbox and its IP are still there
         elif pod.status.phase == "Pending":
             kubelet.admit(rt, pod, node)
