@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ipaddress
 
+import pytest
+
 import kitlib
 
 
@@ -65,3 +67,76 @@ def test_a_node_failed_and_restored_while_its_pods_start_gives_each_one_sandbox(
         assert all(p.status.pod_ip in wide for p in pods)
         leased = {str(ipaddress.IPv4Address(i)) for n in c.nodes() for i in c.node_runtime(n.name).ipam.in_use}
         assert leased == {p.status.pod_ip for p in c.pods(None)}
+
+
+def test_a_node_added_after_one_was_deleted_gets_a_fresh_name_ip_and_pod_cidr(cluster):
+    """minikube numbers nodes -m02, -m03, ... upward and gives node N the address .N+1 of its
+    network; ``kubectl delete node`` removes the Node object, not the machine, so a new node never
+    takes a name or address still in use. The node IPAM controller frees the deleted Node's podCIDR
+    (``ReleaseCIDR``) and hands out the next free one after the last it gave (``cidrset``)."""
+    cluster.kubectl("delete node minikube-m02")
+    node = cluster.add_node()
+    assert node.name == "minikube-m04"
+    assert node.status.addresses[0].address == "192.168.49.5"
+    assert node.spec.pod_cidr == "10.244.3.0/24"
+    nodes = cluster.nodes()
+    assert [n.name for n in nodes] == ["minikube", "minikube-m03", "minikube-m04"]
+    assert len({n.status.addresses[0].address for n in nodes}) == len({n.spec.pod_cidr for n in nodes}) == 3
+    assert "minikube-m04   Ready" in cluster.kubectl("get nodes -o wide")
+
+
+def test_a_node_beyond_the_address_plan_is_refused_and_changes_nothing(snapshot):
+    """The node IPAM controller fails when no podCIDR is left ("CIDR allocation failed; there are
+    no remaining CIDRs left to allocate in the accepted range"), and minikube has no address for a
+    node past its network: add_node raises ValueError and the cluster is as it was."""
+    c = kitlib.Cluster(nodes=1, seed=0, node_cidr="192.168.0.0/16")
+    for _ in range(255):
+        c.add_node()
+    assert len({n.spec.pod_cidr for n in c.nodes()}) == 256  # 10.244.0.0/24 to 10.244.255.0/24
+    before = snapshot(c)
+    with pytest.raises(ValueError, match="no remaining CIDRs left to allocate"):
+        c.add_node()  # the 257th /24 of 10.244.0.0/16
+    assert snapshot(c) == before
+
+    small = kitlib.Cluster(nodes=1, seed=0, node_cidr="192.168.49.0/29")
+    for _ in range(4):
+        small.add_node()  # .2 to .6
+    before = snapshot(small)
+    with pytest.raises(ValueError, match="no address left for node 6 on the node network 192.168.49.0/29"):
+        small.add_node()
+    assert snapshot(small) == before
+
+
+def test_a_pod_bound_to_a_node_that_does_not_exist_is_garbage_collected():
+    """A pod created with ``spec.nodeName`` of a node that does not exist is never started (no
+    kubelet watches it) and stays Pending; a DELETE of it is graceful (it is bound), so it turns
+    Terminating; the pod garbage collector's ``gcOrphaned`` force-deletes it once the node has been
+    missing for the 40 s quarantine (pkg/controller/podgc/gc_controller.go)."""
+    c = kitlib.Cluster(nodes=2, seed=1)
+    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                "spec": {"nodeName": "nosuch", "containers": [{"name": "c", "image": "nginx"}]}}
+    c.apply(manifest)
+    c.advance(5)
+    assert c.get("Pod", "p").status.phase == "Pending"
+    c.delete("Pod", "p")
+    assert "Terminating" in c.kubectl("get pods")
+    c.advance(40)
+    assert c.pods() == []
+
+    c.apply({**manifest, "metadata": {"name": "q"}})  # never deleted: collected all the same
+    c.advance(40)
+    assert c.pods() == []
+    ipam_matches_pods(c)
+
+
+def test_deleting_a_node_frees_its_pods_addresses():
+    """A deleted node takes its pods along; their IPs and veths go with them."""
+    c = kitlib.Cluster(nodes=2, seed=1)
+    c.kubectl("create deployment web --image=nginx --replicas=4 --port=80")
+    c.advance(30)
+    c.kubectl("delete node minikube-m02")
+    c.advance(30)
+    assert all(p.spec.node_name == "minikube" for p in c.pods(None))
+    assert not c.node_runtime("minikube-m02").ipam.in_use
+    ipam_matches_pods(c)
+

@@ -17,7 +17,7 @@ from ..api.apps import Deployment, ReplicaSet
 from ..api.meta import KubeObject
 from ..api.pod import Pod
 from ..api.service import Service
-from . import deployment, endpointslice, replicaset, scheduler
+from . import deployment, endpointslice, garbage, replicaset, scheduler
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
@@ -184,8 +184,33 @@ class EndpointSliceController(Controller):
             endpointslice.sync(self.rt, obj)
 
 
+class PodGarbageCollector(Controller):
+    """Deletes pods bound to nodes that do not exist, after a quarantine
+    (:func:`kitlib.controllers.garbage.collect_orphan`)."""
+
+    name = "podgc"
+    watches = ("Pod",)
+
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self.quarantined: set[str] = set()
+        """The uids of the pods whose missing node is in quarantine."""
+
+    def on_change(self, obj: KubeObject, removed: bool) -> None:
+        uid = obj.metadata.uid or ""
+        if removed or not isinstance(obj, Pod) or not obj.spec.node_name or uid in self.quarantined:
+            return
+        if self.rt.api.store.get("Node", obj.spec.node_name) is None:
+            self.quarantined.add(uid)
+            self.rt.clock.after(garbage.ORPHAN_QUARANTINE, self.collect, obj)
+
+    def collect(self, pod: Pod) -> None:
+        self.quarantined.discard(pod.metadata.uid or "")
+        garbage.collect_orphan(self.rt, pod)
+
+
 ORDER: tuple[type[Controller], ...] = (DeploymentController, ReplicaSetController, Scheduler,
-                                       EndpointSliceController)
+                                       EndpointSliceController, PodGarbageCollector)
 """The order queues are drained in: workloads first, so that pods exist before they are scheduled,
 and endpoints last, once the pods they list have settled."""
 

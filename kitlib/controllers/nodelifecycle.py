@@ -42,9 +42,9 @@ def join(rt: Runtime) -> Node:
     """A new node joins: it gets the next node IP and podCIDR, its kubelet registers the Node
     (Ready at once) and its CNI plugs it into the pod network."""
     config = rt.config
-    index = rt.api.store.count("Node")
+    index = _next_index(rt)
     name = config.name if index == 0 else f"{config.name}-m{index + 1:02d}"
-    ip = node_network_ip(config.node_cidr, index)
+    ip = node_network_ip(config.node_cidr, index)  # checked before anything is taken
     pod_cidr = rt.api.pod_cidrs.next()
     labels = {
         "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
@@ -71,6 +71,19 @@ def join(rt: Runtime) -> Node:
     rt.api.create_trusted(node)
     rt.topology.add_node(node)
     return node
+
+
+def _next_index(rt: Runtime) -> int:
+    """minikube's number for a new node, from 0: one past the highest of the machines and Nodes
+    there are (``minikube``, ``minikube-m02``, ...), so no name or node IP is taken twice."""
+    prefix = f"{rt.config.name}-m"
+    taken = [-1]
+    for name in [*rt.node_state, *(n.name for n in rt.nodes())]:
+        if name == rt.config.name:
+            taken.append(0)
+        elif name.startswith(prefix) and name[len(prefix):].isdigit():
+            taken.append(int(name[len(prefix):]) - 1)
+    return max(taken) + 1
 
 
 def set_unschedulable(rt: Runtime, node: Node, value: bool) -> None:
