@@ -140,3 +140,30 @@ def test_deleting_a_node_frees_its_pods_addresses():
     assert not c.node_runtime("minikube-m02").ipam.in_use
     ipam_matches_pods(c)
 
+
+def test_a_node_applied_without_a_kubelet_stays_not_ready_and_takes_no_pods(snapshot):
+    """A Node object created through the API has no kubelet behind it: it never posts a status,
+    so it is not Ready, the scheduler places no pod on it, and ``kubectl get nodes -o wide`` prints
+    it with empty columns. It has no machine to fail or restore, and deleting it is harmless."""
+    c = kitlib.Cluster(nodes=1, seed=1)
+    c.apply({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "extra"}})
+    wide = c.kubectl("get nodes -o wide")
+    assert wide.splitlines()[1].split()[:3] == ["extra", "NotReady", "<none>"]
+    assert "Name:              extra" in c.kubectl("describe node extra")
+    c.kubectl("create deployment web --image=nginx --replicas=3")
+    c.advance(30)
+    assert {p.spec.node_name for p in c.pods()} == {"minikube"}
+    assert "extra" not in c.runtime.node_state
+    assert c.node_runtime("extra").up is False
+    before = snapshot(c)
+    for call in (c.fail_node, c.restore_node):
+        with pytest.raises(ValueError, match="node extra has no machine behind it"):
+            call("extra")
+        assert snapshot(c) == before
+    from kitlib.figures import cluster_map
+
+    assert "extra" in cluster_map(c).to_json()  # drawn as a node that does not answer
+    c.kubectl("delete node extra")
+    assert [n.name for n in c.nodes()] == ["minikube"]
+    assert c.add_node().name == "minikube-m02"
+    ipam_matches_pods(c)

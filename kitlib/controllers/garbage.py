@@ -47,7 +47,7 @@ def delete(rt: Runtime, obj: KubeObject) -> None:
     elif isinstance(obj, Node):
         for pod in api.pods_on(obj.name):
             kubelet.remove(rt, pod)
-        if obj.spec.pod_cidr:
+        if obj.spec.pod_cidr and obj.name in rt.node_state:  # a podCIDR the node IPAM controller gave
             api.pod_cidrs.release(obj.spec.pod_cidr)
         rt.topology.remove_node(obj)
         api.delete(obj)

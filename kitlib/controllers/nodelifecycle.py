@@ -94,8 +94,18 @@ def set_unschedulable(rt: Runtime, node: Node, value: bool) -> None:
     rt.api.update_status(node)
 
 
+def machine(rt: Runtime, node: Node) -> NodeRuntime:
+    """The machine behind ``node``, or ValueError for a Node created through the API, which no
+    kubelet runs (it never posts a status, so it stays NotReady and takes no pods)."""
+    runtime = rt.node_state.get(node.name)
+    if runtime is None:
+        raise ValueError(f"node {node.name} has no machine behind it: it was created through the API "
+                         f"and no kubelet runs it")
+    return runtime
+
+
 def fail(rt: Runtime, node: Node) -> None:
-    runtime = rt.node_runtime(node.name)
+    runtime = machine(rt, node)
     if not runtime.up:
         return
     runtime.up = False
@@ -144,7 +154,7 @@ def _evict(rt: Runtime, pod: Pod, generation: int) -> None:
 
 
 def restore(rt: Runtime, node: Node) -> None:
-    runtime = rt.node_runtime(node.name)
+    runtime = machine(rt, node)
     if runtime.up:
         return
     runtime.up = True
