@@ -28,6 +28,7 @@ from .controllers.manager import ControllerManager
 from .controllers.nodelifecycle import NodeRuntime
 from .controllers.prober import ContainerRun, Worker
 from .errors import InvalidArgument
+from .network.ipam import HostLocal
 from .network.proxy import ProxyRuntime
 from .network.proxy.servicemap import ProxyView
 from .network.topology import Topology
@@ -123,8 +124,15 @@ class Runtime:
         return self.api.owned(owner, kind)
 
     def node_runtime(self, name: str) -> NodeRuntime:
-        """What node ``name`` holds outside the API."""
-        return self.node_state[name]
+        """What node ``name`` holds outside the API (KeyError for a node there is not). A Node
+        created through the API, with no machine and so no kubelet behind it, holds nothing: it
+        reads as a node that does not answer, and nothing is kept for it."""
+        runtime = self.node_state.get(name)
+        if runtime is None:
+            if self.api.store.get("Node", name) is None:
+                raise KeyError(name)
+            return NodeRuntime(ipam=HostLocal("0.0.0.0/32"), up=False)
+        return runtime
 
     def state(self) -> dict[str, Any]:
         """The whole declared state of the cluster as plain values: the API server's

@@ -130,19 +130,48 @@ class PortAllocator:
 
 
 class RangeAllocator:
-    """Hands out consecutive subnets of a CIDR (the node IPAM controller's podCIDRs)."""
+    """Hands out the subnets of a CIDR (the node IPAM controller's podCIDRs): the next free one
+    after the last given, wrapping around, as ``cidrset`` does; a freed subnet comes back into use
+    only once the others are taken."""
 
     def __init__(self, cidr: str, prefix: int) -> None:
         self.network = ipaddress.ip_network(cidr)
-        self._subnets = self.network.subnets(new_prefix=prefix)
-        self.given = 0
-        """How many subnets were handed out."""
+        if not self.network.prefixlen <= prefix <= self.network.max_prefixlen:
+            raise ValueError(f"a /{prefix} per node does not fit in {cidr}")
+        self.prefix = prefix
+        self.size = 1 << (prefix - self.network.prefixlen)
+        self.used: set[int] = set()
+        self.last: int | None = None
+
+    def free(self) -> int | None:
+        """The index of the subnet :meth:`next` would give, or None when all are in use."""
+        start = 0 if self.last is None else self.last + 1
+        for i in range(self.size):
+            index = (start + i) % self.size
+            if index not in self.used:
+                return index
+        return None
 
     def next(self) -> str:
-        """The next free subnet."""
-        self.given += 1
-        return str(next(self._subnets))
+        """The next free subnet, or ValueError in the node IPAM controller's words when none is left."""
+        index = self.free()
+        if index is None:
+            raise ValueError(f"CIDR allocation failed; there are no remaining CIDRs left to allocate in the "
+                             f"accepted range (all {self.size} /{self.prefix} subnets of {self.network} are in use)")
+        self.used.add(index)
+        self.last = index
+        return self._subnet(index)
 
-    def state(self) -> int:
-        """What the allocator remembers: how many subnets it gave out."""
-        return self.given
+    def release(self, cidr: str) -> None:
+        net = ipaddress.ip_network(cidr)
+        if net.prefixlen == self.prefix and net.subnet_of(self.network):  # type: ignore[arg-type]  # both IPv4 here
+            index = (int(net.network_address) - int(self.network.network_address)) >> (net.max_prefixlen - self.prefix)
+            self.used.discard(index)
+
+    def _subnet(self, index: int) -> str:
+        base = int(self.network.network_address) + (index << (self.network.max_prefixlen - self.prefix))
+        return str(ipaddress.ip_network((base, self.prefix)))
+
+    def state(self) -> tuple[list[int], int | None]:
+        """What the allocator remembers: the subnets in use and the last one given."""
+        return sorted(self.used), self.last

@@ -29,6 +29,7 @@ from . import prober
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
+    from .nodelifecycle import NodeRuntime
 
 STOP_SECONDS = 1.0
 """How long an ordinary app takes to exit after SIGTERM (well inside the 30 s grace period)."""
@@ -48,9 +49,20 @@ def _order_conditions(pod: Pod) -> None:
     pod.status.conditions.sort(key=lambda c: order.index(c.type) if c.type in order else 99)
 
 
-def _alive(rt: Runtime, pod: Pod) -> bool:
+def agent(rt: Runtime, node: str) -> NodeRuntime | None:
+    """The kubelet of node ``node``, or None where no kubelet serves that Node: the Node does not
+    exist (deleted, or never registered) or was created through the API without a machine behind it."""
+    if rt.api.store.get("Node", node) is None:
+        return None
+    return rt.node_state.get(node)
+
+
+def _alive(rt: Runtime, pod: Pod, generation: int) -> bool:
+    """Whether a step the kubelet queued for ``pod`` still stands: the pod is the same, and its
+    node has answered all along since (a node that failed lost the kubelet's work in flight)."""
     current = rt.api.store.get("Pod", pod.key)
-    return current is pod and rt.node_runtime(pod.spec.node_name or "").up
+    runtime = agent(rt, pod.spec.node_name or "")
+    return current is pod and runtime is not None and runtime.up and runtime.generation == generation
 
 
 def admit(rt: Runtime, pod: Pod, node: Node) -> None:
@@ -75,11 +87,12 @@ def admit(rt: Runtime, pod: Pod, node: Node) -> None:
         for c in pod.spec.containers
     ]
     rt.api.update_status(pod, notify=False)
-    rt.clock.after(rt.rng.uniform(0.3, 0.8), _sandbox_ready, rt, pod)
+    generation = rt.node_runtime(node.name).generation
+    rt.clock.after(rt.rng.uniform(0.3, 0.8), _sandbox_ready, rt, pod, generation)
 
 
-def _sandbox_ready(rt: Runtime, pod: Pod) -> None:
-    if not _alive(rt, pod) or pod.metadata.deletion_timestamp is not None:
+def _sandbox_ready(rt: Runtime, pod: Pod, generation: int) -> None:
+    if not _alive(rt, pod, generation) or pod.metadata.deletion_timestamp is not None:
         return
     runtime = rt.node_runtime(pod.spec.node_name or "")
     ip = runtime.ipam.allocate()
@@ -92,6 +105,14 @@ def _sandbox_ready(rt: Runtime, pod: Pod) -> None:
     set_condition(rt, pod, "PodReadyToStartContainers", "True")
     rt.topology.add_pod(pod)
     rt.api.update_status(pod)
+    start_containers(rt, pod)
+
+
+def start_containers(rt: Runtime, pod: Pod) -> None:
+    """In the pod's sandbox, pull the images and start the containers (what a restarted kubelet
+    resumes for a pending pod whose sandbox is still there: ``computePodActions`` creates a sandbox
+    only when none is ready)."""
+    runtime = rt.node_runtime(pod.spec.node_name or "")
     delay = 0.0
     for c in pod.spec.containers:
         image = c.image or ""
@@ -105,11 +126,11 @@ def _sandbox_ready(rt: Runtime, pod: Pod) -> None:
             rt.api.record_event(pod, "Pulled", f'Successfully pulled image "{image}" in {pull * 1000:.0f}ms '
                             f'({pull * 1000:.0f}ms including waiting). Image size: 72188133 bytes.', "kubelet")
             runtime.images.add(image)
-    rt.clock.after(delay + rt.rng.uniform(0.2, 0.5), _containers_started, rt, pod)
+    rt.clock.after(delay + rt.rng.uniform(0.2, 0.5), _containers_started, rt, pod, runtime.generation)
 
 
-def _containers_started(rt: Runtime, pod: Pod) -> None:
-    if not _alive(rt, pod) or pod.metadata.deletion_timestamp is not None:
+def _containers_started(rt: Runtime, pod: Pod, generation: int) -> None:
+    if not _alive(rt, pod, generation) or pod.metadata.deletion_timestamp is not None:
         return
     ts = rt.clock.timestamp()
     for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=True):
@@ -161,7 +182,9 @@ def _repo(image: str) -> str:
 def terminate(rt: Runtime, pod: Pod) -> None:
     """Graceful deletion: the pod becomes Terminating, its containers get SIGTERM and, once they
     have exited, the kubelet removes the pod and frees its IP. On a node that does not answer,
-    nothing happens until the node is back: the pod stays Terminating."""
+    nothing happens until the node is back: the pod stays Terminating. A pod bound to a node no
+    kubelet serves stays Terminating too, until the pod garbage collector deletes it if that node
+    does not exist (:func:`kitlib.controllers.garbage.collect_orphan`)."""
     if pod.metadata.deletion_timestamp is not None:
         return
     grace = pod.spec.termination_grace_period_seconds if pod.spec.termination_grace_period_seconds is not None else 30
@@ -171,20 +194,23 @@ def terminate(rt: Runtime, pod: Pod) -> None:
     if not pod.spec.node_name:
         remove(rt, pod)
         return
-    if rt.node_runtime(pod.spec.node_name).up:
+    runtime = agent(rt, pod.spec.node_name)
+    if runtime is not None and runtime.up:
         for c in pod.spec.containers:
             rt.api.record_event(pod, "Killing", f"Stopping container {c.name}", "kubelet")
         rt.clock.after(min(STOP_SECONDS, grace), _stopped, rt, pod)
 
 
 def _stopped(rt: Runtime, pod: Pod) -> None:
-    if rt.api.store.get("Pod", pod.key) is pod and rt.node_runtime(pod.spec.node_name or "").up:
+    runtime = agent(rt, pod.spec.node_name or "")
+    if rt.api.store.get("Pod", pod.key) is pod and runtime is not None and runtime.up:
         remove(rt, pod)
 
 
 def remove(rt: Runtime, pod: Pod) -> None:
     """The pod is gone: free its IP and its veth, and delete it from the API."""
-    if pod.spec.node_name and pod.status.pod_ip:
-        rt.node_runtime(pod.spec.node_name).ipam.release(pod.status.pod_ip)
+    runtime = rt.node_state.get(pod.spec.node_name or "")
+    if runtime is not None and pod.status.pod_ip:
+        runtime.ipam.release(pod.status.pod_ip)
     rt.topology.remove_pod(pod)
     rt.api.delete(pod)

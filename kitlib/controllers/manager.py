@@ -17,7 +17,7 @@ from ..api.apps import Deployment, ReplicaSet
 from ..api.meta import KubeObject
 from ..api.pod import Pod
 from ..api.service import Service
-from . import deployment, endpointslice, replicaset, scheduler
+from . import deployment, endpointslice, garbage, replicaset, scheduler
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
@@ -93,6 +93,11 @@ class Scheduler(Controller):
     name = "scheduler"
     watches = ("Pod", "Node")
 
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self.unschedulable: set[str] = set()
+        """Pods the last attempt could not place (the scheduling queue's ``unschedulablePods``)."""
+
     def on_change(self, obj: KubeObject, removed: bool) -> None:
         if obj.kind == "Node":
             # A node that joins or changes may take the pods that are waiting.
@@ -100,11 +105,23 @@ class Scheduler(Controller):
                            and p.metadata.deletion_timestamp is None}
         elif removed or obj.metadata.deletion_timestamp is not None:
             self.queue.discard(obj.key)
+            self.unschedulable.discard(obj.key)
+            if removed and isinstance(obj, Pod) and obj.spec.node_name:
+                # AssignedPodDelete: the pod's node has room again, so the pods that did not fit
+                # are tried again (MoveAllToActiveOrBackoffQueue).
+                self.queue |= self.unschedulable
         elif isinstance(obj, Pod) and not obj.spec.node_name:
             self.queue.add(obj.key)
 
     def reconcile(self, keys: list[str]) -> None:
         scheduler.schedule(self.rt, keys)
+        store = self.rt.api.store
+        for key in keys:
+            pod = store.get("Pod", key)
+            if isinstance(pod, Pod) and not pod.spec.node_name and pod.metadata.deletion_timestamp is None:
+                self.unschedulable.add(key)
+            else:
+                self.unschedulable.discard(key)
 
 
 class EndpointSliceController(Controller):
@@ -167,8 +184,33 @@ class EndpointSliceController(Controller):
             endpointslice.sync(self.rt, obj)
 
 
+class PodGarbageCollector(Controller):
+    """Deletes pods bound to nodes that do not exist, after a quarantine
+    (:func:`kitlib.controllers.garbage.collect_orphan`)."""
+
+    name = "podgc"
+    watches = ("Pod",)
+
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self.quarantined: set[str] = set()
+        """The uids of the pods whose missing node is in quarantine."""
+
+    def on_change(self, obj: KubeObject, removed: bool) -> None:
+        uid = obj.metadata.uid or ""
+        if removed or not isinstance(obj, Pod) or not obj.spec.node_name or uid in self.quarantined:
+            return
+        if self.rt.api.store.get("Node", obj.spec.node_name) is None:
+            self.quarantined.add(uid)
+            self.rt.clock.after(garbage.ORPHAN_QUARANTINE, self.collect, obj)
+
+    def collect(self, pod: Pod) -> None:
+        self.quarantined.discard(pod.metadata.uid or "")
+        garbage.collect_orphan(self.rt, pod)
+
+
 ORDER: tuple[type[Controller], ...] = (DeploymentController, ReplicaSetController, Scheduler,
-                                       EndpointSliceController)
+                                       EndpointSliceController, PodGarbageCollector)
 """The order queues are drained in: workloads first, so that pods exist before they are scheduled,
 and endpoints last, once the pods they list have settled."""
 

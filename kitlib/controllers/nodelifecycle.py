@@ -42,9 +42,9 @@ def join(rt: Runtime) -> Node:
     """A new node joins: it gets the next node IP and podCIDR, its kubelet registers the Node
     (Ready at once) and its CNI plugs it into the pod network."""
     config = rt.config
-    index = rt.api.store.count("Node")
+    index = _next_index(rt)
     name = config.name if index == 0 else f"{config.name}-m{index + 1:02d}"
-    ip = node_network_ip(config.node_cidr, index)
+    ip = node_network_ip(config.node_cidr, index)  # checked before anything is taken
     pod_cidr = rt.api.pod_cidrs.next()
     labels = {
         "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
@@ -73,6 +73,19 @@ def join(rt: Runtime) -> Node:
     return node
 
 
+def _next_index(rt: Runtime) -> int:
+    """minikube's number for a new node, from 0: one past the highest of the machines and Nodes
+    there are (``minikube``, ``minikube-m02``, ...), so no name or node IP is taken twice."""
+    prefix = f"{rt.config.name}-m"
+    taken = [-1]
+    for name in [*rt.node_state, *(n.name for n in rt.nodes())]:
+        if name == rt.config.name:
+            taken.append(0)
+        elif name.startswith(prefix) and name[len(prefix):].isdigit():
+            taken.append(int(name[len(prefix):]) - 1)
+    return max(taken) + 1
+
+
 def set_unschedulable(rt: Runtime, node: Node, value: bool) -> None:
     node.spec.unschedulable = True if value else None
     node.spec.taints = [t for t in node.spec.taints if t.key != UNSCHEDULABLE]
@@ -81,8 +94,18 @@ def set_unschedulable(rt: Runtime, node: Node, value: bool) -> None:
     rt.api.update_status(node)
 
 
+def machine(rt: Runtime, node: Node) -> NodeRuntime:
+    """The machine behind ``node``, or ValueError for a Node created through the API, which no
+    kubelet runs (it never posts a status, so it stays NotReady and takes no pods)."""
+    runtime = rt.node_state.get(node.name)
+    if runtime is None:
+        raise ValueError(f"node {node.name} has no machine behind it: it was created through the API "
+                         f"and no kubelet runs it")
+    return runtime
+
+
 def fail(rt: Runtime, node: Node) -> None:
-    runtime = rt.node_runtime(node.name)
+    runtime = machine(rt, node)
     if not runtime.up:
         return
     runtime.up = False
@@ -131,7 +154,7 @@ def _evict(rt: Runtime, pod: Pod, generation: int) -> None:
 
 
 def restore(rt: Runtime, node: Node) -> None:
-    runtime = rt.node_runtime(node.name)
+    runtime = machine(rt, node)
     if runtime.up:
         return
     runtime.up = True
@@ -149,5 +172,7 @@ def restore(rt: Runtime, node: Node) -> None:
             kubelet.remove(rt, pod)
         elif pod.status.phase == "Running":
             kubelet.set_ready(rt, pod, True)
+        elif pod.status.phase == "Pending" and pod.status.pod_ip:
+            kubelet.start_containers(rt, pod)  # the sandbox and its IP are still there
         elif pod.status.phase == "Pending":
             kubelet.admit(rt, pod, node)

@@ -50,4 +50,7 @@ def node_network_ip(cidr: str, index: int) -> str:
     """The address of the ``index``-th node (0-based) on the node network: ``.2``, ``.3``, ...
     (``.1`` is the network's gateway), as minikube's docker network assigns them."""
     net = ipaddress.ip_network(cidr)
-    return str(net.network_address + 2 + index)
+    ip = int(net.network_address) + 2 + index
+    if ip >= int(net.broadcast_address):
+        raise ValueError(f"no address left for node {index + 1} on the node network {cidr}")
+    return str(ipaddress.ip_address(ip))
