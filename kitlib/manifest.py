@@ -156,17 +156,24 @@ def _allowed_alias_ratio(decoded: int) -> float:
 
 
 def _check_depth(doc: dict[str, Any]) -> None:
-    """A dict or list given from Python: no deeper than :data:`MAX_DEPTH` (which also refuses a
-    structure that contains itself), and only JSON's types."""
-    stack: list[tuple[Any, int]] = [(doc, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise _unparseable(f"exceeded max depth of {MAX_DEPTH}")
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
-        else:
-            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+    """A dict or list given from Python: no deeper than :data:`MAX_DEPTH`, which also refuses a
+    structure that contains itself, and no bigger as JSON than the request limit (every value takes
+    at least two bytes), which refuses lists shared so often that they would expand without end."""
+    level: list[Any] = [doc]
+    values = 0
+    for _ in range(MAX_DEPTH):
+        below: list[Any] = []
+        for value in level:
+            values += len(value)
+            for v in value.values() if type(value) is dict else value:
+                if isinstance(v, (dict, list)):
+                    below.append(v)
+        if values > MAX_BYTES // 2:
+            raise BadRequest(f"Request entity too large: limit is {MAX_BYTES}")
+        if not below:
+            return
+        level = below
+    raise _unparseable(f"exceeded max depth of {MAX_DEPTH}")
 
 
 def _unparseable(detail: str) -> BadRequest:
@@ -192,6 +199,7 @@ def decode(doc: dict[str, Any]) -> KubeObject:
     """The kitlib object for one API document; kubectl's errors for a missing or unknown kind, and
     the API server's decoding error for a field of the wrong type."""
     _check_structure(doc)
+    _check_depth(doc)  # a dict given from Python may not have come through load
     kind = doc.get("kind")
     version = doc.get("apiVersion")
     if not kind:

@@ -92,6 +92,26 @@ def test_nesting_too_deep_is_refused(cluster):
     loop["metadata"]["annotations"] = loop
     with pytest.raises(kitlib.BadRequest, match="exceeded max depth"):
         cluster.apply(loop)
+    with pytest.raises(kitlib.BadRequest, match="exceeded max depth"):
+        cluster.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "extra": nested})
+
+
+def test_a_python_alias_bomb_is_refused(cluster, snapshot):
+    """The same list shared at every level, built in Python, would be a body far past the API
+    server's limit once written out as JSON: refused at once, as is a dict holding itself twice."""
+    bomb: list = ["lol"] * 9
+    for _ in range(12):
+        bomb = [bomb] * 9
+    before = snapshot(cluster)
+    start = time.perf_counter()
+    with pytest.raises(kitlib.BadRequest, match=r"^Request entity too large: limit is 3145728$"):
+        cluster.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "extra": bomb})
+    twice: dict = {}
+    twice["a"] = twice["b"] = twice
+    with pytest.raises(kitlib.BadRequest, match="Request entity too large"):
+        cluster.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "extra": twice})
+    assert time.perf_counter() - start < 2
+    assert snapshot(cluster) == before
 
 
 def test_an_object_nested_well_within_the_bound_applies(cluster):

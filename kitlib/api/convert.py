@@ -209,6 +209,8 @@ def _convert(hint: Any, value: Any, path: str, owner: str, json_name: str) -> An
             raise _mismatch(value, "string", owner, path)
         return value
     if hint is int:
+        if type(value) is int and -2147483648 <= value <= 2147483647:
+            return value  # the common case, valid for int32 and int64 alike
         if type(value) is not int:
             value = _integral(value, json_name, owner, path)
         return _in_range(value, json_name, owner, path)
@@ -217,7 +219,7 @@ def _convert(hint: Any, value: Any, path: str, owner: str, json_name: str) -> An
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if len(args) == 1:
             return _convert(args[0], value, path, owner, json_name)
-        if type(value) is str:
+        if type(value) is str or (type(value) is int and -2147483648 <= value <= 2147483647):
             return value
         # IntOrString: anything but a string is unmarshalled into its int32.
         if type(value) is not int:
