@@ -129,6 +129,10 @@ def test_urls_that_are_not_http_are_errors(site):
         site.http("ftp://web/", src="default/client")
     with pytest.raises(kitlib.BadRequest, match="the port is not a number"):
         site.http("http://web:99999/", src="default/client")
+    before = site.state()
+    with pytest.raises(kitlib.BadRequest, match=r"http://\[::1/: the host is not a valid address or name"):
+        site.http("http://[::1/", src="default/client")
+    assert site.state() == before
 
 
 def test_response_reads_as_text(site):

@@ -33,10 +33,6 @@ MIN_OPERATIONS = 10_000
 KNOWN_BROKEN: dict[str, str] = {
     # Bad input the engine does not yet refuse as the API server does: issue 10 ("Bad input never
     # breaks a cluster") fixes each and empties this list.
-    "kubectl apply [Deployment replicas 2**31]": "issue 10: replicas past int32 accepted, creates pods for ever",
-    "cluster.apply [Deployment replicas 2**31]": "issue 10: replicas past int32 accepted, creates pods for ever",
-    "cluster.create [Deployment replicas 2**31]": "issue 10: replicas past int32 accepted, creates pods for ever",
-    "cluster.http (unclosed IPv6 bracket)": "issue 10: urllib's ValueError 'Invalid IPv6 URL' escapes",
 }
 WAITS: dict[str, str] = {
     "kubectl rollout status (waits)": "the clock moves while kubectl waits, and the controllers with it, "
@@ -187,6 +183,18 @@ MANIFESTS: list[tuple[str, object]] = [
     ("no apiVersion", {"kind": "Deployment", "metadata": {"name": "noversion"}}),
     ("broken YAML", "kind: [unclosed\n"),
     ("empty text", ""),
+    ("Deployment replicas 2.5", _deployment("half", replicas=2.5)),
+    ("Deployment replicas '3'", _deployment("quoted", replicas="3")),
+    ("Deployment containerPort 2**31", _deployment("wide", port=2**31)),
+    ("Service nodePort string", _service("np-str", "NodePort", node_port="30080")),
+    ("ConfigMap data number", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"},
+                               "data": {"port": 80}}),
+    ("metadata a string", {"apiVersion": "v1", "kind": "Namespace", "metadata": "shop"}),
+    ("kind a number", {"apiVersion": "v1", "kind": 5, "metadata": {"name": "five"}}),
+    ("List items not a list", {"apiVersion": "v1", "kind": "List", "items": {"a": "b"}}),
+    ("YAML alias bomb", "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefg", "bcdefgh", strict=True))),
+    ("YAML anchor inside itself", "a: &a [*a]\n"),
     ("Ingress bad host/pathType", {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
      "metadata": {"name": "bad-ing"}, "spec": {"rules": [{"host": "Foo_Bar", "http": {"paths": [
          {"path": "nope", "pathType": "Sometimes", "backend": {"service": {"name": "web"}}}]}}]}}),

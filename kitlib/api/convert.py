@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import decimal
 import functools
 import json
 import types
@@ -113,13 +114,37 @@ def _is_plain_dataclass(cls: type) -> bool:
             and cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__)
 
 
+class GoTypeError(TypeError):
+    """A value the field's Go type cannot hold, in encoding/json's words (``UnmarshalTypeError``):
+    ``json: cannot unmarshal number 2.5 into Go struct field DeploymentSpec.spec.replicas of type int32``.
+    """
+
+
+INT64_FIELDS = frozenset({"generation", "observedGeneration", "deletionGracePeriodSeconds",
+                          "terminationGracePeriodSeconds", "tolerationSeconds", "activeDeadlineSeconds",
+                          "expirationSeconds"})
+"""The integer fields whose Go type is int64; every other integer the dataclasses model is an int32."""
+_BOUNDS = {"int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1)}
+
+
 def from_api(cls: type[T], data: Any, path: str = "") -> T:
     """Build ``cls`` from an API dict; unknown keys go to the ``extra`` field.
 
-    Raises ``TypeError`` with the field path when a value has the wrong shape.
+    Every modelled field is checked against its Go type as the API server's JSON decoder does;
+    :class:`GoTypeError` names the first mismatch in the order of the JSON kubectl sends (keys
+    sorted), with the field's path.
     """
+    try:
+        return _from_api(cls, data, path, cls.__name__)
+    except GoTypeError:
+        # Slow path, for the message only: find the first mismatch in sorted-key order.
+        _first_mismatch(cls, data, path, cls.__name__)
+        raise
+
+
+def _from_api(cls: type[T], data: Any, path: str, owner: str) -> T:
     if not isinstance(data, dict):
-        raise TypeError(f"{path or 'object'}: expected an object, got {type(data).__name__}")
+        raise _mismatch(data, _go_type(cls, ""), owner, path)
     plain_cls: type = cls  # the cache's key (mypy does not see type[T] as Hashable)
     plan, extra = _plan(plain_cls)
     kwargs: dict[str, Any] = {}
@@ -127,42 +152,182 @@ def from_api(cls: type[T], data: Any, path: str = "") -> T:
     for name, json_name, hint, _ in plan:
         known.add(json_name)
         if json_name in data and data[json_name] is not None:
-            kwargs[name] = _convert(hint, data[json_name], _join(path, json_name))
+            kwargs[name] = _convert(hint, data[json_name], _join(path, json_name), cls.__name__, json_name)
     if extra:
         kwargs[extra] = {k: v for k, v in data.items() if k not in known}
     return cls(**kwargs)
+
+
+def _first_mismatch(cls: type, data: Any, path: str, owner: str) -> None:
+    """Raise the mismatch Go's decoder meets first: object keys in sorted order (kubectl marshals
+    maps so), list items in order."""
+    if not isinstance(data, dict):
+        raise _mismatch(data, _go_type(cls, ""), owner, path)
+    plan, _ = _plan(cls)
+    by_json = {json_name: hint for _, json_name, hint, _ in plan}
+    for key in sorted(data, key=str):
+        hint = by_json.get(key)
+        if hint is None or data[key] is None:
+            continue
+        _check_first(hint, data[key], _join(path, key), cls.__name__, key)
+
+
+def _check_first(hint: Any, value: Any, path: str, owner: str, json_name: str) -> None:
+    hint = _unoptional(hint)
+    origin = typing.get_origin(hint)
+    if origin is list and isinstance(value, list):
+        (item,) = typing.get_args(hint)
+        for v in value:
+            if v is not None:
+                _check_first(item, v, path, owner, json_name)
+    elif origin is dict and isinstance(value, dict):
+        item = typing.get_args(hint)[1]
+        for k in sorted(value, key=str):
+            if value[k] is not None:
+                _check_first(item, value[k], path, owner, json_name)
+    elif isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, dict):
+        _first_mismatch(hint, value, path, owner)
+    else:
+        _convert(hint, value, path, owner, json_name)
+
+
+def _unoptional(hint: Any) -> Any:
+    if typing.get_origin(hint) in (Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return hint
 
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _convert(hint: Any, value: Any, path: str) -> Any:
+def _convert(hint: Any, value: Any, path: str, owner: str, json_name: str) -> Any:
+    if hint is str:
+        if type(value) is not str:
+            raise _mismatch(value, "string", owner, path)
+        return value
+    if hint is int:
+        if type(value) is int and -2147483648 <= value <= 2147483647:
+            return value  # the common case, valid for int32 and int64 alike
+        if type(value) is not int:
+            value = _integral(value, json_name, owner, path)
+        return _in_range(value, json_name, owner, path)
     origin = typing.get_origin(hint)
     if origin in (Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if len(args) == 1:
-            return _convert(args[0], value, path)
-        # int | str (IntOrString) and similar scalar unions: keep what came.
-        return value
+            return _convert(args[0], value, path, owner, json_name)
+        if type(value) is str or (type(value) is int and -2147483648 <= value <= 2147483647):
+            return value
+        # IntOrString: anything but a string is unmarshalled into its int32.
+        if type(value) is not int:
+            value = _integral(value, "", owner, path)
+        return _in_range(value, "", owner, path)
     if origin is list:
         if not isinstance(value, list):
-            raise TypeError(f"{path}: expected a list, got {type(value).__name__}")
+            raise _mismatch(value, _go_type(hint, json_name), owner, path)
         (item,) = typing.get_args(hint)
-        return [_convert(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [_zero(item, json_name) if v is None else _convert(item, v, path, owner, json_name) for v in value]
     if origin is dict:
         if not isinstance(value, dict):
-            raise TypeError(f"{path}: expected a map, got {type(value).__name__}")
-        return {str(k): v if not isinstance(v, (int, float, bool)) else v for k, v in value.items()}
+            raise _mismatch(value, _go_type(hint, json_name), owner, path)
+        item = typing.get_args(hint)[1]
+        if item is str:
+            for v in value.values():
+                if type(v) is not str and v is not None:
+                    raise _mismatch(v, "string", owner, path)
+            return {str(k): "" if v is None else v for k, v in value.items()}
+        return {str(k): v for k, v in value.items()}
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return from_api(hint, value, path)
-    if hint is int and isinstance(value, bool):
-        raise TypeError(f"{path}: expected an integer, got a boolean")
-    if hint is int and not isinstance(value, int):
-        raise TypeError(f"{path}: expected an integer, got {type(value).__name__}")
-    if hint is str and not isinstance(value, str):
-        raise TypeError(f"{path}: expected a string, got {type(value).__name__}")
+        if not isinstance(value, dict):
+            raise _mismatch(value, _go_type(hint, json_name), owner, path)
+        return _from_api(hint, value, path, hint.__name__)
+    if hint is bool and type(value) is not bool:
+        raise _mismatch(value, "bool", owner, path)
     return value
+
+
+def _integral(value: Any, json_name: str, owner: str, path: str) -> int:
+    """An integer from a float that Go's JSON would print as one (``2.0`` is ``2``), else the error."""
+    go_type = _int_type(json_name)
+    if type(value) is float and value.is_integer() and _go_float(value).lstrip("-").isdigit():
+        return int(value)
+    raise _mismatch(value, go_type, owner, path)
+
+
+def _in_range(value: int, json_name: str, owner: str, path: str) -> int:
+    go_type = _int_type(json_name)
+    low, high = _BOUNDS[go_type]
+    if not low <= value <= high:
+        raise _mismatch(value, go_type, owner, path)
+    return value
+
+
+def _int_type(json_name: str) -> str:
+    return "int64" if json_name in INT64_FIELDS else "int32"
+
+
+def _zero(hint: Any, json_name: str) -> Any:
+    """What Go decodes a JSON ``null`` list item into: the type's zero value."""
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _from_api(hint, {}, "", hint.__name__)
+    return {str: "", int: 0, bool: False}.get(hint)
+
+
+def _mismatch(value: Any, go_type: str, owner: str, path: str) -> GoTypeError:
+    where = f"Go struct field {owner}.{path}" if path else "Go value"
+    kind = _json_kind(value, go_type in _BOUNDS)
+    return GoTypeError(f"json: cannot unmarshal {kind} into {where} of type {go_type}")
+
+
+def _json_kind(value: Any, into_int: bool) -> str:
+    """encoding/json's ``UnmarshalTypeError.Value``: the JSON kind, and a number's text where an
+    integer was expected (``literalStore``)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)) and not into_int:
+        return "number"
+    if isinstance(value, int):
+        return f"number {value}"
+    if isinstance(value, float):
+        return f"number {_go_float(value)}"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _go_float(value: float) -> str:
+    """A float as Go's encoding/json writes it: shortest digits, exponent only below 1e-6 or from 1e21."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    if value != 0 and (abs(value) < 1e-6 or abs(value) >= 1e21):
+        text = repr(value)
+        mantissa, _, exp = text.partition("e")
+        sign, digits = exp[0], exp[1:].lstrip("0") or "0"
+        return f"{mantissa.removesuffix('.0')}e{sign}{digits.zfill(2) if sign == '+' else digits}"
+    text = format(decimal.Decimal(repr(value)), "f")
+    return text.removesuffix(".0") if "." in text and text.endswith(".0") else text
+
+
+def _go_type(hint: Any, json_name: str) -> str:
+    """The Go type a field's annotation stands for, as ``reflect.Type.String()`` prints it."""
+    hint = _unoptional(hint)
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return "intstr.IntOrString"
+    if origin is list:
+        return "[]" + _go_type(typing.get_args(hint)[0], json_name)
+    if origin is dict:
+        return "map[string]" + ("string" if typing.get_args(hint)[1] is str else "interface {}")
+    if hint is int:
+        return _int_type(json_name)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return f"v1.{hint.__name__}"
+    return {str: "string", bool: "bool", float: "float64"}.get(hint, "interface {}")
 
 
 class _Dumper(yaml.SafeDumper):

@@ -99,19 +99,23 @@ def create(cluster: Cluster, args: Args, stdin: str) -> str:
 
 
 def apply(cluster: Cluster, args: Args, stdin: str) -> str:
-    """``kubectl apply -f FILE|-``: each object created, configured or unchanged."""
+    """``kubectl apply -f FILE|DIR|-``: each object created, configured or unchanged. A directory
+    gives its ``.json``, ``.yaml`` and ``.yml`` files in name order (not its subdirectories); every
+    source is read before any object is applied."""
     files = args.all("filename")
     if not files:
         raise BadRequest("error: must specify one of -f and -k")
-    sources = [stdin if f == "-" else f for f in files]
+    loaded = [load(src) for src in _sources(files, stdin)]
+    if not any(loaded):
+        raise BadRequest("error: no objects passed to apply")
     lines = []
-    for src in sources:
+    for docs in loaded:
         if args.get("dry-run") in ("client", "server"):
-            for doc in load(src):
+            for doc in docs:
                 obj = decode(doc)
                 lines.append(f"{for_object(obj).type_name}/{obj.name} created (dry run)")
             continue
-        results = cluster.apply_with_outcome(Path(src) if src is not stdin else src)
+        results = cluster.apply_with_outcome(docs)
         lines += [f"{for_object(o).type_name}/{o.name} {word}" for o, word in results]
     return "\n".join(lines)
 
@@ -129,6 +133,27 @@ def _outcome(out: list[str], errors: list[ApiError], changed: list[tuple[str, st
 
 def _ref(obj: KubeObject) -> tuple[str, str, str]:
     return obj.kind, obj.metadata.namespace or "", obj.name
+
+
+MANIFEST_EXTENSIONS = (".json", ".yaml", ".yml")
+"""The files kubectl reads from a directory (``FileExtensions`` in its resource builder)."""
+
+
+def _sources(files: list[str], stdin: str) -> list[str | Path]:
+    """What ``-f`` names: stdin's text, a file, or a directory's manifest files in name order."""
+    out: list[str | Path] = []
+    for f in files:
+        if f == "-":
+            out.append(stdin)
+        elif Path(f).is_dir():
+            found = sorted((p for p in Path(f).iterdir() if p.is_file() and p.suffix in MANIFEST_EXTENSIONS),
+                           key=lambda p: p.name)
+            if not found:
+                raise BadRequest(f"error: error reading [{f}]: recognized file extensions are [.json .yaml .yml]")
+            out += found
+        else:
+            out.append(Path(f))
+    return out
 
 
 def scale(cluster: Cluster, args: Args, stdin: str) -> str:

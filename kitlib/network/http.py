@@ -99,7 +99,10 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
     """(scheme, host, port, path) of an ``http://`` or ``https://`` URL; a bare ``host[:port]/path``
     is http, as in curl."""
     text = url if "://" in url else f"http://{url}"
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # urllib's "Invalid IPv6 URL": an unclosed [ in the host
+        raise BadRequest(f"error: {url}: the host is not a valid address or name") from None
     if parts.scheme not in ("http", "https"):
         raise BadRequest(f'error: {url}: unsupported scheme "{parts.scheme}": use http:// or https://')
     try:
