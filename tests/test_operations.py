@@ -28,12 +28,6 @@ SEEDS = range(100)
 OPS_PER_SEED = 100
 MIN_OPERATIONS = 10_000
 
-# Operation shapes that the current engine gets wrong, each with why; the engine team empties this.
-# Shapes listed here are not drawn at all (some hang); every other shape must pass both checks.
-KNOWN_BROKEN: dict[str, str] = {
-    # Bad input the engine does not yet refuse as the API server does: issue 10 ("Bad input never
-    # breaks a cluster") fixes each and empties this list.
-}
 WAITS: dict[str, str] = {
     "kubectl rollout status (waits)": "the clock moves while kubectl waits, and the controllers with it, "
                                       "whether the wait ends in success or in a timeout",
@@ -397,13 +391,11 @@ _WEIGHTS = [w for _, _, w in GENERATORS]
 
 
 def operations(seed: int, count: int) -> list[Op]:
-    """``count`` operations drawn by a generator seeded with ``seed`` (none of a known-broken shape)."""
+    """``count`` operations drawn by a generator seeded with ``seed``."""
     r = random.Random(seed)
     ops: list[Op] = []
     while len(ops) < count:
-        op = r.choices(GENERATORS, _WEIGHTS)[0][1](r)
-        if op.shape not in KNOWN_BROKEN:
-            ops.append(op)
+        ops.append(r.choices(GENERATORS, _WEIGHTS)[0][1](r))
     return ops
 
 
