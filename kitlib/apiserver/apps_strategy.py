@@ -107,6 +107,7 @@ class DeploymentStrategy(Strategy[Deployment]):
 
     kind = "Deployment"
     generation = True
+    resets_status = True
 
     def default(self, obj: Deployment, old: Deployment | None) -> None:
         defaults.default_deployment(obj)
@@ -123,6 +124,7 @@ class ReplicaSetStrategy(Strategy[ReplicaSet]):
 
     kind = "ReplicaSet"
     generation = True
+    resets_status = True
 
     def default(self, obj: ReplicaSet, old: ReplicaSet | None) -> None:
         defaults.default_replicaset(obj)

@@ -176,6 +176,7 @@ class NamespaceStrategy(Strategy):
     """Namespace: the ``kubernetes.io/metadata.name`` label and the ``kubernetes`` finalizer."""
 
     kind = "Namespace"
+    resets_status = True
 
     def default(self, obj: KubeObject, old: KubeObject | None) -> None:
         ns: Namespace = obj  # type: ignore[assignment]  # this strategy's kind
@@ -210,6 +211,7 @@ class PodStrategy(Strategy):
     """Pod: admission defaults, ValidatePod, and the few fields an update may change."""
 
     kind = "Pod"
+    resets_status = True
 
     def default(self, obj: KubeObject, old: KubeObject | None) -> None:
         pod: Pod = obj  # type: ignore[assignment]  # this strategy's kind
@@ -239,7 +241,7 @@ class PodStrategy(Strategy):
 
     def on_create(self, obj: KubeObject) -> None:
         pod: Pod = obj  # type: ignore[assignment]  # this strategy's kind
-        pod.status.phase = pod.status.phase or "Pending"
+        pod.status.phase = "Pending"
         pod.status.qos_class = "BestEffort"
 
     def on_update(self, old: KubeObject, new: KubeObject) -> None:

@@ -191,6 +191,7 @@ class IngressStrategy(Strategy[Ingress]):
 
     kind = "Ingress"
     generation = True
+    resets_status = True
 
     def admit(self, api: ApiServer, obj: Ingress, old: Ingress | None) -> None:
         ing = obj

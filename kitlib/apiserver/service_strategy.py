@@ -467,6 +467,7 @@ class ServiceStrategy(Strategy[Service]):
     """Service: defaults, then allocation (its errors come first, alone), then validation."""
 
     kind = KIND
+    resets_status = True
 
     def default(self, obj: Service, old: Service | None) -> None:
         default(obj)

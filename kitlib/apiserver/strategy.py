@@ -5,8 +5,9 @@ its defaults, its admission, what it allocates, its validation on create and upd
 fields included), the server-set fields of a new object and what it frees when deleted. The
 :class:`~kitlib.apiserver.server.ApiServer` runs them in this order for every write:
 
-1. :meth:`Strategy.prepare`: admission, defaults, allocation, validation (an error here fails the
-   request and the server undoes whatever the request allocated);
+1. :meth:`Strategy.prepare`: on create, :meth:`Strategy.prepare_for_create` (the client's status
+   dropped); then admission, defaults, allocation, validation (an error here fails the request and
+   the server undoes whatever the request allocated);
 2. :meth:`Strategy.on_create` or :meth:`Strategy.on_update`: the fields only the server sets;
 3. :meth:`Strategy.release` when the object leaves storage.
 
@@ -62,6 +63,14 @@ class Strategy(Generic[K]):
     kind: ClassVar[str] = ""
     generation: ClassVar[bool] = False
     """Whether the object has ``metadata.generation`` (1 on create, +1 on each spec change)."""
+    resets_status: ClassVar[bool] = False
+    """Whether ``PrepareForCreate`` drops the status a client sent (every kind with a status but
+    Node, whose kubelet registers it with its status)."""
+
+    def prepare_for_create(self, obj: K) -> None:
+        """``PrepareForCreate``: a create cannot set the status; the server's controllers write it."""
+        if self.resets_status:
+            obj.status = type(obj.status)()  # type: ignore[attr-defined]  # a kind with a status
 
     def admit(self, api: ApiServer, obj: K, old: K | None) -> None:
         """Mutating admission plug-ins (DefaultIngressClass, ...)."""
@@ -83,6 +92,8 @@ class Strategy(Generic[K]):
     def prepare(self, api: ApiServer, obj: K, old: K | None, txn: Allocation) -> None:
         """Everything that can fail, in the registry's order: admission, defaults, allocation,
         validation. Raises :class:`kitlib.Invalid` with all field errors."""
+        if old is None:
+            self.prepare_for_create(obj)
         self.admit(api, obj, old)
         self.default(obj, old)
         self.allocate(api, obj, old, txn)
