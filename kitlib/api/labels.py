@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import BadRequest, FieldError, unsupported
+from .validation import label_value_errors, qualified_name_errors, validate_labels
 
 OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist"]
 
@@ -74,10 +75,12 @@ class LabelSelector:
 
 
 def validate_selector(sel: LabelSelector | None, path: str) -> list[FieldError]:
-    """The API server's checks on a LabelSelector."""
+    """The API server's checks on a LabelSelector (``ValidateLabelSelector``): ``matchLabels`` as
+    labels, then each expression's operator, key and values."""
     errs: list[FieldError] = []
     if sel is None:
         return errs
+    errs += validate_labels(sel.match_labels, f"{path}.matchLabels")
     for i, r in enumerate(sel.match_expressions):
         p = f"{path}.matchExpressions[{i}]"
         if r.operator not in OPERATORS:
@@ -88,6 +91,9 @@ def validate_selector(sel: LabelSelector | None, path: str) -> list[FieldError]:
         elif r.operator in ("Exists", "DoesNotExist") and r.values:
             errs.append(FieldError(f"{p}.values", "Forbidden",
                                    detail="may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+        errs += [FieldError(f"{p}.key", "Invalid value", r.key, msg) for msg in qualified_name_errors(r.key)]
+        for j, v in enumerate(r.values):
+            errs += [FieldError(f"{p}.values[{j}]", "Invalid value", v, msg) for msg in label_value_errors(v)]
     return errs
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from ..errors import FieldError
 from .meta import ObjectMeta
@@ -19,6 +20,7 @@ DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 SUBDOMAIN_MSG = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
@@ -40,6 +42,19 @@ NAME_MSG = (
     "an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
     "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
 )
+DNS1035_MSG = (
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+    "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
+    "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+)
+QUALIFIED_NAME_MSG = (
+    "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and "
+    "end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+    "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix "
+    "and '/' (e.g. 'example.com/MyName')"
+)
+TOTAL_ANNOTATION_SIZE_LIMIT = 256 * (1 << 10)
+"""``TotalAnnotationSizeLimitB``: the bytes of all annotation keys and values together."""
 PROTOCOLS = ["SCTP", "TCP", "UDP"]
 
 
@@ -61,14 +76,78 @@ def dns1123_label(value: str, path: str) -> list[FieldError]:
     return errs
 
 
+def dns1035_label(value: str, path: str) -> list[FieldError]:
+    """``IsDNS1035Label`` (a Service's name): at most 63 characters, starting with a letter."""
+    errs = []
+    if len(value) > 63:
+        errs.append(FieldError(path, "Invalid value", value, "must be no more than 63 characters"))
+    if not DNS1035_LABEL.match(value):
+        errs.append(FieldError(path, "Invalid value", value, DNS1035_MSG))
+    return errs
+
+
+@lru_cache(maxsize=4096)
+def qualified_name_errors(value: str) -> tuple[str, ...]:
+    """``IsQualifiedName``: a label or annotation key, an optional DNS-1123 subdomain prefix (at
+    most 253 characters) and ``/``, then a name of at most 63 characters.
+
+    >>> qualified_name_errors("example.com/app")
+    ()
+    >>> qualified_name_errors("a/b/c")[0][:35]
+    'a qualified name must consist of al'
+    """
+    parts = value.split("/")
+    if len(parts) > 2:
+        return (QUALIFIED_NAME_MSG,)
+    errs = []
+    name = parts[-1]
+    if len(parts) == 2:
+        prefix = parts[0]
+        if not prefix:
+            errs.append("prefix part must be non-empty")
+        else:
+            errs += ["prefix part " + e.detail for e in dns1123_subdomain(prefix, "")]
+    if not name:
+        errs.append("name part must be non-empty")
+    elif len(name) > 63:
+        errs.append("name part must be no more than 63 characters")
+    if not QUALIFIED_NAME.match(name):
+        errs.append(NAME_MSG)
+    return tuple(errs)
+
+
+def label_value_errors(value: str) -> list[str]:
+    """``IsValidLabelValue``: at most 63 characters, empty or alphanumeric at both ends."""
+    errs = []
+    if len(value) > 63:
+        errs.append("must be no more than 63 characters")
+    if not LABEL_VALUE.match(value):
+        errs.append(LABEL_VALUE_MSG)
+    return errs
+
+
 def validate_labels(labels: dict[str, str], path: str) -> list[FieldError]:
+    """``ValidateLabels``: each key a qualified name, each value a label value."""
     errs = []
     for key, value in labels.items():
-        name = key.rsplit("/", 1)[-1]
-        if not QUALIFIED_NAME.match(name) or len(name) > 63:
-            errs.append(FieldError(path, "Invalid value", key, NAME_MSG))
-        if not isinstance(value, str) or len(value) > 63 or not LABEL_VALUE.match(value):
-            errs.append(FieldError(path, "Invalid value", value, LABEL_VALUE_MSG))
+        errs += [FieldError(path, "Invalid value", key, msg) for msg in qualified_name_errors(key)]
+        errs += [FieldError(path, "Invalid value", value, msg) for msg in label_value_errors(value)]
+    return errs
+
+
+def validate_annotations(annotations: dict[str, str], path: str) -> list[FieldError]:
+    """``ValidateAnnotations``: each key a qualified name (in any case), and all keys and values
+    together at most 256 KiB."""
+    errs = []
+    size = 0
+    for key, value in annotations.items():
+        errs += [FieldError(path, "Invalid value", key, msg) for msg in qualified_name_errors(key.lower())]
+        size += len(key) + len(value)
+    if size * 4 > TOTAL_ANNOTATION_SIZE_LIMIT:  # characters are 1 to 4 bytes: count bytes only here
+        size = sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items())
+    if size > TOTAL_ANNOTATION_SIZE_LIMIT:
+        errs.append(FieldError(path, "Too long", detail=f"must have at most {TOTAL_ANNOTATION_SIZE_LIMIT} bytes",
+                               show_value=False))
     return errs
 
 
@@ -79,6 +158,7 @@ def validate_meta(meta: ObjectMeta, *, namespaced: bool, name_check: Callable[[s
     elif meta.name:
         errs += name_check(meta.name, "metadata.name")
     errs += validate_labels(meta.labels, "metadata.labels")
+    errs += validate_annotations(meta.annotations, "metadata.annotations")
     return errs
 
 

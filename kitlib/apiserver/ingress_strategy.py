@@ -21,9 +21,9 @@ from ..api.networking import (
     IngressClass,
     is_default_class,
 )
-from ..api.validation import SUBDOMAIN_MSG, GoValue, dns1123_subdomain, validate_meta
+from ..api.validation import SUBDOMAIN_MSG, GoValue, dns1035_label, dns1123_subdomain, validate_meta
 from ..errors import FieldError, required, unsupported
-from .service_strategy import DNS1035, DNS1035_MSG, port_name_errors
+from .service_strategy import port_name_errors
 from .strategy import Strategy
 
 if TYPE_CHECKING:
@@ -149,9 +149,8 @@ def validate_backend(backend: IngressBackend, path: str) -> list[FieldError]:
     svc = backend.service
     if not svc.name:
         errs.append(required(f"{path}.service.name"))
-    elif not DNS1035.match(svc.name) or len(svc.name) > 63:
-        msg = "must be no more than 63 characters" if len(svc.name) > 63 else DNS1035_MSG
-        errs.append(FieldError(f"{path}.service.name", "Invalid value", svc.name, msg))
+    else:
+        errs += dns1035_label(svc.name, f"{path}.service.name")
     port = svc.port
     if port.name and port.number:
         errs.append(FieldError(path, "Invalid value", "", "cannot set both port name & port number"))

@@ -28,7 +28,14 @@ from ..api.service import (
     is_headless,
     service_type,
 )
-from ..api.validation import GoValue, dns1123_label, dns1123_subdomain, validate_labels
+from ..api.validation import (
+    GoValue,
+    dns1035_label,
+    dns1123_label,
+    dns1123_subdomain,
+    validate_labels,
+    validate_meta,
+)
 from ..errors import ApiError, FieldError, invalid, required, unsupported
 from .allocators import Allocated, NotInRange, RangeFull
 from .strategy import Allocation, Strategy
@@ -38,10 +45,6 @@ if TYPE_CHECKING:
 
 KIND = "Service"
 R = TypeVar("R")
-DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-DNS1035_MSG = ("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
-               "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
-               "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')")
 PROTOCOLS = ["SCTP", "TCP", "UDP"]
 KUBELET_PORT = 10250
 
@@ -87,12 +90,7 @@ def default(svc: Service) -> None:
 def validate(svc: Service) -> list[FieldError]:
     """ValidateService, in its order, for the fields kitlib models."""
     errs: list[FieldError] = []
-    meta = svc.metadata
-    if not meta.name and not meta.generate_name:
-        errs.append(FieldError("metadata.name", "Required value", detail="name or generateName is required"))
-    elif meta.name and not DNS1035.match(meta.name):
-        errs.append(FieldError("metadata.name", "Invalid value", meta.name, DNS1035_MSG))
-    errs += validate_labels(meta.labels, "metadata.labels")
+    errs += validate_meta(svc.metadata, namespaced=True, name_check=dns1035_label)
     s = svc.spec
     kind = service_type(svc)
     headless = is_headless(svc)
