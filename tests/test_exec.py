@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 import kitlib
@@ -243,3 +245,36 @@ def test_exec_changes_nothing(lab, snapshot):
     with pytest.raises(ExecError):
         lab.kubectl("exec bb -- nslookup web")
     assert cluster_state() == before
+
+
+@pytest.mark.parametrize("script, quote", [("echo 'unterminated", "'"), ('echo "unterminated', '"'),
+                                           ("echo \"it's\" 'open", "'")])
+def test_unterminated_quote_in_a_shell_script(lab, snapshot, script, quote):
+    """A script whose quote is never closed is refused by the shell before it runs anything, exit 2:
+    BusyBox ash prints `sh: syntax error: unterminated quoted string`, Debian's dash `sh: 1: Syntax
+    error: Unterminated quoted string`, bash `bash: -c: line 1: unexpected EOF while looking for
+    matching `''`; kubectl adds `command terminated with exit code 2`. Nothing changes."""
+    before = snapshot(lab)
+    with pytest.raises(ExecError, match=r"^sh: syntax error: unterminated quoted string\n"
+                                        r"command terminated with exit code 2$") as err:
+        lab.kubectl("exec bb -- sh -c " + shlex.quote(script))
+    assert err.value.exit_code == 2
+    with pytest.raises(ExecError, match=r"^sh: 1: Syntax error: Unterminated quoted string\n"
+                                        r"command terminated with exit code 2$"):
+        lab.kubectl(f"exec {nginx_pod(lab)} -- sh -c " + shlex.quote(script))
+    with pytest.raises(ExecError, match=r"^bash: -c: line 1: unexpected EOF while looking for matching `"
+                                        + quote + r"'\ncommand terminated with exit code 2$"):
+        lab.kubectl(f"exec {nginx_pod(lab)} -- bash -c " + shlex.quote(script))
+    assert snapshot(lab) == before
+
+
+def test_unterminated_quote_as_the_course_writes_it(lab):
+    """The issue's own line, `kubectl exec POD -- sh -c "echo 'unterminated"`: the kubectl line is
+    well quoted, the script inside is not."""
+    with pytest.raises(ExecError, match=r"^sh: syntax error: unterminated quoted string\n"):
+        lab.kubectl("""exec bb -- sh -c "echo 'unterminated\"""")
+
+
+def test_backslash_at_the_end_of_a_script_is_a_backslash(lab):
+    """`sh -c 'echo a\\'` prints `a\\`: a backslash with nothing after it stays (as in ash, dash, bash)."""
+    assert lab.kubectl("exec bb -- sh -c 'echo a\\'") == "a\\"

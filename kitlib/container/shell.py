@@ -128,7 +128,11 @@ def _shell(rt: Runtime, pod: Pod, container: Container, box: Toolbox, program: s
     if len(args) < 2 or args[0] != "-c":
         raise BadRequest(f'error: kitlib simulates "{program} -c \'COMMAND\'" only (no interactive shell)')
     out, code = "", 0
-    for part in _split_script(args[1]):
+    try:
+        script = _split_script(args[1])
+    except _Unterminated as open_quote:
+        return _syntax_error(program, box, str(open_quote)), 2
+    for part in script:
         if part == ("&&",) and code != 0:
             break
         if part in (("&&",), (";",)):
@@ -147,7 +151,40 @@ def _shell(rt: Runtime, pod: Pod, container: Container, box: Toolbox, program: s
     return out, code
 
 
+class _Unterminated(Exception):
+    """A script whose quote (the message) is never closed."""
+
+
+def _syntax_error(program: str, box: Toolbox, quote: str) -> str:
+    """What each shell prints for an unterminated quote, before running anything (exit 2)."""
+    if program == "bash":
+        return f"bash: -c: line 1: unexpected EOF while looking for matching `{quote}'\n"
+    if box.shell == "dash":
+        return f"{program}: 1: Syntax error: Unterminated quoted string\n"
+    return f"{program}: syntax error: unterminated quoted string\n"
+
+
+def _open_quote(script: str) -> str:
+    """The quote left open at the end of ``script`` ("" when every quote is closed)."""
+    quote, escaped = "", False
+    for ch in script:
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quote != "'":
+            escaped = True
+        elif quote and ch == quote:
+            quote = ""
+        elif not quote and ch in "'\"":
+            quote = ch
+    return quote
+
+
 def _split_script(script: str) -> list[tuple[str, ...]]:
+    quote = _open_quote(script)
+    if quote:
+        raise _Unterminated(quote)
+    if script.endswith("\\") and (len(script) - len(script.rstrip("\\"))) % 2:
+        script += "\\"  # a backslash at the very end is a backslash to the shell
     lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|")
     lexer.whitespace_split = True
     parts: list[tuple[str, ...]] = []

@@ -3,17 +3,13 @@ resource types its words name, and the errors kubectl prints itself."""
 
 from __future__ import annotations
 
-import shlex
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ..api.registry import Resource, lookup
 from ..errors import BadRequest
-
-SHORT = {"-n": "namespace", "-A": "all-namespaces", "-l": "selector", "-o": "output", "-f": "filename",
-         "-i": "stdin", "-t": "tty", "-c": "container", "-w": "watch", "-p": "patch"}
-BOOLEAN = {"all-namespaces", "overwrite", "show-labels", "stdin", "tty", "watch", "ignore-daemonsets",
-           "force", "all", "wait", "no-headers", "delete-emptydir-data"}
+from .flags import ELSEWHERE, FLAG_SETS, NO_OPTION_DEFAULT, ROOT, SUBCOMMANDS, FlagSet
 
 
 class KubectlError(BadRequest):
@@ -21,6 +17,50 @@ class KubectlError(BadRequest):
     adds no ``Error from server`` prefix to its own errors."""
 
     printed = True
+
+
+class ShellSyntaxError(KubectlError):
+    """A command line the shell refuses before kubectl runs (an unterminated quote): the text is
+    what ``bash -c`` prints for it, and bash exits 2."""
+
+
+_PIECE = re.compile(r"""[^ \t\r\n'"\\]+|'[^']*'|"[^"\\]*(?:\\.[^"\\]*)*"|['"]|\\.|\\$|[ \t\r\n]+""", re.DOTALL)
+_DQUOTE_ESCAPE = re.compile(r'\\([\\"])')
+
+
+def split(line: str) -> list[str]:
+    r"""The words a POSIX shell makes of ``line``: quotes and backslashes as ``shlex.split`` reads
+    them, in one linear pass (shlex grows each word a character at a time, quadratic in its length).
+    An unterminated quote is bash's syntax error; a backslash at the very end stays a backslash, as
+    in bash.
+
+    >>> split('''exec web -- sh -c "echo 'hi'" a\\ b''')
+    ['exec', 'web', '--', 'sh', '-c', "echo 'hi'", 'a b']
+    """
+    words: list[str] = []
+    parts: list[str] = []
+    started = False
+    for m in _PIECE.finditer(line):
+        piece = m.group()
+        first = piece[0]
+        if first in " \t\r\n":
+            if started:
+                words.append("".join(parts))
+                parts, started = [], False
+            continue
+        started = True
+        if first in "'\"":
+            if len(piece) == 1:
+                raise ShellSyntaxError(f"bash: -c: line 1: unexpected EOF while looking for matching `{first}'")
+            body = piece[1:-1]
+            parts.append(body if first == "'" else _DQUOTE_ESCAPE.sub(r"\1", body))
+        elif first == "\\":
+            parts.append(piece[1:] or "\\")
+        else:
+            parts.append(piece)
+    if started:
+        words.append("".join(parts))
+    return words
 
 
 def resource_type(word: str) -> Resource:
@@ -57,6 +97,10 @@ class Args:
         """Whether the flag was given."""
         return name in self.flags
 
+    def on(self, name: str) -> bool:
+        """Whether a boolean flag is on: given bare or ``=true`` last (``--show-labels=false`` is off)."""
+        return self.get(name) == "true"
+
     def flag_int(self, name: str, command: str, default: int | None = None, *, bits: int = 64,
                  shorthand: str = "") -> int | None:
         """The flag's last value as pflag parses an ``int`` (``bits=64``) or ``int32`` flag, or
@@ -90,46 +134,143 @@ class Args:
 
 
 def parse(command: str) -> Args:
-    """Split a command line (a leading ``kubectl`` is dropped) into words and flags."""
-    try:
-        tokens = shlex.split(command)
-    except ValueError as exc:
-        raise BadRequest(f"error: {exc}") from None
+    """Split a command line (a leading ``kubectl`` is dropped) into words and flags, as cobra does:
+    the command is found first (``get``, ``create deployment``, ``rollout status``), then the line
+    is parsed with that command's flags (:mod:`.flags`), the global ones included. A flag the
+    command does not take is kubectl's ``Error: unknown flag``; a boolean takes no word after it.
+    Under a subcommand kitlib does not know (``create secret``), flags are not checked, so that the
+    command's own error is the one printed."""
+    tokens = split(command)
     if tokens and tokens[0] == "kubectl":
         tokens = tokens[1:]
+    flag_set, strict = _command(tokens)
     args = Args()
-    i = 0
-    while i < len(tokens):
+    flags = args.flags
+    words = args.words
+    i, count = 0, len(tokens)
+    while i < count:
         tok = tokens[i]
-        if tok == "--":
-            args.rest = tokens[i + 1:]
-            break
-        if tok.startswith("--") or (tok.startswith("-") and len(tok) >= 2 and tok[:2] in SHORT):
-            if tok.startswith("--"):
-                name, eq, value = tok[2:].partition("=")
-                missing = f"error: flag needs an argument: --{name}"
-            else:
-                name, value = SHORT[tok[:2]], tok[2:].lstrip("=")
-                missing = f"error: flag needs an argument: '{tok[1]}' in {tok}"
-            if not value and not (tok.startswith("--") and "=" in tok):
-                if name in BOOLEAN:
-                    value = "true"
-                elif i + 1 < len(tokens):
-                    i += 1
-                    value = tokens[i]
-                else:
-                    raise BadRequest(missing)
-            args.flags.setdefault(name, []).append(value)
-        else:
-            args.words.append(tok)
         i += 1
+        if tok == "--":
+            args.rest = tokens[i:]
+            break
+        if len(tok) < 2 or tok[0] != "-":
+            words.append(tok)
+        elif tok[1] == "-":
+            i = _long(tok, tokens, i, flag_set, strict, flags)
+        else:
+            i = _shorthands(tok, tokens, i, flag_set, strict, flags)
     return args
+
+
+def _command(tokens: list[str]) -> tuple[FlagSet, bool]:
+    """The flags of the command the words name, and whether kitlib knows that command (cobra's
+    ``Find``: a flag it does not know as a boolean there is taken to have a value after it)."""
+    path, flag_set = "", ROOT
+    i, count = 0, len(tokens)
+    while i < count:
+        tok = tokens[i]
+        i += 1
+        if tok == "--":
+            break
+        if len(tok) >= 2 and tok[0] == "-":
+            name = tok.lstrip("-")
+            if "=" in tok or (tok[1] != "-" and len(tok) > 2):
+                continue
+            name = flag_set.short.get(name, name) if tok[1] != "-" else name
+            if not flag_set.long.get(name, False) and name not in NO_OPTION_DEFAULT:
+                i += 1
+            continue
+        subcommands = SUBCOMMANDS.get(path) if path else FLAG_SETS
+        if not subcommands:
+            break
+        sub = subcommands.get(tok) if path else (tok if tok in FLAG_SETS and " " not in tok else None)
+        if sub is None:  # an unknown command or one kitlib does not simulate, or the command's first argument
+            return flag_set, bool(path) and tok not in ELSEWHERE.get(path, ())
+        path = f"{path} {sub}".strip()
+        flag_set = FLAG_SETS[path]
+    return flag_set, True
+
+
+def _usage(flag_set: FlagSet, message: str) -> KubectlError:
+    command = f"kubectl {flag_set.path}".strip()
+    return KubectlError(f"Error: {message}\nSee '{command} --help' for usage.")
+
+
+def _set(flags: dict[str, list[str]], flag_set: FlagSet, name: str, value: str, shown: str) -> None:
+    if flag_set.long.get(name):
+        if value not in _BOOLS:
+            raise _usage(flag_set, f'invalid argument "{value}" for "{shown}" flag: strconv.ParseBool: parsing '
+                                   f'"{value}": invalid syntax')
+        value = _BOOLS[value]
+    flags.setdefault(name, []).append(value)
+
+
+_BOOLS = {**dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), "true"),
+          **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), "false")}
+"""What Go's ``strconv.ParseBool`` accepts."""
+
+
+def _long(tok: str, tokens: list[str], i: int, flag_set: FlagSet, strict: bool,
+          flags: dict[str, list[str]]) -> int:
+    """``--name``, ``--name=value`` or ``--name value``; the index of the next token."""
+    name, eq, value = tok[2:].partition("=")
+    if not name or name[0] in "-=":
+        raise _usage(flag_set, f"bad flag syntax: {tok}")
+    boolean = flag_set.long.get(name)
+    if boolean is None and strict:
+        raise _usage(flag_set, f"unknown flag: --{name}")
+    shorthand = next((s for s, n in flag_set.short.items() if n == name), "")
+    shown = f"-{shorthand}, --{name}" if shorthand else f"--{name}"
+    if not eq:
+        if boolean:
+            value = "true"
+        elif name in NO_OPTION_DEFAULT:
+            value = NO_OPTION_DEFAULT[name]
+        elif i < len(tokens):
+            value, i = tokens[i], i + 1
+        elif boolean is None:  # not checked: let the command's own error be printed
+            value = "true"
+        else:
+            raise _usage(flag_set, f"flag needs an argument: --{name}")
+    _set(flags, flag_set, name, value, shown)
+    return i
+
+
+def _shorthands(tok: str, tokens: list[str], i: int, flag_set: FlagSet, strict: bool,
+                flags: dict[str, list[str]]) -> int:
+    """``-it``, ``-n NS``, ``-nNS``, ``-n=NS``, ``-A=false``; the index of the next token."""
+    rest = tok[1:]
+    while rest:
+        letter, rest = rest[0], rest[1:]
+        name = flag_set.short.get(letter) or (_LENIENT_SHORT.get(letter, letter) if not strict else None)
+        if name is None:
+            raise _usage(flag_set, f"unknown shorthand flag: '{letter}' in {tok}")
+        shown = f"-{letter}, --{name}"
+        if rest.startswith("="):
+            _set(flags, flag_set, name, rest[1:], shown)
+            return i
+        if flag_set.long.get(name, False):
+            _set(flags, flag_set, name, "true", shown)
+            continue
+        if rest:
+            _set(flags, flag_set, name, rest, shown)
+            return i
+        if i >= len(tokens):
+            raise _usage(flag_set, f"flag needs an argument: '{letter}' in {tok}")
+        _set(flags, flag_set, name, tokens[i], shown)
+        return i + 1
+    return i
+
+
+_LENIENT_SHORT = {"A": "all-namespaces", "l": "selector", "o": "output", "f": "filename"}
+"""Shorthands read under a command kitlib does not know, so that its own error is reached."""
 
 
 def check_flags(args: Args, allowed: Collection[str], command: str) -> None:
     """kubectl's refusal of a flag ``kubectl <command>`` does not take."""
     for flag in args.flags:
-        if flag not in allowed:
+        if flag not in allowed and flag not in ROOT.long:
             raise KubectlError(f"Error: unknown flag: --{flag}\nSee 'kubectl {command} --help' for usage.")
 
 

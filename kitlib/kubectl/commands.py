@@ -47,7 +47,7 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
         raise BadRequest(f'error: unable to match a printer suitable for the output format "{fmt}", allowed '
                          'formats are: json,name,wide,yaml')
     ns = args.namespace
-    all_ns = args.has("all-namespaces")
+    all_ns = args.on("all-namespaces")
     selector = args.get("selector")
     targets = _targets(args.words[1:])
     blocks, objs_all, named = [], [], False
@@ -60,7 +60,7 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
         objs_all += objs
         if fmt in ("", "wide") and objs:
             blocks.append(table(cluster, BY_KIND[res.kind], res, objs, wide=fmt == "wide", all_namespaces=all_ns,
-                                show_kind=len(targets) > 1, show_labels=args.has("show-labels")))
+                                show_kind=len(targets) > 1, show_labels=args.on("show-labels")))
     if fmt in ("yaml", "json", "name"):
         if not objs_all and fmt != "name":
             return output([], fmt, single=False)
@@ -198,7 +198,7 @@ def delete(cluster: Cluster, args: Args, stdin: str) -> str:
     changed: list[tuple[str, str, str]] = []
     targets = _targets(args.words[1:])
     for _, names in targets:
-        if not names and not args.get("selector") and not args.has("all"):
+        if not names and not args.get("selector") and not args.on("all"):
             raise BadRequest("error: resource(s) were provided, but no name was specified")
     for res, names in targets:
         # Named objects are fetched one by one as they come; a selector or --all lists them first.
@@ -238,7 +238,7 @@ def label(cluster: Cluster, args: Args, stdin: str) -> str:
         else:
             k, _, v = p.partition("=")
             labels[k] = v
-    if not names and (args.has("all") or args.get("selector")):
+    if not names and (args.on("all") or args.get("selector")):
         names = [o.name for o in cluster.api.list(res.kind, args.namespace, args.get("selector"))]
     out: list[str] = []
     errors: list[ApiError] = []
@@ -246,7 +246,7 @@ def label(cluster: Cluster, args: Args, stdin: str) -> str:
     for n in names:
         try:
             before = dict(cluster.api.get(res.kind, n, args.namespace).metadata.labels)
-            obj = cluster.label(res.kind, n, labels, args.namespace, overwrite=args.has("overwrite"))
+            obj = cluster.label(res.kind, n, labels, args.namespace, overwrite=args.on("overwrite"))
         except ApiError as err:
             errors.append(err)
             continue

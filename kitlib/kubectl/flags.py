@@ -1,0 +1,115 @@
+"""The flags each kubectl command takes, as kubectl 1.32's ``--help`` lists them (cobra gives every
+command its own flag set, plus the global flags of ``kubectl options``).
+
+Each set is written ``-s,long`` (with its shorthand), ``long?`` (a boolean, which takes no word
+after it: ``--show-labels``, ``--show-labels=false``) or ``long`` (it takes a value:
+``--output yaml``, ``--output=yaml``, ``-oyaml``, ``-o yaml``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GLOBAL = ("as as-group as-uid cache-dir certificate-authority client-certificate client-key cluster context "
+          "disable-compression? insecure-skip-tls-verify? kubeconfig log-flush-frequency match-server-version? "
+          "-n,namespace password profile profile-output request-timeout -s,server tls-server-name token user "
+          "username -v,v vmodule warnings-as-errors?")
+"""``kubectl options``: accepted by every command."""
+
+_PRINT = "allow-missing-template-keys? -o,output show-managed-fields? template"
+_CREATE = f"{_PRINT} dry-run field-manager save-config? validate"
+_FILES = "-f,filename -k,kustomize -R,recursive?"
+_ROLLOUT = f"{_PRINT} field-manager {_FILES} -l,selector"
+COMMANDS: dict[str, str] = {
+    "get": f"-A,all-namespaces? allow-missing-template-keys? chunk-size field-selector {_FILES} ignore-not-found? "
+           "-L,label-columns no-headers? -o,output output-watch-events? raw -l,selector server-print? show-kind? "
+           "show-labels? show-managed-fields? sort-by subresource template -w,watch? watch-only?",
+    "describe": f"-A,all-namespaces? chunk-size {_FILES} -l,selector show-events?",
+    "create": f"{_CREATE} edit? {_FILES} raw -l,selector windows-line-endings?",
+    "create deployment": f"{_CREATE} image port -r,replicas",
+    "create configmap": f"{_CREATE} append-hash? from-env-file from-file from-literal",
+    "create ingress": f"{_CREATE} annotation class default-backend rule",
+    "create namespace": _CREATE,
+    "create service": "",
+    "create service clusterip": f"{_CREATE} clusterip tcp",
+    "create service nodeport": f"{_CREATE} node-port tcp",
+    "create service loadbalancer": f"{_CREATE} tcp",
+    "create service externalname": f"{_CREATE} external-name tcp",
+    "apply": f"all? {_PRINT} cascade dry-run field-manager {_FILES} force? force-conflicts? grace-period "
+             "openapi-patch? overwrite? prune? prune-allowlist -l,selector server-side? subresource timeout "
+             "validate wait?",
+    "scale": f"all? {_PRINT} current-replicas dry-run {_FILES} replicas resource-version -l,selector timeout",
+    "delete": f"all? -A,all-namespaces? cascade dry-run field-selector {_FILES} force? grace-period "
+              "ignore-not-found? -i,interactive? now? -o,output raw -l,selector timeout wait?",
+    "label": f"all? -A,all-namespaces? {_PRINT} dry-run field-manager field-selector {_FILES} list? local? "
+             "overwrite? resource-version -l,selector",
+    "annotate": f"all? -A,all-namespaces? {_PRINT} dry-run field-manager field-selector {_FILES} list? local? "
+                "overwrite? resource-version -l,selector",
+    "cordon": "dry-run -l,selector",
+    "uncordon": "dry-run -l,selector",
+    "drain": "chunk-size delete-emptydir-data? disable-eviction? dry-run force? grace-period ignore-daemonsets? "
+             "pod-selector -l,selector skip-wait-for-delete-timeout timeout",
+    "expose": f"{_CREATE} cluster-ip external-ip {_FILES} -l,labels load-balancer-ip name override-type overrides "
+              "port protocol selector session-affinity target-port type",
+    "set": "",
+    "set image": f"all? {_PRINT} dry-run field-manager {_FILES} local? -l,selector",
+    "rollout": "",
+    "rollout status": f"{_FILES} revision -l,selector timeout -w,watch?",
+    "rollout history": f"{_PRINT} {_FILES} revision -l,selector",
+    "rollout undo": f"{_PRINT} dry-run {_FILES} -l,selector to-revision",
+    "rollout restart": _ROLLOUT,
+    "rollout pause": _ROLLOUT,
+    "rollout resume": _ROLLOUT,
+    "exec": "-c,container -f,filename pod-running-timeout -q,quiet? -i,stdin? -t,tty?",
+}
+"""Each command's own flags, by its path (``kubectl <path> --help``)."""
+
+SUBCOMMANDS: dict[str, dict[str, str]] = {
+    "create": {"deployment": "deployment", "deploy": "deployment", "configmap": "configmap", "cm": "configmap",
+               "ingress": "ingress", "ing": "ingress", "namespace": "namespace", "ns": "namespace",
+               "service": "service", "svc": "service"},
+    "create service": {s: s for s in ("clusterip", "nodeport", "loadbalancer", "externalname")},
+    "set": {"image": "image"},
+    "rollout": {s: s for s in ("status", "history", "undo", "restart", "pause", "resume")},
+}
+"""A group command's subcommands, each word (aliases too) → its name in the command's path."""
+
+ELSEWHERE: dict[str, frozenset[str]] = {
+    "create": frozenset("clusterrole clusterrolebinding cronjob job poddisruptionbudget pdb priorityclass pc quota "
+                        "resourcequota role rolebinding secret serviceaccount sa token".split()),
+    "set": frozenset("env resources selector serviceaccount sa subject".split()),
+}
+"""kubectl's subcommands that kitlib does not simulate: their flags are not checked, so that
+kitlib's own refusal is what is printed."""
+
+NO_OPTION_DEFAULT = {"dry-run": "client", "validate": "strict", "cascade": "background"}
+"""Flags that take a value but may be given bare (pflag's NoOptDefVal): ``--dry-run`` alone is the
+deprecated spelling of ``--dry-run=client``, and takes no word after it."""
+
+
+@dataclass(frozen=True)
+class FlagSet:
+    """The flags one command accepts: long name → whether it is a boolean, and shorthand → long name."""
+
+    path: str
+    long: dict[str, bool]
+    short: dict[str, str]
+
+
+def _flag_set(path: str, spec: str) -> FlagSet:
+    long: dict[str, bool] = {}
+    short: dict[str, str] = {}
+    for item in f"{GLOBAL} {spec}".split():
+        letter, _, name = item.rpartition(",")
+        boolean = name.endswith("?")
+        name = name.rstrip("?")
+        long[name] = boolean
+        if letter:
+            short[letter.lstrip("-")] = name
+    return FlagSet(path, long, short)
+
+
+FLAG_SETS = {path: _flag_set(path, spec) for path, spec in COMMANDS.items()}
+"""Each command's flags, the global ones included."""
+ROOT = _flag_set("", "")
+"""What ``kubectl`` itself takes before its command word: the global flags."""
