@@ -9,7 +9,6 @@ and only then validation. Each failure is a BadRequest that leaves the cluster a
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import yaml
@@ -52,11 +51,10 @@ def test_an_alias_bomb_is_refused_at_once(cluster, snapshot):
     aliases make up nearly all of what it decodes, and kubectl prints its error."""
     assert len(BOMB) < 700
     before = snapshot(cluster)
-    start = time.perf_counter()
+    # No timing assertion (speed claims live in benchmarks/): expanding the bomb would never end.
     with pytest.raises(kitlib.BadRequest, match=r"^error: error parsing manifest: error converting YAML to JSON: "
                                                 r"yaml: document contains excessive aliasing$"):
         cluster.apply(BOMB)
-    assert time.perf_counter() - start < 1
     assert snapshot(cluster) == before
 
 
@@ -103,14 +101,12 @@ def test_a_python_alias_bomb_is_refused(cluster, snapshot):
     for _ in range(12):
         bomb = [bomb] * 9
     before = snapshot(cluster)
-    start = time.perf_counter()
     with pytest.raises(kitlib.BadRequest, match=r"^Request entity too large: limit is 3145728$"):
         cluster.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "extra": bomb})
     twice: dict = {}
     twice["a"] = twice["b"] = twice
     with pytest.raises(kitlib.BadRequest, match="Request entity too large"):
         cluster.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "extra": twice})
-    assert time.perf_counter() - start < 2
     assert snapshot(cluster) == before
 
 
