@@ -2,6 +2,7 @@
 #   make lab    - open the course in JupyterLab (creates .venv on first use)
 #   make test   - lint (ruff, mypy) + unit tests + doctests + notebooks (nbval) + real-browser tests
 #   make clean  - remove the venv, caches and test artifacts
+#   make fuzz   - the fuzzers with more operations than CI runs (FUZZ_OPS per fuzzer; not run by CI)
 
 PY ?= python3
 VENV ?= .venv
@@ -9,6 +10,8 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check
 LAB_ARGS ?=
 PYTEST_ARGS ?=
+# Operations per fuzzer in `make fuzz` (two fuzzers: the state machine and the random-operation driver).
+FUZZ_OPS ?= 20000
 START_NOTEBOOK ?= notebooks/00-start-here.ipynb
 # JupyterLab refuses to run as root (containers, CI machines) without this flag.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
@@ -17,7 +20,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 RUFF_PATHS := $(wildcard kitlib tests benchmarks)
 TEST_PATHS := $(wildcard tests notebooks)
 
-.PHONY: lab test venv install install-test lint clean
+.PHONY: lab test venv install install-test lint fuzz clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -52,6 +55,10 @@ test: install-test
 	$(BIN)/mypy
 	$(BIN)/python -m pytest kitlib --doctest-modules -q -p no:cacheprovider
 	$(BIN)/python -m pytest $(TEST_PATHS) --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+
+fuzz: install-test
+	KITLIB_FUZZ_OPS=$(FUZZ_OPS) $(BIN)/python -m pytest tests/test_fuzz_stateful.py tests/test_operations.py \
+		-q -s -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build artifacts .pytest_cache .hypothesis *.egg-info
