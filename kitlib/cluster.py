@@ -226,6 +226,9 @@ class Cluster:
     def create(self, obj: KubeObject | dict, *, dry_run: bool = False) -> KubeObject:
         """Create one object (``kubectl create``); :class:`kitlib.AlreadyExists` if the name is taken.
         With ``dry_run`` the API server admits it and stores nothing (``--dry-run=server``)."""
+        if not isinstance(obj, (dict, KubeObject)):
+            raise InvalidArgument(f"create takes one object, a dict or a kitlib object, not {type(obj).__name__}: "
+                                  "use apply for YAML text, a file or a list of objects")
         new = manifest.decode(obj) if isinstance(obj, dict) else obj
         if dry_run:
             return self.api.create(new, dry_run=True)

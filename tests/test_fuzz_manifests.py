@@ -172,7 +172,6 @@ NO_OBJECTS = frozenset({"empty text", "only a document separator", "only a comme
 returns an empty list and changes nothing (as ``test_manifest.py`` has it)."""
 
 KNOWN_ACCEPTED: dict[str, str] = {
-    "Service name of 64 characters": "a Service name is a DNS-1035 label, at most 63 characters (ValidateServiceName)",
     "restartPolicy Never in a Deployment": 'a Deployment\'s template.spec.restartPolicy: Unsupported value: '
                                            '"Never": supported values: "Always"',
     "Pod restartPolicy bogus": 'spec.restartPolicy: Unsupported value: supported values: "Always", "Never", '
@@ -183,12 +182,6 @@ KNOWN_ACCEPTED: dict[str, str] = {
     "Pod nodeName with a bad name": "spec.nodeName must be a DNS subdomain (ValidateNodeName in ValidatePodSpec)",
 }
 """Cases a real cluster refuses and kitlib accepts today: the id and the missing rule."""
-
-CREATE_OF_A_NON_DICT = "engine bug: cluster.create(<str or list>) raises AttributeError: 'str' object has no attribute 'kind'"
-ENGINE_BUGS: dict[tuple[str, str], str] = {
-    **{(case, "cluster.create"): CREATE_OF_A_NON_DICT for case, doc in CASES.items() if not isinstance(doc, dict)},
-}
-"""(case, route) pairs skipped for a known engine bug (a plain exception or a changed state)."""
 
 ROUTES = ("cluster.apply", "cluster.create", "kubectl apply -f -")
 
@@ -244,9 +237,7 @@ def _params() -> list:
     for case, doc in CASES.items():
         for route in ROUTES:
             marks = []
-            if (case, route) in ENGINE_BUGS:
-                marks.append(pytest.mark.skip(reason=ENGINE_BUGS[case, route]))
-            elif case in KNOWN_ACCEPTED:
+            if case in KNOWN_ACCEPTED:
                 marks.append(pytest.mark.xfail(strict=True, reason=f"kitlib accepts it: {KNOWN_ACCEPTED[case]}"))
             out.append(pytest.param(doc, route, id=f"{case} | {route}", marks=marks))
     return out
