@@ -157,14 +157,39 @@ class FieldError:
 
 
 def _go_value(value: object) -> str:
-    # apimachinery prints strings quoted and numbers bare (fmt's %#v for strings, %v otherwise).
+    # apimachinery prints strings quoted and escaped (fmt's %q) and numbers bare (%v).
     if isinstance(value, str):
-        return '"' + value.replace('"', '\\"') + '"'
+        return go_quote(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+               "\v": "\\v", "\\": "\\\\", '"': '\\"'}
+
+
+def go_quote(text: str) -> str:
+    """Go's ``%q`` (``strconv.Quote``) of a string: printable characters as they are, the rest escaped.
+
+    >>> print(go_quote('nginx\\n "x"'))
+    "nginx\\n \\"x\\""
+    """
+    out = []
+    for ch in text:
+        if ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
 
 
 def invalid(kind: str, name: str, errors: list[FieldError]) -> Invalid:

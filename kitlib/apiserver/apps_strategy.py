@@ -34,6 +34,9 @@ def _validate_template(selector: LabelSelector | None, template: PodTemplateSpec
                                    "`selector` does not match template `labels`"))
     errs += validate_labels(template.metadata.labels, "spec.template.metadata.labels")
     errs += validate_pod_spec(template.spec, "spec.template.spec")
+    # ValidatePodTemplateSpecForReplicaSet: after the template's own checks, a workload's pods restart.
+    if template.spec.restart_policy != "Always":
+        errs.append(unsupported("spec.template.spec.restartPolicy", template.spec.restart_policy, ["Always"]))
     return errs
 
 

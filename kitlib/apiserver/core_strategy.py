@@ -17,7 +17,13 @@ from ..api.config import TLS_TYPE, ConfigMap, Secret, config_key_errors
 from ..api.namespace import Namespace
 from ..api.pod import Pod, PodSpec, Probe
 from ..api.registry import RESOURCES
-from ..api.validation import IANA_SVC_NAME, PROTOCOLS, dns1123_label, validate_meta
+from ..api.validation import (
+    IANA_SVC_NAME,
+    PROTOCOLS,
+    dns1123_label,
+    dns1123_subdomain,
+    validate_meta,
+)
 from ..errors import (
     FieldError,
     Forbidden,
@@ -43,6 +49,11 @@ POD_MUTABLE_FIELDS = ("nodeName", "tolerations", "serviceAccount", "serviceAccou
 MAX_CONFIG_SIZE = 1024 * 1024
 """``core.MaxSecretSize``: the most bytes a ConfigMap's values may hold together."""
 IMMUTABLE_SET = "field is immutable when `immutable` is set"
+RESTART_POLICIES = ["Always", "OnFailure", "Never"]
+"""``validateRestartPolicy``'s supported values, in its order (an empty policy is defaulted to Always)."""
+GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+           "\u2028\u2029\u202f\u205f\u3000"
+"""What Go's ``strings.TrimSpace`` trims (``unicode.IsSpace``): not quite Python's ``str.isspace``."""
 
 
 # ---------------------------------------------------------------------------- pods
@@ -85,6 +96,11 @@ def validate_pod_spec(spec: PodSpec, path: str) -> list[FieldError]:
         errs += validate_probe(c.liveness_probe, f"{p}.livenessProbe", "liveness")
         errs += validate_probe(c.readiness_probe, f"{p}.readinessProbe", "readiness")
         errs += validate_probe(c.startup_probe, f"{p}.startupProbe", "startup")
+    # ValidatePodSpec: after the containers, the restart policy; further on, the node name.
+    if spec.restart_policy is not None and spec.restart_policy not in RESTART_POLICIES:
+        errs.append(unsupported(f"{path}.restartPolicy", spec.restart_policy, RESTART_POLICIES))
+    if spec.node_name:
+        errs += dns1123_subdomain(spec.node_name, f"{path}.nodeName")  # ValidateNodeName
     return errs
 
 
@@ -164,8 +180,21 @@ def _snake(name: str) -> str:
     return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
 
 
+def validate_containers_only_for_pod(spec: PodSpec, path: str) -> list[FieldError]:
+    """validateContainersOnlyForPod: a Pod's image (not a template's) has no leading or trailing
+    whitespace."""
+    errs: list[FieldError] = []
+    for i, c in enumerate(spec.containers):
+        if c.image and c.image != c.image.strip(GO_SPACE):
+            errs.append(FieldError(f"{path}.containers[{i}].image", "Invalid value", c.image,
+                                   "must not have leading or trailing whitespace"))
+    return errs
+
+
 def validate_pod(pod: Pod) -> list[FieldError]:
-    return validate_meta(pod.metadata, namespaced=True) + validate_pod_spec(pod.spec, "spec")
+    """validatePodMetadataAndSpec: the metadata, ValidatePodSpec, then the checks for Pods only."""
+    return (validate_meta(pod.metadata, namespaced=True) + validate_pod_spec(pod.spec, "spec")
+            + validate_containers_only_for_pod(pod.spec, "spec"))
 
 
 IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
