@@ -17,6 +17,7 @@ import bench_endpoints
 import bench_ingress
 import bench_interaction
 import bench_probes
+import bench_scale
 import bench_services
 import bench_traffic
 from _util import Result, exit_code, machine, report
@@ -55,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     report(f"probes (target {bench_probes.TARGET:.0f} s, median)", probes)
     ingress = bench_ingress.run()
     report(f"ingress matching (target {bench_ingress.TARGET:.0f} s, median)", ingress)
-    results = converge + interaction + traffic + services + endpoints + probes + ingress
+    scale = bench_scale.run()
+    report("scale (target per size, median)", scale)
+    results = converge + scale + interaction + traffic + services + endpoints + probes + ingress
     for module, title in (("bench_service_lab", "service lab"), ("bench_readiness_lab", "readiness lab"),
                           ("bench_ingress_lab", "ingress lab")):
         try:

@@ -23,15 +23,19 @@ class Event:
 class EventLog:
     def __init__(self) -> None:
         self._by_object: dict[tuple[str, str], list[Event]] = {}
+        # The same events by what aggregates them: a ReplicaSet scaled to 30,000 pods has 30,000
+        # distinct "Created pod" events, and looking each new one up in a list was quadratic.
+        self._similar: dict[tuple[str, str, str, str, str], Event] = {}
 
     def record(self, kind: str, key: str, type_: str, reason: str, message: str, source: str, now: float) -> None:
-        events = self._by_object.setdefault((kind, key), [])
-        for e in events:
-            if e.reason == reason and e.message == message and e.type == type_:
-                e.count += 1
-                e.last_seen = now
-                return
-        events.append(Event(kind, key, type_, reason, message, source, now, now))
+        e = self._similar.get((kind, key, reason, message, type_))
+        if e is not None:
+            e.count += 1
+            e.last_seen = now
+            return
+        e = Event(kind, key, type_, reason, message, source, now, now)
+        self._by_object.setdefault((kind, key), []).append(e)
+        self._similar[(kind, key, reason, message, type_)] = e
 
     def for_object(self, kind: str, key: str) -> list[Event]:
         """The events about one object, oldest first."""

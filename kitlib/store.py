@@ -44,13 +44,15 @@ class Store:
 
     def put(self, obj: KubeObject) -> KubeObject:
         """Store (or replace) ``obj`` and give it the next resourceVersion."""
-        old = self._objects[obj.kind].get(obj.key)
+        key = obj.key  # once: a pod is put about seven times on its way to Running
+        objects = self._objects[obj.kind]
+        old = objects.get(key)
         if old is not None:
-            self._unindex(old)
+            self._unindex(old, key)
         self.revision += 1
         obj.metadata.resource_version = str(self.revision)
-        self._objects[obj.kind][obj.key] = obj
-        self._index(obj)
+        objects[key] = obj
+        self._index(obj, key)
         return obj
 
     def touch(self, obj: KubeObject) -> None:
@@ -59,7 +61,7 @@ class Store:
 
     def remove(self, obj: KubeObject) -> None:
         if self._objects[obj.kind].pop(obj.key, None) is not None:
-            self._unindex(obj)
+            self._unindex(obj, obj.key)
             self.revision += 1
 
     def items(self, kind: str, namespace: str | None = None,
@@ -115,26 +117,28 @@ class Store:
     def kinds(self) -> list[str]:
         return [k for k, v in self._objects.items() if v]
 
-    def _index(self, obj: KubeObject) -> None:
+    def _index(self, obj: KubeObject, key: str) -> None:
         ref = obj.metadata.controller_ref()
         if ref is not None:
-            self._by_owner[ref.uid][f"{obj.kind}/{obj.key}"] = obj
+            kind_key = f"{obj.kind}/{key}"
+            self._by_owner[ref.uid][kind_key] = obj
             if ref.uid in self._owned_changes:
-                self._owned_changes[ref.uid].add(f"{obj.kind}/{obj.key}")
+                self._owned_changes[ref.uid].add(kind_key)
         node = getattr(getattr(obj, "spec", None), "node_name", None) if obj.kind == "Pod" else None
         if node:
-            self._pods_by_node[node][obj.key] = obj
+            self._pods_by_node[node][key] = obj
         if ref is None and obj.kind == "Pod":
-            self._orphan_pods[obj.metadata.namespace or ""][obj.key] = obj
-        self._indexed[(obj.kind, obj.key)] = (ref.uid if ref is not None else None, node)
+            self._orphan_pods[obj.metadata.namespace or ""][key] = obj
+        self._indexed[(obj.kind, key)] = (ref.uid if ref is not None else None, node)
 
-    def _unindex(self, obj: KubeObject) -> None:
-        owner, node = self._indexed.pop((obj.kind, obj.key), (None, None))
+    def _unindex(self, obj: KubeObject, key: str) -> None:
+        owner, node = self._indexed.pop((obj.kind, key), (None, None))
         if owner is not None:
-            self._by_owner[owner].pop(f"{obj.kind}/{obj.key}", None)
+            kind_key = f"{obj.kind}/{key}"
+            self._by_owner[owner].pop(kind_key, None)
             if owner in self._owned_changes:
-                self._owned_changes[owner].add(f"{obj.kind}/{obj.key}")
+                self._owned_changes[owner].add(kind_key)
         if node:
-            self._pods_by_node[node].pop(obj.key, None)
+            self._pods_by_node[node].pop(key, None)
         if obj.kind == "Pod":
-            self._orphan_pods[obj.metadata.namespace or ""].pop(obj.key, None)
+            self._orphan_pods[obj.metadata.namespace or ""].pop(key, None)

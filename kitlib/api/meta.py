@@ -68,7 +68,8 @@ class KubeObject:
     @property
     def key(self) -> str:
         """``namespace/name``, or ``name`` for cluster-scoped objects."""
-        return f"{self.namespace}/{self.name}" if self.namespaced else self.name
+        m = self.metadata  # read directly: the store computes keys millions of times at scale
+        return f"{m.namespace or ''}/{m.name or ''}" if self.namespaced else m.name or ""
 
     def to_dict(self) -> dict[str, Any]:
         """The object as the API serves it (``apiVersion``, ``kind`` first)."""

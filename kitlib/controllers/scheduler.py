@@ -4,6 +4,8 @@ the fewest pods of the same owner and then the fewest pods overall (ties drawn a
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from typing import TYPE_CHECKING
 
 from ..api.node import Node, node_ready
@@ -62,15 +64,66 @@ def _owner_load(rt: Runtime, ref) -> dict[str, int]:
     return counts
 
 
+class _Spread:
+    """The feasible nodes for one set of tolerations and one owner, bucketed by score (the
+    owner's pods on the node, then all pods on it), so that placing a pod costs a bucket lookup
+    instead of scoring every node (30,000 pods on 273 nodes scored 8 million nodes).
+
+    A bucket holds node positions in the node list's order, so the tied nodes come in the order
+    :func:`schedule` once listed them and ``rng.choice`` draws the same node."""
+
+    __slots__ = ("mine", "score", "buckets", "heap")
+
+    def __init__(self, feasible: list[int], names: list[str], mine: dict[str, int], load: dict[str, int]) -> None:
+        self.mine = mine
+        self.score: dict[int, tuple[int, int]] = {}
+        self.buckets: dict[tuple[int, int], list[int]] = {}
+        self.heap: list[tuple[int, int]] = []
+        for pos in feasible:
+            self._add(pos, (mine.get(names[pos], 0), load[names[pos]]))
+
+    def _add(self, pos: int, score: tuple[int, int]) -> None:
+        self.score[pos] = score
+        bucket = self.buckets.get(score)
+        if bucket is None:
+            self.buckets[score] = [pos]
+            heapq.heappush(self.heap, score)
+        else:
+            bisect.insort(bucket, pos)
+
+    def _drop(self, pos: int) -> None:
+        score = self.score.pop(pos, None)
+        if score is not None:
+            bucket = self.buckets[score]
+            bucket.pop(bisect.bisect_left(bucket, pos))
+            if not bucket:
+                del self.buckets[score]
+
+    def best(self) -> list[int]:
+        """The positions of the nodes with the lowest score, in node order."""
+        while self.heap[0] not in self.buckets:  # scores only grow: an emptied bucket stays empty
+            heapq.heappop(self.heap)
+        return self.buckets[self.heap[0]]
+
+    def update(self, pos: int, name: str, load: dict[str, int], full: bool) -> None:
+        if pos in self.score:
+            self._drop(pos)
+            if not full:
+                self._add(pos, (self.mine.get(name, 0), load[name]))
+
+
 def schedule(rt: Runtime, keys: list[str]) -> None:
     """Bind each unscheduled pod in ``keys`` to a node, or mark it Unschedulable."""
     nodes = rt.nodes()
+    names = [n.name for n in nodes]
+    position = {name: i for i, name in enumerate(names)}
     load = {n.name: len(rt.api.store.pods_on(n.name)) for n in nodes}
     capacity: dict[str, int] = {}
     verdicts: dict[tuple, list[tuple[Node, str | None]]] = {}  # per set of tolerations
     feasible_for: dict[tuple, list[str]] = {}  # the same, nodes that pass every filter
     by_name = {n.name: n for n in nodes}
     owner_load: dict[str, dict[str, int]] = {}
+    spreads: dict[tuple[tuple, str], _Spread] = {}  # per set of tolerations and owner
     for key in keys:
         pod = rt.api.store.get("Pod", key)
         if not isinstance(pod, Pod) or pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
@@ -96,13 +149,19 @@ def schedule(rt: Runtime, keys: list[str]) -> None:
         if owner not in owner_load:
             owner_load[owner] = _owner_load(rt, ref)
         mine = owner_load[owner]
-        scores = [(mine.get(name, 0), load[name]) for name in feasible]
-        best = min(scores)
-        choice = rt.rng.choice([name for name, score in zip(feasible, scores, strict=True) if score == best])
+        spread = spreads.get((tkey, owner))
+        if spread is None:
+            spread = spreads[(tkey, owner)] = _Spread([position[n] for n in feasible], names, mine, load)
+        # The lowest (pods of the owner, pods) wins; ties are drawn among the feasible nodes in
+        # node order, as from the list of them.
+        choice = names[rt.rng.choice(spread.best())]
         load[choice] += 1
         mine[choice] = mine.get(choice, 0) + 1
-        if load[choice] >= capacity[choice]:  # full: no longer feasible for anyone
+        full = load[choice] >= capacity[choice]
+        if full:  # no longer feasible for anyone
             feasible_for = {k: [name for name in v if name != choice] for k, v in feasible_for.items()}
+        for s in spreads.values():
+            s.update(position[choice], choice, load, full)
         bind(rt, pod, by_name[choice])
 
 

@@ -1,0 +1,88 @@
+"""Benchmark: scale one Deployment to tens of thousands of pods and let it converge.
+
+A cluster of 273 nodes (110 pods each at most, so room for 30,000 pods; ``minikube start
+--nodes 273`` would make it) with a Deployment ``web`` of one pod is built off the clock. Then
+``cluster.scale("web", n)`` and ``cluster.settle()`` are timed together, until every pod is
+Running: to 10,000 pods and to 30,000 pods, each from one pod on a fresh cluster.
+Target: at most 5 s for 30,000 pods, 2 s for 10,000 ("a few seconds", so a notebook cell that
+scales does not need a progress bar).
+
+    python benchmarks/bench_scale.py             # best of 3 and median, PASS/FAIL
+    python benchmarks/bench_scale.py --strict    # exit code 1 on FAIL
+    python benchmarks/bench_scale.py --profile   # one run to 30,000 under cProfile: where the time goes
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+
+from _util import Result, exit_code, machine, report, timed
+
+import kitlib
+
+NODES = 273
+"""The fewest nodes that hold 30,000 pods at the kubelet's default of 110 pods per node."""
+TARGETS = {10_000: 2.0, 30_000: 5.0}
+
+
+def build(nodes: int = NODES, seed: int = 0) -> kitlib.Cluster:
+    """The cluster and its one-pod Deployment, settled (off the clock)."""
+    # More than 254 nodes need a wider node network and pod CIDR than minikube's defaults (a /24
+    # each), as bench_services.py does.
+    cluster = kitlib.Cluster(nodes=nodes, seed=seed, pod_cidr="10.128.0.0/9", node_cidr="192.168.0.0/16")
+    cluster.kubectl("create deployment web --image=nginx --replicas=1 --port=80")
+    cluster.settle()
+    return cluster
+
+
+def scale(cluster: kitlib.Cluster, replicas: int) -> None:
+    cluster.scale("web", replicas)
+    cluster.settle()
+
+
+def check(cluster: kitlib.Cluster, pods: int) -> None:
+    running = sum(1 for p in cluster.api.store.objects("Pod")
+                  if p.metadata.namespace == "default" and getattr(p.status, "phase", None) == "Running")
+    if running != pods:
+        raise SystemExit(f"scale benchmark: {running} of {pods} pods Running after settle()")
+
+
+def run(repeat: int = 3, sizes: tuple[int, ...] = tuple(TARGETS)) -> list[Result]:
+    results = []
+    for replicas in sizes:
+        result = Result(f"scale a Deployment to {replicas:,} pods, converge", target=TARGETS.get(replicas))
+        for _ in range(repeat):
+            cluster = build()
+            seconds, _ = timed(scale, cluster, replicas)
+            result.times.append(seconds)
+            check(cluster, replicas)
+            del cluster
+        results.append(result)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--replicas", type=int, nargs="*", default=list(TARGETS))
+    parser.add_argument("--strict", action="store_true", help="exit with 1 if a target is missed")
+    parser.add_argument("--profile", action="store_true", help="profile one run instead of timing")
+    args = parser.parse_args(argv)
+    if args.profile:
+        cluster = build()
+        profiler = cProfile.Profile()
+        profiler.runcall(scale, cluster, max(args.replicas))
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        return 0
+    print(machine())
+    results = run(args.repeat, tuple(args.replicas))
+    report("scale (target per size, median)", results)
+    return exit_code(results, args.strict)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
