@@ -85,16 +85,21 @@ def exit_code(results: list[Result], strict: bool) -> int:
     return 1 if strict and any(r.passed is False for r in results) else 0
 
 
-def lab_main(argv: list[str] | None, doc: str | None, run: Callable[[int], list[Result]], title: str,
-             target: float) -> int:
-    """The command line of a lab benchmark: ``--repeat N`` interactions of each kind, ``--strict``."""
+def bench_main(argv: list[str] | None, doc: str | None, run: Callable[[int], list[Result]], title: str,
+               repeat: int = 10) -> int:
+    """The command line of a benchmark: ``--repeat N`` runs of each measurement, ``--strict``."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=10, help="interactions of each kind (default 10)")
+    parser.add_argument("--repeat", type=int, default=repeat, help=f"runs of each measurement (default {repeat})")
     parser.add_argument("--strict", action="store_true", help="exit with 1 if a target is missed")
     args = parser.parse_args(argv)
     print(machine())
     start = time.perf_counter()
     results = run(args.repeat)
-    report(f"{title} (target {target * 1000:.0f} ms per interaction, median); "
-           f"{time.perf_counter() - start:.0f} s in all", results)
+    report(f"{title}; {time.perf_counter() - start:.0f} s in all", results)
     return exit_code(results, args.strict)
+
+
+def lab_main(argv: list[str] | None, doc: str | None, run: Callable[[int], list[Result]], title: str,
+             target: float) -> int:
+    """The command line of a lab benchmark: ``--repeat N`` interactions of each kind, ``--strict``."""
+    return bench_main(argv, doc, run, f"{title} (target {target * 1000:.0f} ms per interaction, median)")

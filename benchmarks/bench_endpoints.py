@@ -20,10 +20,9 @@ with ``kubectl create service clusterip`` (allocation, validation, an empty slic
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from _util import Result, exit_code, machine, report, timed
+from _util import Result, bench_main, timed
 
 import kitlib
 
@@ -87,14 +86,7 @@ def run(repeat: int = 10, nodes: int = 100, pods: int = 3000) -> list[Result]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--strict", action="store_true", help="exit with 1 if a target is missed")
-    args = parser.parse_args(argv)
-    print(machine())
-    results = run(args.repeat)
-    report(f"endpoints (target {TARGET * 1000:.0f} ms, median)", results)
-    return exit_code(results, args.strict)
+    return bench_main(argv, __doc__, run, f"endpoints (target {TARGET * 1000:.0f} ms, median)")
 
 
 if __name__ == "__main__":

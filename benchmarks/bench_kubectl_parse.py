@@ -11,10 +11,9 @@ the target is 1 s (median) each.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from _util import Result, exit_code, machine, report, timed
+from _util import Result, bench_main, timed
 
 import kitlib
 
@@ -47,14 +46,8 @@ def run(repeat: int = 5) -> list[Result]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--strict", action="store_true", help="exit with 1 if a target is missed")
-    args = parser.parse_args(argv)
-    print(machine())
-    results = run(args.repeat)
-    report(f"kubectl command-line parsing (target {TARGET * 1000:.0f} ms, median)", results)
-    return exit_code(results, args.strict)
+    return bench_main(argv, __doc__, run, f"kubectl command-line parsing (target {TARGET * 1000:.0f} ms, median)",
+                      repeat=5)
 
 
 if __name__ == "__main__":
