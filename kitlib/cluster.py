@@ -20,7 +20,6 @@ Services in 10.96.0.0/12.
 from __future__ import annotations
 
 import builtins
-import json
 import random
 from pathlib import Path
 from typing import Any
@@ -41,16 +40,11 @@ from .container import behaviour
 from .controllers import garbage, nodelifecycle, prober
 from .controllers.manager import ControllerManager
 from .controllers.nodelifecycle import NodeRuntime
-from .errors import BadRequest, FieldError, Invalid, InvalidArgument, NotFound, invalid
+from .errors import BadRequest, InvalidArgument, invalid
 from .events import EventLog
 from .network import datapath, dns, http, proxy, traffic
 from .network.topology import Topology
 from .runtime import PROXY_MODES, Runtime
-
-SCALE_SUBRESOURCE = frozenset({"Deployment", "ReplicaSet"})
-"""The kinds served with a ``scale`` subresource (``kubectl scale`` and :meth:`Cluster.scale`)."""
-INT32_MAX = 2**31 - 1
-"""The largest ``spec.replicas`` (an int32 in the API)."""
 
 
 class Cluster:
@@ -247,12 +241,7 @@ class Cluster:
 
         A pod first becomes Terminating, and its ReplicaSet creates a replacement at once.
         """
-        obj = self.api.get(kind, name, namespace)
-        self.api.admit_delete(obj)
-        shown = clone(obj)
-        garbage.delete(self.runtime, obj)
-        self.controllers.run()
-        return shown
+        return clone(self.runtime.delete(kind, name, namespace))
 
     def scale(self, name: str, replicas: int, namespace: str = "default", kind: str = "Deployment") -> KubeObject:
         """Set ``spec.replicas`` of a Deployment or ReplicaSet through its scale subresource
@@ -266,22 +255,7 @@ class Cluster:
         """
         if isinstance(replicas, bool) or not isinstance(replicas, int):
             raise InvalidArgument(f"replicas must be an int, not {type(replicas).__name__} ({replicas!r})")
-        obj = self.api.get(kind, name, namespace)
-        res = for_object(obj)
-        if res.kind not in SCALE_SUBRESOURCE:
-            # No .../<plural>/<name>/scale route: the server's 404, as client-go words it.
-            raise NotFound("the server could not find the requested resource")
-        if replicas > INT32_MAX:
-            raise _undecodable_scale(obj, replicas)
-        if replicas < 0:
-            raise invalid(res.qualified_kind, name, [FieldError("spec.replicas", "Invalid value", replicas,
-                                                                 "must be greater than or equal to 0")])
-        if obj.spec.replicas != replicas:  # type: ignore[attr-defined]  # Deployment or ReplicaSet
-            obj.spec.replicas = replicas  # type: ignore[attr-defined]  # as above
-            obj.metadata.generation = (obj.metadata.generation or 1) + 1
-            # The scale subresource: a spec write that needs no other admission.
-            self.api.update_status(obj, notify=False)
-            self.controllers.enqueue(obj.kind, obj.key)
+        obj = self.api.scale(kind, name, namespace, replicas)
         self.controllers.run()
         return clone(obj)
 
@@ -483,20 +457,3 @@ class Cluster:
 def _check_proxy_mode(mode: str) -> None:
     if mode not in PROXY_MODES:
         raise BadRequest(f'error: unsupported kube-proxy mode "{mode}": use "iptables" or "ipvs"')
-
-
-def _undecodable_scale(obj: KubeObject, replicas: int) -> Invalid:
-    """What the API server answers a scale patch whose replicas overflow int32: the merge-patched
-    autoscaling/v1 Scale (keys sorted, as json-patch writes it) does not decode, and the handler
-    (apiserver ``endpoints/handlers/patch.go``, ``applyPatchToCurrentObject``) reports it as an
-    Invalid error with no kind and no name on the field ``patch``."""
-    meta = obj.to_dict()["metadata"]
-    scale = {"apiVersion": "autoscaling/v1", "kind": "Scale",
-             "metadata": {k: meta.get(k) for k in ("creationTimestamp", "name", "namespace", "resourceVersion", "uid")},
-             "spec": {"replicas": replicas},
-             "status": {"replicas": obj.status.replicas or 0,  # type: ignore[attr-defined]  # Deployment or ReplicaSet
-                        "selector": str(obj.spec.selector)}}  # type: ignore[attr-defined]  # as above
-    text = json.dumps(scale, sort_keys=True, separators=(",", ":"))
-    return invalid("", "", [FieldError("patch", "Invalid value", text,
-                                       f"json: cannot unmarshal number {replicas} into Go struct field "
-                                       "ScaleSpec.spec.replicas of type int32")])

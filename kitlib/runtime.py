@@ -18,12 +18,14 @@ import numbers
 import random
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import manifest
 from .api.labels import LabelSelector
 from .api.meta import KubeObject
 from .api.node import Node
 from .api.pod import Pod
 from .clock import Clock
 from .container.behaviour import AppRuntime
+from .controllers import garbage
 from .controllers.manager import ControllerManager
 from .controllers.nodelifecycle import NodeRuntime
 from .controllers.prober import ContainerRun, Worker
@@ -173,18 +175,18 @@ class Runtime:
     def create(self, doc: dict[str, Any]) -> KubeObject:
         """Create an object from its manifest and let the controllers converge, as the bootstrap
         and the add-ons' installers do (``kubectl create -f``)."""
-        from . import manifest
-
         obj = self.api.create(manifest.decode(doc), copy=False)
         self.controllers.run()
         return obj
 
-    def delete(self, kind: str, name: str, namespace: str = "default") -> None:
-        """Delete an object as ``kubectl delete`` does, and let the controllers converge."""
-        from .controllers import garbage
-
-        garbage.delete(self, self.api.get(kind, name, namespace))
+    def delete(self, kind: str, name: str, namespace: str = "default") -> KubeObject:
+        """Delete an object as a DELETE request does (admission first: some namespaces may not go),
+        let the controllers converge, and return the object as the server last held it."""
+        obj = self.api.get(kind, name, namespace)
+        self.api.admit_delete(obj)
+        garbage.delete(self, obj)
         self.controllers.run()
+        return obj
 
     # ------------------------------------------------------------------ time
 

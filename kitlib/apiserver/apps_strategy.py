@@ -110,6 +110,7 @@ class DeploymentStrategy(Strategy[Deployment]):
 
     kind = "Deployment"
     generation = True
+    scalable = True
     resets_status = True
 
     def default(self, obj: Deployment, old: Deployment | None) -> None:
@@ -127,6 +128,7 @@ class ReplicaSetStrategy(Strategy[ReplicaSet]):
 
     kind = "ReplicaSet"
     generation = True
+    scalable = True
     resets_status = True
 
     def default(self, obj: ReplicaSet, old: ReplicaSet | None) -> None:

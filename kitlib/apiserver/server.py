@@ -14,6 +14,7 @@ in the names and addresses drawn after it.
 from __future__ import annotations
 
 import builtins
+import json
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from ..api.node import Node
 from ..api.pod import Pod
 from ..api.registry import Resource, for_object, lookup
 from ..clock import Clock
-from ..errors import AlreadyExists, BadRequest, NotFound
+from ..errors import AlreadyExists, BadRequest, FieldError, Invalid, NotFound, invalid
 from ..events import EventLog
 from ..names import new_uid, random_suffix
 from ..store import Store
@@ -38,6 +39,8 @@ from .strategy import Allocation
 
 K = TypeVar("K", bound=KubeObject)
 
+INT32_MAX = 2**31 - 1
+"""The largest value of an int32 field such as ``spec.replicas``."""
 SECURE_PORT = 8443
 """The port kube-apiserver listens on (minikube's ``--apiserver-port``; kubeadm's default is 6443)."""
 
@@ -220,6 +223,27 @@ class ApiServer:
             prepared = self.prepare(clone(new), old)
             return self._commit_update(old, prepared)
 
+    def scale(self, kind: str, name: str, namespace: str, replicas: int) -> KubeObject:
+        """The ``scale`` subresource (``kubectl scale``): set ``spec.replicas`` and return the object.
+        As the API server answers: a kind without the subresource is NotFound (no route); past
+        int32 the patch does not decode; below 0 is Invalid."""
+        obj = self.get(kind, name, namespace)
+        res = for_object(obj)
+        if not strategy_for(res.kind).scalable:
+            # No .../<plural>/<name>/scale route: the server's 404, as client-go words it.
+            raise NotFound("the server could not find the requested resource")
+        if replicas > INT32_MAX:
+            raise _undecodable_scale(obj, replicas)
+        if replicas < 0:
+            raise invalid(res.qualified_kind, name, [FieldError("spec.replicas", "Invalid value", replicas,
+                                                                 "must be greater than or equal to 0")])
+        spec: Any = obj.spec  # type: ignore[attr-defined]  # every scalable kind has a spec with replicas
+        if spec.replicas != replicas:
+            spec.replicas = replicas
+            obj.metadata.generation = (obj.metadata.generation or 1) + 1
+            self.update_status(obj)  # a spec write through the subresource: no other admission
+        return obj
+
     def update_status(self, obj: KubeObject, *, notify: bool = True) -> KubeObject:
         """Store a stored object after a controller changed it in place (its status, or fields the
         server owns), with a new resourceVersion. ``notify=False`` skips the watch event, for
@@ -354,3 +378,20 @@ def unchanged(existing: KubeObject, new: KubeObject) -> bool:
 
     return (spec_of(existing) == spec_of(new) and existing.metadata.labels == new.metadata.labels
             and user(existing) == user(new))
+
+
+def _undecodable_scale(obj: KubeObject, replicas: int) -> Invalid:
+    """What the API server answers a scale patch whose replicas overflow int32: the merge-patched
+    autoscaling/v1 Scale (keys sorted, as json-patch writes it) does not decode, and the handler
+    (apiserver ``endpoints/handlers/patch.go``, ``applyPatchToCurrentObject``) reports it as an
+    Invalid error with no kind and no name on the field ``patch``."""
+    meta = obj.to_dict()["metadata"]
+    scale = {"apiVersion": "autoscaling/v1", "kind": "Scale",
+             "metadata": {k: meta.get(k) for k in ("creationTimestamp", "name", "namespace", "resourceVersion", "uid")},
+             "spec": {"replicas": replicas},
+             "status": {"replicas": obj.status.replicas or 0,  # type: ignore[attr-defined]  # Deployment or ReplicaSet
+                        "selector": str(obj.spec.selector)}}  # type: ignore[attr-defined]  # as above
+    text = json.dumps(scale, sort_keys=True, separators=(",", ":"))
+    return invalid("", "", [FieldError("patch", "Invalid value", text,
+                                       f"json: cannot unmarshal number {replicas} into Go struct field "
+                                       "ScaleSpec.spec.replicas of type int32")])

@@ -63,6 +63,8 @@ class Strategy(Generic[K]):
     kind: ClassVar[str] = ""
     generation: ClassVar[bool] = False
     """Whether the object has ``metadata.generation`` (1 on create, +1 on each spec change)."""
+    scalable: ClassVar[bool] = False
+    """Whether the kind is served with a ``scale`` subresource (``kubectl scale``)."""
     resets_status: ClassVar[bool] = False
     """Whether ``PrepareForCreate`` drops the status a client sent (every kind with a status but
     Node, whose kubelet registers it with its status)."""

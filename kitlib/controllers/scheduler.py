@@ -21,24 +21,15 @@ def _tolerates(pod: Pod, key: str, effect: str) -> bool:
                and (t.effect in (None, effect)) for t in pod.spec.tolerations)
 
 
-def _filter(rt: Runtime, pod: Pod, node: Node, load: dict[str, int]) -> str | None:
-    """Why ``node`` cannot take ``pod``, in the scheduler's words, or None if it can.
-
-    The checks run in the order of the default filter plugins (NodeUnschedulable, then
-    TaintToleration, ...), and the first that fails names the reason."""
-    why = _node_filter(pod, node)
-    if why is None and load[node.name] >= _capacity(node):
-        return "Too many pods"
-    return why
-
-
 def _capacity(node: Node) -> int:
     return int(node.status.allocatable.get("pods", "110"))
 
 
 def _node_filter(pod: Pod, node: Node) -> str | None:
-    """The checks of :func:`_filter` that do not depend on the node's load. They read the pod's
-    tolerations only, so :func:`schedule` asks once per node and set of tolerations."""
+    """Why ``node`` cannot take ``pod`` whatever its load, in the scheduler's words, or None: the
+    checks run in the order of the default filter plugins (NodeUnschedulable, TaintToleration,
+    ...) and the first that fails names the reason ("Too many pods" is :func:`schedule`'s). They
+    read the pod's tolerations only, so :func:`schedule` asks once per node and set of tolerations."""
     if node.spec.unschedulable and not _tolerates(pod, "node.kubernetes.io/unschedulable", "NoSchedule"):
         return "were unschedulable"
     for taint in node.spec.taints:
