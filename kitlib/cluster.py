@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import builtins
 import random
+import warnings
 from pathlib import Path
 from typing import Any
 
 from . import addons, bootstrap, kubectl, manifest
+from .api import fields
 from .api.convert import clone
 from .api.labels import LabelSelector
 from .api.meta import KubeObject, ObjectMeta
@@ -201,19 +203,33 @@ class Cluster:
 
     # ------------------------------------------------------------------ writing
 
-    def apply(self, source: str | dict | builtins.list | Path) -> builtins.list[KubeObject]:
+    def apply(self, source: str | dict | builtins.list | Path, validate: str | bool = "strict") -> builtins.list[KubeObject]:
         """Create or update objects from YAML text, a dict, a list of dicts or a file path,
         as ``kubectl apply`` does. All documents are validated before any is stored.
+
+        ``validate`` is kubectl's ``--validate``: ``"strict"`` (or ``True``, the default) refuses
+        unknown fields (``strict decoding error: unknown field "spec.replicaz"``); ``"warn"``
+        drops them with a Python warning each; ``"ignore"`` (or ``False``) drops them silently.
 
         >>> c = Cluster(nodes=1)
         >>> c.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
         [<Namespace shop>]
         """
-        return [obj for obj, _ in self.apply_with_outcome(source)]
+        said: builtins.list[str] = []
+        applied = [obj for obj, _ in self.apply_with_outcome(source, validate, said)]
+        for text in said:
+            warnings.warn(text, UserWarning, stacklevel=2)
+        return applied
 
-    def apply_with_outcome(self, source: str | dict | builtins.list | Path) -> builtins.list[tuple[KubeObject, str]]:
-        """Like :meth:`apply`, with kubectl's word for each object: created, configured, unchanged."""
-        results = self.api.apply(manifest.load(source))
+    def apply_with_outcome(self, source: str | dict | builtins.list | Path, validate: str | bool = "strict",
+                           said: builtins.list[str] | None = None) -> builtins.list[tuple[KubeObject, str]]:
+        """Like :meth:`apply`, with kubectl's word for each object: created, configured, unchanged.
+        Under ``validate="warn"`` the API server's warnings are appended to ``said``."""
+        try:
+            validation = fields.directive(validate)
+        except ValueError as exc:
+            raise InvalidArgument(f"error: {exc}") from None
+        results = self.api.apply(manifest.load(source), validation, said)
         self.controllers.run()
         return [(clone(obj), outcome) for obj, outcome in results]
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from .api import fields
 from .api.convert import GoTypeError, to_api
 from .api.meta import KubeObject
 from .api.registry import RESOURCES
@@ -41,7 +42,9 @@ def load(source: str | dict | list | Path) -> list[dict[str, Any]]:
     if isinstance(source, str):
         if len(source) > MAX_BYTES or len(source.encode("utf-8", "surrogatepass")) > MAX_BYTES:
             raise BadRequest(f"Request entity too large: limit is {MAX_BYTES}")
-        docs = _load_yaml(source)
+        docs = _load_json(source)
+        if docs is None:
+            docs = _load_yaml(source)
     elif isinstance(source, dict):
         docs = [source]
     elif isinstance(source, list):
@@ -94,6 +97,18 @@ class _Composer(yaml.SafeLoader):
             self.depth -= 1
             if anchor:
                 self.open_anchors.discard(anchor)
+
+
+def _load_json(text: str) -> list[Any] | None:
+    """The one object of JSON text, its repeated keys remembered (kubectl sends JSON as it is
+    written, so the API server sees them); ``None`` for text that is not one JSON object,
+    which is read as YAML."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        return [json.loads(text, object_pairs_hook=fields.json_object)]
+    except (ValueError, RecursionError):
+        return None
 
 
 def _load_yaml(text: str) -> list[Any]:
@@ -195,9 +210,11 @@ def _check_structure(doc: Any) -> None:
             raise BadRequest(_validating(f"{key} isn't string type"))
 
 
-def decode(doc: dict[str, Any]) -> KubeObject:
+def decode(doc: dict[str, Any], validation: str = "Strict", warnings: list[str] | None = None) -> KubeObject:
     """The kitlib object for one API document; kubectl's errors for a missing or unknown kind, and
-    the API server's decoding error for a field of the wrong type."""
+    the API server's decoding errors: a field of the wrong type, then, under the ``Strict``
+    field ``validation`` (kubectl's default), unknown and duplicate fields. Under ``Warn`` those
+    are appended to ``warnings`` and dropped, under ``Ignore`` dropped."""
     _check_structure(doc)
     _check_depth(doc)  # a dict given from Python may not have come through load
     kind = doc.get("kind")
@@ -213,11 +230,19 @@ def decode(doc: dict[str, Any]) -> KubeObject:
         raise BadRequest(f'error: resource mapping not found for name: "{meta.get("name") or ""}" '
                          f'namespace: "{meta.get("namespace") or ""}" from "": no matches for kind '
                          f'"{kind}" in version "{version}"\nensure CRDs are installed first')
+    undecodable = f'{kind} in version "{version.split("/")[-1]}" cannot be handled as a {kind}: '
     try:
-        return res.cls.from_dict(doc)
+        obj = res.cls.from_dict(doc)
     except GoTypeError as exc:
-        raise ServerBadRequest(f'{kind} in version "{version.split("/")[-1]}" cannot be handled as a '
-                               f"{kind}: {exc}") from None
+        raise ServerBadRequest(undecodable + str(exc)) from None
+    found = fields.problems(doc) if fields.known(version, kind) else []
+    if not found:
+        return obj
+    if validation == "Strict":
+        raise ServerBadRequest(undecodable + "strict decoding error: " + ", ".join(found))
+    if validation == "Warn" and warnings is not None:
+        warnings.extend(found)
+    return res.cls.from_dict(fields.drop_unknown(doc))
 
 
 def to_plain(value: Any) -> Any:

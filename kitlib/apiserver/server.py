@@ -265,15 +265,17 @@ class ApiServer:
         self.store.remove(obj)
         self._notify(obj, True)
 
-    def apply(self, docs: builtins.list[dict[str, Any]]) -> builtins.list[tuple[KubeObject, str]]:
+    def apply(self, docs: builtins.list[dict[str, Any]], validation: str = "Strict",
+              warnings: builtins.list[str] | None = None) -> builtins.list[tuple[KubeObject, str]]:
         """Create or update every document, as ``kubectl apply`` does, with kubectl's word for each
-        object (created, configured, unchanged). All are admitted before any is stored."""
+        object (created, configured, unchanged). All are admitted before any is stored.
+        ``validation`` is the field validation asked for (see :func:`kitlib.manifest.decode`)."""
         pending_ns = {d.get("metadata", {}).get("name") for d in docs if d.get("kind") == "Namespace"}
         with self.request():
             plans: builtins.list[KubeObject] = []
             planned: dict[tuple[str, str], KubeObject] = {}
             for doc in docs:
-                obj = manifest.decode(doc)
+                obj = manifest.decode(doc, validation, warnings)
                 res = for_object(obj)
                 if res.cls.namespaced:
                     obj.metadata.namespace = obj.metadata.namespace or "default"

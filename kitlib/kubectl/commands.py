@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..api import fields
 from ..api.convert import dump_yaml
 from ..api.meta import KubeObject
 from ..api.node import Node
@@ -105,19 +106,26 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
     files = args.all("filename")
     if not files:
         raise BadRequest("error: must specify one of -f and -k")
+    try:
+        validation = fields.directive(args.get("validate"))
+    except ValueError as exc:
+        raise BadRequest(f"error: {exc}") from None
     loaded = [load(src) for src in _sources(files, stdin)]
     if not any(loaded):
         raise BadRequest("error: no objects passed to apply")
     lines = []
+    said: list[str] = []
     for docs in loaded:
         if args.get("dry-run") in ("client", "server"):
             for doc in docs:
-                obj = decode(doc)
+                # A client dry run sends nothing, so no field validation: the server does it.
+                obj = decode(doc, validation if args.get("dry-run") == "server" else "Ignore", said)
                 lines.append(f"{for_object(obj).type_name}/{obj.name} created (dry run)")
             continue
-        results = cluster.apply_with_outcome(docs)
+        results = cluster.apply_with_outcome(docs, validation.lower(), said)
         lines += [f"{for_object(o).type_name}/{o.name} {word}" for o, word in results]
-    return "\n".join(lines)
+    # The server's warnings come with its answer, on stderr, before kubectl prints the object.
+    return "\n".join([f"Warning: {text}" for text in said] + lines)
 
 
 def _outcome(out: list[str], errors: list[ApiError], changed: list[tuple[str, str, str]]) -> str:
