@@ -16,8 +16,10 @@ import functools
 
 import pytest
 
+import kitlib
 from kitlib import manifest
-from kitlib.network.proxy import chains, nft, nftrules
+from kitlib.network import proxy
+from kitlib.network.proxy import chains, nft, nftrules, packets
 from kitlib.network.proxy.servicemap import ProxyView
 from nftables_tracer import trace
 
@@ -630,3 +632,323 @@ def test_internal_external_masquerade():
         ("external to NodePort with iTP:Local", EXTERNAL, NODE_IP, 3003, all3, True),
         ("external to LB with iTP:Local", EXTERNAL, "9.10.11.12", 80, all3, True),
     ])
+
+
+# ------------------------------------------------------------------ nft list table ip kube-proxy on a cluster
+
+SMALL = """\
+table ip kube-proxy {
+\tcomment "rules for kube-proxy"
+
+\tchain filter-prerouting-pre-dnat {
+\t\ttype filter hook prerouting priority dstnat - 10; policy accept;
+\t\tct state new jump firewall-check
+\t}
+
+\tchain filter-output-pre-dnat {
+\t\ttype filter hook output priority -110; policy accept;
+\t\tct state new jump firewall-check
+\t}
+
+\tchain filter-input {
+\t\ttype filter hook input priority filter; policy accept;
+\t\tct state new jump nodeport-endpoints-check
+\t\tct state new jump service-endpoints-check
+\t}
+
+\tchain filter-forward {
+\t\ttype filter hook forward priority filter; policy accept;
+\t\tct state new jump service-endpoints-check
+\t\tct state new jump cluster-ips-check
+\t}
+
+\tchain filter-output {
+\t\ttype filter hook output priority filter; policy accept;
+\t\tct state new jump service-endpoints-check
+\t\tct state new jump cluster-ips-check
+\t}
+
+\tchain nat-prerouting {
+\t\ttype nat hook prerouting priority dstnat; policy accept;
+\t\tjump services
+\t}
+
+\tchain nat-output {
+\t\ttype nat hook output priority -100; policy accept;
+\t\tjump services
+\t}
+
+\tchain nat-postrouting {
+\t\ttype nat hook postrouting priority srcnat; policy accept;
+\t\tjump masquerading
+\t}
+
+\tchain nodeport-endpoints-check {
+\t\tip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports
+\t}
+
+\tchain service-endpoints-check {
+\t\tip daddr . meta l4proto . th dport vmap @no-endpoint-services
+\t}
+
+\tchain firewall-check {
+\t\tip daddr . meta l4proto . th dport vmap @firewall-ips
+\t}
+
+\tchain services {
+\t\tip daddr . meta l4proto . th dport vmap @service-ips
+\t\tip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports
+\t}
+
+\tchain masquerading {
+\t\tmeta mark & 0x00004000 == 0x00000000 return
+\t\tmeta mark set meta mark ^ 0x00004000
+\t\tmasquerade fully-random
+\t}
+
+\tchain cluster-ips-check {
+\t\tip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"
+\t\tip daddr 10.96.0.0/12 drop comment "Drop traffic to unallocated ClusterIPs"
+\t}
+
+\tchain mark-for-masquerade {
+\t\tmeta mark set meta mark | 0x00004000
+\t}
+
+\tset cluster-ips {
+\t\ttype ipv4_addr
+\t\tcomment "Active ClusterIPs"
+\t\telements = { 10.96.45.12 }
+\t}
+
+\tset nodeport-ips {
+\t\ttype ipv4_addr
+\t\tcomment "IPs that accept NodePort traffic"
+\t\telements = { 192.168.49.2 }
+\t}
+
+\tmap no-endpoint-services {
+\t\ttype ipv4_addr . inet_proto . inet_service : verdict
+\t\tcomment "vmap to drop or reject packets to services with no endpoints"
+\t}
+
+\tmap no-endpoint-nodeports {
+\t\ttype inet_proto . inet_service : verdict
+\t\tcomment "vmap to drop or reject packets to service nodeports with no endpoints"
+\t}
+
+\tchain reject-chain {
+\t\tcomment "helper for @no-endpoint-services / @no-endpoint-nodeports"
+\t\treject
+\t}
+
+\tmap firewall-ips {
+\t\ttype ipv4_addr . inet_proto . inet_service : verdict
+\t\tcomment "destinations that are subject to LoadBalancerSourceRanges"
+\t}
+
+\tmap service-ips {
+\t\ttype ipv4_addr . inet_proto . inet_service : verdict
+\t\tcomment "ClusterIP, ExternalIP and LoadBalancer IP traffic"
+\t\telements = { 10.96.45.12 . tcp . 80 : goto service-PFISGYVC-default/web/tcp/ }
+\t}
+
+\tmap service-nodeports {
+\t\ttype inet_proto . inet_service : verdict
+\t\tcomment "NodePort traffic"
+\t}
+
+\tchain endpoint-5V4SALOI-default/web/tcp/__10.244.1.2/80 {
+\t\tip saddr 10.244.1.2 jump mark-for-masquerade
+\t\tupdate @affinity-5V4SALOI-default/web/tcp/__10.244.1.2/80 { ip saddr }
+\t\tmeta l4proto tcp dnat to 10.244.1.2:80
+\t}
+
+\tchain endpoint-A7VVRXZS-default/web/tcp/__10.244.1.3/80 {
+\t\tip saddr 10.244.1.3 jump mark-for-masquerade
+\t\tupdate @affinity-A7VVRXZS-default/web/tcp/__10.244.1.3/80 { ip saddr }
+\t\tmeta l4proto tcp dnat to 10.244.1.3:80
+\t}
+
+\tchain endpoint-OVM4RAAD-default/web/tcp/__10.244.2.2/80 {
+\t\tip saddr 10.244.2.2 jump mark-for-masquerade
+\t\tupdate @affinity-OVM4RAAD-default/web/tcp/__10.244.2.2/80 { ip saddr }
+\t\tmeta l4proto tcp dnat to 10.244.2.2:80
+\t}
+
+\tchain service-PFISGYVC-default/web/tcp/ {
+\t\tip daddr 10.96.45.12 ip saddr != 10.244.0.0/16 jump mark-for-masquerade
+\t\tip saddr @affinity-5V4SALOI-default/web/tcp/__10.244.1.2/80 goto endpoint-5V4SALOI-default/web/tcp/__10.244.1.2/80
+\t\tip saddr @affinity-A7VVRXZS-default/web/tcp/__10.244.1.3/80 goto endpoint-A7VVRXZS-default/web/tcp/__10.244.1.3/80
+\t\tip saddr @affinity-OVM4RAAD-default/web/tcp/__10.244.2.2/80 goto endpoint-OVM4RAAD-default/web/tcp/__10.244.2.2/80
+\t\tnumgen random mod 3 vmap { 0 : goto endpoint-5V4SALOI-default/web/tcp/__10.244.1.2/80, 1 : goto endpoint-A7VVRXZS-default/web/tcp/__10.244.1.3/80, 2 : goto endpoint-OVM4RAAD-default/web/tcp/__10.244.2.2/80 }
+\t}
+
+\tset affinity-5V4SALOI-default/web/tcp/__10.244.1.2/80 {
+\t\ttype ipv4_addr
+\t\tflags dynamic,timeout
+\t\ttimeout 3h
+\t}
+
+\tset affinity-A7VVRXZS-default/web/tcp/__10.244.1.3/80 {
+\t\ttype ipv4_addr
+\t\tflags dynamic,timeout
+\t\ttimeout 3h
+\t\telements = { 192.168.49.2 expires 2h59m50s }
+\t}
+
+\tset affinity-OVM4RAAD-default/web/tcp/__10.244.2.2/80 {
+\t\ttype ipv4_addr
+\t\tflags dynamic,timeout
+\t\ttimeout 3h
+\t}
+}
+"""
+
+
+def small_cluster(**spec) -> kitlib.Cluster:
+    """One node in nftables mode, only Service ``web`` (ClusterIP 10.96.45.12) with three endpoints."""
+    c = kitlib.Cluster(nodes=1, seed=0, proxy_mode="nftables")
+    c.delete("Service", "kubernetes")
+    c.delete("Service", "kube-dns", "kube-system")
+    c.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+             "spec": {"clusterIP": "10.96.45.12", "ports": [{"port": 80}], **spec}})
+    c.apply({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+             "metadata": {"name": "web-1", "labels": {"kubernetes.io/service-name": "web"}},
+             "addressType": "IPv4",
+             "endpoints": [{"addresses": [ip], "conditions": {"ready": True}}
+                           for ip in ("10.244.1.2", "10.244.1.3", "10.244.2.2")],
+             "ports": [{"name": "", "port": 80, "protocol": "TCP"}]})
+    return c
+
+
+def test_nft_list_of_a_small_service_is_exact():
+    """``nft list table ip kube-proxy`` as nft prints it: a tab per level, the base chains' hooks
+    with priorities by name (``dstnat - 10``, ``filter``, ``srcnat``), rules in nft's own spelling
+    (``meta mark set meta mark | 0x00004000``, ``ip daddr 10.96.0.0/12`` without braces,
+    ``0 : goto …, 1 : …``), elements wrapped as nft wraps them, and ClientIP affinity's sets with
+    the client a request from the node left there and the time it has left."""
+    c = small_cluster(sessionAffinity="ClientIP")
+    c.traffic("node/minikube", "10.96.45.12", 80, requests=5)
+    c.advance(10)
+    assert c.nft("minikube") == SMALL
+    assert c.nft("node/minikube") == SMALL
+
+
+@pytest.mark.parametrize("spec", [
+    {"type": "ClusterIP"},
+    {"type": "NodePort", "externalTrafficPolicy": "Local", "sessionAffinity": "ClientIP"},
+    {"type": "LoadBalancer", "externalIPs": ["192.168.49.100"], "internalTrafficPolicy": "Local"},
+])
+def test_every_listed_line_comes_from_the_table(web, spec):
+    """nft's text is the structured table printed: a block per chain, set and map, in the table's
+    order, each rule's line in its chain's order; the transaction dump holds the same objects."""
+    web.enable_addon("metallb", addresses="192.168.49.200-192.168.49.250")
+    web.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+               "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}], **spec}})
+    web.advance(2)
+    web.set_proxy_mode("nftables")
+    for node in web.nodes():
+        table = proxy.nft_table(web.runtime, node.name)
+        text = web.nft(node.name)
+        heads = [line.split()[:2] for line in text.splitlines() if line.startswith("\t") and line.endswith("{")
+                 and not line.startswith("\t\t")]
+        assert heads == [["map" if isinstance(o, nftrules.Set) and o.is_map else type(o).__name__.lower(), o.name]
+                         for o in table.objects]
+        for c in table.chains():
+            block = text.split(f"\tchain {c.name} {{\n", 1)[1].split("\n\t}", 1)[0].splitlines()
+            assert [line[2:] for line in block if not line.startswith(("\t\ttype ", "\t\tcomment "))] == \
+                [nft.rule_text(r) for r in c.rules]
+        dumped = nft.dump(table).splitlines()
+        assert len([line for line in dumped if line.startswith("add rule ")]) == len(table.rules())
+        assert {line.split()[4] for line in dumped if line.startswith(("add chain", "add set", "add map"))} == \
+            {o.name for o in table.objects}
+
+
+def test_nft_elsewhere_and_iptables_in_nftables_mode():
+    """kube-proxy deletes the other modes' rules when it starts: in iptables or IPVS mode there is
+    no ``ip kube-proxy`` table (nft's error), and in nftables mode ``iptables-save -t nat`` shows
+    only the built-in chains and the kubelet's canary. An unknown node is NotFound."""
+    c = small_cluster()
+    assert c.iptables("minikube").splitlines()[2:8] == [
+        ":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]",
+        ":KUBE-KUBELET-CANARY - [0:0]", "COMMIT"]
+    for mode in ("iptables", "ipvs"):
+        c.set_proxy_mode(mode)
+        with pytest.raises(kitlib.NotFound) as err:
+            c.nft("minikube")
+        assert err.value.kubectl_text() == (
+            "Error: No such file or directory\nlist table ip kube-proxy\n              ^^^^^^^^^^")
+    c.set_proxy_mode("nftables")
+    with pytest.raises(kitlib.NotFound, match='nodes "nope" not found'):
+        c.nft("nope")
+
+
+def test_external_traffic_policy_local_tables_depend_on_the_node(web):
+    """externalTrafficPolicy Local: on the node with the pod, ``external-…`` ends in ``goto
+    local-…``; elsewhere it only short-circuits pods and the node itself, and the node port and
+    load-balancer addresses are in the no-endpoint maps with ``drop``."""
+    web.scale("web", 1)
+    web.advance(5)
+    (pod,) = web.pods()
+    web.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+               "spec": {"selector": {"app": "web"}, "type": "NodePort", "externalTrafficPolicy": "Local",
+                        "ports": [{"port": 80, "nodePort": 30080}]}})
+    web.set_proxy_mode("nftables")
+    base = chains.nft_service_base("default", "web", "TCP", "")
+    here = web.nft(pod.spec.node_name)
+    other = web.nft(next(n.name for n in web.nodes() if n.name != pod.spec.node_name))
+    assert f"\t\tgoto local-{base}\n" in here and f"chain local-{base} {{" in here
+    assert f"chain local-{base}" not in other and f"goto local-{base}" not in other
+    assert f'tcp . 30080 comment "default/web" : drop' in other and "tcp . 30080 comment" not in here
+    external = other.split(f"\tchain external-{base} {{\n", 1)[1].split("\n\t}", 1)[0]
+    assert external == (
+        f'\t\tip saddr 10.244.0.0/16 goto service-{base} comment "short-circuit pod traffic"\n'
+        '\t\tfib saddr type local jump mark-for-masquerade comment "masquerade local traffic"\n'
+        f'\t\tfib saddr type local goto service-{base} comment "short-circuit local traffic"')
+
+
+def test_kitlibs_decisions_are_the_tables(web):
+    """What kitlib's packet path decides for a connection (DNAT to which endpoints, masquerade or
+    not, reject, drop) is what tracing that packet through the node's nftables table gives, for
+    every node, client and kind of address; the chains a hop names are the table's."""
+    web.enable_addon("metallb", addresses="192.168.49.200-192.168.49.250")
+    web.scale("web", 2)
+    web.advance(5)
+    for name, spec in (("a", {"type": "LoadBalancer"}),
+                       ("b", {"type": "LoadBalancer", "externalTrafficPolicy": "Local"}),
+                       ("c", {"type": "NodePort", "internalTrafficPolicy": "Local"}),
+                       ("d", {"type": "NodePort", "externalTrafficPolicy": "Local", "internalTrafficPolicy": "Local"}),
+                       ("e", {"type": "NodePort", "selector": {"app": "none"}})):
+        web.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+                   "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}], **spec}})
+    web.advance(2)
+    web.set_proxy_mode("nftables")
+    v = proxy.view(web.runtime)
+    checked = 0
+    for node in web.nodes():
+        table = proxy.nft_table(web.runtime, node.name)
+        names = {o.name for o in table.objects}
+        node_ip = next(ip for ip, n in v.node_ips.items() if n == node.name)
+        pod_ip = node.spec.pod_cidr.rsplit(".", 1)[0] + ".200"  # a pod of this node that is no endpoint
+        for sp in v.ports:
+            if sp.namespace != "default" or sp.name == "kubernetes":
+                continue
+            targets = [("ClusterIP", sp.cluster_ip, sp.port)] + [("LoadBalancer", ip, sp.port) for ip in sp.lb_ips]
+            if sp.node_port:
+                targets.append(("NodePort", node_ip, sp.node_port))
+            for kind, dst, dport in targets:
+                for source, src in (("pod", pod_ip), ("local", node_ip), ("remote", "192.168.49.1")):
+                    if kind == "ClusterIP" and source == "remote":
+                        continue
+                    entry = packets.Entry(sp, kind, node.name, dst, dport, src, source)
+                    d = packets.decide(web.runtime, entry)
+                    got, masq = trace(table, src, "tcp", dst, dport, {node_ip})
+                    if d.action == "dnat":
+                        assert got == ", ".join(e.address for e in d.endpoints), (sp.name, kind, source, node.name)
+                        assert masq == d.masquerade, (sp.name, kind, source, node.name)
+                    else:
+                        assert got == d.action.upper(), (sp.name, kind, source, node.name)
+                    assert all(c in names for c in d.chains if not c.startswith("@")), d.chains
+                    checked += 1
+    assert checked > 60
