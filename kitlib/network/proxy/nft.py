@@ -18,7 +18,7 @@ with: ``add chain ip kube-proxy …``, ``add rule ip kube-proxy <chain> <rule as
 
 from __future__ import annotations
 
-from .nftrules import Chain, Element, Rule, Set, Table
+from .nftrules import Element, Rule, Set, Table
 
 # (value, name, the only hooks it may name there: None for any)
 _STANDARD_PRIORITIES = (
@@ -114,25 +114,29 @@ def _set_lines(s: Set) -> list[str]:
     return lines
 
 
-def _chain_lines(c: Chain) -> list[str]:
-    lines = [f"\tchain {c.name} {{"]
-    if c.comment:
-        lines.append(f'\t\tcomment "{c.comment}"')
-    if c.hook:
-        lines.append(f"\t\ttype {c.type} hook {c.hook} priority {priority_text(c.priority, c.hook)}; "
-                     "policy accept;")
-    lines += ["\t\t" + rule_text(r) for r in c.rules]
-    lines.append("\t}")
-    return lines
-
-
 def list_table(table: Table) -> str:
     """What ``nft list table ip kube-proxy`` prints."""
     lines = [f"table {table.family} {table.name} {{", f'\tcomment "{table.comment}"']
+    append = lines.append
     for o in table.objects:
-        lines.append("")
-        lines += _set_lines(o) if isinstance(o, Set) else _chain_lines(o)
-    lines.append("}")
+        append("")
+        if isinstance(o, Set):
+            lines += _set_lines(o)
+            continue
+        # A large table has a few hundred thousand rules: chains are printed inline.
+        append(f"\tchain {o.name} {{")
+        if o.comment:
+            append(f'\t\tcomment "{o.comment}"')
+        if o.hook:
+            append(f"\t\ttype {o.type} hook {o.hook} priority {priority_text(o.priority, o.hook)}; policy accept;")
+        for r in o.rules:
+            if r.vmap or r.comment:
+                append("\t\t" + rule_text(r))
+            else:
+                match, action = r.match, r.action
+                append(f"\t\t{match} {action}" if match and action else "\t\t" + (match or action))
+        append("\t}")
+    append("}")
     return "\n".join(lines) + "\n"
 
 

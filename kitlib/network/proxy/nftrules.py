@@ -275,6 +275,7 @@ def table(v: ProxyView, node: str, node_ip: str, pod_cidr: str, service_cidrs: t
         elements["nodeport-ips"].append(Element((node_ip,)))
     not_local = f"ip saddr != {pod_cidr}"
     cluster_ips: set[str] = set()
+    service_ips, no_endpoint = elements["service-ips"], elements["no-endpoint-services"]
     affinity = affinity or {}
 
     def chain(name: str) -> list[Rule]:
@@ -290,9 +291,13 @@ def table(v: ProxyView, node: str, node_ip: str, pod_cidr: str, service_cidrs: t
         base = sp.nft_base
         svc, local, ext, fw = "service-" + base, "local-" + base, "external-" + base, "firewall-" + base
         has_endpoints = r.has_endpoints
-        ep_base = {e.address: sp.nft_endpoint(e) for e in r.reachable}
-        for e in r.reachable:
-            chain("endpoint-" + ep_base[e.address])
+        reachable = r.reachable
+        # Endpoint name bases by endpoint (the cluster and local lists hold the same objects).
+        bases = {id(e): sp.nft_endpoint(e) for e in reachable}
+        for e in reachable:  # each endpoint's chain is new: no need to look it up first
+            ep_chain = "endpoint-" + bases[id(e)]
+            chains[ep_chain] = []
+            order.append(ep_chain)
         uses_cluster = bool(r.cluster) and sp.uses_cluster_endpoints
         uses_local = bool(r.local) and sp.uses_local_endpoints
         if uses_cluster:
@@ -309,25 +314,25 @@ def table(v: ProxyView, node: str, node_ip: str, pod_cidr: str, service_cidrs: t
         port = str(sp.port)
         cluster_ips.add(sp.cluster_ip)
         if has_internal:
-            elements["service-ips"].append(Element((sp.cluster_ip, proto, port), f"goto {internal}"))
+            service_ips.append(Element((sp.cluster_ip, proto, port), f"goto {internal}"))
         else:
-            elements["no-endpoint-services"].append(Element((sp.cluster_ip, proto, port), verdict, name))
+            no_endpoint.append(Element((sp.cluster_ip, proto, port), verdict, name))
         for ip in sp.external_ips:
             if has_endpoints:
-                elements["service-ips"].append(Element((ip, proto, port), f"goto {ext}"))
+                service_ips.append(Element((ip, proto, port), f"goto {ext}"))
             if not has_external:
-                elements["no-endpoint-services"].append(Element((ip, proto, port), verdict, name))
+                no_endpoint.append(Element((ip, proto, port), verdict, name))
         uses_fw = bool(sp.lb_ips) and bool(sp.source_ranges)
         if uses_fw:
             chain(fw)
         for ip in sp.lb_ips:
             if has_endpoints:
-                elements["service-ips"].append(Element((ip, proto, port), f"goto {ext}"))
+                service_ips.append(Element((ip, proto, port), f"goto {ext}"))
             if uses_fw:
                 elements["firewall-ips"].append(Element((ip, proto, port), f"goto {fw}"))
         if not has_external:
             for ip in sp.lb_ips:
-                elements["no-endpoint-services"].append(Element((ip, proto, port), verdict, name))
+                no_endpoint.append(Element((ip, proto, port), verdict, name))
         if sp.node_port:
             key = (proto, str(sp.node_port))
             if has_endpoints:
@@ -354,8 +359,8 @@ def table(v: ProxyView, node: str, node_ip: str, pod_cidr: str, service_cidrs: t
                                    written=f"ip saddr != {{ {' , '.join(sources)} }} drop"))
         timeout = sp.affinity_timeout
         if timeout is not None:
-            for e in r.reachable:
-                aff = "affinity-" + ep_base[e.address]
+            for e in reachable:
+                aff = "affinity-" + bases[id(e)]
                 sets[aff] = (aff, ADDR, "")
                 timeouts[aff] = timeout
                 order.append(aff)
@@ -368,18 +373,20 @@ def table(v: ProxyView, node: str, node_ip: str, pod_cidr: str, service_cidrs: t
             out = chains[policy_chain]
             if timeout is not None:
                 for e in eps:
-                    b = ep_base[e.address]
+                    b = bases[id(e)]
                     out.append(Rule(policy_chain, f"ip saddr @affinity-{b}", f"goto endpoint-{b}"))
-            targets = tuple("endpoint-" + ep_base[e.address] for e in eps)
-            out.append(Rule(policy_chain, vmap=targets))
-        for e in r.reachable:
-            b = ep_base[e.address]
+            out.append(Rule(policy_chain, vmap=tuple(["endpoint-" + bases[id(e)] for e in eps])))
+        dnat = f"meta l4proto {proto}"
+        for e in reachable:
+            b = bases[id(e)]
             ep_chain = "endpoint-" + b
-            out = chains[ep_chain]
-            out.append(Rule(ep_chain, f"ip saddr {e.ip}", MASQ))
-            if timeout is not None:
-                out.append(Rule(ep_chain, action=f"update @affinity-{b} {{ ip saddr }}"))
-            out.append(Rule(ep_chain, f"meta l4proto {proto}", f"dnat to {e.address}"))
+            ip = e.ip
+            if timeout is None:
+                chains[ep_chain] = [Rule(ep_chain, f"ip saddr {ip}", MASQ), Rule(ep_chain, dnat, f"dnat to {ip}:{e.port}")]
+            else:
+                chains[ep_chain] = [Rule(ep_chain, f"ip saddr {ip}", MASQ),
+                                    Rule(ep_chain, "", f"update @affinity-{b} {{ ip saddr }}"),
+                                    Rule(ep_chain, dnat, f"dnat to {ip}:{e.port}")]
     elements["cluster-ips"] = [Element((ip,)) for ip in cluster_ips]
     objects: list[Chain | Set] = []
     base = {name: (kind, hook, prio) for name, kind, hook, prio in BASE_CHAINS}

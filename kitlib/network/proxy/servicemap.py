@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ...api.discovery import SERVICE_NAME_LABEL
 from ...api.node import internal_ip
-from .chains import endpoint_chain, nft_endpoint_base, nft_service_base, port_proto_hash
+from .chains import endpoint_chain, nft_name, nft_service_base, port_proto_hash
 
 if TYPE_CHECKING:
     from ...api.discovery import EndpointSlice
@@ -118,7 +118,8 @@ class ServicePort:
     def nft_endpoint(self, ep: ProxyEndpoint) -> str:
         """``HASH-ns/name/protocol/port__ip/port``: what follows ``endpoint-`` (the chain that
         DNATs to ``ep``) and ``affinity-`` (its ClientIP affinity set)."""
-        return nft_endpoint_base(self.namespace, self.name, self.protocol, self.port_name, ep.address)
+        ip = ep.ip.replace(":", ".") if ":" in ep.ip else ep.ip
+        return nft_name(f"{self.namespace}/{self.name}/{self.protocol.lower()}/{self.port_name}__{ip}/{ep.port}")
 
     @property
     def externally_accessible(self) -> bool:
