@@ -46,7 +46,7 @@ from .errors import BadRequest, InvalidArgument, invalid
 from .events import EventLog
 from .network import datapath, dns, http, proxy, traffic
 from .network.topology import Topology
-from .runtime import PROXY_MODES, Runtime
+from .runtime import Runtime
 
 
 class Cluster:
@@ -446,7 +446,7 @@ class Cluster:
         modes kube-proxy has deleted the table, and nft's error is raised as :class:`kitlib.NotFound`).
 
         >>> c = Cluster(nodes=1, proxy_mode="nftables")
-        >>> c.nft("minikube").splitlines()[3].strip()
+        >>> c.nft("minikube").splitlines()[4].strip()
         'type filter hook prerouting priority dstnat - 10; policy accept;'
         """
         return proxy.nft_list(self.runtime, node)
@@ -494,5 +494,5 @@ class Cluster:
 
 
 def _check_proxy_mode(mode: str) -> None:
-    if mode not in PROXY_MODES:
+    if mode not in proxy.MODES:
         raise BadRequest(f'error: unsupported kube-proxy mode "{mode}": use "iptables", "nftables" or "ipvs"')

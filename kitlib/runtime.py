@@ -31,7 +31,6 @@ from .controllers.nodelifecycle import NodeRuntime
 from .controllers.prober import ContainerRun, Worker
 from .errors import InvalidArgument
 from .network.ipam import HostLocal
-from .network.proxy import MODES as PROXY_MODES
 from .network.proxy import ProxyRuntime
 from .network.proxy.servicemap import ProxyView
 from .network.topology import Topology

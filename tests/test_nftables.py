@@ -15,13 +15,14 @@ from __future__ import annotations
 import functools
 
 import pytest
+from nftables_tracer import trace
 
 import kitlib
 from kitlib import manifest
+from kitlib.figures import nft_rules
 from kitlib.network import proxy
 from kitlib.network.proxy import chains, nft, nftrules, packets
 from kitlib.network.proxy.servicemap import ProxyView
-from nftables_tracer import trace
 
 NODE, NODE_IP, POD_CIDR, SERVICE_CIDR = "test-node", "192.168.0.2", "10.0.0.0/8", "172.30.0.0/16"
 NODE_IPS = frozenset({"192.168.0.2", "192.168.1.2", "192.168.99.11"})
@@ -900,7 +901,7 @@ def test_external_traffic_policy_local_tables_depend_on_the_node(web):
     other = web.nft(next(n.name for n in web.nodes() if n.name != pod.spec.node_name))
     assert f"\t\tgoto local-{base}\n" in here and f"chain local-{base} {{" in here
     assert f"chain local-{base}" not in other and f"goto local-{base}" not in other
-    assert f'tcp . 30080 comment "default/web" : drop' in other and "tcp . 30080 comment" not in here
+    assert 'tcp . 30080 comment "default/web" : drop' in other and "tcp . 30080 comment" not in here
     external = other.split(f"\tchain external-{base} {{\n", 1)[1].split("\n\t}", 1)[0]
     assert external == (
         f'\t\tip saddr 10.244.0.0/16 goto service-{base} comment "short-circuit pod traffic"\n'
@@ -952,3 +953,24 @@ def test_kitlibs_decisions_are_the_tables(web):
                     assert all(c in names for c in d.chains if not c.startswith("@")), d.chains
                     checked += 1
     assert checked > 60
+
+
+def test_a_services_part_of_the_table(web):
+    """``nft_rules`` (and ``Table.for_service``) keep what handles one Service: its ClusterIP, its
+    map elements, its chains and affinity sets; nothing of the other Services."""
+    web.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+               "spec": {"selector": {"app": "web"}, "type": "NodePort", "sessionAffinity": "ClientIP",
+                        "ports": [{"port": 80, "nodePort": 30080}]}})
+    web.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "empty"},
+               "spec": {"selector": {"app": "none"}, "ports": [{"port": 81}]}})
+    web.set_proxy_mode("nftables")
+    text = nft_rules(web, "minikube", "web")
+    table = proxy.nft_table(web.runtime, "minikube").for_service("default", "web")
+    assert text == nft.list_table(table)
+    base = chains.nft_service_base("default", "web", "TCP", "")
+    assert [o.name for o in table.objects][:3] == ["cluster-ips", "service-ips", "service-nodeports"]
+    assert {o.name.split("-", 1)[0] for o in table.objects[3:]} == {"endpoint", "service", "external", "affinity"}
+    assert f"goto external-{base}" in text and "kube-dns" not in text and "kubernetes" not in text
+    assert "default/empty" not in text
+    empty = nft_rules(web, "minikube", "empty")
+    assert 'comment "default/empty" : goto reject-chain' in empty and "\tchain " not in empty

@@ -46,10 +46,8 @@ def test_numgen_buckets_are_the_kernels():
             p = numgen_probability(n, i)
             shares.append(left * p)
             left *= 1 - p
-        def start(k: int) -> int:  # the first 32-bit value that lands in bucket k: ceil(k 2^32 / n)
-            return -((-k << 32) // n)
-
-        sizes = [start(k + 1) - start(k) for k in range(n)]
+        starts = [-((-k << 32) // n) for k in range(n + 1)]  # the first 32-bit value of bucket k: ceil(k 2^32 / n)
+        sizes = [starts[k + 1] - starts[k] for k in range(n)]
         assert all(abs(s - z / 2**32) < 1e-12 for s, z in zip(shares, sizes, strict=True))
         assert numgen_probability(n, n - 1) == 1.0
     assert numgen_probability(3, 0) == 1431655766 / 2**32
@@ -186,7 +184,7 @@ def test_nodeport_cluster_policy_and_local_policy(web):
     assert f"has no local endpoints on {other}" in reason and "times out" in reason
     conn = web.connect("external", f"node/{other}", 30080)
     assert conn.failure == "timeout" and conn.hops[-1].note.endswith(
-        f'filter-input → nodeport-endpoints-check → @no-endpoint-nodeports: tcp . 30080 comment "default/web" : drop')
+        'filter-input → nodeport-endpoints-check → @no-endpoint-nodeports: tcp . 30080 comment "default/web" : drop')
 
 
 def test_internal_traffic_policy_local_drops_where_no_endpoint_runs(spread):

@@ -149,6 +149,31 @@ class Table:
         """The chain, set or map called ``name``, or None."""
         return next((o for o in self.objects if o.name == name), None)
 
+    def for_service(self, namespace: str, name: str) -> Table:
+        """The part of the table that handles Service ``namespace/name``: its chains and affinity
+        sets, and the elements of the sets and maps that concern it (its ClusterIPs, the verdicts
+        that lead to its chains, its no-endpoint verdicts), each in the table's order."""
+        readable = f"{namespace}/{name}/"
+        own = {o.name for o in self.objects if o.name.split("-", 2)[-1].startswith(readable)}
+        port_names = (f"{namespace}/{name}", f"{namespace}/{name}:")
+        kept: list[Chain | Set] = []
+        for o in self.objects:
+            if o.name in own:
+                kept.append(o)
+            elif isinstance(o, Set) and o.is_map:
+                elements = tuple(e for e in o.elements if e.value.split(" ")[-1] in own
+                                 or e.comment == port_names[0] or e.comment.startswith(port_names[1]))
+                if elements:
+                    kept.append(o._replace(elements=elements))
+        ips = {e.key[0] for o in kept if isinstance(o, Set) and o.name in ("service-ips", "no-endpoint-services")
+               for e in o.elements}
+        cluster_ips = self.get("cluster-ips")
+        if isinstance(cluster_ips, Set):
+            elements = tuple(e for e in cluster_ips.elements if e.key[0] in ips)
+            if elements:
+                kept.insert(0, cluster_ips._replace(elements=elements))
+        return Table(tuple(kept), self.family, self.name, self.comment)
+
 
 # The base chains of setupNFTables, in the order it creates them: (name, type, hook, priority).
 BASE_CHAINS = (
@@ -389,14 +414,14 @@ def table(v: ProxyView, node: str, node_ip: str, pod_cidr: str, service_cidrs: t
                                     Rule(ep_chain, dnat, f"dnat to {ip}:{e.port}")]
     elements["cluster-ips"] = [Element((ip,)) for ip in cluster_ips]
     objects: list[Chain | Set] = []
-    base = {name: (kind, hook, prio) for name, kind, hook, prio in BASE_CHAINS}
+    hooks = {name: (kind, hook, prio) for name, kind, hook, prio in BASE_CHAINS}
     for name in order:
         spec = sets.get(name)
         if spec is not None:
             objects.append(Set(name, spec[1], spec[2], "dynamic,timeout" if name in timeouts else "",
                                timeouts.get(name), tuple(sorted(elements.get(name, ()), key=_element_order))))
             continue
-        kind, hook, prio = base.get(name, ("", "", 0))
+        kind, hook, prio = hooks.get(name, ("", "", 0))
         objects.append(Chain(name, tuple(chains[name]), kind, hook, prio,
                              REJECT_CHAIN_COMMENT if name == "reject-chain" else ""))
     return Table(tuple(objects))
