@@ -19,7 +19,8 @@ The modules, one job each:
 ==================  ==========================================================================
 ``servicemap``      kube-proxy's service and endpoint maps (:class:`ProxyView`), and which
                     endpoints one node uses (``categorize``)
-``chains``          the ``KUBE-SVC-``/``SVL-``/``EXT-``/``SEP-`` chain names (hashes)
+``chains``          the chain names (hashes): ``KUBE-SVC-``/``SVL-``/``EXT-``/``SEP-`` (iptables),
+                    ``service-``/``local-``/``external-``/``endpoint-``/``affinity-`` (nftables)
 ``rules``           the nat table's rules as data (``Rule``, ``Chain``, ``NatTable``)
 ``iptables``        those rules as ``iptables-save -t nat`` prints them
 ``nftrules``        the ``ip kube-proxy`` table as data (``Rule``, ``Chain``, ``Set``, ``Table``)

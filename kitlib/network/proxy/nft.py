@@ -7,9 +7,10 @@ as ``meta mark set meta mark | 0x00004000``, an anonymous set of one element wit
 ``, `` between a vmap's elements. Base chains show their priority by its standard name when
 they are within 10 of one valid for their hook (``dstnat - 10``, ``filter``, ``srcnat``). A
 named set's elements come two to a line for addresses and one to a line for a map's
-concatenations, as ``nft`` wraps them. Two things differ from a real node: elements are in
-address order (the kernel lists a hash set in its own order), and an affinity set's elements
-show whole milliseconds left.
+concatenations, as ``nft`` wraps them. An affinity set's element shows the time it has left
+(``expires``); its timeout is the set's. Two things differ from a real node: elements are in
+address order (the kernel lists a hash set in its own order), and stale chains, which kube-proxy
+flushes at one sync and deletes at a later one, are already gone.
 
 :func:`dump` prints the same table as the lines of an ``nft -f`` transaction, the format of
 knftables' fake, which kube-proxy's unit tests (``pkg/proxy/nftables/proxier_test.go``) compare
