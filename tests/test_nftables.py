@@ -974,3 +974,23 @@ def test_a_services_part_of_the_table(web):
     assert "default/empty" not in text
     empty = nft_rules(web, "minikube", "empty")
     assert 'comment "default/empty" : goto reject-chain' in empty and "\tchain " not in empty
+
+
+def test_a_node_port_gets_an_external_chain_and_only_the_primary_ip(web):
+    """A NodePort Service: its port in service-nodeports (``goto external-…``, which masquerades
+    and goes on to ``service-…``), matched only on the node's own IP (``nodeport-ips``): unlike
+    iptables mode there are no localhost node ports. Headless and ExternalName Services get
+    nothing."""
+    web.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+               "spec": {"selector": {"app": "web"}, "type": "NodePort", "ports": [{"port": 80, "nodePort": 30080}]}})
+    web.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "headless"},
+               "spec": {"selector": {"app": "web"}, "clusterIP": "None", "ports": [{"port": 80}]}})
+    web.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"},
+               "spec": {"type": "ExternalName", "externalName": "db.example.com"}})
+    web.set_proxy_mode("nftables")
+    base = chains.nft_service_base("default", "web", "TCP", "")
+    text = web.nft("minikube-m02")
+    assert f"\t\telements = {{ tcp . 30080 : goto external-{base} }}" in text
+    assert "\t\telements = { 192.168.49.3 }" in text
+    assert f"\tchain external-{base} {{\n\t\tjump mark-for-masquerade\n\t\tgoto service-{base}\n\t}}" in text
+    assert "127.0.0." not in text and "default/headless" not in text and "default/db" not in text
