@@ -222,7 +222,8 @@ def mark_text(mark: str) -> str:
     return f"0x{int(mark, 16):08x}"
 
 
-def _setup(mark: str, service_cidrs: tuple[str, ...], chains: dict[str, list[Rule]], order: list[str], sets: dict[str, tuple[str, str, str]]) -> None:
+def _setup(mark: str, service_cidrs: tuple[str, ...], chains: dict[str, list[Rule]], order: list[str],
+           sets: dict[str, tuple[str, str, str]]) -> None:
     """``setupNFTables``: the table's fixed part (base chains, jump rules, sets, maps, helpers)."""
     def chain(name: str) -> list[Rule]:
         if name not in chains:
@@ -407,7 +408,8 @@ def table(v: ProxyView, node: str, node_ip: str, pod_cidr: str, service_cidrs: t
             ep_chain = "endpoint-" + b
             ip = e.ip
             if timeout is None:
-                chains[ep_chain] = [Rule(ep_chain, f"ip saddr {ip}", MASQ), Rule(ep_chain, dnat, f"dnat to {ip}:{e.port}")]
+                chains[ep_chain] = [Rule(ep_chain, f"ip saddr {ip}", MASQ),
+                                    Rule(ep_chain, dnat, f"dnat to {ip}:{e.port}")]
             else:
                 chains[ep_chain] = [Rule(ep_chain, f"ip saddr {ip}", MASQ),
                                     Rule(ep_chain, "", f"update @affinity-{b} {{ ip saddr }}"),
