@@ -20,7 +20,7 @@ START_NOTEBOOK ?= notebooks/00-start-here.ipynb
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 # Only lint/test the folders that exist, so a partial checkout still works.
-RUFF_PATHS := $(wildcard kitlib tests benchmarks)
+RUFF_PATHS := $(wildcard kitlib tests benchmarks lite)
 TEST_PATHS := $(wildcard tests notebooks)
 
 # JupyterLite: its own build environment (lite/requirements.txt), the site in lite/_output.
