@@ -48,7 +48,7 @@ LESSON_1 = "01-pod-network.ipynb"
 TARGET = 10.0
 NO_NETWORK = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 
-_JS_KERNEL = "() => window.__kitPanel.sessionContext.session.kernel"
+_JS_KERNEL = "() => { const s = window.__kitPanel.sessionContext.session; return s && s.kernel; }"
 _JS_IMPORT_KITLIB = """async () => {
   const k = window.__kitPanel.sessionContext.session.kernel;
   const f = k.requestExecute({code: 'import kitlib'});

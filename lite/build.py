@@ -267,11 +267,13 @@ def write_wheel(path: Path, files: dict[str, bytes]) -> None:
 
 
 # What the browser never needs from a wheel: front-end files shipped inside Python packages (the
-# site bundles those extensions itself), test suites (as Pyodide leaves them out of its own), and
+# site bundles those extensions itself), test suites (as Pyodide leaves them out of its own),
 # jedi's type stubs of other projects' packages (4,800 of its 5,500 files: unpacking them took
-# 2 s of every kernel start; completion needs only the standard library's stubs).
+# 2 s of every kernel start; completion needs only the standard library's stubs), and plotly.js
+# for HTML export (plotly.min.js, 1.4 MB of every first visit: figures display through the
+# front-end extension, PLOTLY_RENDERER=plotly_mimetype; FigureWidget brings its own bundle).
 SLIM = re.compile(r"^([^/]+\.data/data/share/jupyter/|plotly/labextension/|(?!kitlib/)[^/]+/(.+/)?tests/"
-                  r"|jedi/third_party/(typeshed/stubs|django-stubs)/)")
+                  r"|jedi/third_party/(typeshed/stubs|django-stubs)/|plotly/package_data/plotly\.min\.js$)")
 # Wheels that keep their sources beside the .pyc files: kitlib, so that learners read it in
 # tracebacks and with `??`. The others become .pyc only, as Pyodide ships its own packages:
 # half the files to unpack at each kernel start.
