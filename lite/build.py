@@ -104,6 +104,10 @@ def pyodide_version() -> str:
 
 def fetch_pyodide(version: str) -> Path:
     """The npm package ``pyodide@version``, unpacked in the cache: the runtime and stdlib."""
+    for tool in ("npm", "node"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} not found: the build needs Node.js 18 or newer with npm "
+                             "(Debian: apt-get install nodejs npm)")
     dest = CACHE / f"pyodide-{version}"
     if (dest / "pyodide.mjs").is_file():
         return dest

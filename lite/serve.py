@@ -2,6 +2,7 @@
 
     python lite/serve.py               # http://127.0.0.1:8000/  (make lite-serve)
     python lite/serve.py --port 8123 --dir lite/_output
+    python lite/serve.py --bind 0.0.0.0   # to a room's network (see course/instructor/jupyterlite.md)
 
 The tests and the benchmark start the same server in a thread (:func:`start`). Only the types
 that browsers insist on are added to Python's table: ES modules (``.mjs``, which the kernel's
@@ -54,12 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--dir", type=Path, default=SITE, help="the site (default lite/_output)")
+    parser.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     args = parser.parse_args(argv)
     if not (args.dir / "index.html").is_file():
         raise SystemExit(f"no site in {args.dir}: run make lite first")
     handler = functools.partial(Handler, directory=str(args.dir))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
-        print(f"Serving the course on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C stops)", flush=True)
+    with http.server.ThreadingHTTPServer((args.bind, args.port), handler) as server:
+        host = "127.0.0.1" if args.bind in ("0.0.0.0", "") else args.bind
+        print(f"Serving the course on http://{host}:{server.server_address[1]}/ (Ctrl+C stops)", flush=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
