@@ -20,7 +20,7 @@ Everything comes from the package registries (npm, PyPI) and this checkout; down
    and the widget, anywidget and plotly front ends found in the build environment.
 
     python lite/build.py              # build (lite/.venv's python: make lite)
-    python lite/build.py --no-compile # no byte-compiling (to measure what it saves)
+    python lite/build.py --no-compile --out /tmp/site-sources   # to measure what compiling saves
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ OUT = LITE / "_output"
 STAGE = CACHE / "stage"  # the lite dir handed to `jupyter lite build`, made anew each time
 # Config files of lite/ copied into the staged lite dir.
 CONFIG_FILES = ("jupyter_lite_config.json", "jupyter-lite.json", "overrides.json")
-BUILT_STAMP = OUT / ".built"  # make's marker (lite-site): the site is newer than its inputs
+BUILT_STAMP = ".built"  # make's marker in the site (lite-site): the site is newer than its inputs
 
 # Dependencies that wheels declare but the browser never imports, left out of the lock.
 # jupyterlab-widgets is the front end of ipywidgets: bundled as an extension instead.
@@ -465,14 +465,14 @@ def stage(pyodide: Path, wheels: list[Path], stdlib: Path | None) -> dict:
     return lock
 
 
-def jupyter_lite_build() -> None:
+def jupyter_lite_build(out: Path) -> None:
     for db in STAGE.glob(".jupyterlite.doit.db*"):
         db.unlink()
-    shutil.rmtree(OUT, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
     env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
     env.pop("JUPYTERLITE_PYODIDE_URL", None)
     run([sys.executable, "-m", "jupyter", "lite", "build",
-         "--lite-dir", str(STAGE), "--output-dir", str(OUT),
+         "--lite-dir", str(STAGE), "--output-dir", str(out),
          "--contents", str(STAGE / "contents"),
          "--no-sourcemaps", "--no-unused-shared-packages"],
         cwd=STAGE, env=env)
@@ -485,28 +485,30 @@ ROOT_REDIRECT = (f'<script>location.replace("./lab/index.html?path={START_PAGE}"
                  f'    <noscript><a href="./lab/index.html?path={START_PAGE}">Open the course</a></noscript>')
 
 
-def finish() -> None:
+def finish(out: Path) -> None:
     """The site's root opens the start page, as ``make lab`` does."""
-    index = OUT / "index.html"
+    index = out / "index.html"
     html = index.read_text()
     imports = re.findall(r"<script type=\"module\">\s*await import\('./config-utils.js'\);\s*</script>", html)
     if len(imports) != 1:
         raise SystemExit(f"{index}: JupyterLite's root page changed; cannot point it at {START_PAGE}")
     index.write_text(html.replace(imports[0], ROOT_REDIRECT))
     # Browsers ask for /favicon.ico whatever the page says: answer rather than log a 404.
-    shutil.copy(OUT / "lab" / "favicon.ico", OUT / "favicon.ico")
-    BUILT_STAMP.write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
+    shutil.copy(out / "lab" / "favicon.ico", out / "favicon.ico")
+    (out / BUILT_STAMP).write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
 
 
-def summary() -> None:
-    files = [p for p in OUT.rglob("*") if p.is_file()]
+def summary(out: Path) -> None:
+    files = [p for p in out.rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in files)
-    log(f"site: {OUT.relative_to(ROOT)}, {len(files)} files, {size / 1e6:.1f} MB")
+    log(f"site: {out}, {len(files)} files, {size / 1e6:.1f} MB")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--no-compile", action="store_true", help="leave the wheels as PyPI has them")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="no byte-compiling: the modules as sources (to measure what compiling saves)")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the site goes (default lite/_output)")
     args = parser.parse_args(argv)
     t0 = time.monotonic()
     CACHE.mkdir(exist_ok=True)
@@ -521,9 +523,9 @@ def main(argv: list[str] | None = None) -> int:
     stdlib = None if args.no_compile else compile_stdlib(pyodide, CACHE / "compiled")
     lock = stage(pyodide, wheels, stdlib)
     log(f"Pyodide {version}, {len(lock['packages'])} packages in the lock")
-    jupyter_lite_build()
-    finish()
-    summary()
+    jupyter_lite_build(args.out.resolve())
+    finish(args.out.resolve())
+    summary(args.out.resolve())
     log(f"built in {time.monotonic() - t0:.0f} s; serve it with: make lite-serve")
     return 0
 
