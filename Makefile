@@ -3,6 +3,9 @@
 #   make test   - lint (ruff, mypy) + unit tests + doctests + notebooks (nbval) + real-browser tests
 #   make clean  - remove the venv, caches and test artifacts
 #   make fuzz   - the fuzzers with more operations than CI runs (FUZZ_OPS per fuzzer; not run by CI)
+#   make lite       - build the course as a static JupyterLite site into lite/_output
+#   make lite-serve - serve that site on http://127.0.0.1:$(LITE_PORT)/ (builds it if it is missing or stale)
+#   make lite-test  - run lessons in that site in Chromium (LITE_LESSONS=00,01 by default; LITE_LESSONS=all)
 
 PY ?= python3
 VENV ?= .venv
@@ -17,10 +20,20 @@ START_NOTEBOOK ?= notebooks/00-start-here.ipynb
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 # Only lint/test the folders that exist, so a partial checkout still works.
-RUFF_PATHS := $(wildcard kitlib tests benchmarks)
+RUFF_PATHS := $(wildcard kitlib tests benchmarks lite)
 TEST_PATHS := $(wildcard tests notebooks)
 
-.PHONY: lab test venv install install-test lint fuzz clean
+# JupyterLite: its own build environment (lite/requirements.txt), the site in lite/_output.
+LITE_VENV ?= lite/.venv
+LITE_BIN := $(LITE_VENV)/bin
+LITE_OUT := lite/_output
+LITE_PORT ?= 8000
+LITE_LESSONS ?= 00,01
+# What the site is built from: a change to any of these makes lite-serve and lite-test rebuild it.
+LITE_INPUTS := $(wildcard lite/*.py lite/*.json lite/*.txt notebooks/*.ipynb) pyproject.toml \
+	$(shell find kitlib -name '*.py' -o -name '*.json' -o -name py.typed 2>/dev/null)
+
+.PHONY: lab test venv install install-test lint fuzz clean lite lite-serve lite-test lite-site
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,12 +43,13 @@ venv: $(BIN)/python
 
 # Stamp files: reinstall only when the project metadata changes (or kitlib/ first appears:
 # an editable install made before the package existed cannot import it).
+# JupyterLab is kitlib's `lab` extra (kitlib itself must stay installable inside JupyterLite).
 $(VENV)/.installed: pyproject.toml $(wildcard kitlib/__init__.py) | $(BIN)/python
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e '.[lab]'
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(wildcard kitlib/__init__.py) | $(BIN)/python
-	$(PIP) install --quiet -e '.[test]'
+	$(PIP) install --quiet -e '.[lab,test]'
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -54,13 +68,39 @@ test: install-test
 	$(BIN)/ruff check $(RUFF_PATHS)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest kitlib --doctest-modules -q -p no:cacheprovider
-	$(BIN)/python -m pytest $(TEST_PATHS) --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(TEST_PATHS) --ignore=tests/lite --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
 
 fuzz: install-test
 	KITLIB_FUZZ_OPS=$(FUZZ_OPS) $(BIN)/python -m pytest tests/test_fuzz_stateful.py tests/test_operations.py \
 		-q -s -p no:cacheprovider $(PYTEST_ARGS)
 
+$(LITE_BIN)/python:
+	$(PY) -m venv $(LITE_VENV)
+	$(LITE_BIN)/pip --disable-pip-version-check install --quiet --upgrade pip
+
+$(LITE_VENV)/.installed: lite/requirements.txt lite/extensions.txt | $(LITE_BIN)/python
+	$(LITE_BIN)/pip --disable-pip-version-check install --quiet -r lite/requirements.txt
+	$(LITE_BIN)/pip --disable-pip-version-check install --quiet --no-deps -r lite/extensions.txt
+	@touch $@
+
+# Always builds (downloads are cached in lite/.cache); the GitHub Pages workflow runs this too.
+lite: $(LITE_VENV)/.installed
+	$(LITE_BIN)/python lite/build.py
+
+# Builds only when an input changed since the last build.
+$(LITE_OUT)/.built: $(LITE_VENV)/.installed $(LITE_INPUTS)
+	$(LITE_BIN)/python lite/build.py
+
+lite-site: $(LITE_OUT)/.built
+
+lite-serve: lite-site
+	$(LITE_BIN)/python lite/serve.py --port $(LITE_PORT)
+
+lite-test: lite-site install-test
+	bash scripts/ensure-chromium
+	LITE_LESSONS=$(LITE_LESSONS) $(BIN)/python -m pytest tests/lite -p no:cacheprovider $(PYTEST_ARGS)
+
 clean:
-	rm -rf $(VENV) build artifacts .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) build artifacts .pytest_cache .hypothesis *.egg-info lite/.venv lite/.cache lite/_output
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find . -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +
