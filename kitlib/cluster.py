@@ -22,6 +22,7 @@ from __future__ import annotations
 import builtins
 import random
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from .api.convert import clone
 from .api.labels import LabelSelector
 from .api.meta import KubeObject, ObjectMeta
 from .api.namespace import Namespace
-from .api.node import Node
+from .api.node import REGION_LABEL, ZONE_LABEL, Node
 from .api.pod import Pod
 from .api.registry import for_object
 from .api.validation import validate_labels
@@ -57,14 +58,27 @@ class Cluster:
     >>> c.advance(30)
     >>> len([p for p in c.pods() if p.status.phase == "Running"])
     3
+
+    minikube gives its nodes no zone. ``zones`` labels them ``topology.kubernetes.io/zone`` (and
+    ``region`` labels them ``topology.kubernetes.io/region``) once the cluster is up, exactly as
+    ``kubectl label node <name> topology.kubernetes.io/zone=<zone>`` would: a list is dealt out
+    to the nodes in order (``minikube``, ``minikube-m02``, ...) and round again; a dict names
+    each node's zone.
+
+    >>> c = Cluster(nodes=3, zones=["zone-a", "zone-b"])
+    >>> [n.metadata.labels["topology.kubernetes.io/zone"] for n in c.nodes()]
+    ['zone-a', 'zone-b', 'zone-a']
     """
 
     def __init__(self, nodes: int = 3, seed: int = 0, *, pod_cidr: str = "10.244.0.0/16",
                  service_cidr: str = "10.96.0.0/12", node_cidr: str = "192.168.49.0/24",
-                 node_prefix: int = 24, name: str = "minikube", proxy_mode: str = "iptables") -> None:
+                 node_prefix: int = 24, name: str = "minikube", proxy_mode: str = "iptables",
+                 zones: Sequence[str] | Mapping[str, str] | None = None, region: str | None = None) -> None:
         if nodes < 1:
             raise ValueError("a cluster needs at least one node")
         _check_proxy_mode(proxy_mode)
+        names = [name] + [f"{name}-m{i + 1:02d}" for i in range(1, nodes)]
+        by_node = _zone_plan(names, zones)
         self.seed = seed
         self.api = ApiServer(ClusterConfig(name=name, pod_cidr=pod_cidr, service_cidr=service_cidr,
                                            node_cidr=node_cidr, node_prefix=node_prefix), seed)
@@ -81,6 +95,11 @@ class Cluster:
             self.add_node()
         self.controllers.run()
         self.advance(-self.api.clock.now)
+        for node_name, zone in by_node.items():
+            self.label("Node", node_name, {ZONE_LABEL: zone, **({REGION_LABEL: region} if region else {})})
+        if region and not by_node:
+            for node_name in names:
+                self.label("Node", node_name, {REGION_LABEL: region})
 
     # ------------------------------------------------------------------ the parts, read-only
 
@@ -335,10 +354,15 @@ class Cluster:
 
     # ------------------------------------------------------------------ nodes
 
-    def add_node(self) -> Node:
-        """Join a new node: it gets the next node IP and podCIDR, and is Ready at once."""
+    def add_node(self, zone: str | None = None) -> Node:
+        """Join a new node: it gets the next node IP and podCIDR, and is Ready at once. With
+        ``zone``, it is then labelled ``topology.kubernetes.io/zone=<zone>`` (as ``kubectl label``)."""
+        if zone is not None:
+            _check_zone(zone)
         node = nodelifecycle.join(self.runtime)
         self.controllers.run()
+        if zone is not None:
+            return self.label("Node", node.name, {ZONE_LABEL: zone})  # type: ignore[return-value]  # a Node's copy
         return clone(node)
 
     def cordon(self, name: str) -> Node:
@@ -468,6 +492,38 @@ class Cluster:
         Errors raise :class:`kitlib.ApiError` whose text is what kubectl prints.
         """
         return kubectl.run(self, command)
+
+
+def _zone_plan(names: builtins.list[str], zones: Sequence[str] | Mapping[str, str] | None) -> dict[str, str]:
+    """Each node's zone from ``Cluster(zones=...)``: a list dealt out in node order, or a dict by
+    node name; a ValueError for a name no node has or a zone no label may hold."""
+    if zones is None:
+        return {}
+    if isinstance(zones, str):
+        raise InvalidArgument(f"zones must be a list of zone names or a dict of node -> zone, not a string ({zones!r})")
+    if isinstance(zones, Mapping):
+        unknown = sorted(set(zones) - set(names))
+        if unknown:
+            raise InvalidArgument(f"zones names nodes the cluster does not have: {', '.join(unknown)} "
+                                  f"(its nodes are {', '.join(names)})")
+        plan = {n: zones[n] for n in names if n in zones}
+    else:
+        listed = builtins.list(zones)
+        if not listed:
+            raise InvalidArgument("zones is empty: give at least one zone name")
+        plan = {n: listed[i % len(listed)] for i, n in enumerate(names)}
+    for zone in plan.values():
+        _check_zone(zone)
+    return plan
+
+
+def _check_zone(zone: object) -> None:
+    """A zone must be a valid label value (``kubectl label`` would refuse it otherwise)."""
+    if not isinstance(zone, str):
+        raise InvalidArgument(f"a zone is a string, not {type(zone).__name__} ({zone!r})")
+    errs = validate_labels({ZONE_LABEL: zone}, "metadata.labels")
+    if errs:
+        raise InvalidArgument(f"zone {zone!r} is not a valid label value: {errs[0]}")
 
 
 def _check_proxy_mode(mode: str) -> None:

@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, TypeVar
 from ..api.addresses import is_ip
 from ..api.service import (
     SERVICE_TYPES,
+    TOPOLOGY_AWARE_HINTS_ANNOTATION,
+    TOPOLOGY_MODE_ANNOTATION,
+    TRAFFIC_DISTRIBUTIONS,
     ClientIPConfig,
     Service,
     ServicePort,
@@ -88,9 +91,15 @@ def default(svc: Service) -> None:
 
 
 def validate(svc: Service) -> list[FieldError]:
-    """ValidateService, in its order, for the fields kitlib models."""
+    """ValidateService, in its order, for the fields kitlib models (``pkg/apis/core/validation``)."""
     errs: list[FieldError] = []
     errs += validate_meta(svc.metadata, namespaced=True, name_check=dns1035_label)
+    annotations = svc.metadata.annotations
+    mode = annotations.get(TOPOLOGY_MODE_ANNOTATION)
+    if mode is not None and TOPOLOGY_AWARE_HINTS_ANNOTATION in annotations \
+            and mode != annotations[TOPOLOGY_AWARE_HINTS_ANNOTATION]:
+        errs.append(FieldError(f"metadata.annotations[{TOPOLOGY_MODE_ANNOTATION}]", "Invalid value", mode,
+                               f"must match annotations[{TOPOLOGY_AWARE_HINTS_ANNOTATION}] when both are specified"))
     s = svc.spec
     kind = service_type(svc)
     headless = is_headless(svc)
@@ -146,6 +155,10 @@ def validate(svc: Service) -> list[FieldError]:
             errs.append(FieldError(f"spec.ports[{i}]", "Duplicate value", GoValue(_go_port_key(p.protocol, p.port))))
         seen.add((p.protocol, p.port))
     errs += _validate_traffic_policies(svc)
+    # validateServiceTrafficDistribution: PreferSameZone and PreferSameNode are GA since 1.35.
+    td = s.traffic_distribution
+    if td is not None and td not in TRAFFIC_DISTRIBUTIONS:
+        errs.append(unsupported("spec.trafficDistribution", td, TRAFFIC_DISTRIBUTIONS))
     return errs
 
 

@@ -2,11 +2,19 @@
 
 kube-proxy watches Services and EndpointSlices and keeps, for every service port, its
 addresses (ClusterIP, external IPs, LoadBalancer IPs, node port), its traffic policies and
-session affinity, and its endpoints with their conditions. :class:`ProxyView` is that map, the
-same on every node; :func:`categorize` picks which endpoints one node's rules use.
+session affinity, and its endpoints with their conditions and topology hints. :class:`ProxyView`
+is that map, the same on every node; :func:`categorize` picks which endpoints one node's rules
+use, for every proxy mode (iptables, IPVS, nftables) and for the traffic they carry.
 
-Sources: ``pkg/proxy/topology.go`` (CategorizeEndpoints) and ``pkg/proxy/endpointslicecache.go``
-of Kubernetes v1.32.
+Topology (``CategorizeEndpoints``, for traffic under a ``Cluster`` policy): when every ready
+endpoint has a node hint and one is hinted for this node, the node uses only those
+(``PreferSameNode``); otherwise, when every ready endpoint has a zone hint and one is hinted for
+this node's zone (its ``topology.kubernetes.io/zone`` label, read live), only those
+(``PreferSameZone``); otherwise all of them. One ready endpoint without a hint, or no endpoint
+for this node or zone, and the node falls back to every endpoint.
+
+Sources: ``pkg/proxy/topology.go`` (CategorizeEndpoints, topologyModeFromHints) and
+``pkg/proxy/endpointslicecache.go`` of Kubernetes v1.37.
 """
 
 from __future__ import annotations
@@ -16,7 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...api.discovery import SERVICE_NAME_LABEL
-from ...api.node import internal_ip
+from ...api.node import internal_ip, node_zone
+from ...api.service import PREFER_SAME_NODE, PREFER_SAME_ZONE
 from .chains import endpoint_chain, port_proto_hash
 
 if TYPE_CHECKING:
@@ -36,6 +45,10 @@ class ProxyEndpoint:
     ready: bool
     serving: bool
     terminating: bool
+    zone_hints: frozenset[str] = frozenset()
+    """The zones the endpoint is hinted for (``hints.forZones``)."""
+    node_hints: frozenset[str] = frozenset()
+    """The nodes the endpoint is hinted for (``hints.forNodes``)."""
 
     @property
     def address(self) -> str:
@@ -120,16 +133,24 @@ class ServicePort:
         return self.itp_local or (self.externally_accessible and self.etp_local)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class NodeRules:
-    """``CategorizeEndpoints`` for one service port on one node."""
+    """``CategorizeEndpoints`` for one service port on one node: which endpoints its kube-proxy uses."""
 
     cluster: tuple[ProxyEndpoint, ...]
+    """For traffic under a ``Cluster`` policy, after topology."""
     local: tuple[ProxyEndpoint, ...]
+    """For traffic under a ``Local`` policy: this node's own."""
     reachable: tuple[ProxyEndpoint, ...]
+    """Every endpoint some traffic from this node may reach (one ``KUBE-SEP-…`` chain each)."""
     has_endpoints: bool
     has_internal: bool
     has_external: bool
+    topology: str = ""
+    """How the hints narrowed :attr:`cluster`: ``PreferSameNode``, ``PreferSameZone`` or ``""`` (not at all)."""
+    node: str = ""
+    zone: str = ""
+    """The node's ``topology.kubernetes.io/zone`` label (``""`` when it has none)."""
 
 
 class ProxyView:
@@ -143,7 +164,10 @@ class ProxyView:
         self.by_vip: dict[tuple[str, int, str], tuple[ServicePort, str]] = {}
         self.by_node_port: dict[tuple[int, str], ServicePort] = {}
         self.cluster_ips: dict[str, str] = {}  # clusterIP -> ns/name
+        nodes = list(nodes)
         self.node_ips: dict[str, str] = {internal_ip(n): n.name for n in nodes}
+        self.node_zones: dict[str, str] = {n.name or "": node_zone(n) for n in nodes}
+        """kube-proxy's own node's zone label on each node (``NodeTopologyConfig``)."""
         self._rules: dict[tuple[int, str], NodeRules] = {}
         slices: dict[tuple[str, str], list[EndpointSlice]] = {}
         for sl in endpoint_slices:
@@ -191,7 +215,7 @@ class ProxyView:
         key = (id(sp), node)
         cached = self._rules.get(key)
         if cached is None:
-            cached = self._rules[key] = categorize(sp, node)
+            cached = self._rules[key] = categorize(sp, node, self.node_zones.get(node, ""))
         return cached
 
 
@@ -215,36 +239,80 @@ def _endpoints_for(slices: Iterable[EndpointSlice], port_name: str, protocol: st
             serving = ready if c.serving is None else bool(c.serving)
             ref = ep.target_ref
             pod = f"{ref.namespace or sl.metadata.namespace}/{ref.name}" if ref is not None and ref.kind == "Pod" else None
-            pe = ProxyEndpoint(ep.addresses[0], number, ep.node_name, pod, ready, serving, bool(c.terminating))
+            h = ep.hints
+            pe = ProxyEndpoint(ep.addresses[0], number, ep.node_name, pod, ready, serving, bool(c.terminating),
+                               frozenset(z.name for z in h.for_zones) if h is not None else frozenset(),
+                               frozenset(n.name for n in h.for_nodes) if h is not None else frozenset())
             old = found.get(pe.address)
             if old is None or (pe.ready and not old.ready):
                 found[pe.address] = pe
     return tuple(found[k] for k in sorted(found))
 
 
-def categorize(sp: ServicePort, node: str) -> NodeRules:
-    """``pkg/proxy/topology.go CategorizeEndpoints``: ready endpoints, or serving-and-terminating
-    ones when none is ready; this node's own for a ``Local`` policy."""
+def topology_mode(eps: tuple[ProxyEndpoint, ...], node: str, zone: str) -> str:
+    """``topologyModeFromHints``: ``PreferSameNode`` when every ready endpoint has a node hint and
+    one names ``node``; else ``PreferSameZone`` when every ready endpoint has a zone hint and one
+    names ``zone``; else ``""`` (no ready endpoint, a hint missing, or none for here)."""
+    has_ready = for_node = for_zone = False
+    all_node_hints = all_zone_hints = True
+    for e in eps:
+        if not e.ready:
+            continue
+        has_ready = True
+        if not e.node_hints:
+            all_node_hints = False
+        elif node in e.node_hints:
+            for_node = True
+        if not e.zone_hints:
+            all_zone_hints = False
+        elif zone in e.zone_hints:
+            for_zone = True
+    if not has_ready:
+        return ""
+    if all_node_hints and for_node:  # PreferSameTrafficDistribution: GA (locked on) since 1.35
+        return PREFER_SAME_NODE
+    if all_zone_hints and for_zone:
+        return PREFER_SAME_ZONE
+    return ""
+
+
+def categorize(sp: ServicePort, node: str, zone: str = "") -> NodeRules:
+    """``pkg/proxy/topology.go CategorizeEndpoints``: for a ``Cluster`` policy, the ready endpoints
+    the hints leave for this node and zone (:func:`topology_mode`), or, when none is ready anywhere,
+    the serving-and-terminating ones; for a ``Local`` policy, this node's own (ready, or else
+    serving-and-terminating)."""
     eps = sp.endpoints
     cluster: tuple[ProxyEndpoint, ...] = ()
     local: tuple[ProxyEndpoint, ...] = ()
     has_any = False
+    mode = ""
     if sp.uses_cluster_endpoints:
-        cluster = tuple(e for e in eps if e.ready) or tuple(e for e in eps if e.serving and e.terminating)
+        mode = topology_mode(eps, node, zone) if eps else ""
+        if mode == PREFER_SAME_NODE:
+            cluster = tuple(e for e in eps if e.ready and node in e.node_hints)
+        elif mode == PREFER_SAME_ZONE:
+            cluster = tuple(e for e in eps if e.ready and zone in e.zone_hints)
+        else:
+            cluster = tuple(e for e in eps if e.ready)
+        # No ready endpoint anywhere (topology already fell back when none was ready here).
+        cluster = cluster or tuple(e for e in eps if e.serving and e.terminating)
         has_any = bool(cluster)
+    serving_terminating_local = False
     if sp.uses_local_endpoints:
         has_any = has_any or any(e.ready or (e.serving and e.terminating) for e in eps)
-        local = tuple(e for e in eps if e.node == node and e.ready) or \
-            tuple(e for e in eps if e.node == node and e.serving and e.terminating)
+        local = tuple(e for e in eps if e.node == node and e.ready)
+        if not local:
+            local = tuple(e for e in eps if e.node == node and e.serving and e.terminating)
+            serving_terminating_local = bool(local)
     if not sp.uses_local_endpoints:
         reachable = cluster
     elif not sp.uses_cluster_endpoints:
         reachable = local
+    elif not mode and not serving_terminating_local:
+        reachable = cluster  # every ready endpoint: a superset of the local ones
     else:
         merged = {e.address: e for e in (*cluster, *local)}
         reachable = tuple(merged[k] for k in sorted(merged))
     return NodeRules(cluster, local, reachable, has_any,
                      has_any and (not sp.itp_local or bool(local)),
-                     has_any and (not sp.etp_local or bool(local)))
-
-
+                     has_any and (not sp.etp_local or bool(local)), mode, node, zone)
