@@ -458,6 +458,22 @@ class Cluster:
         """
         return traffic.traffic(self.runtime, src, dst, port, requests, protocol, duration)
 
+    def proxy_endpoints(self, service: str, namespace: str = "default",
+                        port: int | str | None = None) -> dict[str, proxy.NodeRules]:
+        """Which endpoints each node's kube-proxy sends a Service's traffic to, by node: a
+        :class:`~kitlib.network.proxy.servicemap.NodeRules` per node, whose ``cluster`` endpoints
+        are those its ``trafficDistribution`` (or topology-aware hints) leave to the node, and
+        ``topology`` says how they were narrowed (``PreferSameZone``, ``PreferSameNode`` or ``""``).
+        ``port`` picks a port by number or name (default: the first).
+
+        >>> c = Cluster(nodes=3, zones=["zone-a", "zone-b"])
+        >>> _ = c.kubectl("create deployment web --image=nginx --replicas=3 --port=80")
+        >>> _ = c.kubectl("expose deployment web --port=80"); c.advance(30)
+        >>> {node: len(r.cluster) for node, r in c.proxy_endpoints("web").items()}
+        {'minikube': 3, 'minikube-m02': 3, 'minikube-m03': 3}
+        """
+        return proxy.node_endpoints(self.runtime, service, namespace, port)
+
     def iptables(self, node: str) -> str:
         """What ``iptables-save -t nat`` prints of kube-proxy's chains on ``node``."""
         return proxy.iptables_save(self.runtime, node)

@@ -211,7 +211,7 @@ def _with_hints(rt: Runtime, svc: Service, wanted: list[tuple[list[EndpointPort]
             else:
                 drafts.append(hints.SliceDraft(eps, unchanged=False))
         hinted, events = cache.add_hints(svc.key, drafts)
-        return [(ports, eps) for (ports, _), eps in zip(wanted, hinted)], events
+        return [(ports, eps) for (ports, _), eps in zip(wanted, hinted, strict=True)], events
     events = [hints.disabled_event()] if svc.key in cache.hints_populated else []
     cache.remove_hints(svc.key)
     if mode:

@@ -137,7 +137,7 @@ def without_hints(endpoints: list[Endpoint]) -> list[Endpoint]:
 
 def same_beyond_hints(a: list[Endpoint], b: list[Endpoint]) -> bool:
     """The two lists differ in nothing but hints (``EndpointsEqualBeyondHash`` ignores them)."""
-    return len(a) == len(b) and all(x == y if x.hints is None else replace(x, hints=None) == y for x, y in zip(a, b))
+    return len(a) == len(b) and all(x == y if x.hints is None else replace(x, hints=None) == y for x, y in zip(a, b, strict=True))
 
 
 class TopologyCache:
@@ -261,7 +261,7 @@ class TopologyCache:
             events.append(HintEvent("Normal", "TopologyAwareHintsEnabled", _with_type(TOPOLOGY_AWARE_HINTS_ENABLED)))
         self.endpoints_by_service[key] = allocated
         self.hints_populated.add(key)
-        rewritten = {id(d): eps for d, eps in zip(allocatable, work)}
+        rewritten = {id(d): eps for d, eps in zip(allocatable, work, strict=True)}
         return [rewritten.get(id(d), d.endpoints) for d in drafts], events
 
 
