@@ -21,7 +21,7 @@ from kitlib.api.discovery import Endpoint, EndpointConditions, EndpointHints, Fo
 from kitlib.api.meta import ObjectMeta
 from kitlib.api.node import Node, NodeCondition, NodeStatus
 from kitlib.controllers import hints
-from kitlib.network.proxy.servicemap import ProxyEndpoint, ServicePort, categorize
+from kitlib.network.proxy.servicemap import Hints, ProxyEndpoint, ServicePort, categorize
 
 ZONE = "topology.kubernetes.io/zone"
 AUTO = {"service.kubernetes.io/topology-mode": "Auto"}
@@ -409,12 +409,13 @@ def test_set_nodes_as_topologycache_test_go(nodes, ratios):
 def port(*eps: ProxyEndpoint, itp_local: bool = False, etp_local: bool = False) -> ServicePort:
     node_port = 30080 if etp_local else None
     return ServicePort("ns", "svc", "", "TCP", 80, "NodePort" if node_port else "ClusterIP", "10.96.0.10",
-                       node_port, (), (), etp_local, itp_local, None, eps)
+                       node_port, (), (), etp_local, itp_local, None, eps,
+                       hinted=any(e.zone_hints or e.node_hints for e in eps))
 
 
 def pe(address: str, zones: tuple[str, ...] = (), nodes: tuple[str, ...] = (), ready: bool = True,
        node: str | None = None) -> ProxyEndpoint:
-    return ProxyEndpoint(address, 80, node, None, ready, ready, False, frozenset(zones), frozenset(nodes))
+    return ProxyEndpoint(address, 80, node, None, ready, ready, False, Hints(frozenset(zones), frozenset(nodes)))
 
 
 def addresses(eps) -> list[str]:

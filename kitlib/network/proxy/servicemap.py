@@ -34,6 +34,17 @@ if TYPE_CHECKING:
     from ...api.service import Service
 
 @dataclass(frozen=True, slots=True)
+class Hints:
+    """An endpoint's topology hints as kube-proxy keeps them (``ZoneHints()``, ``NodeHints()``)."""
+
+    zones: frozenset[str]
+    nodes: frozenset[str]
+
+
+NO_HINTS = Hints(frozenset(), frozenset())
+
+
+@dataclass(frozen=True, slots=True)
 class ProxyEndpoint:
     """One endpoint of a service port, as kube-proxy's endpoint cache holds it."""
 
@@ -45,10 +56,18 @@ class ProxyEndpoint:
     ready: bool
     serving: bool
     terminating: bool
-    zone_hints: frozenset[str] = frozenset()
-    """The zones the endpoint is hinted for (``hints.forZones``)."""
-    node_hints: frozenset[str] = frozenset()
-    """The nodes the endpoint is hinted for (``hints.forNodes``)."""
+    hints: Hints | None = None
+    """Its ``hints``, or None when the EndpointSlice gives it none."""
+
+    @property
+    def zone_hints(self) -> frozenset[str]:
+        """The zones the endpoint is hinted for (``hints.forZones``)."""
+        return (self.hints or NO_HINTS).zones
+
+    @property
+    def node_hints(self) -> frozenset[str]:
+        """The nodes the endpoint is hinted for (``hints.forNodes``)."""
+        return (self.hints or NO_HINTS).nodes
 
     @property
     def address(self) -> str:
@@ -79,6 +98,8 @@ class ServicePort:
     itp_local: bool
     affinity_timeout: int | None
     endpoints: tuple[ProxyEndpoint, ...]
+    hinted: bool = False
+    """Some endpoint has a topology hint (without any, topology never narrows the choice)."""
     _hash: str | None = None
 
     @property
@@ -191,12 +212,12 @@ class ProxyView:
                 timeout = (cfg.client_ip.timeout_seconds if cfg and cfg.client_ip else None) or 10800
             for p in s.ports:
                 proto = p.protocol or "TCP"
-                eps = _endpoints_for(slices.get((ns, name), ()), p.name or "", proto)
+                eps, hinted = _endpoints_for(slices.get((ns, name), ()), p.name or "", proto)
                 total += len(eps)
                 sp = ServicePort(ns, name, p.name or "", proto, p.port, kind, s.cluster_ip,
                                  p.node_port if kind in ("NodePort", "LoadBalancer") else None,
                                  tuple(s.external_ips), lb_ips, s.external_traffic_policy == "Local",
-                                 s.internal_traffic_policy == "Local", timeout, eps)
+                                 s.internal_traffic_policy == "Local", timeout, eps, hinted)
                 self.ports.append(sp)
         # kube-proxy walks a Go map (a different order every sync); sorted keeps runs identical.
         self.ports.sort(key=lambda sp: (sp.port_name_string, sp.protocol))
@@ -219,10 +240,13 @@ class ProxyView:
         return cached
 
 
-def _endpoints_for(slices: Iterable[EndpointSlice], port_name: str, protocol: str) -> tuple[ProxyEndpoint, ...]:
+def _endpoints_for(slices: Iterable[EndpointSlice], port_name: str,
+                   protocol: str) -> tuple[tuple[ProxyEndpoint, ...], bool]:
     """The endpoints of one service port from the Service's slices, deduplicated by ``ip:port``
-    (a ready copy wins) and sorted by that string, as the endpoint slice cache does."""
+    (a ready copy wins) and sorted by that string, as the endpoint slice cache does; and whether
+    any of them has a topology hint."""
     found: dict[str, ProxyEndpoint] = {}
+    hinted = False
     for sl in slices:
         number = None
         for ep_port in sl.ports:
@@ -240,13 +264,16 @@ def _endpoints_for(slices: Iterable[EndpointSlice], port_name: str, protocol: st
             ref = ep.target_ref
             pod = f"{ref.namespace or sl.metadata.namespace}/{ref.name}" if ref is not None and ref.kind == "Pod" else None
             h = ep.hints
-            pe = ProxyEndpoint(ep.addresses[0], number, ep.node_name, pod, ready, serving, bool(c.terminating),
-                               frozenset(z.name for z in h.for_zones) if h is not None else frozenset(),
-                               frozenset(n.name for n in h.for_nodes) if h is not None else frozenset())
+            if h is None:
+                pe = ProxyEndpoint(ep.addresses[0], number, ep.node_name, pod, ready, serving, bool(c.terminating))
+            else:
+                hinted = True
+                pe = ProxyEndpoint(ep.addresses[0], number, ep.node_name, pod, ready, serving, bool(c.terminating),
+                                   Hints(frozenset(z.name for z in h.for_zones), frozenset(n.name for n in h.for_nodes)))
             old = found.get(pe.address)
             if old is None or (pe.ready and not old.ready):
                 found[pe.address] = pe
-    return tuple(found[k] for k in sorted(found))
+    return tuple(found[k] for k in sorted(found)), hinted
 
 
 def topology_mode(eps: tuple[ProxyEndpoint, ...], node: str, zone: str) -> str:
@@ -287,7 +314,7 @@ def categorize(sp: ServicePort, node: str, zone: str = "") -> NodeRules:
     has_any = False
     mode = ""
     if sp.uses_cluster_endpoints:
-        mode = topology_mode(eps, node, zone) if eps else ""
+        mode = topology_mode(eps, node, zone) if sp.hinted else ""
         if mode == PREFER_SAME_NODE:
             cluster = tuple(e for e in eps if e.ready and node in e.node_hints)
         elif mode == PREFER_SAME_ZONE:
