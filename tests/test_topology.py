@@ -23,6 +23,8 @@ from kitlib.api.node import Node, NodeCondition, NodeStatus
 from kitlib.controllers import hints
 from kitlib.network.proxy.servicemap import Hints, ProxyEndpoint, ServicePort, categorize
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*is deprecated:UserWarning")  # asserted where they matter
+
 ZONE = "topology.kubernetes.io/zone"
 AUTO = {"service.kubernetes.io/topology-mode": "Auto"}
 
@@ -88,6 +90,24 @@ def test_an_update_to_an_unknown_value_is_refused_too(cluster):
     with pytest.raises(kitlib.Invalid, match='spec.trafficDistribution: Unsupported value: "Nearby"'):
         cluster.update(svc)
     assert cluster.get("Service", "web").spec.traffic_distribution == "PreferSameZone"
+
+
+def test_prefer_close_and_the_old_annotation_are_deprecated_with_warnings(cluster, tmp_path):
+    """GetWarningsForService (1.35+); kubectl sends nothing for an unchanged object, so it warns once."""
+    path = tmp_path / "svc.yaml"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "web", "annotations": {"service.kubernetes.io/topology-aware-hints": "auto"}},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}], "trafficDistribution": "PreferClose"}}))
+    assert cluster.kubectl(f"apply -f {path}").splitlines() == [
+        "Warning: annotation service.kubernetes.io/topology-aware-hints is deprecated, please use "
+        "service.kubernetes.io/topology-mode instead",
+        'Warning: spec.trafficDistribution: "PreferClose" is deprecated; use "PreferSameZone"',
+        "service/web created"]
+    assert cluster.kubectl(f"apply -f {path}") == "service/web unchanged"
+    with pytest.warns(UserWarning, match='"PreferClose" is deprecated'):
+        service(cluster, "PreferClose", name="other")
+
 
 
 def test_the_field_has_no_default(cluster):

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ..api.addresses import is_ip
 from ..api.service import (
+    PREFER_CLOSE,
+    PREFER_SAME_ZONE,
     SERVICE_TYPES,
     TOPOLOGY_AWARE_HINTS_ANNOTATION,
     TOPOLOGY_MODE_ANNOTATION,
@@ -160,6 +162,18 @@ def validate(svc: Service) -> list[FieldError]:
     if td is not None and td not in TRAFFIC_DISTRIBUTIONS:
         errs.append(unsupported("spec.trafficDistribution", td, TRAFFIC_DISTRIBUTIONS))
     return errs
+
+
+def warnings(svc: Service) -> list[str]:
+    """``GetWarningsForService``, for the fields kitlib models: the deprecated topology annotation
+    and the deprecated ``PreferClose`` (since 1.35, for ``PreferSameZone``)."""
+    out = []
+    if TOPOLOGY_AWARE_HINTS_ANNOTATION in svc.metadata.annotations:
+        out.append(f"annotation {TOPOLOGY_AWARE_HINTS_ANNOTATION} is deprecated, please use "
+                   f"{TOPOLOGY_MODE_ANNOTATION} instead")
+    if svc.spec.traffic_distribution == PREFER_CLOSE:
+        out.append(f'spec.trafficDistribution: "{PREFER_CLOSE}" is deprecated; use "{PREFER_SAME_ZONE}"')
+    return out
 
 
 def _validate_port(p: ServicePort, require_name: bool, names: set[str], path: str) -> list[FieldError]:
@@ -488,6 +502,9 @@ class ServiceStrategy(Strategy[Service]):
 
     def validate(self, obj: Service) -> list[FieldError]:
         return validate(obj)
+
+    def warnings(self, obj: Service, old: Service | None) -> list[str]:
+        return warnings(obj)
 
     def on_update(self, old: Service, new: Service) -> None:
         super().on_update(old, new)

@@ -12,7 +12,8 @@ are yours.
 Topology hints (``trafficDistribution``, ``service.kubernetes.io/topology-mode: Auto``) are
 :mod:`kitlib.controllers.hints`. As in Kubernetes, relabelling a node does not rewrite the
 endpoints already written: a Service's endpoints take the new zone at its next sync (a pod of it
-changes, or the Service does).
+changes, or the Service does). Simplification: the informers' periodic resync (every 12 to 24
+hours), which would also bring them up to date, is not modelled.
 """
 
 from __future__ import annotations

@@ -21,6 +21,11 @@ Kubernetes 1.37 (``reconciler.go``, ``trafficdist/``, ``topologycache/``):
 
 Not-ready endpoints get no hints. Where Go walks a map (zones to give to, the zone with the most
 to give), zones are taken in name order, so that a seed gives one outcome.
+
+Simplifications, one sentence each: which endpoints a zone gives away follows kitlib's slice
+order (pods by name), where the reconciler fills new slices in Go's random set order; the
+``TopologyAwareHints*`` events are recorded when a sync reaches this step, and kitlib skips the
+syncs that change nothing, so their counts may be lower than a real cluster's.
 """
 
 from __future__ import annotations
