@@ -356,13 +356,17 @@ class Cluster:
 
     def add_node(self, zone: str | None = None) -> Node:
         """Join a new node: it gets the next node IP and podCIDR, and is Ready at once. With
-        ``zone``, it is then labelled ``topology.kubernetes.io/zone=<zone>`` (as ``kubectl label``)."""
+        ``zone``, it is then labelled ``topology.kubernetes.io/zone=<zone>`` (as ``kubectl label``).
+
+        As in Kubernetes, a Ready worker node without a zone turns topology-aware routing
+        (``topology-mode: Auto``) off, and the hints it removed come back only when each Service
+        next syncs."""
         if zone is not None:
             _check_zone(zone)
         node = nodelifecycle.join(self.runtime)
         self.controllers.run()
         if zone is not None:
-            return self.label("Node", node.name, {ZONE_LABEL: zone})  # type: ignore[return-value]  # a Node's copy
+            self.label("Node", node.name, {ZONE_LABEL: zone})
         return clone(node)
 
     def cordon(self, name: str) -> Node:
