@@ -2,11 +2,12 @@
 
 A 3-node cluster runs ``deployment/web`` with 10 replicas behind a NodePort Service. Timed:
 ``cluster.traffic`` sending 1,000,000 requests, (1) from a pod to the ClusterIP, (2) from
-outside to a node's NodePort, (3) the same as (1) in IPVS mode, (4) from a node to the
+outside to a node's NodePort, (3) the same as (1) in nftables mode and (4) in IPVS mode, (5) from a node to the
 ClusterIP spread over 120 simulated seconds just after another node failed (the requests are
 cut into slices at each event on the clock). kube-proxy's choice is drawn
 in bulk with the distribution of a million separate draws (binomial draws along the
-statistic chain), and each of the 10 paths is traced once. Target: at most 0.5 s each.
+statistic chain, or over the numgen buckets), and each of the 10 paths is traced once. Target:
+at most 0.5 s each.
 
     python benchmarks/bench_traffic.py             # best of 5 and median, PASS/FAIL
     python benchmarks/bench_traffic.py --strict    # exit code 1 on FAIL
@@ -60,13 +61,14 @@ def run(repeat: int = 5, requests: int = REQUESTS, replicas: int = 10) -> list[R
             result.times.append(seconds)
             check(t, requests, replicas)
         results.append(result)
-    cluster.set_proxy_mode("ipvs")
-    result = Result(f"{requests:,} requests, pod → ClusterIP (IPVS)", target=TARGET)
-    for _ in range(repeat):
-        seconds, t = timed(cluster.traffic, client, ip, 80, requests)
-        result.times.append(seconds)
-        check(t, requests, replicas)
-    results.append(result)
+    for mode, label in (("nftables", "nftables"), ("ipvs", "IPVS")):
+        cluster.set_proxy_mode(mode)
+        result = Result(f"{requests:,} requests, pod → ClusterIP ({label})", target=TARGET)
+        for _ in range(repeat):
+            seconds, t = timed(cluster.traffic, client, ip, 80, requests)
+            result.times.append(seconds)
+            check(t, requests, replicas)
+        results.append(result)
     # Spread over 120 simulated seconds after a node failure: the clock advances through the
     # node controller's 50 s and the eviction, with the requests sliced between those events.
     result = Result(f"{requests:,} requests over 120 s, node failed", target=TARGET)

@@ -47,7 +47,7 @@ from .errors import BadRequest, InvalidArgument, invalid
 from .events import EventLog
 from .network import datapath, dns, http, proxy, traffic
 from .network.topology import Topology
-from .runtime import PROXY_MODES, Runtime
+from .runtime import Runtime
 
 
 class Cluster:
@@ -165,7 +165,8 @@ class Cluster:
 
     @property
     def proxy_mode(self) -> str:
-        """kube-proxy's mode on every node: ``iptables`` (the default) or ``ipvs``."""
+        """kube-proxy's mode on every node: ``iptables`` (the default), ``nftables`` or ``ipvs``
+        (deprecated since Kubernetes 1.35)."""
         return self.runtime.proxy_mode
 
     @property
@@ -364,6 +365,7 @@ class Cluster:
         if zone is not None:
             _check_zone(zone)
         node = nodelifecycle.join(self.runtime)
+        proxy.started(self.runtime, node.name)
         self.controllers.run()
         if zone is not None:
             self.label("Node", node.name, {ZONE_LABEL: zone})
@@ -479,19 +481,40 @@ class Cluster:
         return proxy.node_endpoints(self.runtime, service, namespace, port)
 
     def iptables(self, node: str) -> str:
-        """What ``iptables-save -t nat`` prints of kube-proxy's chains on ``node``."""
+        """What ``iptables-save -t nat`` prints of kube-proxy's chains on ``node`` (in nftables
+        mode only the built-in chains: kube-proxy removed its own)."""
         return proxy.iptables_save(self.runtime, node)
 
+    def nft(self, node: str) -> str:
+        """What ``nft list table ip kube-proxy`` prints on ``node`` in nftables mode (in the other
+        modes kube-proxy has deleted the table, and nft's error is raised as :class:`kitlib.NotFound`).
+
+        >>> c = Cluster(nodes=1, proxy_mode="nftables")
+        >>> c.nft("minikube").splitlines()[4].strip()
+        'type filter hook prerouting priority dstnat - 10; policy accept;'
+        """
+        return proxy.nft_list(self.runtime, node)
+
     def ipvsadm(self, node: str) -> str:
-        """What ``ipvsadm -Ln`` prints on ``node`` (the virtual servers of IPVS mode)."""
+        """What ``ipvsadm -Ln`` prints on ``node`` (the virtual servers of IPVS mode, which is
+        deprecated since Kubernetes 1.35)."""
         return proxy.ipvsadm(self.runtime, node)
 
     def set_proxy_mode(self, mode: str) -> None:
-        """Switch kube-proxy on every node to ``iptables`` or ``ipvs`` (as editing the kube-proxy
-        ConfigMap and restarting its pods would); affinity and round-robin state start afresh."""
+        """Switch kube-proxy on every node to ``iptables``, ``nftables`` or ``ipvs`` (as editing
+        the kube-proxy ConfigMap and restarting its pods would); affinity and round-robin state
+        start afresh. IPVS mode is deprecated (Kubernetes 1.35): each node's kube-proxy then
+        records a Warning event ``IPVSDeprecation`` on its Node, as it does on a real cluster.
+
+        >>> c = Cluster(nodes=1)
+        >>> c.set_proxy_mode("nftables"); c.proxy_mode
+        'nftables'
+        """
         _check_proxy_mode(mode)
         self.runtime.proxy_mode = mode
         proxy.reset(self.runtime)
+        for node in self.api.nodes():
+            proxy.started(self.runtime, node.name)
 
     def enable_addon(self, name: str, **options: Any) -> Any:
         """Install an add-on: ``enable_addon("metallb", addresses="192.168.49.200-192.168.49.250")`` for
@@ -547,5 +570,5 @@ def _check_zone(zone: object) -> None:
 
 
 def _check_proxy_mode(mode: str) -> None:
-    if mode not in PROXY_MODES:
-        raise BadRequest(f'error: unsupported kube-proxy mode "{mode}": use "iptables" or "ipvs"')
+    if mode not in proxy.MODES:
+        raise BadRequest(f'error: unsupported kube-proxy mode "{mode}": use "iptables", "nftables" or "ipvs"')

@@ -12,7 +12,7 @@ import yaml
 from .api import fields
 from .api.convert import GoTypeError, to_api
 from .api.meta import KubeObject
-from .api.registry import RESOURCES
+from .api.registry import RESOURCES, Resource
 from .errors import BadRequest, ServerBadRequest
 
 MAX_BYTES = 3 * 1024 * 1024
@@ -210,11 +210,10 @@ def _check_structure(doc: Any) -> None:
             raise BadRequest(_validating(f"{key} isn't string type"))
 
 
-def decode(doc: dict[str, Any], validation: str = "Strict", warnings: list[str] | None = None) -> KubeObject:
-    """The kitlib object for one API document; kubectl's errors for a missing or unknown kind, and
-    the API server's decoding errors: a field of the wrong type, then, under the ``Strict``
-    field ``validation`` (kubectl's default), unknown and duplicate fields. Under ``Warn`` those
-    are appended to ``warnings`` and dropped, under ``Ignore`` dropped."""
+def mapping(doc: dict[str, Any]) -> Resource:
+    """The resource ``doc`` is of, as kubectl maps it before sending anything: its errors for a
+    document of the wrong shape, a missing ``kind`` or ``apiVersion``, or a kind the cluster does
+    not serve (``resource mapping not found``)."""
     _check_structure(doc)
     _check_depth(doc)  # a dict given from Python may not have come through load
     kind = doc.get("kind")
@@ -230,6 +229,16 @@ def decode(doc: dict[str, Any], validation: str = "Strict", warnings: list[str] 
         raise BadRequest(f'error: resource mapping not found for name: "{meta.get("name") or ""}" '
                          f'namespace: "{meta.get("namespace") or ""}" from "": no matches for kind '
                          f'"{kind}" in version "{version}"\nensure CRDs are installed first')
+    return res
+
+
+def decode(doc: dict[str, Any], validation: str = "Strict", warnings: list[str] | None = None) -> KubeObject:
+    """The kitlib object for one API document; kubectl's errors for a missing or unknown kind, and
+    the API server's decoding errors: a field of the wrong type, then, under the ``Strict``
+    field ``validation`` (kubectl's default), unknown and duplicate fields. Under ``Warn`` those
+    are appended to ``warnings`` and dropped, under ``Ignore`` dropped."""
+    res = mapping(doc)
+    kind, version = res.kind, res.cls.api_version
     undecodable = f'{kind} in version "{version.split("/")[-1]}" cannot be handled as a {kind}: '
     try:
         obj = res.cls.from_dict(doc)

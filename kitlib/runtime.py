@@ -38,8 +38,6 @@ from .network.topology import Topology
 if TYPE_CHECKING:
     from .apiserver.server import ApiServer, ClusterConfig
 
-PROXY_MODES = ("iptables", "ipvs")
-
 K = TypeVar("K", bound=KubeObject)
 
 
@@ -50,7 +48,7 @@ class Runtime:
         self.api = api
         self.seed = seed
         self.proxy_mode = proxy_mode
-        """kube-proxy's mode on every node: ``iptables`` or ``ipvs``."""
+        """kube-proxy's mode on every node: ``iptables``, ``nftables`` or ``ipvs`` (deprecated)."""
         self.node_state: dict[str, NodeRuntime] = {}
         """By node name."""
         self.topology = Topology(api.config.node_cidr, api.rng)

@@ -30,8 +30,9 @@ WAITS: dict[str, str] = {
 }
 """Calls that may fail after simulated time has passed: their failures are not checked for leaving
 the state unchanged (only for being ApiErrors and for replaying the same)."""
-PARTIAL = ("kubectl label (a second, missing name)", "kubectl delete")
-"""Shapes whose failure may be a :class:`kitlib.PartialFailure`: kubectl changed some of the objects
+PARTIAL = ("kubectl label (a second, missing name)", "kubectl delete", "kubectl apply [")
+"""Shapes (or, ending in ``[``, shape prefixes) whose failure may be a :class:`kitlib.PartialFailure`:
+kubectl changed some of the objects
 and failed on others, and says so (as a real kubectl exits 1 after printing its successes). Such a
 failure must name what it changed (``err.changed``, with the successes first in its text) and must
 have changed the state; one that changed nothing is checked as any other failure. Both properties
@@ -442,7 +443,7 @@ def _partial_problems(op: Op, err: kitlib.PartialFailure, before: dict, after: d
     """What is wrong with a failure that reports partial success: it must come from a shape known
     to be per object, report its successes before its errors, and have changed the state."""
     found = []
-    if op.shape not in PARTIAL:
+    if not any(op.shape == p or (p.endswith("[") and op.shape.startswith(p)) for p in PARTIAL):
         found.append(f"a partial failure from a shape not in PARTIAL: {err}")
     if not str(err).startswith(err.output) or not err.output or not err.errors:
         found.append(f"a partial failure that does not print its successes, then its errors: {err!r}")

@@ -259,9 +259,11 @@ def test_valid_numbers_decode_as_before(cluster):
 
 
 def test_kubectl_prints_the_servers_decoding_error(cluster):
-    """Through kubectl the decoding error is the server's: "Error from server (BadRequest): ..."."""
+    """Through kubectl the decoding error is the server's: "Error from server (BadRequest): ...",
+    with the source of the failed create, as kubectl's AddSourceToErr adds it."""
     text = yaml.safe_dump(deployment(replicas=2**31))
-    with pytest.raises(kitlib.BadRequest, match=r'^Error from server \(BadRequest\): Deployment in version "v1" '
+    with pytest.raises(kitlib.BadRequest, match=r'^Error from server \(BadRequest\): error when creating "STDIN": '
+                                                r'Deployment in version "v1" '
                                                 r"cannot be handled as a Deployment: json: cannot unmarshal number "
                                                 r"2147483648 into Go struct field DeploymentSpec.spec.replicas"):
         cluster.kubectl("apply -f - <<EOF\n" + text + "\nEOF")

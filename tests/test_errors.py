@@ -255,20 +255,39 @@ def test_kubectl_usage_errors_change_nothing(busy, snapshot):
 
 
 def test_multi_document_apply_is_all_or_nothing(busy, snapshot):
-    """kitlib validates every document before storing any: when the 2nd document is invalid, the
-    1st is not created either."""
+    """``cluster.apply`` validates every document before storing any: when the 2nd document is
+    invalid, the 1st is not created either."""
     docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
             deployment(name="cart", replicas=-1),
             deployment(name="api")]
     expect_unchanged(busy, snapshot, lambda: busy.apply(docs), kitlib.Invalid,
                      r'^Deployment.apps "cart" is invalid: spec.replicas')
-    expect_unchanged(busy, snapshot, lambda: busy.kubectl(heredoc(docs)), kitlib.Invalid,
-                     r'^The Deployment "cart" is invalid: spec.replicas')
     unknown = [deployment(name="api"), {"apiVersion": "v1", "kind": "Gizmo", "metadata": {"name": "g"}}]
     expect_unchanged(busy, snapshot, lambda: busy.apply(unknown), kitlib.BadRequest,
                      r'no matches for kind "Gizmo" in version "v1"')
     with pytest.raises(kitlib.NotFound):
         busy.get("Namespace", "shop")
+
+
+def test_kubectl_apply_applies_each_object_and_reports_the_failures_after(busy):
+    """kubectl applies object by object (``applyOneObject``); a refused one does not stop the
+    others, and the errors come after the successes. A document it cannot map to a kind is
+    reported first and skipped."""
+    docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+            deployment(name="cart", replicas=-1),
+            {"apiVersion": "v1", "kind": "Gizmo", "metadata": {"name": "g"}},
+            deployment(name="api")]
+    with pytest.raises(kitlib.PartialFailure) as err:
+        busy.kubectl(heredoc(docs))
+    assert err.value.output == "namespace/shop created\ndeployment.apps/api created"
+    assert [e.kubectl_text() for e in err.value.errors] == [
+        'error: resource mapping not found for name: "g" namespace: "" from "": no matches for kind "Gizmo" '
+        'in version "v1"\nensure CRDs are installed first',
+        'The Deployment "cart" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0']
+    assert err.value.changed == [("Namespace", "", "shop"), ("Deployment", "default", "api")]
+    assert busy.get("Namespace", "shop") and busy.get("Deployment", "api")
+    with pytest.raises(kitlib.NotFound):
+        busy.get("Deployment", "cart")
 
 
 def test_update_that_fails_keeps_the_old_object(busy, snapshot):

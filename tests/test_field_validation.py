@@ -75,7 +75,8 @@ spec:
         - containerPort: 80
           protocl: TCP
 """
-TYPO_ERROR = ('Error from server (BadRequest): Deployment in version "v1" cannot be handled as a Deployment: '
+TYPO_ERROR = ('Error from server (BadRequest): error when creating "{}": Deployment in version "v1" cannot be '
+              'handled as a Deployment: '
               'strict decoding error: unknown field "spec.replicaz", '
               'unknown field "spec.template.spec.containers[0].ports[0].protocl"')
 
@@ -101,11 +102,11 @@ def test_misspelled_fields_in_yaml_are_refused_by_kubectl_apply(cluster, snapsho
     before = snapshot(cluster)
     with pytest.raises(kitlib.ApiError) as err:
         cluster.kubectl(f"apply -f {typo_file}")
-    assert str(err.value) == TYPO_ERROR
+    assert str(err.value) == TYPO_ERROR.format(typo_file)
     assert snapshot(cluster) == before
     with pytest.raises(kitlib.ApiError) as err:
         cluster.kubectl(f"apply -f {typo_file} --validate=true")
-    assert str(err.value) == TYPO_ERROR
+    assert str(err.value) == TYPO_ERROR.format(typo_file)
 
 
 def test_validate_warn_prints_the_servers_warnings_and_drops_the_fields(cluster, typo_file):

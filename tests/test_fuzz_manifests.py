@@ -158,7 +158,7 @@ CASES: dict[str, object] = {
     "ExternalName without a name": _with(_with(SVC, "spec.type", "ExternalName"), "spec.ports.0.nodePort", None),
     "sessionAffinity bogus": _with(SVC, "spec.sessionAffinity", "Sticky"),
     "externalTrafficPolicy bogus": _with(SVC, "spec.externalTrafficPolicy", "Nearest"),
-    # ---- several documents: all or nothing
+    # ---- several documents (see APPLIED_BY_KUBECTL)
     "a good Namespace, then a bad Deployment": [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "fresh"}}, _with(DEPLOY, "spec.replicas", -1)],
     "a good Service, then one on its nodePort": [SVC, _with(_with(SVC, "metadata.name", "other"),
@@ -166,6 +166,11 @@ CASES: dict[str, object] = {
     "a good Deployment, then an unknown kind": [DEPLOY, {"apiVersion": "v1", "kind": "Frob",
                                                          "metadata": {"name": "x"}}],
 }
+
+APPLIED_BY_KUBECTL = {"a good Namespace, then a bad Deployment": 1, "a good Service, then one on its nodePort": 1,
+                      "a good Deployment, then an unknown kind": 1}
+"""Several documents: ``cluster.apply`` is all or nothing, ``kubectl apply`` applies object by
+object, so this many leading documents are applied when the rest fail."""
 
 NO_OBJECTS = frozenset({"empty text", "only a document separator", "only a comment"})
 """Input with no objects: ``kubectl apply`` says "no objects passed to apply"; ``cluster.apply``
@@ -240,10 +245,18 @@ def test_a_bad_manifest_is_refused_and_changes_nothing(base, deadline, doc, rout
     ApiError, or a ValueError for a Python argument of the wrong type), and the cluster is as it was."""
     cluster = copy.deepcopy(base)
     before = cluster.state()
+    good = APPLIED_BY_KUBECTL.get(case_of(doc), 0) if route == "kubectl apply -f -" else 0
+    if good:
+        # kubectl applies object by object: the good ones before the bad one are applied, as they
+        # would be alone, and the failure says so.
+        alone = copy.deepcopy(base)
+        _call(alone, route, doc[:good])()
+        before = alone.state()
     try:
         result = _call(cluster, route, doc)()
     except (kitlib.ApiError, ValueError) as err:
         assert str(err), "an error without a message"
+        assert isinstance(err, kitlib.PartialFailure) == bool(good), err
     else:
         if not (result == [] and route == "cluster.apply" and case_of(doc) in NO_OBJECTS):
             pytest.fail(f"accepted: {result!r}")

@@ -287,13 +287,16 @@ def test_ipvsadm_lists_virtual_and_real_servers():
     assert "KUBE-SVC-" not in nat and "--match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ" in nat
 
 
-def test_proxy_mode_must_be_iptables_or_ipvs(cluster):
-    """Only the two modes kitlib models are accepted; a wrong one changes nothing."""
-    with pytest.raises(kitlib.BadRequest, match='unsupported kube-proxy mode "nftables"'):
-        kitlib.Cluster(nodes=1, proxy_mode="nftables")
-    with pytest.raises(kitlib.BadRequest, match='unsupported kube-proxy mode "userspace"'):
-        cluster.set_proxy_mode("userspace")
+def test_proxy_mode_must_be_iptables_nftables_or_ipvs(cluster):
+    """Only kube-proxy's three Linux modes are accepted; a wrong one changes nothing."""
+    with pytest.raises(kitlib.BadRequest, match='unsupported kube-proxy mode "userspace": use "iptables", '
+                                                '"nftables" or "ipvs"'):
+        kitlib.Cluster(nodes=1, proxy_mode="userspace")
+    with pytest.raises(kitlib.BadRequest, match='unsupported kube-proxy mode "NFTABLES"'):
+        cluster.set_proxy_mode("NFTABLES")
     assert cluster.proxy_mode == "iptables"
+    cluster.set_proxy_mode("nftables")
+    assert cluster.proxy_mode == "nftables"
     cluster.set_proxy_mode("ipvs")
     assert cluster.proxy_mode == "ipvs"
 

@@ -257,7 +257,7 @@ pytest.importorskip("anywidget")
 from kitlib.widgets import ServiceLab  # noqa: E402
 
 VERBS = ("apply", "create", "delete", "scale", "advance", "traffic", "enable_addon", "disable_addon", "label",
-         "connect", "fail_node", "restore_node")
+         "connect", "fail_node", "restore_node", "set_proxy_mode")
 
 
 @pytest.fixture
@@ -409,3 +409,16 @@ def test_errors_show_in_the_status_line_and_change_nothing(lab, calls):
     assert 'pods "no-such-pod" not found' in lab.status.value
     lab.replicas.value = 4
     assert lab.status.value == ""
+
+
+def test_kube_proxy_mode_dropdown_switches_the_mode(lab, calls):
+    """The kube-proxy control is one cluster.set_proxy_mode; the graph's kube-proxy hover names the
+    mode's way of picking an endpoint, and IPVS is marked deprecated."""
+    lab.proxy_mode.value = "nftables"
+    assert calls == [("set_proxy_mode", ("nftables",))] and lab.cluster.proxy_mode == "nftables"
+    proxies = trace(lab.graph, "kube-proxy")
+    assert all("numgen random" in h for h in proxies.hovertext)
+    assert ("ipvs (deprecated)", "ipvs") in lab.proxy_mode.options
+    lab.proxy_mode.value = "ipvs"
+    assert calls[-1] == ("set_proxy_mode", ("ipvs",))
+    assert all("deprecated" in h for h in trace(lab.graph, "kube-proxy").hovertext)

@@ -359,11 +359,12 @@ def test_requested_health_check_node_port(cluster, snapshot):
 
 
 def test_taken_health_check_port_as_kubectl_prints_it(cluster):
-    """kubectl prints an internal error as `Error from server (InternalError): ...`."""
+    """kubectl prints an internal error as `Error from server (InternalError): ...`, after the
+    source of the failed create."""
     cluster.apply(svc("web", type="NodePort", ports=[{"port": 80, "nodePort": 30050}]))
     with pytest.raises(ApiError, match=re.escape(
-            "Error from server (InternalError): Internal error occurred: failed to allocate requested HealthCheck "
-            "NodePort 30050: provided port is already allocated")):
+            'Error from server (InternalError): error when creating "STDIN": Internal error occurred: '
+            "failed to allocate requested HealthCheck NodePort 30050: provided port is already allocated")):
         cluster.kubectl("""apply -f - <<EOF
 apiVersion: v1
 kind: Service

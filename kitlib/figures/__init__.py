@@ -2,12 +2,13 @@
 
 from .cluster_map import cluster_map, update_cluster_map
 from .iptables_view import iptables_rules, iptables_view
+from .nftables_rules import nft_rules
 from .sankey import traffic_sankey, update_traffic_sankey
 from .service_graph import service_graph, update_service_graph
 
 __all__ = ["cluster_map", "update_cluster_map"]
 __all__ += ["service_graph", "update_service_graph", "traffic_sankey", "update_traffic_sankey", "iptables_view",
-            "iptables_rules"]
+            "iptables_rules", "nft_rules"]
 from .timeline import success_rate, timeline, update_success_rate, update_timeline  # noqa: E402
 
 __all__ += ["timeline", "update_timeline", "success_rate", "update_success_rate"]

@@ -101,6 +101,14 @@ class Routes:
         return e
 
 
+PROXY_HOW = {
+    "iptables": "its iptables rules pick an endpoint (-m statistic) and DNAT to it",
+    "nftables": "its nftables rules pick an endpoint (numgen random) and DNAT to it",
+    "ipvs": "IPVS (deprecated since Kubernetes 1.35) picks a real server in turn and DNATs to it",
+}
+"""What the kube-proxy vertex's hover says the node's kube-proxy does, by mode."""
+
+
 def _client_kind(source: str | None) -> str | None:
     if source is None:
         return None
@@ -272,9 +280,9 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
                               "(the NodePorts work meanwhile)")
 
     # --- kube-proxy and pods
+    how = PROXY_HOW.get(getattr(cluster, "proxy_mode", "iptables"), PROXY_HOW["iptables"])
     for n in nodes:
-        vertex(f"proxy:{n.name}", "proxy", f"kube-proxy<br>{n.name}",
-               f"kube-proxy on {n.name}: its iptables rules pick an endpoint and DNAT to it", X_PROXY,
+        vertex(f"proxy:{n.name}", "proxy", f"kube-proxy<br>{n.name}", f"kube-proxy on {n.name}: {how}", X_PROXY,
                proxy_y[n.name])
     for key, (ip, node, state) in ready.items():
         kind_ = "pod" if state == "ready" else "notready"

@@ -4,6 +4,7 @@ Cluster verb; what differs between kinds comes from :mod:`.kinds`."""
 
 from __future__ import annotations
 
+import copy
 import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,8 +14,8 @@ from ..api.convert import dump_yaml
 from ..api.meta import KubeObject
 from ..api.node import Node
 from ..api.registry import Resource, for_object
-from ..errors import ApiError, BadRequest, PartialFailure
-from ..manifest import decode, load
+from ..errors import ApiError, BadRequest, Invalid, PartialFailure, ServerBadRequest
+from ..manifest import decode, load, mapping
 from .args import Args, resource_type
 from .generate import emit
 from .kinds import BY_KIND, CREATABLE
@@ -107,7 +108,12 @@ def create(cluster: Cluster, args: Args, stdin: str) -> str:
 def apply(cluster: Cluster, args: Args, stdin: str) -> str:
     """``kubectl apply -f FILE|DIR|-``: each object created, configured or unchanged. A directory
     gives its ``.json``, ``.yaml`` and ``.yml`` files in name order (not its subdirectories); every
-    source is read before any object is applied."""
+    source is read before any object is applied.
+
+    As kubectl does, objects are applied one by one in the order given: one the server refuses
+    does not stop the others, and its error is printed after them (kubectl's ``applyOneObject``
+    errors, aggregated); a document kubectl cannot map to a kind is reported first, and skipped.
+    A create's error names its source, as kubectl's ``AddSourceToErr`` does."""
     files = args.all("filename")
     if not files:
         raise BadRequest("error: must specify one of -f and -k")
@@ -115,22 +121,67 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
         validation = fields.directive(args.get("validate"))
     except ValueError as exc:
         raise BadRequest(f"error: {exc}") from None
-    loaded = [load(src) for src in _sources(files, stdin)]
+    sources = _sources(files, stdin)
+    loaded = [load(src) for src in sources]
     if not any(loaded):
         raise BadRequest("error: no objects passed to apply")
-    lines = []
+    mapped: list[tuple[str, dict]] = []
+    errors: list[ApiError] = []
+    for src, docs in zip(sources, loaded, strict=True):
+        for doc in docs:
+            try:
+                mapping(doc)
+            except ApiError as err:
+                errors.append(err)
+                continue
+            mapped.append(("STDIN" if isinstance(src, str) else str(src), doc))
+    lines: list[str] = []
     said: list[str] = []
-    for docs in loaded:
-        if args.get("dry-run") in ("client", "server"):
-            for doc in docs:
+    changed: list[tuple[str, str, str]] = []
+    dry_run = args.get("dry-run")
+    for source, doc in mapped:
+        creating = True
+        try:
+            if dry_run in ("client", "server"):
                 # A client dry run sends nothing, so no field validation: the server does it.
-                obj = decode(doc, validation if args.get("dry-run") == "server" else "Ignore", said)
+                obj = decode(doc, validation if dry_run == "server" else "Ignore", said)
                 lines.append(f"{for_object(obj).type_name}/{obj.name} created (dry run)")
+                continue
+            creating = not _exists(cluster, doc)
+            [(obj, word)] = cluster.apply_with_outcome([doc], validation.lower(), said)
+        except ApiError as err:
+            errors.append(_from_source(err, source) if creating else err)
             continue
-        results = cluster.apply_with_outcome(docs, validation.lower(), said)
-        lines += [f"{for_object(o).type_name}/{o.name} {word}" for o, word in results]
+        lines.append(f"{for_object(obj).type_name}/{obj.name} {word}")
+        if word != "unchanged":
+            changed.append(_ref(obj))
     # The server's warnings come with its answer, on stderr, before kubectl prints the object.
-    return "\n".join([f"Warning: {text}" for text in said] + lines)
+    return _outcome([f"Warning: {text}" for text in said] + lines, errors, changed)
+
+
+def _exists(cluster: Cluster, doc: dict) -> bool:
+    """Whether the object ``doc`` names is stored (kubectl then patches it instead of creating)."""
+    res = mapping(doc)
+    meta = doc.get("metadata")
+    if not isinstance(meta, dict):
+        return False
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        return False
+    namespace = (meta.get("namespace") or "default") if res.cls.namespaced else ""
+    return cluster.api.store.get(res.kind, f"{namespace}/{name}" if namespace else name) is not None
+
+
+def _from_source(err: ApiError, source: str) -> ApiError:
+    """``err`` as kubectl reports a failed create (``AddSourceToErr``): the server's message after
+    ``error when creating "SOURCE": ``. An Invalid error is printed from its causes, and kubectl's
+    own errors are not the server's, so those stay as they are."""
+    if isinstance(err, Invalid) or err.printed or (isinstance(err, BadRequest) and not isinstance(err, ServerBadRequest)):
+        return err
+    wrapped = copy.copy(err)
+    wrapped.message = f'error when creating "{source}": {err.message}'
+    wrapped.args = (wrapped.message,)
+    return wrapped
 
 
 def _outcome(out: list[str], errors: list[ApiError], changed: list[tuple[str, str, str]]) -> str:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 VXLAN_PORT = 8472
 NODE_PORTS = {10250: "kubelet", 10256: "kube-proxy health"}
+MODE_NAMES = {"iptables": "iptables", "nftables": "nftables", "ipvs": "IPVS, deprecated"}
+"""How a hop names the kube-proxy mode that handled the packet (IPVS mode is deprecated since 1.35)."""
 CONTROL_PLANE_PORTS = {SECURE_PORT: "kube-apiserver", 2379: "etcd"}
 FAILURES = ("refused", "timeout", "no route", "dns")
 """How a connection fails as the client sees it: refused (RST or ICMP port unreachable), timeout
@@ -220,6 +222,10 @@ def _service_cidr_miss(rt: Runtime, s: Source, dst_ip: str, port: int, protocol:
         return None
     owner = proxy.view(rt).cluster_ips.get(dst_ip)
     if owner is None:
+        if rt.proxy_mode == "nftables" and s.kind != "external":
+            return "timeout", (f"{dst_ip} is in the Service range {rt.config.service_cidr} but belongs to no Service: "
+                    f"kube-proxy's cluster-ips-check chain drops traffic to unallocated ClusterIPs (ip daddr "
+                    f"{rt.config.service_cidr} drop), so the connection times out")
         return "timeout", (f"{dst_ip} is in the Service range {rt.config.service_cidr} but belongs to no Service: no kube-proxy "
                 "rule matches it and nothing routes it, so the connection times out")
     if s.kind == "external":
@@ -229,6 +235,10 @@ def _service_cidr_miss(rt: Runtime, s: Source, dst_ip: str, port: int, protocol:
         return "refused", (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: in IPVS mode every "
                 f"ClusterIP is bound to kube-ipvs0 on each node, so {s.node} answers itself, nothing listens on "
                 f"{port}, and the connection is refused")
+    if rt.proxy_mode == "nftables":
+        return "refused", (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: kube-proxy's "
+                "cluster-ips-check chain rejects traffic to a ClusterIP's other ports (ip daddr @cluster-ips reject), "
+                "so the connection is refused")
     return "timeout", (f"{dst_ip} is the ClusterIP of {owner}, which has no port {port}/{protocol}: kube-proxy has a rule only "
             "for the Service's own ports, so the packet follows the default route out of the cluster and the "
             "connection times out")
@@ -289,10 +299,12 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
     mode = rt.proxy_mode
     if decision.action != "dnat":
         _add(conn, rt, pre[-1:], client, dst_ip)
-        if decision.rule:
+        if mode == "nftables":
+            conn.hops[-1].note = f"kube-proxy (nftables): {' → '.join(decision.chains)}: {decision.rule}"
+        elif decision.rule:
             conn.hops[-1].note = f"kube-proxy (iptables), filter table: {decision.rule}"
         else:
-            conn.hops[-1].note = f"kube-proxy ({mode}): {' → '.join(decision.chains)}: no real server"
+            conn.hops[-1].note = f"kube-proxy ({MODE_NAMES[mode]}): {' → '.join(decision.chains)}: no real server"
         # REJECT answers ICMP port unreachable; DROP answers nothing.
         return conn.fail("refused" if decision.action == "reject" else "timeout", decision.reason)
     if endpoint is None:
@@ -308,12 +320,16 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
         src_after = g.nodes[post[1]]["ip"] if post[1].startswith(("cni0:", "flannel.1:")) else             internal_ip(_node(rt, entry.node))
         why = ("hairpin: the pod reaches itself through its Service" if hairpin
                else _masq_why(entry))
-        snat_note = f"; MASQUERADE: source {client} → {src_after} (marked by KUBE-MARK-MASQ: {why})"
+        mark = "mark-for-masquerade" if mode == "nftables" else "KUBE-MARK-MASQ"
+        snat_note = f"; MASQUERADE: source {client} → {src_after} (marked by {mark}: {why})"
     elif s.kind == "pod" and len(post) > 1 and post[1] == f"eth0:{entry.node}" and in_cidr(client, rt.config.pod_cidr):
         src_after = internal_ip(_node(rt, entry.node))
         snat_note = f"; MASQUERADE: source {client} → {src_after} (flannel: traffic leaving the pod network)"
     if mode == "ipvs":
-        nat = f"kube-proxy (IPVS): virtual server {decision.virtual_server} rr → real server {ep.address} (Masq)"
+        nat = f"kube-proxy ({MODE_NAMES[mode]}): virtual server {decision.virtual_server} rr → real server {ep.address} (Masq)"
+    elif mode == "nftables":
+        nat = (f"kube-proxy (nftables): {' → '.join(decision.chains)} → endpoint-{sp.nft_endpoint(ep)}: "
+               f"dnat to {ep.address}")
     else:
         nat = f"kube-proxy (iptables): {' → '.join(decision.chains)} → {sp.sep_chain(ep)}: DNAT {dst_ip}:{conn.port} → {ep.address}"
     first = len(conn.hops)

@@ -10,6 +10,7 @@ type                       ``cluster.apply(service with the new type, same ports
 externalTrafficPolicy      ``cluster.apply(service with the new policy)``
 sessionAffinity            ``cluster.apply(service with the new affinity)``
 MetalLB                    ``cluster.enable_addon("metallb", addresses=...)`` / ``disable_addon``
+kube-proxy mode            ``cluster.set_proxy_mode(mode)``: iptables, nftables, ipvs (deprecated)
 replicas slider            ``cluster.scale(deployment, n)``
 kill pod                   ``cluster.delete("Pod", name)``
 send N requests            ``cluster.traffic(src, address, port, requests=N, duration=spread)``
@@ -18,7 +19,7 @@ send N requests            ``cluster.traffic(src, address, port, requests=N, dur
 
 Picking the source or the address makes no call. The last requests stay on the figures until
 the Service's routing changes (type, policy, affinity, MetalLB): then they no longer say where
-requests would go.
+requests would go; switching kube-proxy's mode drops them too.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .lab import run_action, set_options, show_error
 
 METALLB_ADDRESSES = "192.168.49.200-192.168.49.250"
 TYPES = ["ClusterIP", "NodePort", "LoadBalancer"]
+PROXY_MODES = [("iptables", "iptables"), ("nftables", "nftables"), ("ipvs (deprecated)", "ipvs")]
 
 
 def service_manifest(svc, **changes: Any) -> dict[str, Any]:
@@ -115,6 +117,8 @@ class ServiceLab:
                                               style={"button_width": "80px", "description_width": "initial"})
         self.metallb = widgets.ToggleButton(description="MetalLB", icon="plug", layout=narrow,
                                             tooltip=f"MetalLB in layer-2 mode with addresses {metallb_addresses}")
+        self.proxy_mode = widgets.Dropdown(options=PROXY_MODES, value=getattr(cluster, "proxy_mode", "iptables"),
+                                           description="kube-proxy", layout=widgets.Layout(width="250px"))
         self.replicas = widgets.IntSlider(value=current, min=0, max=max(max_replicas, current),
                                           description="replicas", continuous_update=False)
         self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width="300px"))
@@ -139,12 +143,13 @@ class ServiceLab:
         self.traffic_policy.observe(self._on_policy, names="value")
         self.affinity.observe(self._on_affinity, names="value")
         self.metallb.observe(self._on_metallb, names="value")
+        self.proxy_mode.observe(self._on_proxy_mode, names="value")
         self.replicas.observe(self._on_replicas, names="value")
         self.kill_button.on_click(self._on_kill)
         self.step_button.on_click(lambda _b: self.step(10))
         self.send_button.on_click(self._on_send)
         self.widget = widgets.VBox([
-            widgets.HBox([self.type, self.traffic_policy, self.affinity, self.metallb]),
+            widgets.HBox([self.type, self.traffic_policy, self.affinity, self.metallb, self.proxy_mode]),
             widgets.HBox([self.replicas, self.pod_picker, self.kill_button, self.step_button, self.clock]),
             widgets.HBox([self.source, self.address, self.requests, self.spread, self.send_button]),
             self.status,
@@ -195,6 +200,16 @@ class ServiceLab:
             self.last_traffic = None
 
         self._run(toggle)
+
+    def _on_proxy_mode(self, change) -> None:
+        if self._syncing:
+            return
+
+        def switch() -> None:
+            self.cluster.set_proxy_mode(change["new"])
+            self.last_traffic = None  # the rules changed: the last requests no longer say where they go
+
+        self._run(switch)
 
     def _on_replicas(self, change) -> None:
         if not self._syncing:
@@ -260,6 +275,7 @@ class ServiceLab:
         self.affinity.value = spec.session_affinity or "None"
         self.metallb.value = _metallb_on(c)
         self.metallb.button_style = "success" if self.metallb.value else ""
+        self.proxy_mode.value = getattr(c, "proxy_mode", "iptables")
         try:
             replicas = c.get("Deployment", self.deployment, self.namespace).spec.replicas or 0
             self.replicas.max = max(self.replicas.max, replicas)

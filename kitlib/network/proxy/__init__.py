@@ -7,26 +7,34 @@ kernel so that a packet to a Service address is DNATed to one endpoint:
   external IPs and LoadBalancer IPs (and, last, ``-m addrtype --dst-type LOCAL`` sends node
   addresses to ``KUBE-NODEPORTS``); ``KUBE-SVC-…`` picks an endpoint with a chain of
   ``-m statistic --mode random --probability 1/n, 1/(n-1), …`` rules; ``KUBE-SEP-…`` DNATs.
-* **IPVS mode**: each Service address is a virtual server whose real servers are the
-  endpoints, scheduled round robin (``rr``).
+* **nftables mode** (GA since Kubernetes 1.33): one table, ``ip kube-proxy``. The ``services``
+  chain looks the destination up in the ``service-ips`` and ``service-nodeports`` verdict maps
+  (one lookup, however many Services), which ``goto`` the port's ``service-…`` chain; there one
+  rule, ``numgen random mod N vmap { … }``, picks an ``endpoint-…`` chain, which DNATs.
+* **IPVS mode** (deprecated since Kubernetes 1.35, :data:`IPVS_DEPRECATION`): each Service
+  address is a virtual server whose real servers are the endpoints, scheduled round robin (``rr``).
 
 The modules, one job each:
 
 ==================  ==========================================================================
 ``servicemap``      kube-proxy's service and endpoint maps (:class:`ProxyView`), and which
                     endpoints one node uses (``categorize``)
-``chains``          the ``KUBE-SVC-``/``SVL-``/``EXT-``/``SEP-`` chain names (hashes)
+``chains``          the chain names (hashes): ``KUBE-SVC-``/``SVL-``/``EXT-``/``SEP-`` (iptables),
+                    ``service-``/``local-``/``external-``/``endpoint-``/``affinity-`` (nftables)
 ``rules``           the nat table's rules as data (``Rule``, ``Chain``, ``NatTable``)
 ``iptables``        those rules as ``iptables-save -t nat`` prints them
+``nftrules``        the ``ip kube-proxy`` table as data (``Rule``, ``Chain``, ``Set``, ``Table``)
+``nft``             that table as ``nft list table ip kube-proxy`` prints it
 ``ipvs``            IPVS virtual servers and ``ipvsadm -Ln``
 ``packets``         where a packet meets the rules and what they do with it (``decide``)
-``balance``         which endpoint new connections get (statistic chain, round robin, affinity)
+``balance``         which endpoint new connections get (statistic chain, numgen, round robin,
+                    affinity)
 ==================  ==========================================================================
 
 This module is kube-proxy itself on the nodes: its per-cluster state (:func:`view`,
-:func:`runtime`, :func:`reset`), which endpoints each node uses for a Service
+:func:`reset`, :func:`started`), which endpoints each node uses for a Service
 (:func:`node_endpoints`, topology included) and what its nodes' commands print
-(:func:`nat_table`, :func:`iptables_save`, :func:`ipvsadm`).
+(:func:`nat_table`, :func:`iptables_save`, :func:`nft_table`, :func:`nft_list`, :func:`ipvsadm`).
 """
 
 from __future__ import annotations
@@ -37,9 +45,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, cast
 
+from ...api.node import Node, internal_ip
 from ...clock import EPOCH
 from ...errors import InvalidArgument, NotFound
-from . import iptables, ipvs, rules
+from . import iptables, ipvs, nft, nftrules, rules
 from .servicemap import NodeRules, ProxyView
 
 if TYPE_CHECKING:
@@ -61,6 +70,17 @@ class ProxyRuntime:
     recent: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
     rr: dict[tuple[str, str], str] = field(default_factory=dict)
     persist: dict[tuple[str, str, str], tuple[str, float]] = field(default_factory=dict)
+
+
+MODES = ("iptables", "nftables", "ipvs")
+"""kube-proxy's modes on Linux (``--proxy-mode``); ``iptables`` is the default."""
+IPVS_DEPRECATION = ("The ipvs proxier is now deprecated and may be removed in a future release. "
+                    "Please use 'nftables' instead.")
+"""What kube-proxy (1.35 and later) logs when it starts in IPVS mode, and records as a Warning
+event ``IPVSDeprecation`` on its Node (``createProxier`` in ``cmd/kube-proxy/app/server_linux.go``)."""
+NO_TABLE = "Error: No such file or directory\nlist table ip kube-proxy\n              ^^^^^^^^^^"
+"""What ``nft list table ip kube-proxy`` says where kube-proxy is not in nftables mode (it deletes
+its table when it starts in another mode)."""
 
 
 def view(rt: Runtime) -> ProxyView:
@@ -113,11 +133,22 @@ def reset(rt: Runtime) -> None:
     state.persist.clear()
 
 
+def started(rt: Runtime, node: str) -> None:
+    """kube-proxy started on ``node`` in the cluster's mode: in IPVS mode it records the
+    deprecation warning as an event on the Node (``kubectl get events`` shows it)."""
+    if rt.proxy_mode == "ipvs":
+        obj = rt.api.store.get("Node", node)
+        if obj is not None:
+            rt.api.record_event(obj, "IPVSDeprecation", IPVS_DEPRECATION, "kube-proxy", "Warning")
+
+
 def nat_table(rt: Runtime, node: str) -> rules.NatTable:
     """kube-proxy's nat table on ``node`` as data, in the cluster's proxy mode."""
     node = _node_name(rt, node)
     if rt.proxy_mode == "ipvs":
         return rules.ipvs_nat_table(rt.config.pod_cidr)
+    if rt.proxy_mode == "nftables":
+        return rules.empty_nat_table()
     return rules.nat_table(view(rt), node, rt.config.pod_cidr)
 
 
@@ -126,7 +157,8 @@ def iptables_save(rt: Runtime, node: str) -> str:
 
     Two things differ from a real dump: the packet counters are ``[0:0]``, and services come
     in sorted order (kube-proxy writes them in Go map order, which changes at every sync). In
-    IPVS mode the nat table holds only the ipset-based masquerade rules; see :func:`ipvsadm`.
+    IPVS mode the nat table holds only the ipset-based masquerade rules; see :func:`ipvsadm`. In
+    nftables mode kube-proxy has removed its iptables chains; see :func:`nft_list`.
     """
     when = (EPOCH + timedelta(seconds=int(rt.now))).ctime()
     # A large cluster's table has hundreds of thousands of rules, all alive until printed and then
@@ -136,6 +168,31 @@ def iptables_save(rt: Runtime, node: str) -> str:
     gc.disable()
     try:
         return iptables.save(nat_table(rt, node), when)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def nft_table(rt: Runtime, node: str) -> nftrules.Table:
+    """kube-proxy's ``ip kube-proxy`` table on ``node`` as data (nftables mode only: NotFound,
+    in nft's words, in the other modes, where kube-proxy has deleted the table)."""
+    node = _node_name(rt, node)
+    if rt.proxy_mode != "nftables":
+        raise NotFound(NO_TABLE, printed=True)
+    obj = cast(Node, rt.api.store.get("Node", node))  # the store keeps a kind's own class
+    # The affinity sets' elements: the clients the endpoint chains' "update" rules recorded.
+    held = {name: clients for (n, name), clients in rt.proxy_state.recent.items()
+            if n == node and name.startswith("affinity-")}
+    return nftrules.table(view(rt), node, internal_ip(obj), rt.config.pod_cidr, (rt.config.service_cidr,),
+                          held, rt.now)
+
+
+def nft_list(rt: Runtime, node: str) -> str:
+    """What ``nft list table ip kube-proxy`` prints on ``node`` (see :mod:`.nft`)."""
+    enabled = gc.isenabled()
+    gc.disable()  # as for iptables_save: a large table is freed by reference counting
+    try:
+        return nft.list_table(nft_table(rt, node))
     finally:
         if enabled:
             gc.enable()

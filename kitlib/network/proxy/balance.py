@@ -1,8 +1,10 @@
 """Which endpoints new connections go to, drawn with the kernel's randomness: the ``-m
-statistic`` chain (iptables mode), round robin (IPVS mode) and ``sessionAffinity: ClientIP``.
+statistic`` chain (iptables mode), ``numgen random mod N`` (nftables mode), round robin (IPVS
+mode) and ``sessionAffinity: ClientIP``.
 
 :func:`choose` draws ``n`` connections at once with exactly the distribution of ``n``
-separate ones; :func:`binomial` is the draw it makes at each statistic rule.
+separate ones; :func:`binomial` is the draw it makes at each statistic rule, and for each
+numgen bucket in turn.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import random
 from typing import TYPE_CHECKING
 
 from . import ProxyRuntime
+from .nftrules import numgen_probability
 from .packets import Decision, Entry
 from .rules import kernel_probability
-from .servicemap import ProxyEndpoint
+from .servicemap import ProxyEndpoint, ServicePort
 
 if TYPE_CHECKING:
     from ...runtime import Runtime
@@ -23,11 +26,13 @@ if TYPE_CHECKING:
 def choose(rt: Runtime, entry: Entry, decision: Decision, n: int = 1,
            first: float | None = None, last: float | None = None) -> list[tuple[ProxyEndpoint, int]]:
     """Which endpoints ``n`` new connections (at times ``first`` … ``last``) are DNATed to,
-    with the same randomness as the kernel: the statistic chain (iptables), round robin (IPVS),
-    and ``sessionAffinity: ClientIP`` (the ``recent`` module, or IPVS persistence).
+    with the same randomness as the kernel: the statistic chain (iptables), ``numgen random``
+    (nftables), round robin (IPVS), and ``sessionAffinity: ClientIP`` (the ``recent`` module, the
+    nftables affinity sets, or IPVS persistence).
 
     The counts have exactly the distribution of ``n`` separate draws: the statistic chain is
-    itself a sequence of binomial draws over the connections that reach each rule.
+    itself a sequence of binomial draws over the connections that reach each rule, and a
+    multinomial over the numgen buckets is one binomial per bucket over those not yet placed.
     """
     eps = decision.endpoints
     if n <= 0 or not eps:
@@ -41,7 +46,8 @@ def choose(rt: Runtime, entry: Entry, decision: Decision, n: int = 1,
     node = entry.node or ""
     timeout = sp.affinity_timeout
     client = entry.client_ip
-    ipvs = rt.proxy_mode == "ipvs"
+    mode = rt.proxy_mode
+    ipvs = mode == "ipvs"
     pinned: ProxyEndpoint | None = None
     if timeout is not None:
         if ipvs:
@@ -49,33 +55,39 @@ def choose(rt: Runtime, entry: Entry, decision: Decision, n: int = 1,
             if held is not None and first - held[1] <= timeout:
                 pinned = next((e for e in eps if e.address == held[0]), None)
         else:
-            for e in eps:  # the --rcheck rules, in endpoint order
-                seen = state.recent.get((node, sp.sep_chain(e)), {}).get(client)
+            for e in eps:  # the --rcheck rules (the affinity set lookups), in endpoint order
+                seen = state.recent.get((node, affinity_list(sp, e, mode)), {}).get(client)
                 if seen is not None and first - seen <= timeout:
                     pinned = e
                     break
         if pinned is None:
-            pinned = _spread(state, node, decision, eps, 1, ipvs)[0][0]
+            pinned = _spread(state, node, decision, eps, 1, mode)[0][0]
         if gap <= timeout:
             counts = [(pinned, n)]
         else:
             # Requests further apart than the timeout each start afresh.
-            counts = _merge([(pinned, 1), *_spread(state, node, decision, eps, n - 1, ipvs)])
+            counts = _merge([(pinned, 1), *_spread(state, node, decision, eps, n - 1, mode)])
         final = counts[-1][0]
         if ipvs:
             state.persist[(node, decision.virtual_server, client)] = (final.address, last)
         else:
-            state.recent.setdefault((node, sp.sep_chain(final)), {})[client] = last
+            state.recent.setdefault((node, affinity_list(sp, final, mode)), {})[client] = last
         return counts
-    return _spread(state, node, decision, eps, n, ipvs)
+    return _spread(state, node, decision, eps, n, mode)
+
+
+def affinity_list(sp: ServicePort, ep: ProxyEndpoint, mode: str) -> str:
+    """Where a node remembers the clients sent to ``ep``: the ``recent`` list named after its
+    ``KUBE-SEP-…`` chain (iptables), or its ``affinity-…`` set (nftables)."""
+    return "affinity-" + sp.nft_endpoint(ep) if mode == "nftables" else sp.sep_chain(ep)
 
 
 def _spread(state: ProxyRuntime, node: str, decision: Decision, eps: tuple[ProxyEndpoint, ...], n: int,
-            ipvs: bool) -> list[tuple[ProxyEndpoint, int]]:
+            mode: str) -> list[tuple[ProxyEndpoint, int]]:
     m = len(eps)
     if n <= 0:
         return []
-    if ipvs:
+    if mode == "ipvs":
         key = (node, decision.virtual_server)
         addrs = [e.address for e in eps]
         prev = state.rr.get(key)
@@ -86,11 +98,12 @@ def _spread(state: ProxyRuntime, node: str, decision: Decision, eps: tuple[Proxy
         return [(e, c) for e, c in counts if c]
     out: list[tuple[ProxyEndpoint, int]] = []
     remaining = n
+    nft = mode == "nftables"
     for i, e in enumerate(eps):
         if i == m - 1:
             c = remaining
         else:
-            c = binomial(state.rng, remaining, kernel_probability(m - i))
+            c = binomial(state.rng, remaining, numgen_probability(m, i) if nft else kernel_probability(m - i))
         if c:
             out.append((e, c))
         remaining -= c

@@ -23,6 +23,51 @@ def _hash16(text: str) -> str:
     return "".join([pairs[(n >> shift) & 1023] for shift in (70, 60, 50, 40, 30, 20, 10, 0)])
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def _hash8(text: str) -> str:
+    # 8 base32 characters encode exactly the first 5 bytes (40 bits) of the digest.
+    n = int.from_bytes(hashlib.sha256(text.encode()).digest()[:5], "big")
+    pairs = _B32_PAIRS
+    return pairs[n >> 30] + pairs[(n >> 20) & 1023] + pairs[(n >> 10) & 1023] + pairs[n & 1023]
+
+
+NFT_NAME_MAX = 256 - 16
+"""``chainNameBaseLengthMax``: nftables' name limit (256) less room for the longest prefix."""
+
+
+def nft_name(name: str) -> str:
+    """``hashAndTruncate``: ``name`` behind 8 base32 characters of its SHA-256, cut to
+    :data:`NFT_NAME_MAX` characters (ending in ``...``) if longer.
+
+    >>> nft_name("testing/service/tcp/http")
+    'P4ZYZVCF-testing/service/tcp/http'
+    """
+    name = _hash8(name) + "-" + name
+    return name if len(name) <= NFT_NAME_MAX else name[:NFT_NAME_MAX - 3] + "..."
+
+
+def nft_service_base(namespace: str, name: str, protocol: str, port_name: str) -> str:
+    """``servicePortChainNameBase``: what follows ``service-``, ``local-``, ``external-`` and
+    ``firewall-`` in a service port's nftables chains.
+
+    >>> nft_service_base("ns1", "svc1", "TCP", "p80")
+    'ULMVA6XW-ns1/svc1/tcp/p80'
+    """
+    return nft_name(f"{namespace}/{name}/{protocol.lower()}/{port_name}")
+
+
+def nft_endpoint_base(namespace: str, name: str, protocol: str, port_name: str, endpoint: str) -> str:
+    """``servicePortEndpointChainNameBase``: what follows ``endpoint-`` and ``affinity-`` for one
+    endpoint (``ip:port``; an IPv6 address's colons become dots).
+
+    >>> nft_endpoint_base("ns1", "svc1", "TCP", "p80", "10.180.0.1:80")
+    '5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80'
+    """
+    ip, _, port = endpoint.rpartition(":")
+    ip = ip.strip("[]").replace(":", ".")
+    return nft_name(f"{namespace}/{name}/{protocol.lower()}/{port_name}__{ip}/{port}")
+
+
 def port_proto_hash(service_port_name: str, protocol: str) -> str:
     """kube-proxy's ``portProtoHash``: base32(sha256(name + protocol))[:16].
 

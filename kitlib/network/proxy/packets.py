@@ -2,9 +2,14 @@
 (:func:`entry_for`) and what those rules do with it (:func:`decide`).
 
 In iptables mode the packet walks ``KUBE-SERVICES`` → (``KUBE-NODEPORTS`` →) ``KUBE-EXT-…`` →
-``KUBE-SVC-…`` or ``KUBE-SVL-…``; in IPVS mode it meets one virtual server. Either way it is
-DNATed to one of a set of endpoints, or refused or dropped by a filter-table rule when there is
-none to send it to. Which endpoint of the set is :func:`.balance.choose`'s part.
+``KUBE-SVC-…`` or ``KUBE-SVL-…``. In nftables mode it enters at a hook's base chain
+(``nat-prerouting``, or ``nat-output`` for the node's own packets), whose ``services`` chain
+looks it up in the ``service-ips`` or ``service-nodeports`` map, which sends it on to
+``external-…`` and ``service-…`` or ``local-…``. In IPVS mode it meets one virtual server.
+Either way it is DNATed to one of a set of endpoints, or refused or dropped when there is none to
+send it to (iptables: a filter-table rule; nftables: an element of ``no-endpoint-services`` or
+``no-endpoint-nodeports``, looked up from the filter chains). Which endpoint of the set is
+:func:`.balance.choose`'s part.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from typing import TYPE_CHECKING, cast
 from ...api.node import Node, internal_ip
 from . import view
 from .iptables import rule_text
+from .nft import element_text
+from .nftrules import Element
 from .rules import filter_rule
-from .servicemap import ProxyEndpoint, ServicePort
+from .servicemap import NodeRules, ProxyEndpoint, ServicePort
 
 if TYPE_CHECKING:
     from ...runtime import Runtime
@@ -106,16 +113,20 @@ class Decision:
     virtual_server: str = ""
     """IPVS mode: the virtual server, e.g. ``TCP 10.96.0.10:53``."""
     rule: str = ""
-    """The filter-table rule that refused or dropped the packet, as iptables-save prints it."""
+    """What refused or dropped the packet: the filter-table rule as iptables-save prints it
+    (iptables mode), or the map element as ``nft list`` prints it (nftables mode)."""
 
 
 def decide(rt: Runtime, entry: Entry) -> Decision:
-    """Run the packet through ``entry.node``'s kube-proxy rules (iptables or IPVS)."""
+    """Run the packet through ``entry.node``'s kube-proxy rules (iptables, nftables or IPVS)."""
     sp = entry.service_port
     node = entry.node or ""
-    r = view(rt).rules(sp, node)
+    v = view(rt)
+    r = v.rules(sp, node)
     name = sp.port_name_string
     masq_external = not sp.etp_local or entry.source == "local"
+    if rt.proxy_mode == "nftables":
+        return _decide_nft(entry, r, v.node_ips.get(entry.dst) == node)
     if rt.proxy_mode == "ipvs":
         vs = f"{sp.protocol} {entry.dst}:{entry.port}"
         if entry.kind == "ClusterIP":
@@ -145,17 +156,52 @@ def decide(rt: Runtime, entry: Entry) -> Decision:
         chains.append("KUBE-NODEPORTS")
     chains.append(sp.ext_chain)
     if not sp.etp_local or entry.source in ("pod", "local"):
-        eps = r.cluster or r.local
-        if not eps:  # both policies Local and no endpoint here: nothing to send it to
-            return Decision("drop", chains, rule=_filter_rule(entry, f"{name} has no local endpoints", "DROP"),
-                            reason=f"{name} has no local endpoints on {node}: kube-proxy DROPs the packet and "
-                                   "the connection times out")
-        return Decision("dnat", [*chains, sp.svc_chain], eps, masquerade=masq_external)
+        return Decision("dnat", [*chains, sp.svc_chain], r.cluster, masquerade=masq_external)
     if not r.local:
         return Decision("drop", chains, rule=_filter_rule(entry, f"{name} has no local endpoints", "DROP"), reason=(
             f"{name} has no local endpoints on {node}: with externalTrafficPolicy Local, kube-proxy DROPs "
             "traffic from outside on a node without a ready endpoint of its own, and the connection times out"))
     return Decision("dnat", [*chains, sp.svl_chain], r.local, masquerade=False)
+
+
+def _decide_nft(entry: Entry, r: NodeRules, to_node_ip: bool) -> Decision:
+    """``decide`` in nftables mode: the hooks and chains the packet goes through, and the map
+    element that refuses or drops it when there is no endpoint for it."""
+    sp = entry.service_port
+    node = entry.node or ""
+    name = sp.port_name_string
+    base = sp.nft_base
+    svc, local = "service-" + base, "local-" + base
+    node_port = entry.kind == "NodePort"
+    key = (sp.protocol.lower(), str(entry.port)) if node_port else (entry.dst, sp.protocol.lower(), str(entry.port))
+    if node_port:
+        # NodePorts are checked from filter-input only (a node's own packets come back in through lo).
+        checks = ["filter-input", "nodeport-endpoints-check", "@no-endpoint-nodeports"]
+    else:
+        hook = "filter-output" if entry.source == "local" else "filter-input" if to_node_ip else "filter-forward"
+        checks = [hook, "service-endpoints-check", "@no-endpoint-services"]
+    if not r.has_endpoints:
+        return Decision("reject", [*checks, "reject-chain"], rule=element_text(Element(key, "goto reject-chain", name)),
+                        reason=(f"{name} has no endpoints: kube-proxy on {node} maps it to reject-chain in "
+                                f"{checks[2][1:]}, which rejects new connections (ICMP port unreachable), so the "
+                                "connection is refused"))
+    drop = element_text(Element(key, "drop", name))
+    nat = ["nat-output" if entry.source == "local" else "nat-prerouting", "services"]
+    if entry.kind == "ClusterIP":
+        if not r.has_internal:
+            return Decision("drop", checks, rule=drop, reason=(
+                f"{name} has no local endpoints: internalTrafficPolicy is Local and no endpoint runs on {node}, "
+                f"so kube-proxy's no-endpoint-services map drops the packet and the connection times out"))
+        return Decision("dnat", [*nat, "@service-ips", local if sp.itp_local else svc],
+                        r.local if sp.itp_local else r.cluster, masquerade=entry.source != "pod")
+    chains = [*nat, "@service-nodeports" if node_port else "@service-ips", "external-" + base]
+    if not sp.etp_local or entry.source in ("pod", "local"):
+        return Decision("dnat", [*chains, svc], r.cluster, masquerade=not sp.etp_local or entry.source == "local")
+    if not r.local:
+        return Decision("drop", [*chains, *checks], rule=drop, reason=(
+            f"{name} has no local endpoints on {node}: with externalTrafficPolicy Local, {chains[-1]} sends "
+            f"traffic from outside nowhere and the {checks[2][1:]} map drops it, so the connection times out"))
+    return Decision("dnat", [*chains, local], r.local, masquerade=False)
 
 
 def _filter_rule(entry: Entry, comment: str, target: str) -> str:

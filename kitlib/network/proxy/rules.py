@@ -277,6 +277,12 @@ def ipvs_nat_table(pod_cidr: str) -> NatTable:
     return _table(names, rules)
 
 
+def empty_nat_table() -> NatTable:
+    """The nat table in nftables mode: kube-proxy removed its iptables chains when it started
+    (``platformCleanup``), leaving the built-in chains and the kubelet's canary."""
+    return NatTable((*(Chain(n, (), "ACCEPT") for n in BUILTIN_CHAINS), Chain("KUBE-KUBELET-CANARY")))
+
+
 def filter_rule(sp: ServicePort, kind: str, dst: str, comment: str, target: str) -> Rule:
     """The filter-table rule kube-proxy writes to refuse (``REJECT``) or drop (``DROP``) traffic
     to a service address of ``kind`` (``ClusterIP``, ``NodePort`` or an external address ``dst``)."""

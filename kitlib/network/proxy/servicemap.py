@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from ...api.discovery import SERVICE_NAME_LABEL
 from ...api.node import internal_ip, node_zone
 from ...api.service import PREFER_SAME_NODE, PREFER_SAME_ZONE
-from .chains import endpoint_chain, port_proto_hash
+from .chains import endpoint_chain, nft_name, nft_service_base, port_proto_hash
 
 if TYPE_CHECKING:
     from ...api.discovery import EndpointSlice
@@ -98,9 +98,12 @@ class ServicePort:
     itp_local: bool
     affinity_timeout: int | None
     endpoints: tuple[ProxyEndpoint, ...]
+    source_ranges: tuple[str, ...] = ()
+    """``loadBalancerSourceRanges`` (kitlib's Service has no such field yet: always empty)."""
     hinted: bool = False
     """Some endpoint has a topology hint (without any, topology never narrows the choice)."""
     _hash: str | None = None
+    _nft: str | None = None
 
     @property
     def service(self) -> str:
@@ -139,14 +142,31 @@ class ServicePort:
         return endpoint_chain(self.port_name_string, self.protocol, ep.address)
 
     @property
+    def nft_base(self) -> str:
+        """``HASH-ns/name/protocol/port``, computed once: what follows the prefix of this port's
+        nftables chains (``service-``, ``local-``, ``external-``, ``firewall-``)."""
+        if self._nft is None:
+            self._nft = nft_service_base(self.namespace, self.name, self.protocol, self.port_name)
+        return self._nft
+
+    def nft_endpoint(self, ep: ProxyEndpoint) -> str:
+        """``HASH-ns/name/protocol/port__ip/port``: what follows ``endpoint-`` (the chain that
+        DNATs to ``ep``) and ``affinity-`` (its ClientIP affinity set)."""
+        ip = ep.ip.replace(":", ".") if ":" in ep.ip else ep.ip
+        return nft_name(f"{self.namespace}/{self.name}/{self.protocol.lower()}/{self.port_name}__{ip}/{ep.port}")
+
+    @property
     def externally_accessible(self) -> bool:
         """The port has a node port, a LoadBalancer IP or an external IP."""
         return bool(self.node_port or self.lb_ips or self.external_ips)
 
     @property
     def uses_cluster_endpoints(self) -> bool:
-        """Some traffic to the port may go to any node's endpoint (a ``Cluster`` policy applies)."""
-        return not self.itp_local or (self.externally_accessible and not self.etp_local)
+        """Some traffic to the port may go to any node's endpoint: a ``Cluster`` internal policy,
+        or any external access at all (with ``externalTrafficPolicy: Local`` too, pods and the
+        node itself are short-circuited to every endpoint; ``UsesClusterEndpoints`` in
+        ``pkg/proxy/serviceport.go``)."""
+        return not self.itp_local or self.externally_accessible
 
     @property
     def uses_local_endpoints(self) -> bool:
@@ -217,7 +237,7 @@ class ProxyView:
                 sp = ServicePort(ns, name, p.name or "", proto, p.port, kind, s.cluster_ip,
                                  p.node_port if kind in ("NodePort", "LoadBalancer") else None,
                                  tuple(s.external_ips), lb_ips, s.external_traffic_policy == "Local",
-                                 s.internal_traffic_policy == "Local", timeout, eps, hinted)
+                                 s.internal_traffic_policy == "Local", timeout, eps, hinted=hinted)
                 self.ports.append(sp)
         # kube-proxy walks a Go map (a different order every sync); sorted keeps runs identical.
         self.ports.sort(key=lambda sp: (sp.port_name_string, sp.protocol))
