@@ -564,6 +564,13 @@ def test_every_proxy_mode_programs_only_the_chosen_endpoints(zoned):
     block = text.split(f"TCP  {ip}:80 rr\n")[1].split("TCP ")[0]
     assert f"{b}:80" in block and not any(o in block for o in others)
     assert zoned.traffic("node/minikube-m02", ip, 80, 300).by_zone == {"zone-b": 300}
+    zoned.set_proxy_mode("nftables")
+    chain = zoned.nft("minikube-m02").split("chain service-")
+    web = next(c for c in chain if c.split(" ", 1)[0].endswith("-default/web/tcp/"))
+    assert "numgen random mod 1 vmap { 0 : goto endpoint-" in web and f"__{b}/80" in web
+    assert not any(f"__{o}/80" in zoned.nft("minikube-m02") for o in others)
+    assert zoned.traffic("node/minikube-m02", ip, 80, 300).by_zone == {"zone-b": 300}
+    assert zoned.traffic("node/minikube", ip, 80, 300).by_zone == {"zone-a": 300}
 
 
 def test_relabelling_a_node_moves_kube_proxy_at_once_and_the_endpoints_at_their_next_sync(zoned):
