@@ -22,6 +22,7 @@ from __future__ import annotations
 import builtins
 import random
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from .api.convert import clone
 from .api.labels import LabelSelector
 from .api.meta import KubeObject, ObjectMeta
 from .api.namespace import Namespace
-from .api.node import Node
+from .api.node import REGION_LABEL, ZONE_LABEL, Node
 from .api.pod import Pod
 from .api.registry import for_object
 from .api.validation import validate_labels
@@ -57,14 +58,27 @@ class Cluster:
     >>> c.advance(30)
     >>> len([p for p in c.pods() if p.status.phase == "Running"])
     3
+
+    minikube gives its nodes no zone. ``zones`` labels them ``topology.kubernetes.io/zone`` (and
+    ``region`` labels them ``topology.kubernetes.io/region``) once the cluster is up, exactly as
+    ``kubectl label node <name> topology.kubernetes.io/zone=<zone>`` would: a list is dealt out
+    to the nodes in order (``minikube``, ``minikube-m02``, ...) and round again; a dict names
+    each node's zone.
+
+    >>> c = Cluster(nodes=3, zones=["zone-a", "zone-b"])
+    >>> [n.metadata.labels["topology.kubernetes.io/zone"] for n in c.nodes()]
+    ['zone-a', 'zone-b', 'zone-a']
     """
 
     def __init__(self, nodes: int = 3, seed: int = 0, *, pod_cidr: str = "10.244.0.0/16",
                  service_cidr: str = "10.96.0.0/12", node_cidr: str = "192.168.49.0/24",
-                 node_prefix: int = 24, name: str = "minikube", proxy_mode: str = "iptables") -> None:
+                 node_prefix: int = 24, name: str = "minikube", proxy_mode: str = "iptables",
+                 zones: Sequence[str] | Mapping[str, str] | None = None, region: str | None = None) -> None:
         if nodes < 1:
             raise ValueError("a cluster needs at least one node")
         _check_proxy_mode(proxy_mode)
+        names = [name] + [f"{name}-m{i + 1:02d}" for i in range(1, nodes)]
+        by_node = _zone_plan(names, zones)
         self.seed = seed
         self.api = ApiServer(ClusterConfig(name=name, pod_cidr=pod_cidr, service_cidr=service_cidr,
                                            node_cidr=node_cidr, node_prefix=node_prefix), seed)
@@ -81,6 +95,11 @@ class Cluster:
             self.add_node()
         self.controllers.run()
         self.advance(-self.api.clock.now)
+        for node_name, zone in by_node.items():
+            self.label("Node", node_name, {ZONE_LABEL: zone, **({REGION_LABEL: region} if region else {})})
+        if region and not by_node:
+            for node_name in names:
+                self.label("Node", node_name, {REGION_LABEL: region})
 
     # ------------------------------------------------------------------ the parts, read-only
 
@@ -336,11 +355,20 @@ class Cluster:
 
     # ------------------------------------------------------------------ nodes
 
-    def add_node(self) -> Node:
-        """Join a new node: it gets the next node IP and podCIDR, and is Ready at once."""
+    def add_node(self, zone: str | None = None) -> Node:
+        """Join a new node: it gets the next node IP and podCIDR, and is Ready at once. With
+        ``zone``, it is then labelled ``topology.kubernetes.io/zone=<zone>`` (as ``kubectl label``).
+
+        As in Kubernetes, a Ready worker node without a zone turns topology-aware routing
+        (``topology-mode: Auto``) off, and the hints it removed come back only when each Service
+        next syncs."""
+        if zone is not None:
+            _check_zone(zone)
         node = nodelifecycle.join(self.runtime)
         proxy.started(self.runtime, node.name)
         self.controllers.run()
+        if zone is not None:
+            self.label("Node", node.name, {ZONE_LABEL: zone})
         return clone(node)
 
     def cordon(self, name: str) -> Node:
@@ -436,6 +464,22 @@ class Cluster:
         """
         return traffic.traffic(self.runtime, src, dst, port, requests, protocol, duration)
 
+    def proxy_endpoints(self, service: str, namespace: str = "default",
+                        port: int | str | None = None) -> dict[str, proxy.NodeRules]:
+        """Which endpoints each node's kube-proxy sends a Service's traffic to, by node: a
+        :class:`~kitlib.network.proxy.servicemap.NodeRules` per node, whose ``cluster`` endpoints
+        are those its ``trafficDistribution`` (or topology-aware hints) leave to the node, and
+        ``topology`` says how they were narrowed (``PreferSameZone``, ``PreferSameNode`` or ``""``).
+        ``port`` picks a port by number or name (default: the first).
+
+        >>> c = Cluster(nodes=3, zones=["zone-a", "zone-b"])
+        >>> _ = c.kubectl("create deployment web --image=nginx --replicas=3 --port=80")
+        >>> _ = c.kubectl("expose deployment web --port=80"); c.advance(30)
+        >>> {node: len(r.cluster) for node, r in c.proxy_endpoints("web").items()}
+        {'minikube': 3, 'minikube-m02': 3, 'minikube-m03': 3}
+        """
+        return proxy.node_endpoints(self.runtime, service, namespace, port)
+
     def iptables(self, node: str) -> str:
         """What ``iptables-save -t nat`` prints of kube-proxy's chains on ``node`` (in nftables
         mode only the built-in chains: kube-proxy removed its own)."""
@@ -491,6 +535,38 @@ class Cluster:
         Errors raise :class:`kitlib.ApiError` whose text is what kubectl prints.
         """
         return kubectl.run(self, command)
+
+
+def _zone_plan(names: builtins.list[str], zones: Sequence[str] | Mapping[str, str] | None) -> dict[str, str]:
+    """Each node's zone from ``Cluster(zones=...)``: a list dealt out in node order, or a dict by
+    node name; a ValueError for a name no node has or a zone no label may hold."""
+    if zones is None:
+        return {}
+    if isinstance(zones, str):
+        raise InvalidArgument(f"zones must be a list of zone names or a dict of node -> zone, not a string ({zones!r})")
+    if isinstance(zones, Mapping):
+        unknown = sorted(set(zones) - set(names))
+        if unknown:
+            raise InvalidArgument(f"zones names nodes the cluster does not have: {', '.join(unknown)} "
+                                  f"(its nodes are {', '.join(names)})")
+        plan = {n: zones[n] for n in names if n in zones}
+    else:
+        listed = builtins.list(zones)
+        if not listed:
+            raise InvalidArgument("zones is empty: give at least one zone name")
+        plan = {n: listed[i % len(listed)] for i, n in enumerate(names)}
+    for zone in plan.values():
+        _check_zone(zone)
+    return plan
+
+
+def _check_zone(zone: object) -> None:
+    """A zone must be a valid label value (``kubectl label`` would refuse it otherwise)."""
+    if not isinstance(zone, str):
+        raise InvalidArgument(f"a zone is a string, not {type(zone).__name__} ({zone!r})")
+    errs = validate_labels({ZONE_LABEL: zone}, "metadata.labels")
+    if errs:
+        raise InvalidArgument(f"zone {zone!r} is not a valid label value: {errs[0]}")
 
 
 def _check_proxy_mode(mode: str) -> None:

@@ -33,13 +33,40 @@ class EndpointConditions:
 
 
 @dataclass
+class ForZone:
+    """A zone whose clients should use this endpoint."""
+
+    name: str = ""
+
+
+@dataclass
+class ForNode:
+    """A node whose clients should use this endpoint."""
+
+    name: str = ""
+
+
+@dataclass
+class EndpointHints:
+    """Where the EndpointSlice controller suggests this endpoint be used (topology hints):
+    kube-proxy on a node in one of ``for_zones`` (or named in ``for_nodes``) prefers it."""
+
+    for_zones: list[ForZone] = field(default_factory=list)
+    for_nodes: list[ForNode] = field(default_factory=list)
+
+
+@dataclass
 class Endpoint:
+    """One endpoint: its address, conditions, node and zone (the node's
+    ``topology.kubernetes.io/zone`` label), and the controller's topology ``hints``."""
+
     addresses: list[str] = api_field(factory=list, keep_empty=True)
     conditions: EndpointConditions = field(default_factory=EndpointConditions)
     node_name: str | None = None
     target_ref: ObjectReference | None = None
     hostname: str | None = None
     zone: str | None = None
+    hints: EndpointHints | None = None
 
 
 @dataclass

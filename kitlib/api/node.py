@@ -83,6 +83,35 @@ class Node(KubeObject):
     status: NodeStatus = field(default_factory=NodeStatus)
 
 
+ZONE_LABEL = "topology.kubernetes.io/zone"
+"""The node's zone (``v1.LabelTopologyZone``). minikube sets none; ``Cluster(zones=...)`` and
+``kubectl label node`` do."""
+REGION_LABEL = "topology.kubernetes.io/region"
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+
+
+def node_zone(node: Node) -> str:
+    """The node's ``topology.kubernetes.io/zone`` label, or ``""``."""
+    return node.metadata.labels.get(ZONE_LABEL, "")
+
+
+def cpu_millis(quantity: str | None) -> int:
+    """A CPU quantity in millicores: ``"2"`` is 2000, ``"500m"`` is 500, ``"1.5"`` is 1500; 0 when
+    absent or unreadable.
+
+    >>> cpu_millis("2"), cpu_millis("250m"), cpu_millis(None)
+    (2000, 250, 0)
+    """
+    if not quantity:
+        return 0
+    try:
+        if quantity.endswith("m"):
+            return int(quantity[:-1])
+        return round(float(quantity) * 1000)
+    except ValueError:
+        return 0
+
+
 def internal_ip(node: Node) -> str:
     """The node's InternalIP address."""
     return next((a.address for a in node.status.addresses if a.type == "InternalIP"), "")

@@ -11,6 +11,17 @@ from .resource import Resource
 
 SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
 
+PREFER_CLOSE = "PreferClose"
+"""The first ``trafficDistribution`` value (1.30), deprecated since 1.35 for its new name, ``PreferSameZone``."""
+PREFER_SAME_ZONE = "PreferSameZone"
+PREFER_SAME_NODE = "PreferSameNode"
+TRAFFIC_DISTRIBUTIONS = [PREFER_CLOSE, PREFER_SAME_ZONE, PREFER_SAME_NODE]
+"""The ``trafficDistribution`` values the API server accepts, in the order its error lists them."""
+TOPOLOGY_MODE_ANNOTATION = "service.kubernetes.io/topology-mode"
+"""``Auto`` turns on topology-aware routing: zone hints allotted in proportion to each zone's CPUs."""
+TOPOLOGY_AWARE_HINTS_ANNOTATION = "service.kubernetes.io/topology-aware-hints"
+"""The annotation's deprecated older name; when both are set, this one decides."""
+
 
 @dataclass
 class ServicePort:
@@ -55,6 +66,9 @@ class ServiceSpec:
     load_balancer_class: str | None = None
     ip_families: list[str] = field(default_factory=list)
     ip_family_policy: str | None = None
+    traffic_distribution: str | None = None
+    """``PreferSameZone`` (or its older name ``PreferClose``) or ``PreferSameNode``: where kube-proxy
+    prefers to send this Service's traffic (see :mod:`kitlib.network.proxy.servicemap`)."""
     extra: dict[str, Any] = extra_field()
 
 

@@ -269,10 +269,12 @@ class ApiServer:
               warnings: builtins.list[str] | None = None) -> builtins.list[tuple[KubeObject, str]]:
         """Create or update every document, as ``kubectl apply`` does, with kubectl's word for each
         object (created, configured, unchanged). All are admitted before any is stored.
-        ``validation`` is the field validation asked for (see :func:`kitlib.manifest.decode`)."""
+        ``validation`` is the field validation asked for (see :func:`kitlib.manifest.decode`);
+        the server's warnings (unknown fields under ``Warn``, each kind's own) go to ``warnings``."""
         pending_ns = {d.get("metadata", {}).get("name") for d in docs if d.get("kind") == "Namespace"}
         with self.request():
             plans: builtins.list[KubeObject] = []
+            said: builtins.list[builtins.list[str]] = []  # each document's warnings (WarningsOnCreate/Update)
             planned: dict[tuple[str, str], KubeObject] = {}
             for doc in docs:
                 obj = manifest.decode(doc, validation, warnings)
@@ -286,15 +288,19 @@ class ApiServer:
                 prepared = self.prepare(obj, existing)
                 planned[(res.kind, obj.key)] = prepared
                 plans.append(prepared)
+                said.append(strategy_for(res.kind).warnings(prepared, existing))
             results = []
-            for prepared in plans:
+            for prepared, warned in zip(plans, said, strict=True):
                 existing = self.store.get(prepared.kind, prepared.key)
                 if existing is None:
                     results.append((self._commit_create(prepared), "created"))
                 elif unchanged(existing, prepared):
                     results.append((existing, "unchanged"))
+                    continue  # kubectl sends no request for an empty patch: the server warns of nothing
                 else:
                     results.append((self._commit_update(existing, prepared), "configured"))
+                if warnings is not None:
+                    warnings += warned
             return results
 
     def record_event(self, obj: KubeObject, reason: str, message: str, source: str,

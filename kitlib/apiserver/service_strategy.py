@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ..api.addresses import is_ip
 from ..api.service import (
+    PREFER_CLOSE,
+    PREFER_SAME_ZONE,
     SERVICE_TYPES,
+    TOPOLOGY_AWARE_HINTS_ANNOTATION,
+    TOPOLOGY_MODE_ANNOTATION,
+    TRAFFIC_DISTRIBUTIONS,
     ClientIPConfig,
     Service,
     ServicePort,
@@ -88,9 +93,15 @@ def default(svc: Service) -> None:
 
 
 def validate(svc: Service) -> list[FieldError]:
-    """ValidateService, in its order, for the fields kitlib models."""
+    """ValidateService, in its order, for the fields kitlib models (``pkg/apis/core/validation``)."""
     errs: list[FieldError] = []
     errs += validate_meta(svc.metadata, namespaced=True, name_check=dns1035_label)
+    annotations = svc.metadata.annotations
+    mode = annotations.get(TOPOLOGY_MODE_ANNOTATION)
+    if mode is not None and TOPOLOGY_AWARE_HINTS_ANNOTATION in annotations \
+            and mode != annotations[TOPOLOGY_AWARE_HINTS_ANNOTATION]:
+        errs.append(FieldError(f"metadata.annotations[{TOPOLOGY_MODE_ANNOTATION}]", "Invalid value", mode,
+                               f"must match annotations[{TOPOLOGY_AWARE_HINTS_ANNOTATION}] when both are specified"))
     s = svc.spec
     kind = service_type(svc)
     headless = is_headless(svc)
@@ -146,7 +157,23 @@ def validate(svc: Service) -> list[FieldError]:
             errs.append(FieldError(f"spec.ports[{i}]", "Duplicate value", GoValue(_go_port_key(p.protocol, p.port))))
         seen.add((p.protocol, p.port))
     errs += _validate_traffic_policies(svc)
+    # validateServiceTrafficDistribution: PreferSameZone and PreferSameNode are GA since 1.35.
+    td = s.traffic_distribution
+    if td is not None and td not in TRAFFIC_DISTRIBUTIONS:
+        errs.append(unsupported("spec.trafficDistribution", td, TRAFFIC_DISTRIBUTIONS))
     return errs
+
+
+def warnings(svc: Service) -> list[str]:
+    """``GetWarningsForService``, for the fields kitlib models: the deprecated topology annotation
+    and the deprecated ``PreferClose`` (since 1.35, for ``PreferSameZone``)."""
+    out = []
+    if TOPOLOGY_AWARE_HINTS_ANNOTATION in svc.metadata.annotations:
+        out.append(f"annotation {TOPOLOGY_AWARE_HINTS_ANNOTATION} is deprecated, please use "
+                   f"{TOPOLOGY_MODE_ANNOTATION} instead")
+    if svc.spec.traffic_distribution == PREFER_CLOSE:
+        out.append(f'spec.trafficDistribution: "{PREFER_CLOSE}" is deprecated; use "{PREFER_SAME_ZONE}"')
+    return out
 
 
 def _validate_port(p: ServicePort, require_name: bool, names: set[str], path: str) -> list[FieldError]:
@@ -475,6 +502,9 @@ class ServiceStrategy(Strategy[Service]):
 
     def validate(self, obj: Service) -> list[FieldError]:
         return validate(obj)
+
+    def warnings(self, obj: Service, old: Service | None) -> list[str]:
+        return warnings(obj)
 
     def on_update(self, old: Service, new: Service) -> None:
         super().on_update(old, new)

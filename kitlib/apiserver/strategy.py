@@ -105,6 +105,11 @@ class Strategy(Generic[K]):
         if errs:
             raise invalid(RESOURCES[self.kind].qualified_kind, obj.name, errs)
 
+    def warnings(self, obj: K, old: K | None) -> list[str]:
+        """``WarningsOnCreate`` / ``WarningsOnUpdate``: what the server warns about an accepted
+        object (kubectl prints each as ``Warning: ...``)."""
+        return []
+
     def admit_delete(self, api: ApiServer, obj: K) -> None:
         """Validating admission of a DELETE (NamespaceLifecycle's immortal namespaces), before
         anything is deleted."""

@@ -3,9 +3,17 @@ the pods its selector matches.
 
 For each matching pod that has an IP: ``serving`` is the pod's Ready condition,
 ``terminating`` is whether it is being deleted, and ``ready`` is ``serving and not
-terminating`` (or always true with ``publishNotReadyAddresses``). A named ``targetPort``
-is looked up in each pod's container ports, so two pods may serve the same Service port on
-different numbers. A Service without a selector is left alone: its endpoints are yours.
+terminating`` (or always true with ``publishNotReadyAddresses``); ``zone`` is the
+``topology.kubernetes.io/zone`` label of the pod's node when the endpoint is written. A named
+``targetPort`` is looked up in each pod's container ports, so two pods may serve the same
+Service port on different numbers. A Service without a selector is left alone: its endpoints
+are yours.
+
+Topology hints (``trafficDistribution``, ``service.kubernetes.io/topology-mode: Auto``) are
+:mod:`kitlib.controllers.hints`. As in Kubernetes, relabelling a node does not rewrite the
+endpoints already written: a Service's endpoints take the new zone at its next sync (a pod of it
+changes, or the Service does). Simplification: the informers' periodic resync (every 12 to 24
+hours), which would also bring them up to date, is not modelled.
 """
 
 from __future__ import annotations
@@ -28,10 +36,12 @@ from ..api.discovery import (
     ObjectReference,
 )
 from ..api.meta import ObjectMeta, OwnerReference
+from ..api.node import ZONE_LABEL
 from ..api.pod import Pod, is_ready
 from ..api.service import Service, is_headless, service_type
 from ..manifest import to_plain
 from ..names import random_suffix
+from . import hints
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
@@ -60,8 +70,8 @@ def selected_pods(rt: Runtime, svc: Service) -> list[Pod]:
             and p.status.phase not in ("Succeeded", "Failed")]
 
 
-def _entry(svc: Service, pod: Pod, publish: bool) -> tuple[tuple, Endpoint, EndpointAddress]:
-    """A pod's ports (resolved), its slice endpoint and its Endpoints address."""
+def _entry(svc: Service, pod: Pod, publish: bool, zone: str | None) -> tuple[tuple, Endpoint, EndpointAddress]:
+    """A pod's ports (resolved), its slice endpoint and its Endpoints address (``podToEndpoint``)."""
     ports = []
     for sp in svc.spec.ports:
         number = resolve_target_port(sp, pod)
@@ -75,6 +85,7 @@ def _entry(svc: Service, pod: Pod, publish: bool) -> tuple[tuple, Endpoint, Endp
                                       terminating=terminating),
         node_name=pod.spec.node_name,
         target_ref=ObjectReference("Pod", pod.namespace, pod.name, pod.metadata.uid),
+        zone=zone,
     )
     addr = EndpointAddress(ip=pod.status.pod_ip or "", node_name=pod.spec.node_name,
                            target_ref=ObjectReference("Pod", pod.namespace, pod.name, pod.metadata.uid))
@@ -89,36 +100,43 @@ def sync(rt: Runtime, svc: Service) -> None:
             mirror(rt, svc)
         return
     publish = bool(svc.spec.publish_not_ready_addresses)
+    controller = rt.controllers.endpointslice
+    mode = hints.heuristic(svc)
     asks = (tuple((sp.name, sp.port, sp.protocol, sp.target_port) for sp in svc.spec.ports), publish,
-            svc.metadata.uid, is_headless(svc), tuple(sorted(svc.metadata.labels.items())))
-    memo = rt.controllers.endpointslice.memo
+            svc.metadata.uid, is_headless(svc), tuple(sorted(svc.metadata.labels.items())), mode,
+            # Topology-aware hints are checked again whenever the zones' CPU shares change.
+            controller.topology.generation if mode == "auto" else None)
+    memo = controller.memo
     seen_asks, before, written = memo.get(svc.key, (None, {}, ()))
     if seen_asks != asks:
         before = {}
     now: dict[str, tuple] = {}
     groups: dict[tuple, list[tuple[Pod, Endpoint, EndpointAddress]]] = {}
-    listed = rt.controllers.endpointslice.endpoint_pods
+    listed = controller.endpoint_pods
     prefix = f"{svc.namespace}/"
+    store = rt.api.store
     for pod in selected_pods(rt, svc):  # sorted by name, as the store lists them
         key = prefix + pod.metadata.name  # type: ignore[operator]  # a stored pod has a name; pod.name costs a call in this hot loop
         known = before.get(key)
         version = pod.metadata.resource_version
-        if known is not None and known[0] is pod and known[1] == version:
+        node = store.get("Node", pod.spec.node_name) if pod.spec.node_name else None
+        zone = (node.metadata.labels.get(ZONE_LABEL) or None) if node is not None else None
+        if known is not None and known[0] is pod and known[1] == version and known[3] == zone:
             entry = known[2]
         else:
-            entry = _entry(svc, pod, publish)
+            entry = _entry(svc, pod, publish, zone)
             listed.setdefault(key, set()).add(svc.key)
-        now[key] = (pod, version, entry)
+        now[key] = (pod, version, entry, zone)
         # A pod that declares none of the named ports still gets an endpoint, in a slice
         # without ports (kube-proxy sends it nothing); the Endpoints object leaves it out.
         groups.setdefault(entry[0], []).append((pod, entry[1], entry[2]))
     if before and len(now) == len(before) and all(
-            before.get(k, (None, None, None))[2] is v[2] for k, v in now.items()) \
+            before.get(k, (None, None, None, None))[2] is v[2] for k, v in now.items()) \
             and all(rt.api.store.get(o.kind, o.key) is o for o in written):
         # No endpoint changed and what was written is still there: nothing to do.
         memo[svc.key] = (asks, now, written)
         return
-    _sync_slices(rt, svc, groups)
+    _sync_slices(rt, svc, groups, mode)
     _sync_endpoints(rt, svc, groups, publish)
     written = (*_managed_slices(rt, svc), rt.api.store.get("Endpoints", svc.key))
     memo[svc.key] = (asks, now, written)
@@ -138,7 +156,7 @@ def _managed_slices(rt: Runtime, svc: Service) -> list[EndpointSlice]:
             if isinstance(s, EndpointSlice) and s.metadata.labels.get(MANAGED_BY_LABEL) == MANAGED_BY]
 
 
-def _sync_slices(rt: Runtime, svc: Service, groups: dict[tuple, list]) -> None:
+def _sync_slices(rt: Runtime, svc: Service, groups: dict[tuple, list], mode: str) -> None:
     wanted: list[tuple[list[EndpointPort], list[Endpoint]]] = []
     for resolved, members in groups.items():
         eps = [ep for _, ep, _ in members]
@@ -149,6 +167,7 @@ def _sync_slices(rt: Runtime, svc: Service, groups: dict[tuple, list]) -> None:
         # A Service with no endpoints still has one (empty) placeholder slice.
         wanted.append(([], []))
     existing = sorted(_managed_slices(rt, svc), key=lambda s: s.name)
+    wanted, events = _with_hints(rt, svc, wanted, existing, mode)
     for i, (ports, eps) in enumerate(wanted):
         labels = _labels(svc)
         if i < len(existing):
@@ -172,6 +191,33 @@ def _sync_slices(rt: Runtime, svc: Service, groups: dict[tuple, list]) -> None:
         rt.api.create_trusted(sl)
     for sl in existing[len(wanted):]:
         rt.api.delete(sl)
+    for event in events:
+        rt.api.record_event(svc, event.reason, event.message, "endpoint-slice-controller", event.type)
+
+
+def _with_hints(rt: Runtime, svc: Service, wanted: list[tuple[list[EndpointPort], list[Endpoint]]],
+                existing: list[EndpointSlice], mode: str) -> tuple[list[tuple[list[EndpointPort], list[Endpoint]]],
+                                                                   list[hints.HintEvent]]:
+    """The slices' endpoints with the hints ``mode`` gives them (the reconciler's topology step),
+    and the events to record on the Service."""
+    cache = rt.controllers.endpointslice.topology
+    if mode == "auto":
+        labels = _labels(svc)
+        drafts = []
+        for i, (ports, eps) in enumerate(wanted):
+            old = existing[i] if i < len(existing) else None
+            if old is not None and old.ports == ports and old.metadata.labels == labels \
+                    and hints.same_beyond_hints(old.endpoints, eps):
+                drafts.append(hints.SliceDraft(old.endpoints, unchanged=True))
+            else:
+                drafts.append(hints.SliceDraft(eps, unchanged=False))
+        hinted, events = cache.add_hints(svc.key, drafts)
+        return [(ports, eps) for (ports, _), eps in zip(wanted, hinted, strict=True)], events
+    events = [hints.disabled_event()] if svc.key in cache.hints_populated else []
+    cache.remove_hints(svc.key)
+    if mode:
+        return [(ports, hints.prefer_close(eps, mode == "node")) for ports, eps in wanted], events
+    return wanted, events
 
 
 def _sync_endpoints(rt: Runtime, svc: Service, groups: dict[tuple, list], publish: bool) -> None:

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from ..api.apps import Deployment, ReplicaSet
 from ..api.meta import KubeObject
+from ..api.node import Node, node_ready, node_zone
 from ..api.pod import Pod
 from ..api.service import Service
 from . import deployment, endpointslice, garbage, replicaset, scheduler
+from .hints import TopologyCache
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
@@ -125,11 +127,12 @@ class Scheduler(Controller):
 
 
 class EndpointSliceController(Controller):
-    """Writes each Service's EndpointSlices and Endpoints (:mod:`kitlib.controllers.endpointslice`)."""
+    """Writes each Service's EndpointSlices and Endpoints (:mod:`kitlib.controllers.endpointslice`),
+    with their topology hints (:mod:`kitlib.controllers.hints`)."""
 
     name = "endpointslice"
     kind = "Service"
-    watches = ("Pod", "Endpoints", "Service")
+    watches = ("Pod", "Endpoints", "Service", "Node")
 
     def __init__(self, rt: Runtime) -> None:
         super().__init__(rt)
@@ -143,10 +146,16 @@ class EndpointSliceController(Controller):
         # Services by one of their selector's labels: (namespace, label, value) -> Service keys.
         self._index: dict[tuple[str, str, str], set[str]] = {}
         self._index_key: dict[str, tuple[str, str, str]] = {}  # Service key -> its entry above
+        self.topology = TopologyCache()
+        """The zones' CPU shares and the hints allotted for ``topology-mode: Auto``."""
+        self.node_topology: dict[str, tuple[bool, str]] = {}
+        """Node -> (Ready, zone) as last seen: the node handlers compare against it."""
 
     def on_change(self, obj: KubeObject, removed: bool) -> None:
         if obj.kind == "Pod":
             self._services_for_pod(obj, removed)
+        elif isinstance(obj, Node):
+            self._node_changed(obj, removed)
         elif obj.kind == "Endpoints":
             if self.rt.api.store.get("Service", obj.key) is not None:
                 self.queue.add(obj.key)  # hand-managed endpoints are mirrored into a slice
@@ -178,6 +187,21 @@ class EndpointSliceController(Controller):
                 svc = store.get("Service", key)
                 if isinstance(svc, Service) and svc.spec.selector.items() <= labels.items():
                     self.queue.add(key)
+
+    def _node_changed(self, node: Node, removed: bool) -> None:
+        """``addNode``, ``updateNode`` (only a change of readiness or zone counts) and ``deleteNode``:
+        recount the zones' CPU (``checkNodeTopologyDistribution``) and queue the Services whose
+        hints leave some zone short. A Service's endpoints are not rewritten for a node's new zone
+        until it syncs for another reason."""
+        if removed:
+            self.node_topology.pop(node.name, None)
+        else:
+            seen = (node_ready(node), node_zone(node))
+            if self.node_topology.get(node.name) == seen:
+                return
+            self.node_topology[node.name] = seen
+        self.topology.set_nodes(self.rt.api.nodes())
+        self.queue.update(self.topology.overloaded_services())
 
     def sync(self, obj: KubeObject) -> None:
         if isinstance(obj, Service):  # the queue holds Services

@@ -15,3 +15,6 @@ __all__ += ["timeline", "update_timeline", "success_rate", "update_success_rate"
 from .routing_tree import ingress_tree, routing_tree, update_routing_tree  # noqa: E402
 
 __all__ += ["routing_tree", "update_routing_tree", "ingress_tree"]
+from .topology import endpoint_choice, topology_view  # noqa: E402
+
+__all__ += ["topology_view", "endpoint_choice"]

@@ -5,6 +5,7 @@ Cluster verb; what differs between kinds comes from :mod:`.kinds`."""
 from __future__ import annotations
 
 import copy
+import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,7 +44,8 @@ def _targets(words: list[str]) -> list[tuple[Resource, list[str]]]:
 
 
 def get(cluster: Cluster, args: Args, stdin: str) -> str:
-    """``kubectl get TYPE[,TYPE...] [NAME...] [-o wide|yaml|json|name] [-l SELECTOR] [-A] [--show-labels]``."""
+    """``kubectl get TYPE[,TYPE...] [NAME...] [-o wide|yaml|json|name] [-l SELECTOR] [-A] [--show-labels]
+    [-L KEY,...]``."""
     fmt = args.get("output", "")
     if fmt not in ("", "wide", "yaml", "json", "name"):
         raise BadRequest(f'error: unable to match a printer suitable for the output format "{fmt}", allowed '
@@ -52,6 +54,8 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
     all_ns = args.on("all-namespaces")
     selector = args.get("selector")
     targets = _targets(args.words[1:])
+    # -L is a string slice: each value is split at commas (as CSV), and repeats add up.
+    label_columns = [key for value in args.all("label-columns") for key in next(csv.reader([value]), [])]
     blocks, objs_all, named = [], [], False
     for res, names in targets:
         if names:
@@ -62,7 +66,8 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
         objs_all += objs
         if fmt in ("", "wide") and objs:
             blocks.append(table(cluster, BY_KIND[res.kind], res, objs, wide=fmt == "wide", all_namespaces=all_ns,
-                                show_kind=len(targets) > 1, show_labels=args.on("show-labels")))
+                                show_kind=len(targets) > 1, show_labels=args.on("show-labels"),
+                                label_columns=label_columns))
     if fmt in ("yaml", "json", "name"):
         if not objs_all and fmt != "name":
             return output([], fmt, single=False)

@@ -27,19 +27,25 @@ def format_labels(labels: dict[str, str]) -> str:
 
 
 def table(cluster: Cluster, view: View, res: Resource, objs: list[KubeObject], *, wide: bool,
-          all_namespaces: bool, show_kind: bool = False, show_labels: bool = False) -> str:
-    """The objects of one kind as ``kubectl get`` prints them."""
+          all_namespaces: bool, show_kind: bool = False, show_labels: bool = False,
+          label_columns: list[str] | None = None) -> str:
+    """The objects of one kind as ``kubectl get`` prints them; ``label_columns`` (``-L``) adds a
+    column per label key, headed by the key's last ``/``-part in capitals (``-L
+    topology.kubernetes.io/zone`` prints ``ZONE``), before ``--show-labels``' ``LABELS``."""
+    columns = label_columns or []
     heads = list(view.headers) + (list(view.wide) if wide else [])
     rows = []
     for obj in objs:
         r = view.row(cluster, obj, wide)
         if show_kind:
             r[0] = f"{res.type_name}/{r[0]}"
+        r += [obj.metadata.labels.get(key, "") for key in columns]
         if show_labels:
             r.append(format_labels(obj.metadata.labels))
         if all_namespaces and res.cls.namespaced:
             r.insert(0, obj.namespace)
         rows.append(r)
+    heads += [key.split("/")[-1].upper() for key in columns]
     if show_labels:
         heads.append("LABELS")
     if all_namespaces and res.cls.namespaced:

@@ -201,6 +201,8 @@ def _describe_service(cluster: Cluster, svc: Service) -> str:
     ranges = s.extra.get("loadBalancerSourceRanges") or []
     if ranges:
         lines.append(f"LoadBalancer Source Ranges:\t{','.join(ranges)}")
+    if s.traffic_distribution is not None:
+        lines.append(f"Traffic Distribution:\t{s.traffic_distribution}")
     return with_events(cluster, svc, lines)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..api.addresses import in_cidr
+from ..api.node import Node, node_zone
 from ..errors import ApiError, BadRequest
 from . import datapath, dns
 from .proxy import balance, packets
@@ -57,6 +58,9 @@ class Traffic:
     duration: float | None = None
     pod_nodes: dict[str, str | None] = field(default_factory=dict)
     """Endpoint key -> the node it runs on (what :attr:`by_node` groups by)."""
+    node_zones: dict[str, str] = field(default_factory=dict)
+    """Node -> its ``topology.kubernetes.io/zone`` label, for the nodes in :attr:`pod_nodes` that
+    have one (what :attr:`by_zone` groups by)."""
 
     @property
     def ok(self) -> int:
@@ -70,6 +74,15 @@ class Traffic:
         for key, n in self.served.items():
             node = self.pod_nodes.get(key) or "?"
             out[node] = out.get(node, 0) + n
+        return dict(sorted(out.items()))
+
+    @property
+    def by_zone(self) -> dict[str, int]:
+        """Answered requests per zone of the node of the pod that answered them (``?``: no zone)."""
+        out: dict[str, int] = {}
+        for key, n in self.served.items():
+            zone = self.node_zones.get(self.pod_nodes.get(key) or "") or "?"
+            out[zone] = out.get(zone, 0) + n
         return dict(sorted(out.items()))
 
     def share(self, key: str) -> float:
@@ -110,6 +123,16 @@ class Traffic:
 def traffic(rt: Runtime, src: str, dst: str, port: int, requests: int = 1, protocol: str = "TCP",
             duration: float | None = None) -> Traffic:
     """Send ``requests`` new connections from ``src`` to ``dst:port`` (see the module docstring)."""
+    result = _traffic(rt, src, dst, port, requests, protocol, duration)
+    for node in sorted({n for n in result.pod_nodes.values() if n}):
+        obj = rt.api.store.get_as(Node, node)
+        if obj is not None and node_zone(obj):
+            result.node_zones[node] = node_zone(obj)
+    return result
+
+
+def _traffic(rt: Runtime, src: str, dst: str, port: int, requests: int, protocol: str,
+             duration: float | None) -> Traffic:
     if isinstance(requests, bool) or not isinstance(requests, int) or requests < 0:
         raise BadRequest(f"error: requests must be a whole number of at least 0, not {requests!r}")
     if duration is not None and (isinstance(duration, bool) or not isinstance(duration, (int, float))

@@ -32,8 +32,9 @@ The modules, one job each:
 ==================  ==========================================================================
 
 This module is kube-proxy itself on the nodes: its per-cluster state (:func:`view`,
-:func:`reset`, :func:`started`) and what its nodes' commands print (:func:`nat_table`,
-:func:`iptables_save`, :func:`nft_table`, :func:`nft_list`, :func:`ipvsadm`).
+:func:`reset`, :func:`started`), which endpoints each node uses for a Service
+(:func:`node_endpoints`, topology included) and what its nodes' commands print
+(:func:`nat_table`, :func:`iptables_save`, :func:`nft_table`, :func:`nft_list`, :func:`ipvsadm`).
 """
 
 from __future__ import annotations
@@ -46,9 +47,9 @@ from typing import TYPE_CHECKING, cast
 
 from ...api.node import Node, internal_ip
 from ...clock import EPOCH
-from ...errors import NotFound
+from ...errors import InvalidArgument, NotFound
 from . import iptables, ipvs, nft, nftrules, rules
-from .servicemap import ProxyView
+from .servicemap import NodeRules, ProxyView
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -101,6 +102,27 @@ def _node_name(rt: Runtime, node: str) -> str:
     if rt.api.store.get("Node", node) is None:
         raise NotFound(f'nodes "{node}" not found')
     return node
+
+
+def node_endpoints(rt: Runtime, service: str, namespace: str = "default",
+                   port: int | str | None = None) -> dict[str, NodeRules]:
+    """Which endpoints each node's kube-proxy uses for one port of ``service`` (the first port
+    unless ``port`` gives its number or name), by node name: ``CategorizeEndpoints``, with the
+    topology hints applied (:attr:`NodeRules.topology`). Empty for a Service kube-proxy ignores
+    (headless, ExternalName)."""
+    svc = rt.api.get("Service", service, namespace)
+    spec = svc.spec  # type: ignore[attr-defined]  # the API's get returns a Service for "Service"
+    chosen = spec.ports[0] if port is None and spec.ports else next(
+        (p for p in spec.ports if port in (p.port, p.name) and not isinstance(port, bool)), None)
+    if chosen is None:
+        listed = ", ".join(f"{p.port}" + (f" ({p.name})" if p.name else "") for p in spec.ports) or "none"
+        raise InvalidArgument(f"service {namespace}/{service} has no port {port!r} (its ports: {listed})")
+    v = view(rt)
+    sp = next((sp for sp in v.ports if sp.namespace == namespace and sp.name == service
+               and sp.port_name == (chosen.name or "") and sp.protocol == (chosen.protocol or "TCP")), None)
+    if sp is None:
+        return {}
+    return {n.name: v.rules(sp, n.name) for n in rt.nodes()}
 
 
 def reset(rt: Runtime) -> None:

@@ -2,11 +2,19 @@
 
 kube-proxy watches Services and EndpointSlices and keeps, for every service port, its
 addresses (ClusterIP, external IPs, LoadBalancer IPs, node port), its traffic policies and
-session affinity, and its endpoints with their conditions. :class:`ProxyView` is that map, the
-same on every node; :func:`categorize` picks which endpoints one node's rules use.
+session affinity, and its endpoints with their conditions and topology hints. :class:`ProxyView`
+is that map, the same on every node; :func:`categorize` picks which endpoints one node's rules
+use, for every proxy mode (iptables, IPVS, nftables) and for the traffic they carry.
 
-Sources: ``pkg/proxy/topology.go`` (CategorizeEndpoints) and ``pkg/proxy/endpointslicecache.go``
-of Kubernetes v1.32.
+Topology (``CategorizeEndpoints``, for traffic under a ``Cluster`` policy): when every ready
+endpoint has a node hint and one is hinted for this node, the node uses only those
+(``PreferSameNode``); otherwise, when every ready endpoint has a zone hint and one is hinted for
+this node's zone (its ``topology.kubernetes.io/zone`` label, read live), only those
+(``PreferSameZone``); otherwise all of them. One ready endpoint without a hint, or no endpoint
+for this node or zone, and the node falls back to every endpoint.
+
+Sources: ``pkg/proxy/topology.go`` (CategorizeEndpoints, topologyModeFromHints) and
+``pkg/proxy/endpointslicecache.go`` of Kubernetes v1.37.
 """
 
 from __future__ import annotations
@@ -16,13 +24,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...api.discovery import SERVICE_NAME_LABEL
-from ...api.node import internal_ip
+from ...api.node import internal_ip, node_zone
+from ...api.service import PREFER_SAME_NODE, PREFER_SAME_ZONE
 from .chains import endpoint_chain, nft_name, nft_service_base, port_proto_hash
 
 if TYPE_CHECKING:
     from ...api.discovery import EndpointSlice
     from ...api.node import Node
     from ...api.service import Service
+
+@dataclass(frozen=True, slots=True)
+class Hints:
+    """An endpoint's topology hints as kube-proxy keeps them (``ZoneHints()``, ``NodeHints()``)."""
+
+    zones: frozenset[str]
+    nodes: frozenset[str]
+
+
+NO_HINTS = Hints(frozenset(), frozenset())
+
 
 @dataclass(frozen=True, slots=True)
 class ProxyEndpoint:
@@ -36,6 +56,18 @@ class ProxyEndpoint:
     ready: bool
     serving: bool
     terminating: bool
+    hints: Hints | None = None
+    """Its ``hints``, or None when the EndpointSlice gives it none."""
+
+    @property
+    def zone_hints(self) -> frozenset[str]:
+        """The zones the endpoint is hinted for (``hints.forZones``)."""
+        return (self.hints or NO_HINTS).zones
+
+    @property
+    def node_hints(self) -> frozenset[str]:
+        """The nodes the endpoint is hinted for (``hints.forNodes``)."""
+        return (self.hints or NO_HINTS).nodes
 
     @property
     def address(self) -> str:
@@ -68,6 +100,8 @@ class ServicePort:
     endpoints: tuple[ProxyEndpoint, ...]
     source_ranges: tuple[str, ...] = ()
     """``loadBalancerSourceRanges`` (kitlib's Service has no such field yet: always empty)."""
+    hinted: bool = False
+    """Some endpoint has a topology hint (without any, topology never narrows the choice)."""
     _hash: str | None = None
     _nft: str | None = None
 
@@ -140,16 +174,24 @@ class ServicePort:
         return self.itp_local or (self.externally_accessible and self.etp_local)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class NodeRules:
-    """``CategorizeEndpoints`` for one service port on one node."""
+    """``CategorizeEndpoints`` for one service port on one node: which endpoints its kube-proxy uses."""
 
     cluster: tuple[ProxyEndpoint, ...]
+    """For traffic under a ``Cluster`` policy, after topology."""
     local: tuple[ProxyEndpoint, ...]
+    """For traffic under a ``Local`` policy: this node's own."""
     reachable: tuple[ProxyEndpoint, ...]
+    """Every endpoint some traffic from this node may reach (one ``KUBE-SEP-…`` chain each)."""
     has_endpoints: bool
     has_internal: bool
     has_external: bool
+    topology: str = ""
+    """How the hints narrowed :attr:`cluster`: ``PreferSameNode``, ``PreferSameZone`` or ``""`` (not at all)."""
+    node: str = ""
+    zone: str = ""
+    """The node's ``topology.kubernetes.io/zone`` label (``""`` when it has none)."""
 
 
 class ProxyView:
@@ -163,7 +205,10 @@ class ProxyView:
         self.by_vip: dict[tuple[str, int, str], tuple[ServicePort, str]] = {}
         self.by_node_port: dict[tuple[int, str], ServicePort] = {}
         self.cluster_ips: dict[str, str] = {}  # clusterIP -> ns/name
+        nodes = list(nodes)
         self.node_ips: dict[str, str] = {internal_ip(n): n.name for n in nodes}
+        self.node_zones: dict[str, str] = {n.name or "": node_zone(n) for n in nodes}
+        """kube-proxy's own node's zone label on each node (``NodeTopologyConfig``)."""
         self._rules: dict[tuple[int, str], NodeRules] = {}
         slices: dict[tuple[str, str], list[EndpointSlice]] = {}
         for sl in endpoint_slices:
@@ -187,12 +232,12 @@ class ProxyView:
                 timeout = (cfg.client_ip.timeout_seconds if cfg and cfg.client_ip else None) or 10800
             for p in s.ports:
                 proto = p.protocol or "TCP"
-                eps = _endpoints_for(slices.get((ns, name), ()), p.name or "", proto)
+                eps, hinted = _endpoints_for(slices.get((ns, name), ()), p.name or "", proto)
                 total += len(eps)
                 sp = ServicePort(ns, name, p.name or "", proto, p.port, kind, s.cluster_ip,
                                  p.node_port if kind in ("NodePort", "LoadBalancer") else None,
                                  tuple(s.external_ips), lb_ips, s.external_traffic_policy == "Local",
-                                 s.internal_traffic_policy == "Local", timeout, eps)
+                                 s.internal_traffic_policy == "Local", timeout, eps, hinted=hinted)
                 self.ports.append(sp)
         # kube-proxy walks a Go map (a different order every sync); sorted keeps runs identical.
         self.ports.sort(key=lambda sp: (sp.port_name_string, sp.protocol))
@@ -211,14 +256,17 @@ class ProxyView:
         key = (id(sp), node)
         cached = self._rules.get(key)
         if cached is None:
-            cached = self._rules[key] = categorize(sp, node)
+            cached = self._rules[key] = categorize(sp, node, self.node_zones.get(node, ""))
         return cached
 
 
-def _endpoints_for(slices: Iterable[EndpointSlice], port_name: str, protocol: str) -> tuple[ProxyEndpoint, ...]:
+def _endpoints_for(slices: Iterable[EndpointSlice], port_name: str,
+                   protocol: str) -> tuple[tuple[ProxyEndpoint, ...], bool]:
     """The endpoints of one service port from the Service's slices, deduplicated by ``ip:port``
-    (a ready copy wins) and sorted by that string, as the endpoint slice cache does."""
+    (a ready copy wins) and sorted by that string, as the endpoint slice cache does; and whether
+    any of them has a topology hint."""
     found: dict[str, ProxyEndpoint] = {}
+    hinted = False
     for sl in slices:
         number = None
         for ep_port in sl.ports:
@@ -235,36 +283,83 @@ def _endpoints_for(slices: Iterable[EndpointSlice], port_name: str, protocol: st
             serving = ready if c.serving is None else bool(c.serving)
             ref = ep.target_ref
             pod = f"{ref.namespace or sl.metadata.namespace}/{ref.name}" if ref is not None and ref.kind == "Pod" else None
-            pe = ProxyEndpoint(ep.addresses[0], number, ep.node_name, pod, ready, serving, bool(c.terminating))
+            h = ep.hints
+            if h is None:
+                pe = ProxyEndpoint(ep.addresses[0], number, ep.node_name, pod, ready, serving, bool(c.terminating))
+            else:
+                hinted = True
+                pe = ProxyEndpoint(ep.addresses[0], number, ep.node_name, pod, ready, serving, bool(c.terminating),
+                                   Hints(frozenset(z.name for z in h.for_zones), frozenset(n.name for n in h.for_nodes)))
             old = found.get(pe.address)
             if old is None or (pe.ready and not old.ready):
                 found[pe.address] = pe
-    return tuple(found[k] for k in sorted(found))
+    return tuple(found[k] for k in sorted(found)), hinted
 
 
-def categorize(sp: ServicePort, node: str) -> NodeRules:
-    """``pkg/proxy/topology.go CategorizeEndpoints``: ready endpoints, or serving-and-terminating
-    ones when none is ready; this node's own for a ``Local`` policy."""
+def topology_mode(eps: tuple[ProxyEndpoint, ...], node: str, zone: str) -> str:
+    """``topologyModeFromHints``: ``PreferSameNode`` when every ready endpoint has a node hint and
+    one names ``node``; else ``PreferSameZone`` when every ready endpoint has a zone hint and one
+    names ``zone``; else ``""`` (no ready endpoint, a hint missing, or none for here)."""
+    has_ready = for_node = for_zone = False
+    all_node_hints = all_zone_hints = True
+    for e in eps:
+        if not e.ready:
+            continue
+        has_ready = True
+        if not e.node_hints:
+            all_node_hints = False
+        elif node in e.node_hints:
+            for_node = True
+        if not e.zone_hints:
+            all_zone_hints = False
+        elif zone in e.zone_hints:
+            for_zone = True
+    if not has_ready:
+        return ""
+    if all_node_hints and for_node:  # PreferSameTrafficDistribution: GA (locked on) since 1.35
+        return PREFER_SAME_NODE
+    if all_zone_hints and for_zone:
+        return PREFER_SAME_ZONE
+    return ""
+
+
+def categorize(sp: ServicePort, node: str, zone: str = "") -> NodeRules:
+    """``pkg/proxy/topology.go CategorizeEndpoints``: for a ``Cluster`` policy, the ready endpoints
+    the hints leave for this node and zone (:func:`topology_mode`), or, when none is ready anywhere,
+    the serving-and-terminating ones; for a ``Local`` policy, this node's own (ready, or else
+    serving-and-terminating)."""
     eps = sp.endpoints
     cluster: tuple[ProxyEndpoint, ...] = ()
     local: tuple[ProxyEndpoint, ...] = ()
     has_any = False
+    mode = ""
     if sp.uses_cluster_endpoints:
-        cluster = tuple(e for e in eps if e.ready) or tuple(e for e in eps if e.serving and e.terminating)
+        mode = topology_mode(eps, node, zone) if sp.hinted else ""
+        if mode == PREFER_SAME_NODE:
+            cluster = tuple(e for e in eps if e.ready and node in e.node_hints)
+        elif mode == PREFER_SAME_ZONE:
+            cluster = tuple(e for e in eps if e.ready and zone in e.zone_hints)
+        else:
+            cluster = tuple(e for e in eps if e.ready)
+        # No ready endpoint anywhere (topology already fell back when none was ready here).
+        cluster = cluster or tuple(e for e in eps if e.serving and e.terminating)
         has_any = bool(cluster)
+    serving_terminating_local = False
     if sp.uses_local_endpoints:
         has_any = has_any or any(e.ready or (e.serving and e.terminating) for e in eps)
-        local = tuple(e for e in eps if e.node == node and e.ready) or \
-            tuple(e for e in eps if e.node == node and e.serving and e.terminating)
+        local = tuple(e for e in eps if e.node == node and e.ready)
+        if not local:
+            local = tuple(e for e in eps if e.node == node and e.serving and e.terminating)
+            serving_terminating_local = bool(local)
     if not sp.uses_local_endpoints:
         reachable = cluster
     elif not sp.uses_cluster_endpoints:
         reachable = local
+    elif not mode and not serving_terminating_local:
+        reachable = cluster  # every ready endpoint: a superset of the local ones
     else:
         merged = {e.address: e for e in (*cluster, *local)}
         reachable = tuple(merged[k] for k in sorted(merged))
     return NodeRules(cluster, local, reachable, has_any,
                      has_any and (not sp.itp_local or bool(local)),
-                     has_any and (not sp.etp_local or bool(local)))
-
-
+                     has_any and (not sp.etp_local or bool(local)), mode, node, zone)
