@@ -93,6 +93,11 @@ def test_nothing_new_may_be_created_in_a_terminating_namespace(shop, snapshot):
         shop.apply([SHOP, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "shop"}}])
     assert snapshot(shop) == before
     assert shop.kubectl("label deployment web tier=front -n shop") == "deployment.apps/web labeled"
+    labelled = {**SHOP, "metadata": {"name": "shop", "labels": {"team": "a"}}}
+    assert [w for _, w in shop.apply_with_outcome(labelled)] == ["configured"]
+    ns = shop.get("Namespace", "shop", "")
+    assert (ns.status.phase, ns.metadata.labels["team"]) == ("Terminating", "a")
+    assert ns.metadata.deletion_timestamp is not None  # an update cannot undo a deletion (rest.BeforeUpdate)
 
     victim = shop.pods("shop")[0]
     shop.delete("Pod", victim.name, "shop")
