@@ -275,7 +275,9 @@ class Cluster:
     def delete(self, kind: str, name: str, namespace: str = "default") -> KubeObject:
         """Delete an object gracefully; owned objects are garbage-collected (background cascade).
 
-        A pod first becomes Terminating, and its ReplicaSet creates a replacement at once.
+        A pod first becomes Terminating, and its ReplicaSet creates a replacement at once. A
+        namespace becomes Terminating, and goes once the namespace controller has deleted what
+        is in it (:mod:`kitlib.controllers.namespace`).
         """
         return clone(self.runtime.delete(kind, name, namespace))
 

@@ -152,7 +152,8 @@ def test_immortal_namespaces_may_not_be_deleted(small, name):
 
 def test_delete_all_namespaces_deletes_the_others_and_reports_the_immortal_ones(small):
     """`kubectl delete ns --all` deletes every namespace it may, prints each on stdout, and then
-    reports the three the API server refused; the call is not all or nothing."""
+    reports the three the API server refused; the call is not all or nothing. The deleted ones are
+    Terminating until the namespace controller's first pass, 5 s later, finds them empty."""
     small.kubectl("create namespace shop")
     with pytest.raises(kitlib.PartialFailure, match=(
             r'^namespace "kube-node-lease" deleted\nnamespace "shop" deleted\n'
@@ -162,6 +163,10 @@ def test_delete_all_namespaces_deletes_the_others_and_reports_the_immortal_ones(
     )) as info:
         small.kubectl("delete ns --all")
     assert info.value.changed == [("Namespace", "", "kube-node-lease"), ("Namespace", "", "shop")]
+    assert [(n.name, n.status.phase) for n in small.list("Namespace")] == [
+        ("default", "Active"), ("kube-node-lease", "Terminating"), ("kube-public", "Active"),
+        ("kube-system", "Active"), ("shop", "Terminating")]
+    small.advance(5)
     assert [n.name for n in small.list("Namespace")] == ["default", "kube-public", "kube-system"]
     assert len(small.pods()) == 2
 

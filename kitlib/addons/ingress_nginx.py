@@ -74,6 +74,8 @@ LABELS = {"app.kubernetes.io/component": "controller", "app.kubernetes.io/instan
           "app.kubernetes.io/name": "ingress-nginx"}
 RETRIES = 3
 """``proxy-next-upstream-tries``: endpoints tried for one request before giving up."""
+UNINSTALL_WAIT = 600
+"""Simulated seconds ``uninstall`` waits at most for the namespace to go (kubectl would wait a week)."""
 
 
 @dataclass
@@ -140,8 +142,10 @@ class IngressNginx:
         _no_options(options)
 
     def uninstall(self) -> None:
-        """Delete the namespace (and with it the controller) and the IngressClass. The Ingresses
-        stay, with their status cleared, and nothing serves them any more."""
+        """Delete the namespace (and with it the controller) and the IngressClass, and wait until
+        they are gone, as ``minikube addons disable`` does (``kubectl delete -f``, which waits):
+        the namespace controller empties the namespace first, so this takes some 10 simulated
+        seconds. The Ingresses stay, with their status cleared, and nothing serves them any more."""
         c = self.rt
         c.api.unwatch(self._on_change)
         for ing in c.api.store.items("Ingress"):
@@ -153,8 +157,11 @@ class IngressNginx:
                 c.delete(kind, name, ns or "default")
             except NotFound:
                 pass
-        # The controller image's handler stays registered: the controller pod still answers (health
-        # on 10254, nothing on 80) until its termination completes, and a reinstall registers it again.
+        for _ in range(UNINSTALL_WAIT):  # kubectl's --wait, bounded: a stuck namespace stays Terminating
+            if c.api.store.get("Namespace", NAMESPACE) is None:
+                break
+            c.advance(1)
+        # The controller image's handler stays registered: a reinstall registers it again.
 
     # ------------------------------------------------------------------ the controller
 

@@ -9,6 +9,13 @@ from .convert import extra_field
 from .meta import KubeObject, ObjectMeta
 from .resource import Resource
 
+ACTIVE = "Active"
+TERMINATING = "Terminating"
+"""The phase of a namespace from its DELETE until it is gone: nothing new may be created in it."""
+FINALIZER = "kubernetes"
+"""The finalizer in every namespace's ``spec.finalizers`` (``FinalizerKubernetes``): the namespace
+controller removes it once the namespace is empty, and only then does the namespace go."""
+
 
 @dataclass
 class NamespaceSpec:
@@ -16,9 +23,26 @@ class NamespaceSpec:
 
 
 @dataclass
+class NamespaceCondition:
+    """What the namespace controller found while deleting the namespace's content
+    (``NamespaceContentRemaining``, ``NamespaceDeletionContentFailure``, ...)."""
+
+    type: str = ""
+    status: str = ""
+    last_transition_time: str | None = None
+    reason: str | None = None
+    message: str | None = None
+
+
+@dataclass
 class NamespaceStatus:
     phase: str | None = None
+    """``Active``, or ``Terminating`` from the DELETE until the namespace controller has emptied it."""
+    conditions: list[NamespaceCondition] = field(default_factory=list)
     extra: dict[str, Any] = extra_field()
+
+    def condition(self, type_: str) -> NamespaceCondition | None:
+        return next((c for c in self.conditions if c.type == type_), None)
 
 
 @dataclass(repr=False)

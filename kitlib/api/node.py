@@ -9,6 +9,10 @@ from .convert import api_field, extra_field
 from .meta import KubeObject, ObjectMeta
 from .resource import Resource
 
+NOT_READY = "node.kubernetes.io/not-ready"
+"""The taint of a node whose Ready condition is False, and of every Node just created
+(TaintNodesByCondition), until its conditions are known."""
+
 
 @dataclass
 class Taint:

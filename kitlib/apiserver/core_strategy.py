@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from .. import manifest
 from ..api import defaults, validation
 from ..api.config import TLS_TYPE, ConfigMap, Secret, config_key_errors
-from ..api.namespace import Namespace
+from ..api.namespace import ACTIVE, FINALIZER, TERMINATING, Namespace
+from ..api.node import NOT_READY, Node, Taint
 from ..api.pod import Pod, PodSpec, Probe
 from ..api.registry import RESOURCES
 from ..api.validation import (
@@ -25,8 +26,10 @@ from ..api.validation import (
     validate_meta,
 )
 from ..errors import (
+    Conflict,
     FieldError,
     Forbidden,
+    NotFound,
     ServerBadRequest,
     invalid,
     required,
@@ -201,8 +204,25 @@ IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
 """The namespaces the NamespaceLifecycle admission plug-in refuses to delete."""
 
 
+def namespace_lifecycle(api: ApiServer, obj: KubeObject) -> None:
+    """The NamespaceLifecycle admission plug-in on a create of a namespaced object, before any
+    other check (it is the first admission plug-in): NotFound in a namespace that does not exist,
+    Forbidden in one being terminated (``unable to create new content in namespace shop because it
+    is being terminated``). The object is named by its name, else by its ``generateName``
+    (``admission.NewForbidden``)."""
+    namespace = obj.metadata.namespace or "default"
+    ns = api.store.get("Namespace", namespace)
+    if ns is None:
+        raise NotFound(f'namespaces "{namespace}" not found')
+    if isinstance(ns, Namespace) and ns.status.phase == TERMINATING:
+        name = obj.metadata.name or obj.metadata.generate_name or "Unknown"
+        raise Forbidden(f'{RESOURCES[obj.kind].qualified} "{name}" is forbidden: unable to create new content '
+                        f"in namespace {namespace} because it is being terminated")
+
+
 class NamespaceStrategy(Strategy):
-    """Namespace: the ``kubernetes.io/metadata.name`` label and the ``kubernetes`` finalizer."""
+    """Namespace: the ``kubernetes.io/metadata.name`` label, the ``kubernetes`` finalizer, and the
+    rules of a DELETE (the immortal namespaces; a namespace already being terminated)."""
 
     kind = "Namespace"
     resets_status = True
@@ -210,7 +230,7 @@ class NamespaceStrategy(Strategy):
     def default(self, obj: KubeObject, old: KubeObject | None) -> None:
         ns: Namespace = obj  # type: ignore[assignment]  # this strategy's kind
         ns.metadata.labels["kubernetes.io/metadata.name"] = ns.name
-        ns.spec.finalizers = list(old.spec.finalizers) if old else ["kubernetes"]  # type: ignore[attr-defined]  # a Namespace
+        ns.spec.finalizers = list(old.spec.finalizers) if old else [FINALIZER]  # type: ignore[attr-defined]  # a Namespace
 
     def validate(self, obj: KubeObject) -> list[FieldError]:
         return validation.validate_meta(obj.metadata, namespaced=False, name_check=validation.dns1123_label)
@@ -219,18 +239,34 @@ class NamespaceStrategy(Strategy):
         # NamespaceLifecycle (apiserver admission/plugin/namespace/lifecycle) keeps these for ever.
         if obj.name in IMMORTAL_NAMESPACES:
             raise Forbidden(f'namespaces "{obj.name}" is forbidden: this namespace may not be deleted')
+        # The namespace registry's Delete (pkg/registry/core/namespace/storage): the first DELETE
+        # starts the termination; another one, while the finalizer is still there, is a Conflict.
+        ns: Namespace = obj  # type: ignore[assignment]  # this strategy's kind
+        if ns.metadata.deletion_timestamp is not None and ns.spec.finalizers:
+            raise Conflict(f'Operation cannot be fulfilled on namespaces "{ns.name}": The system is ensuring all '
+                           "content is removed from this namespace.  Upon completion, this namespace will "
+                           "automatically be purged by the system.")
 
     def on_create(self, obj: KubeObject) -> None:
         ns: Namespace = obj  # type: ignore[assignment]  # this strategy's kind
         ns.metadata.labels["kubernetes.io/metadata.name"] = ns.name
-        ns.spec.finalizers = ["kubernetes"]
-        ns.status.phase = "Active"
+        ns.spec.finalizers = [FINALIZER]
+        ns.status.phase = ACTIVE
 
 
 class NodeStrategy(Strategy):
-    """Node: a valid name."""
+    """Node: a valid name, and the TaintNodesByCondition admission plug-in."""
 
     kind = "Node"
+
+    def admit(self, api: ApiServer, obj: KubeObject, old: KubeObject | None) -> None:
+        # TaintNodesByCondition (plugin/pkg/admission/nodetaint): a new Node is tainted not-ready
+        # (NoSchedule) so that no pod lands on it before its conditions are known; the node
+        # lifecycle controller sets the taints its conditions call for right after
+        # (kitlib.controllers.nodelifecycle.taint_no_schedule).
+        node: Node = obj  # type: ignore[assignment]  # this strategy's kind
+        if old is None and not any(t.key == NOT_READY and t.effect == "NoSchedule" for t in node.spec.taints):
+            node.spec.taints.append(Taint(NOT_READY, "NoSchedule"))
 
     def validate(self, obj: KubeObject) -> list[FieldError]:
         return validation.validate_meta(obj.metadata, namespaced=False)

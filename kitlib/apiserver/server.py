@@ -34,6 +34,7 @@ from ..events import EventLog
 from ..names import new_uid, random_suffix
 from ..store import Store
 from .allocators import IPAllocator, PortAllocator, RangeAllocator
+from .core_strategy import namespace_lifecycle
 from .strategies import strategy_for
 from .strategy import Allocation
 
@@ -200,7 +201,7 @@ class ApiServer:
             res = for_object(obj)
             if res.cls.namespaced:
                 obj.metadata.namespace = obj.metadata.namespace or "default"
-                self.require_namespace(obj.metadata.namespace)
+                namespace_lifecycle(self, obj)
             self.prepare(obj, None)
             if obj.metadata.name and self.store.get(res.kind, obj.key) is not None:
                 raise AlreadyExists(f'{res.qualified} "{obj.name}" already exists')
@@ -279,12 +280,14 @@ class ApiServer:
             for doc in docs:
                 obj = manifest.decode(doc, validation, warnings)
                 res = for_object(obj)
+                namespace = ""
                 if res.cls.namespaced:
-                    obj.metadata.namespace = obj.metadata.namespace or "default"
-                    if obj.metadata.namespace not in pending_ns:
-                        self.require_namespace(obj.metadata.namespace)
+                    namespace = obj.metadata.namespace = obj.metadata.namespace or "default"
                 # A name that appears twice is created by the first document and updated by the next.
                 existing = planned.get((res.kind, obj.key)) or self.store.get(res.kind, obj.key)
+                if namespace and existing is None and (
+                        namespace not in pending_ns or self.store.get("Namespace", namespace) is not None):
+                    namespace_lifecycle(self, obj)  # a namespace this apply creates is Active
                 prepared = self.prepare(obj, existing)
                 planned[(res.kind, obj.key)] = prepared
                 plans.append(prepared)
@@ -353,6 +356,9 @@ class ApiServer:
     def _commit_update(self, existing: KubeObject, new: KubeObject) -> KubeObject:
         new.metadata.uid = existing.metadata.uid
         new.metadata.creation_timestamp = existing.metadata.creation_timestamp
+        # rest.BeforeUpdate: a deletion in progress is the server's, and an update cannot undo it.
+        new.metadata.deletion_timestamp = existing.metadata.deletion_timestamp
+        new.metadata.deletion_grace_period_seconds = existing.metadata.deletion_grace_period_seconds
         new.metadata.owner_references = new.metadata.owner_references or existing.metadata.owner_references
         kept = {k: v for k, v in existing.metadata.annotations.items() if _server_annotation(k)}
         new.metadata.annotations = {**kept, **new.metadata.annotations}

@@ -1,19 +1,23 @@
 """Deletion: what a DELETE sets in motion besides removing the object.
 
 * a pod is deleted gracefully: the kubelet stops its containers first (:func:`kubelet.terminate`);
-* a namespace takes everything in it along (the namespace controller);
+* a namespace turns Terminating, and the namespace controller deletes everything in it before
+  the namespace itself goes (:mod:`kitlib.controllers.namespace`);
 * a Service takes its Endpoints along;
 * a node takes its pods along (they are gone with the machine), and its podCIDR is freed;
 * a pod bound to a node that does not exist is deleted by the pod garbage collector once the
-  node has stayed missing for :data:`ORPHAN_QUARANTINE` seconds (:func:`collect_orphan`);
+  node has stayed missing for :data:`ORPHAN_QUARANTINE` seconds after the collector's periodic
+  pass (every :data:`GC_PERIOD` seconds) first saw it (:func:`collect_orphan`, :func:`orphan_deadline`);
 * and the garbage collector deletes what the deleted object owned (background propagation).
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from ..api.meta import KubeObject
+from ..api.namespace import TERMINATING, Namespace
 from ..api.node import Node
 from ..api.pod import Pod, PodCondition
 from . import kubelet
@@ -25,6 +29,18 @@ if TYPE_CHECKING:
 ORPHAN_QUARANTINE = 40.0
 """How long the pod garbage collector waits for a missing node before it deletes the pods bound
 to it (``quarantineTime``, pkg/controller/podgc/gc_controller.go)."""
+GC_PERIOD = 20.0
+"""How often the pod garbage collector looks at every pod (``gcCheckPeriod``); kitlib's passes fall
+on the multiples of 20 s of simulated time."""
+
+
+def orphan_deadline(now: float) -> float:
+    """When the pod garbage collector deletes a pod first bound to a missing node at ``now``: its
+    next pass notices the node is missing and queues the node for :data:`ORPHAN_QUARANTINE`
+    seconds (``nodeQueue.AddAfter``); the pass at the end of it finds the node still missing
+    (``discoverDeletedNodes``). So 40 to 60 s."""
+    first_pass = math.ceil(now / GC_PERIOD) * GC_PERIOD
+    return first_pass + ORPHAN_QUARANTINE
 
 
 def delete(rt: Runtime, obj: KubeObject) -> None:
@@ -32,12 +48,13 @@ def delete(rt: Runtime, obj: KubeObject) -> None:
     api = rt.api
     if isinstance(obj, Pod):
         kubelet.terminate(rt, obj)
-    elif obj.kind == "Namespace":
-        for kind in list(api.store.kinds()):
-            for child in api.store.items(kind, obj.name):
-                if child.namespaced:
-                    delete(rt, child)
-        api.delete(obj)
+    elif isinstance(obj, Namespace):
+        # The namespace registry's Delete: the namespace only turns Terminating; the namespace
+        # controller (kitlib.controllers.namespace) deletes what is in it, then the namespace.
+        if obj.metadata.deletion_timestamp is None:
+            obj.metadata.deletion_timestamp = rt.clock.timestamp()
+            obj.status.phase = TERMINATING
+            api.update_status(obj)
     elif obj.kind == "Service":
         api.delete(obj)
         endpoints = api.store.get("Endpoints", obj.key)

@@ -65,6 +65,34 @@ def _alive(rt: Runtime, pod: Pod, generation: int) -> bool:
     return current is pod and runtime is not None and runtime.up and runtime.generation == generation
 
 
+def pod_added(rt: Runtime, pod: Pod) -> None:
+    """The kubelet of ``pod``'s node sees a pod that was created bound to it (``spec.nodeName``
+    set, the scheduler bypassed), as ``HandlePodAdditions`` does: its admission (``canAdmitPod``)
+    rejects the pod if the node has no room for it (``OutOfpods``: phase Failed, "Pod was
+    rejected: ..."), else it reports the pod scheduled and starts it as any other. Nothing happens
+    where no kubelet serves the node, nor while the node does not answer (its kubelet admits the
+    pod when it is back: :func:`kitlib.controllers.nodelifecycle.restore`). The scheduler's pods
+    need no check: it placed them where they fit (:func:`kitlib.controllers.scheduler.bind`)."""
+    name = pod.spec.node_name or ""
+    runtime = agent(rt, name)
+    node = rt.api.store.get("Node", name)
+    if runtime is None or not runtime.up or not isinstance(node, Node):
+        return
+    capacity = int(node.status.allocatable.get("pods", "0"))
+    used = sum(1 for p in rt.api.store.pods_on(name)
+               if p is not pod and isinstance(p, Pod) and p.status.phase not in ("Succeeded", "Failed"))
+    if used + 1 > capacity:  # the NodeResourcesFit check of the kubelet's generalFilter
+        message = f"Node didn't have enough resource: pods, requested: 1, used: {used}, capacity: {capacity}"
+        rt.api.record_event(pod, "OutOfpods", message, "kubelet", "Warning")
+        pod.status.phase, pod.status.reason, pod.status.message = "Failed", "OutOfpods", f"Pod was rejected: {message}"
+        rt.api.update_status(pod)
+        return
+    # generateAPIPodStatus: the kubelet's status always says the pod is scheduled.
+    pod.status.conditions = [c for c in pod.status.conditions if c.type != "PodScheduled"]
+    pod.status.conditions.append(PodCondition("PodScheduled", "True", None, rt.clock.timestamp()))
+    admit(rt, pod, node)
+
+
 def admit(rt: Runtime, pod: Pod, node: Node) -> None:
     """The kubelet sees a new pod bound to its node and starts creating it."""
     ts = rt.clock.timestamp()

@@ -11,14 +11,25 @@ converges in milliseconds; here it converges before the call that caused the cha
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from ..api.apps import Deployment, ReplicaSet
 from ..api.meta import KubeObject
+from ..api.namespace import Namespace
 from ..api.node import Node, node_ready, node_zone
 from ..api.pod import Pod
 from ..api.service import Service
-from . import deployment, endpointslice, garbage, replicaset, scheduler
+from . import (
+    deployment,
+    endpointslice,
+    garbage,
+    kubelet,
+    namespace,
+    nodelifecycle,
+    replicaset,
+    scheduler,
+)
 from .hints import TopologyCache
 
 if TYPE_CHECKING:
@@ -210,7 +221,7 @@ class EndpointSliceController(Controller):
 
 class PodGarbageCollector(Controller):
     """Deletes pods bound to nodes that do not exist, after a quarantine
-    (:func:`kitlib.controllers.garbage.collect_orphan`)."""
+    (:func:`kitlib.controllers.garbage.collect_orphan`, :func:`~kitlib.controllers.garbage.orphan_deadline`)."""
 
     name = "podgc"
     watches = ("Pod",)
@@ -226,17 +237,119 @@ class PodGarbageCollector(Controller):
             return
         if self.rt.api.store.get("Node", obj.spec.node_name) is None:
             self.quarantined.add(uid)
-            self.rt.clock.after(garbage.ORPHAN_QUARANTINE, self.collect, obj)
+            self.rt.clock.at(garbage.orphan_deadline(self.rt.now), self.collect, obj)
 
     def collect(self, pod: Pod) -> None:
         self.quarantined.discard(pod.metadata.uid or "")
         garbage.collect_orphan(self.rt, pod)
 
 
+class Kubelet(Controller):
+    """The kubelets' watch on the pods bound to their node: a pod created with ``spec.nodeName``
+    set is started by that node's kubelet (:func:`kitlib.controllers.kubelet.pod_added`); the
+    scheduler hands its own pods over as it binds them (:func:`kitlib.controllers.scheduler.bind`)."""
+
+    name = "kubelet"
+    watches = ("Pod",)
+
+    def on_change(self, obj: KubeObject, removed: bool) -> None:
+        if not removed and isinstance(obj, Pod) and _awaits_kubelet(obj):
+            self.queue.add(obj.key)
+
+    def reconcile(self, keys: list[str]) -> None:
+        store = self.rt.api.store
+        for key in keys:
+            pod = store.get("Pod", key)
+            if isinstance(pod, Pod) and _awaits_kubelet(pod):
+                kubelet.pod_added(self.rt, pod)
+
+
+def _awaits_kubelet(pod: Pod) -> bool:
+    """A pod bound to a node whose kubelet has not taken it up yet (it sets ``startTime`` when it does)."""
+    return bool(pod.spec.node_name) and pod.status.start_time is None and pod.status.phase == "Pending" \
+        and pod.metadata.deletion_timestamp is None
+
+
+class NodeLifecycleController(Controller):
+    """Keeps each node's NoSchedule taints in step with its conditions, and gives up on the Nodes
+    no kubelet posts for (:mod:`kitlib.controllers.nodelifecycle`)."""
+
+    name = "nodelifecycle"
+    kind = "Node"
+
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self.silent: set[str] = set()
+        """The uids of the Nodes without a kubelet whose grace period was timed (once for each)."""
+
+    def sync(self, obj: KubeObject) -> None:
+        if not isinstance(obj, Node):  # the queue holds Nodes
+            return
+        nodelifecycle.taint_no_schedule(self.rt, obj)
+        uid = obj.metadata.uid or ""
+        if obj.name not in self.rt.node_state and uid not in self.silent:
+            self.silent.add(uid)
+            self.rt.clock.at(nodelifecycle.silent_deadline(obj), self.expire, obj.name, uid)
+
+    def expire(self, name: str, uid: str) -> None:
+        nodelifecycle.kubelet_silent(self.rt, name, uid)
+
+
+class NamespaceController(Controller):
+    """Empties the namespaces being deleted, then lets them go (:mod:`kitlib.controllers.namespace`).
+
+    Its work queue delays: a change to a terminating namespace queues a pass
+    :data:`~kitlib.controllers.namespace.DELETION_GRACE` seconds later, a pass that leaves pods
+    terminating queues the next for when they should be gone, and a failed pass retries with
+    backoff; a namespace waiting twice runs at the earlier time (``AddAfter``)."""
+
+    name = "namespace"
+    kind = "Namespace"
+
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self.waiting: dict[str, float] = {}
+        """Namespace -> when its next pass is due."""
+        self.failures: dict[str, int] = {}
+        """Namespace -> the failed passes in a row (the rate limiter's backoff)."""
+
+    def sync(self, obj: KubeObject) -> None:
+        if obj.metadata.deletion_timestamp is not None:  # enqueueNamespace
+            self.add_after(obj.name, namespace.DELETION_GRACE)
+
+    def add_after(self, name: str, delay: float) -> None:
+        """Queue a pass over namespace ``name`` in ``delay`` seconds, unless one is due sooner."""
+        when = self.rt.now + delay
+        if self.waiting.get(name, math.inf) <= when:
+            return
+        self.waiting[name] = when
+        self.rt.clock.at(when, self.work, name, when)
+
+    def work(self, name: str, when: float) -> None:
+        if self.waiting.get(name) != when:
+            return  # an earlier pass took this one's place
+        del self.waiting[name]
+        ns = self.rt.api.store.get("Namespace", name)
+        if not isinstance(ns, Namespace):
+            self.failures.pop(name, None)
+            return
+        outcome = namespace.sync(self.rt, ns)
+        if outcome.error is not None:
+            failures = self.failures.get(name, 0)
+            self.failures[name] = failures + 1
+            self.add_after(name, namespace.backoff(failures))
+        elif outcome.estimate:
+            self.add_after(name, outcome.estimate // 2 + 1)  # ResourcesRemainingError
+        else:
+            self.failures.pop(name, None)  # Forget
+
+
 ORDER: tuple[type[Controller], ...] = (DeploymentController, ReplicaSetController, Scheduler,
-                                       EndpointSliceController, PodGarbageCollector)
+                                       EndpointSliceController, PodGarbageCollector, Kubelet,
+                                       NodeLifecycleController, NamespaceController)
 """The order queues are drained in: workloads first, so that pods exist before they are scheduled,
-and endpoints last, once the pods they list have settled."""
+and endpoints once the pods they list have settled. The kubelets, the node lifecycle and the
+namespace controller mostly set timers, so where they run in a round changes little."""
 
 
 class ControllerManager:

@@ -1,9 +1,17 @@
 """The node lifecycle controller, cordoning, and what happens when a node stops answering.
 
-Timings are the defaults of a current cluster, without the heartbeats behind them: the node
-is marked NotReady (Ready=Unknown) 50 s after it went silent (``--node-monitor-grace-period``),
-its pods are marked not ready at the same moment, and they are evicted 300 s later (the
-``tolerationSeconds`` that admission gives every pod for the ``unreachable`` taint).
+Timings are the defaults of Kubernetes 1.32, without the heartbeats behind them: a node whose
+kubelet stops posting is marked NotReady (Ready=Unknown) 50 s after it went silent
+(``--node-monitor-grace-period``, 50 s since 1.32), its pods are marked not ready at the same
+moment, and they are evicted 300 s later (the ``tolerationSeconds`` that admission gives every pod
+for the ``unreachable`` taint).
+
+A Node created through the API has no kubelet behind it, so it never posts a status: it has no
+conditions (``kubectl get nodes`` says ``Unknown``) until the controller gives up on it
+:data:`STARTUP_GRACE` seconds after its creation (``--node-startup-grace-period``) and sets its
+conditions to Unknown (``NodeStatusNeverUpdated``), which taints it ``unreachable``
+(:func:`kubelet_silent`). Whatever the node, its NoSchedule taints follow its conditions and
+``spec.unschedulable`` (:func:`taint_no_schedule`).
 """
 
 from __future__ import annotations
@@ -12,8 +20,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..api.meta import ObjectMeta
-from ..api.node import Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo, Taint
+from ..api.node import (
+    NOT_READY,
+    Node,
+    NodeAddress,
+    NodeCondition,
+    NodeSpec,
+    NodeStatus,
+    NodeSystemInfo,
+    Taint,
+)
 from ..api.pod import Pod
+from ..clock import parse_timestamp
 from ..network.ipam import HostLocal, node_network_ip
 from . import garbage, kubelet
 
@@ -34,8 +52,23 @@ class NodeRuntime:
 
 KUBERNETES_VERSION = "v1.32.0"
 MONITOR_GRACE = 50.0
+"""Seconds a node's kubelet may stay silent before its Ready condition turns Unknown
+(``--node-monitor-grace-period``)."""
+STARTUP_GRACE = 60.0
+"""Seconds a new Node may go without any Ready condition (``--node-startup-grace-period``)."""
 UNREACHABLE = "node.kubernetes.io/unreachable"
 UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+CONDITION_TAINTS = {
+    ("Ready", "False"): NOT_READY, ("Ready", "Unknown"): UNREACHABLE,
+    ("MemoryPressure", "True"): "node.kubernetes.io/memory-pressure",
+    ("DiskPressure", "True"): "node.kubernetes.io/disk-pressure",
+    ("NetworkUnavailable", "True"): "node.kubernetes.io/network-unavailable",
+    ("PIDPressure", "True"): "node.kubernetes.io/pid-pressure",
+}
+"""(condition, status) -> the taint it calls for (``nodeConditionToTaintKeyStatusMap``)."""
+HEALTH_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
+"""The conditions the controller turns Unknown when the kubelet is silent (NetworkUnavailable is
+the network plugin's)."""
 
 
 def join(rt: Runtime) -> Node:
@@ -94,9 +127,109 @@ def set_unschedulable(rt: Runtime, node: Node, value: bool) -> None:
     rt.api.update_status(node)
 
 
+def taint_no_schedule(rt: Runtime, node: Node) -> None:
+    """``doNoScheduleTaintingPass``, on every change of a Node: its NoSchedule taints for conditions
+    and for ``spec.unschedulable`` become exactly those its conditions and spec call for (the
+    not-ready taint that TaintNodesByCondition gives a new Node goes as soon as the Node has no
+    False Ready condition). Other taints are left alone."""
+    want: list[str] = []
+    for c in node.status.conditions:
+        key = CONDITION_TAINTS.get((c.type, c.status))
+        if key is not None and key not in want:
+            want.append(key)
+    if node.spec.unschedulable:
+        want.append(UNSCHEDULABLE)
+    managed = {*CONDITION_TAINTS.values(), UNSCHEDULABLE}
+    have = [t.key for t in node.spec.taints if t.effect == "NoSchedule" and t.key in managed]
+    add = [k for k in want if k not in have]
+    drop = {k for k in have if k not in want}
+    if not add and not drop:
+        return
+    ts = rt.clock.timestamp()
+    node.spec.taints = [t for t in node.spec.taints if not (t.effect == "NoSchedule" and t.key in drop)]
+    node.spec.taints += [Taint(k, "NoSchedule", time_added=ts) for k in add]  # SwapNodeControllerTaint
+    rt.api.update_status(node)
+
+
+def silent_deadline(node: Node) -> float:
+    """When the controller gives up on a Node no kubelet posts for: its grace period from its
+    creation, the startup grace if it has no Ready condition, else the monitor grace
+    (``tryUpdateNodeHealth``)."""
+    grace = MONITOR_GRACE if node.status.condition("Ready") is not None else STARTUP_GRACE
+    return parse_timestamp(node.metadata.creation_timestamp or "2026-01-01T00:00:00Z") + grace
+
+
+def kubelet_silent(rt: Runtime, name: str, uid: str) -> None:
+    """The grace period of Node ``name`` (no kubelet behind it) is over (``tryUpdateNodeHealth``):
+    each health condition it lacks is added as Unknown (``NodeStatusNeverUpdated``, "Kubelet never
+    posted node status.", heartbeat at its creation), each it has turns Unknown
+    (``NodeStatusUnknown``); the Ready condition's new status taints it ``unreachable``, NoSchedule
+    and NoExecute, and its pods are evicted once they stop tolerating that
+    (:func:`eviction_delay`). A node that was Ready also gets the NodeNotReady event and its pods
+    are marked not ready."""
+    node = rt.api.store.get("Node", name)
+    if not isinstance(node, Node) or node.metadata.uid != uid or name in rt.node_state:
+        return
+    ready = node.status.condition("Ready")
+    was_ready = ready is not None and ready.status == "True"
+    ts = rt.clock.timestamp()
+    changed = False
+    for type_ in HEALTH_CONDITIONS:
+        c = node.status.condition(type_)
+        if c is None:
+            node.status.conditions.append(NodeCondition(type_, "Unknown", node.metadata.creation_timestamp, ts,
+                                                        "NodeStatusNeverUpdated", "Kubelet never posted node status."))
+            changed = True
+        elif c.status != "Unknown":
+            c.status, c.reason, c.message = "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status."
+            c.last_transition_time = ts
+            changed = True
+    if not changed:
+        return
+    rt.api.update_status(node)
+    taint_no_schedule(rt, node)
+    # doNoExecuteTaintingPass: unreachable and not-ready NoExecute taints exclude each other.
+    node.spec.taints = [t for t in node.spec.taints if not (t.effect == "NoExecute" and t.key in (NOT_READY, UNREACHABLE))]
+    node.spec.taints.append(Taint(UNREACHABLE, "NoExecute", time_added=ts))
+    rt.api.update_status(node)
+    if was_ready:
+        rt.api.record_event(node, "NodeNotReady", f"Node {name} status is now: NodeNotReady", "node-controller")
+    for pod in rt.pods_on(name):
+        if was_ready:
+            _mark_pod_not_ready(rt, pod)
+        delay = eviction_delay(pod, UNREACHABLE)
+        if delay is not None:
+            rt.clock.after(delay, _evict_unreachable, rt, pod, uid)
+
+
+def eviction_delay(pod: Pod, key: str) -> float | None:
+    """Seconds until the taint manager evicts ``pod`` from a node with the NoExecute taint ``key``:
+    0 without a matching toleration, else the shortest ``tolerationSeconds`` of those that match, or
+    None (never) if none of them has one (``getMinTolerationTime``)."""
+    matching = [t for t in pod.spec.tolerations
+                if (t.key == key or (not t.key and t.operator == "Exists")) and t.effect in (None, "", "NoExecute")]
+    if not matching:
+        return 0.0
+    seconds = [t.toleration_seconds for t in matching if t.toleration_seconds is not None]
+    return float(max(0, min(seconds))) if seconds else None
+
+
+def _evict_unreachable(rt: Runtime, pod: Pod, node_uid: str) -> None:
+    """The taint manager's eviction from a Node without a kubelet: the pod is deleted, and as no
+    kubelet confirms it, it stays Terminating."""
+    node = rt.api.store.get("Node", pod.spec.node_name or "")
+    if rt.api.store.get("Pod", pod.key) is not pod or pod.metadata.deletion_timestamp is not None:
+        return
+    if not isinstance(node, Node) or node.metadata.uid != node_uid or \
+            not any(t.key == UNREACHABLE and t.effect == "NoExecute" for t in node.spec.taints):
+        return
+    rt.api.record_event(pod, "TaintManagerEviction", f"Marking for deletion Pod {pod.key}", "taint-eviction-controller")
+    garbage.delete(rt, pod)
+
+
 def machine(rt: Runtime, node: Node) -> NodeRuntime:
     """The machine behind ``node``, or ValueError for a Node created through the API, which no
-    kubelet runs (it never posts a status, so it stays NotReady and takes no pods)."""
+    kubelet runs (it never posts a status: :func:`kubelet_silent`)."""
     runtime = rt.node_state.get(node.name)
     if runtime is None:
         raise ValueError(f"node {node.name} has no machine behind it: it was created through the API "
@@ -130,9 +263,9 @@ def _not_ready(rt: Runtime, name: str, generation: int) -> None:
     rt.api.record_event(node, "NodeNotReady", f"Node {name} status is now: NodeNotReady", "node-controller")
     for pod in rt.pods_on(name):
         _mark_pod_not_ready(rt, pod)
-        seconds = min((t.toleration_seconds for t in pod.spec.tolerations
-                       if t.key == UNREACHABLE and t.toleration_seconds is not None), default=0)
-        rt.clock.after(seconds, _evict, rt, pod, generation)
+        delay = eviction_delay(pod, UNREACHABLE)
+        if delay is not None:  # a pod that tolerates the taint for ever stays
+            rt.clock.after(delay, _evict, rt, pod, generation)
 
 
 def _mark_pod_not_ready(rt: Runtime, pod: Pod) -> None:
@@ -174,5 +307,7 @@ def restore(rt: Runtime, node: Node) -> None:
             kubelet.set_ready(rt, pod, True)
         elif pod.status.phase == "Pending" and pod.status.pod_ip:
             kubelet.start_containers(rt, pod)  # the sandbox and its IP are still there
+        elif pod.status.phase == "Pending" and pod.status.start_time is None:
+            kubelet.pod_added(rt, pod)  # created bound to the node while it was down
         elif pod.status.phase == "Pending":
             kubelet.admit(rt, pod, node)

@@ -1,6 +1,10 @@
 """kube-scheduler, reduced to what decides placement in this course: it filters out nodes
-that are not Ready, cordoned, tainted or full, then spreads pods, preferring the node with
-the fewest pods of the same owner and then the fewest pods overall (ties drawn at random)."""
+that are cordoned, tainted or full, then spreads pods, preferring the node with the fewest pods
+of the same owner and then the fewest pods overall (ties drawn at random).
+
+It does not read node conditions: a node that is not ready is tainted so by the node lifecycle
+controller (``not-ready`` or ``unreachable``), and a new Node by admission, and the taints keep
+pods off it (TaintNodesByCondition). A Node without ``status.allocatable`` has room for no pod."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import bisect
 import heapq
 from typing import TYPE_CHECKING
 
-from ..api.node import Node, node_ready
+from ..api.node import Node
 from ..api.pod import Pod, PodCondition
 from . import kubelet
 
@@ -22,7 +26,8 @@ def _tolerates(pod: Pod, key: str, effect: str) -> bool:
 
 
 def _capacity(node: Node) -> int:
-    return int(node.status.allocatable.get("pods", "110"))
+    """The pods the node may run (``allocatable.pods``; none if its kubelet never said)."""
+    return int(node.status.allocatable.get("pods", "0"))
 
 
 def _node_filter(pod: Pod, node: Node) -> str | None:
@@ -35,8 +40,6 @@ def _node_filter(pod: Pod, node: Node) -> str | None:
     for taint in node.spec.taints:
         if taint.effect in ("NoSchedule", "NoExecute") and not _tolerates(pod, taint.key, taint.effect):
             return f"had untolerated taint {{{taint.key}: {taint.value or ''}}}"
-    if not node_ready(node):
-        return "were not ready"
     return None
 
 

@@ -18,7 +18,13 @@ ROLE_PREFIX = "node-role.kubernetes.io/"
 
 
 def _row(cluster: Cluster, node: Node, wide: bool) -> list[str]:
-    status = "Ready" if node_ready(node) else "NotReady"
+    """``printNode``: Ready or NotReady by the Ready condition, ``Unknown`` without one (a Node no
+    kubelet has posted for yet); in the wide columns ``<none>`` for a missing address and
+    ``<unknown>`` for what no kubelet reported."""
+    if node.status.condition("Ready") is None:
+        status = "Unknown"
+    else:
+        status = "Ready" if node_ready(node) else "NotReady"
     if node.spec.unschedulable:
         status += ",SchedulingDisabled"
     roles = ",".join(sorted(k.split("/", 1)[1] for k in node.metadata.labels if k.startswith(ROLE_PREFIX))) \
@@ -26,8 +32,8 @@ def _row(cluster: Cluster, node: Node, wide: bool) -> list[str]:
     info = node.status.node_info
     row = [node.name, status, roles, age(cluster, node), info.kubelet_version if info else ""]
     if wide:
-        row += [internal_ip(node), "<none>", *((info.os_image, info.kernel_version, info.container_runtime_version)
-                                              if info else ("", "", ""))]
+        reported = (info.os_image, info.kernel_version, info.container_runtime_version) if info else ("", "", "")
+        row += [internal_ip(node) or "<none>", "<none>", *(value or "<unknown>" for value in reported)]
     return row
 
 
@@ -40,12 +46,13 @@ def _describe(cluster: Cluster, node: Node) -> str:
         ("Taints", [f"{t.key}:{t.effect}" for t in node.spec.taints] or ["<none>"]),
         ("Unschedulable", "true" if node.spec.unschedulable else "false"),
     ])
-    lines.append("Conditions:")
-    rows = [[c.type, c.status, format_time(c.last_heartbeat_time), format_time(c.last_transition_time),
-             c.reason or "", c.message or ""] for c in node.status.conditions]
-    lines += ["  " + line for line in table(
-        ["Type", "Status", "LastHeartbeatTime", "LastTransitionTime", "Reason", "Message"],
-        [["----", "------", "-----------------", "------------------", "------", "-------"], *rows])]
+    if node.status.conditions:  # describeNode prints the section only for a node with conditions
+        lines.append("Conditions:")
+        rows = [[c.type, c.status, format_time(c.last_heartbeat_time), format_time(c.last_transition_time),
+                 c.reason or "", c.message or ""] for c in node.status.conditions]
+        lines += ["  " + line for line in table(
+            ["Type", "Status", "LastHeartbeatTime", "LastTransitionTime", "Reason", "Message"],
+            [["----", "------", "-----------------", "------------------", "------", "-------"], *rows])]
     lines.append("Addresses:")
     lines += [f"  {a.type}:  {a.address}" for a in node.status.addresses]
     lines.append("Capacity:")
