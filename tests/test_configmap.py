@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import base64
 import shlex
-import shutil
 import subprocess
 
+import oracle
 import pytest
 
 import kitlib
@@ -30,9 +30,7 @@ def configmap(name: str = "cfg", **fields) -> dict:
 
 def kubectl_result(command: list[str]) -> tuple[int, str]:
     """The real kubectl's exit code and output (stdout, or stderr when it fails)."""
-    exe = shutil.which("kubectl")
-    if exe is None:
-        pytest.skip("kubectl is not installed")
+    exe = oracle.require()
     done = subprocess.run([exe, *command], capture_output=True, text=True, timeout=60, check=False)
     return done.returncode, (done.stdout if done.returncode == 0 else done.stderr).rstrip("\n")
 
@@ -349,9 +347,7 @@ def test_describe_is_what_kubectl_prints_from_a_server(cluster, tmp_path):
             f"apiVersion: v1\nkind: Config\nclusters: [{{name: k, cluster: {{server: "
             f"'http://127.0.0.1:{server.server_port}'}}}}]\ncontexts: [{{name: k, context: {{cluster: k, user: u, "
             "namespace: default}}]\nusers: [{name: u, user: {}}]\ncurrent-context: k\n")
-        exe = shutil.which("kubectl")
-        if exe is None:
-            pytest.skip("kubectl is not installed")
+        exe = oracle.require()
         done = subprocess.run([exe, "--kubeconfig", str(tmp_path / "kubeconfig"), "--cache-dir", str(tmp_path),
                                "describe", "configmap", "demo"], capture_output=True, text=True, timeout=60,
                               check=False)

@@ -44,9 +44,9 @@ def test_get_nodes(cluster):
     """`get nodes` shows status, roles and the kubelet version; wide adds the InternalIP and OS."""
     assert cluster.kubectl("get nodes") == (
         "NAME           STATUS   ROLES           AGE   VERSION\n"
-        "minikube       Ready    control-plane   2m    v1.32.0\n"
-        "minikube-m02   Ready    <none>          2m    v1.32.0\n"
-        "minikube-m03   Ready    <none>          2m    v1.32.0")
+        "minikube       Ready    control-plane   2m    v1.37.1\n"
+        "minikube-m02   Ready    <none>          2m    v1.37.1\n"
+        "minikube-m03   Ready    <none>          2m    v1.37.1")
     wide = cluster.kubectl("get nodes -o wide").splitlines()
     assert re.split(r"\s{2,}", wide[0]) == ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP",
                                            "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]
@@ -166,7 +166,7 @@ def test_describe_pod(web):
         assert line in out, line
     assert re.search(r"Normal\s+Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned "
                      rf"default/{pod.name} to minikube-m02", out)
-    assert re.search(r"Normal\s+Started\s+\S+\s+kubelet\s+Started container nginx", out)
+    assert re.search(r"Normal\s+Started\s+\S+\s+kubelet\s+spec.containers{nginx}: Started container nginx", out)
 
 
 def test_describe_node(cluster):

@@ -10,9 +10,9 @@ read-only API stub of test_kubectl_services (extended here with the networking.k
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
+import oracle
 import pytest
 import test_kubectl_services as stub
 import yaml
@@ -23,8 +23,8 @@ from kitlib.errors import AlreadyExists, ApiError, BadRequest, Invalid, NotFound
 
 against_real = stub.against_real  # the fixture: the real kubectl reading this cluster's objects
 GROUPS = stub.GROUPS
-KUBECTL = shutil.which("kubectl")
-needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+KUBECTL = oracle.KUBECTL
+needs_kubectl = oracle.needs_kubectl
 
 
 def real(command: str) -> tuple[int, str]:

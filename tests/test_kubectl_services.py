@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 import subprocess
 import threading
 import time
@@ -20,6 +19,7 @@ import urllib.parse
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import oracle
 import pytest
 import yaml
 
@@ -28,8 +28,8 @@ from kitlib.api.labels import parse_selector
 from kitlib.api.service import LoadBalancerIngress
 from kitlib.errors import AlreadyExists, ApiError, BadRequest, Invalid, NotFound
 
-KUBECTL = shutil.which("kubectl")
-needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+KUBECTL = oracle.KUBECTL
+needs_kubectl = oracle.needs_kubectl
 
 
 def real(*args: str) -> tuple[int, str]:
@@ -131,8 +131,7 @@ def _handler(cluster: kitlib.Cluster):
 def against_real(tmp_path):
     """``against_real(cluster)`` returns ``kubectl(command)``: what the real kubectl prints for
     ``command`` when its API server serves ``cluster``'s objects."""
-    if KUBECTL is None:
-        pytest.skip("kubectl is not installed")
+    oracle.require()
     servers = []
 
     def attach(cluster: kitlib.Cluster):

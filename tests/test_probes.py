@@ -381,9 +381,9 @@ def test_describe_shows_probes_last_state_and_events(cluster):
     cluster.set_fault("p", "hang")
     cluster.advance(6)
     out = cluster.kubectl("describe pod p")
-    assert "Liveness:      http-get http://:8080/ delay=0s timeout=1s period=1s #success=1 #failure=3" in out
-    assert "Readiness:     tcp-socket :http delay=0s timeout=1s period=10s #success=1 #failure=3" in out
-    assert "Startup:       exec [cat /ok] delay=0s timeout=1s period=10s #success=1 #failure=3" in out
+    assert "Liveness:      http-get http://:8080/ delay=0s timeout=1s period=1s successThreshold=1 failureThreshold=3" in out
+    assert "Readiness:     tcp-socket :http delay=0s timeout=1s period=10s successThreshold=1 failureThreshold=3" in out
+    assert "Startup:       exec [cat /ok] delay=0s timeout=1s period=10s successThreshold=1 failureThreshold=3" in out
     assert "Last State:    Terminated\n      Reason:       Completed\n      Exit Code:    0" in out
     assert "Restart Count: 1" in out
     assert "Container web failed liveness probe, will be restarted" in out

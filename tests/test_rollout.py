@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
+import oracle
 import pytest
 
 import kitlib
@@ -284,20 +284,20 @@ def test_set_image_with_the_same_image_prints_nothing(web, snapshot):
     assert len(web.list("ReplicaSet")) == 1
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@oracle.needs_kubectl
 def test_set_image_matches_real_kubectl(tmp_path):
     """The object kitlib's set image stores has the template the real kubectl computes with --local."""
     cluster = kitlib.Cluster(nodes=1)
     cluster.apply(deployment())
     path = tmp_path / "d.yaml"
     path.write_text(kitlib.api.convert.dump_yaml(deployment()))
-    out = subprocess.run(["kubectl", "set", "image", "--local", "-f", str(path), "nginx=nginx:1.26", "-o", "yaml"],
+    out = subprocess.run([oracle.KUBECTL, "set", "image", "--local", "-f", str(path), "nginx=nginx:1.26", "-o", "yaml"],
                          capture_output=True, text=True, check=True).stdout
     real = kitlib.manifest.load(out)[0]["spec"]["template"]
     cluster.kubectl("set image deployment/web nginx=nginx:1.26")
     ours = cluster.get("Deployment", "web").to_dict()["spec"]["template"]
     assert ours["spec"]["containers"][0]["image"] == real["spec"]["containers"][0]["image"] == "nginx:1.26"
-    bad = subprocess.run(["kubectl", "set", "image", "--local", "-f", str(path), "x=nginx:1.26", "-o", "yaml"],
+    bad = subprocess.run([oracle.KUBECTL, "set", "image", "--local", "-f", str(path), "x=nginx:1.26", "-o", "yaml"],
                          capture_output=True, text=True)
     with pytest.raises(kitlib.ApiError) as err:
         cluster.kubectl("set image deployment/web x=nginx:1.26")

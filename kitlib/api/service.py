@@ -55,6 +55,7 @@ class ServiceSpec:
     load_balancer_class: str | None = None
     ip_families: list[str] = field(default_factory=list)
     ip_family_policy: str | None = None
+    traffic_distribution: str | None = None
     extra: dict[str, Any] = extra_field()
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..api.meta import ObjectMeta
 from ..api.node import Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo, Taint
 from ..api.pod import Pod
+from ..apiserver.server import VERSION
 from ..network.ipam import HostLocal, node_network_ip
 from . import garbage, kubelet
 
@@ -32,7 +33,8 @@ class NodeRuntime:
 
 
 
-KUBERNETES_VERSION = "v1.32.0"
+KUBERNETES_VERSION = VERSION
+"""The kubelet's version, which ``kubectl get nodes`` shows: the cluster's."""
 MONITOR_GRACE = 50.0
 UNREACHABLE = "node.kubernetes.io/unreachable"
 UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
@@ -63,8 +65,10 @@ def join(rt: Runtime) -> Node:
             allocatable={"cpu": "2", "memory": "8010424Ki", "pods": "110"},
             node_info=NodeSystemInfo(
                 kernel_version="6.8.0-49-generic", os_image="Ubuntu 22.04.5 LTS",
+                # kubeProxyVersion is left empty: the kubelet stopped reporting it in 1.33
+                # (DisableNodeKubeProxyVersion), and the field is deprecated.
                 container_runtime_version="docker://27.4.1", kubelet_version=KUBERNETES_VERSION,
-                kube_proxy_version=KUBERNETES_VERSION, operating_system="linux", architecture="amd64"),
+                operating_system="linux", architecture="amd64"),
         ),
     )
     rt.node_state[name] = NodeRuntime(ipam=HostLocal(pod_cidr))

@@ -11,12 +11,13 @@ from ..api import fields
 from ..api.convert import dump_yaml
 from ..api.meta import KubeObject
 from ..api.node import Node
-from ..api.registry import Resource, for_object
+from ..api.registry import Resource, for_object, lookup
 from ..errors import ApiError, BadRequest, PartialFailure
 from ..manifest import decode, load
 from .args import Args, resource_type
 from .generate import emit
 from .kinds import BY_KIND, CREATABLE
+from .output import request, warn
 from .printers import output, table
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
     targets = _targets(args.words[1:])
     blocks, objs_all, named = [], [], False
     for res, names in targets:
+        request(cluster, res.kind)
         if names:
             named = True
             objs = [cluster.api.get(res.kind, n, ns) for n in names]
@@ -79,6 +81,7 @@ def describe(cluster: Cluster, args: Args, stdin: str) -> str:
     ns = args.namespace
     out = []
     for res, names in _targets(args.words[1:]):
+        request(cluster, res.kind)
         objs = [cluster.api.get(res.kind, n, ns) for n in names] if names else \
             cluster.api.list(res.kind, ns, args.get("selector"))
         for obj in objs:
@@ -115,17 +118,26 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
         raise BadRequest("error: no objects passed to apply")
     lines = []
     said: list[str] = []
-    for docs in loaded:
-        if args.get("dry-run") in ("client", "server"):
+    try:
+        for docs in loaded:
+            if args.get("dry-run") in ("client", "server"):
+                for doc in docs:
+                    # A client dry run sends nothing, so no field validation: the server does it.
+                    obj = decode(doc, validation if args.get("dry-run") == "server" else "Ignore", said)
+                    if args.get("dry-run") == "server":
+                        request(cluster, obj.kind)
+                    lines.append(f"{for_object(obj).type_name}/{obj.name} created (dry run)")
+                continue
             for doc in docs:
-                # A client dry run sends nothing, so no field validation: the server does it.
-                obj = decode(doc, validation if args.get("dry-run") == "server" else "Ignore", said)
-                lines.append(f"{for_object(obj).type_name}/{obj.name} created (dry run)")
-            continue
-        results = cluster.apply_with_outcome(docs, validation.lower(), said)
-        lines += [f"{for_object(o).type_name}/{o.name} {word}" for o, word in results]
-    # The server's warnings come with its answer, on stderr, before kubectl prints the object.
-    return "\n".join([f"Warning: {text}" for text in said] + lines)
+                if lookup(str(doc.get("kind"))) is not None:
+                    request(cluster, str(doc["kind"]))
+            results = cluster.apply_with_outcome(docs, validation.lower(), said)
+            lines += [f"{for_object(o).type_name}/{o.name} {word}" for o, word in results]
+    finally:
+        # The server's warnings come with its answers, on stderr, even when a later one fails.
+        for text in said:
+            warn(text)
+    return "\n".join(lines)
 
 
 def _outcome(out: list[str], errors: list[ApiError], changed: list[tuple[str, str, str]]) -> str:
@@ -175,6 +187,7 @@ def scale(cluster: Cluster, args: Args, stdin: str) -> str:
     found: list[tuple[Resource, KubeObject]] = []
     missing: list[ApiError] = []
     for res, names in _targets(args.words[1:]):
+        request(cluster, res.kind)
         for n in names:
             try:
                 found.append((res, cluster.api.get(res.kind, n, args.namespace)))
@@ -209,6 +222,7 @@ def delete(cluster: Cluster, args: Args, stdin: str) -> str:
         if not names and not args.get("selector") and not args.on("all"):
             raise BadRequest("error: resource(s) were provided, but no name was specified")
     for res, names in targets:
+        request(cluster, res.kind)
         # Named objects are fetched one by one as they come; a selector or --all lists them first.
         pending: list[str] = names or [o.name for o in cluster.api.list(res.kind, ns, args.get("selector"))]
         for name in pending:
@@ -239,6 +253,7 @@ def label(cluster: Cluster, args: Args, stdin: str) -> str:
         pairs = [w for w in words[1:] if "=" in w or w.endswith("-")]
     if not pairs:
         raise BadRequest("error: at least one label update is required")
+    request(cluster, res.kind)
     labels: dict[str, str | None] = {}
     for p in pairs:
         if p.endswith("-") and "=" not in p:

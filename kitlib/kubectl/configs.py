@@ -82,9 +82,9 @@ def create_configmap(cluster: Cluster, args: Args) -> dict[str, Any]:
             raise KubectlError(f"error: --{flag} is not supported by kitlib's kubectl: give each key with "
                                "--from-literal=KEY=VALUE or --from-file=[KEY=]PATH")
     cm: dict[str, Any] = {"kind": "ConfigMap", "apiVersion": "v1",
-                          "metadata": {"name": name, "creationTimestamp": None}}
+                          "metadata": {"name": name}}
     if args.get("namespace"):
-        cm["metadata"] = {"name": name, "namespace": args.get("namespace"), "creationTimestamp": None}
+        cm["metadata"] = {"name": name, "namespace": args.get("namespace")}
     data: dict[str, str] = {}
     binary: dict[str, str] = {}
     for source in args.all("from-file"):
