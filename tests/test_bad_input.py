@@ -88,7 +88,7 @@ def test_scale_of_a_missing_object_of_a_kind_without_scale(small):
                                             ("1.5", "invalid syntax")])
 def test_create_deployment_replicas_is_an_int32_flag(small, value, why):
     """`kubectl create deployment --replicas` is an int32 flag (shorthand -r): pflag refuses what
-    strconv.ParseInt cannot parse into 32 bits, in cobra's words (checked with kubectl 1.32)."""
+    strconv.ParseInt cannot parse into 32 bits, in cobra's words (checked with kubectl 1.37)."""
     expect_unchanged(small, lambda: small.kubectl(f"create deployment big --image=nginx --replicas={value}"),
                      kitlib.BadRequest,
                      rf'^error: invalid argument "{re.escape(value)}" for "-r, --replicas" flag: strconv.ParseInt: '

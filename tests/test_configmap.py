@@ -1,4 +1,4 @@
-"""ConfigMap, as Kubernetes 1.32 serves it and kubectl 1.32 shows and creates it.
+"""ConfigMap, as Kubernetes 1.37 serves it and kubectl 1.37 shows and creates it.
 
 The validation messages are ValidateConfigMap's and ValidateConfigMapUpdate's
 (``pkg/apis/core/validation/validation.go``); ``kubectl create configmap`` is compared with the real
@@ -172,8 +172,8 @@ def test_get_configmaps_counts_data_and_binary_data(cluster):
 
 
 def test_describe_configmap_prints_each_value_under_its_key(cluster):
-    """ConfigMapDescriber as kubectl 1.32 prints it (checked against it): a blank line after each
-    value, the binary values' sizes, ``Events:  <none>``. Keys are sorted (1.32's order is random)."""
+    """ConfigMapDescriber as kubectl 1.37 prints it (checked against it): a blank line after each
+    value, the binary values' sizes, ``Events:  <none>``. Keys are sorted (since kubectl 1.34)."""
     cluster.create(configmap("demo", metadata={"name": "demo", "labels": {"app": "web"}},
                              data={"b.txt": "line1\nline2\n", "a": "1"}, binaryData={"bin": "//4="}))
     assert cluster.kubectl("describe configmap demo") == (
@@ -309,14 +309,15 @@ def test_a_binary_file_is_base64_in_binary_data(cluster, tmp_path):
 
 def test_describe_is_what_kubectl_prints_from_a_server(cluster, tmp_path):
     """The real kubectl's ``describe configmap``, run against a minimal API server that serves
-    kitlib's object (describe is printed client-side). One key per map: 1.32's key order is random."""
+    kitlib's object (describe is printed client-side), keys sorted as kubectl 1.37 sorts them."""
     import json
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     cm = cluster.create(configmap("demo", metadata={"name": "demo", "labels": {"app": "web", "tier": "db"},
                                                     "annotations": {"note": "x"}},
-                                  data={"nginx.conf": "server {\n  listen 80;\n}\n"}, binaryData={"bin": "//4A"}))
+                                  data={"nginx.conf": "server {\n  listen 80;\n}\n", "a.txt": "1", "z": "2"},
+                                  binaryData={"bin": "//4A", "a.bin": "AA=="}))
     cluster.advance(7)
     resources = {"kind": "APIResourceList", "groupVersion": "v1", "resources": [
         {"name": "configmaps", "singularName": "configmap", "namespaced": True, "kind": "ConfigMap",

@@ -206,7 +206,7 @@ def test_every_object_kitlib_writes_passes_strict_validation(cluster):
 
 
 def test_the_field_tree_is_generated_from_the_real_schemas():
-    """``kitlib/api/fields-v1.32.json`` is what ``python -m kitlib.api.fields_generate`` writes
+    """``kitlib/api/fields-v1.37.json`` is what ``python -m kitlib.api.fields_generate`` writes
     from kubernetes-validate's copy of the Kubernetes OpenAPI schemas."""
     pytest.importorskip("kubernetes_validate")
     committed = (fields_generate.Path(fields_generate.__file__).with_name(fields.TREE_FILE)).read_text()

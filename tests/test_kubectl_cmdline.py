@@ -1,6 +1,6 @@
 """kubectl's command line as a shell and kubectl parse it (issue 10): the words a shell makes of it,
 the flags each command takes (cobra's per-command flag sets), and what is printed for a line that
-cannot be parsed. Every message is compared with the real kubectl 1.32 where it is installed."""
+cannot be parsed. Every message is compared with the real kubectl 1.37 where it is installed."""
 
 from __future__ import annotations
 
@@ -125,6 +125,7 @@ REFUSED = [
     "create service clusterip web --tcp=80 --node-port=30080",
     "create service nodeport web --clusterip=None",
     "expose deployment web --port=80 --replicas=2",
+    "expose deployment web --port=80 --validate=false",
     "scale deployment web -r 2",
     "scale deployment web --replicas",
     "delete pods --show-labels",

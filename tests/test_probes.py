@@ -390,7 +390,7 @@ def test_describe_shows_probes_last_state_and_events(cluster):
 
 
 def test_exported_pods_with_probes_validate_against_the_schema(cluster):
-    """Pods with every probe handler, and after restarts, are valid 1.32 objects."""
+    """Pods with every probe handler, and after restarts, are valid 1.37 objects."""
     kubernetes_validate = pytest.importorskip("kubernetes_validate")
     cluster.apply(pod(readinessProbe={"httpGet": {"path": "/ready", "port": "http",
                                                   "httpHeaders": [{"name": "X", "value": "y"}]}},
@@ -401,9 +401,9 @@ def test_exported_pods_with_probes_validate_against_the_schema(cluster):
     cluster.set_fault("p", "crash")
     cluster.advance(30)
     for p in cluster.pods():
-        kubernetes_validate.validate(p.to_dict(), "1.32.0", strict=True)
+        kubernetes_validate.validate(p.to_dict(), "1.37.0", strict=True)
     cluster.apply(deployment(**READY))
-    kubernetes_validate.validate(cluster.get("Deployment", "web").to_dict(), "1.32.0", strict=True)
+    kubernetes_validate.validate(cluster.get("Deployment", "web").to_dict(), "1.37.0", strict=True)
 
 
 def test_every_failed_run_is_an_event(cluster):

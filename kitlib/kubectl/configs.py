@@ -5,8 +5,8 @@
 * ConfigMaps: the columns of ``get configmaps`` (``printConfigMap``: DATA counts ``data`` and
   ``binaryData``), ``describe configmap`` (``ConfigMapDescriber``: each text value in full, the size
   of each binary one) and ``create configmap NAME --from-literal=KEY=VALUE | --from-file=[KEY=]PATH``
-  (``create_configmap.go``). kubectl 1.32 lists the keys in Go's random map order; kitlib sorts
-  them, as kubectl does since 1.34. ``--from-env-file`` and ``--append-hash`` are refused.
+  (``create_configmap.go``). Keys are listed sorted, as kubectl does since 1.34 (before, in Go's
+  random map order). ``--from-env-file`` and ``--append-hash`` are refused.
 """
 
 from __future__ import annotations

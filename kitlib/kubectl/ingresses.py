@@ -1,4 +1,4 @@
-"""kubectl for Ingresses and IngressClasses, as kubectl 1.32 does it.
+"""kubectl for Ingresses and IngressClasses, as kubectl 1.37 does it.
 
 * ``create ingress NAME --rule=host/path=svc:port[,tls[=secret]] --class --default-backend
   --annotation``: the object of ``pkg/cmd/create/create_ingress.go``, quirks included (the

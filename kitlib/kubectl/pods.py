@@ -50,7 +50,8 @@ def pod_status(cluster: Cluster, pod: Pod) -> str:
 
 
 def restarts_column(cluster: Cluster, pod: Pod) -> str:
-    """RESTARTS as kubectl 1.32 prints it: ``2 (35s ago)``, timed from the last container exit."""
+    """RESTARTS as the server's ``printPod`` gives it to kubectl: ``2 (35s ago)``, timed from the last
+    container exit."""
     restarts = sum(cs.restart_count for cs in pod.status.container_statuses)
     finished = [cs.last_state.terminated.finished_at for cs in pod.status.container_statuses
                 if cs.last_state.terminated is not None and cs.last_state.terminated.finished_at]

@@ -1,4 +1,4 @@
-"""kubectl for Services, as kubectl 1.32 does it.
+"""kubectl for Services, as kubectl 1.37 does it.
 
 * ``expose deployment|replicaset|pod|service NAME``: the Service ``kubectl expose`` builds
   (``staging/src/k8s.io/kubectl/pkg/cmd/expose``): named after the object, its selector copied
