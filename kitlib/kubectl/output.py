@@ -90,4 +90,6 @@ def write(warnings: Iterable[str], stream: TextIO | None = None) -> None:
     """Write the warnings as kubectl does, on stderr (the current ``sys.stderr`` by default)."""
     text = stderr_text(warnings)
     if text:
-        (stream or sys.stderr).write(text)
+        out = stream or sys.stderr
+        out.write(text)
+        out.flush()  # before the output is printed, as kubectl's stderr comes first
