@@ -6,6 +6,7 @@ import subprocess
 
 import oracle
 import pytest
+import test_kubectl_services as stub
 
 import kitlib
 from kitlib.api.pod import is_ready
@@ -13,6 +14,7 @@ from kitlib.controllers import kubelet
 from kitlib.controllers.replicaset import is_available
 
 BROKEN = "nginx:broken"
+against_real = stub.against_real  # the fixture: the real kubectl reading a cluster's objects
 
 
 def deployment(image="nginx:1.25", replicas=3, **spec):
@@ -332,3 +334,21 @@ def test_scaling_during_a_stalled_rollout_is_proportional(cluster):
     cluster.kubectl("scale deployment/web --replicas=15")
     cluster.advance(30)
     assert sizes() == [7, 11]
+
+
+def test_rollout_history_is_what_kubectl_prints(against_real):
+    """``rollout history`` and one revision's pod template (``DescribePodTemplate``), as the real
+    kubectl prints them from the same ReplicaSets: since 1.33 a named port reads ``80/TCP (http)``,
+    and several ports are ``Ports``."""
+    cluster = kitlib.Cluster(nodes=2, seed=0)
+    body = deployment(replicas=2)
+    body["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": "http"},
+                                                                  {"containerPort": 443}]
+    cluster.apply(body)
+    cluster.advance(30)
+    cluster.kubectl("set image deployment/web nginx=nginx:1.27")
+    cluster.advance(60)
+    kubectl = against_real(cluster)
+    for command in ("rollout history deployment/web", "rollout history deployment/web --revision=1"):
+        assert stub.ours(cluster, command) == kubectl(command)
+    assert "Ports:\t80/TCP (http), 443/TCP" in cluster.kubectl("rollout history deployment/web --revision=2")
