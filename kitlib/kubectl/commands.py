@@ -122,10 +122,10 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
         for docs in loaded:
             if args.get("dry-run") in ("client", "server"):
                 for doc in docs:
-                    # A client dry run sends nothing, so no field validation: the server does it.
+                    # A client dry run sends no write, so no field validation: the server does it.
+                    # Either run reads the live object first, and that answer carries its warnings.
                     obj = decode(doc, validation if args.get("dry-run") == "server" else "Ignore", said)
-                    if args.get("dry-run") == "server":
-                        request(cluster, obj.kind)
+                    request(cluster, obj.kind)
                     lines.append(f"{for_object(obj).type_name}/{obj.name} created (dry run)")
                 continue
             for doc in docs:
