@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from .runtime import Runtime
 
 BOOT_SECONDS = 120.0
-COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.11.3"
+COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.14.6"
+"""The CoreDNS image kubeadm deploys with Kubernetes 1.37 (minikube's ``constants_kubeadm_images.go``)."""
 
 
 def control_plane(rt: Runtime) -> None:

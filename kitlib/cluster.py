@@ -43,8 +43,10 @@ from .container import behaviour
 from .controllers import garbage, nodelifecycle, prober
 from .controllers.manager import ControllerManager
 from .controllers.nodelifecycle import NodeRuntime
-from .errors import BadRequest, InvalidArgument, invalid
+from .errors import ApiError, BadRequest, InvalidArgument, invalid
 from .events import EventLog
+from .kubectl.output import Output
+from .kubectl.output import write as write_warnings
 from .network import datapath, dns, http, proxy, traffic
 from .network.topology import Topology
 from .runtime import Runtime
@@ -531,12 +533,24 @@ class Cluster:
         addons.disable(self.runtime, name)
         self.controllers.run()
 
-    def kubectl(self, command: str) -> str:
-        """Run a kubectl command line against this cluster and return what kubectl prints.
+    def kubectl(self, command: str) -> Output:
+        """Run a kubectl command line against this cluster and return what kubectl prints on stdout.
+
+        What kubectl writes on stderr, its ``Warning: ...`` lines (a deprecated resource such as
+        Endpoints, fields dropped under ``--validate=warn``), goes to ``sys.stderr`` as kubectl
+        writes it, a stream of its own in a notebook. The warnings also travel as values: the
+        returned string is an :class:`~kitlib.kubectl.output.Output` whose ``warnings`` holds them,
+        and a failed command's error holds them in its ``warnings``.
 
         Errors raise :class:`kitlib.ApiError` whose text is what kubectl prints.
         """
-        return kubectl.run(self, command)
+        try:
+            out = kubectl.run(self, command)
+        except ApiError as err:
+            write_warnings(err.warnings)
+            raise
+        write_warnings(out.warnings)
+        return out
 
 
 def _zone_plan(names: builtins.list[str], zones: Sequence[str] | Mapping[str, str] | None) -> dict[str, str]:

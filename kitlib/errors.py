@@ -31,6 +31,9 @@ class ApiError(Exception):
     code = 500
     printed = False
     """Whether the message is already what kubectl prints (the error came through kubectl)."""
+    warnings: tuple[str, ...] = ()
+    """The warnings kubectl wrote on stderr before the error (the server's answers to the requests
+    that came before it, e.g. ``v1 Endpoints is deprecated ...``), without ``Warning:``."""
 
     def __init__(self, message: str, *, causes: list[FieldError] | None = None, printed: bool | None = None) -> None:
         super().__init__(message)

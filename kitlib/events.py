@@ -18,6 +18,9 @@ class Event:
     first_seen: float
     last_seen: float
     count: int = 1
+    field_path: str = ""
+    """``involvedObject.fieldPath``: the part of the object it is about, ``spec.containers{web}``
+    for a kubelet's event about one container (``GenerateContainerRef``)."""
 
 
 class EventLog:
@@ -25,17 +28,19 @@ class EventLog:
         self._by_object: dict[tuple[str, str], list[Event]] = {}
         # The same events by what aggregates them: a ReplicaSet scaled to 30,000 pods has 30,000
         # distinct "Created pod" events, and looking each new one up in a list was quadratic.
-        self._similar: dict[tuple[str, str, str, str, str], Event] = {}
+        self._similar: dict[tuple[str, str, str, str, str, str], Event] = {}
 
-    def record(self, kind: str, key: str, type_: str, reason: str, message: str, source: str, now: float) -> None:
-        e = self._similar.get((kind, key, reason, message, type_))
+    def record(self, kind: str, key: str, type_: str, reason: str, message: str, source: str, now: float,
+               field_path: str = "") -> None:
+        similar = (kind, key, reason, message, type_, field_path)
+        e = self._similar.get(similar)
         if e is not None:
             e.count += 1
             e.last_seen = now
             return
-        e = Event(kind, key, type_, reason, message, source, now, now)
+        e = Event(kind, key, type_, reason, message, source, now, now, field_path=field_path)
         self._by_object.setdefault((kind, key), []).append(e)
-        self._similar[(kind, key, reason, message, type_)] = e
+        self._similar[similar] = e
 
     def for_object(self, kind: str, key: str) -> list[Event]:
         """The events about one object, oldest first."""

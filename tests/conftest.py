@@ -4,15 +4,16 @@
 ``web``          that cluster with ``deployment/web`` (nginx, 3 replicas, port 80) running.
 ``snapshot``     ``snapshot(cluster)``: everything a failed call must leave untouched.
 ``real_kubectl`` ``real_kubectl("create deployment ...")``: the real kubectl's stdout, as an
-                 oracle for client-side output; the test is skipped where kubectl is missing.
+                 oracle for client-side output (kubectl v1.37.1, :mod:`oracle`); the test is
+                 skipped where it is missing.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Callable
 
+import oracle
 import pytest
 
 import kitlib
@@ -45,9 +46,7 @@ def snapshot() -> Callable[[kitlib.Cluster], dict]:
 
 @pytest.fixture
 def real_kubectl() -> Callable[[str], str]:
-    exe = shutil.which("kubectl")
-    if exe is None:
-        pytest.skip("kubectl is not installed")
+    exe = oracle.require()
 
     def run(command: str) -> str:
         done = subprocess.run([exe, *command.split()], capture_output=True, text=True, timeout=60,

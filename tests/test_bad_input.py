@@ -88,10 +88,10 @@ def test_scale_of_a_missing_object_of_a_kind_without_scale(small):
                                             ("1.5", "invalid syntax")])
 def test_create_deployment_replicas_is_an_int32_flag(small, value, why):
     """`kubectl create deployment --replicas` is an int32 flag (shorthand -r): pflag refuses what
-    strconv.ParseInt cannot parse into 32 bits, in cobra's words (checked with kubectl 1.32)."""
+    strconv.ParseInt cannot parse into 32 bits, in cobra's words (checked with kubectl 1.37)."""
     expect_unchanged(small, lambda: small.kubectl(f"create deployment big --image=nginx --replicas={value}"),
                      kitlib.BadRequest,
-                     rf'^Error: invalid argument "{re.escape(value)}" for "-r, --replicas" flag: strconv.ParseInt: '
+                     rf'^error: invalid argument "{re.escape(value)}" for "-r, --replicas" flag: strconv.ParseInt: '
                      rf'parsing "{re.escape(value)}": {why}\nSee \'kubectl create deployment --help\' for usage.$')
 
 
@@ -99,7 +99,7 @@ def test_create_deployment_port_is_an_int32_flag(small):
     """`--port` of `kubectl create deployment` is an int32 flag too."""
     expect_unchanged(small, lambda: small.kubectl("create deployment big --image=nginx --port=99999999999"),
                      kitlib.BadRequest,
-                     r'^Error: invalid argument "99999999999" for "--port" flag: strconv.ParseInt: '
+                     r'^error: invalid argument "99999999999" for "--port" flag: strconv.ParseInt: '
                      r'parsing "99999999999": value out of range\n')
 
 
@@ -108,7 +108,7 @@ def test_scale_replicas_is_an_int_flag(small):
     past int64 is refused by the flag parser."""
     value = "99999999999999999999"
     expect_unchanged(small, lambda: small.kubectl(f"scale deployment web --replicas={value}"), kitlib.BadRequest,
-                     rf'^Error: invalid argument "{value}" for "--replicas" flag: strconv.ParseInt: '
+                     rf'^error: invalid argument "{value}" for "--replicas" flag: strconv.ParseInt: '
                      rf'parsing "{value}": value out of range\nSee \'kubectl scale --help\' for usage.$')
 
 

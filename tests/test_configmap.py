@@ -1,4 +1,4 @@
-"""ConfigMap, as Kubernetes 1.32 serves it and kubectl 1.32 shows and creates it.
+"""ConfigMap, as Kubernetes 1.37 serves it and kubectl 1.37 shows and creates it.
 
 The validation messages are ValidateConfigMap's and ValidateConfigMapUpdate's
 (``pkg/apis/core/validation/validation.go``); ``kubectl create configmap`` is compared with the real
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import base64
 import shlex
-import shutil
 import subprocess
 
+import oracle
 import pytest
 
 import kitlib
@@ -30,9 +30,7 @@ def configmap(name: str = "cfg", **fields) -> dict:
 
 def kubectl_result(command: list[str]) -> tuple[int, str]:
     """The real kubectl's exit code and output (stdout, or stderr when it fails)."""
-    exe = shutil.which("kubectl")
-    if exe is None:
-        pytest.skip("kubectl is not installed")
+    exe = oracle.require()
     done = subprocess.run([exe, *command], capture_output=True, text=True, timeout=60, check=False)
     return done.returncode, (done.stdout if done.returncode == 0 else done.stderr).rstrip("\n")
 
@@ -174,8 +172,8 @@ def test_get_configmaps_counts_data_and_binary_data(cluster):
 
 
 def test_describe_configmap_prints_each_value_under_its_key(cluster):
-    """ConfigMapDescriber as kubectl 1.32 prints it (checked against it): a blank line after each
-    value, the binary values' sizes, ``Events:  <none>``. Keys are sorted (1.32's order is random)."""
+    """ConfigMapDescriber as kubectl 1.37 prints it (checked against it): a blank line after each
+    value, the binary values' sizes, ``Events:  <none>``. Keys are sorted (since kubectl 1.34)."""
     cluster.create(configmap("demo", metadata={"name": "demo", "labels": {"app": "web"}},
                              data={"b.txt": "line1\nline2\n", "a": "1"}, binaryData={"bin": "//4="}))
     assert cluster.kubectl("describe configmap demo") == (
@@ -311,14 +309,15 @@ def test_a_binary_file_is_base64_in_binary_data(cluster, tmp_path):
 
 def test_describe_is_what_kubectl_prints_from_a_server(cluster, tmp_path):
     """The real kubectl's ``describe configmap``, run against a minimal API server that serves
-    kitlib's object (describe is printed client-side). One key per map: 1.32's key order is random."""
+    kitlib's object (describe is printed client-side), keys sorted as kubectl 1.37 sorts them."""
     import json
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     cm = cluster.create(configmap("demo", metadata={"name": "demo", "labels": {"app": "web", "tier": "db"},
                                                     "annotations": {"note": "x"}},
-                                  data={"nginx.conf": "server {\n  listen 80;\n}\n"}, binaryData={"bin": "//4A"}))
+                                  data={"nginx.conf": "server {\n  listen 80;\n}\n", "a.txt": "1", "z": "2"},
+                                  binaryData={"bin": "//4A", "a.bin": "AA=="}))
     cluster.advance(7)
     resources = {"kind": "APIResourceList", "groupVersion": "v1", "resources": [
         {"name": "configmaps", "singularName": "configmap", "namespaced": True, "kind": "ConfigMap",
@@ -349,9 +348,7 @@ def test_describe_is_what_kubectl_prints_from_a_server(cluster, tmp_path):
             f"apiVersion: v1\nkind: Config\nclusters: [{{name: k, cluster: {{server: "
             f"'http://127.0.0.1:{server.server_port}'}}}}]\ncontexts: [{{name: k, context: {{cluster: k, user: u, "
             "namespace: default}}]\nusers: [{name: u, user: {}}]\ncurrent-context: k\n")
-        exe = shutil.which("kubectl")
-        if exe is None:
-            pytest.skip("kubectl is not installed")
+        exe = oracle.require()
         done = subprocess.run([exe, "--kubeconfig", str(tmp_path / "kubeconfig"), "--cache-dir", str(tmp_path),
                                "describe", "configmap", "demo"], capture_output=True, text=True, timeout=60,
                               check=False)

@@ -1,7 +1,7 @@
 """EndpointSlices and Endpoints follow the pods a Service selects.
 
 Sources: staging/src/k8s.io/endpointslice (podToEndpoint, reconciler) and
-pkg/controller/endpoint (syncService, RepackSubsets) of Kubernetes 1.32.
+pkg/controller/endpoint (syncService, RepackSubsets) of Kubernetes 1.37.
 """
 
 from __future__ import annotations
@@ -247,7 +247,7 @@ def test_external_name_has_no_endpoints(cluster):
 
 def test_exported_endpoints_and_slices_validate(cluster):
     """Endpoints and EndpointSlices in every state (ready, starting, terminating, placeholder,
-    headless, manual) are valid Kubernetes 1.32 objects."""
+    headless, manual) are valid Kubernetes 1.37 objects."""
     kubernetes_validate = pytest.importorskip("kubernetes_validate")
     cluster.kubectl("create deployment web --image=nginx --replicas=3 --port=80")
     cluster.kubectl("expose deployment web --port=80 --type=NodePort")
@@ -265,7 +265,7 @@ def test_exported_endpoints_and_slices_validate(cluster):
         objs = cluster.list(kind, None)
         assert len(objs) >= 5
         for obj in objs:
-            kubernetes_validate.validate(obj.to_dict(), "1.32.0", strict=True)
+            kubernetes_validate.validate(obj.to_dict(), "1.37.0", strict=True)
 
 
 def test_hand_managed_endpoints_are_mirrored_and_routed():

@@ -109,19 +109,35 @@ def test_misspelled_fields_in_yaml_are_refused_by_kubectl_apply(cluster, snapsho
     assert str(err.value) == TYPO_ERROR.format(typo_file)
 
 
-def test_validate_warn_prints_the_servers_warnings_and_drops_the_fields(cluster, typo_file):
+def test_validate_warn_prints_the_servers_warnings_and_drops_the_fields(cluster, typo_file, capsys):
+    """The server's warnings are kubectl's stderr, apart from what it prints on stdout: they come
+    back in the result's ``warnings`` and are written to ``sys.stderr`` as ``Warning:`` lines."""
     out = cluster.kubectl(f"apply -f {typo_file} --validate=warn")
-    assert out == ('Warning: unknown field "spec.replicaz"\n'
-                   'Warning: unknown field "spec.template.spec.containers[0].ports[0].protocl"\n'
-                   "deployment.apps/web created")
+    assert out == "deployment.apps/web created"
+    assert out.warnings == ('unknown field "spec.replicaz"',
+                            'unknown field "spec.template.spec.containers[0].ports[0].protocl"')
+    assert capsys.readouterr().err == ('Warning: unknown field "spec.replicaz"\n'
+                                       'Warning: unknown field "spec.template.spec.containers[0].ports[0].protocl"\n')
     spec = cluster.get("Deployment", "web").to_dict()["spec"]
     assert "replicaz" not in spec and spec["replicas"] == 1  # dropped, so the default stays
     assert spec["template"]["spec"]["containers"][0]["ports"] == [{"containerPort": 80, "protocol": "TCP"}]
 
 
+def test_warnings_come_before_a_later_failure(cluster, tmp_path, capsys):
+    """Each document's warnings were sent before the failure: kubectl writes them, then its error."""
+    path = tmp_path / "two.yaml"
+    path.write_text(TYPO_YAML + "---\napiVersion: v1\nkind: Service\nmetadata: {name: bad}\nspec: {ports: [{port: 0}]}\n")
+    with pytest.raises(kitlib.Invalid) as err:
+        cluster.kubectl(f"apply -f {path} --validate=warn")
+    assert err.value.warnings == ('unknown field "spec.replicaz"',
+                                  'unknown field "spec.template.spec.containers[0].ports[0].protocl"')
+    assert capsys.readouterr().err.count("Warning: unknown field") == 2
+
+
 @pytest.mark.parametrize("value", ["false", "ignore", "False", "0"])
 def test_validate_ignore_drops_unknown_fields_silently(cluster, typo_file, value):
-    assert cluster.kubectl(f"apply -f {typo_file} --validate={value}") == "deployment.apps/web created"
+    out = cluster.kubectl(f"apply -f {typo_file} --validate={value}")
+    assert out == "deployment.apps/web created" and out.warnings == ()
     assert "replicaz" not in cluster.kubectl("get deployment web -o yaml")
 
 
@@ -191,7 +207,7 @@ def test_every_object_kitlib_writes_passes_strict_validation(cluster):
 
 
 def test_the_field_tree_is_generated_from_the_real_schemas():
-    """``kitlib/api/fields-v1.32.json`` is what ``python -m kitlib.api.fields_generate`` writes
+    """``kitlib/api/fields-v1.37.json`` is what ``python -m kitlib.api.fields_generate`` writes
     from kubernetes-validate's copy of the Kubernetes OpenAPI schemas."""
     pytest.importorskip("kubernetes_validate")
     committed = (fields_generate.Path(fields_generate.__file__).with_name(fields.TREE_FILE)).read_text()

@@ -4,7 +4,7 @@ DefaultIngressClass admission plug-in, and failed requests that change nothing.
 Sources: pkg/apis/networking/validation/validation.go (ValidateIngressCreate, validateHTTPIngressPath,
 validateIngressBackend, ValidateIngressClass), plugin/pkg/admission/network/defaultingressclass
 (getDefaultClass: the newest default class, ties by name) and pkg/apis/core/validation
-(ValidateSecret: a kubernetes.io/tls Secret needs tls.crt and tls.key) of Kubernetes 1.32.
+(ValidateSecret: a kubernetes.io/tls Secret needs tls.crt and tls.key) of Kubernetes 1.37.
 """
 
 from __future__ import annotations
@@ -348,11 +348,11 @@ def test_exports_validate_against_the_1_32_schema(cluster):
     objs = [*cluster.list("Ingress"), *cluster.list("IngressClass", None), cluster.get("Secret", "shop-tls")]
     assert len(objs) == 5
     for obj in objs:
-        kubernetes_validate.validate(obj.to_dict(), "1.32.0", strict=True)
+        kubernetes_validate.validate(obj.to_dict(), "1.37.0", strict=True)
     bad = cluster.get("Ingress", "full").to_dict()
     bad["spec"]["rules"][0]["http"]["paths"][0]["pathtype"] = "Prefix"
     with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(bad, "1.32.0", strict=True)
+        kubernetes_validate.validate(bad, "1.37.0", strict=True)
 
 
 def test_a_secrets_type_cannot_change(cluster, snapshot):

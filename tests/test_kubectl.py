@@ -44,9 +44,9 @@ def test_get_nodes(cluster):
     """`get nodes` shows status, roles and the kubelet version; wide adds the InternalIP and OS."""
     assert cluster.kubectl("get nodes") == (
         "NAME           STATUS   ROLES           AGE   VERSION\n"
-        "minikube       Ready    control-plane   2m    v1.32.0\n"
-        "minikube-m02   Ready    <none>          2m    v1.32.0\n"
-        "minikube-m03   Ready    <none>          2m    v1.32.0")
+        "minikube       Ready    control-plane   2m    v1.37.1\n"
+        "minikube-m02   Ready    <none>          2m    v1.37.1\n"
+        "minikube-m03   Ready    <none>          2m    v1.37.1")
     wide = cluster.kubectl("get nodes -o wide").splitlines()
     assert re.split(r"\s{2,}", wide[0]) == ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP",
                                            "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]
@@ -153,6 +153,37 @@ def test_get_by_kind_names_and_several_kinds(web):
 # ---------------------------------------------------------------- describe
 
 
+ENDPOINTS_DEPRECATED = "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"
+
+
+@pytest.mark.parametrize("command", [
+    "get ep", "get endpoints kubernetes -o yaml", "get svc,ep,endpoints", "describe ep kubernetes",
+    "label ep kubernetes tier=api", "annotate endpoints/kubernetes note=x", "delete ep kubernetes",
+    "apply -f - <<EOF\napiVersion: v1\nkind: Endpoints\nmetadata: {name: manual}\nEOF",
+])
+def test_a_command_that_asks_for_endpoints_warns_once_on_stderr(cluster, command, capsys):
+    """v1 Endpoints are deprecated since 1.33: the API server warns with every answer about them,
+    and kubectl writes the warning once a command, on stderr; the output itself is unchanged."""
+    out = cluster.kubectl(command)
+    assert out.warnings == (ENDPOINTS_DEPRECATED,)
+    assert capsys.readouterr().err == f"Warning: {ENDPOINTS_DEPRECATED}\n"
+    assert "Warning" not in out
+
+
+def test_a_failed_command_keeps_its_warnings(cluster, snapshot):
+    before = snapshot(cluster)
+    with pytest.raises(kitlib.NotFound) as err:
+        cluster.kubectl("scale ep kubernetes --replicas=2")
+    assert err.value.warnings == (ENDPOINTS_DEPRECATED,)
+    assert snapshot(cluster) == before
+
+
+@pytest.mark.parametrize("command", ["get pods", "get endpointslices", "describe svc kubernetes", "get nodes -o wide"])
+def test_other_commands_warn_nothing(cluster, command, capsys):
+    assert cluster.kubectl(command).warnings == ()
+    assert capsys.readouterr().err == ""
+
+
 def test_describe_pod(web):
     """`describe pod` shows node, IP, controller, container state, conditions, tolerations, events."""
     pod = web.pods_on("minikube-m02")[0]
@@ -166,7 +197,7 @@ def test_describe_pod(web):
         assert line in out, line
     assert re.search(r"Normal\s+Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned "
                      rf"default/{pod.name} to minikube-m02", out)
-    assert re.search(r"Normal\s+Started\s+\S+\s+kubelet\s+Started container nginx", out)
+    assert re.search(r"Normal\s+Started\s+\S+\s+kubelet\s+spec.containers{nginx}: Started container nginx", out)
 
 
 def test_describe_node(cluster):

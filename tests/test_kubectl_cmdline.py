@@ -1,12 +1,13 @@
 """kubectl's command line as a shell and kubectl parse it (issue 10): the words a shell makes of it,
 the flags each command takes (cobra's per-command flag sets), and what is printed for a line that
-cannot be parsed. Every message is compared with the real kubectl 1.32 where it is installed."""
+cannot be parsed. Every message is compared with the real kubectl 1.37 where it is installed."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 
+import oracle
 import pytest
 
 import kitlib
@@ -17,9 +18,7 @@ from kitlib.kubectl import args as kubectl_args
 def real_kubectl_error():
     """``real_kubectl_error("get pods --namespacee x")``: what the real kubectl prints on stderr for a
     command line it refuses while parsing its flags (offline: no server is asked)."""
-    exe = shutil.which("kubectl")
-    if exe is None:
-        pytest.skip("kubectl is not installed")
+    exe = oracle.require()
 
     def run(argv: list[str]) -> str:
         done = subprocess.run([exe, *argv], capture_output=True, text=True, timeout=60, check=False,
@@ -126,6 +125,7 @@ REFUSED = [
     "create service clusterip web --tcp=80 --node-port=30080",
     "create service nodeport web --clusterip=None",
     "expose deployment web --port=80 --replicas=2",
+    "expose deployment web --port=80 --validate=false",
     "scale deployment web -r 2",
     "scale deployment web --replicas",
     "delete pods --show-labels",
@@ -147,21 +147,21 @@ REFUSED = [
 @pytest.mark.parametrize("line", REFUSED)
 def test_a_flag_the_command_does_not_take_is_refused_in_kubectls_words(cluster, real_kubectl_error, line):
     """cobra gives each command its own flags (plus the global ones of `kubectl options`) and
-    refuses any other before anything is sent: `Error: unknown flag: --namespacee` or `Error:
+    refuses any other before anything is sent: `error: unknown flag: --namespacee` or `error:
     unknown shorthand flag: 'Z' in -Z`, then `See 'kubectl get --help' for usage.`; a flag with no
     value is `flag needs an argument`, a boolean's value must be one strconv.ParseBool reads. The
     command is found first (an unknown `--flag` before it takes the next word with it), so the hint
     names it (`kubectl create deployment`, `kubectl rollout status`). The text is the real kubectl's,
     and nothing changes."""
     expected = real_kubectl_error(line.split())
-    err = expect_unchanged(cluster, line, kubectl_args.KubectlError, r"^Error: .*\nSee 'kubectl[a-z ]* --help' for usage\.$")
+    err = expect_unchanged(cluster, line, kubectl_args.KubectlError, r"^error: .*\nSee 'kubectl[a-z ]* --help' for usage\.$")
     assert str(err) == expected
 
 
 def test_unknown_flag_is_not_taken_for_a_namespace(cluster):
     """The issue's example: `kubectl get pods --namespacee kube-system` used to list `default`."""
     expect_unchanged(cluster, "get pods --namespacee kube-system", kubectl_args.KubectlError,
-                     r"^Error: unknown flag: --namespacee\nSee 'kubectl get --help' for usage\.$")
+                     r"^error: unknown flag: --namespacee\nSee 'kubectl get --help' for usage\.$")
 
 
 def test_booleans_take_no_word_and_shorthands_combine(cluster):

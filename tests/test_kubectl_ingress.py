@@ -10,9 +10,9 @@ read-only API stub of test_kubectl_services (extended here with the networking.k
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
+import oracle
 import pytest
 import test_kubectl_services as stub
 import yaml
@@ -23,8 +23,8 @@ from kitlib.errors import AlreadyExists, ApiError, BadRequest, Invalid, NotFound
 
 against_real = stub.against_real  # the fixture: the real kubectl reading this cluster's objects
 GROUPS = stub.GROUPS
-KUBECTL = shutil.which("kubectl")
-needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+KUBECTL = oracle.KUBECTL
+needs_kubectl = oracle.needs_kubectl
 
 
 def real(command: str) -> tuple[int, str]:
@@ -474,18 +474,18 @@ def test_describe_ingress_events_match_kubectl(routed, stubbed, against_real):
 
 def test_created_ingress_validates_against_the_1_32_schema(routed):
     """What `get ingress -o yaml` exports (status with addresses included), and the class and
-    secret, are valid Kubernetes 1.32 objects under strict validation."""
+    secret, are valid Kubernetes 1.37 objects under strict validation."""
     kubernetes_validate = pytest.importorskip("kubernetes_validate")
     for name in ("shop", "catchall", "many"):
         doc = yaml.safe_load(routed.kubectl(f"get ingress {name} -o yaml"))
-        kubernetes_validate.validate(doc, "1.32.0", strict=True)
+        kubernetes_validate.validate(doc, "1.37.0", strict=True)
     for kind in ("IngressClass", "Secret"):
         for obj in routed.list(kind):
-            kubernetes_validate.validate(obj.to_dict(), "1.32.0", strict=True)
+            kubernetes_validate.validate(obj.to_dict(), "1.37.0", strict=True)
     doc = yaml.safe_load(routed.kubectl("get ingress shop -o yaml"))
     doc["spec"]["rules"][0]["http"]["paths"][0]["pathTyp"] = "Prefix"
     with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(doc, "1.32.0", strict=True)
+        kubernetes_validate.validate(doc, "1.37.0", strict=True)
 
 
 # ------------------------------------------------------------------- the API server refuses

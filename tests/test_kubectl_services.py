@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 import subprocess
 import threading
 import time
@@ -20,6 +19,7 @@ import urllib.parse
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import oracle
 import pytest
 import yaml
 
@@ -27,9 +27,10 @@ import kitlib
 from kitlib.api.labels import parse_selector
 from kitlib.api.service import LoadBalancerIngress
 from kitlib.errors import AlreadyExists, ApiError, BadRequest, Invalid, NotFound
+from kitlib.kubectl.output import stderr_text
 
-KUBECTL = shutil.which("kubectl")
-needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+KUBECTL = oracle.KUBECTL
+needs_kubectl = oracle.needs_kubectl
 
 
 def real(*args: str) -> tuple[int, str]:
@@ -67,7 +68,8 @@ def _events(cluster: kitlib.Cluster, selector: str) -> list[dict]:
     for i, e in enumerate(e for e in cluster.events.all() if e.key == uid):
         out.append({"metadata": {"name": f"e{i}", "namespace": "default"}, "type": e.type,
                     "reason": e.reason, "message": e.message, "count": e.count,
-                    "source": {"component": e.source}, "involvedObject": {"kind": e.kind, "uid": e.key},
+                    "source": {"component": e.source},
+                    "involvedObject": {"kind": e.kind, "uid": e.key, "fieldPath": e.field_path},
                     "firstTimestamp": stamp(e.first_seen), "lastTimestamp": stamp(e.last_seen)})
     return out
 
@@ -77,9 +79,11 @@ def _handler(cluster: kitlib.Cluster):
         def log_message(self, *args):
             pass
 
-        def send(self, code: int, body: dict) -> None:
+        def send(self, code: int, body: dict, kind: str = "") -> None:
             data = json.dumps(body).encode()
             self.send_response(code)
+            for text in cluster.api.warnings(kind) if kind else ():  # the API server's Warning headers
+                self.send_header("Warning", f'299 - "{text}"')
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -114,15 +118,15 @@ def _handler(cluster: kitlib.Cluster):
                                        "items": _events(cluster, query.get("fieldSelector", ""))})
             if len(rest) > 1:
                 try:
-                    return self.send(200, cluster.get(kind, rest[1], namespace or "default").to_dict())
+                    return self.send(200, cluster.get(kind, rest[1], namespace or "default").to_dict(), kind)
                 except NotFound as err:
                     return self.send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404,
                                            "reason": "NotFound", "message": err.message,
-                                           "details": {"name": rest[1], "kind": rest[0]}})
+                                           "details": {"name": rest[1], "kind": rest[0]}}, kind)
             sel = query.get("labelSelector")
             items = cluster.list(kind, namespace, parse_selector(sel) if sel else None)
             return self.send(200, {"kind": f"{kind}List", "apiVersion": gv, "metadata": {"resourceVersion": "1"},
-                                   "items": [o.to_dict() for o in items]})
+                                   "items": [o.to_dict() for o in items]}, kind)
 
     return Handler
 
@@ -131,8 +135,7 @@ def _handler(cluster: kitlib.Cluster):
 def against_real(tmp_path):
     """``against_real(cluster)`` returns ``kubectl(command)``: what the real kubectl prints for
     ``command`` when its API server serves ``cluster``'s objects."""
-    if KUBECTL is None:
-        pytest.skip("kubectl is not installed")
+    oracle.require()
     servers = []
 
     def attach(cluster: kitlib.Cluster):
@@ -158,11 +161,13 @@ users: [{{name: stub, user: {{}}}}]
 
 
 def ours(cluster: kitlib.Cluster, command: str) -> str:
-    """What kitlib's kubectl prints, success or error, with kubectl's final newline."""
+    """What kitlib's kubectl prints, success or error, with kubectl's final newline: stdout, then
+    stderr (its warnings, then the error), as :func:`real` joins them."""
     try:
-        return cluster.kubectl(command) + "\n"
+        out = cluster.kubectl(command)
     except ApiError as err:
-        return str(err) + "\n"
+        return stderr_text(err.warnings) + str(err) + "\n"
+    return out + "\n" + out.stderr
 
 
 # ------------------------------------------------------------------------- create service
@@ -561,7 +566,7 @@ Events:                   <none>"""
 
 
 def test_describe_service_layout(zoo):
-    """describe svc lays the Service out as kubectl 1.32 does, Endpoints read from its slices."""
+    """describe svc lays the Service out as kubectl 1.37 does, Endpoints read from its slices."""
     s = zoo.get("Service", "web")
     sl = zoo.list("EndpointSlice", "default", "kubernetes.io/service-name=web")[0]
     shown = ",".join(f"{e.addresses[0]}:80" for e in sl.endpoints[:3]) + " + 1 more..."
@@ -638,6 +643,7 @@ metadata: {name: unmatched}
 spec:
   selector: {app: web}
   ports: [{port: 80, targetPort: nope}]
+  trafficDistribution: PreferClose
 """)
     zoo.get("Service", "lb").status.load_balancer.ingress = [LoadBalancerIngress(ip="192.168.49.200", ip_mode="VIP")]
     zoo.delete("Pod", zoo.pods()[0].name)
@@ -665,6 +671,29 @@ def test_describe_endpoints_and_slices_match_kubectl(states, against_real):
     assert len(commands) > 12
     for command in commands:
         assert ours(states, command) == kubectl(command)
+
+
+ENDPOINTS_WARNING = "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice\n"
+
+
+@pytest.mark.parametrize("command", ["get ep web -o name", "get svc,ep -o name", "describe endpoints web",
+                                     "get endpoints nope", "get endpointslices -o name"])
+def test_endpoints_requests_warn_on_stderr_as_kubectl_does(states, against_real, command, capsys):
+    """Endpoints are deprecated since 1.33: the API server sends ``v1 Endpoints is deprecated in
+    v1.33+; use discovery.k8s.io/v1 EndpointSlice`` with every answer about them, and kubectl
+    writes it once on stderr, apart from its output (which is unchanged), and before an error."""
+    assert ours(states, command) == against_real(states)(command)
+    assert capsys.readouterr().err == ("" if "endpointslices" in command else ENDPOINTS_WARNING)
+
+
+@pytest.mark.parametrize("command", ["get endpoints", "get ep -A -o wide", "get svc,endpoints,endpointslices"])
+def test_get_endpoints_tables_warn_as_kubectl_does(states, against_real, command):
+    """A table (which the real API server prints, so the stub cannot) comes with the same warning."""
+    theirs = [line for line in against_real(states)(command).splitlines() if line.startswith("Warning:")]
+    out = states.kubectl(command)
+    assert out.stderr == "".join(line + "\n" for line in theirs) == ENDPOINTS_WARNING
+    assert out.splitlines()[0].split() in (["NAME", "ENDPOINTS", "AGE"], ["NAMESPACE", "NAME", "ENDPOINTS", "AGE"],
+                                           ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"])
 
 
 def test_describe_kube_dns_matches_kubectl(cluster, against_real):

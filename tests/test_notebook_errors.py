@@ -35,6 +35,22 @@ def test_an_api_error_prints_kubectls_text_and_no_traceback(shell, capsys):
     assert "Traceback" not in out.out + out.err
 
 
+def test_warnings_are_a_stream_of_their_own_before_the_output_or_the_error(shell, capsys):
+    """kubectl writes the server's warnings on stderr: a cell shows them apart from what it prints,
+    and before kubectl's error when the command fails."""
+    notebook.install()
+    shell.user_ns["c"] = kitlib.Cluster(nodes=1)
+    capsys.readouterr()
+    shell.run_cell('print(c.kubectl("get endpoints kubernetes -o name"))')
+    out = capsys.readouterr()
+    warning = "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice\n"
+    assert (out.out, out.err) == ("endpoints/kubernetes\n", warning)
+    result = shell.run_cell('c.kubectl("get endpoints nosuch")')
+    out = capsys.readouterr()
+    assert isinstance(result.error_in_exec, kitlib.NotFound)
+    assert out.err == warning + 'Error from server (NotFound): endpoints "nosuch" not found\n'
+
+
 def test_other_errors_keep_their_traceback(shell, capsys):
     """Only the ApiError family is shown briefly: a bug elsewhere still shows where it happened."""
     notebook.install()

@@ -381,16 +381,16 @@ def test_describe_shows_probes_last_state_and_events(cluster):
     cluster.set_fault("p", "hang")
     cluster.advance(6)
     out = cluster.kubectl("describe pod p")
-    assert "Liveness:      http-get http://:8080/ delay=0s timeout=1s period=1s #success=1 #failure=3" in out
-    assert "Readiness:     tcp-socket :http delay=0s timeout=1s period=10s #success=1 #failure=3" in out
-    assert "Startup:       exec [cat /ok] delay=0s timeout=1s period=10s #success=1 #failure=3" in out
+    assert "Liveness:      http-get http://:8080/ delay=0s timeout=1s period=1s successThreshold=1 failureThreshold=3" in out
+    assert "Readiness:     tcp-socket :http delay=0s timeout=1s period=10s successThreshold=1 failureThreshold=3" in out
+    assert "Startup:       exec [cat /ok] delay=0s timeout=1s period=10s successThreshold=1 failureThreshold=3" in out
     assert "Last State:    Terminated\n      Reason:       Completed\n      Exit Code:    0" in out
     assert "Restart Count: 1" in out
     assert "Container web failed liveness probe, will be restarted" in out
 
 
 def test_exported_pods_with_probes_validate_against_the_schema(cluster):
-    """Pods with every probe handler, and after restarts, are valid 1.32 objects."""
+    """Pods with every probe handler, and after restarts, are valid 1.37 objects."""
     kubernetes_validate = pytest.importorskip("kubernetes_validate")
     cluster.apply(pod(readinessProbe={"httpGet": {"path": "/ready", "port": "http",
                                                   "httpHeaders": [{"name": "X", "value": "y"}]}},
@@ -401,9 +401,9 @@ def test_exported_pods_with_probes_validate_against_the_schema(cluster):
     cluster.set_fault("p", "crash")
     cluster.advance(30)
     for p in cluster.pods():
-        kubernetes_validate.validate(p.to_dict(), "1.32.0", strict=True)
+        kubernetes_validate.validate(p.to_dict(), "1.37.0", strict=True)
     cluster.apply(deployment(**READY))
-    kubernetes_validate.validate(cluster.get("Deployment", "web").to_dict(), "1.32.0", strict=True)
+    kubernetes_validate.validate(cluster.get("Deployment", "web").to_dict(), "1.37.0", strict=True)
 
 
 def test_every_failed_run_is_an_event(cluster):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
+import oracle
 import pytest
+import test_kubectl_services as stub
 
 import kitlib
 from kitlib.api.pod import is_ready
@@ -13,6 +14,7 @@ from kitlib.controllers import kubelet
 from kitlib.controllers.replicaset import is_available
 
 BROKEN = "nginx:broken"
+against_real = stub.against_real  # the fixture: the real kubectl reading a cluster's objects
 
 
 def deployment(image="nginx:1.25", replicas=3, **spec):
@@ -284,20 +286,20 @@ def test_set_image_with_the_same_image_prints_nothing(web, snapshot):
     assert len(web.list("ReplicaSet")) == 1
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@oracle.needs_kubectl
 def test_set_image_matches_real_kubectl(tmp_path):
     """The object kitlib's set image stores has the template the real kubectl computes with --local."""
     cluster = kitlib.Cluster(nodes=1)
     cluster.apply(deployment())
     path = tmp_path / "d.yaml"
     path.write_text(kitlib.api.convert.dump_yaml(deployment()))
-    out = subprocess.run(["kubectl", "set", "image", "--local", "-f", str(path), "nginx=nginx:1.26", "-o", "yaml"],
+    out = subprocess.run([oracle.KUBECTL, "set", "image", "--local", "-f", str(path), "nginx=nginx:1.26", "-o", "yaml"],
                          capture_output=True, text=True, check=True).stdout
     real = kitlib.manifest.load(out)[0]["spec"]["template"]
     cluster.kubectl("set image deployment/web nginx=nginx:1.26")
     ours = cluster.get("Deployment", "web").to_dict()["spec"]["template"]
     assert ours["spec"]["containers"][0]["image"] == real["spec"]["containers"][0]["image"] == "nginx:1.26"
-    bad = subprocess.run(["kubectl", "set", "image", "--local", "-f", str(path), "x=nginx:1.26", "-o", "yaml"],
+    bad = subprocess.run([oracle.KUBECTL, "set", "image", "--local", "-f", str(path), "x=nginx:1.26", "-o", "yaml"],
                          capture_output=True, text=True)
     with pytest.raises(kitlib.ApiError) as err:
         cluster.kubectl("set image deployment/web x=nginx:1.26")
@@ -332,3 +334,21 @@ def test_scaling_during_a_stalled_rollout_is_proportional(cluster):
     cluster.kubectl("scale deployment/web --replicas=15")
     cluster.advance(30)
     assert sizes() == [7, 11]
+
+
+def test_rollout_history_is_what_kubectl_prints(against_real):
+    """``rollout history`` and one revision's pod template (``DescribePodTemplate``), as the real
+    kubectl prints them from the same ReplicaSets: since 1.33 a named port reads ``80/TCP (http)``,
+    and several ports are ``Ports``."""
+    cluster = kitlib.Cluster(nodes=2, seed=0)
+    body = deployment(replicas=2)
+    body["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": "http"},
+                                                                  {"containerPort": 443}]
+    cluster.apply(body)
+    cluster.advance(30)
+    cluster.kubectl("set image deployment/web nginx=nginx:1.27")
+    cluster.advance(60)
+    kubectl = against_real(cluster)
+    for command in ("rollout history deployment/web", "rollout history deployment/web --revision=1"):
+        assert stub.ours(cluster, command) == kubectl(command)
+    assert "Ports:\t80/TCP (http), 443/TCP" in cluster.kubectl("rollout history deployment/web --revision=2")

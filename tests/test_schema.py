@@ -1,4 +1,4 @@
-"""Exported objects are valid Kubernetes 1.32 objects (kubernetes-validate's strict schemas)."""
+"""Exported objects are valid Kubernetes 1.37 objects (kubernetes-validate's strict schemas)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 kubernetes_validate = pytest.importorskip("kubernetes_validate")
 
-VERSION = "1.32.0"
+VERSION = "1.37.0"
 
 
 def validate(obj) -> None:
@@ -14,8 +14,8 @@ def validate(obj) -> None:
 
 
 def test_the_schemas_for_1_32_ship():
-    """kubernetes-validate carries the 1.32 schemas, so the checks below run against 1.32."""
-    assert "1.32.0" in kubernetes_validate.utils.all_versions()
+    """kubernetes-validate carries the 1.37 schemas, so the checks below run against 1.37."""
+    assert "1.37.0" in kubernetes_validate.utils.all_versions()
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 changes, validation with its exact messages, and failed requests that change nothing.
 
 Sources: pkg/apis/core/validation (ValidateService), pkg/registry/core/service/storage
-(alloc.go, storage.go) and the ipallocator/portallocator packages of Kubernetes 1.32.
+(alloc.go, storage.go) and the ipallocator (the ServiceCIDRs' MetaAllocator since 1.33) and
+portallocator packages of Kubernetes 1.37.
 """
 
 from __future__ import annotations
@@ -82,11 +83,15 @@ def test_taken_cluster_ip_is_rejected(cluster, snapshot):
 
 
 def test_cluster_ip_out_of_range_is_rejected(cluster, snapshot):
-    """An address outside the service CIDR is refused, naming the range."""
+    """An address outside the service CIDR has no ServiceCIDR allocator (``ErrMismatchedNetwork``,
+    since 1.33); the CIDR's own network and broadcast addresses are out of its range, named."""
     refused(cluster, snapshot, lambda: cluster.apply(svc("web", clusterIP="192.168.1.10")),
             'Service "web" is invalid: spec.clusterIPs: Invalid value: []string{"192.168.1.10"}: failed to allocate '
-            "IP 192.168.1.10: the provided IP (192.168.1.10) is not in the valid range. "
-            "The range of valid IPs is 10.96.0.0/12")
+            "IP 192.168.1.10: the provided network does not match the current range")
+    for ip in ("10.96.0.0", "10.111.255.255"):
+        refused(cluster, snapshot, lambda ip=ip: cluster.apply(svc("web", clusterIP=ip)),
+                f'Service "web" is invalid: spec.clusterIPs: Invalid value: []string{{"{ip}"}}: failed to allocate '
+                f"IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is 10.96.0.0/12")
 
 
 def test_malformed_cluster_ip_is_rejected(cluster, snapshot):
@@ -458,10 +463,10 @@ def test_services_in_other_namespaces(cluster):
 
 
 def test_exported_services_validate_against_the_schema(cluster):
-    """Every kind of Service kitlib stores is a valid Kubernetes 1.32 Service."""
+    """Every kind of Service kitlib stores is a valid Kubernetes 1.37 Service."""
     kubernetes_validate = pytest.importorskip("kubernetes_validate")
     cluster.apply([svc("c"), svc("n", type="NodePort"), svc("h", clusterIP="None"),
                    svc("lb", type="LoadBalancer", externalTrafficPolicy="Local", sessionAffinity="ClientIP"),
                    svc("x", type="ExternalName", externalName="db.example.com", ports=[])])
     for s in cluster.list("Service", None):
-        kubernetes_validate.validate(s.to_dict(), "1.32.0", strict=True)
+        kubernetes_validate.validate(s.to_dict(), "1.37.0", strict=True)

@@ -114,7 +114,8 @@ class EndpointSubset:
 
 @dataclass(repr=False)
 class Endpoints(KubeObject):
-    """The older, single-object list of a Service's endpoints (still kept in step in 1.32)."""
+    """The older, single-object list of a Service's endpoints: deprecated since 1.33 in favour of
+    EndpointSlices (every request for it draws a warning), and still kept in step in 1.37."""
 
     api_version: ClassVar[str] = "v1"
     kind: ClassVar[str] = "Endpoints"
@@ -124,5 +125,6 @@ class Endpoints(KubeObject):
     extra: dict[str, Any] = extra_field()
 
 
-RESOURCES = (Resource(Endpoints, "endpoints", ("ep",)), Resource(EndpointSlice, "endpointslices", ()))
+RESOURCES = (Resource(Endpoints, "endpoints", ("ep",), deprecated=(1, 33), replacement="discovery.k8s.io/v1 EndpointSlice"),
+             Resource(EndpointSlice, "endpointslices", ()))
 """The resource types this module defines, gathered by :mod:`kitlib.api.registry`."""

@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
-KUBERNETES_VERSION = "v1.32.0"
+KUBERNETES_VERSION = "v1.37.0"
 """The Kubernetes release whose schemas the field tree comes from."""
-TREE_FILE = "fields-v1.32.json"
+TREE_FILE = "fields-v1.37.json"
 
 VALIDATION = {"strict": "Strict", "true": "Strict", "warn": "Warn", "ignore": "Ignore", "false": "Ignore"}
 """kubectl's ``--validate`` values and the ``fieldValidation`` each sends (``strconv.ParseBool``

@@ -2,7 +2,7 @@
 against, from the Kubernetes OpenAPI schemas that the PyPI package ``kubernetes-validate`` ships
 (a test dependency; kitlib never imports it at run time)::
 
-    python -m kitlib.api.fields_generate            # writes kitlib/api/fields-v1.32.json
+    python -m kitlib.api.fields_generate            # writes kitlib/api/fields-v1.37.json
 
 Only the definitions reachable from the kinds kitlib serves are kept, each as ``{field: node}``
 where a node is ``0`` (a scalar, or an object the schema leaves open, such as ``fieldsV1``),
@@ -51,7 +51,7 @@ def _node(schema: dict[str, Any], wanted: list[str]) -> Any:
 
 
 def generate(version: str = KUBERNETES_VERSION) -> dict[str, Any]:
-    """The field tree of ``version`` (``v1.32.0``) for :func:`kinds`."""
+    """The field tree of ``version`` (``v1.37.0``) for :func:`kinds`."""
     defs = _definitions(version)
     by_gvk = {}
     for name, schema in defs.items():

@@ -240,6 +240,12 @@ def is_terminating(pod: Pod) -> bool:
     return pod.metadata.deletion_timestamp is not None
 
 
+def container_path(name: str) -> str:
+    """The field path of a container, which a kubelet's events about it name
+    (``GenerateContainerRef``): ``spec.containers{web}``."""
+    return f"spec.containers{{{name}}}"
+
+
 def container_ports(pod: Pod) -> list[tuple[str, ContainerPort]]:
     """Every declared port of the pod with the name of its container."""
     return [(c.name, p) for c in pod.spec.containers for p in c.ports]

@@ -18,6 +18,11 @@ class Resource:
     cls: type[KubeObject]
     plural: str
     short_names: tuple[str, ...] = ()
+    deprecated: tuple[int, int] | None = None
+    """The release that deprecated the type, ``(1, 33)`` (Go's ``APILifecycleDeprecated``): the API
+    server then warns about every request for it."""
+    replacement: str = ""
+    """What to use instead, ``discovery.k8s.io/v1 EndpointSlice`` (``APILifecycleReplacement``)."""
 
     @property
     def kind(self) -> str:

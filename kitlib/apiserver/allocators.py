@@ -78,6 +78,13 @@ class IPAllocator:
     def next(self) -> str:
         return str(ipaddress.IPv4Address(self.base + self._map.next(self.rng)))
 
+    def contains(self, ip: str) -> bool:
+        """Whether ``ip`` is in the service CIDR, its network and broadcast addresses included."""
+        try:
+            return ipaddress.IPv4Address(ip) in self.network
+        except ValueError:
+            return False
+
     def release(self, ip: str) -> None:
         try:
             self._map.release(int(ipaddress.IPv4Address(ip)) - self.base)

@@ -33,6 +33,7 @@ from ..errors import AlreadyExists, BadRequest, FieldError, Invalid, NotFound, i
 from ..events import EventLog
 from ..names import new_uid, random_suffix
 from ..store import Store
+from . import deprecation
 from .allocators import IPAllocator, PortAllocator, RangeAllocator
 from .core_strategy import namespace_lifecycle
 from .strategies import strategy_for
@@ -44,6 +45,10 @@ INT32_MAX = 2**31 - 1
 """The largest value of an int32 field such as ``spec.replicas``."""
 SECURE_PORT = 8443
 """The port kube-apiserver listens on (minikube's ``--apiserver-port``; kubeadm's default is 6443)."""
+VERSION = "v1.37.1"
+"""The cluster's Kubernetes version: the API server's, and the kubelets' that ``kubectl get nodes``
+shows (minikube runs every component at the version it starts). minikube's newest default is
+v1.36.2; v1.37 is the release after it."""
 
 Watcher = Callable[[KubeObject, bool], None]
 """Called with every object written (``False``) or removed (``True``), as a watch event."""
@@ -92,6 +97,15 @@ class ApiServer:
         if res is None:
             raise BadRequest(f'error: the server doesn\'t have a resource type "{kind}"')
         return res
+
+    def warnings(self, kind: str) -> tuple[str, ...]:
+        """The ``Warning`` headers the server sends with every response about a resource type (a
+        deprecated one: ``v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice``);
+        kubectl prints each on stderr as ``Warning: ...``."""
+        res = self.resource(kind)
+        if deprecation.is_deprecated(res, deprecation.major_minor(VERSION)):
+            return (deprecation.warning_message(res),)
+        return ()
 
     def get(self, kind: str, name: str, namespace: str = "default") -> KubeObject:
         """The stored object itself (for the engine; the public :meth:`kitlib.Cluster.get` copies it),
@@ -147,7 +161,8 @@ class ApiServer:
             "now": self.clock.now,
             "queue": self.clock.pending(),
             "rng": self.rng.getstate(),
-            "events": [(e.kind, e.key, e.type, e.reason, e.message, e.count, e.last_seen) for e in self.events.all()],
+            "events": [(e.kind, e.key, e.type, e.reason, e.message, e.count, e.last_seen, e.field_path)
+                       for e in self.events.all()],
             "service_ips": self.service_ips.allocated(),
             "node_ports": self.node_ports.allocated(),
             "pod_cidrs": self.pod_cidrs.state(),
@@ -307,9 +322,11 @@ class ApiServer:
             return results
 
     def record_event(self, obj: KubeObject, reason: str, message: str, source: str,
-                     type_: str = "Normal") -> None:
-        """Record an Event about ``obj`` (``kubectl describe`` lists them)."""
-        self.events.record(obj.kind, obj.metadata.uid or obj.key, type_, reason, message, source, self.clock.now)
+                     type_: str = "Normal", *, field_path: str = "") -> None:
+        """Record an Event about ``obj`` (``kubectl describe`` lists them), or about the part of it
+        that ``field_path`` names (a kubelet's ``spec.containers{web}``)."""
+        self.events.record(obj.kind, obj.metadata.uid or obj.key, type_, reason, message, source, self.clock.now,
+                           field_path)
 
     # ------------------------------------------------------------------ watches
 

@@ -384,7 +384,12 @@ def _cluster_ip(api: ApiServer, svc: Service, old: Service | None, txn: Allocati
         try:
             ips.allocate(s.cluster_ip)
         except NotInRange:
-            reason = f"the provided IP ({s.cluster_ip}) is not in the valid range. The range of valid IPs is {ips.cidr}"
+            # Since 1.33 the ServiceCIDRs' allocator (ipallocator's MetaAllocator) has none for an
+            # address outside them; the CIDR's network and broadcast addresses are out of its range.
+            if ips.contains(s.cluster_ip):
+                reason = f"the provided IP ({s.cluster_ip}) is not in the valid range. The range of valid IPs is {ips.cidr}"
+            else:
+                reason = "the provided network does not match the current range"
         except Allocated:
             reason = "provided IP is already allocated"
         else:

@@ -23,6 +23,7 @@ from ..api.pod import (
     Pod,
     PodCondition,
     PodIP,
+    container_path,
 )
 from ..names import hex_id
 from . import prober
@@ -146,13 +147,15 @@ def start_containers(rt: Runtime, pod: Pod) -> None:
         image = c.image or ""
         present = image in runtime.images
         if present and c.image_pull_policy == "IfNotPresent":
-            rt.api.record_event(pod, "Pulled", f'Container image "{image}" already present on machine', "kubelet")
+            rt.api.record_event(pod, "Pulled", f'Container image "{image}" already present on machine', "kubelet",
+                                field_path=container_path(c.name))
         elif c.image_pull_policy != "Never":
             pull = rt.rng.uniform(0.4, 1.0) if present else rt.rng.uniform(1.5, 4.0)
             delay += pull
-            rt.api.record_event(pod, "Pulling", f'Pulling image "{image}"', "kubelet")
+            rt.api.record_event(pod, "Pulling", f'Pulling image "{image}"', "kubelet", field_path=container_path(c.name))
             rt.api.record_event(pod, "Pulled", f'Successfully pulled image "{image}" in {pull * 1000:.0f}ms '
-                            f'({pull * 1000:.0f}ms including waiting). Image size: 72188133 bytes.', "kubelet")
+                                f'({pull * 1000:.0f}ms including waiting). Image size: 72188133 bytes.', "kubelet",
+                                field_path=container_path(c.name))
             runtime.images.add(image)
     rt.clock.after(delay + rt.rng.uniform(0.2, 0.5), _containers_started, rt, pod, runtime.generation)
 
@@ -167,8 +170,8 @@ def _containers_started(rt: Runtime, pod: Pod, generation: int) -> None:
         cs.ready = True
         cs.container_id = f"docker://{hex_id(rt.rng, 64)}"
         cs.image_id = f"docker-pullable://{_repo(c.image or '')}@sha256:{hex_id(rt.rng, 64)}"
-        rt.api.record_event(pod, "Created", f"Created container {c.name}", "kubelet")
-        rt.api.record_event(pod, "Started", f"Started container {c.name}", "kubelet")
+        rt.api.record_event(pod, "Created", f"Created container {c.name}", "kubelet", field_path=container_path(c.name))
+        rt.api.record_event(pod, "Started", f"Started container {c.name}", "kubelet", field_path=container_path(c.name))
         prober.container_started(rt, pod, c, cs)
     pod.status.phase = "Running"
     set_ready(rt, pod, all(cs.ready for cs in pod.status.container_statuses))
@@ -225,7 +228,8 @@ def terminate(rt: Runtime, pod: Pod) -> None:
     runtime = agent(rt, pod.spec.node_name)
     if runtime is not None and runtime.up:
         for c in pod.spec.containers:
-            rt.api.record_event(pod, "Killing", f"Stopping container {c.name}", "kubelet")
+            rt.api.record_event(pod, "Killing", f"Stopping container {c.name}", "kubelet",
+                                field_path=container_path(c.name))
         rt.clock.after(min(STOP_SECONDS, grace), _stopped, rt, pod)
 
 

@@ -31,6 +31,7 @@ from ..api.node import (
     Taint,
 )
 from ..api.pod import Pod
+from ..apiserver.server import VERSION
 from ..clock import parse_timestamp
 from ..network.ipam import HostLocal, node_network_ip
 from . import garbage, kubelet
@@ -50,7 +51,8 @@ class NodeRuntime:
 
 
 
-KUBERNETES_VERSION = "v1.32.0"
+KUBERNETES_VERSION = VERSION
+"""The kubelet's version, which ``kubectl get nodes`` shows: the cluster's."""
 MONITOR_GRACE = 50.0
 """Seconds a node's kubelet may stay silent before its Ready condition turns Unknown
 (``--node-monitor-grace-period``)."""
@@ -96,8 +98,10 @@ def join(rt: Runtime) -> Node:
             allocatable={"cpu": "2", "memory": "8010424Ki", "pods": "110"},
             node_info=NodeSystemInfo(
                 kernel_version="6.8.0-49-generic", os_image="Ubuntu 22.04.5 LTS",
+                # kubeProxyVersion is left empty: the kubelet stopped reporting it in 1.33
+                # (DisableNodeKubeProxyVersion), and the field is deprecated.
                 container_runtime_version="docker://27.4.1", kubelet_version=KUBERNETES_VERSION,
-                kube_proxy_version=KUBERNETES_VERSION, operating_system="linux", architecture="amd64"),
+                operating_system="linux", architecture="amd64"),
         ),
     )
     rt.node_state[name] = NodeRuntime(ipam=HostLocal(pod_cidr))

@@ -37,6 +37,7 @@ from ..api.pod import (
     ContainerStateWaiting,
     Pod,
     Probe,
+    container_path,
 )
 from ..container import behaviour as apps
 from ..names import hex_id
@@ -166,7 +167,8 @@ def catch_up(rt: Runtime, until: float | None = None) -> None:
             continue
         period = w.probe.period_seconds or 10
         while w.lazy_next <= end + 1e-9:
-            rt.api.events.record("Pod", uid or key, "Warning", "Unhealthy", w.lazy_output, "kubelet", w.lazy_next)
+            rt.api.events.record("Pod", uid or key, "Warning", "Unhealthy", w.lazy_output, "kubelet", w.lazy_next,
+                                 container_path(name))
             w.failures += 1
             w.lazy_next += period
 
@@ -206,9 +208,10 @@ def _tick(rt: Runtime, key: str, uid: str | None, name: str, number: int, kind: 
     ok = outcome == "success"
     if outcome == "error":
         rt.api.record_event(pod, "Unhealthy", f"{label} probe errored and resulted in unknown state: {output}",
-                        "kubelet", "Warning")
+                            "kubelet", "Warning", field_path=container_path(c.name))
     elif not ok:
-        rt.api.record_event(pod, "Unhealthy", f"{label} probe failed: {output}", "kubelet", "Warning")
+        rt.api.record_event(pod, "Unhealthy", f"{label} probe failed: {output}", "kubelet", "Warning",
+                            field_path=container_path(c.name))
     w.lazy_output = "" if ok else (f"{label} probe errored and resulted in unknown state: {output}"
                                    if outcome == "error" else f"{label} probe failed: {output}")
     if ok:
@@ -230,7 +233,8 @@ def _tick(rt: Runtime, key: str, uid: str | None, name: str, number: int, kind: 
         return
     if kind in ("startup", "liveness") and threshold_fail:
         catch_up(rt)
-        rt.api.record_event(pod, "Killing", f"Container {c.name} failed {kind} probe, will be restarted", "kubelet")
+        rt.api.record_event(pod, "Killing", f"Container {c.name} failed {kind} probe, will be restarted", "kubelet",
+                            field_path=container_path(c.name))
         run.workers = {}
         run.run += 1  # the running container's probes stop now
         grace = w.probe.termination_grace_period_seconds or pod.spec.termination_grace_period_seconds or 30
@@ -320,7 +324,8 @@ def _exited(rt: Runtime, key: str, uid: str | None, name: str, number: int, exit
                    f"pod={pod.name}_{pod.namespace}({pod.metadata.uid})")
         cs.state = ContainerState(waiting=ContainerStateWaiting("CrashLoopBackOff", message))
         rt.api.record_event(pod, "BackOff", f"Back-off restarting failed container {name} in pod "
-                        f"{pod.name}_{pod.namespace}({pod.metadata.uid})", "kubelet", "Warning")
+                            f"{pod.name}_{pod.namespace}({pod.metadata.uid})", "kubelet", "Warning",
+                            field_path=container_path(name))
         rt.api.update_status(pod)
         rt.clock.after(run.backoff, _restart, rt, key, uid, name, number, now)
     else:
@@ -344,12 +349,14 @@ def _restart(rt: Runtime, key: str, uid: str | None, name: str, number: int, fin
     image = c.image or ""
     if c.image_pull_policy == "Always":
         pull = rt.rng.uniform(0.4, 1.0)
-        rt.api.record_event(pod, "Pulling", f'Pulling image "{image}"', "kubelet")
+        rt.api.record_event(pod, "Pulling", f'Pulling image "{image}"', "kubelet", field_path=container_path(name))
         rt.api.record_event(pod, "Pulled", f'Successfully pulled image "{image}" in {pull * 1000:.0f}ms '
-                        f'({pull * 1000:.0f}ms including waiting). Image size: 72188133 bytes.', "kubelet")
+                            f'({pull * 1000:.0f}ms including waiting). Image size: 72188133 bytes.', "kubelet",
+                            field_path=container_path(name))
     else:
         pull = 0.0
-        rt.api.record_event(pod, "Pulled", f'Container image "{image}" already present on machine', "kubelet")
+        rt.api.record_event(pod, "Pulled", f'Container image "{image}" already present on machine', "kubelet",
+                            field_path=container_path(name))
     rt.clock.after(pull + rt.rng.uniform(0.2, 0.5), _start, rt, key, uid, name, number)
 
 
@@ -362,8 +369,8 @@ def _start(rt: Runtime, key: str, uid: str | None, name: str, number: int) -> No
     cs.restart_count += 1
     cs.container_id = f"docker://{hex_id(rt.rng, 64)}"
     cs.state = ContainerState(running=ContainerStateRunning(rt.clock.timestamp()))
-    rt.api.record_event(pod, "Created", f"Created container {c.name}", "kubelet")
-    rt.api.record_event(pod, "Started", f"Started container {c.name}", "kubelet")
+    rt.api.record_event(pod, "Created", f"Created container {c.name}", "kubelet", field_path=container_path(c.name))
+    rt.api.record_event(pod, "Started", f"Started container {c.name}", "kubelet", field_path=container_path(c.name))
     container_started(rt, pod, c, cs)
     publish(rt, pod)
 

@@ -9,7 +9,7 @@ each kind lives in the module named after it (:mod:`.pods`, :mod:`.services`, ..
 >>> c = Cluster(nodes=1)
 >>> print(c.kubectl("get nodes"))
 NAME       STATUS   ROLES           AGE   VERSION
-minikube   Ready    control-plane   2m    v1.32.0
+minikube   Ready    control-plane   2m    v1.37.1
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ..errors import ApiError, BadRequest, Invalid
 from . import commands, rollout, services
 from .args import Args, parse
 from .exec import exec_command
+from .output import Output, collecting
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -46,8 +47,20 @@ COMMANDS: dict[str, Handler] = {
 }
 
 
-def run(cluster: Cluster, command: str) -> str:
-    """Run one kubectl command line; a heredoc (``apply -f - <<EOF ... EOF``) is its stdin."""
+def run(cluster: Cluster, command: str) -> Output:
+    """Run one kubectl command line; a heredoc (``apply -f - <<EOF ... EOF``) is its stdin. The
+    warnings kubectl writes on stderr come back apart (:mod:`.output`): in the result's
+    ``warnings``, or in the error's."""
+    with collecting() as said:
+        try:
+            text = _run(cluster, command)
+        except ApiError as err:
+            err.warnings = tuple(said)
+            raise
+    return Output(text, said)
+
+
+def _run(cluster: Cluster, command: str) -> str:
     first, _, stdin = command.strip().partition("\n")
     if "<<" in first:
         first, _, marker = first.partition("<<")

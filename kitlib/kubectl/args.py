@@ -116,7 +116,7 @@ class Args:
             reason = "invalid syntax"
         if reason:
             shown = f"-{shorthand}, --{name}" if shorthand else f"--{name}"
-            raise KubectlError(f'Error: invalid argument "{value}" for "{shown}" flag: strconv.ParseInt: '
+            raise KubectlError(f'error: invalid argument "{value}" for "{shown}" flag: strconv.ParseInt: '
                                f'parsing "{value}": {reason}\nSee \'kubectl {command} --help\' for usage.')
         return number
 
@@ -137,7 +137,7 @@ def parse(command: str) -> Args:
     """Split a command line (a leading ``kubectl`` is dropped) into words and flags, as cobra does:
     the command is found first (``get``, ``create deployment``, ``rollout status``), then the line
     is parsed with that command's flags (:mod:`.flags`), the global ones included. A flag the
-    command does not take is kubectl's ``Error: unknown flag``; a boolean takes no word after it.
+    command does not take is kubectl's ``error: unknown flag``; a boolean takes no word after it.
     Under a subcommand kitlib does not know (``create secret``), flags are not checked, so that the
     command's own error is the one printed."""
     tokens = split(command)
@@ -194,7 +194,7 @@ def _command(tokens: list[str]) -> tuple[FlagSet, bool]:
 
 def _usage(flag_set: FlagSet, message: str) -> KubectlError:
     command = f"kubectl {flag_set.path}".strip()
-    return KubectlError(f"Error: {message}\nSee '{command} --help' for usage.")
+    return KubectlError(f"error: {message}\nSee '{command} --help' for usage.")
 
 
 def _set(flags: dict[str, list[str]], flag_set: FlagSet, name: str, value: str, shown: str) -> None:
@@ -271,7 +271,7 @@ def check_flags(args: Args, allowed: Collection[str], command: str) -> None:
     """kubectl's refusal of a flag ``kubectl <command>`` does not take."""
     for flag in args.flags:
         if flag not in allowed and flag not in ROOT.long:
-            raise KubectlError(f"Error: unknown flag: --{flag}\nSee 'kubectl {command} --help' for usage.")
+            raise KubectlError(f"error: unknown flag: --{flag}\nSee 'kubectl {command} --help' for usage.")
 
 
 def one_name(words: list[str], command: str) -> str:

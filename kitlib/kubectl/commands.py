@@ -19,6 +19,7 @@ from ..manifest import decode, load, mapping
 from .args import Args, resource_type
 from .generate import emit
 from .kinds import BY_KIND, CREATABLE
+from .output import request, warn
 from .printers import output, table
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
     label_columns = [key for value in args.all("label-columns") for key in next(csv.reader([value]), [])]
     blocks, objs_all, named = [], [], False
     for res, names in targets:
+        request(cluster, res.kind)
         if names:
             named = True
             objs = [cluster.api.get(res.kind, n, ns) for n in names]
@@ -85,6 +87,7 @@ def describe(cluster: Cluster, args: Args, stdin: str) -> str:
     ns = args.namespace
     out = []
     for res, names in _targets(args.words[1:]):
+        request(cluster, res.kind)
         objs = [cluster.api.get(res.kind, n, ns) for n in names] if names else \
             cluster.api.list(res.kind, ns, args.get("selector"))
         for obj in objs:
@@ -139,24 +142,31 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
     said: list[str] = []
     changed: list[tuple[str, str, str]] = []
     dry_run = args.get("dry-run")
-    for source, doc in mapped:
-        creating = True
-        try:
-            if dry_run in ("client", "server"):
-                # A client dry run sends nothing, so no field validation: the server does it.
-                obj = decode(doc, validation if dry_run == "server" else "Ignore", said)
-                lines.append(f"{for_object(obj).type_name}/{obj.name} created (dry run)")
+    try:
+        for source, doc in mapped:
+            creating = True
+            try:
+                # Either kind of run reads the live object first, and that answer carries the
+                # warnings every request about its type draws (a deprecated resource).
+                request(cluster, str(doc["kind"]))
+                if dry_run in ("client", "server"):
+                    # A client dry run sends no write, so no field validation: the server does it.
+                    obj = decode(doc, validation if dry_run == "server" else "Ignore", said)
+                    lines.append(f"{for_object(obj).type_name}/{obj.name} created (dry run)")
+                    continue
+                creating = not _exists(cluster, doc)
+                [(obj, word)] = cluster.apply_with_outcome([doc], validation.lower(), said)
+            except ApiError as err:
+                errors.append(_from_source(err, source) if creating else err)
                 continue
-            creating = not _exists(cluster, doc)
-            [(obj, word)] = cluster.apply_with_outcome([doc], validation.lower(), said)
-        except ApiError as err:
-            errors.append(_from_source(err, source) if creating else err)
-            continue
-        lines.append(f"{for_object(obj).type_name}/{obj.name} {word}")
-        if word != "unchanged":
-            changed.append(_ref(obj))
-    # The server's warnings come with its answer, on stderr, before kubectl prints the object.
-    return _outcome([f"Warning: {text}" for text in said] + lines, errors, changed)
+            lines.append(f"{for_object(obj).type_name}/{obj.name} {word}")
+            if word != "unchanged":
+                changed.append(_ref(obj))
+    finally:
+        # The server's warnings come with its answers, on stderr, even when a later one fails.
+        for text in said:
+            warn(text)
+    return _outcome(lines, errors, changed)
 
 
 def _exists(cluster: Cluster, doc: dict) -> bool:
@@ -231,6 +241,7 @@ def scale(cluster: Cluster, args: Args, stdin: str) -> str:
     found: list[tuple[Resource, KubeObject]] = []
     missing: list[ApiError] = []
     for res, names in _targets(args.words[1:]):
+        request(cluster, res.kind)
         for n in names:
             try:
                 found.append((res, cluster.api.get(res.kind, n, args.namespace)))
@@ -265,6 +276,7 @@ def delete(cluster: Cluster, args: Args, stdin: str) -> str:
         if not names and not args.get("selector") and not args.on("all"):
             raise BadRequest("error: resource(s) were provided, but no name was specified")
     for res, names in targets:
+        request(cluster, res.kind)
         # Named objects are fetched one by one as they come; a selector or --all lists them first.
         pending: list[str] = names or [o.name for o in cluster.api.list(res.kind, ns, args.get("selector"))]
         for name in pending:
@@ -295,6 +307,7 @@ def label(cluster: Cluster, args: Args, stdin: str) -> str:
         pairs = [w for w in words[1:] if "=" in w or w.endswith("-")]
     if not pairs:
         raise BadRequest("error: at least one label update is required")
+    request(cluster, res.kind)
     labels: dict[str, str | None] = {}
     for p in pairs:
         if p.endswith("-") and "=" not in p:

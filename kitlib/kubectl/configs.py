@@ -5,8 +5,8 @@
 * ConfigMaps: the columns of ``get configmaps`` (``printConfigMap``: DATA counts ``data`` and
   ``binaryData``), ``describe configmap`` (``ConfigMapDescriber``: each text value in full, the size
   of each binary one) and ``create configmap NAME --from-literal=KEY=VALUE | --from-file=[KEY=]PATH``
-  (``create_configmap.go``). kubectl 1.32 lists the keys in Go's random map order; kitlib sorts
-  them, as kubectl does since 1.34. ``--from-env-file`` and ``--append-hash`` are refused.
+  (``create_configmap.go``). Keys are listed sorted, as kubectl does since 1.34 (before, in Go's
+  random map order). ``--from-env-file`` and ``--append-hash`` are refused.
 """
 
 from __future__ import annotations
@@ -82,9 +82,9 @@ def create_configmap(cluster: Cluster, args: Args) -> dict[str, Any]:
             raise KubectlError(f"error: --{flag} is not supported by kitlib's kubectl: give each key with "
                                "--from-literal=KEY=VALUE or --from-file=[KEY=]PATH")
     cm: dict[str, Any] = {"kind": "ConfigMap", "apiVersion": "v1",
-                          "metadata": {"name": name, "creationTimestamp": None}}
+                          "metadata": {"name": name}}
     if args.get("namespace"):
-        cm["metadata"] = {"name": name, "namespace": args.get("namespace"), "creationTimestamp": None}
+        cm["metadata"] = {"name": name, "namespace": args.get("namespace")}
     data: dict[str, str] = {}
     binary: dict[str, str] = {}
     for source in args.all("from-file"):

@@ -14,7 +14,15 @@ from ..controllers.deployment import REVISION
 from ..errors import BadRequest
 from ..names import random_suffix
 from .args import Args
-from .describe import annotation_values, events, fields, format_time, label_values, table
+from .describe import (
+    annotation_values,
+    container_ports,
+    events,
+    fields,
+    format_time,
+    label_values,
+    table,
+)
 from .printers import age
 from .view import View
 
@@ -63,9 +71,8 @@ def _describe(cluster: Cluster, d: Deployment) -> str:
     lines.append("  Containers:")
     for c in d.spec.template.spec.containers:
         lines.append(f"   {c.name}:")
-        port = ", ".join(f"{p.container_port}/{p.protocol or 'TCP'}" for p in c.ports) or "<none>"
-        lines += fields([("Image", c.image), ("Port", port), ("Host Port", "0/TCP" if c.ports else "<none>"),
-                         ("Environment", "<none>"), ("Mounts", "<none>")], indent=2)
+        lines += fields([("Image", c.image), *container_ports(c.ports), ("Environment", "<none>"), ("Mounts", "<none>")],
+                        indent=2)
     lines.append("Conditions:")
     rows = [[c.type, c.status, c.reason or ""] for c in st.conditions]
     lines += ["  " + line for line in table(["Type", "Status", "Reason"], [["----", "------", "------"], *rows])]
@@ -103,7 +110,7 @@ def create_deployment(cluster: Cluster, args: Args) -> dict[str, Any]:
         if i == 0 and port is not None and port >= 0:
             c["ports"] = [{"containerPort": port}]
         containers.append(c)
-    meta: dict[str, Any] = {"creationTimestamp": None, "labels": labels, "name": name}
+    meta: dict[str, Any] = {"labels": labels, "name": name}
     if args.get("namespace"):
         meta["namespace"] = args.get("namespace")
     return {
@@ -115,7 +122,7 @@ def create_deployment(cluster: Cluster, args: Args) -> dict[str, Any]:
             "selector": {"matchLabels": dict(labels)},
             "strategy": {},
             "template": {
-                "metadata": {"creationTimestamp": None, "labels": dict(labels)},
+                "metadata": {"labels": dict(labels)},
                 "spec": {"containers": containers},
             },
         },

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..api.meta import KubeObject
+from ..api.pod import ContainerPort
 from ..clock import EPOCH, human_duration, parse_timestamp
 from ..controllers.deployment import LAST_APPLIED
 from .tabwriter import DESCRIBE, FIELDS, TABLE
@@ -111,6 +112,19 @@ def fields(pairs: Sequence[Field], indent: int = 0) -> list[str]:
     return FIELDS.lines(rows)
 
 
+def container_ports(ports: Sequence[ContainerPort]) -> list[Field]:
+    """A container's ``Port`` and ``Host Port`` lines (``describeContainerBasicInfo``): each port
+    ``80/TCP``, since kubectl 1.33 followed by its name, ``80/TCP (http)``; ``Ports`` and ``Host Ports``
+    when there are several, ``<none>`` when there is none."""
+    def join(numbers: Sequence[int]) -> str:
+        return ", ".join(f"{n}/{p.protocol or 'TCP'}" + (f" ({p.name})" if p.name else "")
+                         for n, p in zip(numbers, ports, strict=True))
+    shown = join([p.container_port for p in ports])
+    host = join([p.host_port or 0 for p in ports])
+    return [("Ports" if "," in shown else "Port", shown or "<none>"),
+            ("Host Ports" if "," in host else "Host Port", host or "<none>")]
+
+
 def table(headers: list[str], rows: list[list[str]]) -> list[str]:
     """A table in ``kubectl get``'s layout (the describers put a ``----`` row first themselves)."""
     return TABLE.lines([headers, *rows])
@@ -126,12 +140,14 @@ def events(cluster: Cluster, obj: KubeObject) -> str:
 
 def _event_rows(cluster: Cluster, obj: KubeObject) -> list[list[str]]:
     """Type, reason, age (``5s (x3 over 2m)`` when repeated), source and message of each event,
-    sorted by time as kubectl sorts them (``SortableEvents``)."""
+    sorted by time as kubectl sorts them (``SortableEvents``). Since kubectl 1.33 the message of an
+    event about part of the object starts with that part: ``spec.containers{web}: Started container web``."""
     found = sorted(cluster.events.for_object(obj.kind, obj.metadata.uid or obj.key), key=lambda e: e.last_seen)
     rows = []
     for e in found:
         age = human_duration(cluster.now - e.last_seen)
         if e.count > 1:
             age = f"{age} (x{e.count} over {human_duration(cluster.now - e.first_seen)})"
-        rows.append([e.type, e.reason, age, e.source, e.message])
+        message = f"{e.field_path}: {e.message.strip()}" if e.field_path else e.message
+        rows.append([e.type, e.reason, age, e.source, message])
     return rows

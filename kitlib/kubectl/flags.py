@@ -1,4 +1,4 @@
-"""The flags each kubectl command takes, as kubectl 1.32's ``--help`` lists them (cobra gives every
+"""The flags each kubectl command takes, as kubectl 1.37's ``--help`` lists them (cobra gives every
 command its own flag set, plus the global flags of ``kubectl options``).
 
 Each set is written ``-s,long`` (with its shorthand), ``long?`` (a boolean, which takes no word
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GLOBAL = ("as as-group as-uid cache-dir certificate-authority client-certificate client-key cluster context "
-          "disable-compression? insecure-skip-tls-verify? kubeconfig log-flush-frequency match-server-version? "
-          "-n,namespace password profile profile-output request-timeout -s,server tls-server-name token user "
-          "username -v,v vmodule warnings-as-errors?")
-"""``kubectl options``: accepted by every command."""
+GLOBAL = ("as as-group as-uid as-user-extra cache-dir certificate-authority client-certificate client-key cluster "
+          "context disable-compression? insecure-skip-tls-verify? kubeconfig kuberc log-flush-frequency "
+          "match-server-version? -n,namespace password profile profile-output proxy-url request-timeout -s,server "
+          "tls-server-name token user username -v,v vmodule warnings-as-errors?")
+"""``kubectl options``: accepted by every command (``--as-user-extra``, ``--kuberc`` and ``--proxy-url`` are
+new since 1.32)."""
 
 _PRINT = "allow-missing-template-keys? -o,output show-managed-fields? template"
 _CREATE = f"{_PRINT} dry-run field-manager save-config? validate"
@@ -49,7 +50,7 @@ COMMANDS: dict[str, str] = {
     "uncordon": "dry-run -l,selector",
     "drain": "chunk-size delete-emptydir-data? disable-eviction? dry-run force? grace-period ignore-daemonsets? "
              "pod-selector -l,selector skip-wait-for-delete-timeout timeout",
-    "expose": f"{_CREATE} cluster-ip external-ip {_FILES} -l,labels load-balancer-ip name override-type overrides "
+    "expose": f"{_PRINT} dry-run field-manager save-config? cluster-ip external-ip {_FILES} -l,labels load-balancer-ip name override-type overrides "
               "port protocol selector session-affinity target-port type",
     "set": "",
     "set image": f"all? {_PRINT} dry-run field-manager {_FILES} local? -l,selector",

@@ -1,4 +1,4 @@
-"""kubectl for Ingresses and IngressClasses, as kubectl 1.32 does it.
+"""kubectl for Ingresses and IngressClasses, as kubectl 1.37 does it.
 
 * ``create ingress NAME --rule=host/path=svc:port[,tls[=secret]] --class --default-backend
   --annotation``: the object of ``pkg/cmd/create/create_ingress.go``, quirks included (the
@@ -39,7 +39,7 @@ RULE_REGEX = re.compile(r"^(?P<host>[\w\*\-\.]*)(?P<path>/.*)=(?P<svcname>[\w\-]
                         r"(,(?P<istls>tls)=?(?P<secretname>[\w\-]+)?)?", re.ASCII)
 RULE_FORMAT = "host/path=svcname:svcport[,tls[=secret]]"
 _INGRESS_FLAGS = {"class", "rule", "default-backend", "annotation"} | COMMON_FLAGS
-_OUTPUT_FORMATS = ("go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,"
+_OUTPUT_FORMATS = ("go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,kyaml,name,template,"
                    "templatefile,yaml")
 
 
@@ -165,7 +165,6 @@ def create_ingress(cluster: Cluster, args: Args) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name}
     if args.get("namespace"):
         meta["namespace"] = args.get("namespace")
-    meta["creationTimestamp"] = None
     notes = dict(annotation.split("=", 1) for annotation in annotations)
     if notes:
         meta["annotations"] = dict(sorted(notes.items()))  # a Go map: JSON sorts its keys

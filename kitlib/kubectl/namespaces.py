@@ -38,7 +38,7 @@ def create_namespace(cluster: Cluster, args: Args) -> dict[str, Any]:
     """The Namespace ``kubectl create namespace NAME`` builds."""
     if len(args.words) < 3:
         raise BadRequest("error: exactly one NAME is required, got 0")
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"creationTimestamp": None, "name": args.words[2]},
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": args.words[2]},
             "spec": {}, "status": {}}
 
 

@@ -9,7 +9,16 @@ from ..api.pod import ContainerState, Pod, Probe
 from ..clock import human_duration, parse_timestamp
 from ..controllers.prober import catch_up
 from ..errors import NotFound
-from .describe import Field, annotation_values, events, fields, format_time, label_values, table
+from .describe import (
+    Field,
+    annotation_values,
+    container_ports,
+    events,
+    fields,
+    format_time,
+    label_values,
+    table,
+)
 from .printers import age
 from .view import View
 
@@ -41,7 +50,8 @@ def pod_status(cluster: Cluster, pod: Pod) -> str:
 
 
 def restarts_column(cluster: Cluster, pod: Pod) -> str:
-    """RESTARTS as kubectl 1.32 prints it: ``2 (35s ago)``, timed from the last container exit."""
+    """RESTARTS as the server's ``printPod`` gives it to kubectl: ``2 (35s ago)``, timed from the last
+    container exit."""
     restarts = sum(cs.restart_count for cs in pod.status.container_statuses)
     finished = [cs.last_state.terminated.finished_at for cs in pod.status.container_statuses
                 if cs.last_state.terminated is not None and cs.last_state.terminated.finished_at]
@@ -87,12 +97,7 @@ def _describe(cluster: Cluster, pod: Pod) -> str:
         lines.append(f"  {c.name}:")
         pairs: list[Field] = [("Container ID", cs.container_id or "" if cs else ""),
                               ("Image", c.image), ("Image ID", cs.image_id if cs else "")]
-        if c.ports:
-            pairs.append(("Port", [f"{p.container_port}/{p.protocol or 'TCP'}" for p in c.ports][0] if len(c.ports) == 1
-                          else ", ".join(f"{p.container_port}/{p.protocol or 'TCP'}" for p in c.ports)))
-            pairs.append(("Host Port", ", ".join(f"{p.host_port or 0}/{p.protocol or 'TCP'}" for p in c.ports)))
-        else:
-            pairs += [("Port", "<none>"), ("Host Port", "<none>")]
+        pairs += container_ports(c.ports)
         word, state_lines = _state(cs.state) if cs else ("Waiting", [])
         pairs.append(("State", word))
         last_lines: list[str] = []
@@ -147,10 +152,11 @@ def _state(state: ContainerState) -> tuple[str, list[str]]:
 
 
 def describe_probe(probe: Probe) -> str:
-    """kubectl's DescribeProbe: ``http-get http://:80/ready delay=0s timeout=1s period=10s #success=1 #failure=3``."""
+    """kubectl's DescribeProbe: ``http-get http://:80/ready delay=0s timeout=1s period=10s successThreshold=1
+    failureThreshold=3`` (``#success=1 #failure=3`` before kubectl 1.33)."""
     attrs = (f"delay={probe.initial_delay_seconds or 0}s timeout={probe.timeout_seconds or 0}s "
-             f"period={probe.period_seconds or 0}s #success={probe.success_threshold or 0} "
-             f"#failure={probe.failure_threshold or 0}")
+             f"period={probe.period_seconds or 0}s successThreshold={probe.success_threshold or 0} "
+             f"failureThreshold={probe.failure_threshold or 0}")
     if probe.exec is not None:
         return f"exec [{' '.join(probe.exec.command)}] {attrs}"
     if probe.http_get is not None:

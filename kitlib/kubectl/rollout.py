@@ -20,6 +20,8 @@ from ..controllers import deployment as controller
 from ..errors import BadRequest
 from ..manifest import to_plain
 from .args import Args, resource_type
+from .describe import container_ports
+from .output import request
 from .tabwriter import DESCRIBE
 
 if TYPE_CHECKING:
@@ -215,9 +217,7 @@ def pod_template(rs: ReplicaSet) -> str:
         lines.append("  Annotations:\t" + "\n\t".join(f"{k}: {v}" for k, v in sorted(annotations.items())))
     lines.append("  Containers:")
     for c in t.spec.containers:
-        port = ", ".join(f"{p.container_port}/{p.protocol or 'TCP'}" for p in c.ports) or "<none>"
-        host = ", ".join(f"{p.host_port or 0}/{p.protocol or 'TCP'}" for p in c.ports) or "<none>"
-        lines += [f"   {c.name}:", f"    Image:\t{c.image}", f"    Port:\t{port}", f"    Host Port:\t{host}",
+        lines += [f"   {c.name}:", f"    Image:\t{c.image}", *(f"    {label}:\t{value}" for label, value in container_ports(c.ports)),
                   "    Environment:\t<none>", "    Mounts:\t<none>"]
     lines += ["  Volumes:\t<none>", "  Node-Selectors:\t<none>", "  Tolerations:\t<none>"]
     return "\n".join(lines)
@@ -307,6 +307,7 @@ def annotate_command(cluster: Cluster, args: Args, stdin: str) -> str:
     if not pairs:
         raise BadRequest("error: at least one annotation update is required")
     res = resource_type(kind)
+    request(cluster, res.kind)
     obj = cluster.api.get(res.kind, name, args.namespace)
     changes: dict[str, str | None] = {}
     for p in pairs:

@@ -1,4 +1,4 @@
-"""kubectl for Services, as kubectl 1.32 does it.
+"""kubectl for Services, as kubectl 1.37 does it.
 
 * ``expose deployment|replicaset|pod|service NAME``: the Service ``kubectl expose`` builds
   (``staging/src/k8s.io/kubectl/pkg/cmd/expose``): named after the object, its selector copied
@@ -188,6 +188,8 @@ def _describe_service(cluster: Cluster, svc: Service) -> str:
         name = p.name or "<unset>"
         lines.append(f"Port:\t{name}\t{p.port}/{p.protocol}")
         lines.append(f"TargetPort:\t{p.target_port}/{p.protocol}")
+        if p.app_protocol is not None:
+            lines.append(f"AppProtocol:\t{p.app_protocol}")
         if p.node_port:
             lines.append(f"NodePort:\t{name}\t{p.node_port}/{p.protocol}")
         lines.append(f"Endpoints:\t{format_endpoint_slices(slices, p.name or '')}")
@@ -318,7 +320,7 @@ def create_service(cluster: Cluster, args: Args) -> dict[str, Any]:
     if args.has("node-port"):
         raw = args.get("node-port") or ""
         if _atoi(raw) is None:
-            raise KubectlError(f'Error: invalid argument "{raw}" for "--node-port" flag: strconv.ParseInt: '
+            raise KubectlError(f'error: invalid argument "{raw}" for "--node-port" flag: strconv.ParseInt: '
                                f'parsing "{raw}": invalid syntax\nSee \'kubectl create service {sub} --help\' '
                                "for usage.")
         node_port = int(raw)
@@ -342,7 +344,7 @@ def create_service(cluster: Cluster, args: Args) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name}
     if args.get("namespace"):
         meta["namespace"] = args.get("namespace")
-    meta |= {"creationTimestamp": None, "labels": {"app": name}}
+    meta["labels"] = {"app": name}
     spec_out: dict[str, Any] = {}
     if ports:
         spec_out["ports"] = ports
@@ -499,7 +501,6 @@ def _build_service(args: Args, selector: str, labels: str, name: str, port_text:
     meta: dict[str, Any] = {"name": name}
     if args.get("namespace"):
         meta["namespace"] = args.get("namespace")
-    meta["creationTimestamp"] = None
     if meta_labels:
         meta["labels"] = meta_labels
     spec: dict[str, Any] = {}
