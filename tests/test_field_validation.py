@@ -124,11 +124,14 @@ def test_validate_warn_prints_the_servers_warnings_and_drops_the_fields(cluster,
 
 
 def test_warnings_come_before_a_later_failure(cluster, tmp_path, capsys):
-    """Each document's warnings were sent before the failure: kubectl writes them, then its error."""
+    """Each document's warnings were sent before the failure: kubectl writes them, then its error
+    (after the first object's success: kubectl applies object by object)."""
     path = tmp_path / "two.yaml"
     path.write_text(TYPO_YAML + "---\napiVersion: v1\nkind: Service\nmetadata: {name: bad}\nspec: {ports: [{port: 0}]}\n")
-    with pytest.raises(kitlib.Invalid) as err:
+    with pytest.raises(kitlib.PartialFailure) as err:
         cluster.kubectl(f"apply -f {path} --validate=warn")
+    assert err.value.output == "deployment.apps/web created"
+    assert isinstance(err.value.errors[0], kitlib.Invalid)
     assert err.value.warnings == ('unknown field "spec.replicaz"',
                                   'unknown field "spec.template.spec.containers[0].ports[0].protocl"')
     assert capsys.readouterr().err.count("Warning: unknown field") == 2

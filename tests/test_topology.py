@@ -99,12 +99,14 @@ def test_prefer_close_and_the_old_annotation_are_deprecated_with_warnings(cluste
         "apiVersion": "v1", "kind": "Service",
         "metadata": {"name": "web", "annotations": {"service.kubernetes.io/topology-aware-hints": "auto"}},
         "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}], "trafficDistribution": "PreferClose"}}))
-    assert cluster.kubectl(f"apply -f {path}").splitlines() == [
-        "Warning: annotation service.kubernetes.io/topology-aware-hints is deprecated, please use "
+    out = cluster.kubectl(f"apply -f {path}")
+    assert out == "service/web created"
+    assert out.warnings == (
+        "annotation service.kubernetes.io/topology-aware-hints is deprecated, please use "
         "service.kubernetes.io/topology-mode instead",
-        'Warning: spec.trafficDistribution: "PreferClose" is deprecated; use "PreferSameZone"',
-        "service/web created"]
-    assert cluster.kubectl(f"apply -f {path}") == "service/web unchanged"
+        'spec.trafficDistribution: "PreferClose" is deprecated; use "PreferSameZone"')
+    again = cluster.kubectl(f"apply -f {path}")
+    assert again == "service/web unchanged" and again.warnings == ()
     with pytest.warns(UserWarning, match='"PreferClose" is deprecated'):
         service(cluster, "PreferClose", name="other")
 
