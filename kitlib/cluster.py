@@ -75,9 +75,16 @@ class Cluster:
     def __init__(self, nodes: int = 3, seed: int = 0, *, pod_cidr: str = "10.244.0.0/16",
                  service_cidr: str = "10.96.0.0/12", node_cidr: str = "192.168.49.0/24",
                  node_prefix: int = 24, name: str = "minikube", proxy_mode: str = "iptables",
-                 zones: Sequence[str] | Mapping[str, str] | None = None, region: str | None = None) -> None:
+                 zones: Sequence[str] | Mapping[str, str] | None = None, region: str | None = None,
+                 cni: str = "flannel") -> None:
         if nodes < 1:
             raise ValueError("a cluster needs at least one node")
+        if cni not in CNIS:
+            # NetworkPolicy's Calico cluster (``minikube start --cni=calico``) is not built yet.
+            raise InvalidArgument(f'unsupported CNI "{cni}": kitlib simulates {", ".join(CNIS)} '
+                                  "(minikube start --cni=flannel)")
+        self.cni = cni
+        """The pod network plugin, as ``minikube start --cni=...`` names it: ``flannel``."""
         _check_proxy_mode(proxy_mode)
         names = [name] + [f"{name}-m{i + 1:02d}" for i in range(1, nodes)]
         by_node = _zone_plan(names, zones)
@@ -583,6 +590,11 @@ def _check_zone(zone: object) -> None:
     errs = validate_labels({ZONE_LABEL: zone}, "metadata.labels")
     if errs:
         raise InvalidArgument(f"zone {zone!r} is not a valid label value: {errs[0]}")
+
+
+CNIS = ("flannel",)
+"""The pod networks kitlib simulates; flannel (VXLAN, no NetworkPolicy enforcement) is minikube's
+``--cni=flannel``."""
 
 
 def _check_proxy_mode(mode: str) -> None:

@@ -287,3 +287,12 @@ def test_a_changed_copy_goes_back_through_a_verb(web):
     with pytest.raises(kitlib.Invalid, match=r"spec.replicas: Invalid value: -1: must be greater than or equal to 0"):
         web.update(d)
     assert web.get("Deployment", "web").spec.replicas == 1
+
+
+def test_the_cni_is_named_as_minikube_names_it():
+    """``Cluster(nodes=, seed=, cni=)``: flannel is the default and the only CNI built so far; any
+    other is refused before a cluster exists."""
+    assert kitlib.Cluster(nodes=1, seed=0, cni="flannel").cni == "flannel"
+    assert kitlib.Cluster(nodes=1).cni == "flannel"
+    with pytest.raises(ValueError, match='unsupported CNI "weave"'):
+        kitlib.Cluster(nodes=1, cni="weave")
