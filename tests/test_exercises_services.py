@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import kitlib
 from kitlib.exercises import lesson02, lesson03, lesson04
 from kitlib.network.proxy import chains
@@ -117,3 +119,95 @@ def test_lesson04_checks_read_the_rules_as_data(monkeypatch):
     monkeypatch.setattr(c, "iptables", no_text)
     assert lesson04.probabilities(c) == [0.33333333349, 0.5, 1.0]
     assert lesson04.check_sep_chain(c, sep)
+
+
+def test_iptables_exercises_say_when_kube_proxy_is_in_another_mode():
+    """Exercises 1 and 2 of lesson 4 read the iptables rules: in nftables mode they say so and how
+    to switch back, instead of reporting a chain with no endpoints."""
+    c = _cluster(replicas=4, svc_type="NodePort")
+    c.set_proxy_mode("nftables")
+    for result in (lesson04.check_probabilities(c, [1 / 4, 1 / 3, 1 / 2, 1]), lesson04.check_sep_chain(c, "KUBE-SEP-X")):
+        assert not result and "nftables mode" in result.message and 'set_proxy_mode("iptables")' in result.hint
+    c.set_proxy_mode("iptables")
+    assert lesson04.check_probabilities(c, [1 / 4, 1 / 3, 1 / 2, 1])
+
+
+def test_numgen_values_lead_to_the_endpoints_in_vmap_order():
+    """nftables mode picks an endpoint with one rule, numgen random mod N vmap { 0 : goto endpoint-…,
+    … }: exercise 3 of lesson 4 wants the pod IP behind each number, 0 first."""
+    c = _cluster(svc_type="NodePort")
+    first = lesson04.check_numgen(c, [])
+    assert not first and "iptables mode" in first.message and 'set_proxy_mode("nftables")' in first.hint
+    c.set_proxy_mode("nftables")
+    ips = sorted((p.status.pod_ip for p in c.pods(selector="app=web")), key=lambda ip: tuple(map(int, ip.split("."))))
+    assert lesson04.numgen_targets(c) == [f"{ip}:80" for ip in ips]
+    assert lesson04.check_numgen(c, ips)
+    assert lesson04.check_numgen(c, [f"{ip}:80" for ip in ips])
+    assert lesson04.check_numgen(c, {str(i): ip for i, ip in enumerate(ips)})
+    swapped = lesson04.check_numgen(c, [ips[0], ips[2], ips[1]])
+    assert not swapped and swapped.message.startswith("number 1 does not go to")
+    assert "mod 3" in lesson04.check_numgen(c, ips[:2]).message
+    assert "0 to 2" in lesson04.check_numgen(c, {0: ips[0], 1: ips[1], 3: ips[2]}).message
+    assert not lesson04.check_numgen(c, "10.244.0.3")
+    c.scale("web", 4)
+    c.advance(10)
+    assert not lesson04.check_numgen(c, ips)  # four endpoints now: mod 4
+    assert lesson04.check_numgen(c, [t.rsplit(":", 1)[0] for t in lesson04.numgen_targets(c)])
+
+
+def _zoned(replicas=4):
+    c = kitlib.Cluster(nodes=3, seed=0, zones=["zone-a", "zone-b"])
+    c.kubectl(f"create deployment web --image=nginx --replicas={replicas} --port=80")
+    c.kubectl("create deployment client --image=nginx")
+    c.kubectl("expose deployment web --port=80")
+    c.advance(10)
+    return c
+
+
+def _distribute(c, how):
+    svc = c.get("Service", "web").to_dict()
+    svc["spec"]["trafficDistribution"] = how
+    c.apply(svc)
+
+
+def test_same_node_fallback_is_the_zone_of_a_node_without_a_pod():
+    """With PreferSameNode, a node that runs no pod of the Service falls back to its zone's pods, not
+    to every pod and not to none: exercise 3 of lesson 3 wants those pods' IPs."""
+    c = _zoned()
+    assert "no trafficDistribution" in lesson03.check_same_node_fallback(c, []).message
+    _distribute(c, "PreferSameZone")
+    assert "same zone, not the same node" in lesson03.check_same_node_fallback(c, []).message
+    _distribute(c, "PreferSameNode")
+    assert "no node minikube-m04" in lesson03.check_same_node_fallback(c, []).message
+    c.add_node(zone="zone-b")
+    c.advance(10)
+    zone_b = sorted(p.status.pod_ip for p in c.pods(selector="app=web") if p.spec.node_name == "minikube-m02")
+    everyone = [p.status.pod_ip for p in c.pods(selector="app=web")]
+    zone_a = sorted(set(everyone) - set(zone_b))
+    assert zone_b == ["10.244.1.2"]
+    assert "drop" in lesson03.check_same_node_fallback(c, []).message
+    assert "every web pod" in lesson03.check_same_node_fallback(c, everyone).message
+    assert not lesson03.check_same_node_fallback(c, zone_a)
+    assert not lesson03.check_same_node_fallback(c, "10.244.1.2")
+    passed = lesson03.check_same_node_fallback(c, zone_b)
+    assert passed and "falls back to its zone, zone-b" in passed.message
+    assert lesson03.check_same_node_fallback(c, [f"{ip}:80" for ip in zone_b])
+
+
+def test_same_node_fallback_hints_at_the_deprecated_prefer_close():
+    c = _zoned()
+    with pytest.warns(UserWarning, match='"PreferClose" is deprecated; use "PreferSameZone"'):
+        _distribute(c, "PreferClose")
+    result = lesson03.check_same_node_fallback(c, ["10.244.1.2"])
+    assert not result and "deprecated name of PreferSameZone" in result.message
+
+
+def test_same_node_fallback_needs_a_node_without_a_pod():
+    c = _zoned()
+    _distribute(c, "PreferSameNode")
+    c.add_node(zone="zone-b")
+    c.scale("web", 5)
+    c.advance(10)
+    assert [p.spec.node_name for p in c.pods(selector="app=web")].count("minikube-m04") == 1
+    result = lesson03.check_same_node_fallback(c, ["10.244.1.2"])
+    assert not result and "runs a web pod of its own" in result.message

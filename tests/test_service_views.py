@@ -8,7 +8,14 @@ import pytest
 pytest.importorskip("plotly")
 
 import kitlib
-from kitlib.figures import iptables_rules, iptables_view, service_graph, traffic_sankey
+from kitlib.figures import (
+    iptables_rules,
+    iptables_view,
+    nft_rules,
+    proxy_rules,
+    service_graph,
+    traffic_sankey,
+)
 from kitlib.figures.iptables_view import ENTRY, service_chains
 from kitlib.figures.sankey import sankey_flows
 from kitlib.figures.service_graph import service_routes
@@ -249,6 +256,34 @@ def test_iptables_figures_read_the_rules_as_data_not_the_text(monkeypatch):
     assert all(line in text.splitlines() for line in before[1].splitlines())
 
 
+def test_proxy_rules_are_the_modes_own_listing_of_the_service():
+    """What kube-proxy wrote for one Service on one node, in the mode it runs in: the Service's
+    iptables-save lines, its part of nft list table ip kube-proxy, or its IPVS virtual servers
+    (ClusterIP and this node's NodePort) with their real servers."""
+    c = web_cluster(replicas=3, type_="NodePort")
+    assert proxy_rules(c, "minikube") == iptables_rules(c, "minikube")
+    c.set_proxy_mode("nftables")
+    assert proxy_rules(c, "minikube") == nft_rules(c, "minikube", "web").rstrip("\n")
+    assert "numgen random mod 3 vmap" in proxy_rules(c, "minikube")
+    c.set_proxy_mode("ipvs")
+    ipvs = proxy_rules(c, "minikube-m02").splitlines()
+    assert ipvs[:3] == c.ipvsadm("minikube-m02").splitlines()[:3]
+    assert [line.split()[1] for line in ipvs[3:] if not line.startswith(" ")] == [
+        f"{cluster_ip(c)}:80", f"192.168.49.3:{node_port(c)}"]
+    assert sum(line.startswith("  -> ") for line in ipvs[3:]) == 6
+    assert "10.96.0.10" not in "\n".join(ipvs)
+
+
+def test_the_graph_title_names_kube_proxys_mode():
+    """The routing graph says which mode kube-proxy runs in, IPVS marked deprecated."""
+    c = web_cluster(replicas=2)
+    assert service_routes(c).title.endswith(" · kube-proxy: iptables")
+    c.set_proxy_mode("nftables")
+    assert service_routes(c).title.endswith(" · kube-proxy: nftables")
+    c.set_proxy_mode("ipvs")
+    assert service_routes(c).title.endswith(" · kube-proxy: ipvs (deprecated)")
+
+
 # ------------------------------------------------------------------ the service lab
 
 widgets = pytest.importorskip("ipywidgets")
@@ -422,3 +457,26 @@ def test_kube_proxy_mode_dropdown_switches_the_mode(lab, calls):
     lab.proxy_mode.value = "ipvs"
     assert calls[-1] == ("set_proxy_mode", ("ipvs",))
     assert all("deprecated" in h for h in trace(lab.graph, "kube-proxy").hovertext)
+
+
+def test_the_rules_view_follows_the_mode_and_the_endpoints():
+    """With rules=<node>, the lab shows kube-proxy's rules for the Service on that node under the
+    command that lists them; a mode switch or a scale redraws them."""
+    lab = ServiceLab(web_cluster(replicas=3, type_="NodePort"), "web", rules="minikube")
+    assert lab.rules in lab.widget.children
+    assert "$ iptables-save -t nat" in lab.rules.value and "--probability 0.33333333349" in lab.rules.value
+    lab.proxy_mode.value = "nftables"
+    assert "$ nft list table ip kube-proxy" in lab.rules.value and "numgen random mod 3 vmap" in lab.rules.value
+    assert "kube-proxy: nftables" in lab.graph.layout.title.text
+    lab.replicas.value = 4
+    lab.step(10)
+    assert "numgen random mod 4 vmap" in lab.rules.value
+    lab.proxy_mode.value = "ipvs"
+    assert "$ ipvsadm -Ln" in lab.rules.value and "rr" in lab.rules.value
+
+
+def test_no_rules_view_unless_asked(lab, calls):
+    """Without rules=, the lab has no rules view, and redrawing it makes no engine call."""
+    assert lab.rules not in lab.widget.children and lab.rules.value == ""
+    lab.refresh()
+    assert calls == []

@@ -18,3 +18,6 @@ __all__ += ["routing_tree", "update_routing_tree", "ingress_tree"]
 from .topology import endpoint_choice, topology_view  # noqa: E402
 
 __all__ += ["topology_view", "endpoint_choice"]
+from .proxy_rules import proxy_rules  # noqa: E402
+
+__all__ += ["proxy_rules"]

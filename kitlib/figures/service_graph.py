@@ -107,6 +107,8 @@ PROXY_HOW = {
     "ipvs": "IPVS (deprecated since Kubernetes 1.35) picks a real server in turn and DNATs to it",
 }
 """What the kube-proxy vertex's hover says the node's kube-proxy does, by mode."""
+PROXY_MODE_NAMES = {"ipvs": "ipvs (deprecated)"}
+"""How the title names a kube-proxy mode, where it is not just its name."""
 
 
 def _client_kind(source: str | None) -> str | None:
@@ -280,7 +282,8 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
                               "(the NodePorts work meanwhile)")
 
     # --- kube-proxy and pods
-    how = PROXY_HOW.get(getattr(cluster, "proxy_mode", "iptables"), PROXY_HOW["iptables"])
+    mode = getattr(cluster, "proxy_mode", "iptables")
+    how = PROXY_HOW.get(mode, PROXY_HOW["iptables"])
     for n in nodes:
         vertex(f"proxy:{n.name}", "proxy", f"kube-proxy<br>{n.name}", f"kube-proxy on {n.name}: {how}", X_PROXY,
                proxy_y[n.name])
@@ -309,6 +312,7 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
     if traffic is not None:
         _add_traffic(routes, traffic, kind, svc, nodes)
     routes.title, routes.subtitle = _title(svc, stype, etp_local, traffic, source)
+    routes.title += f" · kube-proxy: {PROXY_MODE_NAMES.get(mode, mode)}"
     return routes
 
 

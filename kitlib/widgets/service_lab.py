@@ -20,6 +20,10 @@ send N requests            ``cluster.traffic(src, address, port, requests=N, dur
 Picking the source or the address makes no call. The last requests stay on the figures until
 the Service's routing changes (type, policy, affinity, MetalLB): then they no longer say where
 requests would go; switching kube-proxy's mode drops them too.
+
+With ``rules="<node>"`` the lab also shows what kube-proxy wrote for the Service on that node,
+in its current mode (:func:`kitlib.figures.proxy_rules`: ``iptables-save``, ``nft list`` or
+``ipvsadm``), redrawn after every control like the other views.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import plotly.graph_objects as go
 
 from ..api.node import internal_ip
 from ..errors import ApiError
+from ..figures.proxy_rules import COMMANDS, proxy_rules
 from ..figures.sankey import traffic_sankey, update_traffic_sankey
 from ..figures.service_graph import service_graph, update_service_graph
 from .lab import run_action, set_options, show_error
@@ -94,14 +99,18 @@ class ServiceLab:
     >>> lab.type.value = "NodePort"           # the same as applying the Service with type: NodePort
     >>> c.get("Service", "web").spec.type
     'NodePort'
+
+    ``rules`` names a node whose kube-proxy rules for the Service the lab shows (none by default).
     """
 
     def __init__(self, cluster, deployment: str = "web", service: str = "web", namespace: str = "default",
-                 max_replicas: int = 12, metallb_addresses: str = METALLB_ADDRESSES) -> None:
+                 max_replicas: int = 12, metallb_addresses: str = METALLB_ADDRESSES,
+                 rules: str | None = None) -> None:
         self.cluster = cluster
         self.deployment = deployment
         self.service = service
         self.namespace = namespace
+        self.rules_node = rules
         self.metallb_addresses = metallb_addresses
         self.last_traffic = None
         self.last_source: str | None = None
@@ -136,6 +145,7 @@ class ServiceLab:
         self.status = widgets.HTML()
         self.result = widgets.HTML()
         self.table = widgets.HTML()
+        self.rules = widgets.HTML()
         self.graph = service_graph(cluster, None, service, namespace, figure_class=go.FigureWidget)
         self.sankey = traffic_sankey(None, cluster, figure_class=go.FigureWidget)
 
@@ -154,6 +164,7 @@ class ServiceLab:
             widgets.HBox([self.source, self.address, self.requests, self.spread, self.send_button]),
             self.status,
             widgets.Box([self.graph]),
+            *([self.rules] if rules else []),
             widgets.Box([self.sankey]),
             self.result,
             self.table,
@@ -251,6 +262,7 @@ class ServiceLab:
         update_service_graph(self.graph, c, t, self.service, self.namespace, source=src)
         update_traffic_sankey(self.sankey, t, c, source=src)
         self.result.value = "" if t is None else "<pre style='font-size:12px'>" + html.escape(str(t)) + "</pre>"
+        self.rules.value = self._rules_view() if svc is not None and self.rules_node else ""
         if svc is None:
             self.table.value = ""
             return
@@ -292,6 +304,20 @@ class ServiceLab:
         set_options(self.source, sources)
         set_options(self.address, self._addresses(svc))
         return svc
+
+    def _rules_view(self) -> str:
+        """The Service's rules on the lab's ``rules`` node, under the command that lists them."""
+        c, node = self.cluster, self.rules_node or ""
+        mode = getattr(c, "proxy_mode", "iptables")
+        try:
+            text = proxy_rules(c, node, self.service, self.namespace)
+        except ApiError as err:
+            text = str(err)
+        command = COMMANDS.get(mode, mode)
+        return (f"<pre style='font-size:11px;line-height:1.3;tab-size:4;white-space:pre-wrap;overflow-wrap:normal;word-break:normal'>"
+                f"$ {html.escape(command)}    # on {html.escape(node)}, kube-proxy in {html.escape(mode)} mode: "
+                f"the rules for {html.escape(self.namespace)}/{html.escape(self.service)}\n"
+                + html.escape(text) + "</pre>")
 
     def _addresses(self, svc) -> list[tuple[str, tuple[str, int]]]:
         """The Service's addresses for its first port: ClusterIP, each NodePort, the LB IP."""

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 
 LESSON_1 = "01-pod-network.ipynb"
 LESSON_3 = "03-outside-access.ipynb"
+LESSON_4 = "04-kube-proxy.ipynb"
 LESSON_6 = "06-ingress.ipynb"
 # A pod is a point of a marker trace; text-only traces (node labels) draw no `.point`.
 POD_POINTS = ".scatterlayer .trace .points .point"
@@ -154,6 +155,11 @@ def test_lesson_3_service_lab_nodeport_send_and_kill(
     table = html_views.filter(has_text="kubectl get svc,endpointslices")
     clock = html_views.filter(has_text=re.compile(r"^t = \d+ s$"))
 
+    # The trafficDistribution section draws its grids (plain figures, outside the lab).
+    grids = page.locator(".js-plotly-plot").filter(has_text="each node's kube-proxy uses")
+    _wait_until(page, lambda: grids.count() >= 4, "the topology grids of the zone section are not drawn")
+    assert "zone-b" in grids.first.evaluate(_JS_PLOT_TEXT)
+
     # Both figures render: the routing graph (scatter traces with labels) and the Sankey.
     plots = lab.locator(".js-plotly-plot")
     expect(plots).to_have_count(2)
@@ -229,6 +235,62 @@ def test_lesson_3_service_lab_nodeport_send_and_kill(
     page.wait_for_timeout(500)
     lab.scroll_into_view_if_needed()
     lab.screenshot(path=str(artifacts_dir / "service-lab.png"))
+
+
+def test_lesson_4_service_lab_switches_kube_proxy_mode_and_shows_its_rules(
+    notebook_names, lab_page, run_notebook, artifacts_dir
+):
+    from playwright.sync_api import expect
+
+    assert LESSON_4 in notebook_names, f"{LESSON_4} is missing"
+    page = lab_page
+    run_notebook(page, LESSON_4)
+
+    # The service lab: the innermost box with the kube-proxy menu (it offers nftables) and Send.
+    mode_select = page.locator("select").filter(has=page.locator("option", has_text="nftables"))
+    send = page.locator("button.widget-button", has_text=re.compile(r"^\s*Send\s*$"))
+    lab = page.locator(".widget-vbox, .widget-box").filter(has=mode_select).filter(has=send).last
+    expect(lab).to_have_count(1)
+    lab.scroll_into_view_if_needed()
+    mode = _dropdown(lab, "kube-proxy")
+    rules = lab.locator(".widget-html-content").filter(has_text="on minikube, kube-proxy in")
+    graph = lab.locator(".js-plotly-plot").first
+    expect(graph.locator(".main-svg").first).to_be_visible()
+
+    # The lesson leaves kube-proxy in iptables mode: the rules are web's iptables-save lines.
+    expect(rules).to_contain_text("$ iptables-save -t nat")
+    expect(rules).to_contain_text("--probability 0.33333333349")
+    assert "kube-proxy: iptables" in graph.evaluate(_JS_PLOT_TEXT)
+
+    # Switch to nftables as a learner would: the rules and the graph's title follow.
+    mode.select_option("nftables")
+    expect(rules).to_contain_text("$ nft list table ip kube-proxy")
+    expect(rules).to_contain_text("numgen random mod 3 vmap")
+    _wait_until(page, lambda: "kube-proxy: nftables" in graph.evaluate(_JS_PLOT_TEXT),
+                "the graph's title does not name the nftables mode")
+
+    # One more replica, and the vmap grows once the pod is ready.
+    slider = lab.locator(".widget-slider").filter(has=page.locator(".widget-label", has_text="replicas"))
+    handle = slider.locator(".noUi-handle").first
+    handle.click()
+    handle.press("ArrowRight")
+    lab.locator("button.widget-button", has_text="+10 s").click()
+    expect(rules).to_contain_text("numgen random mod 4 vmap")
+
+    # IPVS, the deprecated mode: its virtual servers.
+    mode.select_option("ipvs (deprecated)")  # the option's value is its label
+    expect(rules).to_contain_text("$ ipvsadm -Ln")
+    _wait_until(page, lambda: "ipvs (deprecated)" in graph.evaluate(_JS_PLOT_TEXT),
+                "the graph's title does not mark IPVS deprecated")
+    assert not lab.locator(".widget-html-content span[style*='D55E00']").count(), "status shows an error"
+    assert not page.kit_page_errors, f"JavaScript errors in the page: {page.kit_page_errors}"
+
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    page.wait_for_timeout(500)
+    mode.select_option("nftables")
+    expect(rules).to_contain_text("numgen random mod 4 vmap")
+    lab.scroll_into_view_if_needed()
+    lab.screenshot(path=str(artifacts_dir / "service-lab-nftables.png"))
 
 
 def test_lesson_6_ingress_lab_send_shows_status_and_routing_tree(
