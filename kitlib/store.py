@@ -45,8 +45,20 @@ class Store:
     def put(self, obj: KubeObject) -> KubeObject:
         """Store (or replace) ``obj`` and give it the next resourceVersion."""
         key = obj.key  # once: a pod is put about seven times on its way to Running
-        objects = self._objects[obj.kind]
+        kind = obj.kind
+        objects = self._objects[kind]
         old = objects.get(key)
+        if old is obj:
+            # Most writes are status changes of the stored object itself; when its owner and node
+            # are still those it was filed under, the indexes hold it already.
+            ref = obj.metadata.controller_ref()
+            owner = ref.uid if ref is not None else None
+            if self._indexed.get((kind, key)) == (owner, _node_of(obj)):
+                if owner is not None and owner in self._owned_changes:
+                    self._owned_changes[owner].add(f"{kind}/{key}")
+                self.revision += 1
+                obj.metadata.resource_version = str(self.revision)
+                return obj
         if old is not None:
             self._unindex(old, key)
         self.revision += 1
@@ -124,7 +136,7 @@ class Store:
             self._by_owner[ref.uid][kind_key] = obj
             if ref.uid in self._owned_changes:
                 self._owned_changes[ref.uid].add(kind_key)
-        node = getattr(getattr(obj, "spec", None), "node_name", None) if obj.kind == "Pod" else None
+        node = _node_of(obj)
         if node:
             self._pods_by_node[node][key] = obj
         if ref is None and obj.kind == "Pod":
@@ -142,3 +154,8 @@ class Store:
             self._pods_by_node[node].pop(key, None)
         if obj.kind == "Pod":
             self._orphan_pods[obj.metadata.namespace or ""].pop(key, None)
+
+
+def _node_of(obj: KubeObject) -> str | None:
+    """The node a Pod is bound to (what the node index files it under); None for other kinds."""
+    return getattr(getattr(obj, "spec", None), "node_name", None) if obj.kind == "Pod" else None
