@@ -206,7 +206,8 @@ class Runtime:
 def check_seconds(seconds: object) -> None:
     """Refuse a duration the clock cannot move by: not a real number (a bool neither), NaN, infinite
     or negative. :class:`kitlib.InvalidArgument` is also a ``ValueError``."""
-    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+    if type(seconds) is not float and type(seconds) is not int \
+            and (isinstance(seconds, bool) or not isinstance(seconds, numbers.Real)):  # the ABC check is slow
         raise InvalidArgument(f"seconds must be a number, not {type(seconds).__name__} ({seconds!r})")
     if math.isnan(seconds) or math.isinf(seconds):
         raise InvalidArgument(f"seconds must be a finite number, not {seconds}")

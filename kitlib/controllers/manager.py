@@ -167,9 +167,10 @@ class EndpointSliceController(Controller):
     def _services_for_pod(self, pod: KubeObject, removed: bool) -> None:
         """Queue the Services whose endpoints may change with this pod (those that select it now,
         and those that listed it before)."""
-        listed = self.endpoint_pods.pop(pod.key, set()) if removed else self.endpoint_pods.get(pod.key, set())
-        self.queue |= listed
-        if removed:
+        listed = self.endpoint_pods.pop(pod.key, None) if removed else self.endpoint_pods.get(pod.key)
+        if listed:
+            self.queue |= listed
+        if removed or not self._index:
             return
         labels = pod.metadata.labels
         store = self.rt.api.store
@@ -233,11 +234,14 @@ class ControllerManager:
     def on_change(self, obj: KubeObject, removed: bool) -> None:
         """The informers' event handler: queue the object's own controller, its owner's, and
         whatever else watches its kind."""
-        self.enqueue(obj.kind, obj.key)
+        kind = obj.kind
+        own = self._by_kind.get(kind)
+        if own is not None:
+            own.queue.add(obj.key)
         ref = obj.metadata.controller_ref()
         if ref is not None:
             self.enqueue(ref.kind, f"{obj.namespace}/{ref.name}")
-        for c in self._watching.get(obj.kind, ()):
+        for c in self._watching.get(kind, ()):
             c.on_change(obj, removed)
 
     def enqueue(self, kind: str, key: str) -> None:
@@ -253,8 +257,10 @@ class ControllerManager:
         self._running = True
         try:
             for _ in range(MAX_ROUNDS):
-                c = next((c for c in self.controllers if c.queue), None)
-                if c is None:
+                for c in self.controllers:
+                    if c.queue:
+                        break
+                else:
                     return
                 keys, c.queue = sorted(c.queue), set()
                 c.reconcile(keys)
