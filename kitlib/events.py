@@ -28,14 +28,19 @@ class EventLog:
         self._similar: dict[tuple[str, str, str, str, str], Event] = {}
 
     def record(self, kind: str, key: str, type_: str, reason: str, message: str, source: str, now: float) -> None:
-        e = self._similar.get((kind, key, reason, message, type_))
+        similar = (kind, key, reason, message, type_)
+        e = self._similar.get(similar)
         if e is not None:
             e.count += 1
             e.last_seen = now
             return
         e = Event(kind, key, type_, reason, message, source, now, now)
-        self._by_object.setdefault((kind, key), []).append(e)
-        self._similar[(kind, key, reason, message, type_)] = e
+        events = self._by_object.get((kind, key))
+        if events is None:
+            self._by_object[(kind, key)] = [e]
+        else:
+            events.append(e)
+        self._similar[similar] = e
 
     def for_object(self, kind: str, key: str) -> list[Event]:
         """The events about one object, oldest first."""
