@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass
-class Event:
-    """One event, aggregated as the event recorder does (same reason and message: count goes up)."""
+class Event(NamedTuple):
+    """One event, aggregated as the event recorder does (same reason and message: count goes up).
+
+    A tuple of plain values, so that the garbage collector stops looking at it once it has seen it
+    (a Deployment scaled to 30,000 pods records about 180,000 events)."""
 
     kind: str
     key: str
@@ -17,30 +19,30 @@ class Event:
     source: str
     first_seen: float
     last_seen: float
-    count: int = 1
+    count: int = 1  # type: ignore[assignment]  # the Event field shadows tuple.count, as intended
 
 
 class EventLog:
     def __init__(self) -> None:
         self._by_object: dict[tuple[str, str], list[Event]] = {}
-        # The same events by what aggregates them: a ReplicaSet scaled to 30,000 pods has 30,000
-        # distinct "Created pod" events, and looking each new one up in a list was quadratic.
-        self._similar: dict[tuple[str, str, str, str, str], Event] = {}
+        # Where each event is in its object's list, by what aggregates it: a ReplicaSet scaled to
+        # 30,000 pods has 30,000 distinct "Created pod" events, and looking each new one up in a
+        # list was quadratic.
+        self._similar: dict[tuple[str, str, str, str, str], int] = {}
 
     def record(self, kind: str, key: str, type_: str, reason: str, message: str, source: str, now: float) -> None:
         similar = (kind, key, reason, message, type_)
-        e = self._similar.get(similar)
-        if e is not None:
-            e.count += 1
-            e.last_seen = now
+        events = self._by_object.get((kind, key))
+        i = self._similar.get(similar)
+        if events is not None and i is not None:
+            e = events[i]
+            events[i] = e._replace(count=e.count + 1, last_seen=now)
             return
         e = Event(kind, key, type_, reason, message, source, now, now)
-        events = self._by_object.get((kind, key))
         if events is None:
-            self._by_object[(kind, key)] = [e]
-        else:
-            events.append(e)
-        self._similar[similar] = e
+            events = self._by_object[(kind, key)] = []
+        self._similar[similar] = len(events)
+        events.append(e)
 
     def for_object(self, kind: str, key: str) -> list[Event]:
         """The events about one object, oldest first."""
