@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ..api.apps import ReplicaSet
 from ..api.labels import LabelSelector
 from ..api.pod import Pod, is_ready
+from . import replicaset  # replicaset imports this module: its functions are looked up when called
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
@@ -52,11 +53,9 @@ class View:
 
 
 def _entry(rs: ReplicaSet, sel: LabelSelector, pod: Pod, now: float) -> int:
-    from .replicaset import is_active, ready_since
-
-    active = is_active(pod)
+    active = replicaset.is_active(pod)
     ready = active and is_ready(pod)
-    since = ready_since(pod) if ready else None
+    since = replicaset.ready_since(pod) if ready else None
     labeled = active and rs.spec.template.metadata.labels.items() <= pod.metadata.labels.items()
     mismatched = not sel.matches(pod.metadata.labels) and pod.metadata.deletion_timestamp is None
     # Ready since a time still to come (only a hand-written status can say so): the count of
