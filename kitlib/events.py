@@ -22,6 +22,9 @@ class Event(NamedTuple):
     count: int = 1  # type: ignore[assignment]  # the Event field shadows tuple.count, as intended
 
 
+_new_event = tuple.__new__  # Event(...) without NamedTuple's __new__ written in Python
+
+
 class EventLog:
     def __init__(self) -> None:
         self._by_object: dict[tuple[str, str], list[Event]] = {}
@@ -38,7 +41,7 @@ class EventLog:
             e = events[i]
             events[i] = e._replace(count=e.count + 1, last_seen=now)
             return
-        e = Event(kind, key, type_, reason, message, source, now, now)
+        e = _new_event(Event, (kind, key, type_, reason, message, source, now, now, 1))
         if events is None:
             events = self._by_object[(kind, key)] = []
         self._similar[similar] = len(events)

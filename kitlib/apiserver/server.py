@@ -229,7 +229,7 @@ class ApiServer:
         """Store a stored object after a controller changed it in place (its status, or fields the
         server owns), with a new resourceVersion. ``notify=False`` skips the watch event, for
         writes no controller reacts to (bookkeeping such as ``observedGeneration``)."""
-        self.store.touch(obj)
+        self.store.put(obj)  # touch: the stored object again, with a new resourceVersion
         if notify:
             self._notify(obj, False)
         return obj
