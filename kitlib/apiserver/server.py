@@ -169,7 +169,10 @@ class ApiServer:
         if old is None and not obj.metadata.name and obj.metadata.generate_name:
             obj.metadata.name = self._generate_name(res, obj)
         with self.request() as txn:
-            strategy_for(res.kind).prepare(self, obj, old, txn)
+            strategy = strategy_for(res.kind)
+            if strategy.draws:
+                self._request.save_rng()
+            strategy.prepare(self, obj, old, txn)
         return obj
 
     def create(self, obj: KubeObject, *, copy: bool = True, dry_run: bool = False) -> KubeObject:
@@ -304,6 +307,7 @@ class ApiServer:
     # ------------------------------------------------------------------ storage
 
     def _generate_name(self, res: Resource, obj: KubeObject) -> str:
+        self._request.save_rng()
         while True:
             name = f"{obj.metadata.generate_name}{random_suffix(self.rng)}"
             key = f"{obj.metadata.namespace}/{name}" if res.cls.namespaced else name
@@ -341,7 +345,12 @@ class ApiServer:
 class _Request:
     """The API server's request in flight, as the context manager :meth:`ApiServer.request` returns
     (one object, re-entered by nested requests: a controller creating 30,000 pods makes 60,000
-    requests, and a generator-based context manager cost a few microseconds each)."""
+    requests, and a generator-based context manager cost a few microseconds each).
+
+    The random generator's state is saved before the request's first draw that a failure could
+    follow (:meth:`save_rng`: a generated name, a strategy that allocates), not on every request:
+    a copy of the state is 625 numbers, and most requests (a Pod's create) draw only once they
+    can no longer fail (the new object's uid)."""
 
     __slots__ = ("rng", "depth", "dry_run", "txn", "state")
 
@@ -352,7 +361,7 @@ class _Request:
         self.dry_run = False
         self.txn = Allocation()
         self.state: Any = None
-        """The random generator's state when the outer request began."""
+        """The random generator's state before the request's first draw (None: nothing drawn yet)."""
 
     def opening(self, dry_run: bool) -> _Request:
         if not self.depth:  # a nested request joins the outer one, dry run or not
@@ -363,8 +372,14 @@ class _Request:
         self.depth += 1
         if self.depth == 1:
             self.txn = Allocation()
-            self.state = self.rng.getstate()
+            self.state = None
         return self.txn
+
+    def save_rng(self) -> None:
+        """A draw that a failure of the request could follow is about to be made: save the state
+        (once) so that the failure rewinds it. Outside a request, nothing is saved."""
+        if self.depth and self.state is None:
+            self.state = self.rng.getstate()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         self.depth -= 1
@@ -372,9 +387,11 @@ class _Request:
             return  # a nested request: the outer one decides
         if exc_type is not None or self.dry_run:
             self.txn.rollback()
-            self.rng.setstate(self.state)
+            if self.state is not None:
+                self.rng.setstate(self.state)
         else:
             self.txn.finish()
+        self.state = None
 
 
 def _server_annotation(key: str) -> bool:
