@@ -104,7 +104,10 @@ class Store:
 
     def orphan_pods(self, namespace: str) -> list[KubeObject]:
         """Pods of ``namespace`` with no controller owner reference, sorted by name as :meth:`items`."""
-        return sorted(self._orphan_pods[namespace].values(), key=lambda o: o.metadata.name or "")
+        orphans = self._orphan_pods.get(namespace)
+        if not orphans:  # the usual answer, asked on every ReplicaSet sync
+            return []
+        return sorted(orphans.values(), key=lambda o: o.metadata.name or "")
 
     def watch_owned(self, uid: str) -> None:
         """Start recording which objects owned by ``uid`` change (see :meth:`owned_changes`)."""
@@ -120,7 +123,9 @@ class Store:
         if not keys:
             return []
         self._owned_changes[uid] = set()
-        owned = self._by_owner.get(uid, {})
+        owned = self._by_owner.get(uid)
+        if owned is None:
+            return [(k, None) for k in keys]
         return [(k, owned.get(k)) for k in keys]
 
     def pods_on(self, node: str) -> list[KubeObject]:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from ..api.apps import ReplicaSet
 from ..api.labels import LabelSelector
-from ..api.pod import Pod, is_ready
+from ..api.pod import Pod
+from ..clock import parse_timestamp
 from . import replicaset  # replicaset imports this module: its functions are looked up when called
 
 if TYPE_CHECKING:
@@ -54,8 +55,12 @@ class View:
 
 def _entry(rs: ReplicaSet, sel: LabelSelector, pod: Pod, now: float) -> int:
     active = replicaset.is_active(pod)
-    ready = active and is_ready(pod)
-    since = replicaset.ready_since(pod) if ready else None
+    ready, since = False, None
+    if active:  # is_ready and ready_since, with one look for the Ready condition
+        cond = pod.status.condition("Ready")
+        ready = cond is not None and cond.status == "True"
+        if ready and cond is not None and cond.last_transition_time:
+            since = parse_timestamp(cond.last_transition_time)
     labeled = active and rs.spec.template.metadata.labels.items() <= pod.metadata.labels.items()
     mismatched = not sel.matches(pod.metadata.labels) and pod.metadata.deletion_timestamp is None
     # Ready since a time still to come (only a hand-written status can say so): the count of
@@ -68,13 +73,17 @@ def _entry(rs: ReplicaSet, sel: LabelSelector, pod: Pod, now: float) -> int:
 def _view(rt: Runtime, rs: ReplicaSet, sel: LabelSelector) -> View:
     store = rt.api.store
     # Kept with the store they count from, so a store copied or swapped carries its own views.
-    views: dict[str, View] = store.__dict__.setdefault("_rs_views", {})
+    views: dict[str, View] | None = store.__dict__.get("_rs_views")
+    if views is None:
+        views = store.__dict__["_rs_views"] = {}
     uid = rs.metadata.uid or ""
     view = views.get(uid)
-    if view is not None and view.signature == (sel.match_labels, rs.spec.template.metadata.labels):
+    if view is not None and view.signature[0] == sel.match_labels \
+            and view.signature[1] == rs.spec.template.metadata.labels:
+        now = rt.now
         for key, obj in store.owned_changes(uid):
             if key.startswith("Pod/"):
-                view.set(key, _entry(rs, sel, obj, rt.now) if isinstance(obj, Pod) else None)
+                view.set(key, _entry(rs, sel, obj, now) if isinstance(obj, Pod) else None)
         return view
     if len(views) > store.count("ReplicaSet") + 16:  # forget deleted ReplicaSets
         live = {o.metadata.uid for o in store.items("ReplicaSet")}
@@ -97,11 +106,13 @@ def steady_status(rt: Runtime, rs: ReplicaSet) -> tuple[int, int, int, int] | No
     if sel is None or sel.match_expressions or not rs.metadata.uid or rs.spec.min_ready_seconds:
         return None
     view = _view(rt, rs, sel)
-    if not view.entries or view.total(MISMATCHED) or view.total(FUTURE) \
-            or view.total(ACTIVE) != (rs.spec.replicas or 0):
+    totals = view.totals
+    active = totals & _MASK
+    # MISMATCHED and FUTURE are the top fields: the totals shifted past the others are their sum.
+    if not view.entries or totals >> MISMATCHED * FIELD_BITS or active != (rs.spec.replicas or 0):
         return None
     for pod in rt.api.store.orphan_pods(rs.namespace):  # what _adopt_orphans would take
         if sel.matches(pod.metadata.labels) and pod.metadata.controller_ref() is None \
                 and pod.metadata.deletion_timestamp is None:
             return None
-    return view.total(ACTIVE), view.total(LABELED), view.total(READY), view.total(AVAILABLE)
+    return active, view.total(LABELED), view.total(READY), view.total(AVAILABLE)
