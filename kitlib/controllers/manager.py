@@ -146,6 +146,7 @@ class EndpointSliceController(Controller):
         # Services by one of their selector's labels: (namespace, label, value) -> Service keys.
         self._index: dict[tuple[str, str, str], set[str]] = {}
         self._index_key: dict[str, tuple[str, str, str]] = {}  # Service key -> its entry above
+        self._indexed_in: dict[str, int] = {}  # namespace -> how many of its Services are indexed
 
     def on_change(self, obj: KubeObject, removed: bool) -> None:
         if obj.kind == "Pod":
@@ -160,12 +161,14 @@ class EndpointSliceController(Controller):
         index_key = self._index_key.pop(svc.key, None)
         if index_key is not None:
             self._index[index_key].discard(svc.key)
+            self._indexed_in[index_key[0]] -= 1
         sel = svc.spec.selector
         if not removed and sel:
             k = min(sel)
             index_key = (svc.namespace, k, sel[k])
             self._index.setdefault(index_key, set()).add(svc.key)
             self._index_key[svc.key] = index_key
+            self._indexed_in[svc.namespace] = self._indexed_in.get(svc.namespace, 0) + 1
 
     def _services_for_pod(self, pod: KubeObject, removed: bool) -> None:
         """Queue the Services whose endpoints may change with this pod (those that select it now,
@@ -173,7 +176,7 @@ class EndpointSliceController(Controller):
         listed = self.endpoint_pods.pop(pod.key, None) if removed else self.endpoint_pods.get(pod.key)
         if listed:
             self.queue |= listed
-        if removed or not self._index:
+        if removed or not self._indexed_in.get(pod.namespace):  # no Service of its namespace selects
             return
         labels = pod.metadata.labels
         store = self.rt.api.store
