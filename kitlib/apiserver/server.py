@@ -157,7 +157,8 @@ class ApiServer:
     def request(self, *, dry_run: bool = False) -> AbstractContextManager[Allocation]:
         """One API request: on an exception, undo its allocations and rewind the random generator;
         a ``dry_run`` request is undone that way when it succeeds too. Nested requests join the
-        outer one."""
+        outer one. Enter it at once (``with api.request() as txn:``): the server has one request
+        in flight, re-entered by the nested ones."""
         return self._request.opening(dry_run)
 
     def prepare(self, obj: KubeObject, old: KubeObject | None) -> KubeObject:
