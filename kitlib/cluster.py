@@ -358,11 +358,7 @@ class Cluster:
 
     def settle(self, limit: float = 600.0) -> float:
         """Advance until nothing more is scheduled (at most ``limit`` seconds); returns the time taken."""
-        clock = self.api.clock
-        start = clock.now
-        while (nxt := clock.next_due()) is not None and nxt - start <= limit:
-            self.advance(nxt - clock.now)
-        return clock.now - start
+        return self.runtime.settle(limit)
 
     # ------------------------------------------------------------------ nodes
 

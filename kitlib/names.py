@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 from typing import Any
 
 ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
@@ -98,7 +97,13 @@ def pod_template_hash(template: dict[str, Any], collision_count: int = 0) -> str
 
 def new_uid(rng: random.Random) -> str:
     """A UUID drawn from the cluster's seeded generator, so that UIDs are reproducible."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    # str(uuid.UUID(int=..., version=4)) without UUID's checks: the variant and version bits set.
+    h = f"{rng.getrandbits(128) & _UUID_CLEAR | _UUID_V4:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID_V4 = (0x8000 << 48) | (4 << 76)
 
 
 def hex_id(rng: random.Random, n: int) -> str:

@@ -200,11 +200,27 @@ class Runtime:
             self.controllers.run()
         clock.now = until
 
+    def settle(self, limit: float) -> float:
+        """Advance to each next event on the clock, as :meth:`advance` would, until nothing more
+        is scheduled within ``limit`` seconds (:meth:`kitlib.Cluster.settle`); the time taken."""
+        clock = self.api.clock
+        run = self.controllers.run
+        start = clock.now
+        while (nxt := clock.next_due()) is not None and nxt - start <= limit:
+            until = clock.now + (nxt - clock.now)  # advance(nxt - now), to the same float
+            while (due := clock.pop_due(until)) is not None:
+                fn, args = due
+                fn(*args)
+                run()
+            clock.now = until
+        return clock.now - start
+
 
 def check_seconds(seconds: object) -> None:
     """Refuse a duration the clock cannot move by: not a real number (a bool neither), NaN, infinite
     or negative. :class:`kitlib.InvalidArgument` is also a ``ValueError``."""
-    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+    if type(seconds) is not float and type(seconds) is not int \
+            and (isinstance(seconds, bool) or not isinstance(seconds, numbers.Real)):  # the ABC check is slow
         raise InvalidArgument(f"seconds must be a number, not {type(seconds).__name__} ({seconds!r})")
     if math.isnan(seconds) or math.isinf(seconds):
         raise InvalidArgument(f"seconds must be a finite number, not {seconds}")

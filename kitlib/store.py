@@ -45,8 +45,20 @@ class Store:
     def put(self, obj: KubeObject) -> KubeObject:
         """Store (or replace) ``obj`` and give it the next resourceVersion."""
         key = obj.key  # once: a pod is put about seven times on its way to Running
-        objects = self._objects[obj.kind]
+        kind = obj.kind
+        objects = self._objects[kind]
         old = objects.get(key)
+        if old is obj:
+            # Most writes are status changes of the stored object itself; when its owner and node
+            # are still those it was filed under, the indexes hold it already.
+            ref = obj.metadata.controller_ref()
+            owner = ref.uid if ref is not None else None
+            if self._indexed.get((kind, key)) == (owner, _node_of(obj)):
+                if owner is not None and owner in self._owned_changes:
+                    self._owned_changes[owner].add(f"{kind}/{key}")
+                self.revision += 1
+                obj.metadata.resource_version = str(self.revision)
+                return obj
         if old is not None:
             self._unindex(old, key)
         self.revision += 1
@@ -92,7 +104,10 @@ class Store:
 
     def orphan_pods(self, namespace: str) -> list[KubeObject]:
         """Pods of ``namespace`` with no controller owner reference, sorted by name as :meth:`items`."""
-        return sorted(self._orphan_pods[namespace].values(), key=lambda o: o.metadata.name or "")
+        orphans = self._orphan_pods.get(namespace)
+        if not orphans:  # the usual answer, asked on every ReplicaSet sync
+            return []
+        return sorted(orphans.values(), key=lambda o: o.metadata.name or "")
 
     def watch_owned(self, uid: str) -> None:
         """Start recording which objects owned by ``uid`` change (see :meth:`owned_changes`)."""
@@ -108,7 +123,9 @@ class Store:
         if not keys:
             return []
         self._owned_changes[uid] = set()
-        owned = self._by_owner.get(uid, {})
+        owned = self._by_owner.get(uid)
+        if owned is None:
+            return [(k, None) for k in keys]
         return [(k, owned.get(k)) for k in keys]
 
     def pods_on(self, node: str) -> list[KubeObject]:
@@ -124,7 +141,7 @@ class Store:
             self._by_owner[ref.uid][kind_key] = obj
             if ref.uid in self._owned_changes:
                 self._owned_changes[ref.uid].add(kind_key)
-        node = getattr(getattr(obj, "spec", None), "node_name", None) if obj.kind == "Pod" else None
+        node = _node_of(obj)
         if node:
             self._pods_by_node[node][key] = obj
         if ref is None and obj.kind == "Pod":
@@ -142,3 +159,8 @@ class Store:
             self._pods_by_node[node].pop(key, None)
         if obj.kind == "Pod":
             self._orphan_pods[obj.metadata.namespace or ""].pop(key, None)
+
+
+def _node_of(obj: KubeObject) -> str | None:
+    """The node a Pod is bound to (what the node index files it under); None for other kinds."""
+    return getattr(getattr(obj, "spec", None), "node_name", None) if obj.kind == "Pod" else None

@@ -16,6 +16,7 @@ import functools
 import json
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, TypeVar, Union
 
 import yaml
@@ -98,13 +99,33 @@ def clone(value: T) -> T:
     if plain is None:
         plain = _PLAIN_DATACLASS[cls] = _is_plain_dataclass(cls)
     if plain:
+        attrs = value.__dict__
+        fields = _FIELDS.get(cls)
+        if fields is None:
+            fields = _FIELDS[cls] = _field_copier(cls)
+        if attrs.keys() == fields[0]:
+            return fields[1](value, attrs)
         new = cls.__new__(cls)
-        new.__dict__.update({k: v if type(v) in _ATOMIC else clone(v) for k, v in value.__dict__.items()})
+        new.__dict__.update({k: v if type(v) in _ATOMIC else clone(v) for k, v in attrs.items()})
         return new
     return copy.deepcopy(value)
 
 
 _PLAIN_DATACLASS: dict[type, bool] = {}
+_FIELDS: dict[type, tuple[frozenset[str], Callable[[Any, dict[str, Any]], Any]]] = {}
+
+
+def _field_copier(cls: type) -> tuple[frozenset[str], Callable[[Any, dict[str, Any]], Any]]:
+    """For :func:`clone`: the field names of a plain dataclass, and a function that copies an
+    instance holding exactly those, one attribute at a time in the fields' order (generated, as
+    dataclasses generates ``__init__``). Set that way, the copy keeps its attributes in the
+    instance itself rather than in a ``__dict__`` made for it: faster, and one object fewer for the
+    garbage collector to visit (a controller stamps out a pod template thousands of times)."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    body = "".join(f"    v = attrs[{n!r}]\n    new.{n} = v if type(v) in atomic else clone(v)\n" for n in names)
+    namespace: dict[str, Any] = {"cls": cls, "atomic": _ATOMIC, "clone": clone}
+    exec(f"def copy(value, attrs):\n    new = cls.__new__(cls)\n{body}    return new\n", namespace)
+    return frozenset(names), namespace["copy"]
 
 
 def _is_plain_dataclass(cls: type) -> bool:

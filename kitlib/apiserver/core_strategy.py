@@ -277,6 +277,7 @@ class PodStrategy(Strategy):
 
     kind = "Pod"
     resets_status = True
+    draws = False  # defaults and validation only: a controller's pods need no copy of the generator's state
 
     def default(self, obj: KubeObject, old: KubeObject | None) -> None:
         pod: Pod = obj  # type: ignore[assignment]  # this strategy's kind

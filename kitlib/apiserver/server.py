@@ -16,8 +16,8 @@ from __future__ import annotations
 import builtins
 import json
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -82,7 +82,7 @@ class ApiServer:
         self.pod_cidrs = RangeAllocator(config.pod_cidr, config.node_prefix)
         """The node IPAM controller's podCIDR allocator (``--allocate-node-cidrs``)."""
         self._watchers: list[Watcher] = []
-        self._txn: Allocation | None = None  # the request in flight
+        self._request = _Request(self.rng)  # the request in flight, if any
 
     # ------------------------------------------------------------------ reading
 
@@ -170,30 +170,12 @@ class ApiServer:
 
     # ------------------------------------------------------------------ requests
 
-    @contextmanager
-    def request(self, *, dry_run: bool = False) -> Iterator[Allocation]:
+    def request(self, *, dry_run: bool = False) -> AbstractContextManager[Allocation]:
         """One API request: on an exception, undo its allocations and rewind the random generator;
         a ``dry_run`` request is undone that way when it succeeds too. Nested requests join the
-        outer one."""
-        if self._txn is not None:
-            yield self._txn
-            return
-        txn = self._txn = Allocation()
-        state = self.rng.getstate()
-        try:
-            yield txn
-        except BaseException:
-            txn.rollback()
-            self.rng.setstate(state)
-            raise
-        else:
-            if dry_run:
-                txn.rollback()
-                self.rng.setstate(state)
-            else:
-                txn.finish()
-        finally:
-            self._txn = None
+        outer one. Enter it at once (``with api.request() as txn:``): the server has one request
+        in flight, re-entered by the nested ones."""
+        return self._request.opening(dry_run)
 
     def prepare(self, obj: KubeObject, old: KubeObject | None) -> KubeObject:
         """Run ``obj``'s strategy for a create (``old`` None) or an update of ``old``, inside the
@@ -204,7 +186,10 @@ class ApiServer:
         if old is None and not obj.metadata.name and obj.metadata.generate_name:
             obj.metadata.name = self._generate_name(res, obj)
         with self.request() as txn:
-            strategy_for(res.kind).prepare(self, obj, old, txn)
+            strategy = strategy_for(res.kind)
+            if strategy.draws:
+                self._request.save_rng()
+            strategy.prepare(self, obj, old, txn)
         return obj
 
     def create(self, obj: KubeObject, *, copy: bool = True, dry_run: bool = False) -> KubeObject:
@@ -264,7 +249,7 @@ class ApiServer:
         """Store a stored object after a controller changed it in place (its status, or fields the
         server owns), with a new resourceVersion. ``notify=False`` skips the watch event, for
         writes no controller reacts to (bookkeeping such as ``observedGeneration``)."""
-        self.store.touch(obj)
+        self.store.put(obj)  # touch: the stored object again, with a new resourceVersion
         if notify:
             self._notify(obj, False)
         return obj
@@ -351,6 +336,7 @@ class ApiServer:
     # ------------------------------------------------------------------ storage
 
     def _generate_name(self, res: Resource, obj: KubeObject) -> str:
+        self._request.save_rng()
         while True:
             name = f"{obj.metadata.generate_name}{random_suffix(self.rng)}"
             key = f"{obj.metadata.namespace}/{name}" if res.cls.namespaced else name
@@ -386,6 +372,58 @@ class ApiServer:
         self.store.put(new)
         self._notify(new, False)
         return new
+
+
+class _Request:
+    """The API server's request in flight, as the context manager :meth:`ApiServer.request` returns
+    (one object, re-entered by nested requests: a controller creating 30,000 pods makes 60,000
+    requests, and a generator-based context manager cost a few microseconds each).
+
+    The random generator's state is saved before the request's first draw that a failure could
+    follow (:meth:`save_rng`: a generated name, a strategy that allocates), not on every request:
+    a copy of the state is 625 numbers, and most requests (a Pod's create) draw only once they
+    can no longer fail (the new object's uid)."""
+
+    __slots__ = ("rng", "depth", "dry_run", "txn", "state")
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.depth = 0
+        """How many ``with`` blocks are open: the outer request and those that joined it."""
+        self.dry_run = False
+        self.txn = Allocation()
+        self.state: Any = None
+        """The random generator's state before the request's first draw (None: nothing drawn yet)."""
+
+    def opening(self, dry_run: bool) -> _Request:
+        if not self.depth:  # a nested request joins the outer one, dry run or not
+            self.dry_run = dry_run
+        return self
+
+    def __enter__(self) -> Allocation:
+        self.depth += 1
+        if self.depth == 1:
+            self.txn = Allocation()
+            self.state = None
+        return self.txn
+
+    def save_rng(self) -> None:
+        """A draw that a failure of the request could follow is about to be made: save the state
+        (once) so that the failure rewinds it. Outside a request, nothing is saved."""
+        if self.depth and self.state is None:
+            self.state = self.rng.getstate()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        self.depth -= 1
+        if self.depth:
+            return  # a nested request: the outer one decides
+        if exc_type is not None or self.dry_run:
+            self.txn.rollback()
+            if self.state is not None:
+                self.rng.setstate(self.state)
+        else:
+            self.txn.finish()
+        self.state = None
 
 
 def _server_annotation(key: str) -> bool:

@@ -65,6 +65,9 @@ class Strategy(Generic[K]):
     """Whether the object has ``metadata.generation`` (1 on create, +1 on each spec change)."""
     scalable: ClassVar[bool] = False
     """Whether the kind is served with a ``scale`` subresource (``kubectl scale``)."""
+    draws: ClassVar[bool] = True
+    """Whether :meth:`prepare` may draw from the cluster's random generator (an allocation): the
+    request then saves the generator's state first, so that a failure rewinds it."""
     resets_status: ClassVar[bool] = False
     """Whether ``PrepareForCreate`` drops the status a client sent (every kind with a status but
     Node, whose kubelet registers it with its status)."""

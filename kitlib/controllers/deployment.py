@@ -20,6 +20,7 @@ recreate.go, progress.go):
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from typing import TYPE_CHECKING, cast
 
@@ -49,6 +50,7 @@ SKIPPED_ANNOTATIONS = frozenset({LAST_APPLIED, REVISION, REVISION_HISTORY, DESIR
 
 TIMED_OUT = "ProgressDeadlineExceeded"
 
+@functools.lru_cache(maxsize=1024)  # a Deployment's sync asks for the same two on every pod that becomes ready
 def resolve(value: int | str | None, total: int, round_up: bool) -> int:
     """An int-or-percent against ``total`` (maxSurge rounds up, maxUnavailable down)."""
     if value is None:
@@ -415,11 +417,15 @@ def _cleanup(rt: Runtime, d: Deployment, old: list[ReplicaSet]) -> None:
 
 def _calculate(d: Deployment, new_rs: ReplicaSet | None, old: list[ReplicaSet]) -> tuple:
     """``calculateStatus``: (replicas, updated, ready, available, unavailable)."""
-    all_rs = [rs for rs in [new_rs, *old] if rs is not None]
-    available = sum(rs.status.available_replicas or 0 for rs in all_rs)
-    return (sum(rs.status.replicas for rs in all_rs), new_rs.status.replicas if new_rs else 0,
-            sum(rs.status.ready_replicas or 0 for rs in all_rs), available,
-            max(0, sum(rs.spec.replicas or 0 for rs in all_rs) - available))
+    replicas = ready = available = wanted = 0
+    for rs in (new_rs, *old):  # one pass: a Deployment syncs on every pod that becomes ready
+        if rs is not None:
+            st = rs.status
+            replicas += st.replicas
+            ready += st.ready_replicas or 0
+            available += st.available_replicas or 0
+            wanted += rs.spec.replicas or 0
+    return (replicas, new_rs.status.replicas if new_rs else 0, ready, available, max(0, wanted - available))
 
 
 def _complete(d: Deployment, status: tuple) -> bool:
@@ -508,7 +514,10 @@ def _progress_check(rt: Runtime, key: str) -> None:
 
 
 def condition(d: Deployment, type_: str) -> DeploymentCondition | None:
-    return next((c for c in d.status.conditions if c.type == type_), None)
+    for c in d.status.conditions:
+        if c.type == type_:
+            return c
+    return None
 
 
 def _set_condition(d: Deployment, type_: str, status: str, reason: str, message: str, ts: str) -> None:

@@ -37,17 +37,26 @@ STOP_SECONDS = 1.0
 
 
 def set_condition(rt: Runtime, pod: Pod, type_: str, status: str) -> None:
-    ts = rt.clock.timestamp()
+    _set_condition(pod, type_, status, rt.clock.timestamp())
+
+
+def _set_condition(pod: Pod, type_: str, status: str, ts: str) -> PodCondition:
+    """:func:`set_condition` at the time ``ts``; the condition set."""
     cond = pod.status.condition(type_)
     if cond is None:
-        pod.status.conditions.append(PodCondition(type_, status, None, ts))
+        cond = PodCondition(type_, status, None, ts)
+        pod.status.conditions.append(cond)
     elif cond.status != status:
         cond.status, cond.last_transition_time = status, ts
+    return cond
+
+
+_CONDITION_ORDER = {t: i for i, t in enumerate(
+    ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"))}
 
 
 def _order_conditions(pod: Pod) -> None:
-    order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
-    pod.status.conditions.sort(key=lambda c: order.index(c.type) if c.type in order else 99)
+    pod.status.conditions.sort(key=lambda c: _CONDITION_ORDER.get(c.type, 99))
 
 
 def agent(rt: Runtime, node: str) -> NodeRuntime | None:
@@ -103,12 +112,12 @@ def admit(rt: Runtime, pod: Pod, node: Node) -> None:
     st.host_ips = [PodIP(st.host_ip)]
     st.start_time = ts
     for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"):
-        set_condition(rt, pod, t, "False")
-    set_condition(rt, pod, "Initialized", "True")
+        _set_condition(pod, t, "False", ts)
+    _set_condition(pod, "Initialized", "True", ts)
+    unready = "containers with unready status: [" + " ".join(x.name for x in pod.spec.containers) + "]"
     for c in pod.status.conditions:
         if c.type in ("Ready", "ContainersReady"):
-            c.reason, c.message = "ContainersNotReady", "containers with unready status: [" + \
-                " ".join(x.name for x in pod.spec.containers) + "]"
+            c.reason, c.message = "ContainersNotReady", unready
     _order_conditions(pod)
     st.container_statuses = [
         ContainerStatus(name=c.name, image=c.image or "", ready=False, started=False, restart_count=0,
@@ -131,7 +140,7 @@ def _sandbox_ready(rt: Runtime, pod: Pod, generation: int) -> None:
         return
     pod.status.pod_ip = ip
     pod.status.pod_ips = [PodIP(ip)]
-    set_condition(rt, pod, "PodReadyToStartContainers", "True")
+    _set_condition(pod, "PodReadyToStartContainers", "True", rt.clock.timestamp())
     rt.topology.add_pod(pod)
     rt.api.update_status(pod)
     start_containers(rt, pod)
@@ -168,8 +177,9 @@ def _containers_started(rt: Runtime, pod: Pod, generation: int) -> None:
         cs.state = ContainerState(running=ContainerStateRunning(ts))
         cs.started = True
         cs.ready = True
-        cs.container_id = f"docker://{hex_id(rt.rng, 64)}"
-        cs.image_id = f"docker-pullable://{_repo(c.image or '')}@sha256:{hex_id(rt.rng, 64)}"
+        ids = hex_id(rt.rng, 128)  # the container's ID, then its image's: two draws of 64 in one
+        cs.container_id = f"docker://{ids[:64]}"
+        cs.image_id = f"docker-pullable://{_repo(c.image or '')}@sha256:{ids[64:]}"
         rt.api.record_event(pod, "Created", f"Created container {c.name}", "kubelet", field_path=container_path(c.name))
         rt.api.record_event(pod, "Started", f"Started container {c.name}", "kubelet", field_path=container_path(c.name))
         prober.container_started(rt, pod, c, cs)
@@ -188,16 +198,14 @@ def set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
 
 def _set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
     status = "True" if ready else "False"
+    ts = rt.clock.timestamp()
     for t in ("ContainersReady", "Ready"):
-        set_condition(rt, pod, t, status)
-        cond = pod.status.condition(t)
-        if cond is not None:
-            if ready:
-                cond.reason = cond.message = None
-            else:
-                cond.reason = "ContainersNotReady"
-                cond.message = "containers with unready status: [" + \
-                    " ".join(c.name for c in pod.spec.containers) + "]"
+        cond = _set_condition(pod, t, status, ts)
+        if ready:
+            cond.reason = cond.message = None
+        else:
+            cond.reason = "ContainersNotReady"
+            cond.message = "containers with unready status: [" + " ".join(c.name for c in pod.spec.containers) + "]"
     for cs in pod.status.container_statuses:
         cs.ready = ready and cs.state.running is not None
     rt.api.update_status(pod)

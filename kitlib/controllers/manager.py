@@ -11,6 +11,7 @@ converges in milliseconds; here it converges before the call that caused the cha
 
 from __future__ import annotations
 
+import gc
 import math
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 
 MAX_ROUNDS = 1000
 """A bound on one convergence: a controller loop that never settles stops here."""
+FULL_COLLECTIONS_DEFERRED = 1_000_000
+"""The garbage collector's third threshold during a convergence (see :meth:`ControllerManager.run`)."""
 
 
 class Controller:
@@ -161,6 +164,7 @@ class EndpointSliceController(Controller):
         """The zones' CPU shares and the hints allotted for ``topology-mode: Auto``."""
         self.node_topology: dict[str, tuple[bool, str]] = {}
         """Node -> (Ready, zone) as last seen: the node handlers compare against it."""
+        self._indexed_in: dict[str, int] = {}  # namespace -> how many of its Services are indexed
 
     def on_change(self, obj: KubeObject, removed: bool) -> None:
         if obj.kind == "Pod":
@@ -177,19 +181,22 @@ class EndpointSliceController(Controller):
         index_key = self._index_key.pop(svc.key, None)
         if index_key is not None:
             self._index[index_key].discard(svc.key)
+            self._indexed_in[index_key[0]] -= 1
         sel = svc.spec.selector
         if not removed and sel:
             k = min(sel)
             index_key = (svc.namespace, k, sel[k])
             self._index.setdefault(index_key, set()).add(svc.key)
             self._index_key[svc.key] = index_key
+            self._indexed_in[svc.namespace] = self._indexed_in.get(svc.namespace, 0) + 1
 
     def _services_for_pod(self, pod: KubeObject, removed: bool) -> None:
         """Queue the Services whose endpoints may change with this pod (those that select it now,
         and those that listed it before)."""
-        listed = self.endpoint_pods.pop(pod.key, set()) if removed else self.endpoint_pods.get(pod.key, set())
-        self.queue |= listed
-        if removed:
+        listed = self.endpoint_pods.pop(pod.key, None) if removed else self.endpoint_pods.get(pod.key)
+        if listed:
+            self.queue |= listed
+        if removed or not self._indexed_in.get(pod.namespace):  # no Service of its namespace selects
             return
         labels = pod.metadata.labels
         store = self.rt.api.store
@@ -370,11 +377,14 @@ class ControllerManager:
     def on_change(self, obj: KubeObject, removed: bool) -> None:
         """The informers' event handler: queue the object's own controller, its owner's, and
         whatever else watches its kind."""
-        self.enqueue(obj.kind, obj.key)
+        kind = obj.kind
+        own = self._by_kind.get(kind)
+        if own is not None:
+            own.queue.add(obj.key)
         ref = obj.metadata.controller_ref()
         if ref is not None:
             self.enqueue(ref.kind, f"{obj.namespace}/{ref.name}")
-        for c in self._watching.get(obj.kind, ()):
+        for c in self._watching.get(kind, ()):
             c.on_change(obj, removed)
 
     def enqueue(self, kind: str, key: str) -> None:
@@ -387,13 +397,28 @@ class ControllerManager:
         """Run the controllers until nothing is left to do."""
         if self._running:
             return  # a controller's own writes are handled by the loop already running
+        for c in self.controllers:
+            if c.queue:
+                break
+        else:
+            return
         self._running = True
+        # A convergence can create tens of thousands of objects that live as long as the cluster
+        # (pods, their status, events). CPython collects its oldest generation each time the heap
+        # has grown by a quarter, so a scale to 30,000 pods walked the whole growing heap a dozen
+        # times (a third of its time) and found nothing to free. Young generations are still
+        # collected as usual; the oldest waits until the convergence is over.
+        young0, young1, old = gc.get_threshold()
+        gc.set_threshold(young0, young1, max(old, FULL_COLLECTIONS_DEFERRED))
         try:
             for _ in range(MAX_ROUNDS):
-                c = next((c for c in self.controllers if c.queue), None)
-                if c is None:
+                for c in self.controllers:
+                    if c.queue:
+                        break
+                else:
                     return
                 keys, c.queue = sorted(c.queue), set()
                 c.reconcile(keys)
         finally:
+            gc.set_threshold(young0, young1, old)
             self._running = False

@@ -99,7 +99,10 @@ def needs_prober(rt: Runtime, pod: Pod) -> bool:
 def container_started(rt: Runtime, pod: Pod, c: Container, cs: ContainerStatus) -> None:
     """The container is running: set ``started``/``ready`` as its probes allow and start their workers."""
     apps.started(rt, pod, c)
-    run = _runs(rt).setdefault(_key(pod, c), ContainerRun())
+    runs, key = _runs(rt), _key(pod, c)
+    run = runs.get(key)
+    if run is None:
+        run = runs[key] = ContainerRun()
     run.run += 1
     run.running_since = rt.now
     run.started = c.startup_probe is None

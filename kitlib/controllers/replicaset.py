@@ -10,6 +10,7 @@ from ..api.meta import ObjectMeta, OwnerReference
 from ..api.pod import Pod, is_ready
 from ..clock import parse_timestamp
 from ..errors import ApiError
+from ..names import random_suffix
 from . import garbage, rsview
 
 if TYPE_CHECKING:
@@ -98,8 +99,6 @@ def sync(rt: Runtime, rs: ReplicaSet) -> None:
 
 
 def _new_pod(rt: Runtime, rs: ReplicaSet) -> Pod:
-    from ..names import random_suffix
-
     tmpl = rs.spec.template
     name = f"{rs.name}-{random_suffix(rt.rng)}"
     while store_has(rt, rs.namespace, name):

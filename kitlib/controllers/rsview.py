@@ -14,18 +14,22 @@ would compute; otherwise None, and the sync goes the full way.
 
 from __future__ import annotations
 
-import operator
 from typing import TYPE_CHECKING
 
 from ..api.apps import ReplicaSet
 from ..api.labels import LabelSelector
-from ..api.pod import Pod, is_ready
+from ..api.pod import Pod
+from ..clock import parse_timestamp
+from . import replicaset  # replicaset imports this module: its functions are looked up when called
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
 
-# Entry fields, and the totals kept of each.
+# Entry fields, and the totals kept of each: an entry is one int with a field of FIELD_BITS bits
+# per count, so that the totals are one int too and adding or taking an entry is one addition.
 ACTIVE, READY, LABELED, AVAILABLE, MISMATCHED, FUTURE = range(6)
+FIELD_BITS = 32
+_MASK = (1 << FIELD_BITS) - 1
 
 
 class View:
@@ -33,43 +37,53 @@ class View:
 
     def __init__(self, signature: tuple) -> None:
         self.signature = signature
-        self.entries: dict[str, tuple[int, ...]] = {}
-        self.totals = [0] * 6
+        self.entries: dict[str, int] = {}
+        self.totals = 0
 
-    def set(self, key: str, entry: tuple[int, ...] | None) -> None:
+    def set(self, key: str, entry: int | None) -> None:
         old = self.entries.pop(key, None)
         if old is not None:
-            self.totals = list(map(operator.sub, self.totals, old))
+            self.totals -= old
         if entry is not None:
             self.entries[key] = entry
-            self.totals = list(map(operator.add, self.totals, entry))
+            self.totals += entry
+
+    def total(self, field: int) -> int:
+        """The count of one field (ACTIVE, READY, ...) over the entries."""
+        return (self.totals >> (field * FIELD_BITS)) & _MASK
 
 
-def _entry(rs: ReplicaSet, sel: LabelSelector, pod: Pod, now: float) -> tuple[int, ...]:
-    from .replicaset import is_active, ready_since
-
-    active = is_active(pod)
-    ready = active and is_ready(pod)
-    since = ready_since(pod) if ready else None
+def _entry(rs: ReplicaSet, sel: LabelSelector, pod: Pod, now: float) -> int:
+    active = replicaset.is_active(pod)
+    ready, since = False, None
+    if active:  # is_ready and ready_since, with one look for the Ready condition
+        cond = pod.status.condition("Ready")
+        ready = cond is not None and cond.status == "True"
+        if ready and cond is not None and cond.last_transition_time:
+            since = parse_timestamp(cond.last_transition_time)
     labeled = active and rs.spec.template.metadata.labels.items() <= pod.metadata.labels.items()
     mismatched = not sel.matches(pod.metadata.labels) and pod.metadata.deletion_timestamp is None
     # Ready since a time still to come (only a hand-written status can say so): the count of
     # available pods would depend on the time of the sync, so such a ReplicaSet goes the full way.
     future = since is not None and since > now
-    return (int(active), int(ready), int(labeled), int(since is not None), int(mismatched), int(future))
+    return (active | ready << FIELD_BITS | labeled << 2 * FIELD_BITS | (since is not None) << 3 * FIELD_BITS
+            | mismatched << 4 * FIELD_BITS | future << 5 * FIELD_BITS)
 
 
 def _view(rt: Runtime, rs: ReplicaSet, sel: LabelSelector) -> View:
     store = rt.api.store
     # Kept with the store they count from, so a store copied or swapped carries its own views.
-    views: dict[str, View] = store.__dict__.setdefault("_rs_views", {})
+    views: dict[str, View] | None = store.__dict__.get("_rs_views")
+    if views is None:
+        views = store.__dict__["_rs_views"] = {}
     uid = rs.metadata.uid or ""
-    signature = (dict(sel.match_labels), dict(rs.spec.template.metadata.labels))
     view = views.get(uid)
-    if view is not None and view.signature == signature:
+    if view is not None and view.signature[0] == sel.match_labels \
+            and view.signature[1] == rs.spec.template.metadata.labels:
+        now = rt.now
         for key, obj in store.owned_changes(uid):
             if key.startswith("Pod/"):
-                view.set(key, _entry(rs, sel, obj, rt.now) if isinstance(obj, Pod) else None)
+                view.set(key, _entry(rs, sel, obj, now) if isinstance(obj, Pod) else None)
         return view
     if len(views) > store.count("ReplicaSet") + 16:  # forget deleted ReplicaSets
         live = {o.metadata.uid for o in store.items("ReplicaSet")}
@@ -78,7 +92,7 @@ def _view(rt: Runtime, rs: ReplicaSet, sel: LabelSelector) -> View:
             store.unwatch_owned(gone)
     store.watch_owned(uid)
     store.owned_changes(uid)
-    view = views[uid] = View(signature)
+    view = views[uid] = View((dict(sel.match_labels), dict(rs.spec.template.metadata.labels)))
     for obj in store.owned_by(uid):
         if isinstance(obj, Pod):
             view.set(f"Pod/{obj.key}", _entry(rs, sel, obj, rt.now))
@@ -92,11 +106,13 @@ def steady_status(rt: Runtime, rs: ReplicaSet) -> tuple[int, int, int, int] | No
     if sel is None or sel.match_expressions or not rs.metadata.uid or rs.spec.min_ready_seconds:
         return None
     view = _view(rt, rs, sel)
-    t = view.totals
-    if not view.entries or t[MISMATCHED] or t[FUTURE] or t[ACTIVE] != (rs.spec.replicas or 0):
+    totals = view.totals
+    active = totals & _MASK
+    # MISMATCHED and FUTURE are the top fields: the totals shifted past the others are their sum.
+    if not view.entries or totals >> MISMATCHED * FIELD_BITS or active != (rs.spec.replicas or 0):
         return None
     for pod in rt.api.store.orphan_pods(rs.namespace):  # what _adopt_orphans would take
         if sel.matches(pod.metadata.labels) and pod.metadata.controller_ref() is None \
                 and pod.metadata.deletion_timestamp is None:
             return None
-    return t[ACTIVE], t[LABELED], t[READY], t[AVAILABLE]
+    return active, view.total(LABELED), view.total(READY), view.total(AVAILABLE)

@@ -39,7 +39,7 @@ class HostLocal:
             if candidate not in self.in_use:
                 self.in_use.add(candidate)
                 self.last_reserved = candidate
-                return str(ipaddress.IPv4Address(candidate))
+                return f"{candidate >> 24}.{candidate >> 16 & 255}.{candidate >> 8 & 255}.{candidate & 255}"
         return None
 
     def release(self, ip: str) -> None:
