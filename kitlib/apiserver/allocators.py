@@ -231,14 +231,6 @@ class IPAllocator:
         addr = self._int(ip)
         return addr is not None and addr in self.used
 
-    def contains(self, ip: str) -> bool:
-        """Whether ``ip`` is in the range of ``--service-cluster-ip-range``, network and broadcast
-        addresses included."""
-        try:
-            return ipaddress.IPv4Address(ip) in self.network
-        except ValueError:
-            return False
-
     def allocated(self) -> list[str]:
         """Every address in use, in order."""
         return [str(ipaddress.IPv4Address(a)) for a in sorted(self.used)]

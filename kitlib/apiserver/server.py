@@ -19,6 +19,7 @@ import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from .. import manifest
@@ -186,19 +187,17 @@ class ApiServer:
             yield self._txn
             return
         txn = self._txn = Allocation(dry_run=dry_run)
-        state, uid_state = self.rng.getstate(), self.uid_rng.getstate()
+        state = self.rng.getstate()
         try:
             yield txn
         except BaseException:
             txn.rollback()
             self.rng.setstate(state)
-            self.uid_rng.setstate(uid_state)
             raise
         else:
             if dry_run:
                 txn.rollback()
                 self.rng.setstate(state)
-                self.uid_rng.setstate(uid_state)
             else:
                 txn.finish()
         finally:
@@ -370,7 +369,15 @@ class ApiServer:
     def _commit_create(self, obj: KubeObject) -> KubeObject:
         strategy = strategy_for(obj.kind)
         meta = obj.metadata
-        meta.uid = new_uid(self.uid_rng if strategy.own_uid_stream else self.rng)
+        if strategy.own_uid_stream:
+            txn = self._txn
+            if txn is not None and not txn.uid_rng_saved:
+                # Rewound with the request's other undos (the main generator is rewound by request()).
+                txn.undo.append(partial(self.uid_rng.setstate, self.uid_rng.getstate()))
+                txn.uid_rng_saved = True
+            meta.uid = new_uid(self.uid_rng)
+        else:
+            meta.uid = new_uid(self.rng)
         meta.creation_timestamp = self.clock.timestamp()
         meta.deletion_timestamp = None
         if strategy.generation:

@@ -41,6 +41,8 @@ class Allocation:
         self.dry_run = dry_run
         """A dry run (``--dry-run=server``): undone even when it succeeds, and some allocators
         answer it without looking (the ClusterIP allocator's ``DryRun``)."""
+        self.uid_rng_saved = False
+        """Whether an undo already rewinds the API server's UID stream (saved at its first draw)."""
 
     def rollback(self) -> None:
         """The request failed: give back everything it reserved."""

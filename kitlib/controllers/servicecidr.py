@@ -21,6 +21,7 @@ Conditions are written only when their status, reason or message changes
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import TYPE_CHECKING
 
@@ -108,14 +109,19 @@ def _update_condition(rt: Runtime, obj: ServiceCIDR, new: Condition) -> None:
     track(rt.api, obj)
 
 
-def _networks(obj: ServiceCIDR) -> list[Network]:
+def _networks(obj: ServiceCIDR) -> tuple[Network, ...]:
+    return _parse(tuple(obj.spec.cidrs))
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(cidrs: tuple[str, ...]) -> tuple[Network, ...]:
     out = []
-    for cidr in obj.spec.cidrs:
+    for cidr in cidrs:
         try:
             out.append(ipaddress.ip_network(cidr))
         except ValueError:
             continue  # validated on create: cannot happen
-    return out
+    return tuple(out)
 
 
 def _holds(net: Network, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -168,6 +174,7 @@ def can_delete(store: Store, obj: ServiceCIDR) -> bool:
 def waits_for(store: Store, ip: IPAddress) -> list[str]:
     """The ServiceCIDRs being deleted whose deletion an allocator's IPAddress may block or free
     (``containingServiceCIDRs``; the others' sync would change nothing)."""
-    if ip.metadata.labels.get(MANAGED_BY_LABEL) != ALLOCATOR:
+    if ip.metadata.labels.get(MANAGED_BY_LABEL) != ALLOCATOR or not any(
+            c.metadata.deletion_timestamp is not None for c in store.objects("ServiceCIDR")):
         return []
     return [c.name for c in containing(store, ip.name) if c.metadata.deletion_timestamp is not None]
