@@ -512,3 +512,12 @@ def test_apply_dry_run_matches_kubectl(cluster, against_real, tmp_path):  # noqa
     path.write_text(ipaddress("10.96.0.50") + "\n---\n" + servicecidr("extra", "10.200.0.0/24"))
     command = f"apply -f {path} --dry-run=client --validate=false"  # the stub serves no OpenAPI
     assert ours(cluster, command) == against_real(cluster)(command)
+
+
+@oracle.needs_kubectl
+@pytest.mark.parametrize("command", ["get ip 10.96.0.1 -o yaml", "get servicecidr kubernetes -o yaml",
+                                     "get ipaddress 10.96.0.99 -o yaml", "get ip -o name", "get servicecidrs -o name"])
+def test_printed_objects_match_kubectl(described, against_real, command):  # noqa: F811 (the fixture)
+    """The objects as kubectl prints what the server sends (``reason: ""`` kept, omitempty fields
+    left out, names qualified by the group)."""
+    assert ours(described, command) == against_real(described)(command)

@@ -1,5 +1,6 @@
 """ServiceCIDRs and IPAddresses in the API server: their validation, and how the ClusterIP
-allocator keeps them (every rule of both kinds is here).
+allocator keeps them (the API server's rules of both kinds are here; their controllers are in
+:mod:`kitlib.controllers.servicecidr` and :mod:`kitlib.controllers.ipaddresses`).
 
 * **IPAddress** (``pkg/registry/networking/ipaddress``): its name must be an IP address in
   canonical form and its ``spec.parentRef`` name a resource and a name (``ValidateIPAddress``);
