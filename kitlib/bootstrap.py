@@ -1,5 +1,8 @@
 """What a new cluster already runs before the learner arrives, as minikube sets it up:
 
+* the ServiceCIDR ``kubernetes`` (10.96.0.0/12), which the API server creates from its
+  ``--service-cluster-ip-range`` and allocates ClusterIPs from, each with its IPAddress
+  (:mod:`kitlib.controllers.servicecidr`);
 * the ``kubernetes`` Service (10.96.0.1:443), whose endpoint is the API server on the
   control-plane node (minikube serves it on port 8443);
 * CoreDNS: the ``coredns`` Deployment in ``kube-system`` and the ``kube-dns`` Service at
@@ -27,6 +30,7 @@ from .api.discovery import (
 from .api.meta import ObjectMeta
 from .api.node import internal_ip
 from .apiserver.server import SECURE_PORT
+from .controllers import servicecidr
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -37,7 +41,8 @@ COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.14.6"
 
 
 def control_plane(rt: Runtime) -> None:
-    """The API server's own Service and endpoints, and CoreDNS with its Service."""
+    """The API server's ServiceCIDR, its own Service and endpoints, and CoreDNS with its Service."""
+    servicecidr.ensure_default(rt)
     node = rt.nodes()[0]
     rt.create({
         "apiVersion": "v1", "kind": "Service",

@@ -159,7 +159,8 @@ class Cluster:
 
     @property
     def service_ips(self) -> IPAllocator:
-        """The ClusterIP allocator."""
+        """The ClusterIP allocator: the ServiceCIDRs' ranges and the addresses in use (each has
+        its IPAddress object)."""
         return self.api.service_ips
 
     @property

@@ -52,7 +52,7 @@ TYPES = (["ClusterIP", "NodePort", "LoadBalancer"], ["nodeport", "ExternalName",
 NODE_PORTS = (["30080", "30000", "32767", "31234"], ["29999", "32768", "40000", "0", "-1", "abc"])
 GOOD_NAMES = NAMES[0]
 KINDS = ["deployment", "deploy", "pod", "service", "svc", "replicaset", "node", "ingress", "pdos",
-         "namespace"]
+         "namespace", "servicecidr", "ip"]
 LABELS = ["tier=front", "tier=back", "tier-", "app=other", "bad key=x", "x=a b", "k=" + "v" * 70,
           "tier=back --overwrite", "", "team=a -l app=web"]
 FAULTS = ["dependency-down", "hang", "crash", "slow", "explode", ""]
@@ -129,6 +129,16 @@ def _service(name: str, type_: str = "ClusterIP", port: object = 80, node_port: 
             "spec": {"type": type_, "selector": {"app": app}, "ports": [p], **spec}}
 
 
+def _ipaddress(name: str) -> dict:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "IPAddress", "metadata": {"name": name},
+            "spec": {"parentRef": {"group": "gateway.networking.k8s.io", "resource": "gateways", "name": "gw"}}}
+
+
+def _servicecidr(name: str, cidr: str) -> dict:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "ServiceCIDR", "metadata": {"name": name},
+            "spec": {"cidrs": [cidr]}}
+
+
 MANIFESTS: list[tuple[str, object]] = [
     # valid
     ("Deployment api", _deployment("api")),
@@ -145,7 +155,19 @@ MANIFESTS: list[tuple[str, object]] = [
     ("Ingress ing", {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "ing"},
      "spec": {"rules": [{"host": "shop.example", "http": {"paths": [{"path": "/", "pathType": "Prefix",
          "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}}),
+    ("IPAddress 10.96.0.99 reserved", _ipaddress("10.96.0.99")),
+    ("ServiceCIDR extra 10.100.0.0/24", _servicecidr("extra", "10.100.0.0/24")),
+    ("Service web at 10.100.0.7", {**_service("web"), "spec": {**_service("web")["spec"], "clusterIP": "10.100.0.7"}}),
     # invalid
+    ("IPAddress 10.96.0.10 (kube-dns's) for another parent", _ipaddress("10.96.0.10")),
+    ("IPAddress name 10.096.0.1", _ipaddress("10.096.0.1")),
+    ("IPAddress without parentRef", {"apiVersion": "networking.k8s.io/v1", "kind": "IPAddress",
+                                     "metadata": {"name": "10.96.0.98"}, "spec": {}}),
+    ("IPAddress 10.96.0.97 + Service asking for it", [_ipaddress("10.96.0.97"), {**_service("taker"), "spec": {
+        **_service("taker")["spec"], "clusterIP": "10.96.0.97"}}]),
+    ("ServiceCIDR bits beyond the prefix", _servicecidr("sloppy", "10.100.0.1/24")),
+    ("ServiceCIDR over the pod network", _servicecidr("pods", "10.244.0.0/24")),
+    ("ServiceCIDR extra changed", _servicecidr("extra", "10.101.0.0/24")),
     ("Deployment Bad_Name", _deployment("Bad_Name")),
     ("Deployment replicas -1", _deployment("neg", replicas=-1)),
     ("Deployment replicas 2**31", _deployment("huge", replicas=2**31)),

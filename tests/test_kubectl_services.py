@@ -51,6 +51,8 @@ GROUPS = {
                  ("events", "Event", True, ["ev"]), ("nodes", "Node", False, ["no"])],
     ("apps", "v1"): [("deployments", "Deployment", True, ["deploy"]), ("replicasets", "ReplicaSet", True, ["rs"])],
     ("discovery.k8s.io", "v1"): [("endpointslices", "EndpointSlice", True, [])],
+    ("networking.k8s.io", "v1"): [("ipaddresses", "IPAddress", False, ["ip"]),
+                                  ("servicecidrs", "ServiceCIDR", False, [])],
 }
 
 

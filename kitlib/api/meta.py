@@ -47,6 +47,19 @@ class ObjectMeta:
         return None
 
 
+@dataclass
+class Condition:
+    """``metav1.Condition``, the condition type of the newer APIs (ServiceCIDR's): unlike the core
+    kinds' conditions, ``reason`` and ``message`` are always written, empty or not."""
+
+    type: str = ""
+    status: str = ""
+    observed_generation: int | None = None
+    last_transition_time: str | None = None
+    reason: str = ""
+    message: str = ""
+
+
 @dataclass(repr=False)
 class KubeObject:
     """A top-level API object: apiVersion, kind, metadata, spec, status."""

@@ -1,11 +1,16 @@
-"""The API server's allocators for Service ClusterIPs and NodePorts.
+"""The API server's allocators for Service ClusterIPs, NodePorts and podCIDRs.
 
-Both work like ``pkg/registry/core/service/ipallocator`` and ``portallocator``: a range is
-split into a small static band at the bottom (kept for addresses people ask for by hand)
-and a dynamic band above it; automatic allocation starts at a random point of the dynamic
-band and scans forward, wrapping around, and falls back to the static band only when the
-dynamic one is full. For 10.96.0.0/12 the static band is 10.96.0.1-10.96.1.0; for ports
-30000-32767 it is 30000-30085.
+ClusterIPs and NodePorts work like ``pkg/registry/core/service/ipallocator`` and ``portallocator``:
+a range is split into a small static band at the bottom (kept for addresses people ask for by
+hand) and a dynamic band above it; automatic allocation starts at a random point of the dynamic
+band and scans forward, wrapping around, and falls back to the static band only when the dynamic
+one is full. For 10.96.0.0/12 the static band is 10.96.0.1-10.96.1.0; for ports 30000-32767 it is
+30000-30085.
+
+Since 1.33 the ClusterIP ranges are those of the ServiceCIDR objects, and an address is taken when
+an IPAddress object of that name exists (:mod:`kitlib.apiserver.servicecidr_strategy` keeps the
+objects and this allocator in step). :class:`IPAllocator` is the ``MetaAllocator``: one range per
+CIDR, the addresses in use shared by all of them.
 """
 
 from __future__ import annotations
@@ -15,15 +20,39 @@ import random
 
 
 class RangeFull(Exception):
-    pass
+    """``ErrFull``."""
+
+    def __str__(self) -> str:
+        return "range is full"
 
 
 class NotInRange(Exception):
-    pass
+    """``ErrNotInRange`` (a NodePort, or a ClusterIP checked by a dry run): outside the range."""
+
+    def __str__(self) -> str:
+        return f"provided IP {self.args[0]} is not in the valid range" if self.args else "not in range"
 
 
 class Allocated(Exception):
-    pass
+    """``ErrAllocated``."""
+
+    def __str__(self) -> str:
+        return "provided IP is already allocated"
+
+
+class Mismatch(Exception):
+    """``ErrMismatchedNetwork``: no ready range contains the address (its network and broadcast
+    addresses are in none: ``PrefixContainsIP``)."""
+
+    def __str__(self) -> str:
+        return "the provided network does not match the current range"
+
+
+class NotReady(Exception):
+    """``ErrNotReady``: the range's ServiceCIDR is not ready (being deleted)."""
+
+    def __str__(self) -> str:
+        return "allocator not ready"
 
 
 class _Bitmap:
@@ -40,70 +69,187 @@ class _Bitmap:
         self.used.add(i)
 
     def next(self, rng: random.Random) -> int:
-        for lo, hi in ((self.offset, self.size), (0, self.offset)):
-            span = hi - lo
-            if span <= 0:
-                continue
-            start = rng.randrange(span)
-            for k in range(span):
-                i = lo + (start + k) % span
-                if i not in self.used:
-                    self.used.add(i)
-                    return i
-        raise RangeFull
+        return next_free(self.size, self.offset, self.used, 0, rng)
 
     def release(self, i: int) -> None:
         self.used.discard(i)
 
 
+def next_free(size: int, offset: int, used: set[int], base: int, rng: random.Random) -> int:
+    """The index below ``size`` that automatic allocation takes (marked in ``used``, which holds
+    ``base`` + index): a random start in the dynamic band ``[offset, size)``, scanning forward and
+    wrapping; then the same in the static band ``[0, offset)``; RangeFull when both are full."""
+    for lo, hi in ((offset, size), (0, offset)):
+        span = hi - lo
+        if span <= 0:
+            continue
+        start = rng.randrange(span)
+        for k in range(span):
+            i = lo + (start + k) % span
+            if base + i not in used:
+                used.add(base + i)
+                return i
+    raise RangeFull
+
+
+def range_offset(cidr_size: int) -> int:
+    """``calculateRangeOffset``: the static band, min(max(16, size / 16), 256) addresses of a range
+    of ``cidr_size`` (network and broadcast included), none for a range of 16 or fewer."""
+    if cidr_size <= 16:
+        return 0
+    return min(max(16, cidr_size // 16), 256)
+
+
+class IPRange:
+    """One ServiceCIDR's IPv4 range (an ``Allocator``): its first usable address, how many there are
+    (network and broadcast excluded), its static band, and the ServiceCIDRs that hold it, each
+    with whether it is ready (the range is when one of them is)."""
+
+    def __init__(self, cidr: str) -> None:
+        self.cidr = cidr
+        self.network = ipaddress.IPv4Network(cidr)
+        self.first = int(self.network.network_address) + 1
+        self.size = max(self.network.num_addresses - 2, 0)
+        self.offset = range_offset(self.network.num_addresses)
+        self.owners: dict[str, bool] = {}
+
+    @property
+    def ready(self) -> bool:
+        return any(self.owners.values())
+
+    def contains(self, addr: int) -> bool:
+        """``PrefixContainsIP``: in the range, not its network or broadcast address."""
+        return self.first <= addr < self.first + self.size
+
+
 class IPAllocator:
-    """ClusterIPs from the service CIDR (network and broadcast addresses excluded)."""
+    """ClusterIPs from the ServiceCIDRs' IPv4 ranges (``MetaAllocator``). The addresses in use are
+    one set for every range, as the real allocators all read the same IPAddress objects; an
+    address outside every range can be in use too (an IPAddress created by hand).
+
+    ``cidr`` is ``--service-cluster-ip-range``, the range of the ServiceCIDR ``kubernetes``; the
+    ranges themselves are added as ServiceCIDRs are created (:meth:`add_range`)."""
 
     def __init__(self, cidr: str, rng: random.Random) -> None:
         self.cidr = cidr
         self.network = ipaddress.ip_network(cidr)
-        self.base = int(self.network.network_address) + 1
-        size = self.network.num_addresses - 2
-        self._map = _Bitmap(size, min(max(16, size // 16), 256))
         self.rng = rng
+        self.used: set[int] = set()
+        """Every IPv4 address in use, as an integer."""
+        self.ranges: dict[str, IPRange] = {}
+        """By CIDR, in the order they came."""
 
-    def allocate(self, ip: str) -> None:
-        """Reserve a requested IP; NotInRange or Allocated when that cannot be."""
-        try:
-            addr = int(ipaddress.IPv4Address(ip))
-        except ValueError:
-            raise NotInRange from None
-        self._map.allocate(addr - self.base)
+    # ------------------------------------------------------------------ ranges
+
+    def add_range(self, cidr: str, owner: str, ready: bool = True) -> None:
+        """ServiceCIDR ``owner`` holds ``cidr`` (an IPv4 subnet)."""
+        self.ranges.setdefault(cidr, IPRange(cidr)).owners[owner] = ready
+
+    def remove_range(self, cidr: str, owner: str) -> None:
+        """``owner`` holds ``cidr`` no more; the range goes with its last ServiceCIDR."""
+        r = self.ranges.get(cidr)
+        if r is not None:
+            r.owners.pop(owner, None)
+            if not r.owners:
+                del self.ranges[cidr]
+
+    def set_ready(self, cidr: str, owner: str, ready: bool) -> None:
+        r = self.ranges.get(cidr)
+        if r is not None and owner in r.owners:
+            r.owners[owner] = ready
+
+    def _in_map_order(self) -> list[IPRange]:
+        """The ranges as Go iterates its map of allocators: from a random one onwards (a draw
+        only when there are several, so a cluster with one range draws nothing here)."""
+        ranges = list(self.ranges.values())
+        if len(ranges) > 1:
+            start = self.rng.randrange(len(ranges))
+            ranges = ranges[start:] + ranges[:start]
+        return ranges
+
+    # ------------------------------------------------------------------ allocation
 
     def next(self) -> str:
-        return str(ipaddress.IPv4Address(self.base + self._map.next(self.rng)))
+        """``AllocateNextService``: a free address from the first ready range that has one."""
+        for r in self._in_map_order():
+            if r.ready:
+                try:
+                    return str(ipaddress.IPv4Address(r.first + next_free(r.size, r.offset, self.used, r.first, self.rng)))
+                except RangeFull:
+                    continue
+        raise RangeFull
 
-    def contains(self, ip: str) -> bool:
-        """Whether ``ip`` is in the service CIDR, its network and broadcast addresses included."""
-        try:
-            return ipaddress.IPv4Address(ip) in self.network
-        except ValueError:
+    def allocate(self, ip: str) -> None:
+        """``AllocateService``: reserve a requested address of a ready range; Mismatch or Allocated
+        when that cannot be."""
+        addr = self._int(ip)
+        if addr is None or not any(r.ready and r.contains(addr) for r in self.ranges.values()):
+            raise Mismatch
+        if addr in self.used:
+            raise Allocated
+        self.used.add(addr)
+
+    def dry_run_next(self) -> str:
+        """What a dry run is told (``dryRunAllocator.AllocateNext``): the network address of one
+        range, nothing reserved."""
+        ranges = self._in_map_order()
+        if not ranges:
+            raise RangeFull
+        if not ranges[0].ready:
+            raise NotReady
+        return str(ranges[0].network.network_address)
+
+    def dry_run_check(self, ip: str) -> None:
+        """What a dry run checks of a requested address (``dryRunAllocator.Allocate``): only that
+        one range holds it, not whether it is taken."""
+        ranges = self._in_map_order()
+        if not ranges:
+            raise Mismatch
+        if not ranges[0].ready:
+            raise NotReady
+        addr = self._int(ip)
+        if addr is None or not ranges[0].contains(addr):
+            raise NotInRange(ip)
+
+    def reserve(self, ip: str) -> bool:
+        """Mark an address in use, in a range or not (an IPAddress object was created); False if
+        it was already, or is no IPv4 address."""
+        addr = self._int(ip)
+        if addr is None or addr in self.used:
             return False
+        self.used.add(addr)
+        return True
 
     def release(self, ip: str) -> None:
-        try:
-            self._map.release(int(ipaddress.IPv4Address(ip)) - self.base)
-        except ValueError:
-            pass
+        addr = self._int(ip)
+        if addr is not None:
+            self.used.discard(addr)
+
+    # ------------------------------------------------------------------ reading
 
     def in_use(self, ip: str) -> bool:
-        try:
-            return int(ipaddress.IPv4Address(ip)) - self.base in self._map.used
-        except ValueError:
-            return False
+        addr = self._int(ip)
+        return addr is not None and addr in self.used
 
     def allocated(self) -> list[str]:
-        """Every address handed out, in order."""
-        return [str(ipaddress.IPv4Address(self.base + i)) for i in sorted(self._map.used)]
+        """Every address in use, in order."""
+        return [str(ipaddress.IPv4Address(a)) for a in sorted(self.used)]
 
     def indexed(self, n: int) -> str:
-        """The n-th address of the range (1 is 10.96.0.1, the ``kubernetes`` Service)."""
+        """The n-th address of ``--service-cluster-ip-range`` (1 is 10.96.0.1, the ``kubernetes``
+        Service)."""
         return str(self.network.network_address + n)
+
+    def state(self) -> list[tuple[str, list[tuple[str, bool]]]]:
+        """The ranges as plain values: each CIDR with its ServiceCIDRs and their readiness."""
+        return [(c, sorted(r.owners.items())) for c, r in self.ranges.items()]
+
+    @staticmethod
+    def _int(ip: str) -> int | None:
+        try:
+            return int(ipaddress.IPv4Address(ip))
+        except ValueError:
+            return None
 
 
 class PortAllocator:

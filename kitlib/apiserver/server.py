@@ -19,6 +19,7 @@ import random
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from .. import manifest
@@ -72,7 +73,12 @@ class ApiServer:
     def __init__(self, config: ClusterConfig, seed: int) -> None:
         self.config = config
         self.rng = random.Random(seed)
-        """The one random generator of the cluster: names, IPs, timings and load balancing."""
+        """The random generator of the cluster: names, IPs, timings and load balancing."""
+        self.uid_rng = random.Random(f"{seed}:uids")
+        """The UIDs of the objects the API server keeps for its ClusterIP allocator (IPAddresses,
+        ServiceCIDRs: ``Strategy.own_uid_stream``), from a stream of their own seeded from the
+        same seed: writing them draws nothing from :attr:`rng`, so every name, address and timing
+        a lesson shows is what it was before these objects existed."""
         self.clock = Clock()
         self.events = EventLog()
         self.store = Store()
@@ -161,9 +167,11 @@ class ApiServer:
             "now": self.clock.now,
             "queue": self.clock.pending(),
             "rng": self.rng.getstate(),
+            "uid_rng": self.uid_rng.getstate(),
             "events": [(e.kind, e.key, e.type, e.reason, e.message, e.count, e.last_seen, e.field_path)
                        for e in self.events.all()],
             "service_ips": self.service_ips.allocated(),
+            "service_ip_ranges": self.service_ips.state(),
             "node_ports": self.node_ports.allocated(),
             "pod_cidrs": self.pod_cidrs.state(),
         }
@@ -171,7 +179,7 @@ class ApiServer:
     # ------------------------------------------------------------------ requests
 
     def request(self, *, dry_run: bool = False) -> AbstractContextManager[Allocation]:
-        """One API request: on an exception, undo its allocations and rewind the random generator;
+        """One API request: on an exception, undo its allocations and rewind the random generators;
         a ``dry_run`` request is undone that way when it succeeds too. Nested requests join the
         outer one. Enter it at once (``with api.request() as txn:``): the server has one request
         in flight, re-entered by the nested ones."""
@@ -260,11 +268,12 @@ class ApiServer:
         strategy_for(obj.kind).admit_delete(self, obj)
 
     def delete(self, obj: KubeObject) -> None:
-        """Remove ``obj`` from storage now (the final step of a deletion) and free what it held.
-        Graceful deletion and cascading are the callers': the kubelet and the garbage collector."""
-        strategy_for(obj.kind).release(self, obj)
+        """Remove ``obj`` from storage now (the final step of a deletion), then free what it held
+        (a Service's registry releases its ClusterIP after the delete: ``afterDelete``). Graceful
+        deletion and cascading are the callers': the kubelet and the garbage collector."""
         self.store.remove(obj)
         self._notify(obj, True)
+        strategy_for(obj.kind).release(self, obj)
 
     def apply(self, docs: builtins.list[dict[str, Any]], validation: str = "Strict",
               warnings: builtins.list[str] | None = None) -> builtins.list[tuple[KubeObject, str]]:
@@ -346,12 +355,21 @@ class ApiServer:
     def _commit_create(self, obj: KubeObject) -> KubeObject:
         strategy = strategy_for(obj.kind)
         meta = obj.metadata
-        meta.uid = new_uid(self.rng)
+        if strategy.own_uid_stream:
+            txn = self._request.txn if self._request.depth else None
+            if txn is not None and not txn.uid_rng_saved:
+                # Rewound with the request's other undos (the main generator is rewound by request()).
+                txn.undo.append(partial(self.uid_rng.setstate, self.uid_rng.getstate()))
+                txn.uid_rng_saved = True
+            meta.uid = new_uid(self.uid_rng)
+        else:
+            meta.uid = new_uid(self.rng)
         meta.creation_timestamp = self.clock.timestamp()
         meta.deletion_timestamp = None
         if strategy.generation:
             meta.generation = 1
         strategy.on_create(obj)
+        strategy.before_store(self, obj, None)
         self.store.put(obj)
         self._notify(obj, False)
         return obj
@@ -368,7 +386,9 @@ class ApiServer:
         gen = existing.metadata.generation
         if gen is not None:
             new.metadata.generation = gen + (1 if spec_of(existing) != spec_of(new) else 0)
-        strategy_for(existing.kind).on_update(existing, new)
+        strategy = strategy_for(existing.kind)
+        strategy.on_update(existing, new)
+        strategy.before_store(self, new, existing)
         self.store.put(new)
         self._notify(new, False)
         return new
@@ -403,7 +423,7 @@ class _Request:
     def __enter__(self) -> Allocation:
         self.depth += 1
         if self.depth == 1:
-            self.txn = Allocation()
+            self.txn = Allocation(dry_run=self.dry_run)
             self.state = None
         return self.txn
 

@@ -8,6 +8,12 @@ On update, the fields a type change makes meaningless are dropped when the clien
 them as they were (``dropTypeDependentFields``), and allocated values the client left out
 are copied from the stored object (``patchAllocatedValues``), so that applying a manifest
 without ``clusterIP`` or ``nodePort`` keeps what was allocated.
+
+ClusterIPs come from the ServiceCIDRs' ranges; each one in use has its IPAddress object, written
+just before the Service is stored and deleted when the Service lets the address go
+(:mod:`kitlib.apiserver.servicecidr_strategy`). A dry run is answered as the 1.37 allocator's
+``DryRun`` answers it: a ClusterIP left to the server shows the range's network address
+(10.96.0.0), and one asked for is checked against the range but not against addresses in use.
 """
 
 from __future__ import annotations
@@ -42,7 +48,8 @@ from ..api.validation import (
     validate_meta,
 )
 from ..errors import ApiError, FieldError, invalid, required, unsupported
-from .allocators import Allocated, NotInRange, RangeFull
+from .allocators import Allocated, Mismatch, NotInRange, NotReady, RangeFull
+from .servicecidr_strategy import forget, record
 from .strategy import Allocation, Strategy
 
 if TYPE_CHECKING:
@@ -355,7 +362,7 @@ def allocate(api: ApiServer, svc: Service, old: Service | None, txn: Allocation)
     for port in sorted(held - kept):
         txn.commit.append(partial(ports.release, port))
     if _needs_cluster_ip(old) and not _needs_cluster_ip(svc) and o.cluster_ip and o.cluster_ip != "None":
-        txn.commit.append(partial(api.service_ips.release, o.cluster_ip))
+        txn.commit.append(partial(forget, api, o.cluster_ip))
 
 
 def _cluster_ip(api: ApiServer, svc: Service, old: Service | None, txn: Allocation) -> None:
@@ -377,26 +384,26 @@ def _cluster_ip(api: ApiServer, svc: Service, old: Service | None, txn: Allocati
                                                   "may not change once set")])
         return
     if not s.cluster_ip:
-        ip = _next(ips.next, "failed to allocate a serviceIP: range is full")
-        txn.undo.append(partial(ips.release, ip))
+        if txn.dry_run:
+            ip = _next(ips.dry_run_next, "failed to allocate a serviceIP")
+        else:
+            ip = _next(ips.next, "failed to allocate a serviceIP")
+            txn.undo.append(partial(ips.release, ip))
         s.cluster_ip, s.cluster_ips = ip, [ip]
     elif s.cluster_ip != "None":
+        # Since 1.33 the allocator is the ServiceCIDRs' (ipallocator's MetaAllocator): an address
+        # no ready range holds, the ranges' network and broadcast addresses included, is a
+        # Mismatch; one an IPAddress names is Allocated.
         try:
-            ips.allocate(s.cluster_ip)
-        except NotInRange:
-            # Since 1.33 the ServiceCIDRs' allocator (ipallocator's MetaAllocator) has none for an
-            # address outside them; the CIDR's network and broadcast addresses are out of its range.
-            if ips.contains(s.cluster_ip):
-                reason = f"the provided IP ({s.cluster_ip}) is not in the valid range. The range of valid IPs is {ips.cidr}"
+            if txn.dry_run:
+                ips.dry_run_check(s.cluster_ip)
             else:
-                reason = "the provided network does not match the current range"
-        except Allocated:
-            reason = "provided IP is already allocated"
-        else:
+                ips.allocate(s.cluster_ip)
+        except (Mismatch, Allocated, NotInRange, NotReady) as err:
+            raise invalid(KIND, name, [FieldError("spec.clusterIPs", "Invalid value", _go_strings(s.cluster_ips),
+                                                  f"failed to allocate IP {s.cluster_ip}: {err}")]) from None
+        if not txn.dry_run:
             txn.undo.append(partial(ips.release, s.cluster_ip))
-            return
-        raise invalid(KIND, name, [FieldError("spec.clusterIPs", "Invalid value", _go_strings(s.cluster_ips),
-                                              f"failed to allocate IP {s.cluster_ip}: {reason}")])
 
 
 def _init_node_ports(api: ApiServer, svc: Service, txn: Allocation) -> None:
@@ -452,7 +459,7 @@ def _alloc_health_check_node_port(api: ApiServer, svc: Service, txn: Allocation)
             txn.undo.append(lambda: ports.release(port))
             return
         raise ApiError(f"Internal error occurred: failed to allocate requested HealthCheck NodePort {port}: {reason}")
-    s.health_check_node_port = _next(ports.next, "failed to allocate a HealthCheck NodePort 0: range is full")
+    s.health_check_node_port = _next(ports.next, "failed to allocate a HealthCheck NodePort 0")
     txn.undo.append(partial(ports.release, s.health_check_node_port))
 
 
@@ -470,22 +477,23 @@ def _reserve_port(api: ApiServer, port: int, path: str, name: str, txn: Allocati
 
 def _next_node_port(api: ApiServer, txn: Allocation) -> int:
     ports = api.node_ports
-    port = _next(ports.next, "failed to allocate a nodePort: range is full")
+    port = _next(ports.next, "failed to allocate a nodePort")
     txn.undo.append(lambda: ports.release(port))
     return port
 
 
 def _next(fn: Callable[[], R], what: str) -> R:
+    """``fn()``, or the Internal error ``<what>: range is full`` (or the allocator's other error)."""
     try:
         return fn()
-    except RangeFull:
-        raise ApiError(f"Internal error occurred: {what}") from None
+    except (RangeFull, NotReady) as err:
+        raise ApiError(f"Internal error occurred: {what}: {err}") from None
 
 
 def release(api: ApiServer, svc: Service) -> None:
-    """Give back everything a deleted Service held."""
-    if svc.spec.cluster_ip and svc.spec.cluster_ip != "None":
-        api.service_ips.release(svc.spec.cluster_ip)
+    """Give back everything a deleted Service held: its ClusterIP's IPAddress goes."""
+    if _needs_cluster_ip(svc) and svc.spec.cluster_ip and svc.spec.cluster_ip != "None":
+        forget(api, svc.spec.cluster_ip)
     for p in svc.spec.ports:
         if p.node_port:
             api.node_ports.release(p.node_port)
@@ -510,6 +518,12 @@ class ServiceStrategy(Strategy[Service]):
 
     def warnings(self, obj: Service, old: Service | None) -> list[str]:
         return warnings(obj)
+
+    def before_store(self, api: ApiServer, obj: Service, old: Service | None) -> None:
+        # The allocator creates the IPAddress as it allocates: before the Service is stored.
+        ip = obj.spec.cluster_ip
+        if _needs_cluster_ip(obj) and ip and ip != "None" and (old is None or not _needs_cluster_ip(old)):
+            record(api, ip, obj)
 
     def on_update(self, old: Service, new: Service) -> None:
         super().on_update(old, new)

@@ -9,7 +9,9 @@ fields included), the server-set fields of a new object and what it frees when d
    dropped); then admission, defaults, allocation, validation (an error here fails the request and
    the server undoes whatever the request allocated);
 2. :meth:`Strategy.on_create` or :meth:`Strategy.on_update`: the fields only the server sets;
-3. :meth:`Strategy.release` when the object leaves storage.
+   then :meth:`Strategy.before_store`: what the request writes just before the object (a
+   Service's IPAddress);
+3. :meth:`Strategy.release` once the object has left storage.
 
 Where is kind X validated? In its strategy, listed by :mod:`kitlib.apiserver.strategies`.
 """
@@ -33,9 +35,14 @@ class Allocation:
     """What one request reserved (given back if it fails) and what it gives up (freed only once it
     succeeds), as the registry's allocation transaction."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, dry_run: bool = False) -> None:
         self.undo: list[Callable[[], None]] = []
         self.commit: list[Callable[[], None]] = []
+        self.dry_run = dry_run
+        """A dry run (``--dry-run=server``): undone even when it succeeds, and some allocators
+        answer it without looking (the ClusterIP allocator's ``DryRun``)."""
+        self.uid_rng_saved = False
+        """Whether an undo already rewinds the API server's UID stream (saved at its first draw)."""
 
     def rollback(self) -> None:
         """The request failed: give back everything it reserved."""
@@ -71,6 +78,10 @@ class Strategy(Generic[K]):
     resets_status: ClassVar[bool] = False
     """Whether ``PrepareForCreate`` drops the status a client sent (every kind with a status but
     Node, whose kubelet registers it with its status)."""
+    own_uid_stream: ClassVar[bool] = False
+    """Whether the kind's UIDs come from the API server's second generator
+    (:attr:`~kitlib.apiserver.server.ApiServer.uid_rng`), not the cluster's: IPAddresses and
+    ServiceCIDRs, written with every Service, then draw nothing the lessons' names depend on."""
 
     def prepare_for_create(self, obj: K) -> None:
         """``PrepareForCreate``: a create cannot set the status; the server's controllers write it."""
@@ -120,10 +131,14 @@ class Strategy(Generic[K]):
     def on_create(self, obj: K) -> None:
         """Fields the server sets on a new object (``PrepareForCreate``: status, phase)."""
 
+    def before_store(self, api: ApiServer, obj: K, old: K | None) -> None:
+        """What the request writes just before it stores ``obj`` (new, or replacing ``old``): the
+        IPAddress of a ClusterIP allocated to a Service."""
+
     def on_update(self, old: K, new: K) -> None:
         """Fields an update cannot change (``PrepareForUpdate``): by default the status is kept."""
         if hasattr(old, "status"):
             new.status = old.status  # type: ignore[attr-defined]  # every kind with a status
 
     def release(self, api: ApiServer, obj: K) -> None:
-        """Give back what the object held when it leaves storage."""
+        """Give back what the object held, once it has left storage."""

@@ -5,6 +5,8 @@
   the namespace itself goes (:mod:`kitlib.controllers.namespace`);
 * a Service takes its Endpoints along;
 * a node takes its pods along (they are gone with the machine), and its podCIDR is freed;
+* a ServiceCIDR with its finalizer is only marked, and the allocator stops using its ranges; the
+  ServiceCIDR controller lets it go (:mod:`kitlib.controllers.servicecidr`);
 * a pod bound to a node that does not exist is deleted by the pod garbage collector once the
   node has stayed missing for :data:`ORPHAN_QUARANTINE` seconds after the collector's periodic
   pass (every :data:`GC_PERIOD` seconds) first saw it (:func:`collect_orphan`, :func:`orphan_deadline`);
@@ -20,6 +22,8 @@ from ..api.meta import KubeObject
 from ..api.namespace import TERMINATING, Namespace
 from ..api.node import Node
 from ..api.pod import Pod, PodCondition
+from ..api.servicecidr import ServiceCIDR
+from ..apiserver.servicecidr_strategy import track
 from . import kubelet
 
 if TYPE_CHECKING:
@@ -55,6 +59,13 @@ def delete(rt: Runtime, obj: KubeObject) -> None:
             obj.metadata.deletion_timestamp = rt.clock.timestamp()
             obj.status.phase = TERMINATING
             api.update_status(obj)
+    elif isinstance(obj, ServiceCIDR) and obj.metadata.finalizers:
+        # The generic registry's Delete of an object with finalizers: it is marked, and stays.
+        if obj.metadata.deletion_timestamp is None:
+            obj.metadata.deletion_timestamp = rt.clock.timestamp()
+            obj.metadata.deletion_grace_period_seconds = 0
+            api.update_status(obj)
+            track(api, obj)
     elif obj.kind == "Service":
         api.delete(obj)
         endpoints = api.store.get("Endpoints", obj.key)

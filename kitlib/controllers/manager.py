@@ -21,15 +21,18 @@ from ..api.namespace import Namespace
 from ..api.node import Node, node_ready, node_zone
 from ..api.pod import Pod
 from ..api.service import Service
+from ..api.servicecidr import DEFAULT_NAME, IPAddress, ServiceCIDR
 from . import (
     deployment,
     endpointslice,
     garbage,
+    ipaddresses,
     kubelet,
     namespace,
     nodelifecycle,
     replicaset,
     scheduler,
+    servicecidr,
 )
 from .hints import TopologyCache
 
@@ -351,9 +354,110 @@ class NamespaceController(Controller):
             self.failures.pop(name, None)  # Forget
 
 
+class ServiceCIDRController(Controller):
+    """Puts the finalizer and the Ready condition on ServiceCIDRs and lets a deleted one go once no
+    ClusterIP depends on it alone (:func:`kitlib.controllers.servicecidr.sync`); and, for the API
+    server, creates the ServiceCIDR ``kubernetes`` again once it is gone
+    (:func:`~kitlib.controllers.servicecidr.ensure_default`, at its next 10 s sync).
+
+    An IPAddress the allocator writes or deletes queues the ServiceCIDRs being deleted that hold
+    it; a ServiceCIDR that comes queues those being deleted that it overlaps (a new parent may
+    free them). A deletion that waits out its grace period is looked at again when it ends."""
+
+    name = "servicecidrs"
+    kind = "ServiceCIDR"
+    watches = ("IPAddress", "ServiceCIDR")
+
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self.waiting: dict[str, float] = {}
+        """ServiceCIDR -> when its deletion is looked at again (``AddAfter``)."""
+
+    def on_change(self, obj: KubeObject, removed: bool) -> None:
+        store = self.rt.api.store
+        if isinstance(obj, IPAddress):
+            self.queue.update(servicecidr.waits_for(store, obj))
+        elif isinstance(obj, ServiceCIDR):
+            if removed:
+                if obj.name == DEFAULT_NAME:
+                    self.rt.clock.at(self.rt.now + servicecidr.DEFAULT_SYNC_PERIOD, servicecidr.ensure_default, self.rt)
+                return
+            self.queue.update(c.name for c in servicecidr.overlapping(store, obj)
+                              if c.metadata.deletion_timestamp is not None and c.name != obj.name)
+
+    def sync(self, obj: KubeObject) -> None:
+        if not isinstance(obj, ServiceCIDR):  # the queue holds ServiceCIDRs
+            return
+        wait = servicecidr.sync(self.rt, obj)
+        if wait > 0:
+            when = self.rt.now + wait
+            if self.waiting.get(obj.name, math.inf) > when:
+                self.waiting[obj.name] = when
+                self.rt.clock.at(when, self.work, obj.name, when)
+
+    def work(self, name: str, when: float) -> None:
+        if self.waiting.get(name) != when:
+            return  # an earlier pass took this one's place
+        del self.waiting[name]
+        obj = self.rt.api.store.get("ServiceCIDR", name)
+        if obj is not None:
+            self.sync(obj)
+
+
+class IPAddressRepair(Controller):
+    """The API server's ClusterIP repair loop (:mod:`kitlib.controllers.ipaddresses`): a changed
+    Service is checked for its IPAddresses, a changed IPAddress of the allocator's for its Service.
+    Its queue holds ``Service/<namespace>/<name>`` and ``IPAddress/<name>``."""
+
+    name = "ipallocator-repair"
+    watches = ("Service", "IPAddress")
+
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self.timed: dict[str, float] = {}
+        """Queue key -> when a timed pass over it is due (a resync, or a leak's grace period)."""
+
+    def on_change(self, obj: KubeObject, removed: bool) -> None:
+        if isinstance(obj, Service):
+            if not removed:
+                self.queue.add(f"Service/{obj.key}")
+        elif isinstance(obj, IPAddress):
+            self.queue.add(f"IPAddress/{obj.key}")
+            ref = obj.spec.parent_ref
+            svc = self.rt.api.store.get("Service", f"{ref.namespace or ''}/{ref.name or ''}") if ref else None
+            if removed and isinstance(svc, Service) and obj.name in svc.spec.cluster_ips:
+                # Nothing wakes the Service up before the next resync goes over every Service.
+                self.add_at(f"Service/{svc.key}", ipaddresses.next_resync(self.rt.now))
+
+    def add_at(self, key: str, when: float) -> None:
+        """Queue ``key`` at ``when`` (``AddAfter``), unless a pass over it is due sooner."""
+        if self.timed.get(key, math.inf) <= when:
+            return
+        self.timed[key] = when
+        self.rt.clock.at(when, self.due, key, when)
+
+    def due(self, key: str, when: float) -> None:
+        if self.timed.get(key) == when:
+            del self.timed[key]
+            self.queue.add(key)
+
+    def reconcile(self, keys: list[str]) -> None:
+        store = self.rt.api.store
+        for key in keys:
+            kind, _, name = key.partition("/")
+            obj = store.get(kind, name)
+            if isinstance(obj, Service):
+                ipaddresses.sync_service(self.rt, obj)
+            elif isinstance(obj, IPAddress):
+                wait = ipaddresses.sync_ipaddress(self.rt, obj)
+                if wait > 0:
+                    self.add_at(key, self.rt.now + wait)
+
+
 ORDER: tuple[type[Controller], ...] = (DeploymentController, ReplicaSetController, Scheduler,
                                        EndpointSliceController, PodGarbageCollector, Kubelet,
-                                       NodeLifecycleController, NamespaceController)
+                                       NodeLifecycleController, NamespaceController, ServiceCIDRController,
+                                       IPAddressRepair)
 """The order queues are drained in: workloads first, so that pods exist before they are scheduled,
 and endpoints once the pods they list have settled. The kubelets, the node lifecycle and the
 namespace controller mostly set timers, so where they run in a round changes little."""

@@ -217,16 +217,19 @@ def route(rt: Runtime, s: Source, dst_ip: str, dst_pod: Pod | None, dst_node: st
 
 def _service_cidr_miss(rt: Runtime, s: Source, dst_ip: str, port: int, protocol: str
                        ) -> tuple[str, str] | None:
-    """(failure, why) for an address in the Service range that no rule matches, or None."""
-    if not in_cidr(dst_ip, rt.config.service_cidr):
+    """(failure, why) for an address in a Service range (a ServiceCIDR's) that no rule matches, or None."""
+    cidrs = proxy.service_cidrs(rt)
+    cidr = next((c for c in cidrs if in_cidr(dst_ip, c)), None)
+    if cidr is None:
         return None
     owner = proxy.view(rt).cluster_ips.get(dst_ip)
     if owner is None:
         if rt.proxy_mode == "nftables" and s.kind != "external":
-            return "timeout", (f"{dst_ip} is in the Service range {rt.config.service_cidr} but belongs to no Service: "
+            listed = cidrs[0] if len(cidrs) == 1 else "{ " + ", ".join(cidrs) + " }"
+            return "timeout", (f"{dst_ip} is in the Service range {cidr} but belongs to no Service: "
                     f"kube-proxy's cluster-ips-check chain drops traffic to unallocated ClusterIPs (ip daddr "
-                    f"{rt.config.service_cidr} drop), so the connection times out")
-        return "timeout", (f"{dst_ip} is in the Service range {rt.config.service_cidr} but belongs to no Service: no kube-proxy "
+                    f"{listed} drop), so the connection times out")
+        return "timeout", (f"{dst_ip} is in the Service range {cidr} but belongs to no Service: no kube-proxy "
                 "rule matches it and nothing routes it, so the connection times out")
     if s.kind == "external":
         return "timeout", (f"{dst_ip} is the ClusterIP of {owner}: a virtual address that exists only in the rules kube-proxy "

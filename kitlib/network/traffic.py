@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from ..api.addresses import in_cidr
 from ..api.node import Node, node_zone
 from ..errors import ApiError, BadRequest
-from . import datapath, dns
+from . import datapath, dns, proxy
 from .proxy import balance, packets
 from .ref import Ref
 
@@ -252,6 +252,6 @@ def _kind(rt: Runtime, ip: str, pod, node: str | None) -> str:
         return "Pod"
     if node is not None:
         return "Node"
-    if in_cidr(ip, rt.config.service_cidr):
+    if any(in_cidr(ip, cidr) for cidr in proxy.service_cidrs(rt)):
         return "ClusterIP"
     return "Other"

@@ -33,13 +33,16 @@ The modules, one job each:
 
 This module is kube-proxy itself on the nodes: its per-cluster state (:func:`view`,
 :func:`reset`, :func:`started`), which endpoints each node uses for a Service
-(:func:`node_endpoints`, topology included) and what its nodes' commands print
+(:func:`node_endpoints`, topology included), the Service ranges it knows (:func:`service_cidrs`)
+and what its nodes' commands print
 (:func:`nat_table`, :func:`iptables_save`, :func:`nft_table`, :func:`nft_list`, :func:`ipvsadm`).
 """
 
 from __future__ import annotations
 
+import functools
 import gc
+import ipaddress
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -56,6 +59,7 @@ if TYPE_CHECKING:
 
     from ...api.discovery import EndpointSlice
     from ...api.service import Service
+    from ...api.servicecidr import ServiceCIDR
     from ...runtime import Runtime
 
 
@@ -173,6 +177,28 @@ def iptables_save(rt: Runtime, node: str) -> str:
             gc.enable()
 
 
+def service_cidrs(rt: Runtime) -> tuple[str, ...]:
+    """The Service ranges kube-proxy knows: the IPv4 CIDRs of every ServiceCIDR, each once (its
+    ServiceCIDR informer's set, ``OnServiceCIDRsChanged``), a ServiceCIDR being deleted included.
+    Go hands them over in its set's random order; here they are in address order, as ``nft`` lists
+    an interval set (minikube's cluster has one, 10.96.0.0/12)."""
+    return _ipv4_in_order(tuple(c for obj in rt.api.store.objects("ServiceCIDR")
+                                for c in cast("ServiceCIDR", obj).spec.cidrs))
+
+
+@functools.lru_cache(maxsize=64)
+def _ipv4_in_order(cidrs: tuple[str, ...]) -> tuple[str, ...]:
+    nets: set[ipaddress.IPv4Network] = set()
+    for cidr in cidrs:
+        try:
+            net = ipaddress.ip_network(cidr)
+        except ValueError:
+            continue
+        if isinstance(net, ipaddress.IPv4Network):
+            nets.add(net)
+    return tuple(str(n) for n in sorted(nets, key=lambda n: (int(n.network_address), n.prefixlen)))
+
+
 def nft_table(rt: Runtime, node: str) -> nftrules.Table:
     """kube-proxy's ``ip kube-proxy`` table on ``node`` as data (nftables mode only: NotFound,
     in nft's words, in the other modes, where kube-proxy has deleted the table)."""
@@ -183,8 +209,7 @@ def nft_table(rt: Runtime, node: str) -> nftrules.Table:
     # The affinity sets' elements: the clients the endpoint chains' "update" rules recorded.
     held = {name: clients for (n, name), clients in rt.proxy_state.recent.items()
             if n == node and name.startswith("affinity-")}
-    return nftrules.table(view(rt), node, internal_ip(obj), rt.config.pod_cidr, (rt.config.service_cidr,),
-                          held, rt.now)
+    return nftrules.table(view(rt), node, internal_ip(obj), rt.config.pod_cidr, service_cidrs(rt), held, rt.now)
 
 
 def nft_list(rt: Runtime, node: str) -> str:
