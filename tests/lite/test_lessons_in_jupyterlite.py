@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from lite_helpers import NOTEBOOKS, open_lesson, run_lesson
 
 pytestmark = pytest.mark.browser
@@ -158,9 +159,12 @@ def test_edits_persist_and_deleting_a_lesson_restores_it(lite_page, lite_site):
     page.reload(wait_until="domcontentloaded")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.serviceManager", timeout=60_000)
     assert page.evaluate(source, path) == marker, "the edit did not survive a reload"
-    assert page.evaluate("() => window.jupyterapp.commands.hasCommand('docmanager:download')"), (
-        "no File > Download command: the start page tells learners to use it"
-    )
+    # The service manager is up before every plugin has registered its commands: wait for it.
+    try:
+        page.wait_for_function("() => window.jupyterapp.commands.hasCommand('docmanager:download')",
+                               timeout=60_000)
+    except PlaywrightTimeout:
+        pytest.fail("no File > Download command: the start page tells learners to use it")
     # Reset: delete the learner's copy; the course's copy comes back.
     page.evaluate("async (path) => { await window.jupyterapp.serviceManager.contents.delete(path); }", path)
     page.reload(wait_until="domcontentloaded")
