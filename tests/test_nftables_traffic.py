@@ -5,28 +5,13 @@ forth leaves the cluster as it was. IPVS, deprecated since Kubernetes 1.35, says
 from __future__ import annotations
 
 import pytest
+from test_traffic import EXTERNAL, chi_square, on, service
 
 import kitlib
 from kitlib.network.proxy import IPVS_DEPRECATION, chains
 from kitlib.network.proxy.nftrules import numgen_probability
 
-EXTERNAL = "192.168.49.1"
 WEB = chains.nft_service_base("default", "web", "TCP", "")
-
-
-def service(cluster, name="web", **spec):
-    body = {"selector": {"app": "web"}, "ports": [{"port": 80}], **spec}
-    cluster.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": body})
-    return cluster.get("Service", name)
-
-
-def chi_square(counts, total, k):
-    expected = total / k
-    return sum((counts.get(i, 0) - expected) ** 2 / expected for i in range(k))
-
-
-def on(cluster, node):
-    return next(p for p in cluster.pods() if p.spec.node_name == node)
 
 
 @pytest.fixture

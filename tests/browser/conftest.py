@@ -336,17 +336,24 @@ def lab_page(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.kit_page_errors = errors  # JS exceptions, for failure messages
     yield page
-    rep = getattr(request.node, "rep_call", None)
-    if rep is not None and rep.failed:
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-        try:
-            page.screenshot(path=str(artifacts_dir / f"FAILED-{name}.png"))
-        except Exception:  # noqa: BLE001 (best effort)
-            pass
-        if errors:
-            print("JavaScript errors in the page:\n" + "\n".join(errors[-20:]))
+    report_failure(request, page, artifacts_dir, errors)
     context.close()
     _shutdown_sessions(lab_server.url)
+
+
+def report_failure(request: pytest.FixtureRequest, page, artifacts_dir: Path, errors: list[str]) -> None:
+    """After a failed test: a screenshot in ``artifacts_dir`` and the page's last JavaScript errors
+    (the JupyterLite tests use it too)."""
+    rep = getattr(request.node, "rep_call", None)
+    if rep is None or not rep.failed:
+        return
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    try:
+        page.screenshot(path=str(artifacts_dir / f"FAILED-{name}.png"))
+    except Exception:  # noqa: BLE001 (best effort)
+        pass
+    if errors:
+        print("JavaScript errors in the page:\n" + "\n".join(errors[-20:]))
 
 
 # --------------------------------------------------------------------------- notebook runner

@@ -169,15 +169,7 @@ def lite_page(request: pytest.FixtureRequest, lite_browser, lite_server: str, ar
     page.kit_page_errors = errors
     page.kit_requests = log
     yield page
-    rep = getattr(request.node, "rep_call", None)
-    if rep is not None and rep.failed:
-        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.name)
-        try:
-            page.screenshot(path=str(artifacts_dir / f"FAILED-{name}.png"))
-        except Exception:  # noqa: BLE001 (best effort)
-            pass
-        if errors:
-            print("JavaScript errors in the page:\n" + "\n".join(errors[-20:]))
+    lab.report_failure(request, page, artifacts_dir, errors)
     context.close()
     outside = log.outside()
     assert not outside, f"requests left the site's origin {log.origin}: {outside[:20]}"
