@@ -25,6 +25,7 @@ from .api.node import Node
 from .api.pod import Pod
 from .clock import Clock
 from .container.behaviour import AppRuntime
+from .container.logs import ContainerLogs
 from .controllers import garbage
 from .controllers.manager import ControllerManager
 from .controllers.nodelifecycle import NodeRuntime
@@ -65,6 +66,8 @@ class Runtime:
         self.apps = AppRuntime()
         """The processes in the containers: faults, start times, the images add-ons registered
         (:mod:`kitlib.container.behaviour`)."""
+        self.logs = ContainerLogs()
+        """What each container printed, per run (:mod:`kitlib.container.logs`)."""
         self.controllers = ControllerManager(self)
 
     # ------------------------------------------------------------------ reads for the node agents
@@ -165,6 +168,7 @@ class Runtime:
             "prober": plain(self.prober_runs),
             "prober_lazy": plain(self.prober_lazy),
             "apps": plain(self.apps),
+            "logs": plain(self.logs),
             "queues": {c.name: sorted(c.queue) for c in self.controllers.controllers},
         }
 

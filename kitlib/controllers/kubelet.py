@@ -25,6 +25,7 @@ from ..api.pod import (
     PodIP,
     container_path,
 )
+from ..container import logs
 from ..names import hex_id
 from . import prober
 
@@ -253,4 +254,5 @@ def remove(rt: Runtime, pod: Pod) -> None:
     if runtime is not None and pod.status.pod_ip:
         runtime.ipam.release(pod.status.pod_ip)
     rt.topology.remove_pod(pod)
+    logs.forget(rt, pod)
     rt.api.delete(pod)
