@@ -6,7 +6,17 @@
 * the ``kubernetes`` Service (10.96.0.1:443), whose endpoint is the API server on the
   control-plane node (minikube serves it on port 8443);
 * CoreDNS: the ``coredns`` Deployment in ``kube-system`` and the ``kube-dns`` Service at
-  10.96.0.10 in front of it (ports 53/UDP, 53/TCP and 9153 for metrics).
+  10.96.0.10 in front of it (ports 53/UDP, 53/TCP and 9153 for metrics);
+* the node components of ``minikube start --cni=flannel`` (:func:`node_components`): the
+  control plane's static pods (``etcd-minikube``, ``kube-apiserver-minikube``,
+  ``kube-controller-manager-minikube``, ``kube-scheduler-minikube``) as the kubelet mirrors them,
+  the ``kube-proxy`` DaemonSet, the ``kube-flannel-ds`` DaemonSet in ``kube-flannel`` and the
+  ``storage-provisioner`` pod, all on their nodes' network (their IP is the node's). They draw
+  from the API server's system stream (:mod:`kitlib.apiserver.streams`), so the learner's own
+  objects keep the names and IPs a seed gave them before these existed.
+
+Simplified: the static pods, kube-proxy and flannel have no probes, flannel no init containers,
+and no ConfigMaps, ServiceAccounts or RBAC objects are created for them.
 
 The cluster is built two minutes before simulated time 0, so that at time 0 every node is
 Ready and CoreDNS is running, as on a cluster you have just started.
@@ -28,9 +38,11 @@ from .api.discovery import (
     EndpointSubset,
 )
 from .api.meta import ObjectMeta
-from .api.node import internal_ip
+from .api.node import Node, internal_ip
+from .api.pod import MIRROR_ANNOTATION
 from .apiserver.server import SECURE_PORT
 from .controllers import servicecidr
+from .names import hex_id
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -38,6 +50,29 @@ if TYPE_CHECKING:
 BOOT_SECONDS = 120.0
 COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.14.6"
 """The CoreDNS image kubeadm deploys with Kubernetes 1.37 (minikube's ``constants_kubeadm_images.go``)."""
+ETCD_IMAGE = "registry.k8s.io/etcd:3.7.0-0"
+"""etcd for Kubernetes 1.37 (minikube's ``constants_kubeadm_images.go``)."""
+KUBE_VERSION = "v1.37.1"
+STORAGE_PROVISIONER_IMAGE = "gcr.io/k8s-minikube/storage-provisioner:v5"
+"""minikube's ``storageProvisioner`` image (``images.go``; ``STORAGE_PROVISIONER_TAG`` in its Makefile)."""
+FLANNEL_IMAGE = "ghcr.io/flannel-io/flannel:v0.28.9"
+"""The flannel image of minikube's ``pkg/minikube/cni/flannel.yaml``."""
+STATIC_PODS: tuple[tuple[str, str, list[str], dict[str, str]], ...] = (
+    ("etcd", ETCD_IMAGE, ["etcd", "--advertise-client-urls=https://{ip}:2379", "--data-dir=/var/lib/minikube/etcd",
+                          "--listen-client-urls=https://127.0.0.1:2379,https://{ip}:2379"],
+     {"kubeadm.kubernetes.io/etcd.advertise-client-urls": "https://{ip}:2379"}),
+    ("kube-apiserver", f"registry.k8s.io/kube-apiserver:{KUBE_VERSION}",
+     ["kube-apiserver", "--advertise-address={ip}", "--secure-port=8443",
+      "--service-cluster-ip-range={service_cidr}"],
+     {"kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint": "{ip}:8443"}),
+    ("kube-controller-manager", f"registry.k8s.io/kube-controller-manager:{KUBE_VERSION}",
+     ["kube-controller-manager", "--allocate-node-cidrs=true", "--cluster-cidr={pod_cidr}",
+      "--service-cluster-ip-range={service_cidr}"], {}),
+    ("kube-scheduler", f"registry.k8s.io/kube-scheduler:{KUBE_VERSION}",
+     ["kube-scheduler", "--bind-address=127.0.0.1", "--kubeconfig=/etc/kubernetes/scheduler.conf"], {}),
+)
+"""kubeadm's static pod manifests (``/etc/kubernetes/manifests``): the component, its image,
+its main flags and the annotations kubeadm writes (``cmd/kubeadm/app/phases/controlplane``, ``etcd``)."""
 
 
 def control_plane(rt: Runtime) -> None:
@@ -99,4 +134,110 @@ def control_plane(rt: Runtime) -> None:
                  "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
                            {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
                            {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}]},
+    })
+
+
+def node_components(rt: Runtime, cni: str) -> None:
+    """What minikube runs on the nodes besides CoreDNS: the static control-plane pods on the first
+    node, kube-proxy and the CNI's DaemonSet on every node, and storage-provisioner."""
+    node = rt.nodes()[0]
+    for component, image, command, notes in STATIC_PODS:
+        _mirror_pod(rt, node, component, image, command, notes)
+    _kube_proxy(rt)
+    if cni == "flannel":
+        _flannel(rt)
+    rt.create({
+        # deploy/addons/storage-provisioner/storage-provisioner.yaml.tmpl
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "storage-provisioner", "namespace": "kube-system",
+                     "labels": {"integration-test": "storage-provisioner",
+                                "addonmanager.kubernetes.io/mode": "Reconcile"}},
+        "spec": {"serviceAccountName": "storage-provisioner", "hostNetwork": True,
+                 "containers": [{"name": "storage-provisioner", "image": STORAGE_PROVISIONER_IMAGE,
+                                 "command": ["/storage-provisioner"], "imagePullPolicy": "IfNotPresent",
+                                 "volumeMounts": [{"mountPath": "/tmp", "name": "tmp"}]}],
+                 "volumes": [{"name": "tmp", "hostPath": {"path": "/tmp", "type": "Directory"}}]},
+    })
+
+
+def _mirror_pod(rt: Runtime, node: Node, component: str, image: str, command: list[str],
+                annotations: dict[str, str]) -> None:
+    """The mirror pod the kubelet writes for a static pod (``pkg/kubelet/pod/mirror_client.go``):
+    named ``<component>-<node>``, annotated ``kubernetes.io/config.mirror``, owned by its Node, bound
+    to it; its image is already on the node (minikube preloads the images)."""
+    ip, config = internal_ip(node), rt.api.config
+    values = {"ip": ip, "service_cidr": config.service_cidr, "pod_cidr": config.pod_cidr}
+    config_hash = hex_id(rt.api.system_rng, 32)
+    rt.node_runtime(node.name).images.add(image)
+    rt.create({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {
+            "name": f"{component}-{node.name}", "namespace": "kube-system",
+            "labels": {"component": component, "tier": "control-plane"},
+            "annotations": {**{k: v.format(**values) for k, v in annotations.items()},
+                            "kubernetes.io/config.hash": config_hash, MIRROR_ANNOTATION: config_hash,
+                            "kubernetes.io/config.seen": rt.clock.timestamp()[:19] + ".000000000Z",
+                            "kubernetes.io/config.source": "file"},
+            "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": node.name,
+                                 "uid": node.metadata.uid or "", "controller": True}],
+        },
+        "spec": {"nodeName": node.name, "hostNetwork": True, "priorityClassName": "system-node-critical",
+                 "containers": [{"name": component, "image": image, "imagePullPolicy": "IfNotPresent",
+                                 "command": [c.format(**values) for c in command]}]},
+    })
+
+
+def _kube_proxy(rt: Runtime) -> None:
+    """kubeadm's kube-proxy DaemonSet (``cmd/kubeadm/app/phases/addons/proxy/manifests.go``)."""
+    labels = {"k8s-app": "kube-proxy"}
+    rt.create({
+        "apiVersion": "apps/v1", "kind": "DaemonSet",
+        "metadata": {"name": "kube-proxy", "namespace": "kube-system", "labels": dict(labels)},
+        "spec": {
+            "selector": {"matchLabels": dict(labels)},
+            "updateStrategy": {"type": "RollingUpdate"},
+            "template": {"metadata": {"labels": dict(labels)}, "spec": {
+                "priorityClassName": "system-node-critical", "hostNetwork": True,
+                "serviceAccountName": "kube-proxy", "nodeSelector": {"kubernetes.io/os": "linux"},
+                "tolerations": [{"operator": "Exists"}],
+                "containers": [{
+                    "name": "kube-proxy", "image": f"registry.k8s.io/kube-proxy:{KUBE_VERSION}",
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf",
+                                "--hostname-override=$(NODE_NAME)"],
+                    "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+                    "securityContext": {"privileged": True},
+                }],
+            }},
+        },
+    })
+
+
+def _flannel(rt: Runtime) -> None:
+    """The ``kube-flannel-ds`` DaemonSet of minikube's ``pkg/minikube/cni/flannel.yaml``, in its
+    own namespace (without its init containers and probes)."""
+    rt.create({"apiVersion": "v1", "kind": "Namespace",
+               "metadata": {"name": "kube-flannel",
+                            "labels": {"k8s-app": "flannel", "pod-security.kubernetes.io/enforce": "privileged"}}})
+    rt.create({
+        "apiVersion": "apps/v1", "kind": "DaemonSet",
+        "metadata": {"name": "kube-flannel-ds", "namespace": "kube-flannel",
+                     "labels": {"tier": "node", "app": "flannel", "k8s-app": "flannel"}},
+        "spec": {
+            "selector": {"matchLabels": {"app": "flannel"}},
+            "template": {"metadata": {"labels": {"tier": "node", "app": "flannel"}}, "spec": {
+                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [
+                        {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}]}]}}},
+                "hostNetwork": True, "priorityClassName": "system-node-critical",
+                "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
+                "serviceAccountName": "flannel",
+                "containers": [{
+                    "name": "kube-flannel", "image": FLANNEL_IMAGE, "command": ["/opt/bin/flanneld"],
+                    "args": ["--ip-masq", "--kube-subnet-mgr", "--healthz-port=8081"],
+                    "ports": [{"name": "healthz", "containerPort": 8081, "protocol": "TCP"}],
+                    "resources": {"requests": {"cpu": "100m", "memory": "50Mi"}},
+                }],
+            }},
+        },
     })

@@ -100,6 +100,7 @@ class Cluster:
             self.api.create(Namespace(metadata=ObjectMeta(name=ns)), copy=False)
         self.add_node()
         bootstrap.control_plane(self.runtime)
+        bootstrap.node_components(self.runtime, cni)
         for _ in range(nodes - 1):
             self.add_node()
         self.controllers.run()

@@ -1,11 +1,12 @@
-"""Deployment and ReplicaSet (apps/v1): how pods are stamped out and kept at a count."""
+"""Deployment, ReplicaSet and DaemonSet (apps/v1): how pods are stamped out and kept at a count,
+or one on each node."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .convert import extra_field
+from .convert import api_field, extra_field
 from .labels import LabelSelector
 from .meta import KubeObject, ObjectMeta
 from .pod import PodTemplateSpec
@@ -101,5 +102,52 @@ class ReplicaSet(KubeObject):
     status: ReplicaSetStatus = field(default_factory=ReplicaSetStatus)
 
 
-RESOURCES = (Resource(Deployment, "deployments", ("deploy",)), Resource(ReplicaSet, "replicasets", ("rs",)))
+@dataclass
+class RollingUpdateDaemonSet:
+    max_unavailable: int | str | None = None
+    max_surge: int | str | None = None
+
+
+@dataclass
+class DaemonSetUpdateStrategy:
+    type: str | None = None
+    rolling_update: RollingUpdateDaemonSet | None = None
+
+
+@dataclass
+class DaemonSetSpec:
+    selector: LabelSelector | None = None
+    template: PodTemplateSpec = field(default_factory=PodTemplateSpec)
+    update_strategy: DaemonSetUpdateStrategy | None = None
+    min_ready_seconds: int | None = None
+    revision_history_limit: int | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@dataclass
+class DaemonSetStatus:
+    current_number_scheduled: int = api_field(default=0, keep_empty=True)
+    number_misscheduled: int = api_field(default=0, keep_empty=True)
+    desired_number_scheduled: int = api_field(default=0, keep_empty=True)
+    number_ready: int = api_field(default=0, keep_empty=True)
+    observed_generation: int | None = None
+    updated_number_scheduled: int | None = None
+    number_available: int | None = None
+    number_unavailable: int | None = None
+
+
+@dataclass(repr=False)
+class DaemonSet(KubeObject):
+    """Runs one copy of a pod on every node that fits (kube-proxy, the CNI's agent, log shippers)."""
+
+    api_version: ClassVar[str] = "apps/v1"
+    kind: ClassVar[str] = "DaemonSet"
+
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: DaemonSetSpec = field(default_factory=DaemonSetSpec)
+    status: DaemonSetStatus = field(default_factory=DaemonSetStatus)
+
+
+RESOURCES = (Resource(Deployment, "deployments", ("deploy",)), Resource(ReplicaSet, "replicasets", ("rs",)),
+             Resource(DaemonSet, "daemonsets", ("ds",)))
 """The resource types this module defines, gathered by :mod:`kitlib.api.registry`."""

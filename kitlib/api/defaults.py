@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from .apps import Deployment, DeploymentStrategy, ReplicaSet, RollingUpdateDeployment
+from .apps import (
+    DaemonSet,
+    DaemonSetUpdateStrategy,
+    Deployment,
+    DeploymentStrategy,
+    ReplicaSet,
+    RollingUpdateDaemonSet,
+    RollingUpdateDeployment,
+)
 from .pod import Pod, PodSpec, Probe, Toleration
 
 
@@ -69,6 +77,10 @@ def default_probe(probe: Probe) -> None:
         probe.grpc.service = ""
 
 
+SYSTEM_PRIORITIES = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}
+"""The priority of the built-in PriorityClasses (``pkg/apis/scheduling``, SystemCriticalPriority + 1000 and + 0)."""
+
+
 def default_pod(pod: Pod) -> None:
     """Defaults plus what admission adds to a new pod (service account, tolerations, priority)."""
     default_pod_spec(pod.spec)
@@ -77,11 +89,14 @@ def default_pod(pod: Pod) -> None:
     spec.extra.setdefault("serviceAccount", spec.service_account_name)
     if spec.enable_service_links is None:
         spec.enable_service_links = True
-    spec.priority = spec.priority or 0
+    # The Priority admission plug-in: the built-in classes' values (scheduling/types.go).
+    spec.priority = spec.priority or SYSTEM_PRIORITIES.get(spec.priority_class_name or "", 0)
     spec.preemption_policy = spec.preemption_policy or "PreemptLowerPriority"
-    # DefaultTolerationSeconds: ride out a node's short trouble for 5 minutes before eviction.
+    # DefaultTolerationSeconds: ride out a node's short trouble for 5 minutes before eviction,
+    # unless the pod already tolerates the taint (a DaemonSet's pods tolerate it for ever).
     for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
-        if not any(t.key == key for t in spec.tolerations):
+        if not any((t.key == key or (t.key is None and t.operator == "Exists")) and t.effect in (None, "NoExecute")
+                   for t in spec.tolerations):
             spec.tolerations.append(Toleration(key=key, operator="Exists", effect="NoExecute",
                                                toleration_seconds=300))
 
@@ -101,6 +116,23 @@ def default_deployment(d: Deployment) -> None:
         s.revision_history_limit = 10
     if s.progress_deadline_seconds is None:
         s.progress_deadline_seconds = 600
+    default_pod_spec(s.template.spec)
+
+
+def default_daemonset(ds: DaemonSet) -> None:
+    """``SetDefaults_DaemonSet`` (apps/v1): a RollingUpdate of at most 1 unavailable pod and no
+    surge, and 10 old revisions kept."""
+    s = ds.spec
+    strategy = s.update_strategy or DaemonSetUpdateStrategy()
+    strategy.type = strategy.type or "RollingUpdate"
+    if strategy.type == "RollingUpdate":
+        ru = strategy.rolling_update or RollingUpdateDaemonSet()
+        ru.max_unavailable = 1 if ru.max_unavailable is None else ru.max_unavailable
+        ru.max_surge = 0 if ru.max_surge is None else ru.max_surge
+        strategy.rolling_update = ru
+    s.update_strategy = strategy
+    if s.revision_history_limit is None:
+        s.revision_history_limit = 10
     default_pod_spec(s.template.spec)
 
 

@@ -114,6 +114,51 @@ class Toleration:
 
 
 @dataclass
+class NodeSelectorRequirement:
+    """One condition on a node's labels (``matchExpressions``) or fields (``matchFields``)."""
+
+    key: str = ""
+    operator: str = ""
+    values: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NodeSelectorTerm:
+    """All its requirements must hold (the terms of a :class:`NodeSelector` are ORed)."""
+
+    match_expressions: list[NodeSelectorRequirement] = field(default_factory=list)
+    match_fields: list[NodeSelectorRequirement] = field(default_factory=list)
+
+
+@dataclass
+class NodeSelector:
+    node_selector_terms: list[NodeSelectorTerm] = field(default_factory=list)
+
+
+@dataclass
+class NodeAffinity:
+    required_during_scheduling_ignored_during_execution: NodeSelector | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@dataclass
+class Affinity:
+    """Where a pod may run; kitlib models the required node affinity (pod affinity is kept as given)."""
+
+    node_affinity: NodeAffinity | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+@dataclass
+class Volume:
+    """A pod volume; only whether it is an ``emptyDir`` matters here (``kubectl drain``)."""
+
+    name: str = ""
+    empty_dir: dict[str, Any] | None = api_field(keep_empty=True)
+    extra: dict[str, Any] = extra_field()
+
+
+@dataclass
 class PodSpec:
     """spec of a Pod, and of a pod template."""
 
@@ -128,6 +173,12 @@ class PodSpec:
     priority: int | None = None
     preemption_policy: str | None = None
     tolerations: list[Toleration] = field(default_factory=list)
+    node_selector: dict[str, str] = field(default_factory=dict)
+    affinity: Affinity | None = None
+    host_network: bool | None = None
+    """The pod uses its node's network namespace: its IP is the node's (no pod-network address)."""
+    priority_class_name: str | None = None
+    volumes: list[Volume] = field(default_factory=list)
     extra: dict[str, Any] = extra_field()
 
 
@@ -249,6 +300,20 @@ def container_path(name: str) -> str:
 def container_ports(pod: Pod) -> list[tuple[str, ContainerPort]]:
     """Every declared port of the pod with the name of its container."""
     return [(c.name, p) for c in pod.spec.containers for p in c.ports]
+
+
+MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
+"""The annotation of a mirror pod: the API's copy of a static pod the kubelet runs from a file."""
+
+
+def is_mirror(pod: Pod) -> bool:
+    """A mirror pod (``kubernetes.io/config.mirror``): deleting it through the API stops nothing."""
+    return MIRROR_ANNOTATION in pod.metadata.annotations
+
+
+def uses_host_network(pod: Pod) -> bool:
+    """``spec.hostNetwork``: the pod's IP is its node's."""
+    return bool(pod.spec.host_network)
 
 
 RESOURCES = (Resource(Pod, "pods", ("po",)),)

@@ -1,4 +1,4 @@
-"""The apps group's kinds in the API server: Deployments and ReplicaSets.
+"""The apps group's kinds in the API server: Deployments, ReplicaSets and DaemonSets.
 
 Defaults and validation follow ``pkg/apis/apps`` for the fields kitlib models; a workload's
 label selector cannot change once created.
@@ -10,7 +10,7 @@ import re
 
 from .. import manifest
 from ..api import defaults, validation
-from ..api.apps import Deployment, ReplicaSet
+from ..api.apps import DaemonSet, Deployment, ReplicaSet
 from ..api.labels import LabelSelector, validate_selector
 from ..api.pod import PodTemplateSpec
 from ..api.validation import GoValue, validate_labels, validate_meta
@@ -73,8 +73,69 @@ def validate_replicaset(rs: ReplicaSet) -> list[FieldError]:
     return errs + _validate_template(rs.spec.selector, rs.spec.template, "replicaset")
 
 
+TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
+"""The annotation apps/v1 keeps a DaemonSet's ``spec.templateGeneration`` in (1, then +1 for each
+template change); the controller labels its pods ``pod-template-generation`` with it."""
+
+
+def validate_daemonset(ds: DaemonSet) -> list[FieldError]:
+    """``ValidateDaemonSet`` (``pkg/apis/apps/validation``): the selector (required, not empty,
+    matching the template's labels), the pod template (restartPolicy Always), minReadySeconds,
+    the update strategy and revisionHistoryLimit, in that order."""
+    errs = validate_meta(ds.metadata, namespaced=True)
+    sel, template = ds.spec.selector, ds.spec.template
+    if sel is None:
+        errs.append(required("spec.selector"))
+    else:
+        errs += validate_selector(sel, "spec.selector")
+    # LabelSelectorAsSelector(nil) selects nothing, so a missing selector matches no labels either.
+    if sel is None or not sel.matches(template.metadata.labels):
+        errs.append(FieldError("spec.template.metadata.labels", "Invalid value", _go_map(template.metadata.labels),
+                               "`selector` does not match template `labels`"))
+    if sel is not None and sel.is_empty():
+        errs.append(FieldError("spec.selector", "Invalid value", _go_selector(sel),
+                               "empty selector is invalid for daemonset", show_value=True))
+    errs += validate_labels(template.metadata.labels, "spec.template.metadata.labels")
+    errs += validate_pod_spec(template.spec, "spec.template.spec")
+    if template.spec.restart_policy != "Always":
+        errs.append(unsupported("spec.template.spec.restartPolicy", template.spec.restart_policy, ["Always"]))
+    if ds.spec.min_ready_seconds is not None and ds.spec.min_ready_seconds < 0:
+        errs.append(FieldError("spec.minReadySeconds", "Invalid value", ds.spec.min_ready_seconds,
+                               "must be greater than or equal to 0"))
+    strategy = ds.spec.update_strategy
+    if strategy is not None and strategy.type == "RollingUpdate":
+        ru = strategy.rolling_update
+        if ru is None:
+            errs.append(required("spec.updateStrategy.rollingUpdate"))
+        else:
+            # ValidateRollingUpdateDaemonSet: each an int or percentage of at most 100%, and
+            # exactly one of them non-zero.
+            path = "spec.updateStrategy.rollingUpdate"
+            errs += _int_or_percent(ru.max_unavailable, f"{path}.maxUnavailable")
+            errs += _int_or_percent(ru.max_surge, f"{path}.maxSurge")
+            for name, value in (("maxUnavailable", ru.max_unavailable), ("maxSurge", ru.max_surge)):
+                if isinstance(value, str) and re.fullmatch(r"[0-9]+%", value) and int(value[:-1]) > 100:
+                    errs.append(FieldError(f"{path}.{name}", "Invalid value", _go_intstr(value),
+                                           "must not be greater than 100%"))
+            has_unavailable, has_surge = not _is_zero(ru.max_unavailable), not _is_zero(ru.max_surge)
+            if has_unavailable and has_surge:
+                errs.append(FieldError(f"{path}.maxSurge", "Invalid value", _go_intstr(ru.max_surge),
+                                       "may not be set when maxUnavailable is non-zero"))
+            elif not has_unavailable and not has_surge:
+                errs.append(FieldError(f"{path}.maxUnavailable", "Required value",
+                                       detail="cannot be 0 when maxSurge is 0", show_value=False))
+    elif strategy is not None and strategy.type != "OnDelete":
+        errs.append(unsupported("spec.updateStrategy", GoValue(
+            f'apps.DaemonSetUpdateStrategy{{Type:"{strategy.type}", RollingUpdate:(*apps.RollingUpdateDaemonSet)(nil)}}'),
+            ["OnDelete", "RollingUpdate"]))
+    if ds.spec.revision_history_limit is not None and ds.spec.revision_history_limit < 0:
+        errs.append(FieldError("spec.revisionHistoryLimit", "Invalid value", ds.spec.revision_history_limit,
+                               "must be greater than or equal to 0"))
+    return errs
+
+
 def _is_zero(v: int | str | None) -> bool:
-    return v in (0, "0%")
+    return v in (0, "0%", None)
 
 
 def _int_or_percent(value: int | str | None, path: str) -> list[FieldError]:
@@ -141,7 +202,32 @@ class ReplicaSetStrategy(Strategy[ReplicaSet]):
         return immutable_selector(old, new)
 
 
-def immutable_selector(old: Deployment | ReplicaSet, new: Deployment | ReplicaSet) -> list[FieldError]:
+class DaemonSetStrategy(Strategy[DaemonSet]):
+    """DaemonSet: SetDefaults_DaemonSet, ValidateDaemonSet, an immutable selector, and the
+    template generation (``daemonSetStrategy.PrepareForCreate`` / ``PrepareForUpdate``)."""
+
+    kind = "DaemonSet"
+    generation = True
+    resets_status = True
+
+    def default(self, obj: DaemonSet, old: DaemonSet | None) -> None:
+        defaults.default_daemonset(obj)
+        if old is None:
+            obj.metadata.annotations[TEMPLATE_GENERATION] = "1"
+            return
+        generation = old.metadata.annotations.get(TEMPLATE_GENERATION, "1")
+        if manifest.to_plain(old.spec.template) != manifest.to_plain(obj.spec.template):
+            generation = str(int(generation) + 1)
+        obj.metadata.annotations[TEMPLATE_GENERATION] = generation
+
+    def validate(self, obj: DaemonSet) -> list[FieldError]:
+        return validate_daemonset(obj)
+
+    def validate_update(self, old: DaemonSet, new: DaemonSet) -> list[FieldError]:
+        return immutable_selector(old, new)
+
+
+def immutable_selector(old: Deployment | ReplicaSet | DaemonSet, new: Deployment | ReplicaSet | DaemonSet) -> list[FieldError]:
     """``spec.selector: Invalid value: ...: field is immutable``, with the selector as Go prints it."""
     old_sel: LabelSelector | None = old.spec.selector
     new_sel: LabelSelector | None = new.spec.selector
@@ -161,4 +247,4 @@ def go_selector_text(sel: LabelSelector | None) -> str:
             f"MatchExpressions:[]v1.LabelSelectorRequirement({exprs})}}")
 
 
-STRATEGIES = (DeploymentStrategy(), ReplicaSetStrategy())
+STRATEGIES = (DeploymentStrategy(), ReplicaSetStrategy(), DaemonSetStrategy())

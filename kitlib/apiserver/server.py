@@ -39,6 +39,7 @@ from .allocators import IPAllocator, PortAllocator, RangeAllocator
 from .core_strategy import namespace_lifecycle
 from .strategies import strategy_for
 from .strategy import Allocation
+from .streams import stream_for
 
 K = TypeVar("K", bound=KubeObject)
 
@@ -79,6 +80,9 @@ class ApiServer:
         ServiceCIDRs: ``Strategy.own_uid_stream``), from a stream of their own seeded from the
         same seed: writing them draws nothing from :attr:`rng`, so every name, address and timing
         a lesson shows is what it was before these objects existed."""
+        self.system_rng = random.Random(f"{seed}:system")
+        """The draws of the node components (kube-proxy, flannel, the static pods,
+        storage-provisioner): :func:`kitlib.apiserver.streams.stream_for` says which objects."""
         self.clock = Clock()
         self.events = EventLog()
         self.store = Store()
@@ -168,6 +172,7 @@ class ApiServer:
             "queue": self.clock.pending(),
             "rng": self.rng.getstate(),
             "uid_rng": self.uid_rng.getstate(),
+            "system_rng": self.system_rng.getstate(),
             "events": [(e.kind, e.key, e.type, e.reason, e.message, e.count, e.last_seen, e.field_path)
                        for e in self.events.all()],
             "service_ips": self.service_ips.allocated(),
@@ -363,7 +368,7 @@ class ApiServer:
                 txn.uid_rng_saved = True
             meta.uid = new_uid(self.uid_rng)
         else:
-            meta.uid = new_uid(self.rng)
+            meta.uid = new_uid(stream_for(self, obj))
         meta.creation_timestamp = self.clock.timestamp()
         meta.deletion_timestamp = None
         if strategy.generation:

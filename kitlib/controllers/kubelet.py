@@ -24,7 +24,9 @@ from ..api.pod import (
     PodCondition,
     PodIP,
     container_path,
+    uses_host_network,
 )
+from ..apiserver.streams import stream_for
 from ..container import logs
 from ..names import hex_id
 from . import prober
@@ -127,14 +129,19 @@ def admit(rt: Runtime, pod: Pod, node: Node) -> None:
     ]
     rt.api.update_status(pod, notify=False)
     generation = rt.node_runtime(node.name).generation
-    rt.clock.after(rt.rng.uniform(0.3, 0.8), _sandbox_ready, rt, pod, generation)
+    rt.clock.after(stream_for(rt.api, pod).uniform(0.3, 0.8), _sandbox_ready, rt, pod, generation)
 
 
 def _sandbox_ready(rt: Runtime, pod: Pod, generation: int) -> None:
     if not _alive(rt, pod, generation) or pod.metadata.deletion_timestamp is not None:
         return
     runtime = rt.node_runtime(pod.spec.node_name or "")
-    ip = runtime.ipam.allocate()
+    if uses_host_network(pod):
+        # No sandbox network of its own: the pod's IP is its node's, and no veth or pod-network
+        # address is taken (the kubelet's ``podIPs`` are the host IPs).
+        ip: str | None = pod.status.host_ip
+    else:
+        ip = runtime.ipam.allocate()
     if ip is None:
         rt.api.record_event(pod, "FailedCreatePodSandBox", "Failed to create pod sandbox: failed to allocate "
                         "for range 0: no IP addresses available in range set", "kubelet", "Warning")
@@ -142,7 +149,8 @@ def _sandbox_ready(rt: Runtime, pod: Pod, generation: int) -> None:
     pod.status.pod_ip = ip
     pod.status.pod_ips = [PodIP(ip)]
     _set_condition(pod, "PodReadyToStartContainers", "True", rt.clock.timestamp())
-    rt.topology.add_pod(pod)
+    if not uses_host_network(pod):
+        rt.topology.add_pod(pod)
     rt.api.update_status(pod)
     start_containers(rt, pod)
 
@@ -152,6 +160,7 @@ def start_containers(rt: Runtime, pod: Pod) -> None:
     resumes for a pending pod whose sandbox is still there: ``computePodActions`` creates a sandbox
     only when none is ready)."""
     runtime = rt.node_runtime(pod.spec.node_name or "")
+    rng = stream_for(rt.api, pod)
     delay = 0.0
     for c in pod.spec.containers:
         image = c.image or ""
@@ -160,14 +169,14 @@ def start_containers(rt: Runtime, pod: Pod) -> None:
             rt.api.record_event(pod, "Pulled", f'Container image "{image}" already present on machine', "kubelet",
                                 field_path=container_path(c.name))
         elif c.image_pull_policy != "Never":
-            pull = rt.rng.uniform(0.4, 1.0) if present else rt.rng.uniform(1.5, 4.0)
+            pull = rng.uniform(0.4, 1.0) if present else rng.uniform(1.5, 4.0)
             delay += pull
             rt.api.record_event(pod, "Pulling", f'Pulling image "{image}"', "kubelet", field_path=container_path(c.name))
             rt.api.record_event(pod, "Pulled", f'Successfully pulled image "{image}" in {pull * 1000:.0f}ms '
                                 f'({pull * 1000:.0f}ms including waiting). Image size: 72188133 bytes.', "kubelet",
                                 field_path=container_path(c.name))
             runtime.images.add(image)
-    rt.clock.after(delay + rt.rng.uniform(0.2, 0.5), _containers_started, rt, pod, runtime.generation)
+    rt.clock.after(delay + rng.uniform(0.2, 0.5), _containers_started, rt, pod, runtime.generation)
 
 
 def _containers_started(rt: Runtime, pod: Pod, generation: int) -> None:
@@ -178,7 +187,7 @@ def _containers_started(rt: Runtime, pod: Pod, generation: int) -> None:
         cs.state = ContainerState(running=ContainerStateRunning(ts))
         cs.started = True
         cs.ready = True
-        ids = hex_id(rt.rng, 128)  # the container's ID, then its image's: two draws of 64 in one
+        ids = hex_id(stream_for(rt.api, pod), 128)  # the container's ID, then its image's: two draws of 64 in one
         cs.container_id = f"docker://{ids[:64]}"
         cs.image_id = f"docker-pullable://{_repo(c.image or '')}@sha256:{ids[64:]}"
         rt.api.record_event(pod, "Created", f"Created container {c.name}", "kubelet", field_path=container_path(c.name))
@@ -251,7 +260,7 @@ def _stopped(rt: Runtime, pod: Pod) -> None:
 def remove(rt: Runtime, pod: Pod) -> None:
     """The pod is gone: free its IP and its veth, and delete it from the API."""
     runtime = rt.node_state.get(pod.spec.node_name or "")
-    if runtime is not None and pod.status.pod_ip:
+    if runtime is not None and pod.status.pod_ip and not uses_host_network(pod):
         runtime.ipam.release(pod.status.pod_ip)
     rt.topology.remove_pod(pod)
     logs.forget(rt, pod)

@@ -15,7 +15,7 @@ import gc
 import math
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from ..api.apps import Deployment, ReplicaSet
+from ..api.apps import DaemonSet, Deployment, ReplicaSet
 from ..api.meta import KubeObject
 from ..api.namespace import Namespace
 from ..api.node import Node, node_ready, node_zone
@@ -23,6 +23,7 @@ from ..api.pod import Pod
 from ..api.service import Service
 from ..api.servicecidr import DEFAULT_NAME, IPAddress, ServiceCIDR
 from . import (
+    daemonset,
     deployment,
     endpointslice,
     garbage,
@@ -104,6 +105,22 @@ class ReplicaSetController(Controller):
     def sync(self, obj: KubeObject) -> None:
         if isinstance(obj, ReplicaSet):  # the queue holds ReplicaSets
             replicaset.sync(self.rt, obj)
+
+
+class DaemonSetController(Controller):
+    """Keeps one pod of each DaemonSet on every node that should run it (:mod:`kitlib.controllers.daemonset`);
+    a node that joins, leaves or changes its labels or taints queues every DaemonSet."""
+
+    name = "daemonset"
+    kind = "DaemonSet"
+    watches = ("Node",)
+
+    def on_change(self, obj: KubeObject, removed: bool) -> None:
+        self.queue.update(ds.key for ds in self.rt.api.store.items("DaemonSet"))
+
+    def sync(self, obj: KubeObject) -> None:
+        if isinstance(obj, DaemonSet):  # the queue holds DaemonSets
+            daemonset.sync(self.rt, obj)
 
 
 class Scheduler(Controller):
@@ -454,7 +471,7 @@ class IPAddressRepair(Controller):
                     self.add_at(key, self.rt.now + wait)
 
 
-ORDER: tuple[type[Controller], ...] = (DeploymentController, ReplicaSetController, Scheduler,
+ORDER: tuple[type[Controller], ...] = (DeploymentController, ReplicaSetController, DaemonSetController, Scheduler,
                                        EndpointSliceController, PodGarbageCollector, Kubelet,
                                        NodeLifecycleController, NamespaceController, ServiceCIDRController,
                                        IPAddressRepair)
@@ -468,8 +485,8 @@ class ControllerManager:
 
     def __init__(self, rt: Runtime) -> None:
         self.controllers = [cls(rt) for cls in ORDER]
-        self.deployment = cast(DeploymentController, self.controllers[0])  # ORDER[0]
-        self.endpointslice = cast(EndpointSliceController, self.controllers[3])  # ORDER[3]
+        self.deployment = cast(DeploymentController, self.controllers[ORDER.index(DeploymentController)])
+        self.endpointslice = cast(EndpointSliceController, self.controllers[ORDER.index(EndpointSliceController)])
         self._by_kind = {c.kind: c for c in self.controllers if c.kind}
         self._watching: dict[str, list[Controller]] = {}
         for c in self.controllers:

@@ -51,6 +51,10 @@ class NodeRuntime:
 
 
 
+MINIKUBE_VERSION = "v1.38.1"
+"""The minikube release whose labels the nodes carry (``minikube.k8s.io/version``)."""
+MINIKUBE_COMMIT = "72fe4e9502b4770404e266d7863b884094de83a0"
+"""The commit of minikube v1.38.1 (its tag), ``minikube.k8s.io/commit``."""
 KUBERNETES_VERSION = VERSION
 """The kubelet's version, which ``kubectl get nodes`` shows: the cluster's."""
 MONITOR_GRACE = 50.0
@@ -85,9 +89,19 @@ def join(rt: Runtime) -> Node:
         "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
         "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
     }
+    now = rt.clock.timestamp()
+    # minikube's labelAndUntaintNode (pkg/minikube/bootstrapper/kubeadm/kubeadm.go) labels every
+    # node; kubeadm's mark-control-plane phase labels the control plane, whose NoSchedule taint
+    # minikube's kubeadm configuration leaves out (``taints: []``).
+    labels.update({
+        "minikube.k8s.io/commit": MINIKUBE_COMMIT, "minikube.k8s.io/name": config.name,
+        "minikube.k8s.io/primary": "true" if index == 0 else "false",
+        "minikube.k8s.io/updated_at": now[:19].replace("-", "_").replace(":", "_") + "_0700",
+        "minikube.k8s.io/version": MINIKUBE_VERSION,
+    })
     if index == 0:
         labels["node-role.kubernetes.io/control-plane"] = ""
-    now = rt.clock.timestamp()
+        labels["node.kubernetes.io/exclude-from-external-load-balancers"] = ""
     node = Node(
         metadata=ObjectMeta(name=name, labels=labels),
         spec=NodeSpec(pod_cidr=pod_cidr, pod_cidrs=[pod_cidr]),

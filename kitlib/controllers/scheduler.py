@@ -1,5 +1,6 @@
 """kube-scheduler, reduced to what decides placement in this course: it filters out nodes
-that are cordoned, tainted or full, then spreads pods, preferring the node with the fewest pods
+that are cordoned, tainted, not selected by the pod's ``nodeSelector`` or required node affinity,
+or full, then spreads pods, preferring the node with the fewest pods
 of the same owner and then the fewest pods overall (ties drawn at random).
 
 It does not read node conditions: a node that is not ready is tainted so by the node lifecycle
@@ -13,7 +14,9 @@ import heapq
 from typing import TYPE_CHECKING
 
 from ..api.node import Node
-from ..api.pod import Pod, PodCondition
+from ..api.pod import NodeSelectorRequirement, Pod, PodCondition, PodSpec, Toleration
+from ..apiserver.streams import stream_for
+from ..manifest import to_plain
 from . import kubelet
 
 if TYPE_CHECKING:
@@ -21,8 +24,55 @@ if TYPE_CHECKING:
 
 
 def _tolerates(pod: Pod, key: str, effect: str) -> bool:
-    return any((t.key == key or (t.key is None and t.operator == "Exists"))
-               and (t.effect in (None, effect)) for t in pod.spec.tolerations)
+    return tolerated(pod.spec.tolerations, key, effect)
+
+
+def tolerated(tolerations: list[Toleration], key: str, effect: str, value: str | None = None) -> bool:
+    """Whether one of ``tolerations`` tolerates the taint ``key[=value]:effect`` (``ToleratesTaint``:
+    an empty key with ``Exists`` tolerates every taint, an empty effect every effect)."""
+    for t in tolerations:
+        if t.key not in (None, "", key) or t.effect not in (None, "", effect):
+            continue
+        if t.key in (None, "") and t.operator != "Exists":
+            continue
+        if t.operator == "Exists" or (t.value or "") == (value or ""):
+            return True
+    return False
+
+
+def _requirement_holds(req: NodeSelectorRequirement, value: str | None) -> bool:
+    op = req.operator
+    if op == "In":
+        return value is not None and value in req.values
+    if op == "NotIn":
+        return value is None or value not in req.values
+    if op == "Exists":
+        return value is not None
+    if op == "DoesNotExist":
+        return value is None
+    if op in ("Gt", "Lt") and value is not None and value.lstrip("-").isdigit() and req.values:
+        return int(value) > int(req.values[0]) if op == "Gt" else int(value) < int(req.values[0])
+    return False
+
+
+def node_selected(spec: PodSpec, node: Node) -> bool:
+    """The NodeAffinity filter: ``nodeSelector`` (every label equal) and the required node
+    affinity (any term whose ``matchExpressions`` on labels and ``matchFields`` on
+    ``metadata.name`` all hold; ``component-helpers/scheduling/corev1/nodeaffinity``)."""
+    labels = node.metadata.labels
+    if any(labels.get(k) != v for k, v in spec.node_selector.items()):
+        return False
+    na = spec.affinity.node_affinity if spec.affinity else None
+    required = na.required_during_scheduling_ignored_during_execution if na else None
+    if required is None:
+        return True
+    for term in required.node_selector_terms:
+        if not term.match_expressions and not term.match_fields:
+            continue  # an empty term selects no node
+        if all(_requirement_holds(r, labels.get(r.key)) for r in term.match_expressions) and \
+                all(_requirement_holds(r, node.name if r.key == "metadata.name" else None) for r in term.match_fields):
+            return True
+    return False
 
 
 def _capacity(node: Node) -> int:
@@ -38,13 +88,20 @@ def _node_filter(pod: Pod, node: Node) -> str | None:
     if node.spec.unschedulable and not _tolerates(pod, "node.kubernetes.io/unschedulable", "NoSchedule"):
         return "were unschedulable"
     for taint in node.spec.taints:
-        if taint.effect in ("NoSchedule", "NoExecute") and not _tolerates(pod, taint.key, taint.effect):
+        if taint.effect in ("NoSchedule", "NoExecute") and not tolerated(pod.spec.tolerations, taint.key,
+                                                                         taint.effect, taint.value):
             return f"had untolerated taint {{{taint.key}: {taint.value or ''}}}"
+    if not node_selected(pod.spec, node):
+        return "didn't match Pod's node affinity/selector"
     return None
 
 
 def _tolerations_key(pod: Pod) -> tuple:
-    return tuple((t.key, t.operator, t.value, t.effect, t.toleration_seconds) for t in pod.spec.tolerations)
+    """What the filters read of a pod: its tolerations, node selector and node affinity."""
+    key: tuple = tuple((t.key, t.operator, t.value, t.effect, t.toleration_seconds) for t in pod.spec.tolerations)
+    if pod.spec.node_selector or pod.spec.affinity is not None:
+        key += (repr(sorted(pod.spec.node_selector.items())), repr(to_plain(pod.spec.affinity)))
+    return key
 
 
 def _owner_load(rt: Runtime, ref) -> dict[str, int]:
@@ -148,7 +205,7 @@ def schedule(rt: Runtime, keys: list[str]) -> None:
             spread = spreads[(tkey, owner)] = _Spread([position[n] for n in feasible], names, mine, load)
         # The lowest (pods of the owner, pods) wins; ties are drawn among the feasible nodes in
         # node order, as from the list of them.
-        choice = names[rt.rng.choice(spread.best())]
+        choice = names[stream_for(rt.api, pod).choice(spread.best())]
         load[choice] += 1
         mine[choice] = mine.get(choice, 0) + 1
         full = load[choice] >= capacity[choice]

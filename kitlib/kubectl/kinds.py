@@ -7,10 +7,20 @@ new module is one entry in :data:`MODULES`.
 
 from __future__ import annotations
 
-from . import configs, deployments, ingresses, namespaces, nodes, pods, servicecidrs, services
+from . import (
+    configs,
+    daemonsets,
+    deployments,
+    ingresses,
+    namespaces,
+    nodes,
+    pods,
+    servicecidrs,
+    services,
+)
 from .view import View
 
-MODULES = (pods, nodes, namespaces, deployments, services, ingresses, configs, servicecidrs)
+MODULES = (pods, nodes, namespaces, deployments, daemonsets, services, ingresses, configs, servicecidrs)
 """The kubectl modules that describe kinds, each with a module-level ``VIEWS`` tuple."""
 VIEWS: tuple[View, ...] = tuple(view for module in MODULES for view in module.VIEWS)
 """Every kind's view."""
