@@ -43,9 +43,10 @@ from .container import behaviour
 from .controllers import garbage, nodelifecycle, prober
 from .controllers.manager import ControllerManager
 from .controllers.nodelifecycle import NodeRuntime
-from .errors import ApiError, BadRequest, InvalidArgument, invalid
+from .errors import ApiError, BadRequest, InvalidArgument, PartialFailure, invalid
 from .events import EventLog
-from .kubectl.output import Output
+from .kubectl import drain as drain_filters
+from .kubectl.output import Output, warn
 from .kubectl.output import write as write_warnings
 from .network import datapath, dns, http, proxy, traffic
 from .network.topology import Topology
@@ -394,10 +395,24 @@ class Cluster:
         self.controllers.run()
         return clone(node)
 
-    def drain(self, name: str) -> builtins.list[Pod]:
-        """Cordon a node and evict its pods (``kubectl drain --ignore-daemonsets``)."""
+    def drain(self, name: str, *, ignore_daemonsets: bool = True, force: bool = False,
+              delete_emptydir_data: bool = False) -> builtins.list[Pod]:
+        """Cordon a node and evict its pods, as ``kubectl drain --ignore-daemonsets`` (the keywords
+        are kubectl's flags): DaemonSet pods and mirror pods stay; a pod no controller owns, or
+        one with an ``emptyDir``, makes it refuse (:class:`kitlib.PartialFailure` in kubectl's
+        words, the node left cordoned) unless ``force`` or ``delete_emptydir_data`` allow it
+        (:mod:`kitlib.kubectl.drain`). Returns the pods evicted."""
+        already = bool(self.api.get_as(Node, name).spec.unschedulable)
         self.cordon(name)
-        evicted = [p for p in self.api.pods_on(name) if p.metadata.deletion_timestamp is None]
+        found = drain_filters.plan(self.api, name, ignore_daemonsets=ignore_daemonsets, force=force,
+                                   delete_emptydir_data=delete_emptydir_data)
+        if found.errors:
+            cordoned = f"node/{name} {'already cordoned' if already else 'cordoned'}"
+            raise PartialFailure([cordoned], [BadRequest(drain_filters.refusal(name, found.error_texts()))],
+                                 [] if already else [("Node", "", name)])
+        if found.warnings:
+            warn(found.warning_text())
+        evicted = found.evict
         shown = [clone(p) for p in evicted]
         for pod in evicted:
             garbage.delete(self.runtime, pod)

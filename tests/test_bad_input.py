@@ -156,17 +156,20 @@ def test_delete_all_namespaces_deletes_the_others_and_reports_the_immortal_ones(
     Terminating until the namespace controller's first pass, 5 s later, finds them empty."""
     small.kubectl("create namespace shop")
     with pytest.raises(kitlib.PartialFailure, match=(
-            r'^namespace "kube-node-lease" deleted\nnamespace "shop" deleted\n'
+            r'^namespace "kube-flannel" deleted\nnamespace "kube-node-lease" deleted\nnamespace "shop" deleted\n'
             r'Error from server \(Forbidden\): namespaces "default" is forbidden: this namespace may not be deleted\n'
             r'Error from server \(Forbidden\): namespaces "kube-public" is forbidden: this namespace may not be deleted\n'
             r'Error from server \(Forbidden\): namespaces "kube-system" is forbidden: this namespace may not be deleted$'
     )) as info:
         small.kubectl("delete ns --all")
-    assert info.value.changed == [("Namespace", "", "kube-node-lease"), ("Namespace", "", "shop")]
+    assert info.value.changed == [("Namespace", "", "kube-flannel"), ("Namespace", "", "kube-node-lease"),
+                                  ("Namespace", "", "shop")]
     assert [(n.name, n.status.phase) for n in small.list("Namespace")] == [
-        ("default", "Active"), ("kube-node-lease", "Terminating"), ("kube-public", "Active"),
-        ("kube-system", "Active"), ("shop", "Terminating")]
-    small.advance(5)
+        ("default", "Active"), ("kube-flannel", "Terminating"), ("kube-node-lease", "Terminating"),
+        ("kube-public", "Active"), ("kube-system", "Active"), ("shop", "Terminating")]
+    small.advance(5)  # kube-flannel waits for its DaemonSet's pods to stop
+    assert [n.name for n in small.list("Namespace")] == ["default", "kube-flannel", "kube-public", "kube-system"]
+    small.advance(30)
     assert [n.name for n in small.list("Namespace")] == ["default", "kube-public", "kube-system"]
     assert len(small.pods()) == 2
 

@@ -352,10 +352,12 @@ def uncordon(cluster: Cluster, args: Args, stdin: str) -> str:
 
 
 def drain(cluster: Cluster, args: Args, stdin: str) -> str:
-    """``kubectl drain NODE``: cordon it and evict its pods."""
+    """``kubectl drain NODE [--ignore-daemonsets] [--force] [--delete-emptydir-data]``: cordon it
+    and evict its pods, or refuse as kubectl does (:mod:`kitlib.kubectl.drain`)."""
     node = _one_node(cluster, args)
-    lines = [f"node/{node.name} cordoned"]
-    evicted = cluster.drain(node.name)
+    lines = [f"node/{node.name} {'already cordoned' if node.spec.unschedulable else 'cordoned'}"]
+    evicted = cluster.drain(node.name, ignore_daemonsets=args.on("ignore-daemonsets"), force=args.on("force"),
+                            delete_emptydir_data=args.on("delete-emptydir-data"))
     lines += [f"evicting pod {p.namespace}/{p.name}" for p in evicted]
     lines += [f"pod/{p.name} evicted" for p in evicted]
     lines.append(f"node/{node.name} drained")
