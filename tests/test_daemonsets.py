@@ -147,3 +147,14 @@ def test_selector_is_immutable(cluster):
     with pytest.raises(kitlib.Invalid, match=r"spec.selector: Invalid value: .*field is immutable"):
         cluster.apply(AGENT.replace("{matchLabels: {app: agent}}", "{matchLabels: {app: agent, x: y}}")
                       .replace("labels: {app: agent}}", "labels: {app: agent, x: y}}"))
+
+
+def test_rollout_status_follows_the_daemonset(cluster):
+    """`kubectl rollout status ds/NAME` prints DaemonSetStatusViewer's lines until every node runs
+    an updated, available pod."""
+    cluster.apply(AGENT.replace("nginx:1.27", "nginx:1.28"))
+    lines = cluster.kubectl("rollout status ds/agent").splitlines()
+    assert lines[0] == 'Waiting for daemon set "agent" rollout to finish: 0 out of 3 new pods have been updated...'
+    assert lines[-1] == 'daemon set "agent" successfully rolled out'
+    assert cluster.kubectl("rollout status daemonset agent --watch=false") == (
+        'daemon set "agent" successfully rolled out')

@@ -11,9 +11,10 @@ or nothing more is scheduled. ``--watch=false`` prints one line for the present 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from ..api.apps import Deployment, ReplicaSet
+from ..api.apps import DaemonSet, Deployment, ReplicaSet
 from ..api.convert import clone
 from ..api.meta import KubeObject
 from ..controllers import deployment as controller
@@ -25,8 +26,6 @@ from .output import request
 from .tabwriter import DESCRIBE
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from ..cluster import Cluster
 
 T = TypeVar("T", bound=KubeObject)
@@ -106,15 +105,42 @@ def rollout_command(cluster: Cluster, args: Args, stdin: str) -> str:
     handler = _SUBCOMMANDS.get(sub)
     if handler is None:
         raise BadRequest(f'error: unknown command "{sub}" for "kubectl rollout"')
-    d, _ = _deployment(cluster, args, args.words[2:])
+    words = args.words[2:]
+    if sub == "status" and words and resource_type(words[0].split("/", 1)[0]).kind == "DaemonSet":
+        name = words[0].split("/", 1)[1] if "/" in words[0] else (words[1] if len(words) > 1 else "")
+        ds = cluster.api.get("DaemonSet", name, args.namespace)
+        assert isinstance(ds, DaemonSet)
+        return _status(cluster, args, ds, daemonset_status_line)
+    d, _ = _deployment(cluster, args, words)
     return handler(cluster, args, d)
 
 
-def status_line(d: Deployment) -> tuple[str, bool]:
+def daemonset_status_line(ds: KubeObject) -> tuple[str, bool]:
+    """What ``DaemonSetStatusViewer.Status`` (``pkg/polymorphichelpers/rollout_status.go``) says."""
+    assert isinstance(ds, DaemonSet)
+    strategy = ds.spec.update_strategy
+    if strategy is None or strategy.type != "RollingUpdate":
+        raise BadRequest("error: rollout status is only available for RollingUpdate strategy type")
+    st, name = ds.status, ds.name
+    if (ds.metadata.generation or 0) > (st.observed_generation or 0):
+        return "Waiting for daemon set spec update to be observed...", False
+    updated, desired, available = st.updated_number_scheduled or 0, st.desired_number_scheduled, \
+        st.number_available or 0
+    if updated < desired:
+        return (f'Waiting for daemon set "{name}" rollout to finish: {updated} out of {desired} new pods '
+                "have been updated..."), False
+    if available < desired:
+        return (f'Waiting for daemon set "{name}" rollout to finish: {available} of {desired} updated pods '
+                "are available..."), False
+    return f'daemon set "{name}" successfully rolled out', True
+
+
+def status_line(d: KubeObject) -> tuple[str, bool]:
     """What ``DeploymentStatusViewer.Status`` says about ``d`` now, and whether it is done.
 
     Raises :class:`~kitlib.errors.BadRequest` once the progress deadline is exceeded.
     """
+    assert isinstance(d, Deployment)
     st = d.status
     name = d.name
     if (d.metadata.generation or 0) > (st.observed_generation or 0):
@@ -136,21 +162,21 @@ def status_line(d: Deployment) -> tuple[str, bool]:
     return f'deployment "{name}" successfully rolled out', True
 
 
-def _status(cluster: Cluster, args: Args, d: Deployment) -> str:
+def _status(cluster: Cluster, args: Args, d: KubeObject,
+            line_for: Callable[[KubeObject], tuple[str, bool]] = status_line) -> str:
     if (args.get("watch") or "true") == "false":
-        return status_line(d)[0]
+        return line_for(d)[0]
     timeout = args.get("timeout")
     limit = cluster.now + (_seconds(timeout) if timeout not in (None, "0", "0s") else WATCH_LIMIT)
     lines: list[str] = []
     seen = None
     while True:
-        current = cluster.api.get("Deployment", d.name, d.namespace)
-        assert isinstance(current, Deployment)
-        state = to_plain(current.status)
+        current = cluster.api.get(d.kind, d.name, d.namespace)
+        state = to_plain(current.status)  # type: ignore[attr-defined]  # a Deployment or DaemonSet
         if state != seen:  # one line per change, as kubectl prints one per watch event
             seen = state
             try:
-                line, done = status_line(current)
+                line, done = line_for(current)
             except BadRequest as err:
                 raise BadRequest("\n".join([*lines, err.message])) from None
             lines.append(line)
