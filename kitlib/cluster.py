@@ -403,7 +403,8 @@ class Cluster:
         words, the node left cordoned) unless ``force`` or ``delete_emptydir_data`` allow it
         (:mod:`kitlib.kubectl.drain`). Returns the pods evicted."""
         already = bool(self.api.get_as(Node, name).spec.unschedulable)
-        self.cordon(name)
+        if not already:  # kubectl patches only a node that is not cordoned yet
+            self.cordon(name)
         found = drain_filters.plan(self.api, name, ignore_daemonsets=ignore_daemonsets, force=force,
                                    delete_emptydir_data=delete_emptydir_data)
         if found.errors:

@@ -30,10 +30,11 @@ WAITS: dict[str, str] = {
 }
 """Calls that may fail after simulated time has passed: their failures are not checked for leaving
 the state unchanged (only for being ApiErrors and for replaying the same)."""
-PARTIAL = ("kubectl label (a second, missing name)", "kubectl delete", "kubectl apply [")
+PARTIAL = ("kubectl label (a second, missing name)", "kubectl delete", "kubectl apply [", "kubectl cordon/drain",
+           "cluster node")
 """Shapes (or, ending in ``[``, shape prefixes) whose failure may be a :class:`kitlib.PartialFailure`:
 kubectl changed some of the objects
-and failed on others, and says so (as a real kubectl exits 1 after printing its successes). Such a
+and failed on others (``drain`` cordons the node, then refuses to evict), and says so (as a real kubectl exits 1 after printing its successes). Such a
 failure must name what it changed (``err.changed``, with the successes first in its text) and must
 have changed the state; one that changed nothing is checked as any other failure. Both properties
 hold: every failure is an ApiError and the same calls replay the same."""

@@ -41,11 +41,14 @@ def test_nodes_start_ready(cluster):
 
 def test_default_namespaces_carry_their_name_label(cluster):
     """The four namespaces of a new cluster exist, each labelled kubernetes.io/metadata.name=<name>,
-    Active, with the kubernetes finalizer."""
+    Active, with the kubernetes finalizer; flannel's manifest adds its own, with its labels."""
     namespaces = cluster.list("Namespace")
-    assert [ns.name for ns in namespaces] == ["default", "kube-node-lease", "kube-public", "kube-system"]
+    assert [ns.name for ns in namespaces] == ["default", "kube-flannel", "kube-node-lease", "kube-public",
+                                              "kube-system"]
     for ns in namespaces:
-        assert ns.metadata.labels == {"kubernetes.io/metadata.name": ns.name}
+        extra = {"k8s-app": "flannel", "pod-security.kubernetes.io/enforce": "privileged"} \
+            if ns.name == "kube-flannel" else {}
+        assert ns.metadata.labels == {"kubernetes.io/metadata.name": ns.name, **extra}
         assert ns.status.phase == "Active"
         assert ns.spec.finalizers == ["kubernetes"]
 
@@ -124,8 +127,8 @@ def test_list_by_namespace_and_selector(web):
     """`list` filters by namespace and by a label selector; `pods(None)` spans all namespaces."""
     assert len(web.list("Pod", "default", "app=web")) == 3
     assert web.list("Pod", "default", "app=db") == []
-    assert [p.name.split("-")[0] for p in web.list("Pod", "kube-system")] == ["coredns"]
-    assert len(web.pods(None)) == 4
+    assert [p.name.split("-")[0] for p in web.list("Pod", "kube-system", "k8s-app=kube-dns")] == ["coredns"]
+    assert len(web.pods(None)) == 3 + 1 + 4 + 3 + 3 + 1  # web, CoreDNS, static pods, kube-proxy, flannel, storage
 
 
 def test_create_rejects_a_taken_name(web):

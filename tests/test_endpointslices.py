@@ -213,7 +213,7 @@ def test_kube_dns_lists_the_coredns_pod(cluster):
     """kube-dns's slice lists the CoreDNS pod (10.244.0.2 on minikube) on its three ports."""
     (sl,) = slices(cluster, "kube-dns", "kube-system")
     (ep,) = sl.endpoints
-    (coredns,) = cluster.pods("kube-system")
+    (coredns,) = cluster.pods("kube-system", "k8s-app=kube-dns")
     assert (ep.addresses, ep.node_name, ep.target_ref.name) == (["10.244.0.2"], "minikube", coredns.name)
     assert [(p.name, p.port, p.protocol) for p in sl.ports] == [("dns", 53, "UDP"), ("dns-tcp", 53, "TCP"),
                                                                 ("metrics", 9153, "TCP")]

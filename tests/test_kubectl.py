@@ -74,9 +74,10 @@ def test_get_deployments_and_replicasets(web):
 
 
 def test_get_namespaces(cluster):
-    """`get ns` lists the four namespaces, Active; --show-labels adds their name label."""
+    """`get ns` lists the four namespaces and flannel's, Active; --show-labels adds their name label."""
     assert rows(cluster.kubectl("get namespaces")) == [
-        ["NAME", "STATUS", "AGE"], ["default", "Active", "2m"], ["kube-node-lease", "Active", "2m"],
+        ["NAME", "STATUS", "AGE"], ["default", "Active", "2m"], ["kube-flannel", "Active", "2m"],
+        ["kube-node-lease", "Active", "2m"],
         ["kube-public", "Active", "2m"], ["kube-system", "Active", "2m"]]
     assert rows(cluster.kubectl("get ns default --show-labels"))[1][-1] == "kubernetes.io/metadata.name=default"
 
@@ -123,7 +124,7 @@ def test_get_in_namespaces(web):
     assert rows(web.kubectl("get pods -n kube-system"))[1][0].startswith("coredns-")
     all_ns = rows(web.kubectl("get pods -A"))
     assert all_ns[0][:2] == ["NAMESPACE", "NAME"]
-    assert {r[0] for r in all_ns[1:]} == {"default", "kube-system"}
+    assert {r[0] for r in all_ns[1:]} == {"default", "kube-flannel", "kube-system"}
     web.kubectl("create namespace shop")
     web.kubectl("create deployment cart --image=nginx -n shop")
     assert [r[0] for r in rows(web.kubectl("get deploy --all-namespaces"))[1:]] == ["default", "kube-system", "shop"]
@@ -208,7 +209,7 @@ def test_describe_node(cluster):
     for line in ("Name:              minikube-m02", "Roles:             <none>",
                  "Taints:            node.kubernetes.io/unschedulable:NoSchedule", "Unschedulable:     true",
                  "  InternalIP:  192.168.49.3", "PodCIDR:  10.244.1.0/24", "PodCIDRs: 10.244.1.0/24",
-                 "Non-terminated Pods:          (1 in total)"):
+                 "Non-terminated Pods:          (3 in total)"):  # web's, kube-proxy's, flannel's
         assert line in out, line
     assert re.search(r"Ready\s+True\s+.*KubeletReady\s+kubelet is posting ready status", out)
     assert "Roles:             control-plane" in cluster.kubectl("describe node minikube")

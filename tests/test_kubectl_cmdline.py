@@ -167,7 +167,7 @@ def test_unknown_flag_is_not_taken_for_a_namespace(cluster):
 def test_booleans_take_no_word_and_shorthands_combine(cluster):
     """A boolean flag never swallows the word after it (`--show-labels pods` still lists pods),
     `-A` is `--all-namespaces`, and `-nkube-system`, `-n=kube-system` and `-n kube-system` agree."""
-    assert cluster.kubectl("get --show-labels pods -A").startswith("NAMESPACE     NAME ")
+    assert cluster.kubectl("get --show-labels pods -A").startswith("NAMESPACE      NAME ")
     listed = cluster.kubectl("get pods -n kube-system")
     assert cluster.kubectl("get pods -nkube-system") == listed == cluster.kubectl("get pods -n=kube-system")
     assert cluster.kubectl("get pods --show-labels=false -n kube-system") == listed

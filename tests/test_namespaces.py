@@ -161,8 +161,8 @@ def test_an_empty_namespace_goes_after_the_controllers_first_pass():
         c.advance(4.9)
         assert c.get("Namespace", "shop", "").status.phase == "Terminating"
         c.advance(0.1)
-        assert [n.name for n in c.list("Namespace", None)] == ["default", "kube-node-lease", "kube-public",
-                                                               "kube-system"]
+        assert [n.name for n in c.list("Namespace", None)] == ["default", "kube-flannel", "kube-node-lease",
+                                                               "kube-public", "kube-system"]
         c.apply(SHOP)  # the name is free again: a new, Active namespace
         assert c.get("Namespace", "shop", "").status.phase == "Active"
         return c.state()

@@ -58,6 +58,8 @@ def default_pod_spec(spec: PodSpec) -> None:
         c.extra.setdefault("terminationMessagePolicy", "File")
         for p in c.ports:
             p.protocol = p.protocol or "TCP"
+            if spec.host_network and not p.host_port:  # defaultHostNetworkPorts: the node's port is the container's
+                p.host_port = p.container_port
         for _, probe in c.probes():
             default_probe(probe)
 

@@ -39,7 +39,9 @@ def map_data(cluster, highlight=None, namespace: str | None = None) -> dict[str,
     """Everything the map draws, as plain data: traces by name and the node-box shapes."""
     # A view reads the API server's store as an informer does, without copying, and writes nothing.
     nodes = cluster.api.nodes()
-    pods = cluster.api.list_as(Pod, namespace)
+    # The map is of the pod network: a host-network pod (kube-proxy, flannel, the control plane's
+    # static pods) is its node's own stack, with no veth or pod IP to draw.
+    pods = [p for p in cluster.api.list_as(Pod, namespace) if not p.spec.host_network]
     by_node: dict[str, list[str]] = {n.name: [] for n in nodes}
     for p in pods:
         if p.spec.node_name in by_node:
