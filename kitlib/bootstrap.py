@@ -24,8 +24,12 @@ Ready and CoreDNS is running, as on a cluster you have just started.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+import json
+from typing import TYPE_CHECKING, Any
 
+from . import manifest
+from .api.convert import clone
 from .api.discovery import (
     SERVICE_NAME_LABEL,
     Endpoint,
@@ -37,7 +41,7 @@ from .api.discovery import (
     EndpointsPort,
     EndpointSubset,
 )
-from .api.meta import ObjectMeta
+from .api.meta import KubeObject, ObjectMeta, OwnerReference
 from .api.node import Node, internal_ip
 from .api.pod import MIRROR_ANNOTATION
 from .apiserver.server import SECURE_PORT
@@ -75,11 +79,28 @@ STATIC_PODS: tuple[tuple[str, str, list[str], dict[str, str]], ...] = (
 its main flags and the annotations kubeadm writes (``cmd/kubeadm/app/phases/controlplane``, ``etcd``)."""
 
 
+def _decoded(doc: dict[str, Any]) -> KubeObject:
+    """The object of a bootstrap manifest, decoded and checked once per process (every test
+    builds clusters) and copied for each cluster."""
+    return clone(_decode(json.dumps(doc, sort_keys=True)))
+
+
+@functools.lru_cache(maxsize=256)
+def _decode(text: str) -> KubeObject:
+    return manifest.decode(json.loads(text))
+
+
+def _create(rt: Runtime, doc: dict[str, Any]) -> None:
+    """Create a bootstrap object and let the controllers converge (:meth:`Runtime.create`)."""
+    rt.api.create(_decoded(doc), copy=False)
+    rt.controllers.run()
+
+
 def control_plane(rt: Runtime) -> None:
     """The API server's ServiceCIDR, its own Service and endpoints, and CoreDNS with its Service."""
     servicecidr.ensure_default(rt)
     node = rt.nodes()[0]
-    rt.create({
+    _create(rt, {
         "apiVersion": "v1", "kind": "Service",
         "metadata": {"name": "kubernetes", "namespace": "default",
                      "labels": {"component": "apiserver", "provider": "kubernetes"}},
@@ -99,7 +120,7 @@ def control_plane(rt: Runtime) -> None:
         endpoints=[Endpoint(addresses=[ip], conditions=EndpointConditions(ready=True))],
         ports=[EndpointPort(name="https", port=SECURE_PORT, protocol="TCP")]))
     dns_labels = {"k8s-app": "kube-dns"}
-    rt.create({
+    _create(rt, {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "coredns", "namespace": "kube-system", "labels": dict(dns_labels)},
         "spec": {
@@ -124,7 +145,7 @@ def control_plane(rt: Runtime) -> None:
             },
         },
     })
-    rt.create({
+    _create(rt, {
         "apiVersion": "v1", "kind": "Service",
         "metadata": {"name": "kube-dns", "namespace": "kube-system",
                      "labels": {"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true",
@@ -146,7 +167,7 @@ def node_components(rt: Runtime, cni: str) -> None:
     _kube_proxy(rt)
     if cni == "flannel":
         _flannel(rt)
-    rt.create({
+    _create(rt, {
         # deploy/addons/storage-provisioner/storage-provisioner.yaml.tmpl
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "storage-provisioner", "namespace": "kube-system",
@@ -169,28 +190,29 @@ def _mirror_pod(rt: Runtime, node: Node, component: str, image: str, command: li
     values = {"ip": ip, "service_cidr": config.service_cidr, "pod_cidr": config.pod_cidr}
     config_hash = hex_id(rt.api.system_rng, 32)
     rt.node_runtime(node.name).images.add(image)
-    rt.create({
+    pod = _decoded({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {
             "name": f"{component}-{node.name}", "namespace": "kube-system",
             "labels": {"component": component, "tier": "control-plane"},
-            "annotations": {**{k: v.format(**values) for k, v in annotations.items()},
-                            "kubernetes.io/config.hash": config_hash, MIRROR_ANNOTATION: config_hash,
-                            "kubernetes.io/config.seen": rt.clock.timestamp()[:19] + ".000000000Z",
-                            "kubernetes.io/config.source": "file"},
-            "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": node.name,
-                                 "uid": node.metadata.uid or "", "controller": True}],
+            "annotations": {k: v.format(**values) for k, v in annotations.items()},
         },
         "spec": {"nodeName": node.name, "hostNetwork": True, "priorityClassName": "system-node-critical",
                  "containers": [{"name": component, "image": image, "imagePullPolicy": "IfNotPresent",
                                  "command": [c.format(**values) for c in command]}]},
     })
+    pod.metadata.annotations.update({
+        "kubernetes.io/config.hash": config_hash, MIRROR_ANNOTATION: config_hash,
+        "kubernetes.io/config.seen": rt.clock.timestamp()[:19] + ".000000000Z", "kubernetes.io/config.source": "file"})
+    pod.metadata.owner_references = [OwnerReference("v1", "Node", node.name, node.metadata.uid or "", True)]
+    rt.api.create(pod, copy=False)
+    rt.controllers.run()
 
 
 def _kube_proxy(rt: Runtime) -> None:
     """kubeadm's kube-proxy DaemonSet (``cmd/kubeadm/app/phases/addons/proxy/manifests.go``)."""
     labels = {"k8s-app": "kube-proxy"}
-    rt.create({
+    _create(rt, {
         "apiVersion": "apps/v1", "kind": "DaemonSet",
         "metadata": {"name": "kube-proxy", "namespace": "kube-system", "labels": dict(labels)},
         "spec": {
@@ -216,10 +238,10 @@ def _kube_proxy(rt: Runtime) -> None:
 def _flannel(rt: Runtime) -> None:
     """The ``kube-flannel-ds`` DaemonSet of minikube's ``pkg/minikube/cni/flannel.yaml``, in its
     own namespace (without its init containers and probes)."""
-    rt.create({"apiVersion": "v1", "kind": "Namespace",
+    _create(rt, {"apiVersion": "v1", "kind": "Namespace",
                "metadata": {"name": "kube-flannel",
                             "labels": {"k8s-app": "flannel", "pod-security.kubernetes.io/enforce": "privileged"}}})
-    rt.create({
+    _create(rt, {
         "apiVersion": "apps/v1", "kind": "DaemonSet",
         "metadata": {"name": "kube-flannel-ds", "namespace": "kube-flannel",
                      "labels": {"tier": "node", "app": "flannel", "k8s-app": "flannel"}},

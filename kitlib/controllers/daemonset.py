@@ -105,12 +105,12 @@ def is_updated(ds: DaemonSet, pod: Pod, hash_: str) -> bool:
     return labels.get(REVISION_HASH) == hash_ or labels.get(TEMPLATE_GENERATION_LABEL) == template_generation(ds)
 
 
-def sync(rt: Runtime, ds: DaemonSet) -> None:
+def sync(rt: Runtime, ds: DaemonSet, hash_: str | None = None) -> None:
     """Create and delete daemon pods until each node that should run one does, roll out a new
-    template, and write the status."""
+    template, and write the status. ``hash_`` is the template's hash if the caller knows it."""
     if ds.metadata.deletion_timestamp is not None:
         return
-    hash_ = template_hash(ds)
+    hash_ = hash_ or template_hash(ds)
     tolerations = daemon_tolerations(ds.spec.template.spec)
     nodes = sorted(rt.nodes(), key=lambda n: n.name)
     pods = [p for p in cast("list[Pod]", rt.owned(ds, "Pod"))]

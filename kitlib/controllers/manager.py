@@ -115,12 +115,22 @@ class DaemonSetController(Controller):
     kind = "DaemonSet"
     watches = ("Node",)
 
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt)
+        self.hashes: dict[str, tuple[int | None, str]] = {}
+        """DaemonSet uid -> (generation, its template's hash): hashed once per spec, as the real
+        controller hashes once per ControllerRevision."""
+
     def on_change(self, obj: KubeObject, removed: bool) -> None:
         self.queue.update(ds.key for ds in self.rt.api.store.items("DaemonSet"))
 
     def sync(self, obj: KubeObject) -> None:
         if isinstance(obj, DaemonSet):  # the queue holds DaemonSets
-            daemonset.sync(self.rt, obj)
+            uid, generation = obj.metadata.uid or "", obj.metadata.generation
+            known = self.hashes.get(uid)
+            if known is None or known[0] != generation:
+                known = self.hashes[uid] = (generation, daemonset.template_hash(obj))
+            daemonset.sync(self.rt, obj, known[1])
 
 
 class Scheduler(Controller):
