@@ -113,14 +113,15 @@ def sync(rt: Runtime, ds: DaemonSet, hash_: str | None = None) -> None:
     hash_ = hash_ or template_hash(ds)
     tolerations = daemon_tolerations(ds.spec.template.spec)
     nodes = sorted(rt.nodes(), key=lambda n: n.name)
-    pods = [p for p in cast("list[Pod]", rt.owned(ds, "Pod"))]
+    verdicts = {n.name: should_run(ds, n, tolerations) for n in nodes}  # once a sync: a node's verdict
+    pods = cast("list[Pod]", rt.owned(ds, "Pod"))
     by_node: dict[str, list[Pod]] = {}
     for p in pods:
         by_node.setdefault(_node_of(p), []).append(p)
     create: list[str] = []
     delete: list[Pod] = []
     for node in nodes:
-        run, keep = should_run(ds, node, tolerations)
+        run, keep = verdicts[node.name]
         here = by_node.get(node.name, [])
         alive = [p for p in here if p.metadata.deletion_timestamp is None]
         if keep:
@@ -135,8 +136,9 @@ def sync(rt: Runtime, ds: DaemonSet, hash_: str | None = None) -> None:
         else:
             delete += alive
     # Pods bound to nodes that are gone, or not yet bound, stay until the pod GC or the scheduler acts.
-    if ds.spec.update_strategy is not None and ds.spec.update_strategy.type == "RollingUpdate":
-        delete += [p for p in _rolling_update(rt, ds, nodes, by_node, hash_, tolerations) if p not in delete]
+    rolling = ds.spec.update_strategy is not None and ds.spec.update_strategy.type == "RollingUpdate"
+    if rolling and any(not is_updated(ds, p, hash_) for p in pods):
+        delete += [p for p in _rolling_update(rt, ds, nodes, by_node, hash_, verdicts) if p not in delete]
     for node_name in create:
         pod = _new_pod(rt, ds, node_name, hash_, tolerations)
         try:
@@ -148,7 +150,7 @@ def sync(rt: Runtime, ds: DaemonSet, hash_: str | None = None) -> None:
     for pod in delete:
         garbage.delete(rt, pod)
         rt.api.record_event(ds, "SuccessfulDelete", f"Deleted pod: {pod.name}", SOURCE)
-    _update_status(rt, ds, nodes, hash_, tolerations)
+    _update_status(rt, ds, nodes, hash_, verdicts)
 
 
 def _node_of(pod: Pod) -> str:
@@ -165,18 +167,18 @@ def _node_of(pod: Pod) -> str:
 
 
 def _rolling_update(rt: Runtime, ds: DaemonSet, nodes: list[Node], by_node: dict[str, list[Pod]], hash_: str,
-                    tolerations: list[Toleration]) -> list[Pod]:
+                    verdicts: dict[str, tuple[bool, bool]]) -> list[Pod]:
     """The old pods to delete now (``rollingUpdate`` with ``maxSurge`` 0)."""
     strategy = ds.spec.update_strategy
     ru = strategy.rolling_update if strategy else None
-    desired = sum(1 for n in nodes if should_run(ds, n, tolerations)[0])
+    desired = sum(1 for n in nodes if verdicts[n.name][0])
     max_unavailable = _scaled(ru.max_unavailable if ru else 1, desired)
     min_ready, now = ds.spec.min_ready_seconds or 0, rt.now
     unavailable = 0
     replace: list[Pod] = []
     candidates: list[Pod] = []
     for node in nodes:
-        if not should_run(ds, node, tolerations)[1]:
+        if not verdicts[node.name][1]:
             continue
         alive = [p for p in by_node.get(node.name, []) if p.metadata.deletion_timestamp is None]
         new = next((p for p in alive if is_updated(ds, p, hash_)), None)
@@ -229,7 +231,8 @@ def _new_pod(rt: Runtime, ds: DaemonSet, node: str, hash_: str, tolerations: lis
     return Pod(metadata=meta, spec=spec)
 
 
-def _update_status(rt: Runtime, ds: DaemonSet, nodes: list[Node], hash_: str, tolerations: list[Toleration]) -> None:
+def _update_status(rt: Runtime, ds: DaemonSet, nodes: list[Node], hash_: str,
+                   verdicts: dict[str, tuple[bool, bool]]) -> None:
     """``updateDaemonSetStatus``: the counts over the nodes and the pods there now."""
     desired = current = misscheduled = ready = updated = available = 0
     min_ready, now = ds.spec.min_ready_seconds or 0, rt.now
@@ -239,7 +242,7 @@ def _update_status(rt: Runtime, ds: DaemonSet, nodes: list[Node], hash_: str, to
         if p.spec.node_name:
             on.setdefault(p.spec.node_name, []).append(p)
     for node in nodes:
-        run, _keep = should_run(ds, node, tolerations)
+        run = verdicts[node.name][0]
         here = on.get(node.name, [])
         if run:
             desired += 1
