@@ -131,3 +131,20 @@ def test_pod_with_node_name_bypasses_the_scheduler():
     pod = c.get("Pod", "pinned")
     assert (pod.spec.node_name, pod.status.phase) == ("minikube-m03", "Running")
     assert not any(e.reason == "Scheduled" for e in c.events.for_object("Pod", pod.metadata.uid))
+
+
+def test_rollout_restart_of_kube_proxy_replaces_one_pod_at_a_time():
+    """`kubectl -n kube-system rollout restart daemonset kube-proxy` (lesson 04's real-cluster
+    step) stamps the template, and the DaemonSet replaces its pods by maxUnavailable 1; the
+    learner's pods keep their seeded names."""
+    c = kitlib.Cluster(nodes=3, seed=0)
+    before = {p.name for p in c.pods("kube-system", "k8s-app=kube-proxy")}
+    assert c.kubectl("-n kube-system rollout restart daemonset kube-proxy") == "daemonset.apps/kube-proxy restarted"
+    assert len([p for p in c.pods("kube-system", "k8s-app=kube-proxy") if p.metadata.deletion_timestamp]) == 1
+    assert c.kubectl("-n kube-system rollout status ds/kube-proxy").endswith(
+        'daemon set "kube-proxy" successfully rolled out')
+    after = {p.name for p in c.pods("kube-system", "k8s-app=kube-proxy")}
+    assert len(after) == 3 and not after & before
+    c.kubectl("create deployment web --image=nginx")
+    c.advance(10)
+    assert [p.name for p in c.pods()] == ["web-7957885594-j5nhk"]  # as without the restart, and on main

@@ -106,10 +106,12 @@ def rollout_command(cluster: Cluster, args: Args, stdin: str) -> str:
     if handler is None:
         raise BadRequest(f'error: unknown command "{sub}" for "kubectl rollout"')
     words = args.words[2:]
-    if sub == "status" and words and resource_type(words[0].split("/", 1)[0]).kind == "DaemonSet":
+    if sub in ("status", "restart") and words and resource_type(words[0].split("/", 1)[0]).kind == "DaemonSet":
         name = words[0].split("/", 1)[1] if "/" in words[0] else (words[1] if len(words) > 1 else "")
         ds = cluster.api.get("DaemonSet", name, args.namespace)
         assert isinstance(ds, DaemonSet)
+        if sub == "restart":
+            return _restart(cluster, args, ds)
         return _status(cluster, args, ds, daemonset_status_line)
     d, _ = _deployment(cluster, args, words)
     return handler(cluster, args, d)
@@ -283,9 +285,10 @@ def _undo(cluster: Cluster, args: Args, d: Deployment) -> str:
     return f"deployment.apps/{d.name} rolled back"
 
 
-def _restart(cluster: Cluster, args: Args, d: Deployment) -> str:
-    """A new ``kubectl.kubernetes.io/restartedAt`` template annotation: a new template, so a rollout."""
-    if d.spec.paused:
+def _restart(cluster: Cluster, args: Args, d: Deployment | DaemonSet) -> str:
+    """A new ``kubectl.kubernetes.io/restartedAt`` template annotation: a new template, so a rollout
+    (a Deployment's, or a DaemonSet's by its update strategy)."""
+    if isinstance(d, Deployment) and d.spec.paused:
         raise BadRequest(f'error: deployments.apps "{d.name}" can\'t restart paused deployment '
                          "(run rollout resume first)")
     now = cluster.clock.timestamp()
@@ -294,11 +297,11 @@ def _restart(cluster: Cluster, args: Args, d: Deployment) -> str:
         raise BadRequest(f"error: failed to create patch for {d.name}: if restart has already been triggered "
                          "within the past second, please wait before attempting to trigger another")
 
-    def change(new: Deployment) -> None:
+    def change(new: Deployment | DaemonSet) -> None:
         new.spec.template.metadata.annotations[key] = now
 
     patch(cluster, d, change)
-    return f"deployment.apps/{d.name} restarted"
+    return f"{'daemonset' if isinstance(d, DaemonSet) else 'deployment'}.apps/{d.name} restarted"
 
 
 def _pause(cluster: Cluster, args: Args, d: Deployment) -> str:
