@@ -158,3 +158,13 @@ def test_rollout_status_follows_the_daemonset(cluster):
     assert lines[-1] == 'daemon set "agent" successfully rolled out'
     assert cluster.kubectl("rollout status daemonset agent --watch=false") == (
         'daemon set "agent" successfully rolled out')
+
+
+def test_a_missing_selector_selects_nothing():
+    """ValidateDaemonSetSpec has no Required check: LabelSelectorAsSelector(nil) selects nothing,
+    so the template's labels are what fails."""
+    c = kitlib.Cluster(nodes=1)
+    with pytest.raises(kitlib.Invalid, match=re.escape(
+            'DaemonSet.apps "agent" is invalid: spec.template.metadata.labels: Invalid value: '
+            'map[string]string{"app":"agent"}: `selector` does not match template `labels`')):
+        c.apply(AGENT.replace("  selector: {matchLabels: {app: agent}}\n", ""))

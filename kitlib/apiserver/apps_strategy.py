@@ -79,14 +79,13 @@ template change); the controller labels its pods ``pod-template-generation`` wit
 
 
 def validate_daemonset(ds: DaemonSet) -> list[FieldError]:
-    """``ValidateDaemonSet`` (``pkg/apis/apps/validation``): the selector (required, not empty,
-    matching the template's labels), the pod template (restartPolicy Always), minReadySeconds,
-    the update strategy and revisionHistoryLimit, in that order."""
+    """``ValidateDaemonSetSpec`` (``pkg/apis/apps/validation``): the selector (matching the
+    template's labels, not empty), the pod template (restartPolicy Always), minReadySeconds, the
+    update strategy and revisionHistoryLimit, in that order. Unlike a Deployment's, a missing
+    selector is not "Required": it selects nothing, so only the template's labels fail."""
     errs = validate_meta(ds.metadata, namespaced=True)
     sel, template = ds.spec.selector, ds.spec.template
-    if sel is None:
-        errs.append(required("spec.selector"))
-    else:
+    if sel is not None:
         errs += validate_selector(sel, "spec.selector")
     # LabelSelectorAsSelector(nil) selects nothing, so a missing selector matches no labels either.
     if sel is None or not sel.matches(template.metadata.labels):
