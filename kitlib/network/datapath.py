@@ -304,6 +304,12 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
         _add(conn, rt, pre[-1:], client, dst_ip)
         if mode == "nftables":
             conn.hops[-1].note = f"kube-proxy (nftables): {' → '.join(decision.chains)}: {decision.rule}"
+        elif decision.rule and mode == "ipvs":
+            conn.hops[-1].note = f"kube-proxy ({MODE_NAMES[mode]}), filter table: {' → '.join(decision.chains)}: " \
+                f"{decision.rule}"
+        elif decision.rule and len(decision.chains) > 1:  # through the nat table's KUBE-FW-… first
+            conn.hops[-1].note = f"kube-proxy (iptables): {' → '.join(decision.chains)}, then filter table: " \
+                f"{decision.rule}"
         elif decision.rule:
             conn.hops[-1].note = f"kube-proxy (iptables), filter table: {decision.rule}"
         else:
