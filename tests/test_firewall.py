@@ -448,3 +448,26 @@ def test_an_unknown_table_is_refused(cluster):
     """Only the tables a node has: nat, filter, mangle (or None for all)."""
     with pytest.raises(kitlib.InvalidArgument, match='unknown table "raw"'):
         cluster.iptables("minikube", table="raw")
+
+
+def test_a_pod_leaving_the_pod_network_is_masqueraded_by_flannels_rule(web):
+    """A pod's packet to another node's address leaves its node with the node's address: the hop
+    cites flannel's FLANNEL-POSTRTG rule that does it."""
+    pod = next(p for p in web.pods() if p.spec.node_name == "minikube-m02")
+    conn = web.connect(pod.key, "node/minikube", 10250)
+    rule = ('-A FLANNEL-POSTRTG -s 10.244.0.0/16 ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" '
+            "-j MASQUERADE --random-fully")
+    notes = [h.note for h in conn.hops if "MASQUERADE" in h.note]
+    assert notes and notes[0].endswith(
+        f"MASQUERADE: source {pod.status.pod_ip} → 192.168.49.3 (flannel, traffic leaving the pod network: {rule})")
+
+
+def test_the_chain_figure_says_what_falls_through_the_firewall(lb):
+    """The nat chains' figure follows KUBE-SERVICES → KUBE-FW-… → KUBE-EXT-… and notes that the
+    other sources are left to KUBE-PROXY-FIREWALL (the KUBE-FW chain's last rule has no target)."""
+    from kitlib.figures.iptables_view import service_chains
+    from kitlib.network.proxy import nat_table
+    tree = service_chains(nat_table(lb.runtime, "minikube"), "default/web")
+    assert ("KUBE-FW-LOLE4ISW44XBNF3G", "KUBE-EXT-LOLE4ISW44XBNF3G") in [(a, b) for a, b, _, _ in tree.edges]
+    assert tree.notes["KUBE-FW-LOLE4ISW44XBNF3G"] == [
+        "other sources: not DNATed here, so the filter table's KUBE-PROXY-FIREWALL drops them"]

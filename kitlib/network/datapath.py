@@ -20,7 +20,7 @@ from ..api.pod import Pod
 from ..apiserver.server import SECURE_PORT
 from ..errors import BadRequest
 from . import proxy
-from .proxy import balance, packets, servicemap
+from .proxy import balance, firewall, iptables, packets, servicemap
 from .ref import Ref
 from .topology import EXTERNAL, pod_vertex
 
@@ -333,7 +333,7 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
         snat_note = f"; MASQUERADE: source {client} → {src_after} (marked by {mark}: {why})"
     elif s.kind == "pod" and len(post) > 1 and post[1] == f"eth0:{entry.node}" and in_cidr(client, rt.config.pod_cidr):
         src_after = internal_ip(_node(rt, entry.node))
-        snat_note = f"; MASQUERADE: source {client} → {src_after} (flannel: traffic leaving the pod network)"
+        snat_note = f"; MASQUERADE: source {client} → {src_after} ({_flannel_masquerade(rt)})"
     if mode == "ipvs":
         nat = f"kube-proxy ({MODE_NAMES[mode]}): virtual server {decision.virtual_server} rr → real server {ep.address} (Masq)"
     elif mode == "nftables":
@@ -358,6 +358,12 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
         _deliver_to_node(rt, conn, host)  # type: ignore[arg-type]  # _endpoint_path gives a host when it gives neither pod nor problem
     conn.dst_ip, conn.port = saved
     return conn
+
+
+def _flannel_masquerade(rt: Runtime) -> str:
+    """Why a pod's packet leaving the pod network leaves with its node's address: flannel's rule."""
+    rule = iptables.rule_text(firewall.masquerade_rule(rt.config.pod_cidr))
+    return f"flannel, traffic leaving the pod network: {rule}"
 
 
 def _unreachable_failure(rt: Runtime, entry: packets.Entry) -> str:
@@ -541,7 +547,7 @@ def _add(conn: Connection, rt: Runtime, path: list[str], src: str, dst: str,
         elif kind == "host":
             note = _route_note(rt, node, dst)
             if snat_to and node == snat_node and cur_src != snat_to:
-                note += f"; MASQUERADE: source {cur_src} → {snat_to} (traffic leaving the pod network)"
+                note += f"; MASQUERADE: source {cur_src} → {snat_to} ({_flannel_masquerade(rt)})"
                 cur_src = snat_to
         elif kind == "vxlan":
             prev = path[i - 1] if i else ""
