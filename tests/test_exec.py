@@ -217,7 +217,8 @@ def test_exec_picks_a_pod_of_a_deployment(lab):
 def test_multi_container_pod_names_the_default(lab):
     """Without -c kubectl picks the first container and says so; -c picks another."""
     lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "two"},
-               "spec": {"containers": [{"name": "app", "image": "nginx"}, {"name": "side", "image": "busybox"}]}})
+               "spec": {"containers": [{"name": "app", "image": "nginx"},
+                                        {"name": "side", "image": "busybox", "command": ["sleep", "3600"]}]}})
     lab.advance(30)
     assert lab.kubectl("exec two -- hostname") == 'Defaulted container "app" out of: app, side\ntwo'
     assert lab.kubectl("exec two -c side -- hostname") == "two"

@@ -376,14 +376,15 @@ def test_describe_shows_probes_last_state_and_events(cluster):
     """describe pod: the Liveness/Readiness lines as kubectl's DescribeProbe prints them, Last
     State with its exit code, and the kubelet's events."""
     cluster.apply(pod(image="nginx", livenessProbe={"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1},
-                      readinessProbe={"tcpSocket": {"port": "http"}}, startupProbe={"exec": {"command": ["cat", "/ok"]}}))
+                      readinessProbe={"tcpSocket": {"port": "http"}},
+                      startupProbe={"exec": {"command": ["cat", "/etc/hostname"]}}))
     cluster.advance(5)
     cluster.set_fault("p", "hang")
     cluster.advance(6)
     out = cluster.kubectl("describe pod p")
     assert "Liveness:      http-get http://:8080/ delay=0s timeout=1s period=1s successThreshold=1 failureThreshold=3" in out
     assert "Readiness:     tcp-socket :http delay=0s timeout=1s period=10s successThreshold=1 failureThreshold=3" in out
-    assert "Startup:       exec [cat /ok] delay=0s timeout=1s period=10s successThreshold=1 failureThreshold=3" in out
+    assert "Startup:       exec [cat /etc/hostname] delay=0s timeout=1s period=10s successThreshold=1 failureThreshold=3" in out
     assert "Last State:    Terminated\n      Reason:       Completed\n      Exit Code:    0" in out
     assert "Restart Count: 1" in out
     assert "Container web failed liveness probe, will be restarted" in out

@@ -1,0 +1,244 @@
+"""A container's main process: what it runs, the files it writes, how it ends and how it takes SIGTERM.
+
+What runs is the container's ``command`` and ``args`` over its image's ``ENTRYPOINT`` and ``CMD``
+(:data:`IMAGE_CONFIG`), by the rule of "Define a Command and Arguments for a Container"
+(kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container): ``command``
+replaces the entrypoint and drops the image's CMD; ``args`` alone replaces the CMD. An entrypoint
+script that ends in ``exec "$@"`` (nginx's ``/docker-entrypoint.sh``, curl's ``/entrypoint.sh``)
+hands over to what follows it.
+
+Two kinds of main process:
+
+* a **server** (nginx, agnhost, http-echo, the course's webapp, any image kitlib has no config
+  for, or a program of the image the shell model does not run, such as ``httpd -f`` or ``nc -l``)
+  runs until it is signalled. It costs nothing here: no state, no event on the clock;
+* a **script**: a shell (``sh -c '...'``), or one of the shell model's programs run directly
+  (``sleep 3600``, ``echo hi``, ``true``). It runs in :mod:`kitlib.container.shell`'s model with
+  the cluster's clock: ``sleep 30`` pauses it for 30 simulated seconds (the kubelet's prober
+  schedules the rest, :mod:`kitlib.controllers.prober`). When the script ends, the main process
+  exits with its code, and so does the container. ``sh`` with no script reads its standard input,
+  which is empty in a container started without ``stdin: true``, and exits 0 at once (busybox's
+  default ``CMD ["sh"]`` pod completes and, in a Deployment, crash-loops).
+
+Each container run has its own writable filesystem (a restart starts with a fresh one, as a new
+container does): the files the script or ``kubectl exec`` wrote, by path. It is made only when
+something writes to it.
+
+SIGTERM (:func:`exit_on_sigterm`): a process that is PID 1 gets no default signal action from the
+kernel, so a shell or ``sleep`` ignores SIGTERM and is killed with SIGKILL when the grace period
+ends (exit code 137). Servers exit as their image does (:class:`~kitlib.container.behaviour.Behaviour`).
+
+Simplified: the shell model runs no loops, ``if``, pipes or command substitution; a script that
+uses them is taken to run until it is signalled. ``env`` shows ``PATH``, ``HOSTNAME``, the spec's
+``env`` and ``HOME``, not the Service variables the kubelet adds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..api.defaults import image_repo
+from ..errors import BadRequest
+from . import behaviour
+from .images import hostname
+from .shell import (
+    SIMULATED,
+    STEP_PROGRAMS,
+    Session,
+    Step,
+    _Unterminated,
+    advance,
+    parse_script,
+    toolbox,
+)
+
+if TYPE_CHECKING:
+    from ..api.pod import Container, Pod
+    from ..runtime import Runtime
+
+IMAGE_CONFIG: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "busybox": ((), ("sh",)),
+    "registry.k8s.io/busybox": ((), ("sh",)),
+    "alpine": ((), ("/bin/sh",)),
+    "nicolaka/netshoot": ((), ("zsh",)),
+    "nginx": (("/docker-entrypoint.sh",), ("nginx", "-g", "daemon off;")),
+    "registry.k8s.io/e2e-test-images/agnhost": (("/agnhost",), ("pause",)),
+    "hashicorp/http-echo": (("/http-echo",), ()),
+    "curlimages/curl": (("/entrypoint.sh",), ("curl",)),
+}
+"""Image repository → (``ENTRYPOINT``, ``CMD``) from each image's Dockerfile (busybox and alpine:
+``CMD ["sh"]``/``["/bin/sh"]``; nginx: ``/docker-entrypoint.sh`` with ``nginx -g 'daemon off;'``;
+agnhost: ``ENTRYPOINT ["/agnhost"]``, ``CMD ["pause"]``; netshoot: ``CMD ["zsh"]``). Other images
+run their own server."""
+_WRAPPERS = {"/docker-entrypoint.sh", "/entrypoint.sh"}
+"""Entrypoint scripts that end in ``exec "$@"``."""
+_SHELLS = {"sh", "ash", "dash", "bash", "zsh"}
+SIGKILL_EXIT = 137
+"""128 + SIGKILL: what a process killed at the end of the grace period exits with."""
+
+
+@dataclass
+class Process:
+    """The main process of one container run that runs a script, or a container whose files were written."""
+
+    session: Session | None = None
+    """The script as it stands (None: a server)."""
+    fs: dict[str, str] = field(default_factory=dict)
+    """The files written in the container, by path."""
+    resume_at: float | None = None
+    """While the script sleeps: when it goes on."""
+    blocked: bool = False
+    """The script waits in a program that runs until it is signalled."""
+
+
+@dataclass
+class Processes:
+    """Every cluster's main processes with state, by (pod uid, container name)."""
+
+    by_container: dict[tuple[str, str], Process] = field(default_factory=dict)
+
+
+def _key(pod: Pod, container: Container) -> tuple[str, str]:
+    return (pod.metadata.uid or pod.key, container.name)
+
+
+def argv(container: Container) -> list[str]:
+    """The main process's command line: ``command``/``args`` over the image's ENTRYPOINT/CMD.
+
+    >>> from kitlib.api.pod import Container
+    >>> argv(Container(name="c", image="busybox"))
+    ['sh']
+    >>> argv(Container(name="c", image="nginx:1.27", extra={"args": ["nginx-debug", "-g", "daemon off;"]}))
+    ['nginx-debug', '-g', 'daemon off;']
+    """
+    entry, cmd = IMAGE_CONFIG.get(image_repo(container.image or ""), ((), ()))
+    command = container.extra.get("command")
+    args = container.extra.get("args")
+    if command:
+        line = [str(x) for x in command] + [str(x) for x in args or []]
+    else:
+        line = list(entry) + [str(x) for x in (args if args else cmd)]
+    while line and line[0] in _WRAPPERS:
+        line = line[1:]
+    return line
+
+
+def script_of(container: Container) -> tuple[str, str] | None:
+    """The shell and script the main process runs in the shell model, or None for a server."""
+    line = argv(container)
+    if not line:
+        return None
+    program = line[0].rsplit("/", 1)[-1]
+    box = toolbox(container.image or "")
+    if program in _SHELLS:
+        if len(line) >= 3 and line[1] == "-c":
+            return program, line[2]
+        if len(line) == 1:
+            return program, ""  # reads its empty stdin and exits 0
+        return None
+    if (program in SIMULATED or program in STEP_PROGRAMS) and program in box.programs | {"true", "false"}:
+        return "sh", " ".join(_quote(a) for a in line)
+    return None
+
+
+def _quote(word: str) -> str:
+    return "'" + word.replace("'", "'\"'\"'") + "'" if not word or any(c in word for c in " ;&|$'\"\\<>") else word
+
+
+def environment(rt: Runtime, pod: Pod, container: Container) -> dict[str, str]:
+    """The process's environment, in the order ``env`` prints it."""
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME": hostname(pod)}
+    for item in container.extra.get("env") or []:
+        if isinstance(item, dict) and item.get("name"):
+            env[str(item["name"])] = str(item.get("value", ""))
+    env.setdefault("HOME", "/root")
+    return env
+
+
+def files(rt: Runtime, pod: Pod, container: Container) -> dict[str, str]:
+    """The container run's writable files; a new, empty one not yet kept when nothing was written
+    (:func:`keep` keeps it once something is)."""
+    procs = rt.processes.by_container
+    proc = procs.get(_key(pod, container)) if procs else None
+    return proc.fs if proc is not None else {}
+
+
+def keep(rt: Runtime, pod: Pod, container: Container, fs: dict[str, str]) -> None:
+    """Keep ``fs`` as the container's files if something was written to it."""
+    if fs:
+        procs = rt.processes.by_container
+        key = _key(pod, container)
+        if key not in procs:
+            procs[key] = Process(fs=fs)
+
+
+def start(rt: Runtime, pod: Pod, container: Container, out: list[str]) -> Step | None:
+    """The container starts: a fresh filesystem, and its script runs until it sleeps, blocks or
+    exits (what it prints goes to ``out``). None: a server, which runs until signalled."""
+    procs = rt.processes.by_container
+    if procs:
+        procs.pop(_key(pod, container), None)
+    found = script_of(container)
+    if found is None:
+        return None
+    program, script = found
+    try:
+        parts = parse_script(script, environment(rt, pod, container))
+    except (BadRequest, _Unterminated):
+        return None  # syntax the model does not run: taken to run until signalled
+    if any(part and part[0] in _KEYWORDS for part in parts):
+        return None
+    proc = procs[_key(pod, container)] = Process(Session(parts, program=program))
+    return _run(rt, pod, container, proc, out)
+
+
+_KEYWORDS = frozenset("while for until if then else elif fi do done case esac function {".split())
+
+
+def resume(rt: Runtime, pod: Pod, container: Container, out: list[str]) -> Step | None:
+    """The script's ``sleep`` is over: it goes on (None: there is no script to resume)."""
+    proc = rt.processes.by_container.get(_key(pod, container))
+    if proc is None or proc.session is None:
+        return None
+    return _run(rt, pod, container, proc, out)
+
+
+def _run(rt: Runtime, pod: Pod, container: Container, proc: Process, out: list[str]) -> Step:
+    assert proc.session is not None
+    try:
+        step = advance(rt, pod, container, proc.session, proc.fs, out)
+    except BadRequest:
+        step = Step("block", program="?")
+    proc.resume_at = rt.now + step.seconds if step.kind == "sleep" else None
+    proc.blocked = step.kind == "block"
+    return step
+
+
+def next_change(rt: Runtime, pod: Pod, container: Container) -> float | None:
+    """When the script next changes what it has written (its ``sleep`` ends), or None."""
+    procs = rt.processes.by_container
+    proc = procs.get(_key(pod, container)) if procs else None
+    return proc.resume_at if proc is not None else None
+
+
+def exit_on_sigterm(rt: Runtime, pod: Pod, container: Container) -> int | None:
+    """The exit code the main process ends with on SIGTERM, or None when it ignores SIGTERM (a
+    shell or ``sleep`` as PID 1: no handler, and the kernel's default action does not apply to a
+    namespace's init); the runtime then kills it with SIGKILL when the grace period ends."""
+    if script_of(container) is not None:
+        return None
+    return behaviour.behaviour(container).stop_exit_code
+
+
+def forget(rt: Runtime, pod: Pod) -> None:
+    """The pod is gone: so are its containers' processes and files."""
+    procs = rt.processes.by_container
+    if procs:
+        uid = pod.metadata.uid or pod.key
+        for key in [k for k in procs if k[0] == uid]:
+            del procs[key]
+
+
+__all__ = ["IMAGE_CONFIG", "Process", "Processes", "argv", "environment", "exit_on_sigterm", "files", "keep",
+           "next_change", "resume", "script_of", "start"]
