@@ -36,6 +36,7 @@ uses them is taken to run until it is signalled. ``env`` shows ``PATH``, ``HOSTN
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..api.defaults import image_repo
@@ -112,13 +113,20 @@ def argv(container: Container) -> list[str]:
     >>> argv(Container(name="c", image="nginx:1.27", extra={"args": ["nginx-debug", "-g", "daemon off;"]}))
     ['nginx-debug', '-g', 'daemon off;']
     """
-    entry, cmd = IMAGE_CONFIG.get(image_repo(container.image or ""), ((), ()))
+    return list(_argv(*_spec(container)))
+
+
+def _spec(container: Container) -> tuple[str, tuple[str, ...] | None, tuple[str, ...] | None]:
     command = container.extra.get("command")
     args = container.extra.get("args")
-    if command:
-        line = [str(x) for x in command] + [str(x) for x in args or []]
-    else:
-        line = list(entry) + [str(x) for x in (args if args else cmd)]
+    return (container.image or "", tuple(str(x) for x in command) if command else None,
+            tuple(str(x) for x in args) if args else None)
+
+
+@lru_cache(maxsize=1024)
+def _argv(image: str, command: tuple[str, ...] | None, args: tuple[str, ...] | None) -> tuple[str, ...]:
+    entry, cmd = IMAGE_CONFIG.get(image_repo(image), ((), ()))
+    line = command + (args or ()) if command else entry + (args if args else cmd)
     while line and line[0] in _WRAPPERS:
         line = line[1:]
     return line
@@ -126,17 +134,23 @@ def argv(container: Container) -> list[str]:
 
 def script_of(container: Container) -> tuple[str, str] | None:
     """The shell and script the main process runs in the shell model, or None for a server."""
-    line = argv(container)
+    return _script(*_spec(container))
+
+
+@lru_cache(maxsize=1024)
+def _script(image: str, command: tuple[str, ...] | None, args: tuple[str, ...] | None) -> tuple[str, str] | None:
+    # Cached: thousands of replicas of one template ask the same question.
+    line = _argv(image, command, args)
     if not line:
         return None
     program = line[0].rsplit("/", 1)[-1]
-    box = toolbox(container.image or "")
     if program in _SHELLS:
         if len(line) >= 3 and line[1] == "-c":
             return program, line[2]
         if len(line) == 1:
             return program, ""  # reads its empty stdin and exits 0
         return None
+    box = toolbox(image)
     if (program in SIMULATED or program in STEP_PROGRAMS) and program in box.programs | {"true", "false"}:
         return "sh", " ".join(_quote(a) for a in line)
     return None
