@@ -178,3 +178,17 @@ def test_an_exec_probe_that_passes_once_the_file_exists(cluster):
     assert not cluster.get("Pod", "late").status.container_statuses[0].ready
     cluster.advance(2)
     assert cluster.get("Pod", "late").status.container_statuses[0].ready
+
+
+def test_a_file_written_by_exec_makes_the_readiness_probe_pass(cluster):
+    """The documentation's readiness-exec idea by hand: `cat /tmp/healthy` fails until
+    `kubectl exec ... touch /tmp/healthy`; the next probe run then passes and the pod is ready."""
+    cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+                   "spec": {"containers": [{"name": "web", "image": "nginx",
+                                            "readinessProbe": {"exec": {"command": ["cat", "/tmp/healthy"]},
+                                                               "periodSeconds": 5}}]}})
+    cluster.advance(60)
+    assert not cluster.get("Pod", "web").status.container_statuses[0].ready
+    cluster.kubectl("exec web -- touch /tmp/healthy")
+    cluster.advance(6)
+    assert cluster.get("Pod", "web").status.container_statuses[0].ready

@@ -327,6 +327,12 @@ def _next(rt: Runtime, pod: Pod, c: Container, run: ContainerRun, w: Worker, num
 
 def fault_changed(rt: Runtime, pod: Pod) -> None:
     """A fault was switched: wake the sleeping probes; a ``crash`` switched on kills the running app."""
+    wake(rt, pod, crash=True)
+
+
+def wake(rt: Runtime, pod: Pod, crash: bool = False) -> None:
+    """The app or its files changed from outside (a fault switched, ``kubectl exec`` wrote a
+    file): the sleeping probes run again at their next period."""
     catch_up(rt)
     for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=False):
         run = _runs(rt).get(_key(pod, c))
@@ -341,7 +347,7 @@ def fault_changed(rt: Runtime, pod: Pod) -> None:
                 period = w.probe.period_seconds or 10
                 nxt = w.anchor + (math.floor((rt.now - w.anchor) / period + 1e-9) + 1) * period
                 rt.clock.at(nxt, _tick, rt, pod.key, pod.metadata.uid, c.name, run.run, w.kind)
-        if "crash" in apps.faults(rt, pod):
+        if crash and "crash" in apps.faults(rt, pod):
             rt.clock.after(0.0, _crash, rt, pod.key, pod.metadata.uid, c.name, run.run)
 
 
