@@ -4,5 +4,8 @@
   (:class:`AppReply`), and the per-cluster table of images with their own handler (:class:`ContainerApps`);
 * :mod:`~kitlib.container.images`: which image answers what (nginx, http-echo, agnhost netexec);
 * :mod:`~kitlib.container.behaviour`: warm-up, fault switches and probes: the app as the kubelet sees it;
-* :mod:`~kitlib.container.shell`: the tools an image ships (sh, cat, nslookup, curl, wget ...).
+* :mod:`~kitlib.container.shell`: the tools an image ships (sh, cat, nslookup, curl, wget ...) and the
+  small shell model scripts run in;
+* :mod:`~kitlib.container.process`: the main process (command and args over the image's
+  ENTRYPOINT/CMD), its files, and how it takes SIGTERM.
 """

@@ -15,8 +15,15 @@ A program the image lacks fails as Docker's runtime reports it (``OCI runtime ex
 image's shell does. :func:`run` returns what the command prints and its exit code; reporting a
 non-zero code is the ``kubectl exec`` verb's job (:mod:`kitlib.kubectl.exec`).
 
-The clock does not move while a command runs (a connection that times out after two minutes on
-a real cluster returns at once here).
+``sh -c`` runs a small shell model (:func:`parse_script`, :func:`advance`): commands joined by
+``;``, ``&&`` and ``||``, ``exit N``, ``sleep``, ``touch``, ``rm``, ``cat``, ``echo``, ``test``/``[``,
+``env``, ``true``, ``false``, ``> FILE`` and ``>> FILE``, ``$VAR`` from the container's environment;
+files live in the container's writable layer (:mod:`kitlib.container.process`). No loops, ``if``,
+pipes or command substitution. A container's main process runs in the same model on the
+cluster's clock, where ``sleep 30`` takes 30 seconds.
+
+The clock does not move while ``kubectl exec`` runs a command (``sleep`` returns at once; a
+connection that times out after two minutes on a real cluster returns at once here).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The kubelet's prober and container restarts (pkg/kubelet/prober and kuberuntime's back-off).
 
 Each probe of a running container is a worker that runs every ``periodSeconds``, the first time
-``initialDelaySeconds`` after the container started:
+``initialDelaySeconds`` after the container started (also for the probes a startup probe holds
+back: they begin at their first period after it succeeds, if the delay is over by then):
 
 * readiness starts as failure; ``successThreshold`` successes in a row make the container ready,
   ``failureThreshold`` failures in a row make it not ready (its endpoints become ``ready: false``);
@@ -10,10 +11,18 @@ Each probe of a running container is a worker that runs every ``periodSeconds``,
 * a startup probe holds the other two back until it succeeds (the container is then
   ``started``); ``failureThreshold`` failures kill the container.
 
+The container's main process runs here too (:mod:`kitlib.container.process`): its script's
+``sleep`` is an event on the clock, and when it exits the container ends as when it is killed.
+What then follows depends on ``restartPolicy``: ``Always`` restarts it, ``OnFailure`` only after a
+non-zero exit, ``Never`` not at all; a pod none of whose containers will run again ends
+``Succeeded`` (all exited 0) or ``Failed``.
+
 Every failed run records the kubelet's ``Unhealthy`` event ("Readiness probe failed: HTTP probe
 failed with statuscode: 503"). A container that exits is restarted at once the first time, then
 after a back-off of 10 s, 20 s, 40 s ... capped at 300 s (``CrashLoopBackOff``); the back-off
-starts again from 10 s once 10 minutes pass without a restart.
+starts again from 10 s once 10 minutes pass without a restart. These are 1.37's defaults: the
+``ReduceDefaultCrashLoopBackOffDecay`` gate (1 s to 60 s) is alpha and off, and
+``KubeletCrashLoopBackOffMax`` only lets a node configure the cap (pkg/features/kube_features.go).
 
 Cheap scheduling: a run that succeeds while everything already counts as success changes
 nothing, so a worker in that state sleeps until the app can change (its warm-up ends, or a fault
