@@ -101,3 +101,29 @@ def test_graceful_shutdown_with_a_prestop_sleep(cluster):
     assert t.served == {"default/b": 20}
     cluster.advance(15)
     assert cluster.api.store.get("Pod", "default/a") is None
+
+
+def test_prestop_http_to_a_port_nothing_listens_on_fails(cluster):
+    """An httpGet hook asks the container's app; nothing listening is a failed hook: the event,
+    and SIGTERM follows at once."""
+    cluster.apply(pod("h", ports=[{"containerPort": 80}],
+                      lifecycle={"preStop": {"httpGet": {"path": "/shutdown", "port": 9999}}}))
+    cluster.apply(pod("ok", ports=[{"containerPort": 80}],
+                      lifecycle={"preStop": {"httpGet": {"path": "/", "port": 80}}}))
+    cluster.advance(10)
+    uid_h, uid_ok = cluster.get("Pod", "h").metadata.uid, cluster.get("Pod", "ok").metadata.uid
+    assert gone_after(cluster, "h") <= 1.0
+    assert gone_after(cluster, "ok") <= 1.0
+    assert ("FailedPreStopHook", "PreStopHook failed") in reasons(cluster, uid_h)
+    assert "FailedPreStopHook" not in [r for r, _ in reasons(cluster, uid_ok)]
+
+
+def test_an_exec_hook_runs_in_the_container(cluster):
+    """The hook's command sees and writes the container's files: what it writes, `kubectl exec`
+    reads while the pod is terminating."""
+    cluster.apply(pod("w", image="busybox", command=["sh", "-c", "sleep 3600"],
+                      lifecycle={"preStop": {"exec": {"command": ["sh", "-c", "echo bye > /tmp/state; sleep 5"]}}}))
+    cluster.advance(10)
+    cluster.kubectl("delete pod w")
+    cluster.advance(1)
+    assert cluster.kubectl("exec w -- cat /tmp/state") == "bye"
