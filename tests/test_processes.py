@@ -176,3 +176,16 @@ def test_a_completed_container_cannot_be_exec_ed_into(cluster):
         cluster.apply(pod("alive", ["sleep", "60"]))
         cluster.advance(10)
         cluster.kubectl("exec alive -- false")
+
+
+def test_an_exec_that_fails_as_an_error_writes_nothing(cluster, snapshot):
+    """A script kitlib cannot finish (a program it does not simulate) is an error and changes
+    nothing, not even the files its first commands would have written."""
+    cluster.apply(pod("w", ["sleep", "3600"]))
+    cluster.advance(10)
+    before = snapshot(cluster)
+    with pytest.raises(kitlib.BadRequest, match='kitlib does not simulate "ps"'):
+        cluster.kubectl("exec w -- sh -c 'touch /tmp/a; ps'")
+    assert snapshot(cluster) == before
+    with pytest.raises(ExecError):
+        cluster.kubectl("exec w -- cat /tmp/a")

@@ -171,20 +171,23 @@ def environment(rt: Runtime, pod: Pod, container: Container) -> dict[str, str]:
 
 
 def files(rt: Runtime, pod: Pod, container: Container) -> dict[str, str]:
-    """The container run's writable files; a new, empty one not yet kept when nothing was written
-    (:func:`keep` keeps it once something is)."""
+    """A copy of the container run's writable files, to run a command on (:func:`keep` stores
+    what it wrote; a command that fails as an API error leaves the container as it was)."""
     procs = rt.processes.by_container
     proc = procs.get(_key(pod, container)) if procs else None
-    return proc.fs if proc is not None else {}
+    return dict(proc.fs) if proc is not None else {}
 
 
 def keep(rt: Runtime, pod: Pod, container: Container, fs: dict[str, str]) -> None:
-    """Keep ``fs`` as the container's files if something was written to it."""
-    if fs:
-        procs = rt.processes.by_container
-        key = _key(pod, container)
-        if key not in procs:
+    """Store ``fs`` as the container's files, if it differs from what they are."""
+    procs = rt.processes.by_container
+    key = _key(pod, container)
+    proc = procs.get(key)
+    if proc is None:
+        if fs:
             procs[key] = Process(fs=fs)
+    elif proc.fs != fs:
+        proc.fs = fs
 
 
 def start(rt: Runtime, pod: Pod, container: Container, out: list[str]) -> Step | None:

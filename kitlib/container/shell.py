@@ -159,11 +159,11 @@ def _shell(rt: Runtime, pod: Pod, container: Container, box: Toolbox, program: s
     out: list[str] = []
     while True:
         step = advance(rt, pod, container, session, fs, out, timed=False)
-        keep(rt, pod, container, fs)
         if step.kind == "block":
             raise BadRequest(f'error: kitlib does not simulate "{step.program}" inside containers; it runs '
                              f"{', '.join(SIMULATED)}")
         if step.kind == "exit":
+            keep(rt, pod, container, fs)
             return "".join(out), step.code
 
 

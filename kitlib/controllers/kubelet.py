@@ -28,6 +28,7 @@ from ..api.pod import (
 )
 from ..container import behaviour as apps
 from ..container import logs, process
+from ..container.shell import Session, advance
 from ..errors import BadRequest
 from ..names import hex_id
 from . import prober
@@ -299,7 +300,7 @@ def _pre_stop(rt: Runtime, pod: Pod, c: Container, hook: dict, grace: int) -> tu
 
 def _hook_exec(rt: Runtime, pod: Pod, c: Container, command: list[str], grace: int) -> tuple[float, bool]:
     """An exec hook in the shell model: its ``sleep`` takes time (the hook ends when its script does)."""
-    from ..container.shell import Session, advance, parse_script
+    from ..container.shell import Session, parse_script
 
     if not command:
         return 0.0, False
@@ -311,6 +312,14 @@ def _hook_exec(rt: Runtime, pod: Pod, c: Container, command: list[str], grace: i
     except (BadRequest, ValueError):
         return float(grace), True
     fs = process.files(rt, pod, c)
+    try:
+        return _hook_script(rt, pod, c, session, fs, grace)
+    finally:
+        process.keep(rt, pod, c, fs)  # what the hook wrote stays in the container
+
+
+def _hook_script(rt: Runtime, pod: Pod, c: Container, session: Session, fs: dict[str, str],
+                 grace: int) -> tuple[float, bool]:
     taken = 0.0
     out: list[str] = []
     while taken < grace:
