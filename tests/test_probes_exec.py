@@ -192,3 +192,14 @@ def test_a_file_written_by_exec_makes_the_readiness_probe_pass(cluster):
     cluster.kubectl("exec web -- touch /tmp/healthy")
     cluster.advance(6)
     assert cluster.get("Pod", "web").status.container_statuses[0].ready
+
+
+def test_an_exec_probe_that_sleeps_past_its_timeout_fails(cluster):
+    """`sh -c "sleep 2"` with the default timeoutSeconds of 1: the kubelet gives up on it."""
+    cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "slow"},
+                   "spec": {"containers": [{"name": "web", "image": "nginx",
+                                            "readinessProbe": {"exec": {"command": ["sh", "-c", "sleep 2"]},
+                                                               "periodSeconds": 5}}]}})
+    cluster.advance(20)
+    assert not cluster.get("Pod", "slow").status.container_statuses[0].ready
+    assert 'Readiness probe failed: command "sh -c sleep 2" timed out' in [m[1] for m in messages(cluster, "slow")]

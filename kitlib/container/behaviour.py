@@ -237,7 +237,7 @@ def run_probe(rt: Runtime, pod: Pod, container: Container, probe: Probe) -> tupl
     if probe.exec is not None:
         if slow >= timeout:
             return "failure", f'command "{" ".join(probe.exec.command)}" timed out'
-        return _exec_probe(rt, pod, container, probe.exec.command)
+        return _exec_probe(rt, pod, container, probe.exec.command, timeout)
     if probe.grpc is not None:
         target = f"{ip}:{probe.grpc.port}"
         if not _listens(rt, pod, container, probe.grpc.port) or slow >= timeout:
@@ -270,17 +270,23 @@ def run_probe(rt: Runtime, pod: Pod, container: Container, probe: Probe) -> tupl
     return "failure", f"HTTP probe failed with statuscode: {code}"
 
 
-def _exec_probe(rt: Runtime, pod: Pod, container: Container, command: list[str]) -> tuple[str, str]:
+def _exec_probe(rt: Runtime, pod: Pod, container: Container, command: list[str],
+                probe_timeout: float) -> tuple[str, str]:
     """The kubelet's exec prober: exit code 0 is success; any other is failure, the output the
-    event's text (pkg/kubelet/prober/prober.go)."""
-    from .shell import run
+    event's text; a command still running after ``timeoutSeconds`` fails as timed out
+    (pkg/kubelet/prober/prober.go)."""
+    from .shell import run_within
 
     if not command:
         return "error", "missing probe handler"
+    argv = [str(a) for a in command]
     try:
-        output, code = run(rt, pod, container, [str(a) for a in command])
+        done = run_within(rt, pod, container, argv, probe_timeout)
     except BadRequest:
         return "success", ""  # a program kitlib does not simulate: taken to report healthy
+    if done is None:
+        return "failure", f'command "{" ".join(argv)}" timed out'
+    output, code = done
     return ("success", "") if code == 0 else ("failure", output)
 
 

@@ -100,16 +100,35 @@ def toolbox(image: str) -> Toolbox:
 
 def run(rt: Runtime, pod: Pod, container: Container, argv: list[str]) -> tuple[str, int]:
     """Run ``argv`` in ``container``: (what it prints, stdout and stderr together, and its exit code)."""
+    return _run(rt, pod, container, argv, None)
+
+
+def run_within(rt: Runtime, pod: Pod, container: Container, argv: list[str],
+               timeout: float) -> tuple[str, int] | None:
+    """:func:`run` as an exec probe does: None when its ``sleep`` adds up to ``timeout`` seconds
+    or more (the probe's run ends there; the clock still does not move)."""
+    try:
+        return _run(rt, pod, container, argv, timeout)
+    except _TimedOut:
+        return None
+
+
+class _TimedOut(Exception):
+    """The command slept past its time limit."""
+
+
+def _run(rt: Runtime, pod: Pod, container: Container, argv: list[str], limit: float | None) -> tuple[str, int]:
     box = toolbox(container.image or "")
     program = argv[0].rsplit("/", 1)[-1]
     if program not in box.programs:
         where = f'stat {argv[0]}: no such file or directory' if "/" in argv[0] else "executable file not found in $PATH"
         return (f'OCI runtime exec failed: exec failed: unable to start container process: exec: "{argv[0]}": '
                 f"{where}: unknown\n", 126)
+    if program in _SHELL_PROGRAMS or (program == "sleep" and limit is not None):
+        args = argv[1:] if program != "sleep" else ["-c", " ".join(argv)]
+        return _shell(rt, pod, container, box, "sh" if program == "sleep" else program, args, limit)
     if program == "sleep":
         return "", 0  # the clock stands still while kubectl exec runs
-    if program in _SHELL_PROGRAMS:
-        return _shell(rt, pod, container, box, program, argv[1:])
     from .process import files, keep
 
     fs = files(rt, pod, container)
@@ -146,7 +165,7 @@ def _program(rt: Runtime, pod: Pod, container: Container, box: Toolbox, program:
 
 
 def _shell(rt: Runtime, pod: Pod, container: Container, box: Toolbox, program: str,
-           args: list[str]) -> tuple[str, int]:
+           args: list[str], limit: float | None = None) -> tuple[str, int]:
     if len(args) < 2 or args[0] != "-c":
         raise BadRequest(f'error: kitlib simulates "{program} -c \'COMMAND\'" only (no interactive shell)')
     from .process import environment, files, keep
@@ -157,8 +176,14 @@ def _shell(rt: Runtime, pod: Pod, container: Container, box: Toolbox, program: s
         return _syntax_error(program, box, str(open_quote)), 2
     fs = files(rt, pod, container)
     out: list[str] = []
+    slept = 0.0
     while True:
-        step = advance(rt, pod, container, session, fs, out, timed=False)
+        step = advance(rt, pod, container, session, fs, out, timed=limit is not None)
+        if step.kind == "sleep":
+            slept += step.seconds
+            if limit is not None and slept >= limit:
+                raise _TimedOut
+            continue
         if step.kind == "block":
             raise BadRequest(f'error: kitlib does not simulate "{step.program}" inside containers; it runs '
                              f"{', '.join(SIMULATED)}")
