@@ -127,3 +127,17 @@ def test_an_exec_hook_runs_in_the_container(cluster):
     cluster.kubectl("delete pod w")
     cluster.advance(1)
     assert cluster.kubectl("exec w -- cat /tmp/state") == "bye"
+
+
+def test_describe_shows_the_phase_and_terminating_as_kubectl_does(cluster):
+    """describe prints the phase (not get's STATUS column: a crash-looping pod is `Running`), and
+    for a pod being deleted `Terminating (lasts <time since deletionTimestamp>)`, which reads
+    `<invalid>` while the grace period is still running, with the grace period below it."""
+    cluster.apply(pod("crash", image="busybox", command=["sh", "-c", "exit 1"]))
+    cluster.apply(pod("sleeper", image="busybox", command=["sleep", "3600"]))
+    cluster.advance(20)
+    assert "\nStatus:          Running\n" in cluster.kubectl("describe pod crash")
+    cluster.kubectl("delete pod sleeper")
+    cluster.advance(5)
+    out = cluster.kubectl("describe pod sleeper")
+    assert "\nStatus:                   Terminating (lasts <invalid>)\nTermination Grace Period: 30s\n" in out
