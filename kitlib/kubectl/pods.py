@@ -44,8 +44,12 @@ def pod_status(cluster: Cluster, pod: Pod) -> str:
         ready = pod.status.condition("Ready")
         reason = "Running" if ready is not None and ready.status == "True" else "NotReady"
     if pod.metadata.deletion_timestamp is not None:
-        # kubectl shows "Unknown" only for the old NodeLost reason, which current clusters don't set.
-        return "Unknown" if pod.status.reason == "NodeLost" else "Terminating"
+        # kubectl shows "Unknown" only for the old NodeLost reason, which current clusters don't
+        # set; a pod that already completed or failed keeps its reason (IsPodPhaseTerminal).
+        if pod.status.reason == "NodeLost":
+            return "Unknown"
+        if pod.status.phase not in ("Succeeded", "Failed"):
+            return "Terminating"
     return reason
 
 
