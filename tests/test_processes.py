@@ -114,12 +114,12 @@ def test_and_or_lists_and_tests(cluster):
     the spec's env and `$HOSTNAME`; what the script echoes is the container's log."""
     script = ('[ -f /tmp/x ] || echo "no x"; touch /tmp/x && [ -f /tmp/x ] && echo "x now"; '
               'false && echo skipped || echo "after false"; test "$MODE" = demo && echo "mode $MODE on $HOSTNAME"; '
-              'echo kept > /tmp/out; echo more >> /tmp/out; cat /tmp/out; rm /tmp/nope')
+              'echo kept > /tmp/out; echo more >> /tmp/out; cat /tmp/out; false; echo "code $?"; rm /tmp/nope')
     cluster.apply(pod("sh", ["sh", "-c", script], policy="Never", env=[{"name": "MODE", "value": "demo"}]))
     cluster.advance(10)
     p = cluster.get("Pod", "sh")
     lines = [x.text for x in logs.read(cluster.runtime, p, "c")]
-    assert lines == ["no x", "x now", "after false", "mode demo on sh", "kept", "more",
+    assert lines == ["no x", "x now", "after false", "mode demo on sh", "kept", "more", "code 1",
                      "rm: can't remove '/tmp/nope': No such file or directory"]
     assert p.status.container_statuses[0].state.terminated.exit_code == 1  # rm's
 

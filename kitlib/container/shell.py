@@ -276,6 +276,8 @@ def advance(rt: Runtime, pod: Pod, container: Container, session: Session, fs: d
                 session.pc += 1 if session.pc < len(parts) and parts[session.pc] not in _OPERATORS else 0
             continue
         words, target, append = _redirect(part)
+        if any("$?" in w for w in words):  # the last exit code, known only now
+            words = tuple(w.replace("$?", str(session.code)) for w in words)
         if words and words[0] == "exec":
             words = words[1:]  # the program replaces the shell
         if not words:
