@@ -189,3 +189,22 @@ def test_an_exec_that_fails_as_an_error_writes_nothing(cluster, snapshot):
     assert snapshot(cluster) == before
     with pytest.raises(ExecError):
         cluster.kubectl("exec w -- cat /tmp/a")
+
+
+def test_service_variables_are_those_of_services_that_existed_at_start(cluster):
+    """The kubelet adds each Service's variables (WEB_API_SERVICE_HOST, Docker's WEB_API_PORT...)
+    for the Services of the pod's namespace that exist when the container starts, and always the
+    `kubernetes` Service's; a Service created later is not in the environment of a running container."""
+    cluster.kubectl("create service clusterip web-api --tcp=80:8080")
+    ip = cluster.get("Service", "web-api").spec.cluster_ip
+    cluster.apply(pod("w", ["sh", "-c", "echo $WEB_API_SERVICE_HOST:$WEB_API_SERVICE_PORT; sleep 3600"]))
+    cluster.advance(10)
+    env = cluster.kubectl("exec w -- env").splitlines()
+    assert "KUBERNETES_SERVICE_HOST=10.96.0.1" in env and "KUBERNETES_PORT_443_TCP_PROTO=tcp" in env
+    assert [x for x in env if x.startswith("WEB_API_")] == [
+        f"WEB_API_SERVICE_HOST={ip}", "WEB_API_SERVICE_PORT=80", "WEB_API_SERVICE_PORT_80_8080=80",
+        f"WEB_API_PORT=tcp://{ip}:80", f"WEB_API_PORT_80_TCP=tcp://{ip}:80", "WEB_API_PORT_80_TCP_PROTO=tcp",
+        "WEB_API_PORT_80_TCP_PORT=80", f"WEB_API_PORT_80_TCP_ADDR={ip}"]
+    assert [x.text for x in logs.read(cluster.runtime, cluster.get("Pod", "w"), "c")] == [f"{ip}:80"]
+    cluster.kubectl("create service clusterip late --tcp=81")
+    assert not [x for x in cluster.kubectl("exec w -- env").splitlines() if x.startswith("LATE_")]

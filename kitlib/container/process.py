@@ -29,8 +29,7 @@ kernel, so a shell or ``sleep`` ignores SIGTERM and is killed with SIGKILL when 
 ends (exit code 137). Servers exit as their image does (:class:`~kitlib.container.behaviour.Behaviour`).
 
 Simplified: the shell model runs no loops, ``if``, pipes or command substitution; a script that
-uses them is taken to run until it is signalled. ``env`` shows ``PATH``, ``HOSTNAME``, the spec's
-``env`` and ``HOME``, not the Service variables the kubelet adds.
+uses them is taken to run until it is signalled. ``env`` lists its variables in a fixed order.
 """
 
 from __future__ import annotations
@@ -161,13 +160,62 @@ def _quote(word: str) -> str:
 
 
 def environment(rt: Runtime, pod: Pod, container: Container) -> dict[str, str]:
-    """The process's environment, in the order ``env`` prints it."""
+    """The process's environment: ``PATH`` and ``HOSTNAME``, the spec's ``env``, the Service
+    variables the kubelet adds (:func:`service_variables`), ``HOME``. (The runtime's order comes
+    from Go's map iteration, so it varies; kitlib's is fixed.)"""
     env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME": hostname(pod)}
     for item in container.extra.get("env") or []:
         if isinstance(item, dict) and item.get("name"):
             env[str(item["name"])] = str(item.get("value", ""))
+    for name, value in service_variables(rt, pod, container):
+        env.setdefault(name, value)
     env.setdefault("HOME", "/root")
     return env
+
+
+def service_variables(rt: Runtime, pod: Pod, container: Container) -> list[tuple[str, str]]:
+    """The Service environment variables of the container, as the kubelet computes them when it
+    starts it (pkg/kubelet/kubelet_pods.go getServiceEnvVarMap, pkg/kubelet/envvars FromServices):
+    the ``kubernetes`` Service of ``default`` always, and with ``enableServiceLinks`` (the default)
+    every Service of the pod's namespace, each with a cluster IP; only Services that existed when
+    the container started (a pod started before its Service does not have its variables).
+
+    For Service ``web-api`` with port 80 named ``http``: ``WEB_API_SERVICE_HOST``,
+    ``WEB_API_SERVICE_PORT``, ``WEB_API_SERVICE_PORT_HTTP``, then Docker's link variables
+    ``WEB_API_PORT=tcp://IP:80``, ``WEB_API_PORT_80_TCP``, ``_PROTO``, ``_PORT``, ``_ADDR``."""
+    from ..api.service import Service
+    from ..clock import parse_timestamp
+
+    started = rt.apps.started.get((pod.metadata.uid or pod.key, container.name), rt.now)
+    links = pod.spec.enable_service_links is not False
+    chosen: dict[str, Service] = {}
+    for svc in rt.api.store.items_as(Service):
+        ip = svc.spec.cluster_ip
+        if not ip or ip == "None" or not svc.spec.ports:
+            continue
+        created = svc.metadata.creation_timestamp
+        if created is not None and parse_timestamp(created) > started:
+            continue
+        if svc.metadata.namespace == "default" and svc.metadata.name == "kubernetes":
+            chosen.setdefault(svc.name, svc)
+        elif svc.metadata.namespace == pod.namespace and links:
+            chosen[svc.name] = svc
+    out: list[tuple[str, str]] = []
+    for name in sorted(chosen):
+        svc = chosen[name]
+        ip = svc.spec.cluster_ip or ""
+        prefix = name.replace("-", "_").upper()
+        ports = svc.spec.ports
+        out += [(f"{prefix}_SERVICE_HOST", ip), (f"{prefix}_SERVICE_PORT", str(ports[0].port))]
+        out += [(f"{prefix}_SERVICE_PORT_{p.name.replace('-', '_').upper()}", str(p.port)) for p in ports if p.name]
+        for i, p in enumerate(ports):
+            proto = p.protocol or "TCP"
+            url = f"{proto.lower()}://{ip}:{p.port}" if ":" not in ip else f"{proto.lower()}://[{ip}]:{p.port}"
+            if i == 0:
+                out.append((f"{prefix}_PORT", url))
+            base = f"{prefix}_PORT_{p.port}_{proto.upper()}"
+            out += [(base, url), (f"{base}_PROTO", proto.lower()), (f"{base}_PORT", str(p.port)), (f"{base}_ADDR", ip)]
+    return out
 
 
 def files(rt: Runtime, pod: Pod, container: Container) -> dict[str, str]:
