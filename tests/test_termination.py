@@ -141,3 +141,17 @@ def test_describe_shows_the_phase_and_terminating_as_kubectl_does(cluster):
     cluster.advance(5)
     out = cluster.kubectl("describe pod sleeper")
     assert "\nStatus:                   Terminating (lasts <invalid>)\nTermination Grace Period: 30s\n" in out
+
+
+def test_a_script_that_ends_by_itself_does_not_wait_for_sigkill(cluster):
+    """`sh -c "sleep 8; echo done"` ignores SIGTERM, but its script ends 8 s after it started:
+    the container is gone then, not at the end of the 30 s grace period."""
+    cluster.apply(pod("short", image="busybox", command=["sh", "-c", "sleep 8; echo done"]))
+    cluster.advance(5)
+    started = cluster.now
+    cs = cluster.get("Pod", "short").status.container_statuses[0]
+    assert cs.state.running is not None
+    from kitlib.clock import parse_timestamp
+    ends = parse_timestamp(cs.state.running.started_at) + 8
+    took = gone_after(cluster, "short")
+    assert abs(started + took - ends) <= 0.5

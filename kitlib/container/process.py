@@ -287,6 +287,35 @@ def next_change(rt: Runtime, pod: Pod, container: Container) -> float | None:
     return proc.resume_at if proc is not None else None
 
 
+_TIMELESS = frozenset("exit sleep touch rm test [ env true false mkdir echo cat hostname".split())
+"""Programs whose run changes nothing outside the container: a script of only these can be run ahead."""
+
+
+def exits_in(rt: Runtime, pod: Pod, container: Container) -> tuple[float, int] | None:
+    """When a sleeping script will exit by itself, and with which code: (seconds from now, code);
+    None if it never does, or if what it has left to run reaches outside the container (a
+    request, a lookup), which kitlib does not run ahead of time."""
+    procs = rt.processes.by_container
+    proc = procs.get(_key(pod, container)) if procs else None
+    if proc is None or proc.session is None or proc.resume_at is None:
+        return None
+    left = proc.session.parts[proc.session.pc:]
+    for part in left:
+        words = [w for w in part if w not in (">", ">>")]
+        if part not in (("&&",), ("||",), (";",)) and words and words[0].rsplit("/", 1)[-1] not in _TIMELESS:
+            return None
+    ahead = Session(list(left), 0, proc.session.code, proc.session.program)
+    fs = dict(proc.fs)
+    total = proc.resume_at - rt.now
+    while True:
+        step = advance(rt, pod, container, ahead, fs, [])
+        if step.kind == "exit":
+            return total, step.code
+        if step.kind != "sleep" or step.seconds == float("inf"):
+            return None
+        total += step.seconds
+
+
 def exit_on_sigterm(rt: Runtime, pod: Pod, container: Container) -> int | None:
     """The exit code the main process ends with on SIGTERM, or None when it ignores SIGTERM (a
     shell or ``sleep`` as PID 1: no handler, and the kernel's default action does not apply to a
@@ -305,5 +334,5 @@ def forget(rt: Runtime, pod: Pod) -> None:
             del procs[key]
 
 
-__all__ = ["IMAGE_CONFIG", "Process", "Processes", "argv", "environment", "exit_on_sigterm", "files", "keep",
+__all__ = ["IMAGE_CONFIG", "Process", "Processes", "argv", "environment", "exit_on_sigterm", "exits_in", "files", "keep",
            "next_change", "resume", "script_of", "start"]

@@ -237,7 +237,7 @@ def terminate(rt: Runtime, pod: Pod) -> None:
       the container's app; a hook that fails records ``FailedPreStopHook`` ("PreStopHook failed");
     * SIGTERM with what is left of the grace period, never less than 2 s: a process that handles
       it exits (nginx at once, with 0); one that ignores it (``sleep`` or a shell as PID 1) is
-      killed with SIGKILL when that time is up.
+      killed with SIGKILL when that time is up, unless its script ends by itself before.
 
     Once every container has stopped, the kubelet removes the pod and frees its IP. On a node that
     does not answer, nothing happens until the node is back: the pod stays Terminating. A pod
@@ -276,7 +276,10 @@ def _kill(rt: Runtime, pod: Pod, c: Container, grace: int) -> float:
             rt.clock.after(hook_time, _hook_failed, rt, pod, c.name)
     left = max(grace - int(hook_time), MIN_GRACE)
     code = process.exit_on_sigterm(rt, pod, c)
-    return hook_time + (min(STOP_SECONDS, left) if code is not None else float(left))
+    if code is not None:
+        return hook_time + min(STOP_SECONDS, left)
+    natural = process.exits_in(rt, pod, c)  # a script that ends by itself before SIGKILL
+    return min(hook_time + left, natural[0]) if natural is not None else hook_time + left
 
 
 def _hook_failed(rt: Runtime, pod: Pod, name: str) -> None:

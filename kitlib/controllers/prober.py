@@ -301,8 +301,12 @@ def _tick(rt: Runtime, key: str, uid: str | None, name: str, number: int, kind: 
         grace = w.probe.termination_grace_period_seconds or pod.spec.termination_grace_period_seconds
         grace = 30 if grace is None else grace
         code = process.exit_on_sigterm(rt, pod, c)
-        if code is None:  # it ignores SIGTERM: SIGKILL when the grace period is over
-            rt.clock.after(max(grace, MIN_GRACE), _exited, rt, key, uid, c.name, run.run, process.SIGKILL_EXIT)
+        if code is None:  # it ignores SIGTERM: SIGKILL when the grace period is over, unless it ends first
+            natural = process.exits_in(rt, pod, c)
+            if natural is not None and natural[0] < max(grace, MIN_GRACE):
+                rt.clock.after(natural[0], _exited, rt, key, uid, c.name, run.run, natural[1])
+            else:
+                rt.clock.after(max(grace, MIN_GRACE), _exited, rt, key, uid, c.name, run.run, process.SIGKILL_EXIT)
         else:
             rt.clock.after(min(STOP_SECONDS, grace), _exited, rt, key, uid, c.name, run.run, code)
         return
