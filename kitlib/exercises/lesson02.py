@@ -18,7 +18,8 @@ def check_api_service(cluster, namespace: str = "default") -> Feedback:
         d = cluster.get("Deployment", "api", namespace)
     except NotFound:
         return not_yet("there is no deployment api.",
-                       f'cluster.kubectl("create deployment api --image={AGNHOST} --replicas=2 --port=8080")')
+                       f'cluster.kubectl("create deployment api --image={AGNHOST} --replicas=2 --port=8080 '
+                       '-- /agnhost netexec --http-port=8080")')
     if d.spec.replicas != 2 or [c.image for c in d.spec.template.spec.containers] != [AGNHOST]:
         return not_yet("the deployment api should run 2 replicas of the agnhost image.",
                        f"Use --image={AGNHOST} --replicas=2.")
@@ -37,6 +38,10 @@ def check_api_service(cluster, namespace: str = "default") -> Feedback:
     if client is None:
         return not_yet("there is no other running pod to test from.", "Keep the web deployment from the lesson.")
     t = cluster.traffic(client.key, svc.spec.cluster_ip, 80, requests=100)
+    if t.failed and any("listens on 8080/TCP" in r for r in t.reasons):
+        return not_yet(f"requests to the ClusterIP: {t.failed} of {t.requests} refused: nothing in the api pods "
+                       "listens on 8080.", "agnhost without arguments runs `pause`, which listens on nothing: "
+                       "recreate the deployment with -- /agnhost netexec --http-port=8080.")
     if t.failed or len(t.served) != 2:
         return not_yet(f"requests to the ClusterIP: {t.ok} answered by {len(t.served)} pods, {t.failed} failed.",
                        "Wait until both api pods are Running: cluster.advance(10).")
