@@ -91,16 +91,23 @@ class Listening:
 
 def repo(container: Container) -> str:
     """The container's image repository, older registries' names mapped to today's."""
-    r = image_repo(container.image or "")
+    return _repo(container.image or "")
+
+
+@lru_cache(maxsize=4096)
+def _repo(image: str) -> str:
+    r = image_repo(image)
     return ALIASES.get(r, r)
 
 
 def program(container: Container) -> list[str]:
     """The argv the container runtime starts: ``command`` replaces the image's ENTRYPOINT, ``args``
     its CMD; with ``command`` and no ``args`` the CMD is dropped (the Pod API's rule)."""
-    entrypoint, cmd = IMAGES.get(repo(container), ((), ()))
-    command = container.extra.get("command")
-    args = container.extra.get("args")
+    return _program(repo(container), container.extra.get("command"), container.extra.get("args"))
+
+
+def _program(r: str, command: list | None, args: list | None) -> list[str]:
+    entrypoint, cmd = IMAGES.get(r, ((), ()))
     if command:
         return [str(a) for a in command] + [str(a) for a in args or []]
     return list(entrypoint) + ([str(a) for a in args] if args else list(cmd))
@@ -117,7 +124,7 @@ def listening(rt: Runtime, container: Container) -> Listening:
     """What ``container`` listens on once its app is up (see the module docstring)."""
     r = repo(container)
     if r in IMAGES:
-        argv = tuple(program(container))
+        argv = tuple(_program(r, container.extra.get("command"), container.extra.get("args")))
         port_env = _env(container, "PORT") if r == WEBAPP else None
         echo_text = bool(_env(container, "ECHO_TEXT")) if r == HTTP_ECHO else False
         return _known(r, argv, port_env, echo_text)
