@@ -46,6 +46,25 @@ def test_api_service_check_says_when_agnhost_runs_pause():
     assert "/agnhost netexec --http-port=8080" in feedback.hint
 
 
+def test_hello_service_needs_the_port_http_echo_listens_on():
+    """Exercise 4: a Service in front of http-echo whose targetPort is where it really listens
+    (5678, as its log says); a wrong targetPort is refused though its endpoints look fine."""
+    c = _cluster()
+    assert "no deployment hello" in lesson02.check_hello_service(c).message
+    c.kubectl("create deployment hello --image=hashicorp/http-echo -- /http-echo -text=hello")
+    c.advance(10)
+    assert "no Service hello" in lesson02.check_hello_service(c).message
+    assert "server is listening on :5678" in c.kubectl("logs deployment/hello")
+    c.kubectl("expose deployment hello --port=80")
+    wrong = lesson02.check_hello_service(c)
+    assert not wrong and "sends them to port 80, where nothing in the hello pods listens" in wrong.message
+    assert "logs deployment/hello" in wrong.hint
+    c.delete("Service", "hello")
+    c.kubectl("expose deployment hello --port=80 --target-port=5678")
+    done = lesson02.check_hello_service(c)
+    assert done and "port 5678" in done.message
+
+
 def test_cross_namespace_lookup_needs_the_namespace_in_the_name():
     c = _cluster()
     c.kubectl("create namespace shop")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..api.defaults import image_repo
 from ..api.service import service_type
 from ..errors import NotFound
 from ..network.dns import DnsAnswer
@@ -83,3 +84,38 @@ def check_no_failures(cluster, result: Traffic | None, replicas: int = 5) -> Fee
     note = f" ({len(terminating)} pods were still terminating)" if terminating else ""
     return ok(f"all {result.requests} requests answered by {len(result.served)} pods{note}: a deleted pod "
               "leaves the EndpointSlice at once, so the Service never sends it new requests.")
+
+
+def check_hello_service(cluster, namespace: str = "default") -> Feedback:
+    """Exercise 4: Service ``hello`` on port 80 in front of http-echo, its targetPort where
+    http-echo really listens (5678, which its log says), so that connections are accepted."""
+    try:
+        d = cluster.get("Deployment", "hello", namespace)
+    except NotFound:
+        return not_yet("there is no deployment hello.",
+                       'cluster.kubectl("create deployment hello --image=hashicorp/http-echo -- /http-echo -text=hello")')
+    if [image_repo(c.image or "") for c in d.spec.template.spec.containers] != ["hashicorp/http-echo"]:
+        return not_yet("the deployment hello should run the image hashicorp/http-echo.",
+                       "Use --image=hashicorp/http-echo -- /http-echo -text=hello.")
+    try:
+        svc = cluster.get("Service", "hello", namespace)
+    except NotFound:
+        return not_yet("there is no Service hello.", "cluster.kubectl(\"logs deployment/hello\") says which port "
+                       "http-echo listens on; expose that port as the targetPort.")
+    port = next((p for p in svc.spec.ports if p.port == 80), None)
+    if port is None:
+        return not_yet(f"the Service hello has no port 80 (it has {[p.port for p in svc.spec.ports]}).",
+                       "--port is the port clients dial: 80.")
+    client = next((p for p in cluster.pods(namespace) if p.status.phase == "Running"
+                   and not p.name.startswith("hello-")), None)
+    if client is None:
+        return not_yet("there is no other running pod to test from.", "Keep the client deployment from the lesson.")
+    conn = cluster.connect(client.key, svc.spec.cluster_ip, 80)
+    if conn.failure == "refused" and "listens on" in conn.reason:
+        return not_yet(f"connections to hello:80 are refused: the Service sends them to port {port.target_port}, "
+                       "where nothing in the hello pods listens (its endpoints look fine all the same).",
+                       'cluster.kubectl("logs deployment/hello") says which port http-echo listens on.')
+    if not conn.ok:
+        return not_yet(f"connections to hello:80 fail: {conn.reason}", "Wait until the hello pods are Running: "
+                       "cluster.advance(10).")
+    return ok(f"hello:80 reaches port {conn.target_port} of pod {conn.pod}, where http-echo listens.")
