@@ -225,3 +225,38 @@ def test_tail_below_minus_one_is_refused_after_the_pod_is_found(cluster):
         cluster.kubectl("logs web --tail=-2")
     with pytest.raises(NotFound):
         cluster.kubectl("logs nope --tail=-2")
+
+
+def test_since_time_all_pods_and_follow_limits(cluster):
+    """``--since-time`` keeps lines from that time on (a bad time is Go's ``time.Parse`` error);
+    ``--all-pods`` reads every pod with a prefix; ``-f`` over more streams than
+    ``--max-log-requests`` is refused."""
+    cluster.kubectl("create deployment web --image=nginx --replicas=2")
+    cluster.advance(15)
+    p = cluster.pods(selector="app=web")[0]
+    cluster.http(f"http://{p.status.pod_ip}/", src="node/minikube")
+    assert cluster.kubectl(f"logs {p.name} --since-time=2026-01-01T00:00:14Z").startswith(
+        "10.244.") and len(cluster.kubectl(f"logs {p.name} --since-time=2026-01-01T00:00:14Z").splitlines()) == 1
+    with pytest.raises(kitlib.BadRequest, match=r'^error: parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": '
+                                                r'cannot parse "yesterday" as "2006"$'):
+        cluster.kubectl(f"logs {p.name} --since-time=yesterday")
+    with pytest.raises(kitlib.BadRequest, match=r"^error: at most one of `sinceTime` or `sinceSeconds` may be "
+                                                r"specified$"):
+        cluster.kubectl(f"logs {p.name} --since-time=2026-01-01T00:00:14Z --since=1h")
+    every = cluster.kubectl("logs deployment/web --all-pods --tail=1")
+    assert every.warnings == () and len(every.splitlines()) == 2
+    assert all(line.startswith("[pod/web-") and "/nginx] " in line for line in every.splitlines())
+    with pytest.raises(kitlib.BadRequest, match=r"^error: you are attempting to follow 2 log streams, but maximum "
+                                                r"allowed concurrency is 1, use --max-log-requests to increase the "
+                                                r"limit$"):
+        cluster.kubectl("logs -f -l app=web --max-log-requests=1")
+
+
+def test_since_time_parse_error_matches_the_real_kubectl(cluster):
+    """kubectl parses ``--since-time`` before it asks the server."""
+    exe = oracle.require()
+    done = subprocess.run([exe, "logs", "--since-time=2026-01-01", "web"], capture_output=True, text=True,
+                          timeout=60, check=False, env={"KUBECONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"})
+    with pytest.raises(kitlib.BadRequest) as info:
+        cluster.kubectl("logs --since-time=2026-01-01 web")
+    assert str(info.value) == done.stderr.rstrip("\n")

@@ -81,13 +81,34 @@ def _duration(args: Args, name: str) -> float | None:
     return sign * total
 
 
+_RFC3339 = [("2006", r"\d{4}"), ("-", "-"), ("01", r"\d{2}"), ("-", "-"), ("02", r"\d{2}"), ("T", "T"),
+            ("15", r"\d{2}"), (":", ":"), ("04", r"\d{2}"), (":", ":"), ("05", r"\d{2}(\.\d+)?"),
+            ("Z07:00", r"Z|[+-]\d{2}:\d{2}")]
+"""Go's ``time.RFC3339`` layout, element by element (what ``util.ParseRFC3339`` reads ``--since-time`` with)."""
+
+
+def _since_time(text: str) -> float:
+    """``--since-time`` as seconds of the cluster's clock, or Go's ``time.Parse`` error as kubectl prints it."""
+    rest = text
+    for element, pattern in _RFC3339:
+        m = re.match(pattern, rest)
+        if m is None:
+            raise BadRequest(f'error: parsing time "{text}" as "2006-01-02T15:04:05Z07:00": cannot parse "{rest}" '
+                             f'as "{element}"')
+        rest = rest[m.end():]
+    if rest:
+        raise BadRequest(f'error: parsing time "{text}": extra text: "{rest}"')
+    from datetime import datetime
+
+    return (datetime.fromisoformat(text.replace("Z", "+00:00")) - EPOCH).total_seconds()
+
+
 def logs_command(cluster: Cluster, args: Args, stdin: str) -> str:
     """``kubectl logs``: parse as kubectl does, find the pod and container, and print the run's lines."""
     tail = args.flag_int("tail", "logs", -1)
     limit = args.flag_int("limit-bytes", "logs", 0) or 0
     args.flag_int("max-log-requests", "logs", 5)
     since = _duration(args, "since")
-    _duration(args, "pod-running-timeout")
     words = args.words[1:]
     selector = args.get("selector") or ""
     if not words and not selector or len(words) > 2:
@@ -97,6 +118,10 @@ def logs_command(cluster: Cluster, args: Args, stdin: str) -> str:
                            "See 'kubectl logs -h' for help and examples")
     container_name = words[1] if len(words) == 2 else args.get("container")
     namespace = args.namespace
+    timeout = _duration(args, "pod-running-timeout")
+    if timeout is not None and timeout <= 0:
+        raise BadRequest("error: --pod-running-timeout must be higher than zero")
+    since_time = _since_time(args.get("since-time") or "") if args.get("since-time") else None
     request(cluster, "Pod")
     if selector:
         parse_selector(selector)
@@ -106,8 +131,8 @@ def logs_command(cluster: Cluster, args: Args, stdin: str) -> str:
         if tail == -1 and not args.has("tail"):
             tail = SELECTOR_TAIL
     else:
-        pods = [_target_pod(cluster, words[0], namespace)]
-    if args.get("since-time") and since:
+        pods = _target_pods(cluster, words[0], namespace, args.on("all-pods"))
+    if since_time is not None and since:
         raise BadRequest("error: at most one of `sinceTime` or `sinceSeconds` may be specified")
     all_containers = args.on("all-containers")
     if all_containers and container_name:
@@ -121,19 +146,26 @@ def logs_command(cluster: Cluster, args: Args, stdin: str) -> str:
     if tail is not None and tail < -1:
         raise BadRequest("error: --tail must be greater than or equal to -1")
     previous = args.on("previous")
-    prefix = args.on("prefix")
+    prefix = args.on("prefix") or args.on("all-pods")
+    streams = [(pod, c) for pod in pods
+               for c in (pod.spec.containers if all_containers else [_container(pod, container_name, args.on("all-pods"))])]
+    most = args.flag_int("max-log-requests", "logs", 5) or 0
+    if args.on("follow") and len(streams) > 1 and len(streams) > most:
+        raise BadRequest(f"error: you are attempting to follow {len(streams)} log streams, but maximum allowed "
+                         f"concurrency is {most}, use --max-log-requests to increase the limit")
     out: list[str] = []
-    for pod in pods:
-        for c in (pod.spec.containers if all_containers else [_container(pod, container_name, len(pods) > 1)]):
-            lines = _lines(cluster, pod, c, previous)
-            if since:
-                lines = [ln for ln in lines if ln.at >= cluster.now - since]
-            if tail is not None and tail >= 0:
-                lines = lines[len(lines) - tail:] if tail else []
-            text = "".join((f"[pod/{pod.name}/{c.name}] " if prefix else "")
-                           + (f"{_rfc3339(ln.at)} " if args.on("timestamps") else "") + ln.text + "\n"
-                           for ln in lines)
-            out.append(text[:limit] if limit else text)
+    for pod, c in streams:
+        lines = _lines(cluster, pod, c, previous)
+        if since:
+            lines = [ln for ln in lines if ln.at >= cluster.now - since]
+        if since_time is not None:
+            lines = [ln for ln in lines if ln.at >= since_time]
+        if tail is not None and tail >= 0:
+            lines = lines[len(lines) - tail:] if tail else []
+        text = "".join((f"[pod/{pod.name}/{c.name}] " if prefix else "")
+                       + (f"{_rfc3339(ln.at)} " if args.on("timestamps") else "") + ln.text + "\n"
+                       for ln in lines)
+        out.append(text[:limit] if limit else text)
     # Kubectl's verbs return their text without the last line end.
     return "".join(out).removesuffix("\n")
 
@@ -145,14 +177,15 @@ def _rfc3339(at: float) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S") + (f".{frac}" if frac else "") + "Z"
 
 
-def _target_pod(cluster: Cluster, ref: str, namespace: str) -> Pod:
-    """``POD`` or ``TYPE/NAME``: a pod, or the first of the object's pods (``GetFirstPod``)."""
+def _target_pods(cluster: Cluster, ref: str, namespace: str, all_pods: bool) -> list[Pod]:
+    """``POD`` or ``TYPE/NAME``: a pod, or the first of the object's pods (``GetFirstPod``), or with
+    ``--all-pods`` all of them in ``ByLogging`` order."""
     kind, _, name = ref.partition("/") if "/" in ref else ("pod", "", ref)
     res = resource_type(kind)
     if res.kind == "Pod":
         pod = cluster.api.get("Pod", name, namespace)
         assert isinstance(pod, Pod)
-        return pod
+        return [pod]
     owner = cluster.api.get(res.kind, name, namespace)
     spec = getattr(owner, "spec", None)
     selector = getattr(spec, "selector", None)
@@ -164,9 +197,11 @@ def _target_pod(cluster: Cluster, ref: str, namespace: str) -> Pod:
         # GetFirstPod waits --pod-running-timeout (20s) for a pod to appear, then gives up.
         raise BadRequest("error: timed out waiting for the condition")
     pods.sort(key=_by_logging)
+    if all_pods:
+        return pods
     if len(pods) > 1:
         note(f"Found {len(pods)} pods, using pod/{pods[0].name}")
-    return pods[0]
+    return pods[:1]
 
 
 _PHASE_ORDER = {"Running": 0, "Unknown": 1, "Pending": 2}
@@ -183,7 +218,7 @@ def _by_logging(pod: Pod) -> tuple[bool, int, bool, str, int, str, str]:
             pod.metadata.creation_timestamp or "", pod.name)
 
 
-def _container(pod: Pod, name: str | None, many_pods: bool) -> Container:
+def _container(pod: Pod, name: str | None, all_pods: bool) -> Container:
     """The container to read: named, annotated as the default, or the first (said on stderr)."""
     names = [c.name for c in pod.spec.containers]
     inits = [str(c.get("name")) for c in pod.spec.extra.get("initContainers") or []]
@@ -195,7 +230,7 @@ def _container(pod: Pod, name: str | None, many_pods: bool) -> Container:
             if wanted:
                 note(f'Default container name "{wanted}" not found in pod {pod.name}')
             name = names[0]
-            if (len(names) > 1 or inits) and not many_pods:
+            if (len(names) > 1 or inits) and not all_pods:
                 note(f'Defaulted container "{name}" out of: {", ".join(inits + names)}')
     found = next((c for c in pod.spec.containers if c.name == name), None)
     if found is None:

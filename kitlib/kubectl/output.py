@@ -74,9 +74,10 @@ def warn(text: str) -> None:
 
 
 def note(text: str) -> None:
-    """Pass on a line kubectl writes on stderr itself (a :class:`Note`), in the warnings' stream."""
+    """Pass on a line kubectl writes on stderr itself (a :class:`Note`), in the warnings' stream
+    (each time it is said: only the server's warnings are deduplicated)."""
     said = _said.get()
-    if said is not None and text and text not in said:
+    if said is not None and text:
         said.append(Note(text))
 
 
