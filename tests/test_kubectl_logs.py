@@ -87,6 +87,15 @@ def test_agnhost_netexec_logs_its_start_and_each_handler(cluster):
                                            f"{now} GET /hostname\n{now} GET /echo?msg=hi&code=\n{now} GET /")
 
 
+def test_serve_hostname_logs_its_port_and_each_request(cluster):
+    """serve-hostname: ``Serving on port 9376.``, then ``HTTP request from ip:port`` per request."""
+    p = pod(cluster, "sh", {"name": "sh", "image": AGNHOST, "args": ["serve-hostname"]})
+    r = cluster.http(f"http://{p.status.pod_ip}:9376/", src="node/minikube")
+    first, second = cluster.kubectl("logs sh").splitlines()
+    assert first == f"{started(p)} Serving on port 9376."
+    assert second.startswith(f"2026/01/01 00:00:15 HTTP request from {r.connection.hops[-1].src}:")
+
+
 def test_http_echo_logs_its_listen_line_and_requests(cluster):
     """http-echo: ``[INFO] server is listening on :5678``, then its httpLog line per request."""
     p = pod(cluster, "echo", {"name": "echo", "image": "hashicorp/http-echo", "args": ["-text=hello"]})

@@ -79,6 +79,17 @@ def test_other_agnhost_servers(cluster, args, port):
     assert reach(cluster, pod, port).ok
 
 
+@pytest.mark.parametrize(("args", "expected"), [
+    (["serve-hostname", "--udp", "--http=false"], {(9376, "UDP")}),
+    (["serve-hostname", "--tcp", "--http=false", "--port=7"], {(7, "TCP")}),
+    (["serve-hostname", "--udp"], set()),  # HTTP and UDP at once: log.Fatalf, nothing listens
+])
+def test_serve_hostname_modes(cluster, args, expected):
+    """serve-hostname serves HTTP by default; raw TCP or UDP only with --http=false."""
+    pod = run_pod(cluster, "p", AGNHOST, args=args)
+    assert listeners.listening_ports(cluster.runtime, pod, pod.spec.containers[0]) == expected
+
+
 def test_http_echo_listens_where_listen_says(cluster):
     """http-echo: ``-listen`` (default ``:5678``); without ``-text`` it exits and listens on nothing."""
     pod = run_pod(cluster, "echo", "hashicorp/http-echo", args=["-listen=:8080", "-text=hi"], ports=[5678])

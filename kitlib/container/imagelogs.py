@@ -15,7 +15,8 @@ container's log (:mod:`kitlib.container.logs`) by :func:`served` as a request is
 * agnhost netexec (``test/images/agnhost/netexec/netexec.go``, Go's ``log`` on stderr:
   ``2006/01/02 15:04:05 msg``): ``Started HTTP server on port N``, ``Started UDP server on port  N``
   (the address is empty: two spaces), and each handler's own line (``GET /hostname``, ``GET /``
-  for every unknown path, ``GET /echo?msg=x&code=``);
+  for every unknown path, ``GET /echo?msg=x&code=``); agnhost serve-hostname
+  (``serve-hostname/serve_hostname.go``): ``Serving on port N.``, then ``HTTP request from ip:port``;
 * hashicorp/http-echo (``main.go``, ``handlers.go``): ``[INFO] server is listening on :5678`` on
   stderr; each request on stdout as ``httpLogFormat`` (``%v %s %s "%s %s %s" %d %d "%s" %v``: time,
   Host, the client's address, method, path, protocol, status, bytes, user agent, duration);
@@ -92,6 +93,12 @@ def startup(rt: Runtime, pod: Pod, container: Container, started: float) -> list
         if udp is not None:
             out.append(LogLine(started, f"{stamp} Started UDP server on port  {udp}", "stderr"))
         return out
+    if repo == listeners.AGNHOST and name == "agnhost" and argv[1:2] == ["serve-hostname"]:
+        ports = listeners.listening(rt, container).ports
+        if ports:
+            port = next(iter(ports))[0]
+            return [LogLine(started, f"{_go_log(started)} Serving on port {port}.", "stderr")]
+        return []
     if repo == listeners.HTTP_ECHO and name == "http-echo":
         ports = listeners.listening(rt, container).ports
         if not ports:
@@ -145,7 +152,14 @@ def served(rt: Runtime, pod: Pod, container: Container, req: HttpRequest, reply:
             return  # main.go: /health is not wrapped in httpLog
         line, stream = _http_echo_access(rt, req, reply), "stdout"
     elif repo == listeners.AGNHOST:
-        line, stream = f"{_go_log(rt.now)} {_netexec_line(req)}", "stderr"
+        sub = listeners.program(container)[1:2]
+        if sub == ["serve-hostname"]:
+            line = f"{_go_log(rt.now)} HTTP request from {req.client_ip}:{req.client_port}"
+        elif sub == ["netexec"]:
+            line = f"{_go_log(rt.now)} {_netexec_line(req)}"
+        else:
+            return
+        stream = "stderr"
     else:
         return
     logs.write(rt, pod, container.name, line, stream)

@@ -13,9 +13,10 @@ replaces the image's ENTRYPOINT, ``args`` replaces its CMD (:func:`program`). Th
 * agnhost (``registry.k8s.io/e2e-test-images/agnhost``; ENTRYPOINT ``/agnhost``, CMD
   ``pause``, ``test/images/agnhost/Dockerfile``): ``netexec`` on ``--http-port`` (default 8080)
   TCP and ``--udp-port`` (default 8081, ``-1`` turns it off) UDP (``netexec/netexec.go``);
-  ``serve-hostname`` on ``--port`` (default 9376) TCP; ``liveness`` on 8080
+  ``serve-hostname`` on ``--port`` (default 9376), HTTP unless ``--http=false`` with ``--tcp``
+  or ``--udp`` (``serve-hostname/serve_hostname.go``); ``liveness`` on 8080
   (``liveness/server.go``); ``test-webserver`` on ``--port`` (default 80); ``pause`` on nothing;
-* ``hashicorp/http-echo`` (ENTRYPOINT ``/http-echo``): ``-listen`` (default ``:5678``), Go's
+* ``hashicorp/http-echo`` 1.0 (ENTRYPOINT ``/http-echo``, ``docker/scratch/Dockerfile``): ``-listen`` (default ``:5678``), Go's
   flag package taking ``-listen=:8080``, ``--listen :8080`` alike (``main.go``); without
   ``-text`` (or ``ECHO_TEXT``) it exits 127 and listens on nothing;
 * echoserver (``registry.k8s.io/echoserver``, the minikube docs' hello-minikube): 8080;
@@ -241,12 +242,13 @@ def _agnhost(args: list[str]) -> set[Listener]:
             return set()
         return {(http, "TCP")} | ({(udp, "UDP")} if udp != -1 else set())
     if sub == "serve-hostname":
-        # serve-hostname.go: --port 9376; --http (default true) and --tcp serve TCP, --udp UDP.
+        # serve_hostname.go: --port 9376; --http (default true) serves HTTP, --tcp raw TCP, --udp
+        # UDP; HTTP with TCP or UDP is a fatal error ("Can't server TCP/UDP mode and HTTP mode ...").
         port = _port(flags.get("port"), 9376)
-        if port is None:
+        http, tcp, udp = (flags.get(f, d) == "true" for f, d in (("http", "true"), ("tcp", ""), ("udp", "")))
+        if port is None or (http and (tcp or udp)):
             return set()
-        udp = flags.get("udp") == "true"
-        return {(port, "UDP")} if udp else {(port, "TCP")}
+        return ({(port, "TCP")} if http or tcp else set()) | ({(port, "UDP")} if udp else set())
     if sub == "liveness":
         return {(8080, "TCP")}
     if sub == "test-webserver":
