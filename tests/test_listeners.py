@@ -171,6 +171,14 @@ def test_known_images_get_no_warning(cluster):
     assert not [e for e in cluster.api.events.all() if e.reason == listeners.UNKNOWN_REASON]
 
 
+@pytest.mark.parametrize("image", ["registry.k8s.io/kube-proxy:v1.37.1", "docker.io/flannel/flannel:v0.26.7",
+                                   "gcr.io/k8s-minikube/storage-provisioner:v5", "registry.k8s.io/etcd:3.6.4-0"])
+def test_the_clusters_own_components_are_known(cluster, image):
+    """System images (kube-proxy, flannel, etcd, storage-provisioner ...) draw no UnknownImage event."""
+    run_pod(cluster, "sys", image)
+    assert not [e for e in cluster.api.events.all() if e.reason == listeners.UNKNOWN_REASON]
+
+
 def test_ingress_controller_listens_on_its_ports(cluster):
     """The ingress-nginx controller (an add-on's registered image) listens on 80, 443, 8443 and 10254."""
     cluster.enable_addon("ingress")

@@ -75,6 +75,24 @@ IMAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 """Known image repository → (ENTRYPOINT, CMD) of its image config (echoserver's and webapp's CMD are
 names kitlib gives: what matters is that a ``command`` replaces them)."""
+SYSTEM: dict[str, frozenset[Listener]] = {
+    "registry.k8s.io/kube-apiserver": frozenset({(8443, "TCP")}),  # minikube's --secure-port=8443
+    "registry.k8s.io/etcd": frozenset({(2379, "TCP"), (2380, "TCP"), (2381, "TCP")}),
+    "registry.k8s.io/kube-controller-manager": frozenset({(10257, "TCP")}),
+    "registry.k8s.io/kube-scheduler": frozenset({(10259, "TCP")}),
+    "registry.k8s.io/kube-proxy": frozenset({(10249, "TCP"), (10256, "TCP")}),
+    "flannel/flannel": frozenset(),
+    "ghcr.io/flannel-io/flannel": frozenset(),
+    "flannel/flannel-cni-plugin": frozenset(),
+    "ghcr.io/flannel-io/flannel-cni-plugin": frozenset(),
+    "gcr.io/k8s-minikube/storage-provisioner": frozenset(),
+    "registry.k8s.io/ingress-nginx/kube-webhook-certgen": frozenset(),
+    "quay.io/metallb/controller": frozenset({(7472, "TCP"), (9443, "TCP")}),
+    "quay.io/metallb/speaker": frozenset({(7472, "TCP"), (7946, "TCP"), (7946, "UDP")}),
+}
+"""The cluster's own components (kubeadm's static pods as minikube runs them, kube-proxy, flannel,
+storage-provisioner, the add-ons' helpers): what their processes listen on (on the node, for the
+host-network ones), from their manifests' ports and probes. kitlib models them enough not to warn."""
 ALIASES = {"k8s.gcr.io/echoserver": ECHOSERVER, "gcr.io/google_containers/echoserver": ECHOSERVER,
            "k8s.gcr.io/e2e-test-images/agnhost": AGNHOST, "registry.k8s.io/busybox": BUSYBOX}
 """Older registries' names of the same images."""
@@ -129,6 +147,8 @@ def listening(rt: Runtime, container: Container) -> Listening:
         port_env = _env(container, "PORT") if r == WEBAPP else None
         echo_text = bool(_env(container, "ECHO_TEXT")) if r == HTTP_ECHO else False
         return _known(r, argv, port_env, echo_text)
+    if r in SYSTEM:
+        return Listening(SYSTEM[r])
     declared = frozenset((p.container_port, p.protocol or "TCP") for p in container.ports)
     apps = rt.apps.apps
     if apps.handler(r) is not None:
