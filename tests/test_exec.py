@@ -233,15 +233,17 @@ def test_unsimulated_tools_say_so(lab):
 def test_exec_changes_nothing(lab, snapshot):
     """Looking from inside a pod changes nothing in the cluster, its clock or its random generator.
     (The request itself moves the nodes' kernels: kube-proxy's random choice draws from their
-    stream, as a real packet would.)"""
+    stream, as a real packet would; and the nginx that served it writes its access-log line.)"""
     def cluster_state() -> dict:
         taken = snapshot(lab)
-        for kernel in ("proxy_state", "proxy_rng"):
+        for kernel in ("proxy_state", "proxy_rng", "logs"):
             taken.pop(kernel)
         return taken
 
     before = cluster_state()
+    logged = sum(len(log.current) for logs in lab.runtime.logs.by_pod.values() for log in logs.values())
     lab.kubectl("exec bb -- wget -qO- http://web.default.svc.cluster.local")
+    assert sum(len(log.current) for logs in lab.runtime.logs.by_pod.values() for log in logs.values()) == logged + 1
     lab.kubectl("exec bb -- cat /etc/resolv.conf")
     with pytest.raises(ExecError):
         lab.kubectl("exec bb -- nslookup web")

@@ -14,6 +14,9 @@ A container's behaviour is chosen by its image (:data:`BEHAVIOURS`, looked up by
   ``error: <seconds>`` (test/images/agnhost/liveness/server.go); other paths 404;
 * every other image listens at once and answers as agnhost ``netexec``.
 
+Which ports each app listens on is its image's and command's business, not ``containerPort``'s
+(:mod:`kitlib.container.listeners`, :func:`listening_ports`).
+
 Exec probes run their command in the container (:mod:`kitlib.container.shell`, with the files its
 main process wrote: :mod:`kitlib.container.process`); a program the shell model does not run (a
 database's own health tool, say) is taken to succeed.
@@ -37,6 +40,7 @@ from typing import TYPE_CHECKING, cast
 
 from ..api.defaults import image_repo, image_tag
 from ..errors import BadRequest
+from . import listeners, logs
 from .handlers import AppReply, ContainerApps, HttpRequest, go_reply
 
 if TYPE_CHECKING:
@@ -85,6 +89,8 @@ class AppRuntime:
     faults: dict[str, set[str]] = field(default_factory=dict)
     started: dict[tuple[str, str], float] = field(default_factory=dict)
     apps: ContainerApps = field(default_factory=ContainerApps)
+    noted: set[tuple[str, str]] = field(default_factory=set)
+    """(pod uid, container) already warned about as an image kitlib does not model."""
 
 
 def behaviour(container: Container) -> Behaviour:
@@ -129,8 +135,12 @@ def faults(rt: Runtime, pod: Pod) -> set[str]:
 
 
 def started(rt: Runtime, pod: Pod, container: Container) -> None:
-    """The kubelet started ``container``: its warm-up begins now."""
+    """The kubelet started ``container``: its warm-up begins now; an image kitlib does not model
+    gets its Warning event (:func:`kitlib.container.listeners.note_unknown`); a run after the first
+    starts a new log (:func:`kitlib.container.logs.started`)."""
     rt.apps.started[(pod.metadata.uid or pod.key, container.name)] = rt.now
+    listeners.note_unknown(rt, pod, container)
+    logs.started(rt, pod, container.name)
 
 
 def listens_at(rt: Runtime, pod: Pod, container: Container) -> float:
@@ -295,10 +305,17 @@ def listens(rt: Runtime, pod: Pod, container: Container, port: int) -> bool:
     return _listens(rt, pod, container, port)
 
 
-def _listens(rt: Runtime, pod: Pod, container: Container, port: int) -> bool:
-    # The app listens on the ports its pod declares (any container's: they share the network namespace).
-    declared = any(p.container_port == port for c in pod.spec.containers for p in c.ports)
-    return declared and rt.now >= listens_at(rt, pod, container)
+def listening_ports(rt: Runtime, pod: Pod, container: Container) -> set[tuple[int, str]]:
+    """The (port, protocol) pairs ``container`` listens on once its app is up: decided by its image
+    and command (:mod:`kitlib.container.listeners`), not by ``containerPort``."""
+    return listeners.listening_ports(rt, pod, container)
+
+
+def _listens(rt: Runtime, pod: Pod, container: Container, port: int, protocol: str = "TCP") -> bool:
+    # The pod's containers share one network namespace: a probe reaches whichever of them listens.
+    if rt.now < listens_at(rt, pod, container):
+        return False
+    return any((port, protocol) in listeners.listening(rt, c).ports for c in pod.spec.containers)
 
 
 def changes_at(rt: Runtime, pod: Pod, container: Container) -> float | None:
@@ -313,5 +330,5 @@ def changes_at(rt: Runtime, pod: Pod, container: Container) -> float | None:
     return min(future) if future else None
 
 
-__all__ = ["BEHAVIOURS", "AppRuntime", "Behaviour", "FAULTS", "behaviour", "connection_problem", "run_probe",
-           "set_fault"]
+__all__ = ["BEHAVIOURS", "AppRuntime", "Behaviour", "FAULTS", "behaviour", "connection_problem", "listening_ports",
+           "run_probe", "set_fault"]

@@ -475,7 +475,6 @@ def _start(rt: Runtime, key: str, uid: str | None, name: str, number: int) -> No
         return
     pod, c, run = found
     cs = next(x for x in pod.status.container_statuses if x.name == name)
-    logs.restarted(rt, pod, name)
     cs.restart_count += 1
     cs.container_id = f"docker://{hex_id(rt.rng, 64)}"
     cs.state = ContainerState(running=ContainerStateRunning(rt.clock.timestamp()))
