@@ -21,11 +21,8 @@ LIVENESS_EXEC = {
 LIVENESS_HTTP = {
     "apiVersion": "v1", "kind": "Pod", "metadata": {"labels": {"test": "liveness"}, "name": "liveness-http"},
     "spec": {"containers": [{
+        # No containerPort, as in the documentation: agnhost liveness listens on 8080 all the same.
         "name": "liveness", "image": "registry.k8s.io/e2e-test-images/agnhost:2.40", "args": ["liveness"],
-        # The documentation's manifest declares no port: containerPort is informational, agnhost
-        # liveness listens on 8080 whatever the spec says. Declared here too so the test holds
-        # whichever listening model is in force.
-        "ports": [{"containerPort": 8080}],
         "livenessProbe": {"httpGet": {"path": "/healthz", "port": 8080,
                                       "httpHeaders": [{"name": "Custom-Header", "value": "Awesome"}]},
                           "initialDelaySeconds": 3, "periodSeconds": 3}}]}}
