@@ -35,8 +35,8 @@ SETTLE = 30
 
 def build(seed: int = 0) -> kitlib.Cluster:
     cluster = kitlib.Cluster(nodes=NODES, seed=seed)
-    cluster.kubectl(f"create deployment web --image=kitlib/webapp:1 --replicas={PODS} --port=80")
-    cluster.kubectl("expose deployment web --port=80")
+    cluster.kubectl(f"create deployment web --image=kitlib/webapp:1 --replicas={PODS} --port=8080")
+    cluster.kubectl("expose deployment web --port=80 --target-port=8080")
     cluster.settle()
     return cluster
 

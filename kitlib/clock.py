@@ -72,8 +72,10 @@ def parse_timestamp(ts: str) -> float:
 def human_duration(seconds: float) -> str:
     """kubectl's AGE: ``apimachinery/pkg/util/duration.HumanDuration``."""
     s = int(seconds)
-    if s < 0:
+    if s < -1:
         return "<invalid>"
+    if s < 0:
+        return "0s"  # up to 2 s in the future counts as now (clock skew between machines)
     if s < 120:
         return f"{s}s"
     m = s // 60

@@ -505,10 +505,18 @@ class Cluster:
         """
         return proxy.node_endpoints(self.runtime, service, namespace, port)
 
-    def iptables(self, node: str) -> str:
+    def iptables(self, node: str, table: str | None = "nat") -> str:
         """What ``iptables-save -t nat`` prints of kube-proxy's chains on ``node`` (in nftables
-        mode only the built-in chains: kube-proxy removed its own)."""
-        return proxy.iptables_save(self.runtime, node)
+        mode only the built-in chains: kube-proxy removed its own). ``table="filter"`` prints the
+        filter table (kube-proxy's firewall: REJECT for Services without endpoints,
+        ``KUBE-PROXY-FIREWALL`` for ``loadBalancerSourceRanges``; the kubelet's and flannel's
+        chains), ``table=None`` the whole ``iptables-save``.
+
+        >>> c = Cluster(nodes=1)
+        >>> [line for line in c.iptables("minikube", table="filter").splitlines() if "KUBE-FORWARD -m" in line][0]
+        '-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name  ct_state_invalid_dropped_pkts -j DROP'
+        """
+        return proxy.iptables_save(self.runtime, node, table)
 
     def nft(self, node: str) -> str:
         """What ``nft list table ip kube-proxy`` prints on ``node`` in nftables mode (in the other

@@ -6,8 +6,8 @@ Engine side: no plotly here (:mod:`kitlib.figures.timeline` draws a :class:`Hist
 
 >>> import kitlib
 >>> c = kitlib.Cluster(nodes=1, seed=0)
->>> _ = c.kubectl("create deployment web --image=kitlib/webapp:1 --replicas=2 --port=80")
->>> _ = c.kubectl("expose deployment web --port=80")
+>>> _ = c.kubectl("create deployment web --image=kitlib/webapp:1 --replicas=2 --port=8080")
+>>> _ = c.kubectl("expose deployment web --port=80 --target-port=8080")
 >>> rec = History(c, target="web", port=80, rate=10)
 >>> rec.run(20, step=1)
 >>> len(rec.times), sum(rec.served) + sum(rec.failed)

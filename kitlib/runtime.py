@@ -26,6 +26,7 @@ from .api.pod import Pod
 from .clock import Clock
 from .container.behaviour import AppRuntime
 from .container.logs import ContainerLogs
+from .container.process import Processes
 from .controllers import garbage
 from .controllers.manager import ControllerManager
 from .controllers.nodelifecycle import NodeRuntime
@@ -68,6 +69,8 @@ class Runtime:
         (:mod:`kitlib.container.behaviour`)."""
         self.logs = ContainerLogs()
         """What each container printed, per run (:mod:`kitlib.container.logs`)."""
+        self.processes = Processes()
+        """The containers' main processes that run scripts, and their files (:mod:`kitlib.container.process`)."""
         self.controllers = ControllerManager(self)
 
     # ------------------------------------------------------------------ reads for the node agents
@@ -169,6 +172,7 @@ class Runtime:
             "prober_lazy": plain(self.prober_lazy),
             "apps": plain(self.apps),
             "logs": plain(self.logs),
+            "processes": plain(self.processes),
             "queues": {c.name: sorted(c.queue) for c in self.controllers.controllers},
         }
 

@@ -86,12 +86,14 @@ def test_connection_by_ip_equals_by_name(web):
     assert by_ip.ok and by_ip.path == by_name.path and by_ip.pod == b.key
 
 
-def test_undeclared_port_is_refused(web):
-    """Only declared container ports accept connections: another port, or UDP on a TCP port, is refused."""
+def test_a_port_nginx_does_not_listen_on_is_refused(web):
+    """Only the ports the image's program listens on accept connections (nginx: 80/TCP): another
+    port, or UDP on a TCP port, is refused, and the reason says what does listen."""
     a, b = pod_on(web, "minikube"), pod_on(web, "minikube-m02")
     refused = web.connect(a.key, b.key, 8080)
-    assert not refused.ok and refused.pod is None
-    assert refused.reason == (f"pod {b.name} does not listen on 8080/TCP (it declares 80/TCP): connection refused")
+    assert not refused.ok and refused.pod is None and refused.failure == "refused"
+    assert refused.reason == (f"nothing in pod {b.name} listens on 8080/TCP (its containers listen on 80/TCP): "
+                              "connection refused")
     assert refused.hops[-1].vertex == f"pod:{b.key}"
     assert not web.connect(a.key, b.key, 80, protocol="UDP").ok
 

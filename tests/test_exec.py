@@ -217,7 +217,8 @@ def test_exec_picks_a_pod_of_a_deployment(lab):
 def test_multi_container_pod_names_the_default(lab):
     """Without -c kubectl picks the first container and says so; -c picks another."""
     lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "two"},
-               "spec": {"containers": [{"name": "app", "image": "nginx"}, {"name": "side", "image": "busybox"}]}})
+               "spec": {"containers": [{"name": "app", "image": "nginx"},
+                                        {"name": "side", "image": "busybox", "command": ["sleep", "3600"]}]}})
     lab.advance(30)
     assert lab.kubectl("exec two -- hostname") == 'Defaulted container "app" out of: app, side\ntwo'
     assert lab.kubectl("exec two -c side -- hostname") == "two"
@@ -232,15 +233,17 @@ def test_unsimulated_tools_say_so(lab):
 def test_exec_changes_nothing(lab, snapshot):
     """Looking from inside a pod changes nothing in the cluster, its clock or its random generator.
     (The request itself moves the nodes' kernels: kube-proxy's random choice draws from their
-    stream, as a real packet would.)"""
+    stream, as a real packet would; and the nginx that served it writes its access-log line.)"""
     def cluster_state() -> dict:
         taken = snapshot(lab)
-        for kernel in ("proxy_state", "proxy_rng"):
+        for kernel in ("proxy_state", "proxy_rng", "logs"):
             taken.pop(kernel)
         return taken
 
     before = cluster_state()
+    logged = sum(len(log.current) for logs in lab.runtime.logs.by_pod.values() for log in logs.values())
     lab.kubectl("exec bb -- wget -qO- http://web.default.svc.cluster.local")
+    assert sum(len(log.current) for logs in lab.runtime.logs.by_pod.values() for log in logs.values()) == logged + 1
     lab.kubectl("exec bb -- cat /etc/resolv.conf")
     with pytest.raises(ExecError):
         lab.kubectl("exec bb -- nslookup web")

@@ -21,9 +21,10 @@ def _cluster(replicas=3, svc_type="ClusterIP"):
 
 
 def test_api_service_needs_port_80_to_8080_and_running_pods():
+    """The check wants Service api 80 → 8080 in front of two agnhost netexec pods that answer."""
     c = _cluster()
     assert "no deployment api" in lesson02.check_api_service(c).message
-    c.kubectl(f"create deployment api --image={AGNHOST} --replicas=2 --port=8080")
+    c.kubectl(f"create deployment api --image={AGNHOST} --replicas=2 --port=8080 -- /agnhost netexec --http-port=8080")
     c.kubectl("expose deployment api --port=8080")
     wrong = lesson02.check_api_service(c)
     assert not wrong and "8080" in wrong.message
@@ -31,6 +32,37 @@ def test_api_service_needs_port_80_to_8080_and_running_pods():
     c.kubectl("expose deployment api --port=80 --target-port=8080")
     c.advance(10)
     assert lesson02.check_api_service(c)
+
+
+def test_api_service_check_says_when_agnhost_runs_pause():
+    """agnhost without arguments runs its image's CMD, ``pause``, which listens on nothing: whatever
+    containerPort says, the Service's requests are refused, and the check says why."""
+    c = _cluster()
+    c.kubectl(f"create deployment api --image={AGNHOST} --replicas=2 --port=8080")
+    c.kubectl("expose deployment api --port=80 --target-port=8080")
+    c.advance(10)
+    feedback = lesson02.check_api_service(c)
+    assert not feedback and "nothing in the api pods listens on 8080" in feedback.message
+    assert "/agnhost netexec --http-port=8080" in feedback.hint
+
+
+def test_hello_service_needs_the_port_http_echo_listens_on():
+    """Exercise 4: a Service in front of http-echo whose targetPort is where it really listens
+    (5678, as its log says); a wrong targetPort is refused though its endpoints look fine."""
+    c = _cluster()
+    assert "no deployment hello" in lesson02.check_hello_service(c).message
+    c.kubectl("create deployment hello --image=hashicorp/http-echo -- /http-echo -text=hello")
+    c.advance(10)
+    assert "no Service hello" in lesson02.check_hello_service(c).message
+    assert "server is listening on :5678" in c.kubectl("logs deployment/hello")
+    c.kubectl("expose deployment hello --port=80")
+    wrong = lesson02.check_hello_service(c)
+    assert not wrong and "sends them to port 80, where nothing in the hello pods listens" in wrong.message
+    assert "logs deployment/hello" in wrong.hint
+    c.delete("Service", "hello")
+    c.kubectl("expose deployment hello --port=80 --target-port=5678")
+    done = lesson02.check_hello_service(c)
+    assert done and "port 5678" in done.message
 
 
 def test_cross_namespace_lookup_needs_the_namespace_in_the_name():

@@ -82,16 +82,25 @@ def test_nginx_paths(site):
     assert http.respond(site.runtime, pod, container, req).status == 405
 
 
-def test_other_images_answer_like_agnhost_netexec(site):
-    """An image kitlib does not know answers as agnhost netexec: /hostname is the pod's name,
-    /echo?msg= echoes, / tells the time."""
-    site.kubectl("create deployment echo --image=registry.k8s.io/e2e-test-images/agnhost:2.53 --port=8080")
+def test_agnhost_netexec_answers_hostname_echo_and_time(site):
+    """agnhost netexec: /hostname is the pod's name, /echo?msg= echoes, / tells the time."""
+    site.kubectl("create deployment echo --image=registry.k8s.io/e2e-test-images/agnhost:2.53 --port=8080 "
+                 "-- /agnhost netexec --http-port=8080")
     site.advance(30)
     pod = site.pods(selector="app=echo")[0]
     base = f"http://{pod.status.pod_ip}:8080"
     assert site.http(f"{base}/hostname", src="default/client").body == pod.name
     assert site.http(f"{base}/echo?msg=hi", src="default/client").body == "hi"
     assert site.http(f"{base}/", src="default/client").body.startswith("NOW: 2026-01-01 00:01:")
+
+
+def test_an_unknown_image_is_assumed_to_answer_like_agnhost_netexec_on_its_declared_port(site):
+    """An image kitlib does not model is assumed to listen on its declared containerPorts and to
+    answer as agnhost netexec (and a Warning event on the pod says so)."""
+    site.kubectl("create deployment echo --image=example.com/team/app:1.0 --port=8080")
+    site.advance(30)
+    pod = site.pods(selector="app=echo")[0]
+    assert site.http(f"http://{pod.status.pod_ip}:8080/hostname", src="default/client").body == pod.name
 
 
 def test_http_echo_answers_its_text(site):

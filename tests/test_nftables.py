@@ -301,7 +301,7 @@ def eps(ns: str, name: str, *endpoints: dict, ports: tuple[dict, ...] = (port(),
 def proxier(services: list, slices: list, source_ranges: dict[str, tuple[str, ...]] | None = None) -> nftrules.Table:
     """kube-proxy's table on the proxier tests' node (``NewFakeProxier``), from these objects."""
     v = ProxyView(0, services, slices, [])
-    for sp in v.ports:  # kitlib's Service has no loadBalancerSourceRanges: set them on kube-proxy's view
+    for sp in v.ports:  # kube-proxy's view of the ranges, set directly (as the proxier tests' fixture does)
         sp.source_ranges = (source_ranges or {}).get(sp.service, ())
     return nftrules.table(v, NODE, NODE_IP, POD_CIDR, (SERVICE_CIDR,), mark="0x4000")
 

@@ -13,11 +13,12 @@ from kitlib.controllers import prober
 from kitlib.errors import ApiError, Invalid
 
 
-def pod(name: str = "p", image: str = "kitlib/webapp:1.0", **probes) -> dict:
-    """A pod manifest with one container ``web`` on port 8080 (named ``http``) and the given probes."""
+def pod(name: str = "p", image: str = "kitlib/webapp:1.0", port: int = 8080, **probes) -> dict:
+    """A pod manifest with one container ``web`` declaring ``port`` (named ``http``: where its image
+    listens, 8080 for the demo app, 80 for nginx) and the given probes."""
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": name}},
             "spec": {"containers": [{"name": "web", "image": image,
-                                     "ports": [{"containerPort": 8080, "name": "http"}], **probes}]}}
+                                     "ports": [{"containerPort": port, "name": "http"}], **probes}]}}
 
 
 def deployment(replicas: int = 2, image: str = "kitlib/webapp:1.0", **probes) -> dict:
@@ -172,7 +173,7 @@ def test_pod_without_probes_is_ready_as_soon_as_it_runs(cluster):
 
 def test_initial_delay_and_success_threshold(cluster):
     """No probe runs before initialDelaySeconds; successThreshold successes in a row make it ready."""
-    cluster.apply(pod(image="nginx", readinessProbe={"httpGet": {"port": 8080}, "initialDelaySeconds": 10,
+    cluster.apply(pod(image="nginx", port=80, readinessProbe={"httpGet": {"port": 80}, "initialDelaySeconds": 10,
                                                      "periodSeconds": 2, "successThreshold": 3}))
     cluster.advance(12)
     assert not kitlib.api.pod.is_ready(cluster.get("Pod", "p"))
@@ -247,7 +248,7 @@ def test_liveness_restarts_a_hung_app_then_crash_loop_back_off(cluster):
     """A hung app times out its liveness probe; after 3 failures the kubelet kills and restarts the
     container (restartCount 1, lastState terminated). Still hung, it is killed again, and the next
     restart waits 10 s in CrashLoopBackOff."""
-    cluster.apply(pod(image="nginx", livenessProbe={"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1}))
+    cluster.apply(pod(image="nginx", port=80, livenessProbe={"httpGet": {"path": "/", "port": 80}, "periodSeconds": 1}))
     cluster.advance(15)
     assert cluster.get("Pod", "p").status.container_statuses[0].restart_count == 0
     cluster.set_fault("p", "hang")
@@ -283,7 +284,7 @@ def restart_times(cluster, name: str, until: float) -> list[float]:
 def test_crash_loop_back_off_doubles_up_to_five_minutes(cluster):
     """An app that crashes on every start is restarted at once, then after 10, 20, 40, 80, 160 s
     and then every 300 s (plus the second it runs and the container start)."""
-    cluster.apply(pod(image="nginx"))
+    cluster.apply(pod(image="nginx", port=80))
     cluster.advance(5)
     cluster.set_fault("p", "crash")
     times = restart_times(cluster, "p", 1500)
@@ -297,7 +298,7 @@ def test_crash_loop_back_off_doubles_up_to_five_minutes(cluster):
 
 def test_back_off_resets_after_ten_minutes(cluster):
     """The back-off is forgotten when 10 minutes pass without a restart: the next crash restarts at once."""
-    cluster.apply(pod(image="nginx"))
+    cluster.apply(pod(image="nginx", port=80))
     cluster.advance(5)
     cluster.set_fault("p", "crash")
     cluster.advance(40)
@@ -343,18 +344,18 @@ def test_startup_probe_failure_kills_the_container(cluster):
 
 def test_slow_app_fails_probes_but_serves_clients(cluster):
     """A slow app answers after 3 s: past the probe's 1 s timeout (not ready), but curl waits."""
-    cluster.apply(pod(image="nginx", readinessProbe={"httpGet": {"port": 8080}, "periodSeconds": 1}))
+    cluster.apply(pod(image="nginx", port=80, readinessProbe={"httpGet": {"port": 80}, "periodSeconds": 1}))
     cluster.advance(5)
     cluster.set_fault("p", "slow")
     cluster.advance(4)
     p = cluster.get("Pod", "p")
     assert not kitlib.api.pod.is_ready(p)
-    assert cluster.http(f"http://{p.status.pod_ip}:8080/", src="node/minikube").status == 200
+    assert cluster.http(f"http://{p.status.pod_ip}:80/", src="node/minikube").status == 200
 
 
 def test_tcp_probe_passes_on_a_hung_app(cluster):
     """The kernel accepts connections for a hung process: a tcpSocket probe cannot see the hang."""
-    cluster.apply(pod(image="nginx", livenessProbe={"tcpSocket": {"port": "http"}, "periodSeconds": 1}))
+    cluster.apply(pod(image="nginx", port=80, livenessProbe={"tcpSocket": {"port": "http"}, "periodSeconds": 1}))
     cluster.advance(5)
     cluster.set_fault("p", "hang")
     cluster.advance(30)
@@ -375,15 +376,16 @@ def test_unknown_fault_is_refused(cluster, snapshot):
 def test_describe_shows_probes_last_state_and_events(cluster):
     """describe pod: the Liveness/Readiness lines as kubectl's DescribeProbe prints them, Last
     State with its exit code, and the kubelet's events."""
-    cluster.apply(pod(image="nginx", livenessProbe={"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1},
-                      readinessProbe={"tcpSocket": {"port": "http"}}, startupProbe={"exec": {"command": ["cat", "/ok"]}}))
+    cluster.apply(pod(image="nginx", port=80, livenessProbe={"httpGet": {"path": "/", "port": 80}, "periodSeconds": 1},
+                      readinessProbe={"tcpSocket": {"port": "http"}},
+                      startupProbe={"exec": {"command": ["cat", "/etc/hostname"]}}))
     cluster.advance(5)
     cluster.set_fault("p", "hang")
     cluster.advance(6)
     out = cluster.kubectl("describe pod p")
-    assert "Liveness:      http-get http://:8080/ delay=0s timeout=1s period=1s successThreshold=1 failureThreshold=3" in out
+    assert "Liveness:      http-get http://:80/ delay=0s timeout=1s period=1s successThreshold=1 failureThreshold=3" in out
     assert "Readiness:     tcp-socket :http delay=0s timeout=1s period=10s successThreshold=1 failureThreshold=3" in out
-    assert "Startup:       exec [cat /ok] delay=0s timeout=1s period=10s successThreshold=1 failureThreshold=3" in out
+    assert "Startup:       exec [cat /etc/hostname] delay=0s timeout=1s period=10s successThreshold=1 failureThreshold=3" in out
     assert "Last State:    Terminated\n      Reason:       Completed\n      Exit Code:    0" in out
     assert "Restart Count: 1" in out
     assert "Container web failed liveness probe, will be restarted" in out
@@ -408,7 +410,7 @@ def test_exported_pods_with_probes_validate_against_the_schema(cluster):
 
 def test_every_failed_run_is_an_event(cluster):
     """A readiness probe that keeps failing records one Unhealthy event per run (shown as xN)."""
-    cluster.apply(pod(image="nginx", readinessProbe={"httpGet": {"port": 8080}, "periodSeconds": 1}))
+    cluster.apply(pod(image="nginx", port=80, readinessProbe={"httpGet": {"port": 80}, "periodSeconds": 1}))
     cluster.advance(5)
     cluster.set_fault("p", "dependency-down")
     cluster.advance(20)

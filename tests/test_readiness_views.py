@@ -23,8 +23,8 @@ from kitlib.widgets.readiness_lab import BAD_IMAGE, GOOD_IMAGE  # noqa: E402
 
 def webapp(replicas: int = 3, settle: float = 30) -> kitlib.Cluster:
     cluster = kitlib.Cluster(nodes=2, seed=0)
-    cluster.kubectl(f"create deployment web --image=kitlib/webapp:1 --replicas={replicas} --port=80")
-    cluster.kubectl("expose deployment web --port=80")
+    cluster.kubectl(f"create deployment web --image=kitlib/webapp:1 --replicas={replicas} --port=8080")
+    cluster.kubectl("expose deployment web --port=80 --target-port=8080")
     cluster.advance(settle)
     return cluster
 
@@ -33,7 +33,7 @@ def with_readiness(cluster: kitlib.Cluster, period: int = 2) -> None:
     doc = cluster.get("Deployment", "web").to_dict()
     doc.pop("status")
     doc["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = {
-        "httpGet": {"path": "/ready", "port": 80}, "periodSeconds": period}
+        "httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": period}
     cluster.apply(doc)
 
 
@@ -64,8 +64,8 @@ def test_history_without_readiness_probe_records_warmup_failures():
     """Without a readiness probe a pod is Ready as soon as it runs, so requests reach it during the
     app's 10 s warm-up and are refused."""
     cluster = kitlib.Cluster(nodes=1, seed=0)
-    cluster.kubectl("create deployment web --image=kitlib/webapp:1 --replicas=2 --port=80")
-    cluster.kubectl("expose deployment web --port=80")
+    cluster.kubectl("create deployment web --image=kitlib/webapp:1 --replicas=2 --port=8080")
+    cluster.kubectl("expose deployment web --port=80 --target-port=8080")
     rec = History(cluster, rate=10)
     rec.run(20)
     served, failed = rec.totals()
@@ -101,7 +101,7 @@ def test_history_records_restarts():
     doc = cluster.get("Deployment", "web").to_dict()
     doc.pop("status")
     doc["spec"]["template"]["spec"]["containers"][0]["livenessProbe"] = {
-        "httpGet": {"path": "/live", "port": 80}, "initialDelaySeconds": 15, "periodSeconds": 2}
+        "httpGet": {"path": "/live", "port": 8080}, "initialDelaySeconds": 15, "periodSeconds": 2}
     cluster.apply(doc)
     cluster.advance(40)
     pod = cluster.pods(selector="app=web")[0].name

@@ -67,6 +67,9 @@ CLASS = "nginx"
 CONTROLLER_CLASS = "k8s.io/ingress-nginx"
 IMAGE = "registry.k8s.io/ingress-nginx/controller:v1.12.1"
 HEALTH_PORT = 10254
+LISTENS = frozenset({(80, "TCP"), (443, "TCP"), (8443, "TCP"), (HEALTH_PORT, "TCP")})
+"""What the controller's processes listen on (its Deployment's ``--http-port``/``--https-port``
+defaults, the webhook's ``--validating-webhook=:8443``, ``--healthz-port``)."""
 FAKE_CERTIFICATE = "Kubernetes Ingress Controller Fake Certificate"
 """The subject CN of the self-signed certificate ingress-nginx generates at start-up."""
 EVENT_SOURCE = "nginx-ingress-controller"
@@ -121,7 +124,8 @@ class IngressNginx:
         ``minikube addons enable ingress`` waits ("Verifying ingress addon...")."""
         c = self.rt
         # The controller pod answers by routing, and speaks TLS on 443.
-        c.apps.apps.register(image_repo(IMAGE), handle, tls=True)
+        # Its nginx listens on 80 and 443, the admission webhook on 8443, /healthz and metrics on 10254.
+        c.apps.apps.register(image_repo(IMAGE), handle, tls=True, listens=LISTENS)
         if c.api.store.get("Namespace", NAMESPACE) is None:
             c.create({"apiVersion": "v1", "kind": "Namespace",
                       "metadata": {"name": NAMESPACE, "labels": {"app.kubernetes.io/instance": "ingress-nginx",

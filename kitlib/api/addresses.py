@@ -54,6 +54,21 @@ def parse_ip_sloppy(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
         return None
 
 
+def parse_cidr_sloppy(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """The subnet ``netutils.ParseCIDRSloppy`` reads in ``text`` (None if it is no CIDR): the
+    address as :func:`parse_ip_sloppy` reads it, a prefix length of digits (leading zeros allowed),
+    host bits cleared (``10.0.0.1/8`` is 10.0.0.0/8), as kube-proxy keeps a source range.
+
+    >>> parse_cidr_sloppy("010.0.0.1/08"), parse_cidr_sloppy("10.0.0.0"), parse_cidr_sloppy("10.0.0.0/33")
+    (IPv4Network('10.0.0.0/8'), None, None)
+    """
+    addr, slash, bits = text.partition("/")
+    ip = parse_ip_sloppy(addr)
+    if not slash or ip is None or not bits.isascii() or not bits.isdigit() or int(bits) > ip.max_prefixlen:
+        return None
+    return ipaddress.ip_network(f"{ip}/{int(bits)}", strict=False)
+
+
 def ip_errors(value: str) -> list[str]:
     """``IsValidIP`` (apimachinery, strict since 1.33): why ``value`` is not an IP address in
     canonical form, for fields such as an IPAddress's name.

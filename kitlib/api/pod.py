@@ -12,7 +12,8 @@ from .resource import Resource
 
 @dataclass
 class ContainerPort:
-    """A port the container listens on: in this simulator the app accepts connections only here."""
+    """A port the container declares: informational, as on a real cluster (what listens is decided by
+    the image and its command, :mod:`kitlib.container.listeners`); Services may name it."""
 
     container_port: int = 0
     name: str | None = None

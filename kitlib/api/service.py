@@ -21,6 +21,9 @@ TOPOLOGY_MODE_ANNOTATION = "service.kubernetes.io/topology-mode"
 """``Auto`` turns on topology-aware routing: zone hints allotted in proportion to each zone's CPUs."""
 TOPOLOGY_AWARE_HINTS_ANNOTATION = "service.kubernetes.io/topology-aware-hints"
 """The annotation's deprecated older name; when both are set, this one decides."""
+LOAD_BALANCER_SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
+"""``loadBalancerSourceRanges``' older form, comma-separated CIDRs. The API server validates it
+(when the field is empty); kube-proxy reads only the field (``newBaseServiceInfo``)."""
 
 
 @dataclass
@@ -64,6 +67,9 @@ class ServiceSpec:
     allocate_load_balancer_node_ports: bool | None = None
     load_balancer_ip: str | None = api_field("loadBalancerIP")
     load_balancer_class: str | None = None
+    load_balancer_source_ranges: list[str] = field(default_factory=list)
+    """The client ranges (CIDRs) allowed to reach the LoadBalancer IPs; kube-proxy drops the rest
+    (see :mod:`kitlib.network.proxy.firewall`)."""
     ip_families: list[str] = field(default_factory=list)
     ip_family_policy: str | None = None
     traffic_distribution: str | None = None

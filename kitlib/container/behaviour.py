@@ -9,7 +9,17 @@ A container's behaviour is chosen by its image (:data:`BEHAVIOURS`, looked up by
   then answers ``/live`` (200 ``ok`` while the process is healthy), ``/ready`` (200 ``ready``, or
   503 when a dependency is down) and every other path with ``Hello from <pod> (<image tag>)``.
   The tag ``broken`` never gets its dependency (``/ready`` is always 503): a bad release;
+* ``agnhost liveness`` (the documentation's liveness-HTTP example): ``/healthz`` answers 200
+  ``ok`` for the first :data:`LIVENESS_HEALTHY` seconds after the process started, then 500
+  ``error: <seconds>`` (test/images/agnhost/liveness/server.go); other paths 404;
 * every other image listens at once and answers as agnhost ``netexec``.
+
+Which ports each app listens on is its image's and command's business, not ``containerPort``'s
+(:mod:`kitlib.container.listeners`, :func:`listening_ports`).
+
+Exec probes run their command in the container (:mod:`kitlib.container.shell`, with the files its
+main process wrote: :mod:`kitlib.container.process`); a program the shell model does not run (a
+database's own health tool, say) is taken to succeed.
 
 Per-pod fault switches (:func:`set_fault`, also :meth:`kitlib.Cluster.set_fault`):
 
@@ -30,6 +40,7 @@ from typing import TYPE_CHECKING, cast
 
 from ..api.defaults import image_repo, image_tag
 from ..errors import BadRequest
+from . import listeners, logs
 from .handlers import AppReply, ContainerApps, HttpRequest, go_reply
 
 if TYPE_CHECKING:
@@ -42,6 +53,9 @@ WEBAPP_WARMUP = 10.0
 """Seconds the demo app loads before it listens (a JVM or a big model would take longer)."""
 SLOW_SECONDS = 3.0
 """How long a ``slow`` app takes to answer: past the default 1 s probe timeout, inside curl's patience."""
+LIVENESS_HEALTHY = 10.0
+"""agnhost liveness: /healthz is 200 while ``time.Since(started).Seconds() <= 10``, then 500."""
+AGNHOST = "registry.k8s.io/e2e-test-images/agnhost"
 CRASH_SECONDS = 1.0
 """How long a ``crash``-ing app runs before it exits with code 1."""
 
@@ -62,6 +76,9 @@ BEHAVIOURS: dict[str, Behaviour] = {
     WEBAPP: Behaviour("webapp", warmup=WEBAPP_WARMUP, stop_exit_code=143),
 }
 DEFAULT = Behaviour("netexec", stop_exit_code=2)
+LIVENESS = Behaviour("liveness", stop_exit_code=2)
+"""Go's runtime as PID 1 without a SIGTERM handler: it re-raises the signal, which the kernel
+ignores for a namespace's init, then exits 2 (runtime.dieFromSignal)."""
 
 
 @dataclass
@@ -72,13 +89,18 @@ class AppRuntime:
     faults: dict[str, set[str]] = field(default_factory=dict)
     started: dict[tuple[str, str], float] = field(default_factory=dict)
     apps: ContainerApps = field(default_factory=ContainerApps)
+    noted: set[tuple[str, str]] = field(default_factory=set)
+    """(pod uid, container) already warned about as an image kitlib does not model."""
 
 
 def behaviour(container: Container) -> Behaviour:
     """The ready-made behaviour of ``container``'s image (``WARMUP_SECONDS`` in env overrides the warm-up)."""
 
     image = container.image or ""
-    b = BEHAVIOURS.get(image_repo(image), DEFAULT)
+    repo = image_repo(image)
+    if repo == AGNHOST and "liveness" in (container.extra.get("command") or []) + (container.extra.get("args") or []):
+        return LIVENESS
+    b = BEHAVIOURS.get(repo, DEFAULT)
     if b.name == "webapp":
         warmup = b.warmup
         for env in container.extra.get("env") or []:
@@ -113,8 +135,12 @@ def faults(rt: Runtime, pod: Pod) -> set[str]:
 
 
 def started(rt: Runtime, pod: Pod, container: Container) -> None:
-    """The kubelet started ``container``: its warm-up begins now."""
+    """The kubelet started ``container``: its warm-up begins now; an image kitlib does not model
+    gets its Warning event (:func:`kitlib.container.listeners.note_unknown`); a run after the first
+    starts a new log (:func:`kitlib.container.logs.started`)."""
     rt.apps.started[(pod.metadata.uid or pod.key, container.name)] = rt.now
+    listeners.note_unknown(rt, pod, container)
+    logs.started(rt, pod, container.name)
 
 
 def listens_at(rt: Runtime, pod: Pod, container: Container) -> float:
@@ -154,6 +180,10 @@ def status(rt: Runtime, pod: Pod, container: Container, path: str) -> int:
     b = behaviour(container)
     if route == "/live" and b.name == "webapp":
         return 200
+    if b.name == "liveness" and "dependency-down" not in f:
+        if route == "/healthz":
+            return 200 if _since_start(rt, pod, container) <= LIVENESS_HEALTHY else 500
+        return 200 if route in ("/started", "/sleep-headers") else 404
     if "dependency-down" in f or (b.never_ready and route == "/ready"):
         return 503
     if b.name == "nginx":
@@ -168,6 +198,8 @@ def reply(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppR
     if code == 503:
         return go_reply(rt, 503, "not ready: dependency down\n" if b.name == "webapp" else
                          "503 Service Unavailable\n")
+    if b.name == "liveness":
+        return _liveness_reply(rt, pod, container, req.route, code)
     if b.name != "webapp":
         return None
     if req.route == "/live":
@@ -176,6 +208,23 @@ def reply(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppR
         return go_reply(rt, 200, "ready\n")
 
     return go_reply(rt, 200, f"Hello from {pod.name} ({image_tag(container.image or '')})\n")
+
+
+def _since_start(rt: Runtime, pod: Pod, container: Container) -> float:
+    start = rt.apps.started.get((pod.metadata.uid or pod.key, container.name))
+    return 0.0 if start is None else rt.now - start
+
+
+def _liveness_reply(rt: Runtime, pod: Pod, container: Container, route: str, code: int) -> AppReply:
+    """agnhost liveness's answers (Go's net/http: its mux answers unknown paths ``404 page not found``)."""
+    if route == "/healthz":
+        if code == 200:
+            return go_reply(rt, 200, "ok")
+        seconds = repr(_since_start(rt, pod, container)).removesuffix(".0")  # Go's %v of a float64
+        return go_reply(rt, 500, f"error: {seconds}")
+    if route == "/started":
+        return go_reply(rt, 200, f"{_since_start(rt, pod, container):g}s")
+    return go_reply(rt, code, "404 page not found\n" if code == 404 else "")
 
 
 def resolve_port(container: Container, port: int | str) -> int | str:
@@ -198,7 +247,7 @@ def run_probe(rt: Runtime, pod: Pod, container: Container, probe: Probe) -> tupl
     if probe.exec is not None:
         if slow >= timeout:
             return "failure", f'command "{" ".join(probe.exec.command)}" timed out'
-        return "success", ""
+        return _exec_probe(rt, pod, container, probe.exec.command, timeout)
     if probe.grpc is not None:
         target = f"{ip}:{probe.grpc.port}"
         if not _listens(rt, pod, container, probe.grpc.port) or slow >= timeout:
@@ -231,17 +280,55 @@ def run_probe(rt: Runtime, pod: Pod, container: Container, probe: Probe) -> tupl
     return "failure", f"HTTP probe failed with statuscode: {code}"
 
 
-def _listens(rt: Runtime, pod: Pod, container: Container, port: int) -> bool:
-    # The app listens on the ports its pod declares (any container's: they share the network namespace).
-    declared = any(p.container_port == port for c in pod.spec.containers for p in c.ports)
-    return declared and rt.now >= listens_at(rt, pod, container)
+def _exec_probe(rt: Runtime, pod: Pod, container: Container, command: list[str],
+                probe_timeout: float) -> tuple[str, str]:
+    """The kubelet's exec prober: exit code 0 is success; any other is failure, the output the
+    event's text; a command still running after ``timeoutSeconds`` fails as timed out
+    (pkg/kubelet/prober/prober.go)."""
+    from .shell import run_within
+
+    if not command:
+        return "error", "missing probe handler"
+    argv = [str(a) for a in command]
+    try:
+        done = run_within(rt, pod, container, argv, probe_timeout)
+    except BadRequest:
+        return "success", ""  # a program kitlib does not simulate: taken to report healthy
+    if done is None:
+        return "failure", f'command "{" ".join(argv)}" timed out'
+    output, code = done
+    return ("success", "") if code == 0 else ("failure", output)
+
+
+def listens(rt: Runtime, pod: Pod, container: Container, port: int) -> bool:
+    """Whether the container's app accepts connections on ``port`` now (a preStop ``httpGet`` asks)."""
+    return _listens(rt, pod, container, port)
+
+
+def listening_ports(rt: Runtime, pod: Pod, container: Container) -> set[tuple[int, str]]:
+    """The (port, protocol) pairs ``container`` listens on once its app is up: decided by its image
+    and command (:mod:`kitlib.container.listeners`), not by ``containerPort``."""
+    return listeners.listening_ports(rt, pod, container)
+
+
+def _listens(rt: Runtime, pod: Pod, container: Container, port: int, protocol: str = "TCP") -> bool:
+    # The pod's containers share one network namespace: a probe reaches whichever of them listens.
+    if rt.now < listens_at(rt, pod, container):
+        return False
+    return any((port, protocol) in listeners.listening(rt, c).ports for c in pod.spec.containers)
 
 
 def changes_at(rt: Runtime, pod: Pod, container: Container) -> float | None:
     """The next time the app's answers change by themselves (its warm-up ends), or None."""
-    t = listens_at(rt, pod, container)
-    return t if t > rt.now else None
+    from .process import next_change
+
+    times = [t for t in (listens_at(rt, pod, container), next_change(rt, pod, container)) if t is not None]
+    if behaviour(container).name == "liveness":
+        times.append(rt.apps.started.get((pod.metadata.uid or pod.key, container.name), 0.0)
+                     + LIVENESS_HEALTHY + 1e-6)
+    future = [t for t in times if t > rt.now]
+    return min(future) if future else None
 
 
-__all__ = ["BEHAVIOURS", "AppRuntime", "Behaviour", "FAULTS", "behaviour", "connection_problem", "run_probe",
-           "set_fault"]
+__all__ = ["BEHAVIOURS", "AppRuntime", "Behaviour", "FAULTS", "behaviour", "connection_problem", "listening_ports",
+           "run_probe", "set_fault"]

@@ -70,13 +70,22 @@ class ContainerApps:
     def __init__(self) -> None:
         self._handlers: dict[str, AppHandler] = {}
         self._tls: set[str] = set()
+        self._listens: dict[str, frozenset[tuple[int, str]]] = {}
 
-    def register(self, image_repo: str, handler: AppHandler, tls: bool = False) -> None:
+    def register(self, image_repo: str, handler: AppHandler, tls: bool = False,
+                 listens: frozenset[tuple[int, str]] | None = None) -> None:
         """Containers of ``image_repo`` (registry and tag dropped) answer with ``handler``;
-        ``tls``: its server speaks TLS on its HTTPS port."""
+        ``tls``: its server speaks TLS on its HTTPS port; ``listens``: the (port, protocol) pairs its
+        program opens (None: the container's declared ports)."""
         self._handlers[image_repo] = handler
         if tls:
             self._tls.add(image_repo)
+        if listens is not None:
+            self._listens[image_repo] = listens
+
+    def listeners(self, image_repo: str) -> frozenset[tuple[int, str]] | None:
+        """The ports a registered image listens on, when its add-on said (see :meth:`register`)."""
+        return self._listens.get(image_repo)
 
     def handler(self, image_repo: str) -> AppHandler | None:
         """The registered handler of ``image_repo``, or None."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..api.defaults import image_repo, image_tag
 from ..clock import EPOCH
-from . import behaviour
+from . import behaviour, imagelogs
 from .handlers import AppHandler, AppReply, HttpRequest, go_reply, http_date, now, status_line
 
 if TYPE_CHECKING:
@@ -174,7 +174,9 @@ def respond(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> Ap
     if repo == DNS_IMAGE and req.port == 53:
         return None  # a DNS server reads the request as a malformed DNS message and hangs up
     handler = rt.apps.apps.handler(repo) or IMAGES.get(repo, DEFAULT_APP)
-    return behaviour.reply(rt, pod, container, req) or handler(rt, pod, container, req)
+    reply = behaviour.reply(rt, pod, container, req) or handler(rt, pod, container, req)
+    imagelogs.served(rt, pod, container, req, reply)  # the image's access-log line, if it writes one
+    return reply
 
 
 def speaks_tls(rt: Runtime, container: Container) -> bool:

@@ -7,7 +7,8 @@ container's log is a list of :class:`LogLine` values per run, held in :class:`Co
 
 * :func:`write` appends what the process printed, at the cluster's current time;
 * :func:`restarted` is called by the kubelet when a container starts again: the current run
-  becomes the previous one;
+  becomes the previous one (:func:`started`, called at every start, does it for a container
+  that printed something);
 * :func:`read` returns a run's lines; :func:`forget` drops a removed pod's logs.
 
 Nothing is written for a container that prints nothing, so tens of thousands of quiet pods cost
@@ -42,6 +43,8 @@ class ContainerLog:
     current: list[LogLine] = field(default_factory=list)
     previous: list[LogLine] | None = None
     """None until the container has restarted once (``--previous`` then has nothing to show)."""
+    rotated_at: float | None = None
+    """When the current run began as a new run (a second call at that instant changes nothing)."""
 
 
 @dataclass
@@ -68,9 +71,21 @@ def write(rt: Runtime, pod: Pod, container: str, text: str, stream: str = "stdou
 
 
 def restarted(rt: Runtime, pod: Pod, container: str) -> None:
-    """The container starts again: its current run becomes the previous one."""
+    """The container starts again: its current run becomes the previous one (once per instant, so
+    that the kubelet's and the app model's calls for the same start rotate once)."""
     log = _log(rt, pod, container)
+    if log.rotated_at == rt.now:
+        return
     log.previous, log.current = log.current, []
+    log.rotated_at = rt.now
+
+
+def started(rt: Runtime, pod: Pod, container: str) -> None:
+    """The container's process starts: a run after the first one begins a new log. A container
+    that never printed has no log to rotate (its previous run printed nothing either)."""
+    log = rt.logs.by_pod.get(pod.metadata.uid or pod.key, {}).get(container)
+    if log is not None:
+        restarted(rt, pod, container)
 
 
 def read(rt: Runtime, pod: Pod, container: str, previous: bool = False) -> list[LogLine] | None:

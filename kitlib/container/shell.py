@@ -15,12 +15,20 @@ A program the image lacks fails as Docker's runtime reports it (``OCI runtime ex
 image's shell does. :func:`run` returns what the command prints and its exit code; reporting a
 non-zero code is the ``kubectl exec`` verb's job (:mod:`kitlib.kubectl.exec`).
 
-The clock does not move while a command runs (a connection that times out after two minutes on
-a real cluster returns at once here).
+``sh -c`` runs a small shell model (:func:`parse_script`, :func:`advance`): commands joined by
+``;``, ``&&`` and ``||``, ``exit N``, ``sleep``, ``touch``, ``rm``, ``cat``, ``echo``, ``test``/``[``,
+``env``, ``true``, ``false``, ``> FILE`` and ``>> FILE``, ``$VAR`` from the container's environment;
+files live in the container's writable layer (:mod:`kitlib.container.process`). No loops, ``if``,
+pipes or command substitution. A container's main process runs in the same model on the
+cluster's clock, where ``sleep 30`` takes 30 seconds.
+
+The clock does not move while ``kubectl exec`` runs a command (``sleep`` returns at once; a
+connection that times out after two minutes on a real cluster returns at once here).
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -92,25 +100,58 @@ def toolbox(image: str) -> Toolbox:
 
 def run(rt: Runtime, pod: Pod, container: Container, argv: list[str]) -> tuple[str, int]:
     """Run ``argv`` in ``container``: (what it prints, stdout and stderr together, and its exit code)."""
+    return _run(rt, pod, container, argv, None)
+
+
+def run_within(rt: Runtime, pod: Pod, container: Container, argv: list[str],
+               timeout: float) -> tuple[str, int] | None:
+    """:func:`run` as an exec probe does: None when its ``sleep`` adds up to ``timeout`` seconds
+    or more (the probe's run ends there; the clock still does not move)."""
+    try:
+        return _run(rt, pod, container, argv, timeout)
+    except _TimedOut:
+        return None
+
+
+class _TimedOut(Exception):
+    """The command slept past its time limit."""
+
+
+def _run(rt: Runtime, pod: Pod, container: Container, argv: list[str], limit: float | None) -> tuple[str, int]:
     box = toolbox(container.image or "")
     program = argv[0].rsplit("/", 1)[-1]
     if program not in box.programs:
         where = f'stat {argv[0]}: no such file or directory' if "/" in argv[0] else "executable file not found in $PATH"
         return (f'OCI runtime exec failed: exec failed: unable to start container process: exec: "{argv[0]}": '
                 f"{where}: unknown\n", 126)
-    return _program(rt, pod, container, box, program, argv[1:])
+    if program in _SHELL_PROGRAMS or (program == "sleep" and limit is not None):
+        args = argv[1:] if program != "sleep" else ["-c", " ".join(argv)]
+        return _shell(rt, pod, container, box, "sh" if program == "sleep" else program, args, limit)
+    if program == "sleep":
+        return "", 0  # the clock stands still while kubectl exec runs
+    from .process import files, keep
+
+    fs = files(rt, pod, container)
+    result = command(rt, pod, container, box, program, argv[1:], fs)
+    keep(rt, pod, container, fs)
+    return result
+
+
+_SHELL_PROGRAMS = ("sh", "ash", "dash", "bash")
 
 
 def _program(rt: Runtime, pod: Pod, container: Container, box: Toolbox, program: str,
              args: list[str]) -> tuple[str, int]:
-    if program in ("sh", "ash", "dash", "bash"):
+    if program in _SHELL_PROGRAMS:
         return _shell(rt, pod, container, box, program, args)
     if program == "echo":
         return " ".join(a for a in args if a != "-n") + ("" if "-n" in args else "\n"), 0
     if program == "hostname":
         return ((pod.status.pod_ip or "") if "-i" in args else hostname(pod)) + "\n", 0
     if program == "cat":
-        return _cat(rt, pod, box, args)
+        from .process import files
+
+        return _cat(rt, pod, box, args, files(rt, pod, container))
     if program == "nslookup" and box.nslookup == "bind":
         return _bind_nslookup(rt, pod, args)
     if program == "nslookup" and box.nslookup:
@@ -124,35 +165,247 @@ def _program(rt: Runtime, pod: Pod, container: Container, box: Toolbox, program:
 
 
 def _shell(rt: Runtime, pod: Pod, container: Container, box: Toolbox, program: str,
-           args: list[str]) -> tuple[str, int]:
+           args: list[str], limit: float | None = None) -> tuple[str, int]:
     if len(args) < 2 or args[0] != "-c":
         raise BadRequest(f'error: kitlib simulates "{program} -c \'COMMAND\'" only (no interactive shell)')
-    out, code = "", 0
+    from .process import environment, files, keep
+
     try:
-        script = _split_script(args[1])
+        session = Session(parse_script(args[1], environment(rt, pod, container)), program=program)
     except _Unterminated as open_quote:
         return _syntax_error(program, box, str(open_quote)), 2
-    for part in script:
-        if part == ("&&",) and code != 0:
-            break
-        if part in (("&&",), (";",)):
+    fs = files(rt, pod, container)
+    out: list[str] = []
+    slept = 0.0
+    while True:
+        step = advance(rt, pod, container, session, fs, out, timed=limit is not None)
+        if step.kind == "sleep":
+            slept += step.seconds
+            if limit is not None and slept >= limit:
+                raise _TimedOut
             continue
-        name = part[0].rsplit("/", 1)[-1]
-        if name not in box.programs:
-            if program == "bash":
-                out, code = out + f"bash: line 1: {part[0]}: command not found\n", 127
-            elif box.shell == "dash":
-                out, code = out + f"{program}: 1: {part[0]}: not found\n", 127
-            else:
-                out, code = out + f"{program}: {part[0]}: not found\n", 127
-            continue
-        text, code = _program(rt, pod, container, box, name, list(part[1:]))
-        out += text
-    return out, code
+        if step.kind == "block":
+            raise BadRequest(f'error: kitlib does not simulate "{step.program}" inside containers; it runs '
+                             f"{', '.join(SIMULATED)}")
+        if step.kind == "exit":
+            keep(rt, pod, container, fs)
+            return "".join(out), step.code
 
 
 class _Unterminated(Exception):
     """A script whose quote (the message) is never closed."""
+
+
+@dataclass
+class Session:
+    """A shell running a script (``sh -c``): the script's commands and operators, the next one to
+    run and the last exit code. Plain data, so a main process can pause in ``sleep`` and resume."""
+
+    parts: list[tuple[str, ...]]
+    pc: int = 0
+    code: int = 0
+    program: str = "sh"
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where a shell stopped: ``exit`` (with ``code``), ``sleep`` (for ``seconds``, then it goes
+    on) or ``block`` (a program that runs until it is signalled, such as ``httpd -f`` or ``nc -l``)."""
+
+    kind: str
+    code: int = 0
+    seconds: float = 0.0
+    program: str = ""
+
+
+STEP_PROGRAMS = frozenset("exit sleep touch rm test [ env true false mkdir".split())
+"""What the shell model runs besides :data:`SIMULATED` (builtins and file tools)."""
+_OPERATORS = {("&&",), ("||",), (";",)}
+
+
+def parse_script(script: str, env: dict[str, str] | None = None) -> list[tuple[str, ...]]:
+    """A ``sh -c`` script as commands and the operators between them, after ``$VAR`` expansion
+    (not inside single quotes; an unset variable expands to nothing).
+
+    >>> parse_script("touch /tmp/healthy; sleep 30 && echo $X > /tmp/x", {"X": "hi"})
+    [('touch', '/tmp/healthy'), (';',), ('sleep', '30'), ('&&',), ('echo', 'hi', '>', '/tmp/x')]
+    """
+    return _split_script(_expand(script, env or {}))
+
+
+def _expand(script: str, env: dict[str, str]) -> str:
+    """``$NAME`` and ``${NAME}`` replaced by their values, outside single quotes (and not after a backslash)."""
+    out: list[str] = []
+    quote, i = "", 0
+    while i < len(script):
+        ch = script[i]
+        if ch == "\\" and quote != "'" and i + 1 < len(script):
+            out.append(script[i:i + 2])
+            i += 2
+            continue
+        if ch == "'" and quote != '"':
+            quote = "" if quote == "'" else "'"
+        elif ch == '"' and quote != "'":
+            quote = "" if quote == '"' else '"'
+        elif ch == "$" and quote != "'":
+            m = re.match(r"\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*)|(\?)", script[i + 1:])
+            if m and m.group(0):
+                name = m.group(1) or m.group(2) or m.group(3)
+                out.append(env.get(name, "") if name != "?" else "$?")
+                i += 1 + len(m.group(0))
+                continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def advance(rt: Runtime, pod: Pod, container: Container, session: Session, fs: dict[str, str],
+            out: list[str], timed: bool = True) -> Step:
+    """Run ``session`` on until it exits, sleeps (``timed``; without it ``sleep`` returns at once,
+    as ``kubectl exec`` sees the clock stand still) or blocks; what it prints goes to ``out``.
+
+    ``;`` runs the next command whatever happened, ``&&`` only after success, ``||`` only after
+    failure; a command skipped leaves the last exit code as it was (POSIX's AND-OR lists)."""
+    box = toolbox(container.image or "")
+    parts = session.parts
+    while session.pc < len(parts):
+        part = parts[session.pc]
+        session.pc += 1
+        if part in _OPERATORS:
+            if (part == ("&&",) and session.code != 0) or (part == ("||",) and session.code == 0):
+                session.pc += 1 if session.pc < len(parts) and parts[session.pc] not in _OPERATORS else 0
+            continue
+        words, target, append = _redirect(part)
+        if any("$?" in w for w in words):  # the last exit code, known only now
+            words = tuple(w.replace("$?", str(session.code)) for w in words)
+        if words and words[0] == "exec":
+            words = words[1:]  # the program replaces the shell
+        if not words:
+            continue
+        name = words[0].rsplit("/", 1)[-1]
+        if name == "exit":
+            code = int(words[1]) if len(words) > 1 and words[1].lstrip("-").isdigit() else session.code
+            session.pc = len(parts)
+            session.code = code % 256
+            return Step("exit", session.code)
+        if name != "[" and name not in box.programs and name not in ("exit", "true", "false", "test"):
+            out.append(_not_found(session.program, box, words[0]))
+            session.code = 127
+            continue
+        if name == "sleep":
+            seconds = _duration(words[1] if len(words) > 1 else "")
+            if seconds is None:
+                out.append(f"sleep: invalid number '{words[1] if len(words) > 1 else ''}'\n")
+                session.code = 1
+                continue
+            session.code = 0
+            if timed and seconds > 0:
+                return Step("sleep", seconds=seconds)
+            continue
+        if name not in SIMULATED and name not in STEP_PROGRAMS:
+            session.pc -= 1  # it runs until it is signalled
+            return Step("block", program=name)
+        text, session.code = command(rt, pod, container, box, name, list(words[1:]), fs)
+        if target is not None:
+            if target not in ("/dev/null", "/dev/stdout"):
+                fs[target] = (fs.get(target, "") if append else "") + text
+            if target != "/dev/stdout":
+                text = ""
+        out.append(text)
+    return Step("exit", session.code)
+
+
+def _redirect(part: tuple[str, ...]) -> tuple[tuple[str, ...], str | None, bool]:
+    """A command's words without its ``> FILE`` or ``>> FILE`` (the last one wins), the file and
+    whether it appends."""
+    words: list[str] = []
+    target, append = None, False
+    i = 0
+    while i < len(part):
+        if part[i] in (">", ">>") and i + 1 < len(part):
+            target, append = part[i + 1], part[i] == ">>"
+            i += 2
+            continue
+        words.append(part[i])
+        i += 1
+    return tuple(words), target, append
+
+
+def _duration(text: str) -> float | None:
+    """BusyBox sleep's argument: seconds, or with a suffix s, m, h or d; ``infinity``."""
+    if text == "infinity":
+        return float("inf")
+    scale = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(text[-1:], None)
+    number = text[:-1] if scale else text
+    try:
+        return float(number) * (scale or 1)
+    except ValueError:
+        return None
+
+
+def _not_found(program: str, box: Toolbox, name: str) -> str:
+    if program == "bash":
+        return f"bash: line 1: {name}: command not found\n"
+    if box.shell == "dash":
+        return f"{program}: 1: {name}: not found\n"
+    return f"{program}: {name}: not found\n"
+
+
+def command(rt: Runtime, pod: Pod, container: Container, box: Toolbox, name: str, args: list[str],
+            fs: dict[str, str]) -> tuple[str, int]:
+    """One simple command inside the container (its filesystem ``fs``): what it prints and its exit code."""
+    if name == "true":
+        return "", 0
+    if name == "false":
+        return "", 1
+    if name == "touch":
+        for path in args:
+            if not path.startswith("-"):
+                fs.setdefault(path, "")
+        return "", 0
+    if name == "mkdir":
+        return "", 0
+    if name == "rm":
+        force = any(a.startswith("-") and "f" in a for a in args)
+        out, code = "", 0
+        for path in (a for a in args if not a.startswith("-")):
+            if fs.pop(path, None) is None and not force:
+                out += f"rm: can't remove '{path}': No such file or directory\n" if box.cat == "busybox" else \
+                    f"rm: cannot remove '{path}': No such file or directory\n"
+                code = 1
+        return out, code
+    if name in ("test", "["):
+        if name == "[":
+            if not args or args[-1] != "]":
+                return "sh: missing ]\n", 2
+            args = args[:-1]
+        return "", 0 if _test(args, fs) else 1
+    if name == "env":
+        from .process import environment
+
+        return "".join(f"{k}={v}\n" for k, v in environment(rt, pod, container).items()), 0
+    if name == "cat":
+        return _cat(rt, pod, box, args, fs)
+    return _program(rt, pod, container, box, name, args)
+
+
+def _test(args: list[str], fs: dict[str, str]) -> bool:
+    """``test``: ``! EXPR``, ``-f``/``-e``/``-s`` FILE, ``-z``/``-n`` STRING, ``=``/``!=``, a lone string."""
+    if args and args[0] == "!":
+        return not _test(args[1:], fs)
+    if len(args) == 2 and args[0] in ("-f", "-e", "-s", "-r"):
+        path = args[1]
+        known = path in fs or path in ("/etc/resolv.conf", "/etc/hosts", "/etc/hostname")
+        return known and (args[0] != "-s" or bool(fs.get(path, "x")))
+    if len(args) == 2 and args[0] == "-d":
+        return args[1] in ("/", "/tmp", "/etc") or any(p.startswith(args[1].rstrip("/") + "/") for p in fs)
+    if len(args) == 2 and args[0] in ("-z", "-n"):
+        return (args[1] == "") == (args[0] == "-z")
+    if len(args) == 3 and args[1] in ("=", "=="):
+        return args[0] == args[2]
+    if len(args) == 3 and args[1] == "!=":
+        return args[0] != args[2]
+    return len(args) == 1 and args[0] != ""
 
 
 def _syntax_error(program: str, box: Toolbox, quote: str) -> str:
@@ -185,18 +438,20 @@ def _split_script(script: str) -> list[tuple[str, ...]]:
         raise _Unterminated(quote)
     if script.endswith("\\") and (len(script) - len(script.rstrip("\\"))) % 2:
         script += "\\"  # a backslash at the very end is a backslash to the shell
-    lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|")
+    # stderr goes where stdout goes here: `2>&1` changes nothing, `2>/dev/null` hides nothing (kitlib's simplification)
+    script = re.sub(r"(?<![^\s;&|])(?:[12]?>&[12]|2>>?\s*/dev/null)", "", script)
+    lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|>")
     lexer.whitespace_split = True
     parts: list[tuple[str, ...]] = []
     current: list[str] = []
     for tok in lexer:
-        if tok in (";", "&&"):
+        if tok in (";", "&&", "||"):
             if current:
                 parts.append(tuple(current))
             parts.append((tok,))
             current = []
-        elif tok in ("|", "||", "&"):
-            raise BadRequest(f'error: kitlib\'s sh -c runs commands joined by ";" and "&&", not "{tok}"')
+        elif tok in ("|", "&", "&>", ">&", "|&"):
+            raise BadRequest(f'error: kitlib\'s sh -c runs commands joined by ";", "&&" and "||", not "{tok}"')
         else:
             current.append(tok)
     if current:
@@ -204,8 +459,8 @@ def _split_script(script: str) -> list[tuple[str, ...]]:
     return parts
 
 
-def _cat(rt: Runtime, pod: Pod, box: Toolbox, args: list[str]) -> tuple[str, int]:
-    files = {
+def _cat(rt: Runtime, pod: Pod, box: Toolbox, args: list[str], fs: dict[str, str] | None = None) -> tuple[str, int]:
+    files = {**(fs or {}),
         "/etc/resolv.conf": dns.resolv_conf(rt, pod),
         "/etc/hosts": hosts_file(rt, pod),
         "/etc/hostname": hostname(pod) + "\n",

@@ -12,6 +12,7 @@ restarts are :mod:`kitlib.controllers.prober`.
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
 
 from ..api.node import Node, internal_ip
@@ -27,16 +28,22 @@ from ..api.pod import (
     uses_host_network,
 )
 from ..apiserver.streams import stream_for
-from ..container import logs
+from ..container import behaviour as apps
+from ..container import logs, process
+from ..container.shell import Session, advance
+from ..errors import BadRequest
 from ..names import hex_id
 from . import prober
 
 if TYPE_CHECKING:
+    from ..api.pod import Container
     from ..runtime import Runtime
     from .nodelifecycle import NodeRuntime
 
 STOP_SECONDS = 1.0
-"""How long an ordinary app takes to exit after SIGTERM (well inside the 30 s grace period)."""
+"""How long an app that handles SIGTERM takes to exit (well inside the 30 s grace period)."""
+MIN_GRACE = 2
+"""kuberuntime's minimumGracePeriodInSeconds: SIGTERM always comes this long before SIGKILL."""
 
 
 def set_condition(rt: Runtime, pod: Pod, type_: str, status: str) -> None:
@@ -229,11 +236,22 @@ def _repo(image: str) -> str:
 
 
 def terminate(rt: Runtime, pod: Pod) -> None:
-    """Graceful deletion: the pod becomes Terminating, its containers get SIGTERM and, once they
-    have exited, the kubelet removes the pod and frees its IP. On a node that does not answer,
-    nothing happens until the node is back: the pod stays Terminating. A pod bound to a node no
-    kubelet serves stays Terminating too, until the pod garbage collector deletes it if that node
-    does not exist (:func:`kitlib.controllers.garbage.collect_orphan`)."""
+    """Graceful deletion: the pod becomes Terminating (its endpoints stop being ready at once) and
+    the kubelet kills each running container as ``killContainer`` does
+    (pkg/kubelet/kuberuntime/kuberuntime_container.go):
+
+    * the ``Killing`` event ("Stopping container web");
+    * the ``preStop`` hook, if any, within the grace period: ``sleep`` waits its seconds, ``exec``
+      runs its command in the container (its ``sleep`` takes simulated time), ``httpGet`` asks
+      the container's app; a hook that fails records ``FailedPreStopHook`` ("PreStopHook failed");
+    * SIGTERM with what is left of the grace period, never less than 2 s: a process that handles
+      it exits (nginx at once, with 0); one that ignores it (``sleep`` or a shell as PID 1) is
+      killed with SIGKILL when that time is up, unless its script ends by itself before.
+
+    Once every container has stopped, the kubelet removes the pod and frees its IP. On a node that
+    does not answer, nothing happens until the node is back: the pod stays Terminating. A pod
+    bound to a node no kubelet serves stays Terminating too, until the pod garbage collector
+    deletes it if that node does not exist (:func:`kitlib.controllers.garbage.collect_orphan`)."""
     if pod.metadata.deletion_timestamp is not None:
         return
     grace = pod.spec.termination_grace_period_seconds if pod.spec.termination_grace_period_seconds is not None else 30
@@ -245,10 +263,88 @@ def terminate(rt: Runtime, pod: Pod) -> None:
         return
     runtime = agent(rt, pod.spec.node_name)
     if runtime is not None and runtime.up:
+        longest = 0.0
+        running = {cs.name for cs in pod.status.container_statuses if cs.state.running is not None}
         for c in pod.spec.containers:
+            if c.name not in running:
+                continue
             rt.api.record_event(pod, "Killing", f"Stopping container {c.name}", "kubelet",
                                 field_path=container_path(c.name))
-        rt.clock.after(min(STOP_SECONDS, grace), _stopped, rt, pod)
+            longest = max(longest, _kill(rt, pod, c, grace))
+        rt.clock.after(min(STOP_SECONDS, grace) if longest == 0.0 else longest, _stopped, rt, pod)
+
+
+def _kill(rt: Runtime, pod: Pod, c: Container, grace: int) -> float:
+    """How long ``c`` takes to stop: its preStop hook, then SIGTERM (and SIGKILL)."""
+    hook_time = 0.0
+    hook = ((c.extra.get("lifecycle") or {}).get("preStop") or {}) if isinstance(c.extra.get("lifecycle"), dict) else {}
+    if hook:
+        hook_time, ok = _pre_stop(rt, pod, c, hook, grace)
+        hook_time = min(hook_time, float(grace))
+        if not ok:
+            rt.clock.after(hook_time, _hook_failed, rt, pod, c.name)
+    left = max(grace - int(hook_time), MIN_GRACE)
+    code = process.exit_on_sigterm(rt, pod, c)
+    if code is not None:
+        return hook_time + min(STOP_SECONDS, left)
+    natural = process.exits_in(rt, pod, c)  # a script that ends by itself before SIGKILL
+    return min(hook_time + left, natural[0]) if natural is not None else hook_time + left
+
+
+def _hook_failed(rt: Runtime, pod: Pod, name: str) -> None:
+    # The kubelet leaves the hook's error out of the event so that no secret leaks (kuberuntime_container.go).
+    rt.api.record_event(pod, "FailedPreStopHook", "PreStopHook failed", "kubelet", "Warning",
+                        field_path=container_path(name))
+
+
+def _pre_stop(rt: Runtime, pod: Pod, c: Container, hook: dict, grace: int) -> tuple[float, bool]:
+    """Run a preStop handler: (how long it takes, whether it succeeded)."""
+    if isinstance(hook.get("sleep"), dict):
+        return float(hook["sleep"].get("seconds") or 0), True
+    if isinstance(hook.get("exec"), dict):
+        command = [str(a) for a in hook["exec"].get("command") or []]
+        return _hook_exec(rt, pod, c, command, grace)
+    if isinstance(hook.get("httpGet"), dict):
+        port = apps.resolve_port(c, hook["httpGet"].get("port", 0))
+        return 0.0, isinstance(port, int) and apps.listens(rt, pod, c, port)
+    return 0.0, False
+
+
+def _hook_exec(rt: Runtime, pod: Pod, c: Container, command: list[str], grace: int) -> tuple[float, bool]:
+    """An exec hook in the shell model: its ``sleep`` takes time (the hook ends when its script does)."""
+    from ..container.shell import Session, parse_script
+
+    if not command:
+        return 0.0, False
+    program = command[0].rsplit("/", 1)[-1]
+    script = command[2] if program in ("sh", "bash", "ash", "dash") and len(command) >= 3 and command[1] == "-c" \
+        else " ".join(shlex.quote(a) for a in command)
+    try:
+        session = Session(parse_script(script, process.environment(rt, pod, c)), program=program)
+    except (BadRequest, ValueError):
+        return float(grace), True
+    fs = process.files(rt, pod, c)
+    try:
+        return _hook_script(rt, pod, c, session, fs, grace)
+    finally:
+        process.keep(rt, pod, c, fs)  # what the hook wrote stays in the container
+
+
+def _hook_script(rt: Runtime, pod: Pod, c: Container, session: Session, fs: dict[str, str],
+                 grace: int) -> tuple[float, bool]:
+    taken = 0.0
+    out: list[str] = []
+    while taken < grace:
+        try:
+            step = advance(rt, pod, c, session, fs, out)
+        except BadRequest:
+            return 0.0, True  # a program kitlib does not simulate: taken to do its job at once
+        if step.kind == "exit":
+            return taken, step.code == 0
+        if step.kind == "block":
+            return float(grace), True
+        taken += step.seconds
+    return float(grace), True
 
 
 def _stopped(rt: Runtime, pod: Pod) -> None:
@@ -264,4 +360,5 @@ def remove(rt: Runtime, pod: Pod) -> None:
         runtime.ipam.release(pod.status.pod_ip)
     rt.topology.remove_pod(pod)
     logs.forget(rt, pod)
+    process.forget(rt, pod)
     rt.api.delete(pod)

@@ -322,7 +322,8 @@ def restore(rt: Runtime, node: Node) -> None:
         if pod.metadata.deletion_timestamp is not None:
             kubelet.remove(rt, pod)
         elif pod.status.phase == "Running":
-            kubelet.set_ready(rt, pod, True)
+            # Ready again unless a container is not running (waiting out a crash loop's back-off).
+            kubelet.set_ready(rt, pod, all(cs.state.running is not None for cs in pod.status.container_statuses))
         elif pod.status.phase == "Pending" and pod.status.pod_ip:
             kubelet.start_containers(rt, pod)  # the sandbox and its IP are still there
         elif pod.status.phase == "Pending" and pod.status.start_time is None:

@@ -1,7 +1,8 @@
 """The kubelet's prober and container restarts (pkg/kubelet/prober and kuberuntime's back-off).
 
 Each probe of a running container is a worker that runs every ``periodSeconds``, the first time
-``initialDelaySeconds`` after the container started:
+``initialDelaySeconds`` after the container started (also for the probes a startup probe holds
+back: they begin at their first period after it succeeds, if the delay is over by then):
 
 * readiness starts as failure; ``successThreshold`` successes in a row make the container ready,
   ``failureThreshold`` failures in a row make it not ready (its endpoints become ``ready: false``);
@@ -10,10 +11,18 @@ Each probe of a running container is a worker that runs every ``periodSeconds``,
 * a startup probe holds the other two back until it succeeds (the container is then
   ``started``); ``failureThreshold`` failures kill the container.
 
+The container's main process runs here too (:mod:`kitlib.container.process`): its script's
+``sleep`` is an event on the clock, and when it exits the container ends as when it is killed.
+What then follows depends on ``restartPolicy``: ``Always`` restarts it, ``OnFailure`` only after a
+non-zero exit, ``Never`` not at all; a pod none of whose containers will run again ends
+``Succeeded`` (all exited 0) or ``Failed``.
+
 Every failed run records the kubelet's ``Unhealthy`` event ("Readiness probe failed: HTTP probe
 failed with statuscode: 503"). A container that exits is restarted at once the first time, then
 after a back-off of 10 s, 20 s, 40 s ... capped at 300 s (``CrashLoopBackOff``); the back-off
-starts again from 10 s once 10 minutes pass without a restart.
+starts again from 10 s once 10 minutes pass without a restart. These are 1.37's defaults: the
+``ReduceDefaultCrashLoopBackOffDecay`` gate (1 s to 60 s) is alpha and off, and
+``KubeletCrashLoopBackOffMax`` only lets a node configure the cap (pkg/features/kube_features.go).
 
 Cheap scheduling: a run that succeeds while everything already counts as success changes
 nothing, so a worker in that state sleeps until the app can change (its warm-up ends, or a fault
@@ -40,17 +49,21 @@ from ..api.pod import (
     container_path,
 )
 from ..container import behaviour as apps
+from ..container import logs, process
 from ..names import hex_id
 
 if TYPE_CHECKING:
     from ..api.pod import Container, ContainerStatus
+    from ..container.shell import Step
     from ..runtime import Runtime
 
 INITIAL_BACKOFF = 10.0
 MAX_BACKOFF = 300.0
 """kubelet's MaxContainerBackOff; the back-off is forgotten after twice this without a restart."""
 STOP_SECONDS = 1.0
-"""How long an app takes to exit after SIGTERM."""
+"""How long an app that handles SIGTERM takes to exit."""
+MIN_GRACE = 2
+"""kuberuntime's minimumGracePeriodInSeconds: a container always gets this long after SIGTERM."""
 
 
 @dataclass
@@ -116,6 +129,8 @@ def container_started(rt: Runtime, pod: Pod, c: Container, cs: ContainerStatus) 
         _start_main_workers(rt, pod, c, run)
     if "crash" in apps.faults(rt, pod):
         rt.clock.after(apps.CRASH_SECONDS, _crash, rt, pod.key, pod.metadata.uid, c.name, run.run)
+    out: list[str] = []
+    _follow(rt, pod, c, run, process.start(rt, pod, c, out), out)
     warmup = apps.behaviour(c).warmup
     if warmup:
         # The app starts listening: nothing in the API changes, but clients see it (traffic spread
@@ -127,6 +142,40 @@ def _listening() -> None:
     """An event on the clock where an app's warm-up ends."""
 
 
+def _follow(rt: Runtime, pod: Pod, c: Container, run: ContainerRun, step: Step | None, out: list[str]) -> None:
+    """The main process printed ``out`` and stopped at ``step``: it exits (the container ends a
+    moment later), sleeps (it goes on then) or runs until it is signalled (None or ``block``)."""
+    if out:
+        logs.write(rt, pod, c.name, "".join(out))
+    if step is None or step.kind == "block":
+        return
+    if step.kind == "exit":
+        rt.clock.after(0.0, _process_exited, rt, pod.key, pod.metadata.uid, c.name, run.run, step.code)
+    elif step.seconds != math.inf:
+        rt.clock.after(step.seconds, _process_resume, rt, pod.key, pod.metadata.uid, c.name, run.run)
+
+
+def _process_resume(rt: Runtime, key: str, uid: str | None, name: str, number: int) -> None:
+    found = _lookup(rt, key, uid, name, number)
+    if found is None:
+        return
+    pod, c, run = found
+    out: list[str] = []
+    _follow(rt, pod, c, run, process.resume(rt, pod, c, out), out)
+
+
+def _process_exited(rt: Runtime, key: str, uid: str | None, name: str, number: int, code: int) -> None:
+    """The main process ended by itself: so does the container."""
+    found = _lookup(rt, key, uid, name, number)
+    if found is None:
+        return
+    catch_up(rt)
+    run = found[2]
+    run.workers = {}
+    run.run += 1
+    _exited(rt, key, uid, name, run.run, code)
+
+
 def _start_main_workers(rt: Runtime, pod: Pod, c: Container, run: ContainerRun) -> None:
     if c.liveness_probe is not None:
         _start_worker(rt, pod, c, run, "liveness", c.liveness_probe)
@@ -135,9 +184,18 @@ def _start_main_workers(rt: Runtime, pod: Pod, c: Container, run: ContainerRun) 
 
 
 def _start_worker(rt: Runtime, pod: Pod, c: Container, run: ContainerRun, kind: str, probe: Probe) -> None:
-    w = Worker(kind, probe, rt.now + (probe.initial_delay_seconds or 0), result=kind == "liveness")
+    """A probe's worker. ``initialDelaySeconds`` counts from the container's start, also for the
+    readiness and liveness probes held back by a startup probe: the kubelet's worker skips a run
+    while ``time.Since(StartedAt) < InitialDelaySeconds`` and, separately, while the container is
+    not ``started`` (pkg/kubelet/prober/worker.go, doProbe). Those two only begin when the
+    startup probe succeeds: at their first period after that moment, or after the delay."""
+    w = Worker(kind, probe, run.running_since + (probe.initial_delay_seconds or 0), result=kind == "liveness")
     run.workers[kind] = w
-    rt.clock.at(w.anchor, _tick, rt, pod.key, pod.metadata.uid, c.name, run.run, kind)
+    first = w.anchor
+    if rt.now > first:
+        period = probe.period_seconds or 10
+        first = w.anchor + math.ceil((rt.now - w.anchor) / period - 1e-9) * period
+    rt.clock.at(first, _tick, rt, pod.key, pod.metadata.uid, c.name, run.run, kind)
 
 
 def _lookup(rt: Runtime, key: str, uid: str | None, name: str, number: int):
@@ -240,9 +298,17 @@ def _tick(rt: Runtime, key: str, uid: str | None, name: str, number: int, kind: 
                             field_path=container_path(c.name))
         run.workers = {}
         run.run += 1  # the running container's probes stop now
-        grace = w.probe.termination_grace_period_seconds or pod.spec.termination_grace_period_seconds or 30
-        rt.clock.after(min(STOP_SECONDS, grace), _exited, rt, key, uid, c.name, run.run,
-                            apps.behaviour(c).stop_exit_code)
+        grace = w.probe.termination_grace_period_seconds or pod.spec.termination_grace_period_seconds
+        grace = 30 if grace is None else grace
+        code = process.exit_on_sigterm(rt, pod, c)
+        if code is None:  # it ignores SIGTERM: SIGKILL when the grace period is over, unless it ends first
+            natural = process.exits_in(rt, pod, c)
+            if natural is not None and natural[0] < max(grace, MIN_GRACE):
+                rt.clock.after(natural[0], _exited, rt, key, uid, c.name, run.run, natural[1])
+            else:
+                rt.clock.after(max(grace, MIN_GRACE), _exited, rt, key, uid, c.name, run.run, process.SIGKILL_EXIT)
+        else:
+            rt.clock.after(min(STOP_SECONDS, grace), _exited, rt, key, uid, c.name, run.run, code)
         return
     if kind == "readiness" and run.ready != w.result:
         run.ready = w.result
@@ -274,6 +340,12 @@ def _next(rt: Runtime, pod: Pod, c: Container, run: ContainerRun, w: Worker, num
 
 def fault_changed(rt: Runtime, pod: Pod) -> None:
     """A fault was switched: wake the sleeping probes; a ``crash`` switched on kills the running app."""
+    wake(rt, pod, crash=True)
+
+
+def wake(rt: Runtime, pod: Pod, crash: bool = False) -> None:
+    """The app or its files changed from outside (a fault switched, ``kubectl exec`` wrote a
+    file): the sleeping probes run again at their next period."""
     catch_up(rt)
     for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=False):
         run = _runs(rt).get(_key(pod, c))
@@ -288,7 +360,7 @@ def fault_changed(rt: Runtime, pod: Pod) -> None:
                 period = w.probe.period_seconds or 10
                 nxt = w.anchor + (math.floor((rt.now - w.anchor) / period + 1e-9) + 1) * period
                 rt.clock.at(nxt, _tick, rt, pod.key, pod.metadata.uid, c.name, run.run, w.kind)
-        if "crash" in apps.faults(rt, pod):
+        if crash and "crash" in apps.faults(rt, pod):
             rt.clock.after(0.0, _crash, rt, pod.key, pod.metadata.uid, c.name, run.run)
 
 
@@ -317,6 +389,12 @@ def _exited(rt: Runtime, key: str, uid: str | None, name: str, number: int, exit
     cs.ready = False
     cs.started = False
     run.ready = run.started = False
+    policy = pod.spec.restart_policy or "Always"
+    if policy == "Never" or (policy == "OnFailure" and exit_code == 0):
+        # The kubelet does not start it again (kuberuntime's computePodActions, ShouldContainerBeRestarted).
+        if not _finish(rt, pod):
+            publish(rt, pod)
+        return
     publish(rt, pod)
     now = rt.now
     in_backoff = (run.backoff_update is not None and now - run.backoff_update <= 2 * MAX_BACKOFF
@@ -333,6 +411,34 @@ def _exited(rt: Runtime, key: str, uid: str | None, name: str, number: int, exit
         rt.clock.after(run.backoff, _restart, rt, key, uid, name, number, now)
     else:
         _restart(rt, key, uid, name, number, now)
+
+
+def _finish(rt: Runtime, pod: Pod) -> bool:
+    """If no container of ``pod`` runs or will run again, the pod is done: phase ``Succeeded``
+    when every container exited 0, else ``Failed`` (the kubelet's getPhase), its conditions as
+    GeneratePodReadyCondition writes them (reason ``PodCompleted`` for a pod that succeeded), and
+    its sandbox stopped (``PodReadyToStartContainers`` False)."""
+    from .kubelet import set_condition
+
+    statuses = pod.status.container_statuses
+    if any(cs.state.terminated is None for cs in statuses):
+        return False
+    succeeded = all(cs.state.terminated is not None and cs.state.terminated.exit_code == 0 for cs in statuses)
+    pod.status.phase = "Succeeded" if succeeded else "Failed"
+    for t in ("ContainersReady", "Ready"):
+        set_condition(rt, pod, t, "False")
+        cond = pod.status.condition(t)
+        if cond is not None:
+            cond.reason = "PodCompleted" if succeeded else "ContainersNotReady"
+            cond.message = None if succeeded else \
+                f"containers with unready status: [{' '.join(c.name for c in pod.spec.containers)}]"
+    set_condition(rt, pod, "PodReadyToStartContainers", "False")
+    if succeeded:
+        cond = pod.status.condition("Initialized")
+        if cond is not None:
+            cond.reason = "PodCompleted"
+    rt.api.update_status(pod)
+    return True
 
 
 def _restart(rt: Runtime, key: str, uid: str | None, name: str, number: int, finished: float) -> None:

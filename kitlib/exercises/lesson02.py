@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..api.defaults import image_repo
 from ..api.service import service_type
 from ..errors import NotFound
 from ..network.dns import DnsAnswer
@@ -18,7 +19,8 @@ def check_api_service(cluster, namespace: str = "default") -> Feedback:
         d = cluster.get("Deployment", "api", namespace)
     except NotFound:
         return not_yet("there is no deployment api.",
-                       f'cluster.kubectl("create deployment api --image={AGNHOST} --replicas=2 --port=8080")')
+                       f'cluster.kubectl("create deployment api --image={AGNHOST} --replicas=2 --port=8080 '
+                       '-- /agnhost netexec --http-port=8080")')
     if d.spec.replicas != 2 or [c.image for c in d.spec.template.spec.containers] != [AGNHOST]:
         return not_yet("the deployment api should run 2 replicas of the agnhost image.",
                        f"Use --image={AGNHOST} --replicas=2.")
@@ -37,6 +39,10 @@ def check_api_service(cluster, namespace: str = "default") -> Feedback:
     if client is None:
         return not_yet("there is no other running pod to test from.", "Keep the web deployment from the lesson.")
     t = cluster.traffic(client.key, svc.spec.cluster_ip, 80, requests=100)
+    if t.failed and any("listens on 8080/TCP" in r for r in t.reasons):
+        return not_yet(f"requests to the ClusterIP: {t.failed} of {t.requests} refused: nothing in the api pods "
+                       "listens on 8080.", "agnhost without arguments runs `pause`, which listens on nothing: "
+                       "recreate the deployment with -- /agnhost netexec --http-port=8080.")
     if t.failed or len(t.served) != 2:
         return not_yet(f"requests to the ClusterIP: {t.ok} answered by {len(t.served)} pods, {t.failed} failed.",
                        "Wait until both api pods are Running: cluster.advance(10).")
@@ -78,3 +84,38 @@ def check_no_failures(cluster, result: Traffic | None, replicas: int = 5) -> Fee
     note = f" ({len(terminating)} pods were still terminating)" if terminating else ""
     return ok(f"all {result.requests} requests answered by {len(result.served)} pods{note}: a deleted pod "
               "leaves the EndpointSlice at once, so the Service never sends it new requests.")
+
+
+def check_hello_service(cluster, namespace: str = "default") -> Feedback:
+    """Exercise 4: Service ``hello`` on port 80 in front of http-echo, its targetPort where
+    http-echo really listens (5678, which its log says), so that connections are accepted."""
+    try:
+        d = cluster.get("Deployment", "hello", namespace)
+    except NotFound:
+        return not_yet("there is no deployment hello.",
+                       'cluster.kubectl("create deployment hello --image=hashicorp/http-echo -- /http-echo -text=hello")')
+    if [image_repo(c.image or "") for c in d.spec.template.spec.containers] != ["hashicorp/http-echo"]:
+        return not_yet("the deployment hello should run the image hashicorp/http-echo.",
+                       "Use --image=hashicorp/http-echo -- /http-echo -text=hello.")
+    try:
+        svc = cluster.get("Service", "hello", namespace)
+    except NotFound:
+        return not_yet("there is no Service hello.", "cluster.kubectl(\"logs deployment/hello\") says which port "
+                       "http-echo listens on; expose that port as the targetPort.")
+    port = next((p for p in svc.spec.ports if p.port == 80), None)
+    if port is None:
+        return not_yet(f"the Service hello has no port 80 (it has {[p.port for p in svc.spec.ports]}).",
+                       "--port is the port clients dial: 80.")
+    client = next((p for p in cluster.pods(namespace) if p.status.phase == "Running"
+                   and not p.name.startswith("hello-")), None)
+    if client is None:
+        return not_yet("there is no other running pod to test from.", "Keep the client deployment from the lesson.")
+    conn = cluster.connect(client.key, svc.spec.cluster_ip, 80)
+    if conn.failure == "refused" and "listens on" in conn.reason:
+        return not_yet(f"connections to hello:80 are refused: the Service sends them to port {port.target_port}, "
+                       "where nothing in the hello pods listens (its endpoints look fine all the same).",
+                       'cluster.kubectl("logs deployment/hello") says which port http-echo listens on.')
+    if not conn.ok:
+        return not_yet(f"connections to hello:80 fail: {conn.reason}", "Wait until the hello pods are Running: "
+                       "cluster.advance(10).")
+    return ok(f"hello:80 reaches port {conn.target_port} of pod {conn.pod}, where http-echo listens.")

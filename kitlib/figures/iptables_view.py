@@ -85,6 +85,10 @@ def service_chains(table: NatTable, names: set[str] | str) -> ChainTree:
                 add_node(leaf)
                 tree.edges.append((chain, leaf, "DNAT", html.escape(rule_text(r))))
                 continue
+            if not r.target and chain.startswith("KUBE-FW-"):  # the rule that only counts what falls through
+                tree.notes.setdefault(chain, []).append("other sources: not DNATed here, so the filter table's "
+                                                        "KUBE-PROXY-FIREWALL drops them")
+                continue
             if not r.target.startswith("KUBE-"):
                 continue
             hover = html.escape(rule_text(r))

@@ -1,7 +1,7 @@
 """A kubectl for the simulated cluster: a thin parser over the Cluster's verbs.
 
-The verbs live in :mod:`.commands` (those that work on any kind), :mod:`.rollout`, :mod:`.exec`
-and :mod:`.services` (``expose``), all listed in :data:`COMMANDS`; what kubectl shows and builds for
+The verbs live in :mod:`.commands` (those that work on any kind), :mod:`.rollout`, :mod:`.exec`,
+:mod:`.logs` and :mod:`.services` (``expose``), all listed in :data:`COMMANDS`; what kubectl shows and builds for
 each kind lives in the module named after it (:mod:`.pods`, :mod:`.services`, ...), listed in
 :data:`.kinds.VIEWS`.
 
@@ -21,6 +21,7 @@ from ..errors import ApiError, BadRequest, Invalid
 from . import commands, rollout, services
 from .args import Args, parse
 from .exec import exec_command
+from .logs import logs_command
 from .output import Output, collecting
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ COMMANDS: dict[str, Handler] = {
     "rollout": rollout.rollout_command,
     "annotate": rollout.annotate_command,
     "exec": exec_command,
+    "logs": logs_command,
 }
 
 

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from ..api.node import Node, internal_ip
 from ..api.pod import Container, Pod, is_ready
+from ..container.process import files
 from ..container.shell import run
+from ..controllers import prober
 from ..errors import ApiError, BadRequest, ServerBadRequest
 from .args import Args, resource_type
 
@@ -86,7 +88,10 @@ def exec_command(cluster: Cluster, args: Args, stdin: str) -> str:
         raise BadRequest(f'error: unable to upgrade connection: container not found ("{container.name}")')
     stored = cluster.api.get("Pod", pod.name, pod.namespace)
     assert isinstance(stored, Pod)
+    before = dict(files(cluster.runtime, stored, container))
     output, code = run(cluster.runtime, stored, container, command)
+    if files(cluster.runtime, stored, container) != before:
+        prober.wake(cluster.runtime, stored)  # an exec probe may see the file now
     text = "".join(n + "\n" for n in notes) + output
     if code != 0:
         raise ExecError(text + f"command terminated with exit code {code}", code, output)

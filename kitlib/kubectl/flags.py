@@ -62,6 +62,9 @@ COMMANDS: dict[str, str] = {
     "rollout pause": _ROLLOUT,
     "rollout resume": _ROLLOUT,
     "exec": "-c,container -f,filename pod-running-timeout -q,quiet? -i,stdin? -t,tty?",
+    "logs": "all-containers? all-pods? -c,container -f,follow? ignore-errors? insecure-skip-tls-verify-backend? "
+            "limit-bytes max-log-requests pod-running-timeout prefix? -p,previous? -l,selector since since-time "
+            "tail timestamps?",
 }
 """Each command's own flags, by its path (``kubectl <path> --help``)."""
 

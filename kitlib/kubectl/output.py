@@ -56,9 +56,14 @@ class Output(str):
         return stderr_text(self.warnings)
 
 
+class Note(str):
+    """A line kubectl itself writes on stderr, not a server's warning: no ``Warning:`` prefix
+    (``Defaulted container "x" out of: x, y``, ``Found 3 pods, using pod/web-...``)."""
+
+
 def stderr_text(warnings: Iterable[str]) -> str:
-    """``Warning: <text>`` lines, as kubectl's warning handler writes them."""
-    return "".join(f"Warning: {text}\n" for text in warnings)
+    """``Warning: <text>`` lines, as kubectl's warning handler writes them (a :class:`Note` as it is)."""
+    return "".join(f"{text}\n" if isinstance(text, Note) else f"Warning: {text}\n" for text in warnings)
 
 
 def warn(text: str) -> None:
@@ -66,6 +71,14 @@ def warn(text: str) -> None:
     said = _said.get()
     if said is not None and text and text not in said:
         said.append(text)
+
+
+def note(text: str) -> None:
+    """Pass on a line kubectl writes on stderr itself (a :class:`Note`), in the warnings' stream
+    (each time it is said: only the server's warnings are deduplicated)."""
+    said = _said.get()
+    if said is not None and text:
+        said.append(Note(text))
 
 
 def request(cluster: Cluster, kind: str) -> None:

@@ -44,8 +44,12 @@ def pod_status(cluster: Cluster, pod: Pod) -> str:
         ready = pod.status.condition("Ready")
         reason = "Running" if ready is not None and ready.status == "True" else "NotReady"
     if pod.metadata.deletion_timestamp is not None:
-        # kubectl shows "Unknown" only for the old NodeLost reason, which current clusters don't set.
-        return "Unknown" if pod.status.reason == "NodeLost" else "Terminating"
+        # kubectl shows "Unknown" only for the old NodeLost reason, which current clusters don't
+        # set; a pod that already completed or failed keeps its reason (IsPodPhaseTerminal).
+        if pod.status.reason == "NodeLost":
+            return "Unknown"
+        if pod.status.phase not in ("Succeeded", "Failed"):
+            return "Terminating"
     return reason
 
 
@@ -79,11 +83,17 @@ def _describe(cluster: Cluster, pod: Pod) -> str:
         ("Node", f"{node.name}/{internal_ip(node)}" if node else "<none>"),
         ("Start Time", format_time(st.start_time) if st.start_time else None),
         ("Labels", label_values(pod.metadata.labels)), ("Annotations", annotation_values(pod.metadata.annotations)),
-        ("Status", pod_status(cluster, pod)),
     ]
-    if pod.metadata.deletion_timestamp:
-        head.append(("Termination Grace Period", f"{pod.metadata.deletion_grace_period_seconds}s"))
-    head += [("IP", st.pod_ip or "")]
+    # describePod prints the phase, not get's STATUS column; a pod being deleted is "Terminating
+    # (lasts <time since deletionTimestamp>)", which reads <invalid> while that time is still
+    # ahead (the grace period is not over): kubectl/pkg/describe/describe.go.
+    if pod.metadata.deletion_timestamp and st.phase not in ("Failed", "Succeeded"):
+        since = human_duration(cluster.now - parse_timestamp(pod.metadata.deletion_timestamp))
+        head += [("Status", f"Terminating (lasts {since})"),
+                 ("Termination Grace Period", f"{pod.metadata.deletion_grace_period_seconds}s")]
+    else:
+        head.append(("Status", st.phase or "Pending"))
+    head += [("Reason", st.reason), ("Message", st.message), ("IP", st.pod_ip or "")]
     lines = fields([(k, v) for k, v in head if v is not None])
     lines.append("IPs:" if st.pod_ips else "IPs:              <none>")
     for ip in st.pod_ips:

@@ -200,7 +200,7 @@ def _describe_service(cluster: Cluster, svc: Service) -> str:
         lines.append(f"Internal Traffic Policy:\t{s.internal_traffic_policy}")
     if s.health_check_node_port:
         lines.append(f"HealthCheck NodePort:\t{s.health_check_node_port}")
-    ranges = s.extra.get("loadBalancerSourceRanges") or []
+    ranges = s.load_balancer_source_ranges
     if ranges:
         lines.append(f"LoadBalancer Source Ranges:\t{','.join(ranges)}")
     if s.traffic_distribution is not None:

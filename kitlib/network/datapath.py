@@ -18,9 +18,10 @@ from ..api.addresses import in_cidr
 from ..api.node import Node, internal_ip
 from ..api.pod import Pod
 from ..apiserver.server import SECURE_PORT
+from ..container.listeners import describe, listening
 from ..errors import BadRequest
 from . import proxy
-from .proxy import balance, packets, servicemap
+from .proxy import balance, firewall, iptables, packets, servicemap
 from .ref import Ref
 from .topology import EXTERNAL, pod_vertex
 
@@ -304,6 +305,12 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
         _add(conn, rt, pre[-1:], client, dst_ip)
         if mode == "nftables":
             conn.hops[-1].note = f"kube-proxy (nftables): {' → '.join(decision.chains)}: {decision.rule}"
+        elif decision.rule and mode == "ipvs":
+            conn.hops[-1].note = f"kube-proxy ({MODE_NAMES[mode]}), filter table: {' → '.join(decision.chains)}: " \
+                f"{decision.rule}"
+        elif decision.rule and len(decision.chains) > 1:  # through the nat table's KUBE-FW-… first
+            conn.hops[-1].note = f"kube-proxy (iptables): {' → '.join(decision.chains)}, then filter table: " \
+                f"{decision.rule}"
         elif decision.rule:
             conn.hops[-1].note = f"kube-proxy (iptables), filter table: {decision.rule}"
         else:
@@ -327,7 +334,7 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
         snat_note = f"; MASQUERADE: source {client} → {src_after} (marked by {mark}: {why})"
     elif s.kind == "pod" and len(post) > 1 and post[1] == f"eth0:{entry.node}" and in_cidr(client, rt.config.pod_cidr):
         src_after = internal_ip(_node(rt, entry.node))
-        snat_note = f"; MASQUERADE: source {client} → {src_after} (flannel: traffic leaving the pod network)"
+        snat_note = f"; MASQUERADE: source {client} → {src_after} ({_flannel_masquerade(rt)})"
     if mode == "ipvs":
         nat = f"kube-proxy ({MODE_NAMES[mode]}): virtual server {decision.virtual_server} rr → real server {ep.address} (Masq)"
     elif mode == "nftables":
@@ -352,6 +359,12 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
         _deliver_to_node(rt, conn, host)  # type: ignore[arg-type]  # _endpoint_path gives a host when it gives neither pod nor problem
     conn.dst_ip, conn.port = saved
     return conn
+
+
+def _flannel_masquerade(rt: Runtime) -> str:
+    """Why a pod's packet leaving the pod network leaves with its node's address: flannel's rule."""
+    rule = iptables.rule_text(firewall.masquerade_rule(rt.config.pod_cidr))
+    return f"flannel, traffic leaving the pod network: {rule}"
 
 
 def _unreachable_failure(rt: Runtime, entry: packets.Entry) -> str:
@@ -465,28 +478,32 @@ def _first_down(rt: Runtime, path: list[str]) -> str | None:
     return None
 
 
-def _deliver_to_pod(conn: Connection, pod: Pod, rt: Runtime | None = None) -> Connection:
+def _deliver_to_pod(conn: Connection, pod: Pod, rt: Runtime) -> Connection:
+    """Whether a container of ``pod`` accepts ``conn``: one whose image and command listen on the
+    port (:mod:`kitlib.container.listeners`; ``containerPort`` is informational), then its app's
+    state (warming up, hung)."""
     if pod.metadata.deletion_timestamp is not None and pod.status.phase != "Running":
         return conn.fail("refused", f"pod {pod.name} is terminating: its containers have stopped, the connection "
                          "is refused")
-    running = any(cs.state.running for cs in pod.status.container_statuses)
-    if not running:
+    if not any(cs.state.running for cs in pod.status.container_statuses):
         return conn.fail("refused", f"pod {pod.name} has its IP but its container is not running yet "
                          f"({_waiting(pod)}): nothing listens on port {conn.port}, the connection is refused")
-    listening = [(c, p) for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=True)
-                 if cs.state.running for p in c.ports]
-    match = [(c, p) for c, p in listening if p.container_port == conn.port and (p.protocol or "TCP") == conn.protocol]
-    if not match:
-        ports = ", ".join(f"{p.container_port}/{p.protocol or 'TCP'}" for _, p in listening) or "no ports"
-        return conn.fail("refused", f"pod {pod.name} does not listen on {conn.port}/{conn.protocol} (it declares "
-                         f"{ports}): connection refused")
-    container = match[0][0]
-    if rt is not None:
-        from ..container.behaviour import connection_problem  # the app model: warming up, hung
+    wanted = (conn.port, conn.protocol)
+    running = [c for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=True)
+               if cs.state.running]
+    container = next((c for c in running if wanted in listening(rt, c).ports), None)
+    if container is None:
+        open_ports: set[tuple[int, str]] = set().union(*(listening(rt, c).ports for c in running))
+        declared = {(p.container_port, p.protocol or "TCP") for c in pod.spec.containers for p in c.ports}
+        note = (f"; it declares containerPort {conn.port}/{conn.protocol}, but containerPort is only "
+                "informational" if wanted in declared else "")
+        return conn.fail("refused", f"nothing in pod {pod.name} listens on {conn.port}/{conn.protocol} (its "
+                         f"containers listen on {describe(open_ports)}{note}): connection refused")
+    from ..container.behaviour import connection_problem  # the app model: warming up, hung
 
-        problem = connection_problem(rt, pod, container, conn.port)
-        if problem is not None:
-            return conn.fail(*problem)
+    problem = connection_problem(rt, pod, container, conn.port)
+    if problem is not None:
+        return conn.fail(*problem)
     conn.ok = True
     conn.pod = pod.key
     conn.container, conn.target_port = container.name, conn.port
@@ -535,7 +552,7 @@ def _add(conn: Connection, rt: Runtime, path: list[str], src: str, dst: str,
         elif kind == "host":
             note = _route_note(rt, node, dst)
             if snat_to and node == snat_node and cur_src != snat_to:
-                note += f"; MASQUERADE: source {cur_src} → {snat_to} (traffic leaving the pod network)"
+                note += f"; MASQUERADE: source {cur_src} → {snat_to} ({_flannel_masquerade(rt)})"
                 cur_src = snat_to
         elif kind == "vxlan":
             prev = path[i - 1] if i else ""

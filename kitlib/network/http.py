@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from ..api.addresses import is_ip
+from ..container import listeners
 from ..container.behaviour import connection_problem
 from ..container.handlers import AppReply, HttpRequest, go_reply, now, status_line
 from ..container.images import respond, speaks_tls
@@ -199,8 +200,7 @@ def _loopback(rt: Runtime, out: HttpResponse, end: Source, method: str, path: st
     out.hops = [Hop(end.vertex, end.node or "outside", "lo", "127.0.0.1", f"127.0.0.1:{out.port}",
                     "loopback: the packet never leaves the client's own network namespace")]
     listening = [c for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=False)
-                 if cs.state.running and any(p.container_port == out.port and (p.protocol or "TCP") == "TCP"
-                                             for p in c.ports)] if pod is not None else []
+                 if cs.state.running and (out.port, "TCP") in listeners.listening(rt, c).ports] if pod is not None else []
     if not listening or pod is None:  # no pod, nothing listening
         who = f"pod {pod.name}" if pod is not None else "the machine outside the cluster"
         out.failure, out.reason = "refused", f"nothing listens on 127.0.0.1:{out.port} in {who}: connection refused"

@@ -67,8 +67,8 @@ class ReadinessLab:
 
     >>> import kitlib
     >>> c = kitlib.Cluster(nodes=2, seed=0)
-    >>> _ = c.kubectl("create deployment web --image=kitlib/webapp:1 --replicas=2 --port=80")
-    >>> _ = c.kubectl("expose deployment web --port=80")
+    >>> _ = c.kubectl("create deployment web --image=kitlib/webapp:1 --replicas=2 --port=8080")
+    >>> _ = c.kubectl("expose deployment web --port=80 --target-port=8080")
     >>> lab = ReadinessLab(c)
     >>> lab.readiness.value = True      # the same as applying the Deployment with a readinessProbe
     >>> c.get("Deployment", "web").spec.template.spec.containers[0].readiness_probe.http_get.path

@@ -22,7 +22,9 @@ The modules, one job each:
 ``chains``          the chain names (hashes): ``KUBE-SVC-``/``SVL-``/``EXT-``/``SEP-`` (iptables),
                     ``service-``/``local-``/``external-``/``endpoint-``/``affinity-`` (nftables)
 ``rules``           the nat table's rules as data (``Rule``, ``Chain``, ``NatTable``)
-``iptables``        those rules as ``iptables-save -t nat`` prints them
+``firewall``        the filter table (kube-proxy's firewall, the kubelet's and flannel's chains),
+                    the mangle table's canaries and flannel's nat chain
+``iptables``        those rules as ``iptables-save`` prints them
 ``nftrules``        the ``ip kube-proxy`` table as data (``Rule``, ``Chain``, ``Set``, ``Table``)
 ``nft``             that table as ``nft list table ip kube-proxy`` prints it
 ``ipvs``            IPVS virtual servers and ``ipvsadm -Ln``
@@ -35,7 +37,7 @@ This module is kube-proxy itself on the nodes: its per-cluster state (:func:`vie
 :func:`reset`, :func:`started`), which endpoints each node uses for a Service
 (:func:`node_endpoints`, topology included), the Service ranges it knows (:func:`service_cidrs`)
 and what its nodes' commands print
-(:func:`nat_table`, :func:`iptables_save`, :func:`nft_table`, :func:`nft_list`, :func:`ipvsadm`).
+(:func:`nat_table`, :func:`filter_table`, :func:`iptables_save`, :func:`nft_table`, :func:`nft_list`, :func:`ipvsadm`).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from typing import TYPE_CHECKING, cast
 from ...api.node import Node, internal_ip
 from ...clock import EPOCH
 from ...errors import InvalidArgument, NotFound
-from . import iptables, ipvs, nft, nftrules, rules
+from . import firewall, iptables, ipvs, nft, nftrules, rules
 from .servicemap import NodeRules, ProxyView
 
 if TYPE_CHECKING:
@@ -156,14 +158,31 @@ def nat_table(rt: Runtime, node: str) -> rules.NatTable:
     return rules.nat_table(view(rt), node, rt.config.pod_cidr)
 
 
-def iptables_save(rt: Runtime, node: str) -> str:
-    """What ``iptables-save -t nat`` prints of kube-proxy's chains on ``node``.
+def filter_table(rt: Runtime, node: str) -> rules.NatTable:
+    """The filter table on ``node`` as data: kube-proxy's firewall (iptables mode), the kubelet's
+    and flannel's chains (see :mod:`.firewall`)."""
+    node = _node_name(rt, node)
+    return firewall.filter_table(view(rt), node, rt.proxy_mode, rt.config.pod_cidr)
+
+
+TABLES = ("nat", "filter", "mangle")
+"""The tables ``iptables(node, table=...)`` prints; ``None`` prints them all."""
+
+
+def iptables_save(rt: Runtime, node: str, table: str | None = "nat") -> str:
+    """What ``iptables-save -t nat`` prints of kube-proxy's chains on ``node``; ``table="filter"``
+    or ``"mangle"`` prints that table, ``table=None`` the whole ``iptables-save`` (mangle, filter,
+    nat, as iptables-save orders them, with flannel's ``FLANNEL-POSTRTG`` in nat).
 
     Two things differ from a real dump: the packet counters are ``[0:0]``, and services come
     in sorted order (kube-proxy writes them in Go map order, which changes at every sync). In
     IPVS mode the nat table holds only the ipset-based masquerade rules; see :func:`ipvsadm`. In
-    nftables mode kube-proxy has removed its iptables chains; see :func:`nft_list`.
+    nftables mode kube-proxy has removed its iptables chains; see :func:`nft_list`. The nat table
+    alone keeps to kube-proxy's and the kubelet's chains, as the lessons show it.
     """
+    if table is not None and table not in TABLES:
+        raise InvalidArgument(f'unknown table "{table}": iptables-save -t takes {", ".join(TABLES)} '
+                              "(or table=None for every table)")
     when = (EPOCH + timedelta(seconds=int(rt.now))).ctime()
     # A large cluster's table has hundreds of thousands of rules, all alive until printed and then
     # freed by reference counting: collections triggered meanwhile (full ones among them) would
@@ -171,7 +190,17 @@ def iptables_save(rt: Runtime, node: str) -> str:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return iptables.save(nat_table(rt, node), when)
+        if table == "nat":
+            return iptables.save(nat_table(rt, node), when)
+        if table == "filter":
+            return iptables.save(filter_table(rt, node), when, "filter")
+        node = _node_name(rt, node)
+        mangle = iptables.save(firewall.mangle_table(rt.proxy_mode), when, "mangle")
+        if table == "mangle":
+            return mangle
+        obj = cast(Node, rt.api.store.get("Node", node))  # the store keeps a kind's own class
+        nat = firewall.with_flannel(nat_table(rt, node), rt.config.pod_cidr, obj.spec.pod_cidr or "")
+        return mangle + iptables.save(filter_table(rt, node), when, "filter") + iptables.save(nat, when)
     finally:
         if enabled:
             gc.enable()

@@ -47,7 +47,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .servicemap import ProxyView
+from .servicemap import ProxyView, ServicePort
 
 MASQUERADE_MARK = "0x00004000"
 """``--masquerade-bit 14`` as kube-proxy writes it (``fmt.Sprintf("%#08x", 1 << 14)``)."""
@@ -280,6 +280,17 @@ def _anonymous(items: tuple[str, ...] | list[str]) -> str:
     return items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
 
 
+def firewall_rule(sp: ServicePort, node_ip: str) -> Rule:
+    """The ``firewall-…`` chain's one rule: drop sources outside ``loadBalancerSourceRanges``
+    (and, when the node itself is in a range, allow the LoadBalancer IPs as sources too)."""
+    fw = "firewall-" + sp.nft_base
+    sources = list(sp.source_ranges)
+    if node_ip and any(ipaddress.ip_address(node_ip) in ipaddress.ip_network(c, strict=False) for c in sources):
+        sources += sp.lb_ips
+    return Rule(fw, "ip saddr != " + _anonymous(sources), "drop",
+                written=f"ip saddr != {{ {' , '.join(sources)} }} drop")
+
+
 def table(v: ProxyView, node: str, node_ip: str, pod_cidr: str, service_cidrs: tuple[str, ...] = (),
           affinity: Mapping[str, Mapping[str, float]] | None = None, now: float = 0.0,
           mark: str = MASQUERADE_MARK) -> Table:
@@ -378,11 +389,7 @@ def table(v: ProxyView, node: str, node_ip: str, pod_cidr: str, service_cidrs: t
             if has_external:
                 out.append(Rule(ext, action=f"goto {local if sp.etp_local else svc}"))
         if uses_fw:
-            sources = list(sp.source_ranges)
-            if any(ipaddress.ip_address(node_ip) in ipaddress.ip_network(c, strict=False) for c in sources):
-                sources += sp.lb_ips
-            chains[fw].append(Rule(fw, "ip saddr != " + _anonymous(sources), "drop",
-                                   written=f"ip saddr != {{ {' , '.join(sources)} }} drop"))
+            chains[fw].append(firewall_rule(sp, node_ip))
         timeout = sp.affinity_timeout
         if timeout is not None:
             for e in reachable:

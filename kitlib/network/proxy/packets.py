@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from ...api.node import Node, internal_ip
-from . import view
+from . import firewall, nftrules, view
 from .iptables import rule_text
 from .nft import element_text
+from .nft import rule_text as nft_rule_text
 from .nftrules import Element
 from .rules import filter_rule
 from .servicemap import NodeRules, ProxyEndpoint, ServicePort
@@ -125,10 +126,22 @@ def decide(rt: Runtime, entry: Entry) -> Decision:
     r = v.rules(sp, node)
     name = sp.port_name_string
     masq_external = not sp.etp_local or entry.source == "local"
+    # loadBalancerSourceRanges: checked before anything else is done with a packet to a
+    # LoadBalancer IP, from outside and from pods and nodes alike (no short-circuit).
+    node_ip = _node_ip(v.node_ips, node)
+    blocked = entry.kind == "LoadBalancer" and sp.uses_firewall and not sp.allows(entry.client_ip, node_ip)
     if rt.proxy_mode == "nftables":
+        if blocked:
+            return _firewall_nft(entry, node_ip)
         return _decide_nft(entry, r, v.node_ips.get(entry.dst) == node)
     if rt.proxy_mode == "ipvs":
         vs = f"{sp.protocol} {entry.dst}:{entry.port}"
+        if blocked and entry.source == "local":  # from the LoadBalancer IP itself, to kube-ipvs0
+            return Decision("drop", ["KUBE-IPVS-OUT-FILTER"], virtual_server=vs,
+                            rule=rule_text(firewall.ipvs_out_filter(sp, entry.dst)), reason=_blocked_reason(entry, node))
+        if blocked:
+            return Decision("drop", ["KUBE-PROXY-FIREWALL", "KUBE-SOURCE-RANGES-FIREWALL"], virtual_server=vs,
+                            rule=rule_text(firewall.IPVS_SOURCE_RANGES_DROP), reason=_blocked_reason(entry, node))
         if entry.kind == "ClusterIP":
             eps, masq = (r.local if sp.itp_local else r.cluster), entry.source != "pod"
         else:
@@ -144,6 +157,9 @@ def decide(rt: Runtime, entry: Entry) -> Decision:
         return Decision("reject", chains, rule=_filter_rule(entry, f"{name} has no endpoints", "REJECT"), reason=(
             f"{name} has no endpoints: kube-proxy on {node} REJECTs connections to it "
             "(-j REJECT --reject-with icmp-port-unreachable), so the connection is refused"))
+    if blocked:  # usesFWChain: only with endpoints (without, the REJECT above answers everyone)
+        return Decision("drop", [*chains, sp.fw_chain], rule=rule_text(firewall.firewall_drop(sp, entry.dst)),
+                        reason=_blocked_reason(entry, node))
     if entry.kind == "ClusterIP":
         if not r.has_internal:
             return Decision("drop", chains, rule=_filter_rule(entry, f"{name} has no local endpoints", "DROP"), reason=(
@@ -202,6 +218,29 @@ def _decide_nft(entry: Entry, r: NodeRules, to_node_ip: bool) -> Decision:
             f"{name} has no local endpoints on {node}: with externalTrafficPolicy Local, {chains[-1]} sends "
             f"traffic from outside nowhere and the {checks[2][1:]} map drops it, so the connection times out"))
     return Decision("dnat", [*chains, local], r.local, masquerade=False)
+
+
+def _node_ip(node_ips: dict[str, str], node: str) -> str:
+    return next((ip for ip, name in node_ips.items() if name == node), "")
+
+
+def _blocked_reason(entry: Entry, node: str) -> str:
+    sp = entry.service_port
+    return (f"{entry.client_ip} is not in the loadBalancerSourceRanges of {sp.service} "
+            f"({', '.join(sp.source_ranges)}): kube-proxy's firewall on {node} DROPs connections from it to "
+            f"the LoadBalancer IP {entry.dst}, so the connection times out (the node ports are not filtered)")
+
+
+def _firewall_nft(entry: Entry, node_ip: str) -> Decision:
+    """nftables mode: ``firewall-check`` looks the destination up in ``firewall-ips``, whose
+    element sends it to the port's ``firewall-…`` chain, which drops sources outside the ranges."""
+    sp = entry.service_port
+    node = entry.node or ""
+    hook = "filter-output-pre-dnat" if entry.source == "local" else "filter-prerouting-pre-dnat"
+    chain = "firewall-" + sp.nft_base
+    text = nft_rule_text(nftrules.firewall_rule(sp, node_ip))
+    return Decision("drop", [hook, "firewall-check", "@firewall-ips", chain], rule=text,
+                    reason=_blocked_reason(entry, node))
 
 
 def _filter_rule(entry: Entry, comment: str, target: str) -> str:

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .servicemap import ProxyView, ServicePort
+from .servicemap import ProxyView, ServicePort, in_any
 
 MASQ_MARK = "0x4000"
 """``--masquerade-bit 14``: the mark KUBE-MARK-MASQ sets and KUBE-POSTROUTING looks for."""
@@ -91,6 +91,15 @@ class Rule(NamedTuple):
     """``-j DNAT --to-destination``: the endpoint's ``ip:port``."""
     target_options: str = ""
     """The other targets' options, e.g. ``--set-xmark 0x4000/0x4000`` for MARK."""
+    conntrack: str = ""
+    """``-m conntrack`` options, e.g. ``--ctstate NEW`` (the filter table's rules)."""
+    first: str = ""
+    """A match written before the comment, printed there: iptables-save keeps the matches in the
+    order they were written (kube-proxy's jump rules start ``-m conntrack --ctstate NEW``)."""
+    destination_negated: bool = False
+    """``! -d``: everything except ``destination``."""
+    ipvs: str = ""
+    """``-m ipvs`` options (IPVS mode's ``KUBE-IPVS-OUT-FILTER``)."""
 
 
 class Chain(NamedTuple):
@@ -160,6 +169,7 @@ def _table(names: list[str], rules: Mapping[str, Sequence[Rule]]) -> NatTable:
 def nat_table(v: ProxyView, node: str, pod_cidr: str) -> NatTable:
     """kube-proxy's nat table on ``node`` in iptables mode, from its service map ``v``."""
     large = v.total_endpoints > LARGE_CLUSTER_ENDPOINTS
+    node_ip = next((ip for ip, name in v.node_ips.items() if name == node), "")
     chains = {"KUBE-KUBELET-CANARY", "KUBE-MARK-MASQ", "KUBE-NODEPORTS", "KUBE-POSTROUTING",
               "KUBE-PROXY-CANARY", "KUBE-SERVICES"}
     rules: dict[str, Sequence[Rule]] = {}
@@ -187,9 +197,13 @@ def nat_table(v: ProxyView, node: str, pod_cidr: str) -> NatTable:
         for ip in sp.external_ips:
             services.append(Rule("KUBE-SERVICES", ext, destination=f"{ip}/32", protocol=proto,
                                  comment=name + " external IP", dport=sp.port))
+        lb_chain = sp.fw_chain if sp.uses_firewall else ext
         for ip in sp.lb_ips:
-            services.append(Rule("KUBE-SERVICES", ext, destination=f"{ip}/32", protocol=proto,
+            services.append(Rule("KUBE-SERVICES", lb_chain, destination=f"{ip}/32", protocol=proto,
                                  comment=name + " loadbalancer IP", dport=sp.port))
+        if sp.uses_firewall:
+            chains.add(sp.fw_chain)
+            rules[sp.fw_chain] = _firewall_rules(sp, node_ip)
         if sp.node_port:
             nodeports.append(Rule("KUBE-NODEPORTS", ext, destination="127.0.0.0/8", protocol=proto, comment=name,
                                   dport=sp.node_port, nfacct="localhost_nps_accepted_pkts"))
@@ -230,6 +244,20 @@ def nat_table(v: ProxyView, node: str, pod_cidr: str) -> NatTable:
     rules["KUBE-MARK-MASQ"] = (_MARK_MASQ,)
     rules["KUBE-POSTROUTING"] = _POSTROUTING
     return _table(sorted(chains), rules)
+
+
+def _firewall_rules(sp: ServicePort, node_ip: str) -> tuple[Rule, ...]:
+    """``KUBE-FW-…``: sources in ``loadBalancerSourceRanges`` go on to ``KUBE-EXT-…`` (and, when the
+    node itself is in a range, so do packets from a LoadBalancer IP: a node's own packet to a VIP
+    it holds leaves with that VIP as its source); the last rule only names what happens to the
+    rest: it returns un-DNATed, and the filter table's ``KUBE-PROXY-FIREWALL`` drops it."""
+    name, fw, ext = sp.port_name_string, sp.fw_chain, sp.ext_chain
+    comment = f"{name} loadbalancer IP"
+    out = [Rule(fw, ext, source=cidr, comment=comment) for cidr in sp.source_ranges]
+    if in_any(node_ip, sp.source_ranges):
+        out += [Rule(fw, ext, source=f"{ip}/32", comment=comment) for ip in sp.lb_ips]
+    out.append(Rule(fw, "", comment=f"other traffic to {name} will be dropped by KUBE-PROXY-FIREWALL"))
+    return tuple(out)
 
 
 def _external_rules(sp: ServicePort, ext: str, pod_cidr: str, has_external: bool) -> tuple[Rule, ...]:

@@ -19,10 +19,12 @@ Sources: ``pkg/proxy/topology.go`` (CategorizeEndpoints, topologyModeFromHints) 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ...api.addresses import in_cidr, parse_cidr_sloppy
 from ...api.discovery import SERVICE_NAME_LABEL
 from ...api.node import internal_ip, node_zone
 from ...api.service import PREFER_SAME_NODE, PREFER_SAME_ZONE
@@ -99,7 +101,10 @@ class ServicePort:
     affinity_timeout: int | None
     endpoints: tuple[ProxyEndpoint, ...]
     source_ranges: tuple[str, ...] = ()
-    """``loadBalancerSourceRanges`` (kitlib's Service has no such field yet: always empty)."""
+    """``loadBalancerSourceRanges`` as kube-proxy keeps them: IPv4 subnets in canonical form
+    (``MapCIDRsByIPFamily``: trimmed, parsed sloppily, host bits cleared)."""
+    health_check_node_port: int = 0
+    """``healthCheckNodePort`` (``externalTrafficPolicy: Local`` LoadBalancers), 0 when none."""
     hinted: bool = False
     """Some endpoint has a topology hint (without any, topology never narrows the choice)."""
     _hash: str | None = None
@@ -154,6 +159,25 @@ class ServicePort:
         DNATs to ``ep``) and ``affinity-`` (its ClientIP affinity set)."""
         ip = ep.ip.replace(":", ".") if ":" in ep.ip else ep.ip
         return nft_name(f"{self.namespace}/{self.name}/{self.protocol.lower()}/{self.port_name}__{ip}/{ep.port}")
+
+    @property
+    def fw_chain(self) -> str:
+        """``KUBE-FW-…``: the ``loadBalancerSourceRanges`` check for traffic to a LoadBalancer IP."""
+        return "KUBE-FW-" + self.hash
+
+    @property
+    def uses_firewall(self) -> bool:
+        """Traffic to the LoadBalancer IPs is checked against ``loadBalancerSourceRanges``: the port
+        has both (``usesFWChain``, which also wants endpoints: see :attr:`NodeRules.has_endpoints`)."""
+        return bool(self.lb_ips) and bool(self.source_ranges)
+
+    def allows(self, source: str, node_ip: str) -> bool:
+        """Whether ``loadBalancerSourceRanges`` let a packet from ``source`` through the firewall
+        of a node whose address is ``node_ip``: a source in a range, or (when the node itself is in
+        a range) a LoadBalancer IP, the source a node's own packet to its VIP gets."""
+        if in_any(source, self.source_ranges):
+            return True
+        return source in self.lb_ips and in_any(node_ip, self.source_ranges)
 
     @property
     def externally_accessible(self) -> bool:
@@ -226,6 +250,8 @@ class ProxyView:
             self.cluster_ips[s.cluster_ip] = f"{ns}/{name}"
             lb_ips = tuple(i.ip for i in svc.status.load_balancer.ingress
                            if i.ip and i.ip_mode in (None, "VIP")) if kind == "LoadBalancer" else ()
+            ranges = _source_ranges(tuple(s.load_balancer_source_ranges))
+            health = s.health_check_node_port or 0  # kube-proxy keeps it only where it is needed
             timeout = None
             if s.session_affinity == "ClientIP":
                 cfg = s.session_affinity_config
@@ -237,7 +263,9 @@ class ProxyView:
                 sp = ServicePort(ns, name, p.name or "", proto, p.port, kind, s.cluster_ip,
                                  p.node_port if kind in ("NodePort", "LoadBalancer") else None,
                                  tuple(s.external_ips), lb_ips, s.external_traffic_policy == "Local",
-                                 s.internal_traffic_policy == "Local", timeout, eps, hinted=hinted)
+                                 s.internal_traffic_policy == "Local", timeout, eps, ranges,
+                                 health if kind == "LoadBalancer" and s.external_traffic_policy == "Local" else 0,
+                                 hinted)
                 self.ports.append(sp)
         # kube-proxy walks a Go map (a different order every sync); sorted keeps runs identical.
         self.ports.sort(key=lambda sp: (sp.port_name_string, sp.protocol))
@@ -258,6 +286,23 @@ class ProxyView:
         if cached is None:
             cached = self._rules[key] = categorize(sp, node, self.node_zones.get(node, ""))
         return cached
+
+
+@functools.lru_cache(maxsize=1024)
+def _source_ranges(ranges: tuple[str, ...]) -> tuple[str, ...]:
+    """kube-proxy's IPv4 source ranges (``MapCIDRsByIPFamily``): the others, and any it cannot
+    parse, are left out."""
+    out = []
+    for text in ranges:
+        net = parse_cidr_sloppy(text.strip())
+        if net is not None and net.version == 4:
+            out.append(str(net))
+    return tuple(out)
+
+
+def in_any(ip: str, cidrs: tuple[str, ...]) -> bool:
+    """Whether address ``ip`` lies in one of ``cidrs``."""
+    return any(in_cidr(ip, c) for c in cidrs)
 
 
 def _endpoints_for(slices: Iterable[EndpointSlice], port_name: str,

@@ -1,0 +1,356 @@
+"""What listens in a container: decided by its image and the program it runs, never by ``containerPort``.
+
+On a real cluster a container's ``ports`` list is informational (the API reference: "Not
+specifying a port here DOES NOT prevent that port from being exposed"; "List of ports to expose
+from the container"): nginx listens on 80 whether the spec declares 80, 8080 or nothing. Here the
+program a container runs is found as the container runtime finds it: the spec's ``command``
+replaces the image's ENTRYPOINT, ``args`` replaces its CMD (:func:`program`). Then that program
+(or each program of an ``sh -c`` script) opens the sockets its source says:
+
+* ``nginx`` (any tag; ENTRYPOINT ``/docker-entrypoint.sh``, CMD ``nginx -g 'daemon off;'``):
+  TCP 80, from ``/etc/nginx/conf.d/default.conf`` (``listen 80;``, and ``listen [::]:80;``
+  added by ``10-listen-on-ipv6-by-default.sh``); nginxinc/docker-nginx ``mainline/debian``;
+* agnhost (``registry.k8s.io/e2e-test-images/agnhost``; ENTRYPOINT ``/agnhost``, CMD
+  ``pause``, ``test/images/agnhost/Dockerfile``): ``netexec`` on ``--http-port`` (default 8080)
+  TCP and ``--udp-port`` (default 8081, ``-1`` turns it off) UDP (``netexec/netexec.go``);
+  ``serve-hostname`` on ``--port`` (default 9376), HTTP unless ``--http=false`` with ``--tcp``
+  or ``--udp`` (``serve-hostname/serve_hostname.go``); ``liveness`` on 8080
+  (``liveness/server.go``); ``test-webserver`` on ``--port`` (default 80); ``pause`` on nothing;
+* ``hashicorp/http-echo`` 1.0 (ENTRYPOINT ``/http-echo``, ``docker/scratch/Dockerfile``): ``-listen`` (default ``:5678``), Go's
+  flag package taking ``-listen=:8080``, ``--listen :8080`` alike (``main.go``); without
+  ``-text`` (or ``ECHO_TEXT``) it exits 127 and listens on nothing;
+* echoserver (``registry.k8s.io/echoserver``, the minikube docs' hello-minikube): 8080;
+* ``busybox`` (CMD ``sh``): ``httpd -f -p [IP:]N`` (default 80) and ``nc -l -p N``
+  (``-u`` for UDP), run directly or as commands of ``sh -c``; anything else (``sleep``) opens
+  nothing;
+* ``kitlib/webapp``, the course's own demo app: ``$PORT`` from the container's ``env``, default
+  8080 (kitlib's own rule, as twelve-factor apps read their port; lesson 05 declares 8080);
+* CoreDNS: 53 UDP and TCP from its Corefile's ``.:53``, 8080 (``health``), 8181 (``ready``) and
+  9153 (``prometheus``), as kubeadm's Corefile configures;
+* an image whose add-on registered it with :meth:`~kitlib.container.handlers.ContainerApps.register`
+  (the ingress-nginx controller): the ports the add-on gave.
+
+An image kitlib does not know is assumed to listen on its declared ``containerPort``\\ s and to answer
+as agnhost netexec; the kubelet-side note :func:`note_unknown` says so with a Warning event on the
+pod (kitlib's own, from source ``kitlib``: no real component writes it).
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from ..api.defaults import image_repo
+
+if TYPE_CHECKING:
+    from ..api.pod import Container, Pod
+    from ..runtime import Runtime
+
+Listener = tuple[int, str]
+"""A listening socket: (port, ``TCP`` | ``UDP``)."""
+
+NGINX = "nginx"
+AGNHOST = "registry.k8s.io/e2e-test-images/agnhost"
+HTTP_ECHO = "hashicorp/http-echo"
+ECHOSERVER = "registry.k8s.io/echoserver"
+BUSYBOX = "busybox"
+WEBAPP = "kitlib/webapp"
+COREDNS = "registry.k8s.io/coredns/coredns"
+WEBAPP_PORT = 8080
+"""Where ``kitlib/webapp`` listens when its ``env`` sets no ``PORT``."""
+UNKNOWN_REASON = "UnknownImage"
+"""The reason of kitlib's Warning event about an image it does not model."""
+UNKNOWN_SOURCE = "kitlib"
+
+IMAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    NGINX: (("/docker-entrypoint.sh",), ("nginx", "-g", "daemon off;")),
+    AGNHOST: (("/agnhost",), ("pause",)),
+    HTTP_ECHO: (("/http-echo",), ()),
+    ECHOSERVER: ((), ("/usr/local/bin/run.sh",)),
+    BUSYBOX: ((), ("sh",)),
+    WEBAPP: ((), ("webapp",)),
+    COREDNS: (("/coredns",), ()),
+}
+"""Known image repository → (ENTRYPOINT, CMD) of its image config (echoserver's and webapp's CMD are
+names kitlib gives: what matters is that a ``command`` replaces them)."""
+SYSTEM: dict[str, frozenset[Listener]] = {
+    "registry.k8s.io/kube-apiserver": frozenset({(8443, "TCP")}),  # minikube's --secure-port=8443
+    "registry.k8s.io/etcd": frozenset({(2379, "TCP"), (2380, "TCP"), (2381, "TCP")}),
+    "registry.k8s.io/kube-controller-manager": frozenset({(10257, "TCP")}),
+    "registry.k8s.io/kube-scheduler": frozenset({(10259, "TCP")}),
+    "registry.k8s.io/kube-proxy": frozenset({(10249, "TCP"), (10256, "TCP")}),
+    "flannel/flannel": frozenset(),
+    "ghcr.io/flannel-io/flannel": frozenset(),
+    "flannel/flannel-cni-plugin": frozenset(),
+    "ghcr.io/flannel-io/flannel-cni-plugin": frozenset(),
+    "gcr.io/k8s-minikube/storage-provisioner": frozenset(),
+    "registry.k8s.io/ingress-nginx/kube-webhook-certgen": frozenset(),
+    "quay.io/metallb/controller": frozenset({(7472, "TCP"), (9443, "TCP")}),
+    "quay.io/metallb/speaker": frozenset({(7472, "TCP"), (7946, "TCP"), (7946, "UDP")}),
+}
+"""The cluster's own components (kubeadm's static pods as minikube runs them, kube-proxy, flannel,
+storage-provisioner, the add-ons' helpers): what their processes listen on (on the node, for the
+host-network ones), from their manifests' ports and probes. kitlib models them enough not to warn."""
+ALIASES = {"k8s.gcr.io/echoserver": ECHOSERVER, "gcr.io/google_containers/echoserver": ECHOSERVER,
+           "k8s.gcr.io/e2e-test-images/agnhost": AGNHOST, "registry.k8s.io/busybox": BUSYBOX}
+"""Older registries' names of the same images."""
+SHELLS = frozenset({"sh", "ash", "bash", "dash"})
+
+
+@dataclass(frozen=True)
+class Listening:
+    """What a container listens on, and whether kitlib knows its image (else ``assumed`` says what it assumed)."""
+
+    ports: frozenset[Listener]
+    known: bool = True
+    assumed: str = ""
+
+
+def repo(container: Container) -> str:
+    """The container's image repository, older registries' names mapped to today's."""
+    return _repo(container.image or "")
+
+
+@lru_cache(maxsize=4096)
+def _repo(image: str) -> str:
+    r = image_repo(image)
+    return ALIASES.get(r, r)
+
+
+def program(container: Container) -> list[str]:
+    """The argv the container runtime starts: ``command`` replaces the image's ENTRYPOINT, ``args``
+    its CMD; with ``command`` and no ``args`` the CMD is dropped (the Pod API's rule)."""
+    return _program(repo(container), container.extra.get("command"), container.extra.get("args"))
+
+
+def _program(r: str, command: list | None, args: list | None) -> list[str]:
+    entrypoint, cmd = IMAGES.get(r, ((), ()))
+    if command:
+        return [str(a) for a in command] + [str(a) for a in args or []]
+    return list(entrypoint) + ([str(a) for a in args] if args else list(cmd))
+
+
+def _env(container: Container, name: str) -> str | None:
+    for env in container.extra.get("env") or []:
+        if isinstance(env, dict) and env.get("name") == name:
+            return str(env.get("value", ""))
+    return None
+
+
+def listening(rt: Runtime, container: Container) -> Listening:
+    """What ``container`` listens on once its app is up (see the module docstring)."""
+    r = repo(container)
+    if r in IMAGES:
+        argv = tuple(_program(r, container.extra.get("command"), container.extra.get("args")))
+        port_env = _env(container, "PORT") if r == WEBAPP else None
+        echo_text = bool(_env(container, "ECHO_TEXT")) if r == HTTP_ECHO else False
+        return _known(r, argv, port_env, echo_text)
+    if r in SYSTEM:
+        return Listening(SYSTEM[r])
+    declared = frozenset((p.container_port, p.protocol or "TCP") for p in container.ports)
+    apps = rt.apps.apps
+    if apps.handler(r) is not None:
+        given = apps.listeners(r)
+        return Listening(given if given is not None else declared)
+    return _unknown(r, declared)
+
+
+@lru_cache(maxsize=4096)
+def _unknown(r: str, declared: frozenset[Listener]) -> Listening:
+    shown = ", ".join(f"{p}/{proto}" for p, proto in sorted(declared)) or "none"
+    return Listening(declared, False, f"kitlib does not model image {r}: it assumes the app listens on the "
+                                      f"declared containerPorts ({shown}) and answers as agnhost netexec")
+
+
+@lru_cache(maxsize=4096)
+def _known(r: str, argv: tuple[str, ...], port_env: str | None, echo_text: bool) -> Listening:
+    if r == WEBAPP and argv == ("webapp",):
+        port = int(port_env) if port_env and port_env.isdigit() else WEBAPP_PORT
+        return Listening(frozenset({(port, "TCP")}))
+    if r == COREDNS and (not argv or argv[0] in ("/coredns", "coredns")):
+        return Listening(frozenset({(53, "UDP"), (53, "TCP"), (8080, "TCP"), (8181, "TCP"), (9153, "TCP")}))
+    if r == ECHOSERVER and argv == IMAGES[ECHOSERVER][1]:
+        return Listening(frozenset({(8080, "TCP")}))
+    return Listening(frozenset(_argv_listeners(r, list(argv), echo_text)))
+
+
+def _argv_listeners(r: str, argv: list[str], echo_text: bool) -> set[Listener]:
+    if not argv:
+        return set()
+    name = argv[0].rsplit("/", 1)[-1]
+    if name in SHELLS:
+        if len(argv) >= 3 and argv[1] == "-c":
+            out: set[Listener] = set()
+            for words in script_commands(argv[2]):
+                out |= _argv_listeners(r, words, echo_text)
+            return out
+        return set()
+    if name == "docker-entrypoint.sh":
+        return _argv_listeners(r, argv[1:], echo_text)
+    if name in ("nginx", "nginx-debug") and r == NGINX:
+        return {(80, "TCP")}
+    if name in ("agnhost", "agnhost-2") and r == AGNHOST:
+        return _agnhost(argv[1:])
+    if name == "http-echo" and r == HTTP_ECHO:
+        return _http_echo(argv[1:], echo_text)
+    if name == "httpd" and r == BUSYBOX:
+        return _busybox_httpd(argv[1:])
+    if name == "nc" and r == BUSYBOX:
+        return _busybox_nc(argv[1:])
+    if name == "busybox" and len(argv) > 1:
+        return _argv_listeners(r, argv[1:], echo_text)
+    return set()
+
+
+def script_commands(script: str) -> list[list[str]]:
+    """The simple commands of an ``sh -c`` script (split at ``;``, ``&&``, ``||``, ``&``, ``|`` and
+    newlines), each as its words; a script the shell could not parse has none."""
+    lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|\n")
+    lexer.whitespace = " \t\r"
+    lexer.whitespace_split = True
+    out: list[list[str]] = [[]]
+    try:
+        for tok in lexer:
+            if tok and set(tok) <= set(";&|\n"):
+                out.append([])
+            else:
+                out[-1].append(tok)
+    except ValueError:  # an unterminated quote: sh refuses the whole script
+        return []
+    return [words[1:] if words[:1] == ["exec"] else words for words in out if words]
+
+
+def _flags(args: list[str], booleans: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Go's flag package (and cobra's pflag, for long names): ``-name=v``, ``--name v``, ``-name v``."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        i += 1
+        if not a.startswith("-") or a in ("-", "--"):
+            continue
+        name, eq, value = a.lstrip("-").partition("=")
+        if not eq:
+            if name in booleans:
+                value = "true"
+            elif i < len(args):
+                value, i = args[i], i + 1
+        out[name] = value
+    return out
+
+
+def _port(text: str | None, default: int) -> int | None:
+    """A port number, or None for one the program would refuse (it then exits without listening)."""
+    if text is None:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _agnhost(args: list[str]) -> set[Listener]:
+    if not args:
+        return set()
+    sub, rest = args[0], args[1:]
+    flags = _flags(rest, frozenset({"udp", "tcp", "http", "logtostderr", "alsologtostderr"}))
+    if sub == "netexec":
+        http, udp = _port(flags.get("http-port"), 8080), _port(flags.get("udp-port"), 8081)
+        if http is None or udp is None:
+            return set()
+        return {(http, "TCP")} | ({(udp, "UDP")} if udp != -1 else set())
+    if sub == "serve-hostname":
+        # serve_hostname.go: --port 9376; --http (default true) serves HTTP, --tcp raw TCP, --udp
+        # UDP; HTTP with TCP or UDP is a fatal error ("Can't server TCP/UDP mode and HTTP mode ...").
+        port = _port(flags.get("port"), 9376)
+        http, tcp, udp = (flags.get(f, d) == "true" for f, d in (("http", "true"), ("tcp", ""), ("udp", "")))
+        if port is None or (http and (tcp or udp)):
+            return set()
+        return ({(port, "TCP")} if http or tcp else set()) | ({(port, "UDP")} if udp else set())
+    if sub == "liveness":
+        return {(8080, "TCP")}
+    if sub == "test-webserver":
+        port = _port(flags.get("port"), 80)
+        return set() if port is None else {(port, "TCP")}
+    return set()
+
+
+def _http_echo(args: list[str], echo_text: bool) -> set[Listener]:
+    flags = _flags(args, frozenset({"version"}))
+    if flags.get("version") == "true" or not (flags.get("text") or echo_text):
+        return set()  # it prints its version, or "Missing -text option ...", and exits
+    address = flags.get("listen", ":5678")
+    port = _port(address.rsplit(":", 1)[-1], 5678) if ":" in address else None
+    return set() if port is None else {(port, "TCP")}
+
+
+def _busybox_httpd(args: list[str]) -> set[Listener]:
+    # busybox httpd.c: -p [IP:]PORT, default 80; -f stays in the foreground.
+    port: int | None = 80
+    i = 0
+    while i < len(args):
+        a = args[i]
+        i += 1
+        if a.startswith("-p"):
+            value = a[2:] or (args[i] if i < len(args) else "")
+            i += 0 if a[2:] else 1
+            port = _port(value.rsplit(":", 1)[-1], 80)
+    return set() if port is None else {(port, "TCP")}
+
+
+def _busybox_nc(args: list[str]) -> set[Listener]:
+    # busybox nc (nc_bloaty.c): -l listens, -p PORT is the local port, -u is UDP.
+    listen, udp, port = False, False, None
+    i = 0
+    while i < len(args):
+        a = args[i]
+        i += 1
+        if not a.startswith("-") or a == "-":
+            continue
+        letters = a[1:]
+        for j, ch in enumerate(letters):
+            if ch == "l":
+                listen = True
+            elif ch == "u":
+                udp = True
+            elif ch in "pwiseq":  # options that take a value
+                value = letters[j + 1:] or (args[i] if i < len(args) else "")
+                if not letters[j + 1:]:
+                    i += 1
+                if ch == "p":
+                    port = _port(value, 0)
+                break
+    if not listen or not port:
+        return set()
+    return {(port, "UDP" if udp else "TCP")}
+
+
+def listening_ports(rt: Runtime, pod: Pod, container: Container) -> set[Listener]:
+    """The (port, protocol) pairs ``container`` of ``pod`` listens on once its app is up."""
+    return set(listening(rt, container).ports)
+
+
+def note_unknown(rt: Runtime, pod: Pod, container: Container) -> None:
+    """At container start: for an image kitlib does not model, a Warning event naming it and what
+    kitlib assumes (once per pod and container)."""
+    found = listening(rt, container)
+    if found.known:
+        return
+    seen = rt.apps.noted
+    key = (pod.metadata.uid or pod.key, container.name)
+    if key in seen:
+        return
+    seen.add(key)
+    rt.api.record_event(pod, UNKNOWN_REASON, found.assumed, UNKNOWN_SOURCE, "Warning",
+                        field_path=f"spec.containers{{{container.name}}}")
+
+
+def describe(ports: frozenset[Listener] | set[Listener]) -> str:
+    """``80/TCP, 8081/UDP`` or ``nothing``."""
+    return ", ".join(f"{p}/{proto}" for p, proto in sorted(ports)) or "nothing"
+
+
+__all__ = ["Listener", "Listening", "describe", "listening", "listening_ports", "note_unknown", "program",
+           "script_commands"]
