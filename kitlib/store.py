@@ -58,8 +58,20 @@ class Store:
                     break
             else:
                 ref = None
-            if kind_key and (ref.uid if ref is not None else None) == owner \
-                    and (obj.spec.node_name if kind == "Pod" else None) == node:  # type: ignore[attr-defined]
+            if kind_key and (ref.uid if ref is not None else None) == owner:
+                new_node = obj.spec.node_name if kind == "Pod" else None  # type: ignore[attr-defined]
+                if new_node != node:
+                    # A binding: the node index moves; the owner index is refreshed as a full
+                    # re-index would (the entry goes last), and orphans stay as they were.
+                    if node:
+                        self._pods_by_node[node].pop(key, None)
+                    if new_node:
+                        self._pods_by_node[new_node][key] = obj
+                    if owner is not None:
+                        by_owner = self._by_owner[owner]
+                        by_owner.pop(kind_key, None)
+                        by_owner[kind_key] = obj
+                    self._indexed[(kind, key)] = (owner, new_node, kind_key)
                 if owner is not None:
                     changes = self._owned_changes.get(owner)
                     if changes is not None:

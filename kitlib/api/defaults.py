@@ -50,8 +50,9 @@ def default_pod_spec(spec: PodSpec) -> None:
         c.extra.setdefault("terminationMessagePolicy", "File")
         for p in c.ports:
             p.protocol = p.protocol or "TCP"
-        for _, probe in c.probes():
-            default_probe(probe)
+        for probe in (c.startup_probe, c.liveness_probe, c.readiness_probe):  # c.probes(), without its list
+            if probe is not None:
+                default_probe(probe)
 
 
 def default_probe(probe: Probe) -> None:
