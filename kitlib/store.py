@@ -59,7 +59,7 @@ class Store:
             else:
                 ref = None
             if kind_key and (ref.uid if ref is not None else None) == owner:
-                new_node = obj.spec.node_name if kind == "Pod" else None  # type: ignore[attr-defined]
+                new_node = obj.spec.node_name if kind == "Pod" else None  # type: ignore[attr-defined]  # a Pod has a spec
                 if new_node != node:
                     # A binding: the node index moves; the owner index is refreshed as a full
                     # re-index would (the entry goes last), and orphans stay as they were.

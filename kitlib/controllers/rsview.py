@@ -88,15 +88,17 @@ def _view(rt: Runtime, rs: ReplicaSet, sel: LabelSelector) -> View:
         if changes:  # View.set, inline: a pod's every write comes through here
             now = rt.now
             entries, totals = view.entries, view.totals
-            for key, obj in changes:
-                if key.startswith("Pod/"):
-                    old = entries.pop(key, None)
-                    if old is not None:
-                        totals -= old
-                    if isinstance(obj, Pod):
-                        entries[key] = entry = _entry(rs, sel, obj, now)
-                        totals += entry
-            view.totals = totals
+            try:
+                for key, obj in changes:
+                    if key.startswith("Pod/"):
+                        old = entries.pop(key, None)
+                        if old is not None:
+                            totals -= old
+                        if isinstance(obj, Pod):
+                            entries[key] = entry = _entry(rs, sel, obj, now)
+                            totals += entry
+            finally:  # the totals match the entries, also after a status no one could parse
+                view.totals = totals
         return view
     if len(views) > store.count("ReplicaSet") + 16:  # forget deleted ReplicaSets
         live = {o.metadata.uid for o in store.items("ReplicaSet")}
