@@ -28,7 +28,7 @@ from .container.behaviour import AppRuntime
 from .container.logs import ContainerLogs
 from .container.process import Processes
 from .controllers import garbage
-from .controllers.manager import ControllerManager
+from .controllers.manager import ControllerManager, full_collections_deferred
 from .controllers.nodelifecycle import NodeRuntime
 from .controllers.prober import ContainerRun, Worker
 from .errors import InvalidArgument
@@ -202,10 +202,11 @@ class Runtime:
         check_seconds(seconds)
         clock = self.api.clock
         until = clock.now + seconds
-        while (due := clock.pop_due(until)) is not None:
-            fn, args = due
-            fn(*args)
-            self.controllers.run()
+        with full_collections_deferred:
+            while (due := clock.pop_due(until)) is not None:
+                fn, args = due
+                fn(*args)
+                self.controllers.run()
         clock.now = until
 
     def settle(self, limit: float) -> float:
@@ -214,13 +215,14 @@ class Runtime:
         clock = self.api.clock
         run = self.controllers.run
         start = clock.now
-        while (nxt := clock.next_due()) is not None and nxt - start <= limit:
-            until = clock.now + (nxt - clock.now)  # advance(nxt - now), to the same float
-            while (due := clock.pop_due(until)) is not None:
-                fn, args = due
-                fn(*args)
-                run()
-            clock.now = until
+        with full_collections_deferred:
+            while (nxt := clock.next_due()) is not None and nxt - start <= limit:
+                until = clock.now + (nxt - clock.now)  # advance(nxt - now), to the same float
+                while (due := clock.pop_due(until)) is not None:
+                    fn, args = due
+                    fn(*args)
+                    run()
+                clock.now = until
         return clock.now - start
 
 

@@ -10,6 +10,7 @@ from .api.labels import LabelSelector
 from .api.meta import KubeObject
 
 K = TypeVar("K", bound=KubeObject)
+_UNINDEXED: tuple[str | None, str | None, str] = (None, None, "")
 
 
 class Store:
@@ -32,7 +33,7 @@ class Store:
         self._owned_changes: dict[str, set[str]] = {}
         # Where each object was indexed: objects are changed in place before ``touch``, so the
         # old owner and node can only be known from here.
-        self._indexed: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+        self._indexed: dict[tuple[str, str], tuple[str | None, str | None, str]] = {}
         self.revision = 0
 
     def get(self, kind: str, key: str) -> KubeObject | None:
@@ -51,11 +52,30 @@ class Store:
         if old is obj:
             # Most writes are status changes of the stored object itself; when its owner and node
             # are still those it was filed under, the indexes hold it already.
-            ref = obj.metadata.controller_ref()
-            owner = ref.uid if ref is not None else None
-            if self._indexed.get((kind, key)) == (owner, _node_of(obj)):
-                if owner is not None and owner in self._owned_changes:
-                    self._owned_changes[owner].add(f"{kind}/{key}")
+            owner, node, kind_key = self._indexed.get((kind, key), _UNINDEXED)
+            for ref in obj.metadata.owner_references:  # controller_ref(), inline
+                if ref.controller:
+                    break
+            else:
+                ref = None
+            if kind_key and (ref.uid if ref is not None else None) == owner:
+                new_node = obj.spec.node_name if kind == "Pod" else None  # type: ignore[attr-defined]  # a Pod has a spec
+                if new_node != node:
+                    # A binding: the node index moves; the owner index is refreshed as a full
+                    # re-index would (the entry goes last), and orphans stay as they were.
+                    if node:
+                        self._pods_by_node[node].pop(key, None)
+                    if new_node:
+                        self._pods_by_node[new_node][key] = obj
+                    if owner is not None:
+                        by_owner = self._by_owner[owner]
+                        by_owner.pop(kind_key, None)
+                        by_owner[kind_key] = obj
+                    self._indexed[(kind, key)] = (owner, new_node, kind_key)
+                if owner is not None:
+                    changes = self._owned_changes.get(owner)
+                    if changes is not None:
+                        changes.add(kind_key)
                 self.revision += 1
                 obj.metadata.resource_version = str(self.revision)
                 return obj
@@ -136,8 +156,8 @@ class Store:
 
     def _index(self, obj: KubeObject, key: str) -> None:
         ref = obj.metadata.controller_ref()
+        kind_key = f"{obj.kind}/{key}"
         if ref is not None:
-            kind_key = f"{obj.kind}/{key}"
             self._by_owner[ref.uid][kind_key] = obj
             if ref.uid in self._owned_changes:
                 self._owned_changes[ref.uid].add(kind_key)
@@ -146,12 +166,12 @@ class Store:
             self._pods_by_node[node][key] = obj
         if ref is None and obj.kind == "Pod":
             self._orphan_pods[obj.metadata.namespace or ""][key] = obj
-        self._indexed[(obj.kind, key)] = (ref.uid if ref is not None else None, node)
+        # The owner's uid and the node it is filed under, and its key in the owner index.
+        self._indexed[(obj.kind, key)] = (ref.uid if ref is not None else None, node, kind_key)
 
     def _unindex(self, obj: KubeObject, key: str) -> None:
-        owner, node = self._indexed.pop((obj.kind, key), (None, None))
+        owner, node, kind_key = self._indexed.pop((obj.kind, key), (None, None, ""))
         if owner is not None:
-            kind_key = f"{obj.kind}/{key}"
             self._by_owner[owner].pop(kind_key, None)
             if owner in self._owned_changes:
                 self._owned_changes[owner].add(kind_key)

@@ -42,6 +42,7 @@ from hypothesis.stateful import (
 import kitlib
 from kitlib.api.discovery import MANAGED_BY, MANAGED_BY_LABEL, SERVICE_NAME_LABEL
 from kitlib.container import behaviour
+from kitlib.controllers import prober
 
 STEPS = 25
 """Calls per example (``stateful_step_count``)."""
@@ -50,8 +51,10 @@ CI_OPERATIONS = 3_000
 MAX_NODES = 5
 HEAL_EVERY = 8
 """Calls between two healing steps (healing is slow, and a healed cluster is a quiet one)."""
-SETTLE_SECONDS = 120.0
-"""Long past a pod's startup (an image pull and a container start take seconds)."""
+SETTLE_SECONDS = prober.MAX_BACKOFF + 30.0
+"""Long past a pod's startup (an image pull and a container start take seconds), and past the
+longest CrashLoopBackOff: a container that crashed until its fault was cleared starts again only
+when its back-off (up to 5 minutes) has run out (see :func:`test_healed_crash_loop_is_ready_after_settling`)."""
 SERVING_IMAGES = frozenset({"nginx", "nginx:1.25", "kitlib/webapp:1"})
 """Images whose containers start and stay Ready without probes to fail (busybox exits; broken crashes)."""
 
@@ -260,3 +263,27 @@ def test_cluster_machine() -> None:
     print(f"{calls} calls ({CALLS['failed']} failed; {CALLS['healing']} more to heal) "
           f"in {time.perf_counter() - start:.1f}s")
     assert calls >= fuzz_ops(CI_OPERATIONS) // 2
+
+
+def test_healed_crash_loop_is_ready_after_settling() -> None:
+    """A container whose app crashed for minutes is in CrashLoopBackOff with the kubelet's longest
+    back-off (5 minutes, ``MaxContainerBackOff``); clearing the fault does not restart it sooner,
+    so its pod stays Running and not Ready until the back-off runs out. The healing step waits
+    that long (a 40,000-call run once reported such a pod after ``set_fault``, ``advance 400``
+    and a heal that waited 120 s)."""
+    cluster = new_cluster(0)
+    cluster.kubectl("set image deployment/web nginx=kitlib/webapp:1")
+    cluster.advance(30)
+    name = cluster.pods()[0].name
+    cluster.set_fault(name, "crash")
+    cluster.advance(400.0)
+    cluster.set_fault(name, "crash", on=False)
+    cluster.advance(120.0)
+    pod = cluster.get("Pod", name)
+    assert pod.status.phase == "Running"
+    assert pod.status.container_statuses[0].state.waiting.reason == "CrashLoopBackOff"
+    assert pod.status.condition("Ready").status == "False"
+    cluster.advance(SETTLE_SECONDS - 120.0)
+    pod = cluster.get("Pod", name)
+    assert pod.status.condition("Ready").status == "True"
+    assert can_converge(cluster, cluster.get("Deployment", "web"))

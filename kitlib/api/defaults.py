@@ -60,8 +60,9 @@ def default_pod_spec(spec: PodSpec) -> None:
             p.protocol = p.protocol or "TCP"
             if spec.host_network and not p.host_port:  # defaultHostNetworkPorts: the node's port is the container's
                 p.host_port = p.container_port
-        for _, probe in c.probes():
-            default_probe(probe)
+        for probe in (c.startup_probe, c.liveness_probe, c.readiness_probe):  # c.probes(), without its list
+            if probe is not None:
+                default_probe(probe)
 
 
 def default_probe(probe: Probe) -> None:

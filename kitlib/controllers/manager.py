@@ -46,6 +46,36 @@ FULL_COLLECTIONS_DEFERRED = 1_000_000
 """The garbage collector's third threshold during a convergence (see :meth:`ControllerManager.run`)."""
 
 
+class _FullCollectionsDeferred:
+    """``with full_collections_deferred:`` raises the garbage collector's third threshold to
+    :data:`FULL_COLLECTIONS_DEFERRED` for the block and puts back what it was (nested blocks
+    keep the outer one's). Young generations are still collected as usual; the full collection
+    that the heap's growth calls for comes at CPython's next young collection after the block."""
+
+    __slots__ = ("_saved", "_depth")
+
+    def __init__(self) -> None:
+        self._saved = gc.get_threshold()
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        if not self._depth:
+            self._saved = young0, young1, old = gc.get_threshold()
+            gc.set_threshold(young0, young1, max(old, FULL_COLLECTIONS_DEFERRED))
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if not self._depth:
+            gc.set_threshold(*self._saved)
+
+
+full_collections_deferred = _FullCollectionsDeferred()
+"""Defers full collections during a convergence: :meth:`ControllerManager.run`, and
+:meth:`kitlib.runtime.Runtime.advance` and ``settle`` around the clock's events and the runs
+they cause (a kubelet's timer builds what lives as long as its pod, as the controllers do)."""
+
+
 class Controller:
     """One controller: its work queue and the kinds it watches."""
 
@@ -539,17 +569,15 @@ class ControllerManager:
         # has grown by a quarter, so a scale to 30,000 pods walked the whole growing heap a dozen
         # times (a third of its time) and found nothing to free. Young generations are still
         # collected as usual; the oldest waits until the convergence is over.
-        young0, young1, old = gc.get_threshold()
-        gc.set_threshold(young0, young1, max(old, FULL_COLLECTIONS_DEFERRED))
         try:
-            for _ in range(MAX_ROUNDS):
-                for c in self.controllers:
-                    if c.queue:
-                        break
-                else:
-                    return
-                keys, c.queue = sorted(c.queue), set()
-                c.reconcile(keys)
+            with full_collections_deferred:
+                for _ in range(MAX_ROUNDS):
+                    for c in self.controllers:
+                        if c.queue:
+                            break
+                    else:
+                        return
+                    keys, c.queue = sorted(c.queue), set()
+                    c.reconcile(keys)
         finally:
-            gc.set_threshold(young0, young1, old)
             self._running = False

@@ -20,7 +20,6 @@ from ..api.apps import ReplicaSet
 from ..api.labels import LabelSelector
 from ..api.pod import Pod
 from ..clock import parse_timestamp
-from . import replicaset  # replicaset imports this module: its functions are looked up when called
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
@@ -54,15 +53,20 @@ class View:
 
 
 def _entry(rs: ReplicaSet, sel: LabelSelector, pod: Pod, now: float) -> int:
-    active = replicaset.is_active(pod)
+    meta, status = pod.metadata, pod.status
+    # replicaset.is_active, inline: this runs for every change of every pod
+    active = meta.deletion_timestamp is None and status.phase not in ("Succeeded", "Failed")
     ready, since = False, None
     if active:  # is_ready and ready_since, with one look for the Ready condition
-        cond = pod.status.condition("Ready")
-        ready = cond is not None and cond.status == "True"
-        if ready and cond is not None and cond.last_transition_time:
-            since = parse_timestamp(cond.last_transition_time)
-    labeled = active and rs.spec.template.metadata.labels.items() <= pod.metadata.labels.items()
-    mismatched = not sel.matches(pod.metadata.labels) and pod.metadata.deletion_timestamp is None
+        for cond in status.conditions:
+            if cond.type == "Ready":
+                ready = cond.status == "True"
+                if ready and cond.last_transition_time:
+                    since = parse_timestamp(cond.last_transition_time)
+                break
+    labels = meta.labels
+    labeled = active and rs.spec.template.metadata.labels.items() <= labels.items()
+    mismatched = meta.deletion_timestamp is None and not sel.matches(labels)
     # Ready since a time still to come (only a hand-written status can say so): the count of
     # available pods would depend on the time of the sync, so such a ReplicaSet goes the full way.
     future = since is not None and since > now
@@ -80,10 +84,21 @@ def _view(rt: Runtime, rs: ReplicaSet, sel: LabelSelector) -> View:
     view = views.get(uid)
     if view is not None and view.signature[0] == sel.match_labels \
             and view.signature[1] == rs.spec.template.metadata.labels:
-        now = rt.now
-        for key, obj in store.owned_changes(uid):
-            if key.startswith("Pod/"):
-                view.set(key, _entry(rs, sel, obj, now) if isinstance(obj, Pod) else None)
+        changes = store.owned_changes(uid)
+        if changes:  # View.set, inline: a pod's every write comes through here
+            now = rt.now
+            entries, totals = view.entries, view.totals
+            try:
+                for key, obj in changes:
+                    if key.startswith("Pod/"):
+                        old = entries.pop(key, None)
+                        if old is not None:
+                            totals -= old
+                        if isinstance(obj, Pod):
+                            entries[key] = entry = _entry(rs, sel, obj, now)
+                            totals += entry
+            finally:  # the totals match the entries, also after a status no one could parse
+                view.totals = totals
         return view
     if len(views) > store.count("ReplicaSet") + 16:  # forget deleted ReplicaSets
         live = {o.metadata.uid for o in store.items("ReplicaSet")}
