@@ -71,22 +71,10 @@ class Topology:
         self._veths[pod.key] = veth
         pv, vv, cni = pod_vertex(pod.key), f"veth:{n}:{veth}", f"cni0:{n}"
         g = self.graph
-        nodes, adj = g._node, g._adj  # noqa: SLF001 - the dicts Graph.add_node and add_edge fill
-        if pv in nodes or vv in nodes or cni not in nodes:
-            g.add_node(pv, kind="pod", node=n, ip=pod.status.pod_ip, label=pod.name)
-            g.add_node(vv, kind="veth", node=n, label=veth)
-            g.add_edge(pv, vv, layer="pod")
-            g.add_edge(vv, cni, layer="pod")
-        else:
-            # The same four calls written into the graph's own dicts (a Graph's adjacency and
-            # attribute dicts are plain dicts): half the cost, paid by every pod that starts.
-            nodes[pv] = {"kind": "pod", "node": n, "ip": pod.status.pod_ip, "label": pod.name}
-            nodes[vv] = {"kind": "veth", "node": n, "label": veth}
-            inner, outer = {"layer": "pod"}, {"layer": "pod"}
-            adj[pv] = {vv: inner}
-            adj[vv] = {pv: inner, cni: outer}
-            adj[cni][vv] = outer
-            nx._clear_cache(g)  # noqa: SLF001 - what add_node and add_edge end with
+        g.add_node(pv, kind="pod", node=n, ip=pod.status.pod_ip, label=pod.name)
+        g.add_node(vv, kind="veth", node=n, label=veth)
+        g.add_edge(pv, vv, layer="pod")
+        g.add_edge(vv, cni, layer="pod")
         self._pods_by_ip[pod.status.pod_ip or ""] = pod.key
         return veth
 
