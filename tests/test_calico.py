@@ -59,7 +59,7 @@ def test_blocks_are_claimed_per_node_from_the_pool_as_calico_ipam_picks_them(clu
     node = cluster.get("Node", "minikube")
     assert node.spec.pod_cidr == "10.244.0.0/24"
     coredns = next(p for p in cluster.pods("kube-system") if p.name.startswith("coredns-"))
-    assert not ipaddress.ip_address(coredns.status.pod_ip) in ipaddress.ip_network(node.spec.pod_cidr)
+    assert ipaddress.ip_address(coredns.status.pod_ip) not in ipaddress.ip_network(node.spec.pod_cidr)
 
 
 def test_a_full_block_makes_the_node_claim_another_and_a_freed_address_comes_back_last():
