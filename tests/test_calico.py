@@ -148,3 +148,14 @@ def test_flannel_stays_the_default_and_other_cnis_are_refused():
     assert c.cni == "flannel" and c.runtime.calico is None
     with pytest.raises(InvalidArgument, match='unsupported CNI "cilium": kitlib simulates flannel, calico'):
         kitlib.Cluster(nodes=1, cni="cilium")
+
+
+def test_the_cluster_map_draws_calicos_devices_and_blocks(cluster):
+    """On a Calico cluster the map labels tunl0 (no cni0, no flannel.1) and each node's blocks."""
+    from kitlib import figures
+
+    pods = _web(cluster)
+    fig = figures.cluster_map(cluster, highlight=cluster.connect(pods[0].key, pods[-1].key, 80))
+    labels = next(t for t in fig.data if t.name == "labels").text
+    assert "<i>tunl0</i>" in labels and "<i>cni0</i>" not in labels and "<i>flannel.1</i>" not in labels
+    assert "<b>minikube</b> · Ready<br>192.168.49.2 · pods 10.244.120.64/26" in labels
