@@ -14,7 +14,9 @@ return copies: changing one changes nothing until it is applied.
 Names and addresses follow minikube with the flannel CNI
 (``minikube start --nodes 3 --cni=flannel``): nodes ``minikube``, ``minikube-m02``, ...
 on the docker network 192.168.49.0/24, pods in 10.244.0.0/16 with a /24 per node,
-Services in 10.96.0.0/12.
+Services in 10.96.0.0/12. ``Cluster(cni="calico")`` is ``minikube start --cni=calico`` instead:
+Calico's /26 blocks per node from the same pool, IP-in-IP between nodes, and NetworkPolicy
+enforced (:mod:`kitlib.network.calico`).
 """
 
 from __future__ import annotations
@@ -440,7 +442,9 @@ class Cluster:
 
     def connect(self, src: str, dst: str, port: int, protocol: str = "TCP") -> datapath.Connection:
         """Open a connection from ``src`` (``"ns/pod"``, ``"node/<name>"`` or ``"external"``) to
-        ``dst`` (``"ns/pod"``, ``"node/<name>"`` or an IP) and report the path it took.
+        ``dst`` (``"ns/pod"``, ``"node/<name>"`` or an IP) and report the path it took. On a Calico
+        cluster NetworkPolicy applies after kube-proxy's DNAT: a denied connection times out, and its
+        last hop names the Calico chain and node that dropped it.
 
         >>> c = Cluster(nodes=2); _ = c.kubectl("create deployment web --image=nginx --replicas=2 --port=80")
         >>> c.advance(30); a, b = c.pods()
