@@ -455,9 +455,10 @@ class Cluster:
         select the source (egress) and the destination (ingress), which rule allowed, or why none
         did. On flannel, which does not enforce policies, it says so first, then what Calico would do.
 
-        >>> c = Cluster(nodes=1); _ = c.kubectl("run a --image=nginx"); _ = c.kubectl("run b --image=nginx")
-        >>> c.advance(30); print(c.explain("default/a", "default/b", 80).splitlines()[-3])
-        default/a -> default/b port 80/TCP: allowed
+        >>> c = Cluster(nodes=1); _ = c.kubectl("create deployment web --image=nginx --replicas=2 --port=80")
+        >>> c.advance(30); a, b = c.pods()
+        >>> print(c.explain(a.key, b.key, 80).splitlines()[2].split(": ")[1])
+        allowed
         """
         protocol = datapath.check_port(port, protocol)
         return netpol_ref.explain(self.runtime, self.cni, src, dst, port, protocol)
