@@ -150,9 +150,13 @@ spec:
 
 
 def test_kubectl_create_get_describe_delete(small):
-    """``apply -f``, ``get netpol`` (NAME POD-SELECTOR AGE), ``describe`` in describeNetworkPolicy's
+    """``create -f`` (AlreadyExists the second time, naming its source), ``get netpol`` (NAME POD-SELECTOR AGE), ``describe`` in describeNetworkPolicy's
     words, ``delete``."""
-    assert small.kubectl(f"apply -f - <<EOF\n{DEMO}EOF") == "networkpolicy.networking.k8s.io/api-allow created"
+    assert small.kubectl(f"create -f - <<EOF\n{DEMO}EOF") == "networkpolicy.networking.k8s.io/api-allow created"
+    with pytest.raises(kitlib.ApiError, match=re.escape(
+            'Error from server (AlreadyExists): error when creating "STDIN": '
+            'networkpolicies.networking.k8s.io "api-allow" already exists')):
+        small.kubectl(f"create -f - <<EOF\n{DEMO}EOF")
     small.apply(policy({"podSelector": {}}, "deny"))
     small.advance(5)
     assert small.kubectl("get networkpolicies") == (
