@@ -48,7 +48,7 @@ from .events import EventLog
 from .kubectl import drain as drain_filters
 from .kubectl.output import Output, warn
 from .kubectl.output import write as write_warnings
-from .network import datapath, dns, http, proxy, traffic
+from .network import datapath, dns, http, netpol, netpol_ref, proxy, traffic
 from .network.topology import Topology
 from .runtime import Runtime
 
@@ -448,6 +448,25 @@ class Cluster:
         True
         """
         return datapath.connect(self.runtime, src, dst, port, protocol)
+
+    def explain(self, src: str, dst: str, port: int, protocol: str = "TCP") -> str:
+        """Why NetworkPolicies allow or deny a connection from ``src`` to ``dst`` (as :meth:`connect`
+        takes them; also a bare pod name in ``default``) at ``port``/``protocol``: which policies
+        select the source (egress) and the destination (ingress), which rule allowed, or why none
+        did. On flannel, which does not enforce policies, it says so first, then what Calico would do.
+
+        >>> c = Cluster(nodes=1); _ = c.kubectl("run a --image=nginx"); _ = c.kubectl("run b --image=nginx")
+        >>> c.advance(30); print(c.explain("default/a", "default/b", 80).splitlines()[-3])
+        default/a -> default/b port 80/TCP: allowed
+        """
+        protocol = datapath.check_port(port, protocol)
+        return netpol_ref.explain(self.runtime, self.cni, src, dst, port, protocol)
+
+    def netpol_verdict(self, src: str, dst: str, port: int, protocol: str = "TCP") -> netpol.Verdict:
+        """:meth:`explain` as a value: the :class:`~kitlib.network.netpol.Verdict` of the policies
+        (computed whatever the CNI: on flannel it is what Calico would do)."""
+        protocol = datapath.check_port(port, protocol)
+        return netpol_ref.verdict(self.runtime, src, dst, port, protocol)
 
     def resolve(self, name: str, src: str | None = None, type: str = "A") -> dns.DnsAnswer:
         """Look ``name`` up in cluster DNS as the client ``src`` would (``"ns/pod"``; None: a pod in

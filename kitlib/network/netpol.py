@@ -108,6 +108,8 @@ class Side:
     """Not isolated, or some rule allows."""
     why_not: tuple[str, ...] = ()
     """When isolated and nothing allows: why each selecting policy's rules do not."""
+    pod: bool = True
+    """Whether this side is a pod (policies select pods only: a node or an outside address is never isolated)."""
 
 
 @dataclass(frozen=True)
@@ -121,13 +123,21 @@ class Verdict:
     dst: str = ""
     port: int = 0
     protocol: str = "TCP"
+    same_pod: bool = False
+    """A pod connecting to itself: the packet never leaves its network namespace, so no policy
+    sees it ("a pod cannot block access to itself", the NetworkPolicy docs): allowed whatever the sides say."""
 
     def explain(self) -> str:
         """The reason in words: which policies select each side and which rule allowed, or why none did."""
         head = f"{self.src} -> {self.dst} port {self.port}/{self.protocol}: {'allowed' if self.allowed else 'denied'}"
+        if self.same_pod:
+            return head + "\n  a pod's connection to itself never leaves its network namespace: no policy applies"
         lines = [head]
         for side, who in ((self.egress, self.src), (self.ingress, self.dst)):
             word = "egress" if side.direction == EGRESS else "ingress"
+            if not side.pod:
+                lines.append(f"  {side.direction}: {who} is not a pod (policies select pods only): allowed")
+                continue
             if not side.isolated:
                 lines.append(f"  {side.direction}: {who} is not isolated for {word} "
                              f"(no NetworkPolicy with policyType {side.direction} selects it): allowed")
@@ -288,7 +298,7 @@ class PolicySet:
     def _side(self, direction: str, subject: Peer, other: Peer, port: int, protocol: str, dst_pod: Pod | None) -> Side:
         pod = subject.pod
         if pod is None:
-            return Side(direction, False, (), (), True)
+            return Side(direction, False, (), (), True, pod=False)
         selecting = [p for p in self.by_namespace.get(pod.metadata.namespace or "", ())
                      if direction in policy_types(p) and p.spec.pod_selector.matches(pod.metadata.labels)]
         if not selecting:
@@ -323,7 +333,9 @@ class PolicySet:
         """Whether ``src`` may open a connection to ``dst`` on ``port``/``protocol``, and why."""
         egress = self._side(EGRESS, src, dst, port, protocol, dst.pod)
         ingress = self._side(INGRESS, dst, src, port, protocol, dst.pod)
-        return Verdict(egress, ingress, egress.allowed and ingress.allowed, src.name, dst.name, port, protocol)
+        same = src.pod is not None and dst.pod is not None and _key(src.pod) == _key(dst.pod)
+        return Verdict(egress, ingress, same or (egress.allowed and ingress.allowed), src.name, dst.name,
+                       port, protocol, same)
 
     # -------------------------------------------------------------------------- the matrix
 
@@ -357,6 +369,8 @@ class PolicySet:
                 isolated_out |= sel
                 if sel:
                     rules_out += [(sel, dst_idx.peers(r.to, ns), r.ports) for r in p.spec.egress]
+        dst_at = {_key(d.pod): j for j, d in enumerate(dsts) if d.pod is not None}
+        same = [(i, dst_at[_key(s.pod)]) for i, s in enumerate(srcs) if s.pod is not None and _key(s.pod) in dst_at]
         bits: list[list[int]] = []
         for port, protocol in ports:
             # Ingress: for each source, the isolated destinations that let it in.
@@ -380,8 +394,15 @@ class PolicySet:
             for sel, allowed in by_sel.items():
                 for i in _bits(sel):
                     out_rows[i] |= allowed
-            bits.append([out_rows[i] & (open_in | in_rows[i]) for i in range(len(srcs))])
+            rows = [out_rows[i] & (open_in | in_rows[i]) for i in range(len(srcs))]
+            for i, j in same:
+                rows[i] |= 1 << j
+            bits.append(rows)
         return Matrix(list(srcs), list(dsts), list(ports), bits)
+
+
+def _key(pod: Pod) -> tuple[str, str]:
+    return pod.metadata.namespace or "", pod.metadata.name or ""
 
 
 def _bits(mask: int) -> Iterable[int]:
