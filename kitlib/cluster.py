@@ -81,11 +81,11 @@ class Cluster:
         if nodes < 1:
             raise ValueError("a cluster needs at least one node")
         if cni not in CNIS:
-            # NetworkPolicy's Calico cluster (``minikube start --cni=calico``) is not built yet.
             raise InvalidArgument(f'unsupported CNI "{cni}": kitlib simulates {", ".join(CNIS)} '
-                                  "(minikube start --cni=flannel)")
+                                  "(minikube start --cni=flannel or --cni=calico)")
         self.cni = cni
-        """The pod network plugin, as ``minikube start --cni=...`` names it: ``flannel``."""
+        """The pod network plugin, as ``minikube start --cni=...`` names it: ``flannel`` (VXLAN, no
+        NetworkPolicy) or ``calico`` (IP-in-IP, enforces NetworkPolicy: :mod:`kitlib.network.calico`)."""
         _check_proxy_mode(proxy_mode)
         names = [name] + [f"{name}-m{i + 1:02d}" for i in range(1, nodes)]
         by_node = _zone_plan(names, zones)
@@ -93,7 +93,7 @@ class Cluster:
         self.api = ApiServer(ClusterConfig(name=name, pod_cidr=pod_cidr, service_cidr=service_cidr,
                                            node_cidr=node_cidr, node_prefix=node_prefix), seed)
         """The API server: storage, clock, random generator, events, allocators, watches."""
-        self.runtime = Runtime(self.api, seed, proxy_mode)
+        self.runtime = Runtime(self.api, seed, proxy_mode, cni)
         """What the nodes hold outside the API, with the controller manager."""
         # The cluster was started before time 0; at time 0 it is up and CoreDNS runs.
         self.api.clock.now = -bootstrap.BOOT_SECONDS
@@ -633,9 +633,9 @@ def _check_zone(zone: object) -> None:
         raise InvalidArgument(f"zone {zone!r} is not a valid label value: {errs[0]}")
 
 
-CNIS = ("flannel",)
-"""The pod networks kitlib simulates; flannel (VXLAN, no NetworkPolicy enforcement) is minikube's
-``--cni=flannel``."""
+CNIS = ("flannel", "calico")
+"""The pod networks kitlib simulates: minikube's ``--cni=flannel`` (VXLAN, no NetworkPolicy
+enforcement) and ``--cni=calico`` (Calico v3.32.1: IP-in-IP, NetworkPolicy enforced)."""
 
 
 def _check_proxy_mode(mode: str) -> None:
