@@ -36,6 +36,7 @@ from ..api.namespace import Namespace
 from ..api.pod import Pod
 from ..network.topology import EXTERNAL
 from .redraw import titled
+from .service_graph import short_name
 
 # Okabe-Ito, as in the other figures.
 BLACK, ORANGE, SKY, GREEN, BLUE, VERMILLION, PURPLE, GREY = (
@@ -48,6 +49,8 @@ network policy, other projects such as Calico can be used")."""
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "kube-flannel", "ingress-nginx",
                      "metallb-system", "calico-system", "tigera-operator")
 DNS_SELECTOR = "k8s-app=kube-dns"
+NAME_LABEL = "kubernetes.io/metadata.name"
+"""The label the API server sets on every namespace, to its name (immutable since v1.22)."""
 OUTSIDE = "outside"
 """The label of the client outside the cluster (``cluster.connect("external", ...)``)."""
 
@@ -65,8 +68,9 @@ def _netpol():
 
 
 def peer_label(pod: Pod) -> str:
-    """How a pod is named on the axes: its name in ``default``, ``namespace/name`` elsewhere."""
-    return pod.name if pod.namespace == "default" else f"{pod.namespace}/{pod.name}"
+    """How a pod is named on the axes: its name in ``default``, ``namespace/name`` elsewhere; a
+    Deployment's pod without its ReplicaSet hash (``kube-system/coredns-…-mf6d4``)."""
+    return short_name(pod.key) if pod.namespace == "default" else f"{pod.namespace}/{short_name(pod.key)}"
 
 
 def _namespace_labels(cluster) -> dict[str, dict[str, str]]:
@@ -238,7 +242,7 @@ def reachability_heatmap(cluster_or_data, ports: Sequence[tuple[int, str]] = ((8
     data = cluster_or_data if isinstance(cluster_or_data, Reachability) else \
         reachability(cluster_or_data, ports, **options)
     fig = figure_class(data=_traces(len(data.ports)))
-    fig.update_layout(template="plotly_white", margin=dict(l=10, r=10, t=86, b=10), hovermode="closest",
+    fig.update_layout(template="plotly_white", margin=dict(l=10, r=10, t=112, b=10), hovermode="closest",
                       xaxis=dict(title=dict(text="destination", font=dict(size=12)), fixedrange=True, tickangle=-30),
                       yaxis=dict(autorange="reversed", title=dict(text="source", font=dict(size=12)),
                                  fixedrange=True))
@@ -279,12 +283,10 @@ def update_reachability_heatmap(fig, data: Reachability, previous: Reachability 
                                for i, j in cells]
             marks.visible = k == shown
         fig.layout.updatemenus = [_port_menu(data, shown)] if n > 1 else []
-        fig.layout.annotations = [dict(xref="paper", yref="paper", x=0, y=0, yanchor="top", yshift=-92,
-                                       xanchor="left", showarrow=False, text=HEATMAP_CAPTION,
-                                       font=dict(size=11, color="#555"))]
-        fig.layout.height = int(min(1000, 280 + 34 * max(len(data.srcs), 2)))
-        fig.layout.margin.b = 120
-        fig.layout.title = titled(_heatmap_title(data), _heatmap_subtitle(data, len(changed)))
+        fig.layout.annotations = []
+        fig.layout.height = int(min(1000, 250 + 34 * max(len(data.srcs), 2)))
+        fig.layout.title = titled(_heatmap_title(data),
+                                  _heatmap_subtitle(data, len(changed)) + "<br>" + HEATMAP_CAPTION)
 
 
 def _shown(fig) -> int:
@@ -323,7 +325,7 @@ def _heatmap_subtitle(data: Reachability, changed: int) -> str:
 
 # ------------------------------------------------------------------ the policy graph
 
-X_SRC, X_SEL, X_DST, X_YAML = 0.0, 1.6, 3.2, 4.05
+X_SRC, X_SEL, X_DST, X_YAML = 0.0, 1.6, 3.2, 4.75
 ROW = 1.0
 GRAPH_KINDS: dict[str, tuple[str, str, str, int]] = {
     # kind: (trace name, colour, marker symbol, size)
@@ -382,6 +384,16 @@ def _ports_text(ports) -> str:
     return ", ".join(out)
 
 
+def _namespaces_text(sel: LabelSelector) -> str:
+    """``every namespace``, ``namespace kube-system`` (a selector on kubernetes.io/metadata.name
+    alone), or ``namespaces <selector>``."""
+    if sel.is_empty():
+        return "every namespace"
+    if not sel.match_expressions and list(sel.match_labels) == [NAME_LABEL]:
+        return f"namespace {sel.match_labels[NAME_LABEL]}"
+    return f"namespaces {sel}"
+
+
 def _peer(cluster, peer, namespace: str, ns_labels: dict[str, dict[str, str]]) -> tuple[str, str, str, list[str]]:
     """(kind, label, hover, pod keys) of one peer of a rule."""
     if peer.ip_block is not None:
@@ -393,8 +405,7 @@ def _peer(cluster, peer, namespace: str, ns_labels: dict[str, dict[str, str]]) -
         where = f"namespace {namespace}"
     else:
         namespaces = sorted(n for n, labels in ns_labels.items() if peer.namespace_selector.matches(labels))
-        where = ("every namespace" if peer.namespace_selector.is_empty()
-                 else f"namespaces {peer.namespace_selector}")
+        where = _namespaces_text(peer.namespace_selector)
     pod_sel = peer.pod_selector
     pods = [p for ns in namespaces for p in cluster.pods(ns) if pod_sel is None or pod_sel.matches(p.metadata.labels)]
     keys = [p.key for p in pods if p.metadata.deletion_timestamp is None]
@@ -502,7 +513,7 @@ def policy_graph(cluster, name: str, namespace: str = "default", figure_class=go
     """The policy graph of NetworkPolicy ``namespace/name`` as a new figure, its YAML beside it."""
     fig = figure_class(data=[_graph_trace(n) for n in GRAPH_TRACES])
     fig.update_layout(template="plotly_white", margin=dict(l=10, r=10, t=64, b=10), hovermode="closest",
-                      xaxis=dict(visible=False, range=[-1.5, 6.4], fixedrange=True),
+                      xaxis=dict(visible=False, range=[-1.5, 7.9], fixedrange=True),
                       yaxis=dict(visible=False, fixedrange=True),
                       legend=dict(orientation="h", yanchor="top", y=-0.01, x=0, font=dict(size=11)))
     update_policy_graph(fig, cluster, name, namespace)
@@ -539,13 +550,13 @@ def update_policy_graph(fig, cluster, name: str, namespace: str = "default") -> 
                     (X_DST, "allowed destinations (egress)")):
         annotations.append(dict(x=x, y=top, text=f"<b>{text}</b>", showarrow=False, font=dict(size=12, color="#555")))
     yaml_text = "<br>".join(html.escape(line, quote=False).replace(" ", "\u00a0") for line in lines)
-    annotations.append(dict(x=X_YAML, y=top + 0.3, xanchor="left", yanchor="top", align="left", showarrow=False,
-                            text=yaml_text, font=dict(family="monospace", size=11, color="#222"),
+    annotations.append(dict(x=X_YAML, y=1.0, yref="paper", xanchor="left", yanchor="top", align="left",
+                            showarrow=False, text=yaml_text, font=dict(family="monospace", size=10, color="#222"),
                             bgcolor="#F5F5F5", bordercolor="#CCC", borderpad=6))
     for i, note in enumerate(graph.notes):
         annotations.append(dict(x=X_SRC - 1.2, y=min(ys) - 0.9 - 0.45 * i, xanchor="left", showarrow=False,
                                 text=html.escape(note, quote=False), font=dict(size=11, color="#555")))
-    bottom = min(min(ys) - 0.9 - 0.45 * len(graph.notes), top - 0.4 * len(lines) - 0.6)
+    bottom = min(ys) - 0.9 - 0.45 * len(graph.notes)
     with fig.batch_update():
         for trace in fig.data:
             col = columns[trace.name]
@@ -554,7 +565,7 @@ def update_policy_graph(fig, cluster, name: str, namespace: str = "default") -> 
                 trace.text, trace.hovertext = col["text"], col["hover"]
         fig.layout.annotations = annotations
         fig.layout.yaxis.range = [bottom, top + 0.5]
-        fig.layout.height = int(min(1000, max(360, 70 * (top + 0.5 - bottom))))
+        fig.layout.height = int(min(1100, max(360, 140 + 60 * (top + 0.5 - bottom), 150 + 14 * len(lines))))
         fig.layout.title = titled(f"NetworkPolicy {html.escape(graph.policy)}",
                                   "hover a box for the pods it matches now")
 
