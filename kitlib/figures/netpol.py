@@ -119,8 +119,11 @@ class Reachability:
     allowed: Cube
     policy: Cube
     hover: tuple[tuple[tuple[str, ...], ...], ...]
+    """The hover text of each cell, ``hover[port][src][dst]``; empty when made with ``explain=False``."""
     policies: int = 0
     """How many NetworkPolicies exist in the cluster."""
+    revision: int = 0
+    """The API store's revision the matrix was computed at."""
 
     def cell(self, src: str, dst: str, port: int = 80, protocol: str = "TCP") -> bool:
         """Whether ``src`` may connect to ``dst`` on ``port``/``protocol`` (labels as on the axes)."""
@@ -153,11 +156,12 @@ class Reachability:
 
 
 def reachability(cluster, ports: Sequence[tuple[int, str]] = ((80, "TCP"),), *,
-                 namespaces: Sequence[str] | None = None, dns: bool = False, outside: bool = False
-                 ) -> Reachability:
+                 namespaces: Sequence[str] | None = None, dns: bool = False, outside: bool = False,
+                 explain: bool = True) -> Reachability:
     """The reachability matrix of the cluster's pods: sources × destinations × ``ports``, from one
     ``PolicySet.matrix`` call. ``dns`` adds the CoreDNS pods as destinations, ``outside`` the
-    client outside the cluster as a source (it matches only ``ipBlock`` peers)."""
+    client outside the cluster as a source (it matches only ``ipBlock`` peers). ``explain=False``
+    leaves out the hover texts (one ``decide`` per cell), for a matrix that is only compared."""
     netpol = _netpol()
     policy_set = netpol.policy_set(cluster.api)
     pods = workload_pods(cluster, namespaces)
@@ -181,16 +185,17 @@ def reachability(cluster, ports: Sequence[tuple[int, str]] = ((80, "TCP"),), *,
             p_row = tuple(matrix.get(i, j, k) for j in range(len(dsts)))
             p_rows.append(p_row)
             a_rows.append(p_row if enforced else tuple(True for _ in dsts))
-            h_rows.append(tuple(
-                _hover(src_labels[i], dst_labels[j], port, proto, policy_set.decide(src, dst, port, proto),
-                       enforced, cluster.cni)
-                for j, dst in enumerate(dsts)))
+            if explain:
+                h_rows.append(tuple(
+                    _hover(src_labels[i], dst_labels[j], port, proto, policy_set.decide(src, dst, port, proto),
+                           enforced, cluster.cni)
+                    for j, dst in enumerate(dsts)))
         policy.append(tuple(p_rows))
         allowed.append(tuple(a_rows))
         hover.append(tuple(h_rows))
     count = cluster.api.store.count("NetworkPolicy")
     return Reachability(cluster.cni, enforced, tuple(src_labels), tuple(dst_labels), ports, tuple(allowed),
-                        tuple(policy), tuple(hover), count)
+                        tuple(policy), tuple(hover) if explain else (), count, cluster.api.store.revision)
 
 
 def _hover(src: str, dst: str, port: int, proto: str, verdict, enforced: bool, cni: str) -> str:
@@ -258,6 +263,8 @@ def update_reachability_heatmap(fig, data: Reachability, previous: Reachability 
                                 panel: int | None = None) -> None:
     """Redraw ``fig`` (made by :func:`reachability_heatmap`) from ``data``; ``panel`` is the port
     shown (an index into ``data.ports``; default: the one shown now)."""
+    if not data.hover:
+        raise ValueError("the heatmap needs the hover texts: reachability(..., explain=True)")
     changed = data.changed(previous)
     n = len(data.ports)
     shown = panel if panel is not None else _shown(fig)

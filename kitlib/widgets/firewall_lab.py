@@ -198,6 +198,7 @@ class FirewallLab:
         self.clusters = clusters if clusters is not None else {cni: shop_cluster(cni, seed) for cni in cnis}
         self.ports = tuple(ports)
         self.last_explanation = ""
+        self._syncing = False
         self.data: dict[str, Reachability] = {}
         self.previous: dict[str, Reachability | None] = dict.fromkeys(self.clusters)
         first = next(iter(self.clusters))
@@ -241,7 +242,7 @@ class FirewallLab:
         self.label_kind.observe(lambda change: self._sync_controls(), names="value")
         self.label_button.on_click(self._on_label)
         self.explain_button.on_click(self._on_explain)
-        self.graph_picker.observe(lambda change: self._draw_graph(), names="value")
+        self.graph_picker.observe(self._on_graph_picker, names="value")
         self.widget = widgets.VBox([
             self.cni,
             widgets.HBox([
@@ -326,8 +327,14 @@ class FirewallLab:
     # ------------------------------------------------------------------ views
 
     def _refresh_data(self) -> None:
+        # Hover texts (one decide per cell) only for the cluster shown; the others' matrices are
+        # kept to frame what the next edit changes there. A matrix of an unchanged store is reused.
         for name, cluster in self.clusters.items():
-            self.data[name] = reachability(cluster, self.ports, dns=True)
+            shown = name == self.cni.value
+            old = self.data.get(name)
+            if old is not None and old.revision == cluster.api.store.revision and (old.hover or not shown):
+                continue
+            self.data[name] = reachability(cluster, self.ports, dns=True, explain=shown)
 
     def refresh(self) -> None:
         """Recompute the matrices, redraw the heatmap and the policy graph, re-sync the pickers."""
@@ -344,6 +351,13 @@ class FirewallLab:
                                   + html.escape(text) + "</pre>") if text else ""
 
     def _sync_controls(self) -> None:
+        self._syncing = True  # setting a picker to what the cluster holds is not a request
+        try:
+            self._sync_pickers()
+        finally:
+            self._syncing = False
+
+    def _sync_pickers(self) -> None:
         c = self.cluster
         policies = sorted(f"{p.namespace}/{p.name}" for p in c.list("NetworkPolicy", None))
         set_options(self.delete_picker, policies)
@@ -358,6 +372,10 @@ class FirewallLab:
         dns = [(peer_label(p), p.key) for p in c.api.list_as(Pod, "kube-system", "k8s-app=kube-dns")]
         set_options(self.src, keys)
         set_options(self.dst, keys + dns, first=1)
+
+    def _on_graph_picker(self, change) -> None:
+        if not self._syncing:
+            self._draw_graph()
 
     def _draw_graph(self) -> None:
         value = self.graph_picker.value
