@@ -208,3 +208,12 @@ def test_prometheus_only_fails_when_the_namespace_is_open(cluster):
     cluster.apply(PROMETHEUS_AND.replace("      podSelector: {matchLabels: {app: prometheus}}\n", ""))
     fb = lesson07.check_prometheus_only(cluster)
     assert not fb.passed and "grafana" in fb.message
+
+
+def test_both_solutions_together_pass_both_checks(cluster):
+    """Exercise 2 lets Prometheus in; exercise 1's check still passes after it (its outsider is
+    Grafana, which stays out)."""
+    for manifest in (API_INGRESS, FRONTEND_EGRESS, DNS, PROMETHEUS_AND):
+        cluster.apply(manifest)
+    assert lesson07.check_frontend_only(cluster).passed
+    assert lesson07.check_prometheus_only(cluster).passed

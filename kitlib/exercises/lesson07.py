@@ -65,14 +65,15 @@ def _pods(cluster, wanted: dict[str, tuple[str, str]]) -> tuple[dict[str, Pod], 
 
 def check_frontend_only(cluster, namespace: str = "default") -> Feedback:
     """Exercise 1: with both default-deny policies in place, only the frontend reaches the API
-    pods on TCP 8080 (not on other ports, not the database, not Prometheus), and every pod of the
-    namespace can still resolve names (UDP 53 to CoreDNS)."""
+    pods on TCP 8080 (not on other ports, not the database, not Grafana of ``monitoring``), and every pod of the
+    namespace can still resolve names (UDP 53 to CoreDNS). Exercise 2 may let Prometheus in too, so
+    the outsider checked here is Grafana."""
     problem = _calico(cluster)
     if problem is not None:
         return problem
     pods, problem = _pods(cluster, {"frontend": (namespace, "app=frontend"), "api": (namespace, "app=api"),
                                     "db": (namespace, "app=db"), "dns": DNS_POD,
-                                    "prometheus": ("monitoring", "app=prometheus")})
+                                    "grafana": ("monitoring", "app=grafana")})
     if problem is not None:
         return problem
     front, api, db, dns = pods["frontend"], pods["api"], pods["db"], pods["dns"]
@@ -84,7 +85,7 @@ def check_frontend_only(cluster, namespace: str = "default") -> Feedback:
                        "Default deny egress blocks the frontend's side too: the connection needs an ingress rule on "
                        "the API pods (from podSelector app=frontend, port 8080) AND an egress rule on the frontend "
                        "(to podSelector app=api, port 8080).")
-    for name, pod in (("db", db), ("prometheus", pods["prometheus"])):
+    for name, pod in (("db", db), ("monitoring/grafana", pods["grafana"])):
         v = _decide(cluster, pod, api, API_PORT)
         if v.ingress.allowed:  # the API's own door: db's egress is closed anyway by default deny egress
             return not_yet(f"the API pods accept {name} → api on TCP {API_PORT} too. {_why(v)}",
@@ -106,7 +107,7 @@ def check_frontend_only(cluster, namespace: str = "default") -> Feedback:
                            "After a default-deny egress, allow DNS: an egress rule for every pod (podSelector {}) to "
                            "namespaceSelector kubernetes.io/metadata.name=kube-system AND podSelector "
                            "k8s-app=kube-dns, ports UDP 53 and TCP 53.")
-    return ok(f"only the frontend reaches the API pods, and only on TCP {API_PORT}; db and prometheus are kept out, "
+    return ok(f"only the frontend reaches the API pods, and only on TCP {API_PORT}; db and grafana are kept out, "
               "and every pod still reaches CoreDNS on UDP 53.")
 
 
