@@ -553,8 +553,8 @@ def update_policy_graph(fig, cluster, name: str, namespace: str = "default") -> 
                                     showarrow=False, font=dict(size=10, color="#333"), bgcolor="white"))
     ys = [vx.y for vx in v.values()] or [0.0]
     top, lines = max(ys) + 1.0, graph.yaml.rstrip("\n").split("\n")
-    for x, text in ((X_SRC, "allowed sources (ingress)"), (X_SEL, "selected pods"),
-                    (X_DST, "allowed destinations (egress)")):
+    for x, text in ((X_SRC, "allowed sources<br>(ingress)"), (X_SEL, "selected<br>pods"),
+                    (X_DST, "allowed destinations<br>(egress)")):
         annotations.append(dict(x=x, y=top, text=f"<b>{text}</b>", showarrow=False, font=dict(size=12, color="#555")))
     yaml_text = "<br>".join(html.escape(line, quote=False).replace(" ", "\u00a0") for line in lines)
     annotations.append(dict(x=X_YAML, y=1.0, yref="paper", xanchor="left", yanchor="top", align="left",

@@ -235,7 +235,7 @@ class FirewallLab:
         self.graph = go.FigureWidget()
         self._graph_of: tuple[str, str] | None = None
 
-        self.cni.observe(lambda change: self.refresh(), names="value")
+        self.cni.observe(self._on_cni, names="value")
         self.ready_made.observe(self._on_ready_made, names="value")
         self.apply_button.on_click(self._on_apply)
         self.delete_button.on_click(self._on_delete)
@@ -288,6 +288,10 @@ class FirewallLab:
         self.last_explanation = ""
         self.refresh()
         return True
+
+    def _on_cni(self, change) -> None:
+        self.last_explanation = ""  # it was about the other cluster: press Explain again
+        self.refresh()
 
     def _on_ready_made(self, change) -> None:
         if change["new"]:
