@@ -14,7 +14,9 @@ return copies: changing one changes nothing until it is applied.
 Names and addresses follow minikube with the flannel CNI
 (``minikube start --nodes 3 --cni=flannel``): nodes ``minikube``, ``minikube-m02``, ...
 on the docker network 192.168.49.0/24, pods in 10.244.0.0/16 with a /24 per node,
-Services in 10.96.0.0/12.
+Services in 10.96.0.0/12. ``Cluster(cni="calico")`` is ``minikube start --cni=calico`` instead:
+Calico's /26 blocks per node from the same pool, IP-in-IP between nodes, and NetworkPolicy
+enforced (:mod:`kitlib.network.calico`).
 """
 
 from __future__ import annotations
@@ -440,7 +442,9 @@ class Cluster:
 
     def connect(self, src: str, dst: str, port: int, protocol: str = "TCP") -> datapath.Connection:
         """Open a connection from ``src`` (``"ns/pod"``, ``"node/<name>"`` or ``"external"``) to
-        ``dst`` (``"ns/pod"``, ``"node/<name>"`` or an IP) and report the path it took.
+        ``dst`` (``"ns/pod"``, ``"node/<name>"`` or an IP) and report the path it took. On a Calico
+        cluster NetworkPolicy applies after kube-proxy's DNAT: a denied connection times out, and its
+        last hop names the Calico chain and node that dropped it.
 
         >>> c = Cluster(nodes=2); _ = c.kubectl("create deployment web --image=nginx --replicas=2 --port=80")
         >>> c.advance(30); a, b = c.pods()
@@ -455,9 +459,10 @@ class Cluster:
         select the source (egress) and the destination (ingress), which rule allowed, or why none
         did. On flannel, which does not enforce policies, it says so first, then what Calico would do.
 
-        >>> c = Cluster(nodes=1); _ = c.kubectl("run a --image=nginx"); _ = c.kubectl("run b --image=nginx")
-        >>> c.advance(30); print(c.explain("default/a", "default/b", 80).splitlines()[-3])
-        default/a -> default/b port 80/TCP: allowed
+        >>> c = Cluster(nodes=1); _ = c.kubectl("create deployment web --image=nginx --replicas=2 --port=80")
+        >>> c.advance(30); a, b = c.pods()
+        >>> print(c.explain(a.key, b.key, 80).splitlines()[2].split(": ")[1])
+        allowed
         """
         protocol = datapath.check_port(port, protocol)
         return netpol_ref.explain(self.runtime, self.cni, src, dst, port, protocol)

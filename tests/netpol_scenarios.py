@@ -32,7 +32,7 @@ class Scenario:
         return [Peer(p.status.pod_ip or "", p, self.namespaces[p.metadata.namespace or ""]) for p in self.pods]
 
 
-def _selector(rng: random.Random, empty_ok: bool = True) -> dict:
+def _selector(rng: random.Random, empty_ok: bool = True, exists: bool = True) -> dict:
     roll = rng.random()
     if empty_ok and roll < 0.15:
         return {}
@@ -42,6 +42,8 @@ def _selector(rng: random.Random, empty_ok: bool = True) -> dict:
     if roll < 0.8:
         return {"matchExpressions": [{"key": "app", "operator": rng.choice(["In", "NotIn"]),
                                       "values": rng.sample(APPS, 2)}]}
+    if not exists:
+        return {"matchExpressions": [{"key": "tier", "operator": "In", "values": [rng.choice(TIERS)]}]}
     return {"matchExpressions": [{"key": "tier", "operator": rng.choice(["Exists", "DoesNotExist"])}]}
 
 
@@ -53,14 +55,14 @@ def _ns_selector(rng: random.Random) -> dict:
     return {"matchLabels": {"kubernetes.io/metadata.name": f"ns{rng.randrange(3)}"}}
 
 
-def _peer(rng: random.Random, with_ip_blocks: bool) -> dict:
+def _peer(rng: random.Random, with_ip_blocks: bool, exists_across: bool) -> dict:
     roll = rng.random()
     if roll < 0.35:
         return {"podSelector": _selector(rng)}
     if roll < 0.6:
         return {"namespaceSelector": _ns_selector(rng)}
     if roll < 0.9 or not with_ip_blocks:
-        return {"podSelector": _selector(rng), "namespaceSelector": _ns_selector(rng)}
+        return {"podSelector": _selector(rng, exists=exists_across), "namespaceSelector": _ns_selector(rng)}
     return {"ipBlock": {"cidr": "192.168.0.0/16", "except": ["192.168.1.0/24"]}}
 
 
@@ -81,12 +83,12 @@ def _ports(rng: random.Random) -> list[dict]:
     return out
 
 
-def _rules(rng: random.Random, word: str, with_ip_blocks: bool) -> list[dict]:
+def _rules(rng: random.Random, word: str, with_ip_blocks: bool, exists_across: bool) -> list[dict]:
     rules = []
     for _ in range(rng.randint(0, 2)):
         rule: dict = {}
         if rng.random() < 0.8:
-            rule[word] = [_peer(rng, with_ip_blocks) for _ in range(rng.randint(1, 2))]
+            rule[word] = [_peer(rng, with_ip_blocks, exists_across) for _ in range(rng.randint(1, 2))]
         ports = _ports(rng)
         if ports:
             rule["ports"] = ports
@@ -95,8 +97,15 @@ def _rules(rng: random.Random, word: str, with_ip_blocks: bool) -> list[dict]:
 
 
 def scenario(seed: int, n_pods: int = 12, n_policies: int = 4, n_namespaces: int = 3,
-             with_ip_blocks: bool = True) -> Scenario:
-    """A random cluster's pods and policies (as manifests and as defaulted objects)."""
+             with_ip_blocks: bool = True, exists_across: bool = True) -> Scenario:
+    """A random cluster's pods and policies (as manifests and as defaulted objects).
+
+    ``exists_across=False`` keeps ``Exists``/``DoesNotExist`` out of a peer's podSelector that has a
+    namespaceSelector beside it: network-config-analyzer 2.1.0 evaluates those two operators in
+    the policy's own namespace only (``get_peers_with_key(self.namespace, ...)`` in its
+    ``K8sPolicyYamlParser.parse_label_selector_requirement``), so such a peer matches no pod of
+    another namespace there, unlike the API's definition (the podSelector applies in the
+    namespaces the namespaceSelector selects)."""
     rng = random.Random(seed)
     namespaces = {f"ns{i}": {"kubernetes.io/metadata.name": f"ns{i}", "team": rng.choice(TEAMS)}
                   for i in range(n_namespaces)}
@@ -118,9 +127,9 @@ def scenario(seed: int, n_pods: int = 12, n_policies: int = 4, n_namespaces: int
         types = rng.choice([["Ingress"], ["Egress"], ["Ingress", "Egress"], None])
         spec: dict = {"podSelector": _selector(rng)}
         if types is None or "Ingress" in types:
-            spec["ingress"] = _rules(rng, "from", with_ip_blocks)
+            spec["ingress"] = _rules(rng, "from", with_ip_blocks, exists_across)
         if types is None or "Egress" in types:
-            spec["egress"] = _rules(rng, "to", with_ip_blocks)
+            spec["egress"] = _rules(rng, "to", with_ip_blocks, exists_across)
         if types is not None:
             spec["policyTypes"] = types
         manifests.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
