@@ -159,3 +159,24 @@ def test_the_cluster_map_draws_calicos_devices_and_blocks(cluster):
     labels = next(t for t in fig.data if t.name == "labels").text
     assert "<i>tunl0</i>" in labels and "<i>cni0</i>" not in labels and "<i>flannel.1</i>" not in labels
     assert "<b>minikube</b> · Ready<br>192.168.49.2 · pods 10.244.120.64/26" in labels
+
+
+def test_same_seed_same_calico_cluster_and_a_failed_call_changes_nothing():
+    """Calico's blocks and addresses are part of the declared state: equal for equal seeds and
+    calls, unchanged by a call that fails; a deleted pod's address is not handed out again first."""
+    def build() -> kitlib.Cluster:
+        c = kitlib.Cluster(nodes=2, seed=3, cni="calico")
+        c.apply(WEB)
+        c.advance(30)
+        return c
+
+    a, b = build(), build()
+    assert a.runtime.state() == b.runtime.state()
+    before = a.runtime.state()
+    with pytest.raises(kitlib.ApiError):
+        a.connect("default/nope", "default/x", 80)
+    assert a.runtime.state() == before
+    gone = _web(a)[0]
+    a.kubectl(f"delete pod {gone.name}")
+    a.advance(60)
+    assert gone.status.pod_ip not in {p.status.pod_ip for p in a.pods()}
