@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     report("scale (target per size, median)", scale)
     results = converge + scale + interaction + traffic + services + endpoints + probes + ingress + netpol
     for module, title in (("bench_service_lab", "service lab"), ("bench_readiness_lab", "readiness lab"),
-                          ("bench_ingress_lab", "ingress lab")):
+                          ("bench_ingress_lab", "ingress lab"), ("bench_firewall_lab", "firewall lab")):
         try:
             lab = importlib.import_module(module).run()
         except ImportError:  # the lab benchmarks need the widgets' packages

@@ -231,7 +231,7 @@ def test_label_changes_take_effect_at_once(small):
     assert not small.netpol_verdict("ops/mon", "default/api", 80).allowed
     assert small.kubectl("label namespace ops team=ops") == "namespace/ops labeled"
     assert small.netpol_verdict("ops/mon", "default/api", 80).allowed
-    with pytest.raises(kitlib.ApiError, match="already has a value"):
+    with pytest.raises(kitlib.ApiError, match=re.escape("error: 'team' already has a value (ops), and --overwrite is false")):
         small.kubectl("label ns ops team=dev")
     assert small.kubectl("label ns ops team=dev --overwrite") == "namespace/ops labeled"
     assert not small.netpol_verdict("ops/mon", "default/api", 80).allowed
