@@ -1,7 +1,8 @@
 # Course kit commands (see README):
 #   make lab    - open the course in JupyterLab (creates .venv on first use)
 #   make test   - lint (ruff, mypy) + unit tests + doctests + notebooks (nbval) + real-browser tests
-#                 (first fetching the kubectl 1.37.1 the tests compare with: scripts/ensure-kubectl)
+#                 (first fetching the kubectl 1.37.1 and network-config-analyzer the tests compare with:
+#                 scripts/ensure-kubectl, scripts/ensure-analyzer)
 #   make clean  - remove the venv, caches and test artifacts
 #   make fuzz   - the fuzzers with more operations than CI runs (FUZZ_OPS per fuzzer; not run by CI)
 #   make lite       - build the course as a static JupyterLite site into lite/_output
@@ -67,6 +68,7 @@ lint: install-test
 test: install-test
 	bash scripts/ensure-chromium
 	PYTHON=$(BIN)/python bash scripts/ensure-kubectl
+	PYTHON=$(PY) bash scripts/ensure-analyzer
 	$(BIN)/ruff check $(RUFF_PATHS)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest kitlib --doctest-modules -q -p no:cacheprovider

@@ -24,6 +24,7 @@ start-up (about 0.3 s), for the README's comparison; it answers every port and p
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -52,7 +53,8 @@ def matrix(sc: Scenario, ports: tuple[tuple[int, str], ...]):
 
 def analyzer_seconds(sc: Scenario, timeout: float = 600) -> float | None:
     """The analyzer's wall-clock time for the connectivity map of ``sc`` (None if absent or too slow)."""
-    nca = Path(sys.executable).parent / "nca"
+    nca = Path(os.environ.get("KITLIB_NCA") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+               / "kitlib" / "nca-2.1.0" / "bin" / "nca")  # scripts/ensure-analyzer installs it there
     if not nca.exists():
         return None
     with tempfile.TemporaryDirectory() as tmp:
