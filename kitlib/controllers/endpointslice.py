@@ -313,8 +313,10 @@ def _sync_slices(rt: Runtime, svc: Service, groups: list[_Group], mode: str, exi
         rt.api.delete(sl)
     for event in events:
         rt.api.record_event(svc, event.reason, event.message, "endpoint-slice-controller", event.type)
-    return sorted(written, key=lambda s: s.name or ""), [
-        (sl, cut_of, c) for sl, (_, cut_of, c) in zip(written, plan, strict=True)]
+    placed_now = [(sl, cut_of, c) for sl, (_, cut_of, c) in zip(written, plan, strict=True)]
+    if len(written) > len(existing):  # new slices take their places by name
+        written = sorted(written, key=lambda s: s.name or "")
+    return written, placed_now
 
 
 def _copy_ports(ports: list[EndpointPort]) -> list[EndpointPort]:
