@@ -18,6 +18,7 @@ import bench_ingress
 import bench_interaction
 import bench_probes
 import bench_scale
+import bench_scale_service
 import bench_services
 import bench_traffic
 from _util import Result, exit_code, machine, report
@@ -58,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     report(f"ingress matching (target {bench_ingress.TARGET:.0f} s, median)", ingress)
     scale = bench_scale.run()
     report("scale (target per size, median)", scale)
-    results = converge + scale + interaction + traffic + services + endpoints + probes + ingress
+    scale_service = bench_scale_service.run()
+    report("scale behind a Service (target per size, median)", scale_service)
+    results = converge + scale + scale_service + interaction + traffic + services + endpoints + probes + ingress
     for module, title in (("bench_service_lab", "service lab"), ("bench_readiness_lab", "readiness lab"),
                           ("bench_ingress_lab", "ingress lab")):
         try:
