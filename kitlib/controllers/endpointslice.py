@@ -141,7 +141,7 @@ class _Tracked:
 
     __slots__ = ("asks", "walk", "now", "groups", "written", "slices", "foreign", "placed")
 
-    def __init__(self, asks: tuple, walk: tuple) -> None:
+    def __init__(self, asks: tuple, walk: tuple | None) -> None:
         self.asks = asks
         self.walk = walk
         self.now: dict[str, tuple] = {}
@@ -193,13 +193,17 @@ def sync(rt: Runtime, svc: Service) -> None:
     since its last sync (``EndpointSliceController.dirty``, from the pod events): only those pods
     are looked at again, unless the Service itself, its selector, or a node's zone changed, when
     every pod of the namespace is walked. What is written is the same either way."""
+    controller = rt.controllers.endpointslice
     if service_type(svc) == "ExternalName" or not svc.spec.selector:
+        tracked = controller.memo.get(svc.key)
+        if tracked is not None:
+            # Pods change unseen meanwhile (no selector: not indexed): walk them all if it selects again.
+            tracked.walk = None
         _drop_managed(rt, svc)
         if service_type(svc) != "ExternalName":
             mirror(rt, svc)
         return
     publish = bool(svc.spec.publish_not_ready_addresses)
-    controller = rt.controllers.endpointslice
     mode = hints.heuristic(svc)
     asks = (tuple((sp.name, sp.port, sp.protocol, sp.target_port) for sp in svc.spec.ports), publish,
             svc.metadata.uid, is_headless(svc), tuple(sorted(svc.metadata.labels.items())), mode,
@@ -535,7 +539,7 @@ def _zone(rt: Runtime, pod: Pod) -> str | None:
     return (node.metadata.labels.get(ZONE_LABEL) or None) if node is not None else None
 
 
-def _walk(rt: Runtime, svc: Service, asks: tuple, walk: tuple, before: dict[str, tuple],
+def _walk(rt: Runtime, svc: Service, asks: tuple, walk: tuple | None, before: dict[str, tuple],
           publish: bool) -> _Tracked:
     """Every pod the Service selects, walked in name order: a pod's endpoint is rebuilt only
     when the pod or its node's zone changed since ``before``."""
