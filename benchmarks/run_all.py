@@ -16,6 +16,7 @@ import bench_converge
 import bench_endpoints
 import bench_ingress
 import bench_interaction
+import bench_netpol
 import bench_probes
 import bench_scale
 import bench_scale_service
@@ -57,13 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     report(f"probes (target {bench_probes.TARGET:.0f} s, median)", probes)
     ingress = bench_ingress.run()
     report(f"ingress matching (target {bench_ingress.TARGET:.0f} s, median)", ingress)
+    netpol = bench_netpol.run()
+    report("NetworkPolicy matrix (target per size, median)", netpol)
     scale = bench_scale.run()
     report("scale (target per size, median)", scale)
     scale_service = bench_scale_service.run()
     report("scale behind a Service (target per size, median)", scale_service)
-    results = converge + scale + scale_service + interaction + traffic + services + endpoints + probes + ingress
+    results = converge + scale + scale_service + interaction + traffic + services + endpoints + probes + ingress + netpol
     for module, title in (("bench_service_lab", "service lab"), ("bench_readiness_lab", "readiness lab"),
-                          ("bench_ingress_lab", "ingress lab")):
+                          ("bench_ingress_lab", "ingress lab"), ("bench_firewall_lab", "firewall lab")):
         try:
             lab = importlib.import_module(module).run()
         except ImportError:  # the lab benchmarks need the widgets' packages

@@ -7,7 +7,9 @@
   control-plane node (minikube serves it on port 8443);
 * CoreDNS: the ``coredns`` Deployment in ``kube-system`` and the ``kube-dns`` Service at
   10.96.0.10 in front of it (ports 53/UDP, 53/TCP and 9153 for metrics);
-* the node components of ``minikube start --cni=flannel`` (:func:`node_components`): the
+* the node components of ``minikube start --cni=flannel`` (:func:`node_components`; with
+  ``--cni=calico``, Calico's ``calico-node`` DaemonSet and ``calico-kube-controllers`` instead of
+  flannel's): the
   control plane's static pods (``etcd-minikube``, ``kube-apiserver-minikube``,
   ``kube-controller-manager-minikube``, ``kube-scheduler-minikube``) as the kubelet mirrors them,
   the ``kube-proxy`` DaemonSet, the ``kube-flannel-ds`` DaemonSet in ``kube-flannel`` and the
@@ -47,6 +49,7 @@ from .api.pod import MIRROR_ANNOTATION
 from .apiserver.server import SECURE_PORT
 from .controllers import servicecidr
 from .names import hex_id
+from .network import calico
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -167,6 +170,8 @@ def node_components(rt: Runtime, cni: str) -> None:
     _kube_proxy(rt)
     if cni == "flannel":
         _flannel(rt)
+    elif cni == "calico":
+        _calico(rt)
     _create(rt, {
         # deploy/addons/storage-provisioner/storage-provisioner.yaml.tmpl
         "apiVersion": "v1", "kind": "Pod",
@@ -259,6 +264,72 @@ def _flannel(rt: Runtime) -> None:
                     "args": ["--ip-masq", "--kube-subnet-mgr", "--healthz-port=8081"],
                     "ports": [{"name": "healthz", "containerPort": 8081, "protocol": "TCP"}],
                     "resources": {"requests": {"cpu": "100m", "memory": "50Mi"}},
+                }],
+            }},
+        },
+    })
+
+
+def _calico(rt: Runtime) -> None:
+    """The ``calico-node`` DaemonSet and the ``calico-kube-controllers`` Deployment of minikube's
+    ``pkg/minikube/cni/calico.yaml`` (Calico v3.32.1), in ``kube-system`` (without calico-node's init
+    containers and both probes; no CRDs, ConfigMap, ServiceAccounts or RBAC objects)."""
+    node_labels = {"k8s-app": "calico-node"}
+    _create(rt, {
+        "apiVersion": "apps/v1", "kind": "DaemonSet",
+        "metadata": {"name": "calico-node", "namespace": "kube-system", "labels": dict(node_labels)},
+        "spec": {
+            "selector": {"matchLabels": dict(node_labels)},
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+            "template": {"metadata": {"labels": dict(node_labels)}, "spec": {
+                "nodeSelector": {"kubernetes.io/os": "linux"}, "hostNetwork": True,
+                "tolerations": [{"effect": "NoSchedule", "operator": "Exists"},
+                                {"key": "CriticalAddonsOnly", "operator": "Exists"},
+                                {"effect": "NoExecute", "operator": "Exists"}],
+                "serviceAccountName": "calico-node", "terminationGracePeriodSeconds": 0,
+                "priorityClassName": "system-node-critical",
+                "containers": [{
+                    "name": "calico-node", "image": calico.NODE_IMAGE, "imagePullPolicy": "IfNotPresent",
+                    "env": [{"name": "DATASTORE_TYPE", "value": "kubernetes"},
+                            {"name": "WAIT_FOR_DATASTORE", "value": "true"},
+                            {"name": "NODENAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+                            {"name": "CLUSTER_TYPE", "value": "k8s,bgp"},
+                            {"name": "IP", "value": "autodetect"},
+                            {"name": "CALICO_IPV4POOL_IPIP", "value": "Always"},
+                            {"name": "CALICO_IPV4POOL_VXLAN", "value": "Never"},
+                            {"name": "CALICO_IPV6POOL_VXLAN", "value": "Never"},
+                            {"name": "CALICO_DISABLE_FILE_LOGGING", "value": "true"},
+                            {"name": "FELIX_DEFAULTENDPOINTTOHOSTACTION", "value": "ACCEPT"},
+                            {"name": "FELIX_IPV6SUPPORT", "value": "false"},
+                            {"name": "FELIX_HEALTHENABLED", "value": "true"}],
+                    "securityContext": {"privileged": True},
+                    "resources": {"requests": {"cpu": "250m"}},
+                }],
+            }},
+        },
+    })
+    controller_labels = {"k8s-app": "calico-kube-controllers"}
+    _create(rt, {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "calico-kube-controllers", "namespace": "kube-system",
+                     "labels": dict(controller_labels)},
+        "spec": {
+            "replicas": 1, "selector": {"matchLabels": dict(controller_labels)},
+            "strategy": {"type": "Recreate"},
+            "template": {"metadata": {"name": "calico-kube-controllers", "namespace": "kube-system",
+                                      "labels": dict(controller_labels)}, "spec": {
+                "nodeSelector": {"kubernetes.io/os": "linux"},
+                "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"},
+                                {"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"},
+                                {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}],
+                "serviceAccountName": "calico-kube-controllers",
+                "priorityClassName": "system-cluster-critical",
+                "containers": [{
+                    "name": "calico-kube-controllers", "image": calico.KUBE_CONTROLLERS_IMAGE,
+                    "imagePullPolicy": "IfNotPresent",
+                    "env": [{"name": "ENABLED_CONTROLLERS", "value": "node,loadbalancer"},
+                            {"name": "DATASTORE_TYPE", "value": "kubernetes"}],
+                    "securityContext": {"runAsNonRoot": True},
                 }],
             }},
         },

@@ -14,7 +14,9 @@ return copies: changing one changes nothing until it is applied.
 Names and addresses follow minikube with the flannel CNI
 (``minikube start --nodes 3 --cni=flannel``): nodes ``minikube``, ``minikube-m02``, ...
 on the docker network 192.168.49.0/24, pods in 10.244.0.0/16 with a /24 per node,
-Services in 10.96.0.0/12.
+Services in 10.96.0.0/12. ``Cluster(cni="calico")`` is ``minikube start --cni=calico`` instead:
+Calico's /26 blocks per node from the same pool, IP-in-IP between nodes, and NetworkPolicy
+enforced (:mod:`kitlib.network.calico`).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from .events import EventLog
 from .kubectl import drain as drain_filters
 from .kubectl.output import Output, warn
 from .kubectl.output import write as write_warnings
-from .network import datapath, dns, http, proxy, traffic
+from .network import datapath, dns, http, netpol, netpol_ref, proxy, traffic
 from .network.topology import Topology
 from .runtime import Runtime
 
@@ -81,11 +83,11 @@ class Cluster:
         if nodes < 1:
             raise ValueError("a cluster needs at least one node")
         if cni not in CNIS:
-            # NetworkPolicy's Calico cluster (``minikube start --cni=calico``) is not built yet.
             raise InvalidArgument(f'unsupported CNI "{cni}": kitlib simulates {", ".join(CNIS)} '
-                                  "(minikube start --cni=flannel)")
+                                  "(minikube start --cni=flannel or --cni=calico)")
         self.cni = cni
-        """The pod network plugin, as ``minikube start --cni=...`` names it: ``flannel``."""
+        """The pod network plugin, as ``minikube start --cni=...`` names it: ``flannel`` (VXLAN, no
+        NetworkPolicy) or ``calico`` (IP-in-IP, enforces NetworkPolicy: :mod:`kitlib.network.calico`)."""
         _check_proxy_mode(proxy_mode)
         names = [name] + [f"{name}-m{i + 1:02d}" for i in range(1, nodes)]
         by_node = _zone_plan(names, zones)
@@ -93,7 +95,7 @@ class Cluster:
         self.api = ApiServer(ClusterConfig(name=name, pod_cidr=pod_cidr, service_cidr=service_cidr,
                                            node_cidr=node_cidr, node_prefix=node_prefix), seed)
         """The API server: storage, clock, random generator, events, allocators, watches."""
-        self.runtime = Runtime(self.api, seed, proxy_mode)
+        self.runtime = Runtime(self.api, seed, proxy_mode, cni)
         """What the nodes hold outside the API, with the controller manager."""
         # The cluster was started before time 0; at time 0 it is up and CoreDNS runs.
         self.api.clock.now = -bootstrap.BOOT_SECONDS
@@ -440,7 +442,9 @@ class Cluster:
 
     def connect(self, src: str, dst: str, port: int, protocol: str = "TCP") -> datapath.Connection:
         """Open a connection from ``src`` (``"ns/pod"``, ``"node/<name>"`` or ``"external"``) to
-        ``dst`` (``"ns/pod"``, ``"node/<name>"`` or an IP) and report the path it took.
+        ``dst`` (``"ns/pod"``, ``"node/<name>"`` or an IP) and report the path it took. On a Calico
+        cluster NetworkPolicy applies after kube-proxy's DNAT: a denied connection times out, and its
+        last hop names the Calico chain and node that dropped it.
 
         >>> c = Cluster(nodes=2); _ = c.kubectl("create deployment web --image=nginx --replicas=2 --port=80")
         >>> c.advance(30); a, b = c.pods()
@@ -448,6 +452,26 @@ class Cluster:
         True
         """
         return datapath.connect(self.runtime, src, dst, port, protocol)
+
+    def explain(self, src: str, dst: str, port: int, protocol: str = "TCP") -> str:
+        """Why NetworkPolicies allow or deny a connection from ``src`` to ``dst`` (as :meth:`connect`
+        takes them; also a bare pod name in ``default``) at ``port``/``protocol``: which policies
+        select the source (egress) and the destination (ingress), which rule allowed, or why none
+        did. On flannel, which does not enforce policies, it says so first, then what Calico would do.
+
+        >>> c = Cluster(nodes=1); _ = c.kubectl("create deployment web --image=nginx --replicas=2 --port=80")
+        >>> c.advance(30); a, b = c.pods()
+        >>> print(c.explain(a.key, b.key, 80).splitlines()[2].split(": ")[1])
+        allowed
+        """
+        protocol = datapath.check_port(port, protocol)
+        return netpol_ref.explain(self.runtime, self.cni, src, dst, port, protocol)
+
+    def netpol_verdict(self, src: str, dst: str, port: int, protocol: str = "TCP") -> netpol.Verdict:
+        """:meth:`explain` as a value: the :class:`~kitlib.network.netpol.Verdict` of the policies
+        (computed whatever the CNI: on flannel it is what Calico would do)."""
+        protocol = datapath.check_port(port, protocol)
+        return netpol_ref.verdict(self.runtime, src, dst, port, protocol)
 
     def resolve(self, name: str, src: str | None = None, type: str = "A") -> dns.DnsAnswer:
         """Look ``name`` up in cluster DNS as the client ``src`` would (``"ns/pod"``; None: a pod in
@@ -614,9 +638,9 @@ def _check_zone(zone: object) -> None:
         raise InvalidArgument(f"zone {zone!r} is not a valid label value: {errs[0]}")
 
 
-CNIS = ("flannel",)
-"""The pod networks kitlib simulates; flannel (VXLAN, no NetworkPolicy enforcement) is minikube's
-``--cni=flannel``."""
+CNIS = ("flannel", "calico")
+"""The pod networks kitlib simulates: minikube's ``--cni=flannel`` (VXLAN, no NetworkPolicy
+enforcement) and ``--cni=calico`` (Calico v3.32.1: IP-in-IP, NetworkPolicy enforced)."""
 
 
 def _check_proxy_mode(mode: str) -> None:

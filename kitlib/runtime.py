@@ -32,6 +32,7 @@ from .controllers.manager import ControllerManager, full_collections_deferred
 from .controllers.nodelifecycle import NodeRuntime
 from .controllers.prober import ContainerRun, Worker
 from .errors import InvalidArgument
+from .network import calico
 from .network.ipam import HostLocal
 from .network.proxy import ProxyRuntime
 from .network.proxy.servicemap import ProxyView
@@ -46,14 +47,18 @@ K = TypeVar("K", bound=KubeObject)
 class Runtime:
     """The nodes' state, the API server they talk to and the controller manager."""
 
-    def __init__(self, api: ApiServer, seed: int, proxy_mode: str) -> None:
+    def __init__(self, api: ApiServer, seed: int, proxy_mode: str, cni: str = "flannel") -> None:
         self.api = api
+        self.cni = cni
+        """The pod network plugin: ``flannel`` or ``calico`` (:mod:`kitlib.network.calico`)."""
+        self.calico: calico.Pool | None = calico.Pool(api.config.pod_cidr, api.config.name) if cni == "calico" else None
+        """Calico's IP pool and its blocks, on a Calico cluster."""
         self.seed = seed
         self.proxy_mode = proxy_mode
         """kube-proxy's mode on every node: ``iptables``, ``nftables`` or ``ipvs`` (deprecated)."""
         self.node_state: dict[str, NodeRuntime] = {}
         """By node name."""
-        self.topology = Topology(api.config.node_cidr, api.rng)
+        self.topology = Topology(api.config.node_cidr, api.rng, cni)
         self.addons: dict[str, Any] = {}
         """Installed add-ons by name (:mod:`kitlib.addons`)."""
         self.proxy_view: ProxyView | None = None
@@ -162,6 +167,7 @@ class Runtime:
             "nodes": {name: (sorted(n.ipam.in_use), n.ipam.last_reserved, n.up, sorted(n.images), n.generation)
                       for name, n in sorted(self.node_state.items())},
             "proxy_mode": self.proxy_mode,
+            **({"calico": self.calico.state()} if self.calico is not None else {}),
             "vertices": sorted(graph.nodes),
             "edges": sorted(tuple(sorted(e)) for e in graph.edges),
             "addons": plain(self.addons),

@@ -7,13 +7,24 @@ of these modules is served without a change here; a new module of kinds is one e
 
 from __future__ import annotations
 
-from . import apps, config, discovery, namespace, networking, node, pod, service, servicecidr
+from . import (
+    apps,
+    config,
+    discovery,
+    namespace,
+    networking,
+    networkpolicy,
+    node,
+    pod,
+    service,
+    servicecidr,
+)
 from .meta import KubeObject
 from .resource import Resource
 
 __all__ = ["MODULES", "RESOURCES", "Resource", "for_object", "lookup", "register"]
 
-MODULES = (namespace, node, pod, apps, service, discovery, config, networking, servicecidr)
+MODULES = (namespace, node, pod, apps, service, discovery, config, networking, servicecidr, networkpolicy)
 """The API modules that define kinds, each with a module-level ``RESOURCES`` tuple."""
 RESOURCES: dict[str, Resource] = {}
 """Each served kind's resource type, by kind."""

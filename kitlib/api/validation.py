@@ -130,9 +130,17 @@ def validate_labels(labels: dict[str, str], path: str) -> list[FieldError]:
     """``ValidateLabels``: each key a qualified name, each value a label value."""
     errs = []
     for key, value in labels.items():
-        errs += [FieldError(path, "Invalid value", key, msg) for msg in qualified_name_errors(key)]
-        errs += [FieldError(path, "Invalid value", value, msg) for msg in label_value_errors(value)]
+        key_errs, value_errs = qualified_name_errors(key), _label_value_errors(value)
+        if key_errs:
+            errs += [FieldError(path, "Invalid value", key, msg) for msg in key_errs]
+        if value_errs:
+            errs += [FieldError(path, "Invalid value", value, msg) for msg in value_errs]
     return errs
+
+
+@lru_cache(maxsize=4096)  # every pod a ReplicaSet creates carries its template's labels
+def _label_value_errors(value: str) -> tuple[str, ...]:
+    return tuple(label_value_errors(value))
 
 
 def validate_annotations(annotations: dict[str, str], path: str) -> list[FieldError]:

@@ -6,12 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from ..api.meta import KubeObject
-from . import apps_strategy, core_strategy, ingress_strategy, service_strategy, servicecidr_strategy
+from . import (
+    apps_strategy,
+    core_strategy,
+    ingress_strategy,
+    networkpolicy_strategy,
+    service_strategy,
+    servicecidr_strategy,
+)
 from .strategy import Strategy
 
 STRATEGIES: dict[str, Strategy[Any]] = {
     s.kind: s
-    for module in (core_strategy, apps_strategy, service_strategy, ingress_strategy, servicecidr_strategy)
+    for module in (core_strategy, apps_strategy, service_strategy, ingress_strategy, servicecidr_strategy,
+                   networkpolicy_strategy)
     for s in module.STRATEGIES
 }
 DEFAULT: Strategy[KubeObject] = Strategy()

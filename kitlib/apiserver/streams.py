@@ -10,7 +10,8 @@ the system pods existed (as IPAddresses and ServiceCIDRs use ``uid_rng``).
 
 What counts as such a component is a fact of the object, not of who wrote it: a pod on its node's
 network (``hostNetwork``) in ``kube-system`` or ``kube-flannel``, a DaemonSet stamping out such
-pods, and anything in the CNI's own namespace ``kube-flannel`` (the Namespace too). A learner's
+pods, anything in the CNI's own namespace ``kube-flannel`` (the Namespace too), and Calico's
+``calico-kube-controllers`` (label ``k8s-app``) in ``kube-system``. A learner's
 DaemonSet in ``default`` draws from the main stream like any workload.
 """
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 SYSTEM_NAMESPACES = ("kube-system", "kube-flannel")
 """The namespaces minikube's node components run in."""
 CNI_NAMESPACE = "kube-flannel"
+CALICO_CONTROLLERS = "calico-kube-controllers"
 
 
 def is_node_component(obj: KubeObject) -> bool:
@@ -38,6 +40,8 @@ def is_node_component(obj: KubeObject) -> bool:
         return True
     if namespace not in SYSTEM_NAMESPACES:
         return False
+    if obj.metadata.labels.get("k8s-app") == CALICO_CONTROLLERS:
+        return True  # Calico's controller Deployment, its ReplicaSet and pod: a CNI component
     spec = getattr(obj, "spec", None)
     template = getattr(spec, "template", None)
     pod_spec = template.spec if template is not None else spec

@@ -15,7 +15,9 @@ replaces the image's ENTRYPOINT, ``args`` replaces its CMD (:func:`program`). Th
   TCP and ``--udp-port`` (default 8081, ``-1`` turns it off) UDP (``netexec/netexec.go``);
   ``serve-hostname`` on ``--port`` (default 9376), HTTP unless ``--http=false`` with ``--tcp``
   or ``--udp`` (``serve-hostname/serve_hostname.go``); ``liveness`` on 8080
-  (``liveness/server.go``); ``test-webserver`` on ``--port`` (default 80); ``pause`` on nothing;
+  (``liveness/server.go``); ``test-webserver`` on ``--port`` (default 80); ``porter`` on each
+  ``SERVE_PORT_N`` / ``SERVE_TLS_PORT_N`` (TCP) and ``SERVE_SCTP_PORT_N`` (SCTP) of its ``env``
+  (``porter/porter.go``, :func:`porter`); ``pause`` on nothing;
 * ``hashicorp/http-echo`` 1.0 (ENTRYPOINT ``/http-echo``, ``docker/scratch/Dockerfile``): ``-listen`` (default ``:5678``), Go's
   flag package taking ``-listen=:8080``, ``--listen :8080`` alike (``main.go``); without
   ``-text`` (or ``ECHO_TEXT``) it exits 127 and listens on nothing;
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
     from ..runtime import Runtime
 
 Listener = tuple[int, str]
-"""A listening socket: (port, ``TCP`` | ``UDP``)."""
+"""A listening socket: (port, ``TCP`` | ``UDP`` | ``SCTP``)."""
 
 NGINX = "nginx"
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost"
@@ -86,6 +88,11 @@ SYSTEM: dict[str, frozenset[Listener]] = {
     "flannel/flannel-cni-plugin": frozenset(),
     "ghcr.io/flannel-io/flannel-cni-plugin": frozenset(),
     "gcr.io/k8s-minikube/storage-provisioner": frozenset(),
+    # Calico (minikube's pkg/minikube/cni/calico.yaml): BIRD's BGP on 179 and Felix's health
+    # port 9099 on the node; kube-controllers serves nothing the manifest exposes.
+    "quay.io/calico/node": frozenset({(179, "TCP"), (9099, "TCP")}),
+    "quay.io/calico/kube-controllers": frozenset(),
+    "quay.io/calico/cni": frozenset(),
     "registry.k8s.io/ingress-nginx/kube-webhook-certgen": frozenset(),
     "quay.io/metallb/controller": frozenset({(7472, "TCP"), (9443, "TCP")}),
     "quay.io/metallb/speaker": frozenset({(7472, "TCP"), (7946, "TCP"), (7946, "UDP")}),
@@ -144,6 +151,8 @@ def listening(rt: Runtime, container: Container) -> Listening:
     r = repo(container)
     if r in IMAGES:
         argv = tuple(_program(r, container.extra.get("command"), container.extra.get("args")))
+        if r == AGNHOST and argv[1:2] == ("porter",):
+            return Listening(porter(container))
         port_env = _env(container, "PORT") if r == WEBAPP else None
         echo_text = bool(_env(container, "ECHO_TEXT")) if r == HTTP_ECHO else False
         return _known(r, argv, port_env, echo_text)
@@ -162,6 +171,27 @@ def _unknown(r: str, declared: frozenset[Listener]) -> Listening:
     shown = ", ".join(f"{p}/{proto}" for p, proto in sorted(declared)) or "none"
     return Listening(declared, False, f"kitlib does not model image {r}: it assumes the app listens on the "
                                       f"declared containerPorts ({shown}) and answers as agnhost netexec")
+
+
+PORTER_PREFIXES = (("SERVE_PORT_", "TCP"), ("SERVE_TLS_PORT_", "TCP"), ("SERVE_SCTP_PORT_", "SCTP"))
+"""agnhost ``porter`` (``test/images/agnhost/porter/porter.go``): for every environment variable
+``SERVE_PORT_N`` it serves HTTP on TCP port N, ``SERVE_TLS_PORT_N`` HTTPS on TCP N and
+``SERVE_SCTP_PORT_N`` SCTP on N, answering with the variable's value (the e2e netpol suite's SCTP
+server, ``test/e2e/network/netpol/kubemanager.go``)."""
+
+
+def porter(container: Container) -> frozenset[Listener]:
+    """The sockets agnhost ``porter`` opens from the container's ``env`` (:data:`PORTER_PREFIXES`)."""
+    out: set[Listener] = set()
+    for env in container.extra.get("env") or []:
+        name = str(env.get("name", "")) if isinstance(env, dict) else ""
+        for prefix, protocol in PORTER_PREFIXES:
+            if name.startswith(prefix) and name[len(prefix):].isdigit():
+                port = int(name[len(prefix):])
+                if 1 <= port <= 65535:
+                    out.add((port, protocol))
+                break
+    return frozenset(out)
 
 
 @lru_cache(maxsize=4096)

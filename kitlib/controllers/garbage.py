@@ -78,6 +78,8 @@ def delete(rt: Runtime, obj: KubeObject) -> None:
         if obj.spec.pod_cidr and obj.name in rt.node_state:  # a podCIDR the node IPAM controller gave
             api.pod_cidrs.release(obj.spec.pod_cidr)
         rt.topology.remove_node(obj)
+        if rt.calico is not None:
+            rt.calico.release_node(obj.name)
         api.delete(obj)
     else:
         api.delete(obj)

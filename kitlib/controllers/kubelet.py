@@ -65,6 +65,10 @@ _CONDITION_ORDER = {t: i for i, t in enumerate(
     ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"))}
 
 
+_KUBELET_CONDITIONS = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady")
+"""The conditions the kubelet adds when it admits a pod, in the order it lists them."""
+
+
 def _order_conditions(pod: Pod) -> None:
     pod.status.conditions.sort(key=lambda c: _CONDITION_ORDER.get(c.type, 99))
 
@@ -80,9 +84,16 @@ def agent(rt: Runtime, node: str) -> NodeRuntime | None:
 def _alive(rt: Runtime, pod: Pod, generation: int) -> bool:
     """Whether a step the kubelet queued for ``pod`` still stands: the pod is the same, and its
     node has answered all along since (a node that failed lost the kubelet's work in flight)."""
-    current = rt.api.store.get("Pod", pod.key)
-    runtime = agent(rt, pod.spec.node_name or "")
-    return current is pod and runtime is not None and runtime.up and runtime.generation == generation
+    # agent(), inline (this runs before each of a pod's steps): nothing here has side effects, so
+    # stopping at the first failed check answers the same.
+    store = rt.api.store
+    if store.get("Pod", pod.key) is not pod:
+        return False
+    node = pod.spec.node_name or ""
+    if store.get("Node", node) is None:
+        return False
+    runtime = rt.node_state.get(node)
+    return runtime is not None and runtime.up and runtime.generation == generation
 
 
 def pod_added(rt: Runtime, pod: Pod) -> None:
@@ -121,14 +132,25 @@ def admit(rt: Runtime, pod: Pod, node: Node) -> None:
     st.host_ip = internal_ip(node)
     st.host_ips = [PodIP(st.host_ip)]
     st.start_time = ts
-    for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"):
-        _set_condition(pod, t, "False", ts)
-    _set_condition(pod, "Initialized", "True", ts)
     unready = "containers with unready status: [" + " ".join(x.name for x in pod.spec.containers) + "]"
-    for c in pod.status.conditions:
-        if c.type in ("Ready", "ContainersReady"):
-            c.reason, c.message = "ContainersNotReady", unready
-    _order_conditions(pod)
+    conditions = st.conditions
+    if any(c.type in _KUBELET_CONDITIONS for c in conditions):
+        for t in _KUBELET_CONDITIONS:
+            _set_condition(pod, t, "False", ts)
+        _set_condition(pod, "Initialized", "True", ts)
+        for c in conditions:
+            if c.type in ("Ready", "ContainersReady"):
+                c.reason, c.message = "ContainersNotReady", unready
+        _order_conditions(pod)
+    else:  # the usual case, the same conditions built at once: none of the kubelet's is there yet
+        conditions[:0] = (
+            PodCondition("PodReadyToStartContainers", "False", None, ts),
+            PodCondition("Initialized", "True", None, ts),
+            PodCondition("Ready", "False", None, ts, "ContainersNotReady", unready),
+            PodCondition("ContainersReady", "False", None, ts, "ContainersNotReady", unready),
+        )
+        if len(conditions) > 5:  # more than the scheduler's: sorted after the kubelet's, as above
+            conditions[4:] = sorted(conditions[4:], key=lambda c: _CONDITION_ORDER.get(c.type, 99))
     st.container_statuses = [
         ContainerStatus(name=c.name, image=c.image or "", ready=False, started=False, restart_count=0,
                         state=ContainerState(waiting=ContainerStateWaiting("ContainerCreating")))
@@ -143,7 +165,8 @@ def _sandbox_ready(rt: Runtime, pod: Pod, generation: int) -> None:
     if not _alive(rt, pod, generation) or pod.metadata.deletion_timestamp is not None:
         return
     runtime = rt.node_runtime(pod.spec.node_name or "")
-    if uses_host_network(pod):
+    host_network = uses_host_network(pod)
+    if host_network:
         # No sandbox network of its own: the pod's IP is its node's, and no veth or pod-network
         # address is taken (the kubelet's ``podIPs`` are the host IPs).
         ip: str | None = pod.status.host_ip
@@ -156,7 +179,7 @@ def _sandbox_ready(rt: Runtime, pod: Pod, generation: int) -> None:
     pod.status.pod_ip = ip
     pod.status.pod_ips = [PodIP(ip)]
     _set_condition(pod, "PodReadyToStartContainers", "True", rt.clock.timestamp())
-    if not uses_host_network(pod):
+    if not host_network:
         rt.topology.add_pod(pod)
     rt.api.update_status(pod)
     start_containers(rt, pod)
@@ -178,10 +201,11 @@ def start_containers(rt: Runtime, pod: Pod) -> None:
         elif c.image_pull_policy != "Never":
             pull = rng.uniform(0.4, 1.0) if present else rng.uniform(1.5, 4.0)
             delay += pull
-            rt.api.record_event(pod, "Pulling", f'Pulling image "{image}"', "kubelet", field_path=container_path(c.name))
+            path = container_path(c.name)
+            rt.api.record_event(pod, "Pulling", f'Pulling image "{image}"', "kubelet", field_path=path)
             rt.api.record_event(pod, "Pulled", f'Successfully pulled image "{image}" in {pull * 1000:.0f}ms '
                                 f'({pull * 1000:.0f}ms including waiting). Image size: 72188133 bytes.', "kubelet",
-                                field_path=container_path(c.name))
+                                field_path=path)
             runtime.images.add(image)
     rt.clock.after(delay + rng.uniform(0.2, 0.5), _containers_started, rt, pod, runtime.generation)
 
@@ -189,16 +213,19 @@ def start_containers(rt: Runtime, pod: Pod) -> None:
 def _containers_started(rt: Runtime, pod: Pod, generation: int) -> None:
     if not _alive(rt, pod, generation) or pod.metadata.deletion_timestamp is not None:
         return
-    ts = rt.clock.timestamp()
+    api = rt.api
+    ts = api.clock.timestamp()
+    rng = stream_for(api, pod)  # the pod's stream: its namespace and host network do not change here
     for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=True):
         cs.state = ContainerState(running=ContainerStateRunning(ts))
         cs.started = True
         cs.ready = True
-        ids = hex_id(stream_for(rt.api, pod), 128)  # the container's ID, then its image's: two draws of 64 in one
+        ids = hex_id(rng, 128)  # the container's ID, then its image's: two draws of 64 in one
         cs.container_id = f"docker://{ids[:64]}"
         cs.image_id = f"docker-pullable://{_repo(c.image or '')}@sha256:{ids[64:]}"
-        rt.api.record_event(pod, "Created", f"Created container {c.name}", "kubelet", field_path=container_path(c.name))
-        rt.api.record_event(pod, "Started", f"Started container {c.name}", "kubelet", field_path=container_path(c.name))
+        path = container_path(c.name)
+        api.record_event(pod, "Created", f"Created container {c.name}", "kubelet", field_path=path)
+        api.record_event(pod, "Started", f"Started container {c.name}", "kubelet", field_path=path)
         prober.container_started(rt, pod, c, cs)
     pod.status.phase = "Running"
     set_ready(rt, pod, all(cs.ready for cs in pod.status.container_statuses))

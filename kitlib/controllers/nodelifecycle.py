@@ -33,6 +33,7 @@ from ..api.node import (
 from ..api.pod import Pod
 from ..apiserver.server import VERSION
 from ..clock import parse_timestamp
+from ..network.calico import NodeBlocks
 from ..network.ipam import HostLocal, node_network_ip
 from . import garbage, kubelet
 
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 class NodeRuntime:
     """What lives on one node outside the API: whether it answers, its images, its IPAM state."""
 
-    ipam: HostLocal
+    ipam: HostLocal | NodeBlocks
     up: bool = True
     images: set[str] = field(default_factory=set)
     generation: int = 0
@@ -118,9 +119,10 @@ def join(rt: Runtime) -> Node:
                 operating_system="linux", architecture="amd64"),
         ),
     )
-    rt.node_state[name] = NodeRuntime(ipam=HostLocal(pod_cidr))
+    # Calico ignores the podCIDR: calico-node claims the node's first block and its tunl0 address.
+    rt.node_state[name] = NodeRuntime(ipam=rt.calico.node(name) if rt.calico is not None else HostLocal(pod_cidr))
     rt.api.create_trusted(node)
-    rt.topology.add_node(node)
+    rt.topology.add_node(node, rt.calico.tunnel.get(name) if rt.calico is not None else None)
     return node
 
 

@@ -126,8 +126,10 @@ def steady_status(rt: Runtime, rs: ReplicaSet) -> tuple[int, int, int, int] | No
     # MISMATCHED and FUTURE are the top fields: the totals shifted past the others are their sum.
     if not view.entries or totals >> MISMATCHED * FIELD_BITS or active != (rs.spec.replicas or 0):
         return None
-    for pod in rt.api.store.orphan_pods(rs.namespace):  # what _adopt_orphans would take
+    for pod in rt.api.store.orphan_pods(rs.metadata.namespace or ""):  # what _adopt_orphans would take
         if sel.matches(pod.metadata.labels) and pod.metadata.controller_ref() is None \
                 and pod.metadata.deletion_timestamp is None:
             return None
-    return active, view.total(LABELED), view.total(READY), view.total(AVAILABLE)
+    # View.total of each, inline (a sync per pod change asks for them)
+    return (active, totals >> LABELED * FIELD_BITS & _MASK, totals >> READY * FIELD_BITS & _MASK,
+            totals >> AVAILABLE * FIELD_BITS & _MASK)

@@ -21,3 +21,13 @@ __all__ += ["topology_view", "endpoint_choice"]
 from .proxy_rules import proxy_rules  # noqa: E402
 
 __all__ += ["proxy_rules"]
+from .netpol import (  # noqa: E402
+    policy_graph,
+    reachability,
+    reachability_heatmap,
+    update_policy_graph,
+    update_reachability_heatmap,
+)
+
+__all__ += ["reachability_heatmap", "update_reachability_heatmap", "reachability", "policy_graph",
+            "update_policy_graph"]

@@ -62,11 +62,12 @@ def map_data(cluster, highlight=None, namespace: str | None = None) -> dict[str,
     lan["x"] += [min(xs) - 3, max(xs), None]
     lan["y"] += [lan_y, lan_y, None]
     overlay = traces["overlay (VXLAN)"]
+    tunnel = "tunl0" if cluster.cni == "calico" else "flannel.1"  # Calico's IP-in-IP tunnel
     if len(nodes) <= 8:
         names = [n.name for n in nodes]
         for i, a in enumerate(names):
             for b in names[i + 1:]:
-                (x0, y0), (x1, y1) = pos[f"flannel.1:{a}"], pos[f"flannel.1:{b}"]
+                (x0, y0), (x1, y1) = pos[f"{tunnel}:{a}"], pos[f"{tunnel}:{b}"]
                 overlay["x"] += [x0, x1, None]
                 overlay["y"] += [y0, y1, None]
 
@@ -92,10 +93,13 @@ def map_data(cluster, highlight=None, namespace: str | None = None) -> dict[str,
             state += ", cordoned"
         labels["x"].append((b.x0 + b.x1) / 2)
         labels["y"].append(b.y1 + 1.1)
-        labels["text"].append(f"<b>{n.name}</b> · {state}<br>{internal_ip(n)} · pods {n.spec.pod_cidr}")
+        pool = cluster.runtime.calico  # Calico ignores the podCIDR: its blocks hold the pods
+        cidrs = ", ".join(b.cidr for b in pool.blocks.values() if b.node == n.name) if pool else n.spec.pod_cidr
+        labels["text"].append(f"<b>{n.name}</b> · {state}<br>{internal_ip(n)} · pods {cidrs}")
         labels["hovertext"].append(n.name)
-        for dev, text in ((f"cni0:{n.name}", "cni0"), (f"flannel.1:{n.name}", "flannel.1"),
-                          (f"eth0:{n.name}", "eth0")):
+        devices = (((f"tunl0:{n.name}", "tunl0"),) if cluster.cni == "calico" else
+                   ((f"cni0:{n.name}", "cni0"), (f"flannel.1:{n.name}", "flannel.1")))
+        for dev, text in (*devices, (f"eth0:{n.name}", "eth0")):
             x, y = pos[dev]
             labels["x"].append(x)
             labels["y"].append(y)

@@ -46,6 +46,7 @@ def positions(graph, boxes: dict[str, Box], lan_y: float, pods_by_node: dict[str
         pos[f"cni0:{node}"] = (mid - 2.5, box.y0 + 2.6)
         pos[f"kernel:{node}"] = (mid, box.y0 + 1.6)
         pos[f"flannel.1:{node}"] = (mid + 3.0, box.y0 + 1.6)
+        pos[f"tunl0:{node}"] = (mid + 3.0, box.y0 + 1.6)  # Calico's tunnel, where flannel.1 would be
         pos[f"eth0:{node}"] = (mid, box.y0 + 0.5)
         for i, key in enumerate(pods_by_node.get(node, [])):
             r, c = divmod(i, POD_COLS)
@@ -60,6 +61,6 @@ def positions(graph, boxes: dict[str, Box], lan_y: float, pods_by_node: dict[str
             pod = next((u for u in graph.neighbors(v) if u.startswith("pod:")), None)
             if pod in pos:
                 px, py = pos[pod]
-                cx, cy = pos[f"cni0:{data['node']}"]
+                cx, cy = pos[f"cni0:{data['node']}" if f"cni0:{data['node']}" in graph else f"kernel:{data['node']}"]
                 pos[v] = (px + (cx - px) * 0.35, py + (cy - py) * 0.35)
     return pos

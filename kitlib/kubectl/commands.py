@@ -99,6 +99,8 @@ def describe(cluster: Cluster, args: Args, stdin: str) -> str:
 def create(cluster: Cluster, args: Args, stdin: str) -> str:
     """``kubectl create TYPE NAME ...``: the kind's generator builds the object, then it is
     printed, dry-run or created."""
+    if args.all("filename"):
+        return create_from_files(cluster, args, stdin)
     if len(args.words) < 2:
         raise BadRequest("error: must specify one of -f and -k")
     view = CREATABLE.get(args.words[1])
@@ -106,6 +108,45 @@ def create(cluster: Cluster, args: Args, stdin: str) -> str:
         raise BadRequest(f'error: unknown type "{args.words[1]}" for "kubectl create"')
     obj = view.create(cluster, args)
     return emit(cluster, args, obj, "created", view.create_failure(obj) if view.create_failure else None)
+
+
+def create_from_files(cluster: Cluster, args: Args, stdin: str) -> str:
+    """``kubectl create -f FILE|DIR|-``: each object created (``<type>/<name> created``), or the
+    server's error naming its source (``error when creating "STDIN": ...``); one refusal does not
+    stop the others, as for apply."""
+    try:
+        validation = fields.directive(args.get("validate"))
+    except ValueError as exc:
+        raise BadRequest(f"error: {exc}") from None
+    sources = _sources(args.all("filename"), stdin)
+    loaded = [load(src) for src in sources]
+    if not any(loaded):
+        raise BadRequest("error: no objects passed to create")
+    lines: list[str] = []
+    errors: list[ApiError] = []
+    changed: list[tuple[str, str, str]] = []
+    said: list[str] = []
+    try:
+        for src, docs in zip(sources, loaded, strict=True):
+            source = "STDIN" if isinstance(src, str) else str(src)
+            for doc in docs:
+                try:
+                    request(cluster, str(mapping(doc).kind))
+                    if args.get("dry-run") not in (None, "none") or args.get("output"):
+                        if args.get("dry-run") != "client":  # a client dry run sends nothing to check
+                            decode(doc, validation, said)
+                        lines.append(emit(cluster, args, doc, "created"))
+                        continue
+                    obj = cluster.create(decode(doc, validation, said))
+                except ApiError as err:
+                    errors.append(_from_source(err, source))
+                    continue
+                lines.append(f"{for_object(obj).type_name}/{obj.name} created")
+                changed.append(_ref(obj))
+    finally:
+        for text in said:
+            warn(text)
+    return _outcome(lines, errors, changed)
 
 
 def apply(cluster: Cluster, args: Args, stdin: str) -> str:

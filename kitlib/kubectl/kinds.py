@@ -13,6 +13,7 @@ from . import (
     deployments,
     ingresses,
     namespaces,
+    networkpolicies,
     nodes,
     pods,
     servicecidrs,
@@ -20,7 +21,8 @@ from . import (
 )
 from .view import View
 
-MODULES = (pods, nodes, namespaces, deployments, daemonsets, services, ingresses, configs, servicecidrs)
+MODULES = (pods, nodes, namespaces, deployments, daemonsets, services, ingresses, configs, servicecidrs,
+           networkpolicies)
 """The kubectl modules that describe kinds, each with a module-level ``VIEWS`` tuple."""
 VIEWS: tuple[View, ...] = tuple(view for module in MODULES for view in module.VIEWS)
 """Every kind's view."""

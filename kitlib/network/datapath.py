@@ -2,7 +2,9 @@
 
 Pod to pod is plain routing with no NAT: the packet leaves with the source pod's IP and
 arrives with it. Across nodes it crosses the overlay: flannel wraps the packet (inner:
-pod IP to pod IP) in a VXLAN/UDP 8472 packet between the two nodes' IPs.
+pod IP to pod IP) in a VXLAN/UDP 8472 packet between the two nodes' IPs; Calico
+(:mod:`kitlib.network.calico`) in an IP-in-IP packet between ``tunl0`` devices, and enforces
+NetworkPolicy after kube-proxy's DNAT (:func:`_policy_drop`).
 
 A failed connection says why twice: in a sentence (:attr:`Connection.reason`) and as one of
 :data:`FAILURES` (:attr:`Connection.failure`), which is how the client's kernel reports it.
@@ -20,7 +22,7 @@ from ..api.pod import Pod
 from ..apiserver.server import SECURE_PORT
 from ..container.listeners import describe, listening
 from ..errors import BadRequest
-from . import proxy
+from . import calico, proxy
 from .proxy import balance, firewall, iptables, packets, servicemap
 from .ref import Ref
 from .topology import EXTERNAL, pod_vertex
@@ -327,7 +329,7 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
     snat_note = ""
     g = rt.topology.graph
     if masq and len(post) > 1:
-        src_after = g.nodes[post[1]]["ip"] if post[1].startswith(("cni0:", "flannel.1:")) else             internal_ip(_node(rt, entry.node))
+        src_after = g.nodes[post[1]]["ip"] if post[1].startswith(("cni0:", "flannel.1:", "tunl0:")) else             internal_ip(_node(rt, entry.node))
         why = ("hairpin: the pod reaches itself through its Service" if hairpin
                else _masq_why(entry))
         mark = "mark-for-masquerade" if mode == "nftables" else "KUBE-MARK-MASQ"
@@ -351,6 +353,14 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
     down = _first_down(rt, post)
     if down:
         return conn.fail("timeout", _down_reason(down))
+    if rt.calico is not None:
+        # Felix's filter chains run after kube-proxy's DNAT (PREROUTING) and before its SNAT
+        # (POSTROUTING): a local endpoint sees the client as it arrived, a remote one the SNATed source.
+        seen = client if (pod is not None and pod.spec.node_name == entry.node) or host == entry.node \
+            else conn.hops[-1].src
+        egress_to = (ep.ip, pod or host, ep.port) if s.node == entry.node else (dst_ip, None, conn.port)
+        if _policy_drop(rt, conn, s, seen, ep.ip, pod, host, ep.port, egress_to):
+            return conn
     saved = conn.dst_ip, conn.port
     conn.dst_ip, conn.port = ep.ip, ep.port
     if pod is not None:
@@ -362,7 +372,10 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
 
 
 def _flannel_masquerade(rt: Runtime) -> str:
-    """Why a pod's packet leaving the pod network leaves with its node's address: flannel's rule."""
+    """Why a pod's packet leaving the pod network leaves with its node's address: flannel's rule
+    (Calico's ``natOutgoing`` rule on a Calico cluster)."""
+    if rt.cni == "calico":
+        return f"Calico, natOutgoing on the pool: {calico.NAT_OUTGOING}"
     rule = iptables.rule_text(firewall.masquerade_rule(rt.config.pod_cidr))
     return f"flannel, traffic leaving the pod network: {rule}"
 
@@ -399,6 +412,10 @@ def _endpoint_path(rt: Runtime, node: str, ep: servicemap.ProxyEndpoint
         path = [start] if host == node else topo.path(start, f"kernel:{host}", {"host", "underlay"})
         return path, None, host, None
     owner = _node_for_pod_ip(rt, ep.ip) if in_cidr(ep.ip, rt.config.pod_cidr) else None
+    if owner is not None and rt.calico is not None:
+        return (topo.path(start, f"kernel:{owner}", {"pod", "host", "overlay"}), None, None,
+                ("timeout", f"the endpoint {ep.address} has no pod any more (its IP was freed): {owner} routes its "
+                 "block to a blackhole, the packet is dropped and the connection times out"))
     if owner is not None:
         return (topo.path(start, f"cni0:{owner}", {"pod", "host", "overlay"}), None, None,
                 ("no route", f"the endpoint {ep.address} has no pod any more (its IP was freed): the bridge on "
@@ -423,11 +440,15 @@ def _route(rt: Runtime, s: Source, dst_ip: str, dst_pod: Pod | None, dst_node: s
         if s.kind == "node":
             # A packet the node itself sends takes the address of the device it leaves by:
             # cni0 (10.244.N.1) towards its own pods, flannel.1 (10.244.N.0) towards other nodes'.
-            device = f"cni0:{s.node}" if owner == s.node else f"flannel.1:{s.node}"
+            # Calico: eth0's address towards its own pods (their veths have none), tunl0's to others'.
+            if rt.calico is not None:
+                device = f"eth0:{s.node}" if owner == s.node else f"tunl0:{s.node}"
+            else:
+                device = f"cni0:{s.node}" if owner == s.node else f"flannel.1:{s.node}"
             s = replace(s, ip=g.nodes[device]["ip"])
             conn.src_ip = s.ip
         if dst_pod is None:
-            target = f"cni0:{owner}"
+            target = f"kernel:{owner}" if rt.calico is not None else f"cni0:{owner}"
         else:
             target = pod_vertex(dst_pod.key)
         layers = {"pod", "host", "overlay"}
@@ -436,9 +457,14 @@ def _route(rt: Runtime, s: Source, dst_ip: str, dst_pod: Pod | None, dst_node: s
         down = _first_down(rt, path)
         if down:
             return conn.fail("timeout", _down_reason(down))
+        if dst_pod is None and rt.calico is not None:
+            return conn.fail("timeout", f"no pod has {dst_ip} (it was freed or never given out): {owner} routes "
+                             "its block to a blackhole, the packet is dropped and the connection times out")
         if dst_pod is None:
             return conn.fail("no route", f"no pod has {dst_ip} (it was freed or never given out): the bridge on "
                              f"{owner} gets no ARP answer and the connection fails with 'No route to host'")
+        if rt.calico is not None and _policy_drop(rt, conn, s, s.ip, dst_ip, dst_pod, None, conn.port):
+            return conn
         return _deliver_to_pod(conn, dst_pod, rt)
     if dst_node is not None:
         target = f"kernel:{dst_node}"
@@ -454,6 +480,8 @@ def _route(rt: Runtime, s: Source, dst_ip: str, dst_pod: Pod | None, dst_node: s
         down = _first_down(rt, path)
         if down:
             return conn.fail("timeout", f"node {down} does not answer: the connection times out")
+        if rt.calico is not None and _policy_drop(rt, conn, s, s.ip, dst_ip, None, dst_node, conn.port):
+            return conn
         return _deliver_to_node(rt, conn, dst_node)
     if s.kind != "external" and not in_cidr(dst_ip, rt.config.node_cidr):
         return conn.fail("timeout", f"{dst_ip} is outside the cluster and this simulator has no internet: the "
@@ -462,6 +490,8 @@ def _route(rt: Runtime, s: Source, dst_ip: str, dst_pod: Pod | None, dst_node: s
 
 
 def _node_for_pod_ip(rt: Runtime, ip: str) -> str | None:
+    if rt.calico is not None:  # Calico routes by its blocks, not by the nodes' podCIDRs
+        return rt.calico.owner(ip)
     addr = ipaddress.ip_address(ip)
     for n in rt.nodes():
         if n.spec.pod_cidr and addr in ipaddress.ip_network(n.spec.pod_cidr):
@@ -545,6 +575,13 @@ def _add(conn: Connection, rt: Runtime, path: list[str], src: str, dst: str,
         note = ""
         if kind == "pod":
             note = "the pod's eth0" if i == 0 else "delivered to the pod's eth0"
+            if i == 0 and rt.calico is not None:
+                note += f" (default via {calico.GATEWAY} dev eth0)"
+        elif kind == "veth" and rt.calico is not None and i + 1 < len(path) and path[i + 1].startswith("pod:"):
+            note = f"veth pair: {data['label']} on the node ↔ the pod's eth0, no bridge"
+        elif kind == "veth" and rt.calico is not None:
+            note = (f"veth pair: the pod's eth0 ↔ {data['label']} on the node, no bridge; {data['label']} "
+                    f"answers ARP for the gateway {calico.GATEWAY} (proxy ARP)")
         elif kind == "veth":
             note = "veth pair: the pod's eth0 ↔ this port on the node"
         elif kind == "bridge":
@@ -560,12 +597,27 @@ def _add(conn: Connection, rt: Runtime, path: list[str], src: str, dst: str,
                 note = f"VXLAN decapsulation: the inner packet {cur_src} → {dst} comes out unchanged"
             else:
                 note = f"VXLAN encapsulation (VNI 1): the packet is wrapped in UDP to port {VXLAN_PORT}"
+        elif kind == "ipip":
+            prev = path[i - 1] if i else ""
+            if g.nodes.get(prev, {}).get("kind") == "ipip":
+                note = f"IP-in-IP decapsulation: the inner packet {cur_src} → {dst} comes out unchanged"
+            else:
+                note = (f"IP-in-IP encapsulation (CALICO_IPV4POOL_IPIP=Always): the packet is wrapped in an "
+                        f"outer IP packet (protocol 4); tunl0 has {data['ip']}")
         elif kind == "nic":
             note = f"node IP {data['ip']}"
         elif kind == "switch":
             note = data.get("label", "")
         conn.hops.append(Hop(v, where, data.get("label", v), cur_src, dst, note))
         nxt = path[i + 1] if i + 1 < len(path) else None
+        if kind == "ipip" and nxt and g.nodes[nxt].get("kind") == "ipip":
+            a, b = f"eth0:{node}", f"eth0:{g.nodes[nxt]['node']}"
+            outer_src, outer_dst = g.nodes[a]["ip"], g.nodes[b]["ip"]
+            outer = rt.topology.path(f"kernel:{node}", f"kernel:{g.nodes[nxt]['node']}", {"host", "underlay"})
+            for u in outer:
+                ud = g.nodes[u]
+                conn.hops.append(Hop(u, ud.get("node") or "node network", ud.get("label", u), outer_src, outer_dst,
+                                     f"outer IP-in-IP packet (protocol 4) node → node, carrying {cur_src} → {dst}"))
         if kind == "vxlan" and nxt and g.nodes[nxt].get("kind") == "vxlan":
             a, b = f"eth0:{node}", f"eth0:{g.nodes[nxt]['node']}"
             outer_src, outer_dst = g.nodes[a]["ip"], g.nodes[b]["ip"]
@@ -583,6 +635,8 @@ def _route_note(rt: Runtime, node: str, dst: str) -> str:
     if not node:
         return ""
     n = _node(rt, node)
+    if rt.calico is not None and in_cidr(dst, rt.config.pod_cidr):
+        return _calico_route_note(rt, n, dst)
     if n.spec.pod_cidr and in_cidr(dst, n.spec.pod_cidr):
         return f"route {n.spec.pod_cidr} dev cni0"
     if in_cidr(dst, rt.config.pod_cidr):
@@ -594,3 +648,92 @@ def _route_note(rt: Runtime, node: str, dst: str) -> str:
         return f"route {rt.config.node_cidr} dev eth0" if internal_ip(n) != dst else "local address: delivered here"
     return "default route via eth0"
 
+
+
+def _calico_route_note(rt: Runtime, node: Node, dst: str) -> str:
+    """The route Calico installs on ``node`` for the pod address ``dst``: a local pod's /32 to its
+    veth, another node's block via that node over tunl0 (BIRD's route), the node's own block a blackhole."""
+    pool = rt.calico
+    block = pool.block_of(dst) if pool is not None else None
+    if block is None:
+        return "no route: the address is in no claimed block"
+    if block.node == node.name:
+        key = rt.topology.pod_with_ip(dst)
+        veth = rt.topology.veth(key) if key else None
+        return f"route {dst} dev {veth} scope link" if veth else f"blackhole {block.cidr} proto bird"
+    return f"route {block.cidr} via {internal_ip(_node(rt, block.node))} dev tunl0 proto bird onlink"
+
+
+# ------------------------------------------------------------------ Calico's policy enforcement
+
+def _policy_drop(rt: Runtime, conn: Connection, s: Source, seen_src: str, dst_ip: str, dst_pod: Pod | None,
+                 dst_host: str | None, port: int,
+                 egress_to: tuple[str, Pod | str | None, int] | None = None) -> bool:
+    """On a Calico cluster, whether Felix drops ``conn`` by NetworkPolicy; if so the connection
+    fails as a drop (the client times out) and its last hop says which chain on which node.
+
+    Evaluated once per connection after kube-proxy's DNAT, as Felix does (conntrack then lets the
+    replies of an allowed connection through): the source pod's egress at ``cali-fw-<veth>`` on its
+    node, the destination pod's ingress at ``cali-tw-<veth>`` on its node. ``seen_src`` is the source
+    as the destination's node sees it (after any SNAT on the way); ``egress_to`` is (ip, pod or
+    host, port) as the source's node sees the destination (the Service's node IP and nodePort when
+    kube-proxy on another node does the DNAT), by default the endpoint itself. The host's own
+    traffic to a local pod is not policed (Felix's ``filterOutputChain``)."""
+    from . import netpol  # the policies, read per store revision (label changes count at once)
+
+    ps = netpol.policy_set(rt)
+    src_is_pod = s.kind == "pod" and s.pod is not None and pod_vertex(s.pod.key) in rt.topology.graph
+    if not src_is_pod and s.node is not None and dst_pod is not None and dst_pod.spec.node_name == s.node:
+        return False  # the node (or a host-network pod) to a local workload: cali-OUTPUT returns before policy
+    src_peer = ps.peer(s.pod, s.ip) if src_is_pod and s.pod is not None else netpol.Peer(seen_src)
+    dst_peer = ps.peer(dst_pod, dst_ip) if dst_pod is not None else netpol.Peer(dst_ip)
+    verdict = ps.decide(src_peer, dst_peer, port, conn.protocol)
+    egress = verdict.egress
+    if egress_to is not None and egress_to[0] != dst_ip:
+        ip, target, eport = egress_to
+        peer = ps.peer(target, ip) if isinstance(target, Pod) else netpol.Peer(ip)
+        egress = ps.decide(src_peer, peer, eport, conn.protocol).egress
+    if not egress.allowed and src_is_pod and s.pod is not None:
+        node = s.pod.spec.node_name or ""
+        veth = rt.topology.veth(s.pod.key) or ""
+        to_host = dst_host == node
+        path = ("cali-INPUT → cali-wl-to-host → cali-from-wl-dispatch" if to_host
+                else "cali-FORWARD → cali-from-wl-dispatch")
+        _drop_at(conn, f"kernel:{node}", first=True, note=(
+            f"Calico (Felix) on {node}: {path} → cali-fw-{veth} (from workload {s.pod.name}): "
+            f"{_side_words(egress)}: DROP (\"Drop if no policies passed packet\")"))
+        conn.fail("timeout", f"NetworkPolicy: the egress of {s.pod.namespace}/{s.pod.name} does not allow "
+                  f"{egress_to[0] if egress_to else dst_ip}:{egress_to[2] if egress_to else port}/{conn.protocol}: "
+                  f"Calico drops the packet at cali-fw-{veth} on {node}, nothing answers and the connection "
+                  "times out")
+        return True
+    ingress = verdict.ingress
+    if not ingress.allowed and dst_pod is not None:
+        node = dst_pod.spec.node_name or ""
+        veth = rt.topology.veth(dst_pod.key) or ""
+        _drop_at(conn, f"kernel:{node}", first=False, note=(
+            f"Calico (Felix) on {node}: cali-FORWARD → cali-to-wl-dispatch → cali-tw-{veth} (to workload "
+            f"{dst_pod.name}): {_side_words(ingress)}: DROP (\"Drop if no policies passed packet\")"))
+        conn.fail("timeout", f"NetworkPolicy: the ingress of {dst_pod.namespace}/{dst_pod.name} does not allow "
+                  f"{seen_src} on {port}/{conn.protocol}: Calico drops the packet at cali-tw-{veth} on {node}, "
+                  "nothing answers and the connection times out")
+        return True
+    return False
+
+
+def _side_words(side: object) -> str:
+    """The policies that isolate the pod in this direction and why none of their rules allows."""
+    selecting = ", ".join(getattr(side, "selecting", ()))
+    why = "; ".join(getattr(side, "why_not", ()))
+    return f"isolated by {selecting}" + (f" ({why})" if why else "")
+
+
+def _drop_at(conn: Connection, vertex: str, first: bool, note: str) -> None:
+    """Cut the path at ``vertex`` (its first or last hop there), where the packet is dropped."""
+    idx = [i for i, h in enumerate(conn.hops) if h.vertex == vertex]
+    if not idx:
+        return
+    i = idx[0] if first else idx[-1]
+    del conn.hops[i + 1:]
+    hop = conn.hops[i]
+    hop.note = f"{hop.note}; {note}" if hop.note else note

@@ -12,6 +12,10 @@ Built as flannel builds it on each node:
 Edges carry a ``layer``: ``pod`` (veth and bridge), ``host`` (inside a node's kernel),
 ``overlay`` (VXLAN tunnels) and ``underlay`` (the node network). Paths are found on views
 of the graph restricted to the layers a packet can use, so the shortest path is the route.
+
+On a Calico cluster (:mod:`kitlib.network.calico`) there is no bridge: each pod's veth
+(``cali`` + 11 hex digits) plugs straight into the node's kernel, and ``tunl0`` (kind ``ipip``,
+its block's first address) carries IP-in-IP packets to the other nodes.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import networkx as nx
 from ..api.node import Node, internal_ip
 from ..api.pod import Pod
 from ..names import hex_id
+from .calico import TUNNEL, veth_name
 
 LAN = "lan"
 EXTERNAL = "external"
@@ -36,8 +41,9 @@ def pod_vertex(pod_key: str) -> str:
 class Topology:
     """The network graph of a cluster, kept in step with its nodes and pods."""
 
-    def __init__(self, node_cidr: str, rng: random.Random) -> None:
-        self.rng = rng  # the cluster's: veth names are drawn from it
+    def __init__(self, node_cidr: str, rng: random.Random, cni: str = "flannel") -> None:
+        self.rng = rng  # the cluster's: flannel's veth names are drawn from it
+        self.cni = cni
         self.graph = nx.Graph()
         gateway = str(ipaddress.ip_network(node_cidr).network_address + 1)
         self.graph.add_node(LAN, kind="switch", label=f"node network {node_cidr}")
@@ -46,8 +52,19 @@ class Topology:
         self._veths: dict[str, str] = {}
         self._pods_by_ip: dict[str, str] = {}
 
-    def add_node(self, node: Node) -> None:
+    def add_node(self, node: Node, tunnel_ip: str | None = None) -> None:
+        """Plug a node in: its kernel, eth0 and the CNI's devices (``tunnel_ip``: Calico's tunl0 address)."""
         g, n = self.graph, node.name
+        if self.cni == "calico":
+            g.add_node(f"kernel:{n}", kind="host", node=n, label="routing table")
+            g.add_node(f"{TUNNEL}:{n}", kind="ipip", node=n, ip=tunnel_ip or "", label=TUNNEL)
+            g.add_node(f"eth0:{n}", kind="nic", node=n, ip=internal_ip(node), label="eth0")
+            g.add_edge(f"{TUNNEL}:{n}", f"kernel:{n}", layer="host")
+            g.add_edge(f"eth0:{n}", f"kernel:{n}", layer="host")
+            g.add_edge(f"eth0:{n}", LAN, layer="underlay")
+            for other in [v for v, d in g.nodes(data=True) if d.get("kind") == "ipip" and d["node"] != n]:
+                g.add_edge(f"{TUNNEL}:{n}", other, layer="overlay")
+            return
         net = ipaddress.ip_network(node.spec.pod_cidr or "")
         g.add_node(f"kernel:{n}", kind="host", node=n, label="routing table")
         g.add_node(f"cni0:{n}", kind="bridge", node=n, ip=str(net.network_address + 1), label="cni0")
@@ -67,14 +84,15 @@ class Topology:
     def add_pod(self, pod: Pod) -> str:
         """Wire a pod's sandbox: a veth pair from its eth0 to the node's bridge."""
         n = pod.spec.node_name or ""
-        veth = f"veth{hex_id(self.rng, 8)}"
+        calico = self.cni == "calico"
+        # Calico's name is a hash of the pod's name (no draw); flannel's bridge plugin draws one.
+        veth = veth_name(pod.namespace or "", pod.name) if calico else f"veth{hex_id(self.rng, 8)}"
         self._veths[pod.key] = veth
-        pv, vv, cni = pod_vertex(pod.key), f"veth:{n}:{veth}", f"cni0:{n}"
-        g = self.graph
-        g.add_node(pv, kind="pod", node=n, ip=pod.status.pod_ip, label=pod.name)
-        g.add_node(vv, kind="veth", node=n, label=veth)
-        g.add_edge(pv, vv, layer="pod")
-        g.add_edge(vv, cni, layer="pod")
+        pv, vv = pod_vertex(pod.key), f"veth:{n}:{veth}"
+        self.graph.add_node(pv, kind="pod", node=n, ip=pod.status.pod_ip, label=pod.name)
+        self.graph.add_node(vv, kind="veth", node=n, label=veth)
+        self.graph.add_edge(pv, vv, layer="pod")
+        self.graph.add_edge(vv, f"kernel:{n}" if calico else f"cni0:{n}", layer="pod")
         self._pods_by_ip[pod.status.pod_ip or ""] = pod.key
         return veth
 

@@ -11,3 +11,6 @@ __all__ += ["ReadinessLab"]
 from .ingress_lab import IngressLab  # noqa: E402
 
 __all__ += ["IngressLab"]
+from .firewall_lab import FirewallLab  # noqa: E402
+
+__all__ += ["FirewallLab"]

@@ -19,6 +19,7 @@ LESSON_1 = "01-pod-network.ipynb"
 LESSON_3 = "03-outside-access.ipynb"
 LESSON_4 = "04-kube-proxy.ipynb"
 LESSON_6 = "06-ingress.ipynb"
+LESSON_7 = "07-network-policies.ipynb"
 # A pod is a point of a marker trace; text-only traces (node labels) draw no `.point`.
 POD_POINTS = ".scatterlayer .trace .points .point"
 
@@ -352,3 +353,62 @@ def test_lesson_6_ingress_lab_send_shows_status_and_routing_tree(
     page.wait_for_timeout(500)
     lab.scroll_into_view_if_needed()
     lab.screenshot(path=str(artifacts_dir / "ingress-lab.png"))
+
+
+def test_lesson_7_firewall_lab_apply_turns_heatmap_cells_red_and_explains(
+    notebook_names, lab_page, run_notebook, artifacts_dir
+):
+    from playwright.sync_api import expect
+
+    assert LESSON_7 in notebook_names, f"{LESSON_7} is missing"
+    page = lab_page
+    run_notebook(page, LESSON_7)
+
+    # The firewall lab: the innermost box with the Apply button and the heatmap.
+    apply = page.locator("button.widget-button", has_text=re.compile(r"^\s*Apply\s*$"))
+    lab = (
+        page.locator(".widget-vbox, .widget-box")
+        .filter(has=apply)
+        .filter(has=page.locator(".js-plotly-plot"))
+        .last
+    )
+    expect(lab).to_have_count(1)
+    lab.scroll_into_view_if_needed()
+    heatmap = lab.locator(".js-plotly-plot").first
+    expect(heatmap.locator(".main-svg").first).to_be_visible()
+    assert "calico enforces NetworkPolicy" in heatmap.evaluate(_JS_PLOT_TEXT)
+
+    def denied() -> int:  # ✗ cells; the caption's legend has one ✗ too
+        return heatmap.evaluate(_JS_PLOT_TEXT).count("✗") - 1
+
+    assert denied() == 0, "no policy yet, but a cell is denied"
+
+    # Pick a ready-made policy (it fills the editor), then Apply: the heatmap gets denied cells,
+    # framed as changed, and the policy graph draws the new policy.
+    _dropdown(lab, "policy").select_option("default deny ingress")
+    editor = lab.locator(".widget-textarea textarea")
+    expect(editor).to_have_value(re.compile("name: default-deny-ingress"))
+    lab.locator("button.widget-button", has_text=re.compile(r"^\s*Apply\s*$")).click()
+    _wait_until(page, lambda: denied() > 0,
+                "no denied (✗) cell in the heatmap after applying default deny ingress")
+    assert re.search(r"\d+ changed by the last edit", heatmap.evaluate(_JS_PLOT_TEXT))
+    graph = lab.locator(".js-plotly-plot").nth(1)
+    _wait_until(page, lambda: "default/default-deny-ingress" in graph.evaluate(_JS_PLOT_TEXT),
+                "the policy graph does not show the applied policy")
+
+    # Explain a connection: the verdict's words appear under the controls.
+    lab.locator("button.widget-button", has_text=re.compile(r"^\s*Explain\s*$")).click()
+    expect(lab.locator(".widget-html-content pre")).to_contain_text("isolated for ingress")
+
+    # Switch to flannel: the same policy, nothing denied.
+    lab.locator(".widget-toggle-button", has_text="flannel").click()
+    _wait_until(page, lambda: "not enforced" in heatmap.evaluate(_JS_PLOT_TEXT),
+                "the heatmap did not switch to the flannel cluster")
+    assert denied() == 0, "flannel enforces nothing, but a cell is denied"
+    assert not lab.locator(".widget-html-content span[style*='D55E00']").count(), "status shows an error"
+    assert not page.kit_page_errors, f"JavaScript errors in the page: {page.kit_page_errors}"
+
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    page.wait_for_timeout(500)
+    lab.scroll_into_view_if_needed()
+    lab.screenshot(path=str(artifacts_dir / "firewall-lab.png"))

@@ -162,7 +162,7 @@ def filter_table(rt: Runtime, node: str) -> rules.NatTable:
     """The filter table on ``node`` as data: kube-proxy's firewall (iptables mode), the kubelet's
     and flannel's chains (see :mod:`.firewall`)."""
     node = _node_name(rt, node)
-    return firewall.filter_table(view(rt), node, rt.proxy_mode, rt.config.pod_cidr)
+    return firewall.filter_table(view(rt), node, rt.proxy_mode, rt.config.pod_cidr, rt.cni)
 
 
 TABLES = ("nat", "filter", "mangle")
@@ -199,7 +199,9 @@ def iptables_save(rt: Runtime, node: str, table: str | None = "nat") -> str:
         if table == "mangle":
             return mangle
         obj = cast(Node, rt.api.store.get("Node", node))  # the store keeps a kind's own class
-        nat = firewall.with_flannel(nat_table(rt, node), rt.config.pod_cidr, obj.spec.pod_cidr or "")
+        nat = nat_table(rt, node)
+        if rt.cni == "flannel":
+            nat = firewall.with_flannel(nat, rt.config.pod_cidr, obj.spec.pod_cidr or "")
         return mangle + iptables.save(filter_table(rt, node), when, "filter") + iptables.save(nat, when)
     finally:
         if enabled:

@@ -174,9 +174,10 @@ def _ipvs_rules(v: ProxyView, node: str, node_ip: str) -> dict[str, list[Rule]]:
 _PROTO = {"TCP": 6, "UDP": 17, "SCTP": 132}
 
 
-def filter_table(v: ProxyView, node: str, mode: str, pod_cidr: str) -> NatTable:
+def filter_table(v: ProxyView, node: str, mode: str, pod_cidr: str, cni: str = "flannel") -> NatTable:
     """The filter table on ``node`` with kube-proxy in ``mode``: kube-proxy's chains (iptables
-    and IPVS modes), the kubelet's and flannel's (``pod_cidr`` is flannel's network)."""
+    and IPVS modes), the kubelet's and flannel's (``pod_cidr`` is flannel's network). On a Calico
+    cluster flannel's chains are absent (Felix's ``cali-*`` chains are not rendered)."""
     node_ip = next((ip for ip, name in v.node_ips.items() if name == node), "")
     chains: dict[str, Sequence[Rule]] = {
         "FLANNEL-FWD": [Rule("FLANNEL-FWD", "ACCEPT", source=pod_cidr, comment=_FLANNEL_FORWARD),
@@ -219,6 +220,9 @@ def filter_table(v: ProxyView, node: str, mode: str, pod_cidr: str) -> NatTable:
                        _jump("OUTPUT", "KUBE-SERVICES", _PORTALS, True),
                        _jump("OUTPUT", "KUBE-FIREWALL")],
         }
+    if cni != "flannel":
+        del chains["FLANNEL-FWD"]
+        builtin = {n: [r for r in rules if r is not flannel] for n, rules in builtin.items()}
     return NatTable((*(Chain(n, tuple(builtin[n]), "ACCEPT") for n in FILTER_BUILTIN),
                      *(Chain(n, tuple(chains[n])) for n in sorted(chains))))
 
