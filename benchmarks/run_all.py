@@ -19,6 +19,7 @@ import bench_interaction
 import bench_netpol
 import bench_probes
 import bench_scale
+import bench_scale_service
 import bench_services
 import bench_traffic
 from _util import Result, exit_code, machine, report
@@ -61,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     report("NetworkPolicy matrix (target per size, median)", netpol)
     scale = bench_scale.run()
     report("scale (target per size, median)", scale)
-    results = converge + scale + interaction + traffic + services + endpoints + probes + ingress + netpol
+    scale_service = bench_scale_service.run()
+    report("scale behind a Service (target per size, median)", scale_service)
+    results = converge + scale + scale_service + interaction + traffic + services + endpoints + probes + ingress + netpol
     for module, title in (("bench_service_lab", "service lab"), ("bench_readiness_lab", "readiness lab"),
                           ("bench_ingress_lab", "ingress lab"), ("bench_firewall_lab", "firewall lab")):
         try:

@@ -10,6 +10,7 @@ import pytest
 
 import kitlib
 from kitlib.api.discovery import MANAGED_BY, MANAGED_BY_LABEL, SERVICE_NAME_LABEL
+from kitlib.controllers import endpointslice
 
 HEADLESS = "service.kubernetes.io/headless"
 
@@ -235,6 +236,58 @@ def test_scaling_and_relabelling_move_endpoints(exposed):
     (sl,) = slices(exposed, "web")
     assert sl.endpoints == []
     assert exposed.kubectl("get endpoints web").splitlines()[1].split()[:2] == ["web", "<none>"]
+
+
+def test_a_scale_behind_a_service_lists_what_exposing_afterwards_lists():
+    """The controller follows the pods' events one by one during a scale behind a Service; it
+    ends with the layout it writes when the Service comes after the pods: every pod in name order,
+    cut 100 to a slice, and the Endpoints addresses sorted by IP as text."""
+    def settled(expose_first: bool) -> tuple[list, list, list]:
+        c = kitlib.Cluster(nodes=3, seed=4)
+        c.kubectl("create deployment web --image=nginx --replicas=1 --port=80")
+        if expose_first:
+            c.kubectl("expose deployment web --port=80")
+        c.settle()
+        c.scale("web", 250)
+        c.settle()
+        if not expose_first:
+            c.kubectl("expose deployment web --port=80")
+            c.settle()
+        cut = [[e.target_ref.name for e in s.endpoints] for s in slices(c, "web")]
+        (subset,) = c.get("Endpoints", "web").subsets
+        return sorted(cut), [a.ip for a in subset.addresses], sorted(p.name for p in c.pods(selector="app=web"))
+    for cut, addresses, names in (settled(True), settled(False)):
+        assert cut == [names[:100], names[100:200], names[200:]]
+        assert addresses == sorted(addresses) and len(addresses) == 250
+
+
+def test_each_sync_of_the_changed_pods_agrees_with_a_walk_over_all_pods(monkeypatch):
+    """A sync looks again only at the pods changed since the Service's last sync; with the check
+    switched on, every sync also walks all pods and compares (scale up and down, relabelled pods,
+    starting and terminating pods, a rollout, a changed selector)."""
+    monkeypatch.setattr(endpointslice, "_CHECK", True)
+    c = kitlib.Cluster(nodes=3, seed=2)
+    c.kubectl("create deployment web --image=nginx --replicas=1 --port=80")
+    c.kubectl("create deployment api --image=nginx --replicas=30 --port=8080")
+    c.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+             "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    c.settle()
+    c.scale("web", 230)
+    c.advance(1)
+    assert any(not e.conditions.ready for s in slices(c, "web") for e in s.endpoints)  # started, not ready yet
+    c.settle()
+    for pod in c.pods(selector="app=web")[::40]:
+        c.label("Pod", pod.name, {"app": "debug"}, overwrite=True)
+    c.scale("web", 120)
+    c.settle()
+    c.kubectl("set image deployment/web nginx=nginx:1.27")  # a rollout: pods terminate, others start
+    c.advance(2)
+    assert any(e.conditions.terminating for s in slices(c, "web") for e in s.endpoints)
+    c.settle()
+    c.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+             "spec": {"selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": 8080}]}})
+    c.settle()
+    assert len(endpoints_of(c, "web")) == 30
 
 
 def test_external_name_has_no_endpoints(cluster):

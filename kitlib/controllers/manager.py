@@ -223,17 +223,28 @@ class EndpointSliceController(Controller):
 
     name = "endpointslice"
     kind = "Service"
-    watches = ("Pod", "Endpoints", "Service", "Node")
+    watches = ("Pod", "Endpoints", "EndpointSlice", "Service", "Node")
 
     def __init__(self, rt: Runtime) -> None:
         super().__init__(rt)
         self.endpoint_pods: dict[str, set[str]] = {}
         """Pod key -> the Services whose endpoints list it."""
-        self.memo: dict[str, tuple] = {}
-        """Service key -> (what the Service asks, {pod key: (pod, resourceVersion, entry)}, the slices
-        and Endpoints written): a pod's endpoint is rebuilt only when the pod or the Service changed,
-        and nothing is rewritten when no endpoint changed, so a Service over thousands of pods costs
-        little more than a walk over them on each pod change."""
+        self.memo: dict[str, endpointslice._Tracked] = {}
+        """Service key -> what its last sync asked, listed and wrote: a pod's endpoint is rebuilt
+        only when the pod or the Service changed, and nothing is rewritten when no endpoint changed."""
+        self.dirty: dict[str, set[str]] = {}
+        """Service key -> the pods changed since its last sync (from the pod events): a sync looks
+        at these only, so a scale behind a Service costs each pod change a few list operations,
+        not a walk over every pod of the namespace."""
+        self.writing = False
+        """True while a sync writes its slices and Endpoints: the writes seen then are its own."""
+        self.foreign = 0
+        """How many slices and Endpoints objects others (users, the garbage collector, the
+        mirroring) have written: while it stays the same, a Service's slices are as its last sync
+        left them, and the next sync need not list and compare them."""
+        self.zone_epoch = 0
+        """Bumped when a node comes, goes or changes zone: every endpoint takes its node's zone
+        at the next sync, so the next sync of each Service walks all its pods again."""
         # Services by one of their selector's labels: (namespace, label, value) -> Service keys.
         self._index: dict[tuple[str, str, str], set[str]] = {}
         self._index_key: dict[str, tuple[str, str, str]] = {}  # Service key -> its entry above
@@ -248,11 +259,19 @@ class EndpointSliceController(Controller):
             self._services_for_pod(obj, removed)
         elif isinstance(obj, Node):
             self._node_changed(obj, removed)
+        elif obj.kind == "EndpointSlice":
+            if not self.writing:
+                self.foreign += 1
         elif obj.kind == "Endpoints":
+            if not self.writing:
+                self.foreign += 1
             if self.rt.api.store.get("Service", obj.key) is not None:
                 self.queue.add(obj.key)  # hand-managed endpoints are mirrored into a slice
         elif isinstance(obj, Service):
             self._reindex(obj, removed)
+            if removed:
+                self.memo.pop(obj.key, None)
+                self.dirty.pop(obj.key, None)
 
     def _reindex(self, svc: Service, removed: bool) -> None:
         index_key = self._index_key.pop(svc.key, None)
@@ -271,8 +290,11 @@ class EndpointSliceController(Controller):
         """Queue the Services whose endpoints may change with this pod (those that select it now,
         and those that listed it before)."""
         listed = self.endpoint_pods.pop(pod.key, None) if removed else self.endpoint_pods.get(pod.key)
+        dirty = self.dirty
         if listed:
             self.queue |= listed
+            for key in listed:
+                dirty.setdefault(key, set()).add(pod.key)
         if removed or not self._indexed_in.get(pod.namespace):  # no Service of its namespace selects
             return
         labels = pod.metadata.labels
@@ -282,6 +304,7 @@ class EndpointSliceController(Controller):
                 svc = store.get("Service", key)
                 if isinstance(svc, Service) and svc.spec.selector.items() <= labels.items():
                     self.queue.add(key)
+                    dirty.setdefault(key, set()).add(pod.key)
 
     def _node_changed(self, node: Node, removed: bool) -> None:
         """``addNode``, ``updateNode`` (only a change of readiness or zone counts) and ``deleteNode``:
@@ -290,10 +313,14 @@ class EndpointSliceController(Controller):
         until it syncs for another reason."""
         if removed:
             self.node_topology.pop(node.name, None)
+            self.zone_epoch += 1
         else:
             seen = (node_ready(node), node_zone(node))
-            if self.node_topology.get(node.name) == seen:
+            was = self.node_topology.get(node.name)
+            if was == seen:
                 return
+            if was is None or was[1] != seen[1]:
+                self.zone_epoch += 1
             self.node_topology[node.name] = seen
         self.topology.set_nodes(self.rt.api.nodes())
         self.queue.update(self.topology.overloaded_services())
