@@ -23,6 +23,8 @@ import cProfile
 import gc
 import pstats
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from _util import Result, exit_code, machine, report, timed
 
@@ -33,6 +35,7 @@ NODES = 278
 the system pods (a kube-proxy and a flannel pod on every node; CoreDNS, the four static pods and
 storage-provisioner on the control plane)."""
 TARGETS = {10_000: 2.0, 30_000: 5.0}
+LABEL = "scale a Deployment to {:,} pods, converge"
 
 
 def build(nodes: int = NODES, seed: int = 0) -> kitlib.Cluster:
@@ -60,10 +63,14 @@ def check(cluster: kitlib.Cluster, pods: int) -> None:
         raise SystemExit(f"scale benchmark: {running} of {pods} pods Running after settle()")
 
 
-def run(repeat: int = 3, sizes: tuple[int, ...] = tuple(TARGETS)) -> list[Result]:
+def run(repeat: int = 3, sizes: tuple[int, ...] = tuple(TARGETS), *, label: str = LABEL,
+        targets: dict[int, float] = TARGETS, build: Callable[[], kitlib.Cluster] = build,
+        check: Callable[[kitlib.Cluster, int], None] = check) -> list[Result]:
+    """Time :func:`scale` to each size on a fresh cluster from ``build``, ``repeat`` times
+    (``bench_scale_service.py`` runs it with its own cluster, check and targets)."""
     results = []
     for replicas in sizes:
-        result = Result(f"scale a Deployment to {replicas:,} pods, converge", target=TARGETS.get(replicas))
+        result = Result(label.format(replicas), target=targets.get(replicas))
         for _ in range(repeat):
             cluster = build()
             seconds, _ = timed(scale, cluster, replicas)
@@ -74,23 +81,27 @@ def run(repeat: int = 3, sizes: tuple[int, ...] = tuple(TARGETS)) -> list[Result
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None, *, doc: str | None = __doc__, title: str = "scale (target per size, median)",
+         **bench: Any) -> int:
+    """The command line of this benchmark, or of another built on :func:`run` (``bench`` are its
+    keyword arguments: label, targets, build, check)."""
+    targets = bench.get("targets", TARGETS)
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--replicas", type=int, nargs="*", default=list(TARGETS))
+    parser.add_argument("--replicas", type=int, nargs="*", default=list(targets))
     parser.add_argument("--strict", action="store_true", help="exit with 1 if a target is missed")
     parser.add_argument("--profile", action="store_true", help="profile one run instead of timing")
     args = parser.parse_args(argv)
     if args.profile:
-        cluster = build()
+        cluster = bench.get("build", build)()
         profiler = cProfile.Profile()
         profiler.runcall(scale, cluster, max(args.replicas))
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         return 0
     print(machine())
-    results = run(args.repeat, tuple(args.replicas))
-    report("scale (target per size, median)", results)
+    results = run(args.repeat, tuple(args.replicas), **bench)
+    report(title, results)
     return exit_code(results, args.strict)
 
 

@@ -29,18 +29,16 @@ changes what the slices hold and so the lessons' outputs: see benchmarks/README.
 
 from __future__ import annotations
 
-import argparse
-import cProfile
-import gc
-import pstats
 import sys
 
-from _util import Result, exit_code, machine, report, timed
+import bench_scale
+from _util import Result
 from bench_scale import NODES
 
 import kitlib
 
 TARGETS = {1_000: 0.5, 3_000: 2.0, 10_000: 10.0}
+LABEL = "scale behind a Service to {:,} pods"
 
 
 def build(nodes: int = NODES, seed: int = 0) -> kitlib.Cluster:
@@ -50,12 +48,6 @@ def build(nodes: int = NODES, seed: int = 0) -> kitlib.Cluster:
     cluster.kubectl("expose deployment web --port=80")
     cluster.settle()
     return cluster
-
-
-def scale(cluster: kitlib.Cluster, replicas: int) -> None:
-    cluster.scale("web", replicas)
-    cluster.settle()
-    gc.collect()  # the full collection the convergence deferred (see bench_scale.py)
 
 
 def check(cluster: kitlib.Cluster, pods: int) -> None:
@@ -68,37 +60,14 @@ def check(cluster: kitlib.Cluster, pods: int) -> None:
 
 
 def run(repeat: int = 3, sizes: tuple[int, ...] = tuple(TARGETS)) -> list[Result]:
-    results = []
-    for replicas in sizes:
-        result = Result(f"scale behind a Service to {replicas:,} pods", target=TARGETS.get(replicas))
-        for _ in range(repeat):
-            cluster = build()
-            seconds, _ = timed(scale, cluster, replicas)
-            result.times.append(seconds)
-            check(cluster, replicas)
-            del cluster
-        results.append(result)
-    return results
+    """Time the scale to each size behind a Service (``bench_scale.run`` with this cluster)."""
+    return bench_scale.run(repeat, sizes, label=LABEL, targets=TARGETS, build=build, check=check)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--replicas", type=int, nargs="*", default=list(TARGETS))
-    parser.add_argument("--strict", action="store_true", help="exit with 1 if a target is missed")
-    parser.add_argument("--profile", action="store_true", help="profile one run instead of timing")
-    args = parser.parse_args(argv)
-    if args.profile:
-        cluster = build()
-        profiler = cProfile.Profile()
-        profiler.runcall(scale, cluster, max(args.replicas))
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-        return 0
-    print(machine())
-    results = run(args.repeat, tuple(args.replicas))
-    report("scale behind a Service (target per size, median)", results)
-    return exit_code(results, args.strict)
+    """The command line (``bench_scale.main`` with this benchmark's cluster, check and targets)."""
+    return bench_scale.main(argv, doc=__doc__, title="scale behind a Service (target per size, median)",
+                            label=LABEL, targets=TARGETS, build=build, check=check)
 
 
 if __name__ == "__main__":
