@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import builtins
 import random
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -483,8 +484,9 @@ class Cluster:
         """
         return dns.resolve(self.runtime, name, src, type)
 
-    def http(self, url: str, src: str = "external", headers: dict[str, str] | None = None) -> http.HttpResponse:
-        """Send an HTTP GET for ``url`` from ``src`` and return the
+    def http(self, url: str, src: str = "external", headers: dict[str, str] | None = None,
+             method: str = "GET") -> http.HttpResponse:
+        """Send an HTTP request (``method``, GET unless told) for ``url`` from ``src`` and return the
         :class:`~kitlib.network.http.HttpResponse` (``.status`` None when nothing answered).
 
         With the ingress add-on (``enable_addon("ingress")``), a client outside the cluster resolves
@@ -497,7 +499,10 @@ class Cluster:
         >>> c.http(f"http://{ip}/", src="node/minikube").status
         200
         """
-        return http.request(self.runtime, url, src, headers)
+        if not isinstance(method, str) or not _HTTP_TOKEN.fullmatch(method):
+            # RFC 9110: a method is a token; curl -X sends whatever it is given, kitlib's Python API refuses.
+            raise InvalidArgument(f"invalid HTTP method {method!r}: a method is a token such as GET, HEAD or POST")
+        return http.request(self.runtime, url, src, headers, method)
 
     def traffic(self, src: str, dst: str, port: int, requests: int = 1, protocol: str = "TCP",
                 duration: float | None = None) -> traffic.Traffic:
@@ -638,6 +643,8 @@ def _check_zone(zone: object) -> None:
         raise InvalidArgument(f"zone {zone!r} is not a valid label value: {errs[0]}")
 
 
+_HTTP_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""RFC 9110's ``token``: what an HTTP method may be made of."""
 CNIS = ("flannel", "calico")
 """The pod networks kitlib simulates: minikube's ``--cni=flannel`` (VXLAN, no NetworkPolicy
 enforcement) and ``--cni=calico`` (Calico v3.32.1: IP-in-IP, NetworkPolicy enforced)."""

@@ -150,3 +150,26 @@ def test_response_reads_as_text(site):
     assert text.startswith("HTTP/1.1 200 OK from default/web-") and "(via service default/web)" in text
     failed = str(site.http("http://nope/", src="default/client"))
     assert failed.startswith("FAILED: could not resolve nope")
+
+
+def test_http_sends_the_method_it_is_given():
+    """``Cluster.http(..., method=...)`` sends that method: nginx answers a HEAD with the headers and no
+    body, and a POST to its static page with 405, as nginx does for static files."""
+    c = kitlib.Cluster(nodes=1, seed=3)
+    c.kubectl("create deployment web --image=nginx")
+    c.settle()
+    ip = c.pods()[0].status.pod_ip
+    head = c.http(f"http://{ip}/", src="node/minikube", method="HEAD")
+    assert (head.status, head.body) == (200, "")
+    assert c.http(f"http://{ip}/", src="node/minikube", method="POST").status == 405
+    assert c.http(f"http://{ip}/", src="node/minikube").status == 200
+
+
+@pytest.mark.parametrize("method", ["", "GET /", "GE\nT", None, 7])
+def test_a_method_that_is_no_token_is_refused_and_changes_nothing(method):
+    """A method is an RFC 9110 token; anything else is refused before a packet is sent."""
+    c = kitlib.Cluster(nodes=1, seed=3)
+    before = c.state()
+    with pytest.raises(kitlib.ApiError, match="invalid HTTP method"):
+        c.http("http://10.96.0.1/", src="node/minikube", method=method)
+    assert c.state() == before
