@@ -66,7 +66,7 @@ UNKNOWN_REASON = "UnknownImage"
 """The reason of kitlib's Warning event about an image it does not model."""
 UNKNOWN_SOURCE = "kitlib"
 
-IMAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+IMAGE_CONFIG: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     NGINX: (("/docker-entrypoint.sh",), ("nginx", "-g", "daemon off;")),
     AGNHOST: (("/agnhost",), ("pause",)),
     HTTP_ECHO: (("/http-echo",), ()),
@@ -74,9 +74,17 @@ IMAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     BUSYBOX: ((), ("sh",)),
     WEBAPP: ((), ("webapp",)),
     COREDNS: (("/coredns",), ()),
+    "alpine": ((), ("/bin/sh",)),
+    "nicolaka/netshoot": ((), ("zsh",)),
+    "curlimages/curl": (("/entrypoint.sh",), ("curl",)),
 }
-"""Known image repository → (ENTRYPOINT, CMD) of its image config (echoserver's and webapp's CMD are
-names kitlib gives: what matters is that a ``command`` replaces them)."""
+"""Image repository → (ENTRYPOINT, CMD) from each image's Dockerfile (busybox and alpine:
+``CMD ["sh"]``/``["/bin/sh"]``; nginx: ``/docker-entrypoint.sh`` with ``nginx -g 'daemon off;'``;
+agnhost: ``ENTRYPOINT ["/agnhost"]``, ``CMD ["pause"]``; netshoot: ``CMD ["zsh"]``; echoserver's and
+webapp's CMD are names kitlib gives: what matters is that a ``command`` replaces them). Both what
+listens and the main process (:mod:`kitlib.container.process`) start from it."""
+IMAGES = frozenset({NGINX, AGNHOST, HTTP_ECHO, ECHOSERVER, BUSYBOX, WEBAPP, COREDNS})
+"""The images whose listeners kitlib models (the others in :data:`IMAGE_CONFIG` are clients)."""
 SYSTEM: dict[str, frozenset[Listener]] = {
     "registry.k8s.io/kube-apiserver": frozenset({(8443, "TCP")}),  # minikube's --secure-port=8443
     "registry.k8s.io/etcd": frozenset({(2379, "TCP"), (2380, "TCP"), (2381, "TCP")}),
@@ -117,11 +125,12 @@ class Listening:
 
 def repo(container: Container) -> str:
     """The container's image repository, older registries' names mapped to today's."""
-    return _repo(container.image or "")
+    return canonical_repo(container.image or "")
 
 
 @lru_cache(maxsize=4096)
-def _repo(image: str) -> str:
+def canonical_repo(image: str) -> str:
+    """``image``'s repository, older registries' names mapped to today's."""
     r = image_repo(image)
     return ALIASES.get(r, r)
 
@@ -129,14 +138,23 @@ def _repo(image: str) -> str:
 def program(container: Container) -> list[str]:
     """The argv the container runtime starts: ``command`` replaces the image's ENTRYPOINT, ``args``
     its CMD; with ``command`` and no ``args`` the CMD is dropped (the Pod API's rule)."""
-    return _program(repo(container), container.extra.get("command"), container.extra.get("args"))
+    return list(image_argv(repo(container), *command_and_args(container)))
 
 
-def _program(r: str, command: list | None, args: list | None) -> list[str]:
-    entrypoint, cmd = IMAGES.get(r, ((), ()))
+def command_and_args(container: Container) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """The container's ``command`` and ``args`` as tuples of strings (None where empty)."""
+    command, args = container.extra.get("command"), container.extra.get("args")
+    return (tuple(str(a) for a in command) if command else None, tuple(str(a) for a in args) if args else None)
+
+
+@lru_cache(maxsize=1024)
+def image_argv(r: str, command: tuple[str, ...] | None, args: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The argv of an image of repository ``r`` (as :func:`canonical_repo` names it) started with
+    ``command`` and ``args`` (cached: thousands of replicas of one template ask the same)."""
+    entrypoint, cmd = IMAGE_CONFIG.get(r, ((), ()))
     if command:
-        return [str(a) for a in command] + [str(a) for a in args or []]
-    return list(entrypoint) + ([str(a) for a in args] if args else list(cmd))
+        return command + (args or ())
+    return entrypoint + (args if args else cmd)
 
 
 def _env(container: Container, name: str) -> str | None:
@@ -150,7 +168,7 @@ def listening(rt: Runtime, container: Container) -> Listening:
     """What ``container`` listens on once its app is up (see the module docstring)."""
     r = repo(container)
     if r in IMAGES:
-        argv = tuple(_program(r, container.extra.get("command"), container.extra.get("args")))
+        argv = image_argv(r, *command_and_args(container))
         if r == AGNHOST and argv[1:2] == ("porter",):
             return Listening(porter(container))
         port_env = _env(container, "PORT") if r == WEBAPP else None
@@ -201,7 +219,7 @@ def _known(r: str, argv: tuple[str, ...], port_env: str | None, echo_text: bool)
         return Listening(frozenset({(port, "TCP")}))
     if r == COREDNS and (not argv or argv[0] in ("/coredns", "coredns")):
         return Listening(frozenset({(53, "UDP"), (53, "TCP"), (8080, "TCP"), (8181, "TCP"), (9153, "TCP")}))
-    if r == ECHOSERVER and argv == IMAGES[ECHOSERVER][1]:
+    if r == ECHOSERVER and argv == IMAGE_CONFIG[ECHOSERVER][1]:
         return Listening(frozenset({(8080, "TCP")}))
     return Listening(frozenset(_argv_listeners(r, list(argv), echo_text)))
 

@@ -1,7 +1,7 @@
 """A container's main process: what it runs, the files it writes, how it ends and how it takes SIGTERM.
 
 What runs is the container's ``command`` and ``args`` over its image's ``ENTRYPOINT`` and ``CMD``
-(:data:`IMAGE_CONFIG`), by the rule of "Define a Command and Arguments for a Container"
+(:data:`kitlib.container.listeners.IMAGE_CONFIG`), by the rule of "Define a Command and Arguments for a Container"
 (kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container): ``command``
 replaces the entrypoint and drops the image's CMD; ``args`` alone replaces the CMD. An entrypoint
 script that ends in ``exec "$@"`` (nginx's ``/docker-entrypoint.sh``, curl's ``/entrypoint.sh``)
@@ -38,9 +38,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ..api.defaults import image_repo
 from ..errors import BadRequest
-from . import behaviour
+from . import behaviour, listeners
 from .images import hostname
 from .shell import (
     SIMULATED,
@@ -57,20 +56,6 @@ if TYPE_CHECKING:
     from ..api.pod import Container, Pod
     from ..runtime import Runtime
 
-IMAGE_CONFIG: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "busybox": ((), ("sh",)),
-    "registry.k8s.io/busybox": ((), ("sh",)),
-    "alpine": ((), ("/bin/sh",)),
-    "nicolaka/netshoot": ((), ("zsh",)),
-    "nginx": (("/docker-entrypoint.sh",), ("nginx", "-g", "daemon off;")),
-    "registry.k8s.io/e2e-test-images/agnhost": (("/agnhost",), ("pause",)),
-    "hashicorp/http-echo": (("/http-echo",), ()),
-    "curlimages/curl": (("/entrypoint.sh",), ("curl",)),
-}
-"""Image repository → (``ENTRYPOINT``, ``CMD``) from each image's Dockerfile (busybox and alpine:
-``CMD ["sh"]``/``["/bin/sh"]``; nginx: ``/docker-entrypoint.sh`` with ``nginx -g 'daemon off;'``;
-agnhost: ``ENTRYPOINT ["/agnhost"]``, ``CMD ["pause"]``; netshoot: ``CMD ["zsh"]``). Other images
-run their own server."""
 _WRAPPERS = {"/docker-entrypoint.sh", "/entrypoint.sh"}
 """Entrypoint scripts that end in ``exec "$@"``."""
 _SHELLS = {"sh", "ash", "dash", "bash", "zsh"}
@@ -116,16 +101,12 @@ def argv(container: Container) -> list[str]:
 
 
 def _spec(container: Container) -> tuple[str, tuple[str, ...] | None, tuple[str, ...] | None]:
-    command = container.extra.get("command")
-    args = container.extra.get("args")
-    return (container.image or "", tuple(str(x) for x in command) if command else None,
-            tuple(str(x) for x in args) if args else None)
+    return (container.image or "", *listeners.command_and_args(container))
 
 
 @lru_cache(maxsize=1024)
 def _argv(image: str, command: tuple[str, ...] | None, args: tuple[str, ...] | None) -> tuple[str, ...]:
-    entry, cmd = IMAGE_CONFIG.get(image_repo(image), ((), ()))
-    line = command + (args or ()) if command else entry + (args if args else cmd)
+    line = listeners.image_argv(listeners.canonical_repo(image), command, args)
     while line and line[0] in _WRAPPERS:
         line = line[1:]
     return line
@@ -334,5 +315,5 @@ def forget(rt: Runtime, pod: Pod) -> None:
             del procs[key]
 
 
-__all__ = ["IMAGE_CONFIG", "Process", "Processes", "argv", "environment", "exit_on_sigterm", "exits_in", "files", "keep",
+__all__ = ["Process", "Processes", "argv", "environment", "exit_on_sigterm", "exits_in", "files", "keep",
            "next_change", "resume", "script_of", "start"]

@@ -90,34 +90,32 @@ def _peer_lines(peers: list[NetworkPolicyPeer], word: str, indent: str, anything
 def spec_lines(np: NetworkPolicy) -> list[str]:
     """``describeNetworkPolicySpec``: the lines from ``Spec:`` on."""
     s = np.spec
-    indent = "    "
     selector = ("<none> (Allowing the specific traffic to all pods in this namespace)"
                 if s.pod_selector.is_empty() else format_label_selector(s.pod_selector))
     # The prefix writer writes "PodSelector: " at level 1, then the value at level 2 ("    ").
     lines = ["Spec:", f"  PodSelector:     {selector}"]
-    if INGRESS in s.policy_types:
-        lines.append("  Allowing ingress traffic:")
-        if not s.ingress:
-            lines.append(f"{indent}<none> (Selected pods are isolated for ingress connectivity)")
-        for i, rule in enumerate(s.ingress):
-            lines += _port_lines(rule.ports, indent)
-            lines += _peer_lines(rule.from_, "From", indent, "traffic not restricted by source")
-            if i != len(s.ingress) - 1:
-                lines.append(f"{indent}----------")
-    else:
-        lines.append("  Not affecting ingress traffic")
-    if EGRESS in s.policy_types:
-        lines.append("  Allowing egress traffic:")
-        if not s.egress:
-            lines.append(f"{indent}<none> (Selected pods are isolated for egress connectivity)")
-        for i, erule in enumerate(s.egress):
-            lines += _port_lines(erule.ports, indent)
-            lines += _peer_lines(erule.to, "To", indent, "traffic not restricted by destination")
-            if i != len(s.egress) - 1:
-                lines.append(f"{indent}----------")
-    else:
-        lines.append("  Not affecting egress traffic")
+    lines += _direction_lines("ingress", INGRESS in s.policy_types,
+                              [(r.ports, r.from_) for r in s.ingress], "From", "source")
+    lines += _direction_lines("egress", EGRESS in s.policy_types,
+                              [(r.ports, r.to) for r in s.egress], "To", "destination")
     lines.append(f"  Policy Types: {', '.join(s.policy_types)}")
+    return lines
+
+
+def _direction_lines(direction: str, affected: bool, rules: list, word: str, end: str) -> list[str]:
+    """One direction of ``describeNetworkPolicySpec``: its rules (ports, then peers), separated by
+    dashes, or that the policy isolates or does not affect that direction."""
+    if not affected:
+        return [f"  Not affecting {direction} traffic"]
+    indent = "    "
+    lines = [f"  Allowing {direction} traffic:"]
+    if not rules:
+        lines.append(f"{indent}<none> (Selected pods are isolated for {direction} connectivity)")
+    for i, (ports, peers) in enumerate(rules):
+        if i:
+            lines.append(f"{indent}----------")
+        lines += _port_lines(ports, indent)
+        lines += _peer_lines(peers, word, indent, f"traffic not restricted by {end}")
     return lines
 
 

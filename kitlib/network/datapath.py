@@ -119,14 +119,15 @@ def resolve_source(rt: Runtime, src: Ref) -> Source:
     if src.kind == "node":
         node = _node(rt, src.name)
         return Source(src, f"kernel:{node.name}", internal_ip(node), node=node.name)
-    pod = _pod(rt, src)
+    pod = pod_of(rt, src)
     if not pod.status.pod_ip:
         raise BadRequest(f'error: pod "{pod.name}" has no IP yet: it is {pod.status.phase}, '
                          "its sandbox is still being created")
     return Source(src, pod_vertex(pod.key), pod.status.pod_ip, pod, pod.spec.node_name)
 
 
-def _pod(rt: Runtime, ref: Ref) -> Pod:
+def pod_of(rt: Runtime, ref: Ref) -> Pod:
+    """The stored pod a ``"namespace/pod"`` reference names, or kitlib's error for any other reference."""
     if ref.kind != "pod" or "/" not in ref.text:
         raise BadRequest(f'error: "{ref}" is not a pod reference: write "namespace/pod", e.g. "default/{ref}"')
     return cast(Pod, rt.get("Pod", ref.name, ref.namespace))  # the API's get returns the kind's own class
@@ -148,7 +149,7 @@ def resolve_destination(rt: Runtime, dst: Ref) -> tuple[str, Pod | None, str | N
         found = rt.api.store.get("Pod", key) if key else None
         on = next((n.name for n in rt.nodes() if internal_ip(n) == ip), None)
         return ip, found if isinstance(found, Pod) else None, on
-    pod = _pod(rt, dst)
+    pod = pod_of(rt, dst)
     if not pod.status.pod_ip:
         return "", pod, None
     return pod.status.pod_ip, pod, None

@@ -16,6 +16,7 @@ from ..api.node import internal_ip
 from ..api.pod import Pod
 from ..errors import BadRequest
 from . import netpol
+from .datapath import pod_of
 from .proxy import service_cidrs
 from .ref import Ref
 from .topology import EXTERNAL
@@ -40,10 +41,7 @@ class End:
 def _pod_named(rt: Runtime, ref: Ref) -> Pod:
     if ref.kind == "name" and "." not in ref.text:
         ref = Ref("pod", f"default/{ref.text}", "default", ref.text)
-    if ref.kind != "pod" or "/" not in ref.text:
-        raise BadRequest(f'error: "{ref}" is not a pod reference: write "namespace/pod", e.g. "default/{ref}"')
-    pod = rt.get("Pod", ref.name, ref.namespace)
-    assert isinstance(pod, Pod)
+    pod = pod_of(rt, ref)
     if not pod.status.pod_ip:
         raise BadRequest(f'error: pod "{pod.name}" has no IP yet: it is {pod.status.phase}, '
                          "its sandbox is still being created")
