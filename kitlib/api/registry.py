@@ -11,6 +11,7 @@ from . import (
     apps,
     config,
     discovery,
+    gateway,
     namespace,
     networking,
     networkpolicy,
@@ -24,7 +25,8 @@ from .resource import Resource
 
 __all__ = ["MODULES", "RESOURCES", "Resource", "for_object", "lookup", "register"]
 
-MODULES = (namespace, node, pod, apps, service, discovery, config, networking, servicecidr, networkpolicy)
+MODULES = (namespace, node, pod, apps, service, discovery, config, networking, servicecidr, networkpolicy,
+           gateway)
 """The API modules that define kinds, each with a module-level ``RESOURCES`` tuple."""
 RESOURCES: dict[str, Resource] = {}
 """Each served kind's resource type, by kind."""
