@@ -349,11 +349,13 @@ def _backend_ref(namespace: str, backend: IngressBackend, ports: dict[tuple[str,
 def _path_match(path: HTTPIngressPath, field_path: str) -> tuple[dict[str, Any] | None, str | None]:
     """``toHTTPRouteMatch``: Prefix → PathPrefix, Exact → Exact, ImplementationSpecific → PathPrefix
     (ingress-nginx's ``implementationSpecificPathMatch``)."""
+    # (Unreachable from the API server, which requires a pathType of the three.) A nil value
+    # prints as "null" in field errors.
     kind = {"Prefix": "PathPrefix", "Exact": "Exact", "ImplementationSpecific": "PathPrefix"}.get(path.path_type or "")
     if path.path_type is None:
-        return None, f"{field_path}.pathType: Invalid value: null: pathType is required"
+        return None, _invalid(f"{field_path}.pathType", "null", "pathType is required")
     if kind is None:
-        return None, f"{field_path}.pathType: Invalid value: null: unsupported path match type: {path.path_type}"
+        return None, _invalid(f"{field_path}.pathType", "null", f"unsupported path match type: {path.path_type}")
     return {"path": {"type": kind, "value": path.path or ""}}, None
 
 
