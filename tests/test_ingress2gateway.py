@@ -650,6 +650,13 @@ def test_permanent_and_temporal_redirects(annotations: dict[str, str], redirect:
         {"filters": [{"type": "RequestRedirect", "requestRedirect": redirect}], "matches": prefix("/")}]
 
 
+def test_redirect_hostname_is_kept_as_written() -> None:
+    """Go's ``URL.Hostname()`` does not lowercase: the redirect keeps ``Example.com`` as written."""
+    conv = convert([ingress("r", [("h.example", "/", "Prefix", "web:80")],
+                            {"nginx.ingress.kubernetes.io/permanent-redirect": "http://Example.com"})])
+    assert rules(conv, "r-h-example")[0]["filters"][0]["requestRedirect"]["hostname"] == "Example.com"
+
+
 def test_trailing_slash_path_gets_a_redirect_from_the_bare_path() -> None:
     """NGINX redirects ``/docs`` to ``/docs/`` (301) when only ``location /docs/`` exists."""
     conv = convert([ingress("d", [("h.example", "/docs/", "Prefix", "docs:80")])])

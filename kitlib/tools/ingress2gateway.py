@@ -676,17 +676,21 @@ class _Provider:
                     continue
                 try:
                     parts = urlsplit(url)
-                    port = parts.port
                 except ValueError as err:  # Go's url.Parse words its errors differently
                     self.notify(ERROR, f"Invalid redirect URL in {used} annotation: {err}, skipping redirect", ing)
                     continue
+                host, port = _host_port(parts.netloc)
                 redirect: dict[str, Any] = {"statusCode": status}
                 if parts.scheme:
                     redirect["scheme"] = parts.scheme
-                if parts.hostname:
-                    redirect["hostname"] = parts.hostname
-                if port is not None:
-                    redirect["port"] = port
+                if host:
+                    redirect["hostname"] = host
+                if port:
+                    if not port.isdigit():
+                        self.notify(ERROR, f"Invalid redirect URL in {used} annotation: parse {go_quote(url)}: "
+                                    f"invalid port {go_quote(':' + port)} after host, skipping redirect", ing)
+                        continue
+                    redirect["port"] = int(port)
                 redirect["path"] = {"type": "ReplaceFullPath", "replaceFullPath": parts.path or "/"}
                 rule.setdefault("filters", []).append({"type": "RequestRedirect", "requestRedirect": redirect})
                 rule.pop("backendRefs", None)
@@ -869,6 +873,16 @@ def _header_rule(header: str, value: str, existing: list[dict[str, Any]], ref: d
     if existing and "path" in existing[0]:
         match["path"] = existing[0]["path"]  # the same object, as the tool shares the pointer
     return {"matches": [match], "backendRefs": [ref]}
+
+
+def _host_port(netloc: str) -> tuple[str, str]:
+    """Go's ``URL.Hostname()`` and ``URL.Port()``: as written (no lowercasing), IPv6 brackets off."""
+    hostport = netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        host, _, rest = hostport[1:].partition("]")
+        return host, rest[1:] if rest.startswith(":") else ""
+    host, colon, port = hostport.partition(":")
+    return host, port if colon else ""
 
 
 def _is_abs_url(value: str) -> bool:
