@@ -61,8 +61,9 @@ What the tool prints: the GatewayClasses, Gateways, HTTPRoutes, ... each kind in
 namespace`` when there is nothing. Before it, on stderr, one box per notification, sorted by the
 part of the tool that raised it (``INGRESS-NGINX`` before ``STANDARD_EMITTER``, which always warns
 about URL normalization). The tool keeps objects in Go maps, so the order of two Gateways or two
-HTTPRoutes (and of the backendRefs it de-duplicates) changes from run to run; kitlib prints them by
-namespace and name, and keeps backendRefs in rule order. A Python caller gets them in
+HTTPRoutes (and of the backendRefs it de-duplicates, of two TLS Secrets of a listener, of the
+notifications about an Ingress's annotations) changes from run to run; kitlib prints them by
+namespace and name, keeps backendRefs and Secrets in the order they come, and sorts annotations. A Python caller gets them in
 :class:`~kitlib.kubectl.output.Output` ``.warnings``, as :class:`~kitlib.kubectl.output.Note` lines
 (the tool's own text, no ``Warning:`` prefix).
 
