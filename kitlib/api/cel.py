@@ -405,7 +405,7 @@ def _call(name: str, target: Any, args: list[Any]) -> Any:
     if name == "contains":
         return args[0] in target
     if name == "matches":
-        return _regex(args[0]).search(target) is not None
+        return regex(args[0]).search(target) is not None
     if name == "split":
         return target.split(args[0])
     if name == "substring":
@@ -418,6 +418,7 @@ def _call(name: str, target: Any, args: list[Any]) -> Any:
 
 
 @functools.cache
-def _regex(pattern: str) -> re.Pattern[str]:
+def regex(pattern: str) -> re.Pattern[str]:
+    """A compiled RE2 pattern (cached)."""
     # RE2 syntax; the rules' patterns mean the same in Python's re (a leading (?i) included).
     return re.compile(pattern)

@@ -227,7 +227,7 @@ def _string(value: str, schema: Schema, path: str, errors: list[FieldError]) -> 
         errors.append(FieldError(path, "Invalid value", value,
                                  f"{path} in body should be at least {schema['minLength']} chars long"))
     pattern = schema.get("pattern")
-    if pattern and cel._regex(pattern).search(value) is None:
+    if pattern and cel.regex(pattern).search(value) is None:
         errors.append(FieldError(path, "Invalid value", value, f"{path} in body should match '{pattern}'"))
     if schema.get("format") == "date-time" and not _date_time(value):
         errors.append(FieldError(path, "Invalid value", value, f"{path} in body must be of type date-time: "
