@@ -259,15 +259,18 @@ def decode(doc: dict[str, Any], validation: str = "Strict", warnings: list[str] 
         found = fields.metadata_problems(meta) if isinstance(meta, dict) else []
         pruned = schema.prune(doc, custom.schema, unknown=unknown, root=True)
         found = sorted(found + [f'unknown field "{path}"' for path in unknown], key=lambda t: t.split('"')[1])
-        if not found:
-            return obj
-        if validation == "Strict":
-            raise ServerBadRequest(undecodable + "strict decoding error: " + ", ".join(found))
-        if validation == "Warn" and warnings is not None:
-            warnings.extend(found)
-        if isinstance(meta, dict):
-            pruned["metadata"] = fields.drop_unknown_metadata(meta)
-        return res.cls.from_dict(pruned)
+        if found:
+            if validation == "Strict":
+                raise ServerBadRequest(undecodable + "strict decoding error: " + ", ".join(found))
+            if validation == "Warn" and warnings is not None:
+                warnings.extend(found)
+            if isinstance(meta, dict):
+                pruned["metadata"] = fields.drop_unknown_metadata(meta)
+            obj = res.cls.from_dict(pruned)
+        # The schema validates what was sent, not the dataclass's rendering of it (which writes
+        # an absent string field as "").
+        setattr(obj, schema.SENT, pruned)
+        return obj
     found = fields.problems(doc) if fields.known(version, kind) else []
     if not found:
         return obj

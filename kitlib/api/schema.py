@@ -41,6 +41,10 @@ __all__ = ["apply_defaults", "prune", "validate", "NOT_CHECKED"]
 
 Schema = dict[str, Any]
 
+SENT = "_sent_body"
+"""The attribute under which :func:`kitlib.manifest.decode` leaves, on a custom resource it
+decoded, the body as it was sent (pruned): the API server validates that."""
+
 NOT_CHECKED = FieldError("<nil>", "Invalid value", "null",
                          "some validation rules were not checked because the object was invalid; correct the "
                          "existing errors to complete validation")

@@ -102,7 +102,10 @@ class CustomResourceStrategy(Strategy[KubeObject]):
             raise NotFound(NO_ROUTE)
         if served.status_subresource and hasattr(obj, "status"):
             obj.status = clone(old.status) if old is not None else type(obj.status)()  # type: ignore[attr-defined]  # every custom kind with a status subresource has one
+        sent = obj.__dict__.pop(schema.SENT, None)
         body = obj.to_dict()
+        if sent is not None:  # what the client sent, with the status the server keeps
+            body = {**sent, "metadata": body["metadata"], **({"status": body["status"]} if "status" in body else {})}
         schema.apply_defaults(body, served.schema)
         errs = schema.validate(body, served.schema, old.to_dict() if old is not None else None)
         if errs:
