@@ -156,12 +156,30 @@ def test_deleting_a_crd_deletes_its_objects_and_stops_serving(gw):
     assert gw.kubectl("get gateways") == "No resources found in default namespace."
 
 
-def test_crds_of_kinds_kitlib_does_not_model_install_but_do_not_serve(gw):
-    """GRPCRoute's CRD is stored (``kubectl get crd`` lists it), but kitlib serves only the kinds it
-    models: a GRPCRoute is refused as an unmapped kind."""
-    assert gw.get("CustomResourceDefinition", "grpcroutes.gateway.networking.k8s.io")
+GRPC_ROUTE = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GRPCRoute", "metadata": {"name": "g"},
+              "spec": {"parentRefs": [{"name": "eg"}],
+                       "rules": [{"matches": [{"method": {"service": "com.example.User", "method": "Login"}}],
+                                  "backendRefs": [{"name": "grpc", "port": 50051}]}]}}
+
+
+def test_kinds_kitlib_does_not_model_are_served_generically(gw):
+    """GRPCRoute has no dataclass in kitlib: its CRD still serves it, with its schema's defaults
+    and errors and its printer columns, and only in the cluster that has the CRD."""
+    assert gw.kubectl("get grpcroutes") == "No resources found in default namespace."
+    gw.apply(GRPC_ROUTE)
+    assert gw.kubectl("get grpcroutes") == "NAME   HOSTNAMES   AGE\ng      <none>      0s"
+    spec = gw.get("GRPCRoute", "g").to_dict()["spec"]
+    assert spec["rules"][0]["matches"][0]["method"]["type"] == "Exact"
+    assert spec["rules"][0]["backendRefs"][0]["weight"] == 1
+    bad = copy.deepcopy(GRPC_ROUTE)
+    bad["spec"]["rules"][0]["backendRefs"][0]["port"] = 0
+    assert "spec.rules[0].backendRefs[0].port: Invalid value: 0" in refusal(gw, bad)
+    other = kitlib.Cluster(nodes=1, seed=0)
     with pytest.raises(kitlib.ApiError, match='no matches for kind "GRPCRoute"'):
-        gw.apply({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GRPCRoute", "metadata": {"name": "g"}})
+        other.apply(GRPC_ROUTE)
+    gw.kubectl("delete crd grpcroutes.gateway.networking.k8s.io")
+    with pytest.raises(kitlib.ApiError, match='doesn\'t have a resource type "grpcroutes"'):
+        gw.kubectl("get grpcroutes")
 
 
 # ------------------------------------------------------------------------------- defaults
@@ -394,7 +412,8 @@ def _docs(path: str) -> list[dict]:
     return [d for d in yaml.safe_load_all(Path(path).read_text()) if d]
 
 
-MODELED = {"Gateway", "GatewayClass", "HTTPRoute", "ReferenceGrant", "Namespace", "Service", "Deployment", "Secret"}
+MODELED = {"Gateway", "GatewayClass", "HTTPRoute", "ReferenceGrant", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute",
+           "BackendTLSPolicy", "ListenerSet", "Namespace", "Service", "Deployment", "Secret", "ConfigMap"}
 
 
 @pytest.mark.parametrize("path", sorted(glob.glob(str(DATA / "invalid" / "*.yaml"))), ids=lambda p: Path(p).stem)
