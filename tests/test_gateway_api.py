@@ -564,3 +564,16 @@ def test_cel_evaluator_agrees_with_cel_python_on_the_projects_examples():
                     checked.add(rule)
                     count += 1
     assert count > 2000 and len(checked) >= 65
+
+
+def test_kubectl_create_maps_and_validates_custom_resources_per_cluster(gw):
+    """``kubectl create -f`` maps the kind against the cluster's CRDs and asks for strict field
+    validation, as apply does."""
+    text = GATEWAY.replace("  gatewayClassName: eg", "  gatewayClassName: eg\n  foo: 1")
+    with pytest.raises(kitlib.ApiError) as err:
+        kitlib.Cluster(nodes=1, seed=0).kubectl(f"create -f - <<EOF\n{text}EOF")
+    assert 'from "STDIN": no matches for kind "Gateway"' in err.value.kubectl_text()
+    with pytest.raises(kitlib.ApiError) as err:
+        gw.kubectl(f"create -f - <<EOF\n{text}EOF")
+    assert err.value.kubectl_text().endswith('strict decoding error: unknown field "spec.foo"')
+    assert gw.kubectl(f"create --validate=false -f - <<EOF\n{text}EOF") == "gateway.gateway.networking.k8s.io/eg created"
