@@ -225,8 +225,8 @@ def _lab_dns(rt: Runtime, src: Ref, host: str) -> tuple[str, Hop] | None:
         return None
     ip = addon.address()[0]
     return ip, Hop("external", "outside", "resolver", "", ip,
-                   f"DNS (lab): {host} → {ip}, the ingress controller's external address, as a wildcard "
-                   "record or /etc/hosts line points every name there")
+                   f"DNS (lab): {host} → {ip}, {addon.address_note()}, as a wildcard record, an /etc/hosts "
+                   "line or curl --resolve points every name there")
 
 
 def _answer(out: HttpResponse, reply: AppReply | None, where: str, method: str) -> HttpResponse:
