@@ -486,7 +486,10 @@ def _page(rt: Runtime, status: int, trace: ProxyTrace, extra: tuple[tuple[str, s
             "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
     headers = (("Date", http_date(rt)), ("Content-Type", "text/html"),
                ("Content-Length", str(len(body.encode()))), ("Connection", "keep-alive"), *extra)
-    return AppReply(status, body, headers + _hsts(rt, trace), upstream=trace, phrase=title.split(" ", 1)[1])
+    # nginx's status line says "302 Moved Temporarily" while its error page says "302 Found"
+    # (ngx_http_header_filter_module.c, ngx_http_special_response.c).
+    phrase = "Moved Temporarily" if status == 302 else title.split(" ", 1)[1]
+    return AppReply(status, body, headers + _hsts(rt, trace), upstream=trace, phrase=phrase)
 
 
 def _forward(rt: Runtime, reply: AppReply, trace: ProxyTrace) -> AppReply:
