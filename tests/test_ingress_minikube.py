@@ -204,3 +204,24 @@ def test_cloud_style_load_balancer_option_with_metallb():
     resp = c.http("http://demo.example/")
     assert resp.status == 200 and resp.ip == "192.168.49.200"
     assert not c.connect("external", MINIKUBE_IP, 80).ok
+
+
+def test_the_scheduler_refuses_a_second_pod_with_the_same_host_port_on_a_node():
+    """kube-scheduler's NodePorts filter: a node whose pods already hold the hostPort is not
+    feasible; with no node left the pod stays Pending with the filter's reason, and it is
+    scheduled once the port is free again."""
+    c = kitlib.Cluster(nodes=2, seed=1)
+    for i in range(3):
+        c.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"hp{i}"},
+                 "spec": {"containers": [{"name": "web", "image": "nginx",
+                                          "ports": [{"containerPort": 80, "hostPort": 8088}]}]}})
+    c.advance(10)
+    nodes = {c.get("Pod", f"hp{i}").spec.node_name for i in range(2)}
+    assert nodes == {"minikube", "minikube-m02"}  # one per node
+    cond = c.get("Pod", "hp2").status.condition("PodScheduled")
+    assert cond.reason == "Unschedulable" and cond.message == (
+        "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports. "
+        "preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.")
+    c.delete("Pod", "hp0")
+    c.advance(60)
+    assert c.get("Pod", "hp2").status.phase == "Running"
