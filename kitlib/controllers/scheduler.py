@@ -212,7 +212,8 @@ def schedule(rt: Runtime, keys: list[str]) -> None:
             # NodePorts runs after NodeAffinity and before NodeResourcesFit ("Too many pods").
             for n in nodes:
                 if n.name not in used_ports:
-                    used_ports[n.name] = set().union(*(host_ports(p) for p in rt.api.store.pods_on(n.name)))
+                    used_ports[n.name] = set().union(*(host_ports(p) for p in rt.api.store.pods_on(n.name)
+                                                         if isinstance(p, Pod)))
             clash = {n.name for n in nodes if ports_conflict(wanted, used_ports[n.name])}
             feasible = [name for name in feasible if name not in clash]
         if not feasible:
