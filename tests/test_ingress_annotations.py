@@ -261,3 +261,14 @@ def _decode(doc: dict):
     from kitlib.manifest import decode
     doc = {**doc, "metadata": {**doc["metadata"], "namespace": "default"}}
     return decode(doc)
+
+
+def test_a_canary_for_a_wildcard_host():
+    """The canary merges into the server of the same host name, wildcards included."""
+    primary = _decode(ing("p", "*.shop.example", [("/", "Prefix", "web")]))
+    canary = _decode(ing("c", "*.shop.example", [("/", "Prefix", "canary")], {"canary": "true",
+                                                                              "canary-by-header": "X"}))
+    router = build([primary, canary])
+    route = router.route("eu.shop.example", "/")
+    chosen, why = router.canary_for(route).choose({"X": "always"}, None)
+    assert (chosen, why) == (True, "header X: always") and router.unmerged == []

@@ -490,7 +490,8 @@ def _merge_canary(router: Router, ing: Ingress, ann: Annotations) -> None:
     and pathType (``mergeAlternativeBackends``; only the first alternative backend is used)."""
     for i, rule in enumerate(ing.spec.rules):
         host = normalize_host(rule.host or "")
-        server = router.servers.get(host) if host else router.catch_all
+        server = (router.catch_all if not host else router.wildcards.get(host[2:]) if host.startswith("*.")
+                  else router.servers.get(host))
         for j, p in enumerate(rule.http.paths if rule.http else []):
             route = _route(ing.key, i, j, host, p.path or "/", p.path_type or "ImplementationSpecific", p.backend,
                            0, ann)
