@@ -168,14 +168,14 @@ def test_docs_name_based_virtual_hosting_without_a_load_balancer(mk):
 
 
 def test_minikube_tutorial_hello_world():
-    """The "Set up Ingress on Minikube" tutorial: deployment web behind a NodePort Service on 8080,
-    Ingress example-ingress for hello-world.example, and
-    curl --resolve "hello-world.example:80:$(minikube ip)" -i http://hello-world.example.
-    (kitlib has no hello-app image: nginx stands in for it, behind the same Service port 8080.)"""
+    """The "Set up Ingress on Minikube" tutorial: hello-app `web` behind a NodePort Service on
+    8080, Ingress example-ingress for hello-world.example, and
+    curl --resolve "hello-world.example:80:$(minikube ip)" -i http://hello-world.example
+    answers hello-app's three lines."""
     c = kitlib.Cluster(nodes=1, seed=5)
     c.enable_addon("ingress")
-    c.kubectl("create deployment web --image=nginx")
-    c.kubectl("expose deployment web --type=NodePort --port=8080 --target-port=80")
+    c.kubectl("create deployment web --image=gcr.io/google-samples/hello-app:1.0")
+    c.kubectl("expose deployment web --type=NodePort --port=8080")
     c.advance(30)
     c.apply({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "example-ingress"},
              "spec": {"ingressClassName": "nginx", "rules": [{"host": "hello-world.example", "http": {
@@ -183,9 +183,14 @@ def test_minikube_tutorial_hello_world():
     out = c.kubectl("get ingress")
     assert out.splitlines()[1].split()[:5] == ["example-ingress", "nginx", "hello-world.example", MINIKUBE_IP, "80"]
     resp = c.http("http://hello-world.example/")
+    (pod,) = c.pods(selector="app=web")
     assert resp.status == 200 and resp.service == "default/web"
+    assert resp.body == f"Hello, world!\nVersion: 1.0.0\nHostname: {pod.name}\n"
     assert resp.ip == MINIKUBE_IP and resp.hops[0].dst == MINIKUBE_IP
     assert "curl --resolve" in resp.hops[0].note
+    # The tutorial's NodePort reaches the app directly too: http://$(minikube ip):<nodePort>.
+    node_port = c.get("Service", "web").spec.ports[0].node_port
+    assert c.http(f"http://{MINIKUBE_IP}:{node_port}/").body.startswith("Hello, world!")
 
 
 def test_cloud_style_load_balancer_option_with_metallb():
