@@ -230,3 +230,20 @@ def test_the_scheduler_refuses_a_second_pod_with_the_same_host_port_on_a_node():
     c.delete("Pod", "hp0")
     c.advance(60)
     assert c.get("Pod", "hp2").status.phase == "Running"
+
+
+def test_a_pod_on_the_same_node_reaches_the_host_port_masqueraded(mk):
+    """portmap's hairpin rule: a source in the pod's own subnet is marked by CNI-HOSTPORT-SETMARK
+    and masqueraded (CNI-HOSTPORT-MASQ) to the bridge's address; a pod on another node arrives
+    with its node's address (flannel's masquerade of traffic leaving the pod network)."""
+    (ctrl,) = mk.pods("ingress-nginx")
+    for name, node in (("near", "minikube"), ("far", "minikube-m02")):
+        mk.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                  "spec": {"nodeName": node, "containers": [{"name": "c", "image": "nginx"}]}})
+    mk.advance(10)
+    near = mk.connect("default/near", MINIKUBE_IP, 80)
+    assert near.ok and near.pod == ctrl.key and near.hops[-1].src == "10.244.0.1"
+    assert any("CNI-HOSTPORT-MASQ masquerades it" in h.note for h in near.hops)
+    far = mk.connect("default/far", MINIKUBE_IP, 80)
+    assert far.ok and far.pod == ctrl.key and far.hops[-1].src == "192.168.49.3"
+    assert not any("CNI-HOSTPORT-MASQ" in h.note for h in far.hops)

@@ -561,6 +561,15 @@ def _via_host_port(rt: Runtime, s: Source, conn: Connection, mapped: hostport.Ho
     post = rt.topology.path(f"kernel:{node}", pod_vertex(pod.key), {"pod", "host"})
     nat = (f"CNI portmap (hostPort), nat PREROUTING: CNI-HOSTPORT-DNAT → {mapped.chain}: DNAT {conn.dst_ip}:"
            f"{conn.port} → {pod_ip}:{mapped.container_port} (pod {pod.key}), so the packet is routed to the pod")
+    if s.kind == "pod" and s.node == node and (rt.calico is None or s.pod is pod or
+                                                 (s.pod is not None and s.pod.key == pod.key)):
+        # Hairpin: the source is in the pod's own network (the bridge's subnet; Calico's /32), so the
+        # chain jumps to CNI-HOSTPORT-SETMARK and CNI-HOSTPORT-MASQ masquerades it in POSTROUTING.
+        device = f"eth0:{node}" if rt.calico is not None else f"cni0:{node}"
+        masq_ip = rt.topology.graph.nodes[device]["ip"]
+        nat += (f"; hairpin: the source is in the pod's network, so CNI-HOSTPORT-SETMARK marks it and "
+                f"CNI-HOSTPORT-MASQ masquerades it: source {seen} → {masq_ip}")
+        seen = masq_ip
     if conn.hops and conn.hops[-1].vertex.startswith("kernel:"):
         conn.hops[-1].note = nat  # the DNAT comes before the routing decision: not "delivered here"
     _add(conn, rt, post[1:], seen, pod_ip)

@@ -7,6 +7,10 @@ the pod's node. ``PREROUTING`` and ``OUTPUT`` jump to ``CNI-HOSTPORT-DNAT`` for 
 local address; that chain jumps, per pod, to ``CNI-DN-<hash>``, which DNATs
 ``<any local IP>:hostPort`` to ``podIP:containerPort``. So a connection to the node's IP on the
 hostPort reaches the pod, and only on the node the pod runs on (other nodes have no rule).
+With ``snat`` on (the default), a source in the pod's own network (the bridge's subnet; with
+Calico the pod itself) is marked by ``CNI-HOSTPORT-SETMARK`` and masqueraded by
+``CNI-HOSTPORT-MASQ`` (hairpin); other sources keep their address. kitlib shows these rules as
+hops of the data path, not in ``cluster.iptables``.
 
 The chain's name is ``CNI-DN-`` and 21 hex digits of SHA-512 over the network's name and the
 container (sandbox) ID (``utils.MustFormatChainNameWithPrefix``); kitlib has no sandbox IDs
