@@ -272,3 +272,25 @@ def test_a_canary_for_a_wildcard_host():
     route = router.route("eu.shop.example", "/")
     chosen, why = router.canary_for(route).choose({"X": "always"}, None)
     assert (chosen, why) == (True, "header X: always") and router.unmerged == []
+
+
+def test_the_admission_webhook_refuses_regex_paths_of_type_prefix(mk):
+    """strict-validate-path-type (on by default): the validating webhook denies an Exact or Prefix
+    path with characters other than letters, digits, . _ - and /; nothing is stored. A regex
+    path needs pathType ImplementationSpecific; another controller's Ingress is not checked."""
+    before = mk.runtime.state()
+    doc = ing("bad", "bad.example", [("/testando(/|$)(.*)", "Prefix", "web"), ("/x+", "Exact", "web")],
+              {"use-regex": "true", "rewrite-target": "/$2"})
+    with pytest.raises(kitlib.ApiError) as err:
+        mk.apply(doc)
+    assert err.value.kubectl_text() == (
+        'Error from server (BadRequest): admission webhook "validate.nginx.ingress.kubernetes.io" denied the '
+        "request: ingress contains invalid paths: path /testando(/|$)(.*) cannot be used with pathType Prefix\n"
+        "path /x+ cannot be used with pathType Exact")
+    assert mk.runtime.state() == before
+    with pytest.raises(kitlib.ApiError, match="failed to create ingress: admission webhook"):
+        mk.kubectl("create ingress x --rule='/a(.*)=web:80'")
+    mk.apply(ing("ok", "ok.example", [("/testando(/|$)(.*)", "ImplementationSpecific", "web")]))
+    mk.apply(ing("theirs", "t.example", [("/a(.*)", "Prefix", "web")], cls="other"))  # not nginx's
+    mk.disable_addon("ingress")
+    mk.apply(ing("later", "l.example", [("/a(.*)", "Prefix", "web")], cls="nginx"))  # no webhook any more

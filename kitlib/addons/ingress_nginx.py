@@ -16,8 +16,11 @@ learner sees with ``kubectl get all -n ingress-nginx``:
 * ConfigMaps ``ingress-nginx-controller``, ``tcp-services`` and ``udp-services``;
 * IngressClass ``nginx`` (controller ``k8s.io/ingress-nginx``), marked as the default class.
 
-Not simulated: the admission Jobs ``ingress-nginx-admission-create``/``-patch`` (kitlib has no
-Job controller), the webhook's Secret and ValidatingWebhookConfiguration, RBAC objects.
+The validating webhook ``validate.nginx.ingress.kubernetes.io`` checks Ingresses as they are
+created or updated (:meth:`IngressNginx.admit`), as a hook of the API server rather than as a
+ValidatingWebhookConfiguration object. Not simulated: the admission Jobs
+``ingress-nginx-admission-create``/``-patch`` (kitlib has no Job controller), the webhook's
+Secret and ValidatingWebhookConfiguration objects, RBAC objects.
 
 The controller takes Ingresses whose class is ``nginx`` and, with
 ``--watch-ingress-without-class=true``, those without a class. It compiles them into one routing
@@ -53,6 +56,7 @@ verify certificates (like ``curl -k``), it only reports which one it got.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -71,7 +75,7 @@ from ..api.pod import is_ready
 from ..api.service import Service
 from ..container.handlers import AppReply, HttpRequest, go_reply, http_date
 from ..container.images import respond
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, NotFound, ServerBadRequest
 from ..network import dns
 from ..network import ingress as routing
 from ..network.datapath import Hop, connect
@@ -96,6 +100,10 @@ HEALTH_PORT = 10254
 LISTENS = frozenset({(80, "TCP"), (443, "TCP"), (8443, "TCP"), (HEALTH_PORT, "TCP")})
 """What the controller's processes listen on (its Deployment's ``--http-port``/``--https-port``
 defaults, the webhook's ``--validating-webhook=:8443``, ``--healthz-port``)."""
+WEBHOOK = "validate.nginx.ingress.kubernetes.io"
+"""The name of the validating webhook of the ingress-nginx-admission ValidatingWebhookConfiguration."""
+_VALID_PATH = re.compile(r"/[A-Za-z0-9._\-/]*")
+r"""``validPathType`` (``internal/ingress/inspector/rules.go``): ``(?i)^/[[:alnum:]._\-/]*$``."""
 FAKE_CERTIFICATE = "Kubernetes Ingress Controller Fake Certificate"
 """The subject CN of the self-signed certificate ingress-nginx generates at start-up."""
 EVENT_SOURCE = "nginx-ingress-controller"
@@ -169,6 +177,7 @@ class IngressNginx:
                 continue
             c.create(doc)
         c.api.watch(self._on_change)
+        c.api.validating_webhooks.append(self.admit)
         self._sync_status()
         for _ in range(60):
             if self.ready_pods():
@@ -190,6 +199,8 @@ class IngressNginx:
         seconds. The Ingresses stay, with their status cleared, and nothing serves them any more."""
         c = self.rt
         c.api.unwatch(self._on_change)
+        if self.admit in c.api.validating_webhooks:
+            c.api.validating_webhooks.remove(self.admit)
         for ing in c.api.store.items("Ingress"):
             if isinstance(ing, Ingress) and ing.status.load_balancer.ingress:
                 ing.status.load_balancer.ingress = []
@@ -430,6 +441,23 @@ class IngressNginx:
             trace.pod = conn.pod
             return _forward(c, reply, trace)
         return _page(c, 504 if failure == "timeout" else 502, trace)
+
+    def admit(self, obj: Any, old: Any) -> None:
+        """The validating webhook ``validate.nginx.ingress.kubernetes.io`` on a create or update of
+        an Ingress this controller serves (``CheckIngress`` in ``controller.go``): with
+        ``strict-validate-path-type`` (on by default) an Exact or Prefix path may hold only
+        letters, digits, ``.``, ``_``, ``-`` and ``/`` (``inspector.ValidatePathType``); a regex
+        path needs ``pathType: ImplementationSpecific``. Not simulated: the nginx configuration
+        test the webhook also runs, and the webhook's failure while no controller pod is ready."""
+        if not isinstance(obj, Ingress) or obj.metadata.deletion_timestamp is not None or not self.serves(obj):
+            return
+        bad = [f"path {p.path} cannot be used with pathType {p.path_type or '<nil>'}"
+               for rule in obj.spec.rules for p in (rule.http.paths if rule.http else [])
+               if p.path and p.path_type != "ImplementationSpecific" and not _VALID_PATH.fullmatch(p.path)]
+        if bad:
+            # errors.Join separates the errors with newlines; the API server prefixes the webhook's name.
+            raise ServerBadRequest(f'admission webhook "{WEBHOOK}" denied the request: ingress contains invalid '
+                                   f'paths: {chr(10).join(bad)}')
 
     def redirect_to_https(self, scheme: str, host: str, annotations: routing.Annotations) -> bool:
         """Whether a request is redirected to HTTPS (``lua_ingress.lua``, ``redirect_to_https``):
