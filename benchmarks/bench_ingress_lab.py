@@ -1,7 +1,7 @@
 """Benchmark: an ingress-lab interaction at workshop scale, from the event to the routing tree and
 the result line updated in the kernel.
 
-A cluster of 3 nodes with MetalLB and the ingress add-on is built with two Deployments, ``web``
+A cluster of 3 nodes with the ingress add-on (minikube's: hostPort on the primary node) is built with two Deployments, ``web``
 (nginx) and ``api`` (agnhost), of 10 pods each, a ClusterIP Service in front of each, and an
 Ingress ``shop`` (``shop.example/`` → web, ``shop.example/api`` → api) (not timed), and a
 :class:`kitlib.widgets.IngressLab` is opened on it. Then, repeatedly, each control of the lab is
@@ -33,7 +33,6 @@ AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 
 def build(seed: int = 0) -> kitlib.Cluster:
     cluster = kitlib.Cluster(nodes=NODES, seed=seed)
-    cluster.enable_addon("metallb", addresses="192.168.49.200-192.168.49.250")
     cluster.enable_addon("ingress")
     cluster.kubectl(f"create deployment web --image=nginx --replicas={PODS} --port=80")
     cluster.kubectl("expose deployment web --port=80")

@@ -1,8 +1,10 @@
 """The ingress-nginx add-on (cluster.enable_addon("ingress")): what it installs, which Ingresses it
 serves, and HTTP through the whole path: client → LoadBalancer IP or NodePort → controller pod →
-rule → an endpoint pod of the backend Service.
+rule → an endpoint pod of the backend Service. Most tests here use the cloud-style option
+(``service_type="LoadBalancer"`` with MetalLB); minikube's default shape (hostPort on the primary
+node, NodePort Service) is tested in test_ingress_minikube.py.
 
-Sources: ingress-nginx's deploy manifest (controller v1.12) and its docs (user-guide/tls: default
+Sources: ingress-nginx's cloud deploy manifest (controller v1.15.1) and its docs (user-guide/tls: default
 certificate "Kubernetes Ingress Controller Fake Certificate", ssl-redirect 308, HSTS; the 503 of an
 upstream without endpoints), minikube's ingress add-on, and the Ingress page of kubernetes.io
 (simple fan-out, name-based virtual hosting, TLS).
@@ -57,7 +59,7 @@ def apps(cluster: kitlib.Cluster) -> kitlib.Cluster:
 def lab(seed: int = 0) -> kitlib.Cluster:
     cluster = kitlib.Cluster(nodes=3, seed=seed)
     cluster.enable_addon("metallb", addresses=POOL)
-    cluster.enable_addon("ingress")
+    cluster.enable_addon("ingress", service_type="LoadBalancer")
     return apps(cluster)
 
 
@@ -86,9 +88,10 @@ def lb_status(cluster, name: str = "shop") -> list[str | None]:
 
 
 def test_enable_installs_the_controller(cluster):
-    """The namespace, Deployment, the LoadBalancer and admission Services and IngressClass `nginx`
-    (the default class); enabling waits until the controller pod is Running and Ready."""
-    addon = cluster.enable_addon("ingress")
+    """With service_type="LoadBalancer": the namespace, Deployment, the LoadBalancer and admission
+    Services and IngressClass `nginx` (the default class); enabling waits until the controller pod
+    is Running and Ready."""
+    addon = cluster.enable_addon("ingress", service_type="LoadBalancer")
     assert cluster.get("Namespace", "ingress-nginx", "").metadata.labels["app.kubernetes.io/name"] == "ingress-nginx"
     deploy = cluster.get("Deployment", "ingress-nginx-controller", "ingress-nginx")
     assert deploy.status.ready_replicas == 1
@@ -105,17 +108,21 @@ def test_enable_installs_the_controller(cluster):
     # The controller answers its health check on 10254, as its probes see it.
     health = cluster.http(f"http://{pod.status.pod_ip}:10254/healthz", src="node/minikube")
     assert (health.status, health.body) == (200, "ok")
-    # Enabling twice changes nothing; options are refused.
+    # Enabling twice changes nothing; other options, and another service_type, are refused.
     assert cluster.enable_addon("ingress") is addon
-    with pytest.raises(kitlib.ApiError, match="takes no options"):
+    with pytest.raises(kitlib.ApiError, match="takes only service_type"):
         cluster.enable_addon("ingress", replicas=2)
+    with pytest.raises(kitlib.ApiError, match='enabled with service_type "LoadBalancer": disable it first'):
+        cluster.enable_addon("ingress", service_type="NodePort")
+    with pytest.raises(kitlib.ApiError, match='service_type must be "NodePort"'):
+        kitlib.Cluster(nodes=1).enable_addon("ingress", service_type="ClusterIP")
 
 
 def test_without_metallb_the_load_balancer_stays_pending_and_the_node_port_answers(cluster):
-    """Like `minikube addons enable ingress` on bare metal: EXTERNAL-IP <pending>, Ingresses without
-    an address, but every node's NodePort reaches the controller."""
+    """The cloud manifest on bare metal: EXTERNAL-IP <pending>, Ingresses without an address, but
+    every node's NodePort reaches the controller."""
     apps(cluster)
-    addon = cluster.enable_addon("ingress")
+    addon = cluster.enable_addon("ingress", service_type="LoadBalancer")
     cluster.apply(ingress("shop", [rule("shop.example", ("/", "api"))]))
     svc = cluster.get("Service", "ingress-nginx-controller", "ingress-nginx")
     assert svc.status.load_balancer.ingress == []
@@ -135,15 +142,15 @@ def test_without_metallb_the_load_balancer_stays_pending_and_the_node_port_answe
     https_port = addon.address()[2]
     secure = cluster.http(f"https://shop.example:{https_port}/hostname")
     assert secure.status == 200 and secure.tls.certificate == FAKE_CERTIFICATE, secure
-    # Port 80 of a node is not the controller: nothing listens there.
+    # Port 80 of a node is not the controller (the cloud manifest has no hostPort): nothing listens there.
     refused = cluster.http("http://shop.example/")
     assert refused.status is None and refused.failure == "refused"
 
 
 def test_with_metallb_the_ingress_status_gets_the_address(cluster):
     """MetalLB gives the controller's Service an address, and the controller writes it into the
-    status of every Ingress it serves, whether MetalLB came first or later."""
-    cluster.enable_addon("ingress")
+    status of every Ingress it serves (--publish-service), whether MetalLB came first or later."""
+    cluster.enable_addon("ingress", service_type="LoadBalancer")
     cluster.apply(ingress("early", [rule("early.example", ("/", "web"))]))
     assert lb_status(cluster, "early") == []
     cluster.enable_addon("metallb", addresses=POOL)
@@ -190,12 +197,12 @@ def test_ingresses_of_another_class_are_ignored(shop):
     assert resp.status == 404 and resp.pod is None and resp.ingress.route is None
 
 
-def test_a_class_less_ingress_from_before_is_not_served(cluster):
-    """An Ingress created before any default class has no class, and ingress-nginx does not watch
-    class-less Ingresses (--watch-ingress-without-class is off)."""
+def test_a_class_less_ingress_from_before_is_not_served_by_the_cloud_manifest(cluster):
+    """An Ingress created before any default class has no class, and the cloud manifest's
+    ingress-nginx does not watch class-less Ingresses (no --watch-ingress-without-class)."""
     apps(cluster)
     cluster.apply(ingress("old", [rule("old.example", ("/", "web"))], cls=None))
-    cluster.enable_addon("ingress")
+    cluster.enable_addon("ingress", service_type="LoadBalancer")
     assert cluster.get("Ingress", "old").spec.ingress_class_name is None
     port = cluster.addons["ingress"].address()[1]
     assert cluster.http(f"http://old.example:{port}/").status == 404
@@ -350,7 +357,12 @@ def test_https_with_a_tls_secret(shop):
     assert resp.status == 200 and resp.service == "default/api"
     assert resp.tls.certificate == "secret default/shop-tls" and not resp.tls.default
     assert resp.tls.server_name == "shop.example"
-    assert resp.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    # minikube's ConfigMap (which the add-on installs in both shapes) says hsts: "false".
+    assert "Strict-Transport-Security" not in resp.headers
+    shop.apply({"apiVersion": "v1", "kind": "ConfigMap", "data": {"hsts": "true"},
+                "metadata": {"name": "ingress-nginx-controller", "namespace": "ingress-nginx"}})
+    again = shop.http("https://shop.example/api/hostname")
+    assert again.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
 def test_https_for_a_host_without_tls_gets_the_fake_certificate(shop):
@@ -380,6 +392,8 @@ def test_http_for_a_tls_host_is_redirected(shop):
     resp = shop.http("http://shop.example/api/items?page=2")
     assert resp.status == 308 and resp.pod is None
     assert resp.headers["Location"] == "https://shop.example/api/items?page=2"
+    # lua_ingress.lua drops a final "/" from the redirect unless preserve-trailing-slash is set.
+    assert shop.http("http://shop.example/api/").headers["Location"] == "https://shop.example/api"
     assert "<title>308 Permanent Redirect</title>" in resp.body
     assert shop.http("http://other.example/").status == 404  # no TLS, no redirect (and no rule)
 

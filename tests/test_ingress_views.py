@@ -22,9 +22,9 @@ AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 def shop_cluster(seed: int = 1, metallb: bool = True, ingress: bool = True) -> kitlib.Cluster:
     """web (nginx) and api (agnhost) behind Ingress shop: shop.example/ → web, /api → api."""
     c = kitlib.Cluster(nodes=3, seed=seed)
-    if metallb:
+    if metallb:  # the cloud-style shape: a LoadBalancer Service that MetalLB gives an address
         c.enable_addon("metallb", addresses="192.168.49.200-192.168.49.250")
-    c.enable_addon("ingress")
+    c.enable_addon("ingress", **({"service_type": "LoadBalancer"} if metallb else {}))
     c.kubectl("create deployment web --image=nginx --replicas=2 --port=80")
     c.kubectl("expose deployment web --port=80")
     c.kubectl(f"create deployment api --image={AGNHOST} --replicas=2 --port=8080 -- "
@@ -312,13 +312,13 @@ def test_step_advances_the_clock():
     assert f"t = {c.now:.0f} s" in lab.clock.value
 
 
-def test_lab_creates_the_ingress_and_uses_the_nodeport_without_metallb():
-    """Without MetalLB the controller's EXTERNAL-IP is pending, so the URL uses its NodePort; the
-    first added rule creates the Ingress."""
+def test_lab_creates_the_ingress_and_uses_port_80_of_the_node_without_metallb():
+    """minikube's add-on listens on the primary node's port 80 (hostPort), so the URL needs no
+    port; the first added rule creates the Ingress."""
     c = shop_cluster(metallb=False, ingress=False)
     lab = IngressLab(c, "shop")
-    port = c.addons["ingress"].address()[1]
-    assert lab.url.value == f"http://shop.example:{port}/"
+    assert c.addons["ingress"].address() == ("192.168.49.2", 80, 443)
+    assert lab.url.value == "http://shop.example/"
     lab.service.value = "web"
     lab.add_button.click()
     assert lab.status.value == ""
@@ -326,8 +326,8 @@ def test_lab_creates_the_ingress_and_uses_the_nodeport_without_metallb():
     assert texts(lab.figure, "hosts") == ["shop.example"]
 
 
-def test_the_default_url_reaches_the_controller_through_its_nodeport():
-    """Without MetalLB, the lab's URL (a node's IP and the controller's NodePort) is routed."""
+def test_the_default_url_reaches_the_controller_through_its_host_port():
+    """Without MetalLB, the lab's URL (the primary node's IP, port 80) is routed."""
     c = shop_cluster(metallb=False)
     lab = IngressLab(c, "shop")
     lab.send_button.click()

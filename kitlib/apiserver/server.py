@@ -96,6 +96,9 @@ class ApiServer:
         """The custom kinds this server serves because their CustomResourceDefinition is stored
         here, by kind (each cluster its own: the Gateway API's kinds exist only after the CRDs)."""
         self._watchers: list[Watcher] = []
+        self.validating_webhooks: list[Callable[[KubeObject, KubeObject | None], None]] = []
+        """Validating admission webhooks an add-on registers: each is called with the object and
+        the stored one (None on create) after validation, and raises the webhook's denial."""
         self._request = _Request(self.rng)  # the request in flight, if any
 
     # ------------------------------------------------------------------ reading
@@ -220,6 +223,8 @@ class ApiServer:
             if strategy.draws:
                 self._request.save_rng()
             strategy.prepare(self, obj, old, txn)
+            for webhook in self.validating_webhooks:  # validating admission runs after validation
+                webhook(obj, old)
         return obj
 
     def create(self, obj: KubeObject, *, copy: bool = True, dry_run: bool = False) -> KubeObject:

@@ -8,6 +8,7 @@ the image's handler, looked up by repository among those an add-on registered in
 * ``nginx`` (any tag): nginx's default server, serving the 615-byte welcome page on ``/`` and
   ``/index.html`` and its built-in error pages otherwise (version 1.27.5 unless the tag names one);
 * ``hashicorp/http-echo``: the text of its ``-text`` argument and a newline, on every path;
+* ``gcr.io/google-samples/hello-app``: "Hello, world!", its version and its hostname, on every path;
 * every other image answers as agnhost ``netexec``, the Kubernetes e2e test server:
   ``/hostname`` is the pod's name, ``/clientip`` the client's ``ip:port``, ``/echo?msg=x``
   is ``x`` and every other path ``NOW: <time>``.
@@ -158,9 +159,19 @@ def hostname(pod: Pod) -> str:
     return str(pod.spec.extra.get("hostname") or pod.name)[:63]
 
 
+def hello_app(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
+    """google-samples hello-app (``main.go``): three lines on every path; the version is the image's
+    (``1.0`` prints ``1.0.0``, ``2.0`` prints ``2.0.0``)."""
+    tag = image_tag(container.image or "") or "1.0"
+    version = tag + ".0" if tag.count(".") == 1 else tag
+    return go_reply(rt, 200, f"Hello, world!\nVersion: {version}\nHostname: {hostname(pod)}\n")
+
+
 IMAGES: dict[str, AppHandler] = {
     "nginx": nginx,
     "hashicorp/http-echo": http_echo,
+    "gcr.io/google-samples/hello-app": hello_app,
+    "us-docker.pkg.dev/google-samples/containers/gke/hello-app": hello_app,
 }
 """Image repository (registry and tag dropped) → what its containers answer, for the images every
 cluster knows; add-ons register theirs per cluster (:class:`~kitlib.container.handlers.ContainerApps`)."""

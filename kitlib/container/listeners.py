@@ -60,6 +60,9 @@ ECHOSERVER = "registry.k8s.io/echoserver"
 BUSYBOX = "busybox"
 WEBAPP = "kitlib/webapp"
 COREDNS = "registry.k8s.io/coredns/coredns"
+HELLO_APP = "gcr.io/google-samples/hello-app"
+"""The kubernetes.io minikube Ingress tutorial's app (GoogleCloudPlatform/kubernetes-engine-samples
+``quickstarts/hello-app/main.go``: ``PORT`` or 8080; its Dockerfile's ``CMD ["/hello-app"]``)."""
 WEBAPP_PORT = 8080
 """Where ``kitlib/webapp`` listens when its ``env`` sets no ``PORT``."""
 UNKNOWN_REASON = "UnknownImage"
@@ -74,6 +77,7 @@ IMAGE_CONFIG: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     BUSYBOX: ((), ("sh",)),
     WEBAPP: ((), ("webapp",)),
     COREDNS: (("/coredns",), ()),
+    HELLO_APP: ((), ("/hello-app",)),
     "alpine": ((), ("/bin/sh",)),
     "nicolaka/netshoot": ((), ("zsh",)),
     "curlimages/curl": (("/entrypoint.sh",), ("curl",)),
@@ -83,7 +87,7 @@ IMAGE_CONFIG: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 agnhost: ``ENTRYPOINT ["/agnhost"]``, ``CMD ["pause"]``; netshoot: ``CMD ["zsh"]``; echoserver's and
 webapp's CMD are names kitlib gives: what matters is that a ``command`` replaces them). Both what
 listens and the main process (:mod:`kitlib.container.process`) start from it."""
-IMAGES = frozenset({NGINX, AGNHOST, HTTP_ECHO, ECHOSERVER, BUSYBOX, WEBAPP, COREDNS})
+IMAGES = frozenset({NGINX, AGNHOST, HTTP_ECHO, ECHOSERVER, BUSYBOX, WEBAPP, COREDNS, HELLO_APP})
 """The images whose listeners kitlib models (the others in :data:`IMAGE_CONFIG` are clients)."""
 SYSTEM: dict[str, frozenset[Listener]] = {
     "registry.k8s.io/kube-apiserver": frozenset({(8443, "TCP")}),  # minikube's --secure-port=8443
@@ -109,7 +113,8 @@ SYSTEM: dict[str, frozenset[Listener]] = {
 storage-provisioner, the add-ons' helpers): what their processes listen on (on the node, for the
 host-network ones), from their manifests' ports and probes. kitlib models them enough not to warn."""
 ALIASES = {"k8s.gcr.io/echoserver": ECHOSERVER, "gcr.io/google_containers/echoserver": ECHOSERVER,
-           "k8s.gcr.io/e2e-test-images/agnhost": AGNHOST, "registry.k8s.io/busybox": BUSYBOX}
+           "k8s.gcr.io/e2e-test-images/agnhost": AGNHOST, "registry.k8s.io/busybox": BUSYBOX,
+           "us-docker.pkg.dev/google-samples/containers/gke/hello-app": HELLO_APP}
 """Older registries' names of the same images."""
 SHELLS = frozenset({"sh", "ash", "bash", "dash"})
 
@@ -171,7 +176,7 @@ def listening(rt: Runtime, container: Container) -> Listening:
         argv = image_argv(r, *command_and_args(container))
         if r == AGNHOST and argv[1:2] == ("porter",):
             return Listening(porter(container))
-        port_env = _env(container, "PORT") if r == WEBAPP else None
+        port_env = _env(container, "PORT") if r in (WEBAPP, HELLO_APP) else None
         echo_text = bool(_env(container, "ECHO_TEXT")) if r == HTTP_ECHO else False
         return _known(r, argv, port_env, echo_text)
     if r in SYSTEM:
@@ -214,7 +219,7 @@ def porter(container: Container) -> frozenset[Listener]:
 
 @lru_cache(maxsize=4096)
 def _known(r: str, argv: tuple[str, ...], port_env: str | None, echo_text: bool) -> Listening:
-    if r == WEBAPP and argv == ("webapp",):
+    if (r, argv) in ((WEBAPP, ("webapp",)), (HELLO_APP, ("/hello-app",))):
         port = int(port_env) if port_env and port_env.isdigit() else WEBAPP_PORT
         return Listening(frozenset({(port, "TCP")}))
     if r == COREDNS and (not argv or argv[0] in ("/coredns", "coredns")):

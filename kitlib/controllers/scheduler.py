@@ -1,6 +1,6 @@
 """kube-scheduler, reduced to what decides placement in this course: it filters out nodes
 that are cordoned, tainted, not selected by the pod's ``nodeSelector`` or required node affinity,
-or full, then spreads pods, preferring the node with the fewest pods
+without free host ports for the pod's ``hostPort``s (the NodePorts filter), or full, then spreads pods, preferring the node with the fewest pods
 of the same owner and then the fewest pods overall (ties drawn at random).
 
 It does not read node conditions: a node that is not ready is tainted so by the node lifecycle
@@ -96,6 +96,23 @@ def _node_filter(pod: Pod, node: Node) -> str | None:
     return None
 
 
+PORTS_REASON = "didn't have free ports for the requested pod ports"
+"""The NodePorts filter's ErrReason (kube-scheduler ``pkg/scheduler/framework/plugins/nodeports``)."""
+
+
+def host_ports(pod: Pod) -> set[tuple[str, str, int]]:
+    """(hostIP, protocol, hostPort) of every container port of ``pod`` that asks for a host port."""
+    return {(str(p.extra.get("hostIP") or "0.0.0.0"), p.protocol or "TCP", p.host_port)
+            for c in pod.spec.containers for p in c.ports if p.host_port}
+
+
+def ports_conflict(wanted: set[tuple[str, str, int]], used: set[tuple[str, str, int]]) -> bool:
+    """Whether a wanted host port is taken: same protocol and port, and the same hostIP or either
+    is 0.0.0.0 (``HostPortInfo.CheckConflict``)."""
+    return any(wp == up and wproto == uproto and (wip == uip or "0.0.0.0" in (wip, uip))
+               for wip, wproto, wp in wanted for uip, uproto, up in used)
+
+
 def _tolerations_key(pod: Pod) -> tuple:
     """What the filters read of a pod: its tolerations, node selector and node affinity."""
     key: tuple = tuple((t.key, t.operator, t.value, t.effect, t.toleration_seconds) for t in pod.spec.tolerations)
@@ -175,6 +192,7 @@ def schedule(rt: Runtime, keys: list[str]) -> None:
     by_name = {n.name: n for n in nodes}
     owner_load: dict[str, dict[str, int]] = {}
     spreads: dict[tuple[tuple, str], _Spread] = {}  # per set of tolerations and owner
+    used_ports: dict[str, set[tuple[str, str, int]]] = {}  # node -> host ports its pods hold, when needed
     for key in keys:
         pod = rt.api.store.get("Pod", key)
         if not isinstance(pod, Pod) or pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
@@ -188,10 +206,20 @@ def schedule(rt: Runtime, keys: list[str]) -> None:
             feasible_for[tkey] = [n.name for n, why in verdicts[tkey]
                                   if why is None and load[n.name] < capacity[n.name]]
         feasible = feasible_for[tkey]
+        wanted = host_ports(pod)
+        clash: set[str] = set()
+        if wanted:
+            # NodePorts runs after NodeAffinity and before NodeResourcesFit ("Too many pods").
+            for n in nodes:
+                if n.name not in used_ports:
+                    used_ports[n.name] = set().union(*(host_ports(p) for p in rt.api.store.pods_on(n.name)
+                                                         if isinstance(p, Pod)))
+            clash = {n.name for n in nodes if ports_conflict(wanted, used_ports[n.name])}
+            feasible = [name for name in feasible if name not in clash]
         if not feasible:
             reasons: dict[str, int] = {}
-            for _n, why in verdicts[tkey]:
-                why = why or "Too many pods"
+            for n, why in verdicts[tkey]:
+                why = why or (PORTS_REASON if n.name in clash else "Too many pods")
                 reasons[why] = reasons.get(why, 0) + 1
             _unschedulable(rt, pod, len(nodes), reasons)
             continue
@@ -200,8 +228,10 @@ def schedule(rt: Runtime, keys: list[str]) -> None:
         if owner not in owner_load:
             owner_load[owner] = _owner_load(rt, ref)
         mine = owner_load[owner]
-        spread = spreads.get((tkey, owner))
-        if spread is None:
+        spread = spreads.get((tkey, owner)) if not clash else None
+        if clash:  # a spread of its own, over the nodes whose ports are free
+            spread = _Spread([position[n] for n in feasible], names, mine, load)
+        elif spread is None:
             spread = spreads[(tkey, owner)] = _Spread([position[n] for n in feasible], names, mine, load)
         # The lowest (pods of the owner, pods) wins; ties are drawn among the feasible nodes in
         # node order, as from the list of them.
@@ -213,6 +243,8 @@ def schedule(rt: Runtime, keys: list[str]) -> None:
             feasible_for = {k: [name for name in v if name != choice] for k, v in feasible_for.items()}
         for s in spreads.values():
             s.update(position[choice], choice, load, full)
+        if wanted:
+            used_ports[choice] |= wanted
         bind(rt, pod, by_name[choice])
 
 
@@ -230,8 +262,13 @@ def bind(rt: Runtime, pod: Pod, node: Node) -> None:
 def _unschedulable(rt: Runtime, pod: Pod, total: int, reasons: dict[str, int]) -> None:
     parts = ", ".join(f"{n} node(s) {why}" if not why.startswith("Too") else f"{n} {why}"
                       for why, n in sorted(reasons.items()))
+    # A taken host port is resolvable by preemption, which finds no victim among equal-priority
+    # pods; the other reasons kitlib reports make preemption "not helpful" (sorted, as FitError does).
+    victims = reasons.get(PORTS_REASON, 0)
+    preemption = ([f"{victims} No preemption victims found for incoming pod"] if victims else []) + \
+        ([f"{total - victims} Preemption is not helpful for scheduling"] if total - victims else [])
     message = (f"0/{total} nodes are available: {parts}. preemption: 0/{total} nodes are available: "
-               f"{total} Preemption is not helpful for scheduling.")
+               f"{', '.join(preemption)}.")
     cond = pod.status.condition("PodScheduled")
     if cond is None or cond.message != message:
         pod.status.conditions = [c for c in pod.status.conditions if c.type != "PodScheduled"]

@@ -22,7 +22,7 @@ from ..api.pod import Pod
 from ..apiserver.server import SECURE_PORT
 from ..container.listeners import describe, listening
 from ..errors import BadRequest
-from . import calico, proxy
+from . import calico, hostport, proxy
 from .proxy import balance, firewall, iptables, packets, servicemap
 from .ref import Ref
 from .topology import EXTERNAL, pod_vertex
@@ -481,6 +481,9 @@ def _route(rt: Runtime, s: Source, dst_ip: str, dst_pod: Pod | None, dst_node: s
         down = _first_down(rt, path)
         if down:
             return conn.fail("timeout", f"node {down} does not answer: the connection times out")
+        mapped = hostport.lookup(rt, dst_node, conn.port, conn.protocol)
+        if mapped is not None:
+            return _via_host_port(rt, s, conn, mapped, src_ip)
         if rt.calico is not None and _policy_drop(rt, conn, s, s.ip, dst_ip, None, dst_node, conn.port):
             return conn
         return _deliver_to_node(rt, conn, dst_node)
@@ -548,6 +551,35 @@ def _waiting(pod: Pod) -> str:
         if cs.state.waiting:
             return cs.state.waiting.reason or "waiting"
     return pod.status.phase or "Pending"
+
+
+def _via_host_port(rt: Runtime, s: Source, conn: Connection, mapped: hostport.HostPort, seen: str) -> Connection:
+    """The CNI portmap plugin's DNAT on the pod's node: ``nodeIP:hostPort`` → ``podIP:containerPort``
+    (:mod:`kitlib.network.hostport`); the source stays as it arrived."""
+    pod, node = mapped.pod, mapped.node
+    pod_ip = pod.status.pod_ip or ""
+    post = rt.topology.path(f"kernel:{node}", pod_vertex(pod.key), {"pod", "host"})
+    nat = (f"CNI portmap (hostPort), nat PREROUTING: CNI-HOSTPORT-DNAT → {mapped.chain}: DNAT {conn.dst_ip}:"
+           f"{conn.port} → {pod_ip}:{mapped.container_port} (pod {pod.key}), so the packet is routed to the pod")
+    if s.kind == "pod" and s.node == node and (rt.calico is None or s.pod is pod or
+                                                 (s.pod is not None and s.pod.key == pod.key)):
+        # Hairpin: the source is in the pod's own network (the bridge's subnet; Calico's /32), so the
+        # chain jumps to CNI-HOSTPORT-SETMARK and CNI-HOSTPORT-MASQ masquerades it in POSTROUTING.
+        device = f"eth0:{node}" if rt.calico is not None else f"cni0:{node}"
+        masq_ip = rt.topology.graph.nodes[device]["ip"]
+        nat += (f"; hairpin: the source is in the pod's network, so CNI-HOSTPORT-SETMARK marks it and "
+                f"CNI-HOSTPORT-MASQ masquerades it: source {seen} → {masq_ip}")
+        seen = masq_ip
+    if conn.hops and conn.hops[-1].vertex.startswith("kernel:"):
+        conn.hops[-1].note = nat  # the DNAT comes before the routing decision: not "delivered here"
+    _add(conn, rt, post[1:], seen, pod_ip)
+    if rt.calico is not None and _policy_drop(rt, conn, s, seen, pod_ip, pod, None, mapped.container_port):
+        return conn
+    saved = conn.dst_ip, conn.port
+    conn.dst_ip, conn.port = pod_ip, mapped.container_port
+    _deliver_to_pod(conn, pod, rt)
+    conn.dst_ip, conn.port = saved
+    return conn
 
 
 def _deliver_to_node(rt: Runtime, conn: Connection, node: str) -> Connection:

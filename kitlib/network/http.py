@@ -63,6 +63,9 @@ class HttpResponse:
     (which rule of which Ingress took it, and why the others did not)."""
     tls: Any = None
     """For ``https://``: the :class:`~kitlib.addons.ingress_nginx.TlsSession` (which certificate came back)."""
+    proxy: Any = None
+    """For a request an ingress controller handled: its :class:`~kitlib.addons.ingress_nginx.ProxyTrace`
+    (the canary decision, the path after ``rewrite-target``, the upstreams it tried)."""
 
     @property
     def ok(self) -> bool:
@@ -170,6 +173,7 @@ def request(rt: Runtime, url: str, src: str = "external", headers: dict[str, str
             trace = reply.upstream
             out.hops += trace.hops
             out.ingress, out.tls, out.service, out.pod = trace.match, trace.tls, trace.service, trace.pod
+            out.proxy = trace
             where = f"ingress controller {conn.pod}" + (f", proxied to pod {trace.pod}" if trace.pod else "")
     elif scheme == "https":
         out.failure = "tls"
@@ -225,8 +229,8 @@ def _lab_dns(rt: Runtime, src: Ref, host: str) -> tuple[str, Hop] | None:
         return None
     ip = addon.address()[0]
     return ip, Hop("external", "outside", "resolver", "", ip,
-                   f"DNS (lab): {host} → {ip}, the ingress controller's external address, as a wildcard "
-                   "record or /etc/hosts line points every name there")
+                   f"DNS (lab): {host} → {ip}, {addon.address_note()}, as a wildcard record, an /etc/hosts "
+                   "line or curl --resolve points every name there")
 
 
 def _answer(out: HttpResponse, reply: AppReply | None, where: str, method: str) -> HttpResponse:

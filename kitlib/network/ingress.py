@@ -18,13 +18,34 @@ ingress-nginx builds one nginx ``server`` per host name:
   default backend), otherwise to the controller's own default backend, which answers 404.
   When two Ingresses define the same host and path, the older one wins.
 
+ingress-nginx's annotations (``nginx.ingress.kubernetes.io/...``, :class:`Annotations`, parsed
+as ``internal/ingress/annotations/rewrite`` and ``.../canary`` parse them) change this:
+
+* **regex locations**: when any path of a host has ``use-regex: "true"`` or a ``rewrite-target``
+  that differs from the path, every location of that host's server becomes a case-insensitive
+  regex ``location ~* "^<path>"`` (``template.go``, ``enforceRegexModifier`` and ``buildLocation``;
+  an Exact path too, and without ``$``). nginx tries regex locations in the order of the file,
+  and ingress-nginx writes them longest path first (``controller.go`` sorts by length), so the
+  first, i.e. longest, pattern that matches the start of the path wins. Before that, a Prefix
+  path without rewrite or regex of its own becomes two locations, ``/foo/`` and the exact ``/foo``
+  (``location.go``, ``updateServerLocations``).
+* **rewrite-target**: the matched location rewrites the URI with ``rewrite "(?i)<path>" <target>
+  break;`` (``buildProxyPass``): the whole path becomes ``<target>`` with ``$1``… replaced by the
+  path's capture groups, and the query string is kept (:func:`rewrite`).
+* **canary**: an Ingress with ``canary: "true"`` gets no locations of its own; each of its paths
+  becomes the alternative backend of the primary upstream serving the same host, path and
+  pathType (``mergeAlternativeBackends``), chosen per request by header, then weight (:class:`Canary`).
+* ``ssl-redirect``, ``force-ssl-redirect`` and ``app-root`` are read by the controller
+  (:mod:`kitlib.addons.ingress_nginx`).
+
 :func:`build` compiles a :class:`Router`; :meth:`Router.match` is the fast path and
 :meth:`Router.explain` also says why every other rule lost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..api.networking import Ingress, IngressBackend
@@ -33,6 +54,68 @@ TYPE_RANK = {"Exact": 0, "Prefix": 1, "ImplementationSpecific": 2, "default": 3}
 """At equal length, the lower rank wins: Exact before Prefix."""
 CATCH_ALL = "_"
 """The server name ingress-nginx gives the catch-all server (nginx's ``server_name _``)."""
+ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io/"
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+
+
+@dataclass(frozen=True)
+class Annotations:
+    """The ingress-nginx annotations of one Ingress that kitlib implements, parsed as the
+    controller parses them: an invalid value counts as absent (the controller logs a warning and
+    uses the default)."""
+
+    rewrite_target: str = ""
+    use_regex: bool = False
+    ssl_redirect: bool = True
+    """Default ``true`` (the ConfigMap's ``ssl-redirect``): redirect to HTTPS when the host has a certificate."""
+    force_ssl_redirect: bool = False
+    preserve_trailing_slash: bool = False
+    app_root: str = ""
+    canary: bool = False
+    canary_weight: int = 0
+    canary_weight_total: int = 100
+    canary_by_header: str = ""
+    canary_by_header_value: str = ""
+
+
+NO_ANNOTATIONS = Annotations()
+
+
+def parse_annotations(annotations: Mapping[str, str]) -> Annotations:
+    """The :class:`Annotations` of an Ingress's ``metadata.annotations``.
+
+    >>> a = parse_annotations({"nginx.ingress.kubernetes.io/rewrite-target": "/$2",
+    ...                        "nginx.ingress.kubernetes.io/ssl-redirect": "False"})
+    >>> a.rewrite_target, a.ssl_redirect, a.use_regex
+    ('/$2', False, False)
+    """
+    def get(name: str) -> str | None:
+        return annotations.get(ANNOTATION_PREFIX + name)
+
+    def boolean(name: str, default: bool) -> bool:
+        value = get(name)  # strconv.ParseBool
+        return True if value in _TRUE else False if value in _FALSE else default
+
+    def integer(name: str, default: int) -> int:
+        value = get(name)  # strconv.Atoi
+        return int(value) if value is not None and re.fullmatch(r"[+-]?\d+", value) else default
+
+    app_root = get("app-root") or ""
+    if not app_root.startswith("/"):  # url.ParseRequestURI, then "only allows absolute paths"
+        app_root = ""
+    canary = boolean("canary", False)
+    header = get("canary-by-header") or ""
+    weight = integer("canary-weight", 0)
+    # Without canary: "true" the canary annotations are an error ("configured but not enabled") and dropped.
+    return Annotations(rewrite_target=get("rewrite-target") or "", use_regex=boolean("use-regex", False),
+                       ssl_redirect=boolean("ssl-redirect", True),
+                       force_ssl_redirect=boolean("force-ssl-redirect", False),
+                       preserve_trailing_slash=boolean("preserve-trailing-slash", False), app_root=app_root,
+                       canary=canary, canary_weight=weight if canary else 0,
+                       canary_weight_total=integer("canary-weight-total", 100) if canary else 100,
+                       canary_by_header=header if canary else "",
+                       canary_by_header_value=(get("canary-by-header-value") or "") if canary else "")
 
 
 @dataclass(frozen=True)
@@ -55,6 +138,18 @@ class Route:
     port: int | str | None = None
     resource: str | None = None
     order: int = 0
+    annotations: Annotations = NO_ANNOTATIONS
+
+    @property
+    def needs_rewrite(self) -> bool:
+        """A ``rewrite-target`` that differs from the path (``needsRewrite``)."""
+        target = self.annotations.rewrite_target
+        return bool(target) and target != self.path
+
+    @property
+    def upstream(self) -> tuple[str, str | None, int | str | None]:
+        """(namespace, Service, port): the upstream ingress-nginx builds for this backend."""
+        return self.namespace, self.service, self.port
 
     @property
     def namespace(self) -> str:
@@ -78,6 +173,42 @@ class Route:
         if self.is_default_backend:
             return f"{self.ingress} defaultBackend → {self.backend}"
         return f"{self.ingress} {self.host or '*'}{self.path} ({self.path_type}) → {self.backend}"
+
+
+@dataclass(frozen=True)
+class Canary:
+    """The alternative backend a canary Ingress adds to a primary upstream, and its traffic
+    shaping policy (``balancer.lua``, ``route_to_alternative_balancer``)."""
+
+    route: Route
+    """The canary Ingress's path (its backend takes the requests sent to the canary)."""
+    primary: tuple[str, str | None, int | str | None]
+
+    def choose(self, headers: Mapping[str, str], draw: int | None) -> tuple[bool, str]:
+        """(whether this request goes to the canary, why). ``draw`` is ``math.random(weightTotal)``,
+        an integer in 1..weight total, or None to report the weight without drawing."""
+        a = self.route.annotations
+        name = a.canary_by_header
+        value = next((v for k, v in headers.items() if k.lower() == name.lower()), None) if name else None
+        if value is not None:
+            if a.canary_by_header_value:
+                if value == a.canary_by_header_value:
+                    return True, f"header {name}: {value} equals canary-by-header-value"
+            elif value == "always":
+                return True, f"header {name}: always"
+            elif value == "never":
+                return False, f"header {name}: never"
+        total = self.weight_total
+        if draw is None:
+            return False, f"canary-weight {a.canary_weight}/{total}"
+        hit = draw <= a.canary_weight
+        return hit, f"canary-weight {a.canary_weight}/{total}: drew {draw} {'≤' if hit else '>'} {a.canary_weight}"
+
+    @property
+    def weight_total(self) -> int:
+        """The weight total: ``canary-weight-total`` when above 100, else 100."""
+        total = self.route.annotations.canary_weight_total
+        return total if total > 100 else 100
 
 
 @dataclass(frozen=True)
@@ -126,6 +257,44 @@ class Server:
     routes: list[Route] = field(default_factory=list)
     shadowed: list[tuple[Route, Route]] = field(default_factory=list)
     """(route, the older route with the same path that hides it)."""
+    annotations: Annotations = NO_ANNOTATIONS
+    """The annotations of the Ingress that created the server (its root location and app-root)."""
+    regex: bool = False
+    """Every location is a ``~*`` regex (see the module docstring)."""
+    locations: list[tuple[re.Pattern[str] | None, str, Route]] = field(default_factory=list)
+    """Regex servers: (compiled ``^path``, path, route) in nginx's order."""
+
+    @property
+    def app_root(self) -> str:
+        """The ``app-root`` of any location of the server (nginx's ``if ($uri = /)`` is server-wide)."""
+        for a in [r.annotations for r in self.active()] + [self.annotations]:
+            if a.app_root:
+                return a.app_root
+        return ""
+
+    def active(self) -> list[Route]:
+        """The routes that made it into locations (not shadowed by an older Ingress's path)."""
+        hidden = {id(r) for r, _ in self.shadowed}
+        return [r for r in self.routes if id(r) not in hidden]
+
+    def finalize(self) -> None:
+        """Turn every location into a regex when one of them asks for it, in nginx's order."""
+        active = self.active()
+        self.regex = any(r.annotations.use_regex or r.needs_rewrite for r in active)
+        if not self.regex:
+            return
+        exact = {r.path for r in active if r.path_type == "Exact"}
+        paths: list[tuple[str, Route]] = []
+        for r in active:
+            if r.path_type == "Prefix" and r.path != "/" and not (r.needs_rewrite or r.annotations.use_regex):
+                paths.append((r.path if r.path.endswith("/") else r.path + "/", r))
+                if r.path not in exact:
+                    paths.append((r.path, r))
+            else:
+                paths.append((r.path, r))
+        paths.sort(key=lambda pr: pr[0], reverse=True)
+        paths.sort(key=lambda pr: len(pr[0]), reverse=True)
+        self.locations = [(_compile(p), p, r) for p, r in paths]
 
     def add(self, route: Route) -> None:
         self.routes.append(route)
@@ -148,6 +317,8 @@ class Server:
 
     def match_path(self, path: str) -> Route | None:
         """The winning route for ``path`` (no query string), or None when no path matches."""
+        if self.regex:
+            return next((r for pattern, _, r in self.locations if pattern is not None and pattern.match(path)), None)
         best = self.exact.get(path)
         if best is not None:
             return best  # nothing can be longer than the whole path
@@ -182,6 +353,10 @@ class Router:
     ingresses: list[str] = field(default_factory=list)
     tls_hosts: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     """TLS host (exact or ``*.``) → (the Ingress, its ``secretName``), the oldest Ingress first."""
+    canaries: dict[tuple[str, str | None, int | str | None], Canary] = field(default_factory=dict)
+    """Primary upstream → its alternative backend (ingress-nginx uses the first only)."""
+    unmerged: list[tuple[Route, str]] = field(default_factory=list)
+    """Canary paths that found no primary, and why (the controller deletes their upstream)."""
     _by_header: dict[str, Server] = field(default_factory=dict, repr=False, compare=False)
     """Host header as sent → its server, for :meth:`route` (a Router is rebuilt after any change)."""
 
@@ -242,6 +417,10 @@ class Router:
         found.verdicts = verdicts
         return found
 
+    def canary_for(self, route: Route) -> Canary | None:
+        """The canary of the upstream ``route`` proxies to, if any."""
+        return self.canaries.get(route.upstream) if route.service else None
+
     def all_servers(self) -> list[Server]:
         """Every server: named hosts, wildcards, then the catch-all."""
         return [*self.servers.values(), *self.wildcards.values(), self.catch_all]
@@ -270,10 +449,15 @@ def build(ingresses: Iterable[Ingress]) -> Router:
     router = Router()
     order = 0
     ordered = sorted(ingresses, key=lambda i: (i.metadata.creation_timestamp or "", i.namespace, i.name))
+    canaries: list[tuple[Ingress, Annotations]] = []
     for ing in ordered:
         key = ing.key
+        ann = parse_annotations(ing.metadata.annotations)
+        if ann.canary:  # "Ingress ... is marked as Canary, ignoring": merged below
+            canaries.append((ing, ann))
+            continue
         router.ingresses.append(key)
-        default = _route(key, -1, 0, "", "", "default", ing.spec.default_backend, order) \
+        default = _route(key, -1, 0, "", "", "default", ing.spec.default_backend, order, ann) \
             if ing.spec.default_backend is not None else None
         order += 1
         for tls in ing.spec.tls:
@@ -282,16 +466,79 @@ def build(ingresses: Iterable[Ingress]) -> Router:
         for i, rule in enumerate(ing.spec.rules):
             host = normalize_host(rule.host or "")
             server = _server(router, host)
+            if not server.routes and server.fallback is None and server is not router.catch_all:
+                server.annotations = ann
             if default is not None and server.fallback is None and server is not router.catch_all \
                     and not server.routes:
                 server.fallback = default
             for j, p in enumerate(rule.http.paths if rule.http else []):
                 path = p.path or "/"
-                server.add(_route(key, i, j, host, path, p.path_type or "ImplementationSpecific", p.backend, order))
+                server.add(_route(key, i, j, host, path, p.path_type or "ImplementationSpecific", p.backend, order,
+                                  ann))
                 order += 1
         if default is not None and not ing.spec.rules and router.catch_all.fallback is None:
             router.catch_all.fallback = default
+    for server in router.all_servers():
+        server.finalize()
+    for ing, ann in canaries:
+        _merge_canary(router, ing, ann)
     return router
+
+
+def _merge_canary(router: Router, ing: Ingress, ann: Annotations) -> None:
+    """Attach each path of canary Ingress ``ing`` to the primary upstream of the same host, path
+    and pathType (``mergeAlternativeBackends``; only the first alternative backend is used)."""
+    for i, rule in enumerate(ing.spec.rules):
+        host = normalize_host(rule.host or "")
+        server = (router.catch_all if not host else router.wildcards.get(host[2:]) if host.startswith("*.")
+                  else router.servers.get(host))
+        for j, p in enumerate(rule.http.paths if rule.http else []):
+            route = _route(ing.key, i, j, host, p.path or "/", p.path_type or "ImplementationSpecific", p.backend,
+                           0, ann)
+            if route.service is None:
+                continue  # "skip non-service backends"
+            if server is None:
+                router.unmerged.append((route, f"cannot merge alternative backend into hostname {host} "
+                                               "that does not exist"))
+                continue
+            primary = next((r for r in server.active() if r.path == route.path and r.path_type == route.path_type
+                            and r.service is not None), None)
+            if primary is None or primary.upstream == route.upstream:
+                router.unmerged.append((route, "unable to find real backend for alternative backend"))
+                continue
+            router.canaries.setdefault(primary.upstream, Canary(route, primary.upstream))
+
+
+def rewrite(route: Route, path: str) -> str:
+    """The URI the upstream gets: ``rewrite "(?i)<path>" <target> break;`` applied to ``path``
+    (with its query string, which nginx appends again unless the target has a ``?``).
+
+    >>> r = Route("default/x", 0, 0, "", "/something(/|$)(.*)", "ImplementationSpecific",
+    ...           annotations=Annotations(rewrite_target="/$2"))
+    >>> rewrite(r, "/something/new?a=1"), rewrite(r, "/something")
+    ('/new?a=1', '/')
+    """
+    if not route.needs_rewrite:
+        return path
+    uri, sep, args = path.partition("?")
+    pattern = _compile(route.path, anchored=False)
+    m = pattern.search(uri) if pattern is not None else None
+    if m is None:
+        return path
+    target = route.annotations.rewrite_target
+    new = re.sub(r"\$(\d)", lambda d: (m.group(int(d.group(1))) or "") if int(d.group(1)) <= (m.re.groups or 0)
+                 else "", target)
+    if "?" in target or not sep:
+        return new
+    return f"{new}?{args}"
+
+
+def _compile(path: str, anchored: bool = True) -> re.Pattern[str] | None:
+    """``path`` as nginx's PCRE would take it, case-insensitive; None if Python cannot compile it."""
+    try:
+        return re.compile(("^" if anchored else "") + path, re.IGNORECASE)
+    except re.error:
+        return None
 
 
 def normalize_host(host: str) -> str:
@@ -349,19 +596,21 @@ def _server(router: Router, host: str) -> Server:
 
 
 def _route(ingress: str, rule: int, index: int, host: str, path: str, path_type: str,
-           backend: IngressBackend | None, order: int) -> Route:
+           backend: IngressBackend | None, order: int, annotations: Annotations = NO_ANNOTATIONS) -> Route:
     service = port = resource = None
     if backend is not None and backend.service is not None:
         service = backend.service.name
         port = backend.service.port.number or backend.service.port.name
     elif backend is not None and backend.resource is not None:
         resource = f"{backend.resource.kind}/{backend.resource.name}"
-    return Route(ingress, rule, index, host, path, path_type, service, port, resource, order)
+    return Route(ingress, rule, index, host, path, path_type, service, port, resource, order, annotations)
 
 
 def _verdict(route: Route, s: Server, chosen: Server, winner: Route | None, path: str, host: str,
              fallback: bool) -> Verdict:
     if route is winner and not fallback:
+        if s.regex:
+            return Verdict(route, "matched", f'regex location ~* "^{route.path}" matches {path} (case-insensitive)')
         return Verdict(route, "matched", f"{route.path_type} {route.path} matches {path}")
     if s is not chosen:
         if not s.name or s.name == CATCH_ALL:
@@ -377,6 +626,13 @@ def _verdict(route: Route, s: Server, chosen: Server, winner: Route | None, path
     if hider is not None:
         return Verdict(route, "shadowed", f"{hider.ingress} defines the same {route.path_type} path "
                                           f"{route.path} and is older: it wins")
+    if s.regex:
+        pattern = _compile(route.path)
+        if pattern is None or not pattern.match(path):
+            return Verdict(route, "no match", f'regex location ~* "^{route.path}" does not match {path}')
+        return Verdict(route, "later regex", f'~* "^{route.path}" matches too, but nginx takes the first regex '
+                                             f"location that matches, longest path first: "
+                                             f"{winner.path if winner else '?'}")
     if not path_matches(route.path_type, route.path, path):
         return Verdict(route, "no match", _no_match(route, path))
     if winner is not None and winner.length == route.length:
@@ -405,5 +661,6 @@ def _no_match(route: Route, path: str) -> str:
     return f"{route.path} is not a string prefix of {path}"
 
 
-__all__ = ["CATCH_ALL", "Match", "Route", "Router", "Server", "Verdict", "build", "host_matches",
-           "normalize_host", "path_matches", "request_path"]
+__all__ = ["ANNOTATION_PREFIX", "CATCH_ALL", "Annotations", "Canary", "Match", "Route", "Router", "Server",
+           "Verdict", "build", "host_matches", "normalize_host", "parse_annotations", "path_matches", "request_path",
+           "rewrite"]
