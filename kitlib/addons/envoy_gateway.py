@@ -149,7 +149,7 @@ class EnvoyGateway:
         c.apps.apps.register(image_repo(IMAGE), handle_controller, listens=CONTROLLER_LISTENS)
         c.apps.apps.register(image_repo(ENVOY_IMAGE), handle_envoy, tls=True)
         if INSTALL_CRDS:  # the lead switches this on once CustomResourceDefinition is a served kind
-            from ..api.crds import gateway_api_documents  # type: ignore[import-not-found,unused-ignore]
+            from ..api.crds import gateway_api_documents  # type: ignore[import-not-found,unused-ignore]  # gwapi adds it
             for doc in gateway_api_documents():
                 c.create(doc)
         if c.api.store.get("Namespace", NAMESPACE) is None:
