@@ -186,9 +186,28 @@ spec:
     redirect = c.http("http://www.example.com/old/page")
     assert (redirect.status, redirect.headers["location"]) == (301, "https://www.example.com/old/page")
     resp = c.http("http://www.example.com/hdr")
-    assert resp.headers["X-Served-By"] == "gateway"
+    assert resp.headers["x-served-by"] == "gateway"  # Envoy writes header names in lower case
     assert json.loads(resp.body)["headers"]["X-Team"] == ["blue"]
     assert resp.gateway.route == "default/extras"
+
+
+def test_deleting_a_gateway_deletes_its_proxy():
+    """The controller deletes a Gateway's proxy Deployment and Service with the Gateway."""
+    c = quickstart()
+    c.kubectl("delete gateway eg")
+    c.advance(30)
+    left = [p.name for p in c.pods("envoy-gateway-system")]
+    assert c.list("Service", "envoy-gateway-system")[0].name == "envoy-gateway" and len(left) == 1
+    assert left[0].startswith("envoy-gateway-")
+
+
+def test_a_listener_without_routes_answers_404():
+    """A listener with no route attached is still programmed: Envoy answers 404."""
+    c = quickstart()
+    c.kubectl("delete httproute backend")
+    c.advance(1)
+    resp = c.http("http://192.168.49.200/")
+    assert (resp.status, resp.body) == (404, "")
 
 
 def test_without_metallb_the_gateway_has_no_address():

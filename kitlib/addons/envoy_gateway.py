@@ -257,6 +257,7 @@ class EnvoyGateway:
         try:
             for key in compiled.tables:
                 self._ensure_proxy(key)
+            self._remove_orphans(compiled)
             self._write_status(compiled)
         finally:
             self._busy = False
@@ -275,6 +276,17 @@ class EnvoyGateway:
             self.rt.api.create(decode(_proxy_service(gw, name, ports)), copy=False)
         if self.rt.api.store.get("Deployment", f"{NAMESPACE}/{name}") is None:
             self.rt.api.create(decode(_proxy_deployment(gw, name, ports)), copy=False)
+
+    def _remove_orphans(self, compiled: routing.Compiled) -> None:
+        """Delete the proxy of a Gateway that is gone or no longer of an accepted class."""
+        for kind in ("Deployment", "Service"):
+            for obj in list(self.rt.api.store.items(kind, NAMESPACE)):
+                labels = obj.metadata.labels
+                owner = labels.get(OWNING_NAME)
+                if owner is None or labels.get("app.kubernetes.io/managed-by") != "envoy-gateway":
+                    continue
+                if f"{labels.get(OWNING_NAMESPACE)}/{owner}" not in compiled.tables:
+                    self.rt.delete(kind, obj.name, NAMESPACE)
 
     def _write_status(self, compiled: routing.Compiled) -> None:
         api = self.rt.api
@@ -425,10 +437,12 @@ class EnvoyGateway:
             return _envoy(c, 503, "upstream connect error or disconnect/reset before headers. reset reason: "
                                   "connection termination", trace, (("content-type", "text/plain"),), entry)
         trace.pod = conn.pod
+        # Envoy's HTTP/1 codec writes header names in lower case; it sets its own server header.
         kept = {k.lower(): v for k, v in reply.headers if k.lower() not in ("server", "connection")}
         kept["server"] = "envoy"
         kept = routing.response_headers(filters, kept)
-        return AppReply(reply.status, reply.body, tuple(kept.items()), reply.version, upstream=trace)
+        return AppReply(reply.status, reply.body, tuple((k.lower(), v) for k, v in kept.items()), reply.version,
+                        upstream=trace)
 
 
 # ---------------------------------------------------------------------------- the apps
@@ -463,7 +477,7 @@ def _envoy(rt: Runtime, status: int, body: str, trace: GatewayTrace, extra: tupl
     headers.update({"date": http_date(rt), "server": "envoy"})
     if entry is not None:
         headers = routing.response_headers(entry.filters, headers)
-    return AppReply(status, body, tuple(headers.items()), upstream=trace)
+    return AppReply(status, body, tuple((k.lower(), v) for k, v in headers.items()), upstream=trace)
 
 
 def _apply(rt: Runtime, current: list[Condition], wanted: list[routing.Cond], generation: int | None) -> bool:

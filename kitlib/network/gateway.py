@@ -516,9 +516,16 @@ def compile_gateways(controller: str, classes: Iterable[GatewayClass], gateways:
     gws.sort(key=lambda g: (g.metadata.creation_timestamp or "", g.namespace, g.name))
     by_key = {g.key: g for g in gws}
     for gw in gws:
-        out.tables[gw.key] = GatewayTable(gw.key)
-        out.listeners[gw.key] = _listener_states(gw, secrets, grant_list)
-        out.gateways[gw.key] = [_gateway_accepted(out.listeners[gw.key])]
+        table = out.tables[gw.key] = GatewayTable(gw.key)
+        states = out.listeners[gw.key] = _listener_states(gw, secrets, grant_list)
+        out.gateways[gw.key] = [_gateway_accepted(states)]
+        for lst, st in zip(gw.spec.listeners, states, strict=True):
+            if st.valid and lst.protocol in ("HTTP", "HTTPS"):
+                # Programmed with or without routes: a request to it gets Envoy's 404.
+                pt = table.ports.setdefault(lst.port, PortTable(lst.port, lst.protocol))
+                pt.listeners.append(lst.name)
+                table.listener_hosts[lst.name] = lst.hostname
+                table.listener_ports[lst.name] = lst.port
     ordered = sorted(routes, key=lambda r: (r.metadata.creation_timestamp or "", r.namespace, r.name))
     touched: set[int] = set()
     for age, route in enumerate(ordered):
@@ -682,13 +689,7 @@ def _attach(out: Compiled, gw: Gateway, route: HTTPRoute, ref: ParentReference, 
         st.attached_routes += 1
         if not st.valid or lst.protocol not in ("HTTP", "HTTPS"):
             continue  # an invalid listener counts the route but programs nothing
-        pt = table.ports.get(lst.port)
-        if pt is None:
-            pt = table.ports[lst.port] = PortTable(lst.port, lst.protocol)
-        if lst.name not in pt.listeners:
-            pt.listeners.append(lst.name)
-        table.listener_hosts[lst.name] = lst.hostname
-        table.listener_ports[lst.name] = lst.port
+        pt = table.ports[lst.port]
         for domain in domains:
             table.hostnames.add(domain)
             vh = pt.vhost(domain)
