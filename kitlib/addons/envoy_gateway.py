@@ -41,6 +41,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 
+from ..api.crds import gateway_api_documents
 from ..api.defaults import image_repo
 from ..api.gateway import (
     Gateway,
@@ -90,7 +91,7 @@ OWNING_NAME = "gateway.envoyproxy.io/owning-gateway-name"
 OWNING_NAMESPACE = "gateway.envoyproxy.io/owning-gateway-namespace"
 APP_LABELS = {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy",
               "app.kubernetes.io/managed-by": "envoy-gateway"}
-INSTALL_CRDS = False
+INSTALL_CRDS = True
 """Create the Gateway API CRDs on install (``kitlib.api.crds.gateway_api_documents()``): switched on
 once the CRDs are served as a kind; until then the kinds are always served."""
 
@@ -148,10 +149,10 @@ class EnvoyGateway:
         c = self.rt
         c.apps.apps.register(image_repo(IMAGE), handle_controller, listens=CONTROLLER_LISTENS)
         c.apps.apps.register(image_repo(ENVOY_IMAGE), handle_envoy, tls=True)
-        if INSTALL_CRDS:  # the lead switches this on once CustomResourceDefinition is a served kind
-            from ..api.crds import gateway_api_documents  # type: ignore[import-not-found,unused-ignore]  # gwapi adds it
+        if INSTALL_CRDS:  # the Gateway API's standard-channel CRDs: the kinds are served from here on
             for doc in gateway_api_documents():
-                c.create(doc)
+                if c.api.store.get("CustomResourceDefinition", doc["metadata"]["name"]) is None:
+                    c.create(doc)
         if c.api.store.get("Namespace", NAMESPACE) is None:
             c.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
         for doc in _manifests():
