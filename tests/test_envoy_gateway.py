@@ -236,3 +236,16 @@ def test_echo_basic_listens_on_3000_and_logs():
     logs = c.kubectl(f"logs {pod.name}")
     assert logs.splitlines()[0] == "Starting server, listening on port 3000 (http)"
     assert "Echoing back request made to /hello to client (" in logs
+
+
+def test_echo_basic_host_is_what_the_client_sent():
+    """echo-basic's ``host`` is Go's ``r.Host``: the Host the client sent, with the URL's port when it
+    is not the default, not the container's port behind a Service."""
+    c = kitlib.Cluster(nodes=1, seed=3)
+    c.kubectl("create deployment echo --image=registry.k8s.io/gateway-api/echo-basic:v1.5.1")
+    c.kubectl("expose deployment echo --port=80 --target-port=3000")
+    c.advance(30)
+    ip = c.get("Service", "echo").spec.cluster_ip
+    assert json.loads(c.http(f"http://{ip}/", src="node/minikube").body)["host"] == ip
+    pod_ip = c.pods()[0].status.pod_ip
+    assert json.loads(c.http(f"http://{pod_ip}:3000/", src="node/minikube").body)["host"] == f"{pod_ip}:3000"
