@@ -625,3 +625,55 @@ def test_intersect_and_host_matches():
         "*.example.com", "test.example.com", "foo.test.example.com"]
     assert gw.host_matches("*.example.com", "foo.test.example.com")
     assert not gw.host_matches("*.example.com", "example.com")
+
+
+LISTENER_HOSTS_GW = BASE.split("---")[0] + """
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: httproute-listener-hostname-matching, namespace: gateway-conformance-infra}
+spec:
+  gatewayClassName: eg
+  listeners:
+  - {name: listener-1, port: 80, protocol: HTTP, hostname: bar.com}
+  - {name: listener-2, port: 80, protocol: HTTP, hostname: foo.bar.com}
+  - {name: listener-3, port: 80, protocol: HTTP, hostname: "*.bar.com"}
+  - {name: listener-4, port: 80, protocol: HTTP, hostname: "*.foo.com"}
+"""
+LISTENER_HOSTS = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: backend-v1}
+spec:
+  parentRefs: [{name: httproute-listener-hostname-matching, sectionName: listener-1}]
+  rules: [{backendRefs: [{name: infra-backend-v1, port: 8080}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: backend-v2}
+spec:
+  parentRefs: [{name: httproute-listener-hostname-matching, sectionName: listener-2}]
+  rules: [{backendRefs: [{name: infra-backend-v2, port: 8080}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: backend-v3}
+spec:
+  parentRefs: [{name: httproute-listener-hostname-matching, sectionName: listener-3},
+               {name: httproute-listener-hostname-matching, sectionName: listener-4}]
+  rules: [{backendRefs: [{name: infra-backend-v3, port: 8080}]}]
+"""
+
+
+@pytest.mark.parametrize("host,expected", [
+    ("bar.com", v(1)), ("foo.bar.com", v(2)), ("baz.bar.com", v(3)), ("boo.bar.com", v(3)),
+    ("multiple.prefixes.bar.com", v(3)), ("multiple.prefixes.foo.com", v(3)), ("foo.com", 404),
+    ("no.matching.host", 404),
+])
+def test_listener_hostname_matching(host, expected):
+    """HTTPRouteListenerHostnameMatching (httproute-listener-hostname-matching.go): routes attached
+    by sectionName to listeners of one port; the most specific listener host wins (foo.bar.com over
+    *.bar.com), a wildcard covers several labels, never its bare suffix."""
+    table = compiled(LISTENER_HOSTS, LISTENER_HOSTS_GW).tables[f"{NS}/httproute-listener-hostname-matching"]
+    assert backend(table, "/", host=host) == expected
+    assert sorted(table.ports[80].listeners) == ["listener-1", "listener-2", "listener-3", "listener-4"]
