@@ -249,3 +249,20 @@ def test_echo_basic_host_is_what_the_client_sent():
     assert json.loads(c.http(f"http://{ip}/", src="node/minikube").body)["host"] == ip
     pod_ip = c.pods()[0].status.pod_ip
     assert json.loads(c.http(f"http://{pod_ip}:3000/", src="node/minikube").body)["host"] == f"{pod_ip}:3000"
+
+
+def test_without_an_address_the_nodeport_of_a_node_running_envoy_answers():
+    """The proxy Service is a LoadBalancer with externalTrafficPolicy Local (Envoy Gateway's
+    default): without an address its NodePort reaches envoy on the node that runs it, and times
+    out on a node that does not."""
+    c = quickstart(metallb=False)
+    svc = c.get("Service", proxy_name("default", "eg"), "envoy-gateway-system")
+    assert svc.spec.external_traffic_policy == "Local"
+    node_port = svc.spec.ports[0].node_port
+    envoy = c.pods("envoy-gateway-system", selector="app.kubernetes.io/name=envoy")[0]
+    ips = {n.name: next(a.address for a in n.status.addresses if a.type == "InternalIP") for n in c.nodes()}
+    here = c.http(f"http://{ips[envoy.spec.node_name]}:{node_port}/", headers={"Host": "www.example.com"})
+    assert here.status == 200 and here.gateway.route == "default/backend"
+    other = next(ip for name, ip in ips.items() if name != envoy.spec.node_name)
+    there = c.http(f"http://{other}:{node_port}/", headers={"Host": "www.example.com"})
+    assert (there.status, there.failure) == (None, "timeout")
