@@ -266,3 +266,12 @@ def test_without_an_address_the_nodeport_of_a_node_running_envoy_answers():
     other = next(ip for name, ip in ips.items() if name != envoy.spec.node_name)
     there = c.http(f"http://{other}:{node_port}/", headers={"Host": "www.example.com"})
     assert (there.status, there.failure) == (None, "timeout")
+
+
+def test_bad_options_change_nothing(snapshot):
+    """The gateway add-on takes no options: asking with one is refused and changes nothing."""
+    c = kitlib.Cluster(nodes=1, seed=5)
+    before = snapshot(c)
+    with pytest.raises(kitlib.BadRequest, match=r"the gateway addon takes no options \(got replicas\)"):
+        c.enable_addon("gateway", replicas=2)
+    assert snapshot(c) == before and c.addons == {}
