@@ -275,3 +275,37 @@ def test_bad_options_change_nothing(snapshot):
     with pytest.raises(kitlib.BadRequest, match=r"the gateway addon takes no options \(got replicas\)"):
         c.enable_addon("gateway", replicas=2)
     assert snapshot(c) == before and c.addons == {}
+
+
+def test_https_listener_terminates_tls_with_its_secret():
+    """An HTTPS listener terminates TLS with the certificate of its Secret, chosen by the SNI name;
+    its Secret missing, the listener is not programmed (InvalidCertificateRef) and the handshake fails."""
+    c = quickstart()
+    c.apply("""
+apiVersion: v1
+kind: Secret
+metadata: {name: www-tls}
+type: kubernetes.io/tls
+data: {tls.crt: Y2VydA==, tls.key: a2V5}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: eg}
+spec:
+  gatewayClassName: eg
+  listeners:
+  - {name: http, protocol: HTTP, port: 80}
+  - {name: https, protocol: HTTPS, port: 443, hostname: www.example.com,
+     tls: {mode: Terminate, certificateRefs: [{kind: Secret, name: www-tls}]}}
+  - {name: broken, protocol: HTTPS, port: 443, hostname: other.example.com,
+     tls: {certificateRefs: [{name: missing}]}}
+""")
+    c.advance(30)
+    resp = c.http("https://www.example.com/")
+    assert resp.status == 200 and resp.tls.certificate == "secret default/www-tls"
+    assert resp.gateway.listener == "https"
+    broken = next(ls for ls in c.get("Gateway", "eg").status.listeners if ls.name == "broken")
+    resolved = next(x for x in broken.conditions if x.type == "ResolvedRefs")
+    assert (resolved.reason, resolved.message) == (
+        "InvalidCertificateRef", "No valid secrets exist: certificate refs 0: Secret default/missing does not exist.")
+    assert c.http("https://192.168.49.200/", headers={"Host": "other.example.com"}).status is None
