@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadRequest
+from .envoy_gateway import EnvoyGateway
 from .ingress_nginx import IngressNginx
 from .metallb import MetalLB
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
 
-ADDONS: dict[str, Any] = {"metallb": MetalLB, "ingress": IngressNginx}
+ADDONS: dict[str, Any] = {"metallb": MetalLB, "ingress": IngressNginx, "gateway": EnvoyGateway}
 """Add-on name -> class; each has ``install()``, ``configure(**options)`` and ``uninstall()``."""
 
 
@@ -47,4 +48,4 @@ def disable(rt: Runtime, name: str) -> None:
     addon.uninstall()
 
 
-__all__ = ["ADDONS", "IngressNginx", "MetalLB", "disable", "enable"]
+__all__ = ["ADDONS", "EnvoyGateway", "IngressNginx", "MetalLB", "disable", "enable"]

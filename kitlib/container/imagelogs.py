@@ -105,6 +105,11 @@ def startup(rt: Runtime, pod: Pod, container: Container, started: float) -> list
             return [LogLine(started, "Missing -text option OR ENV var TEXT is empty!", "stderr")]
         address = _flag(argv[1:], "listen") or ":5678"
         return [LogLine(started, f"{_go_log(started)} [INFO] server is listening on {address}", "stderr")]
+    if repo == listeners.ECHO_BASIC and name == "echo-basic":
+        numbers = sorted(p for p, _ in listeners.listening(rt, container).ports)
+        served = next((p for p in numbers if p != listeners.ECHO_BASIC_H2C_PORT), listeners.ECHO_BASIC_PORT)
+        # echo-basic.go prints with fmt.Printf (no timestamp); the h2c server prints nothing.
+        return [LogLine(started, f"Starting server, listening on port {served} (http)", "stdout")]
     if repo == listeners.WEBAPP and argv == ["webapp"]:
         from .behaviour import behaviour  # the warm-up, from the image tag and env
 
@@ -151,6 +156,10 @@ def served(rt: Runtime, pod: Pod, container: Container, req: HttpRequest, reply:
         if req.route == "/health":
             return  # main.go: /health is not wrapped in httpLog
         line, stream = _http_echo_access(rt, req, reply), "stdout"
+    elif repo == listeners.ECHO_BASIC:
+        if req.route in ("/health",) or req.route.startswith("/status/"):
+            return
+        line, stream = f"Echoing back request made to {req.path} to client ({req.client_ip}:{req.client_port})", "stdout"
     elif repo == listeners.AGNHOST:
         sub = listeners.program(container)[1:2]
         if sub == ["serve-hostname"]:

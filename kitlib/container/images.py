@@ -8,6 +8,8 @@ the image's handler, looked up by repository among those an add-on registered in
 * ``nginx`` (any tag): nginx's default server, serving the 615-byte welcome page on ``/`` and
   ``/index.html`` and its built-in error pages otherwise (version 1.27.5 unless the tag names one);
 * ``hashicorp/http-echo``: the text of its ``-text`` argument and a newline, on every path;
+* echo-basic (the Gateway API conformance backend): a JSON description of the request as it
+  arrived (path, host, method, proto, headers, httpPort, namespace, ingress, service, pod);
 * every other image answers as agnhost ``netexec``, the Kubernetes e2e test server:
   ``/hostname`` is the pod's name, ``/clientip`` the client's ``ip:port``, ``/echo?msg=x``
   is ``x`` and every other path ``NOW: <time>``.
@@ -158,9 +160,94 @@ def hostname(pod: Pod) -> str:
     return str(pod.spec.extra.get("hostname") or pod.name)[:63]
 
 
+def echo_basic(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
+    """echo-basic's ``echoHandler`` (``conformance/echo-basic/echo-basic.go``, v1.5.1): the request as
+    Go's net/http parsed it, ``json.MarshalIndent(..., "", " ")``: header names canonicalised
+    (``textproto.CanonicalMIMEHeaderKey``) with their values as lists, ``Host`` not among them, the
+    context from the ``NAMESPACE``, ``INGRESS_NAME``, ``SERVICE_NAME`` and ``POD_NAME`` variables.
+    ``/health`` answers ``OK``; ``/status/NNN`` answers status NNN with no body."""
+    route = req.route.replace("//", "/")
+    if route == "/health":
+        return go_reply(rt, 200, "OK")
+    if route.startswith("/status/"):
+        m = re.fullmatch(r"/status/(\d\d\d)", req.path)
+        return go_reply(rt, int(m.group(1)) if m else 400, "")
+    headers: dict[str, list[str]] = {}
+    host = req.host if req.port in (80, 443) or ":" in req.host else f"{req.host}:{req.port}"
+    for name, value in req.headers.items():
+        if name.lower() == "host":
+            host = value
+            continue
+        headers.setdefault(canonical_header(name), []).append(value)
+    port = _env_value(pod, container, "HTTP_PORT") or "3000"
+    fields = [("path", req.path), ("host", host), ("method", req.method), ("proto", "HTTP/1.1")]
+    context = [("httpPort", port), ("namespace", _env_value(pod, container, "NAMESPACE")),
+               ("ingress", _env_value(pod, container, "INGRESS_NAME")),
+               ("service", _env_value(pod, container, "SERVICE_NAME")),
+               ("pod", _env_value(pod, container, "POD_NAME"))]
+    lines = [f' "{k}": {_go_json(v)},' for k, v in fields]
+    if headers:
+        lines.append(' "headers": {')
+        items = sorted(headers.items())
+        for i, (k, vs) in enumerate(items):
+            values = ",\n".join(f"   {_go_json(v)}" for v in vs)
+            lines.append(f'  {_go_json(k)}: [\n{values}\n  ]' + ("," if i < len(items) - 1 else ""))
+        lines.append(" },")
+    else:
+        lines.append(' "headers": {},')
+    lines += [f' "{k}": {_go_json(v)},' for k, v in context]
+    lines[-1] = lines[-1].rstrip(",")
+    body = "{\n" + "\n".join(lines) + "\n}"
+    extra: list[tuple[str, str]] = []
+    for kvs in [v for k, v in req.headers.items() if canonical_header(k) == "X-Echo-Set-Header"]:
+        for kv in kvs.split(","):
+            name, _, value = kv.strip().partition(":")
+            extra.append((name, value))
+    # Go writes the header map sorted by name.
+    base = sorted([("Content-Length", str(len(body.encode()))), ("Content-Type", "application/json"),
+                   ("Date", http_date(rt)), ("X-Content-Type-Options", "nosniff"), *extra])
+    return AppReply(200, body, tuple(base))
+
+
+def canonical_header(name: str) -> str:
+    """Go's ``textproto.CanonicalMIMEHeaderKey``: ``x-forwarded-for`` → ``X-Forwarded-For`` (a name with
+    a space or other non-token character is left as it is).
+
+    >>> canonical_header("x-forwarded-for"), canonical_header("USER-AGENT")
+    ('X-Forwarded-For', 'User-Agent')
+    """
+    if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
+        return name
+    return "-".join(p[:1].upper() + p[1:].lower() for p in name.split("-"))
+
+
+def _go_json(value: str) -> str:
+    # encoding/json: HTML-safe escapes for <, > and &.
+    import json
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e") \
+        .replace("&", "\\u0026")
+
+
+def _env_value(pod: Pod, container: Container, name: str) -> str:
+    """An ``env`` variable's value, ``valueFrom.fieldRef`` of the pod's name, namespace, IP and node
+    resolved as the kubelet resolves them (the downward API)."""
+    for item in container.extra.get("env") or []:
+        if not isinstance(item, dict) or item.get("name") != name:
+            continue
+        ref = ((item.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
+        if ref is None:
+            return str(item.get("value", ""))
+        return {"metadata.name": pod.name, "metadata.namespace": pod.namespace,
+                "status.podIP": pod.status.pod_ip or "", "spec.nodeName": pod.spec.node_name or "",
+                "metadata.uid": pod.metadata.uid or ""}.get(str(ref), "")
+    return ""
+
+
 IMAGES: dict[str, AppHandler] = {
     "nginx": nginx,
     "hashicorp/http-echo": http_echo,
+    "registry.k8s.io/gateway-api/echo-basic": echo_basic,
+    "gcr.io/k8s-staging-gateway-api/echo-basic": echo_basic,
 }
 """Image repository (registry and tag dropped) → what its containers answer, for the images every
 cluster knows; add-ons register theirs per cluster (:class:`~kitlib.container.handlers.ContainerApps`)."""
@@ -184,4 +271,4 @@ def speaks_tls(rt: Runtime, container: Container) -> bool:
     return rt.apps.apps.speaks_tls(image_repo(container.image or ""))
 
 
-__all__ = ["DEFAULT_APP", "IMAGES", "hostname", "http_echo", "netexec", "nginx", "respond", "speaks_tls"]
+__all__ = ["DEFAULT_APP", "IMAGES", "canonical_header", "echo_basic", "hostname", "http_echo", "netexec", "nginx", "respond", "speaks_tls"]

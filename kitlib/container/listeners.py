@@ -29,6 +29,10 @@ replaces the image's ENTRYPOINT, ``args`` replaces its CMD (:func:`program`). Th
   8080 (kitlib's own rule, as twelve-factor apps read their port; lesson 05 declares 8080);
 * CoreDNS: 53 UDP and TCP from its Corefile's ``.:53``, 8080 (``health``), 8181 (``ready``) and
   9153 (``prometheus``), as kubeadm's Corefile configures;
+* echo-basic (``registry.k8s.io/gateway-api/echo-basic``, the Gateway API conformance backend
+  Envoy Gateway's quickstart runs; ENTRYPOINT ``/echo-basic``, ``docker/Dockerfile.echo-basic``):
+  HTTP on ``$HTTP_PORT`` (default 3000) and h2c on ``$H2C_PORT`` (default 3001)
+  (``conformance/echo-basic/echo-basic.go``, v1.5.1);
 * an image whose add-on registered it with :meth:`~kitlib.container.handlers.ContainerApps.register`
   (the ingress-nginx controller): the ports the add-on gave.
 
@@ -60,8 +64,12 @@ ECHOSERVER = "registry.k8s.io/echoserver"
 BUSYBOX = "busybox"
 WEBAPP = "kitlib/webapp"
 COREDNS = "registry.k8s.io/coredns/coredns"
+ECHO_BASIC = "registry.k8s.io/gateway-api/echo-basic"
 WEBAPP_PORT = 8080
 """Where ``kitlib/webapp`` listens when its ``env`` sets no ``PORT``."""
+ECHO_BASIC_PORT = 3000
+"""Where echo-basic serves HTTP when its ``env`` sets no ``HTTP_PORT``."""
+ECHO_BASIC_H2C_PORT = 3001
 UNKNOWN_REASON = "UnknownImage"
 """The reason of kitlib's Warning event about an image it does not model."""
 UNKNOWN_SOURCE = "kitlib"
@@ -74,6 +82,7 @@ IMAGE_CONFIG: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     BUSYBOX: ((), ("sh",)),
     WEBAPP: ((), ("webapp",)),
     COREDNS: (("/coredns",), ()),
+    ECHO_BASIC: (("/echo-basic",), ()),
     "alpine": ((), ("/bin/sh",)),
     "nicolaka/netshoot": ((), ("zsh",)),
     "curlimages/curl": (("/entrypoint.sh",), ("curl",)),
@@ -83,7 +92,7 @@ IMAGE_CONFIG: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 agnhost: ``ENTRYPOINT ["/agnhost"]``, ``CMD ["pause"]``; netshoot: ``CMD ["zsh"]``; echoserver's and
 webapp's CMD are names kitlib gives: what matters is that a ``command`` replaces them). Both what
 listens and the main process (:mod:`kitlib.container.process`) start from it."""
-IMAGES = frozenset({NGINX, AGNHOST, HTTP_ECHO, ECHOSERVER, BUSYBOX, WEBAPP, COREDNS})
+IMAGES = frozenset({NGINX, AGNHOST, HTTP_ECHO, ECHOSERVER, BUSYBOX, WEBAPP, COREDNS, ECHO_BASIC})
 """The images whose listeners kitlib models (the others in :data:`IMAGE_CONFIG` are clients)."""
 SYSTEM: dict[str, frozenset[Listener]] = {
     "registry.k8s.io/kube-apiserver": frozenset({(8443, "TCP")}),  # minikube's --secure-port=8443
@@ -109,7 +118,8 @@ SYSTEM: dict[str, frozenset[Listener]] = {
 storage-provisioner, the add-ons' helpers): what their processes listen on (on the node, for the
 host-network ones), from their manifests' ports and probes. kitlib models them enough not to warn."""
 ALIASES = {"k8s.gcr.io/echoserver": ECHOSERVER, "gcr.io/google_containers/echoserver": ECHOSERVER,
-           "k8s.gcr.io/e2e-test-images/agnhost": AGNHOST, "registry.k8s.io/busybox": BUSYBOX}
+           "k8s.gcr.io/e2e-test-images/agnhost": AGNHOST, "registry.k8s.io/busybox": BUSYBOX,
+           "gcr.io/k8s-staging-gateway-api/echo-basic": ECHO_BASIC}
 """Older registries' names of the same images."""
 SHELLS = frozenset({"sh", "ash", "bash", "dash"})
 
@@ -171,7 +181,8 @@ def listening(rt: Runtime, container: Container) -> Listening:
         argv = image_argv(r, *command_and_args(container))
         if r == AGNHOST and argv[1:2] == ("porter",):
             return Listening(porter(container))
-        port_env = _env(container, "PORT") if r == WEBAPP else None
+        port_env = _env(container, "PORT") if r == WEBAPP else _env(container, "HTTP_PORT") if r == ECHO_BASIC \
+            else None
         echo_text = bool(_env(container, "ECHO_TEXT")) if r == HTTP_ECHO else False
         return _known(r, argv, port_env, echo_text)
     if r in SYSTEM:
@@ -219,6 +230,9 @@ def _known(r: str, argv: tuple[str, ...], port_env: str | None, echo_text: bool)
         return Listening(frozenset({(port, "TCP")}))
     if r == COREDNS and (not argv or argv[0] in ("/coredns", "coredns")):
         return Listening(frozenset({(53, "UDP"), (53, "TCP"), (8080, "TCP"), (8181, "TCP"), (9153, "TCP")}))
+    if r == ECHO_BASIC and argv == IMAGE_CONFIG[ECHO_BASIC][0]:
+        http = int(port_env) if port_env and port_env.isdigit() else ECHO_BASIC_PORT
+        return Listening(frozenset({(http, "TCP"), (ECHO_BASIC_H2C_PORT, "TCP")}))
     if r == ECHOSERVER and argv == IMAGE_CONFIG[ECHOSERVER][1]:
         return Listening(frozenset({(8080, "TCP")}))
     return Listening(frozenset(_argv_listeners(r, list(argv), echo_text)))

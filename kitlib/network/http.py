@@ -61,6 +61,9 @@ class HttpResponse:
     ingress: Any = None
     """For a request an ingress controller routed: the :class:`~kitlib.network.ingress.Match`
     (which rule of which Ingress took it, and why the others did not)."""
+    gateway: Any = None
+    """For a request a Gateway routed: the :class:`~kitlib.network.gateway.GatewayMatch` (the Gateway,
+    listener, HTTPRoute, rule and backend, and in ``verdicts`` why every other match lost)."""
     tls: Any = None
     """For ``https://``: the :class:`~kitlib.addons.ingress_nginx.TlsSession` (which certificate came back)."""
 
@@ -169,8 +172,13 @@ def request(rt: Runtime, url: str, src: str = "external", headers: dict[str, str
         if reply is not None and reply.upstream is not None:
             trace = reply.upstream
             out.hops += trace.hops
-            out.ingress, out.tls, out.service, out.pod = trace.match, trace.tls, trace.service, trace.pod
-            where = f"ingress controller {conn.pod}" + (f", proxied to pod {trace.pod}" if trace.pod else "")
+            out.tls, out.service, out.pod = trace.tls, trace.service, trace.pod
+            if getattr(trace, "kind", "") == "gateway":
+                out.gateway = trace.match
+                where = f"envoy {conn.pod}" + (f", proxied to pod {trace.pod}" if trace.pod else "")
+            else:
+                out.ingress = trace.match
+                where = f"ingress controller {conn.pod}" + (f", proxied to pod {trace.pod}" if trace.pod else "")
     elif scheme == "https":
         out.failure = "tls"
         out.reason = f"{ip}:{port} is a node's listener: kitlib simulates TLS only at the ingress controller"
@@ -219,9 +227,19 @@ def _loopback(rt: Runtime, out: HttpResponse, end: Source, method: str, path: st
 
 def _lab_dns(rt: Runtime, src: Ref, host: str) -> tuple[str, Hop] | None:
     """With the ingress add-on, a client outside the cluster resolves every name to the controller's
-    external address, as a wildcard DNS record (nip.io) or an /etc/hosts line would in a lab."""
+    external address, as a wildcard DNS record (nip.io) or an /etc/hosts line would in a lab. With
+    the gateway add-on, a name a Gateway with an address serves resolves to that Gateway first."""
+    if src.kind != "external" or is_ip(host):
+        return None
+    gateways = rt.addons.get("gateway")
+    served = gateways.gateway_for_host(host) if gateways is not None else None
+    if gateways is not None and served is not None:
+        ip = gateways.address(served)
+        return ip, Hop("external", "outside", "resolver", "", ip,
+                       f"DNS (lab): {host} → {ip}, the address of Gateway {served}, which serves that name, "
+                       "as a wildcard record or /etc/hosts line would point it there")
     addon = rt.addons.get("ingress")
-    if src.kind != "external" or addon is None or is_ip(host):
+    if addon is None:
         return None
     ip = addon.address()[0]
     return ip, Hop("external", "outside", "resolver", "", ip,
