@@ -274,7 +274,7 @@ class Cluster:
         if not isinstance(obj, (dict, KubeObject)):
             raise InvalidArgument(f"create takes one object, a dict or a kitlib object, not {type(obj).__name__}: "
                                   "use apply for YAML text, a file or a list of objects")
-        new = manifest.decode(obj) if isinstance(obj, dict) else obj
+        new = manifest.decode(obj, served=self.api.custom) if isinstance(obj, dict) else obj
         if dry_run:
             return self.api.create(new, dry_run=True)
         created = self.api.create(new, copy=not isinstance(obj, dict))

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .api import fields
+from .api import fields, schema
 from .api.convert import GoTypeError, to_api
+from .api.crd import CustomKind
 from .api.meta import KubeObject
-from .api.registry import RESOURCES, Resource
+from .api.registry import CUSTOM, RESOURCES, Resource
 from .errors import BadRequest, ServerBadRequest
 
 MAX_BYTES = 3 * 1024 * 1024
@@ -210,10 +212,12 @@ def _check_structure(doc: Any) -> None:
             raise BadRequest(_validating(f"{key} isn't string type"))
 
 
-def mapping(doc: dict[str, Any]) -> Resource:
+def mapping(doc: dict[str, Any], served: Mapping[str, CustomKind] | None = None, source: str = "") -> Resource:
     """The resource ``doc`` is of, as kubectl maps it before sending anything: its errors for a
     document of the wrong shape, a missing ``kind`` or ``apiVersion``, or a kind the cluster does
-    not serve (``resource mapping not found``)."""
+    not serve (``resource mapping not found``, naming the ``source``: ``STDIN`` or the file).
+    ``served`` is the cluster's custom kinds: a kind of :data:`kitlib.api.registry.CUSTOM` not in
+    it is not served (without it, such kinds are not checked here; the API server refuses them)."""
     _check_structure(doc)
     _check_depth(doc)  # a dict given from Python may not have come through load
     kind = doc.get("kind")
@@ -223,27 +227,50 @@ def mapping(doc: dict[str, Any]) -> Resource:
     if not version:
         raise BadRequest("error: error validating data: apiVersion not set")
     res = RESOURCES.get(kind)
-    if res is None or res.cls.api_version != version:
+    if res is None or res.cls.api_version != version or (served is not None and kind in CUSTOM
+                                                         and kind not in served):
         meta = doc.get("metadata")
         meta = meta if isinstance(meta, dict) else {}
         raise BadRequest(f'error: resource mapping not found for name: "{meta.get("name") or ""}" '
-                         f'namespace: "{meta.get("namespace") or ""}" from "": no matches for kind '
+                         f'namespace: "{meta.get("namespace") or ""}" from "{source}": no matches for kind '
                          f'"{kind}" in version "{version}"\nensure CRDs are installed first')
     return res
 
 
-def decode(doc: dict[str, Any], validation: str = "Strict", warnings: list[str] | None = None) -> KubeObject:
+def decode(doc: dict[str, Any], validation: str = "Strict", warnings: list[str] | None = None,
+           served: Mapping[str, CustomKind] | None = None) -> KubeObject:
     """The kitlib object for one API document; kubectl's errors for a missing or unknown kind, and
     the API server's decoding errors: a field of the wrong type, then, under the ``Strict``
     field ``validation`` (kubectl's default), unknown and duplicate fields. Under ``Warn`` those
-    are appended to ``warnings`` and dropped, under ``Ignore`` dropped."""
-    res = mapping(doc)
+    are appended to ``warnings`` and dropped, under ``Ignore`` dropped. A custom resource's fields
+    are those of its definition's schema (``served``: the cluster's custom kinds), pruned as
+    ``apiextensions-apiserver`` prunes them."""
+    res = mapping(doc, served)
     kind, version = res.kind, res.cls.api_version
     undecodable = f'{kind} in version "{version.split("/")[-1]}" cannot be handled as a {kind}: '
     try:
         obj = res.cls.from_dict(doc)
     except GoTypeError as exc:
         raise ServerBadRequest(undecodable + str(exc)) from None
+    custom = served.get(kind) if served is not None else None
+    if custom is not None:
+        unknown: list[str] = []
+        meta = doc.get("metadata")
+        found = fields.metadata_problems(meta) if isinstance(meta, dict) else []
+        pruned = schema.prune(doc, custom.schema, unknown=unknown, root=True)
+        found = sorted(found + [f'unknown field "{path}"' for path in unknown], key=lambda t: t.split('"')[1])
+        if found:
+            if validation == "Strict":
+                raise ServerBadRequest(undecodable + "strict decoding error: " + ", ".join(found))
+            if validation == "Warn" and warnings is not None:
+                warnings.extend(found)
+            if isinstance(meta, dict):
+                pruned["metadata"] = fields.drop_unknown_metadata(meta)
+            obj = res.cls.from_dict(pruned)
+        # The schema validates what was sent, not the dataclass's rendering of it (which writes
+        # an absent string field as "").
+        setattr(obj, schema.SENT, pruned)
+        return obj
     found = fields.problems(doc) if fields.known(version, kind) else []
     if not found:
         return obj

@@ -281,7 +281,7 @@ def test_kubectl_apply_applies_each_object_and_reports_the_failures_after(busy):
         busy.kubectl(heredoc(docs))
     assert err.value.output == "namespace/shop created\ndeployment.apps/api created"
     assert [e.kubectl_text() for e in err.value.errors] == [
-        'error: resource mapping not found for name: "g" namespace: "" from "": no matches for kind "Gizmo" '
+        'error: resource mapping not found for name: "g" namespace: "" from "STDIN": no matches for kind "Gizmo" '
         'in version "v1"\nensure CRDs are installed first',
         'The Deployment "cart" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0']
     assert err.value.changed == [("Namespace", "", "shop"), ("Deployment", "default", "api")]

@@ -138,3 +138,20 @@ def _object(value: dict[str, Any], fields: dict[str, Any], path: str, out: list[
             kept[key] = _walk(item, fields[key], prefix + key, out, prune)
         seen.add(key)
     return kept if prune else value
+
+
+OBJECT_META = "apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
+
+def metadata_problems(meta: dict[str, Any]) -> list[str]:
+    """The unknown and duplicate fields of an object's ``metadata`` (a custom resource's: its
+    schema leaves ObjectMeta to the API server's own type)."""
+    out: list[str] = []
+    _walk(meta, OBJECT_META, "metadata", out, None)
+    return out
+
+
+def drop_unknown_metadata(meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` without its unknown fields."""
+    result = _walk(meta, OBJECT_META, "metadata", [], prune=True)
+    return result if isinstance(result, dict) else meta

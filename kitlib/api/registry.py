@@ -3,6 +3,9 @@
 Each module of :data:`MODULES` lists its kinds in its own ``RESOURCES`` tuple: a kind added to one
 of these modules is served without a change here; a new module of kinds is one entry in
 :data:`MODULES`.
+
+The kinds of :data:`CUSTOM` are custom resources: kitlib knows them, but a cluster serves them
+only while their CustomResourceDefinition exists there (``ApiServer.custom``).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from . import (
     apps,
     config,
+    crd,
     discovery,
     gateway,
     namespace,
@@ -23,13 +27,15 @@ from . import (
 from .meta import KubeObject
 from .resource import Resource
 
-__all__ = ["MODULES", "RESOURCES", "Resource", "for_object", "lookup", "register"]
+__all__ = ["CUSTOM", "MODULES", "RESOURCES", "Resource", "for_object", "lookup", "register"]
 
 MODULES = (namespace, node, pod, apps, service, discovery, config, networking, servicecidr, networkpolicy,
-           gateway)
+           gateway, crd)
 """The API modules that define kinds, each with a module-level ``RESOURCES`` tuple."""
 RESOURCES: dict[str, Resource] = {}
 """Each served kind's resource type, by kind."""
+CUSTOM: frozenset[str] = frozenset(r.kind for r in gateway.RESOURCES)
+"""The kinds served only through a CustomResourceDefinition (the Gateway API's)."""
 
 
 def register(resource: Resource) -> Resource:

@@ -24,11 +24,12 @@ from typing import Any, TypeVar, cast
 
 from .. import manifest
 from ..api.convert import clone
+from ..api.crd import CustomKind
 from ..api.labels import LabelSelector, parse_selector
 from ..api.meta import KubeObject
 from ..api.node import Node
 from ..api.pod import Pod
-from ..api.registry import Resource, for_object, lookup
+from ..api.registry import CUSTOM, Resource, for_object, lookup
 from ..clock import Clock
 from ..errors import AlreadyExists, BadRequest, FieldError, Invalid, NotFound, invalid
 from ..events import EventLog
@@ -91,6 +92,9 @@ class ApiServer:
         self.node_ports = PortAllocator(30000, 32767, self.rng)
         self.pod_cidrs = RangeAllocator(config.pod_cidr, config.node_prefix)
         """The node IPAM controller's podCIDR allocator (``--allocate-node-cidrs``)."""
+        self.custom: dict[str, CustomKind] = {}
+        """The custom kinds this server serves because their CustomResourceDefinition is stored
+        here, by kind (each cluster its own: the Gateway API's kinds exist only after the CRDs)."""
         self._watchers: list[Watcher] = []
         self._request = _Request(self.rng)  # the request in flight, if any
 
@@ -104,7 +108,7 @@ class ApiServer:
     def resource(self, kind: str) -> Resource:
         """The resource type for any name kubectl accepts, or kubectl's error."""
         res = lookup(kind)
-        if res is None:
+        if res is None or (res.kind in CUSTOM and res.kind not in self.custom):
             raise BadRequest(f'error: the server doesn\'t have a resource type "{kind}"')
         return res
 
@@ -180,6 +184,19 @@ class ApiServer:
             "node_ports": self.node_ports.allocated(),
             "pod_cidrs": self.pod_cidrs.state(),
         }
+
+    def serve(self, kind: CustomKind) -> None:
+        """Serve a custom kind from now on (its CustomResourceDefinition was stored)."""
+        self.custom[kind.resource.kind] = kind
+
+    def unserve(self, kind: str, crd: str) -> None:
+        """Stop serving ``kind`` (its definition ``crd`` was deleted) and delete its objects."""
+        served = self.custom.get(kind)
+        if served is None or served.crd != crd:
+            return
+        for obj in self.store.items(kind):
+            self.delete(obj)
+        del self.custom[kind]
 
     # ------------------------------------------------------------------ requests
 
@@ -262,6 +279,9 @@ class ApiServer:
         """Store a stored object after a controller changed it in place (its status, or fields the
         server owns), with a new resourceVersion. ``notify=False`` skips the watch event, for
         writes no controller reacts to (bookkeeping such as ``observedGeneration``)."""
+        if obj.kind in self.custom:
+            # The status subresource validates the custom resource against its schema.
+            strategy_for(obj.kind).validate_status(self, obj)  # type: ignore[attr-defined]  # a CustomResourceStrategy
         self.store.put(obj)  # touch: the stored object again, with a new resourceVersion
         if notify:
             self._notify(obj, False)
@@ -292,7 +312,7 @@ class ApiServer:
             said: builtins.list[builtins.list[str]] = []  # each document's warnings (WarningsOnCreate/Update)
             planned: dict[tuple[str, str], KubeObject] = {}
             for doc in docs:
-                obj = manifest.decode(doc, validation, warnings)
+                obj = manifest.decode(doc, validation, warnings, self.custom)
                 res = for_object(obj)
                 namespace = ""
                 if res.cls.namespaced:

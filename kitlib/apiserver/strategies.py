@@ -9,6 +9,7 @@ from ..api.meta import KubeObject
 from . import (
     apps_strategy,
     core_strategy,
+    customresource_strategy,
     ingress_strategy,
     networkpolicy_strategy,
     service_strategy,
@@ -19,7 +20,7 @@ from .strategy import Strategy
 STRATEGIES: dict[str, Strategy[Any]] = {
     s.kind: s
     for module in (core_strategy, apps_strategy, service_strategy, ingress_strategy, servicecidr_strategy,
-                   networkpolicy_strategy)
+                   networkpolicy_strategy, customresource_strategy)
     for s in module.STRATEGIES
 }
 DEFAULT: Strategy[KubeObject] = Strategy()

@@ -4,10 +4,10 @@ resource types its words name, and the errors kubectl prints itself."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Container
 from dataclasses import dataclass, field
 
-from ..api.registry import Resource, lookup
+from ..api.registry import CUSTOM, Resource, lookup
 from ..errors import BadRequest
 from .flags import ELSEWHERE, FLAG_SETS, NO_OPTION_DEFAULT, ROOT, SUBCOMMANDS, FlagSet
 
@@ -63,10 +63,11 @@ def split(line: str) -> list[str]:
     return words
 
 
-def resource_type(word: str) -> Resource:
-    """The resource a word names (``po``, ``deployments``, ``svc``), as discovery resolves it."""
+def resource_type(word: str, served: Container[str] | None = None) -> Resource:
+    """The resource a word names (``po``, ``deployments``, ``svc``), as discovery resolves it;
+    a custom kind only if the cluster serves it (``served``: its custom kinds)."""
     res = lookup(word)
-    if res is None:
+    if res is None or (served is not None and res.kind in CUSTOM and res.kind not in served):
         raise BadRequest(f'error: the server doesn\'t have a resource type "{word}"')
     return res
 

@@ -17,6 +17,7 @@ from ..api.registry import Resource, for_object
 from ..errors import ApiError, BadRequest, Invalid, PartialFailure, ServerBadRequest
 from ..manifest import decode, load, mapping
 from .args import Args, resource_type
+from .customresources import view_for
 from .generate import emit
 from .kinds import BY_KIND, CREATABLE
 from .output import request, warn
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
     from ..cluster import Cluster
 
 
-def _targets(words: list[str]) -> list[tuple[Resource, list[str]]]:
-    """``TYPE NAME...``, ``TYPE1,TYPE2``, or ``TYPE/NAME ...`` as kubectl accepts them."""
+def _targets(words: list[str], cluster: Cluster) -> list[tuple[Resource, list[str]]]:
+    """``TYPE NAME...``, ``TYPE1,TYPE2``, or ``TYPE/NAME ...`` as kubectl accepts them, of the
+    types the cluster serves."""
+    served = cluster.api.custom
     if not words:
         raise BadRequest("error: You must specify the type of resource to get. Use \"kubectl api-resources\" "
                          "for a complete list of supported resources.")
@@ -39,9 +42,9 @@ def _targets(words: list[str]) -> list[tuple[Resource, list[str]]]:
                                  "when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' "
                                  "instead of 'kubectl get resource resource/<resource_name>'")
             t, n = w.split("/", 1)
-            out.append((resource_type(t), [n]))
+            out.append((resource_type(t, served), [n]))
         return out
-    return [(resource_type(t), words[1:]) for t in words[0].split(",")]
+    return [(resource_type(t, served), words[1:]) for t in words[0].split(",")]
 
 
 def get(cluster: Cluster, args: Args, stdin: str) -> str:
@@ -54,7 +57,7 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
     ns = args.namespace
     all_ns = args.on("all-namespaces")
     selector = args.get("selector")
-    targets = _targets(args.words[1:])
+    targets = _targets(args.words[1:], cluster)
     # -L is a string slice: each value is split at commas (as CSV), and repeats add up.
     label_columns = [key for value in args.all("label-columns") for key in next(csv.reader([value]), [])]
     blocks, objs_all, named = [], [], False
@@ -67,7 +70,8 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
             objs = cluster.api.list(res.kind, None if all_ns else ns, selector)
         objs_all += objs
         if fmt in ("", "wide") and objs:
-            blocks.append(table(cluster, BY_KIND[res.kind], res, objs, wide=fmt == "wide", all_namespaces=all_ns,
+            view = BY_KIND.get(res.kind) or view_for(cluster, res.kind)
+            blocks.append(table(cluster, view, res, objs, wide=fmt == "wide", all_namespaces=all_ns,
                                 show_kind=len(targets) > 1, show_labels=args.on("show-labels"),
                                 label_columns=label_columns))
     if fmt in ("yaml", "json", "name"):
@@ -86,12 +90,12 @@ def describe(cluster: Cluster, args: Args, stdin: str) -> str:
     no describer for here prints as YAML."""
     ns = args.namespace
     out = []
-    for res, names in _targets(args.words[1:]):
+    for res, names in _targets(args.words[1:], cluster):
         request(cluster, res.kind)
         objs = [cluster.api.get(res.kind, n, ns) for n in names] if names else \
             cluster.api.list(res.kind, ns, args.get("selector"))
         for obj in objs:
-            view = BY_KIND.get(obj.kind)
+            view = BY_KIND.get(obj.kind) or (view_for(cluster, obj.kind) if obj.kind in cluster.api.custom else None)
             out.append(view.describe(cluster, obj) if view and view.describe else dump_yaml(obj.to_dict()))
     return "\n\n".join(out)
 
@@ -174,7 +178,7 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
     for src, docs in zip(sources, loaded, strict=True):
         for doc in docs:
             try:
-                mapping(doc)
+                mapping(doc, cluster.api.custom, "STDIN" if isinstance(src, str) else str(src))
             except ApiError as err:
                 errors.append(err)
                 continue
@@ -192,7 +196,7 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
                 request(cluster, str(doc["kind"]))
                 if dry_run in ("client", "server"):
                     # A client dry run sends no write, so no field validation: the server does it.
-                    obj = decode(doc, validation if dry_run == "server" else "Ignore", said)
+                    obj = decode(doc, validation if dry_run == "server" else "Ignore", said, cluster.api.custom)
                     lines.append(f"{for_object(obj).type_name}/{obj.name} created (dry run)")
                     continue
                 creating = not _exists(cluster, doc)
@@ -281,7 +285,7 @@ def scale(cluster: Cluster, args: Args, stdin: str) -> str:
         raise BadRequest("error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0")
     found: list[tuple[Resource, KubeObject]] = []
     missing: list[ApiError] = []
-    for res, names in _targets(args.words[1:]):
+    for res, names in _targets(args.words[1:], cluster):
         request(cluster, res.kind)
         for n in names:
             try:
@@ -312,7 +316,7 @@ def delete(cluster: Cluster, args: Args, stdin: str) -> str:
     out: list[str] = []
     errors: list[ApiError] = []
     changed: list[tuple[str, str, str]] = []
-    targets = _targets(args.words[1:])
+    targets = _targets(args.words[1:], cluster)
     for _, names in targets:
         if not names and not args.get("selector") and not args.on("all"):
             raise BadRequest("error: resource(s) were provided, but no name was specified")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import (
     configs,
+    customresources,
     daemonsets,
     deployments,
     ingresses,
@@ -22,7 +23,7 @@ from . import (
 from .view import View
 
 MODULES = (pods, nodes, namespaces, deployments, daemonsets, services, ingresses, configs, servicecidrs,
-           networkpolicies)
+           networkpolicies, customresources)
 """The kubectl modules that describe kinds, each with a module-level ``VIEWS`` tuple."""
 VIEWS: tuple[View, ...] = tuple(view for module in MODULES for view in module.VIEWS)
 """Every kind's view."""
