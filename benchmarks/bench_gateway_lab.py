@@ -29,13 +29,13 @@ import sys
 from _util import Result, lab_main, timed
 
 import kitlib
-from kitlib.exercises.lesson08 import lab_cluster
+from kitlib.widgets.gateway_lab import shop_cluster
 
 NODES, PODS, TARGET = 3, 10, 0.050
 
 
 def build(seed: int = 0) -> kitlib.Cluster:
-    return lab_cluster(seed=seed, replicas=PODS)
+    return shop_cluster(seed=seed, replicas=PODS)
 
 
 def run(repeat: int = 10) -> list[Result]:

@@ -8,6 +8,8 @@ check measures the split of 1,000 requests with the add-on's batch of routing de
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import ApiError, NotFound
 from .feedback import Feedback, not_yet, ok
 
@@ -100,7 +102,7 @@ def _route_problem(cluster, name: str, namespace: str, hint: str) -> Feedback | 
 
 
 def _expect(cluster, path: str, want: str, namespace: str, headers: dict[str, str] | None = None,
-            service_ns: str | None = None) -> tuple[object, Feedback | None]:
+            service_ns: str | None = None) -> tuple[Any, Feedback | None]:
     """Send ``path`` on the shop host; a Feedback when it does not reach Service ``want``."""
     url = f"http://{SHOP}{path}"
     resp = _get(cluster, url, headers)

@@ -27,6 +27,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from ..api.gateway import HTTPRoute
 from .routing_tree import (
     BLACK,
     BLUE,
@@ -365,7 +366,7 @@ def _listeners_on(table, port: int) -> list[str]:
 def _detached(cluster, gw) -> list[tuple[str, Any]]:
     """Routes whose parentRefs name ``gw`` and whose Accepted condition for it is not True."""
     out = []
-    for route in cluster.api.store.list("HTTPRoute"):
+    for route in cluster.api.store.items_as(HTTPRoute):
         refs = [r for r in route.spec.parent_refs
                 if r.name == gw.name and (r.namespace or route.metadata.namespace) == gw.metadata.namespace]
         if not refs:

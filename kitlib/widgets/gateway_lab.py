@@ -10,7 +10,7 @@ control                    engine call
 =========================  ==================================================================
 Send                       ``cluster.http(url, headers=..., method=...)``
 weight slider              ``cluster.apply(the HTTPRoute with the rule's two weights)``
-Measure                    ``cluster.gateway_split(url, n=1000, headers=..., method=...)``
+Measure                    ``cluster.addons["gateway"].split(url, n=1000, headers=..., method=...)``
 Apply match                ``cluster.apply(the HTTPRoute with the rule's match replaced)``
 Set host names             ``cluster.apply(the HTTPRoute with spec.hostnames replaced)``
 +10 s                      ``cluster.advance(10)``
@@ -39,6 +39,75 @@ PATH_TYPES = ["PathPrefix", "Exact"]
 ANY = "any"
 ROUTE_API = "gateway.networking.k8s.io/v1"
 OK_COLOUR, BAD_COLOUR, UNKNOWN_COLOUR = "#009E73", "#D55E00", "#E69F00"
+
+
+ECHO_IMAGE = "registry.k8s.io/gateway-api/echo-basic:v1.5.1"
+"""The Gateway API project's echo server, as Envoy Gateway's quickstart runs it."""
+SCENARIO = """\
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: eg
+spec:
+  gatewayClassName: eg
+  listeners:
+  - name: http
+    protocol: HTTP
+    port: 80
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: shop
+spec:
+  parentRefs:
+  - name: eg
+  hostnames:
+  - shop.example.com
+  rules:
+  - backendRefs:
+    - name: web
+      port: 80
+      weight: 100
+    - name: web-v2
+      port: 80
+      weight: 0
+  - matches:
+    - path:
+        type: PathPrefix
+        value: /api
+    backendRefs:
+    - name: api
+      port: 80
+"""
+"""The lab's Gateway ``eg`` and HTTPRoute ``shop``: ``/`` to web (web-v2 at weight 0), ``/api`` to api."""
+
+
+def echo_deployment(name: str, namespace: str = "default", replicas: int = 2) -> dict[str, Any]:
+    """A Deployment of echo-basic pods that listen on 3000 and know their name and namespace."""
+    env = [{"name": var, "valueFrom": {"fieldRef": {"fieldPath": f"metadata.{field}"}}}
+           for var, field in (("POD_NAME", "name"), ("NAMESPACE", "namespace"))]
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": "echo", "image": ECHO_IMAGE,
+                                                           "ports": [{"containerPort": 3000}], "env": env}]}}}}
+
+
+def shop_cluster(seed: int = 1, replicas: int = 2, nodes: int = 3):
+    """The lab's cluster: echo-basic apps ``web``, ``web-v2`` and ``api`` behind ClusterIP Services
+    (80 → 3000), MetalLB, Envoy Gateway, the Gateway ``eg`` and the HTTPRoute ``shop`` (:data:`SCENARIO`)."""
+    import kitlib
+
+    cluster = kitlib.Cluster(nodes=nodes, seed=seed)
+    for name in ("web", "web-v2", "api"):
+        cluster.apply(echo_deployment(name, replicas=replicas))
+        cluster.kubectl(f"expose deployment {name} --port=80 --target-port=3000")
+    cluster.enable_addon("metallb", addresses="192.168.49.200-192.168.49.250")
+    cluster.enable_addon("gateway")
+    cluster.apply(SCENARIO)
+    cluster.settle()
+    return cluster
 
 
 # ------------------------------------------------------------------ the route as kubectl apply takes it
@@ -310,8 +379,10 @@ class GatewayLab:
     def _on_measure(self, _button=None) -> None:
         def measure() -> None:
             url, headers, method = self._request()
-            self.last_split = self.cluster.gateway_split(url, n=self.requests, headers=headers or None,
-                                                         method=method)
+            addon = self.cluster.addons.get("gateway")
+            if addon is None:
+                raise ValueError('the gateway add-on is not enabled: cluster.enable_addon("gateway")')
+            self.last_split = addon.split(url, n=self.requests, headers=headers or None, method=method)
 
         run_action(self, measure)
 
