@@ -514,6 +514,12 @@ def compile_gateways(controller: str, classes: Iterable[GatewayClass], gateways:
         out.tables[gw.key] = GatewayTable(gw.key)
         out.listeners[gw.key] = _listener_states(gw, secrets, grant_list)
         out.gateways[gw.key] = [_gateway_accepted(out.listeners[gw.key])]
+        for lst, st in zip(gw.spec.listeners, out.listeners[gw.key], strict=True):
+            if st.valid and lst.protocol in ("HTTP", "HTTPS"):
+                # Envoy Gateway programs an HTTP listener (its connection manager) with or without
+                # routes (internal/xds/translator/translator.go, processHTTPListenerXdsTranslation):
+                # without a matching virtual host, Envoy answers 404.
+                _program(out.tables[gw.key], lst)
     ordered = sorted(routes, key=lambda r: (r.metadata.creation_timestamp or "", r.namespace, r.name))
     touched: set[int] = set()
     for age, route in enumerate(ordered):
@@ -677,13 +683,7 @@ def _attach(out: Compiled, gw: Gateway, route: HTTPRoute, ref: ParentReference, 
         st.attached_routes += 1
         if not st.valid or lst.protocol not in ("HTTP", "HTTPS"):
             continue  # an invalid listener counts the route but programs nothing
-        pt = table.ports.get(lst.port)
-        if pt is None:
-            pt = table.ports[lst.port] = PortTable(lst.port, lst.protocol)
-        if lst.name not in pt.listeners:
-            pt.listeners.append(lst.name)
-        table.listener_hosts[lst.name] = lst.hostname
-        table.listener_ports[lst.name] = lst.port
+        pt = _program(table, lst)
         for domain in domains:
             table.hostnames.add(domain)
             vh = pt.vhost(domain)
@@ -695,6 +695,18 @@ def _attach(out: Compiled, gw: Gateway, route: HTTPRoute, ref: ParentReference, 
                                   tuple(backends[i]), (created, route.key, age)))
     if not attached:
         _merge(state.conditions, Cond("Accepted", "False", "NoMatchingListenerHostname", MSG_NO_HOSTNAME))
+
+
+def _program(table: GatewayTable, lst: Listener) -> PortTable:
+    """The port table of a valid HTTP(S) listener, with the listener recorded on it."""
+    pt = table.ports.get(lst.port)
+    if pt is None:
+        pt = table.ports[lst.port] = PortTable(lst.port, lst.protocol)
+    if lst.name not in pt.listeners:
+        pt.listeners.append(lst.name)
+    table.listener_hosts[lst.name] = lst.hostname
+    table.listener_ports[lst.name] = lst.port
+    return pt
 
 
 def _resolved(state: ParentState, errors: list[Backend]) -> None:
