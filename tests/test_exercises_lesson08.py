@@ -252,3 +252,11 @@ def test_cross_namespace_without_the_namespace_in_the_backend_ref_fails(cluster)
     same_ns = INVOICES.replace("      namespace: billing\n", "")
     fb = lesson08.check_cross_namespace(apply(cluster, route(API, WEB, same_ns), GRANT.format(namespace="default")))
     assert not fb.passed and "namespace: billing" in fb.hint
+
+
+def test_cross_namespace_before_any_route_gets_envoys_404_not_a_dns_failure(cluster):
+    """The checks send to the Gateway's address with the Host header, as curl --resolve does."""
+    fb = lesson08.check_cross_namespace(cluster)
+    assert not fb.passed
+    assert "http://shop.example.com/invoices got Envoy's 404 (no rule matched)" in fb.message
+    assert "PathPrefix /invoices" in fb.hint

@@ -57,11 +57,16 @@ def _no_gateway(cluster, namespace: str) -> Feedback | None:
     return None
 
 
-def _get(cluster, url: str, headers: dict[str, str] | None = None):
-    """The response, or None when the URL itself is wrong (checks never raise)."""
+def _get(cluster, url: str, headers: dict[str, str] | None = None, namespace: str = "default"):
+    """The response to ``url`` sent to Gateway eg's address with the URL's host as ``Host``, as
+    ``curl --resolve`` does (so a host no route serves yet gets Envoy's 404, not a DNS failure),
+    or None when the URL itself is wrong (checks never raise)."""
+    host, _, path = url.split("://", 1)[-1].partition("/")
     try:
-        return cluster.http(url, headers=headers)
-    except ApiError:
+        gw = cluster.get("Gateway", GATEWAY, namespace)
+        ip = gw.status.addresses[0].value
+        return cluster.http(f"http://{ip}/{path}", headers={"Host": host, **(headers or {})})
+    except (ApiError, IndexError):
         return None
 
 
@@ -106,7 +111,7 @@ def _expect(cluster, path: str, want: str, namespace: str, headers: dict[str, st
             service_ns: str | None = None) -> tuple[Any, Feedback | None]:
     """Send ``path`` on the shop host; a Feedback when it does not reach Service ``want``."""
     url = f"http://{SHOP}{path}"
-    resp = _get(cluster, url, headers)
+    resp = _get(cluster, url, headers, namespace)
     if resp is not None and resp.service == f"{service_ns or namespace}/{want}":
         return resp, None
     match = resp.gateway if resp is not None else None
@@ -162,7 +167,7 @@ def check_canary(cluster, namespace: str = "default") -> Feedback:
                                             "and backendRefs [{name: web-v2, port: 80}]; one header match more "
                                             "than the plain rule makes it win.")
     for other in ("never", "true"):
-        resp = _get(cluster, f"http://{SHOP}/", {name: other})
+        resp = _get(cluster, f"http://{SHOP}/", {name: other}, namespace)
         entry = resp.gateway.entry if resp is not None and resp.gateway is not None else None
         if entry is not None and any(h[0] == name for h in entry.headers):
             return not_yet(f"a request with {name}: {other} took the header rule too.",

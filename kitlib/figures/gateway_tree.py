@@ -79,10 +79,11 @@ EDGES = ("links", *SHARES, "lost rules", "path of the request")
 WEIGHTS = "weights"
 TRACES = [*EDGES, WEIGHTS, *[k[0] for k in KINDS.values()]]
 LEGEND_NAMES = {"lost rules": "matched too, but lost"}
-CAPTION = ("purple: the listener, route, rule, Service and pod that took the request · orange: matched too, "
-           "but another rule comes first (Exact, longest path, method and headers, query, oldest route)",
-           "grey: a condition failed (hover for which) · light: the virtual host of another host name · "
-           "edge width: the backend's share of the rule's weights")
+CAPTION = ("purple: the listener, route, rule, Service and pod that took the request",
+           "orange: matched too, but another rule comes first (Exact, longest path, method and headers, query, "
+           "oldest route)",
+           "grey: a condition failed (hover for which) · light: another host name's virtual host",
+           "edge width: the backend's share of the rule's weights (dotted: weight 0)")
 X_GATEWAY, X_LISTENER, X_ROUTE, X_RULE, X_SERVICE, X_POD = 0.0, 1.05, 2.1, 3.15, 4.3, 5.2
 COLUMNS = ((X_GATEWAY, "Gateway"), (X_LISTENER, "listener"), (X_ROUTE, "HTTPRoute"), (X_RULE, "rule"),
            (X_SERVICE, "Service"), (X_POD, "ready pods"))
@@ -236,8 +237,7 @@ def gateway_view(cluster, match=None, gateway: str | None = None, pod: str | Non
         if kind == "service" and pods:
             for pkey, node, ip in pods:
                 pid = f"pod|{sid}|{pkey}"
-                tree.vertices[pid] = Vertex(pid, "answered" if pod == pkey else "pod",
-                                            short_name(pkey) + (f" · {node}" if node else ""),
+                tree.vertices[pid] = Vertex(pid, "answered" if pod == pkey else "pod", short_name(pkey),
                                             f"pod {html.escape(pkey)}<br>{ip} on {node or '?'}: a ready endpoint",
                                             X_POD, -prow * ROW)
                 pod_ids[sid].append(pid)
@@ -337,8 +337,10 @@ def gateway_view(cluster, match=None, gateway: str | None = None, pod: str | Non
     tree.edges.sort(key=lambda e: order.get(e[2], 1))
     tree.title = f"Gateway {key} · {address}"
     if match is not None:
-        text = str(match) + (f" → pod {pod}" if pod and winner is not None else "")
-        tree.subtitle = html.escape(text + (f" · {status}" if status else ""), quote=False)
+        head, _, rest = str(match).partition(": ")
+        text = rest + (f" → pod {short_name(pod)}" if pod and winner is not None else "")
+        tree.subtitle = (html.escape(head + (f" · {status}" if status else ""), quote=False) + "<br>"
+                         + html.escape(text, quote=False))
     if not any(route_rules.values()):
         tree.notes.append("no HTTPRoute attached yet: every request gets Envoy's 404")
     tree.weights = [(vid, sid, weight) for vid, backends in rule_backends.items() if len(backends) > 1
@@ -480,7 +482,9 @@ def gateway_tree(cluster, match=None, gateway: str | None = None, pod: str | Non
     >>> [t.name for t in fig.data][:2]
     ['links', 'weight 0']
     """
-    fig = tree_figure([_trace(name) for name in TRACES], [-0.5, 6.4], figure_class)
+    fig = tree_figure([_trace(name) for name in TRACES], [-0.5, 6.0], figure_class)
+    fig.layout.autosize = True  # as wide as the notebook (plotly.js's default is 700 px)
+    fig.layout.margin.t = 84  # the subtitle's two lines
     update_gateway_tree(fig, cluster, match, gateway, pod)
     return fig
 
