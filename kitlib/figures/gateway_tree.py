@@ -80,11 +80,11 @@ WEIGHTS = "weights"
 TRACES = [*EDGES, WEIGHTS, *[k[0] for k in KINDS.values()]]
 LEGEND_NAMES = {"lost rules": "matched too, but lost"}
 CAPTION = ("purple: the listener, route, rule, Service and pod that took the request",
-           "orange: matched too, but another rule comes first (Exact, longest path, method and headers, query, "
-           "oldest route)",
+           "orange: matched too, but another rule comes first",
+           "(Exact, the longest path, method and headers, query parameters, the oldest route)",
            "grey: a condition failed (hover for which) · light: another host name's virtual host",
            "edge width: the backend's share of the rule's weights (dotted: weight 0)")
-X_GATEWAY, X_LISTENER, X_ROUTE, X_RULE, X_SERVICE, X_POD = 0.0, 1.05, 2.1, 3.15, 4.3, 5.2
+X_GATEWAY, X_LISTENER, X_ROUTE, X_RULE, X_SERVICE, X_POD = 0.0, 0.95, 1.9, 2.85, 3.9, 4.7
 COLUMNS = ((X_GATEWAY, "Gateway"), (X_LISTENER, "listener"), (X_ROUTE, "HTTPRoute"), (X_RULE, "rule"),
            (X_SERVICE, "Service"), (X_POD, "ready pods"))
 ROW = 1.05
@@ -482,7 +482,7 @@ def gateway_tree(cluster, match=None, gateway: str | None = None, pod: str | Non
     >>> [t.name for t in fig.data][:2]
     ['links', 'weight 0']
     """
-    fig = tree_figure([_trace(name) for name in TRACES], [-0.5, 6.0], figure_class)
+    fig = tree_figure([_trace(name) for name in TRACES], [-0.45, 5.75], figure_class)
     fig.layout.autosize = True  # as wide as the notebook (plotly.js's default is 700 px)
     fig.layout.margin.t = 84  # the subtitle's two lines
     update_gateway_tree(fig, cluster, match, gateway, pod)

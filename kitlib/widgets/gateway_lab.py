@@ -347,7 +347,7 @@ class GatewayLab:
             self.status,
             self.result,
             self.split,
-            widgets.Box([self.figure]),
+            self.figure,  # a child of the VBox stretches to its width, which autosize then fills
             widgets.HTML("<b>status conditions</b> (as <code>kubectl describe</code> shows them)"),
             self.conditions,
         ])

@@ -422,6 +422,7 @@ def test_lesson_8_gateway_lab_send_weight_and_conditions(
 
     assert LESSON_8 in notebook_names, f"{LESSON_8} is missing"
     page = lab_page
+    page.set_viewport_size({"width": 1024, "height": 1000})  # a small laptop: the lab must fit
     run_notebook(page, LESSON_8)
 
     # The gateway lab: the innermost box with the Measure button, Send and the routing tree.
@@ -447,8 +448,10 @@ def test_lesson_8_gateway_lab_send_weight_and_conditions(
     expect(tree.locator(".main-svg").first).to_be_visible()
     box = tree.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 150, f"routing tree too small: {box}"
+    lab_box = lab.bounding_box()
+    assert box["x"] + box["width"] <= lab_box["x"] + lab_box["width"] + 2, f"tree wider than the lab: {box} {lab_box}"
     tree_text = tree.evaluate(_JS_PLOT_TEXT)
-    assert "HTTPRoute" in tree_text and "shop" in tree_text, tree_text
+    assert "HTTPRoute" in tree_text and "shop" in tree_text and "web-v2-" in tree_text, tree_text
     # The route's conditions, as kubectl describe shows them.
     expect(results.filter(has_text="HTTPRoute default/shop")).to_contain_text("ResolvedRefs")
 
@@ -485,3 +488,4 @@ def test_lesson_8_gateway_lab_send_weight_and_conditions(
     page.wait_for_timeout(500)
     lab.scroll_into_view_if_needed()
     lab.screenshot(path=str(artifacts_dir / "gateway-lab.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
