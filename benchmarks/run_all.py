@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import bench_converge
+import bench_gateway_matching
 import bench_ingress
 import bench_interaction
 import bench_probes
@@ -69,13 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     report(f"probes (target {bench_probes.TARGET:.0f} s, median)", probes)
     ingress = fresh("bench_ingress")
     report(f"ingress matching (target {bench_ingress.TARGET:.0f} s, median)", ingress)
+    gateway = fresh("bench_gateway_matching")
+    report(f"gateway matching (target {bench_gateway_matching.TARGET:.0f} s, median)", gateway)
     netpol = fresh("bench_netpol")
     report("NetworkPolicy matrix (target per size, median)", netpol)
     scale = fresh("bench_scale")
     report("scale (target per size, median)", scale)
     scale_service = fresh("bench_scale_service")
     report("scale behind a Service (target per size, median)", scale_service)
-    results = converge + scale + scale_service + interaction + traffic + services + endpoints + probes + ingress + netpol
+    results = converge + scale + scale_service + interaction + traffic + services + endpoints + probes + ingress + gateway + netpol
     for module, title in (("bench_service_lab", "service lab"), ("bench_readiness_lab", "readiness lab"),
                           ("bench_ingress_lab", "ingress lab"), ("bench_firewall_lab", "firewall lab"),
                           ("bench_gateway_lab", "gateway lab")):

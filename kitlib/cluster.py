@@ -492,7 +492,10 @@ class Cluster:
         With the ingress add-on (``enable_addon("ingress")``), a client outside the cluster resolves
         every host name to the ingress controller, which routes by host and path: the response then
         names the backend in ``.service`` and ``.pod``, the matched rule in ``.ingress``, and for
-        ``https://`` the certificate in ``.tls``. ``headers={"Host": ...}`` sets the Host header.
+        ``https://`` the certificate in ``.tls``. With the gateway add-on (``enable_addon("gateway")``), a
+        name that a Gateway with an address serves resolves to that Gateway, whose envoy routes by its
+        HTTPRoutes: ``.gateway`` then names the Gateway, listener, route, rule and backend (and why the
+        other matches lost). ``headers={"Host": ...}`` sets the Host header.
 
         >>> c = Cluster(nodes=1); _ = c.kubectl("create deployment web --image=nginx --port=80")
         >>> c.advance(30); ip = c.pods()[0].status.pod_ip

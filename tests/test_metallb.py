@@ -182,7 +182,7 @@ def test_addon_errors(web, snapshot):
     """Unknown add-ons, bad pools and disabling what is not enabled are refused, changing nothing."""
     lb(web)
     before = snapshot(web)
-    with pytest.raises(kitlib.BadRequest, match='"traefik" is not a valid addon: the addons kitlib has are "ingress", "metallb"'):
+    with pytest.raises(kitlib.BadRequest, match='"traefik" is not a valid addon: the addons kitlib has are "gateway", "ingress", "metallb"'):
         web.enable_addon("traefik")
     with pytest.raises(kitlib.BadRequest, match='invalid address range "192.168.49.250-192.168.49.200"'):
         web.enable_addon("metallb", addresses="192.168.49.250-192.168.49.200")

@@ -30,17 +30,25 @@ and proxied straight to a ready endpoint of the backend Service (Envoy reads End
 the ClusterIP): Envoy's empty 404 when no route matches, 500 for a backend that does not resolve,
 503 ``no healthy upstream`` when the Service has no ready endpoint, redirects with ``location``.
 
+Envoy's own headers as Envoy Gateway configures it (``internal/xds/translator/listener.go``): no
+``server`` header of its own (``server_header_transformation: PASS_THROUGH``), no
+``x-envoy-upstream-service-time`` (the router's ``suppress_envoy_headers``); header names in lower
+case (Envoy's HTTP/1 codec); ``use_remote_address``: the client's address appended to
+``x-forwarded-for``, ``x-forwarded-proto`` set; repeated slashes merged (``merge_slashes``).
+
 Simplifications: the controller reconciles on the simulated clock as soon as the clock moves
 (``cluster.advance``), the routing table at once; TLS is terminated without certificates; Envoy's
-``x-request-id`` and ``x-envoy-*`` request headers are not added.
+``x-request-id`` is not added (a random UUID would draw from the cluster's seeded generator).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 
+from ..api.crds import gateway_api_documents
 from ..api.defaults import image_repo
 from ..api.gateway import (
     Gateway,
@@ -164,10 +172,10 @@ class EnvoyGateway:
         c = self.rt
         c.apps.apps.register(image_repo(IMAGE), handle_controller, listens=CONTROLLER_LISTENS)
         c.apps.apps.register(image_repo(ENVOY_IMAGE), handle_envoy, tls=True)
-        if INSTALL_CRDS:  # the lead switches this on once CustomResourceDefinition is a served kind
-            from ..api.crds import gateway_api_documents  # type: ignore[import-not-found,unused-ignore]
+        if INSTALL_CRDS:  # the Gateway API's standard-channel CRDs: the kinds are served from here on
             for doc in gateway_api_documents():
-                c.create(doc)
+                if c.api.store.get("CustomResourceDefinition", doc["metadata"]["name"]) is None:
+                    c.create(doc)
         if c.api.store.get("Namespace", NAMESPACE) is None:
             c.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
         for doc in _manifests():
@@ -312,6 +320,7 @@ class EnvoyGateway:
         try:
             for key in compiled.tables:
                 self._ensure_proxy(key)
+            self._remove_orphans(compiled)
             self._write_status(compiled)
         finally:
             self._busy = False
@@ -330,6 +339,17 @@ class EnvoyGateway:
             self.rt.api.create(decode(_proxy_service(gw, name, ports)), copy=False)
         if self.rt.api.store.get("Deployment", f"{NAMESPACE}/{name}") is None:
             self.rt.api.create(decode(_proxy_deployment(gw, name, ports)), copy=False)
+
+    def _remove_orphans(self, compiled: routing.Compiled) -> None:
+        """Delete the proxy of a Gateway that is gone or no longer of an accepted class."""
+        for kind in ("Deployment", "Service"):
+            for obj in list(self.rt.api.store.items(kind, NAMESPACE)):
+                labels = obj.metadata.labels
+                owner = labels.get(OWNING_NAME)
+                if owner is None or labels.get("app.kubernetes.io/managed-by") != "envoy-gateway":
+                    continue
+                if f"{labels.get(OWNING_NAMESPACE)}/{owner}" not in compiled.tables:
+                    self.rt.delete(kind, obj.name, NAMESPACE)
 
     def _write_status(self, compiled: routing.Compiled) -> None:
         api = self.rt.api
@@ -417,6 +437,9 @@ class EnvoyGateway:
         if port is None:
             return None
         host = next((v for k, v in req.headers.items() if k.lower() == "host"), req.host)
+        if "//" in req.path.split("?", 1)[0]:  # the connection manager's merge_slashes
+            bare, sep, qs = req.path.partition("?")
+            req = replace(req, path=re.sub("/{2,}", "/", bare) + sep + qs)
         headers = {k: v for k, v in req.headers.items() if k.lower() != "host"}
         match = table.explain(port, host, req.path, req.method, headers)
         trace = GatewayTrace(match)
@@ -470,7 +493,11 @@ class EnvoyGateway:
         filters = (*entry.filters, *backend.filters)
         new_host, new_path = routing.rewrite(entry, host, req.path)
         up_headers = routing.request_headers(filters, {"Host": new_host, **headers})
-        up_headers.setdefault("X-Forwarded-For", req.client_ip)
+        xff = next((k for k in up_headers if k.lower() == "x-forwarded-for"), None)
+        if xff is None:
+            up_headers["X-Forwarded-For"] = req.client_ip
+        else:
+            up_headers[xff] = f"{up_headers[xff]},{req.client_ip}"
         up_headers["X-Forwarded-Proto"] = req.scheme
         upstream = replace(req, host=new_host, port=target, path=new_path, headers=up_headers,
                            client_ip=pod_ip, scheme="http")
@@ -480,10 +507,14 @@ class EnvoyGateway:
             return _envoy(c, 503, "upstream connect error or disconnect/reset before headers. reset reason: "
                                   "connection termination", trace, (("content-type", "text/plain"),), entry)
         trace.pod = conn.pod
-        kept = {k.lower(): v for k, v in reply.headers if k.lower() not in ("server", "connection")}
-        kept["server"] = "envoy"
+        # Envoy's HTTP/1 codec writes header names in lower case. Envoy Gateway configures the
+        # connection manager with server_header_transformation PASS_THROUGH ("hide the Envoy proxy
+        # in the Server header", internal/xds/translator/listener.go): the upstream's Server header
+        # passes, none is added; the router's x-envoy-* headers are suppressed.
+        kept = {k.lower(): v for k, v in reply.headers if k.lower() != "connection"}
         kept = routing.response_headers(filters, kept)
-        return AppReply(reply.status, reply.body, tuple(kept.items()), reply.version, upstream=trace)
+        return AppReply(reply.status, reply.body, tuple((k.lower(), v) for k, v in kept.items()), reply.version,
+                        upstream=trace)
 
 
 # ---------------------------------------------------------------------------- the apps
@@ -502,9 +533,8 @@ def handle_envoy(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) 
     """What the envoy container answers: readiness on 19003, routing on the listeners' ports."""
     if req.port == READINESS_PORT:
         if req.route == "/ready":
-            return AppReply(200, "LIVE\n", (("content-type", "text/plain; charset=UTF-8"),
-                                            ("date", http_date(rt)), ("server", "envoy")))
-        return AppReply(404, "", (("date", http_date(rt)), ("server", "envoy"), ("content-length", "0")))
+            return AppReply(200, "LIVE\n", (("content-type", "text/plain; charset=UTF-8"), ("date", http_date(rt))))
+        return AppReply(404, "", (("date", http_date(rt)), ("content-length", "0")))
     addon = rt.addons.get("gateway")
     if addon is None:
         return None
@@ -514,11 +544,12 @@ def handle_envoy(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) 
 def _envoy(rt: Runtime, status: int, body: str, trace: GatewayTrace, extra: tuple[tuple[str, str], ...] = (),
            entry: routing.Entry | None = None) -> AppReply:
     """A response Envoy makes itself (a direct response, a redirect, an upstream error)."""
+    # No server header: PASS_THROUGH adds none to Envoy's own replies either.
     headers = {**dict(extra), "content-length": str(len(body.encode()))}
-    headers.update({"date": http_date(rt), "server": "envoy"})
+    headers["date"] = http_date(rt)
     if entry is not None:
         headers = routing.response_headers(entry.filters, headers)
-    return AppReply(status, body, tuple(headers.items()), upstream=trace)
+    return AppReply(status, body, tuple((k.lower(), v) for k, v in headers.items()), upstream=trace)
 
 
 def _apply(rt: Runtime, current: list[Condition], wanted: list[routing.Cond], generation: int | None) -> bool:

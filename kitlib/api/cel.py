@@ -87,6 +87,26 @@ Node = tuple[Any, ...]
 ``("idx", x, i)``, ``("call", f, target | None, args)``, ``("macro", m, target, var, body)``,
 ``("list", items)``, ``("un", op, x)``, ``("bin", op, a, b)``, ``("cond", c, a, b)``."""
 
+RESERVED = frozenset({"true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function",
+                      "if", "import", "let", "loop", "package", "namespace", "return", "var", "void", "while"})
+"""CEL's reserved words: a property so named is ``__namespace__`` in a rule."""
+_ESCAPED = {"__dash__": "-", "__dot__": ".", "__slash__": "/", "__underscores__": "__"}
+
+
+def property_name(name: str) -> str:
+    """The property a rule's field name refers to (Kubernetes' escaping, ``apiserver/pkg/cel``
+    ``Escape``): ``__namespace__`` → ``namespace``, ``a__dash__b`` → ``a-b``.
+
+    >>> property_name("__namespace__"), property_name("x__dash__y"), property_name("port")
+    ('namespace', 'x-y', 'port')
+    """
+    if name.startswith("__") and name.endswith("__") and name[2:-2] in RESERVED:
+        return name[2:-2]
+    if "__" in name:
+        return re.sub(r"__(?:dash|dot|slash|underscores)__", lambda m: _ESCAPED[m.group()], name)
+    return name
+
+
 _MACROS = {"all", "exists", "exists_one", "filter", "map"}
 _BINARY = [("||",), ("&&",), ("==", "!=", "<", "<=", ">", ">=", "in"), ("+", "-"), ("*", "/", "%")]
 
@@ -157,7 +177,7 @@ class _Parser:
                     else:
                         node = ("call", name, node, args)
                 else:
-                    node = ("sel", node, name)
+                    node = ("sel", node, property_name(name))
             elif tok == ("op", "["):
                 self.take()
                 index = self.expr()
@@ -420,5 +440,8 @@ def _call(name: str, target: Any, args: list[Any]) -> Any:
 @functools.cache
 def regex(pattern: str) -> re.Pattern[str]:
     """A compiled RE2 pattern (cached)."""
-    # RE2 syntax; the rules' patterns mean the same in Python's re (a leading (?i) included).
+    # RE2 syntax; the rules' patterns mean the same in Python's re, but for a flag group after
+    # the start (``^(?i)...``), which Python takes only at the start: there it covers the rest.
+    if "(?i)" in pattern and not pattern.startswith("(?i)"):
+        return re.compile(pattern.replace("(?i)", ""), re.IGNORECASE)
     return re.compile(pattern)

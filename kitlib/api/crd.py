@@ -9,7 +9,9 @@ kept as the API dicts they are.
 
 The kinds kitlib models as dataclasses (the Gateway API's, :mod:`kitlib.api.gateway`) are in
 :data:`kitlib.api.registry.CUSTOM`: known to kitlib, served by a cluster only while their
-definition exists (:class:`CustomKind`).
+definition exists (:class:`CustomKind`). A definition of any other kind (GRPCRoute, TLSRoute,
+a course's own) is served generically: its objects are :class:`CustomObject` subclasses made
+for the kind (:func:`generic_class`), whose ``spec`` and ``status`` are the API's JSON.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .convert import api_field
+from .convert import api_field, extra_field
 from .meta import Condition, KubeObject, ObjectMeta
 from .resource import Resource
 
@@ -89,6 +91,39 @@ class CustomKind:
     columns: tuple[dict[str, Any], ...]
     """The version's ``additionalPrinterColumns``."""
     status_subresource: bool
+
+
+@dataclass(repr=False)
+class CustomObject(KubeObject):
+    """An object of a custom kind kitlib has no dataclass for: ``spec`` and ``status`` as JSON,
+    any other top-level field kept as it came."""
+
+    metadata: ObjectMeta = field(default_factory=ObjectMeta)
+    spec: dict[str, Any] | None = None
+    status: dict[str, Any] | None = None
+    extra: dict[str, Any] = extra_field()
+
+
+_GENERIC: dict[tuple[str, str, bool], type[CustomObject]] = {}
+
+
+def generic_class(api_version: str, kind: str, namespaced: bool) -> type[CustomObject]:
+    """The :class:`CustomObject` subclass of ``kind`` in ``api_version`` (one per kind and scope)."""
+    key = (api_version, kind, namespaced)
+    if key not in _GENERIC:
+        _GENERIC[key] = dataclass(repr=False)(type(kind, (CustomObject,), {
+            "__annotations__": {}, "__module__": __name__, "__qualname__": kind,
+            "api_version": api_version, "kind": kind, "namespaced": namespaced}))
+    return _GENERIC[key]
+
+
+def served_version(crd: CustomResourceDefinition) -> dict[str, Any] | None:
+    """The version kitlib serves of a kind it does not model: the storage version (clients that
+    name another served version get no conversion here)."""
+    for v in crd.spec.versions:
+        if v.get("storage") and v.get("served", True):
+            return v
+    return None
 
 
 RESOURCES = (Resource(CustomResourceDefinition, "customresourcedefinitions", ("crd", "crds")),)

@@ -26,9 +26,8 @@ PREFIX = "#/$defs/io.k8s."
 def kinds() -> list[tuple[str, str]]:
     """The (apiVersion, kind) pairs kitlib serves that Kubernetes itself defines (custom resources,
     such as the Gateway API's, are checked against their CRDs' schemas instead)."""
-    from .gateway import GROUP  # the registry imports every kind: only needed here
-    from .registry import RESOURCES
-    return sorted((res.cls.api_version, kind) for kind, res in RESOURCES.items() if res.group != GROUP)
+    from .registry import CUSTOM, RESOURCES  # the registry imports every kind: only needed here
+    return sorted((res.cls.api_version, kind) for kind, res in RESOURCES.items() if kind not in CUSTOM)
 
 
 def _definitions(version: str) -> dict[str, Any]:

@@ -27,15 +27,17 @@ from . import (
 from .meta import KubeObject
 from .resource import Resource
 
-__all__ = ["CUSTOM", "MODULES", "RESOURCES", "Resource", "for_object", "lookup", "register"]
+__all__ = ["CUSTOM", "MODULES", "RESOURCES", "Resource", "for_object", "lookup", "register", "register_custom"]
 
 MODULES = (namespace, node, pod, apps, service, discovery, config, networking, servicecidr, networkpolicy,
            gateway, crd)
 """The API modules that define kinds, each with a module-level ``RESOURCES`` tuple."""
 RESOURCES: dict[str, Resource] = {}
 """Each served kind's resource type, by kind."""
-CUSTOM: frozenset[str] = frozenset(r.kind for r in gateway.RESOURCES)
-"""The kinds served only through a CustomResourceDefinition (the Gateway API's)."""
+CUSTOM: set[str] = {r.kind for r in gateway.RESOURCES}
+"""The kinds served only through a CustomResourceDefinition: the Gateway API's, and every kind a
+cluster's CRD defined that kitlib serves generically (:func:`register_custom`). Knowing a kind is
+process-wide; serving it is each cluster's (``ApiServer.custom``)."""
 
 
 def register(resource: Resource) -> Resource:
@@ -47,6 +49,15 @@ def register(resource: Resource) -> Resource:
 for _module in MODULES:
     for _r in _module.RESOURCES:
         register(_r)
+
+
+def register_custom(resource: Resource) -> Resource:
+    """Know a custom kind from now on (its objects' class, its names); clusters serve it only
+    while they have its CustomResourceDefinition. The first definition of a kind name wins."""
+    if resource.kind not in RESOURCES:
+        register(resource)
+        CUSTOM.add(resource.kind)
+    return RESOURCES[resource.kind]
 
 
 def lookup(name: str) -> Resource | None:

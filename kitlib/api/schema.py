@@ -226,7 +226,8 @@ def _values(value: Any, schema: Schema, path: str, errors: list[FieldError], roo
 
 def _string(value: str, schema: Schema, path: str, errors: list[FieldError]) -> None:
     if "maxLength" in schema and len(value) > schema["maxLength"]:
-        errors.append(FieldError(path, "Too long", detail=f"may not be more than {schema['maxLength']} bytes"))
+        errors.append(FieldError(path, "Too long", detail=f"may not be more than {schema['maxLength']} bytes",
+                                 show_value=False))
     if "minLength" in schema and len(value) < schema["minLength"]:
         errors.append(FieldError(path, "Invalid value", value,
                                  f"{path} in body should be at least {schema['minLength']} chars long"))

@@ -18,9 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..api import schema
 from ..api.convert import clone
-from ..api.crd import CustomKind, CustomResourceDefinition
+from ..api.crd import (
+    CustomKind,
+    CustomObject,
+    CustomResourceDefinition,
+    generic_class,
+    served_version,
+)
 from ..api.meta import Condition, KubeObject
-from ..api.registry import CUSTOM, RESOURCES
+from ..api.registry import CUSTOM, RESOURCES, Resource, register_custom
 from ..errors import FieldError, NotFound, invalid
 from .strategy import Allocation, Strategy
 
@@ -32,13 +38,24 @@ NO_ROUTE = "the server could not find the requested resource"
 
 
 def custom_kind(crd: CustomResourceDefinition) -> CustomKind | None:
-    """What ``crd`` serves in kitlib: its kind in the version kitlib models (the storage version of
-    a kind of :data:`~kitlib.api.registry.CUSTOM`); None for a kind kitlib does not model."""
-    kind = crd.spec.names.kind
-    if kind not in CUSTOM:
-        return None
-    res = RESOURCES[kind]
-    version = crd.version(res.cls.api_version.split("/")[-1])
+    """What ``crd`` serves in kitlib: a kind kitlib models in the version it models (a kind of
+    :data:`~kitlib.api.registry.CUSTOM` with a dataclass), any other kind generically in its
+    storage version; None if that version is not served, or the kind has a built-in kind's name."""
+    names = crd.spec.names
+    res = RESOURCES.get(names.kind)
+    if res is not None and names.kind not in CUSTOM:
+        return None  # a built-in kind's name: kitlib keys kinds by name alone, and cannot serve both
+    if res is not None and not issubclass(res.cls, CustomObject):
+        version = crd.version(res.cls.api_version.split("/")[-1])
+    else:
+        version = served_version(crd)
+        if version is None:
+            return None
+        cls = generic_class(f"{crd.spec.group}/{version['name']}", names.kind, crd.spec.scope == "Namespaced")
+        res = register_custom(Resource(cls, names.plural, tuple(names.short_names)))
+        from .strategies import STRATEGIES as ALL  # the list this module is part of
+
+        ALL.setdefault(names.kind, CustomResourceStrategy(names.kind))
     if version is None:
         return None
     return CustomKind(res, crd.name, version["name"], version.get("schema", {}).get("openAPIV3Schema", {}),
@@ -101,7 +118,9 @@ class CustomResourceStrategy(Strategy[KubeObject]):
         if served is None:
             raise NotFound(NO_ROUTE)
         if served.status_subresource and hasattr(obj, "status"):
-            obj.status = clone(old.status) if old is not None else type(obj.status)()  # type: ignore[attr-defined]  # every custom kind with a status subresource has one
+            status: Any = getattr(obj, "status")  # noqa: B009  # every custom kind has a status field
+            setattr(obj, "status", clone(getattr(old, "status")) if old is not None else (  # noqa: B009, B010  # as above
+                None if status is None or isinstance(status, dict) else type(status)()))
         sent = obj.__dict__.pop(schema.SENT, None)
         body = obj.to_dict()
         if sent is not None:  # what the client sent, with the status the server keeps
@@ -136,3 +155,5 @@ def _refill(obj: KubeObject, body: dict[str, Any]) -> None:
 
 STRATEGIES: tuple[Strategy[Any], ...] = (CustomResourceDefinitionStrategy(),
                                           *(CustomResourceStrategy(kind) for kind in sorted(CUSTOM)))
+"""The strategies of this module; those of kinds served generically are added to the server's
+list as their first definition is stored (:func:`custom_kind`)."""

@@ -21,6 +21,7 @@ import re
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from ..api.defaults import image_repo, image_tag
 from ..clock import EPOCH
@@ -173,7 +174,8 @@ def echo_basic(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) ->
         m = re.fullmatch(r"/status/(\d\d\d)", req.path)
         return go_reply(rt, int(m.group(1)) if m else 400, "")
     headers: dict[str, list[str]] = {}
-    host = req.host if req.port in (80, 443) or ":" in req.host else f"{req.host}:{req.port}"
+    # Go's r.Host: the Host header as the client sent it (curl: the URL's host, with its port if not the default).
+    host = urlsplit(req.url if "://" in req.url else f"http://{req.url}").netloc.rsplit("@", 1)[-1] or req.host
     for name, value in req.headers.items():
         if name.lower() == "host":
             host = value

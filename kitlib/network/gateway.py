@@ -52,7 +52,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from ..api.gateway import (
     Gateway,
@@ -192,6 +192,10 @@ class Entry:
     backends: tuple[Backend, ...]
     rank: tuple[Any, ...] = ()
     regex: Any = None
+    plain: bool = False
+    """No method, header or query condition: the path decides alone."""
+    literal: str = ""
+    """The literal start of a RegularExpression path (``/re/`` of ``/re/[a-z]+``): a cheap pre-check."""
 
     @property
     def name(self) -> str:
@@ -275,10 +279,11 @@ class VirtualHost:
               query: dict[str, str] | None) -> Entry | None:
         """The first entry in precedence order whose conditions all hold."""
         for e in self.exact.get(path, ()):
-            if e.holds(method, headers, query):
+            if e.plain or e.holds(method, headers, query):
                 return e
         for e in self.regex:
-            if e.regex.fullmatch(path) is not None and e.holds(method, headers, query):
+            if path.startswith(e.literal) and e.regex.fullmatch(path) is not None \
+                    and (e.plain or e.holds(method, headers, query)):
                 return e
         prefix = self.prefix
         if prefix:
@@ -287,7 +292,7 @@ class VirtualHost:
                 bucket = prefix.get(key)
                 if bucket is not None:
                     for e in bucket:
-                        if e.holds(method, headers, query):
+                        if e.plain or e.holds(method, headers, query):
                             return e
                 if key == "/":
                     return None
@@ -415,7 +420,7 @@ class GatewayTable:
         if "?" in path:
             path, qs = path.split("?", 1)
             if vhost.needs_query:
-                query = dict(parse_qsl(qs, keep_blank_values=True))
+                query = parse_query(qs)
         lowered = {k.lower(): v for k, v in headers.items()} if headers and vhost.needs_headers else None
         return vhost.match(path, method, lowered, query)
 
@@ -453,7 +458,7 @@ class GatewayTable:
             return found
         chosen = table.vhost_for(host)
         bare, _, qs = path.partition("?")
-        query = dict(parse_qsl(qs, keep_blank_values=True))
+        query = parse_query(qs)
         lowered = {k.lower(): v for k, v in (headers or {}).items()}
         for vhost in table.all_vhosts():
             for e in vhost.entries:
@@ -804,8 +809,39 @@ def _entry(gw: str, listener: str, domain: str, route: str, rule: int, index: in
     n_exact = sum(1 for _, k, _ in headers if k == "Exact") + (1 if m.method else 0)
     rank = (TYPE_RANK.get(path_type, 2), -len((m.path.value if m.path else None) or "/"), -n_headers, -n_exact,
             -len(query), -sum(1 for _, k, _ in query if k == "Exact"), age[0], age[1], rule, index)
+    literal = ""
+    if regex is not None:
+        literal = re.match(r"[^\\^$.|?*+()\[\]{}]*", value).group(0)  # type: ignore[union-attr]  # matches ""
+        if len(literal) < len(value) and value[len(literal)] in "?*{":
+            literal = literal[:-1]  # the last character may be optional
     return Entry(gw, listener, domain, route, rule, index, rule_name, path_type, value, m.method, headers, query,
-                 tuple(filters), backends, rank, regex)
+                 tuple(filters), backends, rank, regex, not (m.method or headers or query), literal)
+
+
+_QUERIES: dict[str, dict[str, str]] = {}
+
+
+def parse_query(qs: str) -> dict[str, str]:
+    """A query string's parameters, the first value of each (as Envoy's query matcher takes it),
+    percent-decoded; remembered, as query strings repeat.
+
+    >>> parse_query("a=1&b=x%20y&a=2")
+    {'a': '1', 'b': 'x y'}
+    """
+    hit = _QUERIES.get(qs)
+    if hit is not None:
+        return hit
+    out: dict[str, str] = {}
+    for part in qs.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if "%" in part or "+" in part:
+            name, value = unquote_plus(name), unquote_plus(value)
+        out.setdefault(name, value)
+    if len(_QUERIES) < 65536:
+        _QUERIES[qs] = out
+    return out
 
 
 # ---------------------------------------------------------------------------- host names
