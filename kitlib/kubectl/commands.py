@@ -135,13 +135,14 @@ def create_from_files(cluster: Cluster, args: Args, stdin: str) -> str:
             source = "STDIN" if isinstance(src, str) else str(src)
             for doc in docs:
                 try:
-                    request(cluster, str(mapping(doc).kind))
+                    served = cluster.api.custom
+                    request(cluster, str(mapping(doc, served, source).kind))
                     if args.get("dry-run") not in (None, "none") or args.get("output"):
                         if args.get("dry-run") != "client":  # a client dry run sends nothing to check
-                            decode(doc, validation, said)
+                            decode(doc, validation, said, served)
                         lines.append(emit(cluster, args, doc, "created"))
                         continue
-                    obj = cluster.create(decode(doc, validation, said))
+                    obj = cluster.create(decode(doc, validation, said, served))
                 except ApiError as err:
                     errors.append(_from_source(err, source))
                     continue
@@ -216,7 +217,7 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
 
 def _exists(cluster: Cluster, doc: dict) -> bool:
     """Whether the object ``doc`` names is stored (kubectl then patches it instead of creating)."""
-    res = mapping(doc)
+    res = mapping(doc, cluster.api.custom)
     meta = doc.get("metadata")
     if not isinstance(meta, dict):
         return False

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from ..api.convert import dump_json, dump_yaml
 from ..api.meta import KubeObject
-from ..api.registry import Resource, for_object
+from ..api.registry import CUSTOM, Resource, for_object
 from ..clock import human_duration, parse_timestamp
 from .tabwriter import TABLE
 from .view import View
@@ -53,8 +54,15 @@ def table(cluster: Cluster, view: View, res: Resource, objs: list[KubeObject], *
     return "\n".join(TABLE.lines([heads, *rows]))
 
 
+def _body(obj: KubeObject) -> dict[str, Any]:
+    """The object as the server sends it: a custom resource is unstructured JSON, whose keys Go
+    writes sorted (a built-in kind's in its struct's order)."""
+    body = obj.to_dict()
+    return json.loads(json.dumps(body, sort_keys=True)) if obj.kind in CUSTOM else body
+
+
 def _as_list(objs: list[KubeObject]) -> dict[str, Any]:
-    return {"apiVersion": "v1", "items": [o.to_dict() for o in objs], "kind": "List",
+    return {"apiVersion": "v1", "items": [_body(o) for o in objs], "kind": "List",
             "metadata": {"resourceVersion": ""}}
 
 
@@ -62,5 +70,5 @@ def output(objs: list[KubeObject], fmt: str, single: bool) -> str:
     """-o yaml | json | name for a list of objects (one object prints bare when asked by name)."""
     if fmt == "name":
         return "\n".join(f"{for_object(o).type_name}/{o.name}" for o in objs)
-    data = objs[0].to_dict() if single else _as_list(objs)
+    data = _body(objs[0]) if single else _as_list(objs)
     return dump_yaml(data).rstrip("\n") if fmt == "yaml" else dump_json(data)
