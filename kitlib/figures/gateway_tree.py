@@ -41,8 +41,10 @@ from .routing_tree import (
     VERMILLION,
     Tree,
     Vertex,
+    centre_halves,
     draw_tree,
     edge_trace,
+    place_pods,
     ready_pods,
     redraw_tree,
     tree_figure,
@@ -227,40 +229,10 @@ def gateway_view(cluster, match=None, gateway: str | None = None, pod: str | Non
                                         f"not attached<br>{html.escape(reason)}", X_ROUTE, -row * ROW)
             row += 1
     # --- Services and pods
-    prow = 0.0
-    service_y: dict[str, float] = {}
-    pod_ids: dict[str, list[str]] = {}
-    for sid in service_order:
-        kind, label, hover, pods = services[sid]
-        pod_ids[sid] = []
-        start = prow
-        if kind == "service" and pods:
-            for pkey, node, ip in pods:
-                pid = f"pod|{sid}|{pkey}"
-                tree.vertices[pid] = Vertex(pid, "answered" if pod == pkey else "pod", short_name(pkey),
-                                            f"pod {html.escape(pkey)}<br>{ip} on {node or '?'}: a ready endpoint",
-                                            X_POD, -prow * ROW)
-                pod_ids[sid].append(pid)
-                prow += 1
-        elif kind == "service":
-            pid = f"nopods|{sid}"
-            tree.vertices[pid] = Vertex(pid, "nopods", "no ready pods",
-                                        f"{label}: no ready endpoint, so Envoy answers 503", X_POD, -prow * ROW)
-            pod_ids[sid].append(pid)
-            prow += 1
-        else:
-            prow += 1
-        service_y[sid] = -(start + prow - 1) / 2 * ROW
-        prow += 0.4
-    # Centre the shorter of the two halves on the other.
-    left = [*rule_y.values(), *empty_y.values(), *(v.y for v in tree.vertices.values() if v.kind == "detached")] \
-        or [0.0]
-    right = [*service_y.values(), *(v.y for v in tree.vertices.values() if v.x == X_POD)] or [0.0]
-    shift_left = -(-min(right) + min(left)) / 2 if -min(right) > -min(left) else 0.0
-    shift_right = -(-min(left) + min(right)) / 2 if -min(left) > -min(right) else 0.0
-    for vid, v in list(tree.vertices.items()):
-        dy = shift_right if v.x == X_POD else shift_left
-        tree.vertices[vid] = Vertex(v.id, v.kind, v.label, v.hover, v.x, v.y + dy)
+    pod_ids, service_y = place_pods(tree, services, service_order, pod, X_POD, "Envoy", "|", False)
+    left = [*rule_y.values(), *empty_y.values(), *(v.y for v in tree.vertices.values() if v.kind == "detached")]
+    right = [*service_y.values(), *(v.y for v in tree.vertices.values() if v.x == X_POD)]
+    shift_left, shift_right = centre_halves(tree, left, right, X_POD)
     for sid in service_order:
         kind, label, hover, _ = services[sid]
         tree.vertices[sid] = Vertex(sid, kind, label, hover, X_SERVICE, service_y[sid] + shift_right)

@@ -223,41 +223,10 @@ def ingress_tree(cluster, match=None, namespace: str | None = None, pod: str | N
             rule_service[rid] = sid
         row += 0.45
     # --- Services and pods
-    prow = 0.0
-    pod_ids: dict[str, list[str]] = {}
-    service_y: dict[str, float] = {}
-    for sid in service_order:
-        kind, label, hover, pods = services[sid]
-        pod_ids[sid] = []
-        start = prow
-        if kind == "service" and pods:
-            for key, node, ip in pods:
-                pid = f"pod:{sid}:{key}"
-                pk = "answered" if pod == key else "pod"
-                tree.vertices[pid] = Vertex(pid, pk, f"{short_name(key)}" + (f" · {node}" if node else ""),
-                                            f"pod {html.escape(key)}<br>{ip} on {node or '?'}: a ready endpoint",
-                                            X_POD, -prow * ROW)
-                pod_ids[sid].append(pid)
-                prow += 1
-        elif kind == "service":
-            pid = f"nopods:{sid}"
-            tree.vertices[pid] = Vertex(pid, "nopods", "no ready pods",
-                                        f"{label}: no ready endpoint, so ingress-nginx answers 503", X_POD, -prow * ROW)
-            pod_ids[sid].append(pid)
-            prow += 1
-        else:
-            prow += 1
-        service_y[sid] = -(start + prow - 1) / 2 * ROW
-        prow += 0.4
-    # Centre the shorter of the two columns on the other.
-    rule_ys = [y for _, y in rule_rows] or [0.0]
-    pod_ys = [*service_y.values(), *(v.y for v in tree.vertices.values() if v.x == X_POD)] or [0.0]
-    rule_span, pod_span = -min(rule_ys), -min(pod_ys)
-    shift_rules = -(pod_span - rule_span) / 2 if pod_span > rule_span else 0.0
-    shift_pods = -(rule_span - pod_span) / 2 if rule_span > pod_span else 0.0
-    for vid, v in list(tree.vertices.items()):
-        dy = shift_rules if v.x == X_RULE else shift_pods
-        tree.vertices[vid] = Vertex(v.id, v.kind, v.label, v.hover, v.x, v.y + dy)
+    pod_ids, service_y = place_pods(tree, services, service_order, pod, X_POD, "ingress-nginx", ":", True)
+    rule_ys = [y for _, y in rule_rows]
+    pod_ys = [*service_y.values(), *(v.y for v in tree.vertices.values() if v.x == X_POD)]
+    _, shift_pods = centre_halves(tree, rule_ys, pod_ys, X_POD)
     for sid in service_order:
         kind, label, hover, _ = services[sid]
         tree.vertices[sid] = Vertex(sid, kind, label, hover, X_SERVICE, service_y[sid] + shift_pods)
@@ -317,6 +286,55 @@ def ingress_tree(cluster, match=None, namespace: str | None = None, pod: str | N
         text = str(match) + (f" → pod {pod}" if pod and winner is not None else "")
         tree.subtitle = html.escape(text + (f" · {status}" if status else ""), quote=False)
     return tree
+
+
+
+def place_pods(tree: Tree, services: dict[str, tuple[str, str, str, Any]], order: list[str], pod: str | None,
+               x_pod: float, proxy: str, sep: str = ":", with_node: bool = True
+               ) -> tuple[dict[str, list[str]], dict[str, float]]:
+    """Put the ready pods of each backend (``services[id]`` is (kind, label, hover, pods)) in the pods'
+    column, one row each, a backend without ready pods as one "no ready pods" vertex; ``pod`` (the
+    one that answered) is drawn as such. Returns the pod vertices of each backend and the y of each
+    backend (the middle of its pods)."""
+    prow = 0.0
+    pod_ids: dict[str, list[str]] = {}
+    service_y: dict[str, float] = {}
+    for sid in order:
+        kind, label, _, pods = services[sid]
+        pod_ids[sid] = []
+        start = prow
+        if kind == "service" and pods:
+            for key, node, ip in pods:
+                pid = f"pod{sep}{sid}{sep}{key}"
+                text = short_name(key) + (f" · {node}" if node and with_node else "")
+                tree.vertices[pid] = Vertex(pid, "answered" if pod == key else "pod", text,
+                                            f"pod {html.escape(key)}<br>{ip} on {node or '?'}: a ready endpoint",
+                                            x_pod, -prow * ROW)
+                pod_ids[sid].append(pid)
+                prow += 1
+        elif kind == "service":
+            pid = f"nopods{sep}{sid}"
+            tree.vertices[pid] = Vertex(pid, "nopods", "no ready pods",
+                                        f"{label}: no ready endpoint, so {proxy} answers 503", x_pod, -prow * ROW)
+            pod_ids[sid].append(pid)
+            prow += 1
+        else:
+            prow += 1
+        service_y[sid] = -(start + prow - 1) / 2 * ROW
+        prow += 0.4
+    return pod_ids, service_y
+
+
+def centre_halves(tree: Tree, left: list[float], right: list[float], x_right: float) -> tuple[float, float]:
+    """Centre the shorter half of the tree (the vertices left of ``x_right``, or those at it) on the
+    taller one, by moving its vertices down; returns the shifts (left, right)."""
+    left_span, right_span = -min(left or [0.0]), -min(right or [0.0])
+    shift_left = -(right_span - left_span) / 2 if right_span > left_span else 0.0
+    shift_right = -(left_span - right_span) / 2 if left_span > right_span else 0.0
+    for vid, v in list(tree.vertices.items()):
+        dy = shift_right if v.x == x_right else shift_left
+        tree.vertices[vid] = Vertex(v.id, v.kind, v.label, v.hover, v.x, v.y + dy)
+    return shift_left, shift_right
 
 
 def _rule_verdict(r: Route, s: Server, match: Match | None, verdicts: dict, winner: Route | None
@@ -493,4 +511,5 @@ def draw_tree(tree: Tree, kinds: dict[str, tuple[str, str, str, str, int]], trac
 
 
 __all__ = ["CAPTION", "TRACES", "Tree", "Vertex", "draw_tree", "edge_trace", "ingress_tree", "ready_pods",
-           "redraw_tree", "routing_tree", "tree_figure", "update_routing_tree", "vertex_trace"]
+           "redraw_tree", "routing_tree", "tree_figure", "update_routing_tree", "vertex_trace", "place_pods",
+           "centre_halves"]

@@ -32,7 +32,7 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 
 from ..figures.gateway_tree import gateway_tree, update_gateway_tree
-from .lab import run_action, set_options, show_error
+from .lab import response_head, run_action, set_options, show_error
 
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 PATH_TYPES = ["PathPrefix", "Exact"]
@@ -457,12 +457,7 @@ class GatewayLab:
         resp = self.last_response
         if resp is None:
             return ""
-        if resp.status is None:
-            head = f"<b style='color:{BAD_COLOUR}'>no answer</b>: {html.escape(resp.reason)}"
-        else:
-            colour = OK_COLOUR if resp.ok else BAD_COLOUR
-            head = f"<b style='color:{colour}'>{html.escape(resp.status_text)}</b>"
-        lines = [f"{head} · {html.escape(resp.url)}"]
+        lines = [f"{response_head(resp)} · {html.escape(resp.url)}"]
         if getattr(resp, "gateway", None) is not None:
             lines.append(f"<b>routed</b>: {html.escape(str(resp.gateway))}")
         if resp.pod:
