@@ -249,3 +249,63 @@ def test_echo_basic_host_is_what_the_client_sent():
     assert json.loads(c.http(f"http://{ip}/", src="node/minikube").body)["host"] == ip
     pod_ip = c.pods()[0].status.pod_ip
     assert json.loads(c.http(f"http://{pod_ip}:3000/", src="node/minikube").body)["host"] == f"{pod_ip}:3000"
+
+
+def test_without_an_address_the_nodeport_of_a_node_running_envoy_answers():
+    """The proxy Service is a LoadBalancer with externalTrafficPolicy Local (Envoy Gateway's
+    default): without an address its NodePort reaches envoy on the node that runs it, and times
+    out on a node that does not."""
+    c = quickstart(metallb=False)
+    svc = c.get("Service", proxy_name("default", "eg"), "envoy-gateway-system")
+    assert svc.spec.external_traffic_policy == "Local"
+    node_port = svc.spec.ports[0].node_port
+    envoy = c.pods("envoy-gateway-system", selector="app.kubernetes.io/name=envoy")[0]
+    ips = {n.name: next(a.address for a in n.status.addresses if a.type == "InternalIP") for n in c.nodes()}
+    here = c.http(f"http://{ips[envoy.spec.node_name]}:{node_port}/", headers={"Host": "www.example.com"})
+    assert here.status == 200 and here.gateway.route == "default/backend"
+    other = next(ip for name, ip in ips.items() if name != envoy.spec.node_name)
+    there = c.http(f"http://{other}:{node_port}/", headers={"Host": "www.example.com"})
+    assert (there.status, there.failure) == (None, "timeout")
+
+
+def test_bad_options_change_nothing(snapshot):
+    """The gateway add-on takes no options: asking with one is refused and changes nothing."""
+    c = kitlib.Cluster(nodes=1, seed=5)
+    before = snapshot(c)
+    with pytest.raises(kitlib.BadRequest, match=r"the gateway addon takes no options \(got replicas\)"):
+        c.enable_addon("gateway", replicas=2)
+    assert snapshot(c) == before and c.addons == {}
+
+
+def test_https_listener_terminates_tls_with_its_secret():
+    """An HTTPS listener terminates TLS with the certificate of its Secret, chosen by the SNI name;
+    its Secret missing, the listener is not programmed (InvalidCertificateRef) and the handshake fails."""
+    c = quickstart()
+    c.apply("""
+apiVersion: v1
+kind: Secret
+metadata: {name: www-tls}
+type: kubernetes.io/tls
+data: {tls.crt: Y2VydA==, tls.key: a2V5}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: eg}
+spec:
+  gatewayClassName: eg
+  listeners:
+  - {name: http, protocol: HTTP, port: 80}
+  - {name: https, protocol: HTTPS, port: 443, hostname: www.example.com,
+     tls: {mode: Terminate, certificateRefs: [{kind: Secret, name: www-tls}]}}
+  - {name: broken, protocol: HTTPS, port: 443, hostname: other.example.com,
+     tls: {certificateRefs: [{name: missing}]}}
+""")
+    c.advance(30)
+    resp = c.http("https://www.example.com/")
+    assert resp.status == 200 and resp.tls.certificate == "secret default/www-tls"
+    assert resp.gateway.listener == "https"
+    broken = next(ls for ls in c.get("Gateway", "eg").status.listeners if ls.name == "broken")
+    resolved = next(x for x in broken.conditions if x.type == "ResolvedRefs")
+    assert (resolved.reason, resolved.message) == (
+        "InvalidCertificateRef", "No valid secrets exist: certificate refs 0: Secret default/missing does not exist.")
+    assert c.http("https://192.168.49.200/", headers={"Host": "other.example.com"}).status is None

@@ -37,17 +37,21 @@ case (Envoy's HTTP/1 codec); ``use_remote_address``: the client's address append
 ``x-forwarded-for``, ``x-forwarded-proto`` set; repeated slashes merged (``merge_slashes``).
 
 Simplifications: the controller reconciles on the simulated clock as soon as the clock moves
-(``cluster.advance``), the routing table at once; TLS is terminated without certificates; Envoy's
+(``cluster.advance``), the routing table at once; certificates are not parsed (a Secret that exists
+counts as a certificate for the listener's hostname); Envoy's
 ``x-request-id`` is not added (a random UUID would draw from the cluster's seeded generator).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 
+from ..api.addresses import is_ip
+from ..api.apps import Deployment
 from ..api.crds import gateway_api_documents
 from ..api.defaults import image_repo
 from ..api.gateway import (
@@ -73,6 +77,7 @@ from ..network.datapath import Hop, connect
 from ..network.gateway import normalize_host
 from ..network.http import accepting_container, parse_url
 from ..network.topology import pod_vertex
+from .ingress_nginx import TlsSession
 
 if TYPE_CHECKING:
     from ..api.pod import Container, Pod
@@ -131,7 +136,7 @@ class GatewayTrace:
     hops: list[Hop] = field(default_factory=list)
     service: str | None = None
     pod: str | None = None
-    tls: Any = None
+    tls: TlsSession | None = None
     attempts: list[str] = field(default_factory=list)
     kind: str = "gateway"
 
@@ -334,11 +339,30 @@ class EnvoyGateway:
             if lst.protocol in ("HTTP", "HTTPS", "TCP", "TLS") and lst.port not in seen:
                 seen.add(lst.port)
                 ports.append((f"{lst.protocol.lower()}-{lst.port}", lst.port))
-        svc = self.rt.api.store.get("Service", f"{NAMESPACE}/{name}")
+        api = self.rt.api
+        svc = api.store.get("Service", f"{NAMESPACE}/{name}")
         if svc is None:
-            self.rt.api.create(decode(_proxy_service(gw, name, ports)), copy=False)
-        if self.rt.api.store.get("Deployment", f"{NAMESPACE}/{name}") is None:
-            self.rt.api.create(decode(_proxy_deployment(gw, name, ports)), copy=False)
+            api.create(decode(_proxy_service(gw, name, ports)), copy=False)
+        elif isinstance(svc, Service) and [(p.name, p.port) for p in svc.spec.ports] != ports:
+            # The listeners changed: the Service's ports follow (a port kept keeps its NodePort).
+            wanted = cast(Service, decode(_proxy_service(gw, name, ports)))
+            old = {p.port: p.node_port for p in svc.spec.ports}
+            for p in wanted.spec.ports:
+                p.node_port = old.get(p.port)
+            new = copy.deepcopy(svc)
+            new.spec.ports = wanted.spec.ports
+            api.update(new)
+        dep = api.store.get("Deployment", f"{NAMESPACE}/{name}")
+        if not isinstance(dep, Deployment):
+            api.create(decode(_proxy_deployment(gw, name, ports)), copy=False)
+            return
+        wanted_dep = cast(Deployment, decode(_proxy_deployment(gw, name, ports)))
+        want = wanted_dep.spec.template.spec.containers[0].ports
+        have = dep.spec.template.spec.containers[0].ports
+        if [(p.name, p.container_port) for p in have] != [(p.name, p.container_port) for p in want]:
+            new_dep = copy.deepcopy(dep)  # a new pod template: the Deployment rolls out
+            new_dep.spec.template.spec.containers[0].ports = want
+            api.update(new_dep)
 
     def _remove_orphans(self, compiled: routing.Compiled) -> None:
         """Delete the proxy of a Gateway that is gone or no longer of an accepted class."""
@@ -425,6 +449,38 @@ class EnvoyGateway:
 
     # ------------------------------------------------------------------ the data path
 
+    def tls_session(self, gateway: str, port: int, server_name: str | None) -> TlsSession | None:
+        """The certificate envoy presents on ``port`` for SNI ``server_name``: Envoy Gateway gives each
+        HTTPS listener a filter chain matching its hostname (none: every name); the most specific
+        match wins. None when no programmed HTTPS listener takes the name (the handshake fails)."""
+        gw = self.rt.api.store.get("Gateway", gateway)
+        if not isinstance(gw, Gateway):
+            return None
+        valid = {ls.name for ls in self.compiled.listeners.get(gateway, []) if ls.valid}
+        best: tuple[int, Any] | None = None
+        for lst in gw.spec.listeners:
+            if lst.port != port or lst.protocol != "HTTPS" or lst.name not in valid:
+                continue
+            if not lst.hostname:
+                score = 0
+            elif server_name and routing.host_matches(lst.hostname.lower(), server_name):
+                score = 100000 if not lst.hostname.startswith("*") else len(lst.hostname)
+            else:
+                continue
+            if best is None or score > best[0]:
+                best = (score, lst)
+        if best is None:
+            return None
+        lst = best[1]
+        ref = lst.tls.certificate_refs[0] if lst.tls and lst.tls.certificate_refs else None
+        if ref is None:
+            return None
+        secret = f"{ref.namespace or gw.namespace}/{ref.name}"
+        return TlsSession(server_name, f"secret {secret}", secret=secret, note=(
+            f"TLS terminated by envoy at listener {lst.name} of Gateway {gateway} with the certificate of "
+            f"secret {secret}" + (f" (SNI {server_name})" if server_name else " (no SNI: the listener takes any name)")
+            + "; the request goes on to the backend as plain HTTP"))
+
     def proxy(self, pod: Pod, req: HttpRequest) -> AppReply | None:
         """Route ``req``, which reached envoy pod ``pod`` on a listener's container port, and answer it."""
         c = self.rt
@@ -443,6 +499,10 @@ class EnvoyGateway:
         headers = {k: v for k, v in req.headers.items() if k.lower() != "host"}
         match = table.explain(port, host, req.path, req.method, headers)
         trace = GatewayTrace(match)
+        if req.scheme == "https":
+            trace.tls = self.tls_session(key, port, None if is_ip(req.host) else req.host)
+            if trace.tls is None:
+                return None  # no filter chain for that server name: Envoy resets the handshake
         node = pod.spec.node_name or ""
         vertex = pod_vertex(pod.key)
         entry = match.entry
