@@ -219,3 +219,14 @@ def test_host_names_and_conditions_as_a_learner_reads_them(shop):
     assert shop.get("HTTPRoute", "shop").spec.hostnames == ["shop.example.org"]
     lab.step(10)
     assert "t = " in lab.clock.value
+
+
+def test_a_route_applied_before_the_controller_wrote_its_status_is_drawn_attached(shop):
+    """The table attaches a route at once; its status comes when the clock moves: the tree
+    follows the table, not the missing status."""
+    other = SCENARIO.split("---")[1].replace("name: shop", "name: other").replace(
+        "shop.example.com", "other.example.com")
+    shop.apply(other)
+    view = gateway_view(shop)
+    assert view.vertices["route|http|default/other"].kind == "route"
+    assert not any(v.kind == "detached" for v in view.vertices.values())

@@ -56,6 +56,7 @@ KINDS: dict[str, tuple[str, str, str, str, int]] = {
     "gateway": ("Gateway", BLACK, "square", "top center", 18),
     "listener": ("listeners", BLUE, "triangle-right", "top center", 15),
     "badlistener": ("listener not programmed", VERMILLION, "triangle-right-open", "top center", 15),
+    "unattached": ("not attached", VERMILLION, "triangle-right-open", "top center", 14),
     "route": ("HTTPRoutes", SKY, "pentagon", "top center", 15),
     "detached": ("route not attached", VERMILLION, "pentagon-open", "top center", 15),
     "rule": ("rules", BLUE, "diamond", "top center", 14),
@@ -207,7 +208,7 @@ def gateway_view(cluster, match=None, gateway: str | None = None, pod: str | Non
                 route_rules[rid].append(vid)
                 backends = rule_entries[0].backends
                 total = sum(b.weight for b in backends)
-                rule_backends[vid] = [(_service_vertex(cluster, b, services, service_order), b.weight, total)
+                rule_backends[vid] = [(_service_vertex(cluster, b, services, service_order, gw.namespace), b.weight, total)
                                       for b in backends]
                 row += 1
             row += 0.25
@@ -215,7 +216,7 @@ def gateway_view(cluster, match=None, gateway: str | None = None, pod: str | Non
             empty_y[lid] = -row * ROW  # the listener's own row
             row += 1
         row += 0.3
-    detached = _detached(cluster, gw)
+    detached = _detached(cluster, gw, {rid.split('|', 2)[2] for rid in route_rules})
     if detached:
         rows["listener|" + NOT_ATTACHED] = []
         for route_key, cond in detached:
@@ -223,8 +224,9 @@ def gateway_view(cluster, match=None, gateway: str | None = None, pod: str | Non
             rows["listener|" + NOT_ATTACHED].append(rid)
             route_rules[rid] = []
             reason = f"{cond.reason}: {cond.message}" if cond is not None else "no status from the controller yet"
-            tree.vertices[rid] = Vertex(rid, "detached", f"{html.escape(short_name(route_key))}<br>✗ "
-                                        f"{html.escape(cond.reason if cond is not None else 'no status')}",
+            why = "no status yet" if cond is None else cond.reason if cond.status != "True" else "not programmed"
+            tree.vertices[rid] = Vertex(rid, "detached", f"{html.escape(_local(route_key, gw.namespace))}<br>✗ "
+                                        f"{html.escape(why)}",
                                         f"HTTPRoute {html.escape(route_key)} names Gateway {html.escape(key)} but is "
                                         f"not attached<br>{html.escape(reason)}", X_ROUTE, -row * ROW)
             row += 1
@@ -241,7 +243,7 @@ def gateway_view(cluster, match=None, gateway: str | None = None, pod: str | Non
         if rule_ids:
             ys = [tree.vertices[r].y for r in rule_ids]
             on_listener, route_key = rid.split("|")[1:]
-            tree.vertices[rid] = Vertex(rid, "route", html.escape(short_name(route_key)),
+            tree.vertices[rid] = Vertex(rid, "route", html.escape(_local(route_key, gw.namespace)),
                                         _route_hover(cluster, route_key, on_listener), X_ROUTE, sum(ys) / len(ys))
     for listener in [*gw.spec.listeners, None]:
         name = listener.name if listener is not None else NOT_ATTACHED
@@ -251,7 +253,7 @@ def gateway_view(cluster, match=None, gateway: str | None = None, pod: str | Non
         ys = [tree.vertices[r].y for r in rows[lid] if r in tree.vertices]
         y = sum(ys) / len(ys) if ys else empty_y.get(lid, 0.0) + shift_left
         if listener is None:
-            tree.vertices[lid] = Vertex(lid, "badlistener", "not attached",
+            tree.vertices[lid] = Vertex(lid, "unattached", "not attached",
                                         "routes whose parentRefs name this Gateway but that no listener took: read "
                                         "their Accepted condition (kubectl describe httproute)", X_LISTENER, y)
             continue
@@ -337,21 +339,22 @@ def _listeners_on(table, port: int) -> list[str]:
     return list(pt.listeners) if pt is not None else []
 
 
-def _detached(cluster, gw) -> list[tuple[str, Any]]:
-    """Routes whose parentRefs name ``gw`` and whose Accepted condition for it is not True."""
+def _detached(cluster, gw, attached: set[str]) -> list[tuple[str, Any]]:
+    """Routes whose parentRefs name ``gw`` but that no listener of its table holds (``attached``:
+    the routes the table holds), with their Accepted condition for it (None: no status yet)."""
     out = []
     for route in cluster.api.store.items_as(HTTPRoute):
-        refs = [r for r in route.spec.parent_refs
-                if r.name == gw.name and (r.namespace or route.metadata.namespace) == gw.metadata.namespace]
-        if not refs:
+        key = f"{route.metadata.namespace}/{route.metadata.name}"
+        if key in attached or not any(
+                r.name == gw.name and (r.namespace or route.metadata.namespace) == gw.metadata.namespace
+                for r in route.spec.parent_refs):
             continue
         accepted = None
         for parent in route.status.parents:
             p = parent.parent_ref
             if p.name == gw.name and (p.namespace or route.metadata.namespace) == gw.metadata.namespace:
                 accepted = next((c for c in parent.conditions if c.type == "Accepted"), None)
-        if accepted is None or accepted.status != "True":
-            out.append((f"{route.metadata.namespace}/{route.metadata.name}", accepted))
+        out.append((key, accepted))
     return sorted(out, key=lambda rc: rc[0])
 
 
@@ -405,13 +408,20 @@ def _sid(backend) -> str:
     return f"svc|{backend.kind}/{backend.service}:{backend.port}"
 
 
-def _service_vertex(cluster, b, services: dict, order: list[str]) -> str:
-    """The id of the backend's vertex, made on first use (with its ready pods)."""
+def _local(key: str, namespace: str) -> str:
+    """``namespace/name`` as ``name`` in ``namespace``, whole elsewhere."""
+    ns, _, name = key.partition("/")
+    return name if ns == namespace else key
+
+
+def _service_vertex(cluster, b, services: dict, order: list[str], ns: str) -> str:
+    """The id of the backend's vertex, made on first use (with its ready pods); ``ns`` is the
+    Gateway's namespace, where names are shown without theirs."""
     sid = _sid(b)
     if sid in services:
         return sid
     order.append(sid)
-    label = f"{html.escape(short_name(b.service))}:{b.port}"
+    label = f"{html.escape(_local(b.service, ns))}:{b.port}"
     if not b.resolved:
         services[sid] = ("missing", f"{label}<br>✗ {html.escape(b.reason or '')}",
                          f"{html.escape(str(b))}: {html.escape(b.message)}; its share of the requests gets 500", [])
