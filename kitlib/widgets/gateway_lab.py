@@ -401,7 +401,11 @@ class GatewayLab:
     def _on_weight(self, change) -> None:
         if self._syncing or self.rule_picker.value is None:
             return
-        rule = self._route().spec.rules[self.rule_picker.value]
+        obj, i = self._route(), self.rule_picker.value
+        if obj is None or i >= len(obj.spec.rules):
+            show_error(self.status, f"there is no HTTPRoute {self.route} with a rule {i} in {self.namespace}")
+            return
+        rule = obj.spec.rules[i]
         if len(rule.backend_refs) < 2:
             show_error(self.status, "this rule has one backend: a split needs two backendRefs")
             return
