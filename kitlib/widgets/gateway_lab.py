@@ -399,7 +399,10 @@ class GatewayLab:
         run_action(self, apply)
 
     def _on_weight(self, change) -> None:
-        if self._syncing or self.rule_picker.value is None:
+        if self._syncing:
+            return
+        if self.rule_picker.value is None:
+            show_error(self.status, "pick a rule first")
             return
         obj, i = self._route(), self.rule_picker.value
         if obj is None or i >= len(obj.spec.rules):
