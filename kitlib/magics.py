@@ -57,7 +57,8 @@ def kubectl(line: str, cell: str | None = None) -> None:
     >>> kubectl("apply -f -", "apiVersion: v1\\nkind: Namespace\\nmetadata:\\n  name: shop\\n")
     namespace/shop created
     """
-    command = line.strip() if cell is None else f"{line.strip()}\n{cell}"
+    # With no command on the line, the body must not become the command: kubectl asks for one.
+    command = line.strip() if cell is None or not line.strip() else f"{line.strip()}\n{cell}"
     out = current().kubectl(command)
     if out:
         print(out)

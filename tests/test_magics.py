@@ -70,6 +70,15 @@ def test_a_cell_magics_body_is_the_commands_stdin(shell, capsys):
     assert result.success and capsys.readouterr().out == "pod/two created\n"
 
 
+def test_a_cell_magic_without_a_command_asks_for_one(shell, capsys):
+    """`%%kubectl` with nothing after it does not run the body's first line as a command."""
+    kitlib.Cluster(nodes=1)
+    capsys.readouterr()
+    result = shell.run_cell("%%kubectl\n" + NGINX_POD)
+    assert isinstance(result.error_in_exec, kitlib.BadRequest)
+    assert capsys.readouterr().err == "error: kubectl needs a command, e.g. kubectl get pods\n"
+
+
 def test_the_magic_acts_on_the_last_cluster_created_or_the_one_chosen_with_use(shell, capsys):
     """The current cluster is the last `kitlib.Cluster` made in the process, as `minikube start`
     switches kubectl's context to the new cluster; `kitlib.use(c)` chooses another, as
