@@ -619,10 +619,11 @@ _current: Cluster | None = None
 """The notebook's current cluster: the one ``%kubectl`` acts on (:func:`use`, :func:`current`)."""
 
 
-def use(cluster: Cluster) -> Cluster:
+def use(cluster: Cluster) -> None:
     """Make ``cluster`` the current one, the cluster the notebook magics ``%kubectl`` and
     ``%%kubectl`` act on (:mod:`kitlib.magics`), as ``kubectl config use-context`` picks the
-    cluster a terminal's kubectl talks to. Returns it.
+    cluster a terminal's kubectl talks to. (It returns nothing, so a cell ending with it shows
+    nothing.)
 
     Without a call, the current cluster is the last one created in the process, whoever created
     it (a lab widget that builds its own clusters too): a lesson that creates a second cluster
@@ -633,14 +634,14 @@ def use(cluster: Cluster) -> Cluster:
     >>> second = kitlib.Cluster(nodes=1, seed=1)
     >>> kitlib.current() is second
     True
-    >>> kitlib.use(first) is first and kitlib.current() is first
+    >>> kitlib.use(first)
+    >>> kitlib.current() is first
     True
     """
     global _current
     if not isinstance(cluster, Cluster):
         raise InvalidArgument(f"kitlib.use() takes a kitlib.Cluster, not {type(cluster).__name__}")
     _current = cluster
-    return cluster
 
 
 def current() -> Cluster:
