@@ -14,14 +14,20 @@ Three lists:
 
 * ``WORKS``: one-liners that run in kitlib today;
 * ``PENDING``: one-liners that need a kubectl command or output format another branch of issue 15
-  adds (``run``, ``-o jsonpath|custom-columns|go-template``, ``port-forward``, ``get events``,
-  ``edit``); strict xfails, so each one that starts to pass after the merge says so;
+  adds (``run ... --rm -i``, ``-o custom-columns|go-template``, ``create secret tls``); strict
+  xfails, so each one that starts to pass after the merge says so;
 * ``NOT_MODELLED``: one-liners that need an image kitlib does not model yet (strict xfails).
+
+Left out: what needs a terminal or the network (``kubectl edit``, ``kubectl apply -f https://...``,
+``minikube service --url``), and ``-o jsonpath``, ``port-forward`` and ``get events``, which these
+pages do not use (their tests belong with those commands).
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -81,14 +87,14 @@ BUSYBOX = """\
 apiVersion: v1
 kind: Pod
 metadata:
-  name: busybox
+  name: client
 spec:
   containers:
-  - name: busybox
+  - name: client
     image: busybox:1.37
     command: ["sleep", "3600"]
 """
-"""A busybox pod to run the pages' in-pod commands from (what ``kubectl run -it --rm busybox`` gives)."""
+"""A busybox pod `client` to run the pages' in-pod commands from (what ``kubectl run -it --rm`` gives)."""
 
 SIMPLE_FANOUT = """\
 apiVersion: networking.k8s.io/v1
@@ -142,7 +148,7 @@ spec:
 def services_world() -> kitlib.Cluster:
     """The Connecting Applications and Debug Services pages' cluster: `my-nginx` (2 nginx pods,
     made again after its Service so they carry its variables), `hostnames` (3 pods) with their
-    Services, a busybox and a dnsutils pod to run commands from."""
+    Services, a busybox pod `client` and a dnsutils pod to run commands from."""
     c = kitlib.Cluster(nodes=3, seed=0)
     c.kubectl("apply -f -\n" + RUN_MY_NGINX)
     c.kubectl("expose deployment/my-nginx")
@@ -227,7 +233,7 @@ WORKS = [
                         "KUBERNETES_SERVICE_PORT_HTTPS=443"]),
     OneLiner(CONNECT, "kubectl get services kube-dns --namespace=kube-system",
              lambda c: ["kube-dns   ClusterIP   10.96.0.10   <none>        53/UDP,53/TCP,9153/TCP"]),
-    OneLiner(CONNECT, "wget -qO- my-nginx", lambda c: ["<h1>Welcome to nginx!</h1>"], run=in_pod("busybox")),
+    OneLiner(CONNECT, "wget -qO- my-nginx", lambda c: ["<h1>Welcome to nginx!</h1>"], run=in_pod("client")),
     OneLiner(CONNECT, "kubectl get svc my-nginx -o yaml",
              lambda c: ["kind: Service", "  selector:\n    run: my-nginx", "    targetPort: 80"]),
     # Debug Services
@@ -256,7 +262,7 @@ WORKS = [
              run=in_pod("dnsutils")),
     OneLiner(DEBUG_SERVICE, "cat /etc/resolv.conf",
              lambda c: ["nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\n"
-                        "options ndots:5"], run=in_pod("busybox")),
+                        "options ndots:5"], run=in_pod("client")),
     OneLiner(DEBUG_SERVICE, "kubectl get pods -n kube-system -l k8s-app=kube-proxy",
              lambda c: [f"{p.name}   1/1     Running" for p in c.pods("kube-system", "k8s-app=kube-proxy")]),
     # DNS for Services and Pods, and its debugging page
@@ -271,6 +277,11 @@ WORKS = [
                         "options ndots:5"]),
     OneLiner(DNS_DEBUG, "kubectl get pods --namespace=kube-system -l k8s-app=kube-dns",
              lambda c: [f"{p.name}   1/1     Running" for p in c.pods("kube-system", "k8s-app=kube-dns")]),
+    OneLiner(DNS_DEBUG, "kubectl get pods --namespace=kube-system -l k8s-app=kube-dns -o name",
+             lambda c: [f"pod/{p.name}" for p in c.pods("kube-system", "k8s-app=kube-dns")]),
+    OneLiner(DNS_DEBUG, "kubectl get ep kube-dns --namespace=kube-system",
+             lambda c: ["kube-dns   " + ",".join(f"{ip}:{port}" for ip in pod_ips(c, "k8s-app=kube-dns")
+                                             for port in (53, 53, 9153))]),
     OneLiner(DNS_DEBUG, "kubectl get svc --namespace=kube-system",
              lambda c: ["kube-dns   ClusterIP   10.96.0.10"]),
     OneLiner(DNS_DEBUG, "kubectl get endpointslices -l kubernetes.io/service-name=kube-dns --namespace=kube-system",
@@ -284,6 +295,9 @@ WORKS = [
              lambda c: ["simple-fanout-example   nginx   foo.bar.com   192.168.49.2   80"], world=ingress_world),
     OneLiner(INGRESS_MINIKUBE, "kubectl get pods -n ingress-nginx",
              lambda c: ["ingress-nginx-controller-", "1/1     Running"], world=ingress_world),
+    OneLiner(INGRESS_MINIKUBE, "kubectl get deployment web",
+             lambda c: ["NAME   READY   UP-TO-DATE   AVAILABLE   AGE", "web    1/1     1            1"],
+             world=ingress_world),
     OneLiner(INGRESS_MINIKUBE, "kubectl get service web",
              lambda c: [f"web    NodePort   {cluster_ip(c, 'web')}   <none>        8080:"], world=ingress_world),
     OneLiner(INGRESS_MINIKUBE, "kubectl get ingress",
@@ -293,22 +307,24 @@ WORKS = [
 PENDING = [
     OneLiner(CONNECT, "kubectl get pods -l run=my-nginx -o custom-columns=POD_IP:.status.podIPs",
              lambda c: ["POD_IP", *[f"[map[ip:{ip}]]" for ip in pod_ips(c, "run=my-nginx")]]),
+    # go-template is not in issue 15's list of output formats: this one may stay red.
     OneLiner(DEBUG_SERVICE, """kubectl get pods -l app=hostnames -o go-template='{{range .items}}{{.status.podIP}}{{"\\n"}}{{end}}'""",
              lambda c: [ip + "\n" for ip in pod_ips(c, "app=hostnames")]),
-    OneLiner(DEBUG_SERVICE, "kubectl run -i --rm --restart=Never dns-test --image=busybox:1.37 -- wget -qO- my-nginx",
+    # The page's interactive `kubectl run -it --rm --restart=Never busybox --image=... sh`, with the
+    # command typed at its prompt given after `--`, as a notebook cell (no terminal) runs it.
+    OneLiner(DEBUG_SERVICE, "kubectl run -i --rm --restart=Never busybox --image=gcr.io/google-containers/busybox "
+                            "-- wget -qO- my-nginx",
              lambda c: ["<h1>Welcome to nginx!</h1>"]),
-    OneLiner(DNS_DEBUG, "kubectl get pods --namespace=kube-system -l k8s-app=kube-dns -o jsonpath='{.items[*].metadata.name}'",
-             lambda c: [p.name for p in c.pods("kube-system", "k8s-app=kube-dns")]),
-    OneLiner(DNS_DEBUG, "kubectl get events --namespace=kube-system", lambda c: ["LAST SEEN   TYPE"]),
-    OneLiner(INGRESS_MINIKUBE, "kubectl port-forward svc/web 8080:8080",
-             lambda c: ["Forwarding from 127.0.0.1:8080 -> 8080"], world=ingress_world),
 ]
 
 NOT_MODELLED = [
     # registry.k8s.io/serve_hostname serves its hostname over HTTP on 9376; kitlib runs an image it
     # does not know as agnhost netexec (8080), so the Service's targetPort 9376 is refused.
-    OneLiner(DEBUG_SERVICE, "wget -qO- {hostnames_ip}:80", lambda c: ["hostnames-"], run=in_pod("busybox")),
-    OneLiner(DEBUG_SERVICE, "wget -qO- {hostnames_pod_ip}:9376", lambda c: ["hostnames-"], run=in_pod("busybox")),
+    OneLiner(DEBUG_SERVICE, "wget -qO- {hostnames_ip}:80", lambda c: ["hostnames-"], run=in_pod("client")),
+    OneLiner(DEBUG_SERVICE, "wget -qO- {hostnames_pod_ip}:9376", lambda c: ["hostnames-"], run=in_pod("client")),
+    # `for p in $(kubectl get pods --namespace=kube-system -l k8s-app=kube-dns -o name); do kubectl
+    # logs --namespace=kube-system $p; done`: CoreDNS's start-up lines are not in container/imagelogs.py.
+    OneLiner(DNS_DEBUG, "kubectl logs --namespace=kube-system {coredns_pod}", lambda c: [".:53", "CoreDNS-"]),
 ]
 
 
@@ -316,13 +332,14 @@ def placeholders(c: kitlib.Cluster, command: str) -> str:
     """The names and addresses a page writes as `<POD-NAME>` or its own IPs, from this cluster."""
     return command.format(my_nginx_pod=c.pods(selector="run=my-nginx")[0].name,
                           hostnames_ip=cluster_ip(c, "hostnames"),
-                          hostnames_pod_ip=pod_ips(c, "app=hostnames")[0])
+                          hostnames_pod_ip=pod_ips(c, "app=hostnames")[0],
+                          coredns_pod=c.kubectl("get pods --namespace=kube-system -l k8s-app=kube-dns -o name").strip())
 
 
 def check(line: OneLiner) -> None:
     c = line.world()
-    command = placeholders(c, line.command) if "{my_nginx_pod}" in line.command or "{hostnames" in line.command \
-        else line.command
+    command = placeholders(c, line.command) if re.search(r"(?<!\{)\{(my_nginx_pod|hostnames_ip|hostnames_pod_ip|coredns_pod)\}",
+                                                       line.command) else line.command
     out = line.run(c, command)
     missing = [want for want in line.expect(c) if want not in out]
     assert missing == [], f"{line.page}\n$ {command}\n{out}"
@@ -337,8 +354,7 @@ def test_a_documented_one_liner_runs_and_prints_what_the_page_shows(line):
 
 @pytest.mark.parametrize("line", PENDING, ids=str)
 @pytest.mark.xfail(strict=True, raises=(kitlib.ApiError, AssertionError),
-                   reason="needs run / -o jsonpath|custom-columns|go-template / get events / port-forward: "
-                          "issue 15, another branch")
+                   reason="needs run / -o custom-columns|go-template: issue 15, another branch")
 def test_a_one_liner_that_needs_a_command_of_another_branch(line):
     """These pages' commands need a kubectl command or output format another branch adds."""
     check(line)
@@ -346,9 +362,10 @@ def test_a_one_liner_that_needs_a_command_of_another_branch(line):
 
 @pytest.mark.parametrize("line", NOT_MODELLED, ids=str)
 @pytest.mark.xfail(strict=True, raises=(kitlib.ApiError, AssertionError),
-                   reason="needs registry.k8s.io/serve_hostname (HTTP on 9376) in the container model")
+                   reason="needs registry.k8s.io/serve_hostname (HTTP on 9376) and CoreDNS's log lines "
+                          "in the container model")
 def test_a_one_liner_that_needs_an_image_kitlib_does_not_model(line):
-    """The Debug Services page's pods answer their hostname on 9376."""
+    """The Debug Services page's pods answer their hostname on 9376; CoreDNS logs its start-up."""
     check(line)
 
 
@@ -397,3 +414,19 @@ def test_curl_through_the_minikube_ingress_reaches_hello_app():
     assert resp.status == 200
     assert resp.body.startswith("Hello, world!\nVersion: 1.0.0\nHostname: web-")
     assert resp.service == "default/web"
+
+
+@pytest.mark.xfail(strict=True, raises=kitlib.ApiError, reason="needs create secret tls: issue 15, another branch")
+def test_the_tls_secret_of_the_connecting_applications_page(tmp_path, monkeypatch):
+    """`openssl req -x509 ... -keyout nginx.key -out nginx.crt -subj "/CN=my-nginx/O=my-nginx"`, then
+    `kubectl create secret tls nginxsecret --key nginx.key --cert nginx.crt` makes a
+    kubernetes.io/tls Secret with two keys (Connecting Applications; the files in the notebook's folder)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl makes the page's certificate")
+    monkeypatch.chdir(tmp_path)
+    subprocess.run(["openssl", "req", "-x509", "-nodes", "-days", "365", "-newkey", "rsa:2048",
+                    "-keyout", "nginx.key", "-out", "nginx.crt", "-subj", "/CN=my-nginx/O=my-nginx"],
+                   check=True, capture_output=True)
+    c = kitlib.Cluster(nodes=1)
+    assert c.kubectl("create secret tls nginxsecret --key nginx.key --cert nginx.crt") == "secret/nginxsecret created"
+    assert re.search(r"^nginxsecret\s+kubernetes.io/tls\s+2\s+0s$", c.kubectl("get secrets"), re.M)
