@@ -114,6 +114,7 @@ class Cluster:
         if region and not by_node:
             for node_name in names:
                 self.label("Node", node_name, {REGION_LABEL: region})
+        use(self)  # the notebook's current cluster is the last one created (see use)
 
     # ------------------------------------------------------------------ the parts, read-only
 
@@ -612,6 +613,45 @@ class Cluster:
             raise
         write_warnings(out.warnings)
         return out
+
+
+_current: Cluster | None = None
+"""The notebook's current cluster: the one ``%kubectl`` acts on (:func:`use`, :func:`current`)."""
+
+
+def use(cluster: Cluster) -> None:
+    """Make ``cluster`` the current one, the cluster the notebook magics ``%kubectl`` and
+    ``%%kubectl`` act on (:mod:`kitlib.magics`), as ``kubectl config use-context`` picks the
+    cluster a terminal's kubectl talks to. (It returns nothing, so a cell ending with it shows
+    nothing.)
+
+    Without a call, the current cluster is the last one created in the process, whoever created
+    it (a lab widget that builds its own clusters too): a lesson that creates a second cluster
+    says ``kitlib.use(cluster)`` to go back to the first.
+
+    >>> import kitlib
+    >>> first = kitlib.Cluster(nodes=1)
+    >>> second = kitlib.Cluster(nodes=1, seed=1)
+    >>> kitlib.current() is second
+    True
+    >>> kitlib.use(first)
+    >>> kitlib.current() is first
+    True
+    """
+    global _current
+    if not isinstance(cluster, Cluster):
+        raise InvalidArgument(f"kitlib.use() takes a kitlib.Cluster, not {type(cluster).__name__}")
+    _current = cluster
+
+
+def current() -> Cluster:
+    """The notebook's current cluster (:func:`use`): the last one created, or the one chosen with
+    ``kitlib.use(cluster)``. With none yet, the error kubectl prints when no cluster answers."""
+    if _current is None:
+        raise BadRequest("The connection to the server localhost:8080 was refused - did you specify the right "
+                         "host or port?\n(kitlib: no cluster yet: create one with kitlib.Cluster(), "
+                         "as minikube start does, or choose one with kitlib.use(cluster))", printed=True)
+    return _current
 
 
 def _zone_plan(names: builtins.list[str], zones: Sequence[str] | Mapping[str, str] | None) -> dict[str, str]:

@@ -23,11 +23,13 @@ def show_api_error(shell: Any, etype: type[BaseException], value: BaseException,
     return []
 
 
-def install() -> bool:
-    """Show ApiErrors as kubectl does in the running IPython kernel; False outside one.
-    IPython is looked up, never imported: importing kitlib must stay cheap outside a kernel."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
+def install(shell: Any = None) -> bool:
+    """Show ApiErrors as kubectl does in ``shell``, by default the running IPython kernel; False
+    outside one. IPython is looked up, never imported: importing kitlib must stay cheap outside a
+    kernel. (``%load_ext kitlib`` passes the shell it loads the magics into: :mod:`kitlib.magics`.)"""
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython is not None else None
     if shell is None:
         return False
     shell.set_custom_exc((ApiError,), show_api_error)

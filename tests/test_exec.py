@@ -281,3 +281,13 @@ def test_unterminated_quote_as_the_course_writes_it(lab):
 def test_backslash_at_the_end_of_a_script_is_a_backslash(lab):
     """`sh -c 'echo a\\'` prints `a\\`: a backslash with nothing after it stays (as in ash, dash, bash)."""
     assert lab.kubectl("exec bb -- sh -c 'echo a\\'") == "a\\"
+
+
+def test_printenv_prints_the_environment_or_the_values_asked_for(lab):
+    """`printenv` (coreutils in nginx, an applet in BusyBox) prints what `env` prints; with names,
+    each value that is set, one a line, and exit code 1 if any name is unset."""
+    pod = nginx_pod(lab)
+    assert lab.kubectl(f"exec {pod} -- printenv") == lab.kubectl(f"exec {pod} -- env")
+    assert lab.kubectl("exec bb -- printenv HOSTNAME KUBERNETES_SERVICE_HOST") == "bb\n10.96.0.1"
+    with pytest.raises(ExecError, match="command terminated with exit code 1"):
+        lab.kubectl("exec bb -- printenv HOSTNAME NOSUCH")

@@ -17,7 +17,7 @@ non-zero code is the ``kubectl exec`` verb's job (:mod:`kitlib.kubectl.exec`).
 
 ``sh -c`` runs a small shell model (:func:`parse_script`, :func:`advance`): commands joined by
 ``;``, ``&&`` and ``||``, ``exit N``, ``sleep``, ``touch``, ``rm``, ``cat``, ``echo``, ``test``/``[``,
-``env``, ``true``, ``false``, ``> FILE`` and ``>> FILE``, ``$VAR`` from the container's environment;
+``env``, ``printenv``, ``true``, ``false``, ``> FILE`` and ``>> FILE``, ``$VAR`` from the container's environment;
 files live in the container's writable layer (:mod:`kitlib.container.process`). No loops, ``if``,
 pipes or command substitution. A container's main process runs in the same model on the
 cluster's clock, where ``sleep 30`` takes 30 seconds.
@@ -60,10 +60,10 @@ class Toolbox:
     wget: bool = True
 
 
-_BUSYBOX_APPLETS = frozenset("""sh ash cat echo hostname wget nslookup ls ps ping env sleep true false
+_BUSYBOX_APPLETS = frozenset("""sh ash cat echo hostname wget nslookup ls ps ping env printenv sleep true false
     id uname date printf head tail grep sed awk cut sort wc nc netstat ip ifconfig route traceroute
     which vi mkdir rm cp mv touch chmod df du free top kill test expr timeout""".split())
-_DEBIAN = frozenset("""sh dash bash cat echo hostname ls env sleep true false id uname date printf head
+_DEBIAN = frozenset("""sh dash bash cat echo hostname ls env printenv sleep true false id uname date printf head
     tail grep sed cut sort wc which mkdir rm cp mv touch chmod df du kill test expr timeout
     nginx""".split())
 BUSYBOX = Toolbox(_BUSYBOX_APPLETS)
@@ -218,7 +218,7 @@ class Step:
     program: str = ""
 
 
-STEP_PROGRAMS = frozenset("exit sleep touch rm test [ env true false mkdir".split())
+STEP_PROGRAMS = frozenset("exit sleep touch rm test [ env printenv true false mkdir".split())
 """What the shell model runs besides :data:`SIMULATED` (builtins and file tools)."""
 _OPERATORS = {("&&",), ("||",), (";",)}
 
@@ -380,10 +380,14 @@ def command(rt: Runtime, pod: Pod, container: Container, box: Toolbox, name: str
                 return "sh: missing ]\n", 2
             args = args[:-1]
         return "", 0 if _test(args, fs) else 1
-    if name == "env":
+    if name in ("env", "printenv"):
         from .process import environment
 
-        return "".join(f"{k}={v}\n" for k, v in environment(rt, pod, container).items()), 0
+        env = environment(rt, pod, container)
+        if name == "printenv" and args:
+            # coreutils' and BusyBox's printenv NAME...: each value set, exit 1 if any is not.
+            return "".join(f"{env[a]}\n" for a in args if a in env), 0 if all(a in env for a in args) else 1
+        return "".join(f"{k}={v}\n" for k, v in env.items()), 0
     if name == "cat":
         return _cat(rt, pod, box, args, fs)
     return _program(rt, pod, container, box, name, args)
