@@ -220,3 +220,16 @@ def test_watch_prints_the_table_then_the_changes() -> None:
     assert c.now == quiet + 7
     with pytest.raises(kitlib.ApiError, match=r"^error: you may only specify a single resource type$"):
         c.kubectl("get pods,svc -w")
+
+
+def test_missing_named_objects(web: kitlib.Cluster) -> None:
+    """Objects asked by name that are missing: kubectl prints the others, then one NotFound each
+    (exit 1); one object alone is just its error; ``--ignore-not-found`` prints nothing for them."""
+    with pytest.raises(kitlib.PartialFailure) as err:
+        web.kubectl("get deploy web nope -o name")
+    assert str(err.value) == 'deployment.apps/web\nError from server (NotFound): deployments.apps "nope" not found'
+    assert err.value.output == "deployment.apps/web"
+    with pytest.raises(kitlib.NotFound, match=r'^Error from server \(NotFound\): deployments.apps "nope" not found$'):
+        web.kubectl("get deploy nope")
+    assert web.kubectl("get deploy nope --ignore-not-found") == ""
+    assert web.kubectl("get deploy web nope --ignore-not-found -o name") == "deployment.apps/web"

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..api.meta import KubeObject
 from ..api.registry import Resource, lookup
-from ..errors import BadRequest, ServerBadRequest
+from ..errors import ApiError, BadRequest, NotFound, PartialFailure, ServerBadRequest
 from . import events
 from .args import Args, KubectlError, resource_type
 from .customresources import view_for
@@ -226,22 +226,32 @@ def _view(cluster: Cluster, kind: str) -> View:
 
 
 def _list(cluster: Cluster, res: Resource, names: list[str], namespace: str | None, selector: str | None,
-          fields: Callable[[KubeObject], bool] | None) -> list[KubeObject]:
+          fields: Callable[[KubeObject], bool] | None, missing: list[ApiError] | None = None) -> list[KubeObject]:
+    """The objects asked for; a named object that is missing goes to ``missing`` (if given: kubectl
+    prints the others, then the errors) or is raised."""
     if res.kind == "Event":
         from ..api.labels import parse_selector
         found: list[KubeObject] = list(events.objects(cluster, namespace))
         if names:
             by_name = {e.name: e for e in found}
-            missing = [n for n in names if n not in by_name]
-            if missing:
-                from ..errors import NotFound
-                raise NotFound(f'events "{missing[0]}" not found')
-            found = [by_name[n] for n in names]
+            for n in names:
+                if n not in by_name:
+                    if missing is None:
+                        raise NotFound(f'events "{n}" not found')
+                    missing.append(NotFound(f'events "{n}" not found'))
+            found = [by_name[n] for n in names if n in by_name]
         elif selector:
             sel = parse_selector(selector)
             found = [e for e in found if sel.matches(e.metadata.labels)]
     elif names:
-        found = [cluster.api.get(res.kind, n, namespace or "default") for n in names]
+        found = []
+        for n in names:
+            try:
+                found.append(cluster.api.get(res.kind, n, namespace or "default"))
+            except NotFound as err:
+                if missing is None:
+                    raise
+                missing.append(err)
     else:
         found = cluster.api.list(res.kind, namespace, selector)
     return [o for o in found if fields(o)] if fields else found
@@ -266,17 +276,26 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
     if args.on("watch") or args.on("watch-only"):
         return _watch(cluster, args, found, printer, label_columns)
     listed: list[tuple[Resource, list[KubeObject]]] = []
+    # A missing object asked by name: its error comes after what the others print (kubectl's
+    # ContinueOnError); alone, or with --ignore-not-found, as it is.
+    missing: list[ApiError] = []
     for res, names in found:
         request(cluster, res.kind)
         fields = field_selector(args.get("field-selector") or "", res, selector or "") \
             if args.get("field-selector") else None
-        listed.append((res, _list(cluster, res, names, None if all_ns else ns, selector, fields)))
+        listed.append((res, _list(cluster, res, names, None if all_ns else ns, selector, fields,
+                                  None if single and not args.on("ignore-not-found") else missing)))
+    if args.on("ignore-not-found"):
+        missing = []
     if printer is not None:
         objs = [o for _, group in listed for o in group]
         bodies = [o.to_dict() for o in objs]
         if sort_by and len(bodies) > 1:
             bodies = [bodies[i] for i in sort_bodies(bodies, sort_by)]
-        return print_bodies(bodies, printer, single=single and len(bodies) == 1, no_headers=args.on("no-headers"))
+        text = print_bodies(bodies, printer, single=single and len(bodies) == 1, no_headers=args.on("no-headers"))
+        if missing:
+            raise PartialFailure([text] if text else [], missing, [])
+        return text
     show_kind = len(found) > 1 or args.on("show-kind")
     blocks = []
     for res, objs in listed:
@@ -287,11 +306,16 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
         blocks.append(_table(cluster, _view(cluster, res.kind), res, objs, wide=fmt == "wide", all_namespaces=all_ns,
                              show_kind=show_kind, show_labels=args.on("show-labels"), label_columns=label_columns,
                              headers=not args.on("no-headers")))
+    text = ("\n" if args.on("no-headers") else "\n\n").join("\n".join(b) for b in blocks)
+    if missing:
+        raise PartialFailure([text] if text else [], missing, [])
     if not blocks:
+        if args.on("ignore-not-found") and any(names for _, names in found):
+            return ""
         if all_ns or not any(r.cls.namespaced for r, _ in found):
             return "No resources found"
         return f"No resources found in {ns} namespace."
-    return ("\n" if args.on("no-headers") else "\n\n").join("\n".join(b) for b in blocks)
+    return text
 
 
 def _columns(view: View, res: Resource, *, wide: bool, all_namespaces: bool, show_labels: bool,
