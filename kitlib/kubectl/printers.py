@@ -80,8 +80,8 @@ def printer_for(args: Args, allowed: tuple[str, ...] = PRINT_FORMATS) -> Printer
             if fmt.startswith(known + "="):
                 name, value = known, fmt[len(known) + 1:]
                 break
-    if name in ("", "jsonpath", "jsonpath-as-json", "jsonpath-file") and (template or name):
-        name = name or "jsonpath"
+    if not name:
+        name = "template"  # --template without -o is a Go template (KubeTemplatePrintFlags)
     if name not in allowed:
         raise KubectlError(f"error: unable to match a printer suitable for the output format {go_quote(fmt)}, "
                            f"allowed formats are: {','.join(allowed)}")
