@@ -314,3 +314,69 @@ def test_go_formatting() -> None:
     assert run("{.a}", {"a": 1.5}) == "1.5"
     with pytest.raises(JSONPathError, match="^unclosed action$"):
         JSONPath("out", "{.a")
+
+
+# ---------------------------------------------------------------- kubectl get against kitlib's objects
+
+GET_COMMANDS = [
+    "get pods -o name",
+    "get pods,svc,deploy -o name",
+    "get pods -o json",
+    "get svc -o yaml",
+    "get deploy web -o json",
+    "get deploy/web -o yaml",
+    "get deploy web web -o json",
+    "get pods -A -o name",
+    "get pods -l app=web -o jsonpath={.items[*].metadata.name}",
+    'get pods -o jsonpath={range.items[*]}{.metadata.name}{"\\t"}{.status.podIP}{"\\t"}{.spec.nodeName}{"\\n"}{end}',
+    "get pods -o jsonpath={.items[0].spec}",
+    """get pods -o jsonpath='{.items[*].status.conditions[?(@.type=="Ready")].status}'""",
+    "get pods -o jsonpath={.items[*].spec.containers[*].image}",
+    """get nodes -o jsonpath='{.items[*].status.addresses[?(@.type=="InternalIP")].address}'""",
+    """get pods -o jsonpath='{.items[*].status.conditions[?(@.type==Ready)].status}'""",
+    "get nodes -o jsonpath={.items[0].metadata.labels}",
+    "get svc web -o jsonpath={.spec.ports[0].port}",
+    "get svc -o jsonpath-as-json={.items[*].spec.clusterIP}",
+    "get pods -o jsonpath={.items[5]}",
+    "get nodes -o custom-columns=NAME:.metadata.name,CIDR:.spec.podCIDR,LABELS:.metadata.labels",
+    "get pods -o custom-columns=A:.spec.containers[*].ports,B:.status.conditions[0],C:.nope",
+    "get pods -A --no-headers -o custom-columns=NS:.metadata.namespace,NAME:metadata.name",
+    "get svc,deploy -o custom-columns=KIND:.kind,NAME:{.metadata.name}",
+    "get pods -A --sort-by=.status.podIP -o name",
+    "get pods -A --sort-by={.metadata.name} -o name",
+    "get svc --sort-by=.spec.clusterIP -o name",
+    "get pods --sort-by=.nope -o name",
+    "get pods -A --sort-by=.spec.containers[0].image -o custom-columns=NAME:.metadata.name",
+    "get deploy,rs,svc --sort-by=.metadata.name -o name",
+]
+
+
+@pytest.fixture(scope="module")
+def served():
+    """A cluster with a Deployment behind a Service, served to the real kubectl over HTTP."""
+    from fake_apiserver import serving
+    c = kitlib.Cluster(nodes=2, seed=1)
+    c.kubectl("create deployment web --image=nginx --replicas=2")
+    c.kubectl("expose deployment web --port=80")
+    c.advance(30)
+    with serving(c) as url:
+        yield c, url
+
+
+@pytest.mark.parametrize("command", GET_COMMANDS)
+def test_get_prints_what_kubectl_prints_of_the_same_objects(served, tmp_path: Path, command: str) -> None:
+    """The real kubectl, getting kitlib's objects from an API server that serves them
+    (``tests/fake_apiserver.py``), prints what kitlib's ``get`` prints: lists as ``kind: List``,
+    one named object bare, JSON keys sorted, ``-o name``, jsonpath over the list, custom columns,
+    ``--sort-by`` over all the items, and the errors."""
+    cluster, url = served
+    done = _oracle("--server", url, "--cache-dir", str(tmp_path), *shlex.split(command))
+    try:
+        mine, code = cluster.kubectl(command), 0
+    except kitlib.ApiError as err:
+        mine, code = str(err), 1
+    assert code == (done.returncode != 0)
+    if code:
+        assert mine.rstrip("\n") == done.stderr.rstrip("\n")
+    else:
+        assert mine == done.stdout.removesuffix("\n")
