@@ -1,9 +1,10 @@
 """A read-only HTTP API server over a kitlib cluster's objects, for the real kubectl to ``get`` from.
 
 It answers the legacy discovery requests (``/api``, ``/apis``, ``/api/v1``, ``/apis/<group>/<version>``)
-and GET of lists and single objects as JSON, which is all ``kubectl get -o json|yaml|name|jsonpath|
-custom-columns`` asks for (those printers need no server-side Table). The objects are kitlib's own,
-so kubectl's output over them can be compared byte for byte with kitlib's ``get``.
+and GET of lists and single objects, as JSON (``kubectl get -o json|yaml|name|jsonpath|custom-columns``)
+or as the server-side Table kubectl asks for its tables, whose columns and cells are kitlib's own
+views: what is compared is then kubectl's assembly of the tables (several kinds, blank lines,
+``--no-headers``, ``-A``, ``-L``, ``--show-labels``, ``--sort-by`` of rows), not the cells.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import kitlib
 from kitlib.api.registry import CUSTOM, RESOURCES
+from kitlib.kubectl.get import ALL
 
 
 def _resources(cluster: kitlib.Cluster) -> dict[str, list[Any]]:
@@ -27,6 +29,24 @@ def _resources(cluster: kitlib.Cluster) -> dict[str, list[Any]]:
             continue
         out.setdefault(res.cls.api_version, []).append(res)
     return out
+
+
+def _table(cluster: kitlib.Cluster, res: Any, items: list[Any], full: bool) -> dict[str, Any]:
+    """The ``meta.k8s.io/v1`` Table the API server's printers make of ``items``: kitlib's view of the
+    kind (every column, the ``-o wide`` ones at priority 1) and each row's object, its metadata only
+    unless the full object was asked for (``includeObject=Object``, as ``--sort-by`` asks)."""
+    from kitlib.kubectl.kinds import BY_KIND
+    view = BY_KIND[res.kind]
+    names = list(view.wide_order or (*view.headers, *view.wide))
+    columns = [{"name": n, "type": "string", "format": "name" if n == "NAME" else "", "description": "",
+                "priority": 1 if n in view.wide else 0} for n in names]
+
+    def obj(o: Any) -> dict[str, Any]:
+        if full:
+            return {**o.to_dict(), "apiVersion": res.cls.api_version, "kind": res.kind}
+        return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o.to_dict()["metadata"]}
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": "1"},
+            "columnDefinitions": columns, "rows": [{"cells": view.row(cluster, o, True), "object": obj(o)} for o in items]}
 
 
 def _list_body(cluster: kitlib.Cluster, res: Any, namespace: str | None, query: dict[str, str]) -> dict[str, Any]:
@@ -70,9 +90,11 @@ def serving(cluster: kitlib.Cluster) -> Iterator[str]:
             if gv not in groups:
                 return self._send(404, {"kind": "Status", "status": "Failure", "code": 404})
             if not rest:
+                # The kinds of the "all" category say so, as the API server's discovery does.
                 listed = [{"name": r.plural, "singularName": r.singular, "namespaced": r.cls.namespaced,
-                           "kind": r.kind, "verbs": ["get", "list"], "shortNames": list(r.short_names)}
-                          for r in groups[gv]]
+                           "kind": r.kind, "verbs": ["get", "list"], "shortNames": list(r.short_names),
+                           **({"categories": ["all"]} if r.kind in ALL else {})}
+                          for r in sorted(groups[gv], key=lambda r: r.plural)]  # discovery's order
                 return self._send(200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
                                         "resources": listed})
             namespace = None
@@ -82,7 +104,12 @@ def serving(cluster: kitlib.Cluster) -> Iterator[str]:
             res = by_plural.get(rest[0])
             if res is None:
                 return self._send(404, {"kind": "Status", "status": "Failure", "code": 404})
+            table = "as=Table" in (self.headers.get("Accept") or "")
+            full = query.get("includeObject") == "Object"
             if len(rest) == 1:
+                if table:
+                    items = cluster.api.list(res.kind, namespace, query.get("labelSelector") or None)
+                    return self._send(200, _table(cluster, res, items, full))
                 return self._send(200, _list_body(cluster, res, namespace, query))
             try:
                 obj = cluster.api.get(res.kind, rest[1], namespace or "default")
@@ -91,6 +118,8 @@ def serving(cluster: kitlib.Cluster) -> Iterator[str]:
                                         "message": str(err).removeprefix("Error from server (NotFound): "),
                                         "reason": "NotFound", "code": 404,
                                         "details": {"name": rest[1], "kind": res.plural}})
+            if table:
+                return self._send(200, _table(cluster, res, [obj], full))
             return self._send(200, {**obj.to_dict(), "apiVersion": res.cls.api_version, "kind": res.kind})
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -182,7 +182,8 @@ def test_pod_field_selectors(web: kitlib.Cluster) -> None:
 
 def test_sort_by(web: kitlib.Cluster) -> None:
     """``--sort-by`` sorts each table's rows (and ``-o`` lists' items) by a JSONPath, relaxed
-    (``.status.podIP`` or ``{.status.podIP}``); a path no object has is kubectl's error."""
+    (``.status.podIP`` or ``{.status.podIP}``); a path no object has is kubectl's error, or, for a
+    table, nothing (kubectl drops the error); several tables fail, as on a real cluster."""
     by_ip = web.kubectl("get pods --sort-by=.status.podIP -o custom-columns=IP:.status.podIP --no-headers")
     assert by_ip.split("\n") == sorted(by_ip.split("\n"))
     names = web.kubectl("get svc --sort-by={.metadata.creationTimestamp} -o name")
@@ -191,7 +192,12 @@ def test_sort_by(web: kitlib.Cluster) -> None:
         == "web\nkubernetes"  # 10.105.4.114 < 10.96.0.1 as strings
     with pytest.raises(kitlib.ApiError, match=r'^error: couldn\'t find any field with path "\{\.nope\}" in the list '
                                               r'of objects$'):
-        web.kubectl("get pods --sort-by=.nope")
+        web.kubectl("get pods --sort-by=.nope -o name")
+    # A table's sorting error is dropped by kubectl: nothing is printed, then "No resources found".
+    assert web.kubectl("get pods --sort-by=.nope") == "No resources found in default namespace."
+    # With several tables kubectl sorts the Table objects, which have no .metadata.name.
+    with pytest.raises(kitlib.ApiError, match=r'^error: couldn\'t find any field with path "\{\.metadata\.name\}"'):
+        web.kubectl("get deploy,svc --sort-by=.metadata.name")
 
 
 def test_quantities_sort_as_quantities() -> None:

@@ -13,9 +13,11 @@
 * **``--sort-by=PATH``** (a JSONPath, relaxed: ``.metadata.name`` or ``{.metadata.name}``): each
   table's rows are sorted (``TableSorter``), or the list's items (``SortingPrinter``); numbers as
   numbers, strings that are quantities (``100m``, ``1Gi``) as quantities, other strings
-  byte-wise, objects without the field first. A path no object has is kubectl's ``couldn't find
-  any field with path``. Go's ``sort.Sort`` is not stable; kitlib's sort is, so ties keep the
-  server's order.
+  byte-wise, objects without the field first. A path no object of a list has is kubectl's
+  ``couldn't find any field with path``; for a table kubectl drops that error (its ``Run`` ignores
+  what the printer returns) and prints nothing, then ``No resources found``; with several tables
+  it sorts the Table objects themselves, and fails (:func:`_sort_tables_check`). Go's
+  ``sort.Sort`` is not stable; kitlib's sort is, so ties keep the server's order.
 * **``--field-selector``**: the fields each kind's API server accepts (``metadata.name`` and
   ``metadata.namespace`` for every kind; Pods' ``spec.nodeName``, ``status.phase``,
   ``status.podIP``, ...; Events' ``type``, ``reason``, ``involvedObject.*``, ...), with ``=``,
@@ -290,17 +292,24 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
     if printer is not None:
         objs = [o for _, group in listed for o in group]
         bodies = [o.to_dict() for o in objs]
-        if sort_by and len(bodies) > 1:
+        if sort_by and bodies and not (single and len(bodies) == 1):  # SortingPrinter sorts a List only
             bodies = [bodies[i] for i in sort_bodies(bodies, sort_by)]
         text = print_bodies(bodies, printer, single=single and len(bodies) == 1, no_headers=args.on("no-headers"))
         if missing:
             raise PartialFailure([text] if text else [], missing, [])
         return text
     show_kind = len(found) > 1 or args.on("show-kind")
+    if sort_by:
+        _sort_tables_check(sort_by, found, listed)
     blocks = []
     for res, objs in listed:
-        if sort_by and objs:
-            objs = [objs[i] for i in sort_bodies([o.to_dict() for o in objs], sort_by)]
+        if sort_by and len(objs) > 1:  # SortingPrinter sorts a Table of more than one row
+            try:
+                objs = [objs[i] for i in sort_bodies([o.to_dict() for o in objs], sort_by)]
+            except KubectlError:
+                # kubectl's Run ignores what PrintObj returns: the table is not printed, and if
+                # nothing else was, "No resources found" follows.
+                continue
         if not objs:
             continue
         blocks.append(_table(cluster, _view(cluster, res.kind), res, objs, wide=fmt == "wide", all_namespaces=all_ns,
@@ -316,6 +325,23 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
             return "No resources found"
         return f"No resources found in {ns} namespace."
     return text
+
+
+_TABLE_FIELDS = ("apiVersion", "kind", "metadata", "columnDefinitions", "rows")
+
+
+def _sort_tables_check(sort_by: str, found: list[Target], listed: list[tuple[Resource, list[KubeObject]]]) -> None:
+    """kubectl's ``RuntimeSorter`` on server-side tables: each response (a list, or one named
+    object) is a Table, which kubectl holds as an unstructured object, not as a ``metav1.Table``.
+    With more than one response it sorts those Table objects themselves by the path, and a path no
+    Table has (anything below ``.metadata`` but ``resourceVersion``, say) is its ``couldn't find any
+    field`` error: ``get deploy,svc --sort-by=.metadata.name`` fails on a real cluster too."""
+    responses = sum(len(objs) if names else 1 for (_, names), (_, objs) in zip(found, listed, strict=True))
+    if responses < 2:
+        return
+    tables = [{"apiVersion": "meta.k8s.io/v1", "kind": "Table", "metadata": {"resourceVersion": "1"},
+               "columnDefinitions": [{}], "rows": [{}]} for _ in range(responses)]
+    sort_bodies(tables, sort_by)
 
 
 def _columns(view: View, res: Resource, *, wide: bool, all_namespaces: bool, show_labels: bool,
