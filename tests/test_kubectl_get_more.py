@@ -239,3 +239,14 @@ def test_missing_named_objects(web: kitlib.Cluster) -> None:
         web.kubectl("get deploy nope")
     assert web.kubectl("get deploy nope --ignore-not-found") == ""
     assert web.kubectl("get deploy web nope --ignore-not-found -o name") == "deployment.apps/web"
+
+
+def test_watch_events(web: kitlib.Cluster) -> None:
+    """``get events -w``: the events so far, then the ones recorded while the clock advances."""
+    web.kubectl("scale deploy web --replicas=3")
+    before = web.kubectl("get events").split("\n")
+    watched = web.kubectl("get events -w").split("\n")
+    assert watched[:len(before)] == before
+    new = watched[len(before):]
+    assert [line.split()[2] for line in new] == ["Pulling", "Pulled", "Created", "Started"]
+    assert all(" pod/web-" in line for line in new)

@@ -27,7 +27,8 @@
   advances the simulated clock (at most ``--request-timeout``, 60 s by default, and until 5 s
   pass without a change once changes came) and prints a row per write or deletion of a watched
   object, in the widths the table already had (the tab writer remembers them). The clock stays
-  where the watch stopped.
+  where the watch stopped. Events are not stored objects in kitlib: their watch polls the event
+  log each simulated second (a new event, or a repeated one whose count went up, is a change).
 
 Events are read from the API server's event log (:mod:`.events`).
 """
@@ -400,8 +401,6 @@ def _watch(cluster: Cluster, args: Args, found: list[Target], printer: Printer |
     if len({res.kind for res, _ in found}) > 1:
         raise KubectlError("error: you may only specify a single resource type")
     res, names = found[0]
-    if res.kind == "Event":
-        raise KubectlError("error: kitlib does not simulate watching events")
     if args.get("sort-by"):
         from .output import note
         note("warning: --watch requested, --sort-by will be ignored for watch events received")
@@ -455,6 +454,17 @@ def _watch(cluster: Cluster, args: Args, found: list[Target], printer: Printer |
             lines.append(print_bodies([obj.to_dict()], printer, single=True))
         changes.append(obj)
 
+    def poll_events() -> None:
+        """Events are not stored objects in kitlib: each step, the log's new or repeated events
+        are the watch's ADDED and MODIFIED ones."""
+        for event in _list(cluster, res, names, ns, selector, fields):
+            version = _event_version(event)
+            if seen.get(event.key) != version:
+                event.metadata.resource_version = version
+                watcher(event, False)
+
+    if res.kind == "Event":
+        seen.update({e.key: _event_version(e) for e in current})
     limit = _request_timeout(args)
     start = cluster.now
     cluster.api.watch(watcher)
@@ -463,6 +473,8 @@ def _watch(cluster: Cluster, args: Args, found: list[Target], printer: Printer |
         while cluster.now - start < limit:
             before = len(changes)
             cluster.advance(min(1.0, limit - (cluster.now - start)))
+            if res.kind == "Event":
+                poll_events()
             if len(changes) != before:
                 quiet_since = cluster.now
             elif quiet_since is not None and cluster.now - quiet_since >= WATCH_QUIET:
@@ -470,6 +482,11 @@ def _watch(cluster: Cluster, args: Args, found: list[Target], printer: Printer |
     finally:
         cluster.api.unwatch(watcher)
     return "\n".join(lines)
+
+
+def _event_version(event: KubeObject) -> str:
+    """What changes when the recorder writes an event again (its count and last time)."""
+    return f"{getattr(event, 'count', '')}/{getattr(event, 'last_timestamp', '')}"
 
 
 def _widths(rows: list[list[str]], remembered: list[int] | None = None) -> list[int]:
