@@ -376,6 +376,47 @@ GET_COMMANDS = [
 ]
 
 
+MANIFESTS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: nginx, image: nginx}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+"""
+
+
+@pytest.mark.parametrize("command", ["get -f {two}", "get -f {one}", "get -f {one} -o name", "get -f {one} -o json",
+                                     "get -f {two} -o name", "get -f {missing} -o name", "get -f {missing} -o yaml",
+                                     "get -f {missing} --ignore-not-found -o name", "get -f {one} -f {one} -o name",
+                                     "get -f {two} web", "get -f {missing}"])
+def test_get_from_files_matches_kubectl(served, tmp_path: Path, command: str) -> None:
+    """``get -f FILE``: the objects the manifests name, one table per run of one kind; one regular
+    file implies a single item (its one object prints bare; with ``-o``, a missing object is its
+    error alone); ``-f`` with resource arguments is refused."""
+    cluster, url = served
+    (tmp_path / "two.yaml").write_text(MANIFESTS)
+    (tmp_path / "one.yaml").write_text(MANIFESTS.split("---")[0])
+    (tmp_path / "missing.yaml").write_text(MANIFESTS + "---\napiVersion: v1\nkind: Service\nmetadata: {name: nope}\n")
+    command = command.format(one=tmp_path / "one.yaml", two=tmp_path / "two.yaml", missing=tmp_path / "missing.yaml")
+    done = _oracle("--server", url, "--cache-dir", str(tmp_path), *shlex.split(command))
+    try:
+        mine, code = cluster.kubectl(command), 0
+    except kitlib.ApiError as err:
+        mine, code = str(err), 1
+    assert code == (done.returncode != 0)
+    assert mine.rstrip("\n") == (done.stdout + done.stderr).rstrip("\n")
+
+
 @pytest.fixture(scope="module")
 def served():
     """A cluster with a Deployment behind a Service, served to the real kubectl over HTTP."""

@@ -8,6 +8,7 @@
   ``jsonpath-as-json=``, ``jsonpath-file=``, ``custom-columns=``, ``custom-columns-file=``. One
   object asked by name (``get pod web``, ``get pod/web``) prints bare; anything else as a
   ``List`` (``printGeneric``). Objects are what kubectl reads (unstructured): JSON keys sorted.
+* **``-f FILE|DIR|-``**: the objects the manifests name (:func:`_from_files`).
 * **``all``**: the resource types of kubectl's ``all`` category that kitlib serves, in discovery
   order: pods, services, daemonsets, deployments, replicasets.
 * **``--sort-by=PATH``** (a JSONPath, relaxed: ``.metadata.name`` or ``{.metadata.name}``): each
@@ -99,6 +100,45 @@ def targets(words: list[str], cluster: Cluster) -> tuple[list[Target], bool]:
         else:
             found.append((resource_type(t, served), words[1:]))
     return found, len(found) == 1 and len(words) == 2
+
+
+def _from_files(cluster: Cluster, args: Args, listed: list[tuple[Resource, list[KubeObject]]],
+                missing: list[ApiError]) -> tuple[list[Target], bool]:
+    """``get -f FILE|DIR|-``: the objects the manifests name, each read from the server in the
+    order given (consecutive objects of one kind share a table); a missing one is reported after
+    the others. One object from one file (not stdin, not a directory) prints bare, as kubectl's
+    builder implies a single item for a single path (``singleItemImplied``)."""
+    from pathlib import Path
+
+    from ..manifest import load, mapping
+    from .commands import _sources
+    files = args.all("filename")
+    sources = _sources(files, "")
+    found: list[Target] = []
+    for src in sources:
+        for doc in load(src):
+            res = mapping(doc, cluster.api.custom, "STDIN" if isinstance(src, str) else str(src))
+            raw = doc.get("metadata")
+            meta: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            name = str(meta.get("name") or "")
+            namespace = str(meta.get("namespace") or args.namespace)
+            request(cluster, res.kind)
+            found.append((res, [name]))
+            try:
+                obj = cluster.api.get(res.kind, name, namespace)
+            except NotFound as err:
+                missing.append(err)
+                continue
+            if listed and listed[-1][0].kind == res.kind:
+                listed[-1][1].append(obj)
+            else:
+                listed.append((res, [obj]))
+    # One regular file implies a single item, whatever it holds: the -o printers then print its one
+    # object bare, or, when one of its objects is missing, only that error (printGeneric).
+    single = len(files) == 1 and files[0] != "-" and not Path(files[0]).is_dir()
+    if single and missing and not args.on("ignore-not-found") and printer_for(args, GET_FORMATS) is not None:
+        raise missing[0]
+    return found, single
 
 
 def _resource(kind: str) -> Resource:
@@ -274,15 +314,21 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
     ns = args.namespace
     all_ns = args.on("all-namespaces")
     selector = args.get("selector")
-    found, single = targets(args.words[1:], cluster)
     sort_by = args.get("sort-by") or ""
-    if args.on("watch") or args.on("watch-only"):
-        return _watch(cluster, args, found, printer, label_columns)
     listed: list[tuple[Resource, list[KubeObject]]] = []
     # A missing object asked by name: its error comes after what the others print (kubectl's
     # ContinueOnError); alone, or with --ignore-not-found, as it is.
     missing: list[ApiError] = []
-    for res, names in found:
+    if args.all("filename"):
+        if args.words[1:]:
+            raise KubectlError("error: when paths, URLs, or stdin is provided as input, you may not specify "
+                               "resource arguments as well")
+        found, single = _from_files(cluster, args, listed, missing)
+    else:
+        found, single = targets(args.words[1:], cluster)
+    if args.on("watch") or args.on("watch-only"):
+        return _watch(cluster, args, found, printer, label_columns)
+    for res, names in [] if args.all("filename") else found:
         request(cluster, res.kind)
         fields = field_selector(args.get("field-selector") or "", res, selector or "") \
             if args.get("field-selector") else None
