@@ -57,6 +57,8 @@ def objects(cluster: Cluster, namespace: str | None) -> list[Event]:
         event = _event(cluster, e, log.refs.get((e.kind, e.key)), sequence)
         if namespace is None or event.namespace == namespace:
             out.append(event)
+    # Events a client created itself (kubectl apply of an Event) are stored as any object.
+    out += [e for e in cluster.api.store.items("Event", namespace) if isinstance(e, Event)]
     return sorted(out, key=lambda ev: (ev.namespace, ev.name))
 
 

@@ -103,7 +103,7 @@ def targets(words: list[str], cluster: Cluster) -> tuple[list[Target], bool]:
 
 
 def _from_files(cluster: Cluster, args: Args, listed: list[tuple[Resource, list[KubeObject]]],
-                missing: list[ApiError]) -> tuple[list[Target], bool]:
+                missing: list[ApiError], stdin: str = "") -> tuple[list[Target], bool]:
     """``get -f FILE|DIR|-``: the objects the manifests name, each read from the server in the
     order given (consecutive objects of one kind share a table); a missing one is reported after
     the others. One object from one file (not stdin, not a directory) prints bare, as kubectl's
@@ -113,7 +113,7 @@ def _from_files(cluster: Cluster, args: Args, listed: list[tuple[Resource, list[
     from ..manifest import load, mapping
     from .commands import _sources
     files = args.all("filename")
-    sources = _sources(files, "")
+    sources = _sources(files, stdin)
     found: list[Target] = []
     for src in sources:
         for doc in load(src):
@@ -323,7 +323,7 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
         if args.words[1:]:
             raise KubectlError("error: when paths, URLs, or stdin is provided as input, you may not specify "
                                "resource arguments as well")
-        found, single = _from_files(cluster, args, listed, missing)
+        found, single = _from_files(cluster, args, listed, missing, stdin)
     else:
         found, single = targets(args.words[1:], cluster)
     if args.on("watch") or args.on("watch-only"):
