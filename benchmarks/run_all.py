@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     report("scale behind a Service (target per size, median)", scale_service)
     results = converge + scale + scale_service + interaction + traffic + services + endpoints + probes + ingress + gateway + netpol
     for module, title in (("bench_service_lab", "service lab"), ("bench_readiness_lab", "readiness lab"),
-                          ("bench_ingress_lab", "ingress lab"), ("bench_firewall_lab", "firewall lab")):
+                          ("bench_ingress_lab", "ingress lab"), ("bench_firewall_lab", "firewall lab"),
+                          ("bench_gateway_lab", "gateway lab")):
         try:
             importlib.import_module(module)
         except ImportError:  # the lab benchmarks need the widgets' packages

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import take_snapshot
 
 import kitlib
 from kitlib.api import cel, schema
@@ -319,14 +318,14 @@ def test_transition_rule_keeps_controller_name_immutable(gw):
                                     'Invalid value: "string": Value is immutable')
 
 
-def test_a_refused_object_changes_nothing(gw):
+def test_a_refused_object_changes_nothing(gw, snapshot):
     """Bad input leaves the cluster as it was."""
     gw.apply(GATEWAY)
-    before = take_snapshot(gw)
+    before = snapshot(gw)
     refusal(gw, gateway({"name": "http", "protocol": "HTTP", "port": 0}))
     with pytest.raises(kitlib.ApiError):
         gw.kubectl(heredoc(GATEWAY.replace("port: 80", "port: 80\n    foo: 1")))
-    assert take_snapshot(gw) == before
+    assert snapshot(gw) == before
 
 
 # ------------------------------------------------------------------------------- unknown fields

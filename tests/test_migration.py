@@ -87,3 +87,45 @@ def test_a_name_neither_serves_gets_each_proxys_own_404(migrated: tuple[kitlib.C
     via_gateway = c.http(f"http://{gateway_ip}/", headers={"Host": "nobody.example"})
     assert (via_ingress.status, via_gateway.status) == (404, 404)
     assert "nginx" in via_ingress.body and via_gateway.body == ""
+
+
+def _schema(node: object) -> object:
+    """A CRD's structural schema as plain JSON Schema: the ``x-`` keywords and ``default`` dropped,
+    unknown properties refused (as the API server's strict decoding and pruning do)."""
+    if isinstance(node, list):
+        return [_schema(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _schema(v) for k, v in node.items() if not k.startswith("x-") and k != "default"}
+    if "properties" in node and node.get("type") == "object":
+        out["additionalProperties"] = False
+    return out
+
+
+def test_every_exported_object_validates_against_its_schema(migrated: tuple[kitlib.Cluster, str]) -> None:
+    """Everything the add-ons and the migration left in the cluster, exported with its status, is
+    valid: the Gateway API objects against the v1.6.1 CRDs' schemas (jsonschema, an independent
+    validator; status as Envoy Gateway wrote it included), the built-in ones (the add-ons'
+    Deployments, Services, pods, the Ingresses, IngressClass, ConfigMaps) against Kubernetes
+    1.37's strict schemas (kubernetes-validate)."""
+    jsonschema = pytest.importorskip("jsonschema")
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    c, _ = migrated
+    custom = 0
+    for kind in ("GatewayClass", "Gateway", "HTTPRoute"):
+        schema = _schema(c.api.custom[kind].schema)
+        assert isinstance(schema, dict)
+        schema["properties"].pop("metadata")
+        for obj in c.list(kind, namespace=None):
+            body = obj.to_dict()
+            body.pop("metadata")
+            assert body.get("status"), f"{kind} {obj.name} has no status to check"
+            jsonschema.validate(body, schema)
+            custom += 1
+    assert custom == 2 + 1 + 2  # GatewayClasses eg and nginx, Gateway nginx, two HTTPRoutes
+    built_in = 0
+    for kind in ("Deployment", "Service", "Pod", "Ingress", "IngressClass", "ConfigMap"):
+        for obj in c.list(kind, namespace=None):
+            kubernetes_validate.validate(obj.to_dict(), "1.37.0", strict=True)
+            built_in += 1
+    assert built_in > 20

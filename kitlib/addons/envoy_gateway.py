@@ -74,7 +74,8 @@ from ..manifest import decode
 from ..network import dns
 from ..network import gateway as routing
 from ..network.datapath import Hop, connect
-from ..network.http import accepting_container
+from ..network.gateway import normalize_host
+from ..network.http import accepting_container, parse_url
 from ..network.topology import pod_vertex
 from .ingress_nginx import TlsSession
 
@@ -138,6 +139,21 @@ class GatewayTrace:
     tls: TlsSession | None = None
     attempts: list[str] = field(default_factory=list)
     kind: str = "gateway"
+
+
+@dataclass
+class Split:
+    """What :meth:`EnvoyGateway.split` measured: the Gateway, the match, and the requests per Service."""
+
+    url: str
+    gateway: str | None
+    match: routing.GatewayMatch | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        total = sum(self.counts.values()) or 1
+        return " · ".join(f"{name} {n} ({100 * n / total:.1f} %)"
+                          for name, n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 class EnvoyGateway:
@@ -240,6 +256,45 @@ class EnvoyGateway:
                 if best is None or score > best[0]:
                     best = (score, key)
         return best[1] if best else None
+
+    def split(self, url: str, n: int = 1000, headers: dict[str, str] | None = None, method: str = "GET") -> Split:
+        """Where ``n`` requests like ``cluster.http(url, headers=..., method=...)`` from outside would
+        go: the Gateway that serves the URL's host (or has its address) routes each one, and its
+        rule's backends take turns by weight as they do for real requests (the turns advance, so
+        the next request continues the rotation). Counts the Services (``namespace/name``), or
+        ``500 (<reason>)`` for a backend that does not resolve or weights that are all 0. A batch of
+        routing decisions for the labs: no connection is made and no pod answers.
+
+        >>> import kitlib
+        >>> c = kitlib.Cluster(nodes=1); gw = c.enable_addon("gateway")
+        >>> gw.split("http://nothing.example/", n=3).counts
+        {'no Gateway': 3}
+        """
+        if n < 0:
+            raise BadRequest(f"error: n must be 0 or more, not {n}")
+        _, host, port, path = parse_url(url)
+        host = next((v for k, v in (headers or {}).items() if k.lower() == "host"), host)
+        key = self.gateway_for_host(host) or next(
+            (k for k in self.compiled.tables if self.address(k) == normalize_host(host)), None)
+        table = self.table(key) if key is not None else None
+        if table is None:
+            return Split(url, None, None, {"no Gateway": n})
+        others = {k: v for k, v in (headers or {}).items() if k.lower() != "host"}
+        match = table.match(port, host, path, method.upper(), others)
+        entry = match.entry
+        if entry is None:
+            return Split(url, key, match, {"404 (no rule matches)": n})
+        if entry.redirect is not None:
+            return Split(url, key, match, {"redirect": n})
+        turn = self._turn.get(entry.name, 0)
+        counts: dict[str, int] = {}
+        for t in range(turn, turn + n):
+            b = routing.pick(entry.backends, t)
+            name = "500 (every weight is 0)" if b is None else b.service if b.resolved else f"500 ({b.reason})"
+            counts[name] = counts.get(name, 0) + 1
+        if entry.backends:
+            self._turn[entry.name] = turn + n
+        return Split(url, key, match, counts)
 
     def _on_change(self, obj: Any, removed: bool) -> None:
         if self._busy:

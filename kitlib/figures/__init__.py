@@ -31,3 +31,6 @@ from .netpol import (  # noqa: E402
 
 __all__ += ["reachability_heatmap", "update_reachability_heatmap", "reachability", "policy_graph",
             "update_policy_graph"]
+from .gateway_tree import gateway_tree, gateway_view, update_gateway_tree  # noqa: E402
+
+__all__ += ["gateway_tree", "update_gateway_tree", "gateway_view"]

@@ -140,7 +140,7 @@ def _as_match(match) -> tuple[Match | None, str | None, str | None]:
         getattr(match, "status_text", "") or (f"no answer: {match.reason}" if status is None else None))
 
 
-def _ready_pods(cluster, namespace: str, service: str, port_name: str | None) -> list[tuple[str, str | None, str]]:
+def ready_pods(cluster, namespace: str, service: str, port_name: str | None) -> list[tuple[str, str | None, str]]:
     """(pod key, node, IP) of each ready endpoint of the Service for that port, by pod name."""
     out = {}
     for sl in cluster.list("EndpointSlice", namespace, f"kubernetes.io/service-name={service}"):
@@ -223,41 +223,10 @@ def ingress_tree(cluster, match=None, namespace: str | None = None, pod: str | N
             rule_service[rid] = sid
         row += 0.45
     # --- Services and pods
-    prow = 0.0
-    pod_ids: dict[str, list[str]] = {}
-    service_y: dict[str, float] = {}
-    for sid in service_order:
-        kind, label, hover, pods = services[sid]
-        pod_ids[sid] = []
-        start = prow
-        if kind == "service" and pods:
-            for key, node, ip in pods:
-                pid = f"pod:{sid}:{key}"
-                pk = "answered" if pod == key else "pod"
-                tree.vertices[pid] = Vertex(pid, pk, f"{short_name(key)}" + (f" · {node}" if node else ""),
-                                            f"pod {html.escape(key)}<br>{ip} on {node or '?'}: a ready endpoint",
-                                            X_POD, -prow * ROW)
-                pod_ids[sid].append(pid)
-                prow += 1
-        elif kind == "service":
-            pid = f"nopods:{sid}"
-            tree.vertices[pid] = Vertex(pid, "nopods", "no ready pods",
-                                        f"{label}: no ready endpoint, so ingress-nginx answers 503", X_POD, -prow * ROW)
-            pod_ids[sid].append(pid)
-            prow += 1
-        else:
-            prow += 1
-        service_y[sid] = -(start + prow - 1) / 2 * ROW
-        prow += 0.4
-    # Centre the shorter of the two columns on the other.
-    rule_ys = [y for _, y in rule_rows] or [0.0]
-    pod_ys = [*service_y.values(), *(v.y for v in tree.vertices.values() if v.x == X_POD)] or [0.0]
-    rule_span, pod_span = -min(rule_ys), -min(pod_ys)
-    shift_rules = -(pod_span - rule_span) / 2 if pod_span > rule_span else 0.0
-    shift_pods = -(rule_span - pod_span) / 2 if rule_span > pod_span else 0.0
-    for vid, v in list(tree.vertices.items()):
-        dy = shift_rules if v.x == X_RULE else shift_pods
-        tree.vertices[vid] = Vertex(v.id, v.kind, v.label, v.hover, v.x, v.y + dy)
+    pod_ids, service_y = place_pods(tree, services, service_order, pod, X_POD, "ingress-nginx", ":", True)
+    rule_ys = [y for _, y in rule_rows]
+    pod_ys = [*service_y.values(), *(v.y for v in tree.vertices.values() if v.x == X_POD)]
+    _, shift_pods = centre_halves(tree, rule_ys, pod_ys, X_POD)
     for sid in service_order:
         kind, label, hover, _ = services[sid]
         tree.vertices[sid] = Vertex(sid, kind, label, hover, X_SERVICE, service_y[sid] + shift_pods)
@@ -319,6 +288,55 @@ def ingress_tree(cluster, match=None, namespace: str | None = None, pod: str | N
     return tree
 
 
+
+def place_pods(tree: Tree, services: dict[str, tuple[str, str, str, Any]], order: list[str], pod: str | None,
+               x_pod: float, proxy: str, sep: str = ":", with_node: bool = True
+               ) -> tuple[dict[str, list[str]], dict[str, float]]:
+    """Put the ready pods of each backend (``services[id]`` is (kind, label, hover, pods)) in the pods'
+    column, one row each, a backend without ready pods as one "no ready pods" vertex; ``pod`` (the
+    one that answered) is drawn as such. Returns the pod vertices of each backend and the y of each
+    backend (the middle of its pods)."""
+    prow = 0.0
+    pod_ids: dict[str, list[str]] = {}
+    service_y: dict[str, float] = {}
+    for sid in order:
+        kind, label, _, pods = services[sid]
+        pod_ids[sid] = []
+        start = prow
+        if kind == "service" and pods:
+            for key, node, ip in pods:
+                pid = f"pod{sep}{sid}{sep}{key}"
+                text = short_name(key) + (f" · {node}" if node and with_node else "")
+                tree.vertices[pid] = Vertex(pid, "answered" if pod == key else "pod", text,
+                                            f"pod {html.escape(key)}<br>{ip} on {node or '?'}: a ready endpoint",
+                                            x_pod, -prow * ROW)
+                pod_ids[sid].append(pid)
+                prow += 1
+        elif kind == "service":
+            pid = f"nopods{sep}{sid}"
+            tree.vertices[pid] = Vertex(pid, "nopods", "no ready pods",
+                                        f"{label}: no ready endpoint, so {proxy} answers 503", x_pod, -prow * ROW)
+            pod_ids[sid].append(pid)
+            prow += 1
+        else:
+            prow += 1
+        service_y[sid] = -(start + prow - 1) / 2 * ROW
+        prow += 0.4
+    return pod_ids, service_y
+
+
+def centre_halves(tree: Tree, left: list[float], right: list[float], x_right: float) -> tuple[float, float]:
+    """Centre the shorter half of the tree (the vertices left of ``x_right``, or those at it) on the
+    taller one, by moving its vertices down; returns the shifts (left, right)."""
+    left_span, right_span = -min(left or [0.0]), -min(right or [0.0])
+    shift_left = -(right_span - left_span) / 2 if right_span > left_span else 0.0
+    shift_right = -(left_span - right_span) / 2 if left_span > right_span else 0.0
+    for vid, v in list(tree.vertices.items()):
+        dy = shift_right if v.x == x_right else shift_left
+        tree.vertices[vid] = Vertex(v.id, v.kind, v.label, v.hover, v.x, v.y + dy)
+    return shift_left, shift_right
+
+
 def _rule_verdict(r: Route, s: Server, match: Match | None, verdicts: dict, winner: Route | None
                   ) -> tuple[str, str, str]:
     """(vertex kind, outcome, detail) of one rule for the request."""
@@ -363,7 +381,7 @@ def _service_vertex(cluster, r: Route, services: dict, order: list[str]) -> str:
         services[sid] = ("missing", label + "<br>✗ no such port",
                          f"Service {ns}/{html.escape(r.service)} has no port {r.port}: ingress-nginx answers 503", [])
         return sid
-    pods = _ready_pods(cluster, ns, r.service, port.name)
+    pods = ready_pods(cluster, ns, r.service, port.name)
     services[sid] = ("service", label, f"Service {ns}/{html.escape(r.service)} port {port.port}"
                      f"{' (' + port.name + ')' if port.name else ''} → targetPort {port.target_port or port.port}: "
                      f"{len(pods)} ready endpoint{'s' if len(pods) != 1 else ''} (ingress-nginx proxies to the pods "
@@ -372,21 +390,53 @@ def _service_vertex(cluster, r: Route, services: dict, order: list[str]) -> str:
 
 
 # ------------------------------------------------------------------ drawing
+# The drawing is shared with the Gateway API's tree (figures/gateway_tree.py): a tree is vertices
+# of KINDS-like kinds and edges whose kind names a line trace; ``vertex_trace``, ``edge_trace``
+# and ``draw_tree`` take the kinds and the columns as arguments.
+
+EDGE_STYLES: dict[str, dict[str, Any]] = {
+    "links": dict(color="#BBBBBB", width=1.2),
+    "lost rules": dict(color=ORANGE, width=1.6, dash="dash"),
+    "path of the request": dict(color=PURPLE, width=5),
+}
+"""Line style of each edge trace (its ``line``)."""
+LEGEND_NAMES = {"lost rules": "matched too, but lost"}
+"""Trace names shown in the legend where they differ from the edge kind."""
+
+
+def edge_trace(name: str, line: dict[str, Any], legend_name: str | None = None,
+               showlegend: bool | None = None) -> go.Scatter:
+    """A trace of edges (lines between vertices), drawn in ``line``'s style."""
+    shown = (name == "path of the request") if showlegend is None else showlegend
+    return go.Scatter(name=legend_name or name, mode="lines", hoverinfo="skip", showlegend=shown, line=line)
+
+
+def vertex_trace(name: str, kinds: dict[str, tuple[str, str, str, str, int]], faint=("other", "nomatch")
+                 ) -> go.Scatter:
+    """The trace of the vertices whose kind's trace name (``kinds[kind][0]``) is ``name``."""
+    kind = next(k for k, v in kinds.items() if v[0] == name)
+    _, colour, symbol, where, size = kinds[kind]
+    return go.Scatter(name=name, mode="markers+text", hoverinfo="text", textposition=where, cliponaxis=False,
+                      textfont=dict(size=10, color="#777" if kind in faint else "#222"),
+                      marker=dict(size=size, color=colour, symbol=symbol, line=dict(color="#222", width=1)))
+
 
 def _trace(name: str) -> go.Scatter:
-    if name == "links":
-        return go.Scatter(name=name, mode="lines", line=dict(color="#BBBBBB", width=1.2), hoverinfo="skip",
-                          showlegend=False)
-    if name == "lost rules":
-        return go.Scatter(name="matched too, but lost", mode="lines", hoverinfo="skip", showlegend=False,
-                          line=dict(color=ORANGE, width=1.6, dash="dash"))
-    if name == "path of the request":
-        return go.Scatter(name=name, mode="lines", hoverinfo="skip", line=dict(color=PURPLE, width=5))
-    kind = next(k for k, v in KINDS.items() if v[0] == name)
-    _, colour, symbol, where, size = KINDS[kind]
-    return go.Scatter(name=name, mode="markers+text", hoverinfo="text", textposition=where, cliponaxis=False,
-                      textfont=dict(size=10, color="#222" if kind not in ("other", "nomatch") else "#777"),
-                      marker=dict(size=size, color=colour, symbol=symbol, line=dict(color="#222", width=1)))
+    if name in EDGE_STYLES:
+        return edge_trace(name, EDGE_STYLES[name], LEGEND_NAMES.get(name))
+    return vertex_trace(name, KINDS)
+
+
+def tree_figure(traces: list[go.Scatter], x_range: list[float], figure_class=go.Figure):
+    """An empty tree figure with these traces: axes hidden, legend under the plot."""
+    fig = figure_class(data=traces)
+    fig.update_layout(
+        template="plotly_white", margin=dict(l=10, r=10, t=64, b=10), hovermode="closest",
+        xaxis=dict(visible=False, range=x_range, fixedrange=True),
+        yaxis=dict(visible=False, fixedrange=True),
+        legend=dict(orientation="h", yanchor="top", y=-0.01, x=0, font=dict(size=11)),
+    )
+    return fig
 
 
 def routing_tree(cluster, match=None, namespace: str | None = None, pod: str | None = None,
@@ -399,13 +449,7 @@ def routing_tree(cluster, match=None, namespace: str | None = None, pod: str | N
     >>> [t.name for t in fig.data][:3]
     ['links', 'matched too, but lost', 'path of the request']
     """
-    fig = figure_class(data=[_trace(name) for name in TRACES])
-    fig.update_layout(
-        template="plotly_white", margin=dict(l=10, r=10, t=64, b=10), hovermode="closest",
-        xaxis=dict(visible=False, range=[-0.5, 5.0], fixedrange=True),
-        yaxis=dict(visible=False, fixedrange=True),
-        legend=dict(orientation="h", yanchor="top", y=-0.01, x=0, font=dict(size=11)),
-    )
+    fig = tree_figure([_trace(name) for name in TRACES], [-0.5, 5.0], figure_class)
     update_routing_tree(fig, cluster, match, namespace, pod)
     return fig
 
@@ -413,26 +457,33 @@ def routing_tree(cluster, match=None, namespace: str | None = None, pod: str | N
 def update_routing_tree(fig, cluster, match=None, namespace: str | None = None, pod: str | None = None) -> None:
     """Redraw ``fig`` (made by :func:`routing_tree`) from cluster state and a request's Match."""
     tree = ingress_tree(cluster, match, namespace, pod)
-    d = _draw(tree)
+    columns = ((X_HOST, "host"), (X_RULE, "path rules"), (X_SERVICE, "Service"), (X_POD, "ready pods"))
+    redraw_tree(fig, tree, draw_tree(tree, KINDS, TRACES, columns, CAPTION), LEGEND_NAMES)
+
+
+def redraw_tree(fig, tree: Tree, drawn: dict[str, Any], legend_names: dict[str, str]) -> None:
+    """Write what :func:`draw_tree` made into ``fig``'s traces, annotations, height and title, in one
+    ``batch_update`` (a ``go.FigureWidget`` sends one message)."""
+    names = {v: k for k, v in legend_names.items()}
     with fig.batch_update():
         for trace in fig.data:
-            write_vertices(trace, d[_key(trace.name)])
-        fig.layout.annotations = d["annotations"]
-        fig.layout.yaxis.range = d["y_range"]
-        fig.layout.height = d["height"]
+            write_vertices(trace, drawn[names.get(trace.name, trace.name)])
+        fig.layout.annotations = drawn["annotations"]
+        fig.layout.yaxis.range = drawn["y_range"]
+        fig.layout.height = drawn["height"]
         fig.layout.title = titled(html.escape(tree.title), tree.subtitle)
 
 
-def _key(name: str) -> str:
-    return {"matched too, but lost": "lost rules"}.get(name, name)
-
-
-def _draw(tree: Tree) -> dict[str, Any]:
+def draw_tree(tree: Tree, kinds: dict[str, tuple[str, str, str, str, int]], trace_names: list[str],
+              columns: tuple[tuple[float, str], ...], caption: tuple[str, ...], left: float = -0.45
+              ) -> dict[str, Any]:
+    """The columns of each trace (points of vertices, segments of edges), the column headings and
+    notes as annotations, the y range and the figure's height, for :func:`redraw_tree`."""
     traces: dict[str, dict[str, list]] = {n: {"x": [], "y": [], "text": [], "hover": [], "custom": []}
-                                          for n in TRACES}
+                                          for n in trace_names}
     v = tree.vertices
     for vx in v.values():
-        t = traces[KINDS[vx.kind][0]]
+        t = traces[kinds[vx.kind][0]]
         t["x"].append(vx.x)
         t["y"].append(vx.y)
         t["text"].append(vx.label)
@@ -447,16 +498,18 @@ def _draw(tree: Tree) -> dict[str, Any]:
     top = max(ys) + 1.15  # above the two-line labels of the first rules
     annotations: list[dict] = []
     if v:
-        for x, text in ((X_HOST, "host"), (X_RULE, "path rules"), (X_SERVICE, "Service"), (X_POD, "ready pods")):
+        for x, text in columns:
             annotations.append(dict(x=x, y=top, text=f"<b>{text}</b>", showarrow=False,
                                     font=dict(size=12, color="#555")))
-    notes = [*tree.notes, *CAPTION] if v else tree.notes
+    notes = [*tree.notes, *caption] if v else tree.notes
     for i, note in enumerate(notes):
-        annotations.append(dict(x=-0.45, y=min(ys) - 0.75 - 0.45 * i, text=html.escape(note, quote=False), showarrow=False,
-                                xanchor="left", font=dict(size=11, color="#555")))
+        annotations.append(dict(x=left, y=min(ys) - 0.75 - 0.45 * i, text=html.escape(note, quote=False),
+                                showarrow=False, xanchor="left", font=dict(size=11, color="#555")))
     bottom = min(ys) - 0.55 - 0.45 * len(notes)
     height = int(min(1100, max(360, 150 + 46 * (top - bottom))))
     return {**traces, "annotations": annotations, "y_range": [bottom, top + 0.35], "height": height}
 
 
-__all__ = ["CAPTION", "TRACES", "Tree", "Vertex", "ingress_tree", "routing_tree", "update_routing_tree"]
+__all__ = ["CAPTION", "TRACES", "Tree", "Vertex", "draw_tree", "edge_trace", "ingress_tree", "ready_pods",
+           "redraw_tree", "routing_tree", "tree_figure", "update_routing_tree", "vertex_trace", "place_pods",
+           "centre_halves"]

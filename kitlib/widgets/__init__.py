@@ -14,3 +14,6 @@ __all__ += ["IngressLab"]
 from .firewall_lab import FirewallLab  # noqa: E402
 
 __all__ += ["FirewallLab"]
+from .gateway_lab import GatewayLab  # noqa: E402
+
+__all__ += ["GatewayLab"]

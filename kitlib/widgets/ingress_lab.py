@@ -33,7 +33,7 @@ import plotly.graph_objects as go
 from ..errors import ApiError
 from ..figures.routing_tree import routing_tree, update_routing_tree
 from ..figures.service_graph import short_name
-from .lab import run_action, set_options, show_error
+from .lab import response_head, run_action, set_options, show_error
 
 PATH_TYPES = ["Prefix", "Exact", "ImplementationSpecific"]
 INGRESS_API = "networking.k8s.io/v1"
@@ -310,11 +310,8 @@ class IngressLab:
         resp = self.last_response
         if resp is None:
             return ""
-        if resp.status is None:
-            head = f"<b style='color:#D55E00'>no answer</b>: {html.escape(resp.reason)}"
-        else:
-            colour = "#009E73" if resp.ok else "#D55E00"
-            head = f"<b style='color:{colour}'>{html.escape(resp.status_text)}</b>"
+        head = response_head(resp)
+        if resp.status is not None:
             why = next((h.note for h in reversed(resp.hops) if h.device == "nginx"), "")
             if not resp.ok and why and "no ready endpoint" in why:
                 head += f": {html.escape(why)}"

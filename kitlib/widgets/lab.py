@@ -45,6 +45,14 @@ def run_action(lab, action, *args, **kwargs) -> bool:
     return ok
 
 
+def response_head(resp) -> str:
+    """An HttpResponse's status in colour (green 2xx/3xx, red otherwise), or why nothing answered."""
+    if resp.status is None:
+        return f"<b style='color:#D55E00'>no answer</b>: {html.escape(resp.reason)}"
+    colour = "#009E73" if resp.ok else "#D55E00"
+    return f"<b style='color:{colour}'>{html.escape(resp.status_text)}</b>"
+
+
 def set_options(picker: widgets.Dropdown, options: list, first: int = 0) -> None:
     """New options for a picker, keeping the learner's choice while it is still there (else the
     ``first``-th option)."""

@@ -20,6 +20,7 @@ LESSON_3 = "03-outside-access.ipynb"
 LESSON_4 = "04-kube-proxy.ipynb"
 LESSON_6 = "06-ingress.ipynb"
 LESSON_7 = "07-network-policies.ipynb"
+LESSON_8 = "08-gateway-api.ipynb"
 # A pod is a point of a marker trace; text-only traces (node labels) draw no `.point`.
 POD_POINTS = ".scatterlayer .trace .points .point"
 
@@ -412,3 +413,79 @@ def test_lesson_7_firewall_lab_apply_turns_heatmap_cells_red_and_explains(
     page.wait_for_timeout(500)
     lab.scroll_into_view_if_needed()
     lab.screenshot(path=str(artifacts_dir / "firewall-lab.png"))
+
+
+def test_lesson_8_gateway_lab_send_weight_and_conditions(
+    notebook_names, lab_page, run_notebook, artifacts_dir
+):
+    from playwright.sync_api import expect
+
+    assert LESSON_8 in notebook_names, f"{LESSON_8} is missing"
+    page = lab_page
+    page.set_viewport_size({"width": 1024, "height": 1000})  # a small laptop: the lab must fit
+    run_notebook(page, LESSON_8)
+
+    # The gateway lab: the innermost box with the Measure button, Send and the routing tree.
+    measure = page.locator("button.widget-button", has_text=re.compile(r"^\s*Measure"))
+    lab = (
+        page.locator(".widget-vbox, .widget-box")
+        .filter(has=measure)
+        .filter(has=page.locator(".js-plotly-plot"))
+        .last
+    )
+    expect(lab).to_have_count(1)
+    lab.scroll_into_view_if_needed()
+
+    def text_input(label: str):
+        return lab.locator(".widget-text").filter(
+            has=page.locator("label.widget-label", has_text=re.compile(rf"^{re.escape(label)}$"))
+        ).locator("input")
+
+    send = lab.locator("button.widget-button", has_text=re.compile(r"^\s*Send\s*$"))
+    measure = lab.locator("button.widget-button", has_text=re.compile(r"^\s*Measure"))
+    results = lab.locator(".widget-html-content")
+    tree = lab.locator(".js-plotly-plot").first
+    expect(tree.locator(".main-svg").first).to_be_visible()
+    box = tree.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 150, f"routing tree too small: {box}"
+    lab_box = lab.bounding_box()
+    assert box["x"] + box["width"] <= lab_box["x"] + lab_box["width"] + 2, f"tree wider than the lab: {box} {lab_box}"
+    tree_text = tree.evaluate(_JS_PLOT_TEXT)
+    assert "HTTPRoute" in tree_text and "shop" in tree_text and "web-v2-" in tree_text, tree_text
+    # The route's conditions, as kubectl describe shows them.
+    expect(results.filter(has_text="HTTPRoute default/shop")).to_contain_text("ResolvedRefs")
+
+    # Type a path as a person would (the Text widget sends its value on Enter or blur), then Send.
+    path = text_input("path").first
+    path.fill("/apiary")
+    path.press("Enter")
+    send.click()
+    result = results.filter(has_text="http://shop.example.com/apiary")
+    expect(result).to_contain_text("200 OK")
+    expect(result).to_contain_text("rule 0")
+    _wait_until(page, lambda: "rule that took the request" in tree.evaluate(_JS_PLOT_TEXT),
+                "the routing tree does not highlight the rule that took the request")
+
+    # The weight slider: a canary share for web-v2, then the measured split of 1,000 requests.
+    slider = lab.locator(".widget-slider").filter(has=page.locator(".widget-label", has_text="2nd backend"))
+    handle = slider.locator(".noUi-handle").first
+    handle.click()
+    for _ in range(5):  # step 5: 25 %
+        handle.press("ArrowRight")
+        page.wait_for_timeout(100)
+    expect(slider.locator(".widget-readout")).to_have_text("25")
+    measure.click()
+    split = results.filter(has_text="measured split of 1,000 requests")
+    expect(split).to_contain_text("web-v2")
+    expect(split).to_contain_text("25.0 %")
+    _wait_until(page, lambda: "25" in tree.evaluate(_JS_PLOT_TEXT).split(" | "),
+                "the routing tree does not write the weight 25 on the canary's edge")
+
+    assert not lab.locator(".widget-html-content span[style*='D55E00']").count(), "status shows an error"
+    assert not page.kit_page_errors, f"JavaScript errors in the page: {page.kit_page_errors}"
+
+    page.set_viewport_size({"width": 1024, "height": 2400})
+    page.wait_for_timeout(500)
+    lab.scroll_into_view_if_needed()
+    lab.screenshot(path=str(artifacts_dir / "gateway-lab.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
