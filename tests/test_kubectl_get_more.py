@@ -250,3 +250,11 @@ def test_watch_events(web: kitlib.Cluster) -> None:
     new = watched[len(before):]
     assert [line.split()[2] for line in new] == ["Pulling", "Pulled", "Created", "Started"]
     assert all(" pod/web-" in line for line in new)
+
+
+def test_names_and_selectors_do_not_mix(web: kitlib.Cluster) -> None:
+    """kubectl refuses a name together with ``-l`` or ``--field-selector`` before asking the server
+    (checked against kubectl 1.37.1, which says so offline)."""
+    for flags in ("-l app=web", "--field-selector metadata.name=web"):
+        with pytest.raises(kitlib.ApiError, match=r"^error: name cannot be provided when a selector is specified$"):
+            web.kubectl(f"get deploy web {flags}")

@@ -326,6 +326,8 @@ def get(cluster: Cluster, args: Args, stdin: str) -> str:
         found, single = _from_files(cluster, args, listed, missing, stdin)
     else:
         found, single = targets(args.words[1:], cluster)
+        if (selector or args.get("field-selector")) and any(names for _, names in found):
+            raise KubectlError("error: name cannot be provided when a selector is specified")
     if args.on("watch") or args.on("watch-only"):
         return _watch(cluster, args, found, printer, label_columns)
     for res, names in [] if args.all("filename") else found:
