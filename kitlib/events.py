@@ -36,9 +36,14 @@ class EventLog:
         # 30,000 pods has 30,000 distinct "Created pod" events, and looking each new one up in a
         # list was quadratic.
         self._similar: dict[tuple[str, str, str, str, str, str], int] = {}
+        self.refs: dict[tuple[str, str], tuple[str, str]] = {}
+        """(kind, key) -> the object's (namespace, name) when it was first reported on: an Event
+        names its object (``involvedObject``), which may be gone since."""
 
     def record(self, kind: str, key: str, type_: str, reason: str, message: str, source: str, now: float,
-               field_path: str = "") -> None:
+               field_path: str = "", ref: tuple[str, str] | None = None) -> None:
+        if ref is not None and (kind, key) not in self.refs:
+            self.refs[(kind, key)] = ref
         similar = (kind, key, reason, message, type_, field_path)
         events = self._by_object.get((kind, key))
         i = self._similar.get(similar)

@@ -15,6 +15,7 @@ from . import (
     config,
     crd,
     discovery,
+    event,
     gateway,
     namespace,
     networking,
@@ -29,7 +30,7 @@ from .resource import Resource
 
 __all__ = ["CUSTOM", "MODULES", "RESOURCES", "Resource", "for_object", "lookup", "register", "register_custom"]
 
-MODULES = (namespace, node, pod, apps, service, discovery, config, networking, servicecidr, networkpolicy,
+MODULES = (namespace, node, pod, apps, service, discovery, config, event, networking, servicecidr, networkpolicy,
            gateway, crd)
 """The API modules that define kinds, each with a module-level ``RESOURCES`` tuple."""
 RESOURCES: dict[str, Resource] = {}

@@ -350,7 +350,7 @@ class ApiServer:
         """Record an Event about ``obj`` (``kubectl describe`` lists them), or about the part of it
         that ``field_path`` names (a kubelet's ``spec.containers{web}``)."""
         self.events.record(obj.kind, obj.metadata.uid or obj.key, type_, reason, message, source, self.clock.now,
-                           field_path)
+                           field_path, (obj.metadata.namespace or "", obj.name))
 
     # ------------------------------------------------------------------ watches
 

@@ -49,5 +49,12 @@ def is_node_component(obj: KubeObject) -> bool:
 
 
 def stream_for(api: ApiServer, obj: KubeObject) -> random.Random:
-    """The generator a draw about ``obj`` (its UID, its name's suffix, its kubelet's timings) uses."""
+    """The generator a draw about ``obj`` (its UID, its name's suffix, its kubelet's timings) uses.
+
+    A namespace's ``default`` ServiceAccount, which the ServiceAccount controller makes for every
+    namespace (the lessons' too), draws from a generator of its own, seeded from its namespace and
+    the store's revision: no stream's draws move, so names and IPs stay as they were before kitlib
+    had ServiceAccounts."""
+    if obj.kind == "ServiceAccount" and obj.metadata.name == "default":
+        return random.Random(f"{obj.metadata.namespace}/default/{api.store.revision}")
     return api.system_rng if is_node_component(obj) else api.rng

@@ -34,6 +34,7 @@ from . import (
     nodelifecycle,
     replicaset,
     scheduler,
+    serviceaccounts,
     servicecidr,
 )
 from .hints import TopologyCache
@@ -555,10 +556,29 @@ class IPAddressRepair(Controller):
                     self.add_at(key, self.rt.now + wait)
 
 
+class ServiceAccountController(Controller):
+    """Keeps a ``default`` ServiceAccount in every active namespace
+    (:func:`kitlib.controllers.serviceaccounts.sync`): a new namespace, or the deletion of its
+    ``default`` account, queues the namespace."""
+
+    name = "serviceaccount"
+    watches = ("Namespace", "ServiceAccount")
+
+    def on_change(self, obj: KubeObject, removed: bool) -> None:
+        if obj.kind == "Namespace" and not removed:
+            self.queue.add(obj.name)
+        elif obj.kind == "ServiceAccount" and removed and obj.name == serviceaccounts.DEFAULT:
+            self.queue.add(obj.namespace)
+
+    def reconcile(self, keys: list[str]) -> None:
+        for name in keys:
+            serviceaccounts.sync(self.rt, name)
+
+
 ORDER: tuple[type[Controller], ...] = (DeploymentController, ReplicaSetController, DaemonSetController, Scheduler,
                                        EndpointSliceController, PodGarbageCollector, Kubelet,
-                                       NodeLifecycleController, NamespaceController, ServiceCIDRController,
-                                       IPAddressRepair)
+                                       NodeLifecycleController, NamespaceController, ServiceAccountController,
+                                       ServiceCIDRController, IPAddressRepair)
 """The order queues are drained in: workloads first, so that pods exist before they are scheduled,
 and endpoints once the pods they list have settled. The kubelets, the node lifecycle and the
 namespace controller mostly set timers, so where they run in a round changes little."""

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import ApiError, BadRequest, Invalid
-from . import commands, rollout, services
+from . import commands, get, rollout, services
 from .args import Args, parse
 from .exec import exec_command
 from .logs import logs_command
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 Handler = Callable[["Cluster", Args, str], str]
 """A verb: the cluster, the parsed command line and its stdin in, what kubectl prints out."""
 COMMANDS: dict[str, Handler] = {
-    "get": commands.get,
+    "get": get.get,
     "describe": commands.describe,
     "create": commands.create,
     "apply": commands.apply,

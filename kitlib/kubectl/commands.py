@@ -1,11 +1,10 @@
-"""The kubectl verbs that work on any kind: get, describe, create, apply, scale, delete, label,
+"""The kubectl verbs that work on any kind (``get`` has its own module, :mod:`.get`): describe, create, apply, scale, delete, label,
 and the node verbs cordon, uncordon and drain. Each parses its words and flags and calls one
 Cluster verb; what differs between kinds comes from :mod:`.kinds`."""
 
 from __future__ import annotations
 
 import copy
-import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,6 @@ from .customresources import view_for
 from .generate import emit
 from .kinds import BY_KIND, CREATABLE
 from .output import request, warn
-from .printers import output, table
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -45,44 +43,6 @@ def _targets(words: list[str], cluster: Cluster) -> list[tuple[Resource, list[st
             out.append((resource_type(t, served), [n]))
         return out
     return [(resource_type(t, served), words[1:]) for t in words[0].split(",")]
-
-
-def get(cluster: Cluster, args: Args, stdin: str) -> str:
-    """``kubectl get TYPE[,TYPE...] [NAME...] [-o wide|yaml|json|name] [-l SELECTOR] [-A] [--show-labels]
-    [-L KEY,...]``."""
-    fmt = args.get("output", "")
-    if fmt not in ("", "wide", "yaml", "json", "name"):
-        raise BadRequest(f'error: unable to match a printer suitable for the output format "{fmt}", allowed '
-                         'formats are: json,name,wide,yaml')
-    ns = args.namespace
-    all_ns = args.on("all-namespaces")
-    selector = args.get("selector")
-    targets = _targets(args.words[1:], cluster)
-    # -L is a string slice: each value is split at commas (as CSV), and repeats add up.
-    label_columns = [key for value in args.all("label-columns") for key in next(csv.reader([value]), [])]
-    blocks, objs_all, named = [], [], False
-    for res, names in targets:
-        request(cluster, res.kind)
-        if names:
-            named = True
-            objs = [cluster.api.get(res.kind, n, ns) for n in names]
-        else:
-            objs = cluster.api.list(res.kind, None if all_ns else ns, selector)
-        objs_all += objs
-        if fmt in ("", "wide") and objs:
-            view = BY_KIND.get(res.kind) or view_for(cluster, res.kind)
-            blocks.append(table(cluster, view, res, objs, wide=fmt == "wide", all_namespaces=all_ns,
-                                show_kind=len(targets) > 1, show_labels=args.on("show-labels"),
-                                label_columns=label_columns))
-    if fmt in ("yaml", "json", "name"):
-        if not objs_all and fmt != "name":
-            return output([], fmt, single=False)
-        return output(objs_all, fmt, single=named and len(objs_all) == 1 and len(targets) == 1)
-    if not blocks:
-        if all_ns or not any(r.cls.namespaced for r, _ in targets):
-            return "No resources found"
-        return f"No resources found in {ns} namespace."
-    return "\n\n".join(blocks)
 
 
 def describe(cluster: Cluster, args: Args, stdin: str) -> str:

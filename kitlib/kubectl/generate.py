@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..api.convert import dump_json, dump_yaml
 from ..api.registry import for_object
 from ..errors import ApiError, Invalid
 from .args import Args, KubectlError, resource_type
-from .printers import output
+from .printers import print_bodies, printer_for
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -28,24 +27,22 @@ def emit(cluster: Cluster, args: Args, obj: dict[str, Any], verb: str, failed: s
     where it wraps it.
     """
     dry = args.get("dry-run")
-    fmt = args.get("output")
     if dry not in (None, "none", "client", "server"):
         raise KubectlError(f'error: Invalid dry-run value ({dry}). Must be "none", "server", or "client".')
+    printer = printer_for(args)
     if dry == "client":
-        if fmt == "yaml":
-            return dump_yaml(obj).rstrip("\n")
-        if fmt == "json":
-            return dump_json(obj)
+        if printer is not None:
+            return print_bodies([obj], printer, single=True, typed=True)
         name = f"{resource_type(obj['kind']).type_name}/{obj['metadata']['name']}"
-        return name if fmt == "name" else f"{name} {verb} (dry run)"
+        return f"{name} {verb} (dry run)"
     try:
         created = cluster.create(obj, dry_run=dry == "server")
     except ApiError as err:
         if failed is None:
             raise
         raise _printed_as(err, f"error: {failed}: {err.message}") from None
-    if fmt in ("yaml", "json", "name"):
-        return output([created], fmt, single=True)
+    if printer is not None:
+        return print_bodies([created.to_dict()], printer, single=True, typed=True)
     suffix = " (server dry run)" if dry == "server" else ""
     return f"{for_object(created).type_name}/{created.name} {verb}{suffix}"
 

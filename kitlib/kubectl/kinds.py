@@ -12,6 +12,7 @@ from . import (
     customresources,
     daemonsets,
     deployments,
+    events,
     ingresses,
     namespaces,
     networkpolicies,
@@ -23,7 +24,7 @@ from . import (
 from .view import View
 
 MODULES = (pods, nodes, namespaces, deployments, daemonsets, services, ingresses, configs, servicecidrs,
-           networkpolicies, customresources)
+           networkpolicies, events, customresources)
 """The kubectl modules that describe kinds, each with a module-level ``VIEWS`` tuple."""
 VIEWS: tuple[View, ...] = tuple(view for module in MODULES for view in module.VIEWS)
 """Every kind's view."""

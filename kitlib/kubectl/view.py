@@ -37,6 +37,8 @@ class View:
     create: Generator | None = None
     create_types: tuple[str, ...] = ()
     """The words ``kubectl create`` takes for this kind: ``("service", "svc")``."""
+    wide_order: tuple[str, ...] = ()
+    """All the ``-o wide`` columns in their order, where the wide ones are not all at the end (Events')."""
     create_failure: Callable[[dict[str, Any]], str] | None = None
     """What kubectl says before the server's refusal of the generated object, where it wraps it
     (``failed to create ingress``)."""
