@@ -302,11 +302,11 @@ WORKS = [
              lambda c: [f"web    NodePort   {cluster_ip(c, 'web')}   <none>        8080:"], world=ingress_world),
     OneLiner(INGRESS_MINIKUBE, "kubectl get ingress",
              lambda c: ["example-ingress         nginx   hello-world.example   192.168.49.2   80"], world=ingress_world),
+    OneLiner(CONNECT, "kubectl get pods -l run=my-nginx -o custom-columns=POD_IP:.status.podIPs",
+             lambda c: ["POD_IP", *[f"[map[ip:{ip}]]" for ip in pod_ips(c, "run=my-nginx")]]),
 ]
 
 PENDING = [
-    OneLiner(CONNECT, "kubectl get pods -l run=my-nginx -o custom-columns=POD_IP:.status.podIPs",
-             lambda c: ["POD_IP", *[f"[map[ip:{ip}]]" for ip in pod_ips(c, "run=my-nginx")]]),
     # go-template is not in issue 15's list of output formats: this one may stay red.
     OneLiner(DEBUG_SERVICE, """kubectl get pods -l app=hostnames -o go-template='{{range .items}}{{.status.podIP}}{{"\\n"}}{{end}}'""",
              lambda c: [ip + "\n" for ip in pod_ips(c, "app=hostnames")]),
