@@ -23,6 +23,7 @@ from .args import Args, parse
 from .exec import exec_command
 from .logs import logs_command
 from .output import Output, collecting
+from .run import run_command
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -46,6 +47,7 @@ COMMANDS: dict[str, Handler] = {
     "annotate": rollout.annotate_command,
     "exec": exec_command,
     "logs": logs_command,
+    "run": run_command,
 }
 
 

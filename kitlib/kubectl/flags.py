@@ -62,6 +62,10 @@ COMMANDS: dict[str, str] = {
     "rollout pause": _ROLLOUT,
     "rollout resume": _ROLLOUT,
     "exec": "-c,container -f,filename pod-running-timeout -q,quiet? -i,stdin? -t,tty?",
+    "run": f"{_PRINT} annotations attach? cascade command? detach-keys dry-run env expose? field-manager -f,filename "
+           "force? grace-period image image-pull-policy -k,kustomize -l,labels leave-stdin-open? override-type "
+           "overrides pod-running-timeout port privileged? -q,quiet? -R,recursive? restart rm? save-config? "
+           "-i,stdin? timeout -t,tty? wait?",
     "logs": "all-containers? all-pods? -c,container -f,follow? ignore-errors? insecure-skip-tls-verify-backend? "
             "limit-bytes max-log-requests pod-running-timeout prefix? -p,previous? -l,selector since since-time "
             "tail timestamps?",
