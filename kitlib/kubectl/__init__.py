@@ -23,6 +23,7 @@ from .args import Args, parse
 from .exec import exec_command
 from .logs import logs_command
 from .output import Output, collecting
+from .portforward import port_forward_command
 from .run import run_command
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ COMMANDS: dict[str, Handler] = {
     "exec": exec_command,
     "logs": logs_command,
     "run": run_command,
+    "port-forward": port_forward_command,
 }
 
 
@@ -61,6 +63,9 @@ def run(cluster: Cluster, command: str) -> Output:
         except ApiError as err:
             err.warnings = tuple(said)
             raise
+    if isinstance(text, Output):  # a handle on a command that keeps running (port-forward)
+        text.warnings = tuple(said)
+        return text
     return Output(text, said)
 
 

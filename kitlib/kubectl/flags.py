@@ -66,6 +66,7 @@ COMMANDS: dict[str, str] = {
            "force? grace-period image image-pull-policy -k,kustomize -l,labels leave-stdin-open? override-type "
            "overrides pod-running-timeout port privileged? -q,quiet? -R,recursive? restart rm? save-config? "
            "-i,stdin? timeout -t,tty? wait?",
+    "port-forward": "address pod-running-timeout",
     "logs": "all-containers? all-pods? -c,container -f,follow? ignore-errors? insecure-skip-tls-verify-backend? "
             "limit-bytes max-log-requests pod-running-timeout prefix? -p,previous? -l,selector since since-time "
             "tail timestamps?",
