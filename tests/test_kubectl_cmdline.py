@@ -193,7 +193,7 @@ def test_expose_l_is_labels(web):
 
 
 def test_a_subcommand_kitlib_does_not_simulate_keeps_its_own_error(cluster):
-    """`create secret` is a kubectl command kitlib does not simulate: its flags are not checked,
+    """`create role` is a kubectl command kitlib does not simulate: its flags are not checked,
     so kitlib's refusal is what is printed, and nothing changes."""
-    expect_unchanged(cluster, "create secret generic s --from-literal=a=b", kitlib.BadRequest,
-                     r'^error: unknown type "secret" for "kubectl create"$')
+    expect_unchanged(cluster, "create role r --verb=get --resource=pods", kitlib.BadRequest,
+                     r'^error: unknown type "role" for "kubectl create"$')

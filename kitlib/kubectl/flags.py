@@ -29,6 +29,11 @@ COMMANDS: dict[str, str] = {
     "create": f"{_CREATE} edit? {_FILES} raw -l,selector windows-line-endings?",
     "create deployment": f"{_CREATE} image port -r,replicas",
     "create configmap": f"{_CREATE} append-hash? from-env-file from-file from-literal",
+    "create secret": "",
+    "create secret generic": f"{_CREATE} append-hash? from-env-file from-file from-literal type",
+    "create secret tls": f"{_CREATE} append-hash? cert key",
+    "create secret docker-registry": f"{_CREATE} append-hash? docker-email docker-password docker-server "
+                                     "docker-username from-file",
     "create ingress": f"{_CREATE} annotation class default-backend rule",
     "create namespace": _CREATE,
     "create service": "",
@@ -76,7 +81,8 @@ COMMANDS: dict[str, str] = {
 SUBCOMMANDS: dict[str, dict[str, str]] = {
     "create": {"deployment": "deployment", "deploy": "deployment", "configmap": "configmap", "cm": "configmap",
                "ingress": "ingress", "ing": "ingress", "namespace": "namespace", "ns": "namespace",
-               "service": "service", "svc": "service"},
+               "service": "service", "svc": "service", "secret": "secret"},
+    "create secret": {s: s for s in ("generic", "tls", "docker-registry")},
     "create service": {s: s for s in ("clusterip", "nodeport", "loadbalancer", "externalname")},
     "set": {"image": "image"},
     "rollout": {s: s for s in ("status", "history", "undo", "restart", "pause", "resume")},
@@ -85,7 +91,7 @@ SUBCOMMANDS: dict[str, dict[str, str]] = {
 
 ELSEWHERE: dict[str, frozenset[str]] = {
     "create": frozenset("clusterrole clusterrolebinding cronjob job poddisruptionbudget pdb priorityclass pc quota "
-                        "resourcequota role rolebinding secret serviceaccount sa token".split()),
+                        "resourcequota role rolebinding serviceaccount sa token".split()),
     "set": frozenset("env resources selector serviceaccount sa subject".split()),
 }
 """kubectl's subcommands that kitlib does not simulate: their flags are not checked, so that
