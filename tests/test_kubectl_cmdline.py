@@ -197,3 +197,14 @@ def test_a_subcommand_kitlib_does_not_simulate_keeps_its_own_error(cluster):
     so kitlib's refusal is what is printed, and nothing changes."""
     expect_unchanged(cluster, "create role r --verb=get --resource=pods", kitlib.BadRequest,
                      r'^error: unknown type "role" for "kubectl create"$')
+
+
+# ---------------------------------------------------------------- unknown commands
+
+
+@pytest.mark.parametrize("word", ["gett", "foo", "ex", "hlp", "rn", "portforward", "GET", "frobnicate", "expse"])
+def test_unknown_command_suggests_as_cobra_does(cluster, real_kubectl_error, word):
+    """cobra's ``Did you mean this?``: the commands within edit distance 2 of the word (case
+    ignored) or starting with it, in the order kubectl's root command holds them."""
+    assert expect_unchanged(cluster, word, kitlib.BadRequest, "^error: unknown command").args[0] == \
+        real_kubectl_error([word])

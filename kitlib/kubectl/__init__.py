@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 
 from ..errors import ApiError, BadRequest, Invalid
 from . import commands, rollout, services
-from .args import Args, parse
+from .args import Args, KubectlError, parse, unknown_command
 from .exec import exec_command
+from .flags import ROOT_COMMANDS
 from .logs import logs_command
 from .output import Output, collecting
 from .portforward import port_forward_command
@@ -84,7 +85,9 @@ def _run(cluster: Cluster, command: str) -> str:
     verb = args.words[0]
     handler = COMMANDS.get(verb)
     if handler is None:
-        raise BadRequest(f'error: unknown command "{verb}" for "kubectl"')
+        if verb in ROOT_COMMANDS:  # a command kubectl has and kitlib does not simulate
+            raise KubectlError(f'error: kitlib does not simulate "kubectl {verb}"')
+        raise unknown_command(verb)
     try:
         return handler(cluster, args, stdin)
     except Invalid as err:

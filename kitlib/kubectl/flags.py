@@ -97,6 +97,13 @@ ELSEWHERE: dict[str, frozenset[str]] = {
 """kubectl's subcommands that kitlib does not simulate: their flags are not checked, so that
 kitlib's own refusal is what is printed."""
 
+ROOT_COMMANDS = tuple("""create expose run set explain get edit delete rollout scale autoscale certificate cluster-info
+top cordon uncordon drain taint describe logs attach exec port-forward proxy cp auth debug events diff apply patch
+replace wait kustomize label annotate completion alpha config plugin version api-versions api-resources options
+kuberc""".split())
+"""kubectl's commands in the order its root command holds them (``pkg/cmd/cmd.go``: the help groups,
+then the others; cobra's sorting is off), which is the order cobra suggests them in."""
+
 NO_OPTION_DEFAULT = {"dry-run": "client", "validate": "strict", "cascade": "background"}
 """Flags that take a value but may be given bare (pflag's NoOptDefVal): ``--dry-run`` alone is the
 deprecated spelling of ``--dry-run=client``, and takes no word after it."""
