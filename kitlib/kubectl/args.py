@@ -298,12 +298,8 @@ def unknown_command(word: str) -> KubectlError:
     """cobra's ``unknown command`` error with its ``Did you mean this?`` list (``SuggestionsFor``:
     each command within edit distance 2, or that starts with the word, in the root's order).
 
-    >>> print(unknown_command("gett"))
-    error: unknown command "gett" for "kubectl"
-    <BLANKLINE>
-    Did you mean this?
-    \tset
-    \tget
+    >>> str(unknown_command("gett")).splitlines()
+    ['error: unknown command "gett" for "kubectl"', '', 'Did you mean this?', '\tset', '\tget']
     """
     text = f'error: unknown command "{word}" for "kubectl"'
     near = [c for c in ROOT_COMMANDS if _levenshtein(word, c) <= 2 or c.startswith(word.lower())]
