@@ -299,7 +299,7 @@ def unknown_command(word: str) -> KubectlError:
     each command within edit distance 2, or that starts with the word, in the root's order).
 
     >>> str(unknown_command("gett")).splitlines()
-    ['error: unknown command "gett" for "kubectl"', '', 'Did you mean this?', '\tset', '\tget']
+    ['error: unknown command "gett" for "kubectl"', '', 'Did you mean this?', '\\tset', '\\tget']
     """
     text = f'error: unknown command "{word}" for "kubectl"'
     near = [c for c in ROOT_COMMANDS if _levenshtein(word, c) <= 2 or c.startswith(word.lower())]
