@@ -1,6 +1,8 @@
-"""A stand-in API server for the real kubectl: it answers discovery only (``/api``, ``/apis``,
+"""A stand-in API server for the real kubectl: it answers discovery (``/api``, ``/apis``,
 ``/api/v1``, ``/apis/apps/v1``), which is all ``kubectl run --dry-run=client`` asks before it prints
-(``createGeneratedObject`` maps the Pod's kind through discovery). Any other request is a 404.
+(``createGeneratedObject`` maps the Pod's kind through discovery), and GETs of the objects it is
+given (kitlib's, as JSON), which is what ``kubectl expose`` or ``kubectl set env`` read before a
+``--dry-run=client``. Any other request is a 404.
 
 >>> with serve() as url: ...  # doctest: +SKIP
 """
@@ -26,15 +28,31 @@ DISCOVERY = {
               "groups": [{"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
                           "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}]},
     "/api/v1": {"kind": "APIResourceList", "groupVersion": "v1",
-                "resources": [_resource("pods", "Pod", ["po"]), _resource("services", "Service", ["svc"])]},
+                "resources": [_resource("pods", "Pod", ["po"]), _resource("services", "Service", ["svc"]),
+                              _resource("configmaps", "ConfigMap", ["cm"]), _resource("secrets", "Secret", [])]},
     "/apis/apps/v1": {"kind": "APIResourceList", "groupVersion": "apps/v1",
-                      "resources": [_resource("deployments", "Deployment", ["deploy"])]},
+                      "resources": [_resource("deployments", "Deployment", ["deploy"]),
+                                    _resource("replicasets", "ReplicaSet", ["rs"]),
+                                    _resource("daemonsets", "DaemonSet", ["ds"])]},
 }
+PLURALS = {"Pod": "pods", "Service": "services", "ConfigMap": "configmaps", "Secret": "secrets",
+           "Deployment": "deployments", "ReplicaSet": "replicasets", "DaemonSet": "daemonsets"}
+
+
+def path_of(obj: dict) -> str:
+    """The URL path of a namespaced object: ``/apis/apps/v1/namespaces/default/deployments/web``."""
+    version = obj["apiVersion"]
+    base = f"/api/{version}" if "/" not in version else f"/apis/{version}"
+    meta = obj["metadata"]
+    return f"{base}/namespaces/{meta.get('namespace', 'default')}/{PLURALS[obj['kind']]}/{meta['name']}"
 
 
 class _Handler(BaseHTTPRequestHandler):
+    objects: dict[str, dict] = {}
+
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        body = DISCOVERY.get(self.path.split("?")[0])
+        path = self.path.split("?")[0]
+        body = DISCOVERY.get(path) or self.objects.get(path)
         self.send_response(200 if body else 404)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
@@ -46,9 +64,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve() -> Iterator[str]:
-    """A discovery server on a free local port, for the block's duration; yields its URL."""
-    server = HTTPServer(("127.0.0.1", 0), _Handler)
+def serve(objects: list[dict] | None = None) -> Iterator[str]:
+    """A discovery server on a free local port, serving ``objects`` too, for the block's duration;
+    yields its URL."""
+    handler = type("Handler", (_Handler,), {"objects": {path_of(o): o for o in objects or []}})
+    server = HTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import ApiError, BadRequest, Invalid
-from . import commands, rollout, services
+from . import commands, rollout, services, setters
 from .args import Args, KubectlError, parse, unknown_command
 from .exec import exec_command
 from .flags import ROOT_COMMANDS
@@ -44,9 +44,9 @@ COMMANDS: dict[str, Handler] = {
     "uncordon": commands.uncordon,
     "drain": commands.drain,
     "expose": services.expose,
-    "set": rollout.set_command,
+    "set": setters.set_command,
     "rollout": rollout.rollout_command,
-    "annotate": rollout.annotate_command,
+    "annotate": setters.annotate_command,
     "exec": exec_command,
     "logs": logs_command,
     "run": run_command,

@@ -59,6 +59,9 @@ COMMANDS: dict[str, str] = {
               "port protocol selector session-affinity target-port type",
     "set": "",
     "set image": f"all? {_PRINT} dry-run field-manager {_FILES} local? -l,selector",
+    "set env": f"all? {_PRINT} -c,containers dry-run -e,env field-manager {_FILES} from keys list? local? "
+               "overwrite? prefix resolve? -l,selector",
+    "set selector": f"all? {_PRINT} dry-run field-manager -f,filename local? -R,recursive? resource-version",
     "rollout": "",
     "rollout status": f"{_FILES} revision -l,selector timeout -w,watch?",
     "rollout history": f"{_PRINT} {_FILES} revision -l,selector",
@@ -84,7 +87,7 @@ SUBCOMMANDS: dict[str, dict[str, str]] = {
                "service": "service", "svc": "service", "secret": "secret"},
     "create secret": {s: s for s in ("generic", "tls", "docker-registry")},
     "create service": {s: s for s in ("clusterip", "nodeport", "loadbalancer", "externalname")},
-    "set": {"image": "image"},
+    "set": {"image": "image", "env": "env", "selector": "selector"},
     "rollout": {s: s for s in ("status", "history", "undo", "restart", "pause", "resume")},
 }
 """A group command's subcommands, each word (aliases too) → its name in the command's path."""
@@ -92,7 +95,7 @@ SUBCOMMANDS: dict[str, dict[str, str]] = {
 ELSEWHERE: dict[str, frozenset[str]] = {
     "create": frozenset("clusterrole clusterrolebinding cronjob job poddisruptionbudget pdb priorityclass pc quota "
                         "resourcequota role rolebinding serviceaccount sa token".split()),
-    "set": frozenset("env resources selector serviceaccount sa subject".split()),
+    "set": frozenset("resources serviceaccount sa subject".split()),
 }
 """kubectl's subcommands that kitlib does not simulate: their flags are not checked, so that
 kitlib's own refusal is what is printed."""
