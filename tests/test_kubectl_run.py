@@ -174,3 +174,24 @@ def test_attached_to_a_running_container_kubectl_prints_its_prompt_lines(served)
     assert out == "hi\nbye"
     assert out.warnings[1] == "If you don't see a command prompt, try pressing enter."
     assert served.api.get("Pod", "slow").status.phase == "Succeeded"
+
+
+def test_default_restart_always_never_gets_ready_and_times_out(served):
+    """Without ``--restart=Never`` the pod's restartPolicy is Always: a short command exits before
+    the pod is ever Ready, so kubectl, waiting for Running and Ready, gives up after
+    ``--pod-running-timeout`` (1m): ``error: timed out waiting for the condition``, after its
+    ``--rm`` deleted the pod."""
+    start = served.now
+    with pytest.raises(ExecError) as info:
+        served.kubectl("run tmp --rm -i --image=busybox -- wget -qO- web")
+    assert str(info.value) == 'pod "tmp" deleted from default namespace\nerror: timed out waiting for the condition'
+    assert served.now - start >= 60
+
+
+def test_attached_to_a_server_kitlib_detaches_as_ctrl_c_would(served):
+    """``kubectl run web -i --image=nginx`` stays attached to nginx until Ctrl-C; kitlib detaches
+    after a simulated minute, says so on stderr, and leaves the pod (Ctrl-C skips ``--rm``)."""
+    out = served.kubectl("run srv -i --rm --image=nginx --restart=Never")
+    assert "Configuration complete; ready for start up" in out
+    assert out.warnings[-1].startswith("kitlib: detached from pod/srv after 60 simulated seconds")
+    assert served.api.get("Pod", "srv").status.phase == "Running"

@@ -8,9 +8,11 @@ kubectl 1.37 builds them (``pkg/cmd/run/run.go``: ``createPod``, ``createService
   kubectl 1.18 ``run`` makes pods only).
 * ``--expose --port=P``: a Service named NAME, selecting the pod's labels, port P → targetPort P,
   labelled with ``--labels`` only.
-* ``-i`` (``--stdin``) or ``--attach``: kubectl waits for the pod to run (``--pod-running-timeout``,
-  1m), then attaches to it, or, when the pod has already completed, prints its log; with
-  ``--restart=Never|OnFailure`` it waits for the pod to end and exits with the container's code.
+* ``-i`` (``--stdin``) or ``--attach``: kubectl waits for the pod to be Running and Ready
+  (``--pod-running-timeout``, 1m: ``error: timed out waiting for the condition``, as for a short
+  command under the default ``--restart=Always``, whose pod is never Ready), then attaches to it, or,
+  when the pod has already completed, prints its log; with ``--restart=Never|OnFailure`` it waits
+  for the pod to end and exits with the container's code.
   ``--rm`` then deletes what it created (``pod "tmp" deleted from default namespace``), without
   waiting. In a notebook kubectl's stdin is not a terminal and holds nothing: ``-t`` is refused as
   kubectl refuses it there (``Unable to use a TTY - input is not a terminal or the right kind of
@@ -19,7 +21,8 @@ kubectl 1.37 builds them (``pkg/cmd/run/run.go``: ``createPod``, ``createService
   (kubectl's two prompt lines on stderr), one first seen completed has its log printed.
 
 Simplified: a container that keeps running once attached (a server) would keep kubectl attached
-until Ctrl-C; kitlib stops waiting after :data:`ATTACH_LIMIT` simulated seconds and says so.
+until Ctrl-C; kitlib detaches after :data:`ATTACH_LIMIT` simulated seconds, as Ctrl-C would (the pod
+stays: ``--rm`` runs only when the attached session ends), and says so on stderr.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..api.pod import Pod
+from ..api.pod import Pod, is_ready
 from ..errors import ApiError
 from .args import Args, KubectlError
 from .exec import ExecError
@@ -50,8 +53,9 @@ REFERENCE = re.compile(
 _ENV_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*")
 """apimachinery's ``IsEnvVarName``, which kubectl checks ``--env`` names with."""
 
-ATTACH_LIMIT = 3600.0
-"""Simulated seconds kitlib stays attached to a container that keeps running."""
+ATTACH_LIMIT = 60.0
+"""Simulated seconds kitlib stays attached to a container that keeps running (then it detaches, as
+Ctrl-C would)."""
 
 STEP = 1.0
 """How far the clock moves between two looks at the pod while kubectl waits for it."""
@@ -223,7 +227,8 @@ def _attached(cluster: Cluster, args: Args, objects: list[dict[str, Any]], resta
     name = created[0].name
     if tty:
         note("Unable to use a TTY - input is not a terminal or the right kind of file")
-    pod = _wait(cluster, name, namespace, timeout, lambda p: _completed(p) or _running(p))
+    # handleAttachPod: wait for the pod to be Running and Ready (podRunningAndReady), or completed.
+    pod = _wait(cluster, name, namespace, timeout, lambda p: _completed(p) or (_running(p) and is_ready(p)))
     out: list[str] = []
     failure: ExecError | None = None
     if pod is None:
@@ -232,14 +237,30 @@ def _attached(cluster: Cluster, args: Args, objects: list[dict[str, Any]], resta
         if not _completed(pod) and not args.on("quiet"):
             for line in PROMPT:
                 note(line)
-        ended = _wait(cluster, name, namespace, ATTACH_LIMIT, _completed)
+        # Attached, kubectl streams until the container's stdin closes and its run ends; with
+        # Never or OnFailure it then waits for the pod's end (podCompleted, podSucceeded).
+        if restart == "Never":
+            ended = _wait(cluster, name, namespace, ATTACH_LIMIT, _completed)
+        elif restart == "OnFailure":
+            ended = _wait(cluster, name, namespace, ATTACH_LIMIT, lambda p: p.status.phase == "Succeeded")
+        else:
+            ended = _wait(cluster, name, namespace, ATTACH_LIMIT, _first_run_over)
         if ended is None:
-            raise KubectlError(f"error: kitlib does not stay attached to pod/{name}: its container was still "
-                               f"running after {ATTACH_LIMIT:.0f} simulated seconds (kubectl would wait for "
-                               "Ctrl-C); see its output with kubectl logs")
+            # A server: kubectl stays attached until Ctrl-C, which ends it without its --rm cleanup.
+            note(f"kitlib: detached from pod/{name} after {ATTACH_LIMIT:.0f} simulated seconds, as Ctrl-C "
+                 "would (its container is still running, and the pod stays)")
+            running = cluster.api.store.get("Pod", f"{namespace}/{name}")
+            assert isinstance(running, Pod)
+            try:
+                return "".join(ln.text + "\n" for ln in _lines(cluster, running, running.spec.containers[0],
+                                                               False)).removesuffix("\n")
+            except ApiError:
+                return ""
         container = ended.spec.containers[0]
+        status = ended.status.container_statuses[0] if ended.status.container_statuses else None
+        previous = status is not None and status.state.terminated is None and status.restart_count > 0
         try:
-            text = "".join(ln.text + "\n" for ln in _lines(cluster, ended, container, False))
+            text = "".join(ln.text + "\n" for ln in _lines(cluster, ended, container, previous))
         except ApiError:
             text = ""
         if text:
@@ -266,6 +287,13 @@ def _running(pod: Pod) -> bool:
 
 def _completed(pod: Pod) -> bool:
     return pod.status.phase in ("Succeeded", "Failed")
+
+
+def _first_run_over(pod: Pod) -> bool:
+    """The container's first run has ended (with restartPolicy Always it is then restarted)."""
+    statuses = pod.status.container_statuses
+    return _completed(pod) or bool(statuses) and (statuses[0].state.terminated is not None
+                                                  or statuses[0].restart_count > 0)
 
 
 def _wait(cluster: Cluster, name: str, namespace: str, limit: float, done: Any) -> Pod | None:
