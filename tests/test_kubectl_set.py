@@ -34,7 +34,8 @@ def compare(cluster: kitlib.Cluster, line: str) -> None:
     with discovery_server.serve(objects) as url:
         done = subprocess.run([exe, "-s", url, *shlex.split(line)], capture_output=True, text=True, timeout=60,
                               check=False, env={"KUBECONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"})
-    expected = (done.returncode, (done.stdout if done.returncode == 0 else done.stderr).rstrip("\n"))
+    # On failure kubectl has printed its stdout (what it did), then its errors.
+    expected = (done.returncode, (done.stdout if done.returncode == 0 else done.stdout + done.stderr).rstrip("\n"))
     try:
         ours = (0, str(cluster.kubectl(line)))
     except kitlib.ApiError as err:
@@ -43,10 +44,18 @@ def compare(cluster: kitlib.Cluster, line: str) -> None:
 
 
 @pytest.mark.parametrize("line", [
+    "set image deploy/web nginx=nginx:1.27 --dry-run=client -o yaml",
+    "set image deploy/web '*=nginx:1.27' --dry-run=client",
+    "set image deploy/web nginx=nginx:1.27 x=y --dry-run=client",
+    "set image deploy/web x=y",
+    "set image deploy/web '*=a' b=c",
+    "set image deploy/web",
+    "set image deploy/web nginx=nginx",
     "set env deploy/web B=2 --dry-run=client -o yaml",
     "set env deploy/web A=2 C=3 --dry-run=client -o yaml",
     "set env deploy/web A- --dry-run=client -o yaml",
-    "set env deploy/web --from=configmap/cfg --prefix=APP_ --dry-run=client -o yaml",
+    # (one key each: kubectl adds --from's keys in Go's random map order)
+    "set env deploy/web --from=configmap/cfg --keys=db.host --prefix=APP_ --dry-run=client -o yaml",
     "set env deploy/web --from=configmap/cfg --keys=port --dry-run=client -o yaml",
     "set env deploy/web B=2 --dry-run=client",
     "set env deploy/web --list",
@@ -85,6 +94,22 @@ def test_expose_a_pod_and_a_replicaset(site):
     rs = site.api.list("ReplicaSet", "default")[0].name
     compare(site, f"expose pod {pod} --port=80 --name=one --dry-run=client -o yaml")
     compare(site, f"expose rs {rs} --port=80 --name=rs --dry-run=client -o yaml")
+
+
+def test_set_image_on_a_pod_and_a_replicaset(site):
+    """``set image`` edits any pod template (a pod's own spec too)."""
+    pod = site.pods()[0].name
+    rs = site.api.list("ReplicaSet", "default")[0].name
+    compare(site, f"set image pod/{pod} nginx=nginx:1.27 --dry-run=client -o name")
+    compare(site, f"set image rs/{rs} nginx=nginx:1.27 --dry-run=client -o yaml")
+
+
+def test_set_image_with_a_missing_container_changes_the_others(site):
+    """A container name the template lacks is reported after the others were set (exit 1)."""
+    with pytest.raises(kitlib.PartialFailure) as info:
+        site.kubectl("set image deploy/web nginx=nginx:1.27 x=y")
+    assert str(info.value) == 'deployment.apps/web image updated\nerror: unable to find container named "x"'
+    assert site.get("Deployment", "web").spec.template.spec.containers[0].image == "nginx:1.27"
 
 
 def test_set_env_starts_a_rollout(site):

@@ -1,6 +1,5 @@
-"""``kubectl set image``, ``kubectl rollout status|history|undo|restart|pause|resume`` and
-for Deployments, in kubectl's own words (``pkg/cmd/set/set_image.go``,
-``pkg/cmd/rollout``, ``pkg/polymorphichelpers``).
+"""``kubectl rollout status|history|undo|restart|pause|resume`` for Deployments, in kubectl's own
+words (``pkg/cmd/rollout``, ``pkg/polymorphichelpers``).
 
 The simulator does not block, so ``rollout status`` (whose ``--watch`` is on by default) moves
 the simulated clock forward instead of waiting: it prints a line each time the Deployment's status
@@ -58,39 +57,6 @@ def _deployment(cluster: Cluster, args: Args, words: list[str]) -> tuple[Deploym
     d = cluster.api.get("Deployment", name, args.namespace)
     assert isinstance(d, Deployment)
     return d, rest
-
-
-def set_image(cluster: Cluster, args: Args) -> str:
-    """``kubectl set image deployment/NAME CONTAINER=IMAGE ...`` (``*`` for every container).
-
-    Prints ``deployment.apps/NAME image updated``, or nothing when every image is already set.
-    A container that does not exist is an error and nothing changes (kubectl would still set
-    the other images it was given).
-    """
-    words = args.words[2:]
-    pairs = [w for w in words if "=" in w]
-    targets = [w for w in words if "=" not in w]
-    if not targets:
-        raise BadRequest("error: one or more resources must be specified as <resource> <name> or <resource>/<name>")
-    if not pairs:
-        raise BadRequest("error: at least one image update is required")
-    d, _ = _deployment(cluster, args, targets)
-    images = dict(p.split("=", 1) for p in pairs)
-    containers = [c.name for c in d.spec.template.spec.containers]
-    for name in images:
-        if name != "*" and name not in containers:
-            raise BadRequest(f'error: unable to find container named "{name}"')
-
-    def change(new: Deployment) -> None:
-        for c in new.spec.template.spec.containers:
-            image = images.get(c.name, images.get("*"))
-            if image is not None:
-                c.image = image
-
-    if all(images.get(c.name, images.get("*", c.image)) == c.image for c in d.spec.template.spec.containers):
-        return ""
-    patch(cluster, d, change)
-    return f"deployment.apps/{d.name} image updated"
 
 
 def rollout_command(cluster: Cluster, args: Args, stdin: str) -> str:

@@ -1,6 +1,11 @@
-"""``kubectl set env``, ``kubectl set selector`` (kubectl 1.37 ``pkg/cmd/set/set_env.go``,
-``set_selector.go``; ``set image`` lives in :mod:`.rollout`) and ``kubectl annotate``
-(``pkg/cmd/annotate``). :func:`set_command` routes ``kubectl set``.
+"""``kubectl set image``, ``set env``, ``set selector`` (kubectl 1.37 ``pkg/cmd/set/set_image.go``,
+``set_env.go``, ``set_selector.go``) and ``kubectl annotate`` (``pkg/cmd/annotate``).
+:func:`set_command` routes ``kubectl set``.
+
+``set image TYPE/NAME ... CONTAINER=IMAGE ... | *=IMAGE``: the named containers (init containers
+too) of each object's pod template get the image; a name no container has is kubectl's ``unable to
+find container named`` after the other changes were made. ``deployment.apps/web image updated``
+for an object that changed (a Deployment then rolls out), nothing for one that did not.
 
 ``set env TYPE/NAME ... KEY=VALUE ... KEY- [-e KEY=VALUE] [-c CONTAINER] [--from=configmap/NAME |
 secret/NAME] [--keys=K] [--prefix=P] [--overwrite=false] [--list]``: every container matching ``-c``
@@ -28,7 +33,7 @@ from ..api.meta import KubeObject
 from ..api.pod import Container, Pod
 from ..api.registry import for_object
 from ..api.service import Service
-from ..errors import BadRequest
+from ..errors import BadRequest, PartialFailure
 from .args import Args, KubectlError, check_flags, resource_type
 from .output import note, request
 from .printers import output
@@ -48,8 +53,6 @@ SUBCOMMANDS = ("env", "image", "resources", "selector", "serviceaccount", "subje
 
 def set_command(cluster: Cluster, args: Args, stdin: str) -> str:
     """``kubectl set env|image|selector``."""
-    from .rollout import set_image  # rollout.py holds set image beside the rollouts it starts
-
     sub = args.words[1] if len(args.words) > 1 else ""
     if sub == "env":
         return set_env(cluster, args)
@@ -63,6 +66,52 @@ def set_command(cluster: Cluster, args: Args, stdin: str) -> str:
         raise KubectlError(f'error: unknown command "{" ".join(args.words[1:])}"\n'
                            "See 'kubectl set -h' for help and examples")
     raise BadRequest("error: kubectl set needs a subcommand: env, image, resources, selector, serviceaccount, subject")
+
+
+def set_image(cluster: Cluster, args: Args) -> str:
+    """``kubectl set image``: ``Validate``'s checks (all reported together), then each object."""
+    words = args.words[2:]
+    resources, pairs = _resources_and_pairs(words, "image")
+    images, _ = _parse_pairs(pairs, "image", remove=False)
+    problems = []
+    if args.on("all") and args.get("selector"):
+        problems.append("cannot set --all and --selector at the same time")
+    if not resources:
+        problems.append("one or more resources must be specified as <resource> <name> or <resource>/<name>")
+    if not images:
+        problems.append("at least one image update is required")
+    elif len(images) > 1 and "*" in images:
+        problems.append("all containers are already specified by *, but saw more than one "
+                        "container_name=container_image pairs")
+    if len(problems) == 1:
+        raise KubectlError(f"error: {problems[0]}")
+    if problems:  # an aggregate: MultipleErrors prints one a line, without "error: "
+        raise KubectlError("\n".join(problems))
+    lines: list[str] = []
+    errors: list[str] = []
+    changed: list[tuple[str, str, str]] = []
+    for obj in targets(cluster, args, resources):
+        new = clone(obj)
+        spec = _pod_spec(new)
+        if spec is None:
+            errors.append(f"error: {for_object(obj).plural}/{obj.name} object {obj.kind} has no pod template")
+            continue
+        for name, image in images.items():
+            found = False
+            for c in spec.containers:
+                if c.name == name or name == "*":
+                    c.image, found = image, True
+            if not found:
+                errors.append(f'error: unable to find container named "{name}"')
+        if [c.image for c in _pod_spec(obj).containers] == [c.image for c in spec.containers]:
+            continue  # an empty patch: nothing sent, nothing printed
+        lines.append(_write(cluster, args, new, "image updated"))
+        changed.append((obj.kind, obj.metadata.namespace or "", obj.name))
+    if errors:
+        if not lines:
+            raise KubectlError("\n".join(errors))
+        raise PartialFailure(lines, [KubectlError(e) for e in errors], changed)
+    return "\n".join(lines)
 
 
 def _is_env(word: str) -> bool:
@@ -316,22 +365,22 @@ def _resources_and_pairs(words: list[str], kind: str) -> tuple[list[str], list[s
     return resources, pairs
 
 
-def _parse_pairs(pairs: list[str], kind: str) -> tuple[dict[str, str], list[str]]:
-    """``ParsePairs`` with removals: ``KEY=VALUE`` and ``KEY-``; the others are one error."""
+def _parse_pairs(pairs: list[str], kind: str, remove: bool = True) -> tuple[dict[str, str], list[str]]:
+    """``ParsePairs``: ``KEY=VALUE`` (and ``KEY-`` with ``remove``); the others are one error."""
     new: dict[str, str] = {}
-    remove: list[str] = []
+    removed: list[str] = []
     invalid: list[str] = []
     for p in pairs:
         if "=" in p and not p.startswith("="):
             key, _, value = p.partition("=")
             new[key] = value
-        elif p.endswith("-") and p != "-":
-            remove.append(p[:-1])
+        elif remove and p.endswith("-") and p != "-":
+            removed.append(p[:-1])
         else:
             invalid.append(p)
     if invalid:
         raise KubectlError(f"error: invalid {kind} format: {', '.join(invalid)}")
-    return new, remove
+    return new, removed
 
 
 def annotate_command(cluster: Cluster, args: Args, stdin: str) -> str:
