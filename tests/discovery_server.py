@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs
 
 
 def _resource(name: str, kind: str, short: list[str]) -> dict:
@@ -51,13 +52,23 @@ class _Handler(BaseHTTPRequestHandler):
     objects: dict[str, dict] = {}
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        path = self.path.split("?")[0]
-        body = DISCOVERY.get(path) or self.objects.get(path)
+        path, _, query = self.path.partition("?")
+        body = DISCOVERY.get(path) or self.objects.get(path) or self._list(path, parse_qs(query))
         self.send_response(200 if body else 404)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(json.dumps(body or {"kind": "Status", "apiVersion": "v1", "status": "Failure",
                                              "reason": "NotFound", "code": 404}).encode())
+
+    def _list(self, path: str, query: dict[str, list[str]]) -> dict | None:
+        """A list of the objects under ``path``, narrowed by an equality ``labelSelector``."""
+        wanted = dict(term.split("=", 1) for sel in query.get("labelSelector", []) for term in sel.split(",") if term)
+        items = [o for p, o in self.objects.items() if p.rsplit("/", 1)[0] == path
+                 and wanted.items() <= (o["metadata"].get("labels") or {}).items()]
+        if not items:
+            return None
+        return {"kind": f"{items[0]['kind']}List", "apiVersion": items[0]["apiVersion"],
+                "metadata": {"resourceVersion": "1"}, "items": items}
 
     def log_message(self, *args: object) -> None:
         pass

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 
+import discovery_server
 import oracle
 import pytest
 
@@ -117,6 +118,27 @@ def test_local_port_in_use(site):
         "Error listen tcp6 [::1]:8080: bind: address already in use]\n"
         "error: unable to listen on any of the requested ports: [{8080 80}]")
     assert site.state() == before
+
+
+@pytest.mark.parametrize("line", [
+    "port-forward svc/web 8080:9999",
+    "port-forward svc/web http",
+    "port-forward deploy/web 8080:http",
+    "port-forward deploy/web 8080:0",
+    "port-forward deploy/web x:80",
+    "port-forward deploy/web 8080:99999",
+])
+def test_refusals_are_kubectls(site, line):
+    """The real kubectl, reading kitlib's Service, Deployment and pods from a stand-in server,
+    refuses the same ports with the same words."""
+    exe = oracle.require()
+    objects = [o.to_dict() for kind in ("Deployment", "Service", "Pod") for o in site.api.list(kind, "default")]
+    with discovery_server.serve(objects) as url:
+        done = subprocess.run([exe, "-s", url, *line.split()], capture_output=True, text=True, timeout=60,
+                              check=False, env={"KUBECONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"})
+    with pytest.raises(kitlib.ApiError) as info:
+        site.kubectl(line)
+    assert str(info.value) == done.stderr.rstrip("\n")
 
 
 @pytest.mark.parametrize(("line", "message"), [
