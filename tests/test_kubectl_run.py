@@ -195,3 +195,13 @@ def test_attached_to_a_server_kitlib_detaches_as_ctrl_c_would(served):
     assert "Configuration complete; ready for start up" in out
     assert out.warnings[-1].startswith("kitlib: detached from pod/srv after 60 simulated seconds")
     assert served.api.get("Pod", "srv").status.phase == "Running"
+
+
+def test_expose_when_the_service_exists_keeps_the_pod(cluster):
+    """kubectl creates the pod, then fails on the Service: it prints the pod's line, then the
+    server's error, and exits 1; the pod stays."""
+    cluster.kubectl("create service clusterip web --tcp=80")
+    with pytest.raises(kitlib.PartialFailure) as info:
+        cluster.kubectl("run web --image=nginx --port=80 --expose")
+    assert str(info.value) == 'pod/web created\nError from server (AlreadyExists): services "web" already exists'
+    assert cluster.api.get("Pod", "web").metadata.labels == {"run": "web"}

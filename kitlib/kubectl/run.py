@@ -31,7 +31,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..api.pod import Pod, is_ready
-from ..errors import ApiError
+from ..errors import ApiError, PartialFailure
 from .args import Args, KubectlError
 from .exec import ExecError
 from .generate import emit
@@ -145,6 +145,9 @@ def run_command(cluster: Cluster, args: Args, stdin: str) -> str:
     image = args.get("image") or ""
     if not image:
         raise KubectlError("error: --image is required")
+    for flag in ("overrides", "save-config"):
+        if args.has(flag):
+            raise KubectlError(f"error: kitlib's kubectl run does not simulate --{flag}")
     if not REFERENCE.fullmatch(image):
         raise KubectlError(f'error: invalid image name "{image}": invalid reference format')
     if tty and not interactive:
@@ -167,8 +170,14 @@ def run_command(cluster: Cluster, args: Args, stdin: str) -> str:
         objects.append(_service(args, name, labels, int(port)))
     if not attach:
         # The YAML printer separates the documents it prints with "---".
-        printed = [emit(cluster, args, obj, "created") for obj in objects]
-        return ("\n---\n" if args.get("output") == "yaml" else "\n").join(printed)
+        joint = "\n---\n" if args.get("output") == "yaml" else "\n"
+        printed = [emit(cluster, args, pod, "created")]
+        if len(objects) > 1:
+            try:
+                printed.append(emit(cluster, args, objects[1], "created"))
+            except ApiError as err:  # the pod stays; kubectl prints it, then the Service's error
+                raise PartialFailure([joint.join(printed)], [err], [("Pod", args.namespace, name)]) from None
+        return joint.join(printed)
     return _attached(cluster, args, objects, restart, timeout, tty)
 
 
