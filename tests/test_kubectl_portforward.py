@@ -178,3 +178,70 @@ def test_usage_errors_are_kubectls(cluster, argv):
     with pytest.raises(KubectlError) as info:
         cluster.kubectl(" ".join(argv))
     assert str(info.value) == done.stderr.rstrip("\n")
+
+
+MONGO = """
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: mongo
+  labels:
+    app.kubernetes.io/name: mongo
+    app.kubernetes.io/component: backend
+spec:
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: mongo
+      app.kubernetes.io/component: backend
+  replicas: 1
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: mongo
+        app.kubernetes.io/component: backend
+    spec:
+      containers:
+      - name: mongo
+        image: mongo:4.2
+        args:
+          - --bind_ip
+          - 0.0.0.0
+        resources:
+          requests:
+            cpu: 100m
+            memory: 100Mi
+        ports:
+        - containerPort: 27017
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: mongo
+  labels:
+    app.kubernetes.io/name: mongo
+    app.kubernetes.io/component: backend
+spec:
+  ports:
+  - port: 27017
+    targetPort: 27017
+  selector:
+    app.kubernetes.io/name: mongo
+    app.kubernetes.io/component: backend
+"""
+
+
+def test_the_port_forwarding_task_page(cluster):
+    """kubernetes.io/docs/tasks/access-application-cluster/port-forward-access-application-cluster/:
+    the MongoDB Deployment and Service, then ``kubectl port-forward`` to the pod, the Deployment,
+    the ReplicaSet and the Service, each printing ``Forwarding from 127.0.0.1:28015 -> 27017`` and
+    the IPv6 line, and ``:27017`` letting the system choose the local port."""
+    cluster.kubectl("apply -f - <<EOF\n" + MONGO + "EOF")
+    cluster.advance(60)
+    pod = cluster.pods()[0].name
+    rs = cluster.api.list("ReplicaSet", "default")[0].name
+    for target in (f"pods/{pod}", "deployment/mongo", f"replicaset/{rs}", "service/mongo"):
+        pf = cluster.kubectl(f"port-forward {target} 28015:27017")
+        assert pf == "Forwarding from 127.0.0.1:28015 -> 27017\nForwarding from [::1]:28015 -> 27017"
+        pf.stop()
+    chosen = cluster.kubectl(f"port-forward pods/{pod} :27017")
+    assert chosen.startswith("Forwarding from 127.0.0.1:") and chosen.endswith(" -> 27017")

@@ -205,3 +205,20 @@ def test_expose_when_the_service_exists_keeps_the_pod(cluster):
         cluster.kubectl("run web --image=nginx --port=80 --expose")
     assert str(info.value) == 'pod/web created\nError from server (AlreadyExists): services "web" already exists'
     assert cluster.api.get("Pod", "web").metadata.labels == {"run": "web"}
+
+
+def test_the_debug_services_page_shell(served):
+    """kubernetes.io/docs/tasks/debug/debug-application/debug-service/: ``kubectl run -it --rm
+    --restart=Never busybox --image=gcr.io/google-containers/busybox sh``. From a notebook there is
+    no terminal: kubectl says so on stderr, the shell reads an empty stdin and exits 0, and the pod
+    is deleted."""
+    out = served.kubectl("run -it --rm --restart=Never busybox --image=gcr.io/google-containers/busybox sh")
+    assert out == 'pod "busybox" deleted from default namespace'
+    assert out.warnings[0] == "Unable to use a TTY - input is not a terminal or the right kind of file"
+
+
+def test_the_debug_services_page_wget_through_the_service(served):
+    """The same page's check that the Service answers, as a one-shot pod: ``kubectl run -i --rm
+    --restart=Never busybox --image=busybox -- wget -qO- web:80``."""
+    out = served.kubectl("run -i --rm --restart=Never busybox --image=busybox -- wget -qO- web:80")
+    assert NGINX_TITLE in out and out.endswith('pod "busybox" deleted from default namespace')
