@@ -232,7 +232,12 @@ def _attached(cluster: Cluster, args: Args, objects: list[dict[str, Any]], resta
               tty: bool) -> str:
     """Create, wait for the pod, print what its container prints, and with ``--rm`` delete."""
     namespace = args.namespace
-    created = [cluster.create(obj) for obj in objects]
+    created = [cluster.create(objects[0])]
+    for obj in objects[1:]:
+        try:
+            created.append(cluster.create(obj))
+        except ApiError:
+            pass  # attached, kubectl never reports the Service's error (Run returns from the attach)
     name = created[0].name
     if tty:
         note("Unable to use a TTY - input is not a terminal or the right kind of file")
