@@ -10,6 +10,7 @@ given (kitlib's, as JSON), which is what ``kubectl expose`` or ``kubectl set env
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,6 +73,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+CACHE = tempfile.mkdtemp(prefix="kitlib-kubectl-cache-")
+"""Where the real kubectl keeps its discovery cache (not the working directory, with no HOME set)."""
+
+
+def server_flags(url: str) -> list[str]:
+    """The flags that point the real kubectl at the stand-in server ``url``."""
+    return ["-s", url, f"--cache-dir={CACHE}"]
 
 
 @contextmanager

@@ -134,7 +134,7 @@ def test_refusals_are_kubectls(site, line):
     exe = oracle.require()
     objects = [o.to_dict() for kind in ("Deployment", "Service", "Pod") for o in site.api.list(kind, "default")]
     with discovery_server.serve(objects) as url:
-        done = subprocess.run([exe, "-s", url, *line.split()], capture_output=True, text=True, timeout=60,
+        done = subprocess.run([exe, *discovery_server.server_flags(url), *line.split()], capture_output=True, text=True, timeout=60,
                               check=False, env={"KUBECONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"})
     with pytest.raises(kitlib.ApiError) as info:
         site.kubectl(line)

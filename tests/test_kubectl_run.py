@@ -22,7 +22,7 @@ def real_run():
     exe = oracle.require()
     with discovery_server.serve() as url:
         def run(argv: list[str]) -> tuple[int, str]:
-            done = subprocess.run([exe, "-s", url, *argv], capture_output=True, text=True, timeout=60, check=False,
+            done = subprocess.run([exe, *discovery_server.server_flags(url), *argv], capture_output=True, text=True, timeout=60, check=False,
                                   env={"KUBECONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"})
             return done.returncode, (done.stdout if done.returncode == 0 else done.stderr).rstrip("\n")
         yield run

@@ -32,7 +32,7 @@ def compare(cluster: kitlib.Cluster, line: str) -> None:
     objects = [o.to_dict() for kind in ("Deployment", "Service", "ConfigMap", "Pod", "ReplicaSet")
                for o in cluster.api.list(kind, "default")]
     with discovery_server.serve(objects) as url:
-        done = subprocess.run([exe, "-s", url, *shlex.split(line)], capture_output=True, text=True, timeout=60,
+        done = subprocess.run([exe, *discovery_server.server_flags(url), *shlex.split(line)], capture_output=True, text=True, timeout=60,
                               check=False, env={"KUBECONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"})
     # On failure kubectl has printed its stdout (what it did), then its errors.
     expected = (done.returncode, (done.stdout if done.returncode == 0 else done.stdout + done.stderr).rstrip("\n"))
