@@ -34,6 +34,7 @@ from .controllers.prober import ContainerRun, Worker
 from .errors import InvalidArgument
 from .network import calico
 from .network.ipam import HostLocal
+from .network.portforward import PortForward
 from .network.proxy import ProxyRuntime
 from .network.proxy.servicemap import ProxyView
 from .network.topology import Topology
@@ -76,6 +77,8 @@ class Runtime:
         """What each container printed, per run (:mod:`kitlib.container.logs`)."""
         self.processes = Processes()
         """The containers' main processes that run scripts, and their files (:mod:`kitlib.container.process`)."""
+        self.port_forwards: dict[int, PortForward] = {}
+        """The running ``kubectl port-forward`` tunnels, by local port (:mod:`kitlib.network.portforward`)."""
         self.controllers = ControllerManager(self)
 
     # ------------------------------------------------------------------ reads for the node agents
@@ -179,6 +182,7 @@ class Runtime:
             "apps": plain(self.apps),
             "logs": plain(self.logs),
             "processes": plain(self.processes),
+            "port_forwards": plain(self.port_forwards),
             "queues": {c.name: sorted(c.queue) for c in self.controllers.controllers},
         }
 

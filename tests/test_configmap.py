@@ -292,13 +292,6 @@ def test_create_configmap_wraps_the_servers_refusal(cluster):
         cluster.kubectl("create configmap web --from-literal=a=1")
 
 
-@pytest.mark.parametrize("flag", ["--from-env-file=app.env", "--append-hash=true"])
-def test_create_configmap_refuses_what_kitlib_does_not_model(cluster, flag):
-    with pytest.raises(kitlib.BadRequest, match=rf"^error: {flag.split('=')[0]} is not supported by kitlib's "
-                                                r"kubectl: give each key with --from-literal"):
-        cluster.kubectl(f"create configmap demo --from-literal=a=1 {flag}")
-
-
 def test_a_binary_file_is_base64_in_binary_data(cluster, tmp_path):
     (tmp_path / "logo.png").write_bytes(b"\x89PNG\xff")
     cluster.kubectl(f"create configmap logo --from-file={tmp_path / 'logo.png'}")

@@ -4,6 +4,7 @@ cannot be parsed. Every message is compared with the real kubectl 1.37 where it 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -12,6 +13,7 @@ import pytest
 
 import kitlib
 from kitlib.kubectl import args as kubectl_args
+from kitlib.kubectl import flags as kubectl_flags
 
 
 @pytest.fixture
@@ -193,7 +195,42 @@ def test_expose_l_is_labels(web):
 
 
 def test_a_subcommand_kitlib_does_not_simulate_keeps_its_own_error(cluster):
-    """`create secret` is a kubectl command kitlib does not simulate: its flags are not checked,
+    """`create role` is a kubectl command kitlib does not simulate: its flags are not checked,
     so kitlib's refusal is what is printed, and nothing changes."""
-    expect_unchanged(cluster, "create secret generic s --from-literal=a=b", kitlib.BadRequest,
-                     r'^error: unknown type "secret" for "kubectl create"$')
+    expect_unchanged(cluster, "create role r --verb=get --resource=pods", kitlib.BadRequest,
+                     r'^error: unknown type "role" for "kubectl create"$')
+
+
+# ---------------------------------------------------------------- unknown commands
+
+
+@pytest.mark.parametrize("word", ["gett", "foo", "ex", "hlp", "rn", "portforward", "GET", "frobnicate", "expse"])
+def test_unknown_command_suggests_as_cobra_does(cluster, real_kubectl_error, word):
+    """cobra's ``Did you mean this?``: the commands within edit distance 2 of the word (case
+    ignored) or starting with it, in the order kubectl's root command holds them."""
+    assert expect_unchanged(cluster, word, kitlib.BadRequest, "^error: unknown command").args[0] == \
+        real_kubectl_error([word])
+
+
+# ---------------------------------------------------------------- flag sets against --help
+
+_OPTION = re.compile(r"^\s+(?:-(\w), )?--([a-z0-9-]+)=([^:\s]*)")
+
+
+@pytest.mark.parametrize("path", ["run", "port-forward", "create secret generic", "create secret tls",
+                                  "create secret docker-registry", "set env", "set selector", "set image"])
+def test_flag_set_is_kubectls_help(path):
+    """Each command's flags (name, shorthand, boolean or not) are those ``kubectl <path> --help``
+    lists; ``run``'s deprecated ``-f`` is hidden there but still accepted."""
+    exe = oracle.require()
+    done = subprocess.run([exe, *path.split(), "--help"], capture_output=True, text=True, timeout=60, check=True)
+    listed = {}
+    for line in done.stdout.split("Options:")[1].split("Usage:")[0].splitlines():
+        m = _OPTION.match(line)
+        if m:
+            listed[m.group(2)] = (m.group(1) or "", m.group(3) in ("true", "false"))
+    flag_set = kubectl_flags.FLAG_SETS[path]
+    ours = {name: (next((s for s, n in flag_set.short.items() if n == name), ""), boolean)
+            for name, boolean in flag_set.long.items() if name not in kubectl_flags.ROOT.long}
+    hidden = {"filename": ("f", False)} if path == "run" else {}
+    assert ours == {**listed, **hidden}

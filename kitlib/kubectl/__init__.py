@@ -18,11 +18,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import ApiError, BadRequest, Invalid
-from . import commands, get, rollout, services
-from .args import Args, parse
+from . import commands, get, rollout, services, setters
+from .args import Args, KubectlError, parse, unknown_command
 from .exec import exec_command
+from .flags import ROOT_COMMANDS
 from .logs import logs_command
 from .output import Output, collecting
+from .portforward import port_forward_command
+from .run import run_command
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -41,11 +44,13 @@ COMMANDS: dict[str, Handler] = {
     "uncordon": commands.uncordon,
     "drain": commands.drain,
     "expose": services.expose,
-    "set": rollout.set_command,
+    "set": setters.set_command,
     "rollout": rollout.rollout_command,
-    "annotate": rollout.annotate_command,
+    "annotate": setters.annotate_command,
     "exec": exec_command,
     "logs": logs_command,
+    "run": run_command,
+    "port-forward": port_forward_command,
 }
 
 
@@ -59,6 +64,9 @@ def run(cluster: Cluster, command: str) -> Output:
         except ApiError as err:
             err.warnings = tuple(said)
             raise
+    if isinstance(text, Output):  # a handle on a command that keeps running (port-forward)
+        text.warnings = tuple(said)
+        return text
     return Output(text, said)
 
 
@@ -77,7 +85,9 @@ def _run(cluster: Cluster, command: str) -> str:
     verb = args.words[0]
     handler = COMMANDS.get(verb)
     if handler is None:
-        raise BadRequest(f'error: unknown command "{verb}" for "kubectl"')
+        if verb in ROOT_COMMANDS:  # a command kubectl has and kitlib does not simulate
+            raise KubectlError(f'error: kitlib does not simulate "kubectl {verb}"')
+        raise unknown_command(verb)
     try:
         return handler(cluster, args, stdin)
     except Invalid as err:

@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 
 from ..api.registry import CUSTOM, Resource, lookup
 from ..errors import BadRequest
-from .flags import ELSEWHERE, FLAG_SETS, NO_OPTION_DEFAULT, ROOT, SUBCOMMANDS, FlagSet
+from .flags import (
+    ELSEWHERE,
+    FLAG_SETS,
+    NO_OPTION_DEFAULT,
+    ROOT,
+    ROOT_COMMANDS,
+    SUBCOMMANDS,
+    FlagSet,
+)
 
 
 class KubectlError(BadRequest):
@@ -273,6 +281,31 @@ def check_flags(args: Args, allowed: Collection[str], command: str) -> None:
     for flag in args.flags:
         if flag not in allowed and flag not in ROOT.long:
             raise KubectlError(f"error: unknown flag: --{flag}\nSee 'kubectl {command} --help' for usage.")
+
+
+def _levenshtein(a: str, b: str) -> int:
+    """cobra's ``ld`` with ``ignoreCase``: the edit distance of the lower-cased words."""
+    a, b = a.lower(), b.lower()
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[len(b)]
+
+
+def unknown_command(word: str) -> KubectlError:
+    """cobra's ``unknown command`` error with its ``Did you mean this?`` list (``SuggestionsFor``:
+    each command within edit distance 2, or that starts with the word, in the root's order).
+
+    >>> str(unknown_command("gett")).splitlines()
+    ['error: unknown command "gett" for "kubectl"', '', 'Did you mean this?', '\\tset', '\\tget']
+    """
+    text = f'error: unknown command "{word}" for "kubectl"'
+    near = [c for c in ROOT_COMMANDS if _levenshtein(word, c) <= 2 or c.startswith(word.lower())]
+    if near:
+        text += "\n\nDid you mean this?\n" + "\n".join(f"\t{c}" for c in near)
+    return KubectlError(text)
 
 
 def one_name(words: list[str], command: str) -> str:

@@ -5,16 +5,15 @@
 * ConfigMaps: the columns of ``get configmaps`` (``printConfigMap``: DATA counts ``data`` and
   ``binaryData``), ``describe configmap`` (``ConfigMapDescriber``: each text value in full, the size
   of each binary one) and ``create configmap NAME --from-literal=KEY=VALUE | --from-file=[KEY=]PATH``
-  (``create_configmap.go``). Keys are listed sorted, as kubectl does since 1.34 (before, in Go's
-  random map order). ``--from-env-file`` and ``--append-hash`` are refused.
+  and ``--from-env-file=PATH`` (``create_configmap.go``; env files and ``--append-hash`` as for
+  Secrets, :mod:`.secrets`). Keys are listed sorted, as kubectl does since 1.34 (before, in Go's
+  random map order).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import os
-import stat
 from typing import TYPE_CHECKING, Any
 
 from ..api.config import ConfigMap, Secret, config_key_errors
@@ -22,6 +21,7 @@ from .args import Args, KubectlError, check_flags, one_name
 from .describe import annotation_lines, labels_lines, with_events
 from .generate import COMMON_FLAGS
 from .printers import age
+from .secrets import configmap_hash, create_secret, env_file, file_sources, read_file
 from .tabwriter import DESCRIBE
 from .view import View
 
@@ -50,7 +50,8 @@ def _describe(cluster: Cluster, secret: Secret) -> str:
     return DESCRIBE.format("\n".join(lines))
 
 
-SECRET = View("Secret", ("NAME", "TYPE", "DATA", "AGE"), (), _row, _describe)
+SECRET = View("Secret", ("NAME", "TYPE", "DATA", "AGE"), (), _row, _describe, create=create_secret,
+              create_types=("secret",), create_failure=lambda _s: "failed to create secret")
 
 
 def _configmap_row(cluster: Cluster, cm: ConfigMap, wide: bool) -> list[str]:
@@ -77,10 +78,8 @@ def create_configmap(cluster: Cluster, args: Args) -> dict[str, Any]:
     the files' keys first, then the literals', each checked as kubectl checks it."""
     check_flags(args, _CONFIGMAP_FLAGS, "create configmap")
     name = one_name(args.words[2:], "create configmap")
-    for flag in ("from-env-file", "append-hash"):
-        if args.has(flag):
-            raise KubectlError(f"error: --{flag} is not supported by kitlib's kubectl: give each key with "
-                               "--from-literal=KEY=VALUE or --from-file=[KEY=]PATH")
+    if args.all("from-env-file") and (args.all("from-file") or args.all("from-literal")):
+        raise KubectlError("error: from-env-file cannot be combined with from-file or from-literal")
     cm: dict[str, Any] = {"kind": "ConfigMap", "apiVersion": "v1",
                           "metadata": {"name": name}}
     if args.get("namespace"):
@@ -88,9 +87,9 @@ def create_configmap(cluster: Cluster, args: Args) -> dict[str, Any]:
     data: dict[str, str] = {}
     binary: dict[str, str] = {}
     for source in args.all("from-file"):
-        for key, path in _file_sources(source):
+        for key, path in file_sources(source):
             _add(name, data, binary, key)
-            content = _read(path)
+            content = read_file(path)
             try:
                 data[key] = content.decode("utf-8")
             except UnicodeDecodeError:
@@ -101,11 +100,20 @@ def create_configmap(cluster: Cluster, args: Args) -> dict[str, Any]:
             raise KubectlError(f"error: invalid literal source {source}, expected key=value")
         _add(name, data, binary, key)
         data[key] = value
+    for path in args.all("from-env-file"):
+        env_file(path, "config", lambda key, value: _literal(name, data, binary, key, value))
     if data:
         cm["data"] = dict(sorted(data.items()))
     if binary:
         cm["binaryData"] = dict(sorted(binary.items()))
+    if args.on("append-hash"):
+        cm["metadata"]["name"] = f"{name}-{configmap_hash(cm)}"
     return cm
+
+
+def _literal(name: str, data: dict[str, str], binary: dict[str, str], key: str, value: str) -> None:
+    _add(name, data, binary, key)
+    data[key] = value
 
 
 def _add(name: str, data: dict[str, str], binary: dict[str, str], key: str) -> None:
@@ -117,44 +125,6 @@ def _add(name: str, data: dict[str, str], binary: dict[str, str], key: str) -> N
         if key in bag:
             raise KubectlError(f"error: cannot add key {_quote(key)}, another key by that name already exists "
                                f"in {title} for ConfigMap {_quote(name)}")
-
-
-def _file_sources(source: str) -> list[tuple[str, str]]:
-    """``ParseFileSource`` and the directory walk: ``(key, path)`` of each file ``source`` names."""
-    if source.count("=") > 1:
-        raise KubectlError("error: key names or file paths cannot contain '='")
-    key, eq, path = source.partition("=")
-    if eq and not key:
-        raise KubectlError(f"error: key name for file path {path} missing")
-    if eq and not path:
-        raise KubectlError(f"error: file path for key name {key} missing")
-    if not eq:
-        key, path = os.path.basename(source.rstrip("/")) or source, source
-    try:
-        is_dir = stat.S_ISDIR(os.stat(path).st_mode)
-    except OSError as exc:
-        raise KubectlError(f"error: error reading {path}: {_go_errno(exc)}") from None
-    if not is_dir:
-        return [(key, path)]
-    if eq:
-        raise KubectlError("error: cannot give a key name for a directory path")
-    with os.scandir(path) as entries:
-        return [(e.name, os.path.join(path, e.name))
-                for e in sorted(entries, key=lambda e: e.name) if e.is_file(follow_symlinks=False)]
-
-
-def _read(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as exc:
-        raise KubectlError(f"error: open {path}: {_go_errno(exc)}") from None
-
-
-def _go_errno(exc: OSError) -> str:
-    """An OS error in Go's words: ``no such file or directory``."""
-    text = exc.strerror or str(exc)
-    return text[:1].lower() + text[1:]
 
 
 def _quote(text: str) -> str:

@@ -29,6 +29,11 @@ COMMANDS: dict[str, str] = {
     "create": f"{_CREATE} edit? {_FILES} raw -l,selector windows-line-endings?",
     "create deployment": f"{_CREATE} image port -r,replicas",
     "create configmap": f"{_CREATE} append-hash? from-env-file from-file from-literal",
+    "create secret": "",
+    "create secret generic": f"{_CREATE} append-hash? from-env-file from-file from-literal type",
+    "create secret tls": f"{_CREATE} append-hash? cert key",
+    "create secret docker-registry": f"{_CREATE} append-hash? docker-email docker-password docker-server "
+                                     "docker-username from-file",
     "create ingress": f"{_CREATE} annotation class default-backend rule",
     "create namespace": _CREATE,
     "create service": "",
@@ -54,6 +59,9 @@ COMMANDS: dict[str, str] = {
               "port protocol selector session-affinity target-port type",
     "set": "",
     "set image": f"all? {_PRINT} dry-run field-manager {_FILES} local? -l,selector",
+    "set env": f"all? {_PRINT} -c,containers dry-run -e,env field-manager {_FILES} from keys list? local? "
+               "overwrite? prefix resolve? -l,selector",
+    "set selector": f"all? {_PRINT} dry-run field-manager -f,filename local? -R,recursive? resource-version",
     "rollout": "",
     "rollout status": f"{_FILES} revision -l,selector timeout -w,watch?",
     "rollout history": f"{_PRINT} {_FILES} revision -l,selector",
@@ -62,6 +70,11 @@ COMMANDS: dict[str, str] = {
     "rollout pause": _ROLLOUT,
     "rollout resume": _ROLLOUT,
     "exec": "-c,container -f,filename pod-running-timeout -q,quiet? -i,stdin? -t,tty?",
+    "run": f"{_PRINT} annotations attach? cascade command? detach-keys dry-run env expose? field-manager -f,filename "
+           "force? grace-period image image-pull-policy -k,kustomize -l,labels leave-stdin-open? override-type "
+           "overrides pod-running-timeout port privileged? -q,quiet? -R,recursive? restart rm? save-config? "
+           "-i,stdin? timeout -t,tty? wait?",
+    "port-forward": "address pod-running-timeout",
     "logs": "all-containers? all-pods? -c,container -f,follow? ignore-errors? insecure-skip-tls-verify-backend? "
             "limit-bytes max-log-requests pod-running-timeout prefix? -p,previous? -l,selector since since-time "
             "tail timestamps?",
@@ -71,20 +84,28 @@ COMMANDS: dict[str, str] = {
 SUBCOMMANDS: dict[str, dict[str, str]] = {
     "create": {"deployment": "deployment", "deploy": "deployment", "configmap": "configmap", "cm": "configmap",
                "ingress": "ingress", "ing": "ingress", "namespace": "namespace", "ns": "namespace",
-               "service": "service", "svc": "service"},
+               "service": "service", "svc": "service", "secret": "secret"},
+    "create secret": {s: s for s in ("generic", "tls", "docker-registry")},
     "create service": {s: s for s in ("clusterip", "nodeport", "loadbalancer", "externalname")},
-    "set": {"image": "image"},
+    "set": {"image": "image", "env": "env", "selector": "selector"},
     "rollout": {s: s for s in ("status", "history", "undo", "restart", "pause", "resume")},
 }
 """A group command's subcommands, each word (aliases too) → its name in the command's path."""
 
 ELSEWHERE: dict[str, frozenset[str]] = {
     "create": frozenset("clusterrole clusterrolebinding cronjob job poddisruptionbudget pdb priorityclass pc quota "
-                        "resourcequota role rolebinding secret serviceaccount sa token".split()),
-    "set": frozenset("env resources selector serviceaccount sa subject".split()),
+                        "resourcequota role rolebinding serviceaccount sa token".split()),
+    "set": frozenset("resources serviceaccount sa subject".split()),
 }
 """kubectl's subcommands that kitlib does not simulate: their flags are not checked, so that
 kitlib's own refusal is what is printed."""
+
+ROOT_COMMANDS = tuple("""create expose run set explain get edit delete rollout scale autoscale certificate cluster-info
+top cordon uncordon drain taint describe logs attach exec port-forward proxy cp auth debug events diff apply patch
+replace wait kustomize label annotate completion alpha config plugin version api-versions api-resources options
+kuberc""".split())
+"""kubectl's commands in the order its root command holds them (``pkg/cmd/cmd.go``: the help groups,
+then the others; cobra's sorting is off), which is the order cobra suggests them in."""
 
 NO_OPTION_DEFAULT = {"dry-run": "client", "validate": "strict", "cascade": "background"}
 """Flags that take a value but may be given bare (pflag's NoOptDefVal): ``--dry-run`` alone is the

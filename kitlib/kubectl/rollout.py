@@ -1,6 +1,5 @@
-"""``kubectl set image``, ``kubectl rollout status|history|undo|restart|pause|resume`` and
-``kubectl annotate`` for Deployments, in kubectl's own words (``pkg/cmd/set/set_image.go``,
-``pkg/cmd/rollout``, ``pkg/polymorphichelpers``).
+"""``kubectl rollout status|history|undo|restart|pause|resume`` for Deployments, in kubectl's own
+words (``pkg/cmd/rollout``, ``pkg/polymorphichelpers``).
 
 The simulator does not block, so ``rollout status`` (whose ``--watch`` is on by default) moves
 the simulated clock forward instead of waiting: it prints a line each time the Deployment's status
@@ -22,7 +21,6 @@ from ..errors import BadRequest
 from ..manifest import to_plain
 from .args import Args, resource_type
 from .describe import container_ports
-from .output import request
 from .tabwriter import DESCRIBE
 
 if TYPE_CHECKING:
@@ -59,42 +57,6 @@ def _deployment(cluster: Cluster, args: Args, words: list[str]) -> tuple[Deploym
     d = cluster.api.get("Deployment", name, args.namespace)
     assert isinstance(d, Deployment)
     return d, rest
-
-
-def set_command(cluster: Cluster, args: Args, stdin: str) -> str:
-    """``kubectl set image deployment/NAME CONTAINER=IMAGE ...`` (``*`` for every container).
-
-    Prints ``deployment.apps/NAME image updated``, or nothing when every image is already set.
-    A container that does not exist is an error and nothing changes (kubectl would still set
-    the other images it was given).
-    """
-    if len(args.words) < 2 or args.words[1] != "image":
-        raise BadRequest(f'error: unknown command "{" ".join(args.words[1:2])}" for "kubectl set"'
-                         if len(args.words) > 1 else "error: kitlib simulates only kubectl set image")
-    words = args.words[2:]
-    pairs = [w for w in words if "=" in w]
-    targets = [w for w in words if "=" not in w]
-    if not targets:
-        raise BadRequest("error: one or more resources must be specified as <resource> <name> or <resource>/<name>")
-    if not pairs:
-        raise BadRequest("error: at least one image update is required")
-    d, _ = _deployment(cluster, args, targets)
-    images = dict(p.split("=", 1) for p in pairs)
-    containers = [c.name for c in d.spec.template.spec.containers]
-    for name in images:
-        if name != "*" and name not in containers:
-            raise BadRequest(f'error: unable to find container named "{name}"')
-
-    def change(new: Deployment) -> None:
-        for c in new.spec.template.spec.containers:
-            image = images.get(c.name, images.get("*"))
-            if image is not None:
-                c.image = image
-
-    if all(images.get(c.name, images.get("*", c.image)) == c.image for c in d.spec.template.spec.containers):
-        return ""
-    patch(cluster, d, change)
-    return f"deployment.apps/{d.name} image updated"
 
 
 def rollout_command(cluster: Cluster, args: Args, stdin: str) -> str:
@@ -321,46 +283,3 @@ def _resume(cluster: Cluster, args: Args, d: Deployment) -> str:
 _SUBCOMMANDS = {"status": _status, "history": _history, "undo": _undo, "restart": _restart, "pause": _pause,
                 "resume": _resume}
 
-
-def annotate_command(cluster: Cluster, args: Args, stdin: str) -> str:
-    """``kubectl annotate TYPE/NAME KEY=VALUE ... [KEY-] [--overwrite]``, e.g. the
-    ``kubernetes.io/change-cause`` that ``rollout history`` shows (which may always be overwritten)."""
-    words = args.words[1:]
-    if words and "/" in words[0]:
-        kind, name = words[0].split("/", 1)
-        pairs = words[1:]
-    elif len(words) >= 2:
-        kind, name, pairs = words[0], words[1], words[2:]
-    else:
-        raise BadRequest("error: one or more resources must be specified as <resource> <name> or <resource>/<name>")
-    if not pairs:
-        raise BadRequest("error: at least one annotation update is required")
-    res = resource_type(kind)
-    request(cluster, res.kind)
-    obj = cluster.api.get(res.kind, name, args.namespace)
-    changes: dict[str, str | None] = {}
-    for p in pairs:
-        if "=" in p:
-            k, _, v = p.partition("=")
-            changes[k] = v
-        elif p.endswith("-"):
-            changes[p[:-1]] = None
-        else:
-            raise BadRequest(f"error: invalid annotation format: {p}")
-    if not args.has("overwrite") or args.get("overwrite") == "false":
-        clashes = [f"'{k}' already has a value ({obj.metadata.annotations[k]})" for k, v in changes.items()
-                   if v is not None and k != controller.CHANGE_CAUSE and k in obj.metadata.annotations
-                   and obj.metadata.annotations[k] != v]
-        if clashes:
-            raise BadRequest("error: --overwrite is false but found the following declared annotation(s): "
-                             + "; ".join(clashes))
-
-    def change(new: KubeObject) -> None:
-        for k, v in changes.items():
-            if v is None:
-                new.metadata.annotations.pop(k, None)
-            else:
-                new.metadata.annotations[k] = v
-
-    patch(cluster, obj, change)
-    return f"{res.type_name}/{obj.name} annotated"

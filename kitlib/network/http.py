@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from ..api.addresses import is_ip
+from ..api.node import internal_ip
 from ..container import listeners
 from ..container.behaviour import connection_problem
 from ..container.handlers import AppReply, HttpRequest, go_reply, now, status_line
 from ..container.images import respond, speaks_tls
 from ..errors import BadRequest
-from . import dns
+from . import dns, portforward
 from .datapath import Connection, Hop, Source, connect_from, resolve_source
 from .ref import Ref
+from .topology import EXTERNAL, pod_vertex
 
 if TYPE_CHECKING:
     from ..api.pod import Container, Pod
@@ -207,25 +209,84 @@ def _loopback(rt: Runtime, out: HttpResponse, end: Source, method: str, path: st
         req = HttpRequest(method, out.url, out.host, out.port, path, dict(headers or {}), "127.0.0.1",
                           _client_port(rt))
         return _answer(out, _node_reply(rt, end.node or "", out.port, req), f"node {end.node}", method)
+    if end.kind == "external":
+        fwd = portforward.listening(rt, out.port)
+        if fwd is not None:
+            return _forwarded(rt, out, fwd, out.port, fwd.remote(out.port), method, path, headers)
     pod = end.pod
     out.hops = [Hop(end.vertex, end.node or "outside", "lo", "127.0.0.1", f"127.0.0.1:{out.port}",
                     "loopback: the packet never leaves the client's own network namespace")]
+    return _in_pod(rt, out, pod, out.port, method, path, headers, "the machine outside the cluster")
+
+
+def _in_pod(rt: Runtime, out: HttpResponse, pod: Pod | None, port: int, method: str, path: str,
+            headers: dict[str, str] | None, nobody: str) -> HttpResponse:
+    """A connection to ``127.0.0.1:port`` inside ``pod``'s network namespace (``nobody``: who the
+    client is when there is no pod)."""
     listening = [c for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=False)
-                 if cs.state.running and (out.port, "TCP") in listeners.listening(rt, c).ports] if pod is not None else []
+                 if cs.state.running and (port, "TCP") in listeners.listening(rt, c).ports] if pod is not None else []
     if not listening or pod is None:  # no pod, nothing listening
-        who = f"pod {pod.name}" if pod is not None else "the machine outside the cluster"
-        out.failure, out.reason = "refused", f"nothing listens on 127.0.0.1:{out.port} in {who}: connection refused"
+        who = f"pod {pod.name}" if pod is not None else nobody
+        out.failure, out.reason = "refused", f"nothing listens on 127.0.0.1:{port} in {who}: connection refused"
         return out
     container = listening[0]
-    problem = connection_problem(rt, pod, container, out.port)
+    problem = connection_problem(rt, pod, container, port)
     if problem is not None:
         failure, why = problem
-        out.failure, out.reason = failure, why.replace(f"port {out.port}", f"127.0.0.1:{out.port}")
+        out.failure, out.reason = failure, why.replace(f"port {port}", f"127.0.0.1:{port}")
         return out
-    req = HttpRequest(method, out.url, out.host, out.port, path, dict(headers or {}), "127.0.0.1", _client_port(rt))
+    req = HttpRequest(method, out.url, out.host, port, path, dict(headers or {}), "127.0.0.1", _client_port(rt))
     out.pod = pod.key
     return _answer(out, respond(rt, pod, container, req), f"container {container.name} of pod {out.pod}",
                    method)
+
+
+def _forwarded(rt: Runtime, out: HttpResponse, fwd: portforward.PortForward, local: int, remote: int,
+               method: str, path: str, headers: dict[str, str] | None) -> HttpResponse:
+    """``localhost:PORT`` where ``kubectl port-forward`` listens: kubectl → API server → kubelet
+    on the pod's node → ``localhost:REMOTE`` in the pod's network namespace (no kube-proxy). A
+    refused connection inside the pod is kubectl's ``an error occurred forwarding`` on stderr, and
+    the client's connection is closed without a reply."""
+    pod = portforward.live_pod(rt, fwd)
+    assert pod is not None  # listening() checked it
+    nodes = rt.nodes()
+    control = next((n for n in nodes if "node-role.kubernetes.io/control-plane" in n.metadata.labels), nodes[0])
+    api_ip = internal_ip(control)
+    node = next((n for n in nodes if n.name == pod.spec.node_name), control)
+    node_ip = internal_ip(node)
+    client = f"127.0.0.1:{_client_port(rt)}"
+    fwd.out.append(f"Handling connection for {local}")
+    out.hops = [
+        Hop(EXTERNAL, "outside", "lo (kubectl)", client, f"127.0.0.1:{local}",
+            f"kubectl port-forward listens on 127.0.0.1:{local} on the learner's machine"),
+        Hop(EXTERNAL, "outside", "kubectl → kube-apiserver", rt.topology.graph.nodes[EXTERNAL]["ip"], f"{api_ip}:8443",
+            f"a stream of kubectl's connection to the API server: POST "
+            f"/api/v1/namespaces/{pod.namespace}/pods/{pod.name}/portforward"),
+        Hop(f"kernel:{control.name}", control.name, "kube-apiserver → kubelet", api_ip, f"{node_ip}:10250",
+            f"the API server proxies the stream to the kubelet on {node.name}, the pod's node"),
+        Hop(pod_vertex(pod.key), node.name, "lo (pod netns)", "127.0.0.1", f"127.0.0.1:{remote}",
+            f"the kubelet dials localhost:{remote} inside pod {pod.key}'s network namespace: "
+            "no Service, no kube-proxy, no NetworkPolicy on this path"),
+    ]
+    node_up = rt.node_state.get(node.name)
+    if node_up is not None and not node_up.up:
+        out.failure = "timeout"
+        out.reason = f"the API server cannot reach the kubelet on {node.name} ({node_ip}:10250): i/o timeout"
+        return out
+    answer = _in_pod(rt, out, pod, remote, method, path, headers, "")
+    if answer.failure == "refused":
+        # client-go logs the kubelet's error and closes its stream: one refused connection ends
+        # the whole port-forward (tools/portforward, handleConnection). The error's own words come
+        # from the container runtime (cri-dockerd's socat on minikube) and klog's header; kitlib
+        # gives the gist only.
+        fwd.err.append(f"an error occurred forwarding {local} -> {remote}: error forwarding "
+                       f"port {remote} to pod {pod.key}: connect(127.0.0.1:{remote}): "
+                       "Connection refused")
+        portforward.end(rt, fwd)
+        answer.failure = "empty"
+        answer.reason = (f"kubectl accepted the connection on 127.0.0.1:{local}, but nothing listens on "
+                         f"localhost:{remote} in pod {pod.key}: kubectl closed it without a reply, and ended")
+    return answer
 
 
 def _lab_dns(rt: Runtime, src: Ref, host: str) -> tuple[str, Hop] | None:
