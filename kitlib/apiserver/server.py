@@ -31,11 +31,11 @@ from ..api.node import Node
 from ..api.pod import Pod
 from ..api.registry import CUSTOM, Resource, for_object, lookup
 from ..clock import Clock
-from ..errors import AlreadyExists, BadRequest, FieldError, Invalid, NotFound, invalid
+from ..errors import AlreadyExists, BadRequest, Conflict, FieldError, Invalid, NotFound, invalid
 from ..events import EventLog
 from ..names import new_uid, random_suffix
 from ..store import Store
-from . import deprecation
+from . import deprecation, lastapplied
 from .allocators import IPAllocator, PortAllocator, RangeAllocator
 from .core_strategy import namespace_lifecycle
 from .strategies import strategy_for
@@ -306,43 +306,72 @@ class ApiServer:
         strategy_for(obj.kind).release(self, obj)
 
     def apply(self, docs: builtins.list[dict[str, Any]], validation: str = "Strict",
-              warnings: builtins.list[str] | None = None) -> builtins.list[tuple[KubeObject, str]]:
-        """Create or update every document, as ``kubectl apply`` does, with kubectl's word for each
-        object (created, configured, unchanged). All are admitted before any is stored.
-        ``validation`` is the field validation asked for (see :func:`kitlib.manifest.decode`);
-        the server's warnings (unknown fields under ``Warn``, each kind's own) go to ``warnings``."""
+              warnings: builtins.list[str] | None = None, *,
+              dry_run: bool = False) -> builtins.list[tuple[KubeObject, str]]:
+        """Create or update every document, as client-side ``kubectl apply`` does, with kubectl's word
+        for each object (created, configured, unchanged). All are admitted before any is stored.
+
+        A new object is created with the ``last-applied-configuration`` annotation; a stored one is
+        patched with the three-way patch from its last applied configuration
+        (:mod:`kitlib.apiserver.lastapplied`): an empty patch leaves it ``unchanged`` (kubectl sends
+        nothing), any other is ``configured``. ``validation`` is the field validation asked for (see
+        :func:`kitlib.manifest.decode`); the server's warnings (unknown fields under ``Warn``, each
+        kind's own) go to ``warnings``. With ``dry_run`` (``--dry-run=server``) nothing is stored and
+        no trace is left."""
         pending_ns = {d.get("metadata", {}).get("name") for d in docs if d.get("kind") == "Namespace"}
-        with self.request():
-            plans: builtins.list[KubeObject] = []
+        with self.request(dry_run=dry_run):
+            plans: builtins.list[tuple[KubeObject, str]] = []
             said: builtins.list[builtins.list[str]] = []  # each document's warnings (WarningsOnCreate/Update)
             planned: dict[tuple[str, str], KubeObject] = {}
             for doc in docs:
-                obj = manifest.decode(doc, validation, warnings, self.custom)
-                res = for_object(obj)
-                namespace = ""
-                if res.cls.namespaced:
-                    namespace = obj.metadata.namespace = obj.metadata.namespace or "default"
+                res = manifest.mapping(doc, self.custom)
+                meta = doc.get("metadata")
+                given = meta.get("namespace") if isinstance(meta, dict) else None
+                sent = lastapplied.modified(doc, (given or "default") if res.cls.namespaced else None)
+                obj = manifest.decode(sent, validation, warnings, self.custom)
+                namespace = obj.metadata.namespace or "" if res.cls.namespaced else ""
                 # A name that appears twice is created by the first document and updated by the next.
                 existing = planned.get((res.kind, obj.key)) or self.store.get(res.kind, obj.key)
-                if namespace and existing is None and (
-                        namespace not in pending_ns or self.store.get("Namespace", namespace) is not None):
-                    namespace_lifecycle(self, obj)  # a namespace this apply creates is Active
-                prepared = self.prepare(obj, existing)
-                planned[(res.kind, obj.key)] = prepared
-                plans.append(prepared)
+                if existing is None:
+                    if namespace and (namespace not in pending_ns or self.store.get("Namespace", namespace) is not None):
+                        namespace_lifecycle(self, obj)  # a namespace this apply creates is Active
+                    prepared, word = self.prepare(obj, None), "created"
+                else:
+                    live = existing.to_dict()
+                    custom = res.kind in self.custom
+                    patch = lastapplied.patch_for(live, sent, custom)
+                    if not patch:
+                        plans.append((existing, "unchanged"))
+                        said.append([])  # kubectl sends no request for an empty patch: no warnings
+                        continue
+                    merged = lastapplied.patched(live, patch, custom)
+                    sent_version = (patch.get("metadata") or {}).get("resourceVersion")
+                    if sent_version is not None and sent_version != existing.metadata.resource_version:
+                        # A resourceVersion in the patch is a precondition (optimistic concurrency).
+                        raise Conflict(f'Operation cannot be fulfilled on {res.qualified} "{existing.name}": '
+                                       "the object has been modified; please apply your changes to the latest "
+                                       "version and try again")
+                    # The manifest's own fields were checked above; the rest are the live object's.
+                    prepared = self.prepare(manifest.decode(merged, "Ignore", None, self.custom), existing)
+                    word = "configured"
+                planned[(res.kind, prepared.key)] = prepared
+                plans.append((prepared, word))
                 said.append(strategy_for(res.kind).warnings(prepared, existing))
             results = []
-            for prepared, warned in zip(plans, said, strict=True):
-                existing = self.store.get(prepared.kind, prepared.key)
-                if existing is None:
-                    results.append((self._commit_create(prepared), "created"))
-                elif unchanged(existing, prepared):
-                    results.append((existing, "unchanged"))
-                    continue  # kubectl sends no request for an empty patch: the server warns of nothing
-                else:
-                    results.append((self._commit_update(existing, prepared), "configured"))
+            for (prepared, word), warned in zip(plans, said, strict=True):
                 if warnings is not None:
                     warnings += warned
+                existing = self.store.get(prepared.kind, prepared.key)
+                if dry_run or word == "unchanged":
+                    results.append((prepared, word))
+                elif existing is None:
+                    results.append((self._commit_create(prepared), word))
+                elif existing is not prepared and existing.to_dict() == prepared.to_dict():
+                    results.append((existing, word))  # a patch that changes nothing writes nothing
+                elif existing is prepared:
+                    results.append((existing, word))
+                else:
+                    results.append((self._commit_update(existing, prepared), word))
             return results
 
     def record_event(self, obj: KubeObject, reason: str, message: str, source: str,
@@ -488,15 +517,6 @@ def spec_of(obj: KubeObject) -> Any:
         return manifest.to_plain(obj.spec)
     body = obj.to_dict()
     return {k: v for k, v in body.items() if k not in ("metadata", "status")}
-
-
-def unchanged(existing: KubeObject, new: KubeObject) -> bool:
-    """Whether applying ``new`` over ``existing`` changes nothing a user declared."""
-    def user(o: KubeObject) -> dict[str, str]:
-        return {k: v for k, v in o.metadata.annotations.items() if not _server_annotation(k)}
-
-    return (spec_of(existing) == spec_of(new) and existing.metadata.labels == new.metadata.labels
-            and user(existing) == user(new))
 
 
 def _undecodable_scale(obj: KubeObject, replicas: int) -> Invalid:
