@@ -257,14 +257,18 @@ class Cluster:
         return applied
 
     def apply_with_outcome(self, source: str | dict | builtins.list | Path, validate: str | bool = "strict",
-                           said: builtins.list[str] | None = None) -> builtins.list[tuple[KubeObject, str]]:
+                           said: builtins.list[str] | None = None, *,
+                           dry_run: bool = False) -> builtins.list[tuple[KubeObject, str]]:
         """Like :meth:`apply`, with kubectl's word for each object: created, configured, unchanged.
-        Under ``validate="warn"`` the API server's warnings are appended to ``said``."""
+        Under ``validate="warn"`` the API server's warnings are appended to ``said``. With
+        ``dry_run`` (``--dry-run=server``) the server admits the objects and stores nothing."""
         try:
             validation = fields.directive(validate)
         except ValueError as exc:
             raise InvalidArgument(f"error: {exc}") from None
-        results = self.api.apply(manifest.load(source), validation, said)
+        results = self.api.apply(manifest.load(source), validation, said, dry_run=dry_run)
+        if dry_run:
+            return [(clone(obj), outcome) for obj, outcome in results]
         self.controllers.run()
         return [(clone(obj), outcome) for obj, outcome in results]
 
@@ -287,14 +291,19 @@ class Cluster:
         self.controllers.run()
         return clone(stored)
 
-    def delete(self, kind: str, name: str, namespace: str = "default") -> KubeObject:
+    def delete(self, kind: str, name: str, namespace: str = "default", *,
+               grace_period: int | None = None) -> KubeObject:
         """Delete an object gracefully; owned objects are garbage-collected (background cascade).
 
         A pod first becomes Terminating, and its ReplicaSet creates a replacement at once. A
         namespace becomes Terminating, and goes once the namespace controller has deleted what
-        is in it (:mod:`kitlib.controllers.namespace`).
+        is in it (:mod:`kitlib.controllers.namespace`). ``grace_period`` overrides a pod's
+        ``terminationGracePeriodSeconds`` (``kubectl delete --grace-period``); 0 removes it at once
+        (``--force``). The call does not wait: ``kubectl delete`` waits for the object to be gone.
         """
-        return clone(self.runtime.delete(kind, name, namespace))
+        if grace_period is not None and (isinstance(grace_period, bool) or not isinstance(grace_period, int)):
+            raise InvalidArgument(f"grace_period must be an int, not {type(grace_period).__name__}")
+        return clone(self.runtime.delete(kind, name, namespace, grace_period))
 
     def scale(self, name: str, replicas: int, namespace: str = "default", kind: str = "Deployment") -> KubeObject:
         """Set ``spec.replicas`` of a Deployment or ReplicaSet through its scale subresource
@@ -311,6 +320,17 @@ class Cluster:
         obj = self.api.scale(kind, name, namespace, replicas)
         self.controllers.run()
         return clone(obj)
+
+    def patch(self, kind: str, name: str, namespace: str = "default", patch_type: str = "strategic",
+              body: Any = None, *, subresource: str = "", dry_run: bool = False,
+              warnings: builtins.list[str] | None = None) -> tuple[KubeObject, bool]:
+        """Patch one object as ``kubectl patch`` does (``patch_type`` ``strategic``, ``merge`` or
+        ``json``); returns a copy of it and whether anything changed."""
+        obj, changed = self.api.patch(kind, name, namespace, patch_type, body, subresource=subresource,
+                                      dry_run=dry_run, warnings=warnings)
+        if changed and not dry_run:
+            self.controllers.run()
+        return clone(obj), changed
 
     def label(self, kind: str, name: str, labels: dict[str, str | None], namespace: str = "default",
               overwrite: bool = False) -> KubeObject:

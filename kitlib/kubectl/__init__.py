@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING
 from ..errors import ApiError, BadRequest, Invalid
 from . import commands, rollout, services
 from .args import Args, parse
+from .delete import delete_command
 from .exec import exec_command
 from .logs import logs_command
 from .output import Output, collecting
+from .patch import patch_command
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -35,8 +37,9 @@ COMMANDS: dict[str, Handler] = {
     "create": commands.create,
     "apply": commands.apply,
     "scale": commands.scale,
-    "delete": commands.delete,
+    "delete": delete_command,
     "label": commands.label,
+    "patch": patch_command,
     "cordon": commands.cordon,
     "uncordon": commands.uncordon,
     "drain": commands.drain,
