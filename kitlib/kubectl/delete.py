@@ -80,7 +80,8 @@ def delete_command(cluster: Cluster, args: Args, stdin: str) -> str:
             source = "STDIN" if isinstance(src, str) else str(src)
             for doc in load(src):
                 res = mapping(doc, cluster.api.custom, source)
-                meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+                given = doc.get("metadata")
+                meta: dict = given if isinstance(given, dict) else {}
                 namespace = (meta.get("namespace") or ns) if res.cls.namespaced else ""
                 targets.append(_Target(res, str(meta.get("name") or ""), namespace, source))
     else:

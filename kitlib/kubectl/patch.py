@@ -44,7 +44,7 @@ def patch_command(cluster: Cluster, args: Args, stdin: str) -> str:
         try:
             text = Path(file).read_text()
         except OSError as exc:
-            raise BadRequest(f"error: unable to read patch file: open {file}: {exc.strerror.lower()}") from None
+            raise BadRequest(f"error: unable to read patch file: open {file}: {(exc.strerror or str(exc)).lower()}") from None
     body = _to_json(text or "")
     if len(args.words) < 2:
         raise BadRequest("error: You must provide one or more resources by argument or filename.\n"
