@@ -39,6 +39,7 @@ from .api.node import REGION_LABEL, ZONE_LABEL, Node
 from .api.pod import Pod
 from .api.registry import for_object
 from .api.validation import validate_labels
+from .apiserver import managedfields
 from .apiserver.allocators import IPAllocator, PortAllocator
 from .apiserver.server import ApiServer, ClusterConfig
 from .clock import Clock
@@ -320,6 +321,24 @@ class Cluster:
         obj = self.api.scale(kind, name, namespace, replicas)
         self.controllers.run()
         return clone(obj)
+
+    def server_side_apply(self, doc: dict, manager: str = "kubectl", *, force: bool = False, dry_run: bool = False,
+                          validation: str = "Strict",
+                          warnings: builtins.list[str] | None = None) -> tuple[KubeObject, bool]:
+        """Apply one document server-side as field manager ``manager`` (``kubectl apply
+        --server-side``); returns a copy of the object and whether it changed. Another manager's
+        field set to another value is a :class:`kitlib.Conflict` unless ``force``."""
+        obj, changed = self.api.server_side_apply(doc, manager, force=force, dry_run=dry_run,
+                                                  validation=validation, warnings=warnings)
+        if changed and not dry_run:
+            self.controllers.run()
+        return clone(obj), changed
+
+    def managed_fields(self, kind: str, name: str, namespace: str = "default") -> builtins.list[dict[str, Any]]:
+        """The object's ``metadata.managedFields`` as the API server writes them (for the writes
+        kitlib records: client-side and server-side apply)."""
+        obj = self.api.get(kind, name, namespace)
+        return managedfields.entries(self.api.managed.get(obj.metadata.uid or "", []))
 
     def patch(self, kind: str, name: str, namespace: str = "default", patch_type: str = "strategic",
               body: Any = None, *, subresource: str = "", dry_run: bool = False,

@@ -196,3 +196,48 @@ def test_three_way_patch_is_strategic():
         "replicas": None,
         "template": {"spec": {"$setElementOrder/containers": [{"name": "a"}],
                               "containers": [{"image": "y", "name": "a"}]}}}}
+
+
+# ------------------------------------------------------------------ server-side apply
+
+
+def test_server_side_apply_conflicts_with_client_side_apply(cluster):
+    """Client-side apply's writes are Updates by ``kubectl-client-side-apply``: a server-side apply
+    setting its replicas to another value is the field manager's conflict, with kubectl's advice;
+    the same value is co-owned; ``--force-conflicts`` takes the field over."""
+    apply(cluster, WITH_REPLICAS)
+    with pytest.raises(kitlib.BadRequest) as err:
+        apply(cluster, WITH_REPLICAS.replace("replicas: 2", "replicas: 3"), "--server-side ")
+    assert str(err.value).splitlines()[:2] == [
+        'error: Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas',
+        "Please review the fields above--they currently have other managers. Here"]
+    assert apply(cluster, WITH_REPLICAS, "--server-side ") == "deployment.apps/web serverside-applied"
+    assert apply(cluster, WITH_REPLICAS.replace("replicas: 2", "replicas: 3"), "--server-side --force-conflicts ") == \
+        "deployment.apps/web serverside-applied"
+    assert cluster.get("Deployment", "web").spec.replicas == 3
+    managers = {(e["manager"], e["operation"]): e for e in cluster.managed_fields("Deployment", "web")}
+    assert "f:replicas" in managers[("kubectl", "Apply")]["fieldsV1"]["f:spec"]
+    assert "f:replicas" not in managers[("kubectl-client-side-apply", "Update")]["fieldsV1"]["f:spec"]
+
+
+def test_server_side_apply_creates_and_removes_what_it_no_longer_applies(cluster):
+    """A new object is created with one Apply entry for the field manager (``--field-manager``); a
+    field the manager applied before and drops is removed when nobody else owns it."""
+    labelled = DEPLOY.replace("metadata:\n  name: web\n", "metadata:\n  name: web\n  labels: {team: a}\n")
+    assert apply(cluster, labelled, "--server-side --field-manager=ci ") == "deployment.apps/web serverside-applied"
+    [entry] = cluster.managed_fields("Deployment", "web")
+    assert (entry["manager"], entry["operation"], entry["fieldsType"]) == ("ci", "Apply", "FieldsV1")
+    assert "kubectl.kubernetes.io/last-applied-configuration" not in cluster.get("Deployment", "web").metadata.annotations
+    apply(cluster, DEPLOY, "--server-side --field-manager=ci ")
+    assert cluster.get("Deployment", "web").metadata.labels == {}
+
+
+def test_server_side_apply_dry_runs(cluster, snapshot):
+    """``--dry-run=server`` stores nothing; a client dry run cannot be server-side (kubectl's words)."""
+    before = snapshot(cluster)
+    assert apply(cluster, DEPLOY, "--server-side --dry-run=server ") == \
+        "deployment.apps/web serverside-applied (server dry run)"
+    assert snapshot(cluster) == before
+    with pytest.raises(kitlib.BadRequest, match=r"^error: --dry-run=client doesn't work with --server-side "
+                                                r"\(did you mean --dry-run=server instead\?\)$"):
+        apply(cluster, DEPLOY, "--server-side --dry-run=client ")

@@ -82,6 +82,17 @@ class Schema:
         strategies = [s for s in str(meta.get("patch-strategy", "")).split(",") if s]
         return Schema(node if isinstance(node, str) else None), strategies, str(meta.get("patch-merge-key", ""))
 
+    def list_type(self, key: str) -> tuple[str, list[str]]:
+        """Server-side apply's view of list ``key``: its ``x-kubernetes-list-type`` (``atomic`` when
+        the schema says nothing) and, for a ``map`` list, its ``list-map-keys``."""
+        meta = (_meta().get(self.definition) or {}).get(key) or {} if self.definition else {}
+        return str(meta.get("list-type", "atomic")), list(meta.get("list-map-keys") or [])
+
+    def map_type(self, key: str) -> str:
+        """``x-kubernetes-map-type`` of map ``key`` (``granular`` unless ``atomic``)."""
+        meta = (_meta().get(self.definition) or {}).get(key) or {} if self.definition else {}
+        return str(meta.get("map-type", "granular"))
+
 
 def _split_strategies(strategies: list[str]) -> tuple[bool, str]:
     """``extractRetainKeysPatchStrategy``: whether ``retainKeys`` is among them, and the other one."""

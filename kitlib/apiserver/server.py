@@ -23,6 +23,7 @@ from functools import partial
 from typing import Any, TypeVar, cast
 
 from .. import manifest
+from ..api import strategicpatch
 from ..api.convert import clone
 from ..api.crd import CustomKind
 from ..api.labels import LabelSelector, parse_selector
@@ -35,7 +36,7 @@ from ..errors import AlreadyExists, BadRequest, Conflict, FieldError, Invalid, N
 from ..events import EventLog
 from ..names import new_uid, random_suffix
 from ..store import Store
-from . import deprecation, lastapplied, patch
+from . import deprecation, lastapplied, managedfields, patch
 from .allocators import IPAllocator, PortAllocator, RangeAllocator
 from .core_strategy import namespace_lifecycle
 from .strategies import strategy_for
@@ -100,6 +101,9 @@ class ApiServer:
         """Validating admission webhooks an add-on registers: each is called with the object and
         the stored one (None on create) after validation, and raises the webhook's denial."""
         self._request = _Request(self.rng)  # the request in flight, if any
+        self.managed: dict[str, builtins.list[managedfields.Entry]] = {}
+        """Each object's ``managedFields`` by UID (:mod:`kitlib.apiserver.managedfields`), for the
+        writes that record them (client-side and server-side apply)."""
 
     # ------------------------------------------------------------------ reading
 
@@ -186,6 +190,7 @@ class ApiServer:
             "service_ip_ranges": self.service_ips.state(),
             "node_ports": self.node_ports.allocated(),
             "pod_cidrs": self.pod_cidrs.state(),
+            "managed": {uid: managedfields.entries(managed) for uid, managed in sorted(self.managed.items())},
         }
 
     def serve(self, kind: CustomKind) -> None:
@@ -374,6 +379,7 @@ class ApiServer:
         (a Service's registry releases its ClusterIP after the delete: ``afterDelete``). Graceful
         deletion and cascading are the callers': the kubelet and the garbage collector."""
         self.store.remove(obj)
+        self.managed.pop(obj.metadata.uid or "", None)
         self._notify(obj, True)
         strategy_for(obj.kind).release(self, obj)
 
@@ -438,13 +444,81 @@ class ApiServer:
                     results.append((prepared, word))
                 elif existing is None:
                     results.append((self._commit_create(prepared), word))
-                elif existing is not prepared and existing.to_dict() == prepared.to_dict():
+                    self._record(prepared, None, "kubectl-client-side-apply")
+                elif existing is prepared or existing.to_dict() == prepared.to_dict():
                     results.append((existing, word))  # a patch that changes nothing writes nothing
-                elif existing is prepared:
-                    results.append((existing, word))
                 else:
+                    before = existing.to_dict()
                     results.append((self._commit_update(existing, prepared), word))
+                    self._record(prepared, before, "kubectl-client-side-apply")
             return results
+
+    def _record(self, obj: KubeObject, before: dict[str, Any] | None, manager: str) -> None:
+        """An Update by ``manager`` in ``obj``'s managedFields (:func:`managedfields.record_update`)."""
+        res = for_object(obj)
+        schema = strategicpatch.Schema(None) if res.kind in self.custom else \
+            strategicpatch.Schema.of(res.cls.api_version, res.kind)
+        managedfields.record_update(self.managed.setdefault(obj.metadata.uid or "", []), manager,
+                                    res.cls.api_version, self.clock.timestamp(), before, obj.to_dict(), schema)
+
+    def server_side_apply(self, doc: dict[str, Any], manager: str = "kubectl", *, force: bool = False,
+                          dry_run: bool = False, validation: str = "Strict",
+                          warnings: builtins.list[str] | None = None) -> tuple[KubeObject, bool]:
+        """Server-side apply (an ``application/apply-patch+yaml`` PATCH) of one document by field
+        manager ``manager``: created if new; else merged into the live object, refused with the
+        field manager's conflicts (409) where another manager owns a field set to another value,
+        unless ``force``; fields this manager applied before and no longer applies are removed
+        when nobody else owns them. Returns the object and whether it changed."""
+        res = manifest.mapping(doc, self.custom)
+        custom = res.kind in self.custom
+        schema = strategicpatch.Schema(None) if custom else strategicpatch.Schema.of(res.cls.api_version, res.kind)
+        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        sent = dict(doc)
+        if res.cls.namespaced:
+            sent["metadata"] = {**(meta or {}), "namespace": (meta or {}).get("namespace") or "default"}
+        obj = manifest.decode(sent, validation, warnings, self.custom)
+        applied = managedfields.field_set(doc, schema)
+        existing = self.store.get(res.kind, obj.key)
+        with self.request(dry_run=dry_run):
+            if existing is None:
+                if res.cls.namespaced:
+                    namespace_lifecycle(self, obj)
+                prepared = self.prepare(obj, None)
+                if dry_run:
+                    return prepared, True
+                created = self._commit_create(prepared)
+                self.managed[created.metadata.uid or ""] = [managedfields.Entry(
+                    manager, "Apply", res.cls.api_version, self.clock.timestamp(), applied)]
+                return created, True
+            live = existing.to_dict()
+            managed = [managedfields.Entry(e.manager, e.operation, e.api_version, e.time, set(e.fields),
+                                           e.subresource) for e in self.managed.get(existing.metadata.uid or "", [])]
+            found = managedfields.conflicts(managed, manager, applied, doc, live)
+            if found and not force:
+                raise Conflict(managedfields.conflict_message(found))
+            for e, p in found:
+                e.fields.discard(p)
+            mine = next((e for e in managed if e.manager == manager and e.operation == "Apply"), None)
+            before = mine.fields if mine is not None else set()
+            others = set().union(*(e.fields for e in managed if e is not mine))
+            merged = lastapplied.patched(live, {k: v for k, v in doc.items() if k != "status"}, custom)
+            for p in sorted(before - applied - others, key=len, reverse=True):
+                managedfields.remove(merged, p)
+            if mine is None:
+                mine = managedfields.Entry(manager, "Apply", res.cls.api_version, "")
+                managed.append(mine)
+            mine.fields, mine.time = set(applied), self.clock.timestamp()
+            managed = [e for e in managed if e.fields]
+            if merged == live:
+                if not dry_run:
+                    self.managed[existing.metadata.uid or ""] = managed
+                return existing, False
+            prepared = self.prepare(manifest.decode(merged, "Ignore", None, self.custom), existing)
+            if dry_run:
+                return prepared, True
+            stored = self._commit_update(existing, prepared)
+            self.managed[stored.metadata.uid or ""] = managed
+            return stored, True
 
     def record_event(self, obj: KubeObject, reason: str, message: str, source: str,
                      type_: str = "Normal", *, field_path: str = "") -> None:
