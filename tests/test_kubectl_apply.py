@@ -241,3 +241,14 @@ def test_server_side_apply_dry_runs(cluster, snapshot):
     with pytest.raises(kitlib.BadRequest, match=r"^error: --dry-run=client doesn't work with --server-side "
                                                 r"\(did you mean --dry-run=server instead\?\)$"):
         apply(cluster, DEPLOY, "--server-side --dry-run=client ")
+
+
+def test_applying_to_an_object_being_deleted_warns(cluster):
+    """kubectl warns when the object it applied to is being deleted (``WarnIfDeleting``)."""
+    cluster.kubectl("create namespace shop")
+    ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
+    cluster.kubectl("create deployment web --image=nginx -n shop")
+    cluster.kubectl("delete namespace shop --wait=false")
+    out = apply(cluster, ns)
+    assert out == "namespace/shop configured"
+    assert out.stderr.endswith("Warning: Detected changes to resource shop which is currently being deleted.\n")

@@ -132,3 +132,18 @@ def test_now_with_a_grace_period_matches_kubectl(web):
     done = subprocess.run([oracle.require(), *shlex.split(line)], capture_output=True, text=True, timeout=60,
                           check=False, env={"KUBECONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"})
     assert str(err.value) == done.stderr.rstrip("\n")
+
+
+def test_wait_times_out_on_an_object_that_stays():
+    """A ServiceCIDR whose addresses are in use stays Terminating: kubectl's wait ends at
+    ``--timeout`` (the clock has moved on by it) with its error after the deletion's line."""
+    c = kitlib.Cluster(nodes=1)
+    c.apply("apiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata: {name: extra}\n"
+            "spec: {cidrs: [10.200.0.0/24]}\n")
+    c.kubectl("create service clusterip web --tcp=80 --clusterip=10.200.0.7")
+    start = c.now
+    with pytest.raises(kitlib.PartialFailure) as err:
+        c.kubectl("delete servicecidr extra --timeout=2m")
+    assert str(err.value) == ('servicecidr.networking.k8s.io "extra" deleted\n'
+                              "error: timed out waiting for the condition on servicecidrs/extra")
+    assert c.now - start == 120

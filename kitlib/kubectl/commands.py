@@ -225,6 +225,8 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
             except ApiError as err:
                 errors.append(_from_source(err, source) if creating else err)
                 continue
+            if live is not None and obj.metadata.deletion_timestamp is not None:
+                note(f"Warning: Detected changes to resource {obj.name} which is currently being deleted.")  # WarnIfDeleting
             lines.append(f"{for_object(obj).type_name}/{obj.name} {word}{suffix}")
             if word != "unchanged" and not suffix:
                 changed.append(_ref(obj))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..api.registry import Resource
-from ..errors import ApiError, BadRequest, NotFound
+from ..errors import ApiError, BadRequest, NotFound, PartialFailure
 from ..manifest import load, mapping
 from .args import Args
 from .output import note, request
@@ -118,7 +118,10 @@ def delete_command(cluster: Cluster, args: Args, stdin: str) -> str:
         return "No resources found"
     # An error ends the command before the wait (DeleteResult returns the visit's error).
     if gone and args.get("wait") != "false" and not errors:
-        _wait(cluster, gone, timeout)
+        try:
+            _wait(cluster, gone, timeout)
+        except ApiError as err:  # the deletions stand and were printed; the timeout follows them
+            raise PartialFailure(out, [err], changed) from None
     return _outcome(out, errors, changed)
 
 
@@ -146,7 +149,9 @@ def _line(t: _Target, grace: int, dry_run: str, fmt: str) -> str:
 
 def _wait(cluster: Cluster, gone: list[tuple[str, str, str]], timeout: float) -> None:
     """kubectl's wait for deletion: advance the clock to each next event until none of the objects
-    is stored under its UID any more, or the timeout passes (kubectl's error then)."""
+    is stored under its UID any more, or the timeout passes (kubectl's error then, from
+    ``extendErrWaitTimeout`` in ``pkg/cmd/wait``: ``timed out waiting for the condition on
+    <resource>/<name>``)."""
     limit = cluster.now + (timeout or WEEK)
 
     def left() -> list[tuple[str, str, str]]:
