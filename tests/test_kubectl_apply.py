@@ -252,3 +252,11 @@ def test_applying_to_an_object_being_deleted_warns(cluster):
     out = apply(cluster, ns)
     assert out == "namespace/shop configured"
     assert out.stderr.endswith("Warning: Detected changes to resource shop which is currently being deleted.\n")
+
+
+def test_patch_metadata_is_generated():
+    """``kitlib/api/patch-v1.37.json`` is what ``python -m kitlib.api.fields_generate`` writes from
+    the Kubernetes OpenAPI schemas (merge keys, patch strategies, list and map types)."""
+    from kitlib.api import fields, fields_generate
+    committed = fields_generate.Path(fields_generate.__file__).with_name(fields.PATCH_FILE).read_text()
+    assert committed == fields_generate.dumps_patch(fields_generate.patch_meta())

@@ -99,12 +99,15 @@ PATCH_KEYS = ("x-kubernetes-patch-strategy", "x-kubernetes-patch-merge-key", "x-
 
 def patch_meta(version: str = KUBERNETES_VERSION) -> dict[str, Any]:
     """For each definition of the field tree, its fields that carry :data:`PATCH_KEYS`, with them
-    (without the ``x-kubernetes-`` prefix)."""
+    (without the ``x-kubernetes-`` prefix); ``"."`` for the definition's own ``map-type``."""
     defs = _definitions(version)
     out: dict[str, Any] = {}
     for name in generate(version)["definitions"]:
         props = defs["io.k8s." + name].get("properties") or {}
-        fields = {}
+        fields: dict[str, Any] = {}
+        if "x-kubernetes-map-type" in defs["io.k8s." + name]:
+            # The struct itself is atomic (a LabelSelector): ``"."`` holds the definition's own type.
+            fields["."] = {"map-type": defs["io.k8s." + name]["x-kubernetes-map-type"]}
         for key, sub in sorted(props.items()):
             meta = {k.removeprefix("x-kubernetes-"): sub[k] for k in PATCH_KEYS if k in sub}
             if meta:

@@ -89,9 +89,14 @@ class Schema:
         return str(meta.get("list-type", "atomic")), list(meta.get("list-map-keys") or [])
 
     def map_type(self, key: str) -> str:
-        """``x-kubernetes-map-type`` of map ``key`` (``granular`` unless ``atomic``)."""
+        """``x-kubernetes-map-type`` of map ``key`` (``granular`` unless ``atomic``), from the field
+        or from the struct it holds (a LabelSelector is atomic wherever it is)."""
         meta = (_meta().get(self.definition) or {}).get(key) or {} if self.definition else {}
-        return str(meta.get("map-type", "granular"))
+        if "map-type" in meta:
+            return str(meta["map-type"])
+        inner, _, _ = self.field(key)
+        own = (_meta().get(inner.definition) or {}).get(".") or {} if inner.definition else {}
+        return str(own.get("map-type", "granular"))
 
 
 def _split_strategies(strategies: list[str]) -> tuple[bool, str]:
