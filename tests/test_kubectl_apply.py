@@ -260,3 +260,11 @@ def test_patch_metadata_is_generated():
     from kitlib.api import fields, fields_generate
     committed = fields_generate.Path(fields_generate.__file__).with_name(fields.PATCH_FILE).read_text()
     assert committed == fields_generate.dumps_patch(fields_generate.patch_meta())
+
+
+def test_generate_name_cannot_be_applied(cluster, snapshot):
+    """kubectl refuses a manifest with only ``generateName``: apply needs a name to find the object."""
+    before = snapshot(cluster)
+    with pytest.raises(kitlib.BadRequest, match=r"^error: from web-: cannot use generate name with apply$"):
+        apply(cluster, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: web-\n")
+    assert snapshot(cluster) == before

@@ -206,6 +206,9 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
                 # Either kind of run reads the live object first, and that answer carries the
                 # warnings every request about its type draws (a deprecated resource).
                 request(cluster, str(doc["kind"]))
+                meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+                if meta and not meta.get("name") and meta.get("generateName"):
+                    raise BadRequest(f"error: from {meta['generateName']}: cannot use generate name with apply")
                 live = _live(cluster, doc)
                 creating = live is None
                 if server_side:
