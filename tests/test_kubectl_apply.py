@@ -5,7 +5,10 @@ documents of which some fail."""
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 
+import oracle
 import pytest
 
 import kitlib
@@ -268,3 +271,18 @@ def test_generate_name_cannot_be_applied(cluster, snapshot):
     with pytest.raises(kitlib.BadRequest, match=r"^error: from web-: cannot use generate name with apply$"):
         apply(cluster, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: web-\n")
     assert snapshot(cluster) == before
+
+
+@oracle.needs_kubectl
+@pytest.mark.parametrize("flags", ["--force-conflicts", "--server-side --dry-run=client", "--server-side --force",
+                                   "--subresource=status"])
+def test_flag_combinations_kubectl_refuses(cluster, tmp_path, flags):
+    """``ApplyOptions.Validate``'s refusals, word for word as kubectl 1.37.1 prints them offline."""
+    manifest = tmp_path / "cm.yaml"
+    manifest.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n")
+    line = f"apply -f {manifest} {flags}"
+    with pytest.raises(kitlib.BadRequest) as err:
+        cluster.kubectl(line)
+    done = subprocess.run([oracle.require(), *shlex.split(line)], capture_output=True, text=True, timeout=60,
+                          check=False, env={"KUBECONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"})
+    assert str(err.value) == done.stderr.rstrip("\n")

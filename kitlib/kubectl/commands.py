@@ -194,11 +194,18 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
         raise BadRequest(f'error: Invalid dry-run value ({dry_run}). Must be "none", "server", or "client".')
     suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(dry_run, "")
     server_side = args.on("server-side")
+    # ApplyOptions.Validate, in its order.
     if args.on("force-conflicts") and not server_side:
         raise BadRequest("error: --force-conflicts only works with --server-side")
     if server_side and dry_run == "client":
         raise BadRequest("error: --dry-run=client doesn't work with --server-side (did you mean --dry-run=server "
                          "instead?)")
+    if server_side and args.on("force"):
+        raise BadRequest("error: --force cannot be used with --server-side")
+    if dry_run == "server" and args.on("force"):
+        raise BadRequest("error: --dry-run=server cannot be used with --force")
+    if args.get("subresource") and not server_side:
+        raise BadRequest("error: --subresource can only be specified for --server-side")
     try:
         for source, doc in mapped:
             creating = True
