@@ -286,3 +286,17 @@ def test_flag_combinations_kubectl_refuses(cluster, tmp_path, flags):
     done = subprocess.run([oracle.require(), *shlex.split(line)], capture_output=True, text=True, timeout=60,
                           check=False, env={"KUBECONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"})
     assert str(err.value) == done.stderr.rstrip("\n")
+
+
+def test_element_order_after_a_delete_and_an_add():
+    """Where a patch deletes one container and adds another while the server holds a third, the
+    merged order is apimachinery's (its merge writes into the live list's array, so the server's
+    own container lands between the kept one and the new one)."""
+    schema = strategicpatch.Schema.of("v1", "Pod")
+    live = {"spec": {"containers": [{"name": "a"}, {"name": "b", "image": "x"}, {"name": "d", "image": "y"}]}}
+    patch = strategicpatch.three_way({"spec": {"containers": [{"name": "a"}, {"name": "b"}]}},
+                                     {"spec": {"containers": [{"name": "b"}, {"name": "c"}]}}, live, schema)
+    assert patch == {"spec": {"$setElementOrder/containers": [{"name": "b"}, {"name": "c"}],
+                              "containers": [{"name": "c"}, {"name": "a", "$patch": "delete"}]}}
+    merged = strategicpatch.apply(live, patch, schema)
+    assert [c["name"] for c in merged["spec"]["containers"]] == ["b", "d", "c"]

@@ -386,7 +386,7 @@ def _merge_map(original: dict | None, patch: dict, schema: Schema, *, parallel: 
             sub, strategies, merge_key = schema.field(key)
             _, strategy = _split_strategies(strategies)
             if strategy == "merge" or delete_list:
-                original[key] = _merge_slice(current, value, sub, merge_key, parallel, ignore_nulls, delete_list)
+                original[key], _ = _merge_slice(current, value, sub, merge_key, parallel, ignore_nulls, delete_list)
             else:
                 original[key] = value
         else:
@@ -414,6 +414,7 @@ def _merge_ordered(original: dict, patch: dict, schema: Schema, parallel: bool, 
         patch_list = patch.get(name) or []
         sub, strategies, merge_key = schema.field(name)
         _, strategy = _split_strategies(strategies)
+        _check_order(patch_list, order, merge_key)
         if has_orig and not has_patch:
             merged = orig_list
         elif not has_orig and has_patch:
@@ -422,8 +423,12 @@ def _merge_ordered(original: dict, patch: dict, schema: Schema, parallel: bool, 
                 continue
             merged = kept
         elif has_orig and has_patch:
-            merged = _merge_slice(orig_list, patch_list, sub, merge_key, parallel, ignore_nulls, False) \
-                if strategy == "merge" else patch_list
+            if strategy == "merge":
+                # Go's merge shares the original list's array: what it deletes and appends shows
+                # through in the server order used below (a quirk kept for the same order).
+                merged, orig_list = _merge_slice(orig_list, patch_list, sub, merge_key, parallel, ignore_nulls, False)
+            else:
+                merged = patch_list
         else:
             continue
         maps = bool(merge_key)
@@ -431,6 +436,25 @@ def _merge_ordered(original: dict, patch: dict, schema: Schema, parallel: bool, 
         server_only = [v for v in merged if _index(order, v, merge_key, maps) < 0]
         original[name] = _normalize_element_order(in_order, server_only, order, orig_list, merge_key, maps)
         patch.pop(name, None)
+
+
+def _check_order(patch_list: list, order: list, merge_key: str) -> None:
+    """``validatePatchWithSetOrderList``: the patch's items come in the ``$setElementOrder`` order."""
+    if not order or not patch_list:
+        return
+    items = [v for v in patch_list if not (merge_key and isinstance(v, dict) and v.get(DIRECTIVE) == "delete")]
+    i = j = 0
+    while i < len(items) and j < len(order):
+        if isinstance(items[i], dict) and DIRECTIVE in items[i]:
+            i += 1
+            continue
+        a = items[i].get(merge_key) if merge_key and isinstance(items[i], dict) else items[i]
+        b = order[j].get(merge_key) if merge_key and isinstance(order[j], dict) else order[j]
+        if a == b:
+            i += 1
+        j += 1
+    if i < len(items) and j >= len(order):
+        raise PatchError(f"The order in patch list:\n{patch_list}\n doesn't match {SET_ORDER} list:\n{order}\n")
 
 
 def _normalize_element_order(patch: list, server_only: list, patch_order: list, server_order: list,
@@ -461,13 +485,18 @@ def _normalize_element_order(patch: list, server_only: list, patch_order: list, 
 
 
 def _merge_slice(original: list, patch: list, schema: Schema, merge_key: str, parallel: bool,
-                 ignore_nulls: bool, delete_list: bool) -> list:
+                 ignore_nulls: bool, delete_list: bool) -> tuple[list, list]:
+    """``mergeSlice``: the merged list, and what the caller's original list reads afterwards (Go's
+    ``append`` after ``deleteMatchingEntries`` writes into the original's array while it has room)."""
     if not original and not patch:
-        return original
+        return original, original
+    alias = list(original)  # the caller's view of the array: its length stays len(original)
+    length = len(alias)
+    aliased = True
     maps = any(isinstance(v, dict) for v in original + patch)
     if not maps:
         if parallel and delete_list:
-            return [v for v in original if v not in patch]
+            return [v for v in original if v not in patch], alias
         merged: list = []
         for v in original + patch:
             if v not in merged:
@@ -486,7 +515,12 @@ def _merge_slice(original: list, patch: list, schema: Schema, merge_key: str, pa
             elif item[DIRECTIVE] == "delete":
                 if merge_key not in item:
                     raise PatchError(f"map: {_go_map(item)} does not contain declared merge key: {merge_key}")
-                original = [o for o in original if not (isinstance(o, dict) and o.get(merge_key) == item[merge_key])]
+                while (at := next((i for i, o in enumerate(original)
+                                   if isinstance(o, dict) and o.get(merge_key) == item[merge_key]), -1)) >= 0:
+                    del original[at]
+                    if aliased:
+                        alias[at:length - 1] = alias[at + 1:length]
+                        length -= 1
             elif item[DIRECTIVE] == "replace":
                 replace = True
             elif item[DIRECTIVE] == "merge":
@@ -494,7 +528,7 @@ def _merge_slice(original: list, patch: list, schema: Schema, merge_key: str, pa
             else:
                 raise PatchError(f"Unknown patch type: {item[DIRECTIVE]} in map: {_go_map(item)}")
         if replace:
-            original, plain = plain, []
+            original, plain, aliased = plain, [], False
         patch = plain
         merged = original
         for item in patch:
@@ -506,10 +540,15 @@ def _merge_slice(original: list, patch: list, schema: Schema, merge_key: str, pa
                 merged[at] = _merge_map(merged[at], item, schema, parallel=parallel, ignore_nulls=ignore_nulls)
             else:
                 merged.append(item)
+                if aliased and length < len(alias):
+                    alias[length] = item
+                    length += 1
+                else:
+                    aliased = False  # Go's append allocated a new array
     key = merge_key if maps else ""
     in_patch = [v for v in merged if _index(patch, v, key, maps) >= 0]
     server_only = [v for v in merged if _index(patch, v, key, maps) < 0]
-    return _normalize_element_order(in_patch, server_only, patch, original, key, maps)
+    return _normalize_element_order(in_patch, server_only, patch, original, key, maps), alias
 
 
 def _remove_directives(value: Any) -> tuple[Any, bool]:
