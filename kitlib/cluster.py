@@ -283,6 +283,7 @@ class Cluster:
         if dry_run:
             return self.api.create(new, dry_run=True)
         created = self.api.create(new, copy=not isinstance(obj, dict))
+        self.api.record_manager(created, None, "kubectl-create")
         self.controllers.run()
         return clone(created)
 
@@ -318,7 +319,9 @@ class Cluster:
         """
         if isinstance(replicas, bool) or not isinstance(replicas, int):
             raise InvalidArgument(f"replicas must be an int, not {type(replicas).__name__} ({replicas!r})")
+        before = self.api.get(kind, name, namespace).to_dict()
         obj = self.api.scale(kind, name, namespace, replicas)
+        self.api.record_manager(obj, before, "kubectl", "scale")
         self.controllers.run()
         return clone(obj)
 
@@ -345,9 +348,11 @@ class Cluster:
               warnings: builtins.list[str] | None = None) -> tuple[KubeObject, bool]:
         """Patch one object as ``kubectl patch`` does (``patch_type`` ``strategic``, ``merge`` or
         ``json``); returns a copy of it and whether anything changed."""
+        before = self.api.get(kind, name, namespace).to_dict()
         obj, changed = self.api.patch(kind, name, namespace, patch_type, body, subresource=subresource,
                                       dry_run=dry_run, warnings=warnings)
         if changed and not dry_run:
+            self.api.record_manager(obj, before, "kubectl-patch", subresource)
             self.controllers.run()
         return clone(obj), changed
 
@@ -369,8 +374,10 @@ class Cluster:
         errs = validate_labels(new, "metadata.labels")
         if errs:
             raise invalid(res.qualified_kind, name, errs)
+        before = obj.to_dict()
         obj.metadata.labels = new
         self.api.update_status(obj)  # a metadata patch: no spec change, no admission
+        self.api.record_manager(obj, before, "kubectl-label")
         self.controllers.run()
         return clone(obj)
 

@@ -300,3 +300,18 @@ def test_element_order_after_a_delete_and_an_add():
                               "containers": [{"name": "c"}, {"name": "a", "$patch": "delete"}]}}
     merged = strategicpatch.apply(live, patch, schema)
     assert [c["name"] for c in merged["spec"]["containers"]] == ["b", "d", "c"]
+
+
+def test_server_side_apply_after_kubectl_scale_conflicts_with_its_subresource(cluster):
+    """``kubectl scale`` sets no field manager: the server names it after kubectl's User-Agent,
+    ``kubectl``, on the ``scale`` subresource; a server-side apply of other replicas conflicts."""
+    cluster.kubectl("create deployment web --image=nginx")
+    cluster.kubectl("scale deployment web --replicas=4")
+    manifest = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n")
+    with pytest.raises(kitlib.BadRequest) as err:
+        apply(cluster, manifest, "--server-side ")
+    assert str(err.value).splitlines()[0] == ('error: Apply failed with 1 conflict: conflict with "kubectl" with '
+                                              'subresource "scale" using apps/v1: .spec.replicas')
+    managers = [(e["manager"], e["operation"], e.get("subresource", "")) for e in
+                cluster.managed_fields("Deployment", "web")]
+    assert managers == [("kubectl-create", "Update", ""), ("kubectl", "Update", "scale")]

@@ -4,8 +4,11 @@ manager keeps them (apimachinery ``pkg/util/managedfields``, structured-merge-di
 Each manager owns a set of fields, one entry per (manager, operation[, apiVersion]): ``Apply``
 entries from server-side apply (``kubectl apply --server-side``, manager ``kubectl`` by default),
 ``Update`` entries from other writes. kitlib records them for the writes that matter to apply:
-client-side ``kubectl apply`` (manager ``kubectl-client-side-apply``, ``Update``) and server-side
-apply; controllers' writes, ``kubectl scale``, ``patch`` and ``label`` are not recorded. They are
+client-side ``kubectl apply`` (manager ``kubectl-client-side-apply``, ``Update``), server-side
+apply, and the :class:`~kitlib.Cluster` verbs kubectl's commands use: ``create`` (``kubectl-create``),
+``patch`` (``kubectl-patch``), ``label`` (``kubectl-label``) and ``scale`` (``kubectl``, the
+User-Agent's name, as kubectl scale sets no field manager, on subresource ``scale``). The
+controllers' and the kubelet's writes are not recorded. They are
 kept by the API server beside the objects (:attr:`ApiServer.managed`, by UID), so ``kubectl get -o
 yaml`` shows none, as kubectl hides them by default; :func:`entries` renders them as the API does
 (``fieldsType: FieldsV1``, ``fieldsV1``).
@@ -185,17 +188,22 @@ def entries(managed: list[Entry]) -> list[dict[str, Any]]:
 
 
 def record_update(managed: list[Entry], manager: str, api_version: str, time: str, before: dict[str, Any] | None,
-                  after: dict[str, Any], schema: Schema) -> None:
+                  after: dict[str, Any], schema: Schema, subresource: str = "") -> None:
     """An ``Update`` by ``manager``: it owns every field it set or changed (all of them on a
     create), taken from whoever owned them; Updates never conflict."""
     now = field_set(after, schema)
     changed = now if before is None else {p for p in now if value_at(before, p) != value_at(after, p)}
+    def own(e: Entry) -> bool:
+        return e.manager == manager and e.operation == "Update" and e.subresource == subresource
+
     for e in managed:
-        if not (e.manager == manager and e.operation == "Update"):
+        if not own(e):
             e.fields -= changed
-    mine = next((e for e in managed if e.manager == manager and e.operation == "Update"), None)
+    mine = next((e for e in managed if own(e)), None)
+    if not changed and mine is None:
+        return  # an Update that changed nothing adds no entry
     if mine is None:
-        mine = Entry(manager, "Update", api_version, time)
+        mine = Entry(manager, "Update", api_version, time, subresource=subresource)
         managed.append(mine)
     mine.fields = {p for p in mine.fields | changed if value_at(after, p) is not _MISSING}
     mine.time = time

@@ -453,13 +453,20 @@ class ApiServer:
                     self._record(prepared, before, "kubectl-client-side-apply")
             return results
 
-    def _record(self, obj: KubeObject, before: dict[str, Any] | None, manager: str) -> None:
+    def _record(self, obj: KubeObject, before: dict[str, Any] | None, manager: str, subresource: str = "") -> None:
         """An Update by ``manager`` in ``obj``'s managedFields (:func:`managedfields.record_update`)."""
         res = for_object(obj)
         schema = strategicpatch.Schema(None) if res.kind in self.custom else \
             strategicpatch.Schema.of(res.cls.api_version, res.kind)
         managedfields.record_update(self.managed.setdefault(obj.metadata.uid or "", []), manager,
-                                    res.cls.api_version, self.clock.timestamp(), before, obj.to_dict(), schema)
+                                    res.cls.api_version, self.clock.timestamp(), before, obj.to_dict(), schema,
+                                    subresource)
+
+    def record_manager(self, obj: KubeObject, before: dict[str, Any] | None, manager: str,
+                       subresource: str = "") -> None:
+        """Record a write of ``obj`` (``before``: the object as it was, None for a create) as an
+        Update by field manager ``manager`` in its managedFields."""
+        self._record(obj, before, manager, subresource)
 
     def server_side_apply(self, doc: dict[str, Any], manager: str = "kubectl", *, force: bool = False,
                           dry_run: bool = False, validation: str = "Strict",
