@@ -39,6 +39,7 @@ from .api.node import REGION_LABEL, ZONE_LABEL, Node
 from .api.pod import Pod
 from .api.registry import for_object
 from .api.validation import validate_labels
+from .apiserver import managedfields
 from .apiserver.allocators import IPAllocator, PortAllocator
 from .apiserver.server import ApiServer, ClusterConfig
 from .clock import Clock
@@ -258,14 +259,18 @@ class Cluster:
         return applied
 
     def apply_with_outcome(self, source: str | dict | builtins.list | Path, validate: str | bool = "strict",
-                           said: builtins.list[str] | None = None) -> builtins.list[tuple[KubeObject, str]]:
+                           said: builtins.list[str] | None = None, *,
+                           dry_run: bool = False) -> builtins.list[tuple[KubeObject, str]]:
         """Like :meth:`apply`, with kubectl's word for each object: created, configured, unchanged.
-        Under ``validate="warn"`` the API server's warnings are appended to ``said``."""
+        Under ``validate="warn"`` the API server's warnings are appended to ``said``. With
+        ``dry_run`` (``--dry-run=server``) the server admits the objects and stores nothing."""
         try:
             validation = fields.directive(validate)
         except ValueError as exc:
             raise InvalidArgument(f"error: {exc}") from None
-        results = self.api.apply(manifest.load(source), validation, said)
+        results = self.api.apply(manifest.load(source), validation, said, dry_run=dry_run)
+        if dry_run:
+            return [(clone(obj), outcome) for obj, outcome in results]
         self.controllers.run()
         return [(clone(obj), outcome) for obj, outcome in results]
 
@@ -279,6 +284,7 @@ class Cluster:
         if dry_run:
             return self.api.create(new, dry_run=True)
         created = self.api.create(new, copy=not isinstance(obj, dict))
+        self.api.record_manager(created, None, "kubectl-create")
         self.controllers.run()
         return clone(created)
 
@@ -288,14 +294,19 @@ class Cluster:
         self.controllers.run()
         return clone(stored)
 
-    def delete(self, kind: str, name: str, namespace: str = "default") -> KubeObject:
+    def delete(self, kind: str, name: str, namespace: str = "default", *,
+               grace_period: int | None = None) -> KubeObject:
         """Delete an object gracefully; owned objects are garbage-collected (background cascade).
 
         A pod first becomes Terminating, and its ReplicaSet creates a replacement at once. A
         namespace becomes Terminating, and goes once the namespace controller has deleted what
-        is in it (:mod:`kitlib.controllers.namespace`).
+        is in it (:mod:`kitlib.controllers.namespace`). ``grace_period`` overrides a pod's
+        ``terminationGracePeriodSeconds`` (``kubectl delete --grace-period``); 0 removes it at once
+        (``--force``). The call does not wait: ``kubectl delete`` waits for the object to be gone.
         """
-        return clone(self.runtime.delete(kind, name, namespace))
+        if grace_period is not None and (isinstance(grace_period, bool) or not isinstance(grace_period, int)):
+            raise InvalidArgument(f"grace_period must be an int, not {type(grace_period).__name__}")
+        return clone(self.runtime.delete(kind, name, namespace, grace_period))
 
     def scale(self, name: str, replicas: int, namespace: str = "default", kind: str = "Deployment") -> KubeObject:
         """Set ``spec.replicas`` of a Deployment or ReplicaSet through its scale subresource
@@ -309,9 +320,42 @@ class Cluster:
         """
         if isinstance(replicas, bool) or not isinstance(replicas, int):
             raise InvalidArgument(f"replicas must be an int, not {type(replicas).__name__} ({replicas!r})")
+        before = self.api.get(kind, name, namespace).to_dict()
         obj = self.api.scale(kind, name, namespace, replicas)
+        self.api.record_manager(obj, before, "kubectl", "scale")
         self.controllers.run()
         return clone(obj)
+
+    def server_side_apply(self, doc: dict, manager: str = "kubectl", *, force: bool = False, dry_run: bool = False,
+                          validation: str = "Strict",
+                          warnings: builtins.list[str] | None = None) -> tuple[KubeObject, bool]:
+        """Apply one document server-side as field manager ``manager`` (``kubectl apply
+        --server-side``); returns a copy of the object and whether it changed. Another manager's
+        field set to another value is a :class:`kitlib.Conflict` unless ``force``."""
+        obj, changed = self.api.server_side_apply(doc, manager, force=force, dry_run=dry_run,
+                                                  validation=validation, warnings=warnings)
+        if changed and not dry_run:
+            self.controllers.run()
+        return clone(obj), changed
+
+    def managed_fields(self, kind: str, name: str, namespace: str = "default") -> builtins.list[dict[str, Any]]:
+        """The object's ``metadata.managedFields`` as the API server writes them (for the writes
+        kitlib records: client-side and server-side apply)."""
+        obj = self.api.get(kind, name, namespace)
+        return managedfields.entries(self.api.managed.get(obj.metadata.uid or "", []))
+
+    def patch(self, kind: str, name: str, namespace: str = "default", patch_type: str = "strategic",
+              body: Any = None, *, subresource: str = "", dry_run: bool = False,
+              warnings: builtins.list[str] | None = None) -> tuple[KubeObject, bool]:
+        """Patch one object as ``kubectl patch`` does (``patch_type`` ``strategic``, ``merge`` or
+        ``json``); returns a copy of it and whether anything changed."""
+        before = self.api.get(kind, name, namespace).to_dict()
+        obj, changed = self.api.patch(kind, name, namespace, patch_type, body, subresource=subresource,
+                                      dry_run=dry_run, warnings=warnings)
+        if changed and not dry_run:
+            self.api.record_manager(obj, before, "kubectl-patch", subresource)
+            self.controllers.run()
+        return clone(obj), changed
 
     def label(self, kind: str, name: str, labels: dict[str, str | None], namespace: str = "default",
               overwrite: bool = False) -> KubeObject:
@@ -331,8 +375,10 @@ class Cluster:
         errs = validate_labels(new, "metadata.labels")
         if errs:
             raise invalid(res.qualified_kind, name, errs)
+        before = obj.to_dict()
         obj.metadata.labels = new
         self.api.update_status(obj)  # a metadata patch: no spec change, no admission
+        self.api.record_manager(obj, before, "kubectl-label")
         self.controllers.run()
         return clone(obj)
 

@@ -195,12 +195,13 @@ class Runtime:
         self.controllers.run()
         return obj
 
-    def delete(self, kind: str, name: str, namespace: str = "default") -> KubeObject:
+    def delete(self, kind: str, name: str, namespace: str = "default",
+               grace_period: int | None = None) -> KubeObject:
         """Delete an object as a DELETE request does (admission first: some namespaces may not go),
         let the controllers converge, and return the object as the server last held it."""
         obj = self.api.get(kind, name, namespace)
         self.api.admit_delete(obj)
-        garbage.delete(self, obj)
+        garbage.delete(self, obj, grace_period)
         self.controllers.run()
         return obj
 

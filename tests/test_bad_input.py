@@ -181,10 +181,10 @@ def test_delete_two_kinds_one_missing_deletes_the_other(small):
     """`kubectl delete deploy,svc web` with no Service web deletes the Deployment, prints it, then
     reports `Error from server (NotFound): services "web" not found` and exits 1."""
     with pytest.raises(kitlib.PartialFailure, match=(
-            r'^deployment.apps "web" deleted\nError from server \(NotFound\): services "web" not found$')) as info:
+            r'^deployment.apps "web" deleted from default namespace\nError from server \(NotFound\): services "web" not found$')) as info:
         small.kubectl("delete deploy,svc web")
     err = info.value
-    assert err.output == 'deployment.apps "web" deleted'
+    assert err.output == 'deployment.apps "web" deleted from default namespace'
     assert err.changed == [("Deployment", "default", "web")]
     assert (err.reason, err.code) == ("NotFound", 404)
     assert small.list("Deployment") == []

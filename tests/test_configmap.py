@@ -124,8 +124,9 @@ def test_binary_data_that_is_not_base64_cannot_be_decoded(cluster):
 
 def test_an_immutable_configmap_keeps_its_data(cluster):
     """Once ``immutable: true``, data and binaryData are frozen and ``immutable`` cannot be unset;
-    the update's errors come before the object's own."""
-    cluster.create(configmap(data={"a": "1"}, binaryData={"b": "//4="}, immutable=True))
+    the update's errors come before the object's own. (Applied, so that the second manifest's
+    missing ``immutable`` and ``binaryData`` are deletions in kubectl's three-way patch.)"""
+    cluster.apply(configmap(data={"a": "1"}, binaryData={"b": "//4="}, immutable=True))
     with pytest.raises(kitlib.Invalid) as err:
         cluster.apply(configmap(data={"a": "2", "c d": "3"}))
     detail = "Forbidden: field is immutable when `immutable` is set"

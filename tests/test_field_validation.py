@@ -141,7 +141,10 @@ def test_warnings_come_before_a_later_failure(cluster, tmp_path, capsys):
 def test_validate_ignore_drops_unknown_fields_silently(cluster, typo_file, value):
     out = cluster.kubectl(f"apply -f {typo_file} --validate={value}")
     assert out == "deployment.apps/web created" and out.warnings == ()
-    assert "replicaz" not in cluster.kubectl("get deployment web -o yaml")
+    stored = cluster.get("Deployment", "web").to_dict()
+    assert "replicaz" not in stored["spec"]
+    # kubectl's last-applied-configuration annotation is the manifest as given, typo and all.
+    assert '"replicaz":3' in stored["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
 
 
 @pytest.mark.parametrize("value", ["foo", "Strict", "yes"])

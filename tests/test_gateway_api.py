@@ -615,7 +615,7 @@ def test_kubectl_create_maps_and_validates_custom_resources_per_cluster(gw):
 
 def test_kubectl_get_o_json_of_a_custom_resource_has_sorted_keys(gw):
     """A custom resource is unstructured JSON on the server: Go writes its maps' keys sorted."""
-    gw.apply(GATEWAY)
+    gw.kubectl(f"create -f - <<EOF\n{GATEWAY}EOF")
     out = gw.kubectl("get gateway eg -o json")
     assert out.startswith('{\n    "apiVersion": "gateway.networking.k8s.io/v1",\n    "kind": "Gateway",\n'
                           '    "metadata": {\n        "creationTimestamp": "2026-01-01T00:00:00Z",\n'

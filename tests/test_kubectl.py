@@ -414,8 +414,8 @@ def test_scale_needs_a_count(web, snapshot):
 def test_delete_pod_and_deployment(web):
     """`delete` answers `<type> "<name>" deleted`; deleting the deployment takes its pods along."""
     pod = web.pods()[0].name
-    assert web.kubectl(f"delete pod {pod}") == f'pod "{pod}" deleted'
-    assert web.kubectl("delete deployment web") == 'deployment.apps "web" deleted'
+    assert web.kubectl(f"delete pod {pod}") == f'pod "{pod}" deleted from default namespace'
+    assert web.kubectl("delete deployment web") == 'deployment.apps "web" deleted from default namespace'
     web.advance(10)
     assert web.kubectl("get pods") == "No resources found in default namespace."
     with pytest.raises(kitlib.NotFound, match=r'^Error from server \(NotFound\): deployments.apps "web" not found$'):

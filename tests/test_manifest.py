@@ -11,6 +11,7 @@ import yaml
 import kitlib
 from kitlib import manifest
 from kitlib.api import convert
+from kitlib.apiserver import lastapplied
 
 NS = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}
 DEPLOY = {
@@ -122,19 +123,39 @@ def test_pod_image_may_change_other_fields_may_not(cluster):
 
 @pytest.mark.parametrize("kind", ["Deployment", "ReplicaSet", "Pod", "Node", "Namespace"])
 def test_export_round_trip_is_unchanged(web, kind):
-    """Applying an exported object (`obj.to_dict()`, as `kubectl get -o yaml` prints it) changes nothing."""
+    """Applying an exported object (`obj.to_dict()`, as `kubectl get -o yaml` prints it) changes
+    nothing but the `last-applied-configuration` annotation kubectl writes: the object is
+    `configured` (the annotation is new), and every other field is as it was. kubectl's three-way
+    patch from the live object to the export holds only that annotation."""
     obj = web.list(kind, "default")[0]
     before = obj.to_dict()
-    revision = web.api.store.revision
-    assert web.apply_with_outcome(before) == [(obj, "unchanged")]
-    assert web.get(kind, obj.name, "default").to_dict() == before
-    assert web.api.store.revision == revision
+    assert [word for _, word in web.apply_with_outcome(before)] == ["configured"]
+    after = web.get(kind, obj.name, "default").to_dict()
+    assert lastapplied.LAST_APPLIED in after["metadata"]["annotations"]
+    del after["metadata"]["annotations"][lastapplied.LAST_APPLIED]
+    after["metadata"]["resourceVersion"] = before["metadata"]["resourceVersion"]
+    before["metadata"].setdefault("annotations", {})
+    assert after == before
+
+
+def test_stale_export_is_a_conflict(web):
+    """An export applied after the object changed carries an old `resourceVersion`: the patch holds
+    it, and the API server refuses it as a precondition that failed (409 Conflict)."""
+    text = web.kubectl("get deploy web -o yaml")
+    web.kubectl("scale deploy web --replicas=4")
+    with pytest.raises(kitlib.Conflict) as err:
+        web.kubectl(f"apply -f - <<EOF\n{text}\nEOF")
+    assert str(err.value) == ('Error from server (Conflict): Operation cannot be fulfilled on deployments.apps "web": '
+                              "the object has been modified; please apply your changes to the latest version and "
+                              "try again")
 
 
 def test_export_round_trip_through_kubectl_yaml(web):
-    """`kubectl get deploy web -o yaml` applied back through `kubectl apply -f -` is unchanged."""
+    """`kubectl get deploy web -o yaml` applied back through `kubectl apply -f -` is `configured`:
+    the annotation kubectl writes is the export's own JSON, new to the live object."""
     text = web.kubectl("get deploy web -o yaml")
-    assert web.kubectl(f"apply -f - <<EOF\n{text}\nEOF") == "deployment.apps/web unchanged"
+    assert web.kubectl(f"apply -f - <<EOF\n{text}\nEOF") == "deployment.apps/web configured"
+    assert web.get("Deployment", "web").spec.replicas == 3
 
 
 def test_unknown_fields_round_trip(cluster):

@@ -40,7 +40,7 @@ def test_a_deleted_namespace_is_terminating_until_its_pods_are_gone(shop):
     what remains as the namespace's conditions, and that update queues its next pass 5 s later,
     which finds the namespace empty, removes the finalizer, and the namespace is gone."""
     start = shop.now
-    assert shop.kubectl("delete namespace shop") == 'namespace "shop" deleted'
+    assert shop.kubectl("delete namespace shop --wait=false") == 'namespace "shop" deleted'
     ns = shop.get("Namespace", "shop")
     assert ns.metadata.deletion_timestamp == shop.runtime.clock.timestamp(start)
     assert (ns.status.phase, ns.spec.finalizers) == ("Terminating", ["kubernetes"])
@@ -79,7 +79,7 @@ def test_nothing_new_may_be_created_in_a_terminating_namespace(shop, snapshot):
     """NamespaceLifecycle refuses every create in a Terminating namespace with a 403 that names
     the object (or its generateName); a refused request changes nothing. Updates and deletes of
     what is there stay allowed. A ReplicaSet cannot replace a pod deleted meanwhile."""
-    shop.kubectl("delete namespace shop")
+    shop.kubectl("delete namespace shop --wait=false")
     before = snapshot(shop)
     with pytest.raises(kitlib.Forbidden, match=rf'^pods "solo" is forbidden: {TERMINATED}$'):
         shop.apply(POD)
@@ -116,7 +116,7 @@ def test_deleting_a_terminating_namespace_again_is_a_conflict(shop, snapshot):
     with pytest.raises(kitlib.Conflict, match=f"^{message}$"):
         shop.delete("Namespace", "shop")
     with pytest.raises(kitlib.Conflict, match=rf"^Error from server \(Conflict\): {message}$"):
-        shop.kubectl("delete ns shop")
+        shop.kubectl("delete ns shop --wait=false")
     assert snapshot(shop) == before
 
 

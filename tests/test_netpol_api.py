@@ -197,7 +197,7 @@ def test_kubectl_create_get_describe_delete(small):
         "    <none> (Selected pods are isolated for ingress connectivity)\n"
         "  Not affecting egress traffic\n"
         "  Policy Types: Ingress")
-    assert small.kubectl("delete netpol deny") == 'networkpolicy.networking.k8s.io "deny" deleted'
+    assert small.kubectl("delete netpol deny") == 'networkpolicy.networking.k8s.io "deny" deleted from default namespace'
     assert small.kubectl("get netpol -o name") == "networkpolicy.networking.k8s.io/api-allow"
 
 

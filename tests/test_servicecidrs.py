@@ -107,7 +107,7 @@ def test_a_clusterip_gets_its_ipaddress_written_before_the_service(cluster):
 def test_deleting_the_service_deletes_its_ipaddress(cluster):
     """The ClusterIP goes back to the allocator with the IPAddress (``Release``)."""
     cluster.kubectl("create service clusterip web --tcp=80 --clusterip=10.96.0.50")
-    cluster.kubectl("delete service web")
+    cluster.kubectl("delete service web --wait=false")
     assert "10.96.0.50" not in names(cluster, "IPAddress")
     assert not cluster.service_ips.in_use("10.96.0.50")
     cluster.kubectl("create service clusterip again --tcp=80 --clusterip=10.96.0.50")
@@ -181,7 +181,7 @@ def test_an_ipaddress_created_by_hand_reserves_its_address(cluster, snapshot):
     refused(cluster, snapshot, lambda: cluster.kubectl("create service clusterip web --tcp=80 --clusterip=10.96.0.50"),
             'error: failed to create ClusterIP service: Service "web" is invalid: spec.clusterIPs: Invalid value: '
             '[]string{"10.96.0.50"}: failed to allocate IP 10.96.0.50: provided IP is already allocated')
-    cluster.kubectl("delete ipaddress 10.96.0.50")
+    cluster.kubectl("delete ipaddress 10.96.0.50 --wait=false")
     assert cluster.kubectl("create service clusterip web --tcp=80 --clusterip=10.96.0.50") == "service/web created"
 
 
@@ -280,7 +280,7 @@ def test_a_servicecidr_in_use_waits_for_its_addresses():
     cluster = kitlib.Cluster(nodes=1)
     apply(cluster, servicecidr("extra", "10.200.0.0/24"))
     cluster.kubectl("create service clusterip web --tcp=80 --clusterip=10.200.0.7")
-    assert cluster.kubectl("delete servicecidr extra") == 'servicecidr.networking.k8s.io "extra" deleted'
+    assert cluster.kubectl("delete servicecidr extra --wait=false") == 'servicecidr.networking.k8s.io "extra" deleted'
     cidr = cluster.get("ServiceCIDR", "extra")
     assert cidr.metadata.deletion_timestamp is not None and cidr.metadata.deletion_grace_period_seconds == 0
     assert [(c.status, c.reason, c.message) for c in cidr.status.conditions] == [(
@@ -290,7 +290,7 @@ def test_a_servicecidr_in_use_waits_for_its_addresses():
         cluster.kubectl("create service clusterip more --tcp=80 --clusterip=10.200.0.8")
     cluster.advance(30)
     assert "extra" in names(cluster, "ServiceCIDR")
-    cluster.kubectl("delete service web")  # 30 s after the DELETE: the grace period is over
+    cluster.kubectl("delete service web --wait=false")  # 30 s after the DELETE: the grace period is over
     assert "extra" not in names(cluster, "ServiceCIDR")
     assert cluster.service_ips.state() == [("10.96.0.0/12", [("kubernetes", True)])]
 
@@ -300,7 +300,7 @@ def test_a_servicecidr_inside_another_goes_after_the_grace_period(cluster):
     covered), once the 10 s grace period is over."""
     apply(cluster, servicecidr("inner", "10.96.200.0/24"))
     cluster.kubectl("create service clusterip web --tcp=80 --clusterip=10.96.200.7")
-    cluster.kubectl("delete servicecidr inner")
+    cluster.kubectl("delete servicecidr inner --wait=false")
     cluster.advance(9)
     assert "inner" in names(cluster, "ServiceCIDR")
     cluster.advance(1)
@@ -312,7 +312,7 @@ def test_the_default_servicecidr_comes_back():
     """The API server recreates ``kubernetes`` at its next sync (every 10 s) once it is gone; it
     can go only while another ServiceCIDR contains its range."""
     cluster = kitlib.Cluster(nodes=1)
-    cluster.kubectl("delete servicecidr kubernetes")
+    cluster.kubectl("delete servicecidr kubernetes --wait=false")
     cluster.advance(60)
     assert cluster.get("ServiceCIDR", "kubernetes").status.conditions[0].reason == "Terminating"
     apply(cluster, servicecidr("wide", "10.96.0.0/11"))
@@ -396,7 +396,7 @@ def test_a_deleted_ipaddress_of_a_service_comes_back_at_the_resync(cluster):
     """Deleting a Service's IPAddress frees nothing for long: the repair loop writes it again when it
     next goes over the Services (every 3 minutes), with a Warning on the Service."""
     cluster.kubectl("create service clusterip web --tcp=80 --clusterip=10.96.0.50")
-    cluster.kubectl("delete ip 10.96.0.50")
+    cluster.kubectl("delete ip 10.96.0.50 --wait=false")
     assert not cluster.service_ips.in_use("10.96.0.50")
     cluster.advance(180)
     assert cluster.get("IPAddress", "10.96.0.50").spec.parent_ref.name == "web"
@@ -427,7 +427,7 @@ def test_these_objects_draw_nothing_from_the_cluster_generator(cluster):
     state = cluster.rng.getstate()
     apply(cluster, servicecidr("extra", "10.200.0.0/24"))
     apply(cluster, ipaddress("10.96.0.50"))
-    cluster.kubectl("delete ip 10.96.0.50")
+    cluster.kubectl("delete ip 10.96.0.50 --wait=false")
     assert cluster.rng.getstate() == state
     twin = kitlib.Cluster(nodes=3, seed=0)
     assert [o.metadata.uid for o in twin.list("IPAddress", None)] == \
@@ -442,7 +442,7 @@ def test_services_get_the_same_addresses_with_or_without_extra_objects():
         c = kitlib.Cluster(nodes=2, seed=4)
         if extra:
             apply(c, servicecidr("extra", "10.200.0.0/24"))
-            c.kubectl("delete servicecidr extra")
+            c.kubectl("delete servicecidr extra --wait=false")
             apply(c, ipaddress("192.0.2.1"))
         c.advance(10)  # the ServiceCIDR's grace period: one range again, as in the other run
         c.kubectl("create deployment web --image=nginx --replicas=2")
@@ -490,7 +490,7 @@ def described(cluster):
     apply(cluster, servicecidr("extra", "10.200.0.0/24", "fd00::/108"))
     cluster.label("ServiceCIDR", "extra", {"team": "net", "tier": "edge"})
     cluster.kubectl("create service clusterip web --tcp=80 --clusterip=10.200.0.7")
-    cluster.kubectl("delete servicecidr extra")
+    cluster.kubectl("delete servicecidr extra --wait=false")
     apply(cluster, ipaddress("10.96.0.99"))
     return cluster
 

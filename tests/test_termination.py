@@ -19,7 +19,7 @@ def pod(name: str, image: str = "nginx", grace: int | None = None, labels: dict 
 def gone_after(cluster: kitlib.Cluster, name: str, limit: float = 120.0) -> float:
     """Delete the pod and step the clock until it is gone: how long that took (to the half second)."""
     start = cluster.now
-    cluster.kubectl(f"delete pod {name}")
+    cluster.kubectl(f"delete pod {name} --wait=false")
     while cluster.api.store.get("Pod", f"default/{name}") is not None and cluster.now - start < limit:
         assert cluster.kubectl(f"get pod {name}").splitlines()[1].split()[2] == "Terminating"
         cluster.advance(0.5)
@@ -88,7 +88,7 @@ def test_graceful_shutdown_with_a_prestop_sleep(cluster):
     cluster.kubectl("expose pod a --name=web --port=80 --selector=app=web")
     cluster.advance(10)
     a, b = cluster.get("Pod", "a"), cluster.get("Pod", "b")
-    cluster.kubectl("delete pod a")
+    cluster.kubectl("delete pod a --wait=false")
     cluster.advance(1)
     assert cluster.kubectl("get pod a").splitlines()[1].split()[2] == "Terminating"
     endpoints = cluster.kubectl("get endpoints web")
@@ -124,7 +124,7 @@ def test_an_exec_hook_runs_in_the_container(cluster):
     cluster.apply(pod("w", image="busybox", command=["sh", "-c", "sleep 3600"],
                       lifecycle={"preStop": {"exec": {"command": ["sh", "-c", "echo bye > /tmp/state; sleep 5"]}}}))
     cluster.advance(10)
-    cluster.kubectl("delete pod w")
+    cluster.kubectl("delete pod w --wait=false")
     cluster.advance(1)
     assert cluster.kubectl("exec w -- cat /tmp/state") == "bye"
 
@@ -137,7 +137,7 @@ def test_describe_shows_the_phase_and_terminating_as_kubectl_does(cluster):
     cluster.apply(pod("sleeper", image="busybox", command=["sleep", "3600"]))
     cluster.advance(20)
     assert "\nStatus:          Running\n" in cluster.kubectl("describe pod crash")
-    cluster.kubectl("delete pod sleeper")
+    cluster.kubectl("delete pod sleeper --wait=false")
     cluster.advance(5)
     out = cluster.kubectl("describe pod sleeper")
     assert "\nStatus:                   Terminating (lasts <invalid>)\nTermination Grace Period: 30s\n" in out

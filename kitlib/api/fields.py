@@ -23,6 +23,8 @@ from typing import Any
 KUBERNETES_VERSION = "v1.37.0"
 """The Kubernetes release whose schemas the field tree comes from."""
 TREE_FILE = "fields-v1.37.json"
+PATCH_FILE = "patch-v1.37.json"
+"""Each definition's patch metadata (:mod:`kitlib.api.patchmeta`)."""
 
 VALIDATION = {"strict": "Strict", "true": "Strict", "warn": "Warn", "ignore": "Ignore", "false": "Ignore"}
 """kubectl's ``--validate`` values and the ``fieldValidation`` each sends (``strconv.ParseBool``

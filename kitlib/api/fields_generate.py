@@ -1,5 +1,5 @@
 """Regenerate ``fields-<version>.json``, the field tree :mod:`kitlib.api.fields` checks manifests
-against, from the Kubernetes OpenAPI schemas that the PyPI package ``kubernetes-validate`` ships
+against, and ``patch-<version>.json``, the patch metadata of its fields (merge keys, list types), from the Kubernetes OpenAPI schemas that the PyPI package ``kubernetes-validate`` ships
 (a test dependency; kitlib never imports it at run time)::
 
     python -m kitlib.api.fields_generate            # writes kitlib/api/fields-v1.37.json
@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .fields import KUBERNETES_VERSION, TREE_FILE
+from .fields import KUBERNETES_VERSION, PATCH_FILE, TREE_FILE
 
 PREFIX = "#/$defs/io.k8s."
 
@@ -91,11 +91,51 @@ def dumps(tree: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+PATCH_KEYS = ("x-kubernetes-patch-strategy", "x-kubernetes-patch-merge-key", "x-kubernetes-list-type",
+              "x-kubernetes-list-map-keys", "x-kubernetes-map-type")
+"""The schema extensions strategic merge patch and server-side apply read (the Go types' struct tags
+``patchStrategy``, ``patchMergeKey`` and the ``+listType``, ``+listMapKey``, ``+mapType`` markers)."""
+
+
+def patch_meta(version: str = KUBERNETES_VERSION) -> dict[str, Any]:
+    """For each definition of the field tree, its fields that carry :data:`PATCH_KEYS`, with them
+    (without the ``x-kubernetes-`` prefix); ``"."`` for the definition's own ``map-type``."""
+    defs = _definitions(version)
+    out: dict[str, Any] = {}
+    for name in generate(version)["definitions"]:
+        props = defs["io.k8s." + name].get("properties") or {}
+        fields: dict[str, Any] = {}
+        if "x-kubernetes-map-type" in defs["io.k8s." + name]:
+            # The struct itself is atomic (a LabelSelector): ``"."`` holds the definition's own type.
+            fields["."] = {"map-type": defs["io.k8s." + name]["x-kubernetes-map-type"]}
+        for key, sub in sorted(props.items()):
+            meta = {k.removeprefix("x-kubernetes-"): sub[k] for k in PATCH_KEYS if k in sub}
+            if meta:
+                fields[key] = meta
+        if fields:
+            out[name] = fields
+    return {"version": version, "definitions": out}
+
+
+def dumps_patch(meta: dict[str, Any]) -> str:
+    """The patch metadata file's text: one definition a line."""
+    lines = ["{", f'"version": {json.dumps(meta["version"])},', '"definitions": {']
+    items = list(meta["definitions"].items())
+    for i, (name, fields) in enumerate(items):
+        comma = "," if i < len(items) - 1 else ""
+        lines.append(f"{json.dumps(name)}: {json.dumps(fields, separators=(',', ':'))}{comma}")
+    lines += ["}", "}", ""]
+    return "\n".join(lines)
+
+
 def main() -> int:
-    """Write the field tree next to this module."""
+    """Write the field tree and the patch metadata next to this module."""
     path = Path(__file__).with_name(TREE_FILE)
     path.write_text(dumps(generate()))
     print(f"wrote {path}", file=sys.stderr)
+    patch = Path(__file__).with_name(PATCH_FILE)
+    patch.write_text(dumps_patch(patch_meta()))
+    print(f"wrote {patch}", file=sys.stderr)
     return 0
 
 

@@ -23,6 +23,7 @@ from functools import partial
 from typing import Any, TypeVar, cast
 
 from .. import manifest
+from ..api import strategicpatch
 from ..api.convert import clone
 from ..api.crd import CustomKind
 from ..api.labels import LabelSelector, parse_selector
@@ -31,11 +32,11 @@ from ..api.node import Node
 from ..api.pod import Pod
 from ..api.registry import CUSTOM, Resource, for_object, lookup
 from ..clock import Clock
-from ..errors import AlreadyExists, BadRequest, FieldError, Invalid, NotFound, invalid
+from ..errors import AlreadyExists, BadRequest, Conflict, FieldError, Invalid, NotFound, invalid
 from ..events import EventLog
 from ..names import new_uid, random_suffix
 from ..store import Store
-from . import deprecation
+from . import deprecation, lastapplied, managedfields, patch
 from .allocators import IPAllocator, PortAllocator, RangeAllocator
 from .core_strategy import namespace_lifecycle
 from .strategies import strategy_for
@@ -100,6 +101,9 @@ class ApiServer:
         """Validating admission webhooks an add-on registers: each is called with the object and
         the stored one (None on create) after validation, and raises the webhook's denial."""
         self._request = _Request(self.rng)  # the request in flight, if any
+        self.managed: dict[str, builtins.list[managedfields.Entry]] = {}
+        """Each object's ``managedFields`` by UID (:mod:`kitlib.apiserver.managedfields`), for the
+        writes that record them (client-side and server-side apply)."""
 
     # ------------------------------------------------------------------ reading
 
@@ -186,6 +190,7 @@ class ApiServer:
             "service_ip_ranges": self.service_ips.state(),
             "node_ports": self.node_ports.allocated(),
             "pod_cidrs": self.pod_cidrs.state(),
+            "managed": {uid: managedfields.entries(managed) for uid, managed in sorted(self.managed.items())},
         }
 
     def serve(self, kind: CustomKind) -> None:
@@ -280,6 +285,78 @@ class ApiServer:
             self.update_status(obj)  # a spec write through the subresource: no other admission
         return obj
 
+    def patch(self, kind: str, name: str, namespace: str, patch_type: str, body: Any, *,
+              subresource: str = "", dry_run: bool = False,
+              warnings: builtins.list[str] | None = None) -> tuple[KubeObject, bool]:
+        """The PATCH verb (``kubectl patch``): ``body`` of ``patch_type`` (``json``, ``merge`` or
+        ``strategic``, :mod:`kitlib.apiserver.patch`) applied to the stored object, then admitted as
+        an update; returns the object and whether anything changed (an unchanged object is not
+        written). ``subresource`` ``status`` changes only the status, ``scale`` patches the
+        autoscaling/v1 Scale. Unknown fields are dropped with a warning (the server's default field
+        validation, ``Warn``, as kubectl patch asks for none)."""
+        existing = self.get(kind, name, namespace)
+        res = for_object(existing)
+        custom = res.kind in self.custom
+        if subresource == "scale":
+            return self._patch_scale(existing, patch_type, body, dry_run)
+        live = existing.to_dict()
+        merged = patch.patched(live, patch_type, body, custom)
+        if not isinstance(merged, dict):
+            raise patch.undecodable(res, merged)
+        # The main resource ignores a status in the patch, the status subresource all but it.
+        if subresource == "status":
+            merged = {**live, "status": merged.get("status")} if "status" in merged else \
+                {k: v for k, v in live.items() if k != "status"}
+        elif "status" in live:
+            merged["status"] = live["status"]
+        else:
+            merged.pop("status", None)
+        sent_version = (merged.get("metadata") or {}).get("resourceVersion")
+        if sent_version != existing.metadata.resource_version:
+            raise Conflict(f'Operation cannot be fulfilled on {res.qualified} "{name}": the object has been '
+                           "modified; please apply your changes to the latest version and try again")
+        if merged == live:
+            return existing, False
+        meta = merged.get("metadata")
+        if not isinstance(meta, dict) or meta.get("name") != existing.name or \
+                (res.cls.namespaced and meta.get("namespace") != existing.metadata.namespace):
+            raise BadRequest("the name of the object does not match the name on the URL")
+        with self.request(dry_run=dry_run):
+            obj = manifest.decode(merged, "Warn", warnings, self.custom)
+            if subresource == "status":
+                stored = clone(existing)
+                stored.status = obj.status  # type: ignore[attr-defined]  # only kinds with a status have the subresource
+                if not dry_run:
+                    self.update_status(stored)
+                    stored = self.store.get(res.kind, existing.key) or stored
+                return stored, True
+            prepared = self.prepare(obj, existing)
+            if dry_run:
+                return prepared, True
+            return self._commit_update(existing, prepared), True
+
+    def _patch_scale(self, obj: KubeObject, patch_type: str, body: Any, dry_run: bool) -> tuple[KubeObject, bool]:
+        """A PATCH of the ``scale`` subresource: the autoscaling/v1 Scale patched, its replicas set
+        (the object scaled is returned; kubectl prints the Scale as ``scale.autoscaling/<name>``)."""
+        res = for_object(obj)
+        if not strategy_for(res.kind).scalable:
+            raise NotFound("the server could not find the requested resource")
+        spec: Any = obj.spec  # type: ignore[attr-defined]  # every scalable kind has a spec with replicas
+        meta = obj.to_dict()["metadata"]
+        scale = {"apiVersion": "autoscaling/v1", "kind": "Scale",
+                 "metadata": {k: meta[k] for k in ("creationTimestamp", "name", "namespace", "resourceVersion", "uid")
+                              if k in meta},
+                 "spec": {"replicas": spec.replicas},
+                 "status": {"replicas": obj.status.replicas or 0,  # type: ignore[attr-defined]  # as above
+                            "selector": str(spec.selector)}}
+        merged = patch.patched(scale, patch_type, body, True)
+        replicas = ((merged if isinstance(merged, dict) else {}).get("spec") or {}).get("replicas", 0)
+        if isinstance(replicas, bool) or not isinstance(replicas, int):
+            raise patch.undecodable(res, merged)
+        if dry_run or replicas == spec.replicas:
+            return obj, replicas != spec.replicas
+        return self.scale(res.kind, obj.name, obj.metadata.namespace or "", replicas), True
+
     def update_status(self, obj: KubeObject, *, notify: bool = True) -> KubeObject:
         """Store a stored object after a controller changed it in place (its status, or fields the
         server owns), with a new resourceVersion. ``notify=False`` skips the watch event, for
@@ -302,48 +379,153 @@ class ApiServer:
         (a Service's registry releases its ClusterIP after the delete: ``afterDelete``). Graceful
         deletion and cascading are the callers': the kubelet and the garbage collector."""
         self.store.remove(obj)
+        self.managed.pop(obj.metadata.uid or "", None)
         self._notify(obj, True)
         strategy_for(obj.kind).release(self, obj)
 
     def apply(self, docs: builtins.list[dict[str, Any]], validation: str = "Strict",
-              warnings: builtins.list[str] | None = None) -> builtins.list[tuple[KubeObject, str]]:
-        """Create or update every document, as ``kubectl apply`` does, with kubectl's word for each
-        object (created, configured, unchanged). All are admitted before any is stored.
-        ``validation`` is the field validation asked for (see :func:`kitlib.manifest.decode`);
-        the server's warnings (unknown fields under ``Warn``, each kind's own) go to ``warnings``."""
+              warnings: builtins.list[str] | None = None, *,
+              dry_run: bool = False) -> builtins.list[tuple[KubeObject, str]]:
+        """Create or update every document, as client-side ``kubectl apply`` does, with kubectl's word
+        for each object (created, configured, unchanged). All are admitted before any is stored.
+
+        A new object is created with the ``last-applied-configuration`` annotation; a stored one is
+        patched with the three-way patch from its last applied configuration
+        (:mod:`kitlib.apiserver.lastapplied`): an empty patch leaves it ``unchanged`` (kubectl sends
+        nothing), any other is ``configured``. ``validation`` is the field validation asked for (see
+        :func:`kitlib.manifest.decode`); the server's warnings (unknown fields under ``Warn``, each
+        kind's own) go to ``warnings``. With ``dry_run`` (``--dry-run=server``) nothing is stored and
+        no trace is left."""
         pending_ns = {d.get("metadata", {}).get("name") for d in docs if d.get("kind") == "Namespace"}
-        with self.request():
-            plans: builtins.list[KubeObject] = []
+        with self.request(dry_run=dry_run):
+            plans: builtins.list[tuple[KubeObject, str]] = []
             said: builtins.list[builtins.list[str]] = []  # each document's warnings (WarningsOnCreate/Update)
             planned: dict[tuple[str, str], KubeObject] = {}
             for doc in docs:
-                obj = manifest.decode(doc, validation, warnings, self.custom)
-                res = for_object(obj)
-                namespace = ""
-                if res.cls.namespaced:
-                    namespace = obj.metadata.namespace = obj.metadata.namespace or "default"
+                res = manifest.mapping(doc, self.custom)
+                meta = doc.get("metadata")
+                given = meta.get("namespace") if isinstance(meta, dict) else None
+                sent = lastapplied.modified(doc, (given or "default") if res.cls.namespaced else None)
+                obj = manifest.decode(sent, validation, warnings, self.custom)
+                namespace = obj.metadata.namespace or "" if res.cls.namespaced else ""
                 # A name that appears twice is created by the first document and updated by the next.
                 existing = planned.get((res.kind, obj.key)) or self.store.get(res.kind, obj.key)
-                if namespace and existing is None and (
-                        namespace not in pending_ns or self.store.get("Namespace", namespace) is not None):
-                    namespace_lifecycle(self, obj)  # a namespace this apply creates is Active
-                prepared = self.prepare(obj, existing)
-                planned[(res.kind, obj.key)] = prepared
-                plans.append(prepared)
+                if existing is None:
+                    if namespace and (namespace not in pending_ns or self.store.get("Namespace", namespace) is not None):
+                        namespace_lifecycle(self, obj)  # a namespace this apply creates is Active
+                    prepared, word = self.prepare(obj, None), "created"
+                else:
+                    live = existing.to_dict()
+                    custom = res.kind in self.custom
+                    patch = lastapplied.patch_for(live, sent, custom)
+                    if not patch:
+                        plans.append((existing, "unchanged"))
+                        said.append([])  # kubectl sends no request for an empty patch: no warnings
+                        continue
+                    merged = lastapplied.patched(live, patch, custom)
+                    sent_version = (patch.get("metadata") or {}).get("resourceVersion")
+                    if sent_version is not None and sent_version != existing.metadata.resource_version:
+                        # A resourceVersion in the patch is a precondition (optimistic concurrency).
+                        raise Conflict(f'Operation cannot be fulfilled on {res.qualified} "{existing.name}": '
+                                       "the object has been modified; please apply your changes to the latest "
+                                       "version and try again")
+                    # The manifest's own fields were checked above; the rest are the live object's.
+                    prepared = self.prepare(manifest.decode(merged, "Ignore", None, self.custom), existing)
+                    word = "configured"
+                planned[(res.kind, prepared.key)] = prepared
+                plans.append((prepared, word))
                 said.append(strategy_for(res.kind).warnings(prepared, existing))
             results = []
-            for prepared, warned in zip(plans, said, strict=True):
-                existing = self.store.get(prepared.kind, prepared.key)
-                if existing is None:
-                    results.append((self._commit_create(prepared), "created"))
-                elif unchanged(existing, prepared):
-                    results.append((existing, "unchanged"))
-                    continue  # kubectl sends no request for an empty patch: the server warns of nothing
-                else:
-                    results.append((self._commit_update(existing, prepared), "configured"))
+            for (prepared, word), warned in zip(plans, said, strict=True):
                 if warnings is not None:
                     warnings += warned
+                existing = self.store.get(prepared.kind, prepared.key)
+                if dry_run or word == "unchanged":
+                    results.append((prepared, word))
+                elif existing is None:
+                    results.append((self._commit_create(prepared), word))
+                    self._record(prepared, None, "kubectl-client-side-apply")
+                elif existing is prepared or existing.to_dict() == prepared.to_dict():
+                    results.append((existing, word))  # a patch that changes nothing writes nothing
+                else:
+                    before = existing.to_dict()
+                    results.append((self._commit_update(existing, prepared), word))
+                    self._record(prepared, before, "kubectl-client-side-apply")
             return results
+
+    def _record(self, obj: KubeObject, before: dict[str, Any] | None, manager: str, subresource: str = "") -> None:
+        """An Update by ``manager`` in ``obj``'s managedFields (:func:`managedfields.record_update`)."""
+        res = for_object(obj)
+        schema = strategicpatch.Schema(None) if res.kind in self.custom else \
+            strategicpatch.Schema.of(res.cls.api_version, res.kind)
+        managedfields.record_update(self.managed.setdefault(obj.metadata.uid or "", []), manager,
+                                    res.cls.api_version, self.clock.timestamp(), before, obj.to_dict(), schema,
+                                    subresource)
+
+    def record_manager(self, obj: KubeObject, before: dict[str, Any] | None, manager: str,
+                       subresource: str = "") -> None:
+        """Record a write of ``obj`` (``before``: the object as it was, None for a create) as an
+        Update by field manager ``manager`` in its managedFields."""
+        self._record(obj, before, manager, subresource)
+
+    def server_side_apply(self, doc: dict[str, Any], manager: str = "kubectl", *, force: bool = False,
+                          dry_run: bool = False, validation: str = "Strict",
+                          warnings: builtins.list[str] | None = None) -> tuple[KubeObject, bool]:
+        """Server-side apply (an ``application/apply-patch+yaml`` PATCH) of one document by field
+        manager ``manager``: created if new; else merged into the live object, refused with the
+        field manager's conflicts (409) where another manager owns a field set to another value,
+        unless ``force``; fields this manager applied before and no longer applies are removed
+        when nobody else owns them. Returns the object and whether it changed."""
+        res = manifest.mapping(doc, self.custom)
+        custom = res.kind in self.custom
+        schema = strategicpatch.Schema(None) if custom else strategicpatch.Schema.of(res.cls.api_version, res.kind)
+        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        sent = dict(doc)
+        if res.cls.namespaced:
+            sent["metadata"] = {**(meta or {}), "namespace": (meta or {}).get("namespace") or "default"}
+        obj = manifest.decode(sent, validation, warnings, self.custom)
+        applied = managedfields.field_set(doc, schema)
+        existing = self.store.get(res.kind, obj.key)
+        with self.request(dry_run=dry_run):
+            if existing is None:
+                if res.cls.namespaced:
+                    namespace_lifecycle(self, obj)
+                prepared = self.prepare(obj, None)
+                if dry_run:
+                    return prepared, True
+                created = self._commit_create(prepared)
+                self.managed[created.metadata.uid or ""] = [managedfields.Entry(
+                    manager, "Apply", res.cls.api_version, self.clock.timestamp(), applied)]
+                return created, True
+            live = existing.to_dict()
+            managed = [managedfields.Entry(e.manager, e.operation, e.api_version, e.time, set(e.fields),
+                                           e.subresource) for e in self.managed.get(existing.metadata.uid or "", [])]
+            found = managedfields.conflicts(managed, manager, applied, doc, live)
+            if found and not force:
+                raise Conflict(managedfields.conflict_message(found))
+            for e, p in found:
+                e.fields.discard(p)
+            mine = next((e for e in managed if e.manager == manager and e.operation == "Apply"), None)
+            before = mine.fields if mine is not None else set()
+            others = set().union(*(e.fields for e in managed if e is not mine))
+            merged = lastapplied.patched(live, {k: v for k, v in doc.items() if k != "status"}, custom)
+            for p in sorted(before - applied - others, key=len, reverse=True):
+                managedfields.remove(merged, p)
+            if mine is None:
+                mine = managedfields.Entry(manager, "Apply", res.cls.api_version, "")
+                managed.append(mine)
+            mine.fields, mine.time = set(applied), self.clock.timestamp()
+            managed = [e for e in managed if e.fields]
+            if merged == live:
+                if not dry_run:
+                    self.managed[existing.metadata.uid or ""] = managed
+                return existing, False
+            prepared = self.prepare(manifest.decode(merged, "Ignore", None, self.custom), existing)
+            if dry_run:
+                return prepared, True
+            stored = self._commit_update(existing, prepared)
+            self.managed[stored.metadata.uid or ""] = managed
+            return stored, True
 
     def record_event(self, obj: KubeObject, reason: str, message: str, source: str,
                      type_: str = "Normal", *, field_path: str = "") -> None:
@@ -490,15 +672,6 @@ def spec_of(obj: KubeObject) -> Any:
     return {k: v for k, v in body.items() if k not in ("metadata", "status")}
 
 
-def unchanged(existing: KubeObject, new: KubeObject) -> bool:
-    """Whether applying ``new`` over ``existing`` changes nothing a user declared."""
-    def user(o: KubeObject) -> dict[str, str]:
-        return {k: v for k, v in o.metadata.annotations.items() if not _server_annotation(k)}
-
-    return (spec_of(existing) == spec_of(new) and existing.metadata.labels == new.metadata.labels
-            and user(existing) == user(new))
-
-
 def _undecodable_scale(obj: KubeObject, replicas: int) -> Invalid:
     """What the API server answers a scale patch whose replicas overflow int32: the merge-patched
     autoscaling/v1 Scale (keys sorted, as json-patch writes it) does not decode, and the handler
@@ -514,3 +687,4 @@ def _undecodable_scale(obj: KubeObject, replicas: int) -> Invalid:
     return invalid("", "", [FieldError("patch", "Invalid value", text,
                                        f"json: cannot unmarshal number {replicas} into Go struct field "
                                        "ScaleSpec.spec.replicas of type int32")])
+

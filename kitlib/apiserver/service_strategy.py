@@ -318,6 +318,10 @@ def _node_ports(svc: Service) -> set[int]:
 def drop_type_dependent_fields(new: Service, old: Service) -> None:
     """What a type change makes meaningless is wiped, if the client left it as it was."""
     s, o = new.spec, old.spec
+    if o.cluster_ip and not s.cluster_ip and s.cluster_ips == o.cluster_ips:
+        # normalizeClusterIPs (registry/core/service/storage): the singular field cleared and the
+        # plural left as it was (a client-side apply dropping clusterIP) clears the plural too.
+        s.cluster_ips = []
     if _needs_cluster_ip(old) and not _needs_cluster_ip(new):
         if s.cluster_ip == o.cluster_ip and s.cluster_ips in ([], o.cluster_ips):
             s.cluster_ip, s.cluster_ips = None, []

@@ -47,11 +47,12 @@ def orphan_deadline(now: float) -> float:
     return first_pass + ORPHAN_QUARANTINE
 
 
-def delete(rt: Runtime, obj: KubeObject) -> None:
-    """Delete ``obj`` as the API server and the controllers behind it do."""
+def delete(rt: Runtime, obj: KubeObject, grace_period: int | None = None) -> None:
+    """Delete ``obj`` as the API server and the controllers behind it do (``grace_period``: the
+    DELETE's ``gracePeriodSeconds``, for a pod)."""
     api = rt.api
     if isinstance(obj, Pod):
-        kubelet.terminate(rt, obj)
+        kubelet.terminate(rt, obj, grace_period)
     elif isinstance(obj, Namespace):
         # The namespace registry's Delete: the namespace only turns Terminating; the namespace
         # controller (kitlib.controllers.namespace) deletes what is in it, then the namespace.

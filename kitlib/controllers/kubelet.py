@@ -262,7 +262,7 @@ def _repo(image: str) -> str:
     return name
 
 
-def terminate(rt: Runtime, pod: Pod) -> None:
+def terminate(rt: Runtime, pod: Pod, grace_period: int | None = None) -> None:
     """Graceful deletion: the pod becomes Terminating (its endpoints stop being ready at once) and
     the kubelet kills each running container as ``killContainer`` does
     (pkg/kubelet/kuberuntime/kuberuntime_container.go):
@@ -278,10 +278,19 @@ def terminate(rt: Runtime, pod: Pod) -> None:
     Once every container has stopped, the kubelet removes the pod and frees its IP. On a node that
     does not answer, nothing happens until the node is back: the pod stays Terminating. A pod
     bound to a node no kubelet serves stays Terminating too, until the pod garbage collector
-    deletes it if that node does not exist (:func:`kitlib.controllers.garbage.collect_orphan`)."""
+    deletes it if that node does not exist (:func:`kitlib.controllers.garbage.collect_orphan`).
+
+    ``grace_period`` is the DELETE's ``gracePeriodSeconds`` (``kubectl delete --grace-period``,
+    ``--now`` is 1) in place of the pod's ``terminationGracePeriodSeconds``; 0 (``--force``) removes
+    the pod from the API at once, without waiting for the kubelet."""
     if pod.metadata.deletion_timestamp is not None:
         return
+    if grace_period == 0:
+        remove(rt, pod)
+        return
     grace = pod.spec.termination_grace_period_seconds if pod.spec.termination_grace_period_seconds is not None else 30
+    if grace_period is not None:
+        grace = grace_period
     pod.metadata.deletion_timestamp = rt.clock.timestamp(rt.now + grace)
     pod.metadata.deletion_grace_period_seconds = grace
     rt.api.update_status(pod)

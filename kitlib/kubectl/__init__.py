@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING
 from ..errors import ApiError, BadRequest, Invalid
 from . import commands, get, rollout, services, setters
 from .args import Args, KubectlError, parse, unknown_command
+from .delete import delete_command
 from .exec import exec_command
 from .flags import ROOT_COMMANDS
 from .logs import logs_command
 from .output import Output, collecting
+from .patch import patch_command
 from .portforward import port_forward_command
 from .run import run_command
 
@@ -38,8 +40,9 @@ COMMANDS: dict[str, Handler] = {
     "create": commands.create,
     "apply": commands.apply,
     "scale": commands.scale,
-    "delete": commands.delete,
+    "delete": delete_command,
     "label": commands.label,
+    "patch": patch_command,
     "cordon": commands.cordon,
     "uncordon": commands.uncordon,
     "drain": commands.drain,

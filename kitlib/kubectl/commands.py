@@ -13,13 +13,15 @@ from ..api.convert import dump_yaml
 from ..api.meta import KubeObject
 from ..api.node import Node
 from ..api.registry import Resource, for_object
+from ..apiserver import lastapplied
 from ..errors import ApiError, BadRequest, Invalid, PartialFailure, ServerBadRequest
 from ..manifest import decode, load, mapping
 from .args import Args, resource_type
 from .customresources import view_for
 from .generate import emit
 from .kinds import BY_KIND, CREATABLE
-from .output import request, warn
+from .output import note, request, warn
+from .serverside import server_side_apply
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -147,7 +149,23 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
     lines: list[str] = []
     said: list[str] = []
     changed: list[tuple[str, str, str]] = []
-    dry_run = args.get("dry-run")
+    dry_run = args.get("dry-run") or "none"
+    if dry_run not in ("none", "client", "server"):
+        raise BadRequest(f'error: Invalid dry-run value ({dry_run}). Must be "none", "server", or "client".')
+    suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(dry_run, "")
+    server_side = args.on("server-side")
+    # ApplyOptions.Validate, in its order.
+    if args.on("force-conflicts") and not server_side:
+        raise BadRequest("error: --force-conflicts only works with --server-side")
+    if server_side and dry_run == "client":
+        raise BadRequest("error: --dry-run=client doesn't work with --server-side (did you mean --dry-run=server "
+                         "instead?)")
+    if server_side and args.on("force"):
+        raise BadRequest("error: --force cannot be used with --server-side")
+    if dry_run == "server" and args.on("force"):
+        raise BadRequest("error: --dry-run=server cannot be used with --force")
+    if args.get("subresource") and not server_side:
+        raise BadRequest("error: --subresource can only be specified for --server-side")
     try:
         for source, doc in mapped:
             creating = True
@@ -155,18 +173,32 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
                 # Either kind of run reads the live object first, and that answer carries the
                 # warnings every request about its type draws (a deprecated resource).
                 request(cluster, str(doc["kind"]))
-                if dry_run in ("client", "server"):
-                    # A client dry run sends no write, so no field validation: the server does it.
-                    obj = decode(doc, validation if dry_run == "server" else "Ignore", said, cluster.api.custom)
-                    lines.append(f"{for_object(obj).type_name}/{obj.name} created (dry run)")
-                    continue
-                creating = not _exists(cluster, doc)
-                [(obj, word)] = cluster.apply_with_outcome([doc], validation.lower(), said)
+                meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+                if meta and not meta.get("name") and meta.get("generateName"):
+                    raise BadRequest(f"error: from {meta['generateName']}: cannot use generate name with apply")
+                live = _live(cluster, doc)
+                creating = live is None
+                if server_side:
+                    obj, word = server_side_apply(cluster, doc, args, validation, said, dry_run)
+                else:
+                    if live is not None and lastapplied.LAST_APPLIED not in live.metadata.annotations:
+                        res = for_object(live)
+                        note(f"Warning: resource {res.plural}/{live.name} is missing the {lastapplied.LAST_APPLIED} "
+                             "annotation which is required by kubectl apply. kubectl apply should only be used on "
+                             "resources created declaratively by either kubectl create --save-config or kubectl "
+                             "apply. The missing annotation will be patched automatically.")
+                    if dry_run == "client":
+                        obj, word = _client_dry_run(cluster, doc, live)
+                    else:
+                        [(obj, word)] = cluster.apply_with_outcome([doc], validation.lower(), said,
+                                                                   dry_run=dry_run == "server")
             except ApiError as err:
                 errors.append(_from_source(err, source) if creating else err)
                 continue
-            lines.append(f"{for_object(obj).type_name}/{obj.name} {word}")
-            if word != "unchanged":
+            if live is not None and obj.metadata.deletion_timestamp is not None:
+                note(f"Warning: Detected changes to resource {obj.name} which is currently being deleted.")  # WarnIfDeleting
+            lines.append(f"{for_object(obj).type_name}/{obj.name} {word}{suffix}")
+            if word != "unchanged" and not suffix:
                 changed.append(_ref(obj))
     finally:
         # The server's warnings come with its answers, on stderr, even when a later one fails.
@@ -175,17 +207,29 @@ def apply(cluster: Cluster, args: Args, stdin: str) -> str:
     return _outcome(lines, errors, changed)
 
 
-def _exists(cluster: Cluster, doc: dict) -> bool:
-    """Whether the object ``doc`` names is stored (kubectl then patches it instead of creating)."""
+def _live(cluster: Cluster, doc: dict) -> KubeObject | None:
+    """The stored object ``doc`` names, if any (kubectl then patches it instead of creating)."""
     res = mapping(doc, cluster.api.custom)
     meta = doc.get("metadata")
     if not isinstance(meta, dict):
-        return False
+        return None
     name = meta.get("name")
     if not isinstance(name, str) or not name:
-        return False
+        return None
     namespace = (meta.get("namespace") or "default") if res.cls.namespaced else ""
-    return cluster.api.store.get(res.kind, f"{namespace}/{name}" if namespace else name) is not None
+    return cluster.api.store.get(res.kind, f"{namespace}/{name}" if namespace else name)
+
+
+def _client_dry_run(cluster: Cluster, doc: dict, live: KubeObject | None) -> tuple[KubeObject, str]:
+    """What ``--dry-run=client`` prints: kubectl sends nothing, and patches the live object locally
+    (``PatchLocal``), so its word is that of the patch it computed; nothing is validated."""
+    obj = decode(doc, "Ignore", None, cluster.api.custom)
+    if live is None:
+        return obj, "created"
+    res = for_object(live)
+    sent = lastapplied.modified(doc, live.metadata.namespace if res.cls.namespaced else None)
+    patch = lastapplied.patch_for(live.to_dict(), sent, res.kind in cluster.api.custom)
+    return live, "configured" if patch else "unchanged"
 
 
 def _from_source(err: ApiError, source: str) -> ApiError:
@@ -267,35 +311,6 @@ def scale(cluster: Cluster, args: Args, stdin: str) -> str:
         out.append(f"{res.type_name}/{obj.name} scaled")
         changed.append(_ref(obj))
     return _outcome(out, missing, changed)
-
-
-def delete(cluster: Cluster, args: Args, stdin: str) -> str:
-    """``kubectl delete TYPE (NAME... | -l SELECTOR | --all)``: each object deleted or its error,
-    the errors reported after the deletions (``kubectl delete deploy,svc db`` deletes the Deployment
-    even when the Service is missing)."""
-    ns = args.namespace
-    out: list[str] = []
-    errors: list[ApiError] = []
-    changed: list[tuple[str, str, str]] = []
-    targets = _targets(args.words[1:], cluster)
-    for _, names in targets:
-        if not names and not args.get("selector") and not args.on("all"):
-            raise BadRequest("error: resource(s) were provided, but no name was specified")
-    for res, names in targets:
-        request(cluster, res.kind)
-        # Named objects are fetched one by one as they come; a selector or --all lists them first.
-        pending: list[str] = names or [o.name for o in cluster.api.list(res.kind, ns, args.get("selector"))]
-        for name in pending:
-            try:
-                obj = cluster.delete(res.kind, name, ns)
-            except ApiError as err:
-                errors.append(err)
-                continue
-            out.append(f'{res.type_name} "{obj.name}" deleted')
-            changed.append(_ref(obj))
-    if not out and not errors:
-        return f"No resources found in {ns} namespace."
-    return _outcome(out, errors, changed)
 
 
 def label(cluster: Cluster, args: Args, stdin: str) -> str:

@@ -47,6 +47,8 @@ COMMANDS: dict[str, str] = {
     "scale": f"all? {_PRINT} current-replicas dry-run {_FILES} replicas resource-version -l,selector timeout",
     "delete": f"all? -A,all-namespaces? cascade dry-run field-selector {_FILES} force? grace-period "
               "ignore-not-found? -i,interactive? now? -o,output raw -l,selector timeout wait?",
+    "patch": f"allow-missing-template-keys? dry-run field-manager {_FILES} local? -o,output -p,patch patch-file "
+             "show-managed-fields? subresource template type",
     "label": f"all? -A,all-namespaces? {_PRINT} dry-run field-manager field-selector {_FILES} list? local? "
              "overwrite? resource-version -l,selector",
     "annotate": f"all? -A,all-namespaces? {_PRINT} dry-run field-manager field-selector {_FILES} list? local? "
