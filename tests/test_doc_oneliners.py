@@ -13,9 +13,8 @@ commands; its Services are the ones these pages create.
 Three lists:
 
 * ``WORKS``: one-liners that run in kitlib today;
-* ``PENDING``: one-liners that need a kubectl command or output format another branch of issue 15
-  adds (``run ... --rm -i``, ``-o custom-columns|go-template``, ``create secret tls``); strict
-  xfails, so each one that starts to pass after the merge says so;
+* ``PENDING``: one-liners that need an output format kitlib does not simulate (``-o go-template``);
+  strict xfails, so one that starts to pass says so;
 * ``NOT_MODELLED``: one-liners that need an image kitlib does not model yet (strict xfails).
 
 Left out: what needs a terminal or the network (``kubectl edit``, ``kubectl apply -f https://...``,
@@ -304,17 +303,17 @@ WORKS = [
              lambda c: ["example-ingress         nginx   hello-world.example   192.168.49.2   80"], world=ingress_world),
     OneLiner(CONNECT, "kubectl get pods -l run=my-nginx -o custom-columns=POD_IP:.status.podIPs",
              lambda c: ["POD_IP", *[f"[map[ip:{ip}]]" for ip in pod_ips(c, "run=my-nginx")]]),
+    # The page's interactive `kubectl run -it --rm --restart=Never busybox --image=... sh`, with the
+    # command typed at its prompt given after `--`, as a notebook cell (no terminal) runs it.
+    OneLiner(DEBUG_SERVICE, "kubectl run -i --rm --restart=Never busybox --image=gcr.io/google-containers/busybox "
+                            "-- wget -qO- my-nginx",
+             lambda c: ["<h1>Welcome to nginx!</h1>"]),
 ]
 
 PENDING = [
     # go-template is not in issue 15's list of output formats: this one may stay red.
     OneLiner(DEBUG_SERVICE, """kubectl get pods -l app=hostnames -o go-template='{{range .items}}{{.status.podIP}}{{"\\n"}}{{end}}'""",
              lambda c: [ip + "\n" for ip in pod_ips(c, "app=hostnames")]),
-    # The page's interactive `kubectl run -it --rm --restart=Never busybox --image=... sh`, with the
-    # command typed at its prompt given after `--`, as a notebook cell (no terminal) runs it.
-    OneLiner(DEBUG_SERVICE, "kubectl run -i --rm --restart=Never busybox --image=gcr.io/google-containers/busybox "
-                            "-- wget -qO- my-nginx",
-             lambda c: ["<h1>Welcome to nginx!</h1>"]),
 ]
 
 NOT_MODELLED = [
@@ -354,9 +353,9 @@ def test_a_documented_one_liner_runs_and_prints_what_the_page_shows(line):
 
 @pytest.mark.parametrize("line", PENDING, ids=str)
 @pytest.mark.xfail(strict=True, raises=(kitlib.ApiError, AssertionError),
-                   reason="needs run / -o custom-columns|go-template: issue 15, another branch")
-def test_a_one_liner_that_needs_a_command_of_another_branch(line):
-    """These pages' commands need a kubectl command or output format another branch adds."""
+                   reason="kubectl -o go-template is not simulated (kitlib refuses it)")
+def test_a_one_liner_that_needs_an_output_format_kitlib_does_not_simulate(line):
+    """These pages' commands need an output format kitlib does not simulate."""
     check(line)
 
 
@@ -416,7 +415,6 @@ def test_curl_through_the_minikube_ingress_reaches_hello_app():
     assert resp.service == "default/web"
 
 
-@pytest.mark.xfail(strict=True, raises=kitlib.ApiError, reason="needs create secret tls: issue 15, another branch")
 def test_the_tls_secret_of_the_connecting_applications_page(tmp_path, monkeypatch):
     """`openssl req -x509 ... -keyout nginx.key -out nginx.crt -subj "/CN=my-nginx/O=my-nginx"`, then
     `kubectl create secret tls nginxsecret --key nginx.key --cert nginx.crt` makes a

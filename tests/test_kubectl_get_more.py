@@ -121,7 +121,7 @@ kube-system       default   0         2m30s"""
     web.kubectl("create namespace team")
     assert web.kubectl("get serviceaccounts -n team") == "NAME      SECRETS   AGE\ndefault   0         0s"
     rng = web.api.rng.getstate()
-    assert web.kubectl("delete sa default -n team") == 'serviceaccount "default" deleted'
+    assert web.kubectl("delete sa default -n team") == 'serviceaccount "default" deleted from team namespace'
     assert web.kubectl("get sa -n team -o name") == "serviceaccount/default"
     assert web.api.rng.getstate() == rng
     assert web.kubectl("describe sa default") == """\
