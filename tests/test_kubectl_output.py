@@ -15,6 +15,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import fake_apiserver
 import oracle
 import pytest
 
@@ -408,7 +409,7 @@ def test_get_from_files_matches_kubectl(served, tmp_path: Path, command: str) ->
     (tmp_path / "one.yaml").write_text(MANIFESTS.split("---")[0])
     (tmp_path / "missing.yaml").write_text(MANIFESTS + "---\napiVersion: v1\nkind: Service\nmetadata: {name: nope}\n")
     command = command.format(one=tmp_path / "one.yaml", two=tmp_path / "two.yaml", missing=tmp_path / "missing.yaml")
-    done = _oracle("--server", url, "--cache-dir", str(tmp_path), *shlex.split(command))
+    done = fake_apiserver.kubectl(url, shlex.split(command))
     try:
         mine, code = cluster.kubectl(command), 0
     except kitlib.ApiError as err:
@@ -420,23 +421,22 @@ def test_get_from_files_matches_kubectl(served, tmp_path: Path, command: str) ->
 @pytest.fixture(scope="module")
 def served():
     """A cluster with a Deployment behind a Service, served to the real kubectl over HTTP."""
-    from fake_apiserver import serving
     c = kitlib.Cluster(nodes=2, seed=1)
     c.kubectl("create deployment web --image=nginx --replicas=2")
     c.kubectl("expose deployment web --port=80")
     c.advance(30)
-    with serving(c) as url:
+    with fake_apiserver.serve(c) as url:
         yield c, url
 
 
 @pytest.mark.parametrize("command", GET_COMMANDS)
-def test_get_prints_what_kubectl_prints_of_the_same_objects(served, tmp_path: Path, command: str) -> None:
+def test_get_prints_what_kubectl_prints_of_the_same_objects(served, command: str) -> None:
     """The real kubectl, getting kitlib's objects from an API server that serves them
     (``tests/fake_apiserver.py``), prints what kitlib's ``get`` prints: lists as ``kind: List``,
     one named object bare, JSON keys sorted, ``-o name``, jsonpath over the list, custom columns,
     ``--sort-by`` over all the items, and the errors."""
     cluster, url = served
-    done = _oracle("--server", url, "--cache-dir", str(tmp_path), *shlex.split(command))
+    done = fake_apiserver.kubectl(url, shlex.split(command))
     try:
         mine, code = cluster.kubectl(command), 0
     except kitlib.ApiError as err:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 
-import discovery_server
+import fake_apiserver
 import oracle
 import pytest
 
@@ -131,11 +131,8 @@ def test_local_port_in_use(site):
 def test_refusals_are_kubectls(site, line):
     """The real kubectl, reading kitlib's Service, Deployment and pods from a stand-in server,
     refuses the same ports with the same words."""
-    exe = oracle.require()
-    objects = [o.to_dict() for kind in ("Deployment", "Service", "Pod") for o in site.api.list(kind, "default")]
-    with discovery_server.serve(objects) as url:
-        done = subprocess.run([exe, *discovery_server.server_flags(url), *line.split()], capture_output=True, text=True, timeout=60,
-                              check=False, env={"KUBECONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"})
+    with fake_apiserver.serve(site) as url:
+        done = fake_apiserver.kubectl(url, line.split())
     with pytest.raises(kitlib.ApiError) as info:
         site.kubectl(line)
     assert str(info.value) == done.stderr.rstrip("\n")

@@ -1,14 +1,13 @@
 """``kubectl run`` (kubectl 1.37, ``pkg/cmd/run/run.go``): one pod, optionally its Service, printed
 or created as kubectl does; with ``-i --rm`` the pod's output and its deletion. The pods kubectl
 builds and the errors it prints are compared with the real kubectl 1.37.1 (talking to a stand-in
-API server that answers discovery only: :mod:`discovery_server`)."""
+API server, :mod:`fake_apiserver`, of which ``run --dry-run=client`` only asks discovery)."""
 
 from __future__ import annotations
 
 import shlex
-import subprocess
 
-import discovery_server
+import fake_apiserver
 import oracle
 import pytest
 
@@ -19,11 +18,10 @@ from kitlib.kubectl.exec import ExecError
 @pytest.fixture(scope="module")
 def real_run():
     """``real_run([...])``: the real kubectl's exit code and output (stdout, or stderr on failure)."""
-    exe = oracle.require()
-    with discovery_server.serve() as url:
+    oracle.require()
+    with fake_apiserver.serve(kitlib.Cluster()) as url:
         def run(argv: list[str]) -> tuple[int, str]:
-            done = subprocess.run([exe, *discovery_server.server_flags(url), *argv], capture_output=True, text=True, timeout=60, check=False,
-                                  env={"KUBECONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"})
+            done = fake_apiserver.kubectl(url, argv)
             return done.returncode, (done.stdout if done.returncode == 0 else done.stderr).rstrip("\n")
         yield run
 

@@ -1,15 +1,13 @@
 """``kubectl set env``, ``set selector`` and ``expose`` on objects of the cluster (kubectl 1.37
 ``pkg/cmd/set``, ``pkg/cmd/expose``). With ``--dry-run=client -o yaml`` the real kubectl 1.37.1
 prints the object it would send; it reads the object from a stand-in server that serves kitlib's
-own objects (:mod:`discovery_server`), so the two outputs must be the same bytes."""
+own objects (:mod:`fake_apiserver`), so the two outputs must be the same bytes."""
 
 from __future__ import annotations
 
 import shlex
-import subprocess
 
-import discovery_server
-import oracle
+import fake_apiserver
 import pytest
 
 import kitlib
@@ -28,12 +26,8 @@ def site(web: kitlib.Cluster) -> kitlib.Cluster:
 
 def compare(cluster: kitlib.Cluster, line: str) -> None:
     """Run ``line`` in kitlib and in the real kubectl (against kitlib's objects) and compare."""
-    exe = oracle.require()
-    objects = [o.to_dict() for kind in ("Deployment", "Service", "ConfigMap", "Pod", "ReplicaSet")
-               for o in cluster.api.list(kind, "default")]
-    with discovery_server.serve(objects) as url:
-        done = subprocess.run([exe, *discovery_server.server_flags(url), *shlex.split(line)], capture_output=True, text=True, timeout=60,
-                              check=False, env={"KUBECONFIG": "/nonexistent", "PATH": "/usr/bin:/bin"})
+    with fake_apiserver.serve(cluster) as url:
+        done = fake_apiserver.kubectl(url, shlex.split(line))
     # On failure kubectl has printed its stdout (what it did), then its errors.
     expected = (done.returncode, (done.stdout if done.returncode == 0 else done.stdout + done.stderr).rstrip("\n"))
     try:
