@@ -10,12 +10,11 @@ learner's own shell, so the test filters kubectl's output as ``grep`` would. Bus
 The Services concept page (concepts/services-networking/service/) shows manifests rather than
 commands; its Services are the ones these pages create.
 
-Three lists:
+Two lists:
 
 * ``WORKS``: one-liners that run in kitlib today;
 * ``PENDING``: one-liners that need an output format kitlib does not simulate (``-o go-template``);
-  strict xfails, so one that starts to pass says so;
-* ``NOT_MODELLED``: one-liners that need an image kitlib does not model yet (strict xfails).
+  strict xfails, so one that starts to pass says so.
 
 Left out: what needs a terminal or the network (``kubectl edit``, ``kubectl apply -f https://...``,
 ``minikube service --url``), and ``-o jsonpath``, ``port-forward`` and ``get events``, which these
@@ -308,6 +307,17 @@ WORKS = [
     OneLiner(DEBUG_SERVICE, "kubectl run -i --rm --restart=Never busybox --image=gcr.io/google-containers/busybox "
                             "-- wget -qO- my-nginx",
              lambda c: ["<h1>Welcome to nginx!</h1>"]),
+    # registry.k8s.io/serve_hostname answers its pod's hostname on 9376, through the Service's port 80
+    # (the page's `for i in $(seq 1 3); do wget -qO- 10.0.1.175:80; done` and the pod IPs' loop).
+    OneLiner(DEBUG_SERVICE, "wget -qO- {hostnames_ip}:80",
+             lambda c: ["hostnames-"], run=in_pod("client")),
+    OneLiner(DEBUG_SERVICE, "wget -qO- {hostnames_pod_ip}:9376",
+             lambda c: ["hostnames-"], run=in_pod("client")),
+    # `for p in $(kubectl get pods --namespace=kube-system -l k8s-app=kube-dns -o name); do kubectl
+    # logs --namespace=kube-system $p; done`: CoreDNS's start-up lines.
+    OneLiner(DNS_DEBUG, "kubectl logs --namespace=kube-system {coredns_pod}",
+             lambda c: [".:53\n[INFO] plugin/reload: Running configuration SHA512 = ", "\nCoreDNS-1.14.6\n"
+                        "linux/amd64, go1.26.5, 424d125"]),
 ]
 
 PENDING = [
@@ -315,17 +325,6 @@ PENDING = [
     OneLiner(DEBUG_SERVICE, """kubectl get pods -l app=hostnames -o go-template='{{range .items}}{{.status.podIP}}{{"\\n"}}{{end}}'""",
              lambda c: [ip + "\n" for ip in pod_ips(c, "app=hostnames")]),
 ]
-
-NOT_MODELLED = [
-    # registry.k8s.io/serve_hostname serves its hostname over HTTP on 9376; kitlib runs an image it
-    # does not know as agnhost netexec (8080), so the Service's targetPort 9376 is refused.
-    OneLiner(DEBUG_SERVICE, "wget -qO- {hostnames_ip}:80", lambda c: ["hostnames-"], run=in_pod("client")),
-    OneLiner(DEBUG_SERVICE, "wget -qO- {hostnames_pod_ip}:9376", lambda c: ["hostnames-"], run=in_pod("client")),
-    # `for p in $(kubectl get pods --namespace=kube-system -l k8s-app=kube-dns -o name); do kubectl
-    # logs --namespace=kube-system $p; done`: CoreDNS's start-up lines are not in container/imagelogs.py.
-    OneLiner(DNS_DEBUG, "kubectl logs --namespace=kube-system {coredns_pod}", lambda c: [".:53", "CoreDNS-"]),
-]
-
 
 def placeholders(c: kitlib.Cluster, command: str) -> str:
     """The names and addresses a page writes as `<POD-NAME>` or its own IPs, from this cluster."""
@@ -356,15 +355,6 @@ def test_a_documented_one_liner_runs_and_prints_what_the_page_shows(line):
                    reason="kubectl -o go-template is not simulated (kitlib refuses it)")
 def test_a_one_liner_that_needs_an_output_format_kitlib_does_not_simulate(line):
     """These pages' commands need an output format kitlib does not simulate."""
-    check(line)
-
-
-@pytest.mark.parametrize("line", NOT_MODELLED, ids=str)
-@pytest.mark.xfail(strict=True, raises=(kitlib.ApiError, AssertionError),
-                   reason="needs registry.k8s.io/serve_hostname (HTTP on 9376) and CoreDNS's log lines "
-                          "in the container model")
-def test_a_one_liner_that_needs_an_image_kitlib_does_not_model(line):
-    """The Debug Services page's pods answer their hostname on 9376; CoreDNS logs its start-up."""
     check(line)
 
 

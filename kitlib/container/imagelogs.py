@@ -17,6 +17,14 @@ container's log (:mod:`kitlib.container.logs`) by :func:`served` as a request is
   (the address is empty: two spaces), and each handler's own line (``GET /hostname``, ``GET /``
   for every unknown path, ``GET /echo?msg=x&code=``); agnhost serve-hostname
   (``serve-hostname/serve_hostname.go``): ``Serving on port N.``, then ``HTTP request from ip:port``;
+  the standalone ``registry.k8s.io/serve_hostname`` (``test/images/serve_hostname/serve_hostname.go``)
+  prints no start-up line, only ``HTTP request from ip:port``;
+* CoreDNS (``coremain/run.go``, ``core/dnsserver/onstartup.go``, ``plugin/reload/reload.go``; all on
+  stdout, Go's ``log`` with no flags): automaxprocs' ``maxprocs: Leaving GOMAXPROCS=2: CPU quota
+  undefined`` (the node's 2 CPUs, no CPU limit in kubeadm's Deployment), the zone ``.:53``, the
+  reload plugin's ``[INFO] plugin/reload: Running configuration SHA512 = <hex>`` over the parsed
+  Corefile (:mod:`kitlib.container.corefile`), then ``showVersion``'s ``CoreDNS-1.14.6`` and
+  ``linux/amd64, go1.26.5, 424d125``;
 * hashicorp/http-echo (``main.go``, ``handlers.go``): ``[INFO] server is listening on :5678`` on
   stderr; each request on stdout as ``httpLogFormat`` (``%v %s %s "%s %s %s" %d %d "%s" %v``: time,
   Host, the client's address, method, path, protocol, status, bytes, user agent, duration);
@@ -34,7 +42,7 @@ from typing import TYPE_CHECKING
 
 from ..api.defaults import image_tag
 from ..clock import EPOCH
-from . import listeners, logs
+from . import corefile, listeners, logs
 from .logs import LogLine
 
 if TYPE_CHECKING:
@@ -99,6 +107,8 @@ def startup(rt: Runtime, pod: Pod, container: Container, started: float) -> list
             port = next(iter(ports))[0]
             return [LogLine(started, f"{_go_log(started)} Serving on port {port}.", "stderr")]
         return []
+    if repo == listeners.COREDNS and name == "coredns":
+        return [LogLine(started, text) for text in corefile.startup_lines(rt, image_tag(container.image or ""))]
     if repo == listeners.HTTP_ECHO and name == "http-echo":
         ports = listeners.listening(rt, container).ports
         if not ports:
@@ -160,11 +170,11 @@ def served(rt: Runtime, pod: Pod, container: Container, req: HttpRequest, reply:
         if req.route in ("/health",) or req.route.startswith("/status/"):
             return
         line, stream = f"Echoing back request made to {req.path} to client ({req.client_ip}:{req.client_port})", "stdout"
+    elif listeners.is_serve_hostname(container):
+        line, stream = f"{_go_log(rt.now)} HTTP request from {req.client_ip}:{req.client_port}", "stderr"
     elif repo == listeners.AGNHOST:
         sub = listeners.program(container)[1:2]
-        if sub == ["serve-hostname"]:
-            line = f"{_go_log(rt.now)} HTTP request from {req.client_ip}:{req.client_port}"
-        elif sub == ["netexec"]:
+        if sub == ["netexec"]:
             line = f"{_go_log(rt.now)} {_netexec_line(req)}"
         else:
             return

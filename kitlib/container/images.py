@@ -11,6 +11,8 @@ the image's handler, looked up by repository among those an add-on registered in
 * ``gcr.io/google-samples/hello-app``: "Hello, world!", its version and its hostname, on every path;
 * echo-basic (the Gateway API conformance backend): a JSON description of the request as it
   arrived (path, host, method, proto, headers, httpPort, namespace, ingress, service, pod);
+* serve_hostname (the standalone ``registry.k8s.io/serve_hostname`` image and agnhost's
+  ``serve-hostname``): the pod's hostname, no newline, on every path;
 * every other image answers as agnhost ``netexec``, the Kubernetes e2e test server:
   ``/hostname`` is the pod's name, ``/clientip`` the client's ``ip:port``, ``/echo?msg=x``
   is ``x`` and every other path ``NOW: <time>``.
@@ -26,7 +28,7 @@ from urllib.parse import urlsplit
 
 from ..api.defaults import image_repo, image_tag
 from ..clock import EPOCH
-from . import behaviour, imagelogs
+from . import behaviour, imagelogs, listeners
 from .handlers import AppHandler, AppReply, HttpRequest, go_reply, http_date, now, status_line
 
 if TYPE_CHECKING:
@@ -162,6 +164,13 @@ def hostname(pod: Pod) -> str:
     return str(pod.spec.extra.get("hostname") or pod.name)[:63]
 
 
+def serve_hostname(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
+    """serve_hostname's HTTP handler (``test/images/serve_hostname/serve_hostname.go``, the same in
+    agnhost's ``serve-hostname/serve_hostname.go``): ``fmt.Fprintf(w, "%s", hostname)`` on every
+    path, the container's ``os.Hostname()`` with no newline."""
+    return go_reply(rt, 200, hostname(pod))
+
+
 def hello_app(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> AppReply:
     """google-samples hello-app (``main.go``): three lines on every path; the version is the image's
     (``1.0`` prints ``1.0.0``, ``2.0`` prints ``2.0.0``)."""
@@ -273,7 +282,8 @@ def respond(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) -> Ap
     repo = image_repo(container.image or "")
     if repo == DNS_IMAGE and req.port == 53:
         return None  # a DNS server reads the request as a malformed DNS message and hangs up
-    handler = rt.apps.apps.handler(repo) or IMAGES.get(repo, DEFAULT_APP)
+    handler = rt.apps.apps.handler(repo) or (serve_hostname if listeners.is_serve_hostname(container)
+                                             else IMAGES.get(repo, DEFAULT_APP))
     reply = behaviour.reply(rt, pod, container, req) or handler(rt, pod, container, req)
     imagelogs.served(rt, pod, container, req, reply)  # the image's access-log line, if it writes one
     return reply
@@ -284,4 +294,5 @@ def speaks_tls(rt: Runtime, container: Container) -> bool:
     return rt.apps.apps.speaks_tls(image_repo(container.image or ""))
 
 
-__all__ = ["DEFAULT_APP", "IMAGES", "canonical_header", "echo_basic", "hostname", "http_echo", "netexec", "nginx", "respond", "speaks_tls"]
+__all__ = ["DEFAULT_APP", "IMAGES", "canonical_header", "echo_basic", "hostname", "http_echo", "netexec", "nginx", "respond", "serve_hostname",
+           "speaks_tls"]

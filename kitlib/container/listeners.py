@@ -18,6 +18,9 @@ replaces the image's ENTRYPOINT, ``args`` replaces its CMD (:func:`program`). Th
   (``liveness/server.go``); ``test-webserver`` on ``--port`` (default 80); ``porter`` on each
   ``SERVE_PORT_N`` / ``SERVE_TLS_PORT_N`` (TCP) and ``SERVE_SCTP_PORT_N`` (SCTP) of its ``env``
   (``porter/porter.go``, :func:`porter`); ``pause`` on nothing;
+* ``registry.k8s.io/serve_hostname``, the Debug Services page's ``hostnames`` image (ENTRYPOINT
+  ``/serve_hostname``, ``test/images/serve_hostname/Dockerfile``): the same program as agnhost's
+  ``serve-hostname`` (``test/images/serve_hostname/serve_hostname.go``, same flags and defaults);
 * ``hashicorp/http-echo`` 1.0 (ENTRYPOINT ``/http-echo``, ``docker/scratch/Dockerfile``): ``-listen`` (default ``:5678``), Go's
   flag package taking ``-listen=:8080``, ``--listen :8080`` alike (``main.go``); without
   ``-text`` (or ``ECHO_TEXT``) it exits 127 and listens on nothing;
@@ -68,6 +71,8 @@ HELLO_APP = "gcr.io/google-samples/hello-app"
 """The kubernetes.io minikube Ingress tutorial's app (GoogleCloudPlatform/kubernetes-engine-samples
 ``quickstarts/hello-app/main.go``: ``PORT`` or 8080; its Dockerfile's ``CMD ["/hello-app"]``)."""
 ECHO_BASIC = "registry.k8s.io/gateway-api/echo-basic"
+SERVE_HOSTNAME = "registry.k8s.io/serve_hostname"
+"""The standalone serve_hostname image (``test/images/serve_hostname``, ``ENTRYPOINT ["/serve_hostname"]``)."""
 WEBAPP_PORT = 8080
 """Where ``kitlib/webapp`` listens when its ``env`` sets no ``PORT``."""
 ECHO_BASIC_PORT = 3000
@@ -87,6 +92,7 @@ IMAGE_CONFIG: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     COREDNS: (("/coredns",), ()),
     HELLO_APP: ((), ("/hello-app",)),
     ECHO_BASIC: (("/echo-basic",), ()),
+    SERVE_HOSTNAME: (("/serve_hostname",), ()),
     "alpine": ((), ("/bin/sh",)),
     "nicolaka/netshoot": ((), ("zsh",)),
     "curlimages/curl": (("/entrypoint.sh",), ("curl",)),
@@ -96,7 +102,8 @@ IMAGE_CONFIG: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 agnhost: ``ENTRYPOINT ["/agnhost"]``, ``CMD ["pause"]``; netshoot: ``CMD ["zsh"]``; echoserver's and
 webapp's CMD are names kitlib gives: what matters is that a ``command`` replaces them). Both what
 listens and the main process (:mod:`kitlib.container.process`) start from it."""
-IMAGES = frozenset({NGINX, AGNHOST, HTTP_ECHO, ECHOSERVER, BUSYBOX, WEBAPP, COREDNS, HELLO_APP, ECHO_BASIC})
+IMAGES = frozenset({NGINX, AGNHOST, HTTP_ECHO, ECHOSERVER, BUSYBOX, WEBAPP, COREDNS, HELLO_APP, ECHO_BASIC,
+                    SERVE_HOSTNAME})
 """The images whose listeners kitlib models (the others in :data:`IMAGE_CONFIG` are clients)."""
 SYSTEM: dict[str, frozenset[Listener]] = {
     "registry.k8s.io/kube-apiserver": frozenset({(8443, "TCP")}),  # minikube's --secure-port=8443
@@ -124,7 +131,8 @@ host-network ones), from their manifests' ports and probes. kitlib models them e
 ALIASES = {"k8s.gcr.io/echoserver": ECHOSERVER, "gcr.io/google_containers/echoserver": ECHOSERVER,
            "k8s.gcr.io/e2e-test-images/agnhost": AGNHOST, "registry.k8s.io/busybox": BUSYBOX,
            "us-docker.pkg.dev/google-samples/containers/gke/hello-app": HELLO_APP,
-           "gcr.io/k8s-staging-gateway-api/echo-basic": ECHO_BASIC}
+           "gcr.io/k8s-staging-gateway-api/echo-basic": ECHO_BASIC,
+           "k8s.gcr.io/serve_hostname": SERVE_HOSTNAME, "gcr.io/google_containers/serve_hostname": SERVE_HOSTNAME}
 """Older registries' names of the same images."""
 SHELLS = frozenset({"sh", "ash", "bash", "dash"})
 
@@ -260,6 +268,8 @@ def _argv_listeners(r: str, argv: list[str], echo_text: bool) -> set[Listener]:
         return {(80, "TCP")}
     if name in ("agnhost", "agnhost-2") and r == AGNHOST:
         return _agnhost(argv[1:])
+    if name == "serve_hostname" and r == SERVE_HOSTNAME:
+        return _serve_hostname(_flags(argv[1:], frozenset({"udp", "tcp", "http"})))
     if name == "http-echo" and r == HTTP_ECHO:
         return _http_echo(argv[1:], echo_text)
     if name == "httpd" and r == BUSYBOX:
@@ -329,19 +339,34 @@ def _agnhost(args: list[str]) -> set[Listener]:
             return set()
         return {(http, "TCP")} | ({(udp, "UDP")} if udp != -1 else set())
     if sub == "serve-hostname":
-        # serve_hostname.go: --port 9376; --http (default true) serves HTTP, --tcp raw TCP, --udp
-        # UDP; HTTP with TCP or UDP is a fatal error ("Can't server TCP/UDP mode and HTTP mode ...").
-        port = _port(flags.get("port"), 9376)
-        http, tcp, udp = (flags.get(f, d) == "true" for f, d in (("http", "true"), ("tcp", ""), ("udp", "")))
-        if port is None or (http and (tcp or udp)):
-            return set()
-        return ({(port, "TCP")} if http or tcp else set()) | ({(port, "UDP")} if udp else set())
+        return _serve_hostname(flags)
     if sub == "liveness":
         return {(8080, "TCP")}
     if sub == "test-webserver":
         port = _port(flags.get("port"), 80)
         return set() if port is None else {(port, "TCP")}
     return set()
+
+
+def _serve_hostname(flags: dict[str, str]) -> set[Listener]:
+    # serve_hostname.go (agnhost's subcommand and the standalone image alike): --port 9376; --http
+    # (default true) serves HTTP, --tcp raw TCP, --udp UDP; HTTP with TCP or UDP is a fatal error
+    # ("Can't server TCP/UDP mode and HTTP mode at the same time").
+    port = _port(flags.get("port"), 9376)
+    http, tcp, udp = (flags.get(f, d) == "true" for f, d in (("http", "true"), ("tcp", ""), ("udp", "")))
+    if port is None or (http and (tcp or udp)):
+        return set()
+    return ({(port, "TCP")} if http or tcp else set()) | ({(port, "UDP")} if udp else set())
+
+
+def is_serve_hostname(container: Container) -> bool:
+    """Whether ``container`` runs serve_hostname: the standalone image's ``/serve_hostname`` or
+    agnhost's ``serve-hostname`` subcommand (one program, ``serve_hostname.go``)."""
+    r = repo(container)
+    argv = program(container)
+    name = argv[0].rsplit("/", 1)[-1] if argv else ""
+    return (r == SERVE_HOSTNAME and name == "serve_hostname") or \
+        (r == AGNHOST and name in ("agnhost", "agnhost-2") and argv[1:2] == ["serve-hostname"])
 
 
 def _http_echo(args: list[str], echo_text: bool) -> set[Listener]:
@@ -419,5 +444,5 @@ def describe(ports: frozenset[Listener] | set[Listener]) -> str:
     return ", ".join(f"{p}/{proto}" for p, proto in sorted(ports)) or "nothing"
 
 
-__all__ = ["Listener", "Listening", "describe", "listening", "listening_ports", "note_unknown", "program",
+__all__ = ["Listener", "Listening", "describe", "is_serve_hostname", "listening", "listening_ports", "note_unknown", "program",
            "script_commands"]
