@@ -10,11 +10,9 @@ learner's own shell, so the test filters kubectl's output as ``grep`` would. Bus
 The Services concept page (concepts/services-networking/service/) shows manifests rather than
 commands; its Services are the ones these pages create.
 
-Three lists:
+Two lists:
 
 * ``WORKS``: one-liners that run in kitlib today;
-* ``PENDING``: one-liners that need an output format kitlib does not simulate (``-o go-template``);
-  strict xfails, so one that starts to pass says so;
 * ``NOT_MODELLED``: one-liners that need an image kitlib does not model yet (strict xfails).
 
 Left out: what needs a terminal or the network (``kubectl edit``, ``kubectl apply -f https://...``,
@@ -308,12 +306,10 @@ WORKS = [
     OneLiner(DEBUG_SERVICE, "kubectl run -i --rm --restart=Never busybox --image=gcr.io/google-containers/busybox "
                             "-- wget -qO- my-nginx",
              lambda c: ["<h1>Welcome to nginx!</h1>"]),
-]
-
-PENDING = [
-    # go-template is not in issue 15's list of output formats: this one may stay red.
     OneLiner(DEBUG_SERVICE, """kubectl get pods -l app=hostnames -o go-template='{{range .items}}{{.status.podIP}}{{"\\n"}}{{end}}'""",
-             lambda c: [ip + "\n" for ip in pod_ips(c, "app=hostnames")]),
+             # a pod IP a line, the pods in kubectl get's order (by name)
+             lambda c: ["\n".join(p.status.pod_ip for p in sorted(c.pods(selector="app=hostnames"),
+                                                                 key=lambda p: p.name))]),
 ]
 
 NOT_MODELLED = [
@@ -348,14 +344,6 @@ def check(line: OneLiner) -> None:
 def test_a_documented_one_liner_runs_and_prints_what_the_page_shows(line):
     """The command, copied from the page, prints what the page shows for this cluster's names and
     addresses."""
-    check(line)
-
-
-@pytest.mark.parametrize("line", PENDING, ids=str)
-@pytest.mark.xfail(strict=True, raises=(kitlib.ApiError, AssertionError),
-                   reason="kubectl -o go-template is not simulated (kitlib refuses it)")
-def test_a_one_liner_that_needs_an_output_format_kitlib_does_not_simulate(line):
-    """These pages' commands need an output format kitlib does not simulate."""
     check(line)
 
 
