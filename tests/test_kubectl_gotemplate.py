@@ -35,6 +35,16 @@ SAME_AS_KUBECTL = [
     (DEPLOYMENT, "{{$n := .metadata.name}}{{range .spec.template.spec.containers}}{{$n}}/{{.name}}{{end}} {{$}}"),
     (DEPLOYMENT, "{{.metadata.name | printf \"<%s>\"}} {{exists .metadata \"name\"}} {{exists . \"nope\"}}"),
     (DEPLOYMENT, "{{.spec.template.spec.containers}}"),
+    (DEPLOYMENT, "{{.}}"),
+    (DEPLOYMENT, "{{range 3}}{{.}}{{end}} {{$x := 1}}{{$x = 2}}{{$x}} {{ 'a' }} {{ -1 }} {{ 1.0 }} {{ 1e3 }} {{ 0x10 }}"),
+    (DEPLOYMENT, "{{ with .nope }}{{ else with .kind }}{{ . }}{{ end }} {{ $.kind }} {{ ( .metadata ).name }}"),
+    (DEPLOYMENT, "{{print 1 2 \"a\" \"b\" 3}} {{println 1 \"a\"}} {{printf \"%v %v\" .spec.strategy .status}}"),
+    (DEPLOYMENT, "{{printf \"%x %X %o %08.3f %e %g\" 255 255 8 3.14159 12345.678 0.000001}} {{printf \"%d\" 1 2}} "
+                 "{{printf \"%d %d\" 1}} {{printf \"%s\" .spec.replicas}}"),
+    (DEPLOYMENT, "{{ printf \"%5.1f|%-6d|%+d|%t|%+.2f\" 3.14159 42 5 true 2.0 }}"),
+    (DEPLOYMENT, "{{ lt \"a\" \"b\" }} {{ ge 2 1 }} {{ le 1.5 2.5 }} {{ gt .spec.replicas 2 }} {{ eq .kind \"a\" \"Deployment\" }}"),
+    (DEPLOYMENT, "{{ html \"<a>\" \"&\" 1 2 }} {{ urlquery \"a b/c\" }} {{ html .nope }} {{ js \"a'<>=&\" }}"),
+    (DEPLOYMENT, "{{ index .spec.template.spec.containers 0 \"name\" }} {{ index .metadata.labels \"nope\" }}"),
     (SECRET, "{{.data.user | base64decode}} {{.data.user}}"),
 ]
 
@@ -91,6 +101,12 @@ def test_a_template_that_does_not_parse_is_refused(template: str) -> None:
     ("{{eq .metadata 3}}", ()),
     ("{{len .nope}}", ()),
     ("{{index .nope 1}}", ()),
+    ("{{len 3}}", ()),
+    ("{{.kind 1}}", ()),
+    ("{{$.kind 1}}", ()),
+    ("{{\"a\" 1}}", ()),
+    ("{{range $i, $e := .kind}}{{end}}", ()),
+    ("{{index .spec.template.spec.containers 5}}", ()),
     ("before {{.spec.nope.x}}", ("--allow-missing-template-keys=false",)),
 ])
 def test_an_execution_error_prints_the_debugging_dump_then_the_error(template: str, extra: tuple[str, ...]) -> None:
@@ -116,3 +132,21 @@ def test_no_template_and_template_files() -> None:
         cluster.kubectl(f"{DEPLOYMENT} -o go-template")
     assert cluster.kubectl(f"{DEPLOYMENT} -o template={{{{.kind}}}}") == "Deployment"
     assert cluster.kubectl(f"{DEPLOYMENT} -o go-template --template={{{{.kind}}}}") == "Deployment"
+
+
+def test_a_template_file_with_lines_places_errors_by_line_and_column(tmp_path) -> None:
+    """``-o go-template-file=FILE`` reads the template from the file; an execution error is placed
+    at ``output:LINE:COL`` (the column counted from the line's start)."""
+    path = tmp_path / "t.tmpl"
+    path.write_text("name: {{.metadata.name}}\n{{range .spec.template.spec.containers}}{{.image}}{{end}}\n"
+                    "  {{.kind.x}}\n")
+    exe = oracle.require()
+    real = subprocess.run([exe, *DEPLOYMENT.split(), "-o", f"go-template-file={path}"], capture_output=True,
+                          text=True, timeout=60, check=False)
+    cluster = kitlib.Cluster(seed=0)
+    with pytest.raises(KubectlError) as err:
+        cluster.kubectl(f"{DEPLOYMENT} -o go-template-file={path}")
+    assert real.returncode == 1
+    assert str(err.value).splitlines()[:3] == real.stdout.splitlines()[:3]
+    assert str(err.value).splitlines()[-1] == real.stderr.removesuffix("\n")
+    assert "output:3:9" in real.stderr

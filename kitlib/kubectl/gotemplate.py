@@ -6,7 +6,9 @@ The subset: text, comments, ``{{-``/``-}}`` trimming, fields (``.a.b``, ``$x.a``
 variables (``:=``, ``=``), string/raw-string/number/bool/nil literals, parenthesised pipelines,
 ``|`` pipelines, ``if``/``else if``/``else``, ``range`` (with ``$i, $e :=``), ``with`` and the
 functions ``index``, ``len``, ``printf``, ``print``, ``println``, ``eq``, ``ne``, ``lt``, ``le``,
-``gt``, ``ge``, ``and``, ``or``, ``not``, ``exists``, ``base64decode``. Values print as Go's
+``gt``, ``ge``, ``and``, ``or``, ``not``, ``html``, ``js``, ``urlquery``, ``exists``, ``base64decode``
+(not simulated, refused when parsing: ``define``/``template``/``block``, ``break``/``continue``, ``call``,
+``slice``). Values print as Go's
 ``fmt.Sprint`` prints them (``map[k:v]``, ``[a b]``, float64 ``80``); a missing key prints
 ``<no value>`` (``missingkey=default``) or is an error (``--allow-missing-template-keys=false``:
 ``missingkey=error``). Messages follow Go's ``text/template/exec.go``, ``funcs.go`` and ``parse``.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,7 +125,8 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE)
 
 _FUNCS = {"and", "or", "not", "len", "index", "print", "printf", "println", "eq", "ne", "lt", "le", "gt", "ge",
-          "exists", "base64decode", "html", "js", "urlquery", "call", "slice"}
+          "exists", "base64decode", "html", "js", "urlquery"}
+_UNSIMULATED_FUNCS = {"call", "slice"}
 _KEYWORDS = {"if", "range", "with", "else", "end", "define", "template", "block", "break", "continue"}
 
 
@@ -261,6 +265,7 @@ class _Parser:
                  allow_two: bool = False) -> Pipeline:
         decl: list[str] = []
         assign = False
+        first = tokens[0][1] if tokens else pos  # where Go's parser places the pipeline
         names = [t for t in tokens[:4]]
         if len(names) >= 2 and names[0][0] == "var" and names[1][0] in ("declare", "assign"):
             decl, assign, tokens = [names[0][2]], names[1][0] == "assign", tokens[2:]
@@ -274,7 +279,7 @@ class _Parser:
                 self.vars.append(name)
         self.toks, self.i = tokens, 0
         pipe = self.pipe_tokens(pos, context)
-        pipe.decl, pipe.assign = decl, assign
+        pipe.decl, pipe.assign, pipe.pos = decl, assign, first
         if self.i < len(self.toks):
             raise self.fail(pos, f"unexpected {self.toks[self.i][2]!r} in {context}".replace("'", "\""))
         return pipe
@@ -305,15 +310,20 @@ class _Parser:
             name, *chain = text.split(".")
             if name not in self.vars:
                 raise self.fail(pos, f"undefined variable \"{name}\"")
-            return Operand(pos, "var", name, fields=tuple(chain))
+            # a chain after a variable is placed at its first field (Go's parser)
+            return Operand(pos + len(name) if chain else pos, "var", name, fields=tuple(chain))
         if kind == "ident":
             if text in ("true", "false"):
                 return Operand(pos, "bool", text, value=text == "true")
             if text == "nil":
                 return Operand(pos, "nil", text)
+            if text in _UNSIMULATED_FUNCS:
+                raise TemplateError(f"kitlib does not simulate the template function {text}")
             if text not in _FUNCS:
                 raise self.fail(pos, f"function {go_quote(text)} not defined")
             return Operand(pos, "ident", text)
+        if kind == "char":
+            return Operand(pos, "number", text, value=GoInt(ord(unquote_extend('"' + text[1:-1] + '"'))))
         if kind in ("string", "raw"):
             value = text[1:-1] if kind == "raw" else unquote_extend(text)
             return Operand(pos, "string", text, value=value)
@@ -436,6 +446,8 @@ def printf(fmt: str, args: list[Any]) -> str:
             shown = "<nil>" if a is None else f"{_type(a)}={go_sprint(a)}"
             out.append(f"%!{verb}({shown})")
             continue
+        if "+" in flags and kind in ("int", "float") and a >= 0:
+            text = "+" + text
         if width and width != "*":
             text = text.ljust(int(width)) if "-" in flags else (
                 text.rjust(int(width), "0") if "0" in flags and kind in ("int", "float") else text.rjust(int(width)))
@@ -491,7 +503,7 @@ class _Exec:
         elif isinstance(value, int) and not isinstance(value, bool):
             pairs = [(i, i) for i in range(value)]
         else:
-            raise self.fail(node, f"range {node.pipe}", f"range can't iterate over {sprint(value)}")
+            raise self.fail(node.pipe.cmds[-1], str(node.pipe.cmds[-1]), f"range can't iterate over {sprint(value)}")
         if not pairs:
             self.run(node.orelse, dot)
             return
@@ -526,8 +538,14 @@ class _Exec:
             args = cmd.args[1:]
             values = [self.operand(a, dot) for a in args] + ([final] if piped else [])
             return self.call(cmd, first.text, values, args)
+        if first.kind in ("field", "var") and first.fields and (len(cmd.args) > 1 or piped):
+            # A map's key is no method: Go's evalField refuses arguments to it.
+            receiver = self.fields(first, dot if first.kind == "field" else self.operand(
+                Operand(first.pos, "var", first.text), dot), first.fields[:-1])
+            if isinstance(receiver, dict):
+                raise self.fail(first, str(first), f"{first.fields[-1]} is not a method but has arguments")
         if len(cmd.args) > 1 or piped:
-            raise self.fail(first, str(cmd), f"can't give argument to non-function {first}")
+            raise self.fail(first, str(first), f"can't give argument to non-function {first}")
         return self.operand(first, dot)
 
     def operand(self, op: Operand, dot: Any) -> Any:
@@ -639,7 +657,7 @@ def _call(name: str, args: list[Any]) -> Any:
         if args[0] is MISSING or args[0] is None:
             raise _CallError("reflect: call of reflect.Value.Type on zero Value")
         if not isinstance(args[0], (str, list, dict)):
-            raise _CallError(f"len of type {go_type(args[0])}")
+            raise _CallError(f"len of type {_type(args[0])}")
         return len(args[0])
     if name == "index":
         if not args:
@@ -685,7 +703,29 @@ def _call(name: str, args: list[Any]) -> Any:
             return base64.b64decode(args[0], validate=True).decode("utf-8", "replace")
         except (binascii.Error, ValueError):
             raise _CallError("base64 decode failed: illegal base64 data at input byte 0") from None
+    if name in ("html", "js", "urlquery"):
+        # evalArgs: one string argument as is, else fmt.Sprint of them all (no value as <no value>).
+        text = args[0] if len(args) == 1 and isinstance(args[0], str) else "".join(
+            (" " if i and not isinstance(a, str) and not isinstance(args[i - 1], str) else "") + sprint(a)
+            for i, a in enumerate(args))
+        if name == "urlquery":
+            return urllib.parse.quote_plus(text, safe="-_.~")
+        if name == "js":
+            return "".join(_js(c) for c in text)
+        return "".join(_HTML.get(c, c) for c in text)  # template.HTMLEscapeString
     raise TemplateError(f"kitlib does not simulate the template function {name}")
+
+
+def _js(c: str) -> str:
+    """One character as ``template.JSEscapeString`` writes it."""
+    if c in "\\'\"":
+        return "\\" + c
+    if c in "<>&=" or (c < " ") or not c.isprintable():
+        return f"\\u{ord(c):04X}"
+    return c
+
+
+_HTML = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&#39;", '"': "&#34;", "\0": "\ufffd"}
 
 
 def execute(text: str, data: Any, *, allow_missing_keys: bool = True) -> str:
