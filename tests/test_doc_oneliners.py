@@ -10,11 +10,7 @@ learner's own shell, so the test filters kubectl's output as ``grep`` would. Bus
 The Services concept page (concepts/services-networking/service/) shows manifests rather than
 commands; its Services are the ones these pages create.
 
-Two lists:
-
-* ``WORKS``: one-liners that run in kitlib today;
-* ``PENDING``: one-liners that need an output format kitlib does not simulate (``-o go-template``);
-  strict xfails, so one that starts to pass says so.
+``WORKS`` lists them, each with its page; every one runs in kitlib.
 
 Left out: what needs a terminal or the network (``kubectl edit``, ``kubectl apply -f https://...``,
 ``minikube service --url``), and ``-o jsonpath``, ``port-forward`` and ``get events``, which these
@@ -318,13 +314,12 @@ WORKS = [
     OneLiner(DNS_DEBUG, "kubectl logs --namespace=kube-system {coredns_pod}",
              lambda c: [".:53\n[INFO] plugin/reload: Running configuration SHA512 = ", "\nCoreDNS-1.14.6\n"
                         "linux/amd64, go1.26.5, 424d125"]),
+    OneLiner(DEBUG_SERVICE, """kubectl get pods -l app=hostnames -o go-template='{{range .items}}{{.status.podIP}}{{"\\n"}}{{end}}'""",
+             # a pod IP a line, the pods in kubectl get's order (by name)
+             lambda c: ["\n".join(p.status.pod_ip for p in sorted(c.pods(selector="app=hostnames"),
+                                                                 key=lambda p: p.name))]),
 ]
 
-PENDING = [
-    # go-template is not in issue 15's list of output formats: this one may stay red.
-    OneLiner(DEBUG_SERVICE, """kubectl get pods -l app=hostnames -o go-template='{{range .items}}{{.status.podIP}}{{"\\n"}}{{end}}'""",
-             lambda c: [ip + "\n" for ip in pod_ips(c, "app=hostnames")]),
-]
 
 def placeholders(c: kitlib.Cluster, command: str) -> str:
     """The names and addresses a page writes as `<POD-NAME>` or its own IPs, from this cluster."""
@@ -350,11 +345,6 @@ def test_a_documented_one_liner_runs_and_prints_what_the_page_shows(line):
     check(line)
 
 
-@pytest.mark.parametrize("line", PENDING, ids=str)
-@pytest.mark.xfail(strict=True, raises=(kitlib.ApiError, AssertionError),
-                   reason="kubectl -o go-template is not simulated (kitlib refuses it)")
-def test_a_one_liner_that_needs_an_output_format_kitlib_does_not_simulate(line):
-    """These pages' commands need an output format kitlib does not simulate."""
     check(line)
 
 

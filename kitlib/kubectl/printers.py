@@ -1,6 +1,7 @@
 """``kubectl get``'s printers: the table of each kind's columns, and the ``-o`` printers (``yaml``, ``json``,
-``name``, ``jsonpath``, ``jsonpath-as-json``, ``jsonpath-file``, ``custom-columns``, ``custom-columns-file``:
-cli-runtime's ``pkg/printers`` and kubectl's ``pkg/cmd/get/customcolumn.go``)."""
+``name``, ``jsonpath``, ``jsonpath-as-json``, ``jsonpath-file``, ``custom-columns``, ``custom-columns-file``,
+``go-template``, ``go-template-file``, ``template``, ``templatefile``: cli-runtime's ``pkg/printers`` and
+``pkg/genericclioptions/template_flags.go``, and kubectl's ``pkg/cmd/get/customcolumn.go``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from ..api.meta import KubeObject
 from ..api.registry import CUSTOM, RESOURCES
 from ..clock import human_duration, parse_timestamp
 from .args import Args, KubectlError
+from .gotemplate import TemplateError
+from .gotemplate import execute as execute_template
+from .gotemplate import parse as parse_template
 from .jsonpath import JSONPath, JSONPathError, go_json, go_quote, go_repr, go_sprint
 from .tabwriter import TABLE
 
@@ -53,13 +57,14 @@ PRINT_FORMATS = ("go-template", "go-template-file", "json", "jsonpath", "jsonpat
 """The formats of the commands that print the objects they change (``create``, ``expose``, ...)."""
 _JSONPATH = ("jsonpath", "jsonpath-as-json", "jsonpath-file")
 _COLUMNS = ("custom-columns", "custom-columns-file")
-_UNSIMULATED = ("go-template", "go-template-file", "template", "templatefile", "kyaml")
+_TEMPLATE = ("go-template", "go-template-file", "template", "templatefile")
+_UNSIMULATED = ("kyaml",)
 
 
 @dataclass(frozen=True)
 class Printer:
     """An ``-o`` printer: its format (``yaml``, ``json``, ``name``, ``jsonpath``, ``jsonpath-as-json``,
-    ``custom-columns``) and its template or column spec."""
+    ``custom-columns``, ``go-template``) and its template or column spec."""
 
     format: str
     template: str = ""
@@ -76,7 +81,7 @@ def printer_for(args: Args, allowed: tuple[str, ...] = PRINT_FORMATS) -> Printer
         return None
     name, value = fmt, template
     if not template:
-        for known in (*_JSONPATH, *_COLUMNS):
+        for known in (*_JSONPATH, *_COLUMNS, *_TEMPLATE):
             if fmt.startswith(known + "="):
                 name, value = known, fmt[len(known) + 1:]
                 break
@@ -93,16 +98,24 @@ def printer_for(args: Args, allowed: tuple[str, ...] = PRINT_FORMATS) -> Printer
         return _columns_printer(name, value)
     if not value:
         raise KubectlError("error: template format specified but no template given")
-    if name == "jsonpath-file":
+    if name in ("jsonpath-file", "go-template-file", "templatefile"):
         try:
             value = Path(value).read_text()
         except OSError:
             raise KubectlError(f"error: error reading --template {value}, open {value}: no such file or directory") from None
+    allow = args.get("allow-missing-template-keys") != "false"
+    if name in _TEMPLATE:
+        # GoTemplatePrintFlags.ToPrinter: "error parsing template %s, %v\n" (the \n kubectl's
+        # error printer would add anyway).
+        try:
+            parse_template(value)
+        except TemplateError as exc:
+            raise KubectlError(f"error: error parsing template {value}, {exc}") from None
+        return Printer("go-template", value, allow)
     try:
         JSONPath("out", value)
     except JSONPathError as exc:
         raise KubectlError(f"error: error parsing jsonpath {value}, {exc}") from None
-    allow = args.get("allow-missing-template-keys") != "false"
     return Printer("jsonpath-as-json" if name == "jsonpath-as-json" else "jsonpath", value, allow)
 
 
@@ -201,6 +214,8 @@ def print_bodies(bodies: list[dict[str, Any]], printer: Printer, *, single: bool
         return dump_json(data) if typed else go_json(data, "    ")
     if fmt == "custom-columns":
         return _custom_columns(data, printer, no_headers)
+    if fmt == "go-template":
+        return _go_template(data, printer, typed)
     query = as_typed(data) if typed else data
     path = JSONPath("out", printer.template, allow_missing_keys=printer.allow_missing_keys,
                     output_json=fmt == "jsonpath-as-json")
@@ -211,6 +226,25 @@ def print_bodies(bodies: list[dict[str, Any]], printer: Printer, *, single: bool
                            f"{exc}. Printing more information for debugging the template:\n\ttemplate was:\n"
                            f"\t\t{printer.template}\n\tobject given to jsonpath engine was:\n\t\t{go_repr(query)}"
                            "\n\n") from None
+    return text.removesuffix("\n")
+
+
+def _go_template(data: dict[str, Any], printer: Printer, typed: bool) -> str:
+    """``GoTemplatePrinter.PrintObj``: the template over the object's JSON decoded into
+    ``map[string]interface{}`` (apimachinery's json: integers int64, ``printf "%T"`` says so in
+    kubectl 1.37). On an execution error kubectl writes what the template wrote so far and a dump
+    for debugging to stdout, then the error."""
+    raw = data if typed else json.loads(json.dumps(data, sort_keys=True))  # unstructured: keys sorted
+    decoded = raw
+    try:
+        text = execute_template(printer.template, decoded, allow_missing_keys=printer.allow_missing_keys)
+    except TemplateError as exc:
+        marshalled = re.sub("[<>&\u2028\u2029]", lambda m: f"\\u{ord(m.group()):04x}",
+                            json.dumps(raw, separators=(",", ":"), ensure_ascii=False))
+        raise KubectlError(f"{exc.partial}Error executing template: {exc}. Printing more information for debugging "
+                           f"the template:\n\ttemplate was:\n\t\t{printer.template}\n\traw data was:\n\t\t{marshalled}"
+                           f"\n\tobject given to template engine was:\n\t\t{go_sprint(decoded)}\n\n"
+                           f"error: error executing template {go_quote(printer.template)}: {exc}") from None
     return text.removesuffix("\n")
 
 
