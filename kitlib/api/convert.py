@@ -382,6 +382,23 @@ def dump_yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=True, width=10_000)
 
 
+_GO_HTML_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                    ("\u2029", "\\u2029"))
+
+
+def go_marshal(value: Any, sort_keys: bool = True) -> str:
+    """``value`` as Go's ``json.Marshal`` writes it: compact, ``<``, ``>``, ``&``, U+2028 and U+2029
+    escaped; map keys sorted (``sort_keys=False`` for a struct, whose fields keep their order).
+
+    >>> print(go_marshal({"b": "<a>", "a": 1}))
+    {"a":1,"b":"\\u003ca\\u003e"}
+    """
+    text = json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False)
+    for char, escape in _GO_HTML_ESCAPES:
+        text = text.replace(char, escape)
+    return text
+
+
 def dump_json(data: Any) -> str:
     """JSON as kubectl prints it: 4-space indent."""
     return json.dumps(data, indent=4, sort_keys=False)

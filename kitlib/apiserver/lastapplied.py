@@ -23,6 +23,7 @@ import json
 from typing import Any
 
 from ..api import jsonpatch, strategicpatch
+from ..api.convert import go_marshal
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 """``corev1.LastAppliedConfigAnnotation``."""
@@ -31,11 +32,7 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 def go_json(value: Any) -> str:
     """``value`` as Go's ``encoding/json`` encoder writes it: compact, map keys sorted, ``<``, ``>``
     and ``&`` escaped, and the encoder's trailing newline (the annotation's YAML is a ``|`` block)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escape)
-    return text + "\n"
+    return go_marshal(value) + "\n"
 
 
 def modified(doc: dict[str, Any], namespace: str | None) -> dict[str, Any]:

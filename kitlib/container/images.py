@@ -26,6 +26,7 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from ..api.convert import go_marshal
 from ..api.defaults import image_repo, image_tag
 from ..clock import EPOCH
 from . import behaviour, imagelogs, listeners
@@ -205,17 +206,17 @@ def echo_basic(rt: Runtime, pod: Pod, container: Container, req: HttpRequest) ->
                ("ingress", _env_value(pod, container, "INGRESS_NAME")),
                ("service", _env_value(pod, container, "SERVICE_NAME")),
                ("pod", _env_value(pod, container, "POD_NAME"))]
-    lines = [f' "{k}": {_go_json(v)},' for k, v in fields]
+    lines = [f' "{k}": {go_marshal(v)},' for k, v in fields]
     if headers:
         lines.append(' "headers": {')
         items = sorted(headers.items())
         for i, (k, vs) in enumerate(items):
-            values = ",\n".join(f"   {_go_json(v)}" for v in vs)
-            lines.append(f'  {_go_json(k)}: [\n{values}\n  ]' + ("," if i < len(items) - 1 else ""))
+            values = ",\n".join(f"   {go_marshal(v)}" for v in vs)
+            lines.append(f'  {go_marshal(k)}: [\n{values}\n  ]' + ("," if i < len(items) - 1 else ""))
         lines.append(" },")
     else:
         lines.append(' "headers": {},')
-    lines += [f' "{k}": {_go_json(v)},' for k, v in context]
+    lines += [f' "{k}": {go_marshal(v)},' for k, v in context]
     lines[-1] = lines[-1].rstrip(",")
     body = "{\n" + "\n".join(lines) + "\n}"
     extra: list[tuple[str, str]] = []
@@ -239,13 +240,6 @@ def canonical_header(name: str) -> str:
     if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
         return name
     return "-".join(p[:1].upper() + p[1:].lower() for p in name.split("-"))
-
-
-def _go_json(value: str) -> str:
-    # encoding/json: HTML-safe escapes for <, > and &.
-    import json
-    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e") \
-        .replace("&", "\\u0026")
 
 
 def _env_value(pod: Pod, container: Container, name: str) -> str:

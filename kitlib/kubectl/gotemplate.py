@@ -23,7 +23,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
-from .jsonpath import go_float, go_quote, go_sprint, go_type, unquote_extend
+from ..errors import go_quote
+from .jsonpath import go_float, go_sprint, go_type, unquote_extend
 
 
 class TemplateError(Exception):

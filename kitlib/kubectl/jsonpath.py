@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..errors import go_quote
+
 
 class JSONPathError(Exception):
     """A template the parser refuses, or an error while executing one (the text is Go's)."""
@@ -461,26 +463,6 @@ def go_sprint(v: Any) -> str:
     if isinstance(v, list):
         return "[" + " ".join(go_sprint(x) for x in v) + "]"
     return str(v)
-
-
-def go_quote(s: str) -> str:
-    """Go's ``strconv.Quote``."""
-    out = ['"']
-    for c in s:
-        if c in "\"\\":
-            out.append("\\" + c)
-        elif c in "\a\b\f\n\r\t\v":
-            out.append("\\" + "abfnrtv"["\a\b\f\n\r\t\v".index(c)])
-        elif c.isprintable():
-            out.append(c)
-        elif ord(c) < 0x80:
-            out.append(f"\\x{ord(c):02x}")
-        elif ord(c) < 0x10000:
-            out.append(f"\\u{ord(c):04x}")
-        else:
-            out.append(f"\\U{ord(c):08x}")
-    out.append('"')
-    return "".join(out)
 
 
 def go_repr(v: Any) -> str:

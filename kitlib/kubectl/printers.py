@@ -15,11 +15,12 @@ from ..api.convert import dump_json, dump_yaml
 from ..api.meta import KubeObject
 from ..api.registry import CUSTOM, RESOURCES
 from ..clock import human_duration, parse_timestamp
+from ..errors import go_quote
 from .args import Args, KubectlError
 from .gotemplate import TemplateError
 from .gotemplate import execute as execute_template
 from .gotemplate import parse as parse_template
-from .jsonpath import JSONPath, JSONPathError, go_json, go_quote, go_repr, go_sprint
+from .jsonpath import JSONPath, JSONPathError, go_json, go_repr, go_sprint
 from .tabwriter import TABLE
 
 if TYPE_CHECKING:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import re
 import stat
@@ -27,6 +26,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..api.config import config_key_errors
+from ..api.convert import go_marshal
+from ..errors import go_quote
 from .args import Args, KubectlError, check_flags, one_name
 from .generate import COMMON_FLAGS
 
@@ -168,7 +169,7 @@ def _docker(args: Args, name: str) -> dict[str, Any]:
         if args.get("docker-email"):
             auth["email"] = args.get("docker-email") or ""
         auth["auth"] = base64.b64encode(f"{user}:{password}".encode()).decode()
-        data[".dockerconfigjson"] = _go_json({"auths": {server: auth}}, sort=False).encode()
+        data[".dockerconfigjson"] = go_marshal({"auths": {server: auth}}, sort_keys=False).encode()
     for source in sources:
         for key, path in file_sources(source):
             _add(data, key, read_file(path))
@@ -248,20 +249,7 @@ def go_errno(exc: OSError) -> str:
     return text[:1].lower() + text[1:]
 
 
-def go_quote(text: str) -> str:
-    """Go's ``%q`` for printable text."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 # ---------------------------------------------------------------------------- --append-hash
-
-
-def _go_json(value: Any, sort: bool = True) -> str:
-    """``json.Marshal`` of maps (sorted keys) or structs (``sort=False``) and strings: no spaces,
-    ``<>&`` escaped."""
-    text = json.dumps(value, separators=(",", ":"), sort_keys=sort, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") \
-        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def _encode_hash(hexdigest: str) -> str:
@@ -273,7 +261,7 @@ def secret_hash(secret: dict[str, Any]) -> str:
     """``SecretHash``: of its kind, name, type and data (``[]byte`` values: base64 in JSON)."""
     doc = {"kind": "Secret", "name": secret["metadata"]["name"], "type": secret.get("type", ""),
            "data": secret.get("data", {})}
-    return _encode_hash(hashlib.sha256(_go_json(doc).encode()).hexdigest())
+    return _encode_hash(hashlib.sha256(go_marshal(doc).encode()).hexdigest())
 
 
 def configmap_hash(cm: dict[str, Any]) -> str:
@@ -281,7 +269,7 @@ def configmap_hash(cm: dict[str, Any]) -> str:
     doc: dict[str, Any] = {"kind": "ConfigMap", "name": cm["metadata"]["name"], "data": cm.get("data", {})}
     if cm.get("binaryData"):
         doc["binaryData"] = cm["binaryData"]
-    return _encode_hash(hashlib.sha256(_go_json(doc).encode()).hexdigest())
+    return _encode_hash(hashlib.sha256(go_marshal(doc).encode()).hexdigest())
 
 
 # ---------------------------------------------------------------------------- tls.X509KeyPair
