@@ -138,7 +138,6 @@ class GatewayTrace:
     pod: str | None = None
     tls: TlsSession | None = None
     attempts: list[str] = field(default_factory=list)
-    kind: str = "gateway"
 
 
 @dataclass

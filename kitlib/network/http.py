@@ -24,6 +24,7 @@ from ..container.images import respond, speaks_tls
 from ..errors import BadRequest
 from . import dns, portforward
 from .datapath import Connection, Hop, Source, connect_from, resolve_source
+from .gateway import GatewayMatch
 from .ref import Ref
 from .topology import EXTERNAL, pod_vertex
 
@@ -178,7 +179,7 @@ def request(rt: Runtime, url: str, src: str = "external", headers: dict[str, str
             trace = reply.upstream
             out.hops += trace.hops
             out.tls, out.service, out.pod = trace.tls, trace.service, trace.pod
-            if getattr(trace, "kind", "") == "gateway":
+            if isinstance(trace.match, GatewayMatch):
                 out.gateway = trace.match
                 where = f"envoy {conn.pod}" + (f", proxied to pod {trace.pod}" if trace.pod else "")
             else:
