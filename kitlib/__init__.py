@@ -10,6 +10,7 @@ live in :mod:`kitlib.figures` and :mod:`kitlib.widgets`. In a notebook, an :clas
 shows as kubectl prints it, without a traceback (:mod:`kitlib.notebook`), and
 ``%load_ext kitlib`` adds the magics ``%kubectl`` and ``%%kubectl`` (:mod:`kitlib.magics`), which act
 on the current cluster: the last one created, or the one chosen with :func:`use`.
+:func:`progress` shows which exercises the learner has passed (:mod:`kitlib.exercises.progress`).
 """
 
 from typing import Any
@@ -27,6 +28,7 @@ from .errors import (
     NotFound,
     PartialFailure,
 )
+from .exercises.progress import progress
 from .network.datapath import Connection, Hop
 from .notebook import install as _install_error_display
 
@@ -42,5 +44,6 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 __all__ = ["AlreadyExists", "ApiError", "BadRequest", "Cluster", "Conflict", "Connection", "FieldError",
-           "Forbidden", "Hop", "Invalid", "InvalidArgument", "NotFound", "PartialFailure", "current", "use"]
+           "Forbidden", "Hop", "Invalid", "InvalidArgument", "NotFound", "PartialFailure", "current", "progress",
+           "use"]
 __version__ = "0.1.0"

@@ -7,6 +7,7 @@ from ..api.pod import is_ready
 from ..errors import NotFound
 from ..network.datapath import Connection
 from .feedback import Feedback, not_yet, ok
+from .progress import exercise
 
 
 def deployment_pods(cluster, deployment: str, namespace: str):
@@ -17,6 +18,7 @@ def deployment_pods(cluster, deployment: str, namespace: str):
     return d, pods, [p for p in pods if p.status.phase == "Running" and is_ready(p)]
 
 
+@exercise
 def check_spread(cluster, deployment: str = "web", replicas: int = 6, namespace: str = "default") -> Feedback:
     """Exercise 1: the deployment runs ``replicas`` ready pods, on every node of the cluster."""
     try:
@@ -39,6 +41,7 @@ def check_spread(cluster, deployment: str = "web", replicas: int = 6, namespace:
     return ok(f"{replicas} pods, spread over {len(nodes)} nodes, each with its own IP: {', '.join(ips)}.")
 
 
+@exercise
 def check_cross_node(cluster, conn: Connection | None) -> Feedback:
     """Exercise 2: a connection between pods on two different nodes that answered, without NAT."""
     if not isinstance(conn, Connection):
@@ -63,6 +66,7 @@ def check_cross_node(cluster, conn: Connection | None) -> Feedback:
               f"VXLAN overlay, and the packet arrived still from {arrived}: no NAT between pods.")
 
 
+@exercise
 def check_new_ip(cluster, old_pod: str, old_ip: str, deployment: str = "web", namespace: str = "default") -> Feedback:
     """Exercise 3: the killed pod is gone and its replacement runs with a different IP."""
     if not old_pod or not old_ip:
@@ -88,6 +92,7 @@ def check_new_ip(cluster, old_pod: str, old_ip: str, deployment: str = "web", na
               "Anything that remembered the old IP is now talking to nobody: lesson 2 fixes this.")
 
 
+@exercise
 def check_node_failure(cluster, node: str, deployment: str = "web", namespace: str = "default") -> Feedback:
     """Exercise 4: with ``node`` down, every replica runs again on the other nodes."""
     try:

@@ -8,10 +8,12 @@ from ..errors import NotFound
 from ..network.dns import DnsAnswer
 from ..network.traffic import Traffic
 from .feedback import Feedback, not_yet, ok
+from .progress import exercise
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.39"
 
 
+@exercise
 def check_api_service(cluster, namespace: str = "default") -> Feedback:
     """Exercise 1: deployment ``api`` (agnhost, 2 replicas, port 8080) behind Service ``api`` 80 → 8080,
     answering through its ClusterIP."""
@@ -49,6 +51,7 @@ def check_api_service(cluster, namespace: str = "default") -> Feedback:
     return ok(f"api has ClusterIP {svc.spec.cluster_ip}; port 80 reaches both pods on 8080.")
 
 
+@exercise
 def check_cross_namespace(cluster, answer: DnsAnswer | None, namespace: str = "shop") -> Feedback:
     """Exercise 2: a pod of namespace ``shop`` resolved ``web`` of ``default`` to its ClusterIP."""
     if not isinstance(answer, DnsAnswer):
@@ -67,6 +70,7 @@ def check_cross_namespace(cluster, answer: DnsAnswer | None, namespace: str = "s
               "filled in the rest of the name.")
 
 
+@exercise
 def check_no_failures(cluster, result: Traffic | None, replicas: int = 5) -> Feedback:
     """Exercise 3: with pods deleted a moment ago, 1,000 requests to the Service all succeeded."""
     if not isinstance(result, Traffic):
@@ -86,6 +90,7 @@ def check_no_failures(cluster, result: Traffic | None, replicas: int = 5) -> Fee
               "leaves the EndpointSlice at once, so the Service never sends it new requests.")
 
 
+@exercise
 def check_hello_service(cluster, namespace: str = "default") -> Feedback:
     """Exercise 4: Service ``hello`` on port 80 in front of http-echo, its targetPort where
     http-echo really listens (5678, which its log says), so that connections are accepted."""

@@ -7,8 +7,10 @@ from ..api.service import PREFER_CLOSE, PREFER_SAME_NODE, PREFER_SAME_ZONE, serv
 from ..errors import NotFound
 from ..network.datapath import Connection
 from .feedback import Feedback, not_yet, ok
+from .progress import exercise
 
 
+@exercise
 def check_fixed_node_port(cluster, name: str = "shop", node_port: int = 30080) -> Feedback:
     """Exercise 1: Service ``shop``, type NodePort, port 80 on nodePort 30080, answering from outside
     on every node."""
@@ -32,6 +34,7 @@ def check_fixed_node_port(cluster, name: str = "shop", node_port: int = 30080) -
     return ok(f"every node answers on {node_port} and forwards to a web pod.")
 
 
+@exercise
 def check_client_ip(cluster, conn: Connection | None, name: str = "web-lb") -> Feedback:
     """Exercise 2: ``web-lb`` has externalTrafficPolicy Local, and a connection from outside to its
     LoadBalancer address reached a pod that saw the client's own IP."""
@@ -63,6 +66,7 @@ def _ips(endpoints) -> set[str]:
     return {e.address.rsplit(":", 1)[0] for e in endpoints}
 
 
+@exercise
 def check_same_node_fallback(cluster, answer, node: str = "minikube-m04", zone: str = "zone-b",
                              service: str = "web") -> Feedback:
     """Exercise 3: with ``trafficDistribution: PreferSameNode``, a new node of ``zone`` that runs no

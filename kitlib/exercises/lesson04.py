@@ -6,6 +6,7 @@ import ipaddress
 
 from ..network.proxy import nat_table, nft_table
 from .feedback import Feedback, not_yet, ok
+from .progress import exercise
 
 
 def _in_mode(cluster, mode: str) -> Feedback | None:
@@ -26,6 +27,7 @@ def probabilities(cluster, node: str = "minikube", service: str = "default/web")
             and r.target.startswith("KUBE-SEP-") and r.recent is None]
 
 
+@exercise
 def check_probabilities(cluster, answer, service: str = "default/web", replicas: int = 4) -> Feedback:
     """Exercise 1: the learner's predicted probabilities match the rules kube-proxy wrote."""
     d = cluster.get("Deployment", "web")
@@ -48,6 +50,7 @@ def check_probabilities(cluster, answer, service: str = "default/web", replicas:
     return ok("the chain reads " + ", ".join(f"{p:.4f}" for p in actual) + ": each pod gets 1/4 of new connections.")
 
 
+@exercise
 def check_sep_chain(cluster, chain: str, node: str = "minikube", service: str = "default/web") -> Feedback:
     """Exercise 2: the KUBE-SEP chain that DNATs to the pod with the lowest IP."""
     wrong_mode = _in_mode(cluster, "iptables")
@@ -93,6 +96,7 @@ def _ip_of(value: object) -> str:
         return ""
 
 
+@exercise
 def check_numgen(cluster, answer, node: str = "minikube", service: str = "web") -> Feedback:
     """Exercise 3: in nftables mode, the pod IP behind each value of ``numgen random mod N``, as a
     list (value 0 first) or a dict value → IP."""

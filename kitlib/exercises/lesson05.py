@@ -8,6 +8,7 @@ from ..errors import NotFound
 from ..network.traffic import Traffic
 from .feedback import Feedback, not_yet, ok
 from .lesson01 import deployment_pods
+from .progress import exercise
 
 NAME = "shop"
 PORT = 8080
@@ -43,6 +44,7 @@ def _rolled_out(cluster, d, name: str, namespace: str, kind: str) -> Feedback | 
     return None
 
 
+@exercise
 def check_readiness(cluster, name: str = NAME, namespace: str = "default") -> Feedback:
     """Exercise 1: the ``shop`` container has an HTTP readiness probe on ``/ready``, port 8080, and
     every pod has it and is ready."""
@@ -76,6 +78,7 @@ def check_readiness(cluster, name: str = NAME, namespace: str = "default") -> Fe
               "answers 503 there and leaves the Service, without a restart.")
 
 
+@exercise
 def check_rollout(cluster, result: Traffic | None, name: str = NAME, namespace: str = "default") -> Feedback:
     """Exercise 2: ``shop`` rolled out to ``kitlib/webapp:2`` while traffic to its Service, served by both
     versions, had no failure."""
@@ -114,6 +117,7 @@ def _kill_after(probe) -> float:
     return (probe.initial_delay_seconds or 0) + (probe.period_seconds or 10) * ((probe.failure_threshold or 3) - 1)
 
 
+@exercise
 def check_liveness(cluster, name: str = NAME, namespace: str = "default") -> Feedback:
     """Exercise 3: an HTTP liveness probe on ``/live`` that kills a hung pod within 30 s and never a
     warming-up one (``initialDelaySeconds`` or a startup probe), and pods that run without restarts."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..errors import ApiError, NotFound
 from .feedback import Feedback, not_yet, ok
+from .progress import exercise
 
 SHOP = "shop.example"
 BLOG = "blog.example"
@@ -81,6 +82,7 @@ def _path_type_hint(route, path: str, expected: str) -> str:
     return FANOUT_HINT if expected else ""
 
 
+@exercise
 def check_fanout(cluster, ingress: str = "shop", namespace: str = "default") -> Feedback:
     """Exercise 1: Ingress ``shop`` sends ``http://shop.example/api`` and ``/api/...`` to Service
     ``api`` and every other path of shop.example (``/apiary`` included) to Service ``web``."""
@@ -132,6 +134,7 @@ def check_fanout(cluster, ingress: str = "shop", namespace: str = "default") -> 
               "(Prefix /api matches whole path elements, and the longest matching path wins).")
 
 
+@exercise
 def check_virtual_hosts(cluster, namespace: str = "default") -> Feedback:
     """Exercise 2: ``blog.example`` reaches Service ``blog``, shop.example still fans out, and a host
     that no rule names gets the controller's 404 (no catch-all without a host)."""
@@ -178,6 +181,7 @@ def check_virtual_hosts(cluster, namespace: str = "default") -> Feedback:
               "controller's 404: the Host header picks the rule.")
 
 
+@exercise
 def check_tls(cluster, namespace: str = "default") -> Feedback:
     """Exercise 3: ``https://shop.example/`` is served with the certificate of Secret ``shop-tls``
     (type kubernetes.io/tls) and ``http://shop.example/`` answers 308 to https."""

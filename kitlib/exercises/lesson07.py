@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..api.pod import Pod
 from .feedback import Feedback, not_yet, ok
+from .progress import exercise
 
 API_PORT = 8080
 OTHER_PORT = 9090
@@ -63,6 +64,7 @@ def _pods(cluster, wanted: dict[str, tuple[str, str]]) -> tuple[dict[str, Pod], 
     return found, None
 
 
+@exercise
 def check_frontend_only(cluster, namespace: str = "default") -> Feedback:
     """Exercise 1: with both default-deny policies in place, only the frontend reaches the API
     pods on TCP 8080 (not on other ports, not the database, not Grafana of ``monitoring``), and every pod of the
@@ -111,6 +113,7 @@ def check_frontend_only(cluster, namespace: str = "default") -> Feedback:
               "and every pod still reaches CoreDNS on UDP 53.")
 
 
+@exercise
 def check_prometheus_only(cluster, namespace: str = "default") -> Feedback:
     """Exercise 2: the API pods accept TCP 8080 from Prometheus (``app=prometheus`` in namespace
     ``monitoring``), but not from the other pods of ``monitoring`` (Grafana) nor from a pod

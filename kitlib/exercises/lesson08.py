@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import ApiError, NotFound
 from .feedback import Feedback, not_yet, ok
+from .progress import exercise
 
 SHOP = "shop.example.com"
 ROUTE = "store-front"
@@ -139,6 +140,7 @@ def _path_hint(match, path: str, want: str) -> str:
     return FANOUT_HINT
 
 
+@exercise
 def check_fanout(cluster, namespace: str = "default") -> Feedback:
     """Exercise 1: HTTPRoute ``store-front`` sends ``http://shop.example.com/api`` and ``/api/...``
     to Service ``api`` and every other path of shop.example.com (``/apiary`` included) to ``web``."""
@@ -153,6 +155,7 @@ def check_fanout(cluster, namespace: str = "default") -> Feedback:
               "(PathPrefix /api matches whole path elements, and the longest prefix wins).")
 
 
+@exercise
 def check_canary(cluster, namespace: str = "default") -> Feedback:
     """Exercise 2: about 20 % of shop.example.com's web traffic goes to ``web-v2`` (the rest to
     ``web``), every request with ``x-canary: always`` goes to ``web-v2``, and /api still reaches api."""
@@ -204,6 +207,7 @@ def check_fanout_except_web(cluster, namespace: str) -> Feedback | None:
     return None
 
 
+@exercise
 def check_cross_namespace(cluster, namespace: str = "default") -> Feedback:
     """Exercise 3: ``http://shop.example.com/invoices`` (and below) reaches Service ``invoices`` of
     namespace ``billing`` from the route in ``default``, through a ReferenceGrant in ``billing`` that
