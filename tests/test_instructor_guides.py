@@ -49,3 +49,16 @@ def test_a_guide_without_questions_is_caught():
     text = "## Key points\n\n1. a\n2. b\n3. c\n\n## Timing (10 min)\n\n| M | W |\n|---|---|\n| 0–5 | a |\n"
     assert "## Questions learners ask" not in sections(text)
     assert entries(sections(text)["## Key points"]) == 3
+
+
+def test_checklists_open_the_same_start_page_as_the_badge():
+    """The checklists' Binder link, the README's badge and the course README open the learner's
+    copy of lesson 00, and the checklists cover the three ways to run the day."""
+    start = "urlpath=lab/tree/work/00-start-here.ipynb"
+    checklists = (GUIDES / "checklists.md").read_text()
+    for text in (checklists, (ROOT / "README.md").read_text(), (ROOT / "course" / "README.md").read_text()):
+        assert start in text
+    for heading in ("## Public Binder (mybinder.org)", "## A JupyterHub built from `binder/`",
+                    "## The static in-browser site (JupyterLite)"):
+        assert heading in checklists
+    assert "](jupyterlite.md)" in checklists
