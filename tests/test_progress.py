@@ -165,3 +165,18 @@ def test_the_start_page_ends_with_the_progress_cell():
     last = notebook["cells"][-1]
     assert "".join(last["source"]) == "kitlib.progress()"
     assert last["outputs"] == [] and "nbval-check-output" not in last["metadata"].get("tags", [])
+
+
+def test_a_check_in_a_real_jupyter_kernel_records(tmp_path, monkeypatch):
+    """The same check, run by a real ipykernel (as JupyterLab runs a lesson), writes the file."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    path = tmp_path / "p.json"
+    monkeypatch.setenv(ENV, str(path))  # the kernel inherits it (the root conftest sets "off")
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1]))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import kitlib\nfrom kitlib.exercises import lesson01 as ex\n"
+        "ex.check_spread(kitlib.Cluster(nodes=3, seed=0))")])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    entry = json.loads(path.read_text())["exercises"]["kitlib.exercises.lesson01.check_spread"]
+    assert entry["attempts"] == 1 and entry["passed"] is False

@@ -252,7 +252,7 @@ class Progress:
         return (f"<div><p><b>Exercises passed: {self.passed} of {self.total}</b> "
                 f"({html.escape(self._where())})</p>{note}"
                 "<table><caption>lessons × exercises</caption>" + "".join(rows) + "</table>"
-                "<p>✔ passed · ✘ tried, not passed yet · · not tried</p></div>")
+                "<p>✔ passed; ✘ tried, not passed yet; · not tried</p></div>")
 
 
 def progress(path: Path | str | None = None) -> Progress:
