@@ -13,7 +13,7 @@ Where the file is (:func:`progress_path`), first match wins:
    beside the learner's copies of the lessons, which git ignores);
 3. in JupyterLite, ``/drive/.kitlib-progress.json``: the Pyodide kernel's view of the site's file
    browser, kept in the browser's storage and shared by every lesson's kernel (its home folder is
-   memory that each kernel loses); not tried in a browser yet;
+   memory that each kernel loses; ``tests/lite`` checks this in Chromium);
 4. ``~/.kitlib-progress.json`` when kitlib runs without a checkout.
 
 A pass is kept: a later failing run of the same check (Restart Kernel and Run All Cells runs the

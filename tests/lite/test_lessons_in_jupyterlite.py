@@ -172,3 +172,38 @@ def test_edits_persist_and_deleting_a_lesson_restores_it(lite_page, lite_site):
     original = "".join(_stored_notebook(lite_site, START_PAGE)["cells"][0]["source"])
     assert page.evaluate(source, path) == original, "deleting the lesson did not restore the course's copy"
     assert re.search(r"\S", original)
+
+
+# JS: run code in the open notebook's kernel; its printed text (and any error's name and value).
+_JS_KERNEL_RUN = """
+async (code) => {
+  const context = window.__kitPanel.sessionContext;
+  await context.ready;
+  let out = '';
+  const future = context.session.kernel.requestExecute({code});
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === 'stream') out += msg.content.text;
+    if (msg.header.msg_type === 'error') out += `ERROR ${msg.content.ename}: ${msg.content.evalue}`;
+  };
+  await future.done;
+  return out;
+}
+"""
+
+
+def test_progress_is_kept_across_lessons_in_the_browser(lite_page, lite_site):
+    """In the browser, a check's result goes to the file browser's drive (/drive), which every
+    lesson's kernel sees and the browser keeps, so lesson 00's progress table shows what lesson
+    01 recorded, also after a reload."""
+    page = lite_page
+    open_lesson(page, LESSON_1)
+    recorded = page.evaluate(_JS_KERNEL_RUN, (
+        "import kitlib\nfrom kitlib.exercises import lesson01 as ex\nfrom kitlib.exercises import progress\n"
+        "ex.check_spread(kitlib.Cluster(nodes=3, seed=0))\nprint(progress.progress_path())"))
+    assert recorded.strip() == "/drive/.kitlib-progress.json", recorded
+    open_lesson(page, START_PAGE)  # another notebook: another kernel
+    shown = page.evaluate(_JS_KERNEL_RUN, "import kitlib\nprint(kitlib.progress())")
+    assert "lesson01  0/4  ✘ 1 spread  · 2 cross_node" in shown, shown
+    page.reload(wait_until="domcontentloaded")  # and it is still there after a reload
+    open_lesson(page, START_PAGE)
+    assert "✘ 1 spread" in page.evaluate(_JS_KERNEL_RUN, "import kitlib\nprint(kitlib.progress())")
