@@ -103,6 +103,7 @@ cluster.settle()
 lab = ReadinessLab(cluster, "web", "web")
 lab.readiness.value = True
 lab.history.run(60)
+lab.refresh()  # the pod picker shows the pods the probe's rollout made
 lab"""
 
 _CLUSTER_INGRESS = """\
@@ -156,13 +157,16 @@ class Action:
 
     ``perform(page, i)`` does the input of repetition ``i`` (even and odd repetitions go opposite
     ways); ``event`` is the DOM event that starts the clock; ``before(i)`` / ``after(i)`` is
-    Python run in the kernel off the clock (the state the action starts from, the undo)."""
+    Python run in the kernel off the clock (the state the action starts from, the undo).
+    ``watch``: "figures" (the lab's plotly figures) or "lab" (anything in the lab's output but
+    the clicked element, for actions whose result is a line of text or a table)."""
 
     name: str
     event: str
     perform: Callable[[Any, int], None]
     before: Callable[[int], str] | None = None
     after: Callable[[int], str] | None = None
+    watch: str = "figures"  # or "lab": the action's visible result is not (only) in a figure
 
 
 @dataclass
@@ -262,11 +266,13 @@ def service() -> LabBench:
 def readiness() -> LabBench:
     settle = code("lab.step(30)")
     actions = [
-        Action("break readiness on / off", "click", click("break readiness")),
+        # The fault shows only as time passes: nothing but the toggle itself may change.
+        Action("break readiness on / off", "click", click("break readiness"), watch="lab"),
         Action("+1 s", "click", click("+1 s")),
         Action("+10 s", "click", click("+10 s")),
-        Action("Roll out broken / 2", "click",
-               lambda page, i: click("Roll out broken" if i % 2 == 0 else "Roll out 2")(page, i), after=settle),
+        Action("Roll out broken / 2 (lab output)", "click",
+               lambda page, i: click("Roll out broken" if i % 2 == 0 else "Roll out 2")(page, i), after=settle,
+               watch="lab"),
     ]
     return LabBench("readiness", "workshop", _CLUSTER_READINESS, actions, TARGETS["workshop"])
 
@@ -300,11 +306,13 @@ def gateway() -> LabBench:
         Action("Send", "click", click("Send"),
                before=alternate('lab.path.value, lab.headers.value = "/api/cart", ""',
                                 'lab.path.value, lab.headers.value = "/", "x-canary: true"')),
-        Action("weight slider +5 / -5", "keydown", key_on_slider("2nd backend %", ("ArrowRight", "ArrowLeft")),
+        Action("weight slider 0 -> 5 %", "keydown", key_on_slider("2nd backend %", ("ArrowRight", "ArrowRight")),
                before=code("lab.rule_picker.value = 0")),
-        Action("Measure 1,000", "click", click("Measure 1,000"),
+        Action("weight slider 5 -> 0 %", "keydown", key_on_slider("2nd backend %", ("ArrowLeft", "ArrowLeft"))),
+        # The split is a table under the tree; the tree itself does not change.
+        Action("Measure 1,000 (lab output)", "click", click("Measure 1,000"),
                before=code('lab.weight.value = 25\nlab.path.value, lab.headers.value = "/", ""'),
-               after=code("lab.weight.value = 0")),
+               after=code("lab.weight.value = 0"), watch="lab"),
     ]
     return LabBench("gateway", "workshop", _CLUSTER_GATEWAY, actions, TARGETS["workshop"])
 
@@ -359,13 +367,17 @@ _JS_WATCH = """() => {
 
 _JS_KERNEL = "window.__kitPanel.sessionContext.session.kernel"
 
-# Arm the clocks for one action: the input event, the first and last mutation of the figures.
-_JS_ARM = """(event) => {
+# Arm the clocks for one action: the input event, the first and last mutation of what is watched:
+# the lab's figures, or (watch "lab") anything in the lab's output but the input's own element
+# (a toggle button restyles itself at once, without the kernel).
+_JS_ARM = """([event, watch]) => {
   const t = window.__kitT = {};
-  document.addEventListener(event, () => { t.input = performance.now(); }, {capture: true, once: true});
+  document.addEventListener(event, (e) => { t.input = performance.now(); t.target = e.target; },
+                            {capture: true, once: true});
   if (window.__kitObs) window.__kitObs.disconnect();
-  const obs = window.__kitObs = new MutationObserver(() => {
+  const obs = window.__kitObs = new MutationObserver((records) => {
     if (t.input === undefined) return;
+    if (watch === 'lab' && records.every(r => t.target && t.target.contains(r.target))) return;
     const now = performance.now();
     t.last = now;
     if (t.first === undefined) {
@@ -373,9 +385,11 @@ _JS_ARM = """(event) => {
       requestAnimationFrame(() => requestAnimationFrame(() => { t.painted = performance.now(); }));
     }
   });
-  const plots = window.__kitPanel.content.node.querySelectorAll('.jp-OutputArea-output .js-plotly-plot');
-  for (const el of plots) obs.observe(el, {subtree: true, childList: true, attributes: true, characterData: true});
-  return plots.length;
+  const root = window.__kitPanel.content.node;
+  const els = watch === 'lab' ? root.querySelectorAll('.jp-OutputArea-output')
+                              : root.querySelectorAll('.jp-OutputArea-output .js-plotly-plot');
+  for (const el of els) obs.observe(el, {subtree: true, childList: true, attributes: true, characterData: true});
+  return els.length;
 }"""
 
 # Done: painted (or nothing drawn for NO_REDRAW ms), kernel idle, and QUIET ms with no frame, no
@@ -392,7 +406,7 @@ _JS_DONE = """([quiet, noRedraw]) => {
 _JS_RESULT = """() => {
   const t = window.__kitT, act = window.__kitAct;
   if (window.__kitObs) window.__kitObs.disconnect();
-  return {input: t.input, first: t.first ?? null, painted: t.painted ?? null, last: t.last ?? null,
+  return {input: t.input ?? null, first: t.first ?? null, painted: t.painted ?? null, last: t.last ?? null,
           activity: act.last};
 }"""
 
@@ -514,9 +528,9 @@ def measure_action(page, sockets: SocketBytes, action: Action, i: int, row: Row)
     if action.before:
         execute(page, action.before(i))
     sockets.reset()
-    plots = page.evaluate(_JS_ARM, action.event)
-    if not plots:
-        raise RuntimeError(f"{row.lab}: no figure (.js-plotly-plot) in the lab's output")
+    watched = page.evaluate(_JS_ARM, [action.event, action.watch])
+    if not watched:
+        raise RuntimeError(f"{row.lab}: nothing to watch ({action.watch}) in the lab's output")
     action.perform(page, i)
     page.wait_for_function(_JS_DONE, arg=[QUIET, NO_REDRAW], timeout=120_000, polling=20)
     page.wait_for_timeout(30)  # the last frames' events reach Python
@@ -657,7 +671,7 @@ def _kib(x: float | None) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    head = (f"{'lab':<20} {'action':<30} {'min':>5} {'median':>6} {'p90':>5} {'settled':>7} {'still':>6} "
+    head = (f"{'lab':<20} {'action':<34} {'min':>5} {'median':>6} {'p90':>5} {'settled':>7} {'still':>6} "
             f"{'KiB down':>8} {'KiB up':>7} {'target':>6}  verdict")
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -666,7 +680,7 @@ def table(rows: list[Row]) -> str:
         if s["no_redraw"]:
             verdict += f" ({s['no_redraw']} of {s['n']} drew nothing)"
         lines.append(
-            f"{r.lab + ' ' + r.scale:<20} {r.action:<30} {_ms(s['repaint_min']):>5} {_ms(s['repaint_median']):>6} "
+            f"{r.lab + ' ' + r.scale:<20} {r.action:<34} {_ms(s['repaint_min']):>5} {_ms(s['repaint_median']):>6} "
             f"{_ms(s['repaint_p90']):>5} {_ms(s['settled_median']):>7} {_ms(s['still_median']):>6} "
             f"{_kib(s['kib_down_median']):>8} {_kib(s['kib_up_median']):>7} {r.target:>6.0f}  {verdict}")
     return "\n".join(lines)
