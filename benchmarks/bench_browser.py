@@ -566,6 +566,9 @@ def run_lab(browser, bench: LabBench, repeat: int, site: Site) -> list[Row]:
         site.run(page, name, bench.timeout)
         wait_still(page, quiet=1000, timeout=120_000)
         page.evaluate(_JS_WATCH)
+        if site.name == "lab":  # the kernel measures this checkout's kitlib, not an installed one
+            execute(page, f"import kitlib, pathlib\nassert pathlib.Path(kitlib.__file__).resolve().is_relative_to("
+                          f"{str(ROOT / 'kitlib')!r}), kitlib.__file__")
         # The lab's top in view, as a learner sees it after running the cell.
         page.locator(".jp-Notebook .jp-OutputArea-output .widget-vbox").first.evaluate(
             "el => el.scrollIntoView({block: 'start'})")
