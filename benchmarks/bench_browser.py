@@ -32,6 +32,7 @@ kernel status change, and no bytes are counted.
     python benchmarks/bench_browser.py --lab service --lab readiness --repeat 5
     python benchmarks/bench_browser.py --json /tmp/after.json --strict
     python benchmarks/bench_browser.py --site lite           # the same labs in JupyterLite
+    python benchmarks/bench_browser.py --markdown /tmp/after.json   # a --json file as a Markdown table
 
 The kernel runs the ``kitlib`` of the checkout this script is in (``PYTHONPATH`` is set to it).
 """
@@ -692,6 +693,21 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def markdown(results: list[dict[str, Any]]) -> str:
+    """The summaries as a Markdown table (for benchmarks/README.md)."""
+    lines = ["| lab | action | min | median | p90 | settled | still | KiB down | KiB up | target | |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for s in results:
+        verdict = {True: "PASS", False: "**FAIL**", None: "no redraw"}[s["passed"]]
+        if s["no_redraw"]:
+            verdict += f" ({s['no_redraw']} of {s['n']} drew nothing)"
+        lines.append(
+            f"| {s['lab']} {s['scale']} | {s['action']} | {_ms(s['repaint_min'])} | {_ms(s['repaint_median'])} | "
+            f"{_ms(s['repaint_p90'])} | {_ms(s['settled_median'])} | {_ms(s['still_median'])} | "
+            f"{_kib(s['kib_down_median'])} | {_kib(s['kib_up_median'])} | {s['target']:.0f} | {verdict} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lab", action="append", choices=LABS,
@@ -704,7 +720,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lite-dir", type=Path, default=ROOT / "lite" / "_output", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="write the measurements to this file")
     parser.add_argument("--strict", action="store_true", help="exit with 1 if a target is missed")
+    parser.add_argument("--markdown", type=Path, metavar="JSON",
+                        help="print the table of a --json file in Markdown, and measure nothing")
     args = parser.parse_args(argv)
+    if args.markdown:
+        data = json.loads(args.markdown.read_text())
+        print(f"{data['date']}, {data['machine']}, {data['site']}, {data['repeat']} repetitions, load average "
+              f"{data['load_before'][0]:.1f} before and {data['load_after'][0]:.1f} after (1 min)\n")
+        print(markdown(data["results"]))
+        return 0
     chosen = benches(args.lab or LABS, args.scale)
     if not chosen:
         parser.error(f"nothing to measure for --scale {args.scale} (only the deployment lab has 'large')")
