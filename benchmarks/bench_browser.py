@@ -226,10 +226,12 @@ def choose(label: str, options: tuple[str, str]) -> Callable[[Any, int], None]:
 
 
 def code(text: str) -> Callable[[int], str]:
+    """Kernel code, the same for every repetition."""
     return lambda _i: text
 
 
 def alternate(first: str, second: str) -> Callable[[int], str]:
+    """Kernel code for even repetitions, and for odd ones."""
     return lambda i: first if i % 2 == 0 else second
 
 
@@ -237,6 +239,7 @@ SETTLE_CLUSTER = code("cluster.advance(5)\nlab.refresh()")
 
 
 def deployment(scale: str) -> LabBench:
+    """The deployment lab (lesson 01) at ``scale``."""
     nodes, pods = {"workshop": (3, 10), "large": (100, 3000)}[scale]
     # As bench_interaction.py: Kill pod, +10 s right after it, then the slider down and up, with
     # the cluster advanced 5 s off the clock before each (so each starts from a settled cluster).
@@ -253,6 +256,7 @@ def deployment(scale: str) -> LabBench:
 
 
 def service() -> LabBench:
+    """The service lab (lessons 02-04) at workshop scale."""
     actions = [
         Action("type -> NodePort / ClusterIP", "change", choose("type", ("NodePort", "ClusterIP"))),
         Action("Send 100 requests", "click", click("Send")),
@@ -265,9 +269,11 @@ def service() -> LabBench:
 
 
 def readiness() -> LabBench:
+    """The readiness lab (lesson 05), its history recorded for a minute with the probe on."""
     settle = code("lab.step(30)")
     actions = [
-        # The fault shows only as time passes: nothing but the toggle itself may change.
+        # The fault shows only as time passes: often nothing but the toggle itself changes, so the
+        # whole lab output is watched (the toggle excluded).
         Action("break readiness on / off", "click", click("break readiness"), watch="lab"),
         Action("+1 s", "click", click("+1 s")),
         Action("+10 s", "click", click("+10 s")),
@@ -279,6 +285,7 @@ def readiness() -> LabBench:
 
 
 def ingress() -> LabBench:
+    """The ingress lab (lesson 06) at workshop scale."""
     rule = ('lab.host.value, lab.path.value, lab.path_type.value = "shop.example", "/api/cart", "Exact"\n'
             'lab.service.value, lab.port.value = "web", 80')
     undo = "lab.remove_picker.value = (0, 2)\nlab.remove_button.click()"
@@ -293,6 +300,7 @@ def ingress() -> LabBench:
 
 
 def firewall() -> LabBench:
+    """The firewall lab (lesson 07): two clusters of 16 pods each."""
     actions = [
         Action("Apply default deny ingress", "click", click("Apply"),
                before=code('lab.ready_made.value = "default deny ingress"')),
@@ -303,6 +311,7 @@ def firewall() -> LabBench:
 
 
 def gateway() -> LabBench:
+    """The gateway lab (lesson 08) at workshop scale."""
     actions = [
         Action("Send", "click", click("Send"),
                before=alternate('lab.path.value, lab.headers.value = "/api/cart", ""',
@@ -517,6 +526,8 @@ def execute(page, source: str) -> None:
 
 
 def wait_still(page, quiet: float = 300.0, timeout: float = 60_000) -> None:
+    """Wait until the kernel is idle and neither its socket nor the notebook's outputs changed for
+    ``quiet`` ms."""
     page.wait_for_function(_JS_STILL, arg=quiet, timeout=timeout, polling=50)
 
 
@@ -528,6 +539,8 @@ def check_status(page, where: str) -> None:
 
 
 def measure_action(page, sockets: SocketBytes, action: Action, i: int, row: Row) -> None:
+    """Repetition ``i`` of ``action``: its ``before`` code off the clock, the clocks armed, the
+    input, the wait until it settled; the times and bytes go to ``row``."""
     if action.before:
         execute(page, action.before(i))
     sockets.reset()
@@ -553,6 +566,7 @@ def measure_action(page, sockets: SocketBytes, action: Action, i: int, row: Row)
 
 
 def run_lab(browser, bench: LabBench, repeat: int, site: Site) -> list[Row]:
+    """Build the lab in a fresh browser context and kernel, then time each action ``repeat`` times."""
     context = browser.new_context(base_url=site.url, viewport=VIEWPORT)
     context.add_init_script(_JS_INIT)
     page = context.new_page()
@@ -678,6 +692,7 @@ def _kib(x: float | None) -> str:
 
 
 def table(rows: list[Row]) -> str:
+    """The results as the plain-text table printed at the end."""
     head = (f"{'lab':<20} {'action':<34} {'min':>5} {'median':>6} {'p90':>5} {'settled':>7} {'still':>6} "
             f"{'KiB down':>8} {'KiB up':>7} {'target':>6}  verdict")
     lines = [head, "-" * len(head)]
