@@ -26,9 +26,10 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..api.config import ConfigMap
 from ..api.node import internal_ip
 from ..api.pod import Pod, is_ready
-from ..api.service import service_type
+from ..api.service import Service, service_type
 from ..cluster import Cluster
 from ..errors import ApiError, NotFound
 from .feedback import Feedback, not_yet, ok
@@ -147,8 +148,8 @@ def _from_web(cluster: Cluster, resp, app: str = "web") -> bool:
 def _spread(cluster: Cluster, src: str, service: str = "web", port: int = 80) -> tuple[set[str], set[str], int]:
     """Send :data:`REQUESTS` connections from ``src`` to the Service's ClusterIP: (pods that answered,
     the web pods, failures)."""
-    svc = cluster.get("Service", service)
-    t = cluster.traffic(src, svc.spec.cluster_ip, port, requests=REQUESTS)
+    svc = cluster.api.get_as(Service, service)
+    t = cluster.traffic(src, svc.spec.cluster_ip or "", port, requests=REQUESTS)
     return set(t.served), {p.key for p in _web_pods(cluster)}, t.failed
 
 
@@ -297,7 +298,7 @@ def check_node_port(cluster: Cluster) -> Feedback:
     hint = ("Inside the cluster, a Service is reached on its ClusterIP (its name) and its port; the nodePort "
             "belongs to the nodes' IPs.")
     try:
-        url = cluster.get("ConfigMap", CLIENT_CONFIG).data.get("WEB_URL", "")
+        url = cluster.api.get_as(ConfigMap, CLIENT_CONFIG).data.get("WEB_URL", "")
     except NotFound:
         return not_yet(f"there is no ConfigMap {CLIENT_CONFIG}.", "Rebuild the scenario: capstone.build(5).")
     if not url:
@@ -330,7 +331,7 @@ def check_load_balancer(cluster: Cluster) -> Feedback:
     hint = ("On bare metal nothing hands out LoadBalancer addresses: install MetalLB "
             f'(cluster.enable_addon("metallb", addresses="{METALLB_RANGE}")), or use type NodePort.')
     _settled(cluster)
-    svc = cluster.get("Service", "web")
+    svc = cluster.api.get_as(Service, "web")
     kind = service_type(svc)
     port = svc.spec.ports[0]
     if kind == "LoadBalancer":
