@@ -24,8 +24,9 @@ def solution(n: int) -> str:
     return re.search(r"```python\n(.*?)```", body, re.S).group(1)
 
 
-def run(code: str, cluster) -> None:
-    exec(code, {"cluster": cluster, "capstone": capstone})  # noqa: S102 (the course's own solution text)
+def run(code: str, cluster, n: int) -> None:
+    """Run a fix as the notebook's cell would, where scenario ``n``'s cluster is ``cluster<n>``."""
+    exec(code, {f"cluster{n}": cluster, "cluster": cluster, "capstone": capstone})  # noqa: S102 (the course's text)
 
 
 UNFIXED = {
@@ -85,7 +86,7 @@ def test_the_unfixed_cluster_fails_its_check(n):
 def test_the_solution_in_course_passes(n):
     """The fix written in course/solutions/capstone.md, applied as the learner would, passes the check."""
     cluster = capstone.build(n)
-    run(solution(n), cluster)
+    run(solution(n), cluster, n)
     feedback = capstone.check(n, cluster)
     assert feedback.passed, feedback
 
@@ -95,7 +96,7 @@ def test_a_plausible_wrong_fix_still_fails(n):
     """A change a learner might try that does not remove the fault leaves the check failing."""
     cluster = capstone.build(n)
     code, message = WRONG[n]
-    run(code, cluster)
+    run(code, cluster, n)
     feedback = capstone.check(n, cluster)
     assert not feedback.passed, feedback
     assert re.search(message, feedback.message), feedback.message
@@ -218,7 +219,7 @@ def test_the_notebook_tells_each_symptom_as_the_module_does():
     text = "".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"])
     for s in capstone.SCENARIOS:
         assert s.symptom in text, s.number
-        assert f"capstone.check({s.number}, cluster)" in text
+        assert f"capstone.check({s.number}, cluster{s.number})" in text
         assert f"capstone.hint({s.number}, stage=1)" in text
 
 
@@ -233,7 +234,7 @@ def test_the_notebook_tells_each_symptom_as_the_module_does():
 def test_other_fixes_that_work_pass_too(n, code, says):
     """The checks judge what requests get, not the YAML: another working fix passes."""
     cluster = capstone.build(n)
-    run(code, cluster)
+    run(code, cluster, n)
     feedback = capstone.check(n, cluster)
     assert feedback.passed and says in feedback.message, feedback
 
