@@ -328,8 +328,8 @@ def build_load_balancer() -> Cluster:
 def check_load_balancer(cluster: Cluster) -> Feedback:
     """Fixed when users outside the cluster reach the web pods: on the LoadBalancer's address, or
     (a NodePort Service) on every node's IP and nodePort."""
-    hint = ("On bare metal nothing hands out LoadBalancer addresses: install MetalLB "
-            f'(cluster.enable_addon("metallb", addresses="{METALLB_RANGE}")), or use type NodePort.')
+    hint = ("Who gives a LoadBalancer Service its address on this cluster? Look for a load-balancer controller "
+            "(kubectl get pods -A), and see capstone.hint(6, 2).")
     _settled(cluster)
     svc = cluster.api.get_as(Service, "web")
     kind = service_type(svc)
@@ -498,8 +498,8 @@ def build_dns_policy() -> Cluster:
 def check_dns_policy(cluster: Cluster) -> Feedback:
     """Fixed when the client resolves ``web`` and reaches the web pods by name, while its egress stays
     closed to everything else (the db pod)."""
-    hint = ("Allow the client's egress to CoreDNS: to namespaceSelector kubernetes.io/metadata.name=kube-system "
-            "AND podSelector k8s-app=kube-dns, ports UDP 53 and TCP 53.")
+    hint = ("The client cannot reach DNS: which policies isolate its egress (kubectl get networkpolicy), and "
+            "which rule would allow port 53 to the CoreDNS pods?")
     _settled(cluster)
     answer = cluster.resolve("web", src=CLIENT)
     if not answer.records:
@@ -653,7 +653,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              "yet `curl http://<web's ClusterIP>/hostname` works.",
              build_dns_policy, check_dns_policy,
              ("The IP works and the name does not: the client cannot reach DNS. Try nslookup web from it.",
-              "kubectl get networkpolicy, then cluster.explain from the client to a CoreDNS pod on port 53/UDP: "
+              "kubectl get networkpolicy, then explain(...) from the client to a CoreDNS pod on port 53/UDP: "
               "the client's egress is isolated, and no rule allows DNS.",
               "Add an egress rule (a new NetworkPolicy) for the client: to namespaceSelector "
               "kubernetes.io/metadata.name: kube-system with podSelector k8s-app: kube-dns, ports 53 UDP and TCP.")),
