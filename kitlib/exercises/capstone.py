@@ -25,14 +25,17 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..api.config import ConfigMap
 from ..api.node import internal_ip
 from ..api.pod import Pod, is_ready
 from ..api.service import Service, service_type
-from ..cluster import Cluster
 from ..errors import ApiError, NotFound
 from .feedback import Feedback, not_yet, ok
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 """agnhost ``netexec``: an HTTP server on ``--http-port`` whose ``/hostname`` answers the pod's name."""
@@ -100,7 +103,10 @@ spec:{spec_extra}
 
 
 def _cluster(seed: int, cni: str = "flannel") -> Cluster:
-    return Cluster(nodes=3, seed=seed, cni=cni)
+    """A new 3-node cluster, as a lesson makes one (only the facade builds clusters: ``tests/test_layers.py``)."""
+    import kitlib
+
+    return kitlib.Cluster(nodes=3, seed=seed, cni=cni)
 
 
 def _client(cluster: Cluster) -> None:
