@@ -247,3 +247,20 @@ def test_opening_all_egress_resolves_names_but_is_too_wide():
     feedback = capstone.check(9, cluster)
     assert not feedback.passed
     assert re.search(r"names resolve, but the client may now send to db-\w+-\w+ too", feedback.message), feedback
+
+
+def test_more_wrong_fixes_the_instructor_guide_names():
+    """Relabelling one pod to match the typo takes it out of its ReplicaSet, and only it answers; deleting
+    default-deny leaves the client's egress isolated by client-to-web, so DNS stays blocked."""
+    cluster = capstone.build(1)
+    pod = cluster.pods(selector="app=web")[0].name
+    cluster.kubectl(f"label pod {pod} app=wbe --overwrite")
+    feedback = capstone.check(1, cluster)
+    assert not feedback.passed
+    assert feedback.message == (f"curl http://web/hostname from the client pod was answered by {pod}, which is not "
+                                "a ready pod of Deployment web (label app=web).")
+
+    cluster = capstone.build(9)
+    cluster.kubectl("delete networkpolicy default-deny")
+    feedback = capstone.check(9, cluster)
+    assert not feedback.passed and feedback.message.startswith("nslookup web from the client pod: no answer")

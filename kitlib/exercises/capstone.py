@@ -164,6 +164,9 @@ def _check_service_answers(cluster: Cluster, hint: str, url: str = "http://web/h
     connections to the Service reach every web pod and nothing else."""
     _settled(cluster)
     resp = cluster.http(url, src=CLIENT)
+    if resp.status is not None and resp.pod and not _from_web(cluster, resp):
+        return not_yet(f"curl {url} from the client pod was answered by {resp.pod.split('/', 1)[1]}, which is not a "
+                       "ready pod of Deployment web (label app=web).", hint)
     if not _from_web(cluster, resp):
         return not_yet(f"curl {url} from the client pod: {_said(resp)}.", hint)
     served, web, failed = _spread(cluster, CLIENT)
