@@ -1,5 +1,6 @@
 # Course kit commands (see README):
-#   make lab    - open the course in JupyterLab (creates .venv on first use)
+#   make lab    - open the course in JupyterLab (creates .venv on first use), on the learner's copies in work/
+#   make reset LESSON=01 - put one lesson of work/ back as the course ships it
 #   make test   - lint (ruff, mypy) + unit tests + doctests + notebooks (nbval) + real-browser tests
 #                 (first fetching the kubectl 1.37.1 and network-config-analyzer the tests compare with:
 #                 scripts/ensure-kubectl, scripts/ensure-analyzer)
@@ -17,7 +18,10 @@ LAB_ARGS ?=
 PYTEST_ARGS ?=
 # Operations per fuzzer in `make fuzz` (two fuzzers: the state machine and the random-operation driver).
 FUZZ_OPS ?= 20000
-START_NOTEBOOK ?= notebooks/00-start-here.ipynb
+# The learner's copy of the start page: make lab copies the lessons into work/ (kitlib/workcopy.py).
+START_NOTEBOOK ?= work/00-start-here.ipynb
+# JupyterLab's settings for the course (no news pop-up, no update check): the same file Binder installs.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/kitlib-course.json
 # JupyterLab refuses to run as root (containers, CI machines) without this flag.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
@@ -35,7 +39,7 @@ LITE_LESSONS ?= 00,01
 LITE_INPUTS := $(wildcard lite/*.py lite/*.json lite/*.txt notebooks/*.ipynb) pyproject.toml \
 	$(shell find kitlib -name '*.py' -o -name '*.json' -o -name py.typed 2>/dev/null)
 
-.PHONY: lab test venv install install-test lint fuzz clean lite lite-serve lite-test lite-site
+.PHONY: lab reset test venv install install-test lint fuzz clean lite lite-serve lite-test lite-site
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -58,8 +62,20 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-lab: install
-	$(BIN)/jupyter lab $(ROOT_FLAG) $(START_NOTEBOOK) $(LAB_ARGS)
+$(LAB_OVERRIDES): binder/overrides.json | $(BIN)/python
+	mkdir -p $(dir $@)
+	cp $< $@
+
+# The file browser's root is the checkout (course/ is reachable); the server's configuration
+# (binder/jupyter_server_config.json) keeps saves out of notebooks/ and widget views out of saves.
+lab: install $(LAB_OVERRIDES)
+	$(BIN)/python -m kitlib.workcopy
+	JUPYTER_CONFIG_PATH=$(CURDIR)/binder $(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) \
+		$(START_NOTEBOOK) $(LAB_ARGS)
+
+# Put one lesson of work/ back as the course ships it: make reset LESSON=01
+reset: install
+	$(BIN)/python -m kitlib.workcopy reset $(LESSON)
 
 lint: install-test
 	$(BIN)/ruff check $(RUFF_PATHS)

@@ -8,7 +8,11 @@ runtime dependency.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,3 +62,31 @@ def test_the_browser_gets_every_runtime_dependency_at_binders_version():
         assert browser[name] == binder.get(name, browser[name]), (
             f"{name}: {browser[name]} in the browser, {binder[name]} on Binder"
         )
+
+
+def test_binder_pins_notebook_at_a_release_that_takes_the_pinned_jupyterlab():
+    """repo2docker's base image brings ``notebook`` 7.4, which needs jupyterlab < 4.5; pinning a
+    ``notebook`` release made for the pinned JupyterLab keeps ``pip check`` clean on Binder."""
+    binder = pinned(ROOT / "binder" / "requirements.txt")
+    assert "notebook" in binder, "binder/requirements.txt must pin notebook (the base image's clashes)"
+
+
+def test_binders_pins_resolve_together(tmp_path):
+    """pip's resolver takes every pin of binder/requirements.txt at once, with their own
+    requirements (a ``notebook`` that wants another JupyterLab fails here). Needs the package
+    index; skipped without it, unless CI is set."""
+    report = tmp_path / "report.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+         "--disable-pip-version-check", "--report", str(report), "-r", str(ROOT / "binder" / "requirements.txt")],
+        capture_output=True, text=True, timeout=300,
+    )
+    if run.returncode != 0 and "ResolutionImpossible" not in run.stderr and "conflict" not in run.stderr:
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail(f"pip could not reach the index: {run.stderr[-500:]}")
+        pytest.skip("no package index")
+    assert run.returncode == 0, run.stderr[-2000:]
+    chosen = {canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"]
+              for i in json.loads(report.read_text())["install"]}
+    for name, spec in pinned(ROOT / "binder" / "requirements.txt").items():
+        assert chosen[name] == spec.lstrip("="), f"{name}: pinned {spec}, resolved {chosen[name]}"
