@@ -264,3 +264,15 @@ def test_more_wrong_fixes_the_instructor_guide_names():
     cluster.kubectl("delete networkpolicy default-deny")
     feedback = capstone.check(9, cluster)
     assert not feedback.passed and feedback.message.startswith("nslookup web from the client pod: no answer")
+
+
+def test_get_events_counts_the_failed_probes_as_describe_does():
+    """The kubelet records an Unhealthy event for every failed readiness probe (the recorder aggregates them:
+    count and lastTimestamp go up); `kubectl get events` and `kubectl describe pod` read the same events."""
+    cluster = capstone.build(4)
+    events = cluster.kubectl("get events --field-selector reason=Unhealthy -o wide")
+    pod = cluster.pods(selector="app=web")[0].name
+    row = next(line for line in events.splitlines() if f"pod/{pod}" in line)
+    assert re.match(r"\ds\s+Warning\s+Unhealthy\s", row), row  # seen in the last probe period (5 s)
+    assert re.search(r"\s5\ds\s+12\s+", row), row
+    assert re.search(r"Unhealthy   \ds \(x12 over 5\ds\)", cluster.kubectl(f"describe pod {pod}"))
