@@ -31,6 +31,7 @@ from ..api.event import Event, EventSource, ObjectReference, ServiceAccount
 from ..api.meta import ObjectMeta
 from ..api.registry import RESOURCES
 from ..clock import EPOCH, human_duration, parse_timestamp
+from ..controllers.prober import catch_up
 from .describe import annotation_lines, labels_lines
 from .printers import age
 from .tabwriter import DESCRIBE
@@ -48,6 +49,7 @@ _HOSTED = ("kubelet", "kube-proxy")
 
 def objects(cluster: Cluster, namespace: str | None) -> list[Event]:
     """The Events of ``namespace`` (None: all), as the API server lists them."""
+    catch_up(cluster.runtime)  # probe runs not yet written to the event log, as describe pod does
     now = cluster.now
     log = cluster.api.events
     out = []

@@ -489,3 +489,44 @@ def test_lesson_8_gateway_lab_send_weight_and_conditions(
     lab.scroll_into_view_if_needed()
     lab.screenshot(path=str(artifacts_dir / "gateway-lab.png"))
     page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+LESSON_9 = "09-troubleshooting.ipynb"
+
+
+def test_capstone_scenario_1_from_fault_to_fix(notebook_names, lab_page, run_notebook, artifacts_dir):
+    """The capstone as a learner meets it: after Run All (past the cells tagged raises-exception, whose curl
+    fails), scenario 1's check says "Not yet"; typing the fix into the empty fix cell and running it and the
+    check cell turns the check green."""
+    from playwright.sync_api import expect
+
+    assert LESSON_9 in notebook_names, f"{LESSON_9} is missing"
+    page = lab_page
+    run_notebook(page, LESSON_9)
+
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    check = cells.filter(has=page.locator(".jp-InputArea", has_text="capstone.check(1, cluster1)"))
+    expect(check).to_have_count(1)
+    check.scroll_into_view_if_needed()
+    expect(check.locator(".jp-OutputArea")).to_contain_text("✘ Not yet: curl http://web/hostname from the client pod")
+    # The failing curl of scenario 1 shows kubectl's error, and "Run All" went on past it.
+    curl = cells.filter(has=page.locator(".jp-InputArea", has_text="exec client -- curl -sS http://web/hostname")).first
+    expect(curl.locator(".jp-OutputArea")).to_contain_text("curl: (7) Failed to connect to web port 80")
+    curl.scroll_into_view_if_needed()
+    curl.screenshot(path=str(artifacts_dir / "capstone-failing-curl.png"))
+
+    # Type the fix as a learner would: into the fix cell's editor, below its comments.
+    fix = cells.filter(has=page.locator(".jp-InputArea", has_text="# your fix: make Service web select the web pods"))
+    expect(fix).to_have_count(1)
+    editor = fix.locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("%kubectl set selector service web app=web")
+    page.keyboard.press("Shift+Enter")  # runs the fix cell and moves to the check cell
+    expect(fix.locator(".jp-OutputArea")).to_contain_text("service/web selector updated")
+    page.keyboard.press("Shift+Enter")  # runs the check cell
+    expect(check.locator(".jp-OutputArea")).to_contain_text("✔ Well done: curl http://web/hostname answers",
+                                                            timeout=30_000)
+    assert not page.kit_page_errors, f"JavaScript errors in the page: {page.kit_page_errors}"
+    check.screenshot(path=str(artifacts_dir / "capstone-scenario-1.png"))
