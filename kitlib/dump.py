@@ -365,7 +365,8 @@ def infer_config(objects: list[KubeObject]) -> ClusterConfig:
     if not nodes:
         raise BadRequest("error: the dump has no Node: from_dump needs the nodes the pods run on")
     control = next((n for n in nodes if "node-role.kubernetes.io/control-plane" in n.metadata.labels), nodes[0])
-    name = control.metadata.labels.get("minikube.k8s.io/name") or control.name
+    # minikube labels its nodes with the profile's name; kind names them <cluster>-control-plane.
+    name = control.metadata.labels.get("minikube.k8s.io/name") or (control.name or "").removesuffix("-control-plane")
     cidrs = [n.spec.pod_cidr for n in nodes if n.spec.pod_cidr]
     pod_cidr = _flag(pods, "kube-controller-manager", "cluster-cidr") or (_covering(cidrs, 16) if cidrs
                                                                           else "10.244.0.0/16")
@@ -412,10 +413,12 @@ def detect_cni(pods: list[Pod]) -> str:
 # ---------------------------------------------------------------------------------------------- building
 
 
-def _keep(api_obj: KubeObject, uid: str | None, created: str | None) -> None:
-    """Give a stored object back the dump's uid and creationTimestamp (the commit set its own)."""
-    api_obj.metadata.uid = uid
-    api_obj.metadata.creation_timestamp = created
+def _keep(stored: KubeObject, dumped: KubeObject) -> None:
+    """Give a stored object back the dump's uid, creationTimestamp and deletion in progress (the
+    commit set its own: a pod on a node that went silent stays Terminating)."""
+    meta, was = stored.metadata, dumped.metadata
+    meta.uid, meta.creation_timestamp = was.uid, was.creation_timestamp
+    meta.deletion_timestamp, meta.deletion_grace_period_seconds = was.deletion_timestamp, was.deletion_grace_period_seconds
 
 
 def load(rt: Runtime, parsed: Parsed) -> DumpReport:
@@ -429,22 +432,22 @@ def load(rt: Runtime, parsed: Parsed) -> DumpReport:
         by_kind[obj.kind].append(obj)
 
     def trusted(obj: KubeObject) -> KubeObject:
-        uid, created, status = obj.metadata.uid, obj.metadata.creation_timestamp, clone(getattr(obj, "status", None))
+        dumped, status = clone(obj), clone(getattr(obj, "status", None))
         stored = api.create_trusted(obj)
-        _keep(stored, uid, created)
+        _keep(stored, dumped)
         if status is not None:
             stored.status = status  # type: ignore[attr-defined]  # the kinds loaded here have one
         loaded[obj.kind] += 1
         return stored
 
     def validated(obj: KubeObject) -> KubeObject | None:
-        uid, created, status = obj.metadata.uid, obj.metadata.creation_timestamp, clone(getattr(obj, "status", None))
+        dumped, status = clone(obj), clone(getattr(obj, "status", None))
         try:
             stored = api.create(obj, copy=False)
         except ApiError as exc:
             skipped.append(Skipped(obj.kind, obj.key, f"the API server refuses it: {exc.message}"))
             return None
-        _keep(stored, uid, created)
+        _keep(stored, dumped)
         if status is not None:
             stored.status = status  # type: ignore[attr-defined]
         loaded[obj.kind] += 1

@@ -1,5 +1,11 @@
 """A real cluster's dump in kitlib (:meth:`kitlib.Cluster.from_dump`, :mod:`kitlib.dump`).
 
+The two dumps under ``tests/data/`` are written by hand (no cluster runs here) in the shape a
+real ``kubectl get ... -A -o yaml`` prints: keys sorted, every server-set field (uid,
+resourceVersion, creationTimestamp, ownerReferences, status with conditions, hostIP/podIPs,
+EndpointSlices with conditions, nodeName and targetRef), managedFields left out as kubectl 1.21+
+does by default.
+
 ``tests/data/minikube-dump.yaml`` is what ``kubectl get nodes,pods,services,endpointslices,ingresses,
 ingressclasses,networkpolicies,namespaces -A -o yaml`` prints on a two-node minikube v1.37.0
 (Kubernetes v1.34.0, docker driver, so kindnet as the CNI) with the ingress add-on and a ``shop``
@@ -209,6 +215,8 @@ def test_the_report_counts_what_was_loaded_and_lists_what_was_not(text):
                              "metadata": {"name": "l7", "namespace": "shop"}})
         debug = next(i for i in doc["items"] if i["metadata"]["name"] == "debug")
         debug["spec"]["sidecarMagic"] = True
+        web = _item(doc, "EndpointSlice", "web-h8m2x")
+        web["endpoints"][0]["deprecatedTopology"] = {"kubernetes.io/hostname": "minikube-m02"}
     c = kitlib.Cluster.from_dump(_edited(text, add))
     report = c.dump_report
     assert report.loaded == (("Namespace", 6), ("Node", 2), ("Pod", 19), ("Service", 8), ("EndpointSlice", 8),
@@ -216,8 +224,10 @@ def test_the_report_counts_what_was_loaded_and_lists_what_was_not(text):
     assert [(s.kind, s.name, s.reason) for s in report.skipped] == [
         ("Deployment", "shop/web", "from_dump loads only the kinds of " + DUMP_COMMAND.split()[2]),
         ("CiliumNetworkPolicy", "shop/l7", "kitlib does not model this kind")]
+    notes = {(n.kind, n.name, n.note) for n in report.notes}
     assert ("Pod", "shop/debug", 'fields Kubernetes v1.37 does not know, dropped: unknown field "spec.sidecarMagic"') \
-        in {(n.kind, n.name, n.note) for n in report.notes}
+        in notes
+    assert ("EndpointSlice", "shop/web-h8m2x", "fields kitlib does not keep: endpoints[].deprecatedTopology") in notes
     printed = str(report)
     assert printed.startswith("Loaded <text>: a snapshot of 2026-12-05T21:40:13Z\n"
                               "  nodes on 192.168.49.0/24, pods in 10.244.0.0/16, Services in 10.96.0.0/12\n"
@@ -293,3 +303,50 @@ def test_the_same_dump_and_seed_make_the_same_cluster_from_a_path_text_or_file(t
     assert a.state() == before
     assert a.traffic("shop/debug", WEB_IP, 80, requests=40).served == b.traffic("shop/debug", WEB_IP, 80,
                                                                                  requests=40).served
+
+
+KIND = Path(__file__).parent / "data" / "kind-dump.yaml"
+"""kind v0.22.0 (Kubernetes v1.29.2, kindnetd v20240202, which has no network policies yet), three
+nodes, kind-worker2 gone silent a quarter of an hour before the dump: NotReady, its echo pod not
+ready and, once the taint manager's 300 s were up, Terminating."""
+ECHO_IP = "10.96.148.20"
+
+
+@pytest.fixture
+def kind() -> kitlib.Cluster:
+    return kitlib.Cluster.from_dump(KIND)
+
+
+def test_a_kind_dump_keeps_kinds_names_and_address_plan(kind):
+    """kind's node names, its Docker network and its /16 Service range (the API server's flag)."""
+    assert [n.name for n in kind.nodes()] == ["kind-control-plane", "kind-worker", "kind-worker2"]
+    assert (kind.name, kind.pod_cidr, kind.service_cidr, kind.node_cidr) == (
+        "kind", "10.244.0.0/16", "10.96.0.0/16", "172.18.0.0/24")
+    rows = str(kind.kubectl("get nodes")).splitlines()
+    assert rows[3].split()[:2] == ["kind-worker2", "NotReady"]
+    assert "default              echo-6d8f9c7b5-hn2rd                         1/1     Terminating   0          26h     " \
+           "10.244.2.2   kind-worker2         <none>           <none>" in str(kind.kubectl("get pods -A -o wide")).splitlines()
+
+
+def test_kindnet_before_network_policies_maps_to_flannel_and_enforces_nothing(kind):
+    """kindnetd v20240202 predates kube-network-policies: the default-deny policy is stored and
+    shown, and every connection still goes through, as on that kind cluster."""
+    report = kind.dump_report
+    assert (report.cni, report.kitlib_cni, report.enforces_network_policy) == (
+        "kindnet (without network policies)", "flannel", False)
+    assert kind.connect("default/echo-6d8f9c7b5-4kq9s", "default/echo-6d8f9c7b5-wv7lx", 8080).ok
+    figures = pytest.importorskip("kitlib.figures")
+    assert figures.reachability_heatmap(kind).layout.title.text == \
+        "Who may connect to whom · flannel: NetworkPolicy is not enforced"
+
+
+def test_a_node_that_was_not_ready_in_the_dump_does_not_answer(kind):
+    """Its pod's endpoint is listed not ready and terminating, so the Service sends nothing there;
+    a connection straight to the pod times out."""
+    t = kind.traffic("default/echo-6d8f9c7b5-4kq9s", ECHO_IP, 80, requests=100)
+    assert set(t.served) == {"default/echo-6d8f9c7b5-4kq9s", "default/echo-6d8f9c7b5-wv7lx"}
+    lost = kind.connect("default/echo-6d8f9c7b5-4kq9s", "default/echo-6d8f9c7b5-hn2rd", 8080)
+    assert (lost.failure, lost.reason) == ("timeout", "node kind-worker2 does not answer: the packet is lost on the "
+                                                      "way and the connection times out")
+    assert ("Node", "kind-worker2", "not Ready in the dump: it does not answer") in {
+        (n.kind, n.name, n.note) for n in kind.dump_report.notes}
