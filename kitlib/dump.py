@@ -49,6 +49,16 @@ cluster keeps what the photograph shows and invents nothing:
   ``ingress`` add-on (:meth:`kitlib.addons.IngressNginx.adopt`): its pods route. Ingresses of
   another controller's class are stored and listed, and nothing routes them (a note says so).
 
+Simplified or not loaded: ``managedFields`` (kubectl prints them only with
+``--show-managed-fields``); v1 Endpoints, which the dump command does not print (``kubectl get
+endpoints`` lists a Service's only once the EndpointSlice controller has taken it over; DNS and
+kube-proxy read the slices); the dump's time is a lower bound (a dump does not say when it was
+taken); kube-proxy runs in ``proxy_mode`` (iptables unless told), which the dump does not show;
+``kubectl logs`` and what a container answers come from kitlib's model of its image, not from the
+real container; a new node joins with minikube's naming (``<name>-mNN``). Objects the control
+plane keeps beside the dump's (the ServiceCIDR, each ClusterIP's IPAddress, the ``default``
+ServiceAccounts) are made at load and dated as their namespace or Service.
+
 Nothing is dropped silently: :class:`DumpReport` (``cluster.dump_report``, printed by ``str``)
 counts what was loaded per kind and lists what was skipped (kinds kitlib does not model, objects
 the API server's validation refused) and what was loaded only in part (fields kitlib does not
@@ -81,6 +91,7 @@ from .api.node import Node, internal_ip, node_ready
 from .api.pod import Pod, uses_host_network
 from .api.registry import RESOURCES
 from .api.service import Service
+from .api.servicecidr import IPAddress
 from .apiserver.server import ClusterConfig
 from .clock import parse_timestamp
 from .container import listeners
@@ -499,12 +510,34 @@ def load(rt: Runtime, parsed: Parsed) -> DumpReport:
         if controller.name in _HOLDING:
             controller.queue.clear()
     rt.controllers.run()
+    _backdate(rt)
     order = {k: i for i, k in enumerate(LOADED_KINDS)}
     return DumpReport(
         source=parsed.source, snapshot=api.clock.timestamp(), cni=parsed.cni, kitlib_cni=parsed.kitlib_cni,
         enforces_network_policy=parsed.enforces, config=parsed.config,
         loaded=tuple(sorted(((k, n) for k, n in loaded.items()), key=lambda kv: order[kv[0]])),
         skipped=tuple(skipped), notes=tuple(notes))
+
+
+def _backdate(rt: Runtime) -> None:
+    """What the control plane wrote along with the dump's objects is as old as they are on the real
+    cluster: the ServiceCIDR ``kubernetes`` as the ``default`` namespace, each IPAddress as its
+    Service, each ``default`` ServiceAccount as its namespace (none of these kinds is in the dump)."""
+    store = rt.api.store
+
+    def created(kind: str, key: str) -> str | None:
+        obj = store.get(kind, key)
+        return obj.metadata.creation_timestamp if obj is not None else None
+
+    for obj in store.items("ServiceCIDR"):
+        obj.metadata.creation_timestamp = created("Namespace", "default") or obj.metadata.creation_timestamp
+    for obj in store.items_as(IPAddress):
+        ref = obj.spec.parent_ref
+        if ref is not None and ref.resource == "services":
+            obj.metadata.creation_timestamp = created("Service", f"{ref.namespace}/{ref.name}") \
+                or obj.metadata.creation_timestamp
+    for obj in store.items("ServiceAccount"):
+        obj.metadata.creation_timestamp = created("Namespace", obj.namespace or "") or obj.metadata.creation_timestamp
 
 
 def _add_node(rt: Runtime, parsed: Parsed, node: KubeObject, notes: list[Note]) -> None:

@@ -93,6 +93,7 @@ def test_the_allocators_hold_the_dumps_addresses_so_nothing_new_collides(shop):
     with pytest.raises(kitlib.ApiError, match="provided IP is already allocated"):
         shop.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "y", "namespace": "shop"},
                     "spec": {"clusterIP": WEB_IP, "ports": [{"port": 80}]}})
+    assert str(shop.kubectl("get servicecidrs")).splitlines()[1].split() == ["kubernetes", "10.96.0.0/12", "5d12h"]
     shop.add_node()
     assert shop.get("Node", "minikube-m03").spec.pod_cidr == "10.244.2.0/24"
     shop.kubectl("create deployment more --image=nginx --replicas=4")
@@ -128,6 +129,16 @@ def test_the_dumps_endpointslices_are_the_truth_until_their_pods_change(shop):
     rows = str(shop.kubectl("get endpointslices -n shop")).splitlines()
     assert "web-h8m2x            IPv4          8080      10.244.0.4,10.244.1.4   31h" in rows
     assert set(shop.traffic("shop/debug", WEB_IP, 80, requests=60).served) == WEB_PODS - {"shop/web-7d9f8b6c5d-2xkqp"}
+
+
+def test_a_change_to_a_loaded_service_hands_its_slices_to_the_controller(shop):
+    """Editing the Service is a change the real controller reacts to: the api Service's slice is
+    rewritten from the pods as they are (the not-ready pod still listed not ready), its name kept."""
+    shop.label("Service", "api", {"tier": "backend"}, namespace="shop")
+    api = shop.get("EndpointSlice", "api-r4n6b", "shop")
+    assert api.metadata.labels["tier"] == "backend"
+    assert sorted((e.addresses[0], e.conditions.ready) for e in api.endpoints) == [("10.244.0.5", False),
+                                                                                  ("10.244.1.5", True)]
 
 
 def test_pods_whose_owners_are_not_in_the_dump_are_kept_and_not_replaced(shop):
@@ -350,3 +361,30 @@ def test_a_node_that_was_not_ready_in_the_dump_does_not_answer(kind):
                                                       "way and the connection times out")
     assert ("Node", "kind-worker2", "not Ready in the dump: it does not answer") in {
         (n.kind, n.name, n.note) for n in kind.dump_report.notes}
+
+
+def test_a_calico_dump_rebuilds_calicos_blocks_from_the_pods_addresses(text):
+    """On Calico, the /26 blocks holding the pods' IPs become their nodes' blocks and the node
+    annotation gives tunl0's address, so routes and new addresses follow Calico's IPAM."""
+    def calico(doc):
+        for item in doc["items"]:
+            if item["kind"] == "Pod" and item["metadata"]["name"].startswith("kindnet-"):
+                item["spec"]["containers"][0]["image"] = "docker.io/calico/node:v3.30.3"
+            if item["kind"] == "Node":
+                tunnel = {"minikube": "10.244.0.1", "minikube-m02": "10.244.1.1"}[item["metadata"]["name"]]
+                item["metadata"]["annotations"]["projectcalico.org/IPv4IPIPTunnelAddr"] = tunnel
+    c = kitlib.Cluster.from_dump(_edited(text, calico))
+    assert (c.dump_report.cni, c.cni) == ("calico", "calico")
+    pool = c.runtime.calico
+    assert pool is not None and pool.tunnel == {"minikube": "10.244.0.1", "minikube-m02": "10.244.1.1"}
+    assert {b.cidr: b.node for b in pool.blocks.values()} == {"10.244.0.0/26": "minikube",
+                                                              "10.244.1.0/26": "minikube-m02"}
+    for name in ("new-1", "new-2"):
+        c.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                 "spec": {"nodeName": "minikube-m02", "containers": [{"name": "c", "image": "nginx"}]}})
+    c.advance(30)
+    # Calico's first free ordinals: .0, and .2 (the Completed pod's address is free again); the
+    # dumped pods' .3 to .6 and tunl0's .1 are taken.
+    assert sorted(c.get("Pod", n).status.pod_ip for n in ("new-1", "new-2")) == ["10.244.1.0", "10.244.1.2"]
+    assert c.connect("shop/debug", API_IP, 80).failure == "timeout"
+    assert c.connect("shop/web-7d9f8b6c5d-9hv4r", API_IP, 80).ok
