@@ -26,7 +26,8 @@ cluster keeps what the photograph shows and invents nothing:
   pods (a pod owned by an absent ReplicaSet is kept as it is; deleting it does not bring a new
   one, which the real ReplicaSet would). The kubelet does not restart them and the scheduler
   does not place them: at load, the workload controllers', the scheduler's and the kubelets'
-  queues are emptied; what the user creates afterwards runs as on any kitlib cluster.
+  queues are emptied (a Pending pod is tried again when a node joins or changes, as the real
+  scheduler does); what the user creates afterwards runs as on any kitlib cluster.
 * **EndpointSlices** are kept exactly as the dump shows them: they are the truth of what was
   ready. The EndpointSlice controller holds off each loaded Service
   (``EndpointSliceController.held``) until the Service, or a pod its slices list or its selector
@@ -75,7 +76,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -202,7 +203,7 @@ class Parsed:
     kitlib_cni: str
     enforces: bool
     items: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    """How many items the List had."""
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -430,6 +431,7 @@ def _keep(stored: KubeObject, dumped: KubeObject) -> None:
     meta, was = stored.metadata, dumped.metadata
     meta.uid, meta.creation_timestamp = was.uid, was.creation_timestamp
     meta.deletion_timestamp, meta.deletion_grace_period_seconds = was.deletion_timestamp, was.deletion_grace_period_seconds
+    meta.generation = was.generation or meta.generation
 
 
 def load(rt: Runtime, parsed: Parsed) -> DumpReport:
@@ -442,27 +444,24 @@ def load(rt: Runtime, parsed: Parsed) -> DumpReport:
     for _, obj in parsed.objects:
         by_kind[obj.kind].append(obj)
 
-    def trusted(obj: KubeObject) -> KubeObject:
+    def store(obj: KubeObject, validate: bool) -> KubeObject | None:
+        """Store a dumped object as it was: through its strategy (``validate``: Services, whose
+        addresses the allocators must hold, and the networking kinds), or as the API server's
+        own write; its uid, times and status given back afterwards."""
         dumped, status = clone(obj), clone(getattr(obj, "status", None))
-        stored = api.create_trusted(obj)
+        try:
+            stored = api.create(obj, copy=False) if validate else api.create_trusted(obj)
+        except ApiError as exc:
+            skipped.append(Skipped(obj.kind, obj.key, f"the API server refuses it: {exc.message}"))
+            return None
         _keep(stored, dumped)
         if status is not None:
             stored.status = status  # type: ignore[attr-defined]  # the kinds loaded here have one
         loaded[obj.kind] += 1
         return stored
 
-    def validated(obj: KubeObject) -> KubeObject | None:
-        dumped, status = clone(obj), clone(getattr(obj, "status", None))
-        try:
-            stored = api.create(obj, copy=False)
-        except ApiError as exc:
-            skipped.append(Skipped(obj.kind, obj.key, f"the API server refuses it: {exc.message}"))
-            return None
-        _keep(stored, dumped)
-        if status is not None:
-            stored.status = status  # type: ignore[attr-defined]
-        loaded[obj.kind] += 1
-        return stored
+    def trusted(obj: KubeObject) -> KubeObject | None:
+        return store(obj, validate=False)  # the API server's own write: it does not fail
 
     namespaces = {o.name for o in by_kind["Namespace"]}
     for obj in by_kind["Namespace"]:
@@ -477,23 +476,23 @@ def load(rt: Runtime, parsed: Parsed) -> DumpReport:
     servicecidr.ensure_default(rt)
 
     for node in sorted(by_kind["Node"], key=lambda n: n.name or ""):
-        _add_node(rt, parsed, trusted(node), notes)
+        _add_node(rt, trusted(node), notes)
     for pod in by_kind["Pod"]:
-        _add_pod(rt, parsed, trusted(pod), notes)
+        _add_pod(rt, trusted(pod), notes)
     if parsed.kitlib_cni == "calico" and rt.calico is not None:
         for node in api.nodes():
             _claim_node_cidr(rt, node, parsed.cni)
 
     for svc in by_kind["Service"]:
-        validated(svc)
+        store(svc, validate=True)
     for sl in by_kind["EndpointSlice"]:
         owner = sl.metadata.labels.get("kubernetes.io/service-name")
         trusted(sl)
         if owner and api.store.get("Service", f"{sl.namespace}/{owner}") is None:
-            notes.append(Note("EndpointSlice", sl.key, f"its Service {owner} is not in the dump"))
+            notes.append(Note("EndpointSlice", sl.key, f"its Service {owner} was not loaded: kube-proxy ignores it"))
     for kind in ("IngressClass", "Ingress", "NetworkPolicy"):
         for obj in by_kind[kind]:
-            validated(obj)
+            store(obj, validate=True)
 
     _hold_slices(rt)
     _adopt_ingress(rt, notes)
@@ -540,16 +539,14 @@ def _backdate(rt: Runtime) -> None:
         obj.metadata.creation_timestamp = created("Namespace", obj.namespace or "") or obj.metadata.creation_timestamp
 
 
-def _add_node(rt: Runtime, parsed: Parsed, node: KubeObject, notes: list[Note]) -> None:
+def _add_node(rt: Runtime, node: KubeObject | None, notes: list[Note]) -> None:
     """The machine behind a loaded Node: its IPAM, its place in the network graph, up or down."""
-    assert isinstance(node, Node)  # noqa: S101 - by_kind["Node"] holds Nodes
+    if not isinstance(node, Node):
+        return
     api = rt.api
     cidr = node.spec.pod_cidr
     if cidr:
-        net = ipaddress.ip_network(cidr)
-        pool = api.pod_cidrs.network
-        if net.prefixlen == api.pod_cidrs.prefix and net.subnet_of(pool):  # type: ignore[arg-type]  # IPv4
-            api.pod_cidrs.reserve(cidr)
+        api.pod_cidrs.reserve(cidr)
     tunnel: str | None = None
     if rt.calico is not None:
         ipam: HostLocal | calico.NodeBlocks = calico.NodeBlocks(rt.calico, node.name or "")
@@ -613,10 +610,11 @@ def _claim_node_cidr(rt: Runtime, node: Node, cni: str) -> None:
             pool.blocks[index] = calico.Block(base, node.name or "")
 
 
-def _add_pod(rt: Runtime, parsed: Parsed, pod: KubeObject, notes: list[Note]) -> None:
+def _add_pod(rt: Runtime, pod: KubeObject | None, notes: list[Note]) -> None:
     """A loaded pod's sandbox: its IP held by its node's IPAM, its veth in the network graph; its
     containers' images checked against what kitlib models."""
-    assert isinstance(pod, Pod)  # noqa: S101 - by_kind["Pod"] holds Pods
+    if not isinstance(pod, Pod):
+        return
     key = pod.key
     owner = pod.metadata.controller_ref()
     if owner is not None and owner.kind not in ("Node",):
