@@ -120,8 +120,10 @@ CNI_MAP: dict[str, tuple[str, bool]] = {
 }
 """The dump's CNI -> (kitlib's CNI whose data path stands in for it, whether NetworkPolicy is enforced)."""
 KINDNET_POLICIES_SINCE = "20240723"
-"""The first kindnetd build with kube-network-policies inside (aojea/kindnet#40, merged into kind
-by kubernetes-sigs/kind#3612 and released in kind v0.24.0): older kindnet enforces nothing."""
+"""kindnetd builds from this date on carry kube-network-policies (aojea/kindnet#40, merged 2024-07-19;
+kind's kubernetes-sigs/kind#3612, released in kind v0.24.0, 2024-08-15, closing kind#842; kindnet's
+documentation, ``docs/user/network-policies``): older kindnet, such as kind v0.23's
+``v20240513-cd2ac642`` (kind#3705: a default-deny policy changes nothing), enforces nothing."""
 CALICO_TUNNEL_ANNOTATION = "projectcalico.org/IPv4IPIPTunnelAddr"
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 _HOLDING = ("deployment", "replicaset", "daemonset", "scheduler", "kubelet", "endpointslice")
