@@ -295,6 +295,29 @@ def _dropped(sent: Any, kept: Any, path: str) -> Iterator[str]:
             yield from _dropped(a, b, f"{path}[]")
 
 
+TIME_FIELDS = frozenset({"creationTimestamp", "deletionTimestamp", "startTime", "startedAt", "finishedAt",
+                         "lastTransitionTime", "lastProbeTime", "lastHeartbeatTime", "timeAdded"})
+"""The ``metav1.Time`` fields of the loaded kinds: RFC 3339 times to the second, as the API writes them."""
+
+
+def _bad_time(value: Any, path: str = "") -> tuple[str, Any] | None:
+    """The first time field of ``value`` that is not an RFC 3339 time (path, value), or None."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            sub = f"{path}.{k}" if path else k
+            if k in TIME_FIELDS and v is not None and not (isinstance(v, str) and _TIMESTAMP.match(v)):
+                return sub, v
+            found = _bad_time(v, sub)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _bad_time(v, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
 def _timestamps(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         for v in value.values():
@@ -328,6 +351,10 @@ def parse(source: str | Path | IO[str] | IO[bytes]) -> Parsed:
             continue
         doc = {k: v for k, v in doc.items() if k != "metadata"} | {"metadata": {
             k: v for k, v in doc["metadata"].items() if k != "managedFields"}}
+        bad_time = _bad_time(doc)
+        if bad_time is not None:
+            raise BadRequest(f"error: {kind} {_name(doc)} in the dump cannot be read: {bad_time[0]}: "
+                             f"{json.dumps(bad_time[1])} is not an RFC 3339 time")
         warnings: list[str] = []
         try:
             obj = manifest.decode(doc, "Warn", warnings)
@@ -341,12 +368,39 @@ def parse(source: str | Path | IO[str] | IO[bytes]) -> Parsed:
         if lost:
             notes.append(Note(kind, _name(doc), "fields kitlib does not keep: " + ", ".join(lost)))
         objects.append((doc, obj))
+    _check_addresses([o for _, o in objects])
     stamps = [s for doc, _ in objects for s in _timestamps(doc)]
     snapshot = max(parse_timestamp(s) for s in stamps) if stamps else 0.0
     config = infer_config([o for _, o in objects])
     cni = detect_cni([o for _, o in objects if isinstance(o, Pod)])
     kitlib_cni, enforces = CNI_MAP[cni]
     return Parsed(name, objects, skipped, notes, config, snapshot, cni, kitlib_cni, enforces, len(items))
+
+
+def _check_addresses(objects: list[KubeObject]) -> None:
+    """The addresses the network is built from must be IPv4 (kitlib simulates IPv4 clusters):
+    nodes' podCIDRs and InternalIPs, pods' IPs. Else the BadRequest naming the object."""
+    def check(kind: str, key: str, what: str, value: str | None, network: bool) -> None:
+        if not value:
+            return
+        try:
+            parsed = ipaddress.ip_network(value) if network else ipaddress.ip_address(value)
+        except ValueError:
+            raise BadRequest(f'error: {kind} {key} in the dump: {what} "{value}" is not '
+                             + ("a CIDR" if network else "an IP address")) from None
+        if parsed.version != 4:
+            raise BadRequest(f"error: {kind} {key} in the dump: {what} {value} is IPv6, and kitlib simulates "
+                             "IPv4 clusters only")
+
+    for obj in objects:
+        if isinstance(obj, Node):
+            check("Node", obj.key, "podCIDR", obj.spec.pod_cidr, True)
+            for a in obj.status.addresses:
+                if a.type == "InternalIP":
+                    check("Node", obj.key, "InternalIP", a.address, False)
+        elif isinstance(obj, Pod):
+            check("Pod", obj.key, "podIP", obj.status.pod_ip, False)
+            check("Pod", obj.key, "hostIP", obj.status.host_ip, False)
 
 
 # ---------------------------------------------------------------------------------------------- inference

@@ -274,6 +274,12 @@ def test_an_object_the_api_server_refuses_is_skipped_with_its_message(text):
     (lambda doc: doc["items"].append("nodes"), "error: item 47 of the dump is a string, not an object"),
     (lambda doc: doc["items"][0].pop("kind"), "error: item 0 of the dump has no kind"),
     (lambda doc: doc["items"][0]["metadata"].pop("name"), r"error: item 0 of the dump \(Node\) has no metadata.name"),
+    (lambda doc: _item(doc, "Node", "minikube-m02")["spec"].update(podCIDR="fd00:10:244:1::/64"),
+     "error: Node minikube-m02 in the dump: podCIDR fd00:10:244:1::/64 is IPv6, and kitlib simulates IPv4 clusters only"),
+    (lambda doc: _item(doc, "Pod", "debug")["status"].update(podIP="10.244.1.666"),
+     'error: Pod shop/debug in the dump: podIP "10.244.1.666" is not an IP address'),
+    (lambda doc: _item(doc, "Pod", "debug")["status"].update(startTime="yesterday"),
+     'error: Pod shop/debug in the dump cannot be read: status.startTime: "yesterday" is not an RFC 3339 time'),
     (lambda doc: _item(doc, "Service", "kubernetes")["spec"].update(ports="80"),
      'error: Service default/kubernetes in the dump cannot be read: Service in version "v1" cannot be handled as a '
      'Service: json: cannot unmarshal string into Go struct field ServiceSpec.spec.ports of type '
