@@ -534,6 +534,11 @@ def load(rt: Runtime, parsed: Parsed) -> DumpReport:
     for node in sorted(by_kind["Node"], key=lambda n: n.name or ""):
         _add_node(rt, trusted(node), notes)
     for pod in by_kind["Pod"]:
+        node_name = pod.spec.node_name if isinstance(pod, Pod) else None
+        if node_name and api.store.get("Node", node_name) is None:
+            # Its node exists on the real cluster (it ran there) but not here: no machine to place it on.
+            skipped.append(Skipped("Pod", pod.key, f"its node {node_name} is not in the dump (or was not loaded)"))
+            continue
         _add_pod(rt, trusted(pod), notes)
     if parsed.kitlib_cni == "calico" and rt.calico is not None:
         for node in api.nodes():
@@ -681,11 +686,7 @@ def _add_pod(rt: Runtime, pod: KubeObject | None, notes: list[Note]) -> None:
     if not node_name:
         notes.append(Note("Pod", key, f"not bound to a node ({pod.status.phase})"))
         return
-    runtime = rt.node_state.get(node_name)
-    if runtime is None:
-        notes.append(Note("Pod", key, f"its node {node_name} is not in the dump: the pod garbage collector "
-                          "deletes it 40 to 60 s on"))
-        return
+    runtime = rt.node_state[node_name]  # load() skipped the pods of nodes not loaded
     if not pod.status.pod_ip:
         notes.append(Note("Pod", key, f"has no IP ({pod.status.phase}): nothing reaches it"))
         return

@@ -265,6 +265,20 @@ def test_an_object_the_api_server_refuses_is_skipped_with_its_message(text):
     assert c.dump_report.count("Service") == 7
 
 
+def test_pods_of_a_node_missing_from_the_dump_are_skipped(text):
+    """A dump cut short (a node left out) still loads: the pods bound to the missing node have no
+    machine to run on here, and the report lists them as skipped."""
+    def drop(doc):
+        doc["items"].remove(_item(doc, "Node", "minikube-m02"))
+    c = kitlib.Cluster.from_dump(_edited(text, drop))
+    skipped = {(s.name, s.reason) for s in c.dump_report.skipped}
+    assert ("shop/debug", "its node minikube-m02 is not in the dump (or was not loaded)") in skipped
+    assert len(skipped) == 7 and c.dump_report.count("Pod") == 12
+    # The dumped slices still list the pods on minikube-m02: kube-proxy sends to them, and nothing answers.
+    t = c.traffic("shop/web-7d9f8b6c5d-9hv4r", WEB_IP, 80, requests=20)
+    assert t.served == {"shop/web-7d9f8b6c5d-9hv4r": 8} and "8 answered, 12 failed" in str(t)
+
+
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda doc: doc.update(kind="Pod"),
      re.escape('error: the dump is not a List (its kind is "Pod"): from_dump reads what "kubectl get nodes,pods,'
