@@ -27,7 +27,8 @@ cluster keeps what the photograph shows and invents nothing:
   one, which the real ReplicaSet would). The kubelet does not restart them and the scheduler
   does not place them: at load, the workload controllers', the scheduler's and the kubelets'
   queues are emptied (a Pending pod is tried again when a node joins or changes, as the real
-  scheduler does); what the user creates afterwards runs as on any kitlib cluster.
+  scheduler does); what the user creates afterwards runs as on any kitlib cluster. A pod bound to
+  a node the dump does not have is skipped (there is no machine to run it on).
 * **EndpointSlices** are kept exactly as the dump shows them: they are the truth of what was
   ready. The EndpointSlice controller holds off each loaded Service
   (``EndpointSliceController.held``) until the Service, or a pod its slices list or its selector
