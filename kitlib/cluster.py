@@ -27,9 +27,9 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from . import addons, bootstrap, kubectl, manifest
+from . import addons, bootstrap, dump, kubectl, manifest
 from .api import fields
 from .api.convert import clone
 from .api.labels import LabelSelector
@@ -115,7 +115,31 @@ class Cluster:
         if region and not by_node:
             for node_name in names:
                 self.label("Node", node_name, {REGION_LABEL: region})
+        self.dump_report: dump.DumpReport | None = None
+        """What :meth:`from_dump` loaded, skipped and could not model (None for a cluster kitlib started)."""
         use(self)  # the notebook's current cluster is the last one created (see use)
+
+    @classmethod
+    def from_dump(cls, source: str | Path | IO[str] | IO[bytes], seed: int = 0, *,
+                  proxy_mode: str = "iptables") -> Cluster:
+        """A cluster loaded from what ``kubectl get nodes,pods,services,endpointslices,ingresses,
+        ingressclasses,networkpolicies,namespaces -A -o yaml`` printed on a real cluster: a path, the
+        YAML text, or a file object (:mod:`kitlib.dump` says what is kept and how the CNI is mapped).
+        ``cluster.dump_report`` (printable) counts what was loaded and lists what was skipped or is
+        not modelled. Input that is not such a dump is a :class:`kitlib.BadRequest`, and no cluster
+        is made (the notebook's current cluster stays the same). ``tests/test_from_dump.py`` loads
+        ``tests/data/minikube-dump.yaml``, a two-node minikube with kindnet, and draws every view of it.
+        """
+        _check_proxy_mode(proxy_mode)
+        parsed = dump.parse(source)
+        self = cls.__new__(cls)
+        self.cni = parsed.kitlib_cni
+        self.seed = seed
+        self.api = ApiServer(parsed.config, seed)
+        self.runtime = Runtime(self.api, seed, proxy_mode, parsed.kitlib_cni)
+        self.dump_report = dump.load(self.runtime, parsed)
+        use(self)
+        return self
 
     # ------------------------------------------------------------------ the parts, read-only
 

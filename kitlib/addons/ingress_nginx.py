@@ -184,6 +184,20 @@ class IngressNginx:
                 break
             c.advance(2)
 
+    def adopt(self) -> None:
+        """Take over an ingress-nginx that already runs (a cluster loaded from a dump,
+        :mod:`kitlib.dump`): its controller pods' images answer as the controller, and the add-on
+        watches the API and admits Ingresses from now on; nothing is created, and the Ingresses'
+        status stays as loaded until one of them changes."""
+        c = self.rt
+        repos = {image_repo(IMAGE)} | {image_repo(ct.image or "") for p in c.pods(NAMESPACE)
+                                       if p.metadata.labels.get("app.kubernetes.io/component") == "controller"
+                                       for ct in p.spec.containers}
+        for repo in sorted(repos):
+            c.apps.apps.register(repo, handle, tls=True, listens=LISTENS)
+        c.api.watch(self._on_change)
+        c.api.validating_webhooks.append(self.admit)
+
     def configure(self, service_type: str | None = None, **options: Any) -> None:
         """Enabling the add-on again changes nothing; a different ``service_type`` is refused
         (disable the add-on first), as the two manifests differ in the Deployment's args too."""

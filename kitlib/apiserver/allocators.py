@@ -315,6 +315,15 @@ class RangeAllocator:
         self.last = index
         return self._subnet(index)
 
+    def reserve(self, cidr: str) -> None:
+        """Mark ``cidr`` (one of this range's subnets) in use, as the node IPAM controller does for
+        a Node that already has its podCIDR (``occupyCIDRs``): a cluster loaded from a dump."""
+        net = ipaddress.ip_network(cidr)
+        if net.prefixlen == self.prefix and net.subnet_of(self.network):  # type: ignore[arg-type]  # both IPv4 here
+            index = (int(net.network_address) - int(self.network.network_address)) >> (net.max_prefixlen - self.prefix)
+            self.used.add(index)
+            self.last = index if self.last is None else max(self.last, index)
+
     def release(self, cidr: str) -> None:
         net = ipaddress.ip_network(cidr)
         if net.prefixlen == self.prefix and net.subnet_of(self.network):  # type: ignore[arg-type]  # both IPv4 here

@@ -254,6 +254,11 @@ class EndpointSliceController(Controller):
         self.node_topology: dict[str, tuple[bool, str]] = {}
         """Node -> (Ready, zone) as last seen: the node handlers compare against it."""
         self._indexed_in: dict[str, int] = {}  # namespace -> how many of its Services are indexed
+        self.held: dict[str, str] = {}
+        """Service key -> its resourceVersion when its EndpointSlices were loaded from a dump
+        (:mod:`kitlib.dump`): those slices are the truth of what was ready and stand as they are
+        until the Service, or a pod they list or its selector matches, changes; then this
+        controller takes them over (rewriting them in place, names kept)."""
 
     def on_change(self, obj: KubeObject, removed: bool) -> None:
         if obj.kind == "Pod":
@@ -326,8 +331,16 @@ class EndpointSliceController(Controller):
         self.topology.set_nodes(self.rt.api.nodes())
         self.queue.update(self.topology.overloaded_services())
 
+    def hold(self, key: str, resource_version: str) -> None:
+        """Leave Service ``key``'s EndpointSlices as they are until it or its pods change (:attr:`held`)."""
+        self.held[key] = resource_version
+
     def sync(self, obj: KubeObject) -> None:
         if isinstance(obj, Service):  # the queue holds Services
+            if self.held and obj.key in self.held:
+                if self.held[obj.key] == obj.metadata.resource_version and not self.dirty.get(obj.key):
+                    return
+                del self.held[obj.key]
             endpointslice.sync(self.rt, obj)
 
 
