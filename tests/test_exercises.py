@@ -53,6 +53,21 @@ def test_new_ip_after_a_kill():
     assert ex.check_new_ip(c, victim.name, victim.status.pod_ip)
 
 
+def test_new_ip_refuses_a_made_up_pod_or_another_pods_ip():
+    """The check reads the pod as the API server removed it (the watch cache's DELETED event):
+    a name that never ran, or an IP the killed pod did not have, fails even if no pod holds it."""
+    c = _cluster()
+    victim, other = c.pods()[:2]
+    c.delete("Pod", victim.name)
+    c.advance(15)
+    made_up = ex.check_new_ip(c, "web-678b8c8999-abcde", "10.244.1.77")
+    assert not made_up and made_up.message.endswith("no pod web-678b8c8999-abcde ran in this cluster.")
+    wrong_ip = ex.check_new_ip(c, victim.name, "10.244.1.77")
+    assert not wrong_ip and f"had the IP {victim.status.pod_ip}, not 10.244.1.77" in wrong_ip.message
+    assert not ex.check_new_ip(c, victim.name, other.status.pod_ip)
+    assert ex.check_new_ip(c, victim.name, victim.status.pod_ip)
+
+
 def test_node_failure_needs_the_eviction_delay():
     c = _cluster()
     assert not ex.check_node_failure(c, "minikube-m02")

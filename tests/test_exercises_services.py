@@ -89,6 +89,22 @@ def test_no_failures_after_deleting_pods():
     assert not lesson02.check_no_failures(c, c.traffic(client.key, "web", 80, requests=10))
 
 
+def test_no_failures_needs_two_pods_deleted_right_before_the_requests():
+    """1,000 answered requests prove nothing by themselves: the check wants two web pods whose
+    deletion was asked for in the 30 s before the requests were sent (Terminating or gone)."""
+    c = _cluster(replicas=5)
+    client = c.pods(selector="app=client")[0]
+    untouched = lesson02.check_no_failures(c, c.traffic(client.key, "web", 80, requests=1000))
+    assert not untouched and "0 web pods were deleted in the 30 s before the requests, not 2." in untouched.message
+    c.delete("Pod", c.pods(selector="app=web")[0].name)
+    one = lesson02.check_no_failures(c, c.traffic(client.key, "web", 80, requests=1000))
+    assert not one and "1 web pods were deleted" in one.message
+    c.delete("Pod", c.pods(selector="app=web")[0].name)
+    c.advance(60)  # both gone long before the next requests: not "right afterwards"
+    late = lesson02.check_no_failures(c, c.traffic(client.key, "web", 80, requests=1000))
+    assert not late and "0 web pods were deleted" in late.message
+
+
 def test_fixed_node_port_answers_on_every_node():
     c = _cluster(replicas=2)
     assert not lesson03.check_fixed_node_port(c)

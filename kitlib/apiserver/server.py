@@ -16,6 +16,7 @@ from __future__ import annotations
 import builtins
 import json
 import random
+from collections import deque
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -53,6 +54,10 @@ VERSION = "v1.37.1"
 """The cluster's Kubernetes version: the API server's, and the kubelets' that ``kubectl get nodes``
 shows (minikube runs every component at the version it starts). minikube's newest default is
 v1.36.2; v1.37 is the release after it."""
+
+# How many removals the watch cache keeps replayable (the real cache's size depends on the
+# resource and the load; a simulator's window is this many objects).
+DELETED_KEPT = 1000
 
 Watcher = Callable[[KubeObject, bool], None]
 """Called with every object written (``False``) or removed (``True``), as a watch event."""
@@ -97,6 +102,10 @@ class ApiServer:
         """The custom kinds this server serves because their CustomResourceDefinition is stored
         here, by kind (each cluster its own: the Gateway API's kinds exist only after the CRDs)."""
         self._watchers: list[Watcher] = []
+        self.deleted: deque[KubeObject] = deque(maxlen=DELETED_KEPT)
+        """The last objects removed from storage, in their final state: what a watch started from
+        an earlier resourceVersion replays as DELETED events from the watch cache (an exercise
+        check reads it to tell a pod that really ran and was killed from a made-up one)."""
         self.validating_webhooks: list[Callable[[KubeObject, KubeObject | None], None]] = []
         """Validating admission webhooks an add-on registers: each is called with the object and
         the stored one (None on create) after validation, and raises the webhook's denial."""
@@ -380,6 +389,7 @@ class ApiServer:
         deletion and cascading are the callers': the kubelet and the garbage collector."""
         self.store.remove(obj)
         self.managed.pop(obj.metadata.uid or "", None)
+        self.deleted.append(obj)
         self._notify(obj, True)
         strategy_for(obj.kind).release(self, obj)
 

@@ -81,6 +81,16 @@ def check_new_ip(cluster, old_pod: str, old_ip: str, deployment: str = "web", na
     if old is not None and old.metadata.deletion_timestamp is None:
         return not_yet(f"pod {old_pod} is still running.",
                        f'Kill it: cluster.delete("Pod", "{old_pod}") or use the Kill pod button.')
+    # The pod as it was when the API server removed it (the watch cache's DELETED event): a pod
+    # that never ran, or another IP than it had, is not an answer.
+    gone = next((p for p in reversed(cluster.api.deleted)
+                 if p.kind == "Pod" and p.namespace == namespace and p.name == old_pod), old)
+    if gone is None:
+        return not_yet(f"no pod {old_pod} ran in this cluster.",
+                       "Copy the name from kubectl get pods -o wide before you kill the pod.")
+    if gone.status.pod_ip != str(old_ip):
+        return not_yet(f"{old_pod} had the IP {gone.status.pod_ip or 'none'}, not {old_ip}.",
+                       "Note the name and the IP of the same pod, before you kill it.")
     d, pods, running = deployment_pods(cluster, deployment, namespace)
     if len(running) < (d.spec.replicas or 0):
         return not_yet(f"only {len(running)} of {d.spec.replicas} pods are Running again.",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from ..api.defaults import image_repo
+from ..api.pod import Pod
 from ..api.service import service_type
+from ..clock import parse_timestamp
 from ..errors import NotFound
 from ..network.dns import DnsAnswer
 from ..network.traffic import Traffic
@@ -70,6 +72,28 @@ def check_cross_namespace(cluster, answer: DnsAnswer | None, namespace: str = "s
               "filled in the rest of the name.")
 
 
+# "Right afterwards": the pods were deleted at most this many simulated seconds before the requests.
+RECENT = 30
+
+
+def _deleted_before(cluster, app: str, sent_at: float | None) -> set[str]:
+    """The names of pods of Deployment ``app`` whose deletion was asked for in the ``RECENT``
+    seconds before ``sent_at``: still Terminating, or removed (the watch cache's last state)."""
+    if sent_at is None:
+        return set()
+    names = set()
+    for pod in [*cluster.api.deleted, *cluster.api.list_as(Pod, "default")]:
+        meta = pod.metadata
+        if (pod.kind != "Pod" or pod.namespace != "default" or meta.deletion_timestamp is None
+                or not pod.name.startswith(f"{app}-")):
+            continue
+        # deletionTimestamp is the request's time plus the grace period the kubelet waits.
+        asked = parse_timestamp(meta.deletion_timestamp) - (meta.deletion_grace_period_seconds or 0)
+        if sent_at - RECENT <= asked <= sent_at:
+            names.add(pod.name)
+    return names
+
+
 @exercise
 def check_no_failures(cluster, result: Traffic | None, replicas: int = 5) -> Feedback:
     """Exercise 3: with pods deleted a moment ago, 1,000 requests to the Service all succeeded."""
@@ -83,6 +107,11 @@ def check_no_failures(cluster, result: Traffic | None, replicas: int = 5) -> Fee
     terminating = [p for p in cluster.pods() if p.metadata.deletion_timestamp is not None]
     if d.spec.replicas != replicas:
         return not_yet(f"web runs {d.spec.replicas} replicas, not {replicas}.", f'cluster.scale("web", {replicas})')
+    deleted = _deleted_before(cluster, "web", result.sent_at)
+    if len(deleted) < 2:
+        return not_yet(f"{len(deleted)} web pods were deleted in the {RECENT} s before the requests, not 2.",
+                       'Delete two: for p in cluster.pods(selector="app=web")[:2]: cluster.delete("Pod", p.name); '
+                       "then send the requests at once.")
     if result.failed:
         return not_yet(f"{result.failed} requests failed.", "Which pods were behind the Service when you sent them?")
     note = f" ({len(terminating)} pods were still terminating)" if terminating else ""

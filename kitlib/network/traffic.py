@@ -56,6 +56,8 @@ class Traffic:
     port: int = 0
     protocol: str = "TCP"
     duration: float | None = None
+    sent_at: float | None = None
+    """The simulated second the first request was sent (``cluster.now`` then)."""
     pod_nodes: dict[str, str | None] = field(default_factory=dict)
     """Endpoint key -> the node it runs on (what :attr:`by_node` groups by)."""
     node_zones: dict[str, str] = field(default_factory=dict)
@@ -143,7 +145,7 @@ def _traffic(rt: Runtime, src: str, dst: str, port: int, requests: int, protocol
     target = Ref.parse(dst)
     if not target.is_dns_name:
         datapath.resolve_destination(rt, target)  # a bad destination fails before anything is sent
-    result = Traffic(requests, src=src, port=port, protocol=protocol, duration=duration)
+    result = Traffic(requests, src=src, port=port, protocol=protocol, duration=duration, sent_at=rt.now)
     if duration is None:
         _send(rt, result, s, target, port, protocol, requests, rt.now, rt.now)
         return result
