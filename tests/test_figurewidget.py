@@ -145,3 +145,26 @@ def test_every_lab_draws_with_the_lab_figure_widget(cluster):
         source = __import__(lab_class.__module__, fromlist=["x"]).__file__
         text = open(source, encoding="utf-8").read()
         assert "go.FigureWidget" not in text and "LabFigureWidget" in text, lab_class.__name__
+
+
+def test_an_unchanged_redraw_sends_nothing(cluster, monkeypatch):
+    """Drawing the same state again changes nothing, so no message goes to the browser; the
+    annotations and shapes are compared with what the last redraw wrote, not validated again."""
+    fig = service_graph(cluster, figure_class=LabFigureWidget)
+    traffic = client_traffic(cluster)
+    update_service_graph(fig, cluster, traffic)
+    sent = sent_by(fig, monkeypatch)
+    update_service_graph(fig, cluster, traffic)
+    assert sent == []
+
+
+def test_a_changed_redraw_writes_what_changed(cluster):
+    """After the memo, the figure still equals a figure drawn from scratch."""
+    fig = service_graph(cluster, figure_class=LabFigureWidget)
+    update_service_graph(fig, cluster, client_traffic(cluster))
+    cluster.scale("web", 3)
+    cluster.advance(10)
+    update_service_graph(fig, cluster, None)
+    fresh = service_graph(cluster)
+    assert fig.layout.annotations == fresh.layout.annotations and fig.layout.shapes == fresh.layout.shapes
+    assert [(t.x, t.y, t.text) for t in fig.data] == [(t.x, t.y, t.text) for t in fresh.data]

@@ -278,3 +278,14 @@ def test_scenario_liveness_restart():
     assert lab.history.tracks[pod].samples[-1].restarts >= 1
     assert pod in timeline_data(lab.history).rows
     assert len(timeline_data(lab.history).restarts[0]) >= 1
+
+
+def test_tick_labels_are_not_measured_for_overflow():
+    """Every axis of the timeline and the success rate lets its tick labels be
+    (ticklabeloverflow "allow"): plotly.js's default measures each label in the browser after
+    every redraw, to hide those past the figure's edge, where automargin never puts them."""
+    rec = History(webapp(), rate=5)
+    rec.run(2)
+    for fig in (timeline(rec), success_rate(rec)):
+        axes = [fig.layout[k] for k in fig.layout if k.startswith(("xaxis", "yaxis"))]
+        assert len(axes) >= 2 and all(a.ticklabeloverflow == "allow" for a in axes)

@@ -21,6 +21,11 @@ STATES = (("Pending", "#DDDDDD"), ("Running", SKY), ("CrashLoopBackOff", ORANGE)
           ("Terminating", GREY))
 """The state bars, one trace each: how a sampled STATUS is grouped (see :func:`state_group`)."""
 SYMBOLS = {"readiness": "circle", "liveness": "diamond", "startup": "square"}
+TICK_LABELS = "allow"
+"""The axes' ``ticklabeloverflow``: plotly.js's default for linear axes ("hide past div") measures
+every tick label with getBoundingClientRect after each redraw (a forced layout each: 40-60 % of
+the timeline's redraw in the browser), to hide labels past the figure's edge; automargin keeps
+them inside anyway."""
 MAX_PODS = 20
 """Rows shown: the pods seen most recently (a long lab session makes many pods)."""
 
@@ -133,6 +138,8 @@ def timeline(history, figure_class=go.Figure) -> go.Figure:
                       legend=dict(orientation="h", y=-0.2, yanchor="top"), bargap=0)
     fig.update_yaxes(title_text="requests/s", rangemode="tozero", row=2, col=1)
     fig.update_xaxes(title_text="time (s)", row=2, col=1)
+    fig.update_xaxes(ticklabeloverflow=TICK_LABELS)
+    fig.update_yaxes(ticklabeloverflow=TICK_LABELS)
     update_timeline(fig, history)
     return fig
 
@@ -167,7 +174,8 @@ def success_rate(history, figure_class=go.Figure) -> go.Figure:
     fig.add_trace(go.Scatter(name="served %", mode="lines+markers", line=dict(color=BLUE, shape="hv"),
                              marker=dict(size=4), hovertemplate="t = %{x:g} s: %{y:.1f} % served<extra></extra>"))
     fig.update_layout(template="simple_white", height=220, margin=dict(l=10, r=10, t=40, b=30),
-                      yaxis=dict(range=[-2, 102], title="served %"), xaxis=dict(title="time (s)"))
+                      yaxis=dict(range=[-2, 102], title="served %", ticklabeloverflow=TICK_LABELS),
+                      xaxis=dict(title="time (s)", ticklabeloverflow=TICK_LABELS))
     update_success_rate(fig, history)
     return fig
 
