@@ -33,7 +33,7 @@ def write_vertices(trace, columns: dict[str, list], fig=None) -> None:
     """Set a graph trace's points; a trace that shows text gets its labels, hover texts and ids too.
     With ``fig``, columns equal to what the last redraw wrote are skipped (see :func:`unchanged`)."""
     shows_text = "text" in (trace.mode or "")
-    values = {"x": columns["x"], "y": columns["y"]}
+    values: dict[str, list | None] = {"x": columns["x"], "y": columns["y"]}
     if shows_text:
         values.update(text=columns["text"], hovertext=columns["hover"], customdata=columns["custom"] or None)
     for prop, value in values.items():
