@@ -289,3 +289,18 @@ def test_tick_labels_are_not_measured_for_overflow():
     for fig in (timeline(rec), success_rate(rec)):
         axes = [fig.layout[k] for k in fig.layout if k.startswith(("xaxis", "yaxis"))]
         assert len(axes) >= 2 and all(a.ticklabeloverflow == "allow" for a in axes)
+
+
+def test_probe_runs_are_drawn_with_plotly_symbol_numbers():
+    """Passed probe runs are circles (readiness), failed ones x's, given as plotly.js's symbol
+    numbers (0 circle, 4 x), which draw the same markers as the names."""
+    cluster = webapp(replicas=1)
+    with_readiness(cluster)
+    cluster.advance(40)
+    rec = History(cluster, rate=0)
+    rec.run(4)
+    cluster.set_fault(rec.pods()[0].name, "dependency-down")
+    rec.run(6)
+    fig = timeline(rec)
+    passed, failed = (next(t for t in fig.data if t.name == n) for n in ("probe passed", "probe failed"))
+    assert set(passed.marker.symbol) == {0} and set(failed.marker.symbol) == {4}
