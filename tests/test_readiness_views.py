@@ -292,8 +292,8 @@ def test_tick_labels_are_not_measured_for_overflow():
 
 
 def test_probe_runs_are_drawn_with_plotly_symbol_numbers():
-    """Passed probe runs are circles (readiness), failed ones x's, given as plotly.js's symbol
-    numbers (0 circle, 4 x), which draw the same markers as the names."""
+    """Passed probe runs are circles (readiness), failed ones x's (one symbol for the trace), given
+    as plotly.js's symbol numbers (0 circle, 4 x), which draw the same markers as the names."""
     cluster = webapp(replicas=1)
     with_readiness(cluster)
     cluster.advance(40)
@@ -303,4 +303,70 @@ def test_probe_runs_are_drawn_with_plotly_symbol_numbers():
     rec.run(6)
     fig = timeline(rec)
     passed, failed = (next(t for t in fig.data if t.name == n) for n in ("probe passed", "probe failed"))
-    assert set(passed.marker.symbol) == {0} and set(failed.marker.symbol) == {4}
+    assert set(passed.marker.symbol) == {0} and failed.marker.symbol == 4
+
+
+def test_passed_probe_runs_are_drawn_as_one_segment_per_run_of_passes():
+    """A probe that keeps passing is drawn as one line from its first to its last passed run, with
+    its marker at both ends and the count and period on hover; a failure (kept as its own x, with
+    the kubelet's message) ends the run, and the passes after it start a new one. Every run is
+    still counted: the segments' counts add up to the passed runs in the history."""
+    cluster = webapp(replicas=1)
+    with_readiness(cluster)
+    cluster.advance(40)
+    rec = History(cluster, rate=0)
+    rec.run(10)
+    pod = rec.pods()[0].name
+    cluster.set_fault(pod, "dependency-down")
+    rec.run(6)
+    cluster.set_fault(pod, "dependency-down", False)
+    rec.run(10)
+    xs, ys, symbols, hovers = timeline_data(rec).passed
+    runs = [i for i, x in enumerate(xs) if x is None]
+    assert len(runs) == 2, "one segment before the failures, one after"
+    first = hovers[0]
+    assert first.startswith(f"{pod}<br>readiness probe: ") and first.endswith(" s, every 2 s")
+    counts = [int(h.split(": ")[1].split(" ")[0]) for h in (hovers[0], hovers[runs[0] + 1])]
+    assert sum(counts) == sum(1 for p in rec.probes if p.ok)
+    passes = [p.time for p in rec.probes if p.ok]
+    assert xs[0] == pytest.approx(passes[0], abs=1e-3) and xs[runs[1] - 1] == pytest.approx(passes[-1], abs=1e-3)
+    assert set(symbols) == {0} and {y for y in ys if y is not None} == {-0.36}
+    failed = timeline_data(rec).failed
+    assert failed[0] and all(xs[runs[0] - 1] < t < xs[runs[0] + 1] for t in failed[0])
+    assert all("Readiness probe failed: HTTP probe failed with statuscode: 503" in h for h in failed[3])
+
+
+def test_a_single_passed_run_is_a_lone_marker_with_its_time():
+    """A pass between two failures is drawn as one marker, its hover as before (time and success)."""
+    from kitlib.history import ProbeTick
+
+    class Recorded:
+        tracks = {"web-1": type("T", (), {"name": "web-1", "samples": [], "restarts_at": []})()}
+        probes = [ProbeTick(10, "web-1", "liveness", False, "Liveness probe failed: timeout"),
+                  ProbeTick(12, "web-1", "liveness", True), ProbeTick(14, "web-1", "liveness", False, "")]
+        times: list = []
+        steps: list = []
+        served: list = []
+        failed: list = []
+        start = 0
+
+    xs, ys, symbols, hovers = timeline_data(Recorded()).passed
+    assert (xs, ys, symbols) == ([12, None], [-0.36, None], [2, 2])
+    assert hovers == ["web-1<br>liveness probe at 12 s: success", None]
+    assert timeline_data(Recorded()).failed[3] == ["web-1<br>10 s: Liveness probe failed: timeout",
+                                                   "web-1<br>14 s: liveness probe failed"]
+
+
+def test_figures_send_times_to_the_millisecond():
+    """The timeline's times are rounded to the millisecond (the axis shows whole seconds; a float's
+    17 digits were a third of the bytes); the success rate's line has plotly.js's default mode: a
+    dot per step while there are fewer than 20 steps, then the line alone."""
+    cluster = webapp()
+    with_readiness(cluster)
+    rec = History(cluster, rate=10)
+    rec.run(25)
+    fig = timeline(rec)
+    times = [x for t in fig.data for x in (*(t.x or ()), *(getattr(t, "base", None) or ())) if x is not None]
+    assert times and all(round(x, 3) == x for x in times)
+    assert any(x != int(x) for x in times), "the pods' probes run at fractional times"
+    assert success_rate(rec).data[0].mode is None

@@ -4,7 +4,11 @@ figure. Both are functions of a :class:`kitlib.history.History`, with a fixed se
 ``update_*`` rewrites in one ``batch_update``.
 
 Colours are the Okabe-Ito palette, and nothing is told by colour alone: a failed probe run is a
-vermillion ``x``, a passed one a blue dot (readiness), diamond (liveness) or square (startup).
+vermillion ``x``; passed runs are a blue line from the first to the last pass of a run of passes,
+ended by a dot (readiness), diamond (liveness) or square (startup), its hover giving the count and
+the period. One marker per passed run was 1,200 SVG paths and 60 KiB of hover texts per redraw
+after a few minutes of ten pods (issue 18); each failure keeps its own marker and the kubelet's
+message.
 """
 
 from __future__ import annotations
@@ -56,12 +60,21 @@ class TimelineData:
     """state group → (start, length, row, hover) of each interval."""
     ready: tuple[list, list, list, list] = field(default_factory=lambda: ([], [], [], []))
     passed: tuple[list, list, list, list] = field(default_factory=lambda: ([], [], [], []))
-    """(time, row, symbol, hover) of each passed probe run."""
+    """Passed probe runs, one line segment per run of passes of a probe of a pod (each one period
+    after the last, no failure between): (time, row, symbol, hover) of its first and last run, then
+    ``None`` (plotly.js breaks the line there); a lone pass is one point."""
     failed: tuple[list, list, list, list] = field(default_factory=lambda: ([], [], [], []))
+    """(time, row, symbol, hover) of each failed probe run (symbol: always the x)."""
     restarts: tuple[list, list, list] = field(default_factory=lambda: ([], [], []))
     rate_x: list[float] = field(default_factory=list)
     served: list[float] = field(default_factory=list)
     failed_rate: list[float] = field(default_factory=list)
+
+
+def ms(seconds: float) -> float:
+    """A time as the figures send it: to the millisecond (a float's 17 digits were a third of the
+    bytes of the timeline's times, and the axis cannot show them)."""
+    return round(seconds, 3)
 
 
 def timeline_data(history) -> TimelineData:
@@ -89,30 +102,54 @@ def timeline_data(history) -> TimelineData:
                     ready.append([start, s.time])
         for group, a, b, status in spans:
             xs, ws, ys, hs = d.bars[group]
-            xs.append(a)
-            ws.append(b - a)
+            xs.append(ms(a))
+            ws.append(ms(b - a))
             ys.append(i)
             hs.append(f"{t.name}<br>{status} from {a:.0f} s to {b:.0f} s")
         for a, b in ready:
-            d.ready[0].append(a)
-            d.ready[1].append(b - a)
+            d.ready[0].append(ms(a))
+            d.ready[1].append(ms(b - a))
             d.ready[2].append(i + 0.33)
             d.ready[3].append(f"{t.name}<br>Ready from {a:.0f} s to {b:.0f} s")
         for when in t.restarts_at:
-            d.restarts[0].append(when)
+            d.restarts[0].append(ms(when))
             d.restarts[1].append(i)
             d.restarts[2].append(f"{t.name}<br>restarted (seen at {when:.0f} s)")
+    runs: dict[tuple[str, str], list] = {}  # (pod, kind) → its open run of passes [first, last, count, step]
+    done: list[tuple[str, str, list]] = []
     for p in history.probes:
         if p.pod not in row:
             continue
-        target = d.passed if p.ok else d.failed
-        target[0].append(p.time)
-        target[1].append(row[p.pod] - 0.36)
-        target[2].append(SYMBOL_CODES[SYMBOLS.get(p.kind, "circle") if p.ok else "x"])
-        target[3].append(f"{p.pod}<br>{p.kind} probe at {p.time:g} s: "
-                         + ("success" if p.ok else (p.message or "failure")))
+        key = (p.pod, p.kind)
+        run = runs.get(key)
+        if not p.ok:
+            if run is not None:
+                done.append((*key, runs.pop(key)))
+            d.failed[0].append(ms(p.time))
+            d.failed[1].append(row[p.pod] - 0.36)
+            d.failed[2].append(SYMBOL_CODES["x"])
+            # The kubelet's message names the probe ("Readiness probe failed: ...", prober.go).
+            d.failed[3].append(f"{p.pod}<br>{p.time:g} s: {p.message or p.kind + ' probe failed'}")
+        elif run is not None and (run[3] is None or abs(p.time - run[1] - run[3]) < 1e-6):
+            run[3] = p.time - run[1]
+            run[1] = p.time
+            run[2] += 1
+        else:
+            if run is not None:
+                done.append((*key, run))
+            runs[key] = [p.time, p.time, 1, None]
+    done += [(*key, run) for key, run in runs.items()]
+    for pod, kind, (first, last, count, step) in sorted(done, key=lambda r: (r[2][0], r[0], r[1])):
+        symbol = SYMBOL_CODES[SYMBOLS.get(kind, "circle")]
+        text = (f"{pod}<br>{kind} probe at {first:g} s: success" if count == 1 else
+                f"{pod}<br>{kind} probe: {count} successes, {first:g}-{last:g} s, every {step:g} s")
+        xs, ys, symbols, hs = d.passed
+        xs += [ms(first), ms(last), None] if count > 1 else [ms(first), None]
+        ys += [row[pod] - 0.36] * (2 if count > 1 else 1) + [None]
+        symbols += [symbol] * (3 if count > 1 else 2)
+        hs += [text] * (2 if count > 1 else 1) + [None]
     for t, dt, s, f in zip(history.times, history.steps, history.served, history.failed, strict=False):
-        d.rate_x.append(t)
+        d.rate_x.append(ms(t))
         d.served.append(s / dt)
         d.failed_rate.append(f / dt)
     return d
@@ -127,10 +164,12 @@ def timeline(history, figure_class=go.Figure) -> go.Figure:
                              hovertemplate="%{hovertext}<extra></extra>", legendgroup="state"), row=1, col=1)
     fig.add_trace(go.Bar(name="Ready", orientation="h", marker=dict(color=GREEN), width=0.14,
                          hovertemplate="%{hovertext}<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Scatter(name="probe passed", mode="markers", marker=dict(color=BLUE, size=7),
+    fig.add_trace(go.Scatter(name="probe passed", mode="lines+markers", marker=dict(color=BLUE, size=7),
+                             line=dict(color=BLUE, width=2),
                              hovertemplate="%{hovertext}<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Scatter(name="probe failed", mode="markers",
-                             marker=dict(color=VERMILLION, size=8, line=dict(width=2, color=VERMILLION)),
+                             marker=dict(color=VERMILLION, size=8, line=dict(width=2, color=VERMILLION),
+                                         symbol=SYMBOL_CODES["x"]),
                              hovertemplate="%{hovertext}<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Scatter(name="restart", mode="markers", marker=dict(color=BLACK, size=12, symbol="star"),
                              hovertemplate="%{hovertext}<extra></extra>"), row=1, col=1)
@@ -157,8 +196,9 @@ def update_timeline(fig: go.Figure, history) -> None:
             xs, ws, ys, hs = d.bars[name]
             fig.data[k].update(base=xs, x=ws, y=ys, hovertext=hs)
         fig.data[n].update(base=d.ready[0], x=d.ready[1], y=d.ready[2], hovertext=d.ready[3])
-        for trace, (xs, ys, symbols, hs) in ((fig.data[n + 1], d.passed), (fig.data[n + 2], d.failed)):
-            trace.update(x=xs, y=ys, hovertext=hs, marker=dict(symbol=symbols))
+        xs, ys, symbols, hs = d.passed
+        fig.data[n + 1].update(x=xs, y=ys, hovertext=hs, marker=dict(symbol=symbols))
+        fig.data[n + 2].update(x=d.failed[0], y=d.failed[1], hovertext=d.failed[3])
         fig.data[n + 3].update(x=d.restarts[0], y=d.restarts[1], hovertext=d.restarts[2])
         fig.data[n + 4].update(x=d.rate_x, y=d.served)
         fig.data[n + 5].update(x=d.rate_x, y=d.failed_rate)
@@ -175,7 +215,9 @@ def update_timeline(fig: go.Figure, history) -> None:
 def success_rate(history, figure_class=go.Figure) -> go.Figure:
     """Per step, the share of requests that were served (0-100 %), with the totals in the title."""
     fig = figure_class()
-    fig.add_trace(go.Scatter(name="served %", mode="lines+markers", line=dict(color=BLUE, shape="hv"),
+    # No mode: plotly.js draws a dot per step while there are fewer than 20 steps, then the line
+    # alone (a dot per second was a third of the figure's redraw after a few minutes).
+    fig.add_trace(go.Scatter(name="served %", line=dict(color=BLUE, shape="hv"),
                              marker=dict(size=4), hovertemplate="t = %{x:g} s: %{y:.1f} % served<extra></extra>"))
     fig.update_layout(template="simple_white", height=220, margin=dict(l=10, r=10, t=40, b=30),
                       yaxis=dict(range=[-2, 102], title="served %", ticklabeloverflow=TICK_LABELS),
