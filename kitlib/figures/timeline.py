@@ -1,5 +1,5 @@
 """The readiness timeline: one row per pod (phase and container state, ready intervals, probe
-runs as ticks, restarts), and under it requests per second served and failed; plus a success-rate
+runs: passes as one line per run of passes, each failure an x; restarts), and under it requests per second served and failed; plus a success-rate
 figure. Both are functions of a :class:`kitlib.history.History`, with a fixed set of traces that
 ``update_*`` rewrites in one ``batch_update``.
 
