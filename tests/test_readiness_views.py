@@ -359,8 +359,7 @@ def test_a_single_passed_run_is_a_lone_marker_with_its_time():
 
 def test_figures_send_times_to_the_millisecond():
     """The timeline's times are rounded to the millisecond (the axis shows whole seconds; a float's
-    17 digits were a third of the bytes); the success rate's line has plotly.js's default mode: a
-    dot per step while there are fewer than 20 steps, then the line alone."""
+    17 digits were a third of the bytes of the times)."""
     cluster = webapp()
     with_readiness(cluster)
     rec = History(cluster, rate=10)
@@ -369,4 +368,3 @@ def test_figures_send_times_to_the_millisecond():
     times = [x for t in fig.data for x in (*(t.x or ()), *(getattr(t, "base", None) or ())) if x is not None]
     assert times and all(round(x, 3) == x for x in times)
     assert any(x != int(x) for x in times), "the pods' probes run at fractional times"
-    assert success_rate(rec).data[0].mode is None

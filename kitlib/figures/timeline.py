@@ -215,9 +215,7 @@ def update_timeline(fig: go.Figure, history) -> None:
 def success_rate(history, figure_class=go.Figure) -> go.Figure:
     """Per step, the share of requests that were served (0-100 %), with the totals in the title."""
     fig = figure_class()
-    # No mode: plotly.js draws a dot per step while there are fewer than 20 steps, then the line
-    # alone (a dot per second was a third of the figure's redraw after a few minutes).
-    fig.add_trace(go.Scatter(name="served %", line=dict(color=BLUE, shape="hv"),
+    fig.add_trace(go.Scatter(name="served %", mode="lines+markers", line=dict(color=BLUE, shape="hv"),
                              marker=dict(size=4), hovertemplate="t = %{x:g} s: %{y:.1f} % served<extra></extra>"))
     fig.update_layout(template="simple_white", height=220, margin=dict(l=10, r=10, t=40, b=30),
                       yaxis=dict(range=[-2, 102], title="served %", ticklabeloverflow=TICK_LABELS),
