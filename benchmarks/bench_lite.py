@@ -30,7 +30,6 @@ import http.server
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -182,35 +181,16 @@ def interaction_lite(b, url: str, repeat: int) -> list[float]:
 def interaction_lab(b, repeat: int) -> list[float]:
     """The same steps in JupyterLab, served as the JupyterLab browser test serves it."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-lab-"))
-    root, notebooks = lab._prepare_root(tmp)
-    env = {**os.environ, **lab._prepare_config(tmp), "PYTHONUNBUFFERED": "1"}
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    port = lab._free_port()
-    url = f"http://127.0.0.1:{port}/"
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.port={port}", "--IdentityProvider.token=", "--ServerApp.password=",
-           f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    server = lab.start_lab_server(tmp)
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if lab._get(f"{url}api/status") == 200:
-                    break
-            except OSError:
-                time.sleep(0.25)
-        context = b.new_context(base_url=url, viewport={"width": 1400, "height": 1000})
+        context = b.new_context(base_url=server.url, viewport={"width": 1400, "height": 1000})
         page = context.new_page()
-        lab.make_run_notebook(lab.LabServer(url=url, root=root, notebooks=notebooks, log=tmp / "log",
-                                            process=proc))(page, LESSON_1)
+        lab.make_run_notebook(server)(page, LESSON_1)
         times = slider_steps(page, repeat)
         context.close()
         return times
     finally:
-        lab._stop(proc, url)
+        lab.stop_lab_server(server)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

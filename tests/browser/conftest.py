@@ -1,4 +1,7 @@
-"""Real-browser harness: JupyterLab (subprocess) + Chromium (Playwright, system browser).
+"""Real-browser fixtures: JupyterLab (subprocess) + Chromium (Playwright, system browser).
+
+The machinery is a plain module, ``tests/browser/harness.py`` (the browser benchmark and the
+JupyterLite tests use it too); these fixtures only start and stop it around the tests.
 
 Fixtures
 --------
@@ -24,59 +27,28 @@ Environment
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-# The served root holds the notebooks under this folder name, so URLs match the Binder
-# badge: lab/tree/notebooks/<name>.
-SERVED_NOTEBOOKS = "notebooks"
-# Top-level repo entries not linked into the served root.
-_NOT_LINKED = {".git", ".venv", "artifacts", "notebooks", ".pytest_cache", ".hypothesis", "build"}
-# JupyterLab user settings for the test server.
-LAB_USER_SETTINGS = {
-    # No "Would you like to receive official Jupyter news?" toast, no update check.
-    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
-    # Render every cell, so that off-screen widget outputs are really drawn and checked.
-    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
-}
-
-
-def _ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def notebooks_source_dir() -> Path:
-    return Path(os.environ.get("KITLIB_NOTEBOOKS_DIR") or REPO_ROOT / "notebooks").resolve()
-
-
-def discover_notebooks() -> list[str]:
-    src = notebooks_source_dir()
-    if not src.is_dir():
-        return []
-    return sorted(p.name for p in src.glob("*.ipynb") if not p.name.startswith("."))
+from harness import (
+    REPO_ROOT,
+    ChromiumMissing,
+    LabServer,
+    LabServerError,
+    NotebookRun,
+    _ci,
+    chromium_executable,
+    discover_notebooks,
+    launch_chromium,
+    make_run_notebook,
+    report_failure,
+    shutdown_sessions,
+    start_lab_server,
+    stop_lab_server,
+)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -96,127 +68,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return rep
 
 
-# --------------------------------------------------------------------------- server
-
-
-@dataclass
-class LabServer:
-    url: str  # ends with "/"
-    root: Path  # served root (temporary)
-    notebooks: Path  # root / "notebooks": the copy the browser edits
-    log: Path
-    process: subprocess.Popen = field(repr=False)
-
-    def notebook_url(self, name: str) -> str:
-        return f"{self.url}lab/tree/{SERVED_NOTEBOOKS}/{name}"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str, timeout: float = 2.0) -> int:
-    with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 (loopback only)
-        return r.status
-
-
-def _tail(path: Path, n: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return "(no log)"
-
-
-def _prepare_root(tmp: Path) -> tuple[Path, Path]:
-    """A served root: a copy of the notebooks plus links to the rest of the repo."""
-    src = notebooks_source_dir()
-    root = tmp / "root"
-    root.mkdir()
-    dst = root / SERVED_NOTEBOOKS
-    if src.is_dir():
-        shutil.copytree(
-            src, dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
-        )
-    else:
-        dst.mkdir()
-    # Relative paths such as ../kitlib or ../examples keep working from the copy.
-    for entry in REPO_ROOT.iterdir():
-        if entry.name not in _NOT_LINKED and not (root / entry.name).exists():
-            (root / entry.name).symlink_to(entry)
-    return root, dst
-
-
-def _prepare_config(tmp: Path) -> dict[str, str]:
-    """Private Jupyter dirs, so the user's settings/workspaces/kernels never leak in."""
-    config = tmp / "config"
-    settings = config / "lab" / "user-settings"
-    for plugin, values in LAB_USER_SETTINGS.items():
-        f = settings / f"{plugin}.jupyterlab-settings"
-        f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_text(json.dumps(values, indent=2))
-    (config / "jupyter_server_config.json").write_text(
-        json.dumps(
-            {
-                "LabApp": {
-                    "news_url": None,
-                    "check_for_updates_class": (
-                        "jupyterlab.handlers.announcements.NeverCheckForUpdate"
-                    ),
-                }
-            }
-        )
-    )
-    (config / "lab" / "workspaces").mkdir(parents=True, exist_ok=True)
-    for d in ("data", "runtime"):
-        (tmp / d).mkdir()
-    return {
-        "JUPYTER_CONFIG_DIR": str(config),
-        "JUPYTERLAB_SETTINGS_DIR": str(settings),
-        "JUPYTERLAB_WORKSPACES_DIR": str(config / "lab" / "workspaces"),
-        "JUPYTER_DATA_DIR": str(tmp / "data"),
-        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-    }
-
-
-def _stop(proc: subprocess.Popen, url: str) -> None:
-    if proc.poll() is not None:
-        return
-    try:  # Clean shutdown: also stops the kernels.
-        req = urllib.request.Request(f"{url}api/shutdown", method="POST")
-        urllib.request.urlopen(req, timeout=5).close()  # noqa: S310 (loopback only)
-    except (urllib.error.URLError, OSError):
-        pass
-    try:
-        proc.wait(timeout=15)
-        return
-    except subprocess.TimeoutExpired:
-        pass
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def _shutdown_sessions(url: str) -> None:
-    """Stop the kernels a test started, so lessons don't pile up kernels."""
-    try:
-        with urllib.request.urlopen(f"{url}api/sessions", timeout=5) as r:  # noqa: S310
-            sessions = json.load(r)
-        for s in sessions:
-            req = urllib.request.Request(f"{url}api/sessions/{s['id']}", method="DELETE")
-            urllib.request.urlopen(req, timeout=10).close()  # noqa: S310
-    except (urllib.error.URLError, OSError, ValueError):
-        pass
-
-
 @pytest.fixture(scope="session")
 def notebook_names() -> list[str]:
     """Names of the *.ipynb files in the notebooks folder."""
@@ -234,87 +85,30 @@ def artifacts_dir() -> Path:
 def lab_server(
     tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path
 ) -> Iterator[LabServer]:
-    tmp = tmp_path_factory.mktemp("jupyterlab")
-    root, notebooks = _prepare_root(tmp)
-    env = dict(os.environ)
-    env.update(_prepare_config(tmp))
-    # The kernel must come from the same environment as the server and the tests.
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    env.pop("JUPYTER_PATH", None)
-    env["PYTHONUNBUFFERED"] = "1"
-    log = tmp / "jupyterlab.log"
-
-    last_error = ""
-    for _attempt in range(3):  # a free port can be taken between probing and binding
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}/"
-        cmd = [
-            sys.executable, "-m", "jupyter", "lab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            "--IdentityProvider.token=",
-            "--ServerApp.password=",
-            "--ServerApp.disable_check_xsrf=True",
-            f"--ServerApp.root_dir={root}",
-            "--ServerApp.preferred_dir=" + str(notebooks),
-            "--LabApp.expose_app_in_browser=True",
-        ]  # fmt: skip
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            cmd.append("--allow-root")
-        logf = open(log, "ab")  # noqa: SIM115 (closed below)
-        proc = subprocess.Popen(
-            cmd, cwd=root, env=env, stdout=logf, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                if _get(f"{url}api/status") == 200:
-                    break
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.25)
-        else:
-            last_error = _tail(log)
-            _stop(proc, url)
-            logf.close()
-            continue
-        server = LabServer(url=url, root=root, notebooks=notebooks, log=log, process=proc)
-        try:
-            yield server
-        finally:
-            _stop(proc, url)
-            logf.close()
-            shutil.copy(log, artifacts_dir / "jupyterlab.log")
-        return
-    pytest.fail(f"JupyterLab did not start (see {log}):\n{last_error}")
-
-
-# --------------------------------------------------------------------------- browser
+    try:
+        server = start_lab_server(tmp_path_factory.mktemp("jupyterlab"))
+    except LabServerError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield server
+    finally:
+        stop_lab_server(server)
+        shutil.copy(server.log, artifacts_dir / "jupyterlab.log")
 
 
 @pytest.fixture(scope="session")
 def chromium_browser():
-    exe = os.environ.get("KITLIB_CHROMIUM", DEFAULT_CHROMIUM)
-    if not (os.path.isfile(exe) and os.access(exe, os.X_OK)):
-        msg = (
-            f"{exe} not found: install Debian's chromium (scripts/ensure-chromium) "
-            "to run the real-browser tests"
-        )
-        if _ci():
-            pytest.fail(msg)
-        pytest.skip(msg)
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover
+        chromium_executable()
+    except ChromiumMissing as exc:
         if _ci():
-            pytest.fail("playwright is not installed (pip install -e '.[test]')")
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    from playwright.sync_api import sync_playwright
+
     pw = sync_playwright().start()
     try:
-        browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         try:
             yield browser
         finally:
@@ -338,215 +132,7 @@ def lab_page(
     yield page
     report_failure(request, page, artifacts_dir, errors)
     context.close()
-    _shutdown_sessions(lab_server.url)
-
-
-def report_failure(request: pytest.FixtureRequest, page, artifacts_dir: Path, errors: list[str]) -> None:
-    """After a failed test: a screenshot in ``artifacts_dir`` and the page's last JavaScript errors
-    (the JupyterLite tests use it too)."""
-    rep = getattr(request.node, "rep_call", None)
-    if rep is None or not rep.failed:
-        return
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-    try:
-        page.screenshot(path=str(artifacts_dir / f"FAILED-{name}.png"))
-    except Exception:  # noqa: BLE001 (best effort)
-        pass
-    if errors:
-        print("JavaScript errors in the page:\n" + "\n".join(errors[-20:]))
-
-
-# --------------------------------------------------------------------------- notebook runner
-
-
-@dataclass
-class NotebookRun:
-    name: str
-    seconds: float
-    code_cells: int
-
-
-# JS: find the NotebookPanel for `path` in the main area and remember it as window.__kitPanel.
-_JS_FIND_PANEL = """
-(path) => {
-  const app = window.jupyterapp;
-  if (!app || !app.shell) return false;
-  for (const w of Array.from(app.shell.widgets('main'))) {
-    if (w.context && w.context.path === path && w.content && w.content.widgets) {
-      window.__kitPanel = w;
-      return true;
-    }
-  }
-  return false;
-}
-"""
-
-_JS_KERNEL_IDLE = """
-() => {
-  const p = window.__kitPanel;
-  const k = p && p.sessionContext && p.sessionContext.session && p.sessionContext.session.kernel;
-  return !!k && k.status === 'idle' && k.connectionStatus === 'connected';
-}
-"""
-
-_JS_PROMPT_RE = r"/^\[\d+\]:$/"  # "[12]:"
-
-# JS: true when the run is over: the run-all command has returned (or the menu was used), the
-# kernel is idle, no cell is running or queued, and either every code cell shows "[n]:" or a
-# cell failed (JupyterLab then stops the run and leaves the later cells unexecuted).
-_JS_RUN_FINISHED = """
-() => {
-  const p = window.__kitPanel;
-  if (!p) return false;
-  if (window.__kitRunResult === undefined && !window.__kitRunViaMenu) return false;
-  const k = p.sessionContext.session && p.sessionContext.session.kernel;
-  if (!k || k.status !== 'idle') return false;
-  const code = p.content.widgets.filter(c => c.model.type === 'code');
-  const prompt = c => {
-    const n = c.node.querySelector('.jp-InputArea-prompt');
-    return n ? n.textContent.trim() : '';
-  };
-  if (code.some(c => c.model.executionState === 'running' || prompt(c) === '[*]:')) return false;
-  const done = c => c.model.executionCount !== null && c.model.executionCount !== undefined
-                    && PROMPT_RE.test(prompt(c));
-  const failed = c => c.model.outputs.toJSON().some(o => o.output_type === 'error');
-  return code.every(done) || code.some(failed);
-}
-""".replace("PROMPT_RE", _JS_PROMPT_RE)
-
-# JS: indexes and prompts of the code cells that did not run.
-_JS_NOT_EXECUTED = """
-() => {
-  const out = [];
-  window.__kitPanel.content.widgets.forEach((c, i) => {
-    if (c.model.type !== 'code') return;
-    const n = c.node.querySelector('.jp-InputArea-prompt');
-    const prompt = n ? n.textContent.trim() : '';
-    if (c.model.executionCount === null || c.model.executionCount === undefined
-        || !PROMPT_RE.test(prompt)) out.push(`cell ${i} ${prompt}`);
-  });
-  return out;
-}
-""".replace("PROMPT_RE", _JS_PROMPT_RE)
-
-# JS: errors shown by cells not tagged "raises-exception" (nbval's tag for intended errors):
-# error outputs in the cell models, and tracebacks printed anywhere in the cell's outputs
-# (including Output widgets that captured a failing callback).
-_JS_ERRORS = """
-() => {
-  const p = window.__kitPanel;
-  const out = [];
-  p.content.widgets.forEach((c, i) => {
-    if (c.model.type !== 'code') return;
-    const tags = c.model.getMetadata ? (c.model.getMetadata('tags') || []) : [];
-    if (tags.includes('raises-exception')) return;
-    const errs = c.model.outputs.toJSON().filter(o => o.output_type === 'error');
-    if (errs.length) {
-      for (const o of errs) out.push(`cell ${i}: ${o.ename}: ${o.evalue}`);
-      return;
-    }
-    const sel = '[data-mime-type="application/vnd.jupyter.stderr"]';
-    for (const n of c.node.querySelectorAll(sel)) {
-      const t = n.textContent || '';
-      if (t.includes('Traceback')) out.push(`cell ${i}: ${t.slice(-1500)}`);
-    }
-  });
-  return out;
-}
-"""
-
-
-def _open_notebook(page, lab: LabServer | None, name: str) -> None:
-    path = f"{SERVED_NOTEBOOKS}/{name}"
-    url = lab.notebook_url(name) if lab else f"lab/tree/{path}"
-    # ?reset: start from an empty workspace, not the tabs a previous test left open.
-    page.goto(url + "?reset", wait_until="domcontentloaded")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
-    page.evaluate("() => window.jupyterapp.restored")
-    page.wait_for_function(_JS_FIND_PANEL, arg=path, timeout=60_000)
-    page.evaluate("() => window.jupyterapp.shell.activateById(window.__kitPanel.id)")
-    page.wait_for_function("() => window.__kitPanel.isVisible", timeout=60_000)
-    # A dialog here (e.g. "Select Kernel") means the notebook lacks kernelspec metadata.
-    dialog = page.locator(".jp-Dialog")
-    if dialog.count():
-        text = dialog.first.inner_text()
-        raise AssertionError(f"{name}: unexpected dialog on open: {text!r}")
-
-
-def _run_all(page) -> None:
-    """Clear stored outputs (so stored "[n]" prompts can't fool the wait), then run all."""
-    ok = page.evaluate(
-        """async () => {
-          const app = window.jupyterapp, p = window.__kitPanel;
-          window.__kitRunResult = undefined;
-          window.__kitRunViaMenu = false;
-          app.shell.activateById(p.id);
-          if (!app.commands.hasCommand('notebook:run-all-cells')) return false;
-          await app.commands.execute('notebook:clear-all-cell-outputs');
-          // The promise resolves once every cell ran (or the run stopped on an error).
-          app.commands.execute('notebook:run-all-cells').then(
-            r => { window.__kitRunResult = r; },
-            e => { window.__kitRunResult = 'failed: ' + e; });
-          return true;
-        }"""
-    )
-    if not ok:  # Fallback: the menus, as a person would do it.
-        menu = page.locator(".lm-MenuBar-itemLabel")
-        items = page.locator(".lm-Menu-itemLabel")
-        menu.filter(has_text=re.compile(r"^Edit$")).click()
-        items.filter(has_text=re.compile(r"^Clear Outputs of All Cells$")).click()
-        menu.filter(has_text=re.compile(r"^Run$")).click()
-        items.filter(has_text=re.compile(r"^Run All Cells$")).click()
-        page.evaluate("() => { window.__kitRunViaMenu = true; }")
-
-
-def make_run_notebook(lab: LabServer | None) -> Callable[..., NotebookRun]:
-    def run_notebook(page, name: str, *, timeout: float = 180.0) -> NotebookRun:
-        """Open notebooks/<name>, run all cells, wait until done; fail on any error."""
-        t0 = time.monotonic()
-        ms = int(timeout * 1000)
-        _open_notebook(page, lab, name)
-        try:
-            page.wait_for_function(_JS_KERNEL_IDLE, timeout=ms)
-        except Exception as exc:
-            raise AssertionError(f"{name}: kernel never became idle") from exc
-        _run_all(page)
-        try:
-            page.wait_for_function(_JS_RUN_FINISHED, timeout=ms, polling=250)
-        except Exception as exc:
-            pending = page.locator(".jp-InputArea-prompt", has_text="[*]").count()
-            raise AssertionError(
-                f"{name}: run not finished after {timeout:.0f}s ({pending} cells show [*])"
-            ) from exc
-        seconds = time.monotonic() - t0
-
-        # Widget views render asynchronously after the output arrives.
-        loading = page.get_by_text("Loading widget...")
-        deadline = time.monotonic() + 30
-        while loading.count() and time.monotonic() < deadline:
-            page.wait_for_timeout(250)
-        # ipywidgets 8 draws a view that failed as an error box ("Click to show javascript
-        # error."); "Error displaying widget" is the text/plain fallback's wording.
-        broken = page.locator(".jupyter-widgets-error-widget")
-        if broken.count():
-            broken.first.click()  # reveals the JavaScript error
-            page.wait_for_timeout(200)
-            detail = broken.first.inner_text()[:1500]
-            raise AssertionError(f"{name}: {broken.count()} widget(s) failed to display: {detail}")
-        assert page.get_by_text("Error displaying widget").count() == 0, (
-            f"{name}: 'Error displaying widget' shown"
-        )
-        assert loading.count() == 0, f"{name}: 'Loading widget...' still shown after 30 s"
-        errors = page.evaluate(_JS_ERRORS)
-        assert not errors, f"{name}: errors in outputs:\n" + "\n---\n".join(errors)
-        not_run = page.evaluate(_JS_NOT_EXECUTED)
-        assert not not_run, f"{name}: cells did not run: {not_run}"
-        code_cells = page.evaluate(
-            "() => window.__kitPanel.content.widgets.filter(c => c.model.type === 'code').length"
-        )
-        return NotebookRun(name=name, seconds=seconds, code_cells=code_cells)
-
-    return run_notebook
+    shutdown_sessions(lab_server.url)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ Environment
 ``CI``                when set, a missing browser is a failure, not a skip.
 
 The notebook runner (open, run all, wait, no errors, no broken widgets) is the JupyterLab
-test's, from ``tests/browser/conftest.py``; JupyterLite differs only in the URL that opens a
+test's, from ``tests/browser/harness.py``; JupyterLite differs only in the URL that opens a
 notebook and in having no server to ask about kernels.
 """
 
