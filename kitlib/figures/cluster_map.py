@@ -66,7 +66,8 @@ def map_data(cluster, highlight=None, namespace: str | None = None) -> dict[str,
             by_node[p.spec.node_name].append(p.key)
     busiest = max((len(v) for v in by_node.values()), default=0)
     boxes, lan_y = node_boxes([n.name for n in nodes], busiest)
-    pos = positions(cluster.topology.graph, boxes, lan_y, by_node)
+    on_path = [] if highlight is None else [h.vertex for h in highlight.hops]
+    pos = positions(cluster.topology.graph, boxes, lan_y, by_node, veths=on_path)
     show_text = len(pods) <= LABEL_PODS
 
     traces: dict[str, dict[str, list]] = {name: {"x": [], "y": [], "text": [], "hovertext": []} for name in TRACES}

@@ -8,6 +8,7 @@ all boxes, and the outside world is at its left end.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 NODE_W, POD_COLS, POD_ROW_H = 12.0, 3, 2.0
@@ -38,8 +39,10 @@ def node_boxes(node_names: list[str], pods_per_node: int) -> tuple[dict[str, Box
     return boxes, bottom
 
 
-def positions(graph, boxes: dict[str, Box], lan_y: float, pods_by_node: dict[str, list[str]]) -> dict[str, tuple[float, float]]:
-    """(x, y) of every vertex of the topology graph."""
+def positions(graph, boxes: dict[str, Box], lan_y: float, pods_by_node: dict[str, list[str]],
+              veths: Iterable[str] | None = None) -> dict[str, tuple[float, float]]:
+    """(x, y) of every vertex of the topology graph; of the veths only those in ``veths`` if given
+    (the map draws a veth only on a connection's path: 3,000 pods have 6,000 veth ends)."""
     pos: dict[str, tuple[float, float]] = {}
     for node, box in boxes.items():
         mid = (box.x0 + box.x1) / 2
@@ -56,7 +59,8 @@ def positions(graph, boxes: dict[str, Box], lan_y: float, pods_by_node: dict[str
     xs = [b.x0 for b in boxes.values()] + [b.x1 for b in boxes.values()]
     pos["lan"] = ((min(xs) + max(xs)) / 2, lan_y)
     pos["external"] = (min(xs) - 3, lan_y)
-    for v, data in graph.nodes(data=True):
+    vertices = graph.nodes(data=True) if veths is None else ((v, graph.nodes[v]) for v in veths if v in graph)
+    for v, data in vertices:
         if data.get("kind") == "veth":
             pod = next((u for u in graph.neighbors(v) if u.startswith("pod:")), None)
             if pod in pos:
