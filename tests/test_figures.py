@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import kitlib
 from kitlib.figures import cluster_map, update_cluster_map
 from kitlib.figures.cluster_map import DEVICE_LABEL_NODES, LABEL_PODS, PHASES, TRACES
+from kitlib.figures.layout import pod_columns
 
 
 def _cluster(replicas=4, seed=0):
@@ -106,16 +107,25 @@ def test_pods_are_labelled_up_to_40_and_hover_only_above():
 
 
 def test_device_labels_while_the_boxes_have_room():
-    """cni0, flannel.1 and eth0 are labelled while the grid has five boxes a row (up to ten
-    nodes); with more nodes only each node's own label is drawn."""
+    """cni0, flannel.1 and eth0 and a node's addresses are labelled while the grid has five boxes
+    a row (up to ten nodes); with more nodes a node's label is its name and state, and its
+    InternalIP and podCIDR are on hover."""
     small = next(t for t in cluster_map(kitlib.Cluster(nodes=DEVICE_LABEL_NODES)).data if t.name == "labels")
     assert small.text.count("<i>eth0</i>") == DEVICE_LABEL_NODES
+    assert "<b>minikube-m10</b> · Ready<br>192.168.49.11 · pods 10.244.9.0/24" in small.text
     big = next(t for t in cluster_map(kitlib.Cluster(nodes=DEVICE_LABEL_NODES + 1)).data if t.name == "labels")
     assert "<i>eth0</i>" not in big.text
-    assert len([s for s in big.text if s.startswith("<b>minikube")]) == DEVICE_LABEL_NODES + 1
+    assert "<b>minikube-m11</b> · Ready" in big.text
+    assert "minikube-m11 · Ready<br>192.168.49.12 · pods 10.244.10.0/24" in big.hovertext
 
 
 def test_workshop_markers_keep_their_size():
     """At workshop scale a pod's marker is 16 px with an outline, as the lesson shows it."""
     fig = cluster_map(_cluster())
     assert {(t.marker.size, t.marker.line.width) for t in _pod_traces(fig)} == {(16, 1)}
+
+
+def test_a_big_node_lays_its_pods_out_wider():
+    """Three columns of pods up to twelve pods a node (the lessons' maps); more in a busier node, so
+    its box stays low and its markers need not overlap."""
+    assert [pod_columns(n) for n in (1, 12, 13, 30, 110)] == [3, 3, 4, 8, 9]

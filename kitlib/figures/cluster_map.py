@@ -12,8 +12,10 @@ an SVG element, and redraws them all on every update):
   ``markers`` mode, so no text element is made per point, and the labels are on hover only;
 * markers shrink to the room between two rows of pods (16 px at workshop scale), without an
   outline when small;
-* the device labels (cni0, flannel.1, eth0) are drawn while the boxes are wide enough for them
-  (up to ``DEVICE_LABEL_NODES`` nodes, five boxes a row); the node labels always.
+* the device labels (cni0, flannel.1, eth0) and a node's addresses are drawn while the boxes are
+  wide enough for them (up to ``DEVICE_LABEL_NODES`` nodes, five boxes a row); with more nodes a
+  node's label is its name and state, its addresses on hover;
+* a big node's pods are laid out in more columns (``layout.pod_columns``).
 
 ``Scattergl`` would draw thousands of points on a canvas, but where there is no GPU (headless
 Chromium, many course VMs) WebGL runs in SwiftShader, on the CPU, and the map redraws slower
@@ -29,7 +31,7 @@ import plotly.graph_objects as go
 from ..api.node import internal_ip, node_ready
 from ..api.pod import Pod
 from ..kubectl.pods import pod_status
-from .layout import POD_ROW_H, node_boxes, positions
+from .layout import NODE_W, POD_ROW_H, node_boxes, pod_columns, positions
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies; shapes differ too.
 PHASES: list[tuple[str, str, str]] = [
@@ -45,6 +47,7 @@ LABEL_PODS = 40  # pods labelled on the map up to this many; above, on hover onl
 DEVICE_LABEL_NODES = 10  # up to this many nodes the grid has five boxes a row, room for device labels
 MARKER_PX = 16  # a pod's marker at workshop scale
 MARGIN_T, MARGIN_B = 80, 10
+PLOT_W = 1000  # px: about the width of a notebook's output (plotly fits the figure to it)
 
 
 def _phase_group(status: str) -> str:
@@ -115,10 +118,13 @@ def map_data(cluster, highlight=None, namespace: str | None = None) -> dict[str,
         labels["y"].append(b.y1 + 1.1)
         pool = cluster.runtime.calico  # Calico ignores the podCIDR: its blocks hold the pods
         cidrs = ", ".join(b.cidr for b in pool.blocks.values() if b.node == n.name) if pool else n.spec.pod_cidr
+        if len(nodes) > DEVICE_LABEL_NODES:
+            # Ten boxes a row leave room for the name and state only: the addresses go on hover.
+            labels["text"].append(f"<b>{n.name}</b> · {state}")
+            labels["hovertext"].append(f"{n.name} · {state}<br>{internal_ip(n)} · pods {cidrs}")
+            continue
         labels["text"].append(f"<b>{n.name}</b> · {state}<br>{internal_ip(n)} · pods {cidrs}")
         labels["hovertext"].append(n.name)
-        if len(nodes) > DEVICE_LABEL_NODES:
-            continue
         devices = (((f"tunl0:{n.name}", "tunl0"),) if cluster.cni == "calico" else
                    ((f"cni0:{n.name}", "cni0"), (f"flannel.1:{n.name}", "flannel.1")))
         for dev, text in (*devices, (f"eth0:{n.name}", "eth0")):
@@ -158,10 +164,12 @@ def map_data(cluster, highlight=None, namespace: str | None = None) -> dict[str,
     y_range = [lan_y - 1.6, max(b.y1 for b in boxes.values()) + 2.2]
     span = y_range[1] - y_range[0]
     height = min(900, 260 + 200 * max(1, round(span / 14)))
-    # Two rows of pods are POD_ROW_H apart: a marker as big as that gap (in pixels) does not
-    # cover its neighbours; never bigger than at workshop scale, never too small to see.
+    # Two rows of pods are POD_ROW_H apart, two columns NODE_W - 4 over the columns less one (on
+    # a plot about PLOT_W wide): a marker as big as the smaller gap (in pixels) does not cover its
+    # neighbours; never bigger than at workshop scale, never too small to see.
     row_px = POD_ROW_H * (height - MARGIN_T - MARGIN_B) / span
-    marker = max(4, min(MARKER_PX, int(row_px * 0.9)))
+    col_px = (NODE_W - 4.0) / (pod_columns(busiest) - 1) * PLOT_W / (x_range[1] - x_range[0])
+    marker = max(4, min(MARKER_PX, int(min(row_px, col_px) * 0.9)))
     return {"traces": traces, "shapes": shapes, "x_range": x_range, "y_range": y_range, "height": height,
             "show_text": show_text, "marker_size": marker, "ok": None if highlight is None else highlight.ok}
 
@@ -236,6 +244,10 @@ def update_cluster_map(fig, cluster, highlight=None, namespace: str | None = Non
         fig.layout.xaxis.range = data["x_range"]
         fig.layout.yaxis.range = data["y_range"]
         fig.layout.height = data["height"]
+        labels = next(t for t in fig.data if t.name == "labels")
+        size = 11 if len(data["shapes"]) <= DEVICE_LABEL_NODES else 9  # ten boxes a row: smaller
+        if labels.textfont.size != size:
+            labels.textfont.size = size
         title = "Cluster map"
         if data["ok"] is not None:
             title += " · last connection: " + ("answered" if data["ok"] else "failed")
