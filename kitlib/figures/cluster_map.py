@@ -10,7 +10,7 @@ an SVG element, and redraws them all on every update):
 
 * pod labels (name suffix and IP) are drawn up to ``LABEL_PODS`` pods; above, the pod traces are in
   ``markers`` mode, so no text element is made per point, and the labels are on hover only;
-* markers shrink to the room between two rows of pods (16 px at workshop scale), without an
+* markers shrink to the room between neighbouring pods (16 px at workshop scale), without an
   outline when small;
 * the device labels (cni0, flannel.1, eth0) and a node's addresses are drawn while the boxes are
   wide enough for them (up to ``DEVICE_LABEL_NODES`` nodes, five boxes a row); with more nodes a
