@@ -32,6 +32,7 @@ from ..api.node import internal_ip, node_ready
 from ..api.pod import Pod
 from ..kubectl.pods import pod_status
 from .layout import NODE_W, POD_ROW_H, node_boxes, pod_columns, positions
+from .redraw import forget, unchanged
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies; shapes differ too.
 PHASES: list[tuple[str, str, str]] = [
@@ -216,14 +217,11 @@ def update_cluster_map(fig, cluster, highlight=None, namespace: str | None = Non
     """
     data = map_data(cluster, highlight, namespace)
     phases = {p[0] for p in PHASES}
-    # What this function last wrote, to skip unchanged arrays before plotly validates them (the
-    # browser never changes points or shapes, so the copy stays true; zoom ranges are not kept).
-    written: dict[str, Any] = fig.__dict__.setdefault("_kitlib_written", {})
-
+    # Arrays equal to what the last redraw wrote are skipped before plotly validates them (the
+    # browser never changes points or shapes, so the memo stays true; zoom ranges are not kept).
     def write(obj, key: str, prop: str, value) -> None:
-        if written.get(key, ...) != value:
+        if not unchanged(fig, key, value):
             setattr(obj, prop, value)
-            written[key] = value
 
     with fig.batch_update():
         for trace in fig.data:
@@ -236,7 +234,7 @@ def update_cluster_map(fig, cluster, highlight=None, namespace: str | None = Non
             if name in phases and not data["show_text"]:
                 if trace.text is not None:
                     trace.text = None  # markers mode draws no text: nothing to send per point
-                    written.pop(name + ".text", None)
+                    forget(fig, name + ".text")
             elif name in phases or name == "labels":
                 write(trace, name + ".text", "text", d["text"])
             write(trace, name + ".hovertext", "hovertext", d["hovertext"] or None)
