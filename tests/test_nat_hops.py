@@ -154,3 +154,40 @@ def test_calico_nat_outgoing_is_a_postrouting_hop():
     assert routed.device == "routing table" and routed.src == pod.status.pod_ip
     assert post.device == "iptables nat POSTROUTING" and post.src == "192.168.49.2"
     assert "Calico, natOutgoing on the pool" in post.note
+
+
+@pytest.mark.parametrize("mode, forward, inbound, output", [
+    ("iptables", "iptables filter FORWARD", "iptables filter INPUT", "iptables filter OUTPUT"),
+    ("nftables", "nftables filter-forward", "nftables filter-input", "nftables filter-output"),
+])
+def test_a_service_without_endpoints_is_rejected_after_routing(web, mode, forward, inbound, output):
+    """No endpoints: kube-proxy's filter rule rejects the packet after the routing decision, at the
+    hook the route leads to: FORWARD for a pod's packet to a ClusterIP (routed on), INPUT for a
+    NodePort (a local address), OUTPUT for the node's own packet."""
+    nodeport(web, selector={"app": "nothing"})
+    web.set_proxy_mode(mode)
+    ip = web.get("Service", "web").spec.cluster_ip
+    pod = pod_on(web, "minikube")
+    cases = [(web.connect(pod.key, ip, 80), forward, "default route via eth0"),
+             (web.connect("external", "node/minikube", 30080), inbound, "192.168.49.2 is a local address: to INPUT"),
+             (web.connect("node/minikube", ip, 80), output, "the socket's route: default route via eth0")]
+    for conn, hook, route in cases:
+        assert conn.failure == "refused"
+        assert [h.device for h in conn.hops[-2:]] == ["routing table", hook] and conn.hops[-2].note == route
+        assert "no endpoints" in conn.hops[-1].note or "@no-endpoint-" in conn.hops[-1].note
+
+
+def test_ipvs_refuses_in_its_own_hook():
+    """IPVS mode: a virtual server without real servers answers in the INPUT hook (OUTPUT for the
+    node's own packet), after the routing table found the Service address local (kube-ipvs0)."""
+    c = kitlib.Cluster(nodes=2, seed=0)
+    c.set_proxy_mode("ipvs")
+    c.kubectl("run client --image=nginx")
+    c.advance(30)
+    c.kubectl("create service clusterip none --tcp=80")
+    ip = c.get("Service", "none").spec.cluster_ip
+    conn = c.connect("default/client", ip, 80)
+    assert [(h.device, h.note) for h in conn.hops[-2:]] == [
+        ("routing table", f"{ip} is a local address: to INPUT"),
+        ("IPVS (INPUT hook)", f"kube-proxy (IPVS, deprecated): IPVS TCP {ip}:80: no real server")]
+    assert c.connect("node/minikube", ip, 80).hops[-1].device == "IPVS (OUTPUT hook)"

@@ -308,17 +308,16 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
     if decision.action != "dnat":
         _add(conn, rt, pre[-1:], client, dst_ip)
         if mode == "nftables":
-            conn.hops[-1].note = f"kube-proxy (nftables): {' → '.join(decision.chains)}: {decision.rule}"
+            note = f"kube-proxy (nftables): {' → '.join(decision.chains)}: {decision.rule}"
         elif decision.rule and mode == "ipvs":
-            conn.hops[-1].note = f"kube-proxy ({MODE_NAMES[mode]}), filter table: {' → '.join(decision.chains)}: " \
-                f"{decision.rule}"
+            note = f"kube-proxy ({MODE_NAMES[mode]}), filter table: {' → '.join(decision.chains)}: {decision.rule}"
         elif decision.rule and len(decision.chains) > 1:  # through the nat table's KUBE-FW-… first
-            conn.hops[-1].note = f"kube-proxy (iptables): {' → '.join(decision.chains)}, then filter table: " \
-                f"{decision.rule}"
+            note = f"kube-proxy (iptables): {' → '.join(decision.chains)}, then filter table: {decision.rule}"
         elif decision.rule:
-            conn.hops[-1].note = f"kube-proxy (iptables), filter table: {decision.rule}"
+            note = f"kube-proxy (iptables), filter table: {decision.rule}"
         else:
-            conn.hops[-1].note = f"kube-proxy ({MODE_NAMES[mode]}): {' → '.join(decision.chains)}: no real server"
+            note = f"kube-proxy ({MODE_NAMES[mode]}): {' → '.join(decision.chains)}: no real server"
+        _refused_at_hook(rt, entry, decision, conn.hops, note)
         # REJECT answers ICMP port unreachable; DROP answers nothing.
         return conn.fail("refused" if decision.action == "reject" else "timeout", decision.reason)
     if endpoint is None:
@@ -477,6 +476,34 @@ def _postrouting_hop(rt: Runtime, entry: packets.Entry, routed: Hop, out: str, s
     else:
         note = f"kube-proxy: KUBE-POSTROUTING: not marked{why}, RETURN: the source {client} is kept"
     return [Hop(v, where, device, client, dst, note)]
+
+
+def _refused_at_hook(rt: Runtime, entry: packets.Entry, decision: packets.Decision, hops: list[Hop],
+                     note: str) -> None:
+    """Split the entry node's last hop into the routing decision and the hook where kube-proxy's
+    rule refuses or drops the packet (``note``): the filter table's INPUT (to a local address),
+    FORWARD (routed on) or OUTPUT (the node's own packet), chosen after routing; nftables'
+    ``filter-…-pre-dnat`` chains and IPVS's own INPUT/OUTPUT hook."""
+    routed = hops[-1]
+    node = entry.node or ""
+    local = entry.source == "local"
+    to_self = proxy.view(rt).node_ips.get(entry.dst) == node or (rt.proxy_mode == "ipvs" and entry.kind != "NodePort")
+    hook = "OUTPUT" if local else "INPUT" if to_self else "FORWARD"
+    if rt.proxy_mode == "nftables":
+        chain = next((c for c in decision.chains if c.startswith("filter-")), f"filter-{hook.lower()}")
+        device = f"nftables {chain}"
+    elif rt.proxy_mode == "ipvs" and not decision.rule:
+        device = f"IPVS ({hook} hook)"
+    else:
+        device = f"iptables filter {hook}"
+    hop = Hop(routed.vertex, routed.where, device, routed.src, routed.dst, note)
+    if device.endswith("-pre-dnat"):  # before DNAT, so before any routing decision
+        hops[-1] = hop
+        return
+    where_to = (f"{entry.dst} is a local address" + ("" if local else ": to INPUT") if to_self or (
+        local and rt.proxy_mode == "ipvs") else _route_note(rt, node, entry.dst))
+    routed.note = f"the socket's route: {where_to}" if local else where_to
+    hops.append(hop)
 
 
 def _flannel_masquerade(rt: Runtime) -> str:
