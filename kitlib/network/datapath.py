@@ -6,6 +6,12 @@ pod IP to pod IP) in a VXLAN/UDP 8472 packet between the two nodes' IPs; Calico
 (:mod:`kitlib.network.calico`) in an IP-in-IP packet between ``tunl0`` devices, and enforces
 NetworkPolicy after kube-proxy's DNAT (:func:`_policy_drop`).
 
+NAT shows as the hops netfilter runs, in its order, each with its own source and destination:
+``iptables nat PREROUTING`` (kube-proxy's DNAT; ``nat OUTPUT`` after the socket's route for the
+node's own packets), the ``routing table`` for the new destination, then ``iptables nat
+POSTROUTING`` (MASQUERADE to the address of the interface chosen, or the source kept); nftables
+mode names its own chains, IPVS DNATs in the INPUT hook (:func:`_kube_proxy_hops`).
+
 A failed connection says why twice: in a sentence (:attr:`Connection.reason`) and as one of
 :data:`FAILURES` (:attr:`Connection.failure`), which is how the client's kernel reports it.
 """
