@@ -278,3 +278,29 @@ def test_scenario_liveness_restart():
     assert lab.history.tracks[pod].samples[-1].restarts >= 1
     assert pod in timeline_data(lab.history).rows
     assert len(timeline_data(lab.history).restarts[0]) >= 1
+
+
+def test_tick_labels_are_not_measured_for_overflow():
+    """Every axis of the timeline and the success rate lets its tick labels be
+    (ticklabeloverflow "allow"): plotly.js's default measures each label in the browser after
+    every redraw, to hide those past the figure's edge, where automargin never puts them."""
+    rec = History(webapp(), rate=5)
+    rec.run(2)
+    for fig in (timeline(rec), success_rate(rec)):
+        axes = [fig.layout[k] for k in fig.layout if k.startswith(("xaxis", "yaxis"))]
+        assert len(axes) >= 2 and all(a.ticklabeloverflow == "allow" for a in axes)
+
+
+def test_probe_runs_are_drawn_with_plotly_symbol_numbers():
+    """Passed probe runs are circles (readiness), failed ones x's, given as plotly.js's symbol
+    numbers (0 circle, 4 x), which draw the same markers as the names."""
+    cluster = webapp(replicas=1)
+    with_readiness(cluster)
+    cluster.advance(40)
+    rec = History(cluster, rate=0)
+    rec.run(4)
+    cluster.set_fault(rec.pods()[0].name, "dependency-down")
+    rec.run(6)
+    fig = timeline(rec)
+    passed, failed = (next(t for t in fig.data if t.name == n) for n in ("probe passed", "probe failed"))
+    assert set(passed.marker.symbol) == {0} and set(failed.marker.symbol) == {4}

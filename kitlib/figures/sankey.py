@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from ..errors import NotFound
 from ..network.ref import Ref
+from .redraw import unchanged
 from .service_graph import (
     BLACK,
     BLUE,
@@ -246,10 +247,12 @@ def update_traffic_sankey(fig, traffic, cluster, source: str | None = None) -> N
         s.link.value = [v for _, _, v in f.links]
         s.link.color = link_colours
         fig.layout.title = dict(text=html.escape(f.title), x=0.01, xanchor="left", font=dict(size=14))
-        fig.layout.annotations = [dict(x=x, y=1.0, xref="paper", yref="paper", yanchor="bottom", showarrow=False,
-                                       xanchor="left" if x == 0 else ("right" if x == 1 else "center"),
-                                       text=f"<b>{text}</b>", font=dict(size=11, color="#555"))
-                                  for x, text in columns(f)]
+        headings = [dict(x=x, y=1.0, xref="paper", yref="paper", yanchor="bottom", showarrow=False,
+                         xanchor="left" if x == 0 else ("right" if x == 1 else "center"),
+                         text=f"<b>{text}</b>", font=dict(size=11, color="#555"))
+                    for x, text in columns(f)]
+        if not unchanged(fig, "annotations", headings):
+            fig.layout.annotations = headings
 
 
 def _fade(colour: str, alpha: float = 0.45) -> str:

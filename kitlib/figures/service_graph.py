@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 from ..api.node import internal_ip
 from ..errors import NotFound
 from ..network.ref import Ref
-from .redraw import titled, write_vertices
+from .redraw import titled, unchanged, write_vertices
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies; shapes differ too.
 BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE, GREY = (
@@ -464,14 +464,16 @@ def update_service_graph(fig, cluster, traffic=None, service: str = "web", names
     with fig.batch_update():
         for trace in fig.data:
             t = d["traces"][_key(trace.name)]
-            write_vertices(trace, t)
+            write_vertices(trace, t, fig)
             if "text" in (trace.mode or ""):
-                if t["at"]:
+                if t["at"] and not unchanged(fig, f"{trace.name}.textposition", t["at"]):
                     trace.textposition = t["at"]
                 if trace.name in ("traffic (width: requests)", "failed requests"):
                     trace.marker.size = t["size"] or 22
-        fig.layout.shapes = d["shapes"]
-        fig.layout.annotations = d["annotations"]
+        if not unchanged(fig, "shapes", d["shapes"]):
+            fig.layout.shapes = d["shapes"]
+        if not unchanged(fig, "annotations", d["annotations"]):
+            fig.layout.annotations = d["annotations"]
         fig.layout.yaxis.range = d["y_range"]
         fig.layout.height = d["height"]
         fig.layout.title = titled(routes.title, routes.subtitle)

@@ -21,6 +21,15 @@ STATES = (("Pending", "#DDDDDD"), ("Running", SKY), ("CrashLoopBackOff", ORANGE)
           ("Terminating", GREY))
 """The state bars, one trace each: how a sampled STATUS is grouped (see :func:`state_group`)."""
 SYMBOLS = {"readiness": "circle", "liveness": "diamond", "startup": "square"}
+SYMBOL_CODES = {"circle": 0, "square": 1, "diamond": 2, "x": 4}
+"""plotly.js's numbers for those marker symbols (``src/components/drawing/symbol_defs.js``, in
+order): the same markers, but plotly.py checks a number of a per-point symbol list in a
+microsecond, a name through its regular expressions in 40 (50 ms per redraw at 1,200 probe runs)."""
+TICK_LABELS = "allow"
+"""The axes' ``ticklabeloverflow``: plotly.js's default for linear axes ("hide past div") measures
+every tick label with getBoundingClientRect after each redraw (a forced layout each: 40-60 % of
+the timeline's redraw in the browser), to hide labels past the figure's edge; automargin keeps
+them inside anyway."""
 MAX_PODS = 20
 """Rows shown: the pods seen most recently (a long lab session makes many pods)."""
 
@@ -99,7 +108,7 @@ def timeline_data(history) -> TimelineData:
         target = d.passed if p.ok else d.failed
         target[0].append(p.time)
         target[1].append(row[p.pod] - 0.36)
-        target[2].append(SYMBOLS.get(p.kind, "circle") if p.ok else "x")
+        target[2].append(SYMBOL_CODES[SYMBOLS.get(p.kind, "circle") if p.ok else "x"])
         target[3].append(f"{p.pod}<br>{p.kind} probe at {p.time:g} s: "
                          + ("success" if p.ok else (p.message or "failure")))
     for t, dt, s, f in zip(history.times, history.steps, history.served, history.failed, strict=False):
@@ -133,6 +142,8 @@ def timeline(history, figure_class=go.Figure) -> go.Figure:
                       legend=dict(orientation="h", y=-0.2, yanchor="top"), bargap=0)
     fig.update_yaxes(title_text="requests/s", rangemode="tozero", row=2, col=1)
     fig.update_xaxes(title_text="time (s)", row=2, col=1)
+    fig.update_xaxes(ticklabeloverflow=TICK_LABELS)
+    fig.update_yaxes(ticklabeloverflow=TICK_LABELS)
     update_timeline(fig, history)
     return fig
 
@@ -167,7 +178,8 @@ def success_rate(history, figure_class=go.Figure) -> go.Figure:
     fig.add_trace(go.Scatter(name="served %", mode="lines+markers", line=dict(color=BLUE, shape="hv"),
                              marker=dict(size=4), hovertemplate="t = %{x:g} s: %{y:.1f} % served<extra></extra>"))
     fig.update_layout(template="simple_white", height=220, margin=dict(l=10, r=10, t=40, b=30),
-                      yaxis=dict(range=[-2, 102], title="served %"), xaxis=dict(title="time (s)"))
+                      yaxis=dict(range=[-2, 102], title="served %", ticklabeloverflow=TICK_LABELS),
+                      xaxis=dict(title="time (s)", ticklabeloverflow=TICK_LABELS))
     update_success_rate(fig, history)
     return fig
 

@@ -29,7 +29,6 @@ import html
 from typing import Any
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
 from ..api.namespace import Namespace
 from ..api.pod import Pod
@@ -44,6 +43,7 @@ from ..figures.netpol import (
     update_reachability_heatmap,
     workload_pods,
 )
+from .figurewidget import LabFigureWidget
 from .lab import set_options, show_error
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
@@ -231,8 +231,8 @@ class FirewallLab:
         self.status = widgets.HTML()
         self.explanation = widgets.HTML()
         self._refresh_data()
-        self.heatmap = reachability_heatmap(self.data[first], figure_class=go.FigureWidget)
-        self.graph = go.FigureWidget()
+        self.heatmap = reachability_heatmap(self.data[first], figure_class=LabFigureWidget)
+        self.graph = LabFigureWidget()
         self._graph_of: tuple[str, str] | None = None
 
         self.cni.observe(self._on_cni, names="value")

@@ -29,9 +29,9 @@ import html
 from typing import Any
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
 from ..figures.gateway_tree import gateway_tree, update_gateway_tree
+from .figurewidget import LabFigureWidget
 from .lab import response_head, run_action, set_options, show_error
 
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
@@ -327,7 +327,7 @@ class GatewayLab:
         self.result = widgets.HTML()
         self.split = widgets.HTML()
         self.conditions = widgets.HTML()
-        self.figure = gateway_tree(cluster, None, figure_class=go.FigureWidget)
+        self.figure = gateway_tree(cluster, None, figure_class=LabFigureWidget)
 
         self.send_button.on_click(self._on_send)
         self.measure_button.on_click(self._on_measure)

@@ -28,11 +28,11 @@ import html
 from typing import Any
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
 from ..errors import ApiError
 from ..figures.routing_tree import routing_tree, update_routing_tree
 from ..figures.service_graph import short_name
+from .figurewidget import LabFigureWidget
 from .lab import response_head, run_action, set_options, show_error
 
 PATH_TYPES = ["Prefix", "Exact", "ImplementationSpecific"]
@@ -193,7 +193,7 @@ class IngressLab:
         self.clock = widgets.HTML()
         self.status = widgets.HTML()
         self.result = widgets.HTML()
-        self.figure = routing_tree(cluster, None, figure_class=go.FigureWidget)
+        self.figure = routing_tree(cluster, None, figure_class=LabFigureWidget)
 
         self.send_button.on_click(self._on_send)
         self.add_button.on_click(self._on_add)

@@ -19,11 +19,11 @@ from __future__ import annotations
 import html
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
 from ..api.pod import Pod
 from ..errors import ApiError
 from ..figures.cluster_map import cluster_map, update_cluster_map
+from .figurewidget import LabFigureWidget
 
 
 def show_error(status: widgets.HTML, text: str) -> None:
@@ -100,7 +100,7 @@ class DeploymentLab:
         self.status = widgets.HTML()
         self.result = widgets.HTML()
         self.table = widgets.HTML()
-        self.map = cluster_map(cluster, figure_class=go.FigureWidget)
+        self.map = cluster_map(cluster, figure_class=LabFigureWidget)
 
         self.replicas.observe(self._on_replicas, names="value")
         self.kill_button.on_click(self._on_kill)

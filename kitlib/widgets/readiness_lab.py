@@ -23,10 +23,10 @@ import html
 from typing import Any
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
 from ..figures.timeline import success_rate, timeline, update_success_rate, update_timeline
 from ..history import History
+from .figurewidget import LabFigureWidget
 from .lab import run_action, set_options
 
 GOOD_IMAGE = "kitlib/webapp:2"
@@ -113,8 +113,8 @@ class ReadinessLab:
                                           tooltip=f"kubectl set image deployment/{deployment} ...={BAD_IMAGE}")
         self.status = widgets.HTML()
         self.table = widgets.HTML()
-        self.timeline = timeline(self.history, figure_class=go.FigureWidget)
-        self.rate_figure = success_rate(self.history, figure_class=go.FigureWidget)
+        self.timeline = timeline(self.history, figure_class=LabFigureWidget)
+        self.rate_figure = success_rate(self.history, figure_class=LabFigureWidget)
 
         for w in (self.readiness, self.liveness, self.period, self.failure_threshold, self.initial_delay):
             w.observe(self._on_probe, names="value")

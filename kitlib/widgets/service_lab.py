@@ -32,13 +32,13 @@ import html
 from typing import Any
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
 from ..api.node import internal_ip
 from ..errors import ApiError
 from ..figures.proxy_rules import COMMANDS, proxy_rules
 from ..figures.sankey import traffic_sankey, update_traffic_sankey
 from ..figures.service_graph import service_graph, update_service_graph
+from .figurewidget import LabFigureWidget
 from .lab import run_action, set_options, show_error
 
 METALLB_ADDRESSES = "192.168.49.200-192.168.49.250"
@@ -146,8 +146,8 @@ class ServiceLab:
         self.result = widgets.HTML()
         self.table = widgets.HTML()
         self.rules = widgets.HTML()
-        self.graph = service_graph(cluster, None, service, namespace, figure_class=go.FigureWidget)
-        self.sankey = traffic_sankey(None, cluster, figure_class=go.FigureWidget)
+        self.graph = service_graph(cluster, None, service, namespace, figure_class=LabFigureWidget)
+        self.sankey = traffic_sankey(None, cluster, figure_class=LabFigureWidget)
 
         self.type.observe(self._on_type, names="value")
         self.traffic_policy.observe(self._on_policy, names="value")
