@@ -39,6 +39,7 @@ from ..figures.netpol import (
     policy_graph,
     reachability,
     reachability_heatmap,
+    show_panel_hover,
     update_policy_graph,
     update_reachability_heatmap,
     workload_pods,
@@ -232,6 +233,10 @@ class FirewallLab:
         self.explanation = widgets.HTML()
         self._refresh_data()
         self.heatmap = reachability_heatmap(self.data[first], figure_class=LabFigureWidget)
+        # Only the port panel shown carries its cells' reasons; the port menu (in the browser) showing
+        # another panel reaches the kernel as a restyle of `visible`, and the panel gets them then.
+        for heat in self.heatmap.data[::2]:
+            heat.on_change(self._on_panel_shown, "visible")
         self.graph = LabFigureWidget()
         self._graph_of: tuple[str, str] | None = None
 
@@ -344,10 +349,16 @@ class FirewallLab:
         """Recompute the matrices, redraw the heatmap and the policy graph, re-sync the pickers."""
         self._refresh_data()
         shown = self.cni.value
-        update_reachability_heatmap(self.heatmap, self.data[shown], self.previous.get(shown))
+        update_reachability_heatmap(self.heatmap, self.data[shown], self.previous.get(shown), hover="shown")
         self._sync_controls()
         self._draw_graph()
         self._show_explanation()
+
+    def _on_panel_shown(self, trace, visible) -> None:
+        if visible is True or visible is None:
+            k = next(n for n, t in enumerate(self.heatmap.data) if t is trace) // 2
+            shown = self.cni.value
+            show_panel_hover(self.heatmap, self.data[shown], self.previous.get(shown), k)
 
     def _show_explanation(self) -> None:
         text = self.last_explanation
