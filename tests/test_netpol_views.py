@@ -265,3 +265,14 @@ def test_the_lab_sends_the_reasons_of_the_port_shown_and_the_others_when_the_men
     lab.apply_button.click()
     assert heats[1].visible is True and heats[0].customdata is None
     assert "□ changed by the last edit: now denied<br><b>✗ denied</b>" in cell_hover(lab.heatmap, 1, i, j)
+
+
+def test_a_lazy_matrix_explains_a_port_when_asked_and_says_what_an_eager_one_says(calico):
+    """``explain="lazy"`` (the lab: one port panel shown at a time) decides a port's cells when its
+    hover texts are first asked for; they are the texts ``explain=True`` makes for every port."""
+    calico.apply(READY_MADE["allow from a label"])
+    eager = reachability(calico, PORTS)
+    lazy = reachability(calico, PORTS, explain="lazy")
+    assert lazy.hover == () and lazy.explained and not reachability(calico, PORTS, explain=False).explained
+    assert [lazy.panel_hover(k) for k in range(len(PORTS))] == list(eager.hover)
+    assert (lazy.allowed, lazy.policy) == (eager.allowed, eager.policy)

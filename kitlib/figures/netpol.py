@@ -4,8 +4,10 @@
 **The heatmap.** Rows are sources, columns destinations, one panel per port and protocol (a
 dropdown picks it). A cell is ✓ (green) when the connection is allowed and ✗ (red) when a policy
 drops it, so colour is never the only cue. Hovering a cell shows the verdict's reason
-(:meth:`kitlib.network.netpol.Verdict.explain`): which policies select each side and which rule
-allowed the connection, or why none did. Cells whose verdict changed since the ``previous``
+(:meth:`kitlib.network.netpol.Verdict.explain` in short): which policies select each side and which
+rule allowed the connection, or why none did. What a panel's cells share is its hover template,
+each cell carries only its own words (``customdata``), because a widget sends them with every
+redraw (issue 18: the full explanation of every cell was 700 KiB per edit at workshop scale). Cells whose verdict changed since the ``previous``
 matrix (the one before the learner's last edit) get a black square around them. The verdicts
 come from one batch call, ``PolicySet.matrix``. On a cluster whose network plug-in does not
 enforce NetworkPolicy (flannel), every cell is allowed, and the hover says what Calico would do.
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +128,24 @@ class Reachability:
     """How many NetworkPolicies exist in the cluster."""
     revision: int = 0
     """The API store's revision the matrix was computed at."""
+    explainer: Callable[[int], tuple[tuple[str, ...], ...]] | None = field(default=None, compare=False, repr=False)
+    """Makes one port's hover texts on demand (``reachability(..., explain="lazy")``)."""
+    _panels: dict[int, tuple[tuple[str, ...], ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def explained(self) -> bool:
+        """Whether the matrix has (or can make) its cells' hover texts."""
+        return bool(self.hover) or self.explainer is not None
+
+    def panel_hover(self, k: int) -> tuple[tuple[str, ...], ...]:
+        """The hover texts of port ``k``'s cells, ``[src][dst]`` (made once, when asked, for a lazy matrix)."""
+        if self.hover:
+            return self.hover[k]
+        if k not in self._panels:
+            if self.explainer is None:
+                raise ValueError("the heatmap needs the hover texts: reachability(..., explain=True)")
+            self._panels[k] = self.explainer(k)
+        return self._panels[k]
 
     def cell(self, src: str, dst: str, port: int = 80, protocol: str = "TCP") -> bool:
         """Whether ``src`` may connect to ``dst`` on ``port``/``protocol`` (labels as on the axes)."""
@@ -159,11 +179,13 @@ class Reachability:
 
 def reachability(cluster, ports: Sequence[tuple[int, str]] = ((80, "TCP"),), *,
                  namespaces: Sequence[str] | None = None, dns: bool = False, outside: bool = False,
-                 explain: bool = True) -> Reachability:
+                 explain: bool | str = True) -> Reachability:
     """The reachability matrix of the cluster's pods: sources × destinations × ``ports``, from one
     ``PolicySet.matrix`` call. ``dns`` adds the CoreDNS pods as destinations, ``outside`` the
     client outside the cluster as a source (it matches only ``ipBlock`` peers). ``explain=False``
-    leaves out the hover texts (one ``decide`` per cell), for a matrix that is only compared."""
+    leaves out the hover texts (one ``decide`` per cell), for a matrix that is only compared;
+    ``explain="lazy"`` makes a port's texts when :meth:`Reachability.panel_hover` first asks (a
+    lab that shows one port panel at a time)."""
     netpol = _netpol()
     policy_set = netpol.policy_set(cluster.api)
     pods = workload_pods(cluster, namespaces)
@@ -187,15 +209,21 @@ def reachability(cluster, ports: Sequence[tuple[int, str]] = ((80, "TCP"),), *,
             p_row = tuple(matrix.get(i, j, k) for j in range(len(dsts)))
             p_rows.append(p_row)
             a_rows.append(p_row if enforced else tuple(True for _ in dsts))
-            if explain:
+            if explain is True:
                 h_rows.append(tuple(
                     _reason(policy_set.decide(src, dst, port, proto)) for dst in dsts))
         policy.append(tuple(p_rows))
         allowed.append(tuple(a_rows))
         hover.append(tuple(h_rows))
     count = cluster.api.store.count("NetworkPolicy")
+
+    def explainer(k: int) -> tuple[tuple[str, ...], ...]:
+        port, proto = ports[k]
+        return tuple(tuple(_reason(policy_set.decide(src, dst, port, proto)) for dst in dsts) for src in srcs)
+
     return Reachability(cluster.cni, enforced, tuple(src_labels), tuple(dst_labels), ports, tuple(allowed),
-                        tuple(policy), tuple(hover) if explain else (), count, cluster.api.store.revision)
+                        tuple(policy), tuple(hover) if explain is True else (), count, cluster.api.store.revision,
+                        explainer if explain == "lazy" else None)
 
 
 def _reason(verdict) -> str:
@@ -278,7 +306,7 @@ def update_reachability_heatmap(fig, data: Reachability, previous: Reachability 
     shown (an index into ``data.ports``; default: the one shown now). ``hover="shown"`` gives only
     the shown panel its cells' hover data (a widget that fills the others with
     :func:`show_panel_hover` when the port menu shows them: a third of the bytes per redraw)."""
-    if not data.hover:
+    if not data.explained:
         raise ValueError("the heatmap needs the hover texts: reachability(..., explain=True)")
     changed = data.changed(previous)
     n = len(data.ports)
@@ -343,7 +371,7 @@ def _customdata(data: Reachability, k: int, changed: set[tuple[int, int]]) -> li
     return [[[words[verdicts[i][j]], reason,
               f"<br>□ changed by the last edit: now {'allowed' if data.allowed[k][i][j] else 'denied'}"
               if (i, j) in changed else ""]
-             for j, reason in enumerate(row)] for i, row in enumerate(data.hover[k])]
+             for j, reason in enumerate(row)] for i, row in enumerate(data.panel_hover(k))]
 
 
 _FIELD = re.compile(r"%\{(x|y|text|customdata\[(\d)\])\}")

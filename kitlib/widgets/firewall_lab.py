@@ -336,14 +336,15 @@ class FirewallLab:
     # ------------------------------------------------------------------ views
 
     def _refresh_data(self) -> None:
-        # Hover texts (one decide per cell) only for the cluster shown; the others' matrices are
-        # kept to frame what the next edit changes there. A matrix of an unchanged store is reused.
+        # Hover texts (one decide per cell) only for the cluster shown, and made for a port panel
+        # when it is shown; the others' matrices are kept to frame what the next edit changes there.
+        # A matrix of an unchanged store is reused.
         for name, cluster in self.clusters.items():
             shown = name == self.cni.value
             old = self.data.get(name)
-            if old is not None and old.revision == cluster.api.store.revision and (old.hover or not shown):
+            if old is not None and old.revision == cluster.api.store.revision and (old.explained or not shown):
                 continue
-            self.data[name] = reachability(cluster, self.ports, dns=True, explain=shown)
+            self.data[name] = reachability(cluster, self.ports, dns=True, explain="lazy" if shown else False)
 
     def refresh(self) -> None:
         """Recompute the matrices, redraw the heatmap and the policy graph, re-sync the pickers."""
