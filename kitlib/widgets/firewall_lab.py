@@ -396,8 +396,8 @@ class FirewallLab:
     def _draw_graph(self) -> None:
         value = self.graph_picker.value
         if not value:
-            self.graph.layout.title = "no NetworkPolicy yet: apply one to see its graph"
-            with self.graph.batch_update():
+            with self.graph.batch_update():  # one message, one redraw in the browser
+                self.graph.layout.title = "no NetworkPolicy yet: apply one to see its graph"
                 for trace in self.graph.data:
                     trace.x, trace.y = [], []
                 self.graph.layout.annotations = []
