@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import plotly.graph_objects as go
 
 import kitlib
 from kitlib.figures import cluster_map, update_cluster_map
-from kitlib.figures.cluster_map import TRACES
+from kitlib.figures.cluster_map import DEVICE_LABEL_NODES, LABEL_PODS, PHASES, TRACES
+from kitlib.figures.layout import pod_columns
 
 
 def _cluster(replicas=4, seed=0):
@@ -74,3 +77,55 @@ def test_failed_node_is_drawn_dotted():
     fig = cluster_map(c)
     assert fig.layout.shapes[1].line.dash == "dot"
     assert fig.layout.shapes[0].line.dash == "solid"
+
+
+def _pod_traces(fig):
+    return [t for t in fig.data if t.name in {p[0] for p in PHASES}]
+
+
+def test_pods_are_labelled_up_to_40_and_hover_only_above():
+    """Up to LABEL_PODS pods each pod is labelled (name suffix and IP) under its marker; above, the
+    pod traces are in markers mode with no text (a browser then makes no text element per pod),
+    and the labels come back when the pods are few again. Hover texts stay in both cases."""
+    c = _cluster(replicas=10)
+    fig = cluster_map(c, figure_class=go.FigureWidget)
+    running = next(t for t in fig.data if t.name == "Running")
+    assert {t.mode for t in _pod_traces(fig)} == {"markers+text"}
+    assert any("<br>10.244." in s for s in running.text)
+    c.scale("web", LABEL_PODS + 5)
+    c.advance(10)
+    update_cluster_map(fig, c)
+    assert {t.mode for t in _pod_traces(fig)} == {"markers"}
+    assert all(t.text is None for t in _pod_traces(fig))
+    assert len([h for h in running.hovertext if h.startswith("default/")]) == LABEL_PODS + 5
+    c.scale("web", 10)
+    c.advance(60)
+    update_cluster_map(fig, c)
+    assert {t.mode for t in _pod_traces(fig)} == {"markers+text"}
+    assert len(running.text) == len(running.x) == 11  # ten web pods and CoreDNS
+    assert json.loads(cluster_map(c).to_json()) == json.loads(fig.to_json())  # as if drawn afresh
+
+
+def test_device_labels_while_the_boxes_have_room():
+    """cni0, flannel.1 and eth0 and a node's addresses are labelled while the grid has five boxes
+    a row (up to ten nodes); with more nodes a node's label is its name and state, and its
+    InternalIP and podCIDR are on hover."""
+    small = next(t for t in cluster_map(kitlib.Cluster(nodes=DEVICE_LABEL_NODES)).data if t.name == "labels")
+    assert small.text.count("<i>eth0</i>") == DEVICE_LABEL_NODES
+    assert "<b>minikube-m10</b> · Ready<br>192.168.49.11 · pods 10.244.9.0/24" in small.text
+    big = next(t for t in cluster_map(kitlib.Cluster(nodes=DEVICE_LABEL_NODES + 1)).data if t.name == "labels")
+    assert "<i>eth0</i>" not in big.text
+    assert "<b>minikube-m11</b> · Ready" in big.text
+    assert "minikube-m11 · Ready<br>192.168.49.12 · pods 10.244.10.0/24" in big.hovertext
+
+
+def test_workshop_markers_keep_their_size():
+    """At workshop scale a pod's marker is 16 px with an outline, as the lesson shows it."""
+    fig = cluster_map(_cluster())
+    assert {(t.marker.size, t.marker.line.width) for t in _pod_traces(fig)} == {(16, 1)}
+
+
+def test_a_big_node_lays_its_pods_out_wider():
+    """Three columns of pods up to twelve pods a node (the lessons' maps); more in a busier node, so
+    its box stays low and its markers need not overlap."""
+    assert [pod_columns(n) for n in (1, 12, 13, 30, 110)] == [3, 3, 4, 8, 9]

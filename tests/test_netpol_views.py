@@ -13,6 +13,7 @@ pytest.importorskip("ipywidgets")
 import plotly.graph_objects as go
 
 from kitlib.figures import (
+    cell_hover,
     policy_graph,
     reachability,
     reachability_heatmap,
@@ -46,8 +47,8 @@ def test_without_policies_every_pod_reaches_every_pod(calico_base):
 
 def test_default_deny_ingress_closes_every_door_of_the_namespace_and_hover_says_why(calico):
     """A default-deny-ingress policy isolates every pod of its namespace for ingress: connections
-    to them are dropped, pods of other namespaces keep their ingress, and the hover is
-    ``Verdict.explain`` naming the policy."""
+    to them are dropped, pods of other namespaces keep their ingress, and the hover gives
+    ``Verdict.explain``'s reason naming the policy."""
     calico.apply(READY_MADE["default deny ingress"])
     r = reachability(calico, PORTS)
     k = r.ports.index((8080, "TCP"))
@@ -59,7 +60,28 @@ def test_default_deny_ingress_closes_every_door_of_the_namespace_and_hover_says_
     fig = reachability_heatmap(r)
     heat = fig.data[0]
     assert heat.type == "heatmap" and heat.text[i][j] == DENIED_MARK and heat.z[i][j] == 0
-    assert heat.hovertext[i][j] == hover
+    shown = cell_hover(fig, k, i, j)
+    assert shown.startswith("<b>frontend → api</b> · TCP 8080<br><b>✗ denied</b><br>")
+    assert shown.endswith(hover)
+    assert hover == ("Egress: not isolated: allowed<br>Ingress: isolated by default/default-deny-ingress<br>"
+                     "\u00a0\u00a0default/default-deny-ingress has no ingress rules<br>"
+                     "\u00a0\u00a0no ingress rule allows it: denied")
+
+
+def test_the_hover_sends_each_cell_its_own_words_only(calico):
+    """What every cell of a panel shares (the port, the verdict's layout, flannel's note) is in the
+    panel's hover template, sent once; each cell carries its verdict word and reason (issue 18:
+    the explanation of every cell in full was 700 KiB per edit at workshop scale)."""
+    calico.apply(READY_MADE["allow from a label"])
+    r = reachability(calico, PORTS)
+    fig = reachability_heatmap(r)
+    heat = fig.data[0]
+    assert heat.hoverinfo is None and heat.hovertext is None
+    assert heat.hovertemplate.startswith("<b>%{y} → %{x}</b> · TCP 8080")
+    i, j = r.srcs.index("frontend"), r.dsts.index("api")
+    word, reason, changed = heat.customdata[i][j]
+    assert (word, changed) == ("allowed", "")
+    assert "allowed by default/api-allow-frontend ingress[0]: from[0], ports[0]" in reason
 
 
 def test_changed_cells_are_framed_with_a_symbol_not_only_coloured(calico):
@@ -74,7 +96,10 @@ def test_changed_cells_are_framed_with_a_symbol_not_only_coloured(calico):
     marks = fig.data[1]
     assert marks.marker.symbol == "square-open"
     assert list(marks.x) == ["api"] and list(marks.y) == ["frontend"]
-    assert "changed by the last edit: now allowed" in marks.hovertext[0]
+    assert marks.hoverinfo == "skip"  # the cell's own hover says it, with its reason
+    assert "□ changed by the last edit: now allowed<br><b>✓ allowed</b>" in cell_hover(
+        fig, 0, after.srcs.index("frontend"), after.dsts.index("api"))
+    assert "changed" not in cell_hover(fig, 0, after.srcs.index("api"), after.dsts.index("frontend"))
     assert "1 changed by the last edit" in fig.layout.title.subtitle.text
 
 
@@ -87,9 +112,10 @@ def test_flannel_stores_policies_and_enforces_nothing():
     assert not r.enforced and all(a for grid in r.allowed for row in grid for a in row)
     assert not all(a for grid in r.policy for row in grid for a in row)
     k, i, j = 0, r.srcs.index("frontend"), r.dsts.index("api")
-    assert "flannel does not enforce NetworkPolicy" in r.hover[k][i][j]
-    assert "would deny" in r.hover[k][i][j]
     fig = reachability_heatmap(r)
+    shown = cell_hover(fig, k, i, j)
+    assert "<b>✓ allowed</b>: flannel does not enforce NetworkPolicy" in shown
+    assert "with Calico the policies would deny it:" in shown and shown.endswith(r.hover[k][i][j])
     assert "not enforced" in fig.layout.title.text
 
 
@@ -220,3 +246,33 @@ def test_lab_explain_and_graph():
     assert "isolated for egress by default/default-deny-egress" in lab.explanation.value
     assert lab.graph_picker.value == "default/default-deny-egress"
     assert "default/default-deny-egress" in lab.graph.layout.title.text
+
+
+def test_the_lab_sends_the_reasons_of_the_port_shown_and_the_others_when_the_menu_shows_them():
+    """The lab's heatmap carries the hover reasons of the port panel on screen only; when the
+    figure's port menu shows another panel (the browser reports it as a restyle of ``visible``),
+    that panel gets its reasons. An edit then redraws the reasons of the panel shown."""
+    lab = FirewallLab(cnis=("calico",))
+    heats = lab.heatmap.data[::2]
+    assert heats[0].customdata is not None and heats[1].customdata is None and heats[2].customdata is None
+    r = lab.data["calico"]
+    i, j = r.srcs.index("frontend"), r.dsts.index("api")
+    assert cell_hover(lab.heatmap, 1, i, j) == "<b>frontend → api</b> · TCP 8080<br><b>✓</b>"
+    lab.heatmap.plotly_restyle({"visible": [False, False, True, True, False, False]})  # the menu: TCP 8080
+    assert cell_hover(lab.heatmap, 1, i, j) == ("<b>frontend → api</b> · TCP 8080<br><b>✓ allowed</b><br>"
+                                                "Egress: not isolated: allowed<br>Ingress: not isolated: allowed")
+    lab.ready_made.value = "default deny ingress"
+    lab.apply_button.click()
+    assert heats[1].visible is True and heats[0].customdata is None
+    assert "□ changed by the last edit: now denied<br><b>✗ denied</b>" in cell_hover(lab.heatmap, 1, i, j)
+
+
+def test_a_lazy_matrix_explains_a_port_when_asked_and_says_what_an_eager_one_says(calico):
+    """``explain="lazy"`` (the lab: one port panel shown at a time) decides a port's cells when its
+    hover texts are first asked for; they are the texts ``explain=True`` makes for every port."""
+    calico.apply(READY_MADE["allow from a label"])
+    eager = reachability(calico, PORTS)
+    lazy = reachability(calico, PORTS, explain="lazy")
+    assert lazy.hover == () and lazy.explained and not reachability(calico, PORTS, explain=False).explained
+    assert [lazy.panel_hover(k) for k in range(len(PORTS))] == list(eager.hover)
+    assert (lazy.allowed, lazy.policy) == (eager.allowed, eager.policy)

@@ -91,12 +91,16 @@ def test_a_pod_reaches_the_service_through_the_nftables_chains(spread):
         if conn.pod == target.key:
             break
     assert conn.ok and conn.pod == target.key
-    kernel = next(h for h in conn.hops if h.vertex == "kernel:minikube")
+    nat, routed, post = [h for h in conn.hops if h.vertex == "kernel:minikube"][:3]
     endpoint = "endpoint-" + chains.nft_endpoint_base("default", "web", "TCP", "", f"{target.status.pod_ip}:80")
-    assert kernel.note.startswith(
+    assert nat.device == "nftables nat-prerouting" and nat.note == (
         f"kube-proxy (nftables): nat-prerouting → services → @service-ips → service-{WEB} → {endpoint}: "
-        f"dnat to {target.status.pod_ip}:80; then ")
-    assert "MASQUERADE" not in kernel.note and conn.hops[-1].src == client.status.pod_ip
+        f"dnat to {target.status.pod_ip}:80")
+    assert routed.device == "routing table" and routed.note.endswith("dev flannel.1 onlink")
+    assert post.device == "nftables nat-postrouting" and post.note == (
+        "kube-proxy: nat-postrouting → masquerading: not marked (a pod's packet keeps its own address), return: "
+        f"the source {client.status.pod_ip} is kept")
+    assert conn.hops[-1].src == client.status.pod_ip
 
 
 def test_the_node_itself_goes_through_nat_output_and_is_masqueraded(spread):
@@ -106,9 +110,14 @@ def test_the_node_itself_goes_through_nat_output_and_is_masqueraded(spread):
     seen = set()
     for _ in range(60):
         conn = spread.connect("node/minikube", ip, 80)
-        kernel = next(h for h in conn.hops if h.vertex == "kernel:minikube" and "dnat" in h.note)
-        assert kernel.note.startswith("kube-proxy (nftables): nat-output → services → @service-ips")
-        assert "marked by mark-for-masquerade: traffic from the node itself" in kernel.note
+        kernel = [h for h in conn.hops if h.vertex == "kernel:minikube"]
+        assert [h.device for h in kernel[:4]] == ["routing table", "nftables nat-output", "routing table",
+                                                  "nftables nat-postrouting"]
+        assert kernel[1].note.startswith("kube-proxy (nftables): nat-output → services → @service-ips")
+        assert kernel[1].note.endswith("; mark-for-masquerade marks it for SNAT in POSTROUTING (traffic from the "
+                                       "node itself)")
+        assert kernel[3].note.startswith("kube-proxy: nat-postrouting → masquerading: marked, so masquerade "
+                                         "fully-random: source 192.168.49.2 → ")
         seen.add((conn.pod, conn.hops[-1].src))
     local, remote = on(spread, "minikube"), on(spread, "minikube-m02")
     assert (local.key, "10.244.0.1") in seen and (remote.key, "10.244.0.0") in seen
@@ -154,9 +163,11 @@ def test_nodeport_cluster_policy_and_local_policy(web):
     web.set_proxy_mode("nftables")
     other = next(n.name for n in web.nodes() if n.name != pod.spec.node_name)
     conn = web.connect("external", f"node/{other}", 30080)
-    kernel = next(h for h in conn.hops if h.vertex == f"kernel:{other}" and "dnat" in h.note)
-    assert f"nat-prerouting → services → @service-nodeports → external-{WEB} → service-{WEB} → endpoint-" in kernel.note
-    assert f"MASQUERADE: source {EXTERNAL} → " in kernel.note and conn.ok
+    kernel = [h for h in conn.hops if h.vertex == f"kernel:{other}"][:3]  # then the VXLAN packet, if any
+    assert [h.device for h in kernel] == ["nftables nat-prerouting", "routing table", "nftables nat-postrouting"]
+    assert f"nat-prerouting → services → @service-nodeports → external-{WEB} → service-{WEB} → endpoint-" in \
+        kernel[0].note
+    assert f"masquerade fully-random: source {EXTERNAL} → " in kernel[2].note and conn.ok
     service(web, type="NodePort", externalTrafficPolicy="Local", ports=[{"port": 80, "nodePort": 30080}])
     t = web.traffic("external", f"node/{pod.spec.node_name}", 30080, requests=300)
     assert t.served == {pod.key: 300}

@@ -16,7 +16,7 @@ from kitlib.figures import (
     service_graph,
     traffic_sankey,
 )
-from kitlib.figures.iptables_view import ENTRY, service_chains
+from kitlib.figures.iptables_view import ENTRY, _layout, service_chains
 from kitlib.figures.sankey import sankey_flows
 from kitlib.figures.service_graph import service_routes
 from kitlib.network.proxy import nat_table
@@ -204,6 +204,35 @@ def test_iptables_view_follows_the_chains_with_the_probabilities():
     assert sorted(n.split()[1].split(":")[0] for n in tree.nodes if n.startswith("DNAT ")) == ips
     fig = iptables_view(c, "minikube")
     assert any(n.startswith(f"<b>{svc[:9]}") for t in fig.data if t.text for n in t.text)
+
+
+def test_iptables_view_puts_each_chains_name_where_no_jump_is():
+    """Lesson 04's diagram: a chain's name sits under it when no jump comes from below, over it
+    when none comes from above, else above to its left (KUBE-SVC-… fans out to the right): names
+    never sit on the jumps and their probability labels."""
+    c = web_cluster(replicas=3, type_="NodePort")
+    tree = service_chains(nat_table(c.runtime, "minikube"), "default/web")
+    fig = iptables_view(c, "minikube")
+    side = {}
+    for trace in fig.data:
+        if trace.text and trace.mode == "markers+text":
+            for x, y, at in zip(trace.x, trace.y, trace.textposition, strict=True):
+                side[(x, y)] = at
+    pos = _layout(tree)
+    for n in tree.nodes:
+        if n.startswith("DNAT "):
+            continue
+        others = [pos[b if a == n else a][1] for a, b, _, _ in tree.edges if n in (a, b)]
+        at = side[pos[n]]
+        if at == "bottom center":
+            assert not any(y < pos[n][1] for y in others), n
+        elif at == "top center":
+            assert not any(y > pos[n][1] for y in others), n
+        else:
+            assert at == "top left", (n, at)
+    svc = next(n for n in tree.nodes if n.startswith("KUBE-SVC-"))
+    assert side[pos[svc]] == "top left"  # its three jumps go up, across and down
+    assert {side[pos[n]] for n in tree.nodes if n in ("KUBE-NODEPORTS",) or n.startswith("KUBE-EXT-")} == {"bottom center"}
 
 
 def test_iptables_view_of_a_nodeport_goes_through_kube_ext():

@@ -3,6 +3,8 @@ engine and at the figure's data. Each control must be one engine call."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 pytest.importorskip("ipywidgets")
@@ -11,6 +13,7 @@ pytest.importorskip("anywidget")
 import kitlib
 from kitlib.figures.cluster_map import PHASES
 from kitlib.widgets import DeploymentLab
+from kitlib.widgets.lab import PAGE_PODS
 
 
 @pytest.fixture
@@ -113,3 +116,73 @@ def test_play_advances_one_second_per_tick(lab):
     lab.play.value = 1
     lab.play.value = 2
     assert lab.cluster.now == start + 2
+
+
+@pytest.fixture
+def big_lab():
+    """Two nodes with 60 pods of web each: more than the lab lists at once (PAGE_PODS)."""
+    cluster = kitlib.Cluster(nodes=2, seed=0)
+    cluster.kubectl("create deployment web --image=nginx --replicas=120 --port=80")
+    cluster.advance(30)
+    return DeploymentLab(cluster, "web")
+
+
+def test_a_small_namespace_lists_every_pod(lab):
+    """At workshop scale the table is `kubectl get pods -o wide` and the pickers list every pod."""
+    assert lab.table.value.startswith("<pre style='font-size:11px;line-height:1.3'>$ kubectl get pods -o wide\n")
+    assert html.unescape(lab.table.value).endswith(lab.cluster.kubectl("get pods -o wide") + "</pre>")
+    assert sorted(lab.pod_picker.options) == sorted(p.name for p in lab.cluster.pods())
+
+
+def test_a_big_namespace_shows_the_chosen_nodes_pods(big_lab):
+    """Above PAGE_PODS pods, the table is kubectl's own output for the node picked (its header and
+    rows, cut at PAGE_PODS rows) and the pod picker lists the pods shown; picking another node
+    shows that node's pods."""
+    lab, c = big_lab, big_lab.cluster
+    assert lab.node_picker.value == "minikube"
+    command = "get pods -o wide --field-selector spec.nodeName=minikube"
+    rows = c.kubectl(command).splitlines()
+    assert len(rows) - 1 == len([p for p in c.pods() if p.spec.node_name == "minikube"]) > PAGE_PODS
+    table = html.unescape(lab.table.value)
+    assert f"$ kubectl {command}\n" + "\n".join(rows[:PAGE_PODS + 1]) + "</pre>" in table
+    assert rows[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE",
+                               "READINESS", "GATES"]
+    assert "120 pods in namespace default" in table and f"the first {PAGE_PODS};" in table
+    assert list(lab.pod_picker.options) == [r.split()[0] for r in rows[1:PAGE_PODS + 1]]
+    lab.node_picker.value = "minikube-m02"
+    on_m02 = sorted(p.name for p in c.pods() if p.spec.node_name == "minikube-m02")[:PAGE_PODS]
+    assert list(lab.pod_picker.options) == on_m02
+    assert "--field-selector spec.nodeName=minikube-m02" in lab.table.value
+    kept = lab.src_picker.value  # the source picked on minikube stays, ahead of m02's pods, nodes, outside
+    assert list(lab.src_picker.options) == [kept, *(f"default/{n}" for n in on_m02), "node/minikube",
+                                            "node/minikube-m02", "external"]
+
+
+def test_a_big_namespace_keeps_the_trace_ends_across_nodes(big_lab):
+    """Tracing between nodes: the source picked on one node stays picked when the lists follow
+    another node, so a pod on each can be chosen."""
+    lab = big_lab
+    src = lab.src_picker.options[0]
+    lab.node_picker.value = "minikube-m02"
+    assert lab.src_picker.value == src and src.split("/")[1] not in lab.pod_picker.options
+    lab.dst_picker.value = lab.dst_picker.options[1]
+    lab.trace_button.click()
+    assert lab.last_connection.ok, lab.status.value
+
+
+def test_kill_reaches_pods_not_listed(big_lab):
+    """lab.kill(name) deletes any pod, as Kill pod does for the pod picked."""
+    lab, c = big_lab, big_lab.cluster
+    victim = next(p.name for p in c.pods() if p.spec.node_name == "minikube-m02")
+    assert victim not in lab.pod_picker.options
+    lab.kill(victim)
+    assert c.get("Pod", victim).metadata.deletion_timestamp is not None
+
+
+def test_scaling_down_lists_every_pod_again(big_lab):
+    """Back under PAGE_PODS pods, the table and the pickers show every pod again."""
+    lab, c = big_lab, big_lab.cluster
+    lab.replicas.value = 5
+    lab.step(60)
+    assert "--field-selector" not in lab.table.value and "pods in namespace" not in lab.table.value
+    assert sorted(lab.pod_picker.options) == sorted(p.name for p in c.pods())

@@ -22,6 +22,7 @@ from .proxy_rules import proxy_rules  # noqa: E402
 
 __all__ += ["proxy_rules"]
 from .netpol import (  # noqa: E402
+    cell_hover,
     policy_graph,
     reachability,
     reachability_heatmap,
@@ -30,7 +31,7 @@ from .netpol import (  # noqa: E402
 )
 
 __all__ += ["reachability_heatmap", "update_reachability_heatmap", "reachability", "policy_graph",
-            "update_policy_graph"]
+            "update_policy_graph", "cell_hover"]
 from .gateway_tree import gateway_tree, gateway_view, update_gateway_tree  # noqa: E402
 
 __all__ += ["gateway_tree", "update_gateway_tree", "gateway_view"]

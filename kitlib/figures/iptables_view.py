@@ -239,6 +239,19 @@ def _layout(tree: ChainTree) -> dict[str, tuple[float, float]]:
     return {n: (xs[depth[n]], rows.get(n, 0.0)) for n in tree.nodes}
 
 
+def _label_side(n: str, pos: dict[str, tuple[float, float]], tree: ChainTree) -> str:
+    """Where a chain's name goes: under it when no jump leaves or arrives from below, over it when
+    none from above, else above to the left (the jumps of a KUBE-SVC chain fan out to the right),
+    so that names and the jumps' labels do not overlap."""
+    y = pos[n][1]
+    ys = [pos[b if a == n else a][1] for a, b, _, _ in tree.edges if n in (a, b)]
+    if not any(v < y for v in ys):
+        return "bottom center"
+    if not any(v > y for v in ys):
+        return "top center"
+    return "top left"
+
+
 def iptables_view(cluster, node: str, service: str = "web", namespace: str = "default",
                   figure_class=go.Figure):
     """The tree of kube-proxy's nat chains for a Service on ``node``, from its nat table as data.
@@ -289,7 +302,7 @@ def iptables_view(cluster, node: str, service: str = "web", namespace: str = "de
             lines = [rule_text(r) for r in tree.rules.get(n, [])]
             g["hover"].append(f"<b>{n}</b>: {what}" + "".join(f"<br><i>{html.escape(x)}</i>" for x in notes)
                               + "<br>" + "<br>".join(html.escape(x) for x in lines[:12]))
-            g["at"].append("bottom center" if n.startswith("KUBE-SEP-") else "top center")
+            g["at"].append(_label_side(n, pos, tree))
     for key, g in groups.items():
         colour, symbol, what = g["style"]
         legend = {ENTRY: "built-in chains"}.get(key, key.rstrip("-") + ("…" if key.endswith("-") else ""))
@@ -306,8 +319,8 @@ def iptables_view(cluster, node: str, service: str = "web", namespace: str = "de
     fig.update_layout(
         template="plotly_white", title=dict(text=title, x=0.01, xanchor="left", font=dict(size=14)),
         height=int(max(380, 160 + 80 * (max(ys) - min(ys) + 1))), margin=dict(l=10, r=10, t=60, b=10),
-        xaxis=dict(visible=False, range=[min(xs) - 0.4, max(xs) + 1.2]),
-        yaxis=dict(visible=False, range=[min(ys) - 0.6, max(ys) + 0.8]), annotations=annotations,
+        xaxis=dict(visible=False, range=[min(xs) - 0.7, max(xs) + 1.2]),
+        yaxis=dict(visible=False, range=[min(ys) - 0.9, max(ys) + 0.8]), annotations=annotations,
         legend=dict(orientation="h", yanchor="top", y=-0.02, x=0), hovermode="closest",
     )
     return fig

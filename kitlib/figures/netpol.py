@@ -4,8 +4,10 @@
 **The heatmap.** Rows are sources, columns destinations, one panel per port and protocol (a
 dropdown picks it). A cell is ✓ (green) when the connection is allowed and ✗ (red) when a policy
 drops it, so colour is never the only cue. Hovering a cell shows the verdict's reason
-(:meth:`kitlib.network.netpol.Verdict.explain`): which policies select each side and which rule
-allowed the connection, or why none did. Cells whose verdict changed since the ``previous``
+(:meth:`kitlib.network.netpol.Verdict.explain` in short): which policies select each side and which
+rule allowed the connection, or why none did. What a panel's cells share is its hover template,
+each cell carries only its own words (``customdata``), because a widget sends them with every
+redraw (issue 18: the full explanation of every cell was 700 KiB per edit at workshop scale). Cells whose verdict changed since the ``previous``
 matrix (the one before the learner's last edit) get a black square around them. The verdicts
 come from one batch call, ``PolicySet.matrix``. On a cluster whose network plug-in does not
 enforce NetworkPolicy (flannel), every cell is allowed, and the hover says what Calico would do.
@@ -24,7 +26,8 @@ isolate says so.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,11 +122,30 @@ class Reachability:
     allowed: Cube
     policy: Cube
     hover: tuple[tuple[tuple[str, ...], ...], ...]
-    """The hover text of each cell, ``hover[port][src][dst]``; empty when made with ``explain=False``."""
+    """The reason of each cell, ``hover[port][src][dst]`` (HTML, as its hover shows it under the
+    verdict: see :func:`cell_hover`); empty when made with ``explain=False``."""
     policies: int = 0
     """How many NetworkPolicies exist in the cluster."""
     revision: int = 0
     """The API store's revision the matrix was computed at."""
+    explainer: Callable[[int], tuple[tuple[str, ...], ...]] | None = field(default=None, compare=False, repr=False)
+    """Makes one port's hover texts on demand (``reachability(..., explain="lazy")``)."""
+    _panels: dict[int, tuple[tuple[str, ...], ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def explained(self) -> bool:
+        """Whether the matrix has (or can make) its cells' hover texts."""
+        return bool(self.hover) or self.explainer is not None
+
+    def panel_hover(self, k: int) -> tuple[tuple[str, ...], ...]:
+        """The hover texts of port ``k``'s cells, ``[src][dst]`` (made once, when asked, for a lazy matrix)."""
+        if self.hover:
+            return self.hover[k]
+        if k not in self._panels:
+            if self.explainer is None:
+                raise ValueError("the heatmap needs the hover texts: reachability(..., explain=True)")
+            self._panels[k] = self.explainer(k)
+        return self._panels[k]
 
     def cell(self, src: str, dst: str, port: int = 80, protocol: str = "TCP") -> bool:
         """Whether ``src`` may connect to ``dst`` on ``port``/``protocol`` (labels as on the axes)."""
@@ -157,11 +179,13 @@ class Reachability:
 
 def reachability(cluster, ports: Sequence[tuple[int, str]] = ((80, "TCP"),), *,
                  namespaces: Sequence[str] | None = None, dns: bool = False, outside: bool = False,
-                 explain: bool = True) -> Reachability:
+                 explain: bool | str = True) -> Reachability:
     """The reachability matrix of the cluster's pods: sources × destinations × ``ports``, from one
     ``PolicySet.matrix`` call. ``dns`` adds the CoreDNS pods as destinations, ``outside`` the
     client outside the cluster as a source (it matches only ``ipBlock`` peers). ``explain=False``
-    leaves out the hover texts (one ``decide`` per cell), for a matrix that is only compared."""
+    leaves out the hover texts (one ``decide`` per cell), for a matrix that is only compared;
+    ``explain="lazy"`` makes a port's texts when :meth:`Reachability.panel_hover` first asks (a
+    lab that shows one port panel at a time)."""
     netpol = _netpol()
     policy_set = netpol.policy_set(cluster.api)
     pods = workload_pods(cluster, namespaces)
@@ -185,28 +209,45 @@ def reachability(cluster, ports: Sequence[tuple[int, str]] = ((80, "TCP"),), *,
             p_row = tuple(matrix.get(i, j, k) for j in range(len(dsts)))
             p_rows.append(p_row)
             a_rows.append(p_row if enforced else tuple(True for _ in dsts))
-            if explain:
+            if explain is True:
                 h_rows.append(tuple(
-                    _hover(src_labels[i], dst_labels[j], port, proto, policy_set.decide(src, dst, port, proto),
-                           enforced, cluster.cni)
-                    for j, dst in enumerate(dsts)))
+                    _reason(policy_set.decide(src, dst, port, proto)) for dst in dsts))
         policy.append(tuple(p_rows))
         allowed.append(tuple(a_rows))
         hover.append(tuple(h_rows))
     count = cluster.api.store.count("NetworkPolicy")
+
+    def explainer(k: int) -> tuple[tuple[str, ...], ...]:
+        port, proto = ports[k]
+        return tuple(tuple(_reason(policy_set.decide(src, dst, port, proto)) for dst in dsts) for src in srcs)
+
     return Reachability(cluster.cni, enforced, tuple(src_labels), tuple(dst_labels), ports, tuple(allowed),
-                        tuple(policy), tuple(hover) if explain else (), count, cluster.api.store.revision)
+                        tuple(policy), tuple(hover) if explain is True else (), count, cluster.api.store.revision,
+                        explainer if explain == "lazy" else None)
 
 
-def _hover(src: str, dst: str, port: int, proto: str, verdict, enforced: bool, cni: str) -> str:
-    why = html.escape(verdict.explain(), quote=False).replace("\n", "<br>")
-    head = f"<b>{html.escape(src)} → {html.escape(dst)}</b> · {proto} {port}<br>"
-    if enforced:
-        return head + (f"<b>{ALLOWED_MARK} allowed</b>" if verdict.allowed else f"<b>{DENIED_MARK} denied</b>") + \
-            f"<br>{why}"
-    would = "allow" if verdict.allowed else "deny"
-    return head + (f"<b>{ALLOWED_MARK} allowed</b>: {html.escape(cni)} does not enforce NetworkPolicy<br>"
-                   f"<i>with Calico the policies would {would} it:</i><br>{why}")
+def _reason(verdict) -> str:
+    """A cell's reason as its hover shows it, under the hover's own head (source → destination,
+    port, verdict): :meth:`Verdict.explain`'s lines without its first (the head says the same), a
+    side that no policy isolates in a few words (the Explain button gives the whole sentence).
+    The hover of a cell is sent to the browser with every redraw, so it is kept short (issue 18)."""
+    if verdict.same_pod:
+        return "a pod's connection to itself never leaves its network namespace: no policy applies"
+    lines = []
+    for side, who in ((verdict.egress, verdict.src), (verdict.ingress, verdict.dst)):
+        word = side.direction.lower()
+        if not side.pod:
+            lines.append(f"{side.direction}: {who} is not a pod: allowed")
+        elif not side.isolated:
+            lines.append(f"{side.direction}: not isolated: allowed")
+        else:
+            lines.append(f"{side.direction}: isolated by {', '.join(side.selecting)}")
+            if side.allowed:
+                lines += [f"  allowed by {ref}" for ref in side.allowed_by]
+            else:
+                lines += [f"  {reason}" for reason in side.why_not]
+                lines.append(f"  no {word} rule allows it: denied")
+    return html.escape("\n".join(lines), quote=False).replace("\n", "<br>")
 
 
 # ------------------------------------------------------------------ the heatmap
@@ -222,12 +263,12 @@ def _port_name(port: tuple[int, str]) -> str:
 def _heatmap_trace(visible: bool) -> go.Heatmap:
     return go.Heatmap(colorscale=[[0.0, VERMILLION], [0.5, VERMILLION], [0.5, GREEN], [1.0, GREEN]],
                       zmin=0, zmax=1, showscale=False, xgap=2, ygap=2, texttemplate="%{text}",
-                      textfont=dict(size=14, color="white"), hoverinfo="text", visible=visible,
-                      hoverlabel=dict(align="left"))
+                      textfont=dict(size=14, color="white"), visible=visible, hoverlabel=dict(align="left"))
 
 
 def _changed_trace(visible: bool) -> go.Scatter:
-    return go.Scatter(mode="markers", name="changed by the last edit", visible=visible, hoverinfo="text",
+    # No hover of its own: the cell's hover under the square says it changed (and why it is what it is now).
+    return go.Scatter(mode="markers", name="changed by the last edit", visible=visible, hoverinfo="skip",
                       marker=dict(symbol="square-open", size=30, color=BLACK, line=dict(width=3, color=BLACK)),
                       showlegend=False)
 
@@ -260,10 +301,12 @@ def _traces(n: int) -> list:
 
 
 def update_reachability_heatmap(fig, data: Reachability, previous: Reachability | None = None,
-                                panel: int | None = None) -> None:
+                                panel: int | None = None, *, hover: str = "all") -> None:
     """Redraw ``fig`` (made by :func:`reachability_heatmap`) from ``data``; ``panel`` is the port
-    shown (an index into ``data.ports``; default: the one shown now)."""
-    if not data.hover:
+    shown (an index into ``data.ports``; default: the one shown now). ``hover="shown"`` gives only
+    the shown panel its cells' hover data (a widget that fills the others with
+    :func:`show_panel_hover` when the port menu shows them: a third of the bytes per redraw)."""
+    if not data.explained:
         raise ValueError("the heatmap needs the hover texts: reachability(..., explain=True)")
     changed = data.changed(previous)
     n = len(data.ports)
@@ -279,21 +322,82 @@ def update_reachability_heatmap(fig, data: Reachability, previous: Reachability 
             heat.x, heat.y = list(data.dsts), list(data.srcs)
             heat.z = [[1 if a else 0 for a in row] for row in data.allowed[k]]
             heat.text = [[ALLOWED_MARK if a else DENIED_MARK for a in row] for row in data.allowed[k]]
-            heat.hovertext = [list(row) for row in data.hover[k]]
+            cells = sorted((i, j) for kk, i, j in changed if kk == k)
+            if hover == "all" or k == shown:
+                heat.hovertemplate = _hovertemplate(data, k)
+                heat.customdata = _customdata(data, k, {(i, j) for i, j in cells})
+            else:  # until shown: the cell's verdict, its reason comes when the menu shows the panel
+                heat.hovertemplate = f"<b>%{{y}} → %{{x}}</b> · {_port_name(data.ports[k])}<br><b>%{{text}}</b><extra></extra>"
+                heat.customdata = None
             heat.name = _port_name(data.ports[k])
             heat.visible = k == shown
-            cells = sorted((i, j) for kk, i, j in changed if kk == k)
             marks.x = [data.dsts[j] for _, j in cells]
             marks.y = [data.srcs[i] for i, _ in cells]
-            marks.hovertext = [f"changed by the last edit: now "
-                               f"{'allowed' if data.allowed[k][i][j] else 'denied'}<br>{data.hover[k][i][j]}"
-                               for i, j in cells]
             marks.visible = k == shown
         fig.layout.updatemenus = [_port_menu(data, shown)] if n > 1 else []
         fig.layout.annotations = []
         fig.layout.height = int(min(1000, 250 + 34 * max(len(data.srcs), 2)))
         fig.layout.title = titled(_heatmap_title(data),
                                   _heatmap_subtitle(data, len(changed)) + "<br>" + HEATMAP_CAPTION)
+
+
+def show_panel_hover(fig, data: Reachability, previous: Reachability | None, k: int) -> bool:
+    """Give panel ``k`` its cells' hover data if :func:`update_reachability_heatmap` left it out
+    (``hover="shown"``); True if it did."""
+    heat = fig.data[2 * k]
+    if heat.customdata is not None:
+        return False
+    changed = {(i, j) for kk, i, j in data.changed(previous) if kk == k}
+    with fig.batch_update():
+        heat.hovertemplate = _hovertemplate(data, k)
+        heat.customdata = _customdata(data, k, changed)
+    return True
+
+
+def _hovertemplate(data: Reachability, k: int) -> str:
+    """A panel's hover: what is the same for every cell is in the template, the cell's own words
+    in its ``customdata``: [verdict word, reason, "changed by the last edit" or ""]."""
+    port, proto = data.ports[k]
+    head = f"<b>%{{y}} → %{{x}}</b> · {html.escape(proto)} {port}%{{customdata[2]}}<br>"
+    if data.enforced:
+        return head + "<b>%{text} %{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"
+    return head + (f"<b>{ALLOWED_MARK} allowed</b>: {html.escape(data.cni)} does not enforce NetworkPolicy<br>"
+                   "<i>with Calico the policies would %{customdata[0]} it:</i><br>%{customdata[1]}<extra></extra>")
+
+
+def _customdata(data: Reachability, k: int, changed: set[tuple[int, int]]) -> list[list[list[str]]]:
+    words = ("denied", "allowed") if data.enforced else ("deny", "allow")
+    verdicts = data.allowed[k] if data.enforced else data.policy[k]
+    return [[[words[verdicts[i][j]], reason,
+              f"<br>□ changed by the last edit: now {'allowed' if data.allowed[k][i][j] else 'denied'}"
+              if (i, j) in changed else ""]
+             for j, reason in enumerate(row)] for i, row in enumerate(data.panel_hover(k))]
+
+
+_FIELD = re.compile(r"%\{(x|y|text|customdata\[(\d)\])\}")
+
+
+def cell_hover(fig, k: int, src: int, dst: int) -> str:
+    """The hover of one cell of panel ``k`` as the browser shows it (the template filled in): for
+    tests and for reading a hover in a notebook.
+
+    >>> import kitlib
+    >>> c = kitlib.Cluster(nodes=1, cni="calico")
+    >>> _ = c.kubectl("run web --image=nginx")
+    >>> _ = c.settle()
+    >>> print(cell_hover(reachability_heatmap(c), 0, 0, 0).replace("<br>", "\\n"))
+    <b>web → web</b> · TCP 80
+    <b>✓ allowed</b>
+    a pod's connection to itself never leaves its network namespace: no policy applies
+    """
+    heat = fig.data[2 * k]
+    values = {"x": heat.x[dst], "y": heat.y[src], "text": heat.text[src][dst]}
+    cell = heat.customdata[src][dst] if heat.customdata is not None else ()
+
+    def fill(match: re.Match) -> str:
+        return str(cell[int(match.group(2))]) if match.group(2) else str(values[match.group(1)])
+
+    return _FIELD.sub(fill, heat.hovertemplate).replace("<extra></extra>", "")
 
 
 def _shown(fig) -> int:
@@ -578,5 +682,5 @@ def update_policy_graph(fig, cluster, name: str, namespace: str = "default") -> 
 
 
 __all__ = ["Reachability", "PolicyGraph", "GraphVertex", "reachability", "reachability_heatmap",
-           "update_reachability_heatmap", "policy_view", "policy_graph", "update_policy_graph", "enforces_policy",
+           "update_reachability_heatmap", "cell_hover", "show_panel_hover", "policy_view", "policy_graph", "update_policy_graph", "enforces_policy",
            "workload_pods"]

@@ -29,6 +29,12 @@ def unchanged(fig, key: str, value: Any) -> bool:
     return False
 
 
+def forget(fig, key: str) -> None:
+    """Drop what the last redraw wrote under ``key`` (the property was cleared another way), so
+    that the next :func:`unchanged` writes it again."""
+    fig.__dict__.get("_kitlib_drawn", {}).pop(key, None)
+
+
 def write_vertices(trace, columns: dict[str, list], fig=None) -> None:
     """Set a graph trace's points; a trace that shows text gets its labels, hover texts and ids too.
     With ``fig``, columns equal to what the last redraw wrote are skipped (see :func:`unchanged`)."""

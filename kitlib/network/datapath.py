@@ -6,6 +6,12 @@ pod IP to pod IP) in a VXLAN/UDP 8472 packet between the two nodes' IPs; Calico
 (:mod:`kitlib.network.calico`) in an IP-in-IP packet between ``tunl0`` devices, and enforces
 NetworkPolicy after kube-proxy's DNAT (:func:`_policy_drop`).
 
+NAT shows as the hops netfilter runs, in its order, each with its own source and destination:
+``iptables nat PREROUTING`` (kube-proxy's DNAT; ``nat OUTPUT`` after the socket's route for the
+node's own packets), the ``routing table`` for the new destination, then ``iptables nat
+POSTROUTING`` (MASQUERADE to the address of the interface chosen, or the source kept); nftables
+mode names its own chains, IPVS DNATs in the INPUT hook (:func:`_kube_proxy_hops`).
+
 A failed connection says why twice: in a sentence (:attr:`Connection.reason`) and as one of
 :data:`FAILURES` (:attr:`Connection.failure`), which is how the client's kernel reports it.
 """
@@ -24,6 +30,7 @@ from ..container.listeners import describe, listening
 from ..errors import BadRequest
 from . import calico, hostport, proxy
 from .proxy import balance, firewall, iptables, packets, servicemap
+from .proxy.rules import MASQ_MARK
 from .ref import Ref
 from .topology import EXTERNAL, pod_vertex
 
@@ -307,17 +314,16 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
     if decision.action != "dnat":
         _add(conn, rt, pre[-1:], client, dst_ip)
         if mode == "nftables":
-            conn.hops[-1].note = f"kube-proxy (nftables): {' → '.join(decision.chains)}: {decision.rule}"
+            note = f"kube-proxy (nftables): {' → '.join(decision.chains)}: {decision.rule}"
         elif decision.rule and mode == "ipvs":
-            conn.hops[-1].note = f"kube-proxy ({MODE_NAMES[mode]}), filter table: {' → '.join(decision.chains)}: " \
-                f"{decision.rule}"
+            note = f"kube-proxy ({MODE_NAMES[mode]}), filter table: {' → '.join(decision.chains)}: {decision.rule}"
         elif decision.rule and len(decision.chains) > 1:  # through the nat table's KUBE-FW-… first
-            conn.hops[-1].note = f"kube-proxy (iptables): {' → '.join(decision.chains)}, then filter table: " \
-                f"{decision.rule}"
+            note = f"kube-proxy (iptables): {' → '.join(decision.chains)}, then filter table: {decision.rule}"
         elif decision.rule:
-            conn.hops[-1].note = f"kube-proxy (iptables), filter table: {decision.rule}"
+            note = f"kube-proxy (iptables), filter table: {decision.rule}"
         else:
-            conn.hops[-1].note = f"kube-proxy ({MODE_NAMES[mode]}): {' → '.join(decision.chains)}: no real server"
+            note = f"kube-proxy ({MODE_NAMES[mode]}): {' → '.join(decision.chains)}: no real server"
+        _refused_at_hook(rt, entry, decision, conn.hops, note)
         # REJECT answers ICMP port unreachable; DROP answers nothing.
         return conn.fail("refused" if decision.action == "reject" else "timeout", decision.reason)
     if endpoint is None:
@@ -327,28 +333,21 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
     hairpin = ep.ip == client
     masq = decision.masquerade or hairpin
     src_after = client
-    snat_note = ""
+    flannel_masq = False
     g = rt.topology.graph
     if masq and len(post) > 1:
-        src_after = g.nodes[post[1]]["ip"] if post[1].startswith(("cni0:", "flannel.1:", "tunl0:")) else             internal_ip(_node(rt, entry.node))
-        why = ("hairpin: the pod reaches itself through its Service" if hairpin
-               else _masq_why(entry))
-        mark = "mark-for-masquerade" if mode == "nftables" else "KUBE-MARK-MASQ"
-        snat_note = f"; MASQUERADE: source {client} → {src_after} (marked by {mark}: {why})"
+        src_after = g.nodes[post[1]]["ip"] if post[1].startswith(("cni0:", "flannel.1:", "tunl0:")) else \
+            internal_ip(_node(rt, entry.node))
     elif s.kind == "pod" and len(post) > 1 and post[1] == f"eth0:{entry.node}" and in_cidr(client, rt.config.pod_cidr):
-        src_after = internal_ip(_node(rt, entry.node))
-        snat_note = f"; MASQUERADE: source {client} → {src_after} ({_flannel_masquerade(rt)})"
-    if mode == "ipvs":
-        nat = f"kube-proxy ({MODE_NAMES[mode]}): virtual server {decision.virtual_server} rr → real server {ep.address} (Masq)"
-    elif mode == "nftables":
-        nat = (f"kube-proxy (nftables): {' → '.join(decision.chains)} → endpoint-{sp.nft_endpoint(ep)}: "
-               f"dnat to {ep.address}")
-    else:
-        nat = f"kube-proxy (iptables): {' → '.join(decision.chains)} → {sp.sep_chain(ep)}: DNAT {dst_ip}:{conn.port} → {ep.address}"
+        src_after, flannel_masq = internal_ip(_node(rt, entry.node)), True
     first = len(conn.hops)
     _add(conn, rt, post, src_after, ep.ip)
-    conn.hops[first].note = f"{nat}{snat_note}; then {conn.hops[first].note}" if conn.hops[first].note \
-        else f"{nat}{snat_note}"
+    routed = conn.hops[first]  # the routing decision, taken for the new destination, before any SNAT
+    routed.src = client
+    nat = _kube_proxy_hops(rt, s, entry, decision, ep, routed, hairpin)
+    post_nat = _postrouting_hop(rt, entry, routed, g.nodes[post[1]].get("label", post[1]), src_after, hairpin,
+                                flannel_masq) if len(post) > 1 else []
+    conn.hops[first:first + 1] = [*nat, routed, *post_nat]
     if problem:
         return conn.fail(*problem)
     down = _first_down(rt, post)
@@ -370,6 +369,147 @@ def _via_service(rt: Runtime, s: Source, entry: packets.Entry, conn: Connection,
         _deliver_to_node(rt, conn, host)  # type: ignore[arg-type]  # _endpoint_path gives a host when it gives neither pod nor problem
     conn.dst_ip, conn.port = saved
     return conn
+
+
+# ------------------------------------------------------------------ netfilter's order, hop by hop
+#
+# A forwarded packet meets the nat table's hooks in this order: PREROUTING (DNAT), the routing
+# decision for the new destination, the filter table's FORWARD, then POSTROUTING (SNAT, after
+# routing, so MASQUERADE takes the address of the interface chosen). A packet the node sends
+# itself is routed first (the socket's route, which picks its source), meets nat OUTPUT (DNAT),
+# is routed again for the new destination, then meets POSTROUTING. kube-proxy hooks its chains
+# there: iptables mode jumps from PREROUTING and OUTPUT to KUBE-SERVICES (DNAT in KUBE-SEP-…,
+# the mark set by KUBE-MARK-MASQ) and from POSTROUTING to KUBE-POSTROUTING (MASQUERADE of marked
+# packets): pkg/proxy/iptables/proxier.go (iptablesJumpChains, syncProxyRules). nftables mode
+# uses the base chains nat-prerouting, nat-output (DNAT via the services chain) and
+# nat-postrouting → masquerading: pkg/proxy/nftables/proxier.go (natPreroutingChain,
+# natOutputChain, natPostroutingChain, masqueradingChain). IPVS mode leaves the destination
+# alone in iptables (KUBE-SERVICES only marks and ACCEPTs): the Service address is local
+# (bound to the dummy interface kube-ipvs0), so the packet is delivered to INPUT, where IPVS
+# rewrites it to a real server and sends it on through POSTROUTING, where KUBE-POSTROUTING
+# masquerades the marked packets and the KUBE-LOOP-BACK ipset's hairpin ones:
+# pkg/proxy/ipvs/proxier.go (defaultDummyDevice, writeIptablesRules, kubeLoopBackIPSet).
+
+IPVS_SETS = {"ClusterIP": "KUBE-SERVICES: the destination is in ipset KUBE-CLUSTER-IP",
+             "NodePort": "KUBE-SERVICES → KUBE-NODE-PORT: the port is in ipset KUBE-NODE-PORT-{proto}",
+             "LoadBalancer": "KUBE-SERVICES → KUBE-LOAD-BALANCER: the destination is in ipset KUBE-LOAD-BALANCER",
+             "ExternalIP": "KUBE-SERVICES: the destination is in ipset KUBE-EXTERNAL-IP"}
+"""IPVS mode: how kube-proxy's KUBE-SERVICES matches a Service address before it ACCEPTs it."""
+
+
+def _kube_proxy_hops(rt: Runtime, s: Source, entry: packets.Entry, decision: packets.Decision,
+                     ep: servicemap.ProxyEndpoint, routed: Hop, hairpin: bool) -> list[Hop]:
+    """The hops before the routing decision ``routed`` on the entry node: the socket's route for
+    the node's own packets, then the nat hook where kube-proxy DNATs (PREROUTING, or OUTPUT for
+    the node's own packets; IPVS: the INPUT or OUTPUT hook, after a routing decision that finds
+    the Service address local). ``routed`` is re-noted as the route taken after the DNAT."""
+    v, where, client = routed.vertex, routed.where, entry.client_ip
+    sp, mode, node = entry.service_port, rt.proxy_mode, entry.node or ""
+    local = entry.source == "local"
+    own = proxy.view(rt).node_ips.get(entry.dst) == node
+    hops: list[Hop] = []
+    if mode == "ipvs":
+        where_bound = "the node's own address" if own else "bound to the dummy interface kube-ipvs0"
+        if local:
+            hops.append(Hop(v, where, "routing table", client, entry.dst,
+                            f"the socket's route: {entry.dst} is a local address ({where_bound})"))
+    elif local:
+        first = (f"{entry.dst} is a local address" if own else _route_note(rt, node, entry.dst))
+        hops.append(Hop(v, where, "routing table", client, entry.dst,
+                        f"the socket's route: {first}, so the packet leaves with source {client}"))
+    mark = ""
+    if hairpin and mode != "ipvs":
+        by = "mark-for-masquerade" if mode == "nftables" else "KUBE-MARK-MASQ"
+        mark = f"; {by} marks it for SNAT in POSTROUTING (hairpin: the pod reaches itself through its Service)"
+    elif decision.masquerade:
+        by = "mark-for-masquerade" if mode == "nftables" else "KUBE-MARK-MASQ"
+        mark = f"; {by} marks it for SNAT in POSTROUTING ({_masq_why(entry)})"
+    if mode == "ipvs":
+        walk = IPVS_SETS.get(entry.kind, IPVS_SETS["ClusterIP"]).format(proto=sp.protocol)
+        hook = "OUTPUT" if local else "PREROUTING"
+        hops.append(Hop(v, where, f"iptables nat {hook}", client, entry.dst,
+                        f"kube-proxy ({MODE_NAMES[mode]}): {walk}; ACCEPT, no DNAT here{mark}"))
+        if not local:
+            hops.append(Hop(v, where, "routing table", client, entry.dst,
+                            f"{entry.dst} is a local address ({where_bound}): delivered to INPUT"))
+        hops.append(Hop(v, where, f"IPVS ({'OUTPUT' if local else 'INPUT'} hook)", client, ep.ip,
+                        f"kube-proxy ({MODE_NAMES[mode]}): virtual server {decision.virtual_server} rr → real "
+                        f"server {ep.address} (Masq): DNAT {entry.dst}:{entry.port} → {ep.address}"))
+        routed.note = f"route to the real server: {routed.note}"
+        return hops
+    if mode == "nftables":
+        device = "nftables nat-output" if local else "nftables nat-prerouting"
+        nat = (f"kube-proxy (nftables): {' → '.join(decision.chains)} → endpoint-{sp.nft_endpoint(ep)}: "
+               f"dnat to {ep.address}")
+    else:
+        device = "iptables nat OUTPUT" if local else "iptables nat PREROUTING"
+        nat = (f"kube-proxy (iptables): {' → '.join(decision.chains)} → {sp.sep_chain(ep)}: "
+               f"DNAT {entry.dst}:{entry.port} → {ep.address}")
+    hops.append(Hop(v, where, device, client, ep.ip, nat + mark))
+    if local:
+        routed.note = f"routed again after the DNAT: {routed.note}"
+    return hops
+
+
+def _postrouting_hop(rt: Runtime, entry: packets.Entry, routed: Hop, out: str, src_after: str,
+                     hairpin: bool, flannel_masq: bool) -> list[Hop]:
+    """The nat POSTROUTING hop after the routing decision ``routed``: kube-proxy's MASQUERADE of a
+    marked packet (the source becomes the address of ``out``, the interface it leaves by), the
+    CNI's masquerade of a pod's packet leaving the pod network, or nothing rewritten."""
+    v, where, client, dst = routed.vertex, routed.where, routed.src, routed.dst
+    mode = rt.proxy_mode
+    device = "nftables nat-postrouting" if mode == "nftables" and not flannel_masq else "iptables nat POSTROUTING"
+    if flannel_masq:
+        return [Hop(v, where, device, src_after, dst,
+                    f"MASQUERADE: source {client} → {src_after} ({_flannel_masquerade(rt)})")]
+    if src_after != client:
+        to = f"source {client} → {src_after}, the address of {out}, the interface it leaves by"
+        if mode == "nftables":
+            note = f"kube-proxy: nat-postrouting → masquerading: marked, so masquerade fully-random: {to}"
+        elif mode == "ipvs" and hairpin:
+            note = ("kube-proxy: KUBE-POSTROUTING: in ipset KUBE-LOOP-BACK (hairpin: the pod reaches itself "
+                    f"through its Service), so MASQUERADE: {to}")
+        else:
+            note = f"kube-proxy: KUBE-POSTROUTING: marked {MASQ_MARK}/{MASQ_MARK} (KUBE-MARK-MASQ), so MASQUERADE: {to}"
+        return [Hop(v, where, device, src_after, dst, note)]
+    sp = entry.service_port
+    why = ("externalTrafficPolicy Local keeps the client's address" if sp.etp_local and entry.kind != "ClusterIP"
+           and entry.source == "remote" else "a pod's packet keeps its own address" if entry.source == "pod"
+           else "")
+    why = f" ({why})" if why else ""
+    if mode == "nftables":
+        note = f"kube-proxy: nat-postrouting → masquerading: not marked{why}, return: the source {client} is kept"
+    else:
+        note = f"kube-proxy: KUBE-POSTROUTING: not marked{why}, RETURN: the source {client} is kept"
+    return [Hop(v, where, device, client, dst, note)]
+
+
+def _refused_at_hook(rt: Runtime, entry: packets.Entry, decision: packets.Decision, hops: list[Hop],
+                     note: str) -> None:
+    """Split the entry node's last hop into the routing decision and the hook where kube-proxy's
+    rule refuses or drops the packet (``note``): the filter table's INPUT (to a local address),
+    FORWARD (routed on) or OUTPUT (the node's own packet), chosen after routing; nftables'
+    ``filter-…-pre-dnat`` chains and IPVS's own INPUT/OUTPUT hook."""
+    routed = hops[-1]
+    node = entry.node or ""
+    local = entry.source == "local"
+    to_self = proxy.view(rt).node_ips.get(entry.dst) == node or (rt.proxy_mode == "ipvs" and entry.kind != "NodePort")
+    hook = "OUTPUT" if local else "INPUT" if to_self else "FORWARD"
+    if rt.proxy_mode == "nftables":
+        chain = next((c for c in decision.chains if c.startswith("filter-")), f"filter-{hook.lower()}")
+        device = f"nftables {chain}"
+    elif rt.proxy_mode == "ipvs" and not decision.rule:
+        device = f"IPVS ({hook} hook)"
+    else:
+        device = f"iptables filter {hook}"
+    hop = Hop(routed.vertex, routed.where, device, routed.src, routed.dst, note)
+    if device.endswith("-pre-dnat"):  # before DNAT, so before any routing decision
+        hops[-1] = hop
+        return
+    where_to = (f"{entry.dst} is a local address" + ("" if local else ": to INPUT") if to_self or (
+        local and rt.proxy_mode == "ipvs") else _route_note(rt, node, entry.dst))
+    routed.note = f"the socket's route: {where_to}" if local else where_to
+    hops.append(hop)
 
 
 def _flannel_masquerade(rt: Runtime) -> str:
@@ -559,19 +699,30 @@ def _via_host_port(rt: Runtime, s: Source, conn: Connection, mapped: hostport.Ho
     pod, node = mapped.pod, mapped.node
     pod_ip = pod.status.pod_ip or ""
     post = rt.topology.path(f"kernel:{node}", pod_vertex(pod.key), {"pod", "host"})
-    nat = (f"CNI portmap (hostPort), nat PREROUTING: CNI-HOSTPORT-DNAT → {mapped.chain}: DNAT {conn.dst_ip}:"
-           f"{conn.port} → {pod_ip}:{mapped.container_port} (pod {pod.key}), so the packet is routed to the pod")
+    hook = "OUTPUT" if s.kind == "node" and s.node == node else "PREROUTING"
+    nat = (f"CNI portmap (hostPort): {hook} → CNI-HOSTPORT-DNAT → {mapped.chain}: DNAT {conn.dst_ip}:"
+           f"{conn.port} → {pod_ip}:{mapped.container_port} (pod {pod.key})")
+    after: list[Hop] = []
+    kernel = conn.hops[-1] if conn.hops and conn.hops[-1].vertex.startswith("kernel:") else None
     if s.kind == "pod" and s.node == node and (rt.calico is None or s.pod is pod or
                                                  (s.pod is not None and s.pod.key == pod.key)):
         # Hairpin: the source is in the pod's own network (the bridge's subnet; Calico's /32), so the
         # chain jumps to CNI-HOSTPORT-SETMARK and CNI-HOSTPORT-MASQ masquerades it in POSTROUTING.
         device = f"eth0:{node}" if rt.calico is not None else f"cni0:{node}"
         masq_ip = rt.topology.graph.nodes[device]["ip"]
-        nat += (f"; hairpin: the source is in the pod's network, so CNI-HOSTPORT-SETMARK marks it and "
-                f"CNI-HOSTPORT-MASQ masquerades it: source {seen} → {masq_ip}")
+        nat += "; hairpin: the source is in the pod's network, so CNI-HOSTPORT-SETMARK marks it"
+        if kernel is not None:
+            after.append(Hop(kernel.vertex, kernel.where, "iptables nat POSTROUTING", masq_ip, pod_ip,
+                             f"CNI-HOSTPORT-MASQ masquerades it: source {seen} → {masq_ip}"))
         seen = masq_ip
-    if conn.hops and conn.hops[-1].vertex.startswith("kernel:"):
-        conn.hops[-1].note = nat  # the DNAT comes before the routing decision: not "delivered here"
+    if kernel is not None:
+        # The DNAT comes before the routing decision: the node's address is not where it ends.
+        routed = Hop(kernel.vertex, kernel.where, "routing table", kernel.src, pod_ip, _route_note(rt, node, pod_ip))
+        if hook == "OUTPUT":  # the node's own packet: the socket's route came first
+            conn.hops.insert(len(conn.hops) - 1, replace(kernel, note=f"the socket's route: {conn.dst_ip} is a "
+                                                                     "local address"))
+        kernel.device, kernel.dst, kernel.note = f"iptables nat {hook}", pod_ip, nat
+        conn.hops += [routed, *after]
     _add(conn, rt, post[1:], seen, pod_ip)
     if rt.calico is not None and _policy_drop(rt, conn, s, seen, pod_ip, pod, None, mapped.container_port):
         return conn
@@ -622,8 +773,12 @@ def _add(conn: Connection, rt: Runtime, path: list[str], src: str, dst: str,
         elif kind == "host":
             note = _route_note(rt, node, dst)
             if snat_to and node == snat_node and cur_src != snat_to:
-                note += f"; MASQUERADE: source {cur_src} → {snat_to} ({_flannel_masquerade(rt)})"
+                # Routed first, then masqueraded in POSTROUTING with the outgoing interface's address.
+                conn.hops.append(Hop(v, where, data.get("label", v), cur_src, dst, note))
+                note = f"MASQUERADE: source {cur_src} → {snat_to} ({_flannel_masquerade(rt)})"
                 cur_src = snat_to
+                conn.hops.append(Hop(v, where, "iptables nat POSTROUTING", cur_src, dst, note))
+                continue
         elif kind == "vxlan":
             prev = path[i - 1] if i else ""
             if g.nodes.get(prev, {}).get("kind") == "vxlan":
@@ -766,7 +921,15 @@ def _drop_at(conn: Connection, vertex: str, first: bool, note: str) -> None:
     idx = [i for i, h in enumerate(conn.hops) if h.vertex == vertex]
     if not idx:
         return
-    i = idx[0] if first else idx[-1]
+    # The hops of one pass through the node's kernel (nat hooks, routing, POSTROUTING): the filter
+    # chains run after the routing decision and before POSTROUTING, so cut at the routing hop.
+    run = [idx[0]] if first else [idx[-1]]
+    while first and run[-1] + 1 in idx:
+        run.append(run[-1] + 1)
+    while not first and run[0] - 1 in idx:
+        run.insert(0, run[0] - 1)
+    routing = [i for i in run if conn.hops[i].device == "routing table"]
+    i = routing[-1] if routing else run[-1]
     del conn.hops[i + 1:]
     hop = conn.hops[i]
     hop.note = f"{hop.note}; {note}" if hop.note else note

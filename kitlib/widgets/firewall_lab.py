@@ -39,6 +39,7 @@ from ..figures.netpol import (
     policy_graph,
     reachability,
     reachability_heatmap,
+    show_panel_hover,
     update_policy_graph,
     update_reachability_heatmap,
     workload_pods,
@@ -232,6 +233,10 @@ class FirewallLab:
         self.explanation = widgets.HTML()
         self._refresh_data()
         self.heatmap = reachability_heatmap(self.data[first], figure_class=LabFigureWidget)
+        # Only the port panel shown carries its cells' reasons; the port menu (in the browser) showing
+        # another panel reaches the kernel as a restyle of `visible`, and the panel gets them then.
+        for heat in self.heatmap.data[::2]:
+            heat.on_change(self._on_panel_shown, "visible")
         self.graph = LabFigureWidget()
         self._graph_of: tuple[str, str] | None = None
 
@@ -331,23 +336,30 @@ class FirewallLab:
     # ------------------------------------------------------------------ views
 
     def _refresh_data(self) -> None:
-        # Hover texts (one decide per cell) only for the cluster shown; the others' matrices are
-        # kept to frame what the next edit changes there. A matrix of an unchanged store is reused.
+        # Hover texts (one decide per cell) only for the cluster shown, and made for a port panel
+        # when it is shown; the others' matrices are kept to frame what the next edit changes there.
+        # A matrix of an unchanged store is reused.
         for name, cluster in self.clusters.items():
             shown = name == self.cni.value
             old = self.data.get(name)
-            if old is not None and old.revision == cluster.api.store.revision and (old.hover or not shown):
+            if old is not None and old.revision == cluster.api.store.revision and (old.explained or not shown):
                 continue
-            self.data[name] = reachability(cluster, self.ports, dns=True, explain=shown)
+            self.data[name] = reachability(cluster, self.ports, dns=True, explain="lazy" if shown else False)
 
     def refresh(self) -> None:
         """Recompute the matrices, redraw the heatmap and the policy graph, re-sync the pickers."""
         self._refresh_data()
         shown = self.cni.value
-        update_reachability_heatmap(self.heatmap, self.data[shown], self.previous.get(shown))
+        update_reachability_heatmap(self.heatmap, self.data[shown], self.previous.get(shown), hover="shown")
         self._sync_controls()
         self._draw_graph()
         self._show_explanation()
+
+    def _on_panel_shown(self, trace, visible) -> None:
+        if visible is True or visible is None:
+            k = next(n for n, t in enumerate(self.heatmap.data) if t is trace) // 2
+            shown = self.cni.value
+            show_panel_hover(self.heatmap, self.data[shown], self.previous.get(shown), k)
 
     def _show_explanation(self) -> None:
         text = self.last_explanation
@@ -384,8 +396,8 @@ class FirewallLab:
     def _draw_graph(self) -> None:
         value = self.graph_picker.value
         if not value:
-            self.graph.layout.title = "no NetworkPolicy yet: apply one to see its graph"
-            with self.graph.batch_update():
+            with self.graph.batch_update():  # one message, one redraw in the browser
+                self.graph.layout.title = "no NetworkPolicy yet: apply one to see its graph"
                 for trace in self.graph.data:
                     trace.x, trace.y = [], []
                 self.graph.layout.annotations = []

@@ -12,6 +12,13 @@ fail/restore node   ``cluster.fail_node(name)`` / ``restore_node``
 +1 s / +10 s / play ``cluster.advance(seconds)``
 trace               ``cluster.connect(src, dst, port)``
 ==================  ==========================================
+
+At workshop scale the pickers list every pod and the table is ``kubectl get pods -o wide``. In a
+namespace of more than ``PAGE_PODS`` pods (a 3,000-pod stress test), the pod table is the
+output of ``kubectl get pods -o wide --field-selector spec.nodeName=<node>`` for the node chosen
+in the node picker, cut at ``PAGE_PODS`` rows, and the pickers list the pods shown there (the
+from/to pickers also every node and the learner's current choice): a browser would otherwise
+receive and lay out a 390 KiB table and three lists of 3,000 options on every click.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from ..api.pod import Pod
 from ..errors import ApiError
 from ..figures.cluster_map import cluster_map, update_cluster_map
 from .figurewidget import LabFigureWidget
+
+PAGE_PODS = 50  # above this many pods in the namespace, the table and pickers show one node's pods
 
 
 def show_error(status: widgets.HTML, text: str) -> None:
@@ -53,11 +62,14 @@ def response_head(resp) -> str:
     return f"<b style='color:{colour}'>{html.escape(resp.status_text)}</b>"
 
 
-def set_options(picker: widgets.Dropdown, options: list, first: int = 0) -> None:
+def set_options(picker: widgets.Dropdown, options: list, first: int = 0, keep_if=None) -> None:
     """New options for a picker, keeping the learner's choice while it is still there (else the
-    ``first``-th option)."""
-    values = [o[1] if isinstance(o, tuple) else o for o in options]
+    ``first``-th option). ``keep_if(choice)``: keep a choice missing from ``options`` too (it is
+    added to them), e.g. a pod on another node than the one listed."""
     keep = picker.value
+    if keep is not None and keep_if is not None and keep not in options and keep_if(keep):
+        options = [keep, *options]
+    values = [o[1] if isinstance(o, tuple) else o for o in options]
     if tuple(picker.options) != tuple(options):
         picker.options = options
     picker.value = keep if keep in values else (values[min(first, len(values) - 1)] if values else None)
@@ -80,6 +92,7 @@ class DeploymentLab:
         self.deployment = deployment
         self.namespace = namespace
         self.last_connection = None
+        self._scoped = False  # True while the table and pickers show one node's pods
         current = cluster.get("Deployment", deployment, namespace).spec.replicas or 0
         self.replicas = widgets.IntSlider(value=current, min=0, max=max(max_replicas, current),
                                           description="replicas", continuous_update=False)
@@ -104,7 +117,7 @@ class DeploymentLab:
 
         self.replicas.observe(self._on_replicas, names="value")
         self.kill_button.on_click(self._on_kill)
-        self.node_picker.observe(lambda change: self._sync_node_button(), names="value")
+        self.node_picker.observe(self._on_node_picked, names="value")
         self.node_button.on_click(self._on_node)
         for button, seconds in zip(self.step_buttons, (1, 10, 60), strict=True):
             button.on_click(lambda _b, s=seconds: self.step(s))
@@ -127,12 +140,21 @@ class DeploymentLab:
     def _run(self, action, *args) -> None:
         run_action(self, action, *args)
 
+    def _on_node_picked(self, _change=None) -> None:
+        self._sync_node_button()
+        if self._scoped:  # the table and the pickers show the chosen node's pods
+            self._refresh_pods()
+
     def _on_replicas(self, change) -> None:
         self._run(self.cluster.scale, self.deployment, change["new"], self.namespace)
 
     def _on_kill(self, _button=None) -> None:
         if self.pod_picker.value:
-            self._run(self.cluster.delete, "Pod", self.pod_picker.value, self.namespace)
+            self.kill(self.pod_picker.value)
+
+    def kill(self, name: str) -> None:
+        """Delete one pod (the Kill pod button, for any pod, listed in the picker or not)."""
+        self._run(self.cluster.delete, "Pod", name, self.namespace)
 
     def _on_node(self, _button=None) -> None:
         name = self.node_picker.value
@@ -158,17 +180,7 @@ class DeploymentLab:
     def refresh(self) -> None:
         """Redraw every view from the cluster's state."""
         c = self.cluster
-        # Read the API server's store without copying (as an informer does): the lab writes only
-        # through the Cluster's verbs.
-        pods = c.api.list_as(Pod, self.namespace)
-        names = [p.name for p in pods if p.metadata.deletion_timestamp is None]
-        set_options(self.pod_picker, names)
-        endpoints = [f"{p.namespace}/{p.name}" for p in pods if p.status.pod_ip]
-        nodes = [f"node/{n.name}" for n in c.api.nodes()]
-        src = [*endpoints, *nodes, "external"]
-        dst = [*endpoints, *nodes]
-        set_options(self.src_picker, src)
-        set_options(self.dst_picker, dst, first=1)
+        self._refresh_pods()
         if self.replicas.value != (c.get("Deployment", self.deployment, self.namespace).spec.replicas or 0):
             self.replicas.unobserve(self._on_replicas, names="value")
             self.replicas.value = c.get("Deployment", self.deployment, self.namespace).spec.replicas
@@ -182,8 +194,49 @@ class DeploymentLab:
             conn = None
             self.result.value = ""
         update_cluster_map(self.map, c, highlight=conn)
-        self.table.value = "<pre style='font-size:11px;line-height:1.3'>$ kubectl get pods -o wide\n" + html.escape(
-            c.kubectl(f"get pods -o wide -n {self.namespace}")) + "</pre>"
+
+    def _refresh_pods(self) -> None:
+        """The pod table and the pickers: every pod, or in a big namespace the chosen node's."""
+        c = self.cluster
+        # Read the API server's store without copying (as an informer does): the lab writes only
+        # through the Cluster's verbs.
+        pods = c.api.list_as(Pod, self.namespace)
+        total = len(pods)
+        self._scoped = total > PAGE_PODS
+        command = "get pods -o wide" + (f" -n {self.namespace}" if self.namespace != "default" else "")
+        if self._scoped:
+            node = self.node_picker.value
+            command += f" --field-selector spec.nodeName={node}"
+            pods = sorted((p for p in pods if p.spec.node_name == node), key=lambda p: p.name)[:PAGE_PODS]
+        names = [p.name for p in pods if p.metadata.deletion_timestamp is None]
+        set_options(self.pod_picker, names)
+        endpoints = [f"{p.namespace}/{p.name}" for p in pods if p.status.pod_ip]
+        nodes = [f"node/{n.name}" for n in c.api.nodes()]
+        keep = self._still_pod if self._scoped else None
+        set_options(self.src_picker, [*endpoints, *nodes, "external"], keep_if=keep)
+        set_options(self.dst_picker, [*endpoints, *nodes], first=1, keep_if=keep)
+        # The command shown is the one run, and its output is kubectl's (header, widths, AGE).
+        out = c.kubectl(command)
+        note = ""
+        if self._scoped:
+            rows = out.splitlines()
+            more = len(rows) - 1 - PAGE_PODS
+            out = "\n".join(rows[:PAGE_PODS + 1])
+            note = (f"<div style='font-size:12px;color:#444'>{total} pods in namespace {self.namespace}: the "
+                    f"table and the pod pickers show those on the node picked above"
+                    + (f" (the first {PAGE_PODS}; {more} more there)" if more > 0 else "") + ".</div>")
+        self.table.value = note + ("<pre style='font-size:11px;line-height:1.3'>$ kubectl " + html.escape(command)
+                                   + "\n" + html.escape(out) + "</pre>")
+
+    def _still_pod(self, choice: str) -> bool:
+        """A from/to choice ``namespace/name`` that is still a pod with an IP (kept when not listed)."""
+        if "/" not in choice or choice.startswith("node/"):
+            return False
+        namespace, name = choice.split("/", 1)
+        try:
+            return bool(self.cluster.api.get_as(Pod, name, namespace).status.pod_ip)
+        except ApiError:
+            return False
 
     def _path_still_valid(self, conn) -> bool:
         graph = self.cluster.topology.graph

@@ -100,6 +100,12 @@ def test_lesson_1_replicas_slider_redraws_the_cluster_map(
 
 # Text of every SVG <text> in a plotly plot (titles, annotations, trace labels, Sankey labels).
 _JS_PLOT_TEXT = "p => Array.from(p.querySelectorAll('text')).map(t => t.textContent).join(' | ')"
+_JS_HOVER_TEXT = "p => Array.from(p.querySelectorAll('.hoverlayer text')).map(t => t.textContent).join(' | ')"
+# The page coordinates of the centre of a heatmap's cell [x category, y category].
+_JS_CELL_CENTRE = """(p, [x, y]) => {
+  const layout = p._fullLayout, box = p.querySelector('.nsewdrag').getBoundingClientRect();
+  return [box.left + layout.xaxis.d2p(x), box.top + layout.yaxis.d2p(y)];
+}"""
 
 
 def _dropdown(box, label: str):
@@ -393,6 +399,26 @@ def test_lesson_7_firewall_lab_apply_turns_heatmap_cells_red_and_explains(
     _wait_until(page, lambda: denied() > 0,
                 "no denied (✗) cell in the heatmap after applying default deny ingress")
     assert re.search(r"\d+ changed by the last edit", heatmap.evaluate(_JS_PLOT_TEXT))
+    # Hover a denied cell: its reason, filled into the panel's hover template from the cell's data.
+    heatmap.evaluate("p => p.scrollIntoView({block: 'center'})")
+    x, y = heatmap.evaluate(_JS_CELL_CENTRE, ["api", "frontend"])
+    page.mouse.move(x - 3, y - 3)
+    page.mouse.move(x, y)
+    _wait_until(page, lambda: "no ingress rule allows it" in heatmap.evaluate(_JS_HOVER_TEXT),
+                "hovering a denied cell shows no reason")
+    hover = heatmap.evaluate(_JS_HOVER_TEXT)
+    assert "frontend → api" in hover and "✗ denied" in hover and "%{" not in hover, hover
+    assert "isolated by default/default-deny-ingress" in hover, hover
+    page.mouse.move(1, 1)
+    # Another port's panel (the figure's own menu): the kernel sends its reasons when it is shown.
+    heatmap.locator(".updatemenu-header-group").click()
+    heatmap.locator(".updatemenu-dropdown-button", has_text="TCP 8080").click()
+    page.mouse.move(x - 3, y - 3)
+    page.mouse.move(x, y)
+    _wait_until(page, lambda: "TCP 8080" in heatmap.evaluate(_JS_HOVER_TEXT)
+                and "no ingress rule allows it" in heatmap.evaluate(_JS_HOVER_TEXT),
+                "hovering a cell of the TCP 8080 panel shows no reason")
+    page.mouse.move(1, 1)
     graph = lab.locator(".js-plotly-plot").nth(1)
     _wait_until(page, lambda: "default/default-deny-ingress" in graph.evaluate(_JS_PLOT_TEXT),
                 "the policy graph does not show the applied policy")
