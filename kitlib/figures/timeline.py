@@ -1,7 +1,8 @@
 """The readiness timeline: one row per pod (phase and container state, ready intervals, probe
 runs: passes as one line per run of passes, each failure an x; restarts), and under it requests
-per second served and failed; plus a success-rate figure. Both are functions of a :class:`kitlib.history.History`, with a fixed set of traces that
-``update_*`` rewrites in one ``batch_update``.
+per second served and failed; plus a success-rate figure. Both are functions of a
+:class:`kitlib.history.History`, with a fixed set of traces that ``update_*`` rewrites in one
+``batch_update``.
 
 Colours are the Okabe-Ito palette, and nothing is told by colour alone: a failed probe run is a
 vermillion ``x``; passed runs are a blue line from the first to the last pass of a run of passes,
