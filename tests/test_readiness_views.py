@@ -269,7 +269,7 @@ def test_scenario_stalled_bad_rollout():
 def test_scenario_liveness_restart():
     """A liveness probe restarts a hung app: its restart count goes up and it shows on the timeline."""
     lab = ReadinessLab(webapp())
-    lab.initial_delay.value = 15
+    lab.liveness_initial_delay.value = 15
     lab.liveness.value = True
     lab.step(60)
     pod = lab.pod_picker.value
@@ -278,6 +278,40 @@ def test_scenario_liveness_restart():
     assert lab.history.tracks[pod].samples[-1].restarts >= 1
     assert pod in timeline_data(lab.history).rows
     assert len(timeline_data(lab.history).restarts[0]) >= 1
+
+
+def test_each_probe_has_its_own_timing_and_a_change_says_it_starts_a_rollout():
+    """readinessProbe and livenessProbe are separate fields of the container: the lab edits each
+    one's periodSeconds, failureThreshold and initialDelaySeconds apart, and says that a change to
+    the pod template starts a rollout (a new ReplicaSet), as kubectl apply does on a cluster."""
+    lab = ReadinessLab(webapp())
+    lab.readiness.value = True
+    assert "a rollout starts" in lab.status.value and "the probe is part of the pod template" in lab.status.value
+    lab.liveness_initial_delay.value = 15
+    lab.liveness_period.value = 7
+    lab.liveness.value = True
+    lab.period.value = 3
+    probes = lab.cluster.get("Deployment", "web").spec.template.spec.containers[0]
+    assert (probes.readiness_probe.period_seconds, probes.readiness_probe.initial_delay_seconds or 0) == (3, 0)
+    assert (probes.liveness_probe.period_seconds, probes.liveness_probe.initial_delay_seconds) == (7, 15)
+    assert lab.widget.children[0].children[0] is lab.readiness and lab.widget.children[1].children[0] is lab.liveness
+
+
+def test_roll_back_undoes_a_broken_rollout():
+    """Roll back is kubectl rollout undo: after "Roll out broken", the previous template (and
+    image) comes back, as a new rollout."""
+    lab = ReadinessLab(webapp())
+    lab.readiness.value = True
+    lab.step(30)
+    lab.rollout_bad.click()
+    assert "its image is now kitlib/webapp:broken" in lab.status.value
+    lab.step(30)
+    lab.rollback.click()
+    assert "kubectl rollout undo" in lab.status.value
+    image = lab.cluster.get("Deployment", "web").spec.template.spec.containers[0].image
+    assert image == "kitlib/webapp:1"
+    lab.step(60)
+    assert all(p.spec.containers[0].image == "kitlib/webapp:1" for p in lab.cluster.pods(selector="app=web"))
 
 
 def test_tick_labels_are_not_measured_for_overflow():

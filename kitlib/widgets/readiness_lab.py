@@ -7,11 +7,16 @@ Each control makes exactly one engine call that a notebook cell could make too:
 ===========================================  ==========================================================
 control                                      engine call
 ===========================================  ==========================================================
-readiness / liveness probe switch, timing    ``cluster.apply(the Deployment with the probes)``
+readiness / liveness probe switch, timing    ``cluster.apply(the Deployment with the probes)`` (a rollout)
 break readiness / hang / slow (per pod)      ``cluster.set_fault(pod, "dependency-down"|"hang"|"slow", on)``
 +1 s / +10 s / +60 s / play                  ``history.run(seconds)`` (traffic, then the clock)
 roll out v2 / roll out broken                ``cluster.kubectl("set image deployment/web web=kitlib/webapp:2")``
+roll back                                    ``cluster.kubectl("rollout undo deployment/web")``
 ===========================================  ==========================================================
+
+Each probe has its own timing fields, as each probe has its own fields in the pod spec. A change
+to a probe changes the pod template, so, as on a real cluster, it starts a rollout: the status
+line says so.
 
 The requests-per-second slider makes no call: it sets the rate of the next steps.
 """
@@ -56,14 +61,29 @@ def deployment_manifest(deployment, readiness: dict | None, liveness: dict | Non
     return {"apiVersion": doc["apiVersion"], "kind": "Deployment", "metadata": meta, "spec": spec}
 
 
+def _timing_fields(probe) -> tuple[widgets.BoundedIntText, widgets.BoundedIntText, widgets.BoundedIntText]:
+    """periodSeconds, failureThreshold and initialDelaySeconds of one probe, from its current
+    values (the API server's defaults when the probe is off: 10, 3 and 0; the lab starts at 2 s so
+    that a failure shows within seconds)."""
+    layout, style = widgets.Layout(width="190px"), {"description_width": "initial"}
+    period = widgets.BoundedIntText(value=(probe and probe.period_seconds) or 2, min=1, max=300,
+                                    description="periodSeconds", layout=layout, style=style)
+    threshold = widgets.BoundedIntText(value=(probe and probe.failure_threshold) or 3, min=1, max=100,
+                                       description="failureThreshold", layout=layout, style=style)
+    delay = widgets.BoundedIntText(value=(probe and probe.initial_delay_seconds) or 0, min=0, max=600,
+                                   description="initialDelaySeconds", layout=layout, style=style)
+    return period, threshold, delay
+
+
 class ReadinessLab:
     """Controls for one Deployment behind a Service, a :class:`kitlib.history.History` of it
     (``lab.history``), its timeline (``lab.timeline``) and success rate (``lab.rate_figure``).
 
-    Attributes a lesson may set: ``readiness`` / ``liveness`` (Checkbox), ``period``,
-    ``failure_threshold``, ``initial_delay`` (IntText), ``pod_picker``, ``fault_buttons``
-    (dict fault → ToggleButton), ``rate`` (IntSlider), ``rollout_good`` / ``rollout_bad`` (Button);
-    and call ``lab.step(seconds)``.
+    Attributes a lesson may set: ``readiness`` / ``liveness`` (Checkbox), the readiness probe's
+    ``period``, ``failure_threshold``, ``initial_delay`` and the liveness probe's
+    ``liveness_period``, ``liveness_failure_threshold``, ``liveness_initial_delay`` (IntText),
+    ``pod_picker``, ``fault_buttons`` (dict fault → ToggleButton), ``rate`` (IntSlider),
+    ``rollout_good`` / ``rollout_bad`` / ``rollback`` (Button); and call ``lab.step(seconds)``.
 
     >>> import kitlib
     >>> c = kitlib.Cluster(nodes=2, seed=0)
@@ -84,21 +104,13 @@ class ReadinessLab:
         self.history = History(cluster, client=client, target=service, port=port, rate=rate, namespace=namespace)
         self._syncing = False
         container = self._container()
-        probe = container.readiness_probe or container.liveness_probe
         self.readiness = widgets.Checkbox(value=container.readiness_probe is not None, description="readiness probe",
                                           indent=False, layout=widgets.Layout(width="140px"))
         self.liveness = widgets.Checkbox(value=container.liveness_probe is not None, description="liveness probe",
-                                         indent=False, layout=widgets.Layout(width="130px"))
-        field_layout = widgets.Layout(width="190px")
-        style = {"description_width": "initial"}
-        self.period = widgets.BoundedIntText(value=(probe and probe.period_seconds) or 2, min=1, max=300,
-                                             description="periodSeconds", layout=field_layout, style=style)
-        self.failure_threshold = widgets.BoundedIntText(value=(probe and probe.failure_threshold) or 3, min=1,
-                                                        max=100, description="failureThreshold",
-                                                        layout=field_layout, style=style)
-        self.initial_delay = widgets.BoundedIntText(value=(probe and probe.initial_delay_seconds) or 0, min=0,
-                                                    max=600, description="initialDelaySeconds",
-                                                    layout=field_layout, style=style)
+                                         indent=False, layout=widgets.Layout(width="140px"))
+        self.period, self.failure_threshold, self.initial_delay = _timing_fields(container.readiness_probe)
+        self.liveness_period, self.liveness_failure_threshold, self.liveness_initial_delay = _timing_fields(
+            container.liveness_probe)
         self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width="300px"))
         self.fault_buttons = {fault: widgets.ToggleButton(description=label, layout=widgets.Layout(width="auto"))
                               for label, fault in FAULTS}
@@ -106,17 +118,20 @@ class ReadinessLab:
                              for s in (1, 10, 60)]
         self.play = widgets.Play(value=0, min=0, max=10_000, interval=700, description="play")
         self.rate = widgets.IntSlider(value=rate, min=0, max=100, description="requests/s",
-                                      continuous_update=False, style=style)
+                                      continuous_update=False, style={"description_width": "initial"})
         self.rollout_good = widgets.Button(description=f"Roll out {GOOD_IMAGE.split(':')[1]}", button_style="success",
                                            tooltip=f"kubectl set image deployment/{deployment} ...={GOOD_IMAGE}")
         self.rollout_bad = widgets.Button(description=f"Roll out {BAD_IMAGE.split(':')[1]}", button_style="danger",
                                           tooltip=f"kubectl set image deployment/{deployment} ...={BAD_IMAGE}")
+        self.rollback = widgets.Button(description="Roll back", icon="undo",
+                                       tooltip=f"kubectl rollout undo deployment/{deployment}")
         self.status = widgets.HTML()
         self.table = widgets.HTML()
         self.timeline = timeline(self.history, figure_class=LabFigureWidget)
         self.rate_figure = success_rate(self.history, figure_class=LabFigureWidget)
 
-        for w in (self.readiness, self.liveness, self.period, self.failure_threshold, self.initial_delay):
+        for w in (self.readiness, self.liveness, self.period, self.failure_threshold, self.initial_delay,
+                  self.liveness_period, self.liveness_failure_threshold, self.liveness_initial_delay):
             w.observe(self._on_probe, names="value")
         for fault, button in self.fault_buttons.items():
             button.observe(lambda change, f=fault: self._on_fault(f, change), names="value")
@@ -127,10 +142,14 @@ class ReadinessLab:
         self.rate.observe(self._on_rate, names="value")
         self.rollout_good.on_click(lambda _b: self._on_rollout(GOOD_IMAGE))
         self.rollout_bad.on_click(lambda _b: self._on_rollout(BAD_IMAGE))
+        self.rollback.on_click(self._on_rollback)
         self.widget = widgets.VBox([
-            widgets.HBox([self.readiness, self.liveness, self.period, self.failure_threshold, self.initial_delay]),
+            widgets.HBox([self.readiness, self.period, self.failure_threshold, self.initial_delay]),
+            widgets.HBox([self.liveness, self.liveness_period, self.liveness_failure_threshold,
+                          self.liveness_initial_delay]),
             widgets.HBox([self.pod_picker, *self.fault_buttons.values()]),
-            widgets.HBox([*self.step_buttons, self.play, self.rate, self.rollout_good, self.rollout_bad]),
+            widgets.HBox([*self.step_buttons, self.play, self.rate, self.rollout_good, self.rollout_bad,
+                          self.rollback]),
             self.status,
             widgets.Box([self.timeline]),
             widgets.Box([self.rate_figure]),
@@ -151,15 +170,37 @@ class ReadinessLab:
         """The Deployment the probe controls describe (what the next change applies)."""
         container = self._container()
         port: int | str = container.ports[0].container_port if container.ports else self.history.port
-        timing = (self.period.value, self.failure_threshold.value, self.initial_delay.value)
+        ready = (self.period.value, self.failure_threshold.value, self.initial_delay.value)
+        live = (self.liveness_period.value, self.liveness_failure_threshold.value, self.liveness_initial_delay.value)
         return deployment_manifest(
             self.cluster.get("Deployment", self.deployment, self.namespace),
-            probe_manifest("/ready", port, *timing) if self.readiness.value else None,
-            probe_manifest("/live", port, *timing) if self.liveness.value else None)
+            probe_manifest("/ready", port, *ready) if self.readiness.value else None,
+            probe_manifest("/live", port, *live) if self.liveness.value else None)
 
     def _on_probe(self, change) -> None:
         if not self._syncing and change["new"] != change["old"]:
-            self._run(self.cluster.apply, self.manifest())
+            before = self._generation()
+            if run_action(self, self.cluster.apply, self.manifest()):
+                self._say_rollout(before, "the probe is part of the pod template")
+
+    def _on_rollback(self, _button=None) -> None:
+        def undo() -> None:
+            self.cluster.kubectl(f"rollout undo deployment/{self.deployment} -n {self.namespace}")
+        before = self._generation()
+        if run_action(self, undo):
+            self._say_rollout(before, "kubectl rollout undo puts the previous ReplicaSet's template back")
+
+    def _generation(self) -> int | None:
+        """The Deployment's metadata.generation (None when it is gone): it goes up with each change
+        of the spec, and a change of the pod template is a rollout."""
+        d = self.cluster.api.store.get("Deployment", f"{self.namespace}/{self.deployment}")
+        return None if d is None else d.metadata.generation
+
+    def _say_rollout(self, generation: int | None, why: str) -> None:
+        """Say on the status line that a change started a rollout (it changed the Deployment)."""
+        if self._generation() not in (None, generation):
+            self.status.value = (f"deployment.apps/{self.deployment} changed ({html.escape(why)}): a rollout "
+                                 "starts, new pods replace the old ones. Move time to watch it.")
 
     def _on_fault(self, fault: str, change) -> None:
         if not self._syncing and self.pod_picker.value:
@@ -176,7 +217,9 @@ class ReadinessLab:
         def set_image() -> None:
             name = self._container().name
             self.cluster.kubectl(f"set image deployment/{self.deployment} {name}={image} -n {self.namespace}")
-        self._run(set_image)
+        before = self._generation()
+        if run_action(self, set_image):
+            self._say_rollout(before, f"its image is now {image}")
 
     def step(self, seconds: float) -> None:
         """Record ``seconds`` more of the timeline (the +N s buttons and the play button)."""
