@@ -351,7 +351,7 @@ class FirewallLab:
 
     def _show_explanation(self) -> None:
         text = self.last_explanation
-        self.explanation.value = ("<pre style='font-size:11px;line-height:1.35;white-space:pre-wrap'>"
+        self.explanation.value = ("<pre style='font-size:11px;line-height:1.35;white-space:pre-wrap;word-break:normal;overflow-wrap:normal'>"
                                   + html.escape(text) + "</pre>") if text else ""
 
     def _sync_controls(self) -> None:

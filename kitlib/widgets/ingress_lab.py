@@ -33,7 +33,7 @@ from ..errors import ApiError
 from ..figures.routing_tree import routing_tree, update_routing_tree
 from ..figures.service_graph import short_name
 from .figurewidget import LabFigureWidget
-from .lab import response_head, run_action, set_options, show_error
+from .lab import pod_options, response_head, run_action, set_options, show_error
 
 PATH_TYPES = ["Prefix", "Exact", "ImplementationSpecific"]
 INGRESS_API = "networking.k8s.io/v1"
@@ -348,9 +348,10 @@ class IngressLab:
                 self.replicas.value = n
             selector = dep.spec.selector.match_labels if dep is not None else {}
             pods = c.pods(ns, ",".join(f"{k}={v}" for k, v in sorted(selector.items()))) if selector else []
-            names = [p.name for p in pods if p.metadata.deletion_timestamp is None]
+            options = pod_options(p for p in pods if p.metadata.deletion_timestamp is None)
+            names = [name for _, name in options]
             answered = (self.last_response.pod or "").split("/", 1)[-1] if self.last_response else ""
-            set_options(self.pod_picker, names, first=names.index(answered) if answered in names else 0)
+            set_options(self.pod_picker, options, first=names.index(answered) if answered in names else 0)
         finally:
             self._syncing = was
 

@@ -39,7 +39,16 @@ from ..figures.proxy_rules import COMMANDS, proxy_rules
 from ..figures.sankey import traffic_sankey, update_traffic_sankey
 from ..figures.service_graph import service_graph, update_service_graph
 from .figurewidget import LabFigureWidget
-from .lab import run_action, set_options, show_error
+from .lab import (
+    PICKER_WIDTH,
+    TABLE_STYLE,
+    controls,
+    pod_options,
+    run_action,
+    set_options,
+    show_error,
+    trace_html,
+)
 
 METALLB_ADDRESSES = "192.168.49.200-192.168.49.250"
 TYPES = ["ClusterIP", "NodePort", "LoadBalancer"]
@@ -130,11 +139,11 @@ class ServiceLab:
                                            description="kube-proxy", layout=widgets.Layout(width="250px"))
         self.replicas = widgets.IntSlider(value=current, min=0, max=max(max_replicas, current),
                                           description="replicas", continuous_update=False)
-        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width="300px"))
+        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width=PICKER_WIDTH))
         self.kill_button = widgets.Button(description="Kill pod", button_style="danger", icon="times")
         self.step_button = widgets.Button(description="+10 s", layout=widgets.Layout(width="70px"))
         self.clock = widgets.HTML()
-        self.source = widgets.Dropdown(description="from", layout=widgets.Layout(width="300px"))
+        self.source = widgets.Dropdown(description="from", layout=widgets.Layout(width=PICKER_WIDTH))
         self.address = widgets.Dropdown(description="to", layout=widgets.Layout(width="400px"))
         self.requests = widgets.BoundedIntText(value=100, min=1, max=1_000_000, description="requests",
                                                layout=widgets.Layout(width="180px"))
@@ -159,9 +168,9 @@ class ServiceLab:
         self.step_button.on_click(lambda _b: self.step(10))
         self.send_button.on_click(self._on_send)
         self.widget = widgets.VBox([
-            widgets.HBox([self.type, self.traffic_policy, self.affinity, self.metallb, self.proxy_mode]),
-            widgets.HBox([self.replicas, self.pod_picker, self.kill_button, self.step_button, self.clock]),
-            widgets.HBox([self.source, self.address, self.requests, self.spread, self.send_button]),
+            controls(self.type, self.traffic_policy, self.affinity, self.metallb, self.proxy_mode),
+            controls(self.replicas, self.pod_picker, self.kill_button, self.step_button, self.clock),
+            controls(self.source, self.address, self.requests, self.spread, self.send_button),
             self.status,
             widgets.Box([self.graph]),
             *([self.rules] if rules else []),
@@ -261,7 +270,7 @@ class ServiceLab:
         t, src = self.last_traffic, self.last_source
         update_service_graph(self.graph, c, t, self.service, self.namespace, source=src)
         update_traffic_sankey(self.sankey, t, c, source=src)
-        self.result.value = "" if t is None else "<pre style='font-size:12px'>" + html.escape(str(t)) + "</pre>"
+        self.result.value = "" if t is None else trace_html(str(t))
         self.rules.value = self._rules_view() if svc is not None and self.rules_node else ""
         if svc is None:
             self.table.value = ""
@@ -271,7 +280,7 @@ class ServiceLab:
             text = c.kubectl(command)
         except ApiError as err:
             text = str(err)
-        self.table.value = (f"<pre style='font-size:11px;line-height:1.3'>$ kubectl {command}\n"
+        self.table.value = (f"<pre style='{TABLE_STYLE}'>$ kubectl {command}\n"
                             + html.escape(text) + "</pre>")
 
     def _sync_controls(self):
@@ -296,10 +305,9 @@ class ServiceLab:
             pass
         pods = c.pods(self.namespace, ",".join(f"{k}={v}" for k, v in sorted(spec.selector.items())) or None) \
             if spec.selector else []
-        names = [p.name for p in pods if p.metadata.deletion_timestamp is None]
-        set_options(self.pod_picker, names)
-        clients = [p.key for p in c.pods(self.namespace) if p.status.pod_ip and p.metadata.deletion_timestamp is None]
-        sources = [*[(f"pod {k.split('/', 1)[1]}", k) for k in clients],
+        set_options(self.pod_picker, pod_options(p for p in pods if p.metadata.deletion_timestamp is None))
+        clients = [p for p in c.pods(self.namespace) if p.status.pod_ip and p.metadata.deletion_timestamp is None]
+        sources = [*pod_options(clients, lambda p: p.key, self.namespace, prefix="pod "),
                    *[(f"node {n.name}", f"node/{n.name}") for n in c.nodes()], ("outside", "external")]
         set_options(self.source, sources)
         set_options(self.address, self._addresses(svc))
