@@ -3,6 +3,8 @@ cluster's state and of a Traffic result, and every widget control is one engine 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytest.importorskip("plotly")
@@ -480,3 +482,30 @@ def test_no_rules_view_unless_asked(lab, calls):
     assert lab.rules not in lab.widget.children and lab.rules.value == ""
     lab.refresh()
     assert calls == []
+
+
+def test_empty_states_say_what_to_do_first(lab):
+    """Before any request, the result line, the routing graph and the Sankey say to send some;
+    the result line then shows the requests; with no pods behind the Service it says to scale."""
+    assert "press Send to see where they land" in lab.result.value
+    assert lab.graph.layout.title.subtitle.text == "No requests drawn yet: send some to see where they land"
+    assert lab.sankey.layout.title.text.startswith("No requests sent yet: send some")
+    lab.source.value = lab.source.options[0][1]
+    lab.send_button.click()
+    shown = re.sub("<[^>]+>", "", lab.result.value)
+    assert "requests from" in shown and "press Send" not in shown
+    lab.replicas.value = 0
+    lab.step(60)
+    lab.type.value = "NodePort"  # the routing changes: the last requests are dropped
+    assert "No pods behind the Service yet: move the replicas slider up" in lab.result.value
+
+
+def test_failed_requests_are_drawn_dashed_in_vermillion():
+    """Requests from outside to a ClusterIP get no answer: their path is a vermillion dashed line,
+    its count a "failed requests" marker, and the subtitle counts them as failed."""
+    c = web_cluster(replicas=2)
+    t = c.traffic("external", cluster_ip(c), 80, requests=20)
+    fig = service_graph(c, t, "web")
+    lost = [s for s in fig.layout.shapes if s.type == "line"]
+    assert lost and all((s.line.color, s.line.dash) == ("#D55E00", "dash") for s in lost)
+    assert "0 answered, 20 failed" in fig.layout.title.subtitle.text

@@ -13,7 +13,15 @@ pytest.importorskip("anywidget")
 import kitlib
 from kitlib.figures.cluster_map import PHASES
 from kitlib.widgets import DeploymentLab
-from kitlib.widgets.lab import PAGE_PODS, TABLE_STYLE, pod_options, short_names
+from kitlib.widgets.lab import (
+    NO_PODS,
+    NO_TRACE,
+    PAGE_PODS,
+    TABLE_STYLE,
+    pod_options,
+    short_names,
+    trace_html,
+)
 
 
 @pytest.fixture
@@ -221,3 +229,21 @@ def test_a_pod_without_an_ip_says_so_in_its_label():
     c.kubectl("run solo --image=nginx")
     [(label, value)] = pod_options(c.pods())
     assert (label, value) == ("solo (no IP yet, minikube)", "solo")
+
+
+def test_the_deployment_lab_says_what_to_do_first(lab):
+    """Before a trace the result line says to pick two ends and press Trace; with no pods, to
+    move the replicas slider."""
+    assert NO_TRACE in html.unescape(lab.result.value)
+    lab.replicas.value = 0
+    lab.step(60)
+    assert NO_PODS in html.unescape(lab.result.value)
+
+
+def test_a_trace_wraps_only_between_words():
+    """A hop list wraps at spaces only: words with a hyphen or a slash (where a browser could
+    break a line) are kept whole, and the <pre> turns off JupyterLab's break-anywhere rule."""
+    shown = trace_html("minikube-m02  web-678b8c8999-54xrc  10.244.1.2 → 10.244.2.3:80/TCP")
+    assert "<span>minikube-m02</span>" in shown and "<span>10.244.2.3:80/TCP</span>" in shown
+    assert "word-break:normal" in shown and "overflow-wrap:normal" in shown
+    assert ".kit-trace>span{white-space:nowrap}" in shown

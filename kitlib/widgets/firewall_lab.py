@@ -44,7 +44,7 @@ from ..figures.netpol import (
     workload_pods,
 )
 from .figurewidget import LabFigureWidget
-from .lab import set_options, show_error
+from .lab import hint, set_options, show_error
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 LAB_PORTS = ((80, "TCP"), (8080, "TCP"), (53, "UDP"))
@@ -352,7 +352,8 @@ class FirewallLab:
     def _show_explanation(self) -> None:
         text = self.last_explanation
         self.explanation.value = ("<pre style='font-size:11px;line-height:1.35;white-space:pre-wrap;word-break:normal;overflow-wrap:normal'>"
-                                  + html.escape(text) + "</pre>") if text else ""
+                                  + html.escape(text) + "</pre>") if text else hint(
+            "Nothing explained yet: pick from, to and a port, then press Explain to see which policies decide.")
 
     def _sync_controls(self) -> None:
         self._syncing = True  # setting a picker to what the cluster holds is not a request

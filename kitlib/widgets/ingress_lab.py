@@ -33,7 +33,7 @@ from ..errors import ApiError
 from ..figures.routing_tree import routing_tree, update_routing_tree
 from ..figures.service_graph import short_name
 from .figurewidget import LabFigureWidget
-from .lab import pod_options, response_head, run_action, set_options, show_error
+from .lab import hint, pod_options, response_head, run_action, set_options, show_error
 
 PATH_TYPES = ["Prefix", "Exact", "ImplementationSpecific"]
 INGRESS_API = "networking.k8s.io/v1"
@@ -309,7 +309,7 @@ class IngressLab:
     def _result(self) -> str:
         resp = self.last_response
         if resp is None:
-            return ""
+            return hint("No request sent yet: type a URL and press Send to see which rule answers.")
         head = response_head(resp)
         if resp.status is not None:
             why = next((h.note for h in reversed(resp.hops) if h.device == "nginx"), "")

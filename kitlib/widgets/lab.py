@@ -40,6 +40,15 @@ TABLE_STYLE = "font-size:11px;line-height:1.3;white-space:pre;word-break:normal;
 PICKER_WIDTH = "380px"  # a pod picker: room for "web-…-8x8gn (10.244.1.2, minikube-m02)"
 
 
+NO_PODS = "No pods yet: move the replicas slider up to create some."
+NO_TRACE = "No connection traced yet: pick a pod in from and in to, then press Trace to draw its path on the map."
+
+
+def hint(text: str) -> str:
+    """A lab's empty state: what to do first, in grey, where the result will be."""
+    return f"<i style='color:#555'>{html.escape(text, quote=False)}</i>"
+
+
 def show_error(status: widgets.HTML, text: str) -> None:
     """Put an error on a lab's status line (exceptions raised in callbacks are invisible in JupyterLab)."""
     status.value = f"<span style='color:#D55E00'>{html.escape(text, quote=False)}</span>"
@@ -71,7 +80,9 @@ def trace_html(text: str, style: str = "font-size:12px") -> str:
     """A trace or a hop list (``str(connection)``, ``str(traffic)``) as preformatted HTML that wraps
     only at spaces: each word (an address with its port, a pod's name, a chain) is kept whole, so a
     narrow notebook never breaks ``10.244.1.2:80`` in two. A word longer than the line scrolls."""
-    words = re.sub(r"\S+", lambda m: f"<span>{m.group()}</span>", html.escape(text, quote=False))
+    # With word-break and overflow-wrap normal, a line breaks only at spaces and after a hyphen or
+    # a slash: the words holding one (pod names, 10.244.1.2:80/TCP) are kept whole in a span.
+    words = re.sub(r"\S*[-/]\S*", lambda m: f"<span>{m.group()}</span>", html.escape(text, quote=False))
     return ("<style>.kit-trace>span{white-space:nowrap}</style>"
             f"<pre class='kit-trace' style='{style};white-space:pre-wrap;word-break:normal;"
             f"overflow-wrap:normal;overflow-x:auto;max-width:100%'>{words}</pre>")
@@ -263,7 +274,7 @@ class DeploymentLab:
             self.result.value = trace_html(str(conn))
         else:
             conn = None
-            self.result.value = ""
+            self.result.value = hint(NO_TRACE if c.api.list_as(Pod, self.namespace) else NO_PODS)
         update_cluster_map(self.map, c, highlight=conn)
 
     def _refresh_pods(self) -> None:

@@ -43,6 +43,7 @@ from .lab import (
     PICKER_WIDTH,
     TABLE_STYLE,
     controls,
+    hint,
     pod_options,
     run_action,
     set_options,
@@ -52,6 +53,7 @@ from .lab import (
 
 METALLB_ADDRESSES = "192.168.49.200-192.168.49.250"
 TYPES = ["ClusterIP", "NodePort", "LoadBalancer"]
+NO_REQUESTS = "No requests sent yet: pick from and to, then press Send to see where they land."
 PROXY_MODES = [("iptables", "iptables"), ("nftables", "nftables"), ("ipvs (deprecated)", "ipvs")]
 
 
@@ -270,7 +272,9 @@ class ServiceLab:
         t, src = self.last_traffic, self.last_source
         update_service_graph(self.graph, c, t, self.service, self.namespace, source=src)
         update_traffic_sankey(self.sankey, t, c, source=src)
-        self.result.value = "" if t is None else trace_html(str(t))
+        self.result.value = trace_html(str(t)) if t is not None else hint(
+            NO_REQUESTS if self.pod_picker.options else "No pods behind the Service yet: move the replicas "
+            "slider up, then send requests.")
         self.rules.value = self._rules_view() if svc is not None and self.rules_node else ""
         if svc is None:
             self.table.value = ""
