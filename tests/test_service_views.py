@@ -3,6 +3,7 @@ cluster's state and of a Traffic result, and every widget control is one engine 
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -466,15 +467,15 @@ def test_the_rules_view_follows_the_mode_and_the_endpoints():
     command that lists them; a mode switch or a scale redraws them."""
     lab = ServiceLab(web_cluster(replicas=3, type_="NodePort"), "web", rules="minikube")
     assert lab.rules in lab.widget.children
-    assert "$ iptables-save -t nat" in lab.rules.value and "--probability 0.33333333349" in lab.rules.value
+    assert "$ iptables-save -t nat" in shown(lab.rules) and "--probability 0.33333333349" in shown(lab.rules)
     lab.proxy_mode.value = "nftables"
-    assert "$ nft list table ip kube-proxy" in lab.rules.value and "numgen random mod 3 vmap" in lab.rules.value
+    assert "$ nft list table ip kube-proxy" in shown(lab.rules) and "numgen random mod 3 vmap" in shown(lab.rules)
     assert "kube-proxy: nftables" in lab.graph.layout.title.text
     lab.replicas.value = 4
     lab.step(10)
-    assert "numgen random mod 4 vmap" in lab.rules.value
+    assert "numgen random mod 4 vmap" in shown(lab.rules)
     lab.proxy_mode.value = "ipvs"
-    assert "$ ipvsadm -Ln" in lab.rules.value and "rr" in lab.rules.value
+    assert "$ ipvsadm -Ln" in shown(lab.rules) and "rr" in shown(lab.rules)
 
 
 def test_no_rules_view_unless_asked(lab, calls):
@@ -482,6 +483,11 @@ def test_no_rules_view_unless_asked(lab, calls):
     assert lab.rules not in lab.widget.children and lab.rules.value == ""
     lab.refresh()
     assert calls == []
+
+
+def shown(view) -> str:
+    """The text an HTML view shows (its tags removed, its entities decoded)."""
+    return html.unescape(re.sub("<[^>]+>", "", view.value))
 
 
 def test_empty_states_say_what_to_do_first(lab):
@@ -492,8 +498,7 @@ def test_empty_states_say_what_to_do_first(lab):
     assert lab.sankey.layout.title.text.startswith("No requests sent yet: send some")
     lab.source.value = lab.source.options[0][1]
     lab.send_button.click()
-    shown = re.sub("<[^>]+>", "", lab.result.value)
-    assert "requests from" in shown and "press Send" not in shown
+    assert "requests from" in shown(lab.result) and "press Send" not in shown(lab.result)
     lab.replicas.value = 0
     lab.step(60)
     lab.type.value = "NodePort"  # the routing changes: the last requests are dropped

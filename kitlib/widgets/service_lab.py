@@ -326,10 +326,8 @@ class ServiceLab:
         except ApiError as err:
             text = str(err)
         command = COMMANDS.get(mode, mode)
-        return (f"<pre style='font-size:11px;line-height:1.3;tab-size:4;white-space:pre-wrap;overflow-wrap:normal;word-break:normal'>"
-                f"$ {html.escape(command)}    # on {html.escape(node)}, kube-proxy in {html.escape(mode)} mode: "
-                f"the rules for {html.escape(self.namespace)}/{html.escape(self.service)}\n"
-                + html.escape(text) + "</pre>")
+        return trace_html(f"$ {command}    # on {node}, kube-proxy in {mode} mode: the rules for "
+                          f"{self.namespace}/{self.service}\n{text}", "font-size:11px;line-height:1.3;tab-size:4")
 
     def _addresses(self, svc) -> list[tuple[str, tuple[str, int]]]:
         """The Service's addresses for its first port: ClusterIP, each NodePort, the LB IP."""

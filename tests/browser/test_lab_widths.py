@@ -133,6 +133,32 @@ _JS_CHECK = """([index, selector]) => {
   return {count: controls.length, bad};
 }""".replace("SELECTOR", json.dumps(_CONTROLS))
 
+# JS: every word of a lab's preformatted text (traces, hop lists, kubectl's tables, kube-proxy's
+# rules), and every IPv4 address (with its port) in its other text, that the browser drew on more
+# than one line in output area ``index``.
+_JS_BROKEN_ADDRESSES = """(index) => {
+  const outputs = Array.from(window.__kitPanel.content.node.querySelectorAll('.jp-OutputArea-output'))
+    .filter(o => o.querySelector('.widget-box, .jupyter-widgets'));
+  const area = outputs[index];
+  const walker = document.createTreeWalker(area, NodeFilter.SHOW_TEXT);
+  const re = /\\d{1,3}(?:\\.\\d{1,3}){3}(?::\\d+)?/g;
+  const broken = [];
+  let node, count = 0;
+  while ((node = walker.nextNode())) {
+    if (node.parentElement.closest('svg')) continue;  // plotly's figures lay out their own text
+    const words = node.parentElement.closest('pre') ? /\\S+/g : re;
+    for (const m of node.data.matchAll(words)) {
+      count++;
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+      if (tops.size > 1) broken.push(m[0]);
+    }
+  }
+  return {count, broken};
+}"""
+
 
 def _notebook() -> dict:
     cells = [{"cell_type": "code", "execution_count": None, "id": f"lab-{name}", "metadata": {},
@@ -164,19 +190,27 @@ def labs_page(lab_page, lab_server, run_notebook):
 
 def test_every_lab_control_is_visible_and_unclipped_at_projector_widths(labs_page, artifacts_dir):
     """At 1024, 1366 and 1920 px, file browser open or closed, no control of any lab sticks out of
-    the notebook, needs a horizontal scroll, or is covered: the rows of controls wrap."""
+    the notebook, needs a horizontal scroll, or is covered: the rows of controls wrap. No word of
+    a lab's traces, hop lists, kubectl tables and kube-proxy rules (an address, a pod's name, a
+    chain) and no IP address in its other text is broken across two lines."""
     page = labs_page
-    failures = []
+    failures: list[str] = []
+    addresses: dict[str, int] = {}
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         for panel in (False, True):
             _side_panel(page, panel)
             page.wait_for_timeout(600)  # JupyterLab's and plotly's relayout after the resize
+            where = f"{width} px, side panel {'open' if panel else 'closed'}"
             for index, lab in enumerate(LABS):
                 got = page.evaluate(_JS_CHECK, [index, _CONTROLS])
                 assert got["count"] >= 3, f"{lab}: only {got['count']} controls found"
-                for line in got["bad"]:
-                    failures.append(f"{width} px, side panel {'open' if panel else 'closed'}, {lab} lab: {line}")
+                failures += [f"{where}, {lab} lab: {line}" for line in got["bad"]]
+                text = page.evaluate(_JS_BROKEN_ADDRESSES, index)
+                failures += [f"{where}, {lab} lab: {w!r} broken across lines" for w in text["broken"][:5]]
+                addresses[lab] = max(addresses.get(lab, 0), text["count"])
             if failures and not (artifacts_dir / "lab_widths.png").exists():
                 page.screenshot(path=str(artifacts_dir / "lab_widths.png"), full_page=False)
     assert not failures, "\n".join(failures)
+    # The checks saw words: the deployment lab's trace and table, the service lab's rules.
+    assert addresses["deployment"] > 10 and addresses["service"] > 10, addresses
