@@ -19,6 +19,8 @@ and the cluster map redraws with one more pod.
 from __future__ import annotations
 
 import json
+import re
+import time
 
 import pytest
 
@@ -214,3 +216,70 @@ def test_every_lab_control_is_visible_and_unclipped_at_projector_widths(labs_pag
     assert not failures, "\n".join(failures)
     # The checks saw words: the deployment lab's trace and table, the service lab's rules.
     assert addresses["deployment"] > 10 and addresses["service"] > 10, addresses
+
+
+def _js_map_pods(phases: list[str]) -> str:
+    """JS: how many pods of namespace default the deployment lab's cluster map draws in ``phases``."""
+    return """() => {
+  const area = Array.from(window.__kitPanel.content.node.querySelectorAll('.jp-OutputArea-output'))
+    .filter(o => o.querySelector('.widget-box, .jupyter-widgets'))[0];
+  const plot = area.querySelector('.js-plotly-plot');
+  return plot.data.filter(t => PHASES.includes(t.name))
+    .reduce((n, t) => n + (t.hovertext || []).filter(h => String(h).startsWith('default/')).length, 0);
+}""".replace("PHASES", json.dumps(phases))
+
+
+_JS_MAP_PODS = _js_map_pods(["Running", "ContainerCreating", "Pending", "Terminating", "Unknown"])
+_JS_MAP_TERMINATING = _js_map_pods(["Terminating"])
+
+
+def _tab_to(page, matches: str, limit: int = 40) -> str:
+    """Press Tab until the focused element matches the JS predicate ``matches`` (on
+    ``document.activeElement``); its description."""
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        seen.append(page.evaluate("() => document.activeElement.outerHTML.slice(0, 80)"))
+        if page.evaluate(f"() => {{ const el = document.activeElement; return !!el && ({matches}); }}"):
+            return page.evaluate("() => document.activeElement.outerHTML.slice(0, 120)")
+    raise AssertionError(f"Tab never reached {matches}: " + "\n".join(seen))
+
+
+def _wait_for(page, check, what: str, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, what
+        page.wait_for_timeout(200)
+    return value
+
+
+def test_the_deployment_lab_works_from_the_keyboard(labs_page):
+    """Keyboard only, from the start of the lab's output: Tab reaches the replicas slider and an
+    arrow key adds a pod to the cluster map; Tab reaches "Kill pod" and Enter deletes the pod
+    picked (the map draws it Terminating); Tab reaches "+10 s" and Space moves the clock.
+
+    Not covered: an arrow key on a Dropdown's <select> while the notebook is in command mode
+    moves JupyterLab's cell selection instead of the option (JupyterLab's shortcut wins)."""
+    page = labs_page
+    page.set_viewport_size({"width": 1366, "height": 900})
+    # The one step that is not a key: put the focus just before the lab, as a click on the cell
+    # would, without touching any control.
+    page.evaluate("""() => {
+      const area = Array.from(window.__kitPanel.content.node.querySelectorAll('.jp-OutputArea-output'))
+        .filter(o => o.querySelector('.widget-box, .jupyter-widgets'))[0];
+      area.tabIndex = -1; area.focus();
+    }""")
+    before = page.evaluate(_JS_MAP_PODS)
+    assert before == 4
+    _tab_to(page, "el.classList.contains('noUi-handle')")
+    page.keyboard.press("ArrowRight")
+    _wait_for(page, lambda: page.evaluate(_JS_MAP_PODS) == 5, "the arrow key did not add a pod to the map")
+    _tab_to(page, "el.tagName === 'BUTTON' && el.textContent.trim() === 'Kill pod'")
+    page.keyboard.press("Enter")
+    _wait_for(page, lambda: page.evaluate(_JS_MAP_TERMINATING) == 1, "Enter on Kill pod terminated no pod")
+    lab = page.locator(".jp-OutputArea-output").filter(has=page.locator(".widget-box")).first
+    clock = lab.locator(".widget-html-content").filter(has_text=re.compile(r"^t = \d+ s$")).first
+    shown = clock.inner_text()
+    _tab_to(page, "el.tagName === 'BUTTON' && el.textContent.trim() === '+10 s'")
+    page.keyboard.press("Space")
+    _wait_for(page, lambda: clock.inner_text() != shown, "Space on +10 s did not move the clock")
