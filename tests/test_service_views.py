@@ -514,3 +514,18 @@ def test_failed_requests_are_drawn_dashed_in_vermillion():
     lost = [s for s in fig.layout.shapes if s.type == "line"]
     assert lost and all((s.line.color, s.line.dash) == ("#D55E00", "dash") for s in lost)
     assert "0 answered, 20 failed" in fig.layout.title.subtitle.text
+
+
+def test_the_figures_have_text_alternatives(lab):
+    """Under the routing graph and the Sankey, a sentence each says what they draw: the Service,
+    its ready endpoints and the last requests' outcome; where the requests landed, per pod."""
+    assert shown(lab.graph_text) == ("Routing graph: Service default/web · ClusterIP · kube-proxy: iptables; "
+                                     "3 ready endpoint pods; No requests drawn yet: send some to see where they land.")
+    assert shown(lab.sankey_text) == "Sankey of the last requests: none sent yet."
+    lab.source.value = lab.source.options[0][1]
+    lab.send_button.click()
+    served = lab.last_traffic.served
+    assert len(served) == 3 and sum(served.values()) == 100
+    assert shown(lab.sankey_text).startswith("Sankey of the last requests: 100 sent, 100 answered, 0 failed; "
+                                             "answered by web-…-")
+    assert "100 answered, 0 failed" in shown(lab.graph_text)

@@ -247,3 +247,16 @@ def test_a_trace_wraps_only_between_words():
     assert "<span>minikube-m02</span>" in shown and "<span>10.244.2.3:80/TCP</span>" in shown
     assert "word-break:normal" in shown and "overflow-wrap:normal" in shown
     assert ".kit-trace>span{white-space:nowrap}" in shown
+
+
+def test_the_map_has_a_text_alternative(lab):
+    """Under the map, one sentence says what it draws: nodes (and which are down), pods by phase,
+    the last connection and how its path is drawn, so that colour is never the only signal."""
+    c = lab.cluster
+    assert "Cluster map: 3 nodes; pods in default: 3 Running." in html.unescape(lab.map_text.value)
+    lab.src_picker.value, lab.dst_picker.value = "external", values(lab.dst_picker)[0]
+    lab.trace_button.click()
+    assert "last connection failed (path drawn dashed)" in html.unescape(lab.map_text.value)
+    c.fail_node("minikube-m02")
+    lab.refresh()
+    assert "(minikube-m02 down, drawn dotted)" in lab.map_text.value

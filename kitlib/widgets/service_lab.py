@@ -37,12 +37,13 @@ from ..api.node import internal_ip
 from ..errors import ApiError
 from ..figures.proxy_rules import COMMANDS, proxy_rules
 from ..figures.sankey import traffic_sankey, update_traffic_sankey
-from ..figures.service_graph import service_graph, update_service_graph
+from ..figures.service_graph import service_graph, short_name, update_service_graph
 from .figurewidget import LabFigureWidget
 from .lab import (
     PICKER_WIDTH,
     TABLE_STYLE,
     controls,
+    figure_text,
     hint,
     pod_options,
     run_action,
@@ -159,6 +160,7 @@ class ServiceLab:
         self.rules = widgets.HTML()
         self.graph = service_graph(cluster, None, service, namespace, figure_class=LabFigureWidget)
         self.sankey = traffic_sankey(None, cluster, figure_class=LabFigureWidget)
+        self.graph_text, self.sankey_text = widgets.HTML(), widgets.HTML()  # the figures' text alternatives
 
         self.type.observe(self._on_type, names="value")
         self.traffic_policy.observe(self._on_policy, names="value")
@@ -175,8 +177,10 @@ class ServiceLab:
             controls(self.source, self.address, self.requests, self.spread, self.send_button),
             self.status,
             widgets.Box([self.graph]),
+            self.graph_text,
             *([self.rules] if rules else []),
             widgets.Box([self.sankey]),
+            self.sankey_text,
             self.result,
             self.table,
         ])
@@ -272,6 +276,8 @@ class ServiceLab:
         t, src = self.last_traffic, self.last_source
         update_service_graph(self.graph, c, t, self.service, self.namespace, source=src)
         update_traffic_sankey(self.sankey, t, c, source=src)
+        self.graph_text.value = figure_text(self._graph_summary())
+        self.sankey_text.value = figure_text(self._sankey_summary(t))
         self.result.value = trace_html(str(t)) if t is not None else hint(
             NO_REQUESTS if self.pod_picker.options else "No pods behind the Service yet: move the replicas "
             "slider up, then send requests.")
@@ -316,6 +322,24 @@ class ServiceLab:
         set_options(self.source, sources)
         set_options(self.address, self._addresses(svc))
         return svc
+
+    def _graph_summary(self) -> str:
+        """The routing graph in one sentence: its title and subtitle, and how many endpoint pods."""
+        title = self.graph.layout.title
+        pods = sum(len(t.x or ()) for t in self.graph.data if t.name == "endpoint pods (ready)")
+        parts = [f"Routing graph: {title.text}", f"{pods} ready endpoint pod{'s' if pods != 1 else ''}"]
+        if title.subtitle and title.subtitle.text:
+            parts.append(html.unescape(title.subtitle.text))
+        return "; ".join(parts) + ("" if parts[-1].endswith(".") else ".")
+
+    def _sankey_summary(self, t) -> str:
+        """The Sankey in one sentence: where the last requests landed, per pod."""
+        if t is None:
+            return "Sankey of the last requests: none sent yet."
+        pods = sorted(t.served.items())
+        where = ", ".join(f"{short_name(p)} {n}" for p, n in pods)
+        return (f"Sankey of the last requests: {t.requests} sent, {t.requests - t.failed} answered, "
+                f"{t.failed} failed" + (f"; answered by {where}" if where else "") + ".")
 
     def _rules_view(self) -> str:
         """The Service's rules on the lab's ``rules`` node, under the command that lists them."""
