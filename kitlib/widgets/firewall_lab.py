@@ -44,7 +44,7 @@ from ..figures.netpol import (
     workload_pods,
 )
 from .figurewidget import LabFigureWidget
-from .lab import hint, set_options, show_error
+from .lab import fit, hint, set_options, show_error
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 LAB_PORTS = ((80, "TCP"), (8080, "TCP"), (53, "UDP"))
@@ -254,9 +254,9 @@ class FirewallLab:
                               self.explanation]),
             ], layout=widgets.Layout(flex_flow="row wrap")),
             self.status,
-            widgets.Box([self.heatmap]),
+            fit(self.heatmap),
             self.graph_picker,
-            widgets.Box([self.graph]),
+            fit(self.graph),
         ])
         self.refresh()
 

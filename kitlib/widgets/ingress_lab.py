@@ -33,7 +33,7 @@ from ..errors import ApiError
 from ..figures.routing_tree import routing_tree, update_routing_tree
 from ..figures.service_graph import short_name
 from .figurewidget import LabFigureWidget
-from .lab import hint, pod_options, response_head, run_action, set_options, show_error
+from .lab import fit, hint, pod_options, response_head, run_action, set_options, show_error
 
 PATH_TYPES = ["Prefix", "Exact", "ImplementationSpecific"]
 INGRESS_API = "networking.k8s.io/v1"
@@ -212,7 +212,7 @@ class IngressLab:
                           self.clock], layout=widgets.Layout(flex_flow="row wrap")),
             self.status,
             self.result,
-            widgets.Box([self.figure]),
+            fit(self.figure),
         ])
         self.refresh()
 

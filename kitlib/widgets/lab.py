@@ -142,6 +142,14 @@ def controls(*children: widgets.Widget) -> widgets.HBox:
     return widgets.HBox(list(children), layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
 
 
+def fit(fig):
+    """A lab's figure as wide as the notebook's output, following it when the window or the side
+    panel changes (plotly.js draws 700 px otherwise, clipped on a projector at 1024 px); a child of
+    the lab's VBox stretches to its width, which autosize then fills."""
+    fig.layout.autosize = True
+    return fig
+
+
 def short_names(names) -> dict[str, str]:
     """Each generated name with the middle parts it shares with the others like it elided, so that
     a picker shows the part that tells the pods apart: the ReplicaSet's hash is dropped while all
@@ -238,7 +246,7 @@ class DeploymentLab:
             controls(self.node_picker, self.node_button, *self.step_buttons, self.play, self.clock),
             controls(self.src_picker, self.dst_picker, self.port, self.trace_button),
             self.status,
-            widgets.Box([self.map]),
+            fit(self.map),
             self.map_text,
             self.result,
             self.table,

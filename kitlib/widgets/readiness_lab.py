@@ -27,7 +27,7 @@ import ipywidgets as widgets
 from ..figures.timeline import success_rate, timeline, update_success_rate, update_timeline
 from ..history import History
 from .figurewidget import LabFigureWidget
-from .lab import TABLE_STYLE, controls, pod_options, run_action, set_options
+from .lab import TABLE_STYLE, controls, fit, pod_options, run_action, set_options
 
 GOOD_IMAGE = "kitlib/webapp:2"
 BAD_IMAGE = "kitlib/webapp:broken"
@@ -132,8 +132,8 @@ class ReadinessLab:
             controls(self.pod_picker, *self.fault_buttons.values()),
             controls(*self.step_buttons, self.play, self.rate, self.rollout_good, self.rollout_bad),
             self.status,
-            widgets.Box([self.timeline]),
-            widgets.Box([self.rate_figure]),
+            fit(self.timeline),
+            fit(self.rate_figure),
             self.table,
         ])
         self.refresh()

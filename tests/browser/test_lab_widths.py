@@ -12,6 +12,8 @@ notebook's own scroller only, and then must
   and is clipped or needs a horizontal scroll to reach;
 * be the element found at its own centre (``document.elementFromPoint``): nothing covers it.
 
+Each lab's figures must not be wider than the output either.
+
 A second test drives the deployment lab by keyboard only: Tab to the replicas slider, arrow keys,
 and the cluster map redraws with one more pod.
 """
@@ -132,6 +134,15 @@ _JS_CHECK = """([index, selector]) => {
       bad.push(where + ': covered by ' + (hit ? hit.tagName.toLowerCase() + '.' + hit.className : 'nothing'));
     }
   }
+  // The figures: as wide as the output, never wider (plotly.js's fixed 700 px is clipped).
+  const ar = area.getBoundingClientRect();
+  for (const plot of area.querySelectorAll('.js-plotly-plot')) {
+    if (!plot.getClientRects().length) continue;
+    const r = plot.getBoundingClientRect();
+    if (r.right > Math.min(window.innerWidth, ar.right) + 1) {
+      bad.push(`figure [${Math.round(r.left)}..${Math.round(r.right)}] wider than the output [..${Math.round(ar.right)}]`);
+    }
+  }
   return {count: controls.length, bad};
 }""".replace("SELECTOR", json.dumps(_CONTROLS))
 
@@ -192,7 +203,8 @@ def labs_page(lab_page, lab_server, run_notebook):
 
 def test_every_lab_control_is_visible_and_unclipped_at_projector_widths(labs_page, artifacts_dir):
     """At 1024, 1366 and 1920 px, file browser open or closed, no control of any lab sticks out of
-    the notebook, needs a horizontal scroll, or is covered: the rows of controls wrap. No word of
+    the notebook, needs a horizontal scroll, or is covered: the rows of controls wrap; no figure is
+    wider than the output. No word of
     a lab's traces, hop lists, kubectl tables and kube-proxy rules (an address, a pod's name, a
     chain) and no IP address in its other text is broken across two lines."""
     page = labs_page
