@@ -398,6 +398,7 @@ class FirewallLab:
                 for trace in fresh.data:
                     self.graph.add_trace(trace)
                 self.graph.layout = fresh.layout
+                fit(self.graph)  # the new layout would draw it 700 px wide again
             return
         update_policy_graph(self.graph, self.cluster, name, ns)
 
