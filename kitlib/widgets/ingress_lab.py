@@ -33,7 +33,16 @@ from ..errors import ApiError
 from ..figures.routing_tree import routing_tree, update_routing_tree
 from ..figures.service_graph import short_name
 from .figurewidget import LabFigureWidget
-from .lab import fit, hint, pod_options, response_head, run_action, set_options, show_error
+from .lab import (
+    PICKER_WIDTH,
+    fit,
+    hint,
+    pod_options,
+    response_head,
+    run_action,
+    set_options,
+    show_error,
+)
 
 PATH_TYPES = ["Prefix", "Exact", "ImplementationSpecific"]
 INGRESS_API = "networking.k8s.io/v1"
@@ -187,7 +196,7 @@ class IngressLab:
         self.deployment = widgets.Dropdown(description="Deployment", layout=widgets.Layout(width="240px"))
         self.replicas = widgets.IntSlider(value=0, min=0, max=max_replicas, description="replicas",
                                           continuous_update=False)
-        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width="300px"))
+        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width=PICKER_WIDTH))
         self.kill_button = widgets.Button(description="Kill pod", button_style="danger", icon="times", layout=short)
         self.step_button = widgets.Button(description="+10 s", layout=widgets.Layout(width="70px"))
         self.clock = widgets.HTML()

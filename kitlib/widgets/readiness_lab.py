@@ -27,7 +27,7 @@ import ipywidgets as widgets
 from ..figures.timeline import success_rate, timeline, update_success_rate, update_timeline
 from ..history import History
 from .figurewidget import LabFigureWidget
-from .lab import TABLE_STYLE, controls, fit, pod_options, run_action, set_options
+from .lab import PICKER_WIDTH, TABLE_STYLE, controls, fit, pod_options, run_action, set_options
 
 GOOD_IMAGE = "kitlib/webapp:2"
 BAD_IMAGE = "kitlib/webapp:broken"
@@ -99,7 +99,7 @@ class ReadinessLab:
         self.initial_delay = widgets.BoundedIntText(value=(probe and probe.initial_delay_seconds) or 0, min=0,
                                                     max=600, description="initialDelaySeconds",
                                                     layout=field_layout, style=style)
-        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width="300px"))
+        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width=PICKER_WIDTH))
         self.fault_buttons = {fault: widgets.ToggleButton(description=label, layout=widgets.Layout(width="auto"))
                               for label, fault in FAULTS}
         self.step_buttons = [widgets.Button(description=f"+{s} s", layout=widgets.Layout(width="70px"))
