@@ -138,7 +138,8 @@ _JS_CHECK = """([index, selector]) => {
   const ar = area.getBoundingClientRect();
   for (const plot of area.querySelectorAll('.js-plotly-plot')) {
     if (!plot.getClientRects().length) continue;
-    const r = plot.getBoundingClientRect();
+    const svg = plot.querySelector('svg.main-svg');  // what plotly drew, not the div around it
+    const r = (svg || plot).getBoundingClientRect();
     if (r.right > Math.min(window.innerWidth, ar.right) + 1) {
       bad.push(`figure [${Math.round(r.left)}..${Math.round(r.right)}] wider than the output [..${Math.round(ar.right)}]`);
     }
