@@ -129,3 +129,19 @@ def test_a_big_node_lays_its_pods_out_wider():
     """Three columns of pods up to twelve pods a node (the lessons' maps); more in a busier node, so
     its box stays low and its markers need not overlap."""
     assert [pod_columns(n) for n in (1, 12, 13, 30, 110)] == [3, 3, 4, 8, 9]
+
+
+def test_a_failed_connection_is_drawn_vermillion_and_dashed():
+    """A connection refused (nginx listens on 80, not 81) is drawn in its own colour and dash and
+    named "failed" in the legend and the title; the next answered one is drawn as before."""
+    c = _cluster()
+    a, b = c.pods()[0], next(p for p in c.pods() if p.spec.node_name != c.pods()[0].spec.node_name)
+    refused = c.connect(a.key, b.key, 81)
+    assert not refused.ok
+    fig = cluster_map(c, highlight=refused)
+    path = next(t for t in fig.data if t.name == "failed connection path")
+    assert (path.line.color, path.line.dash, path.marker.color) == ("#D55E00", "dash", "#D55E00")
+    assert len(path.x) >= 2 and "failed" in fig.layout.title.text
+    update_cluster_map(fig, c, highlight=c.connect(a.key, b.key, 80))
+    path = next(t for t in fig.data if t.name == "connection path")
+    assert (path.line.color, path.line.dash) == ("#CC79A7", "solid")

@@ -45,7 +45,8 @@ def test_the_installed_plotly_is_patched():
     FigureView class (through the module's export clause) and the Sankey's transition time."""
     assert ECHO_OFF and SANKEY_STILL
     module = LabFigureWidget._esm
-    assert module.rstrip().endswith("view._sendLayoutDelta = function () {};\n}")
+    assert module.rstrip().endswith("return remove.apply(this, args);\n  };\n}")
+    assert "view._sendLayoutDelta = function () {};\n" in module and "new ResizeObserver(" in module
     assert "forceTicksPerFrame:10,duration:0" in module
     assert "duration:500" not in module.split("forceTicksPerFrame")[1][:40]
 

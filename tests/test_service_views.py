@@ -3,6 +3,9 @@ cluster's state and of a Traffic result, and every widget control is one engine 
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 pytest.importorskip("plotly")
@@ -493,15 +496,15 @@ def test_the_rules_view_follows_the_mode_and_the_endpoints():
     command that lists them; a mode switch or a scale redraws them."""
     lab = ServiceLab(web_cluster(replicas=3, type_="NodePort"), "web", rules="minikube")
     assert lab.rules in lab.widget.children
-    assert "$ iptables-save -t nat" in lab.rules.value and "--probability 0.33333333349" in lab.rules.value
+    assert "$ iptables-save -t nat" in shown(lab.rules) and "--probability 0.33333333349" in shown(lab.rules)
     lab.proxy_mode.value = "nftables"
-    assert "$ nft list table ip kube-proxy" in lab.rules.value and "numgen random mod 3 vmap" in lab.rules.value
+    assert "$ nft list table ip kube-proxy" in shown(lab.rules) and "numgen random mod 3 vmap" in shown(lab.rules)
     assert "kube-proxy: nftables" in lab.graph.layout.title.text
     lab.replicas.value = 4
     lab.step(10)
-    assert "numgen random mod 4 vmap" in lab.rules.value
+    assert "numgen random mod 4 vmap" in shown(lab.rules)
     lab.proxy_mode.value = "ipvs"
-    assert "$ ipvsadm -Ln" in lab.rules.value and "rr" in lab.rules.value
+    assert "$ ipvsadm -Ln" in shown(lab.rules) and "rr" in shown(lab.rules)
 
 
 def test_no_rules_view_unless_asked(lab, calls):
@@ -509,3 +512,49 @@ def test_no_rules_view_unless_asked(lab, calls):
     assert lab.rules not in lab.widget.children and lab.rules.value == ""
     lab.refresh()
     assert calls == []
+
+
+def shown(view) -> str:
+    """The text an HTML view shows (its tags removed, its entities decoded)."""
+    return html.unescape(re.sub("<[^>]+>", "", view.value))
+
+
+def test_empty_states_say_what_to_do_first(lab):
+    """Before any request, the result line, the routing graph and the Sankey say to send some;
+    the result line then shows the requests; with no pods behind the Service it says to scale."""
+    assert "press Send to see where they land" in lab.result.value
+    assert lab.graph.layout.title.subtitle.text == "No requests drawn yet: send some to see where they land"
+    assert lab.sankey.layout.title.text.startswith("No requests sent yet: send some")
+    lab.source.value = lab.source.options[0][1]
+    lab.send_button.click()
+    assert "requests from" in shown(lab.result) and "press Send" not in shown(lab.result)
+    lab.replicas.value = 0
+    lab.step(60)
+    lab.type.value = "NodePort"  # the routing changes: the last requests are dropped
+    assert "No pods behind the Service yet: move the replicas slider up" in lab.result.value
+
+
+def test_failed_requests_are_drawn_dashed_in_vermillion():
+    """Requests from outside to a ClusterIP get no answer: their path is a vermillion dashed line,
+    its count a "failed requests" marker, and the subtitle counts them as failed."""
+    c = web_cluster(replicas=2)
+    t = c.traffic("external", cluster_ip(c), 80, requests=20)
+    fig = service_graph(c, t, "web")
+    lost = [s for s in fig.layout.shapes if s.type == "line"]
+    assert lost and all((s.line.color, s.line.dash) == ("#D55E00", "dash") for s in lost)
+    assert "0 answered, 20 failed" in fig.layout.title.subtitle.text
+
+
+def test_the_figures_have_text_alternatives(lab):
+    """Under the routing graph and the Sankey, a sentence each says what they draw: the Service,
+    its ready endpoints and the last requests' outcome; where the requests landed, per pod."""
+    assert shown(lab.graph_text) == ("Routing graph: Service default/web · ClusterIP · kube-proxy: iptables; "
+                                     "3 ready endpoint pods; No requests drawn yet: send some to see where they land.")
+    assert shown(lab.sankey_text) == "Sankey of the last requests: none sent yet."
+    lab.source.value = lab.source.options[0][1]
+    lab.send_button.click()
+    served = lab.last_traffic.served
+    assert len(served) == 3 and sum(served.values()) == 100
+    assert shown(lab.sankey_text).startswith("Sankey of the last requests: 100 sent, 100 answered, 0 failed; "
+                                             "answered by web-…-")
+    assert "100 answered, 0 failed" in shown(lab.graph_text)

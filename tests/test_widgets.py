@@ -13,7 +13,15 @@ pytest.importorskip("anywidget")
 import kitlib
 from kitlib.figures.cluster_map import PHASES
 from kitlib.widgets import DeploymentLab
-from kitlib.widgets.lab import PAGE_PODS
+from kitlib.widgets.lab import (
+    NO_PODS,
+    NO_TRACE,
+    PAGE_PODS,
+    TABLE_STYLE,
+    pod_options,
+    short_names,
+    trace_html,
+)
 
 
 @pytest.fixture
@@ -22,6 +30,11 @@ def lab():
     cluster.kubectl("create deployment web --image=nginx --replicas=3 --port=80")
     cluster.advance(10)
     return DeploymentLab(cluster, "web")
+
+
+def values(picker) -> list:
+    """What a picker's options stand for (their labels are for the learner)."""
+    return [v for _, v in picker.options]
 
 
 def pod_points(lab, namespace="default") -> int:
@@ -98,7 +111,7 @@ def test_trace_draws_the_path_on_the_map(lab):
 def test_errors_show_in_the_status_line_and_change_nothing(lab):
     """An engine error in a callback is shown to the learner, not lost, and the cluster is unchanged."""
     lab.src_picker.value = "external"
-    lab.dst_picker.value = lab.dst_picker.options[0]
+    lab.dst_picker.value = values(lab.dst_picker)[0]
     lab.port.value = 80
     lab.trace_button.click()
     assert lab.last_connection is not None and not lab.last_connection.ok
@@ -129,9 +142,9 @@ def big_lab():
 
 def test_a_small_namespace_lists_every_pod(lab):
     """At workshop scale the table is `kubectl get pods -o wide` and the pickers list every pod."""
-    assert lab.table.value.startswith("<pre style='font-size:11px;line-height:1.3'>$ kubectl get pods -o wide\n")
+    assert lab.table.value.startswith(f"<pre style='{TABLE_STYLE}'>$ kubectl get pods -o wide\n")
     assert html.unescape(lab.table.value).endswith(lab.cluster.kubectl("get pods -o wide") + "</pre>")
-    assert sorted(lab.pod_picker.options) == sorted(p.name for p in lab.cluster.pods())
+    assert sorted(values(lab.pod_picker)) == sorted(p.name for p in lab.cluster.pods())
 
 
 def test_a_big_namespace_shows_the_chosen_nodes_pods(big_lab):
@@ -148,13 +161,13 @@ def test_a_big_namespace_shows_the_chosen_nodes_pods(big_lab):
     assert rows[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE",
                                "READINESS", "GATES"]
     assert "120 pods in namespace default" in table and f"the first {PAGE_PODS};" in table
-    assert list(lab.pod_picker.options) == [r.split()[0] for r in rows[1:PAGE_PODS + 1]]
+    assert list(values(lab.pod_picker)) == [r.split()[0] for r in rows[1:PAGE_PODS + 1]]
     lab.node_picker.value = "minikube-m02"
     on_m02 = sorted(p.name for p in c.pods() if p.spec.node_name == "minikube-m02")[:PAGE_PODS]
-    assert list(lab.pod_picker.options) == on_m02
+    assert list(values(lab.pod_picker)) == on_m02
     assert "--field-selector spec.nodeName=minikube-m02" in lab.table.value
     kept = lab.src_picker.value  # the source picked on minikube stays, ahead of m02's pods, nodes, outside
-    assert list(lab.src_picker.options) == [kept, *(f"default/{n}" for n in on_m02), "node/minikube",
+    assert list(values(lab.src_picker)) == [kept, *(f"default/{n}" for n in on_m02), "node/minikube",
                                             "node/minikube-m02", "external"]
 
 
@@ -162,10 +175,10 @@ def test_a_big_namespace_keeps_the_trace_ends_across_nodes(big_lab):
     """Tracing between nodes: the source picked on one node stays picked when the lists follow
     another node, so a pod on each can be chosen."""
     lab = big_lab
-    src = lab.src_picker.options[0]
+    src = values(lab.src_picker)[0]
     lab.node_picker.value = "minikube-m02"
-    assert lab.src_picker.value == src and src.split("/")[1] not in lab.pod_picker.options
-    lab.dst_picker.value = lab.dst_picker.options[1]
+    assert lab.src_picker.value == src and src.split("/")[1] not in values(lab.pod_picker)
+    lab.dst_picker.value = values(lab.dst_picker)[1]
     lab.trace_button.click()
     assert lab.last_connection.ok, lab.status.value
 
@@ -174,7 +187,7 @@ def test_kill_reaches_pods_not_listed(big_lab):
     """lab.kill(name) deletes any pod, as Kill pod does for the pod picked."""
     lab, c = big_lab, big_lab.cluster
     victim = next(p.name for p in c.pods() if p.spec.node_name == "minikube-m02")
-    assert victim not in lab.pod_picker.options
+    assert victim not in values(lab.pod_picker)
     lab.kill(victim)
     assert c.get("Pod", victim).metadata.deletion_timestamp is not None
 
@@ -185,4 +198,65 @@ def test_scaling_down_lists_every_pod_again(big_lab):
     lab.replicas.value = 5
     lab.step(60)
     assert "--field-selector" not in lab.table.value and "pods in namespace" not in lab.table.value
-    assert sorted(lab.pod_picker.options) == sorted(p.name for p in c.pods())
+    assert sorted(values(lab.pod_picker)) == sorted(p.name for p in c.pods())
+
+
+def test_pod_pickers_show_what_tells_the_pods_apart(lab):
+    """Pods of one ReplicaSet share `<deployment>-<pod-template-hash>-`: the picker's labels leave
+    out the shared hash and show the random suffix, the pod's IP and its node, while the value
+    stays the pod's name (what `kubectl delete pod` takes)."""
+    c = lab.cluster
+    pods = {p.name: p for p in c.pods()}
+    for label, name in lab.pod_picker.options:
+        p = pods[name]
+        suffix = name.rsplit("-", 1)[1]
+        assert label == f"web-…-{suffix} ({p.status.pod_ip}, {p.spec.node_name})"
+    assert all(label.startswith("web-…-") and value.startswith("default/web-")
+               for label, value in lab.src_picker.options if value.startswith("default/"))
+    assert ("node/minikube", "node/minikube") in lab.src_picker.options
+
+
+def test_short_names_keep_the_hash_while_it_tells_pods_apart():
+    """During a rollout two ReplicaSets' pods are listed: their hashes differ, so they stay."""
+    assert short_names(["web-678b8c8999-8x8gn", "web-5f6d7c8b9a-d2k4q"]) == {
+        "web-678b8c8999-8x8gn": "web-678b8c8999-8x8gn", "web-5f6d7c8b9a-d2k4q": "web-5f6d7c8b9a-d2k4q"}
+    assert short_names(["web-678b8c8999-8x8gn"]) == {"web-678b8c8999-8x8gn": "web-678b8c8999-8x8gn"}
+
+
+def test_a_pod_without_an_ip_says_so_in_its_label():
+    """A pod just bound to a node has no IP until its sandbox starts; its label says so."""
+    c = kitlib.Cluster(nodes=1, seed=0)
+    c.kubectl("run solo --image=nginx")
+    [(label, value)] = pod_options(c.pods())
+    assert (label, value) == ("solo (no IP yet, minikube)", "solo")
+
+
+def test_the_deployment_lab_says_what_to_do_first(lab):
+    """Before a trace the result line says to pick two ends and press Trace; with no pods, to
+    move the replicas slider."""
+    assert NO_TRACE in html.unescape(lab.result.value)
+    lab.replicas.value = 0
+    lab.step(60)
+    assert NO_PODS in html.unescape(lab.result.value)
+
+
+def test_a_trace_wraps_only_between_words():
+    """A hop list wraps at spaces only: words with a hyphen or a slash (where a browser could
+    break a line) are kept whole, and the <pre> turns off JupyterLab's break-anywhere rule."""
+    shown = trace_html("minikube-m02  web-678b8c8999-54xrc  10.244.1.2 → 10.244.2.3:80/TCP")
+    assert "<span>minikube-m02</span>" in shown and "<span>10.244.2.3:80/TCP</span>" in shown
+    assert "word-break:normal" in shown and "overflow-wrap:normal" in shown
+    assert ".kit-trace>span{white-space:nowrap}" in shown
+
+
+def test_the_map_has_a_text_alternative(lab):
+    """Under the map, one sentence says what it draws: nodes (and which are down), pods by phase,
+    the last connection and how its path is drawn, so that colour is never the only signal."""
+    c = lab.cluster
+    assert "Cluster map: 3 nodes; pods in default: 3 Running." in html.unescape(lab.map_text.value)
+    lab.src_picker.value, lab.dst_picker.value = "external", values(lab.dst_picker)[0]
+    lab.trace_button.click()
+    assert "last connection failed (path drawn dashed)" in html.unescape(lab.map_text.value)
+    c.fail_node("minikube-m02")
+    lab.refresh()
+    assert "(minikube-m02 down, drawn dotted)" in lab.map_text.value

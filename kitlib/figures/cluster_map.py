@@ -43,6 +43,10 @@ PHASES: list[tuple[str, str, str]] = [
     ("Unknown", "#999999", "triangle-up"),
 ]
 PATH_COLOUR = "#CC79A7"
+# A failed connection's path: Okabe-Ito vermillion and dashed, so that it differs from an answered
+# one in shape as well as colour (colour is never the only signal).
+FAILED_COLOUR = "#D55E00"
+PATH_NAMES = {True: "connection path", False: "failed connection path"}
 TRACES = ["node network", "overlay (VXLAN)", *[p[0] for p in PHASES], "labels", "path"]
 LABEL_PODS = 40  # pods labelled on the map up to this many; above, on hover only
 DEVICE_LABEL_NODES = 10  # up to this many nodes the grid has five boxes a row, room for device labels
@@ -238,6 +242,8 @@ def update_cluster_map(fig, cluster, highlight=None, namespace: str | None = Non
             elif name in phases or name == "labels":
                 write(trace, name + ".text", "text", d["text"])
             write(trace, name + ".hovertext", "hovertext", d["hovertext"] or None)
+            if name == "path":
+                _style_path(trace, data["ok"])
         write(fig.layout, "shapes", "shapes", data["shapes"])
         fig.layout.xaxis.range = data["x_range"]
         fig.layout.yaxis.range = data["y_range"]
@@ -263,4 +269,15 @@ def _style_pods(trace, show_text: bool, size: int) -> None:
 
 
 def _name(trace) -> str:
-    return "path" if trace.name == "connection path" else trace.name
+    return "path" if trace.name in PATH_NAMES.values() else trace.name
+
+
+def _style_path(trace, ok: bool | None) -> None:
+    """The path in the answered style, or vermillion and dashed (and named so) when it failed."""
+    failed = ok is False
+    name, colour, dash = PATH_NAMES[not failed], FAILED_COLOUR if failed else PATH_COLOUR, "dash" if failed else "solid"
+    if trace.name != name:
+        trace.name = name
+    if trace.line.color != colour or trace.line.dash != dash:
+        trace.line.update(color=colour, dash=dash)
+        trace.marker.color = colour

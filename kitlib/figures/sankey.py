@@ -87,7 +87,7 @@ def sankey_flows(traffic, cluster, source: str | None = None) -> Flows:
     """
     f = Flows()
     if traffic is None:
-        f.title = "No requests sent yet"
+        f.title = "No requests sent yet: send some to see where they land"
         return f
     source = source if source is not None else getattr(traffic, "src", None) or getattr(traffic, "source", None)
     src = f.node("source", "source", f"{_source_label(source, traffic)} ({traffic.requests})",

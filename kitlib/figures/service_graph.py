@@ -7,7 +7,8 @@ each node → the endpoint pods, grouped by the node they run on. Every path the
 allows is drawn thin; the paths a :class:`~kitlib.network.traffic.Traffic` result took are
 drawn with a width that grows with the requests, labelled with the count. A path that cannot
 work (outside → ClusterIP, or a LoadBalancer whose EXTERNAL-IP is ``<pending>``) is dashed,
-with the reason.
+with the reason. Requests that got no answer are drawn vermillion and dashed (a colour and a
+shape), and the subtitle counts them as failed.
 
 ``service_routes(cluster, traffic)`` is the graph as plain data (vertices, edges, counts);
 ``service_graph(cluster, traffic)`` draws it as a ``go.Figure``; ``update_service_graph(fig,
@@ -384,6 +385,9 @@ def _add_traffic(routes: Routes, traffic, kind: str | None, svc, nodes) -> None:
     e.hover = f"{requests} requests to {address}" + (f": {e.failed} failed<br>{why}" if e.failed else "")
 
 
+EMPTY = "No requests drawn yet: send some to see where they land"
+
+
 def _title(svc, stype: str, etp_local: bool, traffic, source: str | None) -> tuple[str, str]:
     text = f"Service {svc.key} · {stype}"
     extras = []
@@ -398,7 +402,7 @@ def _title(svc, stype: str, etp_local: bool, traffic, source: str | None) -> tup
         who = {"external": "outside"}.get(source or "", source or "a client")
         return text, (f"{traffic.requests} requests from {html.escape(who)} to {traffic.address}: "
                       f"{ok} answered, {traffic.failed} failed")
-    return text, ""
+    return text, EMPTY
 
 
 def short_name(key: str) -> str:
@@ -528,7 +532,7 @@ def _draw(routes: Routes) -> dict[str, Any]:
             colour = VERMILLION if lost or not e.reachable else TRAFFIC_COLOUR
             shapes.append(dict(type="line", x0=a.x, y0=a.y, x1=b.x, y1=b.y, layer="below",
                                line=dict(color=colour, width=2 + 12 * e.requests / peak,
-                                         dash="dot" if lost else "solid")))
+                                         dash="dash" if lost else "solid")))
             t = traces["failed requests" if lost else "traffic"]
             mx, my = _along(a, b, 0.7 if e.dst.startswith("pod:") else (0.5 if e.reachable else 0.2))
             t["x"].append(mx)

@@ -30,6 +30,9 @@ each once the kernel has answered the previous message; a click on a lab's butto
   only to label the deltas), so an update is one ``_py2js_update`` message and its reset;
 * the kernel does not ``echo_update`` what the browser sends (legend clicks, zoom, hover events
   still reach the kernel and update its figure, as in plotly).
+* a view follows its element's width (a ``ResizeObserver`` calling plotly's ``autosizeFigure``):
+  rendered as an anywidget it gets none of the Lumino resize messages plotly listens to, so a
+  figure with ``autosize`` kept its first width when the notebook narrowed and was clipped.
 
 Its module also makes the Sankey's transitions instant: plotly.js moves and fades a Sankey's
 nodes and links for 500 ms after every redraw (a constant, not an attribute), which taught
@@ -67,6 +70,31 @@ _PATCH = """
   const view = FIGURE_VIEW.prototype;
   view._sendTraceDeltas = function () {};
   view._sendLayoutDelta = function () {};
+  // Rendered as an anywidget, the view gets no Lumino "resize" message and sets up no window
+  // listener: a figure with autosize would keep its first width when the notebook narrows (the
+  // side panel opens, the window shrinks) and be clipped. Follow the element's width instead.
+  const render = view.perform_render, remove = view.remove;
+  view.perform_render = function (...args) {
+    const out = render.apply(this, args);
+    if (typeof ResizeObserver !== 'undefined' && !this.__kitResize) {
+      let width = 0, frame = 0;
+      this.__kitResize = new ResizeObserver((entries) => {
+        const w = Math.round(entries[0].contentRect.width);
+        if (!w || w === width) return;
+        const first = width === 0;
+        width = w;
+        if (first) return;  // drawn at this width already
+        cancelAnimationFrame(frame);
+        frame = requestAnimationFrame(() => this.autosizeFigure());
+      });
+      this.__kitResize.observe(this.el);
+    }
+    return out;
+  };
+  view.remove = function (...args) {
+    if (this.__kitResize) this.__kitResize.disconnect();
+    return remove.apply(this, args);
+  };
 }
 """
 

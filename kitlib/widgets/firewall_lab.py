@@ -45,7 +45,7 @@ from ..figures.netpol import (
     workload_pods,
 )
 from .figurewidget import LabFigureWidget
-from .lab import set_options, show_error
+from .lab import fit, hint, set_options, show_error
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 LAB_PORTS = ((80, "TCP"), (8080, "TCP"), (53, "UDP"))
@@ -259,9 +259,9 @@ class FirewallLab:
                               self.explanation]),
             ], layout=widgets.Layout(flex_flow="row wrap")),
             self.status,
-            widgets.Box([self.heatmap]),
+            fit(self.heatmap),
             self.graph_picker,
-            widgets.Box([self.graph]),
+            fit(self.graph),
         ])
         self.refresh()
 
@@ -363,8 +363,9 @@ class FirewallLab:
 
     def _show_explanation(self) -> None:
         text = self.last_explanation
-        self.explanation.value = ("<pre style='font-size:11px;line-height:1.35;white-space:pre-wrap'>"
-                                  + html.escape(text) + "</pre>") if text else ""
+        self.explanation.value = ("<pre style='font-size:11px;line-height:1.35;white-space:pre-wrap;word-break:normal;overflow-wrap:normal'>"
+                                  + html.escape(text) + "</pre>") if text else hint(
+            "Nothing explained yet: pick from, to and a port, then press Explain to see which policies decide.")
 
     def _sync_controls(self) -> None:
         self._syncing = True  # setting a picker to what the cluster holds is not a request
@@ -409,6 +410,7 @@ class FirewallLab:
                 for trace in fresh.data:
                     self.graph.add_trace(trace)
                 self.graph.layout = fresh.layout
+                fit(self.graph)  # the new layout would draw it 700 px wide again
             return
         update_policy_graph(self.graph, self.cluster, name, ns)
 

@@ -32,7 +32,7 @@ import ipywidgets as widgets
 
 from ..figures.gateway_tree import gateway_tree, update_gateway_tree
 from .figurewidget import LabFigureWidget
-from .lab import response_head, run_action, set_options, show_error
+from .lab import hint, response_head, run_action, set_options, show_error
 
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 PATH_TYPES = ["PathPrefix", "Exact"]
@@ -463,7 +463,7 @@ class GatewayLab:
     def _result(self) -> str:
         resp = self.last_response
         if resp is None:
-            return ""
+            return hint("No request sent yet: set host, path and headers, then press Send to see which rule answers.")
         lines = [f"{response_head(resp)} · {html.escape(resp.url)}"]
         if getattr(resp, "gateway", None) is not None:
             lines.append(f"<b>routed</b>: {html.escape(str(resp.gateway))}")

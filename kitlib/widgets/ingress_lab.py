@@ -33,7 +33,16 @@ from ..errors import ApiError
 from ..figures.routing_tree import routing_tree, update_routing_tree
 from ..figures.service_graph import short_name
 from .figurewidget import LabFigureWidget
-from .lab import response_head, run_action, set_options, show_error
+from .lab import (
+    PICKER_WIDTH,
+    fit,
+    hint,
+    pod_options,
+    response_head,
+    run_action,
+    set_options,
+    show_error,
+)
 
 PATH_TYPES = ["Prefix", "Exact", "ImplementationSpecific"]
 INGRESS_API = "networking.k8s.io/v1"
@@ -187,7 +196,7 @@ class IngressLab:
         self.deployment = widgets.Dropdown(description="Deployment", layout=widgets.Layout(width="240px"))
         self.replicas = widgets.IntSlider(value=0, min=0, max=max_replicas, description="replicas",
                                           continuous_update=False)
-        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width="300px"))
+        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width=PICKER_WIDTH))
         self.kill_button = widgets.Button(description="Kill pod", button_style="danger", icon="times", layout=short)
         self.step_button = widgets.Button(description="+10 s", layout=widgets.Layout(width="70px"))
         self.clock = widgets.HTML()
@@ -212,7 +221,7 @@ class IngressLab:
                           self.clock], layout=widgets.Layout(flex_flow="row wrap")),
             self.status,
             self.result,
-            widgets.Box([self.figure]),
+            fit(self.figure),
         ])
         self.refresh()
 
@@ -309,7 +318,7 @@ class IngressLab:
     def _result(self) -> str:
         resp = self.last_response
         if resp is None:
-            return ""
+            return hint("No request sent yet: type a URL and press Send to see which rule answers.")
         head = response_head(resp)
         if resp.status is not None:
             why = next((h.note for h in reversed(resp.hops) if h.device == "nginx"), "")
@@ -348,9 +357,10 @@ class IngressLab:
                 self.replicas.value = n
             selector = dep.spec.selector.match_labels if dep is not None else {}
             pods = c.pods(ns, ",".join(f"{k}={v}" for k, v in sorted(selector.items()))) if selector else []
-            names = [p.name for p in pods if p.metadata.deletion_timestamp is None]
+            options = pod_options(p for p in pods if p.metadata.deletion_timestamp is None)
+            names = [name for _, name in options]
             answered = (self.last_response.pod or "").split("/", 1)[-1] if self.last_response else ""
-            set_options(self.pod_picker, names, first=names.index(answered) if answered in names else 0)
+            set_options(self.pod_picker, options, first=names.index(answered) if answered in names else 0)
         finally:
             self._syncing = was
 

@@ -24,15 +24,56 @@ receive and lay out a 390 KiB table and three lists of 3,000 options on every cl
 from __future__ import annotations
 
 import html
+import re
 
 import ipywidgets as widgets
 
 from ..api.pod import Pod
 from ..errors import ApiError
-from ..figures.cluster_map import cluster_map, update_cluster_map
+from ..figures.cluster_map import PHASES, cluster_map, update_cluster_map
 from .figurewidget import LabFigureWidget
 
+PHASE_NAMES = {p[0] for p in PHASES}
 PAGE_PODS = 50  # above this many pods in the namespace, the table and pickers show one node's pods
+# kubectl's tables keep their columns: no wrapping (JupyterLab's output <pre> breaks anywhere, even
+# inside an IP address), a horizontal scrollbar when the notebook is narrower than the table.
+TABLE_STYLE = "font-size:11px;line-height:1.3;white-space:pre;word-break:normal;overflow-x:auto;max-width:100%"
+PICKER_WIDTH = "380px"  # a pod picker: room for "web-…-8x8gn (10.244.1.2, minikube-m02)"
+
+
+NO_PODS = "No pods yet: move the replicas slider up to create some."
+NO_TRACE = "No connection traced yet: pick a pod in from and in to, then press Trace to draw its path on the map."
+
+
+def hint(text: str) -> str:
+    """A lab's empty state: what to do first, in grey, where the result will be."""
+    return f"<i style='color:#555'>{html.escape(text, quote=False)}</i>"
+
+
+def figure_text(text: str) -> str:
+    """A figure's text alternative, the line under it: what the figure shows, in words (for a
+    screen reader, and for anyone who cannot tell its colours apart)."""
+    return f"<div role='note' style='font-size:12px;color:#444'>{html.escape(text, quote=False)}</div>"
+
+
+def map_summary(fig, cluster, namespace: str, conn=None) -> str:
+    """The cluster map in one sentence, counted from the figure's own traces: nodes (and which are
+    down), the namespace's pods by phase, the last connection and how its path is drawn."""
+    nodes = cluster.api.nodes()
+    down = [n.name for n in nodes if not cluster.node_runtime(n.name).up]
+    counts = []
+    for trace in fig.data:
+        if trace.name in PHASE_NAMES:
+            n = sum(1 for h in trace.hovertext or () if str(h).startswith(f"{namespace}/"))
+            if n:
+                counts.append(f"{n} {trace.name}")
+    text = (f"Cluster map: {len(nodes)} node{'s' if len(nodes) != 1 else ''}"
+            + (f" ({', '.join(down)} down, drawn dotted)" if down else "")
+            + f"; pods in {namespace}: " + (", ".join(counts) if counts else "none"))
+    if conn is not None:
+        text += ("; last connection answered (path drawn solid)" if conn.ok else
+                 "; last connection failed (path drawn dashed)") + f": {conn.src_ip} → {conn.dst_ip}:{conn.port}"
+    return text + "."
 
 
 def show_error(status: widgets.HTML, text: str) -> None:
@@ -62,17 +103,93 @@ def response_head(resp) -> str:
     return f"<b style='color:{colour}'>{html.escape(resp.status_text)}</b>"
 
 
+def trace_html(text: str, style: str = "font-size:12px") -> str:
+    """A trace or a hop list (``str(connection)``, ``str(traffic)``) as preformatted HTML that wraps
+    only at spaces: each word (an address with its port, a pod's name, a chain) is kept whole, so a
+    narrow notebook never breaks ``10.244.1.2:80`` in two. A word longer than the line scrolls."""
+    # With word-break and overflow-wrap normal, a line breaks only at spaces and after a hyphen or
+    # a slash: the words holding one (pod names, 10.244.1.2:80/TCP) are kept whole in a span.
+    words = re.sub(r"\S*[-/]\S*", lambda m: f"<span>{m.group()}</span>", html.escape(text, quote=False))
+    return ("<style>.kit-trace>span{white-space:nowrap}</style>"
+            f"<pre class='kit-trace' style='{style};white-space:pre-wrap;word-break:normal;"
+            f"overflow-wrap:normal;overflow-x:auto;max-width:100%'>{words}</pre>")
+
+
 def set_options(picker: widgets.Dropdown, options: list, first: int = 0, keep_if=None) -> None:
     """New options for a picker, keeping the learner's choice while it is still there (else the
-    ``first``-th option). ``keep_if(choice)``: keep a choice missing from ``options`` too (it is
-    added to them), e.g. a pod on another node than the one listed."""
+    ``first``-th option). ``options``: values, or ``(label, value)`` pairs (values alone are their
+    own label). ``keep_if(choice)``: keep a choice missing from ``options`` too (it is added to
+    them), e.g. a pod on another node than the one listed; a string it returns is the kept
+    choice's label."""
     keep = picker.value
-    if keep is not None and keep_if is not None and keep not in options and keep_if(keep):
-        options = [keep, *options]
-    values = [o[1] if isinstance(o, tuple) else o for o in options]
-    if tuple(picker.options) != tuple(options):
-        picker.options = options
+    pairs = [o if isinstance(o, tuple) else (str(o), o) for o in options]
+    values = [v for _, v in pairs]
+    if keep is not None and keep_if is not None and keep not in values:
+        kept = keep_if(keep)
+        if kept:
+            pairs = [(kept if isinstance(kept, str) else str(keep), keep), *pairs]
+            values = [keep, *values]
+    # Values alone stay values alone (a picker of names lists the names).
+    new = tuple(pairs) if any(isinstance(o, tuple) for o in options) else tuple(values)
+    if tuple(picker.options) != new:
+        picker.options = new
     picker.value = keep if keep in values else (values[min(first, len(values) - 1)] if values else None)
+
+
+def controls(*children: widgets.Widget) -> widgets.HBox:
+    """A row of a lab's controls that wraps onto the next line when the notebook is narrower than
+    the row (a projector at 1024 px, the file browser open), so that no control is clipped."""
+    return widgets.HBox(list(children), layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
+
+
+def fit(fig):
+    """A lab's figure as wide as the notebook's output, following it when the window or the side
+    panel changes (plotly.js draws 700 px otherwise, clipped on a projector at 1024 px); a child of
+    the lab's VBox stretches to its width, which autosize then fills."""
+    fig.layout.autosize = True
+    return fig
+
+
+def short_names(names) -> dict[str, str]:
+    """Each generated name with the middle parts it shares with the others like it elided, so that
+    a picker shows the part that tells the pods apart: the ReplicaSet's hash is dropped while all
+    the pods listed have the same one (and kept during a rollout, when it tells old from new).
+
+    >>> short_names(["web-678b8c8999-8x8gn", "web-678b8c8999-d2k4q", "api-5d8f9c-abcde", "db-0"])
+    {'web-678b8c8999-8x8gn': 'web-…-8x8gn', 'web-678b8c8999-d2k4q': 'web-…-d2k4q', 'api-5d8f9c-abcde': 'api-5d8f9c-abcde', 'db-0': 'db-0'}
+    """
+    names = list(names)
+    groups: dict[tuple[str, int], list[list[str]]] = {}
+    for name in names:
+        parts = name.split("-")
+        groups.setdefault((parts[0], len(parts)), []).append(parts)
+    out = {}
+    for (_, n), members in groups.items():
+        same = {i for i in range(1, n - 1) if len(members) > 1 and len({m[i] for m in members}) == 1}
+        for parts in members:
+            shown: list[str] = []
+            for i, part in enumerate(parts):
+                if i not in same:
+                    shown.append(part)
+                elif not shown or shown[-1] != "…":
+                    shown.append("…")
+            out["-".join(parts)] = "-".join(shown)
+    return {name: out[name] for name in names}
+
+
+def pod_options(pods, value=lambda p: p.name, namespace: str = "default", prefix: str = "") -> list[tuple[str, str]]:
+    """A pod picker's ``(label, value)`` options: the label starts with what tells the pod apart
+    (:func:`short_names`) and adds its IP and node, ``web-…-8x8gn (10.244.1.2, minikube-m02)``;
+    the value (``value(pod)``, the name by default) is what the lab's engine calls take. Pods
+    outside ``namespace`` are labelled ``namespace/name``."""
+    pods = list(pods)
+    short = short_names(p.name for p in pods)
+    out = []
+    for p in pods:
+        where = ", ".join(x for x in (p.status.pod_ip or "no IP yet", p.spec.node_name) if x)
+        ns = "" if p.namespace == namespace else f"{p.namespace}/"
+        out.append((f"{prefix}{ns}{short[p.name]} ({where})", value(p)))
+    return out
 
 
 class DeploymentLab:
@@ -96,7 +213,7 @@ class DeploymentLab:
         current = cluster.get("Deployment", deployment, namespace).spec.replicas or 0
         self.replicas = widgets.IntSlider(value=current, min=0, max=max(max_replicas, current),
                                           description="replicas", continuous_update=False)
-        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width="300px"))
+        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width=PICKER_WIDTH))
         self.kill_button = widgets.Button(description="Kill pod", button_style="danger", icon="times")
         self.node_picker = widgets.Dropdown(description="node", options=[n.name for n in cluster.nodes()],
                                             layout=widgets.Layout(width="240px"))
@@ -104,8 +221,8 @@ class DeploymentLab:
         self.step_buttons = [widgets.Button(description=f"+{s} s", layout=widgets.Layout(width="70px"))
                              for s in (1, 10, 60)]
         self.play = widgets.Play(value=0, min=0, max=10_000, interval=700, description="play")
-        self.src_picker = widgets.Dropdown(description="from", layout=widgets.Layout(width="300px"))
-        self.dst_picker = widgets.Dropdown(description="to", layout=widgets.Layout(width="300px"))
+        self.src_picker = widgets.Dropdown(description="from", layout=widgets.Layout(width=PICKER_WIDTH))
+        self.dst_picker = widgets.Dropdown(description="to", layout=widgets.Layout(width=PICKER_WIDTH))
         self.port = widgets.BoundedIntText(value=80, min=1, max=65535, description="port",
                                            layout=widgets.Layout(width="150px"))
         self.trace_button = widgets.Button(description="Trace", button_style="info", icon="route")
@@ -114,6 +231,7 @@ class DeploymentLab:
         self.result = widgets.HTML()
         self.table = widgets.HTML()
         self.map = cluster_map(cluster, figure_class=LabFigureWidget)
+        self.map_text = widgets.HTML()  # the map's text alternative
 
         self.replicas.observe(self._on_replicas, names="value")
         self.kill_button.on_click(self._on_kill)
@@ -124,11 +242,12 @@ class DeploymentLab:
         self.play.observe(self._on_play, names="value")
         self.trace_button.on_click(self._on_trace)
         self.widget = widgets.VBox([
-            widgets.HBox([self.replicas, self.pod_picker, self.kill_button]),
-            widgets.HBox([self.node_picker, self.node_button, *self.step_buttons, self.play, self.clock]),
-            widgets.HBox([self.src_picker, self.dst_picker, self.port, self.trace_button]),
+            controls(self.replicas, self.pod_picker, self.kill_button),
+            controls(self.node_picker, self.node_button, *self.step_buttons, self.play, self.clock),
+            controls(self.src_picker, self.dst_picker, self.port, self.trace_button),
             self.status,
-            widgets.Box([self.map]),
+            fit(self.map),
+            self.map_text,
             self.result,
             self.table,
         ])
@@ -189,11 +308,12 @@ class DeploymentLab:
         self.clock.value = f"<b>t = {c.now:.0f} s</b>"
         conn = self.last_connection
         if conn is not None and self._path_still_valid(conn):
-            self.result.value = "<pre>" + html.escape(str(conn)) + "</pre>"
+            self.result.value = trace_html(str(conn))
         else:
             conn = None
-            self.result.value = ""
+            self.result.value = hint(NO_TRACE if c.api.list_as(Pod, self.namespace) else NO_PODS)
         update_cluster_map(self.map, c, highlight=conn)
+        self.map_text.value = figure_text(map_summary(self.map, c, self.namespace, conn))
 
     def _refresh_pods(self) -> None:
         """The pod table and the pickers: every pod, or in a big namespace the chosen node's."""
@@ -208,9 +328,8 @@ class DeploymentLab:
             node = self.node_picker.value
             command += f" --field-selector spec.nodeName={node}"
             pods = sorted((p for p in pods if p.spec.node_name == node), key=lambda p: p.name)[:PAGE_PODS]
-        names = [p.name for p in pods if p.metadata.deletion_timestamp is None]
-        set_options(self.pod_picker, names)
-        endpoints = [f"{p.namespace}/{p.name}" for p in pods if p.status.pod_ip]
+        set_options(self.pod_picker, pod_options(p for p in pods if p.metadata.deletion_timestamp is None))
+        endpoints = pod_options((p for p in pods if p.status.pod_ip), lambda p: p.key, self.namespace)
         nodes = [f"node/{n.name}" for n in c.api.nodes()]
         keep = self._still_pod if self._scoped else None
         set_options(self.src_picker, [*endpoints, *nodes, "external"], keep_if=keep)
@@ -225,18 +344,20 @@ class DeploymentLab:
             note = (f"<div style='font-size:12px;color:#444'>{total} pods in namespace {self.namespace}: the "
                     f"table and the pod pickers show those on the node picked above"
                     + (f" (the first {PAGE_PODS}; {more} more there)" if more > 0 else "") + ".</div>")
-        self.table.value = note + ("<pre style='font-size:11px;line-height:1.3'>$ kubectl " + html.escape(command)
+        self.table.value = note + (f"<pre style='{TABLE_STYLE}'>$ kubectl " + html.escape(command)
                                    + "\n" + html.escape(out) + "</pre>")
 
-    def _still_pod(self, choice: str) -> bool:
-        """A from/to choice ``namespace/name`` that is still a pod with an IP (kept when not listed)."""
+    def _still_pod(self, choice: str) -> str | bool:
+        """A from/to choice ``namespace/name`` that is still a pod with an IP (kept when not listed):
+        its label, else False."""
         if "/" not in choice or choice.startswith("node/"):
             return False
         namespace, name = choice.split("/", 1)
         try:
-            return bool(self.cluster.api.get_as(Pod, name, namespace).status.pod_ip)
+            pod = self.cluster.api.get_as(Pod, name, namespace)
         except ApiError:
             return False
+        return pod_options([pod], lambda p: p.key, self.namespace)[0][0] if pod.status.pod_ip else False
 
     def _path_still_valid(self, conn) -> bool:
         graph = self.cluster.topology.graph

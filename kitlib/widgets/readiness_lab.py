@@ -32,7 +32,7 @@ import ipywidgets as widgets
 from ..figures.timeline import success_rate, timeline, update_success_rate, update_timeline
 from ..history import History
 from .figurewidget import LabFigureWidget
-from .lab import run_action, set_options
+from .lab import PICKER_WIDTH, TABLE_STYLE, controls, fit, pod_options, run_action, set_options
 
 GOOD_IMAGE = "kitlib/webapp:2"
 BAD_IMAGE = "kitlib/webapp:broken"
@@ -111,7 +111,7 @@ class ReadinessLab:
         self.period, self.failure_threshold, self.initial_delay = _timing_fields(container.readiness_probe)
         self.liveness_period, self.liveness_failure_threshold, self.liveness_initial_delay = _timing_fields(
             container.liveness_probe)
-        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width="300px"))
+        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width=PICKER_WIDTH))
         self.fault_buttons = {fault: widgets.ToggleButton(description=label, layout=widgets.Layout(width="auto"))
                               for label, fault in FAULTS}
         self.step_buttons = [widgets.Button(description=f"+{s} s", layout=widgets.Layout(width="70px"))
@@ -144,15 +144,13 @@ class ReadinessLab:
         self.rollout_bad.on_click(lambda _b: self._on_rollout(BAD_IMAGE))
         self.rollback.on_click(self._on_rollback)
         self.widget = widgets.VBox([
-            widgets.HBox([self.readiness, self.period, self.failure_threshold, self.initial_delay]),
-            widgets.HBox([self.liveness, self.liveness_period, self.liveness_failure_threshold,
-                          self.liveness_initial_delay]),
-            widgets.HBox([self.pod_picker, *self.fault_buttons.values()]),
-            widgets.HBox([*self.step_buttons, self.play, self.rate, self.rollout_good, self.rollout_bad,
-                          self.rollback]),
+            controls(self.readiness, self.period, self.failure_threshold, self.initial_delay),
+            controls(self.liveness, self.liveness_period, self.liveness_failure_threshold, self.liveness_initial_delay),
+            controls(self.pod_picker, *self.fault_buttons.values()),
+            controls(*self.step_buttons, self.play, self.rate, self.rollout_good, self.rollout_bad, self.rollback),
             self.status,
-            widgets.Box([self.timeline]),
-            widgets.Box([self.rate_figure]),
+            fit(self.timeline),
+            fit(self.rate_figure),
             self.table,
         ])
         self.refresh()
@@ -230,14 +228,14 @@ class ReadinessLab:
         c = self.cluster
         self._syncing = True
         try:
-            names = [p.name for p in self.history.pods() if p.metadata.deletion_timestamp is None]
-            set_options(self.pod_picker, names)
+            set_options(self.pod_picker, pod_options(p for p in self.history.pods()
+                                                     if p.metadata.deletion_timestamp is None))
             self._sync_faults()
         finally:
             self._syncing = False
         update_timeline(self.timeline, self.history)
         update_success_rate(self.rate_figure, self.history)
-        self.table.value = "<pre style='font-size:11px;line-height:1.3'>$ kubectl get pods\n" + html.escape(
+        self.table.value = f"<pre style='{TABLE_STYLE}'>$ kubectl get pods\n" + html.escape(
             c.kubectl(f"get pods -n {self.namespace}")) + "</pre>"
 
     def _sync_faults(self) -> None:

@@ -37,12 +37,25 @@ from ..api.node import internal_ip
 from ..errors import ApiError
 from ..figures.proxy_rules import COMMANDS, proxy_rules
 from ..figures.sankey import traffic_sankey, update_traffic_sankey
-from ..figures.service_graph import service_graph, update_service_graph
+from ..figures.service_graph import service_graph, short_name, update_service_graph
 from .figurewidget import LabFigureWidget
-from .lab import run_action, set_options, show_error
+from .lab import (
+    PICKER_WIDTH,
+    TABLE_STYLE,
+    controls,
+    figure_text,
+    fit,
+    hint,
+    pod_options,
+    run_action,
+    set_options,
+    show_error,
+    trace_html,
+)
 
 METALLB_ADDRESSES = "192.168.49.200-192.168.49.250"
 TYPES = ["ClusterIP", "NodePort", "LoadBalancer"]
+NO_REQUESTS = "No requests sent yet: pick from and to, then press Send to see where they land."
 PROXY_MODES = [("iptables", "iptables"), ("nftables", "nftables"), ("ipvs (deprecated)", "ipvs")]
 
 
@@ -130,11 +143,11 @@ class ServiceLab:
                                            description="kube-proxy", layout=widgets.Layout(width="250px"))
         self.replicas = widgets.IntSlider(value=current, min=0, max=max(max_replicas, current),
                                           description="replicas", continuous_update=False)
-        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width="300px"))
+        self.pod_picker = widgets.Dropdown(description="pod", layout=widgets.Layout(width=PICKER_WIDTH))
         self.kill_button = widgets.Button(description="Kill pod", button_style="danger", icon="times")
         self.step_button = widgets.Button(description="+10 s", layout=widgets.Layout(width="70px"))
         self.clock = widgets.HTML()
-        self.source = widgets.Dropdown(description="from", layout=widgets.Layout(width="300px"))
+        self.source = widgets.Dropdown(description="from", layout=widgets.Layout(width=PICKER_WIDTH))
         self.address = widgets.Dropdown(description="to", layout=widgets.Layout(width="400px"))
         self.requests = widgets.BoundedIntText(value=100, min=1, max=1_000_000, description="requests",
                                                layout=widgets.Layout(width="180px"))
@@ -148,6 +161,7 @@ class ServiceLab:
         self.rules = widgets.HTML()
         self.graph = service_graph(cluster, None, service, namespace, figure_class=LabFigureWidget)
         self.sankey = traffic_sankey(None, cluster, figure_class=LabFigureWidget)
+        self.graph_text, self.sankey_text = widgets.HTML(), widgets.HTML()  # the figures' text alternatives
 
         self.type.observe(self._on_type, names="value")
         self.traffic_policy.observe(self._on_policy, names="value")
@@ -159,13 +173,15 @@ class ServiceLab:
         self.step_button.on_click(lambda _b: self.step(10))
         self.send_button.on_click(self._on_send)
         self.widget = widgets.VBox([
-            widgets.HBox([self.type, self.traffic_policy, self.affinity, self.metallb, self.proxy_mode]),
-            widgets.HBox([self.replicas, self.pod_picker, self.kill_button, self.step_button, self.clock]),
-            widgets.HBox([self.source, self.address, self.requests, self.spread, self.send_button]),
+            controls(self.type, self.traffic_policy, self.affinity, self.metallb, self.proxy_mode),
+            controls(self.replicas, self.pod_picker, self.kill_button, self.step_button, self.clock),
+            controls(self.source, self.address, self.requests, self.spread, self.send_button),
             self.status,
-            widgets.Box([self.graph]),
+            fit(self.graph),
+            self.graph_text,
             *([self.rules] if rules else []),
-            widgets.Box([self.sankey]),
+            fit(self.sankey),
+            self.sankey_text,
             self.result,
             self.table,
         ])
@@ -261,7 +277,11 @@ class ServiceLab:
         t, src = self.last_traffic, self.last_source
         update_service_graph(self.graph, c, t, self.service, self.namespace, source=src)
         update_traffic_sankey(self.sankey, t, c, source=src)
-        self.result.value = "" if t is None else "<pre style='font-size:12px'>" + html.escape(str(t)) + "</pre>"
+        self.graph_text.value = figure_text(self._graph_summary())
+        self.sankey_text.value = figure_text(self._sankey_summary(t))
+        self.result.value = trace_html(str(t)) if t is not None else hint(
+            NO_REQUESTS if self.pod_picker.options else "No pods behind the Service yet: move the replicas "
+            "slider up, then send requests.")
         self.rules.value = self._rules_view() if svc is not None and self.rules_node else ""
         if svc is None:
             self.table.value = ""
@@ -271,7 +291,7 @@ class ServiceLab:
             text = c.kubectl(command)
         except ApiError as err:
             text = str(err)
-        self.table.value = (f"<pre style='font-size:11px;line-height:1.3'>$ kubectl {command}\n"
+        self.table.value = (f"<pre style='{TABLE_STYLE}'>$ kubectl {command}\n"
                             + html.escape(text) + "</pre>")
 
     def _sync_controls(self):
@@ -296,14 +316,31 @@ class ServiceLab:
             pass
         pods = c.pods(self.namespace, ",".join(f"{k}={v}" for k, v in sorted(spec.selector.items())) or None) \
             if spec.selector else []
-        names = [p.name for p in pods if p.metadata.deletion_timestamp is None]
-        set_options(self.pod_picker, names)
-        clients = [p.key for p in c.pods(self.namespace) if p.status.pod_ip and p.metadata.deletion_timestamp is None]
-        sources = [*[(f"pod {k.split('/', 1)[1]}", k) for k in clients],
+        set_options(self.pod_picker, pod_options(p for p in pods if p.metadata.deletion_timestamp is None))
+        clients = [p for p in c.pods(self.namespace) if p.status.pod_ip and p.metadata.deletion_timestamp is None]
+        sources = [*pod_options(clients, lambda p: p.key, self.namespace, prefix="pod "),
                    *[(f"node {n.name}", f"node/{n.name}") for n in c.nodes()], ("outside", "external")]
         set_options(self.source, sources)
         set_options(self.address, self._addresses(svc))
         return svc
+
+    def _graph_summary(self) -> str:
+        """The routing graph in one sentence: its title and subtitle, and how many endpoint pods."""
+        title = self.graph.layout.title
+        pods = sum(len(t.x or ()) for t in self.graph.data if t.name == "endpoint pods (ready)")
+        parts = [f"Routing graph: {title.text}", f"{pods} ready endpoint pod{'s' if pods != 1 else ''}"]
+        if title.subtitle and title.subtitle.text:
+            parts.append(html.unescape(title.subtitle.text))
+        return "; ".join(parts) + ("" if parts[-1].endswith(".") else ".")
+
+    def _sankey_summary(self, t) -> str:
+        """The Sankey in one sentence: where the last requests landed, per pod."""
+        if t is None:
+            return "Sankey of the last requests: none sent yet."
+        pods = sorted(t.served.items())
+        where = ", ".join(f"{short_name(p)} {n}" for p, n in pods)
+        return (f"Sankey of the last requests: {t.requests} sent, {t.requests - t.failed} answered, "
+                f"{t.failed} failed" + (f"; answered by {where}" if where else "") + ".")
 
     def _rules_view(self) -> str:
         """The Service's rules on the lab's ``rules`` node, under the command that lists them."""
@@ -314,10 +351,8 @@ class ServiceLab:
         except ApiError as err:
             text = str(err)
         command = COMMANDS.get(mode, mode)
-        return (f"<pre style='font-size:11px;line-height:1.3;tab-size:4;white-space:pre-wrap;overflow-wrap:normal;word-break:normal'>"
-                f"$ {html.escape(command)}    # on {html.escape(node)}, kube-proxy in {html.escape(mode)} mode: "
-                f"the rules for {html.escape(self.namespace)}/{html.escape(self.service)}\n"
-                + html.escape(text) + "</pre>")
+        return trace_html(f"$ {command}    # on {node}, kube-proxy in {mode} mode: the rules for "
+                          f"{self.namespace}/{self.service}\n{text}", "font-size:11px;line-height:1.3;tab-size:4")
 
     def _addresses(self, svc) -> list[tuple[str, tuple[str, int]]]:
         """The Service's addresses for its first port: ClusterIP, each NodePort, the LB IP."""
