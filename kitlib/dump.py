@@ -214,11 +214,8 @@ class Parsed:
 
 def _text(source: str | Path | IO[str] | IO[bytes]) -> tuple[str, str]:
     """(the dump's text, a name for it): a path, YAML text, or a file-like object."""
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
-                                    and source.strip().endswith((".yaml", ".yml", ".json"))):
-        path = Path(source)
-        if not path.exists():
-            raise BadRequest(f'error: the path "{source}" does not exist')
+    path = manifest.named_file(source)
+    if path is not None:
         try:
             return path.read_bytes().decode("utf-8"), path.name
         except UnicodeDecodeError:

@@ -24,6 +24,18 @@ MAX_DEPTH = 100
 bound, and no Kubernetes object nests more than a few dozen levels."""
 
 
+def named_file(source: object) -> Path | None:
+    """The file ``source`` names (a Path, or one line of text ending in .yaml, .yml or .json), or
+    None when ``source`` is not a file name; a named file that does not exist is kubectl's error."""
+    if not (isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
+                                         and source.strip().endswith((".yaml", ".yml", ".json")))):
+        return None
+    path = Path(source)
+    if not path.exists():
+        raise BadRequest(f'error: the path "{source}" does not exist')
+    return path
+
+
 def load(source: str | dict | list | Path) -> list[dict[str, Any]]:
     """Every object document in ``source``, with ``List`` kinds unpacked.
 
@@ -32,11 +44,8 @@ def load(source: str | dict | list | Path) -> list[dict[str, Any]]:
     in its words: broken or binary YAML, an alias bomb, nesting too deep, a document that is not an
     object, or ``kind``/``apiVersion``/``items`` of the wrong type.
     """
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
-                                    and source.strip().endswith((".yaml", ".yml", ".json"))):
-        path = Path(source)
-        if not path.exists():
-            raise BadRequest(f'error: the path "{source}" does not exist')
+    path = named_file(source)
+    if path is not None:
         try:
             source = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
