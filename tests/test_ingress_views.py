@@ -282,6 +282,41 @@ def test_scale_to_zero_shows_503():
     assert texts(lab.figure, "no ready pods (503)") == ["no ready pods"]
 
 
+def test_the_tree_has_a_text_alternative_that_follows_each_redraw():
+    """Under the tree, its text alternative (issue 17): each host's rules with their backends and
+    ready pods, then the rule that took the last request, the pod, the status and why the other
+    rules lost, in words (the figure tells the winner by colour, size and line width). It is
+    built from the tree's typed facts and changes with every redraw."""
+    c = shop_cluster()
+    lab = IngressLab(c, "shop")
+    before = lab.tree_summary.value
+    assert "role='note'" in before
+    assert ("Host shop.example: Prefix / → web:80 (2 ready pods), Prefix /api → api:80 (2 ready pods). "
+            "No request drawn yet.") in before
+    lab.url.value = "http://shop.example/api/cart"
+    lab.send_button.click()
+    pod = lab.last_response.pod.split("/", 1)[1].split("-")[-1]
+    sent = lab.tree_summary.value
+    assert ("Request shop.example/api/cart: rule Prefix /api took it (large diamond, thick line) → "
+            "Service api:80 → pod api-…-" + pod + ", 200 OK; other rules: Prefix /: shorter.") in sent
+    lab.deployment.value = "api"
+    lab.replicas.value = 0
+    lab.step_button.click()
+    lab.send_button.click()
+    assert "Prefix /api → api:80 (no ready pods: 503)" in lab.tree_summary.value
+    assert "→ Service api:80, 503 Service Temporarily Unavailable;" in lab.tree_summary.value
+    lab.url.value = "http://nobody.example/"
+    lab.send_button.click()
+    assert "Request nobody.example/: no rule takes it, the controller's own 404 answers, 404 Not Found." \
+        in lab.tree_summary.value
+
+
+def test_the_text_alternative_says_when_the_addon_is_missing():
+    """Without the ingress add-on the tree is empty, and its text says why."""
+    lab = IngressLab(kitlib.Cluster(nodes=1, seed=0), "shop")
+    assert 'the ingress add-on is not enabled: cluster.enable_addon("ingress").' in lab.tree_summary.value
+
+
 def test_kill_pod_deletes_the_picked_pod_and_the_next_request_avoids_it(monkeypatch):
     """Kill pod is one cluster.delete("Pod", name); its endpoint leaves the Service at once."""
     c = shop_cluster()

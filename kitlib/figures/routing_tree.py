@@ -82,6 +82,12 @@ class Tree:
     notes: list[str] = field(default_factory=list)
     title: str = "Ingress routing"
     subtitle: str = ""
+    backends: dict[str, str] = field(default_factory=dict)  # rule vertex id -> its backend's vertex id
+    pods: dict[str, list[str]] = field(default_factory=dict)  # backend vertex id -> its pods' vertex ids
+    match: Match | None = None  # the request drawn, if any
+    answered: str | None = None  # the pod that answered it ("ns/name")
+    status: str | None = None  # its status line ("200 OK", "no answer: ...")
+    address: str = ""  # where the controller listens ("192.168.49.2", "... (NodePort)")
 
     def rule(self, ingress: str, path: str | None = None, host: str | None = None) -> Vertex | None:
         """The vertex of a rule of ``ingress`` (``"ns/name"``) with this path (None: its default
@@ -168,7 +174,7 @@ def ingress_tree(cluster, match=None, namespace: str | None = None, pod: str | N
     """
     match, answered, status = _as_match(match)
     pod = pod if pod is not None else answered
-    tree = Tree()
+    tree = Tree(match=match, answered=pod, status=status)
     router = _router(cluster)
     if router is None:
         tree.notes.append('the ingress add-on is not enabled: cluster.enable_addon("ingress")')
@@ -224,6 +230,7 @@ def ingress_tree(cluster, match=None, namespace: str | None = None, pod: str | N
         row += 0.45
     # --- Services and pods
     pod_ids, service_y = place_pods(tree, services, service_order, pod, X_POD, "ingress-nginx", ":", True)
+    tree.backends, tree.pods = rule_service, pod_ids
     rule_ys = [y for _, y in rule_rows]
     pod_ys = [*service_y.values(), *(v.y for v in tree.vertices.values() if v.x == X_POD)]
     _, shift_pods = centre_halves(tree, rule_ys, pod_ys, X_POD)
@@ -281,6 +288,7 @@ def ingress_tree(cluster, match=None, namespace: str | None = None, pod: str | N
         where = f"{ip}" if http_port == 80 else f"{ip}:{http_port} (NodePort)"
     except Exception:  # noqa: BLE001 - the controller's Service was deleted
         where = "no address"
+    tree.address = where
     tree.title = f"Ingress routing · ingress-nginx at {where}"
     if match is not None:
         text = str(match) + (f" → pod {pod}" if pod and winner is not None else "")
@@ -454,11 +462,71 @@ def routing_tree(cluster, match=None, namespace: str | None = None, pod: str | N
     return fig
 
 
-def update_routing_tree(fig, cluster, match=None, namespace: str | None = None, pod: str | None = None) -> None:
-    """Redraw ``fig`` (made by :func:`routing_tree`) from cluster state and a request's Match."""
+def update_routing_tree(fig, cluster, match=None, namespace: str | None = None, pod: str | None = None) -> Tree:
+    """Redraw ``fig`` (made by :func:`routing_tree`) from cluster state and a request's Match; the
+    tree drawn (for :func:`tree_text`)."""
     tree = ingress_tree(cluster, match, namespace, pod)
     columns = ((X_HOST, "host"), (X_RULE, "path rules"), (X_SERVICE, "Service"), (X_POD, "ready pods"))
     redraw_tree(fig, tree, draw_tree(tree, KINDS, TRACES, columns, CAPTION), LEGEND_NAMES)
+    return tree
+
+
+def _rule_words(route: Route, many: bool) -> str:
+    where = f" of {route.ingress}" if many else ""
+    return ("default backend" if route.is_default_backend else f"{route.path_type} {route.path}") + where
+
+
+def _backend_words(tree: Tree, rid: str) -> str:
+    sid = tree.backends.get(rid, "")
+    backend = tree.vertices.get(sid)
+    route = tree.rules[rid][1]
+    if backend is None or backend.kind == "missing":
+        return f"{route.backend} (missing: 503)"
+    pods = [tree.vertices[p] for p in tree.pods.get(sid, [])]
+    ready = sum(1 for p in pods if p.kind in ("pod", "answered"))
+    return f"{route.backend} ({ready} ready pod{'s' if ready != 1 else ''})" if ready else \
+        f"{route.backend} (no ready pods: 503)"
+
+
+def tree_text(tree: Tree) -> str:
+    """The routing tree in words, its text alternative: each host's rules with their backends and
+    ready pods; for the request drawn, the rule that took it (in the figure: the large diamond on
+    the thick line), the pod that answered and the status, and why each other rule of its host
+    lost (the words the figure writes under them). Built from the tree's typed facts (its routes,
+    verdicts and vertices), never from the figure's labels.
+
+    >>> import kitlib
+    >>> tree_text(ingress_tree(kitlib.Cluster(nodes=1)))
+    'Ingress routing tree: the ingress add-on is not enabled: cluster.enable_addon("ingress").'
+    """
+    head = "Ingress routing tree" + (f" of ingress-nginx at {tree.address}" if tree.address else "")
+    if not tree.rules:
+        return f"{head}: " + ("; ".join(tree.notes) or "no rules") + "."
+    many = len({route.ingress for _, route in tree.rules.values()}) > 1
+    hosts: dict[str, list[str]] = {}
+    for rid, (server, _) in tree.rules.items():
+        hosts.setdefault(server, []).append(rid)
+    parts = [f"Host {_host_label(server)}: " + ", ".join(
+        f"{_rule_words(tree.rules[r][1], many)} → {_backend_words(tree, r)}" for r in rids)
+        for server, rids in hosts.items()]
+    text = f"{head}. " + "; ".join(parts) + "."
+    m = tree.match
+    if m is None:
+        return text + " No request drawn yet."
+    text += f" Request {m.host}{m.path}: "
+    won = next((r for r, outcome in tree.verdicts.items() if outcome == "matched"), None)
+    if m.route is None or won is None:
+        text += "no rule takes it, the controller's own 404 answers"
+    else:
+        text += f"rule {_rule_words(tree.rules[won][1], many)} took it (large diamond, thick line)"
+        text += f" → Service {m.route.backend}"
+        if tree.answered:
+            text += f" → pod {short_name(tree.answered)}"
+    if tree.status:
+        text += f", {tree.status}"
+    lost = [f"{_rule_words(tree.rules[r][1], many)}: {outcome}" for r, outcome in tree.verdicts.items()
+            if outcome not in ("matched", "other host", "not needed")]
+    return text + (f"; other rules: {', '.join(lost)}" if lost else "") + "."
 
 
 def redraw_tree(fig, tree: Tree, drawn: dict[str, Any], legend_names: dict[str, str]) -> None:
@@ -511,5 +579,5 @@ def draw_tree(tree: Tree, kinds: dict[str, tuple[str, str, str, str, int]], trac
 
 
 __all__ = ["CAPTION", "TRACES", "Tree", "Vertex", "draw_tree", "edge_trace", "ingress_tree", "ready_pods",
-           "redraw_tree", "routing_tree", "tree_figure", "update_routing_tree", "vertex_trace", "place_pods",
+           "redraw_tree", "routing_tree", "tree_figure", "tree_text", "update_routing_tree", "vertex_trace", "place_pods",
            "centre_halves"]

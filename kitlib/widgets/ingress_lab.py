@@ -30,11 +30,12 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..errors import ApiError
-from ..figures.routing_tree import routing_tree, update_routing_tree
+from ..figures.routing_tree import routing_tree, tree_text, update_routing_tree
 from ..figures.service_graph import short_name
 from .figurewidget import LabFigureWidget
 from .lab import (
     PICKER_WIDTH,
+    figure_text,
     fit,
     hint,
     pod_options,
@@ -153,7 +154,7 @@ class IngressLab:
     ``service`` (Dropdown), ``port`` (IntText), ``remove_picker``, ``deployment``, ``pod_picker``
     (Dropdown), ``replicas`` (IntSlider); buttons ``send_button``, ``add_button``,
     ``remove_button``, ``kill_button``, ``step_button``. ``last_response`` is the last
-    ``HttpResponse``.
+    ``HttpResponse``; ``tree_summary`` (HTML) is the tree's text alternative, redrawn with it.
 
     >>> import kitlib
     >>> c = kitlib.Cluster(nodes=2, seed=0)
@@ -203,6 +204,7 @@ class IngressLab:
         self.status = widgets.HTML()
         self.result = widgets.HTML()
         self.figure = routing_tree(cluster, None, figure_class=LabFigureWidget)
+        self.tree_summary = widgets.HTML()  # the tree's text alternative (tree_text), under it
 
         self.send_button.on_click(self._on_send)
         self.add_button.on_click(self._on_add)
@@ -222,6 +224,7 @@ class IngressLab:
             self.status,
             self.result,
             fit(self.figure),
+            self.tree_summary,
         ])
         self.refresh()
 
@@ -312,7 +315,8 @@ class IngressLab:
         finally:
             self._syncing = False
         self.clock.value = f"<b>t = {c.now:.0f} s</b>"
-        update_routing_tree(self.figure, c, self.match())
+        tree = update_routing_tree(self.figure, c, self.match())
+        self.tree_summary.value = figure_text(tree_text(tree))
         self.result.value = self._result()
 
     def _result(self) -> str:
