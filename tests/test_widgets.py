@@ -260,3 +260,22 @@ def test_the_map_has_a_text_alternative(lab):
     c.fail_node("minikube-m02")
     lab.refresh()
     assert "(minikube-m02 down, drawn dotted)" in lab.map_text.value
+
+
+def test_the_labs_root_box_keeps_its_pickers_keys(lab):
+    """In JupyterLab an arrow key on a focused <select> is also a notebook command-mode shortcut
+    ("select cell below"), which wins and cancels the option change. A lab's root box carries
+    the class the keyboard module looks for and the invisible widget that loads it; the module
+    marks the focused control with JupyterLab's ``data-lm-suppress-shortcuts`` for the keys the
+    control uses itself, and leaves Ctrl/Alt/Meta combinations, Enter, Escape and Tab to
+    JupyterLab (the browser test presses the keys)."""
+    from kitlib.widgets.ingress_lab import IngressLab
+    from kitlib.widgets.keys import LAB_CLASS, LabKeys
+
+    for widget in (lab.widget, IngressLab(lab.cluster, "shop").widget):
+        assert LAB_CLASS in widget._dom_classes
+        keys = [w for w in widget.children if isinstance(w, LabKeys)]
+        assert len(keys) == 1 and keys[0].layout.display == "none"
+    module = keys[0]._esm
+    assert "data-lm-suppress-shortcuts" in module and f"closest('.{LAB_CLASS}')" in module
+    assert "ctrlKey || event.metaKey || event.altKey" in module and "['Enter', 'Escape', 'Tab']" in module

@@ -38,6 +38,7 @@ from .lab import (
     figure_text,
     fit,
     hint,
+    lab_box,
     pod_options,
     response_head,
     run_action,
@@ -214,7 +215,7 @@ class IngressLab:
         self.replicas.observe(self._on_replicas, names="value")
         self.kill_button.on_click(self._on_kill)
         self.step_button.on_click(lambda _b: self.step(10))
-        self.widget = widgets.VBox([
+        self.widget = lab_box([
             widgets.HBox([self.url, self.send_button]),
             widgets.HBox([self.host, self.path, self.path_type, self.service, self.port, self.add_button],
                          layout=widgets.Layout(flex_flow="row wrap")),

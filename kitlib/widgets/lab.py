@@ -32,6 +32,7 @@ from ..api.pod import Pod
 from ..errors import ApiError
 from ..figures.cluster_map import PHASES, cluster_map, update_cluster_map
 from .figurewidget import LabFigureWidget
+from .keys import lab_box  # every lab's root box: its pickers keep their arrow keys in JupyterLab
 
 PHASE_NAMES = {p[0] for p in PHASES}
 PAGE_PODS = 50  # above this many pods in the namespace, the table and pickers show one node's pods
@@ -241,7 +242,7 @@ class DeploymentLab:
             button.on_click(lambda _b, s=seconds: self.step(s))
         self.play.observe(self._on_play, names="value")
         self.trace_button.on_click(self._on_trace)
-        self.widget = widgets.VBox([
+        self.widget = lab_box([
             controls(self.replicas, self.pod_picker, self.kill_button),
             controls(self.node_picker, self.node_button, *self.step_buttons, self.play, self.clock),
             controls(self.src_picker, self.dst_picker, self.port, self.trace_button),

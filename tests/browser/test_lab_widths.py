@@ -14,8 +14,9 @@ notebook's own scroller only, and then must
 
 Each lab's figures must not be wider than the output either.
 
-A second test drives the deployment lab by keyboard only: Tab to the replicas slider, arrow keys,
-and the cluster map redraws with one more pod.
+Two more tests drive the deployment lab and the ingress lab by keyboard only: Tab to a control,
+arrow keys on sliders and pickers, Enter or Space on buttons; an arrow key on a picker changes
+its option and leaves JupyterLab's cell selection where it is (``kitlib/widgets/keys.py``).
 """
 
 from __future__ import annotations
@@ -266,33 +267,102 @@ def _wait_for(page, check, what: str, timeout: float = 30.0):
     return value
 
 
+_JS_ACTIVE_CELL = "() => window.__kitPanel.content.activeCellIndex"
+
+
+def _focus_before(page, index: int) -> None:
+    """The one step that is not a key: put the focus just before lab ``index``, as a click on its
+    cell would, without touching any control."""
+    page.evaluate("""(index) => {
+      const area = Array.from(window.__kitPanel.content.node.querySelectorAll('.jp-OutputArea-output'))
+        .filter(o => o.querySelector('.widget-box, .jupyter-widgets'))[index];
+      area.tabIndex = -1; area.focus();
+    }""", index)
+
+
+def _arrow_on_picker(page, label: str, key: str = "ArrowDown") -> tuple[str, str]:
+    """Tab to the picker (a Dropdown's <select>) labelled ``label``, press ``key``: the option
+    changes and JupyterLab's active cell does not. (The option's label before, after.)"""
+    _tab_to(page, f"el.tagName === 'SELECT' && el.closest('.widget-dropdown').textContent.trim().startsWith({label!r})")
+    page.evaluate("() => { window.__kitPicker = document.activeElement; }")
+    picked = "() => window.__kitPicker.selectedOptions[0].textContent"
+    cell, before = page.evaluate(_JS_ACTIVE_CELL), page.evaluate(picked)
+    assert page.evaluate("() => window.__kitPanel.content.mode") == "command"
+    page.keyboard.press(key)
+    page.wait_for_timeout(300)  # a shortcut would run now
+    after = page.evaluate(picked)
+    assert page.evaluate(_JS_ACTIVE_CELL) == cell, f"{key} on the {label} picker moved the notebook's active cell"
+    assert after != before, f"{key} on the {label} picker did not change its option ({before})"
+    assert page.evaluate("() => document.activeElement === window.__kitPicker"), "the picker lost the focus"
+    assert page.evaluate("() => window.__kitPanel.content.widgets.length") == len(LABS)
+    return before, after
+
+
 def test_the_deployment_lab_works_from_the_keyboard(labs_page):
     """Keyboard only, from the start of the lab's output: Tab reaches the replicas slider and an
-    arrow key adds a pod to the cluster map; Tab reaches "Kill pod" and Enter deletes the pod
-    picked (the map draws it Terminating); Tab reaches "+10 s" and Space moves the clock.
-
-    Not covered: an arrow key on a Dropdown's <select> while the notebook is in command mode
-    moves JupyterLab's cell selection instead of the option (JupyterLab's shortcut wins)."""
+    arrow key adds a pod to the cluster map; Tab reaches the pod picker and ArrowDown picks the
+    next pod (JupyterLab's active cell stays: the arrow is the picker's, not the notebook's
+    "select cell below"); Tab reaches "Kill pod" and Enter deletes the pod picked (the map draws
+    it Terminating); Tab reaches "+10 s" and Space moves the clock."""
     page = labs_page
     page.set_viewport_size({"width": 1366, "height": 900})
-    # The one step that is not a key: put the focus just before the lab, as a click on the cell
-    # would, without touching any control.
-    page.evaluate("""() => {
-      const area = Array.from(window.__kitPanel.content.node.querySelectorAll('.jp-OutputArea-output'))
-        .filter(o => o.querySelector('.widget-box, .jupyter-widgets'))[0];
-      area.tabIndex = -1; area.focus();
-    }""")
+    _focus_before(page, 0)
     before = page.evaluate(_JS_MAP_PODS)
     assert before == 4
     _tab_to(page, "el.classList.contains('noUi-handle')")
+    cell = page.evaluate(_JS_ACTIVE_CELL)
     page.keyboard.press("ArrowRight")
     _wait_for(page, lambda: page.evaluate(_JS_MAP_PODS) == 5, "the arrow key did not add a pod to the map")
+    assert page.evaluate(_JS_ACTIVE_CELL) == cell
+    _, picked = _arrow_on_picker(page, "pod")
     _tab_to(page, "el.tagName === 'BUTTON' && el.textContent.trim() === 'Kill pod'")
     page.keyboard.press("Enter")
     _wait_for(page, lambda: page.evaluate(_JS_MAP_TERMINATING) == 1, "Enter on Kill pod terminated no pod")
+    # The pod killed is the one the arrow key picked: the kernel got the picker's new value.
+    suffix = picked.split()[0].split("-")[-1]  # the label's spaces are non-breaking
+    terminating = page.evaluate("""() => {
+      const area = Array.from(window.__kitPanel.content.node.querySelectorAll('.jp-OutputArea-output'))
+        .filter(o => o.querySelector('.widget-box, .jupyter-widgets'))[0];
+      const plot = area.querySelector('.js-plotly-plot');
+      return plot.data.filter(t => t.name === 'Terminating').flatMap(t => t.hovertext || []).join(' ');
+    }""")
+    assert f"-{suffix}" in terminating, (picked, terminating)
     lab = page.locator(".jp-OutputArea-output").filter(has=page.locator(".widget-box")).first
     clock = lab.locator(".widget-html-content").filter(has_text=re.compile(r"^t = \d+ s$")).first
     shown = clock.inner_text()
     _tab_to(page, "el.tagName === 'BUTTON' && el.textContent.trim() === '+10 s'")
     page.keyboard.press("Space")
     _wait_for(page, lambda: clock.inner_text() != shown, "Space on +10 s did not move the clock")
+
+
+def test_the_ingress_lab_works_from_the_keyboard(labs_page):
+    """Keyboard only, the ingress lab: Enter on Send sends the request (the tree's text
+    alternative names the rule that took it); ArrowDown on the pathType picker picks Exact and
+    on the Service picker web, and leaves JupyterLab's active cell alone; Enter on "add rule" applies the Ingress with the new
+    rule; an arrow key on the replicas slider and Space on "+10 s" give the backend a third
+    ready pod. Each step is read from the tree's text alternative, which follows every redraw."""
+    page = labs_page
+    page.set_viewport_size({"width": 1366, "height": 900})
+    index = list(LABS).index("ingress")
+    lab = page.locator(".jp-OutputArea-output").filter(has=page.locator(".widget-box")).nth(index)
+    summary = lab.locator("[role=note]").first
+
+    def says(text: str) -> bool:
+        return text in summary.inner_text()
+
+    assert says("No request drawn yet.")
+    _focus_before(page, index)
+    _tab_to(page, "el.tagName === 'BUTTON' && el.textContent.trim() === 'Send'")
+    page.keyboard.press("Enter")
+    _wait_for(page, lambda: says("Request shop.example/: rule Prefix / took it"), "Enter on Send sent nothing")
+    assert _arrow_on_picker(page, "pathType") == ("Prefix", "Exact")
+    assert _arrow_on_picker(page, "Service") == ("kubernetes", "web")
+    _tab_to(page, "el.tagName === 'BUTTON' && el.textContent.trim() === 'add rule'")
+    page.keyboard.press("Enter")
+    _wait_for(page, lambda: says("Exact / → web:80"), "Enter on add rule added no Exact rule")
+    _tab_to(page, "el.classList.contains('noUi-handle')")
+    page.keyboard.press("ArrowRight")
+    _tab_to(page, "el.tagName === 'BUTTON' && el.textContent.trim() === '+10 s'")
+    page.keyboard.press("Space")
+    _wait_for(page, lambda: says("Prefix / → web:80 (3 ready pods)"), "the slider and +10 s added no ready pod")
+    assert not page.kit_page_errors, page.kit_page_errors
