@@ -145,3 +145,25 @@ def test_a_failed_connection_is_drawn_vermillion_and_dashed():
     update_cluster_map(fig, c, highlight=c.connect(a.key, b.key, 80))
     path = next(t for t in fig.data if t.name == "connection path")
     assert (path.line.color, path.line.dash) == ("#CC79A7", "solid")
+
+
+def test_the_maps_pod_memo_draws_what_a_fresh_map_draws():
+    """The map keeps each pod's STATUS and texts between redraws by resourceVersion (every write
+    to a stored pod gives it a new one): after scaling, killing, failing a node and moving the
+    clock, a map redrawn through the memo equals one drawn from scratch."""
+    import sys
+
+    map_data = sys.modules["kitlib.figures.cluster_map"].map_data
+    c = _cluster()
+    memo: dict = {}
+    steps = [lambda: c.scale("web", 7), lambda: c.advance(1), lambda: c.delete("Pod", c.pods()[0].name),
+             lambda: c.fail_node(c.nodes()[1].name), lambda: c.advance(50), lambda: c.scale("web", 2),
+             lambda: c.restore_node(c.nodes()[1].name), lambda: c.advance(30)]
+    seen = set()
+    for step in steps:
+        step()
+        drawn = map_data(c, memo=memo)
+        assert drawn == map_data(c)
+        assert set(memo) == {p.key for p in c.pods(None) if not p.spec.host_network}
+        seen |= {name for name, t in drawn["traces"].items() if t["x"]}
+    assert {"Running", "ContainerCreating", "Terminating"} <= seen  # the memo followed phase changes
