@@ -20,6 +20,10 @@ Timed in the page (``performance.now()``):
   before ~150 ms of quiet with the kernel idle: the kernel's reply to plotly's relayout echo is
   in. The quiet window itself is not counted.
 * **still**: to the last mutation of the figures (an animation's end).
+* **kernel**: the time the kernel spent handling the front end's widget messages of the action
+  (``ipywidgets.Widget._handle_msg`` timed inside the kernel: the engine call, the lab's redraw
+  and the serializing of its messages), so a repaint splits into the kernel's part and the
+  browser's (the messages' transport, plotly.js, layout and paint).
 * **KiB down / up**: websocket payload bytes kernel → browser and browser → kernel during the
   action (Playwright's ``framereceived`` / ``framesent``, kernel sockets only).
 
@@ -437,6 +441,19 @@ _JS_EXECUTE = """async (code) => {
   return err;
 }""".replace("KERNEL", _JS_KERNEL)
 
+# Run code in the kernel and return what it printed (or its error, prefixed "error: ").
+_JS_PRINTED = """async (code) => {
+  const k = KERNEL;
+  const f = k.requestExecute({code, store_history: false});
+  let out = '', err = null;
+  f.onIOPub = m => {
+    if (m.header.msg_type === 'stream' && m.content.name === 'stdout') out += m.content.text;
+    if (m.header.msg_type === 'error') err = 'error: ' + m.content.ename + ': ' + m.content.evalue;
+  };
+  await f.done;
+  return err ?? out;
+}""".replace("KERNEL", _JS_KERNEL)
+
 
 # --------------------------------------------------------------------------- measuring
 
@@ -452,6 +469,7 @@ class Row:
     repaint: list[float] = field(default_factory=list)
     settled: list[float] = field(default_factory=list)
     still: list[float] = field(default_factory=list)
+    kernel: list[float] = field(default_factory=list)
     kib_down: list[float] = field(default_factory=list)
     kib_up: list[float] = field(default_factory=list)
     no_redraw: int = 0
@@ -464,6 +482,7 @@ class Row:
             "no_redraw": self.no_redraw,
             "repaint_min": min(rep) if rep else None, "repaint_median": med, "repaint_p90": p90(rep),
             "settled_median": _median(self.settled), "still_median": _median(self.still),
+            "kernel_median": _median(self.kernel),
             "kib_down_median": _median(self.kib_down), "kib_up_median": _median(self.kib_up),
             "target": self.target, "passed": None if med is None else med <= self.target,
         }
@@ -506,11 +525,27 @@ class SocketBytes:
         self.down = self.up = 0
 
 
+# Before the lab is built (a comm binds its widget's ``_handle_msg`` when the widget opens): every
+# message from the front end is timed, and the times kept in ``_kit_kernel_ms``.
+KERNEL_TIMER = """\
+import time as _kit_time
+import ipywidgets as _kit_ipw
+_kit_kernel_ms = []
+def _kit_timed(self, msg, _handle=_kit_ipw.Widget._handle_msg):
+    t = _kit_time.perf_counter()
+    try:
+        return _handle(self, msg)
+    finally:
+        _kit_kernel_ms.append((_kit_time.perf_counter() - t) * 1000)
+_kit_ipw.Widget._handle_msg = _kit_timed
+"""
+
+
 def notebook(setup: str, kernel: str) -> dict[str, Any]:
-    """A notebook whose one cell builds the lab."""
+    """A notebook whose one cell builds the lab (its widgets' messages timed: :data:`KERNEL_TIMER`)."""
     return {
         "cells": [{"cell_type": "code", "execution_count": None, "id": "bench-lab", "metadata": {},
-                   "outputs": [], "source": setup}],
+                   "outputs": [], "source": KERNEL_TIMER + setup}],
         "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": kernel},
                      "language_info": {"name": "python"}},
         "nbformat": 4, "nbformat_minor": 5,
@@ -539,11 +574,21 @@ def check_status(page, where: str) -> None:
         raise RuntimeError(f"{where}: the lab reported an error: {text}")
 
 
+def kernel_ms(page) -> float:
+    """The kernel's time on the front end's widget messages since the last call (ms), read and
+    reset off the clock."""
+    out = page.evaluate(_JS_PRINTED, "print(sum(_kit_kernel_ms)); _kit_kernel_ms.clear()")
+    if out.startswith("error: "):
+        raise RuntimeError(f"reading the kernel's times failed: {out}")
+    return float(out)
+
+
 def measure_action(page, sockets: SocketBytes, action: Action, i: int, row: Row) -> None:
     """Repetition ``i`` of ``action``: its ``before`` code off the clock, the clocks armed, the
     input, the wait until it settled; the times and bytes go to ``row``."""
     if action.before:
         execute(page, action.before(i))
+    kernel_ms(page)  # what came before is not the action's
     sockets.reset()
     watched = page.evaluate(_JS_ARM, [action.event, action.watch])
     if not watched:
@@ -558,6 +603,7 @@ def measure_action(page, sockets: SocketBytes, action: Action, i: int, row: Row)
         row.repaint.append(t["painted"] - t["input"])
         row.still.append(t["last"] - t["input"])
     row.settled.append(max(0.0, t["activity"] - t["input"]))
+    row.kernel.append(kernel_ms(page))
     if sockets.seen:  # JupyterLite's kernel is in the page: no socket, no bytes
         row.kib_down.append(sockets.down / 1024)
         row.kib_up.append(sockets.up / 1024)
@@ -695,7 +741,7 @@ def _kib(x: float | None) -> str:
 def table(rows: list[Row]) -> str:
     """The results as the plain-text table printed at the end."""
     head = (f"{'lab':<20} {'action':<34} {'min':>5} {'median':>6} {'p90':>5} {'settled':>7} {'still':>6} "
-            f"{'KiB down':>8} {'KiB up':>7} {'target':>6}  verdict")
+            f"{'kernel':>6} {'KiB down':>8} {'KiB up':>7} {'target':>6}  verdict")
     lines = [head, "-" * len(head)]
     for r in rows:
         s = r.summary()
@@ -705,14 +751,14 @@ def table(rows: list[Row]) -> str:
         lines.append(
             f"{r.lab + ' ' + r.scale:<20} {r.action:<34} {_ms(s['repaint_min']):>5} {_ms(s['repaint_median']):>6} "
             f"{_ms(s['repaint_p90']):>5} {_ms(s['settled_median']):>7} {_ms(s['still_median']):>6} "
-            f"{_kib(s['kib_down_median']):>8} {_kib(s['kib_up_median']):>7} {r.target:>6.0f}  {verdict}")
+            f"{_ms(s.get('kernel_median')):>6} {_kib(s['kib_down_median']):>8} {_kib(s['kib_up_median']):>7} {r.target:>6.0f}  {verdict}")
     return "\n".join(lines)
 
 
 def markdown(results: list[dict[str, Any]]) -> str:
     """The summaries as a Markdown table (for benchmarks/README.md)."""
-    lines = ["| lab | action | min | median | p90 | settled | still | KiB down | KiB up | target | |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| lab | action | min | median | p90 | settled | still | kernel | KiB down | KiB up | target | |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for s in results:
         verdict = {True: "PASS", False: "**FAIL**", None: "no redraw"}[s["passed"]]
         if s["no_redraw"]:
@@ -720,7 +766,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {s['lab']} {s['scale']} | {s['action']} | {_ms(s['repaint_min'])} | {_ms(s['repaint_median'])} | "
             f"{_ms(s['repaint_p90'])} | {_ms(s['settled_median'])} | {_ms(s['still_median'])} | "
-            f"{_kib(s['kib_down_median'])} | {_kib(s['kib_up_median'])} | {s['target']:.0f} | {verdict} |")
+            f"{_ms(s.get('kernel_median'))} | {_kib(s['kib_down_median'])} | {_kib(s['kib_up_median'])} | {s['target']:.0f} | {verdict} |")
     return "\n".join(lines)
 
 
@@ -779,7 +825,7 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()
     print(f"\n{'JupyterLab' if args.site == 'lab' else 'JupyterLite'} in Chromium, {args.repeat} repetitions; "
           f"ms from the input event (repaint: figure mutated + 2 frames; settled: last kernel frame or status change; "
-          f"still: last figure mutation); KiB per action; {time.perf_counter() - start:.0f} s in all")
+          f"still: last figure mutation; kernel: its widget-message handling); KiB per action; {time.perf_counter() - start:.0f} s in all")
     print(table(rows))
     print(f"load average after: {load_after[0]:.2f} (1 min), {load_after[1]:.2f} (5 min)")
     if args.json:
@@ -790,6 +836,7 @@ def main(argv: list[str] | None = None) -> int:
             "results": [{**r.summary(), "repaint_ms": [round(x, 1) for x in r.repaint],
                          "settled_ms": [round(x, 1) for x in r.settled],
                          "still_ms": [round(x, 1) for x in r.still],
+                         "kernel_ms": [round(x, 1) for x in r.kernel],
                          "kib_down": [round(x, 2) for x in r.kib_down],
                          "kib_up": [round(x, 2) for x in r.kib_up]} for r in rows],
         }, indent=1))
