@@ -12,9 +12,9 @@ __all__ += ["service_graph", "update_service_graph", "traffic_sankey", "update_t
 from .timeline import success_rate, timeline, update_success_rate, update_timeline  # noqa: E402
 
 __all__ += ["timeline", "update_timeline", "success_rate", "update_success_rate"]
-from .routing_tree import ingress_tree, routing_tree, update_routing_tree  # noqa: E402
+from .routing_tree import ingress_tree, routing_tree, tree_text, update_routing_tree  # noqa: E402
 
-__all__ += ["routing_tree", "update_routing_tree", "ingress_tree"]
+__all__ += ["routing_tree", "update_routing_tree", "ingress_tree", "tree_text"]
 from .topology import endpoint_choice, topology_view  # noqa: E402
 
 __all__ += ["topology_view", "endpoint_choice"]
