@@ -140,7 +140,7 @@ def test_every_lab_draws_with_the_lab_figure_widget(cluster):
     c.kubectl("expose deployment web --port=80 --target-port=8080")
     c.advance(10)
     readiness = ReadinessLab(c)
-    figures += [readiness.timeline, readiness.rate_figure]
+    figures += [readiness.timeline]
     assert all(isinstance(f, LabFigureWidget) for f in figures)
     for lab_class in (IngressLab, GatewayLab, FirewallLab):
         source = __import__(lab_class.__module__, fromlist=["x"]).__file__

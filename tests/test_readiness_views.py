@@ -133,7 +133,7 @@ def test_timeline_is_a_function_of_history():
     rec.run(5)
     fig = timeline(rec)
     n = len(fig.data)
-    assert n == len(STATES) + 6
+    assert n == len(STATES) + 7
     rec.run(30)
     update_timeline(fig, rec)
     fresh = timeline(rec)
@@ -218,7 +218,7 @@ def test_step_runs_history_and_rollout_sets_image():
     assert cluster.get("Deployment", "web").spec.template.spec.containers[0].image == GOOD_IMAGE
     lab.rollout_bad.click()
     assert cluster.get("Deployment", "web").spec.template.spec.containers[0].image == BAD_IMAGE
-    assert len(lab.timeline.data) == len(STATES) + 6
+    assert len(lab.timeline.data) == len(STATES) + 7
 
 
 def test_errors_go_to_the_status_line():
@@ -402,3 +402,111 @@ def test_figures_send_times_to_the_millisecond():
     times = [x for t in fig.data for x in (*(t.x or ()), *(getattr(t, "base", None) or ())) if x is not None]
     assert times and all(round(x, 3) == x for x in times)
     assert any(x != int(x) for x in times), "the pods' probes run at fractional times"
+
+
+# --- One figure, drawn cheaply; its text alternative (issues 17 and 18) ---------------------------
+
+def test_the_success_rate_is_the_timelines_bottom_row():
+    """The share of each step's requests that was served is drawn under the requests per second,
+    on the same time axis, in the same figure: the lab redraws one figure per step. The title
+    gives the totals and their share."""
+    lab = ReadinessLab(webapp(), rate=10)
+    lab.step(3)
+    figures = [w for w in lab.widget.children if isinstance(w, go.FigureWidget)]
+    assert figures == [lab.timeline] and not hasattr(lab, "rate_figure")
+    share = next(t for t in lab.timeline.data if t.name == "served %")
+    served = next(t for t in lab.timeline.data if t.name == "served /s")
+    assert (share.xaxis, share.yaxis) == ("x3", "y3") and list(share.y) == [100.0] * 3
+    assert list(share.x) == list(served.x)
+    layout = lab.timeline.layout
+    assert layout.xaxis.matches == layout.xaxis2.matches == "x3"
+    assert layout.yaxis3.title.text == "served %" and layout.xaxis3.title.text == "time (s)"
+    assert "30 served, 0 failed · 100.0 % of 30 requests served" in layout.title.text
+    assert layout.yaxis.domain[0] > layout.yaxis2.domain[1] > layout.yaxis2.domain[0] > layout.yaxis3.domain[1]
+
+
+def test_a_redraw_sends_only_the_arrays_that_changed():
+    """A step with no failed probe does not send the failures again (their hover texts, with the
+    kubelet's messages, are the timeline's largest arrays); a step with one does."""
+    from kitlib.widgets.figurewidget import LabFigureWidget
+
+    cluster = webapp(replicas=1)
+    with_readiness(cluster)
+    cluster.advance(40)
+    rec = History(cluster, rate=5)
+    cluster.set_fault(rec.pods()[0].name, "dependency-down")
+    rec.run(6)
+    cluster.set_fault(rec.pods()[0].name, "dependency-down", False)
+    fig = timeline(rec, figure_class=LabFigureWidget)
+    failed = next(i for i, t in enumerate(fig.data) if t.name == "probe failed")
+    sent: list[dict] = []
+    fig._send = lambda msg, buffers=None: sent.append(msg)  # type: ignore[method-assign]
+    rec.run(2)
+    update_timeline(fig, rec)
+    traces = sent[0]["state"]["_py2js_update"]["style_traces"]
+    assert failed not in traces and traces, "the passes and the rates changed, the failures did not"
+    cluster.set_fault(rec.pods()[0].name, "dependency-down")
+    rec.run(4)
+    update_timeline(fig, rec)
+    assert failed in sent[-2]["state"]["_py2js_update"]["style_traces"]
+    drawn = [{k: v for k, v in t.items() if k != "uid"} for t in fig.to_dict()["data"]]
+    assert drawn == timeline(rec).to_dict()["data"], "what was skipped was equal to what is drawn"
+
+
+def test_no_state_of_the_timeline_is_told_by_colour_alone():
+    """Each state bar has its own fill pattern (Running, the usual one, plain); a failed probe run
+    is an x and a passed one a line with a dot; failed requests are dotted, served ones solid."""
+    fig = timeline(History(webapp(), rate=1))
+    bars = {t.name: t.marker.pattern.shape for t in fig.data if t.name in dict(STATES)}
+    assert bars["Running"] == "" and len(set(bars.values())) == len(STATES)
+    traces = {t.name: t for t in fig.data}
+    assert traces["probe failed"].mode == "markers" and traces["probe failed"].marker.symbol == 4
+    assert traces["probe passed"].mode == "lines+markers"
+    assert traces["failed /s"].line.dash == "dot" and traces["served /s"].line.dash is None
+
+
+def test_the_timeline_has_a_text_alternative_that_follows_the_state():
+    """Under the timeline, its text alternative says in words what the figure draws, from the API
+    objects and the history: a pod whose readiness breaks is named as not Ready, with kubectl's
+    STATUS and the kubelet's probe message, the Service's EndpointSlices count one ready endpoint
+    fewer, and the failed probe runs are counted; once the fault is over, all are ready again."""
+    from kitlib.widgets.lab import short_names
+
+    lab = ReadinessLab(webapp(replicas=3), rate=10)
+    lab.readiness.value = True
+    lab.step(60)
+    children = list(lab.widget.children)
+    assert children[children.index(lab.timeline) + 1] is lab.timeline_text
+    text = lab.timeline_text.value
+    assert "role='note'" in text
+    assert "Pods: 3, 3 Ready. Service web: 3 ready endpoints. Probe runs in the last 10 s: readiness 15 passed, " \
+           "0 failed. Requests in the last 10 s: 100 served, 0 failed; since the start: " in text
+    pod = lab.pod_picker.value
+    short = short_names(p.name for p in lab.history.pods())[pod]
+    lab.fault_buttons["dependency-down"].value = True
+    lab.step(10)
+    text = lab.timeline_text.value
+    assert (f"Pods: 3, 2 Ready; not Ready: {short} (Running; Readiness probe failed: HTTP probe failed with "
+            "statuscode: 503). Service web: 2 ready endpoints of 3.") in text
+    assert "readiness 10 passed, 5 failed" in text and "100 served, 0 failed" in text
+    lab.fault_buttons["dependency-down"].value = False
+    lab.step(10)
+    assert "Pods: 3, 3 Ready. Service web: 3 ready endpoints." in lab.timeline_text.value
+
+
+def test_the_text_alternative_counts_restarts_and_failed_requests():
+    """A hung app restarted by its liveness probe shows as a restart in the text; requests that
+    failed are counted, with the most frequent reason (the data path's own words)."""
+    lab = ReadinessLab(webapp(), rate=10)
+    lab.liveness_initial_delay.value = 15
+    lab.liveness.value = True
+    lab.step(60)
+    pod = lab.pod_picker.value
+    lab.fault_buttons["hang"].value = True
+    lab.step(20)
+    text = lab.timeline_text.value
+    restarts = sum(cs.restart_count for cs in lab.cluster.get("Pod", pod).status.container_statuses)
+    assert restarts >= 1 and f"-{pod.rsplit('-', 1)[1]} {restarts}" in text.split("Restarts: ")[1]
+    served, failed = lab.history.totals()
+    assert failed > 0 and f"since the start: {served} served, {failed} failed" in text
+    assert "the most frequent failure (" in text and f"of {failed}): container webapp of pod " in text

@@ -1,15 +1,27 @@
 """The readiness timeline: one row per pod (phase and container state, ready intervals, probe
-runs: passes as one line per run of passes, each failure an x; restarts), and under it requests
-per second served and failed; plus a success-rate figure. Both are functions of a
-:class:`kitlib.history.History`, with a fixed set of traces that ``update_*`` rewrites in one
-``batch_update``.
+runs: passes as one line per run of passes, each failure an x; restarts), under it requests per
+second served and failed, and under that the share of each step's requests that was served. It
+is a function of a :class:`kitlib.history.History`, with a fixed set of traces that
+:func:`update_timeline` rewrites in one ``batch_update``. (:func:`success_rate` draws the share
+alone, as a figure of its own.)
 
 Colours are the Okabe-Ito palette, and nothing is told by colour alone: a failed probe run is a
 vermillion ``x``; passed runs are a blue line from the first to the last pass of a run of passes,
 ended by a dot (readiness), diamond (liveness) or square (startup), its hover giving the count and
-the period. One marker per passed run was 1,200 SVG paths and 60 KiB of hover texts per redraw
-after a few minutes of ten pods (issue 18); each failure keeps its own marker and the kubelet's
-message.
+the period; a state bar has its own fill pattern (Running plain, Pending dotted,
+CrashLoopBackOff crossed, Exited hatched, Terminating striped); a Ready interval is a bar of its
+own under the state; failed requests are a dotted line, served ones solid. One marker per passed
+run was 1,200 SVG paths and 60 KiB of hover texts per redraw after a few minutes of ten pods
+(issue 18); each failure keeps its own marker and the kubelet's message.
+
+What it costs in the browser (issue 18): each redraw is one full replot by plotly.js, whatever
+changed, and a figure's replot has a floor (defaults, axes, legend, margins) of its own. The
+success rate was a second figure, replotted after the timeline on every step: as the timeline's
+third row, sharing its time axis, it is drawn in the same replot (the lab's +1 s went from about
+49 to about 35 ms of the page's main thread in a bare page, at the benchmark's history); drawn as
+a line without a dot per step it saves 5 more (the steps' values are the line's corners). A
+redraw writes only the arrays that changed (:func:`kitlib.figures.redraw.unchanged`): the
+failures and their hover texts, the largest arrays, rarely change between two clicks.
 """
 
 from __future__ import annotations
@@ -19,12 +31,16 @@ from dataclasses import dataclass, field
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .redraw import unchanged
 from .service_graph import BLACK, BLUE, GREEN, GREY, ORANGE, SKY, VERMILLION
 
 PURPLE = "#CC79A7"
 STATES = (("Pending", "#DDDDDD"), ("Running", SKY), ("CrashLoopBackOff", ORANGE), ("Exited", PURPLE),
           ("Terminating", GREY))
 """The state bars, one trace each: how a sampled STATUS is grouped (see :func:`state_group`)."""
+PATTERNS = {"Pending": ".", "Running": "", "CrashLoopBackOff": "x", "Exited": "/", "Terminating": "-"}
+"""Each state bar's fill pattern, so that a state is told by more than its colour (Running, the
+usual state, plain)."""
 SYMBOLS = {"readiness": "circle", "liveness": "diamond", "startup": "square"}
 SYMBOL_CODES = {"circle": 0, "square": 1, "diamond": 2, "x": 4}
 """plotly.js's numbers for those marker symbols (``src/components/drawing/symbol_defs.js``, in
@@ -70,6 +86,8 @@ class TimelineData:
     rate_x: list[float] = field(default_factory=list)
     served: list[float] = field(default_factory=list)
     failed_rate: list[float] = field(default_factory=list)
+    share: list[float | None] = field(default_factory=list)
+    """Per step, the per cent of its requests that were served (``None``: it sent none)."""
 
 
 def ms(seconds: float) -> float:
@@ -153,16 +171,38 @@ def timeline_data(history) -> TimelineData:
         d.rate_x.append(ms(t))
         d.served.append(s / dt)
         d.failed_rate.append(f / dt)
+        d.share.append(ms(100 * s / (s + f)) if s + f else None)
     return d
+
+
+ROW_PX = 34
+"""Height of a pod's row of the timeline, in pixels."""
+RATE_PX, SHARE_PX, GAP_PX = 110, 80, 26
+"""Heights of the requests-per-second and served-% rows and of the gaps between the rows (pixels)."""
+TOP_PX, BOTTOM_PX, LEGEND_PX = 40, 130, 62
+"""Above the rows: the title; below them: the time axis and its title, then (``LEGEND_PX`` under
+the rows) the legend."""
+
+
+def _domains(pods: int) -> tuple[int, list[tuple[float, float]]]:
+    """The figure's height and each row's vertical domain (pods, requests/s, served %) for
+    ``pods`` rows of pods: a pod's row keeps its height, the rate rows theirs, however many pods."""
+    heights = [ROW_PX * max(1, pods) + 20, RATE_PX, SHARE_PX]
+    plot = sum(heights) + 2 * GAP_PX
+    out, top = [], plot
+    for h in heights:
+        out.append((round((top - h) / plot, 4), round(top / plot, 4)))
+        top -= h + GAP_PX
+    return plot + TOP_PX + BOTTOM_PX, out
 
 
 def timeline(history, figure_class=go.Figure) -> go.Figure:
     """The timeline of ``history`` (see the module docstring); ``figure_class=go.FigureWidget`` for widgets."""
-    fig = figure_class(make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28],
-                                     vertical_spacing=0.06))
+    fig = figure_class(make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05))
     for name, colour in STATES:
-        fig.add_trace(go.Bar(name=name, orientation="h", marker=dict(color=colour), width=0.5,
-                             hovertemplate="%{hovertext}<extra></extra>", legendgroup="state"), row=1, col=1)
+        fig.add_trace(go.Bar(name=name, orientation="h", marker=dict(color=colour, pattern=dict(shape=PATTERNS[name])),
+                             width=0.5, hovertemplate="%{hovertext}<extra></extra>", legendgroup="state"),
+                      row=1, col=1)
     fig.add_trace(go.Bar(name="Ready", orientation="h", marker=dict(color=GREEN), width=0.14,
                          hovertemplate="%{hovertext}<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Scatter(name="probe passed", mode="lines+markers", marker=dict(color=BLUE, size=7),
@@ -178,10 +218,14 @@ def timeline(history, figure_class=go.Figure) -> go.Figure:
                   row=2, col=1)
     fig.add_trace(go.Scatter(name="failed /s", mode="lines", line=dict(color=VERMILLION, shape="hv", width=2,
                                                                        dash="dot")), row=2, col=1)
-    fig.update_layout(barmode="overlay", template="simple_white", margin=dict(l=10, r=10, t=40, b=30),
-                      legend=dict(orientation="h", y=-0.2, yanchor="top"), bargap=0)
+    # Its row's axis names it: no legend entry to confuse with "served /s".
+    fig.add_trace(go.Scatter(name="served %", mode="lines", line=dict(color=BLUE, shape="hv"), showlegend=False,
+                             hovertemplate="t = %{x:g} s: %{y:.1f} % served<extra></extra>"), row=3, col=1)
+    fig.update_layout(barmode="overlay", template="simple_white", margin=dict(l=10, r=10, t=TOP_PX, b=BOTTOM_PX),
+                      legend=dict(orientation="h", yanchor="top"), bargap=0)
     fig.update_yaxes(title_text="requests/s", rangemode="tozero", row=2, col=1)
-    fig.update_xaxes(title_text="time (s)", row=2, col=1)
+    fig.update_yaxes(title_text="served %", range=[-2, 102], row=3, col=1)
+    fig.update_xaxes(title_text="time (s)", row=3, col=1)
     fig.update_xaxes(ticklabeloverflow=TICK_LABELS)
     fig.update_yaxes(ticklabeloverflow=TICK_LABELS)
     update_timeline(fig, history)
@@ -189,28 +233,39 @@ def timeline(history, figure_class=go.Figure) -> go.Figure:
 
 
 def update_timeline(fig: go.Figure, history) -> None:
-    """Redraw ``fig`` (made by :func:`timeline`) in place from ``history``, in one batch."""
+    """Redraw ``fig`` (made by :func:`timeline`) in place from ``history``, in one batch; an array
+    equal to what the last redraw wrote is not written again (nor sent to the browser)."""
     d = timeline_data(history)
-    n = len(STATES)
+    columns: list[dict[str, list]] = [
+        dict(base=xs, x=ws, y=ys, hovertext=hs) for xs, ws, ys, hs in (d.bars[name] for name, _ in STATES)]
+    columns.append(dict(base=d.ready[0], x=d.ready[1], y=d.ready[2], hovertext=d.ready[3]))
+    xs, ys, symbols, hs = d.passed
+    columns.append({"x": xs, "y": ys, "hovertext": hs, "marker.symbol": symbols})
+    columns.append(dict(x=d.failed[0], y=d.failed[1], hovertext=d.failed[3]))
+    columns.append(dict(x=d.restarts[0], y=d.restarts[1], hovertext=d.restarts[2]))
+    columns += [dict(x=d.rate_x, y=d.served), dict(x=d.rate_x, y=d.failed_rate), dict(x=d.rate_x, y=d.share)]
+    start = history.start
+    end = history.times[-1] if history.times else start + 1
+    served, failed = history.totals()
+    total = served + failed
+    share = f"{100 * served / total:.1f} % of {total} requests served" if total else "no requests sent"
     with fig.batch_update():
-        for k, (name, _) in enumerate(STATES):
-            xs, ws, ys, hs = d.bars[name]
-            fig.data[k].update(base=xs, x=ws, y=ys, hovertext=hs)
-        fig.data[n].update(base=d.ready[0], x=d.ready[1], y=d.ready[2], hovertext=d.ready[3])
-        xs, ys, symbols, hs = d.passed
-        fig.data[n + 1].update(x=xs, y=ys, hovertext=hs, marker=dict(symbol=symbols))
-        fig.data[n + 2].update(x=d.failed[0], y=d.failed[1], hovertext=d.failed[3])
-        fig.data[n + 3].update(x=d.restarts[0], y=d.restarts[1], hovertext=d.restarts[2])
-        fig.data[n + 4].update(x=d.rate_x, y=d.served)
-        fig.data[n + 5].update(x=d.rate_x, y=d.failed_rate)
-        fig.layout.yaxis.update(tickvals=list(range(len(d.rows))), ticktext=d.rows, autorange="reversed",
-                                range=None, showgrid=False)
-        start = history.start
-        end = history.times[-1] if history.times else start + 1
-        fig.layout.xaxis.update(range=[start, max(end, start + 1)])
-        fig.layout.height = 260 + 34 * max(1, len(d.rows))
-        served, failed = history.totals()
-        fig.layout.title = dict(text=f"t = {end:.0f} s · {served} served, {failed} failed", x=0.01)
+        for k, values in enumerate(columns):
+            for prop, value in values.items():
+                if not unchanged(fig, f"{k}.{prop}", value):
+                    fig.data[k][prop] = value
+        if not unchanged(fig, "rows", d.rows):
+            fig.layout.yaxis.update(tickvals=list(range(len(d.rows))), ticktext=d.rows)
+        fig.layout.yaxis.update(autorange="reversed", range=None, showgrid=False)
+        # The rows share one time axis (the upper two match the bottom one, whose range counts).
+        fig.layout.xaxis3.update(range=[start, max(end, start + 1)])
+        height, domains = _domains(len(d.rows))
+        if fig.layout.height != height:
+            fig.layout.height = height
+            for axis, domain in zip((fig.layout.yaxis, fig.layout.yaxis2, fig.layout.yaxis3), domains, strict=True):
+                axis.domain = domain
+            fig.layout.legend.y = -LEGEND_PX / (height - TOP_PX - BOTTOM_PX)
+        fig.layout.title = dict(text=f"t = {end:.0f} s · {served} served, {failed} failed · {share}", x=0.01)
 
 
 def success_rate(history, figure_class=go.Figure) -> go.Figure:

@@ -29,15 +29,107 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..figures.timeline import success_rate, timeline, update_success_rate, update_timeline
-from ..history import History
+from ..api.discovery import SERVICE_NAME_LABEL, EndpointSlice
+from ..figures.timeline import timeline, update_timeline
+from ..history import History, ProbeTick
+from ..kubectl.pods import pod_status
 from .figurewidget import LabFigureWidget
-from .lab import PICKER_WIDTH, TABLE_STYLE, controls, fit, pod_options, run_action, set_options
+from .lab import (
+    PICKER_WIDTH,
+    TABLE_STYLE,
+    controls,
+    figure_text,
+    fit,
+    pod_options,
+    run_action,
+    set_options,
+    short_names,
+)
 
 GOOD_IMAGE = "kitlib/webapp:2"
 BAD_IMAGE = "kitlib/webapp:broken"
 FAULTS = (("break readiness", "dependency-down"), ("hang", "hang"), ("slow", "slow"))
 """Per-pod switches: (label, fault of :func:`kitlib.container.behaviour.set_fault`)."""
+RECENT = 10.0
+"""Seconds back that the text alternative counts probe runs and requests over ("in the last 10 s")."""
+LISTED = 5
+"""Pods named at most in one list of the text alternative (the rest are counted)."""
+
+
+def _names(names: list[str], short: dict[str, str]) -> str:
+    shown = ", ".join(short.get(n, n) for n in names[:LISTED])
+    return shown + (f" and {len(names) - LISTED} more" if len(names) > LISTED else "")
+
+
+def timeline_summary(cluster, history: History, service: str, namespace: str = "default") -> str:
+    """The readiness timeline in a few sentences, for a screen reader and for anyone who cannot tell
+    its colours apart: the pods followed now and their Ready condition (with the last failed
+    probe's message, the kubelet's, for a pod that is not ready), restarts, the Service's ready
+    endpoints in its EndpointSlices, the probe runs and requests of the last ``RECENT`` seconds, and
+    the requests since the start. Read from the API objects and the history's records, as the
+    timeline is drawn from them.
+
+    >>> import kitlib
+    >>> c = kitlib.Cluster(nodes=1, seed=0)
+    >>> _ = c.kubectl("create deployment web --image=kitlib/webapp:1 --replicas=2 --port=8080")
+    >>> _ = c.kubectl("expose deployment web --port=80 --target-port=8080")
+    >>> rec = History(c, rate=0)
+    >>> rec.run(20)
+    >>> timeline_summary(c, rec, "web")
+    'Readiness timeline at t = 20 s. Pods: 2, 2 Ready. Service web: 2 ready endpoints. No requests sent.'
+    """
+    now = cluster.now
+    pods = history.pods()
+    short = short_names(p.name for p in pods)
+    live = [p for p in pods if p.metadata.deletion_timestamp is None]
+    ready = [p for p in live if (c := p.status.condition("Ready")) is not None and c.status == "True"]
+    last: dict[tuple[str, str], ProbeTick] = {}  # (pod, probe) → its last run
+    recent: dict[str, list[int]] = {}  # probe → [passed, failed] in the last RECENT seconds
+    for tick in history.probes:
+        last[(tick.pod, tick.kind)] = tick
+        if tick.time > now - RECENT + 1e-9:
+            counts = recent.setdefault(tick.kind, [0, 0])
+            counts[0 if tick.ok else 1] += 1
+    unready: dict[str, list[str]] = {}  # why (kubectl's STATUS; the last failed probe's message) → pods
+    for p in live:
+        if p in ready:
+            continue
+        why = [t.message for (pod, _), t in last.items() if pod == p.name and not t.ok and t.message]
+        unready.setdefault(pod_status(cluster, p) + (f"; {why[-1]}" if why else ""), []).append(p.name)
+    text = f"Readiness timeline at t = {now:.0f} s. Pods: {len(live)}, {len(ready)} Ready"
+    if unready:
+        text += "; not Ready: " + "; ".join(f"{_names(names, short)} ({why})" for why, names in unready.items())
+    terminating = [p.name for p in pods if p.metadata.deletion_timestamp is not None]
+    if terminating:
+        text += f"; terminating: {_names(terminating, short)}"
+    text += "."
+    restarts = [(p.name, sum(cs.restart_count for cs in p.status.container_statuses)) for p in pods]
+    restarted = [f"{short[name]} {n}" for name, n in restarts if n]
+    if restarted:
+        text += " Restarts: " + ", ".join(restarted[:LISTED]) + (" and more" if len(restarted) > LISTED else "") + "."
+    slices = cluster.api.list_as(EndpointSlice, namespace, f"{SERVICE_NAME_LABEL}={service}")
+    endpoints = [e for sl in slices for e in sl.endpoints]
+    ready_eps = sum(1 for e in endpoints if e.conditions.ready)
+    text += (f" Service {service}: {ready_eps} ready endpoint{'s' if ready_eps != 1 else ''}"
+             + (f" of {len(endpoints)}" if len(endpoints) != ready_eps else "") + ".")
+    if recent:
+        text += f" Probe runs in the last {RECENT:g} s: " + "; ".join(
+            f"{kind} {ok} passed, {bad} failed" for kind, (ok, bad) in sorted(recent.items())) + "."
+    served, failed = history.totals()
+    if served + failed:
+        window = [(s, f) for t, s, f in zip(history.times, history.served, history.failed, strict=True)
+                  if t > now - RECENT + 1e-9]
+        text += (f" Requests in the last {RECENT:g} s: {sum(s for s, _ in window)} served, "
+                 f"{sum(f for _, f in window)} failed; since the start: {served} served, {failed} failed "
+                 f"({100 * served / (served + failed):.1f} % served)")
+        if history.reasons:
+            # Each reason names its pod: the most frequent one says what failed.
+            reason, n = min(history.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+            text += f"; the most frequent failure ({n} of {failed}): {reason}"
+        text += "."
+    else:
+        text += " No requests sent."
+    return text
 
 
 def probe_manifest(path: str, port: int | str, period: int, failure_threshold: int, initial_delay: int) -> dict:
@@ -128,7 +220,7 @@ class ReadinessLab:
         self.status = widgets.HTML()
         self.table = widgets.HTML()
         self.timeline = timeline(self.history, figure_class=LabFigureWidget)
-        self.rate_figure = success_rate(self.history, figure_class=LabFigureWidget)
+        self.timeline_text = widgets.HTML()  # the timeline's text alternative
 
         for w in (self.readiness, self.liveness, self.period, self.failure_threshold, self.initial_delay,
                   self.liveness_period, self.liveness_failure_threshold, self.liveness_initial_delay):
@@ -150,7 +242,7 @@ class ReadinessLab:
             controls(*self.step_buttons, self.play, self.rate, self.rollout_good, self.rollout_bad, self.rollback),
             self.status,
             fit(self.timeline),
-            fit(self.rate_figure),
+            self.timeline_text,
             self.table,
         ])
         self.refresh()
@@ -234,7 +326,7 @@ class ReadinessLab:
         finally:
             self._syncing = False
         update_timeline(self.timeline, self.history)
-        update_success_rate(self.rate_figure, self.history)
+        self.timeline_text.value = figure_text(timeline_summary(c, self.history, self.service, self.namespace))
         self.table.value = f"<pre style='{TABLE_STYLE}'>$ kubectl get pods\n" + html.escape(
             c.kubectl(f"get pods -n {self.namespace}")) + "</pre>"
 
