@@ -40,6 +40,7 @@ from .lab import (
     controls,
     figure_text,
     fit,
+    lab_box,
     pod_options,
     run_action,
     set_options,
@@ -235,7 +236,7 @@ class ReadinessLab:
         self.rollout_good.on_click(lambda _b: self._on_rollout(GOOD_IMAGE))
         self.rollout_bad.on_click(lambda _b: self._on_rollout(BAD_IMAGE))
         self.rollback.on_click(self._on_rollback)
-        self.widget = widgets.VBox([
+        self.widget = lab_box([
             controls(self.readiness, self.period, self.failure_threshold, self.initial_delay),
             controls(self.liveness, self.liveness_period, self.liveness_failure_threshold, self.liveness_initial_delay),
             controls(self.pod_picker, *self.fault_buttons.values()),
