@@ -51,6 +51,23 @@ def test_the_installed_plotly_is_patched():
     assert "duration:500" not in module.split("forceTicksPerFrame")[1][:40]
 
 
+def test_a_trace_a_batch_leaves_alone_is_sent_as_undefined_and_read_back_as_such(cluster, monkeypatch):
+    """A batch_update that writes x on one trace and only the text of another sends x for the
+    second as plotly.py's "_undefined_" marker; the module's FigureModel applies it as undefined
+    to the figure it keeps for new views (it reads the raw message), or a view drawn later would
+    get x = "_undefined_" and drop the trace (tests/browser/test_lab_widths.py checks the service
+    lab's traces in the browser)."""
+    fig = LabFigureWidget(data=[go.Scatter(x=[0, 1], y=[0, 1], text=["a", "b"]), go.Scatter(x=[0], y=[0])])
+    sent = sent_by(fig, monkeypatch)
+    with fig.batch_update():
+        fig.data[0].text = ["c", "d"]
+        fig.data[1].x = [2]
+    update = sent[0]["state"]["_py2js_update"]
+    assert update["style_data"]["x"] == ["_undefined_", [2]] and update["style_traces"] == [0, 1]
+    module = LabFigureWidget._esm
+    assert "(v === '_undefined_' ? undefined : v)" in module.split("const model = TD.prototype")[1].split("const view = ")[0]
+
+
 def test_an_unknown_module_is_left_as_it_is():
     """A plotly release whose module has neither the export clause nor the Sankey constants gets
     its own module back: the figures then echo and animate as plotly's do, but still work."""

@@ -200,7 +200,7 @@ def test_every_view_draws_the_dump(shop):
     t = shop.traffic("shop/debug", WEB_IP, 80, requests=30)
     graph = figures.service_graph(shop, t, service="web", namespace="shop")
     texts = {x for tr in graph.data if tr.text for x in tr.text}
-    assert {"web-…-2xkqp · 10.244.1.3", "web-…-9hv4r · 10.244.0.4", "web-…-tm6jw · 10.244.1.4",
+    assert {"web-…-2xkqp<br>10.244.1.3", "web-…-9hv4r<br>10.244.0.4", "web-…-tm6jw<br>10.244.1.4",
             "ClusterIP<br>10.101.23.45:80", "pod debug<br>10.244.1.6"} <= texts
     sankey = figures.traffic_sankey(t, shop)
     assert {"pod debug (30)", "web-…-2xkqp (10)", "node minikube-m02"} <= set(sankey.data[0].node.label)

@@ -80,7 +80,11 @@ def test_clusterip_graph_has_no_node_ports_and_outside_is_unreachable():
     assert not unreachable.reachable and "only inside the cluster" in unreachable.reason
     fig = service_graph(c)
     assert len(trace(fig, "unreachable path").x) == 3  # one dashed segment
-    assert any("only inside the cluster" in (a.text or "") and a.hovertext for a in fig.layout.annotations)
+    labels = trace(fig, "labels")
+    assert "✗ outside → ClusterIP: a ClusterIP is reachable only inside the cluster" in labels.text
+    mark = labels.text.index("<b>✗</b>")  # on the dashed path, its hover the long form
+    assert "nothing outside the cluster routes the service range" in labels.hovertext[mark]
+    assert not fig.layout.annotations
 
 
 def test_nodeport_graph_has_the_port_on_every_node():
@@ -450,7 +454,7 @@ def test_policy_affinity_and_metallb_toggles(lab, calls):
     assert lab.cluster.get("Service", "web").spec.external_traffic_policy == "Local"
     lab.affinity.value = "ClientIP"
     assert lab.cluster.get("Service", "web").spec.session_affinity == "ClientIP"
-    assert "sessionAffinity: ClientIP" in lab.graph.layout.title.text
+    assert "sessionAffinity: ClientIP" in shown(lab.graph_title)
     lab.metallb.value = True
     assert calls[-1] == ("enable_addon", ("metallb",))
     assert [i for i in graph_ids(lab) if i.startswith("lb:")]
@@ -499,7 +503,7 @@ def test_the_rules_view_follows_the_mode_and_the_endpoints():
     assert "$ iptables-save -t nat" in shown(lab.rules) and "--probability 0.33333333349" in shown(lab.rules)
     lab.proxy_mode.value = "nftables"
     assert "$ nft list table ip kube-proxy" in shown(lab.rules) and "numgen random mod 3 vmap" in shown(lab.rules)
-    assert "kube-proxy: nftables" in lab.graph.layout.title.text
+    assert "kube-proxy: nftables" in shown(lab.graph_title)
     lab.replicas.value = 4
     lab.step(10)
     assert "numgen random mod 4 vmap" in shown(lab.rules)
@@ -523,7 +527,7 @@ def test_empty_states_say_what_to_do_first(lab):
     """Before any request, the result line, the routing graph and the Sankey say to send some;
     the result line then shows the requests; with no pods behind the Service it says to scale."""
     assert "press Send to see where they land" in lab.result.value
-    assert lab.graph.layout.title.subtitle.text == "No requests drawn yet: send some to see where they land"
+    assert shown(lab.graph_title).endswith("No requests drawn yet: send some to see where they land")
     assert lab.sankey.layout.title.text.startswith("No requests sent yet: send some")
     lab.source.value = lab.source.options[0][1]
     lab.send_button.click()
@@ -549,7 +553,8 @@ def test_the_figures_have_text_alternatives(lab):
     """Under the routing graph and the Sankey, a sentence each says what they draw: the Service,
     its ready endpoints and the last requests' outcome; where the requests landed, per pod."""
     assert shown(lab.graph_text) == ("Routing graph: Service default/web · ClusterIP · kube-proxy: iptables; "
-                                     "3 ready endpoint pods; No requests drawn yet: send some to see where they land.")
+                                     "3 ready endpoint pods; ✗ outside → ClusterIP: a ClusterIP is reachable only "
+                                     "inside the cluster; No requests drawn yet: send some to see where they land.")
     assert shown(lab.sankey_text) == "Sankey of the last requests: none sent yet."
     lab.source.value = lab.source.options[0][1]
     lab.send_button.click()

@@ -46,10 +46,19 @@ KINDS: dict[str, tuple[str, str, str, str]] = {
     "gone": ("pods deleted since", VERMILLION, "x-thin-open", "middle right"),
     "failed": ("no answer", VERMILLION, "x", "middle right"),
 }
-TRACES = ["path, no traffic", "unreachable", *[k[0] for k in KINDS.values()], "traffic", "failed requests"]
+TRACES = ["path, no traffic", "unreachable", *[k[0] for k in KINDS.values()], "traffic", "failed requests",
+          "labels"]
 
-X_CLIENT, X_ADDRESS, X_PROXY, X_POD = 0.0, 1.45, 2.75, 3.75
-ROW = 0.9  # vertical distance between two pods of a node
+# The columns' x; a proxy -> pod path bends at X_STUB, so that its last stretch (and its count's
+# box) lies on the pod's own row: boxes of pods one ROW apart never touch, however many pods.
+X_CLIENT, X_ADDRESS, X_PROXY, X_STUB, X_POD = 0.0, 1.45, 2.7, 3.25, 3.85
+X_RANGE = (-0.55, 5.0)
+# Vertical distances (1 = 46 px, see _draw): between two rows of a node (a pod, or the "no
+# answer" of requests its kube-proxy refused); a node's band above its first row (the band's
+# label goes there) and below its last (kube-proxy's two-line label under its marker); between
+# two bands.
+ROW, POD_TOP, POD_BOTTOM, BAND_GAP = 0.9, 0.85, 0.9, 0.3
+PX_PER_UNIT = 46
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,7 @@ class Edge:
     failed: int = 0  # of those, how many got no answer at this step
     reachable: bool = True  # False: this path cannot work
     hover: str = ""
-    reason: str = ""  # why it cannot work, in a few words (the long form is in ``hover``)
+    reason: str = ""  # why it cannot work, in a few words (the long form is in ``hover``), as HTML
 
 
 @dataclass
@@ -88,12 +97,23 @@ class Routes:
     vertices: dict[str, Vertex] = field(default_factory=dict)
     edges: dict[tuple[str, str], Edge] = field(default_factory=dict)
     bands: list[tuple[str, float, float]] = field(default_factory=list)  # (node label, y top, y bottom)
+    no_answer_rows: dict[str, float] = field(default_factory=dict)  # node -> y of its "no answer" row
     notes: list[str] = field(default_factory=list)
     title: str = ""
     subtitle: str = ""
 
     def edge(self, src: str, dst: str) -> Edge | None:
         return self.edges.get((src, dst))
+
+    def unreachable(self) -> list[str]:
+        """Each path that cannot work and why, as HTML: ``✗ outside → ClusterIP: a ClusterIP is
+        reachable only inside the cluster``."""
+        out = []
+        for e in self.edges.values():
+            if not e.reachable and e.src in self.vertices and e.dst in self.vertices:
+                a, b = (self.vertices[k].label.split("<br>")[0] for k in (e.src, e.dst))
+                out.append(f"✗ {a} → {b}: {e.reason or 'unreachable'}")
+        return out
 
     def add(self, src: str, dst: str, **kw: Any) -> Edge:
         e = self.edges.get((src, dst))
@@ -181,21 +201,28 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
     flows = dict(getattr(traffic, "flows", {}) or {})
     gone = sorted((set(served) | {pod for _, pod in flows}) - set(ready) - set(others))
 
-    # --- layout: one band per node, pods stacked inside it
+    # --- layout: one band per node, pods stacked inside it, and a row for "no answer" where that
+    # node's kube-proxy refused or dropped some of the requests
+    flows_from: dict[str, int] = {}
+    for (n_, _), c_ in flows.items():
+        flows_from[n_] = flows_from.get(n_, 0) + c_
+    refusing = {n_ for n_, c_ in (getattr(traffic, "entry_nodes", {}) or {}).items() if c_ > flows_from.get(n_, 0)}
     y = 0.0
     proxy_y: dict[str, float] = {}
     pod_pos: dict[str, tuple[float, float]] = {}
     for n in nodes:
         keys = sorted(k for k, v in (*ready.items(), *others.items()) if v[1] == n.name)
         top = y
-        ys = [top - 0.75 - i * ROW for i in range(max(1, len(keys)))]
+        ys = [top - POD_TOP - i * ROW for i in range(max(1, len(keys) + (n.name in refusing)))]
         for k, py in zip(keys, ys, strict=False):
             pod_pos[k] = (X_POD, py)
+        if n.name in refusing:
+            routes.no_answer_rows[n.name] = ys[len(keys)] if keys else ys[0]
         proxy_y[n.name] = sum(ys) / len(ys)
-        bottom = ys[-1] - 0.55
+        bottom = ys[-1] - POD_BOTTOM
         up = cluster.node_runtime(n.name).up
         routes.bands.append((f"<b>{n.name}</b> · {node_ip[n.name]}" + ("" if up else " · <b>down</b>"), top, bottom))
-        y = bottom - 0.35
+        y = bottom - BAND_GAP
     bottom = y
     extra = [k for k, v in (*ready.items(), *others.items()) if v[1] not in proxy_y] + gone
     for i, k in enumerate(extra):
@@ -245,7 +272,7 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
         routes.add("client:pod", "clusterip", hover=f"a pod → {cip}:{sp.port}")
         routes.add("client:node", "clusterip", hover=f"a node → {cip}:{sp.port}")
         routes.add("client:outside", "clusterip", reachable=False,
-                    reason="✗ a ClusterIP is reachable<br>only inside the cluster",
+                    reason="a ClusterIP is reachable only inside the cluster",
                     hover=f"{cip} is a virtual IP known only to kube-proxy's rules on the cluster's nodes; "
                           "nothing outside the cluster routes the service range, so the connection times out")
         for n in nodes:
@@ -269,16 +296,16 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
             where = (f"{node} answers ARP for it (MetalLB layer 2) and its kube-proxy takes the traffic"
                      if node else html.escape(why))
             vertex(a, "address", f"LoadBalancer<br>{ip}:{sp.port}",
-                   f"EXTERNAL-IP {ip}:{sp.port}: {where}", X_ADDRESS, y_lb - i * 1.2)
+                   f"EXTERNAL-IP {ip}:{sp.port}: {where}", X_ADDRESS, y_lb - i * 1.2, "bottom center")
             routes.add("client:outside", a, hover=f"outside → {ip}:{sp.port}")
             if node is not None:
                 routes.add(a, f"proxy:{node}", hover=f"{node} announces {ip}: traffic for it enters there")
         if not ips:
             vertex("lb:pending", "pending", "LoadBalancer<br>EXTERNAL-IP &lt;pending&gt;",
                    "no load-balancer implementation in this cluster, so nobody assigns an external IP "
-                   "(add one: MetalLB or kube-vip on bare metal; a cloud's ELB/GLB)", X_ADDRESS, y_lb)
+                   "(add one: MetalLB or kube-vip on bare metal; a cloud's ELB/GLB)", X_ADDRESS, y_lb, "bottom center")
             routes.add("client:outside", "lb:pending", reachable=False,
-                        reason="✗ EXTERNAL-IP &lt;pending&gt;:<br>no load balancer",
+                        reason="EXTERNAL-IP &lt;pending&gt;: no load balancer",
                         hover="EXTERNAL-IP is &lt;pending&gt;: there is no load-balancer address to send to yet "
                               "(the NodePorts work meanwhile)")
 
@@ -291,15 +318,15 @@ def service_routes(cluster, traffic=None, service: str = "web", namespace: str =
     for key, (ip, node, state) in ready.items():
         kind_ = "pod" if state == "ready" else "notready"
         x, y_ = pod_pos[key]
-        label = f"{short_name(key)} · {ip}" if not key.startswith("ip/") else f"{ip} (not a pod)"
+        label = f"{short_name(key)}<br>{ip}" if not key.startswith("ip/") else f"{ip}<br>(not a pod)"
         vertex(f"pod:{key}", kind_, label, f"{key}<br>{ip} on {node}<br>endpoint: {state}", x, y_)
     for key, (_ip, node, why) in others.items():
         x, y_ = pod_pos[key]
-        vertex(f"pod:{key}", "notready", f"{short_name(key)} · {why}",
+        vertex(f"pod:{key}", "notready", f"{short_name(key)}<br>{why}",
                f"{key} on {node or 'no node yet'}<br>not an endpoint: {why}", x, y_)
     for key in gone:
         x, y_ = pod_pos[key]
-        vertex(f"pod:{key}", "gone", f"{short_name(key)} · deleted", f"{key}: served requests, deleted since", x, y_)
+        vertex(f"pod:{key}", "gone", f"{short_name(key)}<br>deleted", f"{key}: served requests, deleted since", x, y_)
     if sp is not None and not headless and stype != "ExternalName":
         for key, (_, _, state) in ready.items():
             if state == "ready":
@@ -344,8 +371,8 @@ def _add_traffic(routes: Routes, traffic, kind: str | None, svc, nodes) -> None:
 
     def fail_edge(node: str, lost: int, text: str) -> None:
         # A "no answer" mark beside the kube-proxy that refused or dropped the requests.
-        x, y = routes.vertices[f"proxy:{node}"].x, routes.vertices[f"proxy:{node}"].y
-        routes.vertices[f"failed:{node}"] = Vertex(f"failed:{node}", "failed", "no answer", why, x + 0.55, y - 0.3)
+        y = routes.no_answer_rows.get(node, routes.vertices[f"proxy:{node}"].y)
+        routes.vertices[f"failed:{node}"] = Vertex(f"failed:{node}", "failed", "no answer", why, X_POD, y)
         f = routes.add(f"proxy:{node}", f"failed:{node}")
         f.requests = f.failed = lost
         f.hover = f"{text}:<br>{why}"
@@ -416,22 +443,27 @@ def short_name(key: str) -> str:
 
 # ------------------------------------------------------------------ drawing
 
+LABELS = "labels"  # the text trace of column headings, node names, ✗ marks and notes
+
+
 def _trace(name: str) -> go.Scatter:
     if name == "path, no traffic":
         return go.Scatter(name=name, mode="lines", line=dict(color=PATH_COLOUR, width=1.2), hoverinfo="skip")
     if name == "unreachable":
         return go.Scatter(name="unreachable path", mode="lines", hoverinfo="skip",
                           line=dict(color=VERMILLION, width=2, dash="dash"))
-    if name == "traffic":
-        return go.Scatter(name="traffic (width: requests)", mode="markers+text", hoverinfo="text",
-                          textfont=dict(size=11, color="#5B2A4A"), textposition="middle center",
-                          marker=dict(size=22, color="white", symbol="square", opacity=1,
-                                      line=dict(color=TRAFFIC_COLOUR, width=2)))
-    if name == "failed requests":
-        return go.Scatter(name="failed requests", mode="markers+text", hoverinfo="text",
-                          textfont=dict(size=11, color=VERMILLION), textposition="middle center",
-                          marker=dict(size=24, color="white", symbol="square", opacity=1,
-                                      line=dict(color=VERMILLION, width=2)))
+    if name in ("traffic", "failed requests"):
+        # The count's box is a shape (its width follows the count, in pixels); this trace's marker,
+        # hidden under it, gives the box its hover text and its legend entry.
+        colour = TRAFFIC_COLOUR if name == "traffic" else VERMILLION
+        return go.Scatter(name="traffic (width: requests)" if name == "traffic" else name, mode="markers",
+                          hoverinfo="text", marker=dict(size=12, color="white", symbol="square", opacity=1,
+                                                        line=dict(color=colour, width=2)))
+    if name == LABELS:
+        # Headings, node names, ✗ marks and notes: text, not annotations, which plotly.js draws
+        # (and measures) two to three times per redraw.
+        return go.Scatter(name=name, mode="text", hoverinfo="text", showlegend=False, cliponaxis=False,
+                          textfont=dict(size=11, color="#555"))
     kind = next(k for k, v in KINDS.items() if v[0] == name)
     _, colour, symbol, where = KINDS[kind]
     size = {"proxy": 22, "client": 16, "address": 18, "pending": 18}.get(kind, 14)
@@ -441,8 +473,12 @@ def _trace(name: str) -> go.Scatter:
 
 
 def service_graph(cluster, traffic=None, service: str = "web", namespace: str = "default",
-                  source: str | None = None, port: int | None = None, figure_class=go.Figure):
+                  source: str | None = None, port: int | None = None, figure_class=go.Figure, bare: bool = False):
     """The Service's routing graph as a new figure (``figure_class=go.FigureWidget`` for a widget).
+
+    ``bare=True`` leaves out the title and the legend: the service lab shows them as HTML
+    around the figure (:func:`graph_key`), where they wrap at any width and cost plotly.js
+    nothing to redraw.
 
     >>> import kitlib
     >>> fig = service_graph(kitlib.Cluster(nodes=1), service="kubernetes")
@@ -451,8 +487,9 @@ def service_graph(cluster, traffic=None, service: str = "web", namespace: str = 
     """
     fig = figure_class(data=[_trace(name) for name in TRACES])
     fig.update_layout(
-        template="plotly_white", margin=dict(l=10, r=10, t=64, b=10), hovermode="closest",
-        xaxis=dict(visible=False, range=[-0.55, 4.95], fixedrange=True),
+        template="plotly_white", margin=dict(l=10, r=10, t=8 if bare else 64, b=8 if bare else 10),
+        hovermode="closest", showlegend=not bare,
+        xaxis=dict(visible=False, range=list(X_RANGE), fixedrange=True),
         yaxis=dict(visible=False, fixedrange=True),
         legend=dict(orientation="h", yanchor="top", y=-0.01, x=0, font=dict(size=11)),
     )
@@ -461,35 +498,87 @@ def service_graph(cluster, traffic=None, service: str = "web", namespace: str = 
 
 
 def update_service_graph(fig, cluster, traffic=None, service: str = "web", namespace: str = "default",
-                         source: str | None = None, port: int | None = None) -> None:
-    """Redraw ``fig`` (made by :func:`service_graph`) from cluster state and a Traffic result."""
+                         source: str | None = None, port: int | None = None) -> Routes:
+    """Redraw ``fig`` (made by :func:`service_graph`) from cluster state and a Traffic result; the
+    routes drawn (their ``title`` and ``subtitle`` are the figure's, also when it is bare)."""
     routes = service_routes(cluster, traffic, service, namespace, source, port)
-    d = _draw(routes)
+    bare = fig.layout.showlegend is False
+    d = _draw(routes, bare)
     with fig.batch_update():
         for trace in fig.data:
             t = d["traces"][_key(trace.name)]
             write_vertices(trace, t, fig)
-            if "text" in (trace.mode or ""):
-                if t["at"] and not unchanged(fig, f"{trace.name}.textposition", t["at"]):
-                    trace.textposition = t["at"]
-                if trace.name in ("traffic (width: requests)", "failed requests"):
-                    trace.marker.size = t["size"] or 22
+            extra: tuple[tuple[str, Any], ...] = ()
+            if trace.name == LABELS:
+                extra = (("textposition", t["at"]), ("textfont.color", t["colour"]), ("textfont.size", t["size"]))
+            elif trace.mode == "markers":  # the counts' traces: hover texts and ids, no text
+                extra = (("hovertext", t["hover"]), ("customdata", t["custom"] or None))
+            for prop, value in extra:
+                if not unchanged(fig, f"{trace.name}.{prop}", value):
+                    trace[prop] = value
+            if extra:
+                continue
+            if "text" in (trace.mode or "") and t["at"] and not unchanged(fig, f"{trace.name}.textposition", t["at"]):
+                trace.textposition = t["at"]
         if not unchanged(fig, "shapes", d["shapes"]):
             fig.layout.shapes = d["shapes"]
-        if not unchanged(fig, "annotations", d["annotations"]):
-            fig.layout.annotations = d["annotations"]
         fig.layout.yaxis.range = d["y_range"]
         fig.layout.height = d["height"]
-        fig.layout.title = titled(routes.title, routes.subtitle)
+        if not bare:
+            lines = _title_lines(routes.title)
+            # plotly.js anchors a title's first line only: move the lines after it into view.
+            fig.layout.title = {**titled("<br>".join(lines), routes.subtitle),
+                                "y": 0.99 - 18 * (len(lines) - 1) / d["height"]}
+            fig.layout.margin.t = 64 + 18 * (len(lines) - 1)
+    return routes
+
+
+def _title_lines(title: str, width: int = 68) -> list[str]:
+    """The title in lines that fit a graph 600 px wide: the Service and its type, its policies in
+    parentheses, kube-proxy's mode, joined while a line stays within ``width`` characters."""
+    head, sep, proxy = title.rpartition(" · kube-proxy")
+    if not sep:
+        head, proxy = title, ""
+    service, paren, extras = head.partition(" (")
+    parts = [service, *([paren.strip() + extras] if paren else []), *([f"kube-proxy{proxy}"] if sep else [])]
+    lines = [parts[0]]
+    for part in parts[1:]:
+        joined = lines[-1] + (" " if part.startswith("(") else " · ") + part
+        if len(html.unescape(joined)) <= width:
+            lines[-1] = joined
+        else:
+            lines.append(part)
+    return lines
 
 
 def _key(name: str) -> str:
     return {"unreachable path": "unreachable", "traffic (width: requests)": "traffic"}.get(name, name)
 
 
-def _draw(routes: Routes) -> dict[str, Any]:
+def _box(x: float, y: float, text: str, colour: str) -> dict[str, Any]:
+    """A count's box: a white rectangle of a size in pixels, centred on (x, y), with the count."""
+    w = 10 + 7 * len(text)
+    return dict(type="rect", xref="x", yref="y", xsizemode="pixel", ysizemode="pixel", xanchor=x, yanchor=y,
+                x0=-w / 2, x1=w / 2, y0=-9, y1=9, layer="above", fillcolor="white",
+                line=dict(color=colour, width=2),
+                label=dict(text=text, font=dict(size=11, color="#5B2A4A" if colour == TRAFFIC_COLOUR else colour)))
+
+
+def _wrap(text: str, width: int = 76) -> list[str]:
+    """A note's lines, broken between words (a line of ``width`` characters fits the graph at
+    580 px)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def _draw(routes: Routes, bare: bool = False) -> dict[str, Any]:
     traces: dict[str, dict[str, list]] = {n: {"x": [], "y": [], "text": [], "hover": [], "custom": [], "at": [],
-                                              "size": []}
+                                              "colour": [], "size": []}
                                           for n in TRACES}
     v = routes.vertices
     for vx in v.values():
@@ -500,61 +589,137 @@ def _draw(routes: Routes) -> dict[str, Any]:
         t["hover"].append(vx.hover)
         t["custom"].append(vx.id)
         t["at"].append(vx.text_at or KINDS[vx.kind][3])
+    labels = traces[LABELS]
+
+    def label(x: float, y: float, text: str, at: str, colour: str = "#555", hover: str = "", size: int = 11) -> None:
+        labels["size"].append(size)
+        labels["x"].append(x)
+        labels["y"].append(y)
+        labels["text"].append(text)
+        labels["hover"].append(hover)
+        labels["at"].append(at)
+        labels["colour"].append(colour)
+
     shapes: list[dict] = []
-    annotations: list[dict] = []
-    for label, top, bottom in routes.bands:
-        up = "down" not in label  # a node that does not answer: drawn as on the cluster map
-        shapes.append(dict(type="rect", x0=X_ADDRESS - 0.42, x1=4.9, y0=bottom, y1=top, layer="below",
+    boxes: list[dict] = []
+    for text, top, bottom in routes.bands:
+        up = "down" not in text  # a node that does not answer: drawn as on the cluster map
+        shapes.append(dict(type="rect", x0=X_ADDRESS - 0.65, x1=X_RANGE[1] - 0.05, y0=bottom, y1=top, layer="below",
                            line=dict(color="#888" if up else VERMILLION, width=1, dash="solid" if up else "dot"),
                            fillcolor="#F4F4F4" if up else "#FBE9E1"))
-        annotations.append(dict(x=X_ADDRESS - 0.38, y=top - 0.05, text=label, showarrow=False, xanchor="left",
-                                yanchor="top", font=dict(size=11, color="#333")))
+        # Top right: the pods' rows start lower, and no path reaches the band's right half above them.
+        label(X_RANGE[1] - 0.1, top - 0.24, text, "middle left", "#333" if up else VERMILLION)
     peak = max((e.requests for e in routes.edges.values()), default=0) or 1
+    into: dict[str, int] = {}  # the boxes drawn on each pod's row so far
     for e in routes.edges.values():
         if e.src not in v or e.dst not in v:
             continue
         a, b = v[e.src], v[e.dst]
-        if not e.reachable and not e.requests:
-            t = traces["unreachable"]
-            t["x"] += [a.x, b.x, None]
-            t["y"] += [a.y, b.y, None]
-        elif not e.requests:
-            t = traces["path, no traffic"]
-            t["x"] += [a.x, b.x, None]
-            t["y"] += [a.y, b.y, None]
-        if not e.reachable:
-            mx, my = _along(a, b, 0.42)
-            annotations.append(dict(x=mx, y=my, text=e.reason or "✗ unreachable", showarrow=False,
-                                    hovertext=e.hover, font=dict(size=11, color=VERMILLION),
-                                    bgcolor="rgba(255,255,255,0.85)", align="left"))
+        bent = e.dst.startswith(("pod:", "failed:")) and e.src.startswith("proxy:")
+        xs, ys = ([a.x, X_STUB, b.x], [a.y, b.y, b.y]) if bent else ([a.x, b.x], [a.y, b.y])
+        if not e.requests:
+            t = traces["path, no traffic" if e.reachable else "unreachable"]
+            t["x"] += [*xs, None]
+            t["y"] += [*ys, None]
+        if not e.reachable and not e.requests:  # with requests, their ✗ box marks the path
+            mx, my = _along(a, b, 0.5)
+            label(mx, my, "<b>✗</b>", "middle center", VERMILLION, e.hover or e.reason, 16)
         if e.requests:
             lost = e.failed == e.requests
             colour = VERMILLION if lost or not e.reachable else TRAFFIC_COLOUR
-            shapes.append(dict(type="line", x0=a.x, y0=a.y, x1=b.x, y1=b.y, layer="below",
-                               line=dict(color=colour, width=2 + 12 * e.requests / peak,
-                                         dash="dash" if lost else "solid")))
+            # A dashed line's dashes grow with its width: a lost path stays thin enough to read as dashed.
+            width = 2 + (4 if lost else 12) * e.requests / peak
+            line = dict(color=colour, width=width, dash="dash" if lost else "solid")
+            if bent:
+                shapes.append(dict(type="path", path=f"M{a.x},{a.y} L{X_STUB},{b.y} L{b.x},{b.y}", layer="below",
+                                   line=line))
+            else:
+                shapes.append(dict(type="line", x0=a.x, y0=a.y, x1=b.x, y1=b.y, layer="below", line=line))
             t = traces["failed requests" if lost else "traffic"]
-            mx, my = _along(a, b, 0.7 if e.dst.startswith("pod:") else (0.5 if e.reachable else 0.2))
+            if bent and not into.get(e.dst):  # on the pod's own row
+                mx, my = (X_STUB + X_POD) / 2 - 0.03, b.y
+            else:
+                mx, my = _along(a, b, 0.5)
+            into[e.dst] = into.get(e.dst, 0) + 1
+            text = f"✗{e.requests}" if lost else (f"{e.requests}" + (f" ✗{e.failed}" if e.failed else ""))
             t["x"].append(mx)
             t["y"].append(my)
-            t["text"].append(f"✗{e.requests}" if lost else (f"{e.requests}" + (f" ✗{e.failed}" if e.failed else "")))
+            t["text"].append(text)
             t["hover"].append(e.hover or f"{e.requests} requests")
             t["custom"].append([e.src, e.dst, e.requests, e.failed])
-            t["size"].append(12 + 7 * len(t["text"][-1]))  # the box fits the count
-    ys = [vx.y for vx in v.values()] or [0.0]
-    headers = [(X_CLIENT, "clients"), (X_ADDRESS, "service address"), (X_PROXY, "kube-proxy (DNAT)"),
-               (X_POD, "pods, by node")]
-    top = max(ys) + 0.9
-    for x, text in headers:
-        annotations.append(dict(x=x, y=top, text=f"<b>{text}</b>", showarrow=False, font=dict(size=12, color="#555")))
-    for i, note in enumerate(routes.notes):
-        annotations.append(dict(x=-0.5, y=min(ys) - 0.8 - 0.45 * i, text=html.escape(note), showarrow=False,
-                                xanchor="left", font=dict(size=11, color="#555")))
-    bottom = min(ys) - 0.6 - 0.45 * len(routes.notes)
-    height = int(min(1100, max(420, 150 + 46 * (top - bottom))))
-    return {"traces": traces, "shapes": shapes, "annotations": annotations, "y_range": [bottom, top + 0.35],
-            "height": height}
+            boxes.append(_box(mx, my, text, VERMILLION if lost else TRAFFIC_COLOUR))
+    ys_ = [vx.y for vx in v.values()] or [0.0]
+    top = max(ys_) + 1.3  # above the two-line labels over the first row's markers
+    for x, text, at in ((X_CLIENT, "clients", "middle center"), (X_ADDRESS, "service address", "middle center"),
+                        (X_PROXY, "kube-proxy (DNAT)", "middle center"), (X_POD - 0.12, "pods, by node", "middle right")):
+        label(x, top, f"<b>{text}</b>", at, "#555")
+    # Notes go under the lowest label: a two-line label under its marker reaches 0.85 below it.
+    low = [vx.y - (0.85 if (vx.text_at or KINDS[vx.kind][3]).startswith("bottom") else 0.35) for vx in v.values()]
+    y = min([*low, *(bottom for _, _, bottom in routes.bands), 0.0]) - 0.3
+    for note, colour in [*((c, VERMILLION) for c in routes.unreachable()),
+                         *((html.escape(n), "#555") for n in routes.notes)]:
+        for line_ in _wrap(note):
+            label(X_RANGE[0] + 0.05, y, line_, "middle right", colour)
+            y -= 0.32
+        y -= 0.1
+    bottom = y + 0.1 - 0.25
+    span = top + 0.35 - bottom
+    # 46 px per unit of y: a pod's row (0.9) fits its two-line label; the title and the legend
+    # (unless bare) get their own room, so that the rows never get closer.
+    height = int(max(300, 16 + PX_PER_UNIT * span) if bare else min(1400, max(420, 150 + PX_PER_UNIT * span)))
+    return {"traces": traces, "shapes": shapes + boxes, "y_range": [bottom, top + 0.35], "height": height}
 
 
 def _along(a: Vertex, b: Vertex, t: float) -> tuple[float, float]:
     return a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t
+
+
+FONT = "'Open Sans', verdana, arial, sans-serif"  # plotly.js's
+
+
+def graph_title(routes: Routes) -> str:
+    """The title and subtitle of a bare routing graph, as HTML set as plotly.js sets them."""
+    return (f"<div style=\"font-family:{FONT};margin:6px 0 2px 10px;line-height:1.3\">"
+            f"<div style='font-size:14px;color:#2a3f5f'>{routes.title}</div>"
+            f"<div style='font-size:12px;color:#444;margin-top:4px'>{routes.subtitle}</div></div>")
+
+
+# The legend of a bare graph, as HTML: each trace's symbol drawn in SVG as plotly.js draws it.
+_KEY_SYMBOLS = {
+    "square": "<rect x='6' y='2' width='10' height='10' fill='{c}' stroke='#222'/>",
+    "diamond": "<polygon points='11,1 17,7 11,13 5,7' fill='{c}' stroke='#222'/>",
+    "diamond-open": "<polygon points='11,1 17,7 11,13 5,7' fill='none' stroke='{c}' stroke-width='1.5'/>",
+    "hexagon": "<polygon points='11,0.5 16.6,3.75 16.6,10.25 11,13.5 5.4,10.25 5.4,3.75' fill='{c}' stroke='#222'/>",
+    "circle": "<circle cx='11' cy='7' r='5' fill='{c}' stroke='#222'/>",
+    "circle-open": "<circle cx='11' cy='7' r='5' fill='none' stroke='{c}' stroke-width='1.5'/>",
+    "x-thin-open": "<path d='M6,2 L16,12 M16,2 L6,12' stroke='{c}' stroke-width='1.5'/>",
+    "x": "<path d='M6,2 L16,12 M16,2 L6,12' stroke='{c}' stroke-width='3.5'/>",
+}
+
+
+def _key_symbol(name: str) -> str:
+    if name == "path, no traffic":
+        body = f"<line x1='1' y1='7' x2='21' y2='7' stroke='{PATH_COLOUR}' stroke-width='1.5'/>"
+    elif name == "unreachable":
+        body = f"<line x1='1' y1='7' x2='21' y2='7' stroke='{VERMILLION}' stroke-width='2' stroke-dasharray='4,3'/>"
+    elif name in ("traffic", "failed requests"):
+        colour = TRAFFIC_COLOUR if name == "traffic" else VERMILLION
+        body = f"<rect x='5' y='2' width='12' height='10' fill='white' stroke='{colour}' stroke-width='2'/>"
+    else:
+        _, colour, symbol, _ = next(k for k in KINDS.values() if k[0] == name)
+        body = _KEY_SYMBOLS[symbol].format(c=colour)
+    return f"<svg width='22' height='14' viewBox='0 0 22 14' aria-hidden='true' style='vertical-align:middle'>{body}</svg>"
+
+
+def graph_key(fig) -> str:
+    """The legend of a bare routing graph (``service_graph(..., bare=True)``) as HTML: an entry
+    for each trace that draws something, as plotly's legend has, in the same order."""
+    items = []
+    for trace in fig.data:
+        if trace.name == LABELS or not any(x is not None for x in trace.x or ()):
+            continue
+        symbol = _key_symbol(_key(trace.name))
+        items.append(f"<span role='listitem' style='white-space:nowrap'>{symbol} {html.escape(trace.name)}</span>")
+    return (f"<div role='list' aria-label='key to the routing graph' style=\"display:flex;flex-wrap:wrap;"
+            f"gap:2px 16px;font-family:{FONT};font-size:11px;color:#2a3f5f;margin:0 0 4px 10px\">"
+            + "".join(items) + "</div>")

@@ -33,6 +33,10 @@ each once the kernel has answered the previous message; a click on a lab's butto
 * a view follows its element's width (a ``ResizeObserver`` calling plotly's ``autosizeFigure``):
   rendered as an anywidget it gets none of the Lumino resize messages plotly listens to, so a
   figure with ``autosize`` kept its first width when the notebook narrowed and was clipped.
+* the model reads plotly.py's ``"_undefined_"`` (a trace a ``batch_update`` leaves alone) as
+  ``undefined`` when it applies an update to the figure it keeps for new views: it wrote the
+  string, and a view drawn after that lost those traces' x (the service lab's clients, when the
+  lab was displayed after a Send) and the markers' sizes (every lab's first view).
 
 Its module also makes the Sankey's transitions instant: plotly.js moves and fades a Sankey's
 nodes and links for 500 ms after every redraw (a constant, not an attribute), which taught
@@ -98,13 +102,38 @@ _PATCH = """
 }
 """
 
+# Appended too; FIGURE_MODEL is the bundle's local name of its FigureModel class.
+_MODEL_PATCH = """
+;{
+  // kitlib (kitlib/widgets/figurewidget.py): a batch_update that sets a property on some traces
+  // and not others sends "_undefined_" for the others (plotly/serializers.py). The views read
+  // the message deserialized (undefined: left alone), but the model applies it to the figure it
+  // keeps for new views from the raw message, and wrote the string: a view drawn after that
+  // (the lab displayed after a click, an output drawn again) lost those traces' x, marker sizes.
+  const model = FIGURE_MODEL.prototype;
+  for (const [method, key, field] of [['do_update', '_py2js_update', 'style_data'],
+                                      ['do_restyle', '_py2js_restyle', 'restyle_data']]) {
+    const apply = model[method];
+    model[method] = function (...args) {
+      const data = (this.model.get(key) || {})[field];
+      for (const prop of Object.keys(data || {})) {
+        const values = data[prop];
+        if (Array.isArray(values)) data[prop] = values.map((v) => (v === '_undefined_' ? undefined : v));
+      }
+      return apply.apply(this, args);
+    };
+  }
+}
+"""
+
 
 def lab_module(source: str) -> tuple[str, bool, bool]:
     """plotly's widget module as the labs use it: (module, echo off, Sankey still).
 
     * The views' trace and layout deltas are switched off, when the module has an
       ``export{... as FigureView ...}`` clause to find the class by (the last one counts: the
-      bundle's licence comments follow it).
+      bundle's licence comments follow it); its ``FigureModel`` applies updates with plotly.py's
+      ``"_undefined_"`` read as undefined.
     * The Sankey's transitions last 0 ms (d3 makes that 1 ms: the end state is drawn in the first
       frame), when plotly.js's Sankey constants are found. plotly.js has no attribute for it: the
       500 ms are a constant of ``src/traces/sankey/constants.js``, and ``layout.transition``
@@ -119,10 +148,15 @@ def lab_module(source: str) -> tuple[str, bool, bool]:
     source, swaps = _SANKEY_DURATION.subn(r"\g<1>0", source)
     at = source.rfind("as FigureView")
     match = _EXPORTS.search(source, max(0, source.rfind("export", 0, at))) if at >= 0 else None
+    names = {}
     for item in match.group(1).split(",") if match else ():
         local, _, exported = item.strip().partition(" as ")
-        if exported.strip() == "FigureView" and re.fullmatch(r"[A-Za-z_$][\w$]*", local.strip()):
-            return source + _PATCH.replace("FIGURE_VIEW", local.strip()), True, swaps == 1
+        if re.fullmatch(r"[A-Za-z_$][\w$]*", local.strip()):
+            names[exported.strip()] = local.strip()
+    if "FigureModel" in names:
+        source += _MODEL_PATCH.replace("FIGURE_MODEL", names["FigureModel"])
+    if "FigureView" in names:
+        return source + _PATCH.replace("FIGURE_VIEW", names["FigureView"]), True, swaps == 1
     return source, False, swaps == 1
 
 

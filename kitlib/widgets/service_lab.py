@@ -37,7 +37,14 @@ from ..api.node import internal_ip
 from ..errors import ApiError
 from ..figures.proxy_rules import COMMANDS, proxy_rules
 from ..figures.sankey import traffic_sankey, update_traffic_sankey
-from ..figures.service_graph import service_graph, short_name, update_service_graph
+from ..figures.service_graph import (
+    Routes,
+    graph_key,
+    graph_title,
+    service_graph,
+    short_name,
+    update_service_graph,
+)
 from .figurewidget import LabFigureWidget
 from .lab import (
     PICKER_WIDTH,
@@ -159,7 +166,10 @@ class ServiceLab:
         self.result = widgets.HTML()
         self.table = widgets.HTML()
         self.rules = widgets.HTML()
-        self.graph = service_graph(cluster, None, service, namespace, figure_class=LabFigureWidget)
+        # The graph's title and legend are HTML around it (bare): they wrap at any width, and
+        # plotly.js redraws neither on every click (a third of the graph's redraw).
+        self.graph = service_graph(cluster, None, service, namespace, figure_class=LabFigureWidget, bare=True)
+        self.graph_title, self.graph_key = widgets.HTML(), widgets.HTML()
         self.sankey = traffic_sankey(None, cluster, figure_class=LabFigureWidget)
         self.graph_text, self.sankey_text = widgets.HTML(), widgets.HTML()  # the figures' text alternatives
 
@@ -177,7 +187,9 @@ class ServiceLab:
             controls(self.replicas, self.pod_picker, self.kill_button, self.step_button, self.clock),
             controls(self.source, self.address, self.requests, self.spread, self.send_button),
             self.status,
+            self.graph_title,
             fit(self.graph),
+            self.graph_key,
             self.graph_text,
             *([self.rules] if rules else []),
             fit(self.sankey),
@@ -268,16 +280,19 @@ class ServiceLab:
     def refresh(self) -> None:
         """Redraw every view and re-sync every control from the cluster's state."""
         c = self.cluster
+        t, src = self.last_traffic, self.last_source
+        # The figures first: their messages leave before the controls' and the tables'.
+        routes = update_service_graph(self.graph, c, t, self.service, self.namespace, source=src)
+        update_traffic_sankey(self.sankey, t, c, source=src)
+        self.graph_title.value = graph_title(routes)
+        self.graph_key.value = graph_key(self.graph)
         self._syncing = True  # setting a control to what the cluster says is not a request
         try:
             svc = self._sync_controls()
         finally:
             self._syncing = False
         self.clock.value = f"<b>t = {c.now:.0f} s</b>"
-        t, src = self.last_traffic, self.last_source
-        update_service_graph(self.graph, c, t, self.service, self.namespace, source=src)
-        update_traffic_sankey(self.sankey, t, c, source=src)
-        self.graph_text.value = figure_text(self._graph_summary())
+        self.graph_text.value = figure_text(self._graph_summary(routes))
         self.sankey_text.value = figure_text(self._sankey_summary(t))
         self.result.value = trace_html(str(t)) if t is not None else hint(
             NO_REQUESTS if self.pod_picker.options else "No pods behind the Service yet: move the replicas "
@@ -324,13 +339,17 @@ class ServiceLab:
         set_options(self.address, self._addresses(svc))
         return svc
 
-    def _graph_summary(self) -> str:
-        """The routing graph in one sentence: its title and subtitle, and how many endpoint pods."""
-        title = self.graph.layout.title
-        pods = sum(len(t.x or ()) for t in self.graph.data if t.name == "endpoint pods (ready)")
-        parts = [f"Routing graph: {title.text}", f"{pods} ready endpoint pod{'s' if pods != 1 else ''}"]
-        if title.subtitle and title.subtitle.text:
-            parts.append(html.unescape(title.subtitle.text))
+    @staticmethod
+    def _graph_summary(routes: Routes) -> str:
+        """The routing graph in one sentence, from the routes it draws: its title and subtitle,
+        how many endpoint pods are ready, and the paths that cannot work, with why."""
+        pods = sum(1 for v in routes.vertices.values() if v.kind == "pod")
+        others = sum(1 for v in routes.vertices.values() if v.kind == "notready")
+        parts = [f"Routing graph: {html.unescape(routes.title)}", f"{pods} ready endpoint pod{'s' if pods != 1 else ''}"
+                 + (f" ({others} more not ready or terminating)" if others else "")]
+        parts += [html.unescape(why) for why in routes.unreachable()]
+        if routes.subtitle:
+            parts.append(html.unescape(routes.subtitle))
         return "; ".join(parts) + ("" if parts[-1].endswith(".") else ".")
 
     def _sankey_summary(self, t) -> str:

@@ -175,6 +175,45 @@ _JS_BROKEN_ADDRESSES = """(index) => {
 }"""
 
 
+# JS: the labels of the service lab's routing graph (output area ``index``, its first figure) that
+# overlap another label or a count's box, or stick out of the figure: each SVG text's and each
+# box's rectangle on the screen, compared pairwise (a pixel's tolerance). Also every trace with
+# labels has as many points in the browser as labels (plotly.js drops a trace whose x it cannot
+# read).
+_JS_GRAPH_LABELS = """(index) => {
+  const outputs = Array.from(window.__kitPanel.content.node.querySelectorAll('.jp-OutputArea-output'))
+    .filter(o => o.querySelector('.widget-box, .jupyter-widgets'));
+  const plot = outputs[index].querySelector('.js-plotly-plot');
+  const svg = plot.querySelector('svg.main-svg').getBoundingClientRect();
+  const round = (r) => `[${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}x${Math.round(r.height)}]`;
+  const items = [];
+  for (const t of plot.querySelectorAll('svg.main-svg text')) {
+    const r = t.getBoundingClientRect();
+    if (!t.textContent.trim() || !r.width) continue;
+    items.push({name: JSON.stringify(t.textContent.trim().slice(0, 40)), r, box: !!t.closest('.layer-above')});
+  }
+  for (const b of plot.querySelectorAll('.layer-above .shapelayer path')) {
+    items.push({name: 'box', r: b.getBoundingClientRect(), isBox: true});
+  }
+  const bad = [];
+  const overlap = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1
+                         && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+  const inside = (a, b) => a.left >= b.left - 1 && a.right <= b.right + 1 && a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
+  for (const it of items) {
+    if (it.r.left < svg.left - 1 || it.r.right > svg.right + 1 || it.r.top < svg.top - 1 || it.r.bottom > svg.bottom + 1)
+      bad.push(`${it.name} ${round(it.r)} cut by the figure ${round(svg)}`);
+  }
+  for (let i = 0; i < items.length; i++) for (let j = i + 1; j < items.length; j++) {
+    const a = items[i], b = items[j];
+    if (!overlap(a.r, b.r)) continue;
+    if ((a.isBox && b.box && inside(b.r, a.r)) || (b.isBox && a.box && inside(a.r, b.r))) continue;  // a box's own count
+    bad.push(`${a.name} ${round(a.r)} overlaps ${b.name} ${round(b.r)}`);
+  }
+  const lost = plot.data.filter(t => t.text && t.text.length && !(t.x && t.x.length === t.text.length)).map(t => t.name);
+  return {count: items.length, bad, lost};
+}"""
+
+
 def _notebook() -> dict:
     cells = [{"cell_type": "code", "execution_count": None, "id": f"lab-{name}", "metadata": {},
               "outputs": [], "source": source} for name, source in LABS.items()]
@@ -208,10 +247,13 @@ def test_every_lab_control_is_visible_and_unclipped_at_projector_widths(labs_pag
     the notebook, needs a horizontal scroll, or is covered: the rows of controls wrap; no figure is
     wider than the output. No word of
     a lab's traces, hop lists, kubectl tables and kube-proxy rules (an address, a pod's name, a
-    chain) and no IP address in its other text is broken across two lines."""
+    chain) and no IP address in its other text is broken across two lines. In the service lab's
+    routing graph no label overlaps another or a count's box, none is cut by the figure's edge
+    (issue 17), and every trace with labels has its points in the browser."""
     page = labs_page
     failures: list[str] = []
     addresses: dict[str, int] = {}
+    labels = 0
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         for panel in (False, True):
@@ -225,11 +267,16 @@ def test_every_lab_control_is_visible_and_unclipped_at_projector_widths(labs_pag
                 text = page.evaluate(_JS_BROKEN_ADDRESSES, index)
                 failures += [f"{where}, {lab} lab: {w!r} broken across lines" for w in text["broken"][:5]]
                 addresses[lab] = max(addresses.get(lab, 0), text["count"])
+            graph = page.evaluate(_JS_GRAPH_LABELS, list(LABS).index("service"))
+            failures += [f"{where}, service lab's routing graph: {line}" for line in graph["bad"][:8]]
+            failures += [f"{where}, service lab's routing graph: trace {name!r} lost its points" for name in graph["lost"]]
+            labels = max(labels, graph["count"])
             if failures and not (artifacts_dir / "lab_widths.png").exists():
                 page.screenshot(path=str(artifacts_dir / "lab_widths.png"), full_page=False)
     assert not failures, "\n".join(failures)
     # The checks saw words: the deployment lab's trace and table, the service lab's rules.
     assert addresses["deployment"] > 10 and addresses["service"] > 10, addresses
+    assert labels > 30, labels  # the routing graph's labels and count boxes were seen
 
 
 def _js_map_pods(phases: list[str]) -> str:

@@ -100,6 +100,15 @@ def test_lesson_1_replicas_slider_redraws_the_cluster_map(
 
 # Text of every SVG <text> in a plotly plot (titles, annotations, trace labels, Sankey labels).
 _JS_PLOT_TEXT = "p => Array.from(p.querySelectorAll('text')).map(t => t.textContent).join(' | ')"
+
+
+def _graph_shows(lab, graph):
+    """What the service lab's routing graph shows: its title (HTML above the figure, which the
+    lab draws bare) and the figure's own text."""
+    title = lab.locator(".widget-html-content").filter(has_text=re.compile(r"^\s*Service \S+ · "))
+    return lambda: title.inner_text() + " | " + graph.evaluate(_JS_PLOT_TEXT)
+
+
 _JS_HOVER_TEXT = "p => Array.from(p.querySelectorAll('.hoverlayer text')).map(t => t.textContent).join(' | ')"
 # The page coordinates of the centre of a heatmap's cell [x category, y category].
 _JS_CELL_CENTRE = """(p, [x, y]) => {
@@ -172,12 +181,13 @@ def test_lesson_3_service_lab_nodeport_send_and_kill(
     plots = lab.locator(".js-plotly-plot")
     expect(plots).to_have_count(2)
     graph, sankey = plots.nth(0), plots.nth(1)
+    graph_shows = _graph_shows(lab, graph)
     for plot in (graph, sankey):
         expect(plot.locator(".main-svg").first).to_be_visible()
         box = plot.bounding_box()
         assert box and box["width"] > 300 and box["height"] > 150, f"plot too small: {box}"
     expect(graph.locator(POD_POINTS).first).to_be_attached()
-    graph_before = graph.evaluate(_JS_PLOT_TEXT)
+    graph_before = graph_shows()
     assert "ClusterIP" in graph_before and "kube-proxy" in graph_before, graph_before
     assert "No requests sent yet" in sankey.evaluate(_JS_PLOT_TEXT)
     expect(sankey.locator(".sankey .sankey-node")).to_have_count(0)
@@ -194,9 +204,9 @@ def test_lesson_3_service_lab_nodeport_send_and_kill(
         "the 'to' dropdown offers no NodePort address",
     )
     assert all(v.endswith(f":{node_port}") for v in nodeport_addresses), nodeport_addresses
-    _wait_until(page, lambda: graph.evaluate(_JS_PLOT_TEXT) != graph_before,
+    _wait_until(page, lambda: graph_shows() != graph_before,
                 "the routing graph did not change for NodePort")
-    graph_nodeport = graph.evaluate(_JS_PLOT_TEXT)
+    graph_nodeport = graph_shows()
     assert f":{node_port}" in graph_nodeport and "NodePort" in graph_nodeport, graph_nodeport
 
     # Send 100 requests from outside to the first node's NodePort.
@@ -214,7 +224,7 @@ def test_lesson_3_service_lab_nodeport_send_and_kill(
     for label in ("outside (100)", "kube-proxy", "web-"):
         assert label in sankey_text, f"{label!r} not in Sankey labels: {sankey_text}"
     assert "No requests sent yet" not in sankey_text
-    _wait_until(page, lambda: "100 requests from outside" in graph.evaluate(_JS_PLOT_TEXT),
+    _wait_until(page, lambda: "100 requests from outside" in graph_shows(),
                 "the routing graph does not show the requests")
     assert not lab.locator(".widget-html-content span[style*='D55E00']").count(), "status shows an error"
 
@@ -224,7 +234,7 @@ def test_lesson_3_service_lab_nodeport_send_and_kill(
     table_before_kill = table.inner_text()
     kill.click()
     _wait_until(page, lambda: victim not in _option_values(pod), f"{victim} still offered after Kill pod")
-    _wait_until(page, lambda: "no IP yet" in graph.evaluate(_JS_PLOT_TEXT),
+    _wait_until(page, lambda: "no IP yet" in graph_shows(),
                 "the routing graph does not show the replacement pod")
     clock_before = clock.inner_text()
     step.click()
@@ -264,17 +274,18 @@ def test_lesson_4_service_lab_switches_kube_proxy_mode_and_shows_its_rules(
     rules = lab.locator(".widget-html-content").filter(has_text="on minikube, kube-proxy in")
     graph = lab.locator(".js-plotly-plot").first
     expect(graph.locator(".main-svg").first).to_be_visible()
+    graph_shows = _graph_shows(lab, graph)
 
     # The lesson leaves kube-proxy in iptables mode: the rules are web's iptables-save lines.
     expect(rules).to_contain_text("$ iptables-save -t nat")
     expect(rules).to_contain_text("--probability 0.33333333349")
-    assert "kube-proxy: iptables" in graph.evaluate(_JS_PLOT_TEXT)
+    assert "kube-proxy: iptables" in graph_shows()
 
     # Switch to nftables as a learner would: the rules and the graph's title follow.
     mode.select_option("nftables")
     expect(rules).to_contain_text("$ nft list table ip kube-proxy")
     expect(rules).to_contain_text("numgen random mod 3 vmap")
-    _wait_until(page, lambda: "kube-proxy: nftables" in graph.evaluate(_JS_PLOT_TEXT),
+    _wait_until(page, lambda: "kube-proxy: nftables" in graph_shows(),
                 "the graph's title does not name the nftables mode")
 
     # One more replica, and the vmap grows once the pod is ready.
@@ -288,7 +299,7 @@ def test_lesson_4_service_lab_switches_kube_proxy_mode_and_shows_its_rules(
     # IPVS, the deprecated mode: its virtual servers.
     mode.select_option("ipvs (deprecated)")  # the option's value is its label
     expect(rules).to_contain_text("$ ipvsadm -Ln")
-    _wait_until(page, lambda: "ipvs (deprecated)" in graph.evaluate(_JS_PLOT_TEXT),
+    _wait_until(page, lambda: "ipvs (deprecated)" in graph_shows(),
                 "the graph's title does not mark IPVS deprecated")
     assert not lab.locator(".widget-html-content span[style*='D55E00']").count(), "status shows an error"
     assert not page.kit_page_errors, f"JavaScript errors in the page: {page.kit_page_errors}"
