@@ -53,6 +53,7 @@ from .lab import (
     figure_text,
     fit,
     hint,
+    lab_box,
     pod_options,
     run_action,
     set_options,
@@ -182,7 +183,7 @@ class ServiceLab:
         self.kill_button.on_click(self._on_kill)
         self.step_button.on_click(lambda _b: self.step(10))
         self.send_button.on_click(self._on_send)
-        self.widget = widgets.VBox([
+        self.widget = lab_box([
             controls(self.type, self.traffic_policy, self.affinity, self.metallb, self.proxy_mode),
             controls(self.replicas, self.pod_picker, self.kill_button, self.step_button, self.clock),
             controls(self.source, self.address, self.requests, self.spread, self.send_button),
