@@ -34,6 +34,7 @@ from ..api.namespace import Namespace
 from ..api.pod import Pod
 from ..errors import ApiError
 from ..figures.netpol import (
+    PANEL,
     Reachability,
     peer_label,
     policy_graph,
@@ -235,7 +236,7 @@ class FirewallLab:
         self.heatmap = reachability_heatmap(self.data[first], figure_class=LabFigureWidget)
         # Only the port panel shown carries its cells' reasons; the port menu (in the browser) showing
         # another panel reaches the kernel as a restyle of `visible`, and the panel gets them then.
-        for heat in self.heatmap.data[::2]:
+        for heat in self.heatmap.data[::PANEL]:
             heat.on_change(self._on_panel_shown, "visible")
         self.graph = LabFigureWidget()
         self._graph_of: tuple[str, str] | None = None
@@ -357,7 +358,7 @@ class FirewallLab:
 
     def _on_panel_shown(self, trace, visible) -> None:
         if visible is True or visible is None:
-            k = next(n for n, t in enumerate(self.heatmap.data) if t is trace) // 2
+            k = next(n for n, t in enumerate(self.heatmap.data) if t is trace) // PANEL
             shown = self.cni.value
             show_panel_hover(self.heatmap, self.data[shown], self.previous.get(shown), k)
 
