@@ -96,15 +96,36 @@ def test_the_tree_draws_gateway_listener_route_rules_services_and_pods(shop):
 
 
 def test_weights_are_edge_widths_and_labels(shop):
-    """web 100 is a wide edge, web-v2 0 a dotted one; after 75/25 both are labelled."""
+    """web 100 is a wide edge, web-v2 0 a dotted one; after 75/25 both are labelled. The rule →
+    backend edges are shapes under the tree, so that moving a weight restyles them and changes no
+    trace (the browser redraws the shapes alone)."""
     view = gateway_view(shop)
     kinds = {(src.split("|")[-1], dst): kind for src, dst, kind in view.edges if dst.startswith("svc|")}
     assert kinds[("0", "svc|Service/default/web:80")] == "share > 2/3"
     assert kinds[("0", "svc|Service/default/web-v2:80")] == "weight 0"
+    fig = gateway_tree(shop)
+    assert [(s.line.width, s.line.dash, s.label.text) for s in fig.layout.shapes] == \
+        [(7.5, None, "100"), (1.2, "dot", "0"), (7.5, None, None)]  # web, web-v2, and /api's one backend
     shop.apply(route_manifest(shop.get("HTTPRoute", "shop"), weights=(0, [75, 25])))
     fig = gateway_tree(shop)
-    assert texts(fig, "weights") == ["75", "25"]
-    assert len(trace(fig, "share ≤ 1/3").x) == 3 and len(trace(fig, "share > 2/3").x) == 6
+    assert [(s.line.width, s.line.dash, s.label.text) for s in fig.layout.shapes] == \
+        [(7.5, None, "75"), (2.0, None, "25"), (7.5, None, None)]
+
+
+def test_moving_a_weight_changes_the_edges_shapes_and_no_trace(shop):
+    """The lab's weight slider redraws only the shapes: the traces (vertices, other edges, the
+    rule's hover) stay as they were."""
+    import plotly.graph_objects as go
+
+    fig = gateway_tree(shop, figure_class=go.FigureWidget)
+    before = [t.to_plotly_json() for t in fig.data]
+    shop.apply(route_manifest(shop.get("HTTPRoute", "shop"), weights=(0, [95, 5])))
+    update_gateway_tree(fig, shop)
+    assert [t.to_plotly_json() for t in fig.data] == before
+    assert [s.label.text for s in fig.layout.shapes] == ["95", "5", None]
+    rule = texts(fig, "rules").index("PathPrefix /")
+    assert trace(fig, "rules").hovertext[rule].endswith(
+        "backends: Service/default/web:80, Service/default/web-v2:80 (weights on the edges)")
 
 
 def test_the_rule_that_took_the_request_is_purple_and_the_others_say_why(shop):

@@ -16,7 +16,9 @@ decides nothing itself.
 
 ``gateway_view(cluster, match)`` is the tree as plain data; ``gateway_tree(cluster, match)``
 draws it as a ``go.Figure``; ``update_gateway_tree(fig, cluster, match)`` redraws a
-``go.FigureWidget`` in place in one ``batch_update`` with a fixed set of traces.
+``go.FigureWidget`` in place in one ``batch_update`` with a fixed set of traces. The weighted
+rule → backend edges are layout shapes under the traces: moving a weight restyles them and changes
+no trace, and plotly.js redraws the shapes alone instead of the whole tree (issue 18).
 """
 
 from __future__ import annotations
@@ -78,9 +80,10 @@ SHARES: dict[str, dict[str, Any]] = {
     "share > 2/3": dict(color="#7F9FBF", width=7.5),
 }
 """Rule → backend edges, by the backend's share of the rule's weights."""
-EDGES = ("links", *SHARES, "lost rules", "path of the request")
-WEIGHTS = "weights"
-TRACES = [*EDGES, WEIGHTS, *[k[0] for k in KINDS.values()]]
+EDGES = ("links", "lost rules", "path of the request")
+TRACES = [*EDGES, *[k[0] for k in KINDS.values()]]
+"""The figure's traces, the same whatever the route: the rule → backend edges are layout shapes
+(see :func:`_share_shapes`), so that moving a weight changes no trace."""
 LEGEND_NAMES = {"lost rules": "matched too, but lost"}
 CAPTION = ("purple: the listener, route, rule, Service and pod that took the request",
            "orange: matched too, but another rule comes first",
@@ -390,7 +393,12 @@ def _rule_vertex(entries: list, verdicts: list | None, match) -> tuple[str, str,
     where = f"{first.route} spec.rules[{first.rule}]" + (f" ({first.rule_name})" if first.rule_name else "")
     lines = [f"<b>{html.escape(where)}</b>"]
     lines += [f"match {e.match} on {html.escape(e.domain)}: {html.escape(e.describe())}" for e in entries]
-    backends = ", ".join(f"{html.escape(str(b))} weight {b.weight}" for b in first.backends) or "no backend"
+    if len(first.backends) > 1:
+        # The weights are written on the rule's edges: a hover without them stays the same when a
+        # weight moves, and the redraw changes no trace (issue 18).
+        backends = ", ".join(html.escape(str(b)) for b in first.backends) + " (weights on the edges)"
+    else:
+        backends = ", ".join(f"{html.escape(str(b))} weight {b.weight}" for b in first.backends) or "no backend"
     lines.append(f"backends: {backends}")
     if match is None:
         return "rule", label, "<br>".join(lines)
@@ -446,12 +454,28 @@ def _share_trace(weight: int, share: float) -> str:
 def _trace(name: str) -> go.Scatter:
     if name in EDGE_STYLES:
         return edge_trace(name, EDGE_STYLES[name], LEGEND_NAMES.get(name))
-    if name in SHARES:
-        return edge_trace(name, SHARES[name], showlegend=False)
-    if name == WEIGHTS:
-        return go.Scatter(name=WEIGHTS, mode="text", hoverinfo="skip", showlegend=False, cliponaxis=False,
-                          textfont=dict(size=10, color="#335"))
     return vertex_trace(name, KINDS)
+
+
+def _share_shapes(tree: GatewayView) -> list[dict[str, Any]]:
+    """The rule → backend edges as line shapes under the traces, styled by the backend's share of
+    the rule's weights (:data:`SHARES`), each labelled with its weight where the rule has several
+    backends. As shapes, a weight that moves changes only the shapes' style and label: plotly.js
+    redraws them alone, where edges in traces (one per share, the edge moving from one to another)
+    made it redraw the whole tree (issue 18)."""
+    v = tree.vertices
+    labels = {(vid, sid): weight for vid, sid, weight in tree.weights}
+    out = []
+    for src, dst, kind in tree.edges:
+        if kind not in SHARES or src not in v or dst not in v:
+            continue
+        shape: dict[str, Any] = dict(type="line", xref="x", yref="y", x0=v[src].x, y0=v[src].y, x1=v[dst].x,
+                                     y1=v[dst].y, layer="below", line=SHARES[kind])
+        if (src, dst) in labels:
+            shape["label"] = dict(text=str(labels[src, dst]), textposition="middle", textangle=0, yanchor="bottom",
+                                  font=dict(size=10, color="#335"))
+        out.append(shape)
+    return out
 
 
 def gateway_tree(cluster, match=None, gateway: str | None = None, pod: str | None = None,
@@ -462,7 +486,7 @@ def gateway_tree(cluster, match=None, gateway: str | None = None, pod: str | Non
     >>> import kitlib
     >>> fig = gateway_tree(kitlib.Cluster(nodes=1))
     >>> [t.name for t in fig.data][:2]
-    ['links', 'weight 0']
+    ['links', 'matched too, but lost']
     """
     fig = tree_figure([_trace(name) for name in TRACES], [-0.45, 5.75], figure_class)
     fig.layout.autosize = True  # as wide as the notebook (plotly.js's default is 700 px)
@@ -474,17 +498,10 @@ def gateway_tree(cluster, match=None, gateway: str | None = None, pod: str | Non
 def update_gateway_tree(fig, cluster, match=None, gateway: str | None = None, pod: str | None = None) -> None:
     """Redraw ``fig`` (made by :func:`gateway_tree`) from cluster state and a request's GatewayMatch."""
     tree = gateway_view(cluster, match, gateway, pod)
-    drawn = draw_tree(tree, KINDS, TRACES, COLUMNS, CAPTION)
-    labels = drawn[WEIGHTS]
-    v = tree.vertices
-    for vid, sid, weight in tree.weights:
-        if vid in v and sid in v:
-            labels["x"].append(v[vid].x + (v[sid].x - v[vid].x) * 0.35)
-            labels["y"].append(v[vid].y + (v[sid].y - v[vid].y) * 0.35)
-            labels["text"].append(str(weight))
-            labels["hover"].append("")
-            labels["custom"].append("")
-    redraw_tree(fig, tree, drawn, LEGEND_NAMES)
+    drawn = draw_tree(tree, KINDS, [*TRACES, *SHARES], COLUMNS, CAPTION)  # the shares' columns go unused
+    with fig.batch_update():
+        redraw_tree(fig, tree, drawn, LEGEND_NAMES)
+        fig.layout.shapes = _share_shapes(tree)
 
 
 __all__ = ["CAPTION", "KINDS", "TRACES", "GatewayView", "gateway_tree", "gateway_view", "update_gateway_tree"]
