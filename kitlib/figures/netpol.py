@@ -295,11 +295,15 @@ def _path(cells, shape: str) -> str:
     """An SVG path of ``shape`` (a template of :data:`_CHECK`, :data:`_CROSS`, :data:`_FRAME`) drawn
     in each cell (row i, column j), in the axes' units: a category axis counts its categories 0, 1,
     2, ..., so the cell's centre is at x=j, y=i."""
+    xs: dict[int, dict[str, str]] = {}
+    ys: dict[int, dict[str, str]] = {}
     out = []
     for i, j in cells:
-        out.append(shape.format(x0=_n(j - 0.1), xm=_n(j - 0.03), x1=_n(j + 0.12), y0=_n(i - 0.16), ym=_n(i + 0.02),
-                                y1=_n(i + 0.16), fx0=_n(j - 0.37), fx1=_n(j + 0.37), fy0=_n(i - 0.33),
-                                fy1=_n(i + 0.33)))
+        if j not in xs:
+            xs[j] = dict(x0=_n(j - 0.1), xm=_n(j - 0.03), x1=_n(j + 0.12), fx0=_n(j - 0.37), fx1=_n(j + 0.37))
+        if i not in ys:
+            ys[i] = dict(y0=_n(i - 0.16), ym=_n(i + 0.02), y1=_n(i + 0.16), fy0=_n(i - 0.33), fy1=_n(i + 0.33))
+        out.append(shape.format_map({**xs[j], **ys[i]}))
     return "".join(out)
 
 
