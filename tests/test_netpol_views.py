@@ -299,3 +299,30 @@ def test_a_lazy_matrix_explains_a_port_when_asked_and_says_what_an_eager_one_say
     assert lazy.hover == () and lazy.explained and not reachability(calico, PORTS, explain=False).explained
     assert [lazy.panel_hover(k) for k in range(len(PORTS))] == list(eager.hover)
     assert (lazy.allowed, lazy.policy) == (eager.allowed, eager.policy)
+
+
+def test_the_heatmap_has_a_text_alternative_from_the_verdicts_that_follows_each_edit():
+    """Every figure has a text alternative next to it (issue 17): under the lab's heatmap, per port,
+    how many connections are allowed (✓) and denied (✗), the first denied pairs, and what the last
+    edit changed; applying a deny policy changes the counts and names the pairs."""
+    lab = FirewallLab(cnis=("calico",))
+    text = lab.heatmap_text.value
+    assert "Reachability heatmap, calico enforces NetworkPolicy, 0 NetworkPolicies, 4 sources × 5 destinations." in text
+    assert "TCP 8080: 20 allowed (✓), 0 denied (✗)." in text and "changed" not in text
+    lab.ready_made.value = "allow from a label"  # api admits only frontend, on 8080
+    lab.apply_button.click()
+    text = lab.heatmap_text.value
+    assert "1 NetworkPolicy," in text
+    assert ("TCP 8080: 18 allowed (✓), 2 denied (✗); denied: db → api, monitoring/prometheus → api; "
+            "2 changed by the last edit (framed).") in text
+    assert "TCP 80: 17 allowed (✓), 3 denied (✗); denied: db → api, frontend → api, monitoring/prometheus → api" in text
+
+
+def test_on_flannel_the_text_alternative_says_nothing_is_enforced_and_what_calico_would_deny():
+    lab = FirewallLab(cnis=("flannel",))
+    lab.ready_made.value = "default deny ingress"
+    lab.apply_button.click()
+    text = lab.heatmap_text.value
+    assert "flannel does not enforce NetworkPolicy: every connection is allowed, 1 NetworkPolicy," in text
+    assert ("TCP 80: all 20 allowed (✓); with Calico the policies would deny 9; denied: api → db, api → frontend, "
+            "db → api, db → frontend, frontend → api, frontend → db and 3 more.") in text

@@ -104,6 +104,12 @@ class GatewayView(Tree):
 
     weights: list[tuple[str, str, int]] = field(default_factory=list)
     """(rule vertex, backend vertex, weight) of the rules with several backends: the edges' labels."""
+    matches: dict[str, str] = field(default_factory=dict)
+    """Rule vertex → its first match in words (the routing table entry's ``describe()``)."""
+    backends: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    """Rule vertex → its backends: (backend vertex, weight)."""
+    gateway: str = ""
+    """The Gateway drawn (``namespace/name``), or "" when there is none."""
 
     def rule_vertex(self, route: str, rule: int, listener: str | None = None) -> Vertex | None:
         """The vertex of rule ``rule`` of HTTPRoute ``route`` (``"ns/name"``), on ``listener`` if given."""
@@ -205,6 +211,7 @@ def gateway_view(cluster, match=None, gateway: str | None = None, pod: str | Non
                 kind, label, hover = _rule_vertex(rule_entries, verdicts.get((listener.name, route_key, rule_index)),
                                                   match)
                 tree.vertices[vid] = Vertex(vid, kind, label, hover, X_RULE, -row * ROW)
+                tree.matches[vid] = rule_entries[0].describe()
                 if kind != "rule":
                     tree.verdicts[vid] = kind
                 rule_y[vid] = -row * ROW
@@ -322,7 +329,76 @@ def gateway_view(cluster, match=None, gateway: str | None = None, pod: str | Non
         tree.notes.append("no HTTPRoute attached yet: every request gets Envoy's 404")
     tree.weights = [(vid, sid, weight) for vid, backends in rule_backends.items() if len(backends) > 1
                     for sid, weight, _ in backends]
+    tree.backends = {vid: [(sid, weight) for sid, weight, _ in backends] for vid, backends in rule_backends.items()}
+    tree.gateway = key
     return tree
+
+
+OUTCOMES = {"matched": "took the request", "beaten": "matched too, but lower precedence",
+            "nomatch": "did not match", "other": "serves another host name"}
+"""A rule's verdict on the last request, in the text alternative."""
+
+
+def gateway_text(tree: GatewayView) -> str:
+    """The routing tree in words (its text alternative, for a screen reader and for anyone who
+    cannot tell its colours apart), from the view's typed parts: each listener's routes and rules
+    with their backends, weights and ready pods, each rule's verdict on the last request, and
+    where that request went.
+
+    >>> import kitlib
+    >>> gateway_text(gateway_view(kitlib.Cluster(nodes=1)))
+    'Gateway API routing · no Gateway API controller: the gateway add-on is not enabled: cluster.enable_addon("gateway").'
+    """
+    if not tree.gateway:
+        return f"{tree.title}: {'; '.join(tree.notes)}."
+    v = tree.vertices
+    pods: dict[str, list[str]] = {}
+    for src, dst, _ in tree.edges:
+        if src.startswith("svc|") and dst in v and v[dst].kind in ("pod", "answered"):
+            pods.setdefault(src, [])
+            if dst.rsplit("|", 1)[-1] not in pods[src]:
+                pods[src].append(dst.rsplit("|", 1)[-1])
+
+    def service(sid: str, weight: str = "") -> str:
+        name = sid.split("|", 1)[1].split("/", 1)[1] + weight  # Service/<ns>/<name>:<port> → <ns>/<name>:<port>
+        if v.get(sid) is not None and v[sid].kind == "missing":
+            return f"{name} (not resolved: 500)"
+        n = len(pods.get(sid, []))
+        return f"{name} ({n} ready pod{'s' if n != 1 else ''})"
+
+    parts = [f"Routing tree of {tree.title}."]
+    routes: dict[str, list[str]] = {}
+    for vid in tree.matches:
+        _, listener, route, index = vid.split("|")
+        backends = tree.backends.get(vid, [])
+        several = len(backends) > 1
+        to = ", ".join(service(sid, f" weight {w}" if several else "") for sid, w in backends) or "no backend"
+        text = f"rule {index} ({tree.matches[vid]}) → {to}"
+        if vid in tree.verdicts:
+            text += f": {OUTCOMES.get(tree.verdicts[vid], tree.verdicts[vid])}"
+        routes.setdefault(f"listener {listener}, HTTPRoute {route}", []).append(text)
+    for where, rules in routes.items():
+        parts.append(f"{where}: {'; '.join(rules)}.")
+    for vid, vx in v.items():
+        if vx.kind == "detached":
+            parts.append(f"HTTPRoute {vid.split('|', 2)[2]} is not attached.")
+    path = tree.path()
+    if "notfound" in path:
+        parts.append("The last request matched no rule: Envoy answers 404.")
+    elif path:
+        steps = [p for p in path if p.startswith(("rule|", "svc|", "pod|"))]
+        words = []
+        for p in steps:
+            if p.startswith("rule|"):
+                _, _, route, index = p.split("|")
+                words.append(f"HTTPRoute {route} rule {index}")
+            elif p.startswith("svc|"):
+                words.append(p.split("|", 1)[1].split("/", 1)[1])
+            else:
+                words.append(f"pod {p.rsplit('|', 1)[-1]}")
+        parts.append("The last request (drawn thick) went to " + " → ".join(words) + ".")
+    parts += [f"{note}." for note in tree.notes]
+    return " ".join(parts)
 
 
 def _entries(table, listener: str) -> dict[str, dict[int, list]]:
@@ -495,13 +571,17 @@ def gateway_tree(cluster, match=None, gateway: str | None = None, pod: str | Non
     return fig
 
 
-def update_gateway_tree(fig, cluster, match=None, gateway: str | None = None, pod: str | None = None) -> None:
-    """Redraw ``fig`` (made by :func:`gateway_tree`) from cluster state and a request's GatewayMatch."""
+def update_gateway_tree(fig, cluster, match=None, gateway: str | None = None, pod: str | None = None
+                        ) -> GatewayView:
+    """Redraw ``fig`` (made by :func:`gateway_tree`) from cluster state and a request's GatewayMatch;
+    returns the view drawn (for its text alternative, :func:`gateway_text`)."""
     tree = gateway_view(cluster, match, gateway, pod)
     drawn = draw_tree(tree, KINDS, [*TRACES, *SHARES], COLUMNS, CAPTION)  # the shares' columns go unused
     with fig.batch_update():
         redraw_tree(fig, tree, drawn, LEGEND_NAMES)
         fig.layout.shapes = _share_shapes(tree)
+    return tree
 
 
-__all__ = ["CAPTION", "KINDS", "TRACES", "GatewayView", "gateway_tree", "gateway_view", "update_gateway_tree"]
+__all__ = ["CAPTION", "KINDS", "TRACES", "GatewayView", "gateway_text", "gateway_tree", "gateway_view",
+           "update_gateway_tree"]

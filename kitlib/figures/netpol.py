@@ -518,6 +518,49 @@ def _heatmap_subtitle(data: Reachability, changed: int) -> str:
     return text
 
 
+PAIRS_NAMED = 6
+"""How many denied pairs of a port the text alternative names before it counts the rest."""
+
+
+def heatmap_text(data: Reachability, previous: Reachability | None = None) -> str:
+    """The heatmap in words (its text alternative, for a screen reader and for anyone who cannot
+    tell its colours apart), from the same verdicts it is drawn from: per port, how many
+    connections are allowed and denied and the first denied pairs; what the last edit changed.
+
+    >>> import kitlib
+    >>> c = kitlib.Cluster(nodes=1, cni="calico")
+    >>> _ = c.kubectl("run web --image=nginx")
+    >>> _ = c.settle()
+    >>> print(heatmap_text(reachability(c)))
+    Reachability heatmap, calico enforces NetworkPolicy, 0 NetworkPolicies, 1 source × 1 destination. TCP 80: 1 allowed (✓), 0 denied (✗).
+    """
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    head = (f"Reachability heatmap, {data.cni} "
+            + ("enforces NetworkPolicy" if data.enforced else "does not enforce NetworkPolicy: every connection is allowed")
+            + f", {data.policies} NetworkPolic{'y' if data.policies == 1 else 'ies'}, "
+            + f"{count(len(data.srcs), 'source')} × {count(len(data.dsts), 'destination')}.")
+    parts = [head]
+    changed = data.changed(previous)
+    for k, port in enumerate(data.ports):
+        grid = data.allowed[k] if data.enforced else data.policy[k]
+        denied = [(data.srcs[i], data.dsts[j]) for i, row in enumerate(grid) for j, a in enumerate(row) if not a]
+        cells = sum(len(row) for row in grid)
+        if data.enforced:
+            text = f"{_port_name(port)}: {cells - len(denied)} allowed ({ALLOWED_MARK}), {len(denied)} denied ({DENIED_MARK})"
+        else:
+            text = f"{_port_name(port)}: all {cells} allowed ({ALLOWED_MARK}); with Calico the policies would deny {len(denied)}"
+        if denied:
+            named = ", ".join(f"{s} → {d}" for s, d in denied[:PAIRS_NAMED])
+            text += f"; denied: {named}" + (f" and {len(denied) - PAIRS_NAMED} more" if len(denied) > PAIRS_NAMED else "")
+        now = sum(1 for kk, _, _ in changed if kk == k)
+        if now:
+            text += f"; {now} changed by the last edit (framed)"
+        parts.append(text + ".")
+    return " ".join(parts)
+
+
 # ------------------------------------------------------------------ the policy graph
 
 X_SRC, X_SEL, X_DST, X_YAML = 0.0, 1.6, 3.2, 4.75
@@ -766,5 +809,5 @@ def update_policy_graph(fig, cluster, name: str, namespace: str = "default") -> 
 
 
 __all__ = ["Reachability", "PolicyGraph", "GraphVertex", "reachability", "reachability_heatmap",
-           "update_reachability_heatmap", "cell_hover", "cell_marks", "framed_cells", "show_panel_hover", "policy_view", "policy_graph", "update_policy_graph", "enforces_policy",
+           "update_reachability_heatmap", "cell_hover", "cell_marks", "framed_cells", "heatmap_text", "show_panel_hover", "policy_view", "policy_graph", "update_policy_graph", "enforces_policy",
            "workload_pods"]

@@ -36,6 +36,7 @@ from ..errors import ApiError
 from ..figures.netpol import (
     PANEL,
     Reachability,
+    heatmap_text,
     peer_label,
     policy_graph,
     reachability,
@@ -46,7 +47,7 @@ from ..figures.netpol import (
     workload_pods,
 )
 from .figurewidget import LabFigureWidget
-from .lab import fit, hint, set_options, show_error
+from .lab import figure_text, fit, hint, set_options, show_error
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 LAB_PORTS = ((80, "TCP"), (8080, "TCP"), (53, "UDP"))
@@ -232,6 +233,7 @@ class FirewallLab:
         self.graph_picker = widgets.Dropdown(description="graph of", layout=widgets.Layout(width="320px"))
         self.status = widgets.HTML()
         self.explanation = widgets.HTML()
+        self.heatmap_text = widgets.HTML()  # the heatmap's text alternative
         self._refresh_data()
         self.heatmap = reachability_heatmap(self.data[first], figure_class=LabFigureWidget)
         # Only the port panel shown carries its cells' reasons; the port menu (in the browser) showing
@@ -261,6 +263,7 @@ class FirewallLab:
             ], layout=widgets.Layout(flex_flow="row wrap")),
             self.status,
             fit(self.heatmap),
+            self.heatmap_text,
             self.graph_picker,
             fit(self.graph),
         ])
@@ -352,6 +355,7 @@ class FirewallLab:
         self._refresh_data()
         shown = self.cni.value
         update_reachability_heatmap(self.heatmap, self.data[shown], self.previous.get(shown), hover="shown")
+        self.heatmap_text.value = figure_text(heatmap_text(self.data[shown], self.previous.get(shown)))
         self._sync_controls()
         self._draw_graph()
         self._show_explanation()
