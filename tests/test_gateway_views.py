@@ -11,7 +11,7 @@ pytest.importorskip("plotly")
 pytest.importorskip("ipywidgets")
 
 import kitlib
-from kitlib.figures import gateway_tree, gateway_view, update_gateway_tree
+from kitlib.figures import gateway_text, gateway_tree, gateway_view, update_gateway_tree
 from kitlib.figures.gateway_tree import LEGEND_NAMES, TRACES
 from kitlib.widgets import GatewayLab
 from kitlib.widgets.gateway_lab import (
@@ -96,15 +96,36 @@ def test_the_tree_draws_gateway_listener_route_rules_services_and_pods(shop):
 
 
 def test_weights_are_edge_widths_and_labels(shop):
-    """web 100 is a wide edge, web-v2 0 a dotted one; after 75/25 both are labelled."""
+    """web 100 is a wide edge, web-v2 0 a dotted one; after 75/25 both are labelled. The rule →
+    backend edges are shapes under the tree, so that moving a weight restyles them and changes no
+    trace (the browser redraws the shapes alone)."""
     view = gateway_view(shop)
     kinds = {(src.split("|")[-1], dst): kind for src, dst, kind in view.edges if dst.startswith("svc|")}
     assert kinds[("0", "svc|Service/default/web:80")] == "share > 2/3"
     assert kinds[("0", "svc|Service/default/web-v2:80")] == "weight 0"
+    fig = gateway_tree(shop)
+    assert [(s.line.width, s.line.dash, s.label.text) for s in fig.layout.shapes] == \
+        [(7.5, None, "100"), (1.2, "dot", "0"), (7.5, None, None)]  # web, web-v2, and /api's one backend
     shop.apply(route_manifest(shop.get("HTTPRoute", "shop"), weights=(0, [75, 25])))
     fig = gateway_tree(shop)
-    assert texts(fig, "weights") == ["75", "25"]
-    assert len(trace(fig, "share ≤ 1/3").x) == 3 and len(trace(fig, "share > 2/3").x) == 6
+    assert [(s.line.width, s.line.dash, s.label.text) for s in fig.layout.shapes] == \
+        [(7.5, None, "75"), (2.0, None, "25"), (7.5, None, None)]
+
+
+def test_moving_a_weight_changes_the_edges_shapes_and_no_trace(shop):
+    """The lab's weight slider redraws only the shapes: the traces (vertices, other edges, the
+    rule's hover) stay as they were."""
+    import plotly.graph_objects as go
+
+    fig = gateway_tree(shop, figure_class=go.FigureWidget)
+    before = [t.to_plotly_json() for t in fig.data]
+    shop.apply(route_manifest(shop.get("HTTPRoute", "shop"), weights=(0, [95, 5])))
+    update_gateway_tree(fig, shop)
+    assert [t.to_plotly_json() for t in fig.data] == before
+    assert [s.label.text for s in fig.layout.shapes] == ["95", "5", None]
+    rule = texts(fig, "rules").index("PathPrefix /")
+    assert trace(fig, "rules").hovertext[rule].endswith(
+        "backends: Service/default/web:80, Service/default/web-v2:80 (weights on the edges)")
 
 
 def test_the_rule_that_took_the_request_is_purple_and_the_others_say_why(shop):
@@ -230,3 +251,35 @@ def test_a_route_applied_before_the_controller_wrote_its_status_is_drawn_attache
     view = gateway_view(shop)
     assert view.vertices["route|http|default/other"].kind == "route"
     assert not any(v.kind == "detached" for v in view.vertices.values())
+
+
+# ------------------------------------------------------------------ the tree's text alternative
+
+def test_the_tree_has_a_text_alternative_that_follows_the_route_and_the_request(shop):
+    """Every figure has a text alternative next to it (issue 17): the lab's line under the tree
+    names each rule with its match, backends, weights and ready pods, each rule's verdict on the
+    last request and where that request went; it changes with the weights and the request."""
+    lab = GatewayLab(shop, "shop")
+    text = lab.figure_text.value
+    assert "Routing tree of Gateway default/eg · 192.168.49.200." in text
+    assert ("rule 0 (PathPrefix /) → default/web:80 weight 100 (2 ready pods), "
+            "default/web-v2:80 weight 0 (2 ready pods); rule 1 (PathPrefix /api) → default/api:80 (2 ready pods)") in text
+    assert "last request" not in text
+    lab.rule_picker.value = 0
+    lab.weight.value = 25
+    assert "default/web:80 weight 75 (2 ready pods), default/web-v2:80 weight 25" in lab.figure_text.value
+    lab.path.value = "/api/cart"
+    lab.send_button.click()
+    text = lab.figure_text.value
+    assert "rule 1 (PathPrefix /api) → default/api:80 (2 ready pods): took the request" in text
+    assert "rule 0 (PathPrefix /) → default/web:80 weight 75 (2 ready pods), " \
+           "default/web-v2:80 weight 25 (2 ready pods): matched too, but lower precedence" in text
+    assert f"went to HTTPRoute default/shop rule 1 → default/api:80 → pod {lab.last_response.pod}." in text
+
+
+def test_the_text_alternative_of_a_404_and_of_a_cluster_without_the_addon(shop):
+    resp = shop.http("http://192.168.49.200/", headers={"Host": "other.example.net"})
+    assert gateway_text(gateway_view(shop, resp)).endswith("The last request matched no rule: Envoy answers 404.")
+    assert gateway_text(gateway_view(kitlib.Cluster(nodes=1))) == (
+        'Gateway API routing · no Gateway API controller: the gateway add-on is not enabled: '
+        'cluster.enable_addon("gateway").')

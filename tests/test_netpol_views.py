@@ -19,7 +19,14 @@ from kitlib.figures import (
     reachability_heatmap,
     update_reachability_heatmap,
 )
-from kitlib.figures.netpol import DENIED_MARK, OUTSIDE, policy_view
+from kitlib.figures.netpol import (
+    ALLOWED_MARK,
+    DENIED_MARK,
+    OUTSIDE,
+    cell_marks,
+    framed_cells,
+    policy_view,
+)
 from kitlib.widgets import FirewallLab
 from kitlib.widgets.firewall_lab import LAB_PORTS, READY_MADE, shop_cluster
 
@@ -60,6 +67,8 @@ def test_default_deny_ingress_closes_every_door_of_the_namespace_and_hover_says_
     fig = reachability_heatmap(r)
     heat = fig.data[0]
     assert heat.type == "heatmap" and heat.text[i][j] == DENIED_MARK and heat.z[i][j] == 0
+    assert cell_marks(fig, k)[(i, j)] == DENIED_MARK  # drawn in the cell, not only its colour
+    assert cell_marks(fig, k)[(r.srcs.index("api"), r.dsts.index("monitoring/prometheus"))] == ALLOWED_MARK
     shown = cell_hover(fig, k, i, j)
     assert shown.startswith("<b>frontend → api</b> · TCP 8080<br><b>✗ denied</b><br>")
     assert shown.endswith(hover)
@@ -85,18 +94,22 @@ def test_the_hover_sends_each_cell_its_own_words_only(calico):
 
 
 def test_changed_cells_are_framed_with_a_symbol_not_only_coloured(calico):
-    """Cells whose verdict changed with the last edit get a square marker over them (a shape a
-    colour-blind reader sees too), and only those cells."""
+    """Cells whose verdict changed with the last edit get a black square around them (a shape a
+    colour-blind reader sees too), and only those cells; every cell shows ✓ or ✗ besides its colour."""
     calico.apply(READY_MADE["default deny ingress"])
     before = reachability(calico, PORTS)
     calico.apply(READY_MADE["allow from a label"])
     after = reachability(calico, PORTS)
     assert after.changed(before) == {(0, after.srcs.index("frontend"), after.dsts.index("api"))}
     fig = reachability_heatmap(after, previous=before)
-    marks = fig.data[1]
-    assert marks.marker.symbol == "square-open"
-    assert list(marks.x) == ["api"] and list(marks.y) == ["frontend"]
-    assert marks.hoverinfo == "skip"  # the cell's own hover says it, with its reason
+    assert framed_cells(fig, 0) == {(after.srcs.index("frontend"), after.dsts.index("api"))}
+    assert framed_cells(fig, 1) == set()
+    frame = fig.layout.shapes[1]
+    assert (frame.type, frame.line.color, frame.visible) == ("path", "#000000", True)
+    marks = cell_marks(fig, 0)
+    assert len(marks) == len(after.srcs) * len(after.dsts)
+    assert {(i, j) for (i, j), m in marks.items() if m == DENIED_MARK} == \
+        {(after.srcs.index(s), after.dsts.index(d)) for s, d in after.denied(8080)}
     assert "□ changed by the last edit: now allowed<br><b>✓ allowed</b>" in cell_hover(
         fig, 0, after.srcs.index("frontend"), after.dsts.index("api"))
     assert "changed" not in cell_hover(fig, 0, after.srcs.index("api"), after.dsts.index("frontend"))
@@ -120,13 +133,17 @@ def test_flannel_stores_policies_and_enforces_nothing():
 
 
 def test_one_panel_per_port_with_a_dropdown(calico_base):
-    """Each port/protocol is a panel (a heatmap and its change marks); the dropdown shows one."""
+    """Each port/protocol is a panel (a heatmap, its marks and its change frames); the dropdown
+    shows one."""
     fig = reachability_heatmap(calico_base, LAB_PORTS)
-    assert len(fig.data) == 2 * len(LAB_PORTS)
-    assert [t.visible for t in fig.data] == [True, True, False, False, False, False]
+    assert len(fig.data) == len(LAB_PORTS) and len(fig.layout.shapes) == 2 * len(LAB_PORTS)
+    assert [t.visible for t in fig.data] == [True, False, False]
+    assert [s.visible for s in fig.layout.shapes] == [True, True, False, False, False, False]
     menu = fig.layout.updatemenus[0]
     assert [b.label for b in menu.buttons] == ["TCP 80", "TCP 8080", "UDP 53"]
-    assert menu.buttons[2].args[0]["visible"] == [False, False, False, False, True, True]
+    assert menu.buttons[2].method == "update"
+    assert menu.buttons[2].args[0]["visible"] == [False, False, True]
+    assert [menu.buttons[2].args[1][f"shapes[{n}].visible"] for n in range(6)] == [False] * 4 + [True] * 2
 
 
 def test_update_rewrites_the_widget_in_place(calico):
@@ -136,11 +153,14 @@ def test_update_rewrites_the_widget_in_place(calico):
     calico.apply(READY_MADE["default deny egress"])
     update_reachability_heatmap(fig, reachability(calico, LAB_PORTS), panel=2)
     assert list(fig.data) == traces
-    assert fig.data[4].visible is True and fig.data[0].visible is False
-    front = list(fig.data[4].y).index("frontend")
+    assert fig.data[2].visible is True and fig.data[0].visible is False
+    assert fig.layout.shapes[4].visible is True and fig.layout.shapes[0].visible is False
+    front = list(fig.data[2].y).index("frontend")
     # frontend's egress is closed to every other pod; a pod's connection to itself is never filtered
-    assert [t for x, t in zip(fig.data[4].x, fig.data[4].text[front], strict=True) if x != "frontend"] == \
+    assert [t for x, t in zip(fig.data[2].x, fig.data[2].text[front], strict=True) if x != "frontend"] == \
         [DENIED_MARK] * 3
+    marks = cell_marks(fig, 2)
+    assert [marks[(front, j)] for j, x in enumerate(fig.data[2].x) if x != "frontend"] == [DENIED_MARK] * 3
 
 
 def test_the_outside_matches_only_ip_blocks(calico):
@@ -201,11 +221,13 @@ def test_lab_apply_is_one_call_on_each_cluster_and_the_switch_compares_them():
     lab.apply_button.click()
     assert calls == ["calico", "flannel"] and lab.status.value == ""
     assert lab.data["calico"].denied(8080)
-    heat = lab.heatmap.data[2]  # the TCP 8080 panel
+    heat = lab.heatmap.data[1]  # the TCP 8080 panel
     assert DENIED_MARK in {t for row in heat.text for t in row}
+    assert DENIED_MARK in cell_marks(lab.heatmap, 1).values()
     lab.cni.value = "flannel"
     assert lab.cluster.cni == "flannel" and calls == ["calico", "flannel"]
-    assert DENIED_MARK not in {t for row in lab.heatmap.data[2].text for t in row}
+    assert DENIED_MARK not in {t for row in lab.heatmap.data[1].text for t in row}
+    assert set(cell_marks(lab.heatmap, 1).values()) == {ALLOWED_MARK}
 
 
 def test_lab_bad_yaml_shows_the_api_servers_error_and_changes_nothing():
@@ -232,7 +254,7 @@ def test_lab_relabel_a_namespace_takes_effect_at_once():
     lab.label_button.click()
     assert lab.cluster.get("Namespace", "monitoring", "").metadata.labels["team"] == "ops"
     assert lab.data["calico"].cell("monitoring/prometheus", "api", 8080)
-    assert len(lab.heatmap.data[3].x) > 0  # the TCP 8080 panel's change marks
+    assert framed_cells(lab.heatmap, 1)  # the TCP 8080 panel's change frames
 
 
 def test_lab_explain_and_graph():
@@ -253,12 +275,13 @@ def test_the_lab_sends_the_reasons_of_the_port_shown_and_the_others_when_the_men
     figure's port menu shows another panel (the browser reports it as a restyle of ``visible``),
     that panel gets its reasons. An edit then redraws the reasons of the panel shown."""
     lab = FirewallLab(cnis=("calico",))
-    heats = lab.heatmap.data[::2]
+    heats = lab.heatmap.data
     assert heats[0].customdata is not None and heats[1].customdata is None and heats[2].customdata is None
     r = lab.data["calico"]
     i, j = r.srcs.index("frontend"), r.dsts.index("api")
     assert cell_hover(lab.heatmap, 1, i, j) == "<b>frontend → api</b> · TCP 8080<br><b>✓</b>"
-    lab.heatmap.plotly_restyle({"visible": [False, False, True, True, False, False]})  # the menu: TCP 8080
+    menu = lab.heatmap.layout.updatemenus[0].buttons[1]  # the menu: TCP 8080, as the browser reports it
+    lab.heatmap.plotly_update(*menu.args)
     assert cell_hover(lab.heatmap, 1, i, j) == ("<b>frontend → api</b> · TCP 8080<br><b>✓ allowed</b><br>"
                                                 "Egress: not isolated: allowed<br>Ingress: not isolated: allowed")
     lab.ready_made.value = "default deny ingress"
@@ -276,3 +299,30 @@ def test_a_lazy_matrix_explains_a_port_when_asked_and_says_what_an_eager_one_say
     assert lazy.hover == () and lazy.explained and not reachability(calico, PORTS, explain=False).explained
     assert [lazy.panel_hover(k) for k in range(len(PORTS))] == list(eager.hover)
     assert (lazy.allowed, lazy.policy) == (eager.allowed, eager.policy)
+
+
+def test_the_heatmap_has_a_text_alternative_from_the_verdicts_that_follows_each_edit():
+    """Every figure has a text alternative next to it (issue 17): under the lab's heatmap, per port,
+    how many connections are allowed (✓) and denied (✗), the first denied pairs, and what the last
+    edit changed; applying a deny policy changes the counts and names the pairs."""
+    lab = FirewallLab(cnis=("calico",))
+    text = lab.heatmap_text.value
+    assert "Reachability heatmap, calico enforces NetworkPolicy, 0 NetworkPolicies, 4 sources × 5 destinations." in text
+    assert "TCP 8080: 20 allowed (✓), 0 denied (✗)." in text and "changed" not in text
+    lab.ready_made.value = "allow from a label"  # api admits only frontend, on 8080
+    lab.apply_button.click()
+    text = lab.heatmap_text.value
+    assert "1 NetworkPolicy," in text
+    assert ("TCP 8080: 18 allowed (✓), 2 denied (✗); denied: db → api, monitoring/prometheus → api; "
+            "2 changed by the last edit (framed).") in text
+    assert "TCP 80: 17 allowed (✓), 3 denied (✗); denied: db → api, frontend → api, monitoring/prometheus → api" in text
+
+
+def test_on_flannel_the_text_alternative_says_nothing_is_enforced_and_what_calico_would_deny():
+    lab = FirewallLab(cnis=("flannel",))
+    lab.ready_made.value = "default deny ingress"
+    lab.apply_button.click()
+    text = lab.heatmap_text.value
+    assert "flannel does not enforce NetworkPolicy: every connection is allowed, 1 NetworkPolicy," in text
+    assert ("TCP 80: all 20 allowed (✓); with Calico the policies would deny 9; denied: api → db, api → frontend, "
+            "db → api, db → frontend, frontend → api, frontend → db and 3 more.") in text

@@ -23,6 +23,7 @@ from .proxy_rules import proxy_rules  # noqa: E402
 __all__ += ["proxy_rules"]
 from .netpol import (  # noqa: E402
     cell_hover,
+    heatmap_text,
     policy_graph,
     reachability,
     reachability_heatmap,
@@ -31,7 +32,7 @@ from .netpol import (  # noqa: E402
 )
 
 __all__ += ["reachability_heatmap", "update_reachability_heatmap", "reachability", "policy_graph",
-            "update_policy_graph", "cell_hover"]
-from .gateway_tree import gateway_tree, gateway_view, update_gateway_tree  # noqa: E402
+            "update_policy_graph", "cell_hover", "heatmap_text"]
+from .gateway_tree import gateway_text, gateway_tree, gateway_view, update_gateway_tree  # noqa: E402
 
-__all__ += ["gateway_tree", "update_gateway_tree", "gateway_view"]
+__all__ += ["gateway_tree", "update_gateway_tree", "gateway_view", "gateway_text"]

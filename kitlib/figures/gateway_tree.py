@@ -16,7 +16,9 @@ decides nothing itself.
 
 ``gateway_view(cluster, match)`` is the tree as plain data; ``gateway_tree(cluster, match)``
 draws it as a ``go.Figure``; ``update_gateway_tree(fig, cluster, match)`` redraws a
-``go.FigureWidget`` in place in one ``batch_update`` with a fixed set of traces.
+``go.FigureWidget`` in place in one ``batch_update`` with a fixed set of traces. The weighted
+rule → backend edges are layout shapes under the traces: moving a weight restyles them and changes
+no trace, and plotly.js redraws the shapes alone instead of the whole tree (issue 18).
 """
 
 from __future__ import annotations
@@ -78,9 +80,10 @@ SHARES: dict[str, dict[str, Any]] = {
     "share > 2/3": dict(color="#7F9FBF", width=7.5),
 }
 """Rule → backend edges, by the backend's share of the rule's weights."""
-EDGES = ("links", *SHARES, "lost rules", "path of the request")
-WEIGHTS = "weights"
-TRACES = [*EDGES, WEIGHTS, *[k[0] for k in KINDS.values()]]
+EDGES = ("links", "lost rules", "path of the request")
+TRACES = [*EDGES, *[k[0] for k in KINDS.values()]]
+"""The figure's traces, the same whatever the route: the rule → backend edges are layout shapes
+(see :func:`_share_shapes`), so that moving a weight changes no trace."""
 LEGEND_NAMES = {"lost rules": "matched too, but lost"}
 CAPTION = ("purple: the listener, route, rule, Service and pod that took the request",
            "orange: matched too, but another rule comes first",
@@ -101,6 +104,12 @@ class GatewayView(Tree):
 
     weights: list[tuple[str, str, int]] = field(default_factory=list)
     """(rule vertex, backend vertex, weight) of the rules with several backends: the edges' labels."""
+    matches: dict[str, str] = field(default_factory=dict)
+    """Rule vertex → its first match in words (the routing table entry's ``describe()``)."""
+    backends: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    """Rule vertex → its backends: (backend vertex, weight)."""
+    gateway: str = ""
+    """The Gateway drawn (``namespace/name``), or "" when there is none."""
 
     def rule_vertex(self, route: str, rule: int, listener: str | None = None) -> Vertex | None:
         """The vertex of rule ``rule`` of HTTPRoute ``route`` (``"ns/name"``), on ``listener`` if given."""
@@ -202,6 +211,7 @@ def gateway_view(cluster, match=None, gateway: str | None = None, pod: str | Non
                 kind, label, hover = _rule_vertex(rule_entries, verdicts.get((listener.name, route_key, rule_index)),
                                                   match)
                 tree.vertices[vid] = Vertex(vid, kind, label, hover, X_RULE, -row * ROW)
+                tree.matches[vid] = rule_entries[0].describe()
                 if kind != "rule":
                     tree.verdicts[vid] = kind
                 rule_y[vid] = -row * ROW
@@ -319,7 +329,76 @@ def gateway_view(cluster, match=None, gateway: str | None = None, pod: str | Non
         tree.notes.append("no HTTPRoute attached yet: every request gets Envoy's 404")
     tree.weights = [(vid, sid, weight) for vid, backends in rule_backends.items() if len(backends) > 1
                     for sid, weight, _ in backends]
+    tree.backends = {vid: [(sid, weight) for sid, weight, _ in backends] for vid, backends in rule_backends.items()}
+    tree.gateway = key
     return tree
+
+
+OUTCOMES = {"matched": "took the request", "beaten": "matched too, but lower precedence",
+            "nomatch": "did not match", "other": "serves another host name"}
+"""A rule's verdict on the last request, in the text alternative."""
+
+
+def gateway_text(tree: GatewayView) -> str:
+    """The routing tree in words (its text alternative, for a screen reader and for anyone who
+    cannot tell its colours apart), from the view's typed parts: each listener's routes and rules
+    with their backends, weights and ready pods, each rule's verdict on the last request, and
+    where that request went.
+
+    >>> import kitlib
+    >>> gateway_text(gateway_view(kitlib.Cluster(nodes=1)))
+    'Gateway API routing · no Gateway API controller: the gateway add-on is not enabled: cluster.enable_addon("gateway").'
+    """
+    if not tree.gateway:
+        return f"{tree.title}: {'; '.join(tree.notes)}."
+    v = tree.vertices
+    pods: dict[str, list[str]] = {}
+    for src, dst, _ in tree.edges:
+        if src.startswith("svc|") and dst in v and v[dst].kind in ("pod", "answered"):
+            pods.setdefault(src, [])
+            if dst.rsplit("|", 1)[-1] not in pods[src]:
+                pods[src].append(dst.rsplit("|", 1)[-1])
+
+    def service(sid: str, weight: str = "") -> str:
+        name = sid.split("|", 1)[1].split("/", 1)[1] + weight  # Service/<ns>/<name>:<port> → <ns>/<name>:<port>
+        if v.get(sid) is not None and v[sid].kind == "missing":
+            return f"{name} (not resolved: 500)"
+        n = len(pods.get(sid, []))
+        return f"{name} ({n} ready pod{'s' if n != 1 else ''})"
+
+    parts = [f"Routing tree of {tree.title}."]
+    routes: dict[str, list[str]] = {}
+    for vid in tree.matches:
+        _, listener, route, index = vid.split("|")
+        backends = tree.backends.get(vid, [])
+        several = len(backends) > 1
+        to = ", ".join(service(sid, f" weight {w}" if several else "") for sid, w in backends) or "no backend"
+        text = f"rule {index} ({tree.matches[vid]}) → {to}"
+        if vid in tree.verdicts:
+            text += f": {OUTCOMES.get(tree.verdicts[vid], tree.verdicts[vid])}"
+        routes.setdefault(f"listener {listener}, HTTPRoute {route}", []).append(text)
+    for where, rules in routes.items():
+        parts.append(f"{where}: {'; '.join(rules)}.")
+    for vid, vx in v.items():
+        if vx.kind == "detached":
+            parts.append(f"HTTPRoute {vid.split('|', 2)[2]} is not attached.")
+    path = tree.path()
+    if "notfound" in path:
+        parts.append("The last request matched no rule: Envoy answers 404.")
+    elif path:
+        steps = [p for p in path if p.startswith(("rule|", "svc|", "pod|"))]
+        words = []
+        for p in steps:
+            if p.startswith("rule|"):
+                _, _, route, index = p.split("|")
+                words.append(f"HTTPRoute {route} rule {index}")
+            elif p.startswith("svc|"):
+                words.append(p.split("|", 1)[1].split("/", 1)[1])
+            else:
+                words.append(f"pod {p.rsplit('|', 1)[-1]}")
+        parts.append("The last request (drawn thick) went to " + " → ".join(words) + ".")
+    parts += [f"{note}." for note in tree.notes]
+    return " ".join(parts)
 
 
 def _entries(table, listener: str) -> dict[str, dict[int, list]]:
@@ -390,7 +469,12 @@ def _rule_vertex(entries: list, verdicts: list | None, match) -> tuple[str, str,
     where = f"{first.route} spec.rules[{first.rule}]" + (f" ({first.rule_name})" if first.rule_name else "")
     lines = [f"<b>{html.escape(where)}</b>"]
     lines += [f"match {e.match} on {html.escape(e.domain)}: {html.escape(e.describe())}" for e in entries]
-    backends = ", ".join(f"{html.escape(str(b))} weight {b.weight}" for b in first.backends) or "no backend"
+    if len(first.backends) > 1:
+        # The weights are written on the rule's edges: a hover without them stays the same when a
+        # weight moves, and the redraw changes no trace (issue 18).
+        backends = ", ".join(html.escape(str(b)) for b in first.backends) + " (weights on the edges)"
+    else:
+        backends = ", ".join(f"{html.escape(str(b))} weight {b.weight}" for b in first.backends) or "no backend"
     lines.append(f"backends: {backends}")
     if match is None:
         return "rule", label, "<br>".join(lines)
@@ -446,12 +530,28 @@ def _share_trace(weight: int, share: float) -> str:
 def _trace(name: str) -> go.Scatter:
     if name in EDGE_STYLES:
         return edge_trace(name, EDGE_STYLES[name], LEGEND_NAMES.get(name))
-    if name in SHARES:
-        return edge_trace(name, SHARES[name], showlegend=False)
-    if name == WEIGHTS:
-        return go.Scatter(name=WEIGHTS, mode="text", hoverinfo="skip", showlegend=False, cliponaxis=False,
-                          textfont=dict(size=10, color="#335"))
     return vertex_trace(name, KINDS)
+
+
+def _share_shapes(tree: GatewayView) -> list[dict[str, Any]]:
+    """The rule → backend edges as line shapes under the traces, styled by the backend's share of
+    the rule's weights (:data:`SHARES`), each labelled with its weight where the rule has several
+    backends. As shapes, a weight that moves changes only the shapes' style and label: plotly.js
+    redraws them alone, where edges in traces (one per share, the edge moving from one to another)
+    made it redraw the whole tree (issue 18)."""
+    v = tree.vertices
+    labels = {(vid, sid): weight for vid, sid, weight in tree.weights}
+    out = []
+    for src, dst, kind in tree.edges:
+        if kind not in SHARES or src not in v or dst not in v:
+            continue
+        shape: dict[str, Any] = dict(type="line", xref="x", yref="y", x0=v[src].x, y0=v[src].y, x1=v[dst].x,
+                                     y1=v[dst].y, layer="below", line=SHARES[kind])
+        if (src, dst) in labels:
+            shape["label"] = dict(text=str(labels[src, dst]), textposition="middle", textangle=0, yanchor="bottom",
+                                  font=dict(size=10, color="#335"))
+        out.append(shape)
+    return out
 
 
 def gateway_tree(cluster, match=None, gateway: str | None = None, pod: str | None = None,
@@ -462,7 +562,7 @@ def gateway_tree(cluster, match=None, gateway: str | None = None, pod: str | Non
     >>> import kitlib
     >>> fig = gateway_tree(kitlib.Cluster(nodes=1))
     >>> [t.name for t in fig.data][:2]
-    ['links', 'weight 0']
+    ['links', 'matched too, but lost']
     """
     fig = tree_figure([_trace(name) for name in TRACES], [-0.45, 5.75], figure_class)
     fig.layout.autosize = True  # as wide as the notebook (plotly.js's default is 700 px)
@@ -471,20 +571,17 @@ def gateway_tree(cluster, match=None, gateway: str | None = None, pod: str | Non
     return fig
 
 
-def update_gateway_tree(fig, cluster, match=None, gateway: str | None = None, pod: str | None = None) -> None:
-    """Redraw ``fig`` (made by :func:`gateway_tree`) from cluster state and a request's GatewayMatch."""
+def update_gateway_tree(fig, cluster, match=None, gateway: str | None = None, pod: str | None = None
+                        ) -> GatewayView:
+    """Redraw ``fig`` (made by :func:`gateway_tree`) from cluster state and a request's GatewayMatch;
+    returns the view drawn (for its text alternative, :func:`gateway_text`)."""
     tree = gateway_view(cluster, match, gateway, pod)
-    drawn = draw_tree(tree, KINDS, TRACES, COLUMNS, CAPTION)
-    labels = drawn[WEIGHTS]
-    v = tree.vertices
-    for vid, sid, weight in tree.weights:
-        if vid in v and sid in v:
-            labels["x"].append(v[vid].x + (v[sid].x - v[vid].x) * 0.35)
-            labels["y"].append(v[vid].y + (v[sid].y - v[vid].y) * 0.35)
-            labels["text"].append(str(weight))
-            labels["hover"].append("")
-            labels["custom"].append("")
-    redraw_tree(fig, tree, drawn, LEGEND_NAMES)
+    drawn = draw_tree(tree, KINDS, [*TRACES, *SHARES], COLUMNS, CAPTION)  # the shares' columns go unused
+    with fig.batch_update():
+        redraw_tree(fig, tree, drawn, LEGEND_NAMES)
+        fig.layout.shapes = _share_shapes(tree)
+    return tree
 
 
-__all__ = ["CAPTION", "KINDS", "TRACES", "GatewayView", "gateway_tree", "gateway_view", "update_gateway_tree"]
+__all__ = ["CAPTION", "KINDS", "TRACES", "GatewayView", "gateway_text", "gateway_tree", "gateway_view",
+           "update_gateway_tree"]

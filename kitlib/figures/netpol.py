@@ -8,7 +8,10 @@ drops it, so colour is never the only cue. Hovering a cell shows the verdict's r
 rule allowed the connection, or why none did. What a panel's cells share is its hover template,
 each cell carries only its own words (``customdata``), because a widget sends them with every
 redraw (issue 18: the full explanation of every cell was 700 KiB per edit at workshop scale). Cells whose verdict changed since the ``previous``
-matrix (the one before the learner's last edit) get a black square around them. The verdicts
+matrix (the one before the learner's last edit) get a black square around them. The marks and
+the squares are drawn as one SVG path per panel (two layout shapes, shown with the panel): a
+text or a marker per cell made plotly.js's redraw after an edit two to three times as long (issue
+18). The verdicts
 come from one batch call, ``PolicySet.matrix``. On a cluster whose network plug-in does not
 enforce NetworkPolicy (flannel), every cell is allowed, and the hover says what Calico would do.
 
@@ -260,17 +263,64 @@ def _port_name(port: tuple[int, str]) -> str:
     return f"{port[1]} {port[0]}"
 
 
+PANEL = 1
+"""Traces per port panel: its heatmap (the marks and frames are shapes, two per panel)."""
+_CHECK = "M{x0},{ym}L{xm},{y1}L{x1},{y0}"
+"""A ✓ in the cell centred at (x, y), in the axes' units (cells; y grows downwards: the y axis is reversed)."""
+_CROSS = "M{x0},{y0}L{x1},{y1}M{x0},{y1}L{x1},{y0}"
+"""A ✗: two strokes."""
+_FRAME = "M{fx0},{fy0}H{fx1}V{fy1}H{fx0}Z"
+"""The square around a changed cell."""
+
+
+NO_PATH = "M0,0"
+"""A path that draws nothing: a shape needs one."""
+
+
+def _n(v: float) -> str:
+    """A coordinate with at most two decimals and no trailing zeros (the paths go with every redraw)."""
+    return f"{v:.2f}".rstrip("0").rstrip(".")
+
+
 def _heatmap_trace(visible: bool) -> go.Heatmap:
+    # The cells' marks are not the heatmap's own text (one SVG text per cell, measured and styled
+    # one by one: about half of a redraw in the browser, issue 18) but a path shape (_marks).
+    # The text stays for the hover (%{text}), where it costs nothing to draw.
     return go.Heatmap(colorscale=[[0.0, VERMILLION], [0.5, VERMILLION], [0.5, GREEN], [1.0, GREEN]],
-                      zmin=0, zmax=1, showscale=False, xgap=2, ygap=2, texttemplate="%{text}",
-                      textfont=dict(size=14, color="white"), visible=visible, hoverlabel=dict(align="left"))
+                      zmin=0, zmax=1, showscale=False, xgap=2, ygap=2, visible=visible,
+                      hoverlabel=dict(align="left"))
 
 
-def _changed_trace(visible: bool) -> go.Scatter:
-    # No hover of its own: the cell's hover under the square says it changed (and why it is what it is now).
-    return go.Scatter(mode="markers", name="changed by the last edit", visible=visible, hoverinfo="skip",
-                      marker=dict(symbol="square-open", size=30, color=BLACK, line=dict(width=3, color=BLACK)),
-                      showlegend=False)
+def _path(cells, shape: str) -> str:
+    """An SVG path of ``shape`` (a template of :data:`_CHECK`, :data:`_CROSS`, :data:`_FRAME`) drawn
+    in each cell (row i, column j), in the axes' units: a category axis counts its categories 0, 1,
+    2, ..., so the cell's centre is at x=j, y=i."""
+    xs: dict[int, dict[str, str]] = {}
+    ys: dict[int, dict[str, str]] = {}
+    out = []
+    for i, j in cells:
+        if j not in xs:
+            xs[j] = dict(x0=_n(j - 0.1), xm=_n(j - 0.03), x1=_n(j + 0.12), fx0=_n(j - 0.37), fx1=_n(j + 0.37))
+        if i not in ys:
+            ys[i] = dict(y0=_n(i - 0.16), ym=_n(i + 0.02), y1=_n(i + 0.16), fy0=_n(i - 0.33), fy1=_n(i + 0.33))
+        out.append(shape.format_map({**xs[j], **ys[i]}))
+    return "".join(out)
+
+
+def _shapes(data: Reachability, changed, shown: int) -> list[dict[str, Any]]:
+    """Per panel, its verdict marks (every allowed cell's ✓ and denied cell's ✗, white) and the
+    frames of the cells the last edit changed (black): one SVG path each, where a marker or a text
+    per cell took 20-30 ms of each redraw in the browser (issue 18)."""
+    out: list[dict[str, Any]] = []
+    for k, grid in enumerate(data.allowed):
+        yes = [(i, j) for i, row in enumerate(grid) for j, a in enumerate(row) if a]
+        no = [(i, j) for i, row in enumerate(grid) for j, a in enumerate(row) if not a]
+        frames = sorted((i, j) for kk, i, j in changed if kk == k)
+        out.append(dict(type="path", path=_path(yes, _CHECK) + _path(no, _CROSS) or NO_PATH, xref="x", yref="y",
+                        line=dict(color="white", width=2.2), visible=k == shown, layer="above"))
+        out.append(dict(type="path", path=_path(frames, _FRAME) or NO_PATH, xref="x", yref="y",
+                        line=dict(color=BLACK, width=3), visible=k == shown, layer="above"))
+    return out
 
 
 def reachability_heatmap(cluster_or_data, ports: Sequence[tuple[int, str]] = ((80, "TCP"),),
@@ -282,22 +332,21 @@ def reachability_heatmap(cluster_or_data, ports: Sequence[tuple[int, str]] = ((8
     >>> import kitlib
     >>> c = kitlib.Cluster(nodes=1)
     >>> fig = reachability_heatmap(c)
-    >>> [t.type for t in fig.data]
-    ['heatmap', 'scatter']
+    >>> [(t.type, t.name) for t in fig.data], len(fig.layout.shapes)
+    ([('heatmap', 'TCP 80')], 2)
     """
     data = cluster_or_data if isinstance(cluster_or_data, Reachability) else \
         reachability(cluster_or_data, ports, **options)
     fig = figure_class(data=_traces(len(data.ports)))
     fig.update_layout(template="plotly_white", margin=dict(l=10, r=10, t=112, b=10), hovermode="closest",
                       xaxis=dict(title=dict(text="destination", font=dict(size=12)), fixedrange=True, tickangle=-30),
-                      yaxis=dict(autorange="reversed", title=dict(text="source", font=dict(size=12)),
-                                 fixedrange=True))
+                      yaxis=dict(title=dict(text="source", font=dict(size=12)), fixedrange=True))
     update_reachability_heatmap(fig, data, previous)
     return fig
 
 
 def _traces(n: int) -> list:
-    return [t for k in range(n) for t in (_heatmap_trace(k == 0), _changed_trace(k == 0))]
+    return [_heatmap_trace(k == 0) for k in range(n)]
 
 
 def update_reachability_heatmap(fig, data: Reachability, previous: Reachability | None = None,
@@ -313,27 +362,29 @@ def update_reachability_heatmap(fig, data: Reachability, previous: Reachability 
     shown = panel if panel is not None else _shown(fig)
     shown = shown if shown < n else 0
     with fig.batch_update():
-        if len(fig.data) != 2 * n:
+        if len(fig.data) != PANEL * n:
             fig.data = []
             for t in _traces(n):
                 fig.add_trace(t)
         for k in range(n):
-            heat, marks = fig.data[2 * k], fig.data[2 * k + 1]
+            heat = fig.data[PANEL * k]
             heat.x, heat.y = list(data.dsts), list(data.srcs)
             heat.z = [[1 if a else 0 for a in row] for row in data.allowed[k]]
             heat.text = [[ALLOWED_MARK if a else DENIED_MARK for a in row] for row in data.allowed[k]]
-            cells = sorted((i, j) for kk, i, j in changed if kk == k)
+            cells = {(i, j) for kk, i, j in changed if kk == k}
             if hover == "all" or k == shown:
                 heat.hovertemplate = _hovertemplate(data, k)
-                heat.customdata = _customdata(data, k, {(i, j) for i, j in cells})
+                heat.customdata = _customdata(data, k, cells)
             else:  # until shown: the cell's verdict, its reason comes when the menu shows the panel
                 heat.hovertemplate = f"<b>%{{y}} → %{{x}}</b> · {_port_name(data.ports[k])}<br><b>%{{text}}</b><extra></extra>"
                 heat.customdata = None
             heat.name = _port_name(data.ports[k])
             heat.visible = k == shown
-            marks.x = [data.dsts[j] for _, j in cells]
-            marks.y = [data.srcs[i] for i, _ in cells]
-            marks.visible = k == shown
+        # Category axes count their categories from 0: cell (i, j) is at x=j, y=i; the first
+        # source at the top.
+        fig.layout.xaxis.range = [-0.5, len(data.dsts) - 0.5]
+        fig.layout.yaxis.range = [len(data.srcs) - 0.5, -0.5]
+        fig.layout.shapes = _shapes(data, changed, shown)
         fig.layout.updatemenus = [_port_menu(data, shown)] if n > 1 else []
         fig.layout.annotations = []
         fig.layout.height = int(min(1000, 250 + 34 * max(len(data.srcs), 2)))
@@ -344,7 +395,7 @@ def update_reachability_heatmap(fig, data: Reachability, previous: Reachability 
 def show_panel_hover(fig, data: Reachability, previous: Reachability | None, k: int) -> bool:
     """Give panel ``k`` its cells' hover data if :func:`update_reachability_heatmap` left it out
     (``hover="shown"``); True if it did."""
-    heat = fig.data[2 * k]
+    heat = fig.data[PANEL * k]
     if heat.customdata is not None:
         return False
     changed = {(i, j) for kk, i, j in data.changed(previous) if kk == k}
@@ -390,7 +441,7 @@ def cell_hover(fig, k: int, src: int, dst: int) -> str:
     <b>✓ allowed</b>
     a pod's connection to itself never leaves its network namespace: no policy applies
     """
-    heat = fig.data[2 * k]
+    heat = fig.data[PANEL * k]
     values = {"x": heat.x[dst], "y": heat.y[src], "text": heat.text[src][dst]}
     cell = heat.customdata[src][dst] if heat.customdata is not None else ()
 
@@ -400,8 +451,39 @@ def cell_hover(fig, k: int, src: int, dst: int) -> str:
     return _FIELD.sub(fill, heat.hovertemplate).replace("<extra></extra>", "")
 
 
+_STROKE = re.compile(r"M(-?[\d.]+),(-?[\d.]+)((?:L-?[\d.]+,-?[\d.]+)*)")
+
+
+def cell_marks(fig, k: int) -> dict[tuple[int, int], str]:
+    """The mark drawn in each cell ``(source, destination)`` of panel ``k`` (✓ or ✗), read from
+    the panel's marks shape as the browser draws it: for tests, and for reading a figure in a
+    notebook.
+
+    >>> import kitlib
+    >>> c = kitlib.Cluster(nodes=1, cni="calico")
+    >>> _ = c.kubectl("run web --image=nginx")
+    >>> _ = c.settle()
+    >>> cell_marks(reachability_heatmap(c), 0)
+    {(0, 0): '✓'}
+    """
+    out: dict[tuple[int, int], str] = {}
+    for x, y, lines in _STROKE.findall(fig.layout.shapes[2 * k].path):
+        if not lines:
+            continue  # NO_PATH
+        cell = (round(float(y)), round(float(x)))
+        # a ✓ is one stroke of two segments; a ✗ two strokes of one
+        out[cell] = ALLOWED_MARK if lines.count("L") == 2 else DENIED_MARK
+    return out
+
+
+def framed_cells(fig, k: int) -> set[tuple[int, int]]:
+    """The cells ``(source, destination)`` of panel ``k`` framed as changed by the last edit."""
+    path = fig.layout.shapes[2 * k + 1].path
+    return set() if path == NO_PATH else {(round(float(y)), round(float(x))) for x, y, _ in _STROKE.findall(path)}
+
+
 def _shown(fig) -> int:
-    for k, trace in enumerate(fig.data[::2]):
+    for k, trace in enumerate(fig.data[::PANEL]):
         if trace.visible is True or trace.visible is None:
             return k
     return 0
@@ -410,8 +492,10 @@ def _shown(fig) -> int:
 def _port_menu(data: Reachability, shown: int) -> dict[str, Any]:
     buttons = []
     for k, port in enumerate(data.ports):
-        visible = [kk == k for kk in range(len(data.ports)) for _ in (0, 1)]
-        buttons.append(dict(label=_port_name(port), method="restyle", args=[{"visible": visible}]))
+        visible = [kk == k for kk in range(len(data.ports)) for _ in range(PANEL)]
+        # The panel's two shapes (its marks, its frames) show with it.
+        shapes = {f"shapes[{2 * kk + s}].visible": kk == k for kk in range(len(data.ports)) for s in (0, 1)}
+        buttons.append(dict(label=_port_name(port), method="update", args=[{"visible": visible}, shapes]))
     return dict(buttons=buttons, active=shown, direction="down", x=1.0, xanchor="right", y=1.02, yanchor="bottom",
                 showactive=True, pad=dict(b=2))
 
@@ -432,6 +516,49 @@ def _heatmap_subtitle(data: Reachability, changed: int) -> str:
     if changed:
         text += f" · {changed} changed by the last edit"
     return text
+
+
+PAIRS_NAMED = 6
+"""How many denied pairs of a port the text alternative names before it counts the rest."""
+
+
+def heatmap_text(data: Reachability, previous: Reachability | None = None) -> str:
+    """The heatmap in words (its text alternative, for a screen reader and for anyone who cannot
+    tell its colours apart), from the same verdicts it is drawn from: per port, how many
+    connections are allowed and denied and the first denied pairs; what the last edit changed.
+
+    >>> import kitlib
+    >>> c = kitlib.Cluster(nodes=1, cni="calico")
+    >>> _ = c.kubectl("run web --image=nginx")
+    >>> _ = c.settle()
+    >>> print(heatmap_text(reachability(c)))
+    Reachability heatmap, calico enforces NetworkPolicy, 0 NetworkPolicies, 1 source × 1 destination. TCP 80: 1 allowed (✓), 0 denied (✗).
+    """
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    head = (f"Reachability heatmap, {data.cni} "
+            + ("enforces NetworkPolicy" if data.enforced else "does not enforce NetworkPolicy: every connection is allowed")
+            + f", {data.policies} NetworkPolic{'y' if data.policies == 1 else 'ies'}, "
+            + f"{count(len(data.srcs), 'source')} × {count(len(data.dsts), 'destination')}.")
+    parts = [head]
+    changed = data.changed(previous)
+    for k, port in enumerate(data.ports):
+        grid = data.allowed[k] if data.enforced else data.policy[k]
+        denied = [(data.srcs[i], data.dsts[j]) for i, row in enumerate(grid) for j, a in enumerate(row) if not a]
+        cells = sum(len(row) for row in grid)
+        if data.enforced:
+            text = f"{_port_name(port)}: {cells - len(denied)} allowed ({ALLOWED_MARK}), {len(denied)} denied ({DENIED_MARK})"
+        else:
+            text = f"{_port_name(port)}: all {cells} allowed ({ALLOWED_MARK}); with Calico the policies would deny {len(denied)}"
+        if denied:
+            named = ", ".join(f"{s} → {d}" for s, d in denied[:PAIRS_NAMED])
+            text += f"; denied: {named}" + (f" and {len(denied) - PAIRS_NAMED} more" if len(denied) > PAIRS_NAMED else "")
+        now = sum(1 for kk, _, _ in changed if kk == k)
+        if now:
+            text += f"; {now} changed by the last edit (framed)"
+        parts.append(text + ".")
+    return " ".join(parts)
 
 
 # ------------------------------------------------------------------ the policy graph
@@ -682,5 +809,5 @@ def update_policy_graph(fig, cluster, name: str, namespace: str = "default") -> 
 
 
 __all__ = ["Reachability", "PolicyGraph", "GraphVertex", "reachability", "reachability_heatmap",
-           "update_reachability_heatmap", "cell_hover", "show_panel_hover", "policy_view", "policy_graph", "update_policy_graph", "enforces_policy",
+           "update_reachability_heatmap", "cell_hover", "cell_marks", "framed_cells", "heatmap_text", "show_panel_hover", "policy_view", "policy_graph", "update_policy_graph", "enforces_policy",
            "workload_pods"]

@@ -34,7 +34,9 @@ from ..api.namespace import Namespace
 from ..api.pod import Pod
 from ..errors import ApiError
 from ..figures.netpol import (
+    PANEL,
     Reachability,
+    heatmap_text,
     peer_label,
     policy_graph,
     reachability,
@@ -45,7 +47,7 @@ from ..figures.netpol import (
     workload_pods,
 )
 from .figurewidget import LabFigureWidget
-from .lab import fit, hint, set_options, show_error
+from .lab import figure_text, fit, hint, set_options, show_error
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 LAB_PORTS = ((80, "TCP"), (8080, "TCP"), (53, "UDP"))
@@ -231,11 +233,12 @@ class FirewallLab:
         self.graph_picker = widgets.Dropdown(description="graph of", layout=widgets.Layout(width="320px"))
         self.status = widgets.HTML()
         self.explanation = widgets.HTML()
+        self.heatmap_text = widgets.HTML()  # the heatmap's text alternative
         self._refresh_data()
         self.heatmap = reachability_heatmap(self.data[first], figure_class=LabFigureWidget)
         # Only the port panel shown carries its cells' reasons; the port menu (in the browser) showing
         # another panel reaches the kernel as a restyle of `visible`, and the panel gets them then.
-        for heat in self.heatmap.data[::2]:
+        for heat in self.heatmap.data[::PANEL]:
             heat.on_change(self._on_panel_shown, "visible")
         self.graph = LabFigureWidget()
         self._graph_of: tuple[str, str] | None = None
@@ -260,6 +263,7 @@ class FirewallLab:
             ], layout=widgets.Layout(flex_flow="row wrap")),
             self.status,
             fit(self.heatmap),
+            self.heatmap_text,
             self.graph_picker,
             fit(self.graph),
         ])
@@ -351,13 +355,14 @@ class FirewallLab:
         self._refresh_data()
         shown = self.cni.value
         update_reachability_heatmap(self.heatmap, self.data[shown], self.previous.get(shown), hover="shown")
+        self.heatmap_text.value = figure_text(heatmap_text(self.data[shown], self.previous.get(shown)))
         self._sync_controls()
         self._draw_graph()
         self._show_explanation()
 
     def _on_panel_shown(self, trace, visible) -> None:
         if visible is True or visible is None:
-            k = next(n for n, t in enumerate(self.heatmap.data) if t is trace) // 2
+            k = next(n for n, t in enumerate(self.heatmap.data) if t is trace) // PANEL
             shown = self.cni.value
             show_panel_hover(self.heatmap, self.data[shown], self.previous.get(shown), k)
 

@@ -30,9 +30,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..figures.gateway_tree import gateway_tree, update_gateway_tree
+from ..figures.gateway_tree import gateway_text, gateway_tree, update_gateway_tree
 from .figurewidget import LabFigureWidget
-from .lab import hint, response_head, run_action, set_options, show_error
+from .lab import figure_text, hint, response_head, run_action, set_options, show_error
 
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 PATH_TYPES = ["PathPrefix", "Exact"]
@@ -327,6 +327,7 @@ class GatewayLab:
         self.result = widgets.HTML()
         self.split = widgets.HTML()
         self.conditions = widgets.HTML()
+        self.figure_text = widgets.HTML()  # the tree's text alternative
         self.figure = gateway_tree(cluster, None, figure_class=LabFigureWidget)
 
         self.send_button.on_click(self._on_send)
@@ -348,6 +349,7 @@ class GatewayLab:
             self.result,
             self.split,
             self.figure,  # a child of the VBox stretches to its width, which autosize then fills
+            self.figure_text,
             widgets.HTML("<b>status conditions</b> (as <code>kubectl describe</code> shows them)"),
             self.conditions,
         ])
@@ -455,7 +457,8 @@ class GatewayLab:
         finally:
             self._syncing = False
         self.clock.value = f"<b>t = {c.now:.0f} s</b>"
-        update_gateway_tree(self.figure, c, self.match())
+        tree = update_gateway_tree(self.figure, c, self.match())
+        self.figure_text.value = figure_text(gateway_text(tree))
         self.result.value = self._result()
         self.split.value = split_html(self.last_split)
         self.conditions.value = conditions_html(c, self.route, self.namespace)

@@ -110,6 +110,9 @@ def _graph_shows(lab, graph):
 
 
 _JS_HOVER_TEXT = "p => Array.from(p.querySelectorAll('.hoverlayer text')).map(t => t.textContent).join(' | ')"
+# The `d` of the heatmap's drawn white paths: the verdict marks of the panel shown.
+_JS_MARKS = """p => Array.from(p.querySelectorAll('.shapelayer path'))
+  .filter(e => (e.style.stroke || '').replace(/ /g, '') === 'rgb(255,255,255)').map(e => e.getAttribute('d'))"""
 # The page coordinates of the centre of a heatmap's cell [x category, y category].
 _JS_CELL_CENTRE = """(p, [x, y]) => {
   const layout = p._fullLayout, box = p.querySelector('.nsewdrag').getBoundingClientRect();
@@ -396,8 +399,11 @@ def test_lesson_7_firewall_lab_apply_turns_heatmap_cells_red_and_explains(
     expect(heatmap.locator(".main-svg").first).to_be_visible()
     assert "calico enforces NetworkPolicy" in heatmap.evaluate(_JS_PLOT_TEXT)
 
-    def denied() -> int:  # ✗ cells; the caption's legend has one ✗ too
-        return heatmap.evaluate(_JS_PLOT_TEXT).count("✗") - 1
+    def denied() -> int:
+        """The ✗ drawn in the shown panel: strokes of one segment in its white marks path (a ✗ is
+        two of them, a ✓ one stroke of two segments)."""
+        paths = heatmap.evaluate(_JS_MARKS)
+        return sum(1 for d in paths for stroke in d.split("M")[1:] if stroke.count("L") == 1) // 2
 
     assert denied() == 0, "no policy yet, but a cell is denied"
 
@@ -409,6 +415,9 @@ def test_lesson_7_firewall_lab_apply_turns_heatmap_cells_red_and_explains(
     lab.locator("button.widget-button", has_text=re.compile(r"^\s*Apply\s*$")).click()
     _wait_until(page, lambda: denied() > 0,
                 "no denied (✗) cell in the heatmap after applying default deny ingress")
+    # The heatmap's text alternative under it says the same in words.
+    note = lab.locator("div[role=note]", has_text="Reachability heatmap")
+    expect(note).to_contain_text(re.compile(r"TCP 80: \d+ allowed \(✓\), \d+ denied \(✗\); denied: "))
     assert re.search(r"\d+ changed by the last edit", heatmap.evaluate(_JS_PLOT_TEXT))
     # Hover a denied cell: its reason, filled into the panel's hover template from the cell's data.
     heatmap.evaluate("p => p.scrollIntoView({block: 'center'})")
@@ -490,7 +499,8 @@ def test_lesson_8_gateway_lab_send_weight_and_conditions(
     tree_text = tree.evaluate(_JS_PLOT_TEXT)
     assert "HTTPRoute" in tree_text and "shop" in tree_text and "web-v2-" in tree_text, tree_text
     # The route's conditions, as kubectl describe shows them.
-    expect(results.filter(has_text="HTTPRoute default/shop")).to_contain_text("ResolvedRefs")
+    # the conditions' table (the tree's text alternative names the route too)
+    expect(results.filter(has_text="HTTPRoute default/shop").filter(has_text="ResolvedRefs")).to_have_count(1)
 
     # Type a path as a person would (the Text widget sends its value on Enter or blur), then Send.
     path = text_input("path").first
@@ -517,6 +527,9 @@ def test_lesson_8_gateway_lab_send_weight_and_conditions(
     expect(split).to_contain_text("25.0 %")
     _wait_until(page, lambda: "25" in tree.evaluate(_JS_PLOT_TEXT).split(" | "),
                 "the routing tree does not write the weight 25 on the canary's edge")
+    # The tree's text alternative under it says the same in words.
+    expect(lab.locator("div[role=note]", has_text="Routing tree of Gateway")).to_contain_text(
+        re.compile(r"default/web-v2:80 weight 25 \(\d+ ready pods?\)"))
 
     assert not lab.locator(".widget-html-content span[style*='D55E00']").count(), "status shows an error"
     assert not page.kit_page_errors, f"JavaScript errors in the page: {page.kit_page_errors}"
