@@ -269,10 +269,17 @@ def test_the_labs_root_box_keeps_its_pickers_keys(lab):
     marks the focused control with JupyterLab's ``data-lm-suppress-shortcuts`` for the keys the
     control uses itself, and leaves Ctrl/Alt/Meta combinations, Enter, Escape and Tab to
     JupyterLab (the browser test presses the keys)."""
+    from kitlib.widgets.firewall_lab import FirewallLab
+    from kitlib.widgets.gateway_lab import GatewayLab
     from kitlib.widgets.ingress_lab import IngressLab
     from kitlib.widgets.keys import LAB_CLASS, LabKeys
+    from kitlib.widgets.readiness_lab import ReadinessLab
+    from kitlib.widgets.service_lab import ServiceLab
 
-    for widget in (lab.widget, IngressLab(lab.cluster, "shop").widget):
+    lab.cluster.kubectl("expose deployment web --port=80")
+    labs = [lab, IngressLab(lab.cluster, "shop"), ServiceLab(lab.cluster, "web"), ReadinessLab(lab.cluster, "web"),
+            FirewallLab(cnis=("calico",)), GatewayLab(lab.cluster, "shop")]
+    for widget in (each.widget for each in labs):
         assert LAB_CLASS in widget._dom_classes
         keys = [w for w in widget.children if isinstance(w, LabKeys)]
         assert len(keys) == 1 and keys[0].layout.display == "none"

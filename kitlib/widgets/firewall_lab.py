@@ -47,7 +47,7 @@ from ..figures.netpol import (
     workload_pods,
 )
 from .figurewidget import LabFigureWidget
-from .lab import figure_text, fit, hint, set_options, show_error
+from .lab import figure_text, fit, hint, lab_box, set_options, show_error
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 LAB_PORTS = ((80, "TCP"), (8080, "TCP"), (53, "UDP"))
@@ -251,7 +251,7 @@ class FirewallLab:
         self.label_button.on_click(self._on_label)
         self.explain_button.on_click(self._on_explain)
         self.graph_picker.observe(self._on_graph_picker, names="value")
-        self.widget = widgets.VBox([
+        self.widget = lab_box([
             self.cni,
             widgets.HBox([
                 widgets.VBox([widgets.HBox([self.ready_made, self.apply_button]), self.editor,

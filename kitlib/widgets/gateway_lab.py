@@ -32,7 +32,7 @@ import ipywidgets as widgets
 
 from ..figures.gateway_tree import gateway_text, gateway_tree, update_gateway_tree
 from .figurewidget import LabFigureWidget
-from .lab import figure_text, hint, response_head, run_action, set_options, show_error
+from .lab import figure_text, hint, lab_box, response_head, run_action, set_options, show_error
 
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 PATH_TYPES = ["PathPrefix", "Exact"]
@@ -338,7 +338,7 @@ class GatewayLab:
         self.hostnames_button.on_click(self._on_hostnames)
         self.step_button.on_click(lambda _b: self.step(10))
         wrap = widgets.Layout(flex_flow="row wrap")
-        self.widget = widgets.VBox([
+        self.widget = lab_box([
             widgets.HBox([self.host, self.path, self.method, self.headers, self.send_button], layout=wrap),
             widgets.HBox([self.rule_picker, self.weight, self.measure_button, self.step_button, self.clock],
                          layout=wrap),
