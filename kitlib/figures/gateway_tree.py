@@ -106,7 +106,7 @@ class GatewayView(Tree):
     """(rule vertex, backend vertex, weight) of the rules with several backends: the edges' labels."""
     matches: dict[str, str] = field(default_factory=dict)
     """Rule vertex → its first match in words (the routing table entry's ``describe()``)."""
-    backends: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    rule_backends: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     """Rule vertex → its backends: (backend vertex, weight)."""
     gateway: str = ""
     """The Gateway drawn (``namespace/name``), or "" when there is none."""
@@ -329,7 +329,7 @@ def gateway_view(cluster, match=None, gateway: str | None = None, pod: str | Non
         tree.notes.append("no HTTPRoute attached yet: every request gets Envoy's 404")
     tree.weights = [(vid, sid, weight) for vid, backends in rule_backends.items() if len(backends) > 1
                     for sid, weight, _ in backends]
-    tree.backends = {vid: [(sid, weight) for sid, weight, _ in backends] for vid, backends in rule_backends.items()}
+    tree.rule_backends = {vid: [(sid, weight) for sid, weight, _ in backends] for vid, backends in rule_backends.items()}
     tree.gateway = key
     return tree
 
@@ -370,7 +370,7 @@ def gateway_text(tree: GatewayView) -> str:
     routes: dict[str, list[str]] = {}
     for vid in tree.matches:
         _, listener, route, index = vid.split("|")
-        backends = tree.backends.get(vid, [])
+        backends = tree.rule_backends.get(vid, [])
         several = len(backends) > 1
         to = ", ".join(service(sid, f" weight {w}" if several else "") for sid, w in backends) or "no backend"
         text = f"rule {index} ({tree.matches[vid]}) → {to}"
