@@ -8,6 +8,7 @@ import pytest
 
 import kitlib
 from kitlib.api.pod import is_ready
+from kitlib.controllers import rsview
 from kitlib.controllers.replicaset import deletion_order
 from kitlib.names import ALPHANUMS
 
@@ -107,6 +108,30 @@ def test_deployment_status_counts_ready_pods(web):
     assert conditions == {"Available": ("True", "MinimumReplicasAvailable"),
                           "Progressing": ("True", "NewReplicaSetAvailable")}
     assert d.status.observed_generation == d.metadata.generation == 1
+
+
+def test_replicaset_status_counts_every_pod_write_it_does_not_sync_for(web, monkeypatch):
+    """A pod write that changes none of its ReplicaSet's counts (the sandbox's IP) queues no sync
+    of a steady ReplicaSet, yet at every moment of a scale-up the ReplicaSet's status counts the
+    pods as a full recount does (``calculateStatus``: active pods, ready pods)."""
+    unqueued = []
+    needless = rsview.sync_needless
+
+    def counted(*args):
+        answer = needless(*args)
+        unqueued.append(answer)
+        return answer
+
+    monkeypatch.setattr(rsview, "sync_needless", counted)
+    web.scale("web", 12)
+    rs = web.owned(web.get("Deployment", "web"), "ReplicaSet")[0]
+    for _ in range(60):
+        web.advance(0.1)
+        rs = web.get("ReplicaSet", rs.name)
+        pods = [p for p in web.owned(rs, "Pod") if p.metadata.deletion_timestamp is None]
+        assert (rs.status.replicas, rs.status.ready_replicas or 0) == (len(pods), sum(is_ready(p) for p in pods))
+    assert rs.status.ready_replicas == 12
+    assert any(unqueued) and not all(unqueued)
 
 
 def test_scheduler_spreads_pods_across_ready_nodes(cluster):
