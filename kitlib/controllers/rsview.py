@@ -156,8 +156,9 @@ def sync_needless(rt: Runtime, pod: Pod, uid: str, key: str) -> bool:
     last sync was steady and it is unchanged since (same resourceVersion), the pod is the only
     owned object written since, its entry is the one the view holds, and the namespace has no
     orphan pod: :func:`steady_status` would then answer the counts its status already holds, and
-    ``_set_status`` would write nothing. The view is then up to date, as that sync would have left
-    it: the pod's write is taken off the owner's recorded changes."""
+    ``_set_status`` would write nothing. Whenever the ReplicaSet is steady and the pod the only
+    change, the pod's entry is brought up to date here (what the sync's view update would do),
+    so a sync that must follow does not count it again."""
     store = rt.api.store
     views: dict[str, View] | None = store.__dict__.get("_rs_views")
     if not views:
@@ -176,9 +177,13 @@ def sync_needless(rt: Runtime, pod: Pod, uid: str, key: str) -> bool:
     old = view.entries.get(kind_key)
     if old is None or store.has_orphan_pods(rs.metadata.namespace or ""):
         return False
-    # The entry at this time: a steady view holds no FUTURE entry, so it is what the sync would
-    # compute now.
-    if _entry(rs, rs.spec.selector, pod, rt.now) != old:
-        return False
-    pending.clear()  # what the sync's view update would have done: the view is up to date
-    return True
+    entry = _entry(rs, rs.spec.selector, pod, rt.now)
+    if entry >> FUTURE * FIELD_BITS:
+        return False  # ready since a time to come: counted by the sync, at its time
+    # The entry the sync would compute: it depends on the time only through FUTURE, which a later
+    # time cannot set. The view is brought up to date as the sync's update would (so a sync that
+    # follows has nothing left to count), and the write taken off the recorded changes.
+    view.entries[kind_key] = entry
+    view.totals += entry - old
+    pending.clear()
+    return entry == old
