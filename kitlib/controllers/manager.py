@@ -133,6 +133,9 @@ class DeploymentController(Controller):
         super().__init__(rt)
         self.progress_checks: dict[str, float] = {}
         """When each Deployment's progress deadline is checked next (``requeueStuckDeployment``)."""
+        self.new_rs: dict[str, tuple] = {}
+        """Deployment uid -> its template, generation, ReplicaSets (each with its template and
+        generation) and new ReplicaSet at its last sync (:func:`kitlib.controllers.deployment._new_rs`)."""
 
     def sync(self, obj: KubeObject) -> None:
         if isinstance(obj, Deployment):  # the queue holds Deployments
