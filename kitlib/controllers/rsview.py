@@ -166,13 +166,15 @@ def sync_needless(rt: Runtime, pod: Pod, uid: str, key: str) -> bool:
     view = views.get(uid)
     if view is None or view.steady_rv is None:
         return False
+    pending = store.pending_owned(uid)  # the cheapest check first: it needs no key of its own
+    if pending is None or len(pending) != 1:
+        return False
     rs = store.get("ReplicaSet", key)
     if not isinstance(rs, ReplicaSet) or rs.metadata.resource_version != view.steady_rv or rs.metadata.uid != uid \
             or rs.spec.selector is None:
         return False
     kind_key = f"Pod/{pod.key}"
-    pending = store.pending_owned(uid)
-    if pending is None or len(pending) != 1 or kind_key not in pending:
+    if kind_key not in pending:
         return False
     old = view.entries.get(kind_key)
     if old is None or store.has_orphan_pods(rs.metadata.namespace or ""):
