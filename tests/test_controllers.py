@@ -8,6 +8,7 @@ import pytest
 
 import kitlib
 from kitlib.api.pod import is_ready
+from kitlib.controllers import deployment as deployment_controller
 from kitlib.controllers import rsview
 from kitlib.controllers.replicaset import deletion_order
 from kitlib.names import ALPHANUMS
@@ -132,6 +133,38 @@ def test_replicaset_status_counts_every_pod_write_it_does_not_sync_for(web, monk
         assert (rs.status.replicas, rs.status.ready_replicas or 0) == (len(pods), sum(is_ready(p) for p in pods))
     assert rs.status.ready_replicas == 12
     assert any(unqueued) and not all(unqueued)
+
+
+def test_deployment_finds_its_new_replicaset_by_template_at_every_sync(web, monkeypatch):
+    """A Deployment's new ReplicaSet is the oldest whose pod template equals its own
+    (``FindNewReplicaSet``): through a scale, a rollout to a new image, a rollback to the first
+    template and a hand edit of the ReplicaSets' labels, the one the controller remembers between
+    syncs is at every sync the one a comparison of the templates picks."""
+    answers = []
+    remembered = deployment_controller._new_rs
+
+    def compared(rt, d, rss):
+        answer = remembered(rt, d, rss)
+        answers.append((answer, deployment_controller._find_new_rs(d, rss)))
+        return answer
+
+    monkeypatch.setattr(deployment_controller, "_new_rs", compared)
+    web.scale("web", 6)
+    web.advance(10)
+    first = web.owned(web.get("Deployment", "web"), "ReplicaSet")[0].name
+    web.kubectl("set image deployment/web nginx=nginx:1.27")
+    web.advance(30)
+    second = {rs.name for rs in web.owned(web.get("Deployment", "web"), "ReplicaSet")} - {first}
+    web.kubectl("rollout undo deployment/web")
+    web.advance(30)
+    web.kubectl("label rs --all tier=web")
+    web.scale("web", 4)
+    web.advance(30)
+    assert len(second) == 1 and len(answers) > 20
+    assert all(got is want for got, want in answers)
+    assert {got.name for got, _ in answers if got is not None} == {first, *second}
+    rss = {rs.name: rs.spec.replicas for rs in web.owned(web.get("Deployment", "web"), "ReplicaSet")}
+    assert rss == {first: 4, **{name: 0 for name in second}}
 
 
 def test_scheduler_spreads_pods_across_ready_nodes(cluster):
