@@ -134,10 +134,12 @@ def _new_rs(rt: Runtime, d: Deployment, rss: list[ReplicaSet]) -> ReplicaSet | N
     uid = d.metadata.uid or ""
     known = memo.get(uid)
     if known is not None and known[0] is d.spec.template and known[1] == d.metadata.generation \
-            and len(known[2]) == len(rss) \
-            and all(rs is k and rs.spec.template is t and rs.metadata.generation == g
-                    for rs, (k, t, g) in zip(rss, known[2], strict=True)):
-        return known[3]
+            and len(known[2]) == len(rss):
+        for rs, (k, t, g) in zip(rss, known[2], strict=True):  # a loop, not all(): no generator per sync
+            if rs is not k or rs.spec.template is not t or rs.metadata.generation != g:
+                break
+        else:
+            return known[3]
     new_rs = _find_new_rs(d, rss)
     memo[uid] = (d.spec.template, d.metadata.generation,
                  [(rs, rs.spec.template, rs.metadata.generation) for rs in rss], new_rs)
