@@ -42,17 +42,18 @@ class EventLog:
 
     def record(self, kind: str, key: str, type_: str, reason: str, message: str, source: str, now: float,
                field_path: str = "", ref: tuple[str, str] | None = None) -> None:
-        if ref is not None and (kind, key) not in self.refs:
-            self.refs[(kind, key)] = ref
+        about = (kind, key)  # built once: a scale to 30,000 pods records about 180,000 events
+        if ref is not None and about not in self.refs:
+            self.refs[about] = ref
         similar = (kind, key, reason, message, type_, field_path)
-        events = self._by_object.get((kind, key))
+        events = self._by_object.get(about)
         i = self._similar.get(similar)
         if events is not None and i is not None:
             e = events[i]
             events[i] = (*e[:7], now, e[8] + 1, e[9])
             return
         if events is None:
-            events = self._by_object[(kind, key)] = []
+            events = self._by_object[about] = []
         self._similar[similar] = len(events)
         events.append((kind, key, type_, reason, message, source, now, now, 1, field_path))
 

@@ -129,6 +129,16 @@ class Store:
             return []
         return sorted(orphans.values(), key=lambda o: o.metadata.name or "")
 
+    def has_orphan_pods(self, namespace: str) -> bool:
+        """Whether ``namespace`` has a pod with no controller owner reference."""
+        return bool(self._orphan_pods.get(namespace))
+
+    def pending_owned(self, uid: str) -> set[str] | None:
+        """The ``Kind/key`` of the objects put under or taken from the watched owner ``uid`` since
+        the last :meth:`owned_changes` (None if ``uid`` is not watched): the set itself, which a
+        caller that has brought its record of the owned objects up to date may clear."""
+        return self._owned_changes.get(uid)
+
     def watch_owned(self, uid: str) -> None:
         """Start recording which objects owned by ``uid`` change (see :meth:`owned_changes`)."""
         self._owned_changes.setdefault(uid, set())

@@ -8,6 +8,8 @@ import pytest
 
 import kitlib
 from kitlib.api.pod import is_ready
+from kitlib.controllers import deployment as deployment_controller
+from kitlib.controllers import rsview
 from kitlib.controllers.replicaset import deletion_order
 from kitlib.names import ALPHANUMS
 
@@ -107,6 +109,62 @@ def test_deployment_status_counts_ready_pods(web):
     assert conditions == {"Available": ("True", "MinimumReplicasAvailable"),
                           "Progressing": ("True", "NewReplicaSetAvailable")}
     assert d.status.observed_generation == d.metadata.generation == 1
+
+
+def test_replicaset_status_counts_every_pod_write_it_does_not_sync_for(web, monkeypatch):
+    """A pod write that changes none of its ReplicaSet's counts (the sandbox's IP) queues no sync
+    of a steady ReplicaSet, yet at every moment of a scale-up the ReplicaSet's status counts the
+    pods as a full recount does (``calculateStatus``: active pods, ready pods)."""
+    unqueued = []
+    needless = rsview.sync_needless
+
+    def counted(*args):
+        answer = needless(*args)
+        unqueued.append(answer)
+        return answer
+
+    monkeypatch.setattr(rsview, "sync_needless", counted)
+    web.scale("web", 12)
+    rs = web.owned(web.get("Deployment", "web"), "ReplicaSet")[0]
+    for _ in range(60):
+        web.advance(0.1)
+        rs = web.get("ReplicaSet", rs.name)
+        pods = [p for p in web.owned(rs, "Pod") if p.metadata.deletion_timestamp is None]
+        assert (rs.status.replicas, rs.status.ready_replicas or 0) == (len(pods), sum(is_ready(p) for p in pods))
+    assert rs.status.ready_replicas == 12
+    assert any(unqueued) and not all(unqueued)
+
+
+def test_deployment_finds_its_new_replicaset_by_template_at_every_sync(web, monkeypatch):
+    """A Deployment's new ReplicaSet is the oldest whose pod template equals its own
+    (``FindNewReplicaSet``): through a scale, a rollout to a new image, a rollback to the first
+    template and a hand edit of the ReplicaSets' labels, the one the controller remembers between
+    syncs is at every sync the one a comparison of the templates picks."""
+    answers = []
+    remembered = deployment_controller._new_rs
+
+    def compared(rt, d, rss):
+        answer = remembered(rt, d, rss)
+        answers.append((answer, deployment_controller._find_new_rs(d, rss)))
+        return answer
+
+    monkeypatch.setattr(deployment_controller, "_new_rs", compared)
+    web.scale("web", 6)
+    web.advance(10)
+    first = web.owned(web.get("Deployment", "web"), "ReplicaSet")[0].name
+    web.kubectl("set image deployment/web nginx=nginx:1.27")
+    web.advance(30)
+    second = {rs.name for rs in web.owned(web.get("Deployment", "web"), "ReplicaSet")} - {first}
+    web.kubectl("rollout undo deployment/web")
+    web.advance(30)
+    web.kubectl("label rs --all tier=web")
+    web.scale("web", 4)
+    web.advance(30)
+    assert len(second) == 1 and len(answers) > 20
+    assert all(got is want for got, want in answers)
+    assert {got.name for got, _ in answers if got is not None} == {first, *second}
+    rss = {rs.name: rs.spec.replicas for rs in web.owned(web.get("Deployment", "web"), "ReplicaSet")}
+    assert rss == {first: 4, **{name: 0 for name in second}}
 
 
 def test_scheduler_spreads_pods_across_ready_nodes(cluster):

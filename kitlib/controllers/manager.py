@@ -33,6 +33,7 @@ from . import (
     namespace,
     nodelifecycle,
     replicaset,
+    rsview,
     scheduler,
     serviceaccounts,
     servicecidr,
@@ -132,6 +133,9 @@ class DeploymentController(Controller):
         super().__init__(rt)
         self.progress_checks: dict[str, float] = {}
         """When each Deployment's progress deadline is checked next (``requeueStuckDeployment``)."""
+        self.new_rs: dict[str, tuple] = {}
+        """Deployment uid -> its template, generation, ReplicaSets (each with its template and
+        generation) and new ReplicaSet at its last sync (:func:`kitlib.controllers.deployment._new_rs`)."""
 
     def sync(self, obj: KubeObject) -> None:
         if isinstance(obj, Deployment):  # the queue holds Deployments
@@ -601,6 +605,7 @@ class ControllerManager:
     """Runs the controllers of :data:`ORDER` (kube-controller-manager and kube-scheduler)."""
 
     def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
         self.controllers = [cls(rt) for cls in ORDER]
         self.deployment = cast(DeploymentController, self.controllers[ORDER.index(DeploymentController)])
         self.endpointslice = cast(EndpointSliceController, self.controllers[ORDER.index(EndpointSliceController)])
@@ -623,7 +628,13 @@ class ControllerManager:
         if ref is not None:  # enqueue(), inline: a pod's every write comes through here
             owner = self._by_kind.get(ref.kind)
             if owner is not None:
-                owner.queue.add(f"{obj.metadata.namespace or ''}/{ref.name}")
+                key = f"{obj.metadata.namespace or ''}/{ref.name}"
+                # A pod write that changes none of its ReplicaSet's counts (its sandbox's IP, say)
+                # does not queue a sync that would change nothing (rsview.sync_needless).
+                if key not in owner.queue and not (kind == "Pod" and not removed and ref.kind == "ReplicaSet"
+                                                   and isinstance(obj, Pod)
+                                                   and rsview.sync_needless(self.rt, obj, ref.uid, key)):
+                    owner.queue.add(key)
         for c in self._watching.get(kind, ()):
             c.on_change(obj, removed)
 

@@ -69,6 +69,7 @@ def sync(rt: Runtime, rs: ReplicaSet) -> None:
     counts = rsview.steady_status(rt, rs)
     if counts is not None:  # nothing to do but the status: counted without visiting every pod
         _set_status(rt, rs, *counts)
+        rsview.mark_steady(rt, rs)
         return
     store = rt.api.store
     # The store keeps a kind's own class: these are Pods.

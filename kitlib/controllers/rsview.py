@@ -32,12 +32,15 @@ _MASK = (1 << FIELD_BITS) - 1
 
 
 class View:
-    __slots__ = ("signature", "entries", "totals")
+    __slots__ = ("signature", "entries", "totals", "steady_rv")
 
     def __init__(self, signature: tuple) -> None:
         self.signature = signature
         self.entries: dict[str, int] = {}
         self.totals = 0
+        self.steady_rv: str | None = None
+        """The ReplicaSet's resourceVersion after its last sync, if that sync took the steady way
+        (see :func:`mark_steady` and :func:`sync_needless`)."""
 
     def set(self, key: str, entry: int | None) -> None:
         old = self.entries.pop(key, None)
@@ -121,6 +124,7 @@ def steady_status(rt: Runtime, rs: ReplicaSet) -> tuple[int, int, int, int] | No
     if sel is None or sel.match_expressions or not rs.metadata.uid or rs.spec.min_ready_seconds:
         return None
     view = _view(rt, rs, sel)
+    view.steady_rv = None  # until this sync is known to be steady (mark_steady)
     totals = view.totals
     active = totals & _MASK
     # MISMATCHED and FUTURE are the top fields: the totals shifted past the others are their sum.
@@ -133,3 +137,55 @@ def steady_status(rt: Runtime, rs: ReplicaSet) -> tuple[int, int, int, int] | No
     # View.total of each, inline (a sync per pod change asks for them)
     return (active, totals >> LABELED * FIELD_BITS & _MASK, totals >> READY * FIELD_BITS & _MASK,
             totals >> AVAILABLE * FIELD_BITS & _MASK)
+
+
+def mark_steady(rt: Runtime, rs: ReplicaSet) -> None:
+    """Record that ``rs`` has just been synced the steady way (:func:`steady_status` answered and
+    its status holds those counts): until its resourceVersion changes, a sync of it would change
+    nothing as long as its pods' entries stay what they are."""
+    views: dict[str, View] | None = rt.api.store.__dict__.get("_rs_views")
+    view = views.get(rs.metadata.uid or "") if views is not None else None
+    if view is not None:
+        view.steady_rv = rs.metadata.resource_version
+
+
+def sync_needless(rt: Runtime, pod: Pod, uid: str, key: str) -> bool:
+    """Whether a sync of the ReplicaSet ``key`` (uid ``uid``), which controls ``pod``, just written,
+    would change nothing, so the write need not queue it (most of a pod's writes on its way to
+    Running, such as its sandbox's IP, change none of the counts). True only when the ReplicaSet's
+    last sync was steady and it is unchanged since (same resourceVersion), the pod is the only
+    owned object written since, its entry is the one the view holds, and the namespace has no
+    orphan pod: :func:`steady_status` would then answer the counts its status already holds, and
+    ``_set_status`` would write nothing. Whenever the ReplicaSet is steady and the pod the only
+    change, the pod's entry is brought up to date here (what the sync's view update would do),
+    so a sync that must follow does not count it again."""
+    store = rt.api.store
+    views: dict[str, View] | None = store.__dict__.get("_rs_views")
+    if not views:
+        return False
+    view = views.get(uid)
+    if view is None or view.steady_rv is None:
+        return False
+    pending = store.pending_owned(uid)  # the cheapest check first: it needs no key of its own
+    if pending is None or len(pending) != 1:
+        return False
+    rs = store.get("ReplicaSet", key)
+    if not isinstance(rs, ReplicaSet) or rs.metadata.resource_version != view.steady_rv or rs.metadata.uid != uid \
+            or rs.spec.selector is None:
+        return False
+    kind_key = f"Pod/{pod.key}"
+    if kind_key not in pending:
+        return False
+    old = view.entries.get(kind_key)
+    if old is None or store.has_orphan_pods(rs.metadata.namespace or ""):
+        return False
+    entry = _entry(rs, rs.spec.selector, pod, rt.now)
+    if entry >> FUTURE * FIELD_BITS:
+        return False  # ready since a time to come: counted by the sync, at its time
+    # The entry the sync would compute: it depends on the time only through FUTURE, which a later
+    # time cannot set. The view is brought up to date as the sync's update would (so a sync that
+    # follows has nothing left to count), and the write taken off the recorded changes.
+    view.entries[kind_key] = entry
+    view.totals += entry - old
+    pending.clear()
+    return entry == old

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import operator
 from typing import TYPE_CHECKING
 
 from ..api.node import Node
@@ -113,9 +114,13 @@ def ports_conflict(wanted: set[tuple[str, str, int]], used: set[tuple[str, str, 
                for wip, wproto, wp in wanted for uip, uproto, up in used)
 
 
+_TOLERATION_FIELDS = operator.attrgetter("key", "operator", "value", "effect", "toleration_seconds")
+"""What a toleration is to the filters, as one tuple (read for every pod the scheduler places)."""
+
+
 def _tolerations_key(pod: Pod) -> tuple:
     """What the filters read of a pod: its tolerations, node selector and node affinity."""
-    key: tuple = tuple((t.key, t.operator, t.value, t.effect, t.toleration_seconds) for t in pod.spec.tolerations)
+    key: tuple = tuple(map(_TOLERATION_FIELDS, pod.spec.tolerations))
     if pod.spec.node_selector or pod.spec.affinity is not None:
         key += (repr(sorted(pod.spec.node_selector.items())), repr(to_plain(pod.spec.affinity)))
     return key

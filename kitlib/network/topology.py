@@ -88,11 +88,25 @@ class Topology:
         # Calico's name is a hash of the pod's name (no draw); flannel's bridge plugin draws one.
         veth = veth_name(pod.namespace or "", pod.name) if calico else f"veth{hex_id(self.rng, 8)}"
         self._veths[pod.key] = veth
-        pv, vv = pod_vertex(pod.key), f"veth:{n}:{veth}"
-        self.graph.add_node(pv, kind="pod", node=n, ip=pod.status.pod_ip, label=pod.name)
-        self.graph.add_node(vv, kind="veth", node=n, label=veth)
-        self.graph.add_edge(pv, vv, layer="pod")
-        self.graph.add_edge(vv, f"kernel:{n}" if calico else f"cni0:{n}", layer="pod")
+        pv, vv, port = pod_vertex(pod.key), f"veth:{n}:{veth}", f"kernel:{n}" if calico else f"cni0:{n}"
+        g = self.graph
+        nodes, adj = g._node, g._adj  # noqa: SLF001 - the dicts Graph.add_node and add_edge fill
+        if pv in nodes or vv in nodes or port not in nodes:
+            g.add_node(pv, kind="pod", node=n, ip=pod.status.pod_ip, label=pod.name)
+            g.add_node(vv, kind="veth", node=n, label=veth)
+            g.add_edge(pv, vv, layer="pod")
+            g.add_edge(vv, port, layer="pod")
+        else:
+            # The same four calls written into the graph's own dicts, in the order they fill them
+            # (a Graph's adjacency and attribute dicts are plain dicts; an edge's data dict is
+            # shared by its two directions): half the cost, paid by every pod that starts.
+            nodes[pv] = {"kind": "pod", "node": n, "ip": pod.status.pod_ip, "label": pod.name}
+            nodes[vv] = {"kind": "veth", "node": n, "label": veth}
+            inner, outer = {"layer": "pod"}, {"layer": "pod"}
+            adj[pv] = {vv: inner}
+            adj[vv] = {pv: inner, port: outer}
+            adj[port][vv] = outer
+            nx._clear_cache(g)  # noqa: SLF001 - what add_node and add_edge end with
         self._pods_by_ip[pod.status.pod_ip or ""] = pod.key
         return veth
 
