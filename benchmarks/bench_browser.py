@@ -603,10 +603,10 @@ def measure_action(page, sockets: SocketBytes, action: Action, i: int, row: Row)
         row.repaint.append(t["painted"] - t["input"])
         row.still.append(t["last"] - t["input"])
     row.settled.append(max(0.0, t["activity"] - t["input"]))
-    row.kernel.append(kernel_ms(page))
     if sockets.seen:  # JupyterLite's kernel is in the page: no socket, no bytes
         row.kib_down.append(sockets.down / 1024)
         row.kib_up.append(sockets.up / 1024)
+    row.kernel.append(kernel_ms(page))  # after the bytes are read: its own request is not the action's
     check_status(page, f"{row.lab}/{row.scale}: {action.name}")
     if action.after:
         execute(page, action.after(i))
