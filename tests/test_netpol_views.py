@@ -5,6 +5,8 @@ lab control is one engine call."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 pytest.importorskip("plotly")
@@ -326,3 +328,23 @@ def test_on_flannel_the_text_alternative_says_nothing_is_enforced_and_what_calic
     assert "flannel does not enforce NetworkPolicy: every connection is allowed, 1 NetworkPolicy," in text
     assert ("TCP 80: all 20 allowed (✓); with Calico the policies would deny 9; denied: api → db, api → frontend, "
             "db → api, db → frontend, frontend → api, frontend → db and 3 more.") in text
+
+
+def test_the_policy_graph_has_a_text_alternative_that_follows_the_policy_shown():
+    """Every figure has a text alternative next to it (issue 17): under the lab's policy graph, the
+    pods the policy selects and, per direction, each allowed peer with its ports, "nothing allowed"
+    for an isolated direction without rules, or "not isolated" for a direction it leaves alone."""
+    lab = FirewallLab(cnis=("calico",))
+    assert lab.graph_text.value == ""  # no policy yet: the graph says what to do
+    lab.ready_made.value = "allow from a label"  # api admits only frontend, on 8080
+    lab.apply_button.click()
+    text = html.unescape(lab.graph_text.value)
+    assert "Policy graph of NetworkPolicy default/api-allow-frontend: it selects 1 pod (api)." in text
+    assert "Ingress: allowed: pods app=frontend in namespace default (ingress[0].from[0]) on TCP 8080." in text
+    assert "Egress: not isolated by this policy." in text
+    lab.ready_made.value = "default deny ingress"
+    lab.apply_button.click()
+    lab.graph_picker.value = "default/default-deny-ingress"
+    text = html.unescape(lab.graph_text.value)
+    assert "NetworkPolicy default/default-deny-ingress: it selects 3 pods (api, db, frontend)." in text
+    assert "Ingress: nothing allowed (isolated, no rule)." in text

@@ -298,3 +298,33 @@ def _style_path(trace, ok: bool | None) -> None:
     if trace.line.color != colour or trace.line.dash != dash:
         trace.line.update(color=colour, dash=dash)
         trace.marker.color = colour
+
+
+_PHASE_NAMES = {p[0] for p in PHASES}
+
+
+def map_text(fig, cluster, namespace: str = "default", conn=None) -> str:
+    """The cluster map's text alternative, one sentence counted from the figure's own traces: nodes
+    (and which are down), the namespace's pods by phase, the connection drawn and how its path is
+    drawn. The deployment lab shows it under its map; a lesson prints it beside a static map.
+
+    >>> import kitlib
+    >>> c = kitlib.Cluster(nodes=2, seed=0)
+    >>> map_text(cluster_map(c), c)
+    'Cluster map: 2 nodes; pods in default: none.'
+    """
+    nodes = cluster.api.nodes()
+    down = [n.name for n in nodes if not cluster.node_runtime(n.name).up]
+    counts = []
+    for trace in fig.data:
+        if trace.name in _PHASE_NAMES:
+            n = sum(1 for h in trace.hovertext or () if str(h).startswith(f"{namespace}/"))
+            if n:
+                counts.append(f"{n} {trace.name}")
+    text = (f"Cluster map: {len(nodes)} node{'s' if len(nodes) != 1 else ''}"
+            + (f" ({', '.join(down)} down, drawn dotted)" if down else "")
+            + f"; pods in {namespace}: " + (", ".join(counts) if counts else "none"))
+    if conn is not None:
+        text += ("; last connection answered (path drawn solid)" if conn.ok else
+                 "; last connection failed (path drawn dashed)") + f": {conn.src_ip} → {conn.dst_ip}:{conn.port}"
+    return text + "."

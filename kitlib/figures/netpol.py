@@ -735,6 +735,52 @@ def _link(graph: PolicyGraph, vid: str, pods: list[str], ports: str, side: str) 
         graph.edges.append((vid, pod, ports) if side == "in" else (pod, vid, ports))
 
 
+def _plain(label: str) -> str:
+    """A vertex label as plain words: its line breaks as spaces, its italic rule reference in
+    brackets, its other markup and escapes gone."""
+    label = label.replace("<br>", " ").replace("<i>", "(").replace("</i>", ")")
+    return html.unescape(re.sub(r"<[^>]+>", "", label))
+
+
+def policy_text(graph: PolicyGraph) -> str:
+    """The policy graph's text alternative, from the same vertices and edges it draws: the pods the
+    policy selects, then for ingress and for egress what it allows (each peer with its ports), that
+    it allows nothing, or that it leaves that direction alone; and the graph's notes.
+
+    >>> import kitlib
+    >>> c = kitlib.Cluster(nodes=1, seed=0, cni="calico")
+    >>> _ = c.apply({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+    ...              "metadata": {"name": "deny"}, "spec": {"podSelector": {}}})
+    >>> policy_text(policy_view(c, "deny"))
+    'Policy graph of NetworkPolicy default/deny: it selects no pod. Ingress: nothing allowed (isolated, no rule). Egress: not isolated by this policy. Note: podSelector all selects no pod in default now.'
+    """
+    selected = [_plain(v.label) for v in graph.column(X_SEL)]
+    parts = [f"Policy graph of NetworkPolicy {graph.policy}: it selects "
+             + (f"{len(selected)} pod{'s' if len(selected) != 1 else ''} ({', '.join(selected)})" if selected
+                else "no pod")]
+    for side, direction in (("in", "Ingress"), ("out", "Egress")):
+        peers = [v for v in graph.vertices.values() if v.id.startswith(f"{side}:")]
+        words = []
+        for v in peers:
+            if v.kind in ("nothing", "open"):
+                words.append(GRAPH_KINDS[v.kind][0])
+                continue
+            ports = sorted({p for a, b, p in graph.edges if v.id in (a, b)})
+            words.append(f"{_plain(v.label)} on {', '.join(ports) or 'all ports'}")
+        allowed = "; ".join(words) if words else "nothing"
+        prefix = "" if peers and peers[0].kind in ("nothing", "open") else "allowed: "
+        parts.append(f"{direction}: {prefix}{allowed}")
+    text = ". ".join(parts) + "."
+    if graph.notes:
+        text += " Note: " + "; ".join(graph.notes) + "."
+    return text
+
+
+def policy_graph_text(cluster, name: str, namespace: str = "default") -> str:
+    """:func:`policy_text` of the graph :func:`policy_graph` draws for NetworkPolicy ``namespace/name``."""
+    return policy_text(policy_view(cluster, name, namespace))
+
+
 def _graph_trace(name: str) -> go.Scatter:
     if name == "edges":
         return go.Scatter(name=name, mode="lines", line=dict(color="#999", width=1.4), hoverinfo="skip",
@@ -758,8 +804,9 @@ def policy_graph(cluster, name: str, namespace: str = "default", figure_class=go
     return fig
 
 
-def update_policy_graph(fig, cluster, name: str, namespace: str = "default") -> None:
-    """Redraw ``fig`` (made by :func:`policy_graph`) for NetworkPolicy ``namespace/name``."""
+def update_policy_graph(fig, cluster, name: str, namespace: str = "default") -> PolicyGraph:
+    """Redraw ``fig`` (made by :func:`policy_graph`) for NetworkPolicy ``namespace/name``; the graph
+    drawn (for :func:`policy_text`)."""
     graph = policy_view(cluster, name, namespace)
     columns: dict[str, dict[str, list]] = {n: {"x": [], "y": [], "text": [], "hover": []} for n in GRAPH_TRACES}
     v = graph.vertices
@@ -806,6 +853,7 @@ def update_policy_graph(fig, cluster, name: str, namespace: str = "default") -> 
         fig.layout.height = int(min(1100, max(360, 140 + 60 * (top + 0.5 - bottom), 150 + 14 * len(lines))))
         fig.layout.title = titled(f"NetworkPolicy {html.escape(graph.policy)}",
                                   "hover a box for the pods it matches now")
+    return graph
 
 
 __all__ = ["Reachability", "PolicyGraph", "GraphVertex", "reachability", "reachability_heatmap",

@@ -533,6 +533,32 @@ def update_service_graph(fig, cluster, traffic=None, service: str = "web", names
     return routes
 
 
+def routes_text(routes: Routes) -> str:
+    """The routing graph's text alternative, one sentence from the routes it draws: its title and
+    subtitle, how many endpoint pods are ready, and the paths that cannot work, with why. The
+    service lab shows it under its graph; :func:`service_graph_text` gives it for a static graph.
+
+    >>> import kitlib
+    >>> routes_text(service_routes(kitlib.Cluster(nodes=1), service="kubernetes"))[:45]
+    'Routing graph: Service default/kubernetes · C'
+    """
+    pods = sum(1 for v in routes.vertices.values() if v.kind == "pod")
+    others = sum(1 for v in routes.vertices.values() if v.kind == "notready")
+    parts = [f"Routing graph: {html.unescape(routes.title)}", f"{pods} ready endpoint pod{'s' if pods != 1 else ''}"
+             + (f" ({others} more not ready or terminating)" if others else "")]
+    parts += [html.unescape(why) for why in routes.unreachable()]
+    if routes.subtitle:
+        parts.append(html.unescape(routes.subtitle))
+    return "; ".join(parts) + ("" if parts[-1].endswith(".") else ".")
+
+
+def service_graph_text(cluster, traffic=None, service: str = "web", namespace: str = "default",
+                       source: str | None = None, port: int | None = None) -> str:
+    """:func:`routes_text` of the graph :func:`service_graph` draws for the same arguments: the
+    words a lesson prints beside a static routing graph."""
+    return routes_text(service_routes(cluster, traffic, service, namespace, source, port))
+
+
 def _title_lines(title: str, width: int = 68) -> list[str]:
     """The title in lines that fit a graph 600 px wide: the Service and its type, its policies in
     parentheses, kube-proxy's mode, joined while a line stays within ``width`` characters."""

@@ -39,6 +39,8 @@ from ..figures.netpol import (
     heatmap_text,
     peer_label,
     policy_graph,
+    policy_text,
+    policy_view,
     reachability,
     reachability_heatmap,
     show_panel_hover,
@@ -234,6 +236,7 @@ class FirewallLab:
         self.status = widgets.HTML()
         self.explanation = widgets.HTML()
         self.heatmap_text = widgets.HTML()  # the heatmap's text alternative
+        self.graph_text = widgets.HTML()  # the policy graph's text alternative
         self._refresh_data()
         self.heatmap = reachability_heatmap(self.data[first], figure_class=LabFigureWidget)
         # Only the port panel shown carries its cells' reasons; the port menu (in the browser) showing
@@ -266,6 +269,7 @@ class FirewallLab:
             self.heatmap_text,
             self.graph_picker,
             fit(self.graph),
+            self.graph_text,
         ])
         self.refresh()
 
@@ -407,6 +411,7 @@ class FirewallLab:
                 for trace in self.graph.data:
                     trace.x, trace.y = [], []
                 self.graph.layout.annotations = []
+            self.graph_text.value = ""
             return
         ns, name = value.split("/", 1)
         if not self.graph.data:
@@ -416,8 +421,10 @@ class FirewallLab:
                     self.graph.add_trace(trace)
                 self.graph.layout = fresh.layout
                 fit(self.graph)  # the new layout would draw it 700 px wide again
-            return
-        update_policy_graph(self.graph, self.cluster, name, ns)
+            drawn = policy_view(self.cluster, name, ns)
+        else:
+            drawn = update_policy_graph(self.graph, self.cluster, name, ns)
+        self.graph_text.value = figure_text(policy_text(drawn))
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -30,11 +30,10 @@ import ipywidgets as widgets
 
 from ..api.pod import Pod
 from ..errors import ApiError
-from ..figures.cluster_map import PHASES, cluster_map, update_cluster_map
+from ..figures.cluster_map import cluster_map, map_text, update_cluster_map
 from .figurewidget import LabFigureWidget
 from .keys import lab_box  # every lab's root box: its pickers keep their arrow keys in JupyterLab
 
-PHASE_NAMES = {p[0] for p in PHASES}
 PAGE_PODS = 50  # above this many pods in the namespace, the table and pickers show one node's pods
 # kubectl's tables keep their columns: no wrapping (JupyterLab's output <pre> breaks anywhere, even
 # inside an IP address), a horizontal scrollbar when the notebook is narrower than the table.
@@ -55,26 +54,6 @@ def figure_text(text: str) -> str:
     """A figure's text alternative, the line under it: what the figure shows, in words (for a
     screen reader, and for anyone who cannot tell its colours apart)."""
     return f"<div role='note' style='font-size:12px;color:#444'>{html.escape(text, quote=False)}</div>"
-
-
-def map_summary(fig, cluster, namespace: str, conn=None) -> str:
-    """The cluster map in one sentence, counted from the figure's own traces: nodes (and which are
-    down), the namespace's pods by phase, the last connection and how its path is drawn."""
-    nodes = cluster.api.nodes()
-    down = [n.name for n in nodes if not cluster.node_runtime(n.name).up]
-    counts = []
-    for trace in fig.data:
-        if trace.name in PHASE_NAMES:
-            n = sum(1 for h in trace.hovertext or () if str(h).startswith(f"{namespace}/"))
-            if n:
-                counts.append(f"{n} {trace.name}")
-    text = (f"Cluster map: {len(nodes)} node{'s' if len(nodes) != 1 else ''}"
-            + (f" ({', '.join(down)} down, drawn dotted)" if down else "")
-            + f"; pods in {namespace}: " + (", ".join(counts) if counts else "none"))
-    if conn is not None:
-        text += ("; last connection answered (path drawn solid)" if conn.ok else
-                 "; last connection failed (path drawn dashed)") + f": {conn.src_ip} → {conn.dst_ip}:{conn.port}"
-    return text + "."
 
 
 def show_error(status: widgets.HTML, text: str) -> None:
@@ -314,7 +293,7 @@ class DeploymentLab:
             conn = None
             self.result.value = hint(NO_TRACE if c.api.list_as(Pod, self.namespace) else NO_PODS)
         update_cluster_map(self.map, c, highlight=conn)
-        self.map_text.value = figure_text(map_summary(self.map, c, self.namespace, conn))
+        self.map_text.value = figure_text(map_text(self.map, c, self.namespace, conn))
 
     def _refresh_pods(self) -> None:
         """The pod table and the pickers: every pod, or in a big namespace the chosen node's."""

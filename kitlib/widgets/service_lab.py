@@ -38,9 +38,9 @@ from ..errors import ApiError
 from ..figures.proxy_rules import COMMANDS, proxy_rules
 from ..figures.sankey import traffic_sankey, update_traffic_sankey
 from ..figures.service_graph import (
-    Routes,
     graph_key,
     graph_title,
+    routes_text,
     service_graph,
     short_name,
     update_service_graph,
@@ -293,7 +293,7 @@ class ServiceLab:
         finally:
             self._syncing = False
         self.clock.value = f"<b>t = {c.now:.0f} s</b>"
-        self.graph_text.value = figure_text(self._graph_summary(routes))
+        self.graph_text.value = figure_text(routes_text(routes))
         self.sankey_text.value = figure_text(self._sankey_summary(t))
         self.result.value = trace_html(str(t)) if t is not None else hint(
             NO_REQUESTS if self.pod_picker.options else "No pods behind the Service yet: move the replicas "
@@ -339,19 +339,6 @@ class ServiceLab:
         set_options(self.source, sources)
         set_options(self.address, self._addresses(svc))
         return svc
-
-    @staticmethod
-    def _graph_summary(routes: Routes) -> str:
-        """The routing graph in one sentence, from the routes it draws: its title and subtitle,
-        how many endpoint pods are ready, and the paths that cannot work, with why."""
-        pods = sum(1 for v in routes.vertices.values() if v.kind == "pod")
-        others = sum(1 for v in routes.vertices.values() if v.kind == "notready")
-        parts = [f"Routing graph: {html.unescape(routes.title)}", f"{pods} ready endpoint pod{'s' if pods != 1 else ''}"
-                 + (f" ({others} more not ready or terminating)" if others else "")]
-        parts += [html.unescape(why) for why in routes.unreachable()]
-        if routes.subtitle:
-            parts.append(html.unescape(routes.subtitle))
-        return "; ".join(parts) + ("" if parts[-1].endswith(".") else ".")
 
     def _sankey_summary(self, t) -> str:
         """The Sankey in one sentence: where the last requests landed, per pod."""
