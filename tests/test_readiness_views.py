@@ -266,15 +266,21 @@ def test_scenario_stalled_bad_rollout():
         lab.cluster.kubectl("rollout status deployment/web --timeout=1s")
 
 
-def test_scenario_liveness_restart():
-    """A liveness probe restarts a hung app: its restart count goes up and it shows on the timeline."""
-    lab = ReadinessLab(webapp())
+def hung_lab(**options) -> tuple[ReadinessLab, str]:
+    """A readiness lab whose liveness probe (after a 15 s delay) is on, and a pod of it hung for 20 s."""
+    lab = ReadinessLab(webapp(), **options)
     lab.liveness_initial_delay.value = 15
     lab.liveness.value = True
     lab.step(60)
     pod = lab.pod_picker.value
     lab.fault_buttons["hang"].value = True
     lab.step(20)
+    return lab, pod
+
+
+def test_scenario_liveness_restart():
+    """A liveness probe restarts a hung app: its restart count goes up and it shows on the timeline."""
+    lab, pod = hung_lab()
     assert lab.history.tracks[pod].samples[-1].restarts >= 1
     assert pod in timeline_data(lab.history).rows
     assert len(timeline_data(lab.history).restarts[0]) >= 1
@@ -497,13 +503,7 @@ def test_the_timeline_has_a_text_alternative_that_follows_the_state():
 def test_the_text_alternative_counts_restarts_and_failed_requests():
     """A hung app restarted by its liveness probe shows as a restart in the text; requests that
     failed are counted, with the most frequent reason (the data path's own words)."""
-    lab = ReadinessLab(webapp(), rate=10)
-    lab.liveness_initial_delay.value = 15
-    lab.liveness.value = True
-    lab.step(60)
-    pod = lab.pod_picker.value
-    lab.fault_buttons["hang"].value = True
-    lab.step(20)
+    lab, pod = hung_lab(rate=10)
     text = lab.timeline_text.value
     restarts = sum(cs.restart_count for cs in lab.cluster.get("Pod", pod).status.container_statuses)
     assert restarts >= 1 and f"-{pod.rsplit('-', 1)[1]} {restarts}" in text.split("Restarts: ")[1]
