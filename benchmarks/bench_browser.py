@@ -35,6 +35,7 @@ kernel status change, and no bytes are counted.
     python benchmarks/bench_browser.py --lab deployment --scale large --repeat 12
     python benchmarks/bench_browser.py --lab service --lab readiness --repeat 5
     python benchmarks/bench_browser.py --json /tmp/after.json --strict
+    python benchmarks/bench_browser.py --lab gateway --messages   # + where each action's time goes on the way
     python benchmarks/bench_browser.py --site lite           # the same labs in JupyterLite
     python benchmarks/bench_browser.py --markdown /tmp/after.json   # a --json file as a Markdown table
 
@@ -354,13 +355,27 @@ _JS_INIT = """(() => {
   if (!Orig || Orig.__kit) return;
   window.__kitAct = {last: 0};
   const mark = () => { window.__kitAct.last = performance.now(); };
+  // The first frame sent after an action's input, and the first received after that (the
+  // kernel's first answer): where an action's time goes on the way (--messages).
+  const received = () => {
+    const t = window.__kitT, now = performance.now();
+    mark();
+    if (t && t.sent !== undefined && t.reply === undefined) t.reply = now;
+  };
   class KitWebSocket extends Orig {
     constructor(url, protocols) {
       super(url, protocols);
       this.__kitKernel = String(url).includes('/api/kernels/');
-      if (this.__kitKernel) this.addEventListener('message', mark);
+      if (this.__kitKernel) this.addEventListener('message', received);
     }
-    send(data) { if (this.__kitKernel) mark(); return super.send(data); }
+    send(data) {
+      if (this.__kitKernel) {
+        mark();
+        const t = window.__kitT;
+        if (t && t.input !== undefined && t.sent === undefined) t.sent = performance.now();
+      }
+      return super.send(data);
+    }
   }
   KitWebSocket.__kit = true;
   window.WebSocket = KitWebSocket;
@@ -421,6 +436,7 @@ _JS_RESULT = """() => {
   const t = window.__kitT, act = window.__kitAct;
   if (window.__kitObs) window.__kitObs.disconnect();
   return {input: t.input ?? null, first: t.first ?? null, painted: t.painted ?? null, last: t.last ?? null,
+          sent: t.sent ?? null, reply: t.reply ?? null,
           activity: act.last};
 }"""
 
@@ -470,6 +486,9 @@ class Row:
     settled: list[float] = field(default_factory=list)
     still: list[float] = field(default_factory=list)
     kernel: list[float] = field(default_factory=list)
+    sent: list[float] = field(default_factory=list)  # input -> first frame to the kernel
+    reply: list[float] = field(default_factory=list)  # input -> the kernel's first frame after it
+    first: list[float] = field(default_factory=list)  # input -> the figure's first mutation
     kib_down: list[float] = field(default_factory=list)
     kib_up: list[float] = field(default_factory=list)
     no_redraw: int = 0
@@ -483,6 +502,8 @@ class Row:
             "repaint_min": min(rep) if rep else None, "repaint_median": med, "repaint_p90": p90(rep),
             "settled_median": _median(self.settled), "still_median": _median(self.still),
             "kernel_median": _median(self.kernel),
+            "sent_median": _median(self.sent), "reply_median": _median(self.reply),
+            "first_median": _median(self.first),
             "kib_down_median": _median(self.kib_down), "kib_up_median": _median(self.kib_up),
             "target": self.target, "passed": None if med is None else med <= self.target,
         }
@@ -601,6 +622,10 @@ def measure_action(page, sockets: SocketBytes, action: Action, i: int, row: Row)
         row.no_redraw += 1
     else:
         row.repaint.append(t["painted"] - t["input"])
+        row.first.append(t["first"] - t["input"])
+        if t["sent"] is not None and t["reply"] is not None:  # JupyterLab: the socket's frames
+            row.sent.append(t["sent"] - t["input"])
+            row.reply.append(t["reply"] - t["input"])
         row.still.append(t["last"] - t["input"])
     row.settled.append(max(0.0, t["activity"] - t["input"]))
     if sockets.seen:  # JupyterLite's kernel is in the page: no socket, no bytes
@@ -755,6 +780,20 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def messages_table(rows: list[Row]) -> str:
+    """Where each action's time goes on the way, medians in ms from the input event: the first
+    frame sent to the kernel, the kernel's first frame after it, the kernel's own time, the
+    figure's first mutation, the frame painted (JupyterLab only: JupyterLite has no socket)."""
+    head = f"{'lab':<20} {'action':<34} {'sent':>5} {'reply':>6} {'kernel':>6} {'mutated':>7} {'painted':>7}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        s = r.summary()
+        lines.append(f"{r.lab + ' ' + r.scale:<20} {r.action:<34} {_ms(s['sent_median']):>5} "
+                     f"{_ms(s['reply_median']):>6} {_ms(s['kernel_median']):>6} {_ms(s['first_median']):>7} "
+                     f"{_ms(s['repaint_median']):>7}")
+    return "\n".join(lines)
+
+
 def markdown(results: list[dict[str, Any]]) -> str:
     """The summaries as a Markdown table (for benchmarks/README.md)."""
     lines = ["| lab | action | min | median | p90 | settled | still | kernel | KiB down | KiB up | target | |",
@@ -782,6 +821,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lite-dir", type=Path, default=ROOT / "lite" / "_output", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="write the measurements to this file")
     parser.add_argument("--strict", action="store_true", help="exit with 1 if a target is missed")
+    parser.add_argument("--messages", action="store_true",
+                        help="also print where each action's time goes: first frame sent, the kernel's first reply, "
+                             "its own time, the figure's first mutation, painted")
     parser.add_argument("--markdown", type=Path, metavar="JSON",
                         help="print the table of a --json file in Markdown, and measure nothing")
     args = parser.parse_args(argv)
@@ -827,6 +869,9 @@ def main(argv: list[str] | None = None) -> int:
           f"ms from the input event (repaint: figure mutated + 2 frames; settled: last kernel frame or status change; "
           f"still: last figure mutation; kernel: its widget-message handling); KiB per action; {time.perf_counter() - start:.0f} s in all")
     print(table(rows))
+    if args.messages:
+        print("\nOn the way (medians, ms from the input event):")
+        print(messages_table(rows))
     print(f"load average after: {load_after[0]:.2f} (1 min), {load_after[1]:.2f} (5 min)")
     if args.json:
         args.json.write_text(json.dumps({
