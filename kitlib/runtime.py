@@ -223,18 +223,8 @@ class Runtime:
     def settle(self, limit: float) -> float:
         """Advance to each next event on the clock, as :meth:`advance` would, until nothing more
         is scheduled within ``limit`` seconds (:meth:`kitlib.Cluster.settle`); the time taken."""
-        clock = self.api.clock
-        run = self.controllers.run
-        start = clock.now
         with full_collections_deferred:
-            while (nxt := clock.next_due()) is not None and nxt - start <= limit:
-                until = clock.now + (nxt - clock.now)  # advance(nxt - now), to the same float
-                while (due := clock.pop_due(until)) is not None:
-                    fn, args = due
-                    fn(*args)
-                    run()
-                clock.now = until
-        return clock.now - start
+            return self.api.clock.settle(limit, self.controllers.run)
 
 
 def check_seconds(seconds: object) -> None:

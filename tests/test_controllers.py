@@ -192,6 +192,21 @@ def test_scheduler_skips_a_notready_node(cluster):
                             "1 Preemption is not helpful for scheduling.")
 
 
+def test_pods_take_their_nodes_internal_ip_when_bound(cluster):
+    """The kubelet reports its node's InternalIP as a pod's hostIP (and hostIPs) when it admits
+    the pod: after a node's address changes, the pods bound to it from then on show the new one.
+    (The scheduler reads each node's address once per round of binding.)"""
+    cluster.kubectl("create deployment web --image=nginx --replicas=3")
+    node = cluster.get("Node", "minikube-m02")
+    next(a for a in node.status.addresses if a.type == "InternalIP").address = "192.168.49.99"
+    cluster.api.update_status(node)
+    cluster.scale("web", 9)
+    on_m02 = sorted((p.status.host_ip, [i.ip for i in p.status.host_ips]) for p in cluster.pods()
+                    if p.spec.node_name == "minikube-m02")
+    assert on_m02 == [("192.168.49.3", ["192.168.49.3"]), ("192.168.49.99", ["192.168.49.99"]),
+                      ("192.168.49.99", ["192.168.49.99"])]
+
+
 # ---------------------------------------------------------------- deleting and scaling
 
 

@@ -118,7 +118,10 @@ def cpu_millis(quantity: str | None) -> int:
 
 def internal_ip(node: Node) -> str:
     """The node's InternalIP address."""
-    return next((a.address for a in node.status.addresses if a.type == "InternalIP"), "")
+    for a in node.status.addresses:  # a loop, not next() over a generator: read for every pod started
+        if a.type == "InternalIP":
+            return a.address
+    return ""
 
 
 def node_ready(node: Node) -> bool:

@@ -124,17 +124,26 @@ def pod_added(rt: Runtime, pod: Pod) -> None:
     admit(rt, pod, node)
 
 
-def admit(rt: Runtime, pod: Pod, node: Node) -> None:
-    """The kubelet sees a new pod bound to its node and starts creating it."""
-    ts = rt.clock.timestamp()
+def admit(rt: Runtime, pod: Pod, node: Node, host_ip: str | None = None) -> None:
+    """The kubelet sees a new pod bound to its node and starts creating it; ``host_ip`` is the
+    node's InternalIP when the caller has it at hand (the scheduler, for every pod it binds)."""
+    api = rt.api
+    clock = api.clock
+    ts = clock.timestamp()
     st = pod.status
     st.phase = "Pending"
-    st.host_ip = internal_ip(node)
+    st.host_ip = internal_ip(node) if host_ip is None else host_ip
     st.host_ips = [PodIP(st.host_ip)]
     st.start_time = ts
-    unready = "containers with unready status: [" + " ".join(x.name for x in pod.spec.containers) + "]"
+    containers = pod.spec.containers
+    unready = "containers with unready status: [" + " ".join([x.name for x in containers]) + "]"
     conditions = st.conditions
-    if any(c.type in _KUBELET_CONDITIONS for c in conditions):
+    readmitted = False  # any of the kubelet's conditions there already (a loop: usually one to look at)
+    for c in conditions:
+        if c.type in _KUBELET_CONDITIONS:
+            readmitted = True
+            break
+    if readmitted:
         for t in _KUBELET_CONDITIONS:
             _set_condition(pod, t, "False", ts)
         _set_condition(pod, "Initialized", "True", ts)
@@ -154,11 +163,13 @@ def admit(rt: Runtime, pod: Pod, node: Node) -> None:
     st.container_statuses = [
         ContainerStatus(name=c.name, image=c.image or "", ready=False, started=False, restart_count=0,
                         state=ContainerState(waiting=ContainerStateWaiting("ContainerCreating")))
-        for c in pod.spec.containers
+        for c in containers
     ]
-    rt.api.update_status(pod, notify=False)
-    generation = rt.node_runtime(node.name).generation
-    rt.clock.after(stream_for(rt.api, pod).uniform(0.3, 0.8), _sandbox_ready, rt, pod, generation)
+    api.update_status(pod, notify=False)
+    # The pod's node is ``node`` (every caller binds it there or finds it there): its name is read
+    # from the pod, whose spec the binding just wrote, as the kubelet's later steps read it.
+    generation = rt.node_runtime(pod.spec.node_name or "").generation
+    clock.after(stream_for(api, pod).uniform(0.3, 0.8), _sandbox_ready, rt, pod, generation)
 
 
 def _sandbox_ready(rt: Runtime, pod: Pod, generation: int) -> None:

@@ -14,7 +14,7 @@ import heapq
 import operator
 from typing import TYPE_CHECKING
 
-from ..api.node import Node
+from ..api.node import Node, internal_ip
 from ..api.pod import NodeSelectorRequirement, Pod, PodCondition, PodSpec, Toleration
 from ..apiserver.streams import stream_for
 from ..manifest import to_plain
@@ -103,8 +103,12 @@ PORTS_REASON = "didn't have free ports for the requested pod ports"
 
 def host_ports(pod: Pod) -> set[tuple[str, str, int]]:
     """(hostIP, protocol, hostPort) of every container port of ``pod`` that asks for a host port."""
-    return {(str(p.extra.get("hostIP") or "0.0.0.0"), p.protocol or "TCP", p.host_port)
-            for c in pod.spec.containers for p in c.ports if p.host_port}
+    wanted: set[tuple[str, str, int]] = set()
+    for c in pod.spec.containers:  # loops, not a comprehension: most pods ask for none
+        for p in c.ports:
+            if p.host_port:
+                wanted.add((str(p.extra.get("hostIP") or "0.0.0.0"), p.protocol or "TCP", p.host_port))
+    return wanted
 
 
 def ports_conflict(wanted: set[tuple[str, str, int]], used: set[tuple[str, str, int]]) -> bool:
@@ -164,14 +168,6 @@ class _Spread:
         else:
             bisect.insort(bucket, pos)
 
-    def _drop(self, pos: int) -> None:
-        score = self.score.pop(pos, None)
-        if score is not None:
-            bucket = self.buckets[score]
-            bucket.pop(bisect.bisect_left(bucket, pos))
-            if not bucket:
-                del self.buckets[score]
-
     def best(self) -> list[int]:
         """The positions of the nodes with the lowest score, in node order."""
         while self.heap[0] not in self.buckets:  # scores only grow: an emptied bucket stays empty
@@ -179,10 +175,21 @@ class _Spread:
         return self.buckets[self.heap[0]]
 
     def update(self, pos: int, name: str, load: dict[str, int], full: bool) -> None:
-        if pos in self.score:
-            self._drop(pos)
-            if not full:
-                self._add(pos, (self.mine.get(name, 0), load[name]))
+        """Move node ``pos`` (if feasible here) to the bucket of its new score, or out of the
+        buckets once ``full``."""
+        score = self.score.pop(pos, None)
+        if score is None:
+            return
+        bucket = self.buckets[score]
+        bucket.pop(bisect.bisect_left(bucket, pos))
+        if not bucket:
+            del self.buckets[score]
+        if not full:
+            self._add(pos, (self.mine.get(name, 0), load[name]))
+
+
+_NO_CLASH: frozenset[str] = frozenset()
+"""The nodes whose host ports a pod that asks for none clashes with."""
 
 
 def schedule(rt: Runtime, keys: list[str]) -> None:
@@ -190,78 +197,105 @@ def schedule(rt: Runtime, keys: list[str]) -> None:
     nodes = rt.nodes()
     names = [n.name for n in nodes]
     position = {name: i for i, name in enumerate(names)}
-    load = {n.name: len(rt.api.store.pods_on(n.name)) for n in nodes}
+    store = rt.api.store
+    load = {n.name: len(store.pods_on(n.name)) for n in nodes}
     capacity: dict[str, int] = {}
-    verdicts: dict[tuple, list[tuple[Node, str | None]]] = {}  # per set of tolerations
-    feasible_for: dict[tuple, list[str]] = {}  # the same, nodes that pass every filter
+    # What the filters answer, per set of tolerations: the index of the set (hashed once per pod),
+    # and by that index each node's verdict and the nodes that pass every filter.
+    slots: dict[tuple, int] = {}
+    verdicts: list[list[tuple[Node, str | None]]] = []
+    feasible_for: list[list[str]] = []
     by_name = {n.name: n for n in nodes}
     owner_load: dict[str, dict[str, int]] = {}
-    spreads: dict[tuple[tuple, str], _Spread] = {}  # per set of tolerations and owner
+    spreads: dict[tuple[int, str], _Spread] = {}  # per set of tolerations and owner
     used_ports: dict[str, set[tuple[str, str, int]]] = {}  # node -> host ports its pods hold, when needed
+    # Each chosen node's InternalIP, read once per call: binding writes pods and events, never a
+    # Node, so it holds for the whole call. (At scale a node's address objects are out of the CPU's
+    # caches again by the time the node is chosen next, 278 pods later: reading them cost more
+    # than the rest of the kubelet's admission.)
+    host_ips: dict[str, str] = {}
+    get = store.get
     for key in keys:
-        pod = rt.api.store.get("Pod", key)
+        pod = get("Pod", key)
         if not isinstance(pod, Pod) or pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
             continue
         tkey = _tolerations_key(pod)
-        if tkey not in verdicts:
-            verdicts[tkey] = [(n, _node_filter(pod, n)) for n in nodes]
-            for n, why in verdicts[tkey]:
+        slot = slots.get(tkey)
+        if slot is None:
+            slot = slots[tkey] = len(verdicts)
+            verdicts.append([(n, _node_filter(pod, n)) for n in nodes])
+            for n, why in verdicts[slot]:
                 if why is None and n.name not in capacity:
                     capacity[n.name] = _capacity(n)
-            feasible_for[tkey] = [n.name for n, why in verdicts[tkey]
-                                  if why is None and load[n.name] < capacity[n.name]]
-        feasible = feasible_for[tkey]
+            feasible_for.append([n.name for n, why in verdicts[slot]
+                                 if why is None and load[n.name] < capacity[n.name]])
+        feasible = feasible_for[slot]
         wanted = host_ports(pod)
-        clash: set[str] = set()
+        clash: frozenset[str] | set[str] = _NO_CLASH
         if wanted:
             # NodePorts runs after NodeAffinity and before NodeResourcesFit ("Too many pods").
             for n in nodes:
                 if n.name not in used_ports:
-                    used_ports[n.name] = set().union(*(host_ports(p) for p in rt.api.store.pods_on(n.name)
+                    used_ports[n.name] = set().union(*(host_ports(p) for p in store.pods_on(n.name)
                                                          if isinstance(p, Pod)))
             clash = {n.name for n in nodes if ports_conflict(wanted, used_ports[n.name])}
             feasible = [name for name in feasible if name not in clash]
         if not feasible:
             reasons: dict[str, int] = {}
-            for n, why in verdicts[tkey]:
+            for n, why in verdicts[slot]:
                 why = why or (PORTS_REASON if n.name in clash else "Too many pods")
                 reasons[why] = reasons.get(why, 0) + 1
             _unschedulable(rt, pod, len(nodes), reasons)
             continue
         ref = pod.metadata.controller_ref()
-        owner = ref.uid if ref else pod.key
-        if owner not in owner_load:
-            owner_load[owner] = _owner_load(rt, ref)
-        mine = owner_load[owner]
-        spread = spreads.get((tkey, owner)) if not clash else None
+        owner = ref.uid if ref else key  # the pod's key (its own spread when it has no controller)
+        mine = owner_load.get(owner)
+        if mine is None:
+            mine = owner_load[owner] = _owner_load(rt, ref)
+        spread = spreads.get((slot, owner)) if not clash else None
         if clash:  # a spread of its own, over the nodes whose ports are free
             spread = _Spread([position[n] for n in feasible], names, mine, load)
         elif spread is None:
-            spread = spreads[(tkey, owner)] = _Spread([position[n] for n in feasible], names, mine, load)
+            spread = spreads[(slot, owner)] = _Spread([position[n] for n in feasible], names, mine, load)
         # The lowest (pods of the owner, pods) wins; ties are drawn among the feasible nodes in
         # node order, as from the list of them.
-        choice = names[stream_for(rt.api, pod).choice(spread.best())]
+        pos = stream_for(rt.api, pod).choice(spread.best())
+        choice = names[pos]
         load[choice] += 1
         mine[choice] = mine.get(choice, 0) + 1
         full = load[choice] >= capacity[choice]
         if full:  # no longer feasible for anyone
-            feasible_for = {k: [name for name in v if name != choice] for k, v in feasible_for.items()}
+            feasible_for = [[name for name in v if name != choice] for v in feasible_for]
         for s in spreads.values():
-            s.update(position[choice], choice, load, full)
+            s.update(pos, choice, load, full)
         if wanted:
             used_ports[choice] |= wanted
-        bind(rt, pod, by_name[choice])
+        host_ip = host_ips.get(choice)
+        if host_ip is None:
+            host_ip = host_ips[choice] = internal_ip(by_name[choice])
+        _bind(rt, pod, by_name[choice], choice, host_ip)
 
 
 def bind(rt: Runtime, pod: Pod, node: Node) -> None:
     """Set ``spec.nodeName`` (the Binding) and hand the pod to that node's kubelet."""
-    pod.spec.node_name = node.name
-    pod.status.conditions = [c for c in pod.status.conditions if c.type != "PodScheduled"]
-    pod.status.conditions.append(PodCondition("PodScheduled", "True", None, rt.clock.timestamp()))
-    pod.status.reason = pod.status.message = None
-    rt.api.update_status(pod, notify=False)
-    rt.api.record_event(pod, "Scheduled", f"Successfully assigned {pod.key} to {node.name}", "default-scheduler")
-    kubelet.admit(rt, pod, node)
+    _bind(rt, pod, node, node.name, internal_ip(node))
+
+
+def _bind(rt: Runtime, pod: Pod, node: Node, name: str, host_ip: str) -> None:
+    """:func:`bind`, given the node's name and InternalIP."""
+    api = rt.api
+    pod.spec.node_name = name
+    st = pod.status
+    scheduled = PodCondition("PodScheduled", "True", None, api.clock.timestamp())
+    if st.conditions:  # an earlier attempt's PodScheduled=False goes
+        st.conditions = [c for c in st.conditions if c.type != "PodScheduled"]
+        st.conditions.append(scheduled)
+    else:  # a new pod has no condition yet: no list to filter
+        st.conditions = [scheduled]
+    st.reason = st.message = None
+    api.update_status(pod, notify=False)
+    api.record_event(pod, "Scheduled", f"Successfully assigned {pod.key} to {name}", "default-scheduler")
+    kubelet.admit(rt, pod, node, host_ip)
 
 
 def _unschedulable(rt: Runtime, pod: Pod, total: int, reasons: dict[str, int]) -> None:
