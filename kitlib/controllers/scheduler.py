@@ -141,6 +141,11 @@ def _owner_load(rt: Runtime, ref) -> dict[str, int]:
     return counts
 
 
+_LOAD_BITS = 32
+"""A node's score is one int, (the owner's pods on it) << 32 | (all pods on it): ordered as the pair
+is (a node never holds 2**32 pods), and neither a tuple to build nor one to hash per placement."""
+
+
 class _Spread:
     """The feasible nodes for one set of tolerations and one owner, bucketed by score (the
     owner's pods on the node, then all pods on it), so that placing a pod costs a bucket lookup
@@ -153,13 +158,13 @@ class _Spread:
 
     def __init__(self, feasible: list[int], names: list[str], mine: dict[str, int], load: dict[str, int]) -> None:
         self.mine = mine
-        self.score: dict[int, tuple[int, int]] = {}
-        self.buckets: dict[tuple[int, int], list[int]] = {}
-        self.heap: list[tuple[int, int]] = []
+        self.score: dict[int, int] = {}
+        self.buckets: dict[int, list[int]] = {}
+        self.heap: list[int] = []
         for pos in feasible:
-            self._add(pos, (mine.get(names[pos], 0), load[names[pos]]))
+            self._add(pos, mine.get(names[pos], 0) << _LOAD_BITS | load[names[pos]])
 
-    def _add(self, pos: int, score: tuple[int, int]) -> None:
+    def _add(self, pos: int, score: int) -> None:
         self.score[pos] = score
         bucket = self.buckets.get(score)
         if bucket is None:
@@ -170,7 +175,7 @@ class _Spread:
 
     def best(self) -> list[int]:
         """The positions of the nodes with the lowest score, in node order."""
-        while self.heap[0] not in self.buckets:  # scores only grow: an emptied bucket stays empty
+        while self.heap[0] not in self.buckets:  # an emptied bucket's score, still on the heap
             heapq.heappop(self.heap)
         return self.buckets[self.heap[0]]
 
@@ -185,7 +190,7 @@ class _Spread:
         if not bucket:
             del self.buckets[score]
         if not full:
-            self._add(pos, (self.mine.get(name, 0), load[name]))
+            self._add(pos, self.mine.get(name, 0) << _LOAD_BITS | load[name])
 
 
 _NO_CLASH: frozenset[str] = frozenset()
