@@ -159,6 +159,27 @@ def test_bare_pod_is_scheduled_and_runs(cluster):
     assert cluster.get("Pod", "solo").status.phase == "Running"
 
 
+def test_default_tolerations_are_each_pods_own(cluster):
+    """DefaultTolerationSeconds gives every pod NoExecute tolerations of the not-ready and
+    unreachable taints for 300 s; an update of one pod's tolerations (additions are allowed) leaves
+    the other pods' as they were."""
+    pods = [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+             "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}} for name in ("a", "b")]
+    cluster.apply(pods)
+    defaults = [("node.kubernetes.io/not-ready", "Exists", None, "NoExecute", 300),
+                ("node.kubernetes.io/unreachable", "Exists", None, "NoExecute", 300)]
+
+    def tolerations(name):
+        return [(t.key, t.operator, t.value, t.effect, t.toleration_seconds)
+                for t in cluster.get("Pod", name).spec.tolerations]
+
+    assert tolerations("a") == tolerations("b") == defaults
+    pods[0]["spec"]["tolerations"] = [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert [w for _, w in cluster.apply_with_outcome(pods[0])] == ["configured"]
+    assert tolerations("a") == [("gpu", "Exists", None, "NoSchedule", None), *defaults]
+    assert tolerations("b") == defaults
+
+
 def test_generate_name(cluster):
     """An object with only generateName gets the prefix plus 5 random characters."""
     pod = cluster.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "job-"},

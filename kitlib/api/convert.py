@@ -113,6 +113,7 @@ def clone(value: T) -> T:
 
 _PLAIN_DATACLASS: dict[type, bool] = {}
 _FIELDS: dict[type, tuple[frozenset[str], Callable[[Any, dict[str, Any]], Any]]] = {}
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _field_copier(cls: type) -> tuple[frozenset[str], Callable[[Any, dict[str, Any]], Any]]:
@@ -122,6 +123,7 @@ def _field_copier(cls: type) -> tuple[frozenset[str], Callable[[Any, dict[str, A
     instance itself rather than in a ``__dict__`` made for it: faster, and one object fewer for the
     garbage collector to visit (a controller stamps out a pod template thousands of times)."""
     names = [f.name for f in dataclasses.fields(cls)]
+    _FIELD_NAMES[cls] = tuple(names)
     # A list or dict field is copied here as clone() would copy it, one call fewer per field.
     body = "".join(
         f"    v = attrs[{n!r}]\n    t = type(v)\n"
@@ -133,6 +135,111 @@ def _field_copier(cls: type) -> tuple[frozenset[str], Callable[[Any, dict[str, A
     namespace: dict[str, Any] = {"cls": cls, "atomic": _ATOMIC, "clone": clone}
     exec(f"def copy(value, attrs):\n    new = cls.__new__(cls)\n{body}    return new\n", namespace)
     return frozenset(names), namespace["copy"]
+
+
+def stamper(value: T) -> Callable[[], T]:
+    """A maker of copies of ``value`` as it is now: each call returns what :func:`clone` returns
+    for it now, in a fraction of the time (a ReplicaSet stamps out thousands of pod specs from its
+    template in one sync).
+
+    The copies are made from a snapshot taken here (a clone that nobody else holds, so nothing
+    can change it), by a function generated for the snapshot's shape: which fields hold scalars,
+    lists of how many items, dicts with which keys holding containers, and the classes of the
+    dataclasses. Knowing the shape, the function copies without asking each value's type, as
+    clone does; what clone would copy, it copies, and what clone shares (scalars), it shares. A
+    later change to ``value`` does not reach the copies: take a new stamper to see it.
+
+    >>> make = stamper({"a": [1, {"b": 2}]})
+    >>> first, second = make(), make()
+    >>> first == second == {"a": [1, {"b": 2}]}, first["a"] is second["a"]
+    (True, False)
+    """
+    proto = clone(value)
+    shape = _shape(value)  # the snapshot's too: clone keeps every list, dict key and class
+    make = _STAMPS.get(shape)
+    if make is None:
+        if len(_STAMPS) >= _STAMPS_KEPT:  # a bound, not a cache that can go stale: shapes never change
+            _STAMPS.clear()
+        make = _STAMPS[shape] = _stamp_function(shape)
+    return functools.partial(make, proto)
+
+
+_STAMPS: dict[Any, Callable[[Any], Any]] = {}
+"""The generated stamp functions by shape (:func:`_shape`): a function is the copy of any value of
+its shape, so it never goes stale; the dict is only bounded."""
+_STAMPS_KEPT = 256
+
+
+def _shape(value: Any) -> Any:
+    """For :func:`stamper`: the structure of ``value`` as clone copies it, as a hashable key.
+    ``"a"``: a scalar (shared); ``"{}"``: an empty dict; ``("l", items)``; ``("d", ((key,
+    shape), ...))`` for a dict, listing only its keys whose values are not scalars; ``("o", cls,
+    fields)`` for a plain dataclass holding exactly its fields (clone's generated copier);
+    ``"c"``: anything else (copied by :func:`clone` at each stamp)."""
+    cls = type(value)
+    if cls in _ATOMIC:
+        return "a"
+    if cls is list:
+        return ("l", tuple(_shape(v) for v in value))
+    if cls is dict:
+        if not value:
+            return "{}"
+        inner = tuple((k, _shape(v)) for k, v in value.items() if type(v) not in _ATOMIC)
+        if all(type(k) is str for k, _ in inner):  # written into the function as literals
+            return ("d", inner)
+        return "c"
+    if _PLAIN_DATACLASS.get(cls) and value.__dict__.keys() == _FIELDS[cls][0]:  # as clone decides
+        return ("o", cls, tuple(_shape(getattr(value, f)) for f in _FIELD_NAMES[cls]))
+    return "c"
+
+
+def _stamp_function(shape: Any) -> Callable[[Any], Any]:
+    """For :func:`stamper`: a function that copies a value of ``shape`` (its argument ``v0``)
+    statement by statement, each dataclass's attributes set in its fields' order, as clone's
+    copier sets them."""
+    lines: list[str] = []
+    consts: dict[str, Any] = {"clone": clone}
+
+    def var(expr: str) -> str:
+        """A new local variable holding ``expr`` (read once, used several times)."""
+        name = f"v{len(lines) + 1}"
+        lines.append(f"{name} = {expr}")
+        return name
+
+    def copy_of(shape: Any, expr: str) -> str:
+        """The expression of the copy of ``expr`` (after the lines it needs)."""
+        if shape == "a":
+            return expr
+        if shape == "{}":
+            return "{}"
+        if shape == "c":
+            return f"clone({expr})"
+        if shape[0] == "l":
+            if not shape[1]:
+                return "[]"
+            src = var(expr)
+            return f"[{', '.join(copy_of(item, f'{src}[{i}]') for i, item in enumerate(shape[1]))}]"
+        if shape[0] == "d":
+            if not shape[1]:
+                return f"{expr}.copy()"  # scalars only: the same keys, in the same order
+            src = var(expr)
+            out = var(f"{src}.copy()")
+            for key, item in shape[1]:
+                lines.append(f"{out}[{key!r}] = {copy_of(item, f'{src}[{key!r}]')}")  # the order stays
+            return out
+        _, cls, fields = shape
+        name = f"cls{len(consts)}"
+        consts[name] = cls
+        src = var(expr)
+        values = [copy_of(item, f"{src}.{f}") for f, item in zip(_FIELD_NAMES[cls], fields, strict=True)]
+        out = var(f"{name}.__new__({name})")
+        lines.extend(f"{out}.{f} = {v}" for f, v in zip(_FIELD_NAMES[cls], values, strict=True))
+        return out
+
+    result = copy_of(shape, "v0")
+    body = "".join(f"    {line}\n" for line in lines)
+    exec(f"def stamp(v0):\n{body}    return {result}\n", consts)
+    return consts["stamp"]  # the function exec defined
 
 
 def _is_plain_dataclass(cls: type) -> bool:

@@ -50,12 +50,16 @@ def default_pod_spec(spec: PodSpec) -> None:
         spec.termination_grace_period_seconds = 30
     spec.dns_policy = spec.dns_policy or "ClusterFirst"
     spec.scheduler_name = spec.scheduler_name or "default-scheduler"
-    spec.extra.setdefault("securityContext", {})
+    # setdefault without building the {} when it is there (a controller's pods come defaulted)
+    if "securityContext" not in spec.extra:
+        spec.extra["securityContext"] = {}
     for c in spec.containers:
         c.image_pull_policy = c.image_pull_policy or image_pull_policy(c.image or "")
-        c.extra.setdefault("resources", {})
-        c.extra.setdefault("terminationMessagePath", "/dev/termination-log")
-        c.extra.setdefault("terminationMessagePolicy", "File")
+        extra = c.extra
+        if "resources" not in extra:
+            extra["resources"] = {}
+        extra.setdefault("terminationMessagePath", "/dev/termination-log")
+        extra.setdefault("terminationMessagePolicy", "File")
         for p in c.ports:
             p.protocol = p.protocol or "TCP"
             if spec.host_network and not p.host_port:  # defaultHostNetworkPorts: the node's port is the container's
@@ -97,11 +101,22 @@ def default_pod(pod: Pod) -> None:
     spec.preemption_policy = spec.preemption_policy or "PreemptLowerPriority"
     # DefaultTolerationSeconds: ride out a node's short trouble for 5 minutes before eviction,
     # unless the pod already tolerates the taint (a DaemonSet's pods tolerate it for ever).
-    for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
-        if not any((t.key == key or (t.key is None and t.operator == "Exists")) and t.effect in (None, "NoExecute")
-                   for t in spec.tolerations):
-            spec.tolerations.append(Toleration(key=key, operator="Exists", effect="NoExecute",
-                                               toleration_seconds=300))
+    tolerations = spec.tolerations
+    for key, default in DEFAULT_TOLERATIONS:
+        for t in tolerations:  # any(...) without a generator: every pod a controller makes comes here
+            if (t.key == key or (t.key is None and t.operator == "Exists")) and t.effect in (None, "NoExecute"):
+                break
+        else:
+            tolerations.append(default)
+
+
+DEFAULT_TOLERATIONS = tuple((key, Toleration(key=key, operator="Exists", effect="NoExecute", toleration_seconds=300))
+                            for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"))
+"""The tolerations DefaultTolerationSeconds adds (``plugin/pkg/admission/defaulttolerationseconds``:
+300 s each), by the taint's key. Every pod holds these two objects, not copies: a pod's
+tolerations are never changed in place (an update stores a new pod, the copies handed out are
+clones), and at 30,000 pods two objects fewer each are 60,000 fewer for the garbage collector
+to walk at every full collection."""
 
 
 def default_deployment(d: Deployment) -> None:

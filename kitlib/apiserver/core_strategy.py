@@ -96,9 +96,12 @@ def validate_pod_spec(spec: PodSpec, path: str) -> list[FieldError]:
                                        "must be between 1 and 65535, inclusive"))
             if port.protocol is not None and port.protocol not in PROTOCOLS:
                 errs.append(unsupported(f"{pp}.protocol", port.protocol, PROTOCOLS))
-        errs += validate_probe(c.liveness_probe, f"{p}.livenessProbe", "liveness")
-        errs += validate_probe(c.readiness_probe, f"{p}.readinessProbe", "readiness")
-        errs += validate_probe(c.startup_probe, f"{p}.startupProbe", "startup")
+        if c.liveness_probe is not None:  # the paths built only for a probe (most containers have none)
+            errs += validate_probe(c.liveness_probe, f"{p}.livenessProbe", "liveness")
+        if c.readiness_probe is not None:
+            errs += validate_probe(c.readiness_probe, f"{p}.readinessProbe", "readiness")
+        if c.startup_probe is not None:
+            errs += validate_probe(c.startup_probe, f"{p}.startupProbe", "startup")
     # ValidatePodSpec: after the containers, the restart policy; further on, the node name.
     if spec.restart_policy is not None and spec.restart_policy not in RESTART_POLICIES:
         errs.append(unsupported(f"{path}.restartPolicy", spec.restart_policy, RESTART_POLICIES))
@@ -188,7 +191,8 @@ def validate_containers_only_for_pod(spec: PodSpec, path: str) -> list[FieldErro
     whitespace."""
     errs: list[FieldError] = []
     for i, c in enumerate(spec.containers):
-        if c.image and c.image != c.image.strip(GO_SPACE):
+        # image != image.strip(GO_SPACE), looking only at the two ends that strip() would trim
+        if c.image and (c.image[0] in GO_SPACE or c.image[-1] in GO_SPACE):
             errs.append(FieldError(f"{path}.containers[{i}].image", "Invalid value", c.image,
                                    "must not have leading or trailing whitespace"))
     return errs

@@ -235,25 +235,33 @@ class ApiServer:
         if old is None and not obj.metadata.name and obj.metadata.generate_name:
             obj.metadata.name = self._generate_name(res, obj)
         with self.request() as txn:
-            strategy = strategy_for(res.kind)
-            if strategy.draws:
-                self._request.save_rng()
-            strategy.prepare(self, obj, old, txn)
-            for webhook in self.validating_webhooks:  # validating admission runs after validation
-                webhook(obj, old)
+            self._run_strategy(res, obj, old, txn)
         return obj
+
+    def _run_strategy(self, res: Resource, obj: KubeObject, old: KubeObject | None, txn: Allocation) -> None:
+        """:meth:`prepare`'s strategy and admission webhooks, inside the open request ``txn``."""
+        strategy = strategy_for(res.kind)
+        if strategy.draws:
+            self._request.save_rng()
+        strategy.prepare(self, obj, old, txn)
+        for webhook in self.validating_webhooks:  # validating admission runs after validation
+            webhook(obj, old)
 
     def create(self, obj: KubeObject, *, copy: bool = True, dry_run: bool = False) -> KubeObject:
         """Create ``obj`` (a copy of it unless ``copy=False``: a new object nobody else holds).
         With ``dry_run`` (``--dry-run=server``) return what would be stored, leaving no trace."""
         if copy:
             obj = clone(obj)
-        with self.request(dry_run=dry_run):
+        with self.request(dry_run=dry_run) as txn:
             res = for_object(obj)
+            meta = obj.metadata
             if res.cls.namespaced:
-                obj.metadata.namespace = obj.metadata.namespace or "default"
+                meta.namespace = meta.namespace or "default"
                 namespace_lifecycle(self, obj)
-            self.prepare(obj, None)
+            # prepare(obj, None), inside this request (a controller's pods come here by the thousand)
+            if not meta.name and meta.generate_name:
+                meta.name = self._generate_name(res, obj)
+            self._run_strategy(res, obj, None, txn)
             if obj.metadata.name and self.store.get(res.kind, obj.key) is not None:
                 raise AlreadyExists(f'{res.qualified} "{obj.name}" already exists')
             return obj if dry_run else self._commit_create(obj)
@@ -543,8 +551,9 @@ class ApiServer:
                      type_: str = "Normal", *, field_path: str = "") -> None:
         """Record an Event about ``obj`` (``kubectl describe`` lists them), or about the part of it
         that ``field_path`` names (a kubelet's ``spec.containers{web}``)."""
-        self.events.record(obj.kind, obj.metadata.uid or obj.key, type_, reason, message, source, self.clock.now,
-                           field_path, (obj.metadata.namespace or "", obj.name))
+        meta = obj.metadata
+        self.events.record(obj.kind, meta.uid or obj.key, type_, reason, message, source, self.clock.now,
+                           field_path, (meta.namespace or "", meta.name or ""))
 
     # ------------------------------------------------------------------ watches
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from ..api.apps import Deployment, ReplicaSet
-from ..api.convert import clone
+from ..api.convert import clone, stamper
 from ..api.meta import ObjectMeta, OwnerReference
-from ..api.pod import Pod, is_ready
+from ..api.pod import Pod, PodSpec, is_ready
 from ..clock import parse_timestamp
 from ..errors import ApiError
 from ..names import random_suffix
@@ -81,8 +82,14 @@ def sync(rt: Runtime, rs: ReplicaSet) -> None:
     want = rs.spec.replicas or 0
     diff = want - len(active)
     if diff > 0:
+        # The template's spec copied once per pod: stamped from one snapshot of it (nothing in this
+        # loop changes the ReplicaSet, which is written only through the API server's verbs). The
+        # pods share one OwnerReference: an owner reference is never changed in place (releasing a
+        # pod gives it a new list, adopting one appends a new reference), and each pod made here
+        # would get an equal one.
+        make_spec, owner = stamper(rs.spec.template.spec), _owner_reference(rs)
         for _ in range(diff):
-            pod = _new_pod(rt, rs)
+            pod = _new_pod(rt, rs, make_spec, owner)
             try:
                 rt.api.create(pod, copy=False)  # a new pod: stored as it is
             except ApiError:  # a template that cannot make pods: real controllers retry and warn
@@ -99,7 +106,11 @@ def sync(rt: Runtime, rs: ReplicaSet) -> None:
     _update_status(rt, rs, active)
 
 
-def _new_pod(rt: Runtime, rs: ReplicaSet) -> Pod:
+def _new_pod(rt: Runtime, rs: ReplicaSet, make_spec: Callable[[], PodSpec] | None = None,
+             owner: OwnerReference | None = None) -> Pod:
+    """A pod of ``rs``'s template with a generated name, controlled by ``rs``. ``make_spec``: a
+    :func:`~kitlib.api.convert.stamper` of the template's spec (else it is cloned); ``owner``:
+    the reference to ``rs`` (else a new one)."""
     tmpl = rs.spec.template
     name = f"{rs.name}-{random_suffix(rt.rng)}"
     while store_has(rt, rs.namespace, name):
@@ -107,9 +118,14 @@ def _new_pod(rt: Runtime, rs: ReplicaSet) -> Pod:
     meta = ObjectMeta(
         name=name, generate_name=f"{rs.name}-", namespace=rs.namespace,
         labels=dict(tmpl.metadata.labels), annotations=dict(tmpl.metadata.annotations),
-        owner_references=[OwnerReference("apps/v1", "ReplicaSet", rs.name, rs.metadata.uid or "", True, True)],
+        owner_references=[owner or _owner_reference(rs)],
     )
-    return Pod(metadata=meta, spec=clone(tmpl.spec))
+    return Pod(metadata=meta, spec=make_spec() if make_spec is not None else clone(tmpl.spec))
+
+
+def _owner_reference(rs: ReplicaSet) -> OwnerReference:
+    """The reference a ReplicaSet's pods carry to it: the controller, blocking its deletion."""
+    return OwnerReference("apps/v1", "ReplicaSet", rs.name, rs.metadata.uid or "", True, True)
 
 
 def store_has(rt: Runtime, namespace: str, name: str) -> bool:
@@ -148,8 +164,7 @@ def _adopt_orphans(rt: Runtime, rs: ReplicaSet, pods: list) -> None:
     for pod in rt.api.store.orphan_pods(rs.namespace):
         if rs.spec.selector.matches(pod.metadata.labels) and pod.metadata.controller_ref() is None \
                 and pod.metadata.deletion_timestamp is None:
-            pod.metadata.owner_references.append(
-                OwnerReference("apps/v1", "ReplicaSet", rs.name, rs.metadata.uid or "", True, True))
+            pod.metadata.owner_references.append(_owner_reference(rs))
             rt.api.update_status(pod, notify=False)
             pods.append(pod)
 
