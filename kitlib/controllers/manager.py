@@ -361,10 +361,11 @@ class PodGarbageCollector(Controller):
         """The uids of the pods whose missing node is in quarantine."""
 
     def on_change(self, obj: KubeObject, removed: bool) -> None:
-        uid = obj.metadata.uid or ""
-        if removed or not isinstance(obj, Pod) or not obj.spec.node_name or uid in self.quarantined:
+        if removed or not isinstance(obj, Pod) or not obj.spec.node_name \
+                or self.rt.api.store.get("Node", obj.spec.node_name) is not None:
             return
-        if self.rt.api.store.get("Node", obj.spec.node_name) is None:
+        uid = obj.metadata.uid or ""
+        if uid not in self.quarantined:
             self.quarantined.add(uid)
             self.rt.clock.at(garbage.orphan_deadline(self.rt.now), self.collect, obj)
 
@@ -624,8 +625,12 @@ class ControllerManager:
         own = self._by_kind.get(kind)
         if own is not None:
             own.queue.add(obj.key)
-        ref = obj.metadata.controller_ref()
-        if ref is not None:  # enqueue(), inline: a pod's every write comes through here
+        for ref in obj.metadata.owner_references:  # controller_ref(), inline: a pod's every write comes here
+            if ref.controller:
+                break
+        else:
+            ref = None
+        if ref is not None:  # enqueue(), inline
             owner = self._by_kind.get(ref.kind)
             if owner is not None:
                 key = f"{obj.metadata.namespace or ''}/{ref.name}"
@@ -661,13 +666,15 @@ class ControllerManager:
         # collected as usual; the oldest waits until the convergence is over.
         try:
             with full_collections_deferred:
+                controllers = self.controllers
                 for _ in range(MAX_ROUNDS):
-                    for c in self.controllers:
+                    for c in controllers:
                         if c.queue:
                             break
                     else:
                         return
-                    keys, c.queue = sorted(c.queue), set()
-                    c.reconcile(keys)
+                    queue = c.queue
+                    c.queue = set()
+                    c.reconcile(sorted(queue) if len(queue) > 1 else list(queue))
         finally:
             self._running = False
