@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import math
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from ..api.apps import DaemonSet, Deployment, ReplicaSet
@@ -383,7 +384,8 @@ class Kubelet(Controller):
     watches = ("Pod",)
 
     def on_change(self, obj: KubeObject, removed: bool) -> None:
-        if not removed and isinstance(obj, Pod) and _awaits_kubelet(obj):
+        # startTime first: it is set on all but a pod's first writes, and _awaits_kubelet needs it unset
+        if not removed and isinstance(obj, Pod) and obj.status.start_time is None and _awaits_kubelet(obj):
             self.queue.add(obj.key)
 
     def reconcile(self, keys: list[str]) -> None:
@@ -611,10 +613,13 @@ class ControllerManager:
         self.deployment = cast(DeploymentController, self.controllers[ORDER.index(DeploymentController)])
         self.endpointslice = cast(EndpointSliceController, self.controllers[ORDER.index(EndpointSliceController)])
         self._by_kind = {c.kind: c for c in self.controllers if c.kind}
-        self._watching: dict[str, list[Controller]] = {}
+        watching: dict[str, list[Controller]] = {}
         for c in self.controllers:
             for kind in c.watches:
-                self._watching.setdefault(kind, []).append(c)
+                watching.setdefault(kind, []).append(c)
+        # Each kind's handlers, bound once (a pod's every write calls five of them).
+        self._handlers: dict[str, tuple[Callable[[KubeObject, bool], None], ...]] = {
+            kind: tuple(c.on_change for c in cs) for kind, cs in watching.items()}
         self._running = False
         rt.api.watch(self.on_change)
 
@@ -640,8 +645,8 @@ class ControllerManager:
                                                    and isinstance(obj, Pod)
                                                    and rsview.sync_needless(self.rt, obj, ref.uid, key)):
                     owner.queue.add(key)
-        for c in self._watching.get(kind, ()):
-            c.on_change(obj, removed)
+        for handler in self._handlers.get(kind, ()):
+            handler(obj, removed)
 
     def enqueue(self, kind: str, key: str) -> None:
         """Queue ``key`` for the controller that reconciles ``kind`` (if any)."""
