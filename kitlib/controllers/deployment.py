@@ -165,7 +165,7 @@ def _created(rs: ReplicaSet) -> tuple[str, str]:
 
 def sync(rt: Runtime, d: Deployment) -> None:
     """Reconcile one Deployment (``syncDeployment``): pause, scale, or roll out."""
-    rss = cast("list[ReplicaSet]", rt.owned(d, "ReplicaSet"))  # the store keeps a kind's own class
+    rss = cast("list[ReplicaSet]", rt.api.owned(d, "ReplicaSet"))  # the store keeps a kind's own class
     new_rs = _new_rs(rt, d, rss)
     old = [rs for rs in rss if rs is not new_rs]
     _check_paused_conditions(rt, d)
