@@ -300,22 +300,24 @@ class EndpointSliceController(Controller):
     def _services_for_pod(self, pod: KubeObject, removed: bool) -> None:
         """Queue the Services whose endpoints may change with this pod (those that select it now,
         and those that listed it before)."""
-        listed = self.endpoint_pods.pop(pod.key, None) if removed else self.endpoint_pods.get(pod.key)
+        namespace = pod.metadata.namespace or ""
+        pod_key = f"{namespace}/{pod.metadata.name or ''}"  # pod.key, once: every pod write comes here
+        listed = self.endpoint_pods.pop(pod_key, None) if removed else self.endpoint_pods.get(pod_key)
         dirty = self.dirty
         if listed:
             self.queue |= listed
             for key in listed:
-                dirty.setdefault(key, set()).add(pod.key)
-        if removed or not self._indexed_in.get(pod.namespace):  # no Service of its namespace selects
+                dirty.setdefault(key, set()).add(pod_key)
+        if removed or not self._indexed_in.get(namespace):  # no Service of its namespace selects
             return
         labels = pod.metadata.labels
         store = self.rt.api.store
         for k, v in labels.items():
-            for key in self._index.get((pod.namespace, k, v), ()):
+            for key in self._index.get((namespace, k, v), ()):
                 svc = store.get("Service", key)
                 if isinstance(svc, Service) and svc.spec.selector.items() <= labels.items():
                     self.queue.add(key)
-                    dirty.setdefault(key, set()).add(pod.key)
+                    dirty.setdefault(key, set()).add(pod_key)
 
     def _node_changed(self, node: Node, removed: bool) -> None:
         """``addNode``, ``updateNode`` (only a change of readiness or zone counts) and ``deleteNode``:
