@@ -151,9 +151,13 @@ class ReplicaSetController(Controller):
     watches = ("Pod",)
 
     def on_change(self, obj: KubeObject, removed: bool) -> None:
-        if obj.metadata.controller_ref() is None and not removed:
-            # An orphan may be adopted by a ReplicaSet whose selector matches it.
-            self.queue.update(rs.key for rs in self.rt.api.store.items("ReplicaSet", obj.namespace))
+        if removed:
+            return
+        for ref in obj.metadata.owner_references:  # controller_ref(), inline: every pod write comes here
+            if ref.controller:
+                return
+        # An orphan may be adopted by a ReplicaSet whose selector matches it.
+        self.queue.update(rs.key for rs in self.rt.api.store.items("ReplicaSet", obj.namespace))
 
     def sync(self, obj: KubeObject) -> None:
         if isinstance(obj, ReplicaSet):  # the queue holds ReplicaSets
