@@ -122,12 +122,22 @@ def _view(rt: Runtime, rs: ReplicaSet, sel: LabelSelector) -> View:
                 for key in changed:
                     if key.startswith("Pod/"):
                         obj = owned.get(key)
-                        old = entries.pop(key, None)
-                        if old is not None:
-                            totals -= old
+                        old = entries.get(key)
                         if isinstance(obj, Pod):
-                            entries[key] = entry = _entry(view, sel, obj, now)
-                            totals += entry
+                            try:
+                                entry = _entry(view, sel, obj, now)
+                            except BaseException:  # a status no one could parse: no entry for the pod
+                                if old is not None:
+                                    del entries[key]
+                                    totals -= old
+                                raise
+                            # Replaced in place (a pop and an insert per pod would leave the dict
+                            # to be rebuilt after a scale's bulk update; its order is never read).
+                            entries[key] = entry
+                            totals += entry - (old or 0)
+                        elif old is not None:
+                            del entries[key]
+                            totals -= old
             finally:  # the totals match the entries, also after a status no one could parse
                 view.totals = totals
         return view
