@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from .api.labels import LabelSelector
 from .api.meta import KubeObject
@@ -42,13 +42,19 @@ class Store:
         self._indexed: dict[int, tuple[str | None, str | None, str, str]] = {}
         self.revision = 0
 
-    def __copy__(self) -> Store:
-        """Refused: a copy's index would be keyed by the identities of the original's objects."""
-        raise TypeError("a Store is not copied: its index is keyed by the identity of the stored objects")
+    def __getstate__(self) -> dict[str, Any]:
+        """The store's state with its index by identity given by the objects themselves, so that
+        a copy (``copy.deepcopy`` of a cluster, as the fuzzers take) is keyed by its own objects."""
+        state = self.__dict__.copy()
+        stored = {id(o): o for objects in self._objects.values() for o in objects.values()}
+        state["_indexed"] = [(stored[i], entry) for i, entry in self._indexed.items()]
+        return state
 
-    def __deepcopy__(self, memo: dict) -> Store:
-        """Refused, as :meth:`__copy__`."""
-        return self.__copy__()
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`__getstate__`'s state, keying the index by the objects now held."""
+        indexed = state.pop("_indexed")
+        self.__dict__.update(state)
+        self._indexed = {id(obj): entry for obj, entry in indexed}
 
     def get(self, kind: str, key: str) -> KubeObject | None:
         return self._objects[kind].get(key)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import copy
 import gc
 
-import pytest
-
 from kitlib.api.meta import ObjectMeta, OwnerReference
 from kitlib.api.pod import Pod, PodSpec
 from kitlib.store import Store
@@ -75,15 +73,23 @@ def test_removing_through_a_copy_unindexes_the_stored_object():
         ["default/a"], [], ["default/a"])
 
 
-def test_a_store_is_not_copied():
-    """Its index is keyed by the identity of the stored objects, which a copy's objects would not
-    share, so copying a store is refused rather than giving one with a wrong index."""
+def test_a_copied_store_files_its_own_objects():
+    """A deep copy of a store (as of a whole cluster) holds copies of the objects, filed in the
+    copy's indexes; writes to either store move only its own objects between its indexes."""
     store = Store()
-    store.put(pod("a"))
-    with pytest.raises(TypeError, match="a Store is not copied"):
-        copy.copy(store)
-    with pytest.raises(TypeError, match="a Store is not copied"):
-        copy.deepcopy(store)
+    store.put(pod("a", owner_uid="rs-1", node="minikube"))
+    twin = copy.deepcopy(store)
+    mine, theirs = store.get("Pod", "default/a"), twin.get("Pod", "default/a")
+    assert mine is not theirs
+    theirs.spec.node_name = "minikube-m02"
+    twin.put(theirs)
+    mine.metadata.owner_references = []
+    store.put(mine)
+    assert (keys(twin.pods_on("minikube")), keys(twin.pods_on("minikube-m02")), twin.owned_by("rs-1")) == (
+        [], ["default/a"], [theirs])
+    assert (keys(store.pods_on("minikube")), store.pods_on("minikube-m02"), store.owned_by("rs-1")) == (
+        ["default/a"], [], [])
+    assert (theirs.metadata.resource_version, mine.metadata.resource_version) == ("2", "2")
 
 
 def test_owned_changes_name_each_written_object_once_with_what_is_owned_now():
