@@ -15,8 +15,6 @@ import gc
 import math
 import sys
 from collections.abc import Callable
-from itertools import compress
-from operator import attrgetter
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from ..api.apps import DaemonSet, Deployment, ReplicaSet
@@ -52,8 +50,6 @@ FULL_COLLECTIONS_DEFERRED = 1_000_000
 """The garbage collector's third threshold during a convergence (see :meth:`ControllerManager.run`)."""
 MIDDLE_THRESHOLD_DEFERRED = 0
 """Its second threshold then (see :class:`_FullCollectionsDeferred`)."""
-_QUEUE = attrgetter("queue")
-"""A controller's work queue (read in C by :meth:`ControllerManager.run`)."""
 _GENERATIONAL = sys.version_info < (3, 14)
 """Whether the collector has the three generations the thresholds above are for: 3.14's
 incremental collector (when built with it) reads the second threshold as the pace at which it
@@ -669,9 +665,10 @@ class ControllerManager:
         if self._running:
             return  # a controller's own writes are handled by the loop already running
         controllers = self.controllers
-        # Each controller's queue read in C (map, any, compress): the manager runs after every timer
-        # of every pod, and mostly finds nothing queued.
-        if not any(map(_QUEUE, controllers)):
+        for c in controllers:  # a plain loop: faster than map(attrgetter) with 3.11's attribute caches
+            if c.queue:
+                break
+        else:
             return
         self._running = True
         # A convergence can create tens of thousands of objects that live as long as the cluster
@@ -682,8 +679,10 @@ class ControllerManager:
         try:
             with full_collections_deferred:
                 for _ in range(MAX_ROUNDS):
-                    c = next(compress(controllers, map(_QUEUE, controllers)), None)  # the first with work
-                    if c is None:
+                    for c in controllers:
+                        if c.queue:
+                            break
+                    else:
                         return
                     queue = c.queue
                     c.queue = set()
