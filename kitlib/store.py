@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
+from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 from .api.labels import LabelSelector
 from .api.meta import KubeObject
 
 K = TypeVar("K", bound=KubeObject)
-_NO_CHANGES: tuple[set[str], Mapping[str, KubeObject]] = (set(), {})
+_NO_CHANGES: tuple[Set[str], Mapping[str, KubeObject]] = (frozenset(), MappingProxyType({}))  # shared: immutable
 _UNINDEXED: tuple[str | None, str | None, str, str] = (None, None, "", "")
 
 
@@ -170,7 +171,7 @@ class Store:
     def unwatch_owned(self, uid: str) -> None:
         self._owned_changes.pop(uid, None)
 
-    def owned_changes(self, uid: str) -> tuple[set[str], Mapping[str, KubeObject]]:
+    def owned_changes(self, uid: str) -> tuple[Set[str], Mapping[str, KubeObject]]:
         """The ``Kind/key`` of every object put under or taken from the watched owner ``uid`` since
         the last call, and the objects that owner controls now by ``Kind/key`` (the owner index
         itself, to read only: one whose key is not there is gone or no longer owned)."""
