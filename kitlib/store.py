@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from typing import TypeVar, cast
+from collections.abc import Iterable, Iterator, Mapping, Set
+from types import MappingProxyType
+from typing import Any, TypeVar, cast
 
 from .api.labels import LabelSelector
 from .api.meta import KubeObject
 
 K = TypeVar("K", bound=KubeObject)
-_UNINDEXED: tuple[str | None, str | None, str] = (None, None, "")
+_NO_CHANGES: tuple[Set[str], Mapping[str, KubeObject]] = (frozenset(), MappingProxyType({}))  # shared: immutable
+_UNINDEXED: tuple[str | None, str | None, str, str] = (None, None, "", "")
 
 
 class Store:
@@ -31,10 +33,29 @@ class Store:
         self._orphan_pods: dict[str, dict[str, KubeObject]] = defaultdict(dict)
         # Owners whose owned objects are watched: the ``Kind/key`` of each put or removed since.
         self._owned_changes: dict[str, set[str]] = {}
-        # Where each object was indexed: objects are changed in place before ``touch``, so the
-        # old owner and node can only be known from here.
-        self._indexed: dict[tuple[str, str], tuple[str | None, str | None, str]] = {}
+        # Where each stored object was indexed, by the object's id: objects are changed in place
+        # before ``touch``, so the old owner and node can only be known from here. An entry is made
+        # when an object is stored and dropped when it leaves the store or another object takes its
+        # key, so every id here is that of a stored (so living) object: no other object can have
+        # it. Keyed by id, a status write of a stored object finds its entry without building its
+        # key; a stored object's kind, namespace and name never change (the API server makes
+        # them immutable, and a verb that changes them stores a new object).
+        self._indexed: dict[int, tuple[str | None, str | None, str, str]] = {}
         self.revision = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The store's state with its index by identity given by the objects themselves, so that
+        a copy (``copy.deepcopy`` of a cluster, as the fuzzers take) is keyed by its own objects."""
+        state = self.__dict__.copy()
+        stored = {id(o): o for objects in self._objects.values() for o in objects.values()}
+        state["_indexed"] = [(stored[i], entry) for i, entry in self._indexed.items()]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`__getstate__`'s state, keying the index by the objects now held."""
+        indexed = state.pop("_indexed")
+        self.__dict__.update(state)
+        self._indexed = {id(obj): entry for obj, entry in indexed}
 
     def get(self, kind: str, key: str) -> KubeObject | None:
         return self._objects[kind].get(key)
@@ -45,20 +66,19 @@ class Store:
 
     def put(self, obj: KubeObject) -> KubeObject:
         """Store (or replace) ``obj`` and give it the next resourceVersion."""
-        key = obj.key  # once: a pod is put about seven times on its way to Running
-        kind = obj.kind
-        objects = self._objects[kind]
-        old = objects.get(key)
-        if old is obj:
-            # Most writes are status changes of the stored object itself; when its owner and node
-            # are still those it was filed under, the indexes hold it already.
-            owner, node, kind_key = self._indexed.get((kind, key), _UNINDEXED)
+        indexed = self._indexed.get(id(obj))
+        if indexed is not None:
+            # Most writes are status changes of the stored object itself (a pod is put about seven
+            # times on its way to Running); when its owner and node are still those it was filed
+            # under, the indexes hold it already.
+            owner, node, kind_key, key = indexed
             for ref in obj.metadata.owner_references:  # controller_ref(), inline
                 if ref.controller:
                     break
             else:
                 ref = None
-            if kind_key and (ref.uid if ref is not None else None) == owner:
+            if (ref.uid if ref is not None else None) == owner:
+                kind = obj.kind
                 new_node = obj.spec.node_name if kind == "Pod" else None  # type: ignore[attr-defined]  # a Pod has a spec
                 if new_node != node:
                     # A binding: the node index moves; the owner index is refreshed as a full
@@ -71,7 +91,7 @@ class Store:
                         by_owner = self._by_owner[owner]
                         by_owner.pop(kind_key, None)
                         by_owner[kind_key] = obj
-                    self._indexed[(kind, key)] = (owner, new_node, kind_key)
+                    self._indexed[id(obj)] = (owner, new_node, kind_key, key)
                 if owner is not None:
                     changes = self._owned_changes.get(owner)
                     if changes is not None:
@@ -79,6 +99,9 @@ class Store:
                 self.revision += 1
                 obj.metadata.resource_version = str(self.revision)
                 return obj
+        key = obj.key
+        objects = self._objects[obj.kind]
+        old = objects.get(key)
         if old is not None:
             self._unindex(old, key)
         self.revision += 1
@@ -92,8 +115,10 @@ class Store:
         self.put(obj)
 
     def remove(self, obj: KubeObject) -> None:
-        if self._objects[obj.kind].pop(obj.key, None) is not None:
-            self._unindex(obj, obj.key)
+        key = obj.key
+        stored = self._objects[obj.kind].pop(key, None)
+        if stored is not None:
+            self._unindex(stored, key)  # the stored object: ``obj`` may be a copy of it
             self.revision += 1
 
     def items(self, kind: str, namespace: str | None = None,
@@ -146,17 +171,15 @@ class Store:
     def unwatch_owned(self, uid: str) -> None:
         self._owned_changes.pop(uid, None)
 
-    def owned_changes(self, uid: str) -> list[tuple[str, KubeObject | None]]:
+    def owned_changes(self, uid: str) -> tuple[Set[str], Mapping[str, KubeObject]]:
         """The ``Kind/key`` of every object put under or taken from the watched owner ``uid`` since
-        the last call, each with the object that owner controls under that key now (or None)."""
+        the last call, and the objects that owner controls now by ``Kind/key`` (the owner index
+        itself, to read only: one whose key is not there is gone or no longer owned)."""
         keys = self._owned_changes.get(uid)
         if not keys:
-            return []
+            return _NO_CHANGES
         self._owned_changes[uid] = set()
-        owned = self._by_owner.get(uid)
-        if owned is None:
-            return [(k, None) for k in keys]
-        return [(k, owned.get(k)) for k in keys]
+        return keys, self._by_owner.get(uid) or {}
 
     def pods_on(self, node: str) -> list[KubeObject]:
         return list(self._pods_by_node[node].values())
@@ -176,11 +199,11 @@ class Store:
             self._pods_by_node[node][key] = obj
         if ref is None and obj.kind == "Pod":
             self._orphan_pods[obj.metadata.namespace or ""][key] = obj
-        # The owner's uid and the node it is filed under, and its key in the owner index.
-        self._indexed[(obj.kind, key)] = (ref.uid if ref is not None else None, node, kind_key)
+        # The owner's uid, the node it is filed under, its key in the owner index and its own.
+        self._indexed[id(obj)] = (ref.uid if ref is not None else None, node, kind_key, key)
 
     def _unindex(self, obj: KubeObject, key: str) -> None:
-        owner, node, kind_key = self._indexed.pop((obj.kind, key), (None, None, ""))
+        owner, node, kind_key, _ = self._indexed.pop(id(obj), _UNINDEXED)
         if owner is not None:
             self._by_owner[owner].pop(kind_key, None)
             if owner in self._owned_changes:

@@ -483,3 +483,29 @@ def test_scaling_does_not_start_a_rollout(web):
     (rs,) = web.list("ReplicaSet")
     web.scale("web", 5)
     assert [r.name for r in web.list("ReplicaSet")] == [rs.name]
+
+
+def test_replicaset_counts_fully_labeled_pods_against_its_current_template(cluster):
+    """``status.fullyLabeledReplicas`` counts the pods that carry every label of the ReplicaSet's
+    pod template as it is now: after the template's labels change, the pods made from the old
+    template still match the selector and count as replicas, but no longer as fully labeled,
+    while a replacement made from the new template does (``calculateStatus``)."""
+    manifest = {
+        "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "front"},
+        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "front"}},
+                 "template": {"metadata": {"labels": {"app": "front", "tier": "a"}},
+                              "spec": {"containers": [{"name": "app", "image": "nginx"}]}}},
+    }
+    cluster.apply(manifest)
+    cluster.settle()
+    rs = cluster.get("ReplicaSet", "front")
+    assert (rs.status.replicas, rs.status.fully_labeled_replicas, rs.status.ready_replicas) == (3, 3, 3)
+    manifest["spec"]["template"]["metadata"]["labels"]["tier"] = "b"
+    cluster.apply(manifest)
+    rs = cluster.get("ReplicaSet", "front")
+    assert (rs.status.replicas, rs.status.fully_labeled_replicas, rs.status.ready_replicas) == (3, None, 3)
+    cluster.delete("Pod", active(cluster, "app=front")[0].name)
+    cluster.settle()
+    rs = cluster.get("ReplicaSet", "front")
+    assert (rs.status.replicas, rs.status.fully_labeled_replicas, rs.status.ready_replicas) == (3, 1, 3)
+    assert sorted(p.metadata.labels["tier"] for p in active(cluster, "app=front")) == ["a", "a", "b"]

@@ -385,7 +385,8 @@ class ApiServer:
             strategy_for(obj.kind).validate_status(self, obj)  # type: ignore[attr-defined]  # a CustomResourceStrategy
         self.store.put(obj)  # touch: the stored object again, with a new resourceVersion
         if notify:
-            self._notify(obj, False)
+            for watcher in self._watchers:  # _notify, inline: a pod's every status write comes here
+                watcher(obj, False)
         return obj
 
     def admit_delete(self, obj: KubeObject) -> None:

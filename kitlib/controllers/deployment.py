@@ -63,10 +63,16 @@ def resolve(value: int | str | None, total: int, round_up: bool) -> int:
 
 def _fenceposts(d: Deployment) -> tuple[int, int]:
     """``ResolveFenceposts``: (maxSurge, maxUnavailable); both 0 would deadlock, so unavailable is 1."""
-    replicas = d.spec.replicas or 0
     ru = d.spec.strategy.rolling_update if d.spec.strategy else None
-    surge = resolve(ru.max_surge if ru else "25%", replicas, True)
-    unavailable = resolve(ru.max_unavailable if ru else "25%", replicas, False)
+    return _resolve_fenceposts(ru.max_surge if ru else "25%", ru.max_unavailable if ru else "25%",
+                               d.spec.replicas or 0)
+
+
+@functools.lru_cache(maxsize=1024, typed=True)  # a pure function of its arguments, asked per ready pod
+def _resolve_fenceposts(max_surge: int | str | None, max_unavailable: int | str | None,
+                        replicas: int) -> tuple[int, int]:
+    surge = resolve(max_surge, replicas, True)
+    unavailable = resolve(max_unavailable, replicas, False)
     if surge == 0 and unavailable == 0:
         unavailable = 1
     return surge, unavailable
@@ -159,7 +165,7 @@ def _created(rs: ReplicaSet) -> tuple[str, str]:
 
 def sync(rt: Runtime, d: Deployment) -> None:
     """Reconcile one Deployment (``syncDeployment``): pause, scale, or roll out."""
-    rss = cast("list[ReplicaSet]", rt.owned(d, "ReplicaSet"))  # the store keeps a kind's own class
+    rss = cast("list[ReplicaSet]", rt.api.owned(d, "ReplicaSet"))  # the store keeps a kind's own class
     new_rs = _new_rs(rt, d, rss)
     old = [rs for rs in rss if rs is not new_rs]
     _check_paused_conditions(rt, d)
@@ -179,9 +185,13 @@ def sync(rt: Runtime, d: Deployment) -> None:
         if _reconcile_new(rt, d, new_rs, old) or _reconcile_old(rt, d, new_rs, old):
             _update_status(rt, d, new_rs, old)
             return
-    if new_rs is not None and _complete(d, _calculate(d, new_rs, old)):
-        _cleanup(rt, d, old)
-    _update_status(rt, d, new_rs, old)
+    status = None
+    if new_rs is not None:
+        status = _calculate(d, new_rs, old)
+        if _complete(d, status):
+            _cleanup(rt, d, old)
+            status = None  # counted again after the cleanup
+    _update_status(rt, d, new_rs, old, status=status)
 
 
 def _check_paused_conditions(rt: Runtime, d: Deployment) -> None:
@@ -200,7 +210,7 @@ def _check_paused_conditions(rt: Runtime, d: Deployment) -> None:
 def _sync_revision(rt: Runtime, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet]) -> None:
     """The new ReplicaSet is the newest revision and carries the Deployment's annotations; the
     Deployment carries its revision number."""
-    new_revision = max((revision(r) for r in old), default=0) + 1
+    new_revision = (max(map(revision, old)) if old else 0) + 1  # no generator: a sync per ready pod
     changed = _copy_annotations(d, new_rs)
     current = revision(new_rs)
     if current < new_revision:
@@ -231,10 +241,11 @@ def _copy_annotations(d: Deployment, rs: ReplicaSet) -> bool:
 
 def _is_scaling_event(d: Deployment, new_rs: ReplicaSet | None, old: list[ReplicaSet]) -> bool:
     """An active ReplicaSet was sized for a different ``replicas``: scale, don't roll."""
-    for rs in _active([new_rs, *old]):
-        desired = rs.metadata.annotations.get(DESIRED_REPLICAS)
-        if desired is not None and int(desired) != (d.spec.replicas or 0):
-            return True
+    for rs in (new_rs, *old) if old else (new_rs,):  # _active, without its list: a sync per ready pod
+        if rs is not None and rs.spec.replicas:
+            desired = rs.metadata.annotations.get(DESIRED_REPLICAS)
+            if desired is not None and int(desired) != (d.spec.replicas or 0):
+                return True
     return False
 
 
@@ -391,7 +402,7 @@ def _reconcile_new(rt: Runtime, d: Deployment, new_rs: ReplicaSet, old: list[Rep
 def _reconcile_old(rt: Runtime, d: Deployment, new_rs: ReplicaSet, old: list[ReplicaSet]) -> bool:
     """Scale old ReplicaSets down while ``replicas - maxUnavailable`` pods stay available: first
     the old pods that are not available anyway, then available ones (``reconcileOldReplicaSets``)."""
-    if not sum(rs.spec.replicas or 0 for rs in old):
+    if not old or not sum(rs.spec.replicas or 0 for rs in old):
         return False
     all_pods = sum(rs.spec.replicas or 0 for rs in [new_rs, *old])
     min_available = (d.spec.replicas or 0) - max_unavailable(d)
@@ -458,9 +469,11 @@ def _complete(d: Deployment, status: tuple) -> bool:
 
 
 def _update_status(rt: Runtime, d: Deployment, new_rs: ReplicaSet | None, old: list[ReplicaSet],
-                   progress: bool = True) -> None:
-    """``syncRolloutStatus`` (or ``syncDeploymentStatus`` with ``progress=False``)."""
-    status = _calculate(d, new_rs, old)
+                   progress: bool = True, status: tuple | None = None) -> None:
+    """``syncRolloutStatus`` (or ``syncDeploymentStatus`` with ``progress=False``); ``status`` is
+    :func:`_calculate`'s answer when the caller has just computed it and changed nothing since."""
+    if status is None:
+        status = _calculate(d, new_rs, old)
     replicas, updated, ready, available, unavailable = status
     st = d.status
     want = d.spec.replicas or 0
@@ -511,19 +524,21 @@ def _requeue_stuck(rt: Runtime, d: Deployment, status: tuple) -> None:
     finished, paused or timed-out rollout has none queued, so ``settle`` does not wait for it."""
     cond = condition(d, "Progressing")
     queued = rt.controllers.deployment.progress_checks
+    key = d.key
     if cond is None or _complete(d, status) or cond.reason == TIMED_OUT or not cond.last_update_time \
             or d.spec.paused:
-        if queued.pop(d.key, None) is not None:
-            _cancel_check(rt, d.key)
+        if queued.pop(key, None) is not None:
+            _cancel_check(rt, key)
         return
     # A second after the deadline, as the real controller adds one to avoid clock skew.
     when = parse_timestamp(cond.last_update_time) + (d.spec.progress_deadline_seconds or 0) + 1
-    if queued.get(d.key) == when or when <= rt.now:
+    at = queued.get(key)
+    if at == when or when <= rt.now:
         return
-    if queued.get(d.key) is not None:
-        _cancel_check(rt, d.key)
-    queued[d.key] = when
-    rt.clock.at(when, _progress_check, rt, d.key)
+    if at is not None:
+        _cancel_check(rt, key)
+    queued[key] = when
+    rt.clock.at(when, _progress_check, rt, key)
 
 
 def _cancel_check(rt: Runtime, key: str) -> None:

@@ -32,15 +32,22 @@ _MASK = (1 << FIELD_BITS) - 1
 
 
 class View:
-    __slots__ = ("signature", "entries", "totals", "steady_rv")
+    __slots__ = ("signature", "entries", "totals", "steady_rv", "template_selected")
 
     def __init__(self, signature: tuple) -> None:
         self.signature = signature
+        """(the selector's matchLabels, the template's labels), as copies: the view is used while
+        the ReplicaSet's are equal to these (:func:`_view` checks)."""
         self.entries: dict[str, int] = {}
         self.totals = 0
         self.steady_rv: str | None = None
         """The ReplicaSet's resourceVersion after its last sync, if that sync took the steady way
         (see :func:`mark_steady` and :func:`sync_needless`)."""
+        self.template_selected: bool = signature[0].items() <= signature[1].items()
+        """Whether labels equal to the template's match the selector (so :func:`_entry` needs no
+        selector for a pod that keeps the labels it was made with). It follows from the signature
+        alone because views serve only selectors without ``matchExpressions``: :func:`steady_status`
+        goes the full way for the others before it asks for a view."""
 
     def set(self, key: str, entry: int | None) -> None:
         old = self.entries.pop(key, None)
@@ -55,26 +62,46 @@ class View:
         return (self.totals >> (field * FIELD_BITS)) & _MASK
 
 
-def _entry(rs: ReplicaSet, sel: LabelSelector, pod: Pod, now: float) -> int:
+_ACTIVE, _READY, _LABELED, _AVAILABLE, _MISMATCHED, _FUTURE = (1 << f * FIELD_BITS for f in range(6))
+"""Each field's 1 in an entry."""
+_FINISHED = ("Succeeded", "Failed")
+
+
+def _entry(view: View, sel: LabelSelector, pod: Pod, now: float) -> int:
+    """The pod's entry in ``view``: what the full sync counts it as. ``sel`` is the ReplicaSet's
+    selector, without ``matchExpressions``; it and the template's labels are the view's signature."""
     meta, status = pod.metadata, pod.status
+    alive = meta.deletion_timestamp is None
     # replicaset.is_active, inline: this runs for every change of every pod
-    active = meta.deletion_timestamp is None and status.phase not in ("Succeeded", "Failed")
-    ready, since = False, None
-    if active:  # is_ready and ready_since, with one look for the Ready condition
-        for cond in status.conditions:
+    active = alive and status.phase not in _FINISHED
+    entry = 0
+    if active:
+        entry = _ACTIVE
+        for cond in status.conditions:  # is_ready and ready_since, with one look for the Ready condition
             if cond.type == "Ready":
-                ready = cond.status == "True"
-                if ready and cond.last_transition_time:
-                    since = parse_timestamp(cond.last_transition_time)
+                if cond.status == "True":
+                    entry |= _READY
+                    if cond.last_transition_time:
+                        entry |= _AVAILABLE
+                        # Ready since a time still to come (only a hand-written status can say so):
+                        # the count of available pods would depend on the time of the sync, so such
+                        # a ReplicaSet goes the full way.
+                        if parse_timestamp(cond.last_transition_time) > now:
+                            entry |= _FUTURE
                 break
     labels = meta.labels
-    labeled = active and rs.spec.template.metadata.labels.items() <= labels.items()
-    mismatched = meta.deletion_timestamp is None and not sel.matches(labels)
-    # Ready since a time still to come (only a hand-written status can say so): the count of
-    # available pods would depend on the time of the sync, so such a ReplicaSet goes the full way.
-    future = since is not None and since > now
-    return (active | ready << FIELD_BITS | labeled << 2 * FIELD_BITS | (since is not None) << 3 * FIELD_BITS
-            | mismatched << 4 * FIELD_BITS | future << 5 * FIELD_BITS)
+    template = view.signature[1]
+    if labels == template:  # the labels the pod was made with: one dict comparison answers both
+        if active:
+            entry |= _LABELED
+        if alive and not view.template_selected:
+            entry |= _MISMATCHED
+    else:
+        if active and template.items() <= labels.items():
+            entry |= _LABELED
+        if alive and not sel.matches(labels):
+            entry |= _MISMATCHED
+    return entry
 
 
 def _view(rt: Runtime, rs: ReplicaSet, sel: LabelSelector) -> View:
@@ -87,19 +114,30 @@ def _view(rt: Runtime, rs: ReplicaSet, sel: LabelSelector) -> View:
     view = views.get(uid)
     if view is not None and view.signature[0] == sel.match_labels \
             and view.signature[1] == rs.spec.template.metadata.labels:
-        changes = store.owned_changes(uid)
-        if changes:  # View.set, inline: a pod's every write comes through here
+        changed, owned = store.owned_changes(uid)
+        if changed:  # View.set, inline: a pod's every write comes through here
             now = rt.now
             entries, totals = view.entries, view.totals
             try:
-                for key, obj in changes:
+                for key in changed:
                     if key.startswith("Pod/"):
-                        old = entries.pop(key, None)
-                        if old is not None:
-                            totals -= old
+                        obj = owned.get(key)
+                        old = entries.get(key)
                         if isinstance(obj, Pod):
-                            entries[key] = entry = _entry(rs, sel, obj, now)
-                            totals += entry
+                            try:
+                                entry = _entry(view, sel, obj, now)
+                            except BaseException:  # a status no one could parse: no entry for the pod
+                                if old is not None:
+                                    del entries[key]
+                                    totals -= old
+                                raise
+                            # Replaced in place (a pop and an insert per pod would leave the dict
+                            # to be rebuilt after a scale's bulk update; its order is never read).
+                            entries[key] = entry
+                            totals += entry - (old or 0)
+                        elif old is not None:
+                            del entries[key]
+                            totals -= old
             finally:  # the totals match the entries, also after a status no one could parse
                 view.totals = totals
         return view
@@ -113,7 +151,7 @@ def _view(rt: Runtime, rs: ReplicaSet, sel: LabelSelector) -> View:
     view = views[uid] = View((dict(sel.match_labels), dict(rs.spec.template.metadata.labels)))
     for obj in store.owned_by(uid):
         if isinstance(obj, Pod):
-            view.set(f"Pod/{obj.key}", _entry(rs, sel, obj, rt.now))
+            view.set(f"Pod/{obj.key}", _entry(view, sel, obj, rt.now))
     return view
 
 
@@ -173,13 +211,14 @@ def sync_needless(rt: Runtime, pod: Pod, uid: str, key: str) -> bool:
     if not isinstance(rs, ReplicaSet) or rs.metadata.resource_version != view.steady_rv or rs.metadata.uid != uid \
             or rs.spec.selector is None:
         return False
-    kind_key = f"Pod/{pod.key}"
-    if kind_key not in pending:
+    (kind_key,) = pending  # the one key: compared with the pod's, not hashed again
+    meta = pod.metadata
+    if kind_key != f"Pod/{meta.namespace or ''}/{meta.name or ''}":  # Pod/<its key>
         return False
     old = view.entries.get(kind_key)
     if old is None or store.has_orphan_pods(rs.metadata.namespace or ""):
         return False
-    entry = _entry(rs, rs.spec.selector, pod, rt.now)
+    entry = _entry(view, rs.spec.selector, pod, rt.now)
     if entry >> FUTURE * FIELD_BITS:
         return False  # ready since a time to come: counted by the sync, at its time
     # The entry the sync would compute: it depends on the time only through FUTURE, which a later
