@@ -84,15 +84,18 @@ class Topology:
     def add_pod(self, pod: Pod) -> str:
         """Wire a pod's sandbox: a veth pair from its eth0 to the node's bridge."""
         n = pod.spec.node_name or ""
+        key = pod.key  # once: pod_vertex(key) and both maps below
         calico = self.cni == "calico"
         # Calico's name is a hash of the pod's name (no draw); flannel's bridge plugin draws one.
-        veth = veth_name(pod.namespace or "", pod.name) if calico else f"veth{hex_id(self.rng, 8)}"
-        self._veths[pod.key] = veth
-        pv, vv, port = pod_vertex(pod.key), f"veth:{n}:{veth}", f"kernel:{n}" if calico else f"cni0:{n}"
+        veth = veth_name(pod.namespace or "", pod.name) if calico else "veth" + hex_id(self.rng, 8)
+        self._veths[key] = veth
+        # "pod:" + key is pod_vertex(key), inline
+        pv, vv, port = "pod:" + key, f"veth:{n}:{veth}", f"kernel:{n}" if calico else f"cni0:{n}"
         g = self.graph
         nodes, adj = g._node, g._adj  # noqa: SLF001 - the dicts Graph.add_node and add_edge fill
+        ip = pod.status.pod_ip
         if pv in nodes or vv in nodes or port not in nodes:
-            g.add_node(pv, kind="pod", node=n, ip=pod.status.pod_ip, label=pod.name)
+            g.add_node(pv, kind="pod", node=n, ip=ip, label=pod.name)
             g.add_node(vv, kind="veth", node=n, label=veth)
             g.add_edge(pv, vv, layer="pod")
             g.add_edge(vv, port, layer="pod")
@@ -100,14 +103,14 @@ class Topology:
             # The same four calls written into the graph's own dicts, in the order they fill them
             # (a Graph's adjacency and attribute dicts are plain dicts; an edge's data dict is
             # shared by its two directions): half the cost, paid by every pod that starts.
-            nodes[pv] = {"kind": "pod", "node": n, "ip": pod.status.pod_ip, "label": pod.name}
+            nodes[pv] = {"kind": "pod", "node": n, "ip": ip, "label": pod.name}
             nodes[vv] = {"kind": "veth", "node": n, "label": veth}
             inner, outer = {"layer": "pod"}, {"layer": "pod"}
             adj[pv] = {vv: inner}
             adj[vv] = {pv: inner, port: outer}
             adj[port][vv] = outer
             nx._clear_cache(g)  # noqa: SLF001 - what add_node and add_edge end with
-        self._pods_by_ip[pod.status.pod_ip or ""] = pod.key
+        self._pods_by_ip[ip or ""] = key
         return veth
 
     def remove_pod(self, pod: Pod) -> None:
