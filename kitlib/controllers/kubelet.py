@@ -202,16 +202,13 @@ def start_containers(rt: Runtime, pod: Pod, runtime: NodeRuntime | None = None) 
         image = c.image or ""
         policy = c.image_pull_policy
         if policy == "IfNotPresent" and image in images:
-            api.record_event(pod, "Pulled", f'Container image "{image}" already present on machine', "kubelet",
-                             field_path=container_path(c.name))
+            api.record_event(pod, "Pulled", _image_texts(image)[1], "kubelet", field_path=_texts(c.name)[0])
         elif policy != "Never":
             pull = rng.uniform(0.4, 1.0) if image in images else rng.uniform(1.5, 4.0)
             delay += pull
-            path = container_path(c.name)
-            api.record_event(pod, "Pulling", f'Pulling image "{image}"', "kubelet", field_path=path)
-            ms = f"{pull * 1000:.0f}ms"
-            api.record_event(pod, "Pulled", f'Successfully pulled image "{image}" in {ms} ({ms} including waiting). '
-                             "Image size: 72188133 bytes.", "kubelet", field_path=path)
+            path = _texts(c.name)[0]
+            api.record_event(pod, "Pulling", _image_texts(image)[0], "kubelet", field_path=path)
+            api.record_event(pod, "Pulled", _pulled(image, f"{pull * 1000:.0f}ms"), "kubelet", field_path=path)
             images.add(image)
     rt.clock.after(delay + rng.uniform(0.2, 0.5), _containers_started, rt, pod, runtime.generation)
 
@@ -230,10 +227,9 @@ def _containers_started(rt: Runtime, pod: Pod, generation: int) -> None:
         ids = hex_id(rng, 128)  # the container's ID, then its image's: two draws of 64 in one
         cs.container_id = "docker://" + ids[:64]
         cs.image_id = f"docker-pullable://{_repo(c.image or '')}@sha256:{ids[64:]}"
-        name = c.name
-        path = container_path(name)
-        api.record_event(pod, "Created", "Created container " + name, "kubelet", field_path=path)
-        api.record_event(pod, "Started", "Started container " + name, "kubelet", field_path=path)
+        path, created, started = _texts(c.name)
+        api.record_event(pod, "Created", created, "kubelet", field_path=path)
+        api.record_event(pod, "Started", started, "kubelet", field_path=path)
         prober.container_started(rt, pod, c, cs)
     pod.status.phase = "Running"
     ready = True
@@ -266,6 +262,28 @@ def _set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
     for cs in pod.status.container_statuses:
         cs.ready = ready and cs.state.running is not None
     rt.api.update_status(pod)
+
+
+@lru_cache(maxsize=1024)
+def _texts(name: str) -> tuple[str, str, str]:
+    """The field path of container ``name`` and its Created and Started events' messages: pure
+    functions of the name, made once for the thousands of replicas that share it (the same text,
+    and one string kept by all their events instead of one each)."""
+    return container_path(name), f"Created container {name}", f"Started container {name}"
+
+
+@lru_cache(maxsize=1024)
+def _image_texts(image: str) -> tuple[str, str]:
+    """The Pulling event's message, and the Pulled one's for an image already there (pure
+    functions of the image, as :func:`_texts` of the name)."""
+    return f'Pulling image "{image}"', f'Container image "{image}" already present on machine'
+
+
+@lru_cache(maxsize=4096)
+def _pulled(image: str, took: str) -> str:
+    """The Pulled event's message after a pull that took ``took`` (a pure function of the two: a
+    re-check takes one of some 600 whole milliseconds, so replicas share their texts too)."""
+    return f'Successfully pulled image "{image}" in {took} ({took} including waiting). Image size: 72188133 bytes.'
 
 
 @lru_cache(maxsize=1024)  # a pure function of the image, which thousands of replicas share

@@ -51,6 +51,10 @@ class Topology:
         self.graph.add_edge(EXTERNAL, LAN, layer="underlay")
         self._veths: dict[str, str] = {}
         self._pods_by_ip: dict[str, str] = {}
+        # Each node's vertex the pods' veths plug into (cni0, or Calico's kernel), by node name:
+        # the same text every time, so one string serves all its pods (str is immutable, and the
+        # vertex is looked up by its text: nothing can go stale).
+        self._ports: dict[str, str] = {}
 
     def add_node(self, node: Node, tunnel_ip: str | None = None) -> None:
         """Plug a node in: its kernel, eth0 and the CNI's devices (``tunnel_ip``: Calico's tunl0 address)."""
@@ -89,8 +93,10 @@ class Topology:
         # Calico's name is a hash of the pod's name (no draw); flannel's bridge plugin draws one.
         veth = veth_name(pod.namespace or "", pod.name) if calico else "veth" + hex_id(self.rng, 8)
         self._veths[key] = veth
-        # "pod:" + key is pod_vertex(key), inline
-        pv, vv, port = "pod:" + key, f"veth:{n}:{veth}", f"kernel:{n}" if calico else f"cni0:{n}"
+        port = self._ports.get(n)
+        if port is None:
+            port = self._ports[n] = f"kernel:{n}" if calico else f"cni0:{n}"
+        pv, vv = "pod:" + key, f"veth:{n}:{veth}"  # pod_vertex(key), inline
         g = self.graph
         nodes, adj = g._node, g._adj  # noqa: SLF001 - the dicts Graph.add_node and add_edge fill
         ip = pod.status.pod_ip
