@@ -82,15 +82,16 @@ def agent(rt: Runtime, node: str) -> NodeRuntime | None:
     return rt.node_state.get(node)
 
 
-def _alive(rt: Runtime, pod: Pod, generation: int) -> NodeRuntime | None:
+def _alive(rt: Runtime, pod: Pod, generation: int, key: str | None = None) -> NodeRuntime | None:
     """The kubelet of ``pod``'s node if a step it queued for ``pod`` still stands: the pod is the
     same, and its node has answered all along since (a node that failed lost the kubelet's work in
     flight); None if the step is void. The caller goes on with that kubelet, which is the one
-    :meth:`Runtime.node_runtime` would look up again."""
+    :meth:`Runtime.node_runtime` would look up again. ``key``: the pod's, when the caller has it
+    (a pod's namespace and name never change)."""
     # agent(), inline (this runs before each of a pod's steps): nothing here has side effects, so
     # stopping at the first failed check answers the same.
     store = rt.api.store
-    if store.get("Pod", pod.key) is not pod:
+    if store.get("Pod", pod.key if key is None else key) is not pod:
         return None
     node = pod.spec.node_name or ""
     if store.get("Node", node) is None:
@@ -165,7 +166,8 @@ def admit(rt: Runtime, pod: Pod, node: Node) -> None:
 
 
 def _sandbox_ready(rt: Runtime, pod: Pod, generation: int) -> None:
-    runtime = _alive(rt, pod, generation)
+    key = pod.key
+    runtime = _alive(rt, pod, generation, key)
     if runtime is None or pod.metadata.deletion_timestamp is not None:
         return
     host_network = uses_host_network(pod)
@@ -185,13 +187,14 @@ def _sandbox_ready(rt: Runtime, pod: Pod, generation: int) -> None:
     if not host_network:
         rt.topology.add_pod(pod)
     rt.api.update_status(pod)
-    start_containers(rt, pod, runtime)
+    start_containers(rt, pod, runtime, key)
 
 
-def start_containers(rt: Runtime, pod: Pod, runtime: NodeRuntime | None = None) -> None:
+def start_containers(rt: Runtime, pod: Pod, runtime: NodeRuntime | None = None, key: str | None = None) -> None:
     """In the pod's sandbox, pull the images and start the containers (what a restarted kubelet
     resumes for a pending pod whose sandbox is still there: ``computePodActions`` creates a sandbox
-    only when none is ready). ``runtime``: the pod's node's kubelet, when the caller has it."""
+    only when none is ready). ``runtime``: the pod's node's kubelet, and ``key`` the pod's, when the
+    caller has them."""
     if runtime is None:
         runtime = rt.node_runtime(pod.spec.node_name or "")
     api = rt.api
@@ -210,11 +213,11 @@ def start_containers(rt: Runtime, pod: Pod, runtime: NodeRuntime | None = None) 
             api.record_event(pod, "Pulling", _image_texts(image)[0], "kubelet", field_path=path)
             api.record_event(pod, "Pulled", _pulled(image, f"{pull * 1000:.0f}ms"), "kubelet", field_path=path)
             images.add(image)
-    rt.clock.after(delay + rng.uniform(0.2, 0.5), _containers_started, rt, pod, runtime.generation)
+    rt.clock.after(delay + rng.uniform(0.2, 0.5), _containers_started, rt, pod, runtime.generation, key)
 
 
-def _containers_started(rt: Runtime, pod: Pod, generation: int) -> None:
-    if _alive(rt, pod, generation) is None or pod.metadata.deletion_timestamp is not None:
+def _containers_started(rt: Runtime, pod: Pod, generation: int, key: str | None = None) -> None:
+    if _alive(rt, pod, generation, key) is None or pod.metadata.deletion_timestamp is not None:
         return
     api = rt.api
     ts = api.clock.timestamp()
@@ -237,7 +240,10 @@ def _containers_started(rt: Runtime, pod: Pod, generation: int) -> None:
         if not cs.ready:
             ready = False
             break
-    set_ready(rt, pod, ready)
+    if ready and prober.needs_prober(rt, pod):  # set_ready(), at the timestamp taken above
+        prober.publish(rt, pod)
+    else:
+        _set_ready(rt, pod, ready, ts)
 
 
 def set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
@@ -249,9 +255,11 @@ def set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
     _set_ready(rt, pod, ready)
 
 
-def _set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
+def _set_ready(rt: Runtime, pod: Pod, ready: bool, ts: str | None = None) -> None:
+    """Ready and ContainersReady to ``ready`` at ``ts`` (now, unless the caller took it already)."""
     status = "True" if ready else "False"
-    ts = rt.clock.timestamp()
+    if ts is None:
+        ts = rt.clock.timestamp()
     for t in ("ContainersReady", "Ready"):
         cond = _set_condition(pod, t, status, ts)
         if ready:
