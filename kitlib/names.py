@@ -12,6 +12,7 @@ from typing import Any
 
 ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
 """k8s.io/apimachinery/pkg/util/rand's alphabet: no vowels, no 0/1/3 (confusable)."""
+HEX = "0123456789abcdef"
 
 
 def _draw(rng: random.Random, alphabet: str, n: int) -> str:
@@ -19,6 +20,11 @@ def _draw(rng: random.Random, alphabet: str, n: int) -> str:
     if _FAST_DRAW and type(rng) is random.Random and len(alphabet) < 256:
         return _fast_draw(rng, alphabet, n)
     return "".join([rng.choice(alphabet) for _ in range(n)])
+
+
+_TAIL = 8
+"""Below this many missing characters :func:`_fast_draw` draws word by word (measured: a batch
+costs about five single draws, and yields half its words' worth of hex digits)."""
 
 
 def _fast_draw(rng: random.Random, alphabet: str, n: int) -> str:
@@ -29,35 +35,50 @@ def _fast_draw(rng: random.Random, alphabet: str, n: int) -> str:
     # characters are still missing (never one too many, as each gives at most one) and their top
     # bytes mapped to characters or dropped by one bytes.translate: the same characters, and the
     # generator left where the calls would leave it (a 64-character container ID took about 128 calls).
-    table, drop = _tables(alphabet)
+    # The last few characters are drawn one word each (getrandbits(k), as _randbelow does): a
+    # batch of one or two words costs as much as several single draws.
+    table, drop, k = _TABLES.get(alphabet) or _tables(alphabet)
+    getrandbits = rng.getrandbits
     out = b""
-    while (need := n - len(out)) > 0:
-        out += rng.getrandbits(32 * need).to_bytes(4 * need, "little")[3::4].translate(table, drop)
-    return out.decode()
+    while (need := n - len(out)) >= _TAIL:
+        out += getrandbits(32 * need).to_bytes(4 * need, "little")[3::4].translate(table, drop)
+    text = out.decode()
+    size = len(alphabet)
+    while need:
+        if (x := getrandbits(k)) < size:
+            text += alphabet[x]
+            need -= 1
+    return text
 
 
-_TABLES: dict[str, tuple[bytes, bytes]] = {}
+_TABLES: dict[str, tuple[bytes, bytes, int]] = {}
 
 
-def _tables(alphabet: str) -> tuple[bytes, bytes]:
-    """For :func:`_fast_draw`: a word's top byte to its character, and the top bytes rejected."""
+def _tables(alphabet: str) -> tuple[bytes, bytes, int]:
+    """For :func:`_fast_draw`: a word's top byte to its character, the top bytes rejected, and
+    the number of bits ``_randbelow`` draws for one character."""
     if alphabet not in _TABLES:
-        shift = 8 - len(alphabet).bit_length()
+        bits = len(alphabet).bit_length()
+        shift = 8 - bits
         if shift < 0 or not alphabet.isascii():
             raise ValueError("_fast_draw takes ASCII alphabets of at most 255 characters")
         codes = alphabet.encode()
         table = bytes(codes[b >> shift] if b >> shift < len(codes) else 0 for b in range(256))
         drop = bytes(b for b in range(256) if b >> shift >= len(codes))
-        _TABLES[alphabet] = (table, drop)
+        _TABLES[alphabet] = (table, drop, bits)
     return _TABLES[alphabet]
 
 
 def _fast_draw_is_choice() -> bool:
-    """Whether this Python's ``Random.choice`` draws as :func:`_fast_draw` does (checked once)."""
-    for alphabet in (ALPHANUMS, "0123456789abcdef"):
+    """Whether this Python's ``Random.choice`` draws as :func:`_fast_draw` does (checked once):
+    every length up to a few batches, so that both the batches and the word-by-word tail are
+    compared, then a long one."""
+    for alphabet in (ALPHANUMS, HEX):
         a, b = random.Random(7), random.Random(7)
-        if _fast_draw(a, alphabet, 500) != "".join(b.choice(alphabet) for _ in range(500)) \
-                or a.getstate() != b.getstate():
+        for n in (*range(3 * _TAIL), 128, 500):
+            if _fast_draw(a, alphabet, n) != "".join(b.choice(alphabet) for _ in range(n)):
+                return False
+        if a.getstate() != b.getstate():
             return False
     return True
 
@@ -107,4 +128,7 @@ _UUID_V4 = (0x8000 << 48) | (4 << 76)
 
 
 def hex_id(rng: random.Random, n: int) -> str:
-    return _draw(rng, "0123456789abcdef", n)
+    """``n`` lowercase hex digits, each ``rng.choice`` of the 16 (container and image IDs, veth names)."""
+    if _FAST_DRAW and type(rng) is random.Random:
+        return _fast_draw(rng, HEX, n)  # _draw without its checks: HEX is known to qualify
+    return _draw(rng, HEX, n)

@@ -420,3 +420,19 @@ def test_every_failed_run_is_an_event(cluster):
               if e.message == "Readiness probe failed: HTTP probe failed with statuscode: 503")
     assert ev.count == 20 and ev.last_seen - ev.first_seen == 19
     assert "(x20 over 19s)" in cluster.kubectl("describe pod p")
+
+
+def test_app_behaviour_follows_a_container_image_changed_in_place():
+    """A pod's container image can be changed in place (``kubectl set image pod/...``): the app
+    that runs after the restart is the new image's. (The behaviour's image look-up is cached by
+    the image's text, so the changed text gives the new answer.)"""
+    from kitlib.api.pod import Container
+    from kitlib.container import behaviour
+
+    c = Container(name="web", image="docker.io/library/nginx:1.27")
+    assert behaviour.behaviour(c).name == "nginx"
+    c.image = "kitlib/webapp:broken"
+    b = behaviour.behaviour(c)
+    assert (b.name, b.warmup, b.never_ready) == ("webapp", behaviour.WEBAPP_WARMUP, True)
+    c.image = "nginx"
+    assert behaviour.behaviour(c).name == "nginx"

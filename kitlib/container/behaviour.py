@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, cast
 
 from ..api.defaults import image_repo, image_tag
@@ -93,11 +94,16 @@ class AppRuntime:
     """(pod uid, container) already warned about as an image kitlib does not model."""
 
 
+_image_repo = lru_cache(maxsize=4096)(image_repo)
+""":func:`image_repo`, a pure function of its text, cached: every container start asks for its
+behaviour, and thousands of replicas share one image."""
+
+
 def behaviour(container: Container) -> Behaviour:
     """The ready-made behaviour of ``container``'s image (``WARMUP_SECONDS`` in env overrides the warm-up)."""
 
     image = container.image or ""
-    repo = image_repo(image)
+    repo = _image_repo(image)
     if repo == AGNHOST and "liveness" in (container.extra.get("command") or []) + (container.extra.get("args") or []):
         return LIVENESS
     b = BEHAVIOURS.get(repo, DEFAULT)

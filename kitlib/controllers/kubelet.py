@@ -13,6 +13,7 @@ restarts are :mod:`kitlib.controllers.prober`.
 from __future__ import annotations
 
 import shlex
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..api.node import Node, internal_ip
@@ -81,19 +82,22 @@ def agent(rt: Runtime, node: str) -> NodeRuntime | None:
     return rt.node_state.get(node)
 
 
-def _alive(rt: Runtime, pod: Pod, generation: int) -> bool:
-    """Whether a step the kubelet queued for ``pod`` still stands: the pod is the same, and its
-    node has answered all along since (a node that failed lost the kubelet's work in flight)."""
+def _alive(rt: Runtime, pod: Pod, generation: int, key: str | None = None) -> NodeRuntime | None:
+    """The kubelet of ``pod``'s node if a step it queued for ``pod`` still stands: the pod is the
+    same, and its node has answered all along since (a node that failed lost the kubelet's work in
+    flight); None if the step is void. The caller goes on with that kubelet, which is the one
+    :meth:`Runtime.node_runtime` would look up again. ``key``: the pod's, when the caller has it
+    (a pod's namespace and name never change)."""
     # agent(), inline (this runs before each of a pod's steps): nothing here has side effects, so
     # stopping at the first failed check answers the same.
     store = rt.api.store
-    if store.get("Pod", pod.key) is not pod:
-        return False
+    if store.get("Pod", pod.key if key is None else key) is not pod:
+        return None
     node = pod.spec.node_name or ""
     if store.get("Node", node) is None:
-        return False
+        return None
     runtime = rt.node_state.get(node)
-    return runtime is not None and runtime.up and runtime.generation == generation
+    return runtime if runtime is not None and runtime.up and runtime.generation == generation else None
 
 
 def pod_added(rt: Runtime, pod: Pod) -> None:
@@ -173,9 +177,10 @@ def admit(rt: Runtime, pod: Pod, node: Node, host_ip: str | None = None) -> None
 
 
 def _sandbox_ready(rt: Runtime, pod: Pod, generation: int) -> None:
-    if not _alive(rt, pod, generation) or pod.metadata.deletion_timestamp is not None:
+    key = pod.key
+    runtime = _alive(rt, pod, generation, key)
+    if runtime is None or pod.metadata.deletion_timestamp is not None:
         return
-    runtime = rt.node_runtime(pod.spec.node_name or "")
     host_network = uses_host_network(pod)
     if host_network:
         # No sandbox network of its own: the pod's IP is its node's, and no veth or pod-network
@@ -193,53 +198,63 @@ def _sandbox_ready(rt: Runtime, pod: Pod, generation: int) -> None:
     if not host_network:
         rt.topology.add_pod(pod)
     rt.api.update_status(pod)
-    start_containers(rt, pod)
+    start_containers(rt, pod, runtime, key)
 
 
-def start_containers(rt: Runtime, pod: Pod) -> None:
+def start_containers(rt: Runtime, pod: Pod, runtime: NodeRuntime | None = None, key: str | None = None) -> None:
     """In the pod's sandbox, pull the images and start the containers (what a restarted kubelet
     resumes for a pending pod whose sandbox is still there: ``computePodActions`` creates a sandbox
-    only when none is ready)."""
-    runtime = rt.node_runtime(pod.spec.node_name or "")
-    rng = stream_for(rt.api, pod)
+    only when none is ready). ``runtime``: the pod's node's kubelet, and ``key`` the pod's, when the
+    caller has them."""
+    if runtime is None:
+        runtime = rt.node_runtime(pod.spec.node_name or "")
+    api = rt.api
+    rng = stream_for(api, pod)
+    images = runtime.images
     delay = 0.0
     for c in pod.spec.containers:
         image = c.image or ""
-        present = image in runtime.images
-        if present and c.image_pull_policy == "IfNotPresent":
-            rt.api.record_event(pod, "Pulled", f'Container image "{image}" already present on machine', "kubelet",
-                                field_path=container_path(c.name))
-        elif c.image_pull_policy != "Never":
-            pull = rng.uniform(0.4, 1.0) if present else rng.uniform(1.5, 4.0)
+        policy = c.image_pull_policy
+        if policy == "IfNotPresent" and image in images:
+            api.record_event(pod, "Pulled", _image_texts(image)[1], "kubelet", field_path=_texts(c.name)[0])
+        elif policy != "Never":
+            pull = rng.uniform(0.4, 1.0) if image in images else rng.uniform(1.5, 4.0)
             delay += pull
-            path = container_path(c.name)
-            rt.api.record_event(pod, "Pulling", f'Pulling image "{image}"', "kubelet", field_path=path)
-            rt.api.record_event(pod, "Pulled", f'Successfully pulled image "{image}" in {pull * 1000:.0f}ms '
-                                f'({pull * 1000:.0f}ms including waiting). Image size: 72188133 bytes.', "kubelet",
-                                field_path=path)
-            runtime.images.add(image)
-    rt.clock.after(delay + rng.uniform(0.2, 0.5), _containers_started, rt, pod, runtime.generation)
+            path = _texts(c.name)[0]
+            api.record_event(pod, "Pulling", _image_texts(image)[0], "kubelet", field_path=path)
+            api.record_event(pod, "Pulled", _pulled(image, f"{pull * 1000:.0f}ms"), "kubelet", field_path=path)
+            images.add(image)
+    rt.clock.after(delay + rng.uniform(0.2, 0.5), _containers_started, rt, pod, runtime.generation, key)
 
 
-def _containers_started(rt: Runtime, pod: Pod, generation: int) -> None:
-    if not _alive(rt, pod, generation) or pod.metadata.deletion_timestamp is not None:
+def _containers_started(rt: Runtime, pod: Pod, generation: int, key: str | None = None) -> None:
+    if _alive(rt, pod, generation, key) is None or pod.metadata.deletion_timestamp is not None:
         return
     api = rt.api
     ts = api.clock.timestamp()
     rng = stream_for(api, pod)  # the pod's stream: its namespace and host network do not change here
-    for c, cs in zip(pod.spec.containers, pod.status.container_statuses, strict=True):
+    statuses = pod.status.container_statuses
+    for c, cs in zip(pod.spec.containers, statuses, strict=True):
         cs.state = ContainerState(running=ContainerStateRunning(ts))
         cs.started = True
         cs.ready = True
         ids = hex_id(rng, 128)  # the container's ID, then its image's: two draws of 64 in one
-        cs.container_id = f"docker://{ids[:64]}"
+        cs.container_id = "docker://" + ids[:64]
         cs.image_id = f"docker-pullable://{_repo(c.image or '')}@sha256:{ids[64:]}"
-        path = container_path(c.name)
-        api.record_event(pod, "Created", f"Created container {c.name}", "kubelet", field_path=path)
-        api.record_event(pod, "Started", f"Started container {c.name}", "kubelet", field_path=path)
+        path, created, started = _texts(c.name)
+        api.record_event(pod, "Created", created, "kubelet", field_path=path)
+        api.record_event(pod, "Started", started, "kubelet", field_path=path)
         prober.container_started(rt, pod, c, cs)
     pod.status.phase = "Running"
-    set_ready(rt, pod, all(cs.ready for cs in pod.status.container_statuses))
+    ready = True
+    for cs in statuses:  # all(), without a generator: every pod that starts comes here
+        if not cs.ready:
+            ready = False
+            break
+    if ready and prober.needs_prober(rt, pod):  # set_ready(), at the timestamp taken above
+        prober.publish(rt, pod)
+    else:
+        _set_ready(rt, pod, ready, ts)
 
 
 def set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
@@ -251,9 +266,11 @@ def set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
     _set_ready(rt, pod, ready)
 
 
-def _set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
+def _set_ready(rt: Runtime, pod: Pod, ready: bool, ts: str | None = None) -> None:
+    """Ready and ContainersReady to ``ready`` at ``ts`` (now, unless the caller took it already)."""
     status = "True" if ready else "False"
-    ts = rt.clock.timestamp()
+    if ts is None:
+        ts = rt.clock.timestamp()
     for t in ("ContainersReady", "Ready"):
         cond = _set_condition(pod, t, status, ts)
         if ready:
@@ -266,6 +283,29 @@ def _set_ready(rt: Runtime, pod: Pod, ready: bool) -> None:
     rt.api.update_status(pod)
 
 
+@lru_cache(maxsize=1024)
+def _texts(name: str) -> tuple[str, str, str]:
+    """The field path of container ``name`` and its Created and Started events' messages: pure
+    functions of the name, made once for the thousands of replicas that share it (the same text,
+    and one string kept by all their events instead of one each)."""
+    return container_path(name), f"Created container {name}", f"Started container {name}"
+
+
+@lru_cache(maxsize=1024)
+def _image_texts(image: str) -> tuple[str, str]:
+    """The Pulling event's message, and the Pulled one's for an image already there (pure
+    functions of the image, as :func:`_texts` of the name)."""
+    return f'Pulling image "{image}"', f'Container image "{image}" already present on machine'
+
+
+@lru_cache(maxsize=4096)
+def _pulled(image: str, took: str) -> str:
+    """The Pulled event's message after a pull that took ``took`` (a pure function of the two: a
+    re-check takes one of some 600 whole milliseconds, so replicas share their texts too)."""
+    return f'Successfully pulled image "{image}" in {took} ({took} including waiting). Image size: 72188133 bytes.'
+
+
+@lru_cache(maxsize=1024)  # a pure function of the image, which thousands of replicas share
 def _repo(image: str) -> str:
     name = image.split("@")[0]
     if ":" in name.rsplit("/", 1)[-1]:

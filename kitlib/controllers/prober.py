@@ -105,14 +105,16 @@ def _key(pod: Pod, container: Container) -> tuple[str, str]:
 
 def needs_prober(rt: Runtime, pod: Pod) -> bool:
     """Whether any container has a probe, or the pod's app has a fault switched on."""
-    return any(c.readiness_probe or c.liveness_probe or c.startup_probe for c in pod.spec.containers) \
-        or bool(apps.faults(rt, pod))
+    for c in pod.spec.containers:  # any(), without a generator: every pod that starts asks
+        if c.readiness_probe or c.liveness_probe or c.startup_probe:
+            return True
+    return bool(rt.apps.faults) and bool(apps.faults(rt, pod))  # no fault anywhere: no look-up
 
 
 def container_started(rt: Runtime, pod: Pod, c: Container, cs: ContainerStatus) -> None:
     """The container is running: set ``started``/``ready`` as its probes allow and start their workers."""
     apps.started(rt, pod, c)
-    runs, key = _runs(rt), _key(pod, c)
+    runs, key = rt.prober_runs, _key(pod, c)
     run = runs.get(key)
     if run is None:
         run = runs[key] = ContainerRun()
@@ -127,10 +129,12 @@ def container_started(rt: Runtime, pod: Pod, c: Container, cs: ContainerStatus) 
         _start_worker(rt, pod, c, run, "startup", c.startup_probe)
     else:
         _start_main_workers(rt, pod, c, run)
-    if "crash" in apps.faults(rt, pod):
+    if rt.apps.faults and "crash" in apps.faults(rt, pod):
         rt.clock.after(apps.CRASH_SECONDS, _crash, rt, pod.key, pod.metadata.uid, c.name, run.run)
     out: list[str] = []
-    _follow(rt, pod, c, run, process.start(rt, pod, c, out), out)
+    step = process.start(rt, pod, c, out)
+    if out or step is not None:  # _follow has nothing to do for a server that printed nothing
+        _follow(rt, pod, c, run, step, out)
     warmup = apps.behaviour(c).warmup
     if warmup:
         # The app starts listening: nothing in the API changes, but clients see it (traffic spread

@@ -30,17 +30,25 @@ class HostLocal:
 
     def allocate(self) -> str | None:
         """The next free IP after the last reserved one, wrapping around; None if the range is full."""
+        last = self.last_reserved
+        if last is not None and self._first <= last < self._last and last + 1 not in self.in_use:
+            # The usual case, the loop below's first candidate: the address after the last one,
+            # which needs no wrap-around and so is not the gateway (the range's first address).
+            return self._reserve(last + 1)
         size = self._last - self._first + 1
-        start = self._first if self.last_reserved is None else self.last_reserved + 1
+        start = self._first if last is None else last + 1
         for i in range(size):
             candidate = self._first + (start - self._first + i) % size
             if candidate == self._first:  # the gateway address belongs to cni0
                 continue
             if candidate not in self.in_use:
-                self.in_use.add(candidate)
-                self.last_reserved = candidate
-                return f"{candidate >> 24}.{candidate >> 16 & 255}.{candidate >> 8 & 255}.{candidate & 255}"
+                return self._reserve(candidate)
         return None
+
+    def _reserve(self, candidate: int) -> str:
+        self.in_use.add(candidate)
+        self.last_reserved = candidate
+        return f"{candidate >> 24}.{candidate >> 16 & 255}.{candidate >> 8 & 255}.{candidate & 255}"
 
     def release(self, ip: str) -> None:
         self.in_use.discard(int(ipaddress.IPv4Address(ip)))

@@ -51,6 +51,10 @@ class Topology:
         self.graph.add_edge(EXTERNAL, LAN, layer="underlay")
         self._veths: dict[str, str] = {}
         self._pods_by_ip: dict[str, str] = {}
+        # Each node's vertex the pods' veths plug into (cni0, or Calico's kernel), by node name:
+        # the same text every time, so one string serves all its pods (str is immutable, and the
+        # vertex is looked up by its text: nothing can go stale).
+        self._ports: dict[str, str] = {}
 
     def add_node(self, node: Node, tunnel_ip: str | None = None) -> None:
         """Plug a node in: its kernel, eth0 and the CNI's devices (``tunnel_ip``: Calico's tunl0 address)."""
@@ -84,15 +88,20 @@ class Topology:
     def add_pod(self, pod: Pod) -> str:
         """Wire a pod's sandbox: a veth pair from its eth0 to the node's bridge."""
         n = pod.spec.node_name or ""
+        key = pod.key  # once: pod_vertex(key) and both maps below
         calico = self.cni == "calico"
         # Calico's name is a hash of the pod's name (no draw); flannel's bridge plugin draws one.
-        veth = veth_name(pod.namespace or "", pod.name) if calico else f"veth{hex_id(self.rng, 8)}"
-        self._veths[pod.key] = veth
-        pv, vv, port = pod_vertex(pod.key), f"veth:{n}:{veth}", f"kernel:{n}" if calico else f"cni0:{n}"
+        veth = veth_name(pod.namespace or "", pod.name) if calico else "veth" + hex_id(self.rng, 8)
+        self._veths[key] = veth
+        port = self._ports.get(n)
+        if port is None:
+            port = self._ports[n] = f"kernel:{n}" if calico else f"cni0:{n}"
+        pv, vv = "pod:" + key, f"veth:{n}:{veth}"  # pod_vertex(key), inline
         g = self.graph
         nodes, adj = g._node, g._adj  # noqa: SLF001 - the dicts Graph.add_node and add_edge fill
+        ip = pod.status.pod_ip
         if pv in nodes or vv in nodes or port not in nodes:
-            g.add_node(pv, kind="pod", node=n, ip=pod.status.pod_ip, label=pod.name)
+            g.add_node(pv, kind="pod", node=n, ip=ip, label=pod.name)
             g.add_node(vv, kind="veth", node=n, label=veth)
             g.add_edge(pv, vv, layer="pod")
             g.add_edge(vv, port, layer="pod")
@@ -100,14 +109,14 @@ class Topology:
             # The same four calls written into the graph's own dicts, in the order they fill them
             # (a Graph's adjacency and attribute dicts are plain dicts; an edge's data dict is
             # shared by its two directions): half the cost, paid by every pod that starts.
-            nodes[pv] = {"kind": "pod", "node": n, "ip": pod.status.pod_ip, "label": pod.name}
+            nodes[pv] = {"kind": "pod", "node": n, "ip": ip, "label": pod.name}
             nodes[vv] = {"kind": "veth", "node": n, "label": veth}
             inner, outer = {"layer": "pod"}, {"layer": "pod"}
             adj[pv] = {vv: inner}
             adj[vv] = {pv: inner, port: outer}
             adj[port][vv] = outer
             nx._clear_cache(g)  # noqa: SLF001 - what add_node and add_edge end with
-        self._pods_by_ip[pod.status.pod_ip or ""] = pod.key
+        self._pods_by_ip[ip or ""] = key
         return veth
 
     def remove_pod(self, pod: Pod) -> None:
