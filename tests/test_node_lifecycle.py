@@ -72,6 +72,30 @@ def test_a_node_failed_and_restored_while_its_pods_start_gives_each_one_sandbox(
         assert leased == {p.status.pod_ip for p in c.pods(None) if not p.spec.host_network}
 
 
+
+def test_a_pod_bound_to_a_failed_node_waits_for_its_kubelet_and_gets_one_sandbox():
+    """A node that stops answering still reads Ready until the node controller's grace period
+    (40 s) is over, so the scheduler may bind new pods to it. No kubelet sees them: they stay
+    Pending, with no start time, host IP or container status, until the node is back; then its
+    kubelet admits them (``HandlePodAdditions``) and starts each with one sandbox and one IP.
+    (Found by ``make fuzz``: the pod used to be admitted at once as well, so it got a second
+    sandbox on restore and the first IP leaked.)"""
+    c = kitlib.Cluster(nodes=2, seed=1)
+    c.fail_node("minikube-m02")
+    c.kubectl("create deployment web --image=nginx --replicas=4 --port=80")
+    c.advance(0.1)
+    waiting = [p for p in c.pods() if p.spec.node_name == "minikube-m02"]
+    assert waiting, "the scheduler binds some pods to the node that still reads Ready"
+    for pod in waiting:
+        assert pod.status.phase == "Pending"
+        assert pod.status.start_time is None and pod.status.host_ip is None
+        assert not pod.status.container_statuses
+    c.restore_node("minikube-m02")
+    c.advance(30)
+    ipam_matches_pods(c)
+    assert all(p.status.phase == "Running" and p.status.pod_ip for p in c.pods())
+    assert len(c.node_runtime("minikube-m02").ipam.in_use) == len(waiting)
+
 def test_a_node_added_after_one_was_deleted_gets_a_fresh_name_ip_and_pod_cidr(cluster):
     """minikube numbers nodes -m02, -m03, ... upward and gives node N the address .N+1 of its
     network; ``kubectl delete node`` removes the Node object, not the machine, so a new node never

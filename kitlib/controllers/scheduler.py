@@ -300,7 +300,14 @@ def _bind(rt: Runtime, pod: Pod, node: Node, name: str, host_ip: str) -> None:
     st.reason = st.message = None
     api.update_status(pod, notify=False)
     api.record_event(pod, "Scheduled", f"Successfully assigned {pod.key} to {name}", "default-scheduler")
-    kubelet.admit(rt, pod, node, host_ip)
+    # The node's kubelet takes the pod only if it answers. A node that failed still reads Ready
+    # until the node controller's grace period is over, so the scheduler may bind pods to it; they
+    # stay Pending, with no status from a kubelet, until the node is back, and its kubelet admits
+    # them then (nodelifecycle.restore). Admitting here too would give such a pod a second sandbox
+    # and IP on restore, the first one leaked.
+    runtime = rt.node_state.get(name)
+    if runtime is not None and runtime.up:
+        kubelet.admit(rt, pod, node, host_ip)
 
 
 def _unschedulable(rt: Runtime, pod: Pod, total: int, reasons: dict[str, int]) -> None:
