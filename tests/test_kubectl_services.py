@@ -60,6 +60,10 @@ def _events(cluster: kitlib.Cluster, selector: str) -> list[dict]:
     """The cluster's events as the API lists them, dated so that the real kubectl (which
     measures age against the wall clock) sees the same ages as the simulation."""
     uid = dict(term.split("=", 1) for term in selector.split(",") if "=" in term).get("involvedObject.uid")
+    # Timestamps are whole seconds and kubectl truncates ages, so an age comes out right only if
+    # kubectl prints within the second the events were stamped in: stamp early in a second.
+    if time.time() % 1 > 0.25:
+        time.sleep(1.001 - time.time() % 1)
     wall = math.floor(time.time())
 
     def stamp(t: float) -> str:
