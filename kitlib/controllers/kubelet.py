@@ -140,7 +140,7 @@ def admit(rt: Runtime, pod: Pod, node: Node, host_ip: str | None = None) -> None
     st.host_ips = [PodIP(st.host_ip)]
     st.start_time = ts
     containers = pod.spec.containers
-    unready = "containers with unready status: [" + " ".join([x.name for x in containers]) + "]"
+    unready = prober.unready_message([x.name for x in containers])
     conditions = st.conditions
     readmitted = False  # any of the kubelet's conditions there already (a loop: usually one to look at)
     for c in conditions:
@@ -277,7 +277,7 @@ def _set_ready(rt: Runtime, pod: Pod, ready: bool, ts: str | None = None) -> Non
             cond.reason = cond.message = None
         else:
             cond.reason = "ContainersNotReady"
-            cond.message = "containers with unready status: [" + " ".join(c.name for c in pod.spec.containers) + "]"
+            cond.message = prober.unready_message([c.name for c in pod.spec.containers])
     for cs in pod.status.container_statuses:
         cs.ready = ready and cs.state.running is not None
     rt.api.update_status(pod)

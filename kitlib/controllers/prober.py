@@ -95,6 +95,13 @@ class ContainerRun:
     running_since: float = 0.0
 
 
+def unready_message(names: list[str]) -> str:
+    """The message of the Ready and ContainersReady conditions while the containers ``names`` are
+    not ready, in the kubelet's words
+    (``GenerateContainersReadyCondition``: a Go slice of names printed with ``%s``)."""
+    return "containers with unready status: [" + " ".join(names) + "]"
+
+
 def _runs(rt: Runtime) -> dict[tuple[str, str], ContainerRun]:
     return rt.prober_runs
 
@@ -434,8 +441,7 @@ def _finish(rt: Runtime, pod: Pod) -> bool:
         cond = pod.status.condition(t)
         if cond is not None:
             cond.reason = "PodCompleted" if succeeded else "ContainersNotReady"
-            cond.message = None if succeeded else \
-                f"containers with unready status: [{' '.join(c.name for c in pod.spec.containers)}]"
+            cond.message = None if succeeded else unready_message([c.name for c in pod.spec.containers])
     set_condition(rt, pod, "PodReadyToStartContainers", "False")
     if succeeded:
         cond = pod.status.condition("Initialized")
@@ -506,7 +512,7 @@ def publish(rt: Runtime, pod: Pod) -> None:
         cond = pod.status.condition(t)
         if cond is not None:
             cond.reason = "ContainersNotReady" if unready else None
-            cond.message = f"containers with unready status: [{' '.join(unready)}]" if unready else None
+            cond.message = unready_message(unready) if unready else None
     rt.api.update_status(pod)
 
 
